@@ -1,0 +1,262 @@
+package idempotency
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// cleanupTimeout bounds Complete and Release, which run on a context detached
+// from the caller's cancellation: a holder whose deadline passed just after
+// its function returned must still record the outcome (the store fences it if
+// its lease has been taken over meanwhile).
+const cleanupTimeout = 10 * time.Second
+
+// Guard runs functions at most once per idempotency key, recording each
+// outcome in a [Store]. A Guard is safe for concurrent use; create one per
+// store and namespace and share it.
+type Guard struct {
+	store Store
+	opts  Options
+	log   *slog.Logger
+	cache *resultCache // nil when Options.CacheSize is 0
+}
+
+// New returns a Guard over store. A nil or zero opts selects the defaults
+// described on [Options].
+func New(store Store, opts *Options) *Guard {
+	o := opts.withDefaults()
+	g := &Guard{store: store, opts: o, log: o.Logger}
+	if o.CacheSize > 0 {
+		g.cache = newResultCache(o.CacheSize)
+	}
+	return g
+}
+
+// Store returns the store the Guard records outcomes in.
+func (g *Guard) Store() Store { return g.store }
+
+// StoreKey returns the store key under which the Guard records key: the
+// namespace and a SHA-256 hash of key. Operators use it with Store.Get and
+// Store.Delete.
+func (g *Guard) StoreKey(key string) string { return g.opts.Namespace + "#" + hashKey(key) }
+
+// Do runs fn at most once for key and returns its result; a duplicate
+// delivery of key returns the stored result without running fn.
+//
+// In detail, Do acquires an INPROGRESS record for key whose lease ends at
+// ctx's deadline (or after Options.DefaultLease when ctx has none), runs fn,
+// and records the result as COMPLETED for Options.Expiry. Then:
+//
+//   - A duplicate that arrives after completion gets the stored result, as
+//     long as its payload hashes like the first one's; otherwise Do returns a
+//     *[PayloadMismatchError]. payload is only hashed, never stored or logged.
+//   - A duplicate that arrives while the first delivery holds its lease gets
+//     a retryable *[InProgressError], or waits for the result when
+//     Options.WaitForResult is set.
+//   - When fn returns an error (or panics), Do releases the record and
+//     returns fn's result and error unchanged, so the platform's retry does
+//     the work again.
+//   - When the holder crashes, its lease ends and the next delivery takes
+//     over. The crashed holder, should it come back, can neither complete nor
+//     release the new holder's record: both are fenced by an owner token.
+//
+// When fn succeeds but its outcome cannot be recorded, Do returns fn's result
+// together with an error: a *[ResultTooLargeError] when the store cannot hold
+// the result (the record is released), an error wrapping [ErrFenced] when the
+// lease was lost to another delivery before fn returned, or the store's
+// error.
+//
+// An empty key is [ErrMissingKey].
+func (g *Guard) Do(ctx context.Context, key string, payload []byte, fn func(ctx context.Context) ([]byte, error)) ([]byte, error) {
+	if key == "" {
+		return nil, ErrMissingKey
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	kh := hashKey(key)
+	storeKey := g.opts.Namespace + "#" + kh
+	var ph string
+	if !g.opts.SkipPayloadValidation {
+		ph = hashPayload(payload)
+	}
+	var waiting *InProgressError // set once this call waits for a holder
+	for {
+		now := g.opts.Clock()
+		if g.cache != nil {
+			if e, ok := g.cache.get(storeKey, now); ok {
+				if mismatch(ph, e.payloadHash) {
+					g.logDecision(ctx, slog.LevelWarn, "payload mismatch", kh, StatusCompleted)
+					return nil, &PayloadMismatchError{KeyHash: kh, Status: StatusCompleted}
+				}
+				g.logDecision(ctx, slog.LevelInfo, "duplicate replayed from cache", kh, StatusCompleted)
+				return clone(e.result), nil
+			}
+		}
+		leaseEnd := g.leaseEnd(ctx, now)
+		rec := Record{
+			Key:              storeKey,
+			Status:           StatusInProgress,
+			Owner:            rand.Text(),
+			PayloadHash:      ph,
+			InProgressExpiry: leaseEnd,
+			Expiry:           later(now.Add(g.opts.Expiry), leaseEnd),
+		}
+		err := g.store.Acquire(ctx, rec, now)
+		if err == nil {
+			return g.run(ctx, rec, kh, fn)
+		}
+		var ce *ConflictError
+		if !errors.As(err, &ce) {
+			if waiting != nil && ctx.Err() != nil {
+				return nil, fmt.Errorf("%w (stopped waiting: %w)", waiting, ctx.Err())
+			}
+			return nil, fmt.Errorf("idempotency: acquire key %s: %w", kh, err)
+		}
+		ex := ce.Existing
+		if mismatch(ph, ex.PayloadHash) {
+			g.logDecision(ctx, slog.LevelWarn, "payload mismatch", kh, ex.Status)
+			return nil, &PayloadMismatchError{KeyHash: kh, Status: ex.Status}
+		}
+		switch ex.Status {
+		case StatusCompleted:
+			if g.cache != nil {
+				g.cache.put(storeKey, cacheEntry{result: clone(ex.Result), payloadHash: ex.PayloadHash, expiry: ex.Expiry})
+			}
+			g.logDecision(ctx, slog.LevelInfo, "duplicate replayed", kh, ex.Status)
+			return ex.Result, nil
+		case StatusInProgress:
+			ipe := &InProgressError{KeyHash: kh, LeaseEnds: ex.InProgressExpiry, RetryAfter: max(ex.InProgressExpiry.Sub(now), 0)}
+			if !g.opts.WaitForResult {
+				g.logDecision(ctx, slog.LevelInfo, "duplicate in progress", kh, ex.Status)
+				return nil, ipe
+			}
+			waiting = ipe
+			g.logDecision(ctx, slog.LevelDebug, "duplicate waiting", kh, ex.Status)
+			t := time.NewTimer(g.opts.PollInterval)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				g.logDecision(ctx, slog.LevelInfo, "duplicate stopped waiting", kh, ex.Status)
+				return nil, fmt.Errorf("%w (stopped waiting: %w)", ipe, ctx.Err())
+			case <-t.C:
+			}
+		default:
+			return nil, fmt.Errorf("idempotency: key %s has unknown status %q", kh, ex.Status)
+		}
+	}
+}
+
+// run executes fn as the holder of rec and records its outcome.
+func (g *Guard) run(ctx context.Context, rec Record, kh string, fn func(context.Context) ([]byte, error)) (res []byte, err error) {
+	g.logDecision(ctx, slog.LevelDebug, "acquired", kh, StatusInProgress, slog.Time("lease_ends", rec.InProgressExpiry))
+	completed := false
+	defer func() {
+		if !completed { // fn panicked: let the next delivery do the work
+			g.release(ctx, rec, kh, "panic")
+		}
+	}()
+	res, err = fn(ctx)
+	completed = true
+	if err != nil {
+		g.release(ctx, rec, kh, "function failed")
+		return res, err
+	}
+	rec.Status = StatusCompleted
+	rec.Result = res
+	rec.Expiry = g.opts.Clock().Add(g.opts.Expiry)
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	cerr := g.store.Complete(cctx, rec)
+	var tooLarge *ResultTooLargeError
+	switch {
+	case cerr == nil:
+		if g.cache != nil {
+			g.cache.put(rec.Key, cacheEntry{result: clone(res), payloadHash: rec.PayloadHash, expiry: rec.Expiry})
+		}
+		g.logDecision(ctx, slog.LevelDebug, "completed", kh, StatusCompleted)
+		return res, nil
+	case errors.Is(cerr, ErrFenced):
+		g.logDecision(ctx, slog.LevelWarn, "completion fenced: lease lost to another delivery", kh, StatusInProgress)
+		return res, fmt.Errorf("idempotency: key %s finished after its lease was taken over: %w", kh, cerr)
+	case errors.As(cerr, &tooLarge):
+		g.release(ctx, rec, kh, "result too large")
+		return res, fmt.Errorf("idempotency: key %s: %w", kh, cerr)
+	default:
+		g.release(ctx, rec, kh, "completion failed")
+		return res, fmt.Errorf("idempotency: complete key %s: %w", kh, cerr)
+	}
+}
+
+// release gives up rec so that the next delivery does the work. A failed
+// release is logged, not returned: the caller's own error matters more, and
+// the record's lease ends at the latest when the caller's deadline passes.
+func (g *Guard) release(ctx context.Context, rec Record, kh, reason string) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	err := g.store.Release(cctx, rec.Key, rec.Owner)
+	switch {
+	case err == nil:
+		g.logDecision(ctx, slog.LevelInfo, "released", kh, StatusInProgress, slog.String("reason", reason))
+	case errors.Is(err, ErrFenced):
+		g.logDecision(ctx, slog.LevelWarn, "release fenced: lease lost to another delivery", kh, StatusInProgress, slog.String("reason", reason))
+	default:
+		g.logDecision(ctx, slog.LevelError, "release failed", kh, StatusInProgress, slog.String("reason", reason), slog.Any("error", err))
+	}
+}
+
+// leaseEnd returns when a holder acquiring at now loses its lease: at ctx's
+// deadline, carried over to the Guard's clock, or after DefaultLease.
+func (g *Guard) leaseEnd(ctx context.Context, now time.Time) time.Time {
+	if dl, ok := ctx.Deadline(); ok {
+		return now.Add(time.Until(dl))
+	}
+	return now.Add(g.opts.DefaultLease)
+}
+
+func (g *Guard) logDecision(ctx context.Context, level slog.Level, msg, kh string, st Status, attrs ...slog.Attr) {
+	if !g.log.Enabled(ctx, level) {
+		return
+	}
+	all := append([]slog.Attr{
+		slog.String("namespace", g.opts.Namespace),
+		slog.String("key_hash", kh),
+		slog.String("status", string(st)),
+	}, attrs...)
+	g.log.LogAttrs(ctx, level, "idempotency: "+msg, all...)
+}
+
+// hashKey returns the hex SHA-256 of an idempotency key.
+func hashKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}
+
+// hashPayload returns the hex SHA-256 of a payload.
+func hashPayload(p []byte) string {
+	sum := sha256.Sum256(p)
+	return hex.EncodeToString(sum[:])
+}
+
+// mismatch reports whether two payload hashes are both known and differ.
+func mismatch(a, b string) bool { return a != "" && b != "" && a != b }
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func clone(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append([]byte(nil), b...)
+}

@@ -1,0 +1,399 @@
+package idempotencytest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rampartdev/rampart/idempotency"
+)
+
+// guard returns a Guard over e's store driven by e's clock, with opts
+// applied on top.
+func (e *env) guard(opts idempotency.Options) *idempotency.Guard {
+	opts.Clock = e.clock.Now
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Namespace == "" {
+		opts.Namespace = "suite"
+	}
+	return idempotency.New(e.store, &opts)
+}
+
+// counter is a guarded function that counts its runs and returns a result
+// naming the run.
+type counter struct{ n atomic.Int64 }
+
+func (c *counter) fn(_ context.Context) ([]byte, error) {
+	return fmt.Appendf(nil, "result of run %d", c.n.Add(1)), nil
+}
+
+// mustDo calls g.Do or fails t, and returns the result.
+func mustDo(t testing.TB, g *idempotency.Guard, ctx context.Context, key string, payload []byte, fn func(context.Context) ([]byte, error)) []byte {
+	t.Helper()
+	res, err := g.Do(ctx, key, payload, fn)
+	if err != nil {
+		t.Fatalf("Do(%q): %v", key, err)
+	}
+	return res
+}
+
+// holder starts g.Do(ctx, key) in a goroutine whose function blocks until
+// release is closed, and returns once the function is running.
+func holder(ctx context.Context, g *idempotency.Guard, key string, result []byte, fnErr error) (release chan struct{}, done chan doResult) {
+	release, done, started := make(chan struct{}), make(chan doResult, 1), make(chan struct{})
+	go func() {
+		res, err := g.Do(ctx, key, []byte("payload"), func(context.Context) ([]byte, error) {
+			close(started)
+			<-release
+			return result, fnErr
+		})
+		done <- doResult{res, err}
+	}()
+	select {
+	case <-started:
+	case r := <-done: // Do failed before running the function
+		done <- r
+	}
+	return release, done
+}
+
+type doResult struct {
+	res []byte
+	err error
+}
+
+var guardCases = []testCase{
+	{
+		name: "FirstRunAndReplay",
+		rule: "the first delivery runs the function and stores its result; a duplicate replays it without running the function",
+		run: func(t *testing.T, e *env) {
+			g, c := e.guard(idempotency.Options{}), &counter{}
+			first := mustDo(t, g, t.Context(), "order-1", []byte("payload"), c.fn)
+			e.clock.Advance(time.Minute)
+			second := mustDo(t, g, t.Context(), "order-1", []byte("payload"), c.fn)
+			if !bytes.Equal(first, second) || c.n.Load() != 1 {
+				t.Errorf("results %q then %q after %d runs; want the first result replayed after 1 run", first, second, c.n.Load())
+			}
+			rec := mustGet(t, e, g.StoreKey("order-1"))
+			if rec.Status != idempotency.StatusCompleted || !bytes.Equal(rec.Result, first) {
+				t.Errorf("stored record %s %q; want COMPLETED %q", rec.Status, rec.Result, first)
+			}
+			if !sameTime(rec.Expiry, e.clock.Now().Add(idempotency.DefaultExpiry-time.Minute)) {
+				t.Errorf("completed record expires at %v; want the default expiry after completion", rec.Expiry)
+			}
+		},
+	},
+	{
+		name: "PayloadMismatch",
+		rule: "a key reused with a different payload is a *PayloadMismatchError, completed or in progress, and the function does not run",
+		run: func(t *testing.T, e *env) {
+			g, c := e.guard(idempotency.Options{}), &counter{}
+			mustDo(t, g, t.Context(), "k", []byte("payload A"), c.fn)
+			_, err := g.Do(t.Context(), "k", []byte("payload B"), c.fn)
+			var pm *idempotency.PayloadMismatchError
+			if !errors.As(err, &pm) || !errors.Is(err, idempotency.ErrPayloadMismatch) || pm.Status != idempotency.StatusCompleted {
+				t.Errorf("Do with another payload: %v; want *PayloadMismatchError on a COMPLETED record", err)
+			}
+			release, done := holder(t.Context(), g, "k2", []byte("r"), nil)
+			if _, err := g.Do(t.Context(), "k2", []byte("payload B"), c.fn); !errors.Is(err, idempotency.ErrPayloadMismatch) {
+				t.Errorf("Do with another payload while in progress: %v; want ErrPayloadMismatch", err)
+			}
+			close(release)
+			<-done
+			if c.n.Load() != 1 {
+				t.Errorf("function ran %d times; want 1", c.n.Load())
+			}
+			// With validation off the first result is replayed.
+			g2 := e.guard(idempotency.Options{SkipPayloadValidation: true})
+			mustDo(t, g2, t.Context(), "k3", []byte("payload A"), c.fn)
+			mustDo(t, g2, t.Context(), "k3", []byte("payload B"), c.fn)
+			if c.n.Load() != 2 {
+				t.Errorf("function ran %d times with validation off; want 2", c.n.Load())
+			}
+		},
+	},
+	{
+		name: "FailureReleases",
+		rule: "when the function fails, Do returns its error unchanged and releases the record; the retry runs the function",
+		run: func(t *testing.T, e *env) {
+			g, c := e.guard(idempotency.Options{}), &counter{}
+			boom := errors.New("boom")
+			_, err := g.Do(t.Context(), "k", []byte("p"), func(context.Context) ([]byte, error) { return nil, boom })
+			if err != boom {
+				t.Fatalf("Do = %v; want the function's error unchanged", err)
+			}
+			wantNotFound(t, e, g.StoreKey("k"))
+			res := mustDo(t, g, t.Context(), "k", []byte("p"), c.fn)
+			if c.n.Load() != 1 || string(res) != "result of run 1" {
+				t.Errorf("retry: result %q after %d runs; want the retry to run the function", res, c.n.Load())
+			}
+		},
+	},
+	{
+		name: "PanicReleases",
+		rule: "when the function panics, Do releases the record and lets the panic through",
+		run: func(t *testing.T, e *env) {
+			g := e.guard(idempotency.Options{})
+			func() {
+				defer func() {
+					if r := recover(); r != "kaboom" {
+						t.Errorf("recovered %v; want the function's panic", r)
+					}
+				}()
+				g.Do(t.Context(), "k", nil, func(context.Context) ([]byte, error) { panic("kaboom") })
+			}()
+			wantNotFound(t, e, g.StoreKey("k"))
+		},
+	},
+	{
+		name: "InProgress",
+		rule: "a duplicate during the holder's lease gets a retryable *InProgressError at once; after completion it replays",
+		run: func(t *testing.T, e *env) {
+			g, c := e.guard(idempotency.Options{}), &counter{}
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			release, done := holder(ctx, g, "k", []byte("holder result"), nil)
+			_, err := g.Do(t.Context(), "k", []byte("payload"), c.fn)
+			var ipe *idempotency.InProgressError
+			if !errors.As(err, &ipe) || !errors.Is(err, idempotency.ErrInProgress) {
+				t.Fatalf("duplicate: %v; want *InProgressError", err)
+			}
+			if ipe.RetryAfter <= 0 || ipe.RetryAfter > time.Minute {
+				t.Errorf("RetryAfter %v; want within the holder's one-minute lease", ipe.RetryAfter)
+			}
+			close(release)
+			if r := <-done; r.err != nil {
+				t.Fatalf("holder: %v", r.err)
+			}
+			if res := mustDo(t, g, t.Context(), "k", []byte("payload"), c.fn); string(res) != "holder result" || c.n.Load() != 0 {
+				t.Errorf("after completion: %q, %d runs; want the holder's result and no run", res, c.n.Load())
+			}
+		},
+	},
+	{
+		name: "WaitForResult",
+		rule: "with WaitForResult a duplicate waits for the holder's result; if the holder fails the waiter does the work; waiting ends with ctx",
+		run: func(t *testing.T, e *env) {
+			g := e.guard(idempotency.Options{WaitForResult: true, PollInterval: time.Millisecond})
+			c := &counter{}
+			release, done := holder(t.Context(), g, "k", []byte("holder result"), nil)
+			time.AfterFunc(20*time.Millisecond, func() { close(release) })
+			if res := mustDo(t, g, t.Context(), "k", []byte("payload"), c.fn); string(res) != "holder result" {
+				t.Errorf("waiter got %q; want the holder's result", res)
+			}
+			<-done
+
+			release, done = holder(t.Context(), g, "k2", nil, errors.New("holder failed"))
+			time.AfterFunc(20*time.Millisecond, func() { close(release) })
+			if res := mustDo(t, g, t.Context(), "k2", []byte("payload"), c.fn); string(res) != "result of run 1" {
+				t.Errorf("waiter got %q; want its own run after the holder failed", res)
+			}
+			<-done
+
+			release, done = holder(t.Context(), g, "k3", []byte("r"), nil)
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+			defer cancel()
+			_, err := g.Do(ctx, "k3", []byte("payload"), c.fn)
+			if !errors.Is(err, idempotency.ErrInProgress) || !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("waiter whose ctx ended: %v; want ErrInProgress and context.DeadlineExceeded", err)
+			}
+			close(release)
+			<-done
+			if c.n.Load() != 1 {
+				t.Errorf("function ran %d times in waiters; want 1", c.n.Load())
+			}
+		},
+	},
+	{
+		name: "LeaseFollowsDeadline",
+		rule: "the INPROGRESS lease ends at the holder's context deadline, or after DefaultLease without one",
+		run: func(t *testing.T, e *env) {
+			g := e.guard(idempotency.Options{DefaultLease: 7 * time.Minute})
+			ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+			defer cancel()
+			release, done := holder(ctx, g, "k", []byte("r"), nil)
+			rec := mustGet(t, e, g.StoreKey("k"))
+			if d := rec.InProgressExpiry.Sub(e.clock.Now()); d <= 80*time.Second || d > 90*time.Second {
+				t.Errorf("lease of %v with a 90s deadline; want about 90s", d)
+			}
+			close(release)
+			<-done
+			release, done = holder(t.Context(), g, "k2", []byte("r"), nil)
+			rec = mustGet(t, e, g.StoreKey("k2"))
+			if d := rec.InProgressExpiry.Sub(e.clock.Now()); d != 7*time.Minute {
+				t.Errorf("lease of %v without a deadline; want DefaultLease (7m)", d)
+			}
+			close(release)
+			<-done
+		},
+	},
+	{
+		name: "CrashedHolderTakeoverAndFencing",
+		rule: "after a holder's lease ends the next delivery takes over; the late holder's completion is fenced and returns ErrFenced, leaving the new result",
+		run: func(t *testing.T, e *env) {
+			g, c := e.guard(idempotency.Options{}), &counter{}
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			release, done := holder(ctx, g, "k", []byte("late result"), nil)
+			e.clock.Advance(2 * time.Minute) // the holder's lease ends: as if it crashed
+			res := mustDo(t, g, t.Context(), "k", []byte("payload"), c.fn)
+			close(release) // the "crashed" holder comes back and tries to complete
+			late := <-done
+			if !errors.Is(late.err, idempotency.ErrFenced) || string(late.res) != "late result" {
+				t.Errorf("late holder: %q, %v; want its result and ErrFenced", late.res, late.err)
+			}
+			if rec := mustGet(t, e, g.StoreKey("k")); !bytes.Equal(rec.Result, res) || rec.Status != idempotency.StatusCompleted {
+				t.Errorf("stored %s %q; want the new holder's COMPLETED %q", rec.Status, rec.Result, res)
+			}
+			// A late holder that fails cannot release the new holder's record.
+			release, done = holder(ctx, g, "k2", nil, errors.New("late failure"))
+			e.clock.Advance(2 * time.Minute)
+			release2, done2 := holder(t.Context(), g, "k2", []byte("new"), nil)
+			close(release)
+			<-done
+			if rec := mustGet(t, e, g.StoreKey("k2")); rec.Status != idempotency.StatusInProgress {
+				t.Errorf("after the late holder failed the record is %+v; want the new holder's INPROGRESS record", rec)
+			}
+			close(release2)
+			if r := <-done2; r.err != nil || string(r.res) != "new" {
+				t.Errorf("new holder: %q, %v", r.res, r.err)
+			}
+		},
+	},
+	{
+		name: "CompletedExpiry",
+		rule: "a COMPLETED record replays until Options.Expiry; after it the function runs again",
+		run: func(t *testing.T, e *env) {
+			g, c := e.guard(idempotency.Options{Expiry: 10 * time.Minute}), &counter{}
+			mustDo(t, g, t.Context(), "k", nil, c.fn)
+			e.clock.Advance(10*time.Minute - time.Second)
+			mustDo(t, g, t.Context(), "k", nil, c.fn)
+			if c.n.Load() != 1 {
+				t.Fatalf("ran %d times before expiry; want 1", c.n.Load())
+			}
+			e.clock.Advance(time.Second)
+			if res := mustDo(t, g, t.Context(), "k", nil, c.fn); string(res) != "result of run 2" {
+				t.Errorf("after expiry got %q; want a second run", res)
+			}
+		},
+	},
+	{
+		name: "Cache",
+		rule: "with CacheSize a duplicate is answered from memory without a store call, detects payload mismatch, and the cache honours expiry",
+		run: func(t *testing.T, e *env) {
+			cs := NewCountingStore(e.store)
+			opts := idempotency.Options{CacheSize: 2, Expiry: 10 * time.Minute, Clock: e.clock.Now, Logger: slog.New(slog.DiscardHandler), Namespace: "suite"}
+			g, c := idempotency.New(cs, &opts), &counter{}
+			first := mustDo(t, g, t.Context(), "k", []byte("p"), c.fn)
+			calls := cs.Calls()
+			if res := mustDo(t, g, t.Context(), "k", []byte("p"), c.fn); !bytes.Equal(res, first) {
+				t.Errorf("cached replay %q; want %q", res, first)
+			}
+			if n := cs.Calls() - calls; n != 0 {
+				t.Errorf("cached duplicate made %d store calls; want 0", n)
+			}
+			if _, err := g.Do(t.Context(), "k", []byte("other"), c.fn); !errors.Is(err, idempotency.ErrPayloadMismatch) {
+				t.Errorf("cached mismatch: %v; want ErrPayloadMismatch", err)
+			}
+			// A replay from the store fills the cache of another Guard.
+			g2 := idempotency.New(cs, &opts)
+			mustDo(t, g2, t.Context(), "k", []byte("p"), c.fn)
+			calls = cs.Calls()
+			mustDo(t, g2, t.Context(), "k", []byte("p"), c.fn)
+			if n := cs.Calls() - calls; n != 0 {
+				t.Errorf("second duplicate on another guard made %d store calls; want 0", n)
+			}
+			// Mutating a returned result does not alter the cache.
+			res := mustDo(t, g, t.Context(), "k", []byte("p"), c.fn)
+			res[0] ^= 0xff
+			if again := mustDo(t, g, t.Context(), "k", []byte("p"), c.fn); !bytes.Equal(again, first) {
+				t.Errorf("cache returned %q after the caller changed a result; want %q", again, first)
+			}
+			e.clock.Advance(10 * time.Minute)
+			if res := mustDo(t, g, t.Context(), "k", []byte("p"), c.fn); string(res) != "result of run 2" || c.n.Load() != 2 {
+				t.Errorf("after expiry got %q after %d runs; want a second run", res, c.n.Load())
+			}
+		},
+	},
+	{
+		name: "ConcurrentDeliveries",
+		rule: "N >= 32 goroutines delivering one key run the function exactly once; the others get the result or ErrInProgress (or, waiting, the result)",
+		run: func(t *testing.T, e *env) {
+			const n = 48
+			for _, wait := range []bool{false, true} {
+				g := e.guard(idempotency.Options{WaitForResult: wait, PollInterval: time.Millisecond})
+				var runs atomic.Int64
+				fn := func(context.Context) ([]byte, error) {
+					runs.Add(1)
+					time.Sleep(5 * time.Millisecond) // hold the lease while the others arrive
+					return []byte("the result"), nil
+				}
+				key := fmt.Sprintf("k-wait-%v", wait)
+				var wg sync.WaitGroup
+				var results, inProgress atomic.Int64
+				start := make(chan struct{})
+				for range n {
+					wg.Go(func() {
+						<-start
+						res, err := g.Do(t.Context(), key, []byte("payload"), fn)
+						switch {
+						case err == nil && string(res) == "the result":
+							results.Add(1)
+						case errors.Is(err, idempotency.ErrInProgress) && !wait:
+							inProgress.Add(1)
+						default:
+							t.Errorf("wait=%v: Do = %q, %v", wait, res, err)
+						}
+					})
+				}
+				close(start)
+				wg.Wait()
+				if runs.Load() != 1 {
+					t.Errorf("wait=%v: the function ran %d times; want exactly 1", wait, runs.Load())
+				}
+				if wait && results.Load() != n {
+					t.Errorf("wait=%v: %d of %d got the result", wait, results.Load(), n)
+				}
+				if res := mustDo(t, g, t.Context(), key, []byte("payload"), fn); string(res) != "the result" || runs.Load() != 1 {
+					t.Errorf("wait=%v: later delivery got %q after %d runs", wait, res, runs.Load())
+				}
+			}
+		},
+	},
+	{
+		name: "ResultTooLarge",
+		rule: "a result over the store's limit is a *ResultTooLargeError at save time, with the result returned and the record released (stores with a MaxResultSize() int method)",
+		run: func(t *testing.T, e *env) {
+			l, ok := e.store.(interface{ MaxResultSize() int })
+			if !ok || l.MaxResultSize() <= 0 || l.MaxResultSize() > 8<<20 {
+				t.Skip("the store declares no result limit of 8 MiB or less (MaxResultSize() int)")
+			}
+			g := e.guard(idempotency.Options{})
+			big := bytes.Repeat([]byte("x"), l.MaxResultSize()+1)
+			res, err := g.Do(t.Context(), "k", nil, func(context.Context) ([]byte, error) { return big, nil })
+			var tl *idempotency.ResultTooLargeError
+			if !errors.As(err, &tl) || len(res) != len(big) {
+				t.Errorf("Do = %d bytes, %v; want the result and *ResultTooLargeError", len(res), err)
+			}
+			wantNotFound(t, e, g.StoreKey("k"))
+		},
+	},
+	{
+		name: "MissingKey",
+		rule: "Do with an empty key is ErrMissingKey and touches nothing",
+		run: func(t *testing.T, e *env) {
+			g, c := e.guard(idempotency.Options{}), &counter{}
+			if _, err := g.Do(t.Context(), "", nil, c.fn); !errors.Is(err, idempotency.ErrMissingKey) || c.n.Load() != 0 {
+				t.Errorf("Do(\"\") = %v after %d runs; want ErrMissingKey and no run", err, c.n.Load())
+			}
+		},
+	},
+}

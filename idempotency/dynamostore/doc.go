@@ -1,0 +1,92 @@
+// Package dynamostore keeps idempotency records in an Amazon DynamoDB table,
+// using the table schema of Powertools for AWS Lambda so that Go and
+// Powertools functions can share one table.
+//
+//	client := dynamodb.NewFromConfig(cfg)
+//	guard := idempotency.New(dynamostore.New(client, "idempotency", nil), nil)
+//
+// # Schema
+//
+// One item per record, with these attributes (names configurable in
+// [Options]):
+//
+//	id                      S  partition key: the record key
+//	expiration              N  Expiry in epoch seconds, rounded up: the table's TTL attribute
+//	in_progress_expiration  N  InProgressExpiry in epoch milliseconds
+//	status                  S  INPROGRESS or COMPLETED
+//	data                    S  the result (B when it is not valid UTF-8)
+//	validation              S  the payload hash
+//	owner                   S  the holder's fencing token (Rampart only)
+//	expiration_ms           N  Expiry in epoch milliseconds (Rampart only)
+//
+// Powertools ignores the last two. expiration_ms exists because a record
+// expiring "within the second" is not precise enough to decide liveness the
+// way [idempotency.Record.Live] does; items without it (written by
+// Powertools) are judged by expiration.
+//
+// In sort-key mode ([Options.SortKeyAttr] set) the partition key holds
+// [Options.StaticPKValue] on every item and the record key goes in the sort
+// key, as Powertools' sort_key_attr and static_pk_value options do.
+//
+// # Operations and costs
+//
+// Acquire is one PutItem with the condition
+//
+//	attribute_not_exists(id) OR expiration_ms <= :now_ms
+//	OR (attribute_not_exists(expiration_ms) AND expiration < :now)
+//	OR (status = INPROGRESS AND in_progress_expiration <= :now_ms)
+//
+// and ReturnValuesOnConditionCheckFailure=ALL_OLD, so that DynamoDB returns
+// the live item with the ConditionalCheckFailedException. Servers that omit
+// it (dynalite, older emulators) cost one strongly consistent GetItem more;
+// the store logs this once. If the item vanished or expired in between, the
+// put is tried again. Complete is one UpdateItem and Release one DeleteItem,
+// both conditioned on "owner = :owner AND status = INPROGRESS"; a failed
+// condition is [idempotency.ErrFenced]. Get is a consistent GetItem and
+// Delete an unconditional DeleteItem.
+//
+// Per delivery through the engine:
+//
+//	first delivery   2 writes (PutItem, UpdateItem), 0 reads
+//	duplicate        1 write (the failed PutItem), 0 reads (1 read without ALL_OLD)
+//	failure          2 writes (PutItem, DeleteItem)
+//
+// A failed conditional write consumes write capacity like a successful one.
+//
+// DynamoDB limits an item to 400 KB, attribute names included. Complete
+// checks the item's size before writing and returns a
+// [*idempotency.ResultTooLargeError] without a request when it is too large;
+// the server's own ValidationException for item size maps to the same error.
+//
+// Requests use the client's retryer unless [Options.Retryer] is set. The
+// SDK's standard retryer retries throttling
+// (ProvisionedThroughputExceededException) with jittered exponential
+// backoff. Retrying Acquire is safe: a retry that finds the record written
+// by its own lost first attempt (same owner) succeeds. A retried Complete or
+// Release whose first attempt succeeded but lost its response reports
+// [idempotency.ErrFenced].
+//
+// # Table
+//
+// [CreateTable] creates an on-demand table and enables TTL on expiration.
+// The CloudFormation equivalent:
+//
+//	IdempotencyTable:
+//	  Type: AWS::DynamoDB::Table
+//	  Properties:
+//	    BillingMode: PAY_PER_REQUEST
+//	    AttributeDefinitions:
+//	      - {AttributeName: id, AttributeType: S}
+//	    KeySchema:
+//	      - {AttributeName: id, KeyType: HASH}
+//	    TimeToLiveSpecification:
+//	      AttributeName: expiration
+//	      Enabled: true
+//
+// # IAM
+//
+// The function needs dynamodb:PutItem, dynamodb:UpdateItem,
+// dynamodb:DeleteItem and dynamodb:GetItem on the table (GetItem serves
+// Store.Get and the fallback read). CreateTable additionally needs
+// dynamodb:CreateTable, dynamodb:DescribeTable and dynamodb:UpdateTimeToLive.
+package dynamostore

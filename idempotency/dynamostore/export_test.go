@@ -1,0 +1,5 @@
+package dynamostore
+
+// SetMaxItemSize replaces the item size limit the store checks before
+// writing, so tests can reach the server's own check.
+func SetMaxItemSize(s *Store, n int) { s.maxItemSize = n }

@@ -1,0 +1,244 @@
+package dynamostore_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"hash/crc32"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/rampartdev/rampart/idempotency/dynamostore"
+	"github.com/rampartdev/rampart/internal/testenv"
+)
+
+// MustClient returns a DynamoDB client for endpoint with static test
+// credentials. Extra options are applied after the defaults.
+func MustClient(tb testing.TB, endpoint string, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
+	tb.Helper()
+	cfg := aws.Config{
+		Region:      "eu-central-1",
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
+	}
+	return dynamodb.NewFromConfig(cfg, append([]func(*dynamodb.Options){func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String(endpoint)
+	}}, optFns...)...)
+}
+
+var unsafeTableChars = regexp.MustCompile(`[^a-zA-Z0-9_.-]+`)
+
+// MustTable creates a fresh table named after the test (deleted when it
+// ends) and returns its name.
+func MustTable(tb testing.TB, client *dynamodb.Client, opts *dynamostore.Options) string {
+	tb.Helper()
+	name := unsafeTableChars.ReplaceAllString(tb.Name(), "-")
+	if len(name) > 180 {
+		name = name[len(name)-180:]
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	name = "rampart-" + name + "-" + hex.EncodeToString(b[:])
+	err := dynamostore.CreateTable(context.Background(), client, name, opts)
+	if err != nil && !errors.Is(err, dynamostore.ErrTTLUnsupported) { // dynalite has no UpdateTimeToLive
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+	})
+	return name
+}
+
+// Counter counts the HTTP requests (attempts, retries included) a client
+// sends, by operation name. Install it with WithCounter.
+type Counter struct {
+	mu  sync.Mutex
+	ops map[string]int
+}
+
+// WithCounter returns a client option that counts every attempt in c.
+func WithCounter(c *Counter) func(*dynamodb.Options) {
+	return func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+			// The deserialize step runs once per attempt, after the retryer.
+			return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("rampartCount",
+				func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+					c.mu.Lock()
+					if c.ops == nil {
+						c.ops = map[string]int{}
+					}
+					c.ops[awsmiddleware.GetOperationName(ctx)]++
+					c.mu.Unlock()
+					return next.HandleDeserialize(ctx, in)
+				}), middleware.After)
+		})
+	}
+}
+
+// Get returns the count of op.
+func (c *Counter) Get(op string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ops[op]
+}
+
+// Writes returns the count of PutItem, UpdateItem and DeleteItem requests.
+func (c *Counter) Writes() int { return c.Get("PutItem") + c.Get("UpdateItem") + c.Get("DeleteItem") }
+
+// Reads returns the count of GetItem requests.
+func (c *Counter) Reads() int { return c.Get("GetItem") }
+
+// Reset sets every count to zero.
+func (c *Counter) Reset() {
+	c.mu.Lock()
+	c.ops = nil
+	c.mu.Unlock()
+}
+
+// Proxy is an HTTP server on 127.0.0.1 in front of a DynamoDB-compatible
+// server. It can answer requests with throttling errors, and it can make a
+// server that omits the old item on a failed PutItem condition (dynalite
+// does) behave like DynamoDB, which returns it when asked with
+// ReturnValuesOnConditionCheckFailure=ALL_OLD: the proxy then reads the item
+// itself, on the server side of the client's round trip, and adds it to the
+// error response.
+type Proxy struct {
+	URL string
+
+	// Throttle is how many of the next requests are answered with
+	// ProvisionedThroughputExceededException instead of being forwarded.
+	Throttle atomic.Int32
+	// Requests counts the requests the proxy received.
+	Requests atomic.Int32
+	// Injected counts the old items the proxy added to responses.
+	Injected atomic.Int32
+
+	target   string
+	keyAttrs []string
+	inject   bool
+}
+
+// MustProxy starts a Proxy in front of target. With injectOldItem it adds
+// the old item (whose key attributes are keyAttrs) to failed PutItems.
+func MustProxy(tb testing.TB, target string, injectOldItem bool, keyAttrs ...string) *Proxy {
+	tb.Helper()
+	p := &Proxy{target: target, keyAttrs: keyAttrs, inject: injectOldItem}
+	srv := httptest.NewServer(http.HandlerFunc(p.serve))
+	tb.Cleanup(srv.Close)
+	p.URL = srv.URL
+	return p
+}
+
+func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
+	p.Requests.Add(1)
+	if p.takeThrottle() {
+		writeJSON(w, http.StatusBadRequest, []byte(`{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"The level of configured provisioned throughput for the table was exceeded."}`))
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	status, resp, err := p.forward(r, r.Header.Get("X-Amz-Target"), body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	if p.inject && status == http.StatusBadRequest && strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".PutItem") {
+		resp = p.addOldItem(r, body, resp)
+	}
+	writeJSON(w, status, resp)
+}
+
+func (p *Proxy) takeThrottle() bool {
+	for {
+		n := p.Throttle.Load()
+		if n <= 0 {
+			return false
+		}
+		if p.Throttle.CompareAndSwap(n, n-1) {
+			return true
+		}
+	}
+}
+
+// addOldItem adds the stored item to a ConditionalCheckFailedException
+// answering a PutItem that asked for it.
+func (p *Proxy) addOldItem(r *http.Request, reqBody, resp []byte) []byte {
+	var req struct {
+		TableName                           string
+		Item                                map[string]json.RawMessage
+		ReturnValuesOnConditionCheckFailure string
+	}
+	var fail map[string]json.RawMessage
+	if json.Unmarshal(reqBody, &req) != nil || json.Unmarshal(resp, &fail) != nil ||
+		req.ReturnValuesOnConditionCheckFailure != "ALL_OLD" || fail["Item"] != nil ||
+		!bytes.Contains(fail["__type"], []byte("ConditionalCheckFailedException")) {
+		return resp
+	}
+	key := map[string]json.RawMessage{}
+	for _, a := range p.keyAttrs {
+		key[a] = req.Item[a]
+	}
+	get, _ := json.Marshal(map[string]any{"TableName": req.TableName, "Key": key, "ConsistentRead": true})
+	status, out, err := p.forward(r, "DynamoDB_20120810.GetItem", get)
+	var got struct{ Item json.RawMessage }
+	if err != nil || status != http.StatusOK || json.Unmarshal(out, &got) != nil || got.Item == nil {
+		return resp // vanished in between: the client falls back to reading
+	}
+	fail["Item"] = got.Item
+	b, _ := json.Marshal(fail)
+	p.Injected.Add(1)
+	return b
+}
+
+// forward sends body to the target server as operation target, with the
+// original request's headers (dynalite checks their form, not the signature).
+func (p *Proxy) forward(r *http.Request, target string, body []byte) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, p.target+"/", bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	for k, v := range r.Header {
+		req.Header[k] = v
+	}
+	req.Header.Del("Accept-Encoding")
+	req.Header.Set("X-Amz-Target", target)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
+}
+
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.Header().Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10))
+	w.Header().Set("X-Amzn-Requestid", "rampart-test-proxy")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// endpoint returns the test DynamoDB server, or skips (fails in CI).
+func endpoint(tb testing.TB) string {
+	tb.Helper()
+	return testenv.DynamoDBEndpoint(tb)
+}

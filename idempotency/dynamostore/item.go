@@ -1,0 +1,163 @@
+package dynamostore
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/rampartdev/rampart/idempotency"
+)
+
+// key returns the primary key of the record stored under key.
+func (s *Store) key(key string) map[string]types.AttributeValue {
+	if s.o.SortKeyAttr == "" {
+		return map[string]types.AttributeValue{s.o.KeyAttr: &types.AttributeValueMemberS{Value: key}}
+	}
+	return map[string]types.AttributeValue{
+		s.o.KeyAttr:     &types.AttributeValueMemberS{Value: s.o.StaticPKValue},
+		s.o.SortKeyAttr: &types.AttributeValueMemberS{Value: key},
+	}
+}
+
+// encode returns the item that stores rec.
+func (s *Store) encode(rec idempotency.Record) map[string]types.AttributeValue {
+	item := s.key(rec.Key)
+	item[s.o.StatusAttr] = &types.AttributeValueMemberS{Value: string(rec.Status)}
+	item[s.o.OwnerAttr] = &types.AttributeValueMemberS{Value: rec.Owner}
+	item[s.o.InProgressExpiryAttr] = millis(rec.InProgressExpiry)
+	item[s.o.ExpiryAttr] = number(ceilSeconds(rec.Expiry))
+	item[s.o.ExpiryMillisAttr] = millis(rec.Expiry)
+	if rec.PayloadHash != "" {
+		item[s.o.ValidationAttr] = &types.AttributeValueMemberS{Value: rec.PayloadHash}
+	}
+	if len(rec.Result) > 0 {
+		item[s.o.DataAttr] = dataValue(rec.Result)
+	}
+	return item
+}
+
+// decode turns an item back into a record. Items written by Powertools lack
+// owner and expiration_ms; their expiry is known to the second.
+func (s *Store) decode(item map[string]types.AttributeValue) (idempotency.Record, error) {
+	var rec idempotency.Record
+	keyAttr := s.o.KeyAttr
+	if s.o.SortKeyAttr != "" {
+		keyAttr = s.o.SortKeyAttr
+	}
+	var err error
+	str := func(name string, required bool) string {
+		switch v := item[name].(type) {
+		case *types.AttributeValueMemberS:
+			return v.Value
+		case nil:
+			if required && err == nil {
+				err = fmt.Errorf("item lacks attribute %q", name)
+			}
+		default:
+			if err == nil {
+				err = fmt.Errorf("attribute %q is %T, want S", name, v)
+			}
+		}
+		return ""
+	}
+	num := func(name string) (int64, bool) {
+		switch v := item[name].(type) {
+		case *types.AttributeValueMemberN:
+			n, perr := strconv.ParseInt(v.Value, 10, 64)
+			if perr != nil {
+				// Other writers may store fractions.
+				f, ferr := strconv.ParseFloat(v.Value, 64)
+				if ferr != nil && err == nil {
+					err = fmt.Errorf("attribute %q: %w", name, perr)
+				}
+				n = int64(f)
+			}
+			return n, true
+		case nil:
+		default:
+			if err == nil {
+				err = fmt.Errorf("attribute %q is %T, want N", name, v)
+			}
+		}
+		return 0, false
+	}
+	rec.Key = str(keyAttr, true)
+	rec.Status = idempotency.Status(str(s.o.StatusAttr, true))
+	rec.Owner = str(s.o.OwnerAttr, false)
+	rec.PayloadHash = str(s.o.ValidationAttr, false)
+	switch v := item[s.o.DataAttr].(type) {
+	case *types.AttributeValueMemberS:
+		rec.Result = []byte(v.Value)
+	case *types.AttributeValueMemberB:
+		rec.Result = v.Value
+	case nil:
+	default:
+		err = fmt.Errorf("attribute %q is %T, want S or B", s.o.DataAttr, v)
+	}
+	if ms, ok := num(s.o.InProgressExpiryAttr); ok {
+		rec.InProgressExpiry = time.UnixMilli(ms)
+	}
+	if ms, ok := num(s.o.ExpiryMillisAttr); ok {
+		rec.Expiry = time.UnixMilli(ms)
+	} else if sec, ok := num(s.o.ExpiryAttr); ok {
+		rec.Expiry = time.Unix(sec, 0)
+	} else if err == nil {
+		err = fmt.Errorf("item lacks attribute %q", s.o.ExpiryAttr)
+	}
+	if err != nil {
+		return idempotency.Record{}, fmt.Errorf("decode item: %w", err)
+	}
+	return rec, nil
+}
+
+// itemSize returns an upper bound of the size DynamoDB counts for the item
+// that stores rec: the UTF-8 lengths of names and string values, the lengths
+// of binary values, and for numbers one byte per digit plus one (DynamoDB
+// counts about one byte per two digits).
+func (s *Store) itemSize(rec idempotency.Record) int {
+	size := 0
+	for name, v := range s.encode(rec) {
+		size += len(name)
+		switch v := v.(type) {
+		case *types.AttributeValueMemberS:
+			size += len(v.Value)
+		case *types.AttributeValueMemberB:
+			size += len(v.Value)
+		case *types.AttributeValueMemberN:
+			size += len(v.Value) + 1
+		}
+	}
+	return size
+}
+
+// dataValue stores a result as a string when it is valid UTF-8 (as Powertools
+// stores its JSON) and as binary otherwise.
+func dataValue(b []byte) types.AttributeValue {
+	if utf8.Valid(b) {
+		return &types.AttributeValueMemberS{Value: string(b)}
+	}
+	return &types.AttributeValueMemberB{Value: b}
+}
+
+func number(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
+
+// millis stores t in epoch milliseconds, truncated: comparing truncated
+// values with <= keeps Record.Live's "now >= expiry" exact whenever the two
+// times share their sub-millisecond part (as times derived from one clock
+// reading do), and off by under a millisecond otherwise.
+func millis(t time.Time) types.AttributeValue { return number(t.UnixMilli()) }
+
+// ceilSeconds returns t in epoch seconds rounded up, so that the TTL never
+// deletes a record before it expires.
+func ceilSeconds(t time.Time) int64 {
+	sec := t.Unix()
+	if t.Nanosecond() > 0 {
+		sec++
+	}
+	return sec
+}

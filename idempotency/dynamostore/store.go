@@ -1,0 +1,343 @@
+package dynamostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/rampartdev/rampart/idempotency"
+)
+
+// Client is the part of *dynamodb.Client the store uses. Any value with these
+// methods works, such as a client wrapped for tracing.
+type Client interface {
+	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+}
+
+// MaxItemSize is DynamoDB's limit on the size of one item, attribute names
+// included.
+const MaxItemSize = 400 * 1024
+
+// Default attribute names, as Powertools for AWS Lambda names them (owner
+// and expiration_ms are Rampart's additions; Powertools ignores them).
+const (
+	DefaultKeyAttr              = "id"
+	DefaultExpiryAttr           = "expiration"
+	DefaultInProgressExpiryAttr = "in_progress_expiration"
+	DefaultStatusAttr           = "status"
+	DefaultDataAttr             = "data"
+	DefaultValidationAttr       = "validation"
+	DefaultOwnerAttr            = "owner"
+	DefaultExpiryMillisAttr     = "expiration_ms"
+)
+
+// Options configure a Store and the table CreateTable makes. The zero value
+// (or nil) means a Powertools-compatible table keyed by "id".
+type Options struct {
+	// KeyAttr is the partition key attribute. Default "id".
+	KeyAttr string
+	// SortKeyAttr, when set, selects sort-key mode: the table's partition key
+	// KeyAttr holds StaticPKValue on every item and the record key goes in
+	// this sort key attribute. Empty (the default) means the record key is
+	// the partition key.
+	SortKeyAttr string
+	// StaticPKValue is the partition key value in sort-key mode. Default
+	// "idempotency#" followed by $AWS_LAMBDA_FUNCTION_NAME (read by New), as
+	// in Powertools.
+	StaticPKValue string
+
+	// Attribute names; empty means the Default… constant of the same name.
+	ExpiryAttr           string // N, epoch seconds: the table's TTL attribute
+	InProgressExpiryAttr string // N, epoch milliseconds
+	StatusAttr           string // S, INPROGRESS or COMPLETED
+	DataAttr             string // S (valid UTF-8) or B: the stored result
+	ValidationAttr       string // S, the payload hash
+	OwnerAttr            string // S, the fencing token
+	ExpiryMillisAttr     string // N, epoch milliseconds: Expiry, exactly
+
+	// Retryer, when set, replaces the client's retryer for the store's
+	// requests. Nil keeps the client's own, which for clients built by the
+	// SDK is the standard retryer: 3 attempts with jittered exponential
+	// backoff, retrying throttling (ProvisionedThroughputExceededException,
+	// ThrottlingException) and transient errors. To retry more patiently:
+	//
+	//	retry.NewStandard(func(o *retry.StandardOptions) {
+	//		o.MaxAttempts = 8
+	//		o.MaxBackoff = 2 * time.Second
+	//	})
+	Retryer aws.Retryer
+
+	// Logger receives the store's rare warnings. Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Store is an idempotency.Store kept in a DynamoDB table.
+type Store struct {
+	client Client
+	table  string
+	o      Options
+	log    *slog.Logger
+
+	// maxItemSize is MaxItemSize; tests lower or raise it.
+	maxItemSize int
+	// noOldItem is logged once: the server answered a failed condition
+	// without the old item, so conflicts cost an extra read.
+	noOldItem sync.Once
+}
+
+var _ idempotency.Store = (*Store)(nil)
+
+// New returns a store keeping its records in table through client. The table
+// must exist with the key schema opts describe (see CreateTable).
+func New(client Client, table string, opts *Options) *Store {
+	s := &Store{client: client, table: table, maxItemSize: MaxItemSize}
+	if opts != nil {
+		s.o = *opts
+	}
+	s.o.setDefaults()
+	if s.o.SortKeyAttr != "" && s.o.StaticPKValue == "" {
+		s.o.StaticPKValue = "idempotency#" + os.Getenv("AWS_LAMBDA_FUNCTION_NAME")
+	}
+	s.log = s.o.Logger
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	return s
+}
+
+func (o *Options) setDefaults() {
+	def := func(p *string, v string) {
+		if *p == "" {
+			*p = v
+		}
+	}
+	def(&o.KeyAttr, DefaultKeyAttr)
+	def(&o.ExpiryAttr, DefaultExpiryAttr)
+	def(&o.InProgressExpiryAttr, DefaultInProgressExpiryAttr)
+	def(&o.StatusAttr, DefaultStatusAttr)
+	def(&o.DataAttr, DefaultDataAttr)
+	def(&o.ValidationAttr, DefaultValidationAttr)
+	def(&o.OwnerAttr, DefaultOwnerAttr)
+	def(&o.ExpiryMillisAttr, DefaultExpiryMillisAttr)
+}
+
+// Table returns the name of the store's table.
+func (s *Store) Table() string { return s.table }
+
+// optFns applies the configured retryer to one request.
+func (s *Store) optFns() []func(*dynamodb.Options) {
+	if s.o.Retryer == nil {
+		return nil
+	}
+	r := s.o.Retryer
+	return []func(*dynamodb.Options){func(o *dynamodb.Options) { o.Retryer = r }}
+}
+
+// maxAcquireAttempts bounds the loop in Acquire that handles a conflicting
+// record vanishing or expiring between the failed write and the read that
+// fetches it (only on servers that omit the old item).
+const maxAcquireAttempts = 5
+
+// acquireCondition lets the put through when the key is absent, its record
+// has expired, or its in-progress lease has run out. The clause on ExpiryAttr
+// covers items written without ExpiryMillisAttr (by Powertools), whose expiry
+// is known only to the second.
+const acquireCondition = "attribute_not_exists(#pk) OR #expms <= :nowms" +
+	" OR (attribute_not_exists(#expms) AND #exp < :now)" +
+	" OR (#status = :inprogress AND #ipexp <= :nowms)"
+
+// Acquire writes rec with one conditional PutItem. On conflict the server
+// returns the live item with the failure, so a duplicate costs one write and
+// no read; servers that omit it cost one consistent GetItem more.
+func (s *Store) Acquire(ctx context.Context, rec idempotency.Record, now time.Time) error {
+	rec.Status = idempotency.StatusInProgress
+	item := s.encode(rec)
+	in := &dynamodb.PutItemInput{
+		TableName:           aws.String(s.table),
+		Item:                item,
+		ConditionExpression: aws.String(acquireCondition),
+		ExpressionAttributeNames: map[string]string{
+			"#pk":     s.o.KeyAttr,
+			"#expms":  s.o.ExpiryMillisAttr,
+			"#exp":    s.o.ExpiryAttr,
+			"#status": s.o.StatusAttr,
+			"#ipexp":  s.o.InProgressExpiryAttr,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":nowms":      millis(now),
+			":now":        number(now.Unix()),
+			":inprogress": &types.AttributeValueMemberS{Value: string(idempotency.StatusInProgress)},
+		},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}
+	for range maxAcquireAttempts {
+		_, err := s.client.PutItem(ctx, in, s.optFns()...)
+		if err == nil {
+			return nil
+		}
+		var ccf *types.ConditionalCheckFailedException
+		if !errors.As(err, &ccf) {
+			return fmt.Errorf("dynamostore: acquire %q: %w", rec.Key, err)
+		}
+		var existing idempotency.Record
+		if ccf.Item != nil {
+			existing, err = s.decode(ccf.Item)
+			if err != nil {
+				return fmt.Errorf("dynamostore: acquire %q: %w", rec.Key, err)
+			}
+		} else {
+			s.noOldItem.Do(func() {
+				s.log.WarnContext(ctx, "dynamostore: server returned no item with a failed condition; conflicts cost an extra read",
+					"table", s.table)
+			})
+			existing, err = s.Get(ctx, rec.Key)
+			if errors.Is(err, idempotency.ErrNotFound) {
+				continue // deleted since the write failed: try again
+			}
+			if err != nil {
+				return fmt.Errorf("dynamostore: acquire %q: %w", rec.Key, err)
+			}
+			if !existing.Live(now) {
+				continue // replaced or expired since the write failed
+			}
+		}
+		if existing.Owner == rec.Owner {
+			// An earlier attempt of this very request succeeded and the SDK
+			// retried it after losing the response: the record is ours.
+			return nil
+		}
+		return &idempotency.ConflictError{Existing: existing}
+	}
+	return fmt.Errorf("dynamostore: acquire %q: the conflicting record kept changing after %d attempts", rec.Key, maxAcquireAttempts)
+}
+
+// Complete marks the record COMPLETED with one UpdateItem conditioned on the
+// owner and the INPROGRESS status.
+func (s *Store) Complete(ctx context.Context, rec idempotency.Record) error {
+	rec.Status = idempotency.StatusCompleted
+	if size := s.itemSize(rec); size > s.maxItemSize {
+		return &idempotency.ResultTooLargeError{Size: len(rec.Result), Limit: s.maxItemSize - (size - len(rec.Result))}
+	}
+	update := "SET #status = :completed, #exp = :exp, #expms = :expms"
+	values := map[string]types.AttributeValue{
+		":completed":  &types.AttributeValueMemberS{Value: string(idempotency.StatusCompleted)},
+		":inprogress": &types.AttributeValueMemberS{Value: string(idempotency.StatusInProgress)},
+		":owner":      &types.AttributeValueMemberS{Value: rec.Owner},
+		":exp":        number(ceilSeconds(rec.Expiry)),
+		":expms":      millis(rec.Expiry),
+	}
+	if len(rec.Result) > 0 {
+		update += ", #data = :data"
+		values[":data"] = dataValue(rec.Result)
+	} else {
+		update += " REMOVE #data"
+	}
+	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(s.table),
+		Key:                 s.key(rec.Key),
+		UpdateExpression:    aws.String(update),
+		ConditionExpression: aws.String("#owner = :owner AND #status = :inprogress"),
+		ExpressionAttributeNames: map[string]string{
+			"#status": s.o.StatusAttr,
+			"#exp":    s.o.ExpiryAttr,
+			"#expms":  s.o.ExpiryMillisAttr,
+			"#data":   s.o.DataAttr,
+			"#owner":  s.o.OwnerAttr,
+		},
+		ExpressionAttributeValues: values,
+	}, s.optFns()...)
+	if err != nil {
+		if isItemTooLarge(err) {
+			// The item holds attributes we did not count (written by
+			// another runtime); the server's word is final.
+			return &idempotency.ResultTooLargeError{Size: len(rec.Result), Limit: s.maxItemSize - (s.itemSize(rec) - len(rec.Result))}
+		}
+		return s.fenced(err, "complete", rec.Key)
+	}
+	return nil
+}
+
+// Release deletes the record with one DeleteItem conditioned on the owner and
+// the INPROGRESS status.
+func (s *Store) Release(ctx context.Context, key, owner string) error {
+	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:           aws.String(s.table),
+		Key:                 s.key(key),
+		ConditionExpression: aws.String("#owner = :owner AND #status = :inprogress"),
+		ExpressionAttributeNames: map[string]string{
+			"#status": s.o.StatusAttr,
+			"#owner":  s.o.OwnerAttr,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":inprogress": &types.AttributeValueMemberS{Value: string(idempotency.StatusInProgress)},
+			":owner":      &types.AttributeValueMemberS{Value: owner},
+		},
+	}, s.optFns()...)
+	return s.fenced(err, "release", key)
+}
+
+// Get reads the record with one strongly consistent GetItem.
+func (s *Store) Get(ctx context.Context, key string) (idempotency.Record, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            s.key(key),
+		ConsistentRead: aws.Bool(true),
+	}, s.optFns()...)
+	if err != nil {
+		return idempotency.Record{}, fmt.Errorf("dynamostore: get %q: %w", key, err)
+	}
+	if out.Item == nil {
+		return idempotency.Record{}, idempotency.ErrNotFound
+	}
+	rec, err := s.decode(out.Item)
+	if err != nil {
+		return idempotency.Record{}, fmt.Errorf("dynamostore: get %q: %w", key, err)
+	}
+	return rec, nil
+}
+
+// Delete removes the record with one unconditional DeleteItem.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: aws.String(s.table),
+		Key:       s.key(key),
+	}, s.optFns()...)
+	if err != nil {
+		return fmt.Errorf("dynamostore: delete %q: %w", key, err)
+	}
+	return nil
+}
+
+// fenced maps a failed ownership condition to idempotency.ErrFenced.
+func (s *Store) fenced(err error, op, key string) error {
+	if err == nil {
+		return nil
+	}
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return idempotency.ErrFenced
+	}
+	return fmt.Errorf("dynamostore: %s %q: %w", op, key, err)
+}
+
+// isItemTooLarge reports whether err is DynamoDB's ValidationException for an
+// item over 400 KB ("Item size has exceeded the maximum allowed size", or
+// "Item size to update has exceeded …" from UpdateItem).
+func isItemTooLarge(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "ValidationException" &&
+		strings.Contains(ae.ErrorMessage(), "Item size") && strings.Contains(ae.ErrorMessage(), "maximum allowed size")
+}

@@ -1,0 +1,443 @@
+package dynamostore_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/rampartdev/rampart/idempotency"
+	"github.com/rampartdev/rampart/idempotency/dynamostore"
+)
+
+// fixture is a store on a fresh table, reached through client (which may go
+// through a proxy), with its requests counted.
+type fixture struct {
+	store  *dynamostore.Store
+	client *dynamodb.Client // straight to the server, uncounted
+	table  string
+	count  *Counter
+}
+
+// newFixture makes a fresh table on the test server and a store for it that
+// talks to url (the server itself when url is empty).
+func newFixture(t testing.TB, url string, opts *dynamostore.Options) *fixture {
+	t.Helper()
+	ep := endpoint(t)
+	direct := MustClient(t, ep)
+	table := MustTable(t, direct, opts)
+	if url == "" {
+		url = ep
+	}
+	c := &Counter{}
+	return &fixture{
+		store:  dynamostore.New(MustClient(t, url, WithCounter(c)), table, opts),
+		client: direct,
+		table:  table,
+		count:  c,
+	}
+}
+
+func (f *fixture) rawItem(t *testing.T, key map[string]types.AttributeValue) map[string]types.AttributeValue {
+	t.Helper()
+	out, err := f.client.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(f.table), Key: key, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Item
+}
+
+func record(key, owner string, now time.Time) idempotency.Record {
+	return idempotency.Record{
+		Key:              key,
+		Status:           idempotency.StatusInProgress,
+		Owner:            owner,
+		PayloadHash:      "hash-" + key,
+		InProgressExpiry: now.Add(10 * time.Second),
+		Expiry:           now.Add(time.Hour),
+	}
+}
+
+func attrS(item map[string]types.AttributeValue, name string) string {
+	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return fmt.Sprintf("<%T>", item[name])
+}
+
+func attrN(item map[string]types.AttributeValue, name string) int64 {
+	if v, ok := item[name].(*types.AttributeValueMemberN); ok {
+		n, _ := strconv.ParseInt(v.Value, 10, 64)
+		return n
+	}
+	return -1
+}
+
+func TestStore_PowertoolsSchema(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts *dynamostore.Options
+		key  map[string]types.AttributeValue
+	}{
+		{"partitionKey", nil, map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "k1"}}},
+		{"sortKey", &dynamostore.Options{SortKeyAttr: "sk", KeyAttr: "pk", StaticPKValue: "idempotency#fn"},
+			map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "idempotency#fn"}, "sk": &types.AttributeValueMemberS{Value: "k1"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, "", tc.opts)
+			ctx := context.Background()
+			now := time.Now()
+			rec := record("k1", "owner-1", now)
+			if err := f.store.Acquire(ctx, rec, now); err != nil {
+				t.Fatal(err)
+			}
+			item := f.rawItem(t, tc.key)
+			if got := attrS(item, "status"); got != "INPROGRESS" {
+				t.Errorf("status = %s", got)
+			}
+			if got := attrS(item, "owner"); got != "owner-1" {
+				t.Errorf("owner = %s", got)
+			}
+			if got := attrS(item, "validation"); got != "hash-k1" {
+				t.Errorf("validation = %s", got)
+			}
+			if got, want := attrN(item, "in_progress_expiration"), rec.InProgressExpiry.UnixMilli(); got != want {
+				t.Errorf("in_progress_expiration = %d, want %d (epoch ms)", got, want)
+			}
+			if got, want := attrN(item, "expiration"), rec.Expiry.Unix()+1; got != want {
+				t.Errorf("expiration = %d, want %d (epoch seconds, rounded up)", got, want)
+			}
+
+			rec.Result = []byte(`{"ok":true}`)
+			rec.Expiry = now.Add(2 * time.Hour)
+			if err := f.store.Complete(ctx, rec); err != nil {
+				t.Fatal(err)
+			}
+			item = f.rawItem(t, tc.key)
+			if got := attrS(item, "status"); got != "COMPLETED" {
+				t.Errorf("status = %s", got)
+			}
+			if got := attrS(item, "data"); got != `{"ok":true}` {
+				t.Errorf("data = %s", got)
+			}
+			got, err := f.store.Get(ctx, "k1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Key != "k1" || got.Status != idempotency.StatusCompleted || got.Owner != "owner-1" ||
+				got.PayloadHash != "hash-k1" || string(got.Result) != `{"ok":true}` ||
+				got.Expiry.UnixMilli() != rec.Expiry.UnixMilli() {
+				t.Errorf("Get = %+v", got)
+			}
+		})
+	}
+}
+
+func TestStore_BinaryAndEmptyResults(t *testing.T) {
+	f := newFixture(t, "", nil)
+	ctx := context.Background()
+	now := time.Now()
+	for _, result := range [][]byte{{0xff, 0x00, 0xfe}, nil} {
+		key := fmt.Sprintf("k%x", result)
+		rec := record(key, "o", now)
+		if err := f.store.Acquire(ctx, rec, now); err != nil {
+			t.Fatal(err)
+		}
+		rec.Result = result
+		if err := f.store.Complete(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.store.Get(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Result, result) {
+			t.Errorf("Result = %x, want %x", got.Result, result)
+		}
+	}
+}
+
+// TestStore_DuplicateCost proves the duplicate path costs one write and no
+// read against a server that returns the old item with the failed condition,
+// as DynamoDB does (the proxy adds it, since dynalite omits it), and one
+// read more against dynalite itself.
+func TestStore_DuplicateCost(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		inject    bool
+		wantReads int
+	}{{"oldItemReturned", true, 0}, {"readFallback", false, 1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := MustProxy(t, endpoint(t), tc.inject, "id")
+			f := newFixture(t, p.URL, nil)
+			ctx := context.Background()
+			now := time.Now()
+			if err := f.store.Acquire(ctx, record("k", "first", now), now); err != nil {
+				t.Fatal(err)
+			}
+			f.count.Reset()
+			err := f.store.Acquire(ctx, record("k", "second", now), now)
+			var ce *idempotency.ConflictError
+			if !errors.As(err, &ce) {
+				t.Fatalf("second Acquire = %v, want *ConflictError", err)
+			}
+			if ce.Existing.Owner != "first" || ce.Existing.Status != idempotency.StatusInProgress || ce.Existing.PayloadHash != "hash-k" {
+				t.Errorf("Existing = %+v", ce.Existing)
+			}
+			if w, r := f.count.Writes(), f.count.Reads(); w != 1 || r != tc.wantReads {
+				t.Errorf("duplicate cost %d writes and %d reads, want 1 and %d", w, r, tc.wantReads)
+			}
+			if tc.inject && p.Injected.Load() != 1 {
+				t.Errorf("proxy injected %d old items, want 1", p.Injected.Load())
+			}
+		})
+	}
+}
+
+func TestStore_FirstDeliveryCostsTwoWrites(t *testing.T) {
+	f := newFixture(t, "", nil)
+	ctx := context.Background()
+	now := time.Now()
+	rec := record("k", "o", now)
+	if err := f.store.Acquire(ctx, rec, now); err != nil {
+		t.Fatal(err)
+	}
+	rec.Result = []byte("r")
+	if err := f.store.Complete(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	if w, r := f.count.Writes(), f.count.Reads(); w != 2 || r != 0 {
+		t.Errorf("first delivery cost %d writes and %d reads, want 2 and 0", w, r)
+	}
+}
+
+func TestStore_LeaseAndExpiry(t *testing.T) {
+	f := newFixture(t, "", nil)
+	ctx := context.Background()
+	now := time.Now()
+	rec := record("k", "first", now)
+	if err := f.store.Acquire(ctx, rec, now); err != nil {
+		t.Fatal(err)
+	}
+	// One millisecond before the lease ends the record still blocks; at its
+	// end it does not.
+	var ce *idempotency.ConflictError
+	if err := f.store.Acquire(ctx, record("k", "early", now), rec.InProgressExpiry.Add(-time.Millisecond)); !errors.As(err, &ce) {
+		t.Fatalf("Acquire before the lease ends = %v, want conflict", err)
+	}
+	later := rec.InProgressExpiry
+	if err := f.store.Acquire(ctx, record("k", "second", later), later); err != nil {
+		t.Fatalf("Acquire at the lease's end = %v, want takeover", err)
+	}
+	// The first holder is fenced.
+	rec.Result = []byte("late")
+	if err := f.store.Complete(ctx, rec); !errors.Is(err, idempotency.ErrFenced) {
+		t.Errorf("fenced Complete = %v, want ErrFenced", err)
+	}
+	if err := f.store.Release(ctx, "k", "first"); !errors.Is(err, idempotency.ErrFenced) {
+		t.Errorf("fenced Release = %v, want ErrFenced", err)
+	}
+	// The second holder completes; the record blocks until its expiry.
+	rec2 := record("k", "second", later)
+	rec2.Result = []byte("done")
+	if err := f.store.Complete(ctx, rec2); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.Release(ctx, "k", "second"); !errors.Is(err, idempotency.ErrFenced) {
+		t.Errorf("Release of a completed record = %v, want ErrFenced", err)
+	}
+	if err := f.store.Acquire(ctx, record("k", "third", now), rec2.Expiry.Add(-time.Millisecond)); !errors.As(err, &ce) || string(ce.Existing.Result) != "done" {
+		t.Fatalf("Acquire before expiry = %v, want conflict with the result", err)
+	}
+	if err := f.store.Acquire(ctx, record("k", "third", rec2.Expiry), rec2.Expiry); err != nil {
+		t.Fatalf("Acquire at expiry = %v, want success", err)
+	}
+	if err := f.store.Release(ctx, "k", "third"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.Get(ctx, "k"); !errors.Is(err, idempotency.ErrNotFound) {
+		t.Errorf("Get after Release = %v, want ErrNotFound", err)
+	}
+	if err := f.store.Delete(ctx, "k"); err != nil {
+		t.Errorf("Delete of a missing record = %v", err)
+	}
+}
+
+// TestStore_PowertoolsItems checks items written by Powertools (no owner, no
+// expiration_ms) are decoded and judged by their expiry in seconds.
+func TestStore_PowertoolsItems(t *testing.T) {
+	f := newFixture(t, "", nil)
+	ctx := context.Background()
+	now := time.Unix(1_900_000_000, 0)
+	_, err := f.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(f.table), Item: map[string]types.AttributeValue{
+		"id":                     &types.AttributeValueMemberS{Value: "pt"},
+		"status":                 &types.AttributeValueMemberS{Value: "COMPLETED"},
+		"data":                   &types.AttributeValueMemberS{Value: `{"x":1}`},
+		"validation":             &types.AttributeValueMemberS{Value: "v"},
+		"expiration":             &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix()+60, 10)},
+		"in_progress_expiration": &types.AttributeValueMemberN{Value: strconv.FormatInt(now.UnixMilli(), 10)},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.store.Get(ctx, "pt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != idempotency.StatusCompleted || string(got.Result) != `{"x":1}` || got.Expiry.Unix() != now.Unix()+60 || got.Owner != "" {
+		t.Errorf("Get = %+v", got)
+	}
+	var ce *idempotency.ConflictError
+	if err := f.store.Acquire(ctx, record("pt", "o", now), now.Add(59*time.Second)); !errors.As(err, &ce) {
+		t.Errorf("Acquire before expiration = %v, want conflict", err)
+	}
+	if err := f.store.Acquire(ctx, record("pt", "o", now), now.Add(61*time.Second)); err != nil {
+		t.Errorf("Acquire after expiration = %v", err)
+	}
+}
+
+func TestStore_ResultTooLarge(t *testing.T) {
+	f := newFixture(t, "", nil)
+	ctx := context.Background()
+	now := time.Now()
+	rec := record("k", "o", now)
+	if err := f.store.Acquire(ctx, rec, now); err != nil {
+		t.Fatal(err)
+	}
+	rec.Result = bytes.Repeat([]byte("x"), dynamostore.MaxItemSize)
+	var tl *idempotency.ResultTooLargeError
+	err := f.store.Complete(ctx, rec)
+	if !errors.As(err, &tl) || tl.Size != dynamostore.MaxItemSize || tl.Limit <= 0 || tl.Limit >= dynamostore.MaxItemSize {
+		t.Fatalf("Complete = %v, want *ResultTooLargeError", err)
+	}
+	if w := f.count.Get("UpdateItem"); w != 0 {
+		t.Errorf("a result known to be too large was sent (%d UpdateItems)", w)
+	}
+	// The largest result that fits is stored.
+	rec.Result = rec.Result[:tl.Limit]
+	if err := f.store.Complete(ctx, rec); err != nil {
+		t.Fatalf("Complete with a result of the limit's size = %v", err)
+	}
+
+	// The server's own check maps to the same error.
+	dynamostore.SetMaxItemSize(f.store, 10*dynamostore.MaxItemSize)
+	rec2 := record("k2", "o", now)
+	if err := f.store.Acquire(ctx, rec2, now); err != nil {
+		t.Fatal(err)
+	}
+	rec2.Result = bytes.Repeat([]byte("y"), dynamostore.MaxItemSize+1)
+	if err := f.store.Complete(ctx, rec2); !errors.As(err, &tl) {
+		t.Fatalf("Complete rejected by the server = %v, want *ResultTooLargeError", err)
+	}
+	if got, err := f.store.Get(ctx, "k2"); err != nil || got.Status != idempotency.StatusInProgress {
+		t.Errorf("record after a too-large Complete = %+v, %v; want it unchanged", got, err)
+	}
+}
+
+func TestStore_ThrottlingIsRetried(t *testing.T) {
+	p := MustProxy(t, endpoint(t), false)
+	quick := retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 4
+		o.MaxBackoff = 20 * time.Millisecond
+	})
+	f := newFixture(t, p.URL, &dynamostore.Options{Retryer: quick})
+	ctx := context.Background()
+	now := time.Now()
+	p.Throttle.Store(2)
+	if err := f.store.Acquire(ctx, record("k", "o", now), now); err != nil {
+		t.Fatalf("Acquire after two throttled attempts = %v", err)
+	}
+	if n := f.count.Get("PutItem"); n != 3 {
+		t.Errorf("PutItem attempts = %d, want 3", n)
+	}
+
+	once := dynamostore.New(MustClient(t, p.URL), f.table, &dynamostore.Options{Retryer: retry.AddWithMaxAttempts(quick, 1)})
+	p.Throttle.Store(1)
+	err := once.Acquire(ctx, record("k2", "o", now), now)
+	var pte *types.ProvisionedThroughputExceededException
+	if !errors.As(err, &pte) {
+		t.Errorf("Acquire with retries off = %v, want ProvisionedThroughputExceededException", err)
+	}
+}
+
+// TestStore_ConcurrentAcquire delivers one key from many goroutines: exactly
+// one acquires, every other gets the winner's record.
+func TestStore_ConcurrentAcquire(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		inject bool
+	}{{"oldItemReturned", true}, {"readFallback", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := MustProxy(t, endpoint(t), tc.inject, "id")
+			f := newFixture(t, p.URL, nil)
+			now := time.Now()
+			const n = 32
+			var wins atomic.Int32
+			var wg sync.WaitGroup
+			winner := make([]string, n)
+			for i := range n {
+				wg.Go(func() {
+					owner := fmt.Sprint("o", i)
+					err := f.store.Acquire(context.Background(), record("k", owner, now), now)
+					var ce *idempotency.ConflictError
+					switch {
+					case err == nil:
+						wins.Add(1)
+						winner[i] = owner
+					case errors.As(err, &ce):
+						winner[i] = ce.Existing.Owner
+					default:
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+			if wins.Load() != 1 {
+				t.Fatalf("%d goroutines acquired, want 1", wins.Load())
+			}
+			for i := range winner {
+				if winner[i] != winner[0] {
+					t.Errorf("goroutine %d saw holder %q, goroutine 0 saw %q", i, winner[i], winner[0])
+				}
+			}
+		})
+	}
+}
+
+func TestStore_RetriedAcquireIsOurs(t *testing.T) {
+	f := newFixture(t, "", nil)
+	ctx := context.Background()
+	now := time.Now()
+	rec := record("k", "o", now)
+	if err := f.store.Acquire(ctx, rec, now); err != nil {
+		t.Fatal(err)
+	}
+	// A retry of the same acquisition (same owner token) after a lost
+	// response finds its own record: success, not a conflict.
+	if err := f.store.Acquire(ctx, rec, now); err != nil {
+		t.Errorf("repeated Acquire by the same owner = %v, want nil", err)
+	}
+}
+
+func TestStore_CancelledContext(t *testing.T) {
+	f := newFixture(t, "", nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	now := time.Now()
+	if err := f.store.Acquire(ctx, record("k", "o", now), now); !errors.Is(err, context.Canceled) {
+		t.Errorf("Acquire = %v, want context.Canceled", err)
+	}
+	if _, err := f.store.Get(ctx, "k"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Get = %v, want context.Canceled", err)
+	}
+}

@@ -1,0 +1,144 @@
+package media_test
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rampartdev/rampart/media"
+)
+
+func readJSON(t *testing.T, name string, v any) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestFromS3(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		want media.Event
+	}{
+		{"s3-put.json", media.Event{Kind: media.ObjectCreated, Bucket: "media-uploads", Key: "uploads/Happy Faceé.jpg", Size: 1024,
+			ETag: "d41d8cd98f00b204e9800998ecf8427e", VersionID: "096fKKXTRTtl3on89fVO.nfljtsv6qko",
+			Sequencer: "000000000000000055AED6DCD90281E5", RequestID: "C3D13FE58DE4C810", Name: "ObjectCreated:Put"}},
+		{"s3-delete.json", media.Event{Kind: media.ObjectRemoved, Bucket: "media-uploads", Key: "uploads/Happy Faceé.jpg",
+			Sequencer: "000000000000000055AED6DCD9028200", RequestID: "D4E24FF69EF5D921", Name: "ObjectRemoved:Delete"}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			var ev events.S3Event
+			payload := readJSON(t, tc.file, &ev)
+			if got := media.DetectShape(payload); got != media.ShapeS3 {
+				t.Fatalf("DetectShape = %v, want S3", got)
+			}
+			got, err := media.FromS3(ev.Records[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			got.Time = tc.want.Time
+			if got != tc.want {
+				t.Fatalf("got  %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestFromSQSBody(t *testing.T) {
+	var ev events.SQSEvent
+	payload := readJSON(t, "sqs-s3.json", &ev)
+	if got := media.DetectShape(payload); got != media.ShapeSQS {
+		t.Fatalf("DetectShape = %v, want SQS", got)
+	}
+	evs, err := media.FromSQSBody(ev.Records[0].Body)
+	if err != nil || len(evs) != 1 || evs[0].Key != "uploads/Happy Faceé.jpg" || evs[0].Kind != media.ObjectCreated {
+		t.Fatalf("S3 body: %+v, %v", evs, err)
+	}
+	if _, err := media.FromSQSBody(ev.Records[1].Body); !errors.Is(err, media.ErrTestEvent) {
+		t.Fatalf("test event: %v, want ErrTestEvent", err)
+	}
+	eb, _ := os.ReadFile("testdata/eventbridge-created.json")
+	evs, err = media.FromSQSBody(string(eb))
+	if err != nil || len(evs) != 1 || evs[0].Key != "uploads/raw/2025-11-26T10:00:00 photo.jpg" {
+		t.Fatalf("EventBridge body: %+v, %v", evs, err)
+	}
+	for _, bad := range []string{``, `nope`, `{}`, `{"Records":[{"eventName":"ObjectRestore:Post"}]}`,
+		`{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k","sequencer":"Happy Sequencer"}}}]}`,
+		`{"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"","sequencer":"01"}}}]}`} {
+		var ee *media.EventError
+		if _, err := media.FromSQSBody(bad); !errors.As(err, &ee) {
+			t.Errorf("FromSQSBody(%q) = %v, want *EventError", bad, err)
+		}
+	}
+}
+
+func TestFromEventBridge(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		kind media.Kind
+		seq  string
+	}{
+		{"eventbridge-created.json", media.ObjectCreated, "0000000000000000617F08299329D189"},
+		{"eventbridge-deleted.json", media.ObjectRemoved, "0000000000000000617F0837B476E463"},
+	} {
+		var ev events.CloudWatchEvent
+		payload := readJSON(t, tc.file, &ev)
+		if got := media.DetectShape(payload); got != media.ShapeEventBridge {
+			t.Fatalf("%s: DetectShape = %v", tc.file, got)
+		}
+		got, err := media.FromEventBridge(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Kind != tc.kind || got.Sequencer != tc.seq || got.Bucket != "media-uploads" || got.RequestID != "N4N7GDK58NMKJ12R" {
+			t.Fatalf("%s: %+v", tc.file, got)
+		}
+	}
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	a := media.Event{Kind: media.ObjectCreated, Bucket: "b", Key: "k", ETag: "e1", Sequencer: "01"}
+	dup := a
+	reupload := a
+	reupload.Sequencer = "03"
+	if a.IdempotencyKey() != dup.IdempotencyKey() {
+		t.Fatal("a duplicate delivery must map to the same key")
+	}
+	if a.IdempotencyKey() == reupload.IdempotencyKey() {
+		t.Fatal("re-uploading the same content later must be a new key (A, B, A)")
+	}
+}
+
+func TestCompareSequencers(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{
+		{"AA", "00AB", -1}, // padding decides, not string order
+		{"0055AED6DCD90281E5", "55aed6dcd90281e5", 0},
+		{"0055AED6DCD9028200", "0055AED6DCD90281E5", 1},
+		{"617f0837b476e463", "617f08299329d189", 1},
+	} {
+		if got := media.CompareSequencers(tc.a, tc.b); got != tc.want {
+			t.Errorf("CompareSequencers(%s, %s) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
+
+func TestID(t *testing.T) {
+	if media.ID("b", "k") != media.ID("b", "k") || media.ID("b", "k") == media.ID("b", "k2") || media.ID("ab", "c") == media.ID("a", "bc") {
+		t.Fatal("ID must be stable and separate bucket from key")
+	}
+	if len(media.ID("b", "k")) != 32 {
+		t.Fatal("ID must be 32 hex digits")
+	}
+}

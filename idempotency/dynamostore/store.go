@@ -31,6 +31,13 @@ type Client interface {
 // included.
 const MaxItemSize = 400 * 1024
 
+// MaxResultSize is the largest result a Store accepts: MaxItemSize less 4 KiB
+// for the record's other attributes (key, hash, owner, expiries and the
+// attribute names take about 300 bytes plus the key's length; keys are at
+// most 2 KiB). A record whose other attributes are larger still is held to
+// what remains of MaxItemSize.
+const MaxResultSize = MaxItemSize - 4096
+
 // Default attribute names, as Powertools for AWS Lambda names them (owner
 // and expiration_ms are Rampart's additions; Powertools ignores them).
 const (
@@ -91,8 +98,9 @@ type Store struct {
 	o      Options
 	log    *slog.Logger
 
-	// maxItemSize is MaxItemSize; tests lower or raise it.
-	maxItemSize int
+	// maxItemSize and maxResult are MaxItemSize and MaxResultSize; tests
+	// raise them to reach the server's own check.
+	maxItemSize, maxResult int
 	// noOldItem is logged once: the server answered a failed condition
 	// without the old item, so conflicts cost an extra read.
 	noOldItem sync.Once
@@ -103,7 +111,7 @@ var _ idempotency.Store = (*Store)(nil)
 // New returns a store keeping its records in table through client. The table
 // must exist with the key schema opts describe (see CreateTable).
 func New(client Client, table string, opts *Options) *Store {
-	s := &Store{client: client, table: table, maxItemSize: MaxItemSize}
+	s := &Store{client: client, table: table, maxItemSize: MaxItemSize, maxResult: MaxResultSize}
 	if opts != nil {
 		s.o = *opts
 	}
@@ -133,6 +141,9 @@ func (o *Options) setDefaults() {
 	def(&o.OwnerAttr, DefaultOwnerAttr)
 	def(&o.ExpiryMillisAttr, DefaultExpiryMillisAttr)
 }
+
+// MaxResultSize returns the largest result Complete accepts, MaxResultSize.
+func (s *Store) MaxResultSize() int { return s.maxResult }
 
 // Table returns the name of the store's table.
 func (s *Store) Table() string { return s.table }
@@ -228,8 +239,8 @@ func (s *Store) Acquire(ctx context.Context, rec idempotency.Record, now time.Ti
 // owner and the INPROGRESS status.
 func (s *Store) Complete(ctx context.Context, rec idempotency.Record) error {
 	rec.Status = idempotency.StatusCompleted
-	if size := s.itemSize(rec); size > s.maxItemSize {
-		return &idempotency.ResultTooLargeError{Size: len(rec.Result), Limit: s.maxItemSize - (size - len(rec.Result))}
+	if err := s.checkSize(rec, false); err != nil {
+		return err
 	}
 	update := "SET #status = :completed, #exp = :exp, #expms = :expms"
 	values := map[string]types.AttributeValue{
@@ -263,7 +274,7 @@ func (s *Store) Complete(ctx context.Context, rec idempotency.Record) error {
 		if isItemTooLarge(err) {
 			// The item holds attributes we did not count (written by
 			// another runtime); the server's word is final.
-			return &idempotency.ResultTooLargeError{Size: len(rec.Result), Limit: s.maxItemSize - (s.itemSize(rec) - len(rec.Result))}
+			return s.checkSize(rec, true)
 		}
 		return s.fenced(err, "complete", rec.Key)
 	}
@@ -317,6 +328,17 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	}, s.optFns()...)
 	if err != nil {
 		return fmt.Errorf("dynamostore: delete %q: %w", key, err)
+	}
+	return nil
+}
+
+// checkSize returns a *ResultTooLargeError when rec's result is over the
+// store's limit or makes the item too large (or always, with rejected, when
+// the server rejected the item).
+func (s *Store) checkSize(rec idempotency.Record, rejected bool) error {
+	limit := min(s.maxResult, s.maxItemSize-(s.itemSize(rec)-len(rec.Result)))
+	if rejected || len(rec.Result) > limit {
+		return &idempotency.ResultTooLargeError{Size: len(rec.Result), Limit: limit}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -39,9 +40,16 @@ func newFixture(t testing.TB, url string, opts *dynamostore.Options) *fixture {
 	if url == "" {
 		url = ep
 	}
+	var o dynamostore.Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler) // the fallback read's warning
+	}
 	c := &Counter{}
 	return &fixture{
-		store:  dynamostore.New(MustClient(t, url, WithCounter(c)), table, opts),
+		store:  dynamostore.New(MustClient(t, url, WithCounter(c)), table, &o),
 		client: direct,
 		table:  table,
 		count:  c,
@@ -317,16 +325,22 @@ func TestStore_ResultTooLarge(t *testing.T) {
 	rec.Result = bytes.Repeat([]byte("x"), dynamostore.MaxItemSize)
 	var tl *idempotency.ResultTooLargeError
 	err := f.store.Complete(ctx, rec)
-	if !errors.As(err, &tl) || tl.Size != dynamostore.MaxItemSize || tl.Limit <= 0 || tl.Limit >= dynamostore.MaxItemSize {
+	if !errors.As(err, &tl) || tl.Size != dynamostore.MaxItemSize || tl.Limit != dynamostore.MaxResultSize {
 		t.Fatalf("Complete = %v, want *ResultTooLargeError", err)
 	}
 	if w := f.count.Get("UpdateItem"); w != 0 {
 		t.Errorf("a result known to be too large was sent (%d UpdateItems)", w)
 	}
-	// The largest result that fits is stored.
-	rec.Result = rec.Result[:tl.Limit]
-	if err := f.store.Complete(ctx, rec); err != nil {
-		t.Fatalf("Complete with a result of the limit's size = %v", err)
+	// The largest result that fits is stored, even with the longest key
+	// DynamoDB allows (2 KiB).
+	long := record(string(bytes.Repeat([]byte("k"), 2048)), "o", now)
+	long.PayloadHash = string(bytes.Repeat([]byte("h"), 64)) // a SHA-256 in hex
+	if err := f.store.Acquire(ctx, long, now); err != nil {
+		t.Fatal(err)
+	}
+	long.Result = rec.Result[:dynamostore.MaxResultSize]
+	if err := f.store.Complete(ctx, long); err != nil {
+		t.Fatalf("Complete with a result of MaxResultSize = %v", err)
 	}
 
 	// The server's own check maps to the same error.

@@ -1,0 +1,407 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults for the zero values of [Config].
+const (
+	DefaultMaxHeaderBytes = 16 << 10
+	DefaultMaxBodyBytes   = 10 << 20
+	DefaultMaxPathBytes   = 2048
+	DefaultTimeout        = 30 * time.Second
+)
+
+// Route selects requests by path prefix and says what they need.
+type Route struct {
+	// Name identifies the route in logs and in the RateLimit-Policy header.
+	Name string `json:"name"`
+	// Prefix matches the path segment-wise: "/api" matches "/api" and
+	// "/api/x" but not "/apix". "/" matches everything.
+	Prefix string `json:"prefix"`
+	// Methods lists the allowed methods; empty allows every method the
+	// gateway forwards.
+	Methods []string `json:"methods,omitempty"`
+	// Public routes need no token. They are limited per client address by
+	// Config.AnonymousLimit.
+	Public bool `json:"public,omitempty"`
+	// Scope is a scope the token must grant; empty means any valid token.
+	Scope string `json:"scope,omitempty"`
+}
+
+// Config configures a [Gateway]. The JSON form (the file given to
+// `rampart gateway --config`, the Worker's GATEWAY_CONFIG variable) holds the
+// policy fields; the interface fields are wired by the caller.
+type Config struct {
+	// Routes are tried in order; the first match wins. No routes means one
+	// route "/" that needs a token.
+	Routes []Route `json:"routes"`
+	// AnonymousLimit limits each client address on public routes. The zero
+	// value leaves them unlimited.
+	AnonymousLimit LimitConfig `json:"anonymous_limit"`
+	// ForwardAuthorization forwards the client's Authorization field to the
+	// origin. By default it is removed: the origin trusts the gateway's
+	// X-Rampart-Token-Id and X-Rampart-Tenant instead.
+	ForwardAuthorization bool `json:"forward_authorization,omitempty"`
+	// MaxHeaderBytes bounds the request's header fields; 0 means
+	// DefaultMaxHeaderBytes. Larger requests get 431.
+	MaxHeaderBytes int `json:"max_header_bytes,omitempty"`
+	// MaxBodyBytes bounds the request body; 0 means DefaultMaxBodyBytes.
+	// Larger requests get 413.
+	MaxBodyBytes int64 `json:"max_body_bytes,omitempty"`
+	// MaxPathBytes bounds the escaped path; 0 means DefaultMaxPathBytes.
+	MaxPathBytes int `json:"max_path_bytes,omitempty"`
+	// Timeout bounds a call to the origin, headers and body; 0 means
+	// DefaultTimeout. The adapters enforce it.
+	Timeout Duration `json:"timeout,omitempty"`
+
+	// Tokens finds token records. Required when a route needs a token.
+	Tokens TokenStore `json:"-"`
+	// Limiter applies rate limits; nil means a new MemoryLimiter.
+	Limiter Limiter `json:"-"`
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time `json:"-"`
+	// NewRequestID returns a new request id; nil means 16 random bytes in hex.
+	NewRequestID func() string `json:"-"`
+	// Logger receives the access log and errors; nil means slog.Default().
+	Logger *slog.Logger `json:"-"`
+}
+
+// LimitConfig is the JSON form of a [Limit].
+type LimitConfig struct {
+	Rate   int      `json:"rate,omitempty"`
+	Period Duration `json:"period,omitempty"`
+	Burst  int      `json:"burst,omitempty"`
+}
+
+// Limit returns c as a Limit.
+func (c LimitConfig) Limit() Limit {
+	return Limit{Rate: c.Rate, Period: time.Duration(c.Period), Burst: c.Burst}
+}
+
+// Request is what the gateway needs to know of an incoming request. The
+// adapters fill it from net/http or from the Fetch API.
+type Request struct {
+	Method string
+	Path   string // escaped path as on the request line, without the query
+	Query  string // raw query, without "?"
+	Host   string // the Host the client asked for
+	Scheme string // "http" or "https"
+	Header Header // lowercase names
+	// RemoteAddr is the client's IP address as the platform established it
+	// (the TCP peer natively, CF-Connecting-IP on Workers), never a value
+	// from a client-supplied field.
+	RemoteAddr string
+	// ContentLength is the declared body length, or -1 when unknown.
+	ContentLength int64
+}
+
+// Result is the gateway's decision on a request: either a refusal (Err set)
+// or a request to forward (Forward set). Header holds the fields to add to
+// the response in both cases.
+type Result struct {
+	RequestID string
+	Route     string
+	TokenID   string // "" for public routes and refused tokens
+	Tenant    string
+	Client    string
+	Err       *Error
+	Forward   *Upstream
+	Header    Header // X-Request-Id, RateLimit, RateLimit-Policy, Retry-After, WWW-Authenticate
+}
+
+// Upstream is the request to send to the origin.
+type Upstream struct {
+	Method string
+	Path   string // the checked escaped path
+	Query  string
+	Header Header // cleaned fields plus the gateway's own
+}
+
+// Gateway decides what to do with requests. It is safe for concurrent use.
+type Gateway struct {
+	cfg    Config
+	routes []Route
+	log    *slog.Logger
+}
+
+// New returns a Gateway for cfg.
+func New(cfg Config) (*Gateway, error) {
+	g := &Gateway{cfg: cfg, routes: cfg.Routes, log: cfg.Logger}
+	if len(g.routes) == 0 {
+		g.routes = []Route{{Name: "default", Prefix: "/"}}
+	}
+	for i, r := range g.routes {
+		if !strings.HasPrefix(r.Prefix, "/") {
+			return nil, fmt.Errorf("gateway: route %d (%q): prefix %q must start with /", i, r.Name, r.Prefix)
+		}
+		if r.Name == "" {
+			g.routes[i].Name = r.Prefix
+		}
+		if !r.Public && cfg.Tokens == nil {
+			return nil, fmt.Errorf("gateway: route %q needs tokens but Config.Tokens is nil", r.Name)
+		}
+	}
+	if g.cfg.Limiter == nil {
+		g.cfg.Limiter = NewMemoryLimiter()
+	}
+	if g.cfg.Now == nil {
+		g.cfg.Now = time.Now
+	}
+	if g.cfg.NewRequestID == nil {
+		g.cfg.NewRequestID = randomID
+	}
+	if g.log == nil {
+		g.log = slog.Default()
+	}
+	if g.cfg.MaxHeaderBytes <= 0 {
+		g.cfg.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if g.cfg.MaxBodyBytes <= 0 {
+		g.cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if g.cfg.MaxPathBytes <= 0 {
+		g.cfg.MaxPathBytes = DefaultMaxPathBytes
+	}
+	if g.cfg.Timeout <= 0 {
+		g.cfg.Timeout = Duration(DefaultTimeout)
+	}
+	return g, nil
+}
+
+// Config returns the configuration with defaults filled in.
+func (g *Gateway) Config() Config { return g.cfg }
+
+// Logger returns the gateway's logger.
+func (g *Gateway) Logger() *slog.Logger { return g.log }
+
+var forwardedMethods = map[string]bool{
+	"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "OPTIONS": true,
+}
+
+// Handle decides on req. It never returns nil. A failing token store or
+// limiter makes a 503 refusal (the gateway fails closed) and is logged.
+func (g *Gateway) Handle(ctx context.Context, req *Request) *Result {
+	res := &Result{RequestID: g.cfg.NewRequestID(), Client: req.RemoteAddr, Header: Header{}}
+	res.Header.Set(HeaderRequestID, res.RequestID)
+	if e := g.decide(ctx, req, res); e != nil {
+		res.Err = e
+		res.Forward = nil
+		if e.Status == 401 {
+			v := `Bearer realm="rampart"`
+			if e.Code != CodeMissingToken {
+				v += `, error="invalid_token"`
+			}
+			res.Header.Set("www-authenticate", v)
+		}
+		if e.Status == 403 {
+			res.Header.Set("www-authenticate", `Bearer realm="rampart", error="insufficient_scope"`)
+		}
+	}
+	return res
+}
+
+func (g *Gateway) decide(ctx context.Context, req *Request, res *Result) *Error {
+	if !forwardedMethods[req.Method] {
+		return newError(405, CodeMethodNotAllowed, "method not allowed")
+	}
+	if req.Header.size() > g.cfg.MaxHeaderBytes {
+		return newError(431, CodeHeadersTooLarge, "request header fields too large")
+	}
+	if req.ContentLength > g.cfg.MaxBodyBytes {
+		return newError(413, CodeBodyTooLarge, "request body too large")
+	}
+	if len(req.Header["transfer-encoding"]) > 0 && req.Header.Get("content-length") != "" {
+		return newError(400, CodeBadRequest, "both Content-Length and Transfer-Encoding")
+	}
+	path, err := CleanPath(req.Path, g.cfg.MaxPathBytes)
+	if err != nil {
+		return newError(400, CodeBadPath, strings.TrimPrefix(err.Error(), "gateway: "))
+	}
+	route := g.match(path)
+	if route == nil {
+		return newError(404, CodeNoRoute, "no route for path")
+	}
+	res.Route = route.Name
+	if len(route.Methods) > 0 && !contains(route.Methods, req.Method) {
+		res.Header.Set("allow", strings.Join(route.Methods, ", "))
+		return newError(405, CodeMethodNotAllowed, "method not allowed on this route")
+	}
+	now := g.cfg.Now()
+
+	var limitKey string
+	var limit Limit
+	var tok *TokenRecord
+	if route.Public {
+		limit = g.cfg.AnonymousLimit.Limit()
+		if !limit.Unlimited() {
+			if req.RemoteAddr == "" {
+				return newError(400, CodeBadRequest, "client address unknown")
+			}
+			limitKey = "ip:" + req.RemoteAddr
+		}
+	} else {
+		var e *Error
+		tok, e = g.authenticate(ctx, req, now)
+		if e != nil {
+			return e
+		}
+		res.TokenID, res.Tenant = tok.ID, tok.Tenant
+		if !tok.HasScope(route.Scope) {
+			return newError(403, CodeInsufficientScope, "token lacks scope "+strconv.Quote(route.Scope))
+		}
+		limit = tok.Limit()
+		limitKey = "tok:" + tok.ID
+	}
+	if limitKey != "" {
+		d, err := g.cfg.Limiter.Allow(ctx, limitKey, limit, now)
+		if err != nil {
+			g.log.ErrorContext(ctx, "gateway: rate limiter failed", "request_id", res.RequestID, "key_kind", limitKey[:3], "err", err)
+			return newError(503, CodeUnavailable, "rate limiter unavailable")
+		}
+		setRateLimitHeaders(res.Header, route.Name, d)
+		if !d.Allowed {
+			return newError(429, CodeRateLimited, "rate limit exceeded")
+		}
+	}
+	res.Forward = g.upstream(req, path, res, tok)
+	return nil
+}
+
+func (g *Gateway) authenticate(ctx context.Context, req *Request, now time.Time) (*TokenRecord, *Error) {
+	auth := req.Header["authorization"]
+	if len(auth) == 0 || auth[0] == "" {
+		return nil, newError(401, CodeMissingToken, "missing bearer token")
+	}
+	if len(auth) > 1 {
+		return nil, newError(401, CodeInvalidToken, "more than one Authorization field")
+	}
+	scheme, token, ok := strings.Cut(auth[0], " ")
+	if !ok || !strings.EqualFold(scheme, "bearer") {
+		return nil, newError(401, CodeInvalidToken, "authorization is not a bearer token")
+	}
+	token = strings.TrimSpace(token)
+	if _, _, err := ParseToken(token); err != nil {
+		return nil, newError(401, CodeInvalidToken, "malformed token")
+	}
+	hash := HashToken(token)
+	rec, err := g.cfg.Tokens.LookupToken(ctx, hash)
+	switch {
+	case errors.Is(err, ErrTokenNotFound):
+		return nil, newError(401, CodeInvalidToken, "unknown token")
+	case err != nil:
+		g.log.ErrorContext(ctx, "gateway: token store failed", "err", err)
+		return nil, &Error{Status: 503, Code: CodeUnavailable, Message: "token store unavailable"}
+	case rec == nil || !hashEqual(rec.Hash, hash):
+		return nil, newError(401, CodeInvalidToken, "unknown token")
+	case rec.Revoked:
+		return rec, newError(401, CodeTokenRevoked, "token revoked")
+	case rec.Expired(now):
+		return rec, newError(401, CodeTokenExpired, "token expired")
+	}
+	return rec, nil
+}
+
+func (g *Gateway) match(path string) *Route {
+	for i := range g.routes {
+		if hasPathPrefix(path, g.routes[i].Prefix) {
+			return &g.routes[i]
+		}
+	}
+	return nil
+}
+
+// upstream builds the forwarded request: the client's fields minus the
+// hop-by-hop and untrusted ones, plus the gateway's own.
+func (g *Gateway) upstream(req *Request, path string, res *Result, tok *TokenRecord) *Upstream {
+	h := req.Header.Clone()
+	removeHopByHop(h)
+	for _, k := range untrusted {
+		delete(h, k)
+	}
+	if !g.cfg.ForwardAuthorization {
+		delete(h, "authorization")
+	}
+	delete(h, "host")
+	if req.RemoteAddr != "" {
+		h.Set("x-forwarded-for", req.RemoteAddr)
+	}
+	if req.Host != "" {
+		h.Set("x-forwarded-host", req.Host)
+	}
+	scheme := req.Scheme
+	if scheme == "" {
+		scheme = "http"
+	}
+	h.Set("x-forwarded-proto", scheme)
+	h.Set(HeaderRequestID, res.RequestID)
+	if tok != nil {
+		h.Set(HeaderTokenID, tok.ID)
+		h.Set(HeaderTenant, tok.Tenant)
+	}
+	return &Upstream{Method: req.Method, Path: path, Query: req.Query, Header: h}
+}
+
+// setRateLimitHeaders sets the IETF RateLimit fields
+// (draft-ietf-httpapi-ratelimit-headers): the policy as quota q per window w
+// seconds, and the remaining quota r with t seconds until it is full again;
+// on refusal also Retry-After.
+func setRateLimitHeaders(h Header, policy string, d LimitDecision) {
+	name := strconv.Quote(policy)
+	h.Set("ratelimit-policy", name+";q="+strconv.Itoa(d.Limit)+";w="+strconv.FormatInt(ceilSeconds(d.Window), 10))
+	h.Set("ratelimit", name+";r="+strconv.Itoa(d.Remaining)+";t="+strconv.FormatInt(ceilSeconds(d.ResetAfter), 10))
+	if !d.Allowed {
+		h.Set("retry-after", strconv.FormatInt(max(1, ceilSeconds(d.RetryAfter)), 10))
+	}
+}
+
+func ceilSeconds(d time.Duration) int64 {
+	if d <= 0 {
+		return 0
+	}
+	return int64((d + time.Second - 1) / time.Second)
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func randomID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// LogAccess writes one access-log record for a finished request: the
+// request id, route, token id (never the token), client, status, latency
+// and, for refusals, the error code.
+func (g *Gateway) LogAccess(ctx context.Context, req *Request, res *Result, status int, latency time.Duration) {
+	attrs := []slog.Attr{
+		slog.String("request_id", res.RequestID),
+		slog.String("method", req.Method),
+		slog.String("path", req.Path),
+		slog.String("route", res.Route),
+		slog.String("token_id", res.TokenID),
+		slog.String("tenant", res.Tenant),
+		slog.String("client", res.Client),
+		slog.Int("status", status),
+		slog.Float64("latency_ms", float64(latency.Microseconds())/1000),
+	}
+	if res.Err != nil {
+		attrs = append(attrs, slog.String("error", res.Err.Code))
+	}
+	g.log.LogAttrs(ctx, slog.LevelInfo, "access", attrs...)
+}

@@ -1,0 +1,129 @@
+package gateway
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"io"
+	"strings"
+	"time"
+)
+
+// TokenPrefix starts every token Rampart issues.
+const TokenPrefix = "rpt_"
+
+// Token errors.
+var (
+	// ErrTokenNotFound is returned by a [TokenStore] when no token has the hash.
+	ErrTokenNotFound = errors.New("gateway: token not found")
+	// ErrMalformedToken is returned by [ParseToken] for a string that is not
+	// of the form rpt_<id>_<secret>.
+	ErrMalformedToken = errors.New("gateway: malformed token")
+)
+
+// TokenRecord is what a [TokenStore] keeps about a token: its hash and
+// metadata, never the token itself.
+type TokenRecord struct {
+	ID        string    `json:"id"`             // public part of the token, safe to log
+	Hash      string    `json:"hash"`           // HashToken of the whole token, hex
+	Tenant    string    `json:"tenant"`         // who the token belongs to
+	Scopes    []string  `json:"scopes"`         // route scopes the token grants
+	Rate      int       `json:"rate"`           // requests per Period; 0 means no limit
+	Period    Duration  `json:"period"`         // the rate's period; 0 means one second
+	Burst     int       `json:"burst"`          // requests allowed at once; 0 means Rate
+	CreatedAt time.Time `json:"created_at"`     // when the token was issued
+	ExpiresAt time.Time `json:"expires_at"`     // zero means it never expires
+	Revoked   bool      `json:"revoked"`        // a revoked token is refused
+	Note      string    `json:"note,omitempty"` // free text for operators
+}
+
+// Limit returns the token's rate limit.
+func (r *TokenRecord) Limit() Limit {
+	return Limit{Rate: r.Rate, Period: time.Duration(r.Period), Burst: r.Burst}
+}
+
+// HasScope reports whether the token grants scope. The empty scope is
+// granted to every token, and the scope "*" grants every scope.
+func (r *TokenRecord) HasScope(scope string) bool {
+	if scope == "" {
+		return true
+	}
+	for _, s := range r.Scopes {
+		if s == scope || s == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+// Expired reports whether the token has expired at now.
+func (r *TokenRecord) Expired(now time.Time) bool {
+	return !r.ExpiresAt.IsZero() && !now.Before(r.ExpiresAt)
+}
+
+// TokenStore finds token records by the hash of the token. Implementations
+// must be safe for concurrent use.
+type TokenStore interface {
+	// LookupToken returns the record whose Hash is hash, or an error wrapping
+	// ErrTokenNotFound. The gateway compares the hash again in constant time,
+	// so a store may match loosely but must never return a record for
+	// another token as a match of a different hash.
+	LookupToken(ctx context.Context, hash string) (*TokenRecord, error)
+}
+
+// TokenStoreFunc adapts a function to [TokenStore].
+type TokenStoreFunc func(ctx context.Context, hash string) (*TokenRecord, error)
+
+// LookupToken calls f.
+func (f TokenStoreFunc) LookupToken(ctx context.Context, hash string) (*TokenRecord, error) {
+	return f(ctx, hash)
+}
+
+// GenerateToken returns a new token rpt_<id>_<secret> read from rand (use
+// crypto/rand.Reader), and its id. The id has 8 random bytes and the secret
+// 32, both base64url without padding. The token is shown to its owner once;
+// only [HashToken] of it is stored.
+func GenerateToken(rand io.Reader) (token, id string, err error) {
+	var b [40]byte
+	if _, err := io.ReadFull(rand, b[:]); err != nil {
+		return "", "", err
+	}
+	enc := base64.RawURLEncoding
+	id = strings.ReplaceAll(enc.EncodeToString(b[:8]), "_", "-")
+	return TokenPrefix + id + "_" + enc.EncodeToString(b[8:]), id, nil
+}
+
+// ParseToken splits a token into its id and secret. The id never contains
+// an underscore, so the first underscore after the prefix ends it.
+func ParseToken(token string) (id, secret string, err error) {
+	rest, ok := strings.CutPrefix(token, TokenPrefix)
+	if !ok {
+		return "", "", ErrMalformedToken
+	}
+	id, secret, ok = strings.Cut(rest, "_")
+	if !ok || id == "" || len(id) > 64 || len(secret) < 16 || len(secret) > 256 {
+		return "", "", ErrMalformedToken
+	}
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return "", "", ErrMalformedToken
+		}
+	}
+	return id, secret, nil
+}
+
+// HashToken returns the hex SHA-256 of the whole token: the key under which
+// stores keep its record.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// hashEqual compares two hex hashes in constant time.
+func hashEqual(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}

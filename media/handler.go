@@ -1,0 +1,111 @@
+package media
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// HandleSQS processes an SQS batch of S3 notifications (S3 → SQS → Lambda
+// with ReportBatchItemFailures) and reports the messages to deliver again.
+// A message fails when one of its events failed transiently, or when it is
+// not a notification at all: SQS redelivers it until maxReceiveCount and
+// then moves it to the dead-letter queue, where it stays visible. S3's test
+// message succeeds.
+func (t *Thumbnailer) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	var resp events.SQSEventResponse
+	for _, m := range ev.Records {
+		if err := ctx.Err(); err != nil {
+			// Out of time: everything not yet done goes back.
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+			continue
+		}
+		if err := t.handleMessage(ctx, m); err != nil {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+		}
+	}
+	return resp, nil
+}
+
+func (t *Thumbnailer) handleMessage(ctx context.Context, m events.SQSMessage) error {
+	evs, err := FromSQSBody(m.Body)
+	if errors.Is(err, ErrTestEvent) {
+		t.opts.Logger.InfoContext(ctx, "s3:TestEvent ignored", slog.String("message_id", m.MessageId))
+		return nil
+	}
+	if err != nil {
+		t.opts.Logger.ErrorContext(ctx, "malformed message: left for the dead-letter queue",
+			slog.String("message_id", m.MessageId), slog.String("receive_count", m.Attributes["ApproximateReceiveCount"]), slog.Any("error", err))
+		t.count(ctx, MetricBadEvents, 1)
+		return err
+	}
+	var failed error
+	for _, e := range evs {
+		if _, err := t.Process(ctx, e); err != nil {
+			failed = errors.Join(failed, err)
+		}
+	}
+	return failed
+}
+
+// HandleS3 processes a notification delivered by S3 directly. An error
+// makes Lambda retry the whole (asynchronous) invocation.
+func (t *Thumbnailer) HandleS3(ctx context.Context, ev events.S3Event) error {
+	var failed error
+	for _, r := range ev.Records {
+		e, err := FromS3(r)
+		if err == nil {
+			_, err = t.Process(ctx, e)
+		} else {
+			t.opts.Logger.ErrorContext(ctx, "malformed S3 record", slog.Any("error", err))
+			t.count(ctx, MetricBadEvents, 1)
+		}
+		if err != nil {
+			failed = errors.Join(failed, err)
+		}
+	}
+	return failed
+}
+
+// HandleEventBridge processes an S3 event delivered by EventBridge.
+func (t *Thumbnailer) HandleEventBridge(ctx context.Context, ev events.CloudWatchEvent) error {
+	e, err := FromEventBridge(ev)
+	if err != nil {
+		t.opts.Logger.ErrorContext(ctx, "malformed EventBridge event", slog.Any("error", err))
+		t.count(ctx, MetricBadEvents, 1)
+		return err
+	}
+	_, err = t.Process(ctx, e)
+	return err
+}
+
+// Invoke is the Lambda entry point for every wiring: it tells the payload
+// shapes apart (see [DetectShape]) and returns the SQS batch response for
+// SQS payloads and null otherwise.
+func (t *Thumbnailer) Invoke(ctx context.Context, payload json.RawMessage) (any, error) {
+	switch DetectShape(payload) {
+	case ShapeSQS:
+		var ev events.SQSEvent
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			return nil, &EventError{Reason: "undecodable SQS event", Err: err}
+		}
+		return t.HandleSQS(ctx, ev)
+	case ShapeS3:
+		var ev events.S3Event
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			return nil, &EventError{Reason: "undecodable S3 event", Err: err}
+		}
+		return nil, t.HandleS3(ctx, ev)
+	case ShapeEventBridge:
+		var ev events.CloudWatchEvent
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			return nil, &EventError{Reason: "undecodable EventBridge event", Err: err}
+		}
+		return nil, t.HandleEventBridge(ctx, ev)
+	}
+	return nil, &EventError{Reason: fmt.Sprintf("unrecognised payload of %d bytes", len(payload))}
+}

@@ -1,0 +1,126 @@
+package media_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rampartdev/rampart/media"
+)
+
+// s3Body is the body S3 puts in an SQS message for e.
+func s3Body(t *testing.T, e media.Event) string {
+	t.Helper()
+	name := "ObjectCreated:Put"
+	if e.Kind == media.ObjectRemoved {
+		name = "ObjectRemoved:Delete"
+	}
+	ev := events.S3Event{Records: []events.S3EventRecord{{
+		EventVersion: "2.1", EventSource: "aws:s3", EventName: name, EventTime: e.Time,
+		ResponseElements: map[string]string{"x-amz-request-id": e.RequestID},
+		S3: events.S3Entity{Bucket: events.S3Bucket{Name: e.Bucket}, Object: events.S3Object{
+			Key: strings.ReplaceAll(e.Key, " ", "+"), ETag: e.ETag, Sequencer: strings.TrimLeft(e.Sequencer, "0")}},
+	}}}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestThumbnailer_HandleSQSReportsOnlyFailedMessages(t *testing.T) {
+	f := newFixture(t)
+	good := f.upload("uploads/good photo.jpg", testJPEG(t, 200, 200, 1))
+	bad := f.upload("uploads/bad.jpg", []byte("not an image"))
+	batch := events.SQSEvent{Records: []events.SQSMessage{
+		{MessageId: "m-good", Body: s3Body(t, good), EventSource: "aws:sqs"},
+		{MessageId: "m-rejected", Body: s3Body(t, bad), EventSource: "aws:sqs"},
+		{MessageId: "m-test", Body: `{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"media-uploads"}`, EventSource: "aws:sqs"},
+		{MessageId: "m-garbage", Body: `{"hello":"world"}`, EventSource: "aws:sqs"},
+	}}
+	resp, err := f.th.HandleSQS(t.Context(), batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "m-garbage" {
+		t.Fatalf("failures %+v, want only the malformed message", resp.BatchItemFailures)
+	}
+	if r := f.record("uploads/good photo.jpg"); r.Status != media.StatusProcessed {
+		t.Fatalf("good: %+v", r)
+	}
+	if r := f.record("uploads/bad.jpg"); r.Status != media.StatusRejected {
+		t.Fatalf("bad: %+v", r)
+	}
+
+	// A transient failure fails only its own message.
+	next := f.upload("uploads/later.jpg", testJPEG(t, 200, 200, 2))
+	f.objects.setFailGet(errThrottled)
+	payload, _ := json.Marshal(events.SQSEvent{Records: []events.SQSMessage{
+		{MessageId: "m-throttled", Body: s3Body(t, next), EventSource: "aws:sqs"},
+		{MessageId: "m-dup", Body: s3Body(t, good), EventSource: "aws:sqs"},
+	}})
+	out, err := f.th.Invoke(t.Context(), payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp = out.(events.SQSEventResponse)
+	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "m-throttled" {
+		t.Fatalf("failures %+v, want only the throttled message", resp.BatchItemFailures)
+	}
+}
+
+func TestThumbnailer_InvokeAcceptsEveryWiring(t *testing.T) {
+	f := newFixture(t)
+	e := f.upload("uploads/direct.jpg", testJPEG(t, 200, 100, 3))
+	if _, err := f.th.Invoke(t.Context(), json.RawMessage(s3Body(t, e))); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.record("uploads/direct.jpg"); r.Status != media.StatusProcessed {
+		t.Fatalf("S3 direct: %+v", r)
+	}
+	e2 := f.upload("uploads/raw/eb photo.jpg", testJPEG(t, 100, 200, 4))
+	detail, _ := json.Marshal(map[string]any{
+		"bucket":     map[string]string{"name": e2.Bucket},
+		"object":     map[string]any{"key": e2.Key, "etag": e2.ETag, "sequencer": e2.Sequencer},
+		"request-id": e2.RequestID,
+	})
+	eb, _ := json.Marshal(events.CloudWatchEvent{Version: "0", ID: "x", DetailType: "Object Created", Source: "aws.s3", Detail: detail})
+	if _, err := f.th.Invoke(t.Context(), eb); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.record("uploads/raw/eb photo.jpg"); r.Status != media.StatusProcessed || r.Height != 200 {
+		t.Fatalf("EventBridge: %+v", r)
+	}
+	var ee *media.EventError
+	if _, err := f.th.Invoke(t.Context(), json.RawMessage(`{"foo":1}`)); !errors.As(err, &ee) {
+		t.Fatalf("unknown payload: %v", err)
+	}
+}
+
+func TestHealth(t *testing.T) {
+	h := &media.Health{Service: "rampart-media", Version: "v1.2.3"}
+	resp, err := h.HandleAPIGateway(t.Context(), events.APIGatewayV2HTTPRequest{RawPath: "/health",
+		RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET"}}})
+	if err != nil || resp.StatusCode != http.StatusOK || resp.Headers["Content-Type"] != "application/json" {
+		t.Fatalf("%+v, %v", resp, err)
+	}
+	var r media.HealthReport
+	if err := json.Unmarshal([]byte(resp.Body), &r); err != nil || r.Version != "v1.2.3" || r.Status != "ok" {
+		t.Fatalf("body %s: %v", resp.Body, err)
+	}
+	h.Checks = map[string]func(context.Context) error{"records": func(context.Context) error { return errors.New("unreachable") }}
+	resp, _ = h.HandleAPIGateway(t.Context(), events.APIGatewayV2HTTPRequest{})
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(resp.Body, `"degraded"`) {
+		t.Fatalf("failing check: %+v", resp)
+	}
+	resp, _ = h.HandleAPIGateway(t.Context(), events.APIGatewayV2HTTPRequest{
+		RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST"}}})
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("POST: %+v", resp)
+	}
+}

@@ -1,0 +1,362 @@
+package media
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rampartdev/rampart/blob"
+	"github.com/rampartdev/rampart/idempotency"
+	"github.com/rampartdev/rampart/imaging"
+)
+
+// Defaults of [ThumbnailerOptions].
+const (
+	DefaultSourcePrefix  = "uploads/"
+	DefaultDerivedPrefix = "derived/"
+	// DefaultCacheControl is served with thumbnails. They are replaced when
+	// their source is, so they are cacheable for a day, not forever.
+	DefaultCacheControl = "public, max-age=86400"
+	// DefaultLease is the claim lease of an attempt whose context has no
+	// deadline (Lambda always sets one).
+	DefaultLease = 5 * time.Minute
+)
+
+// Metric names the thumbnailer counts (unit: count).
+const (
+	MetricProcessed  = "ObjectsProcessed"
+	MetricRejected   = "ObjectsRejected"
+	MetricDeleted    = "ObjectsDeleted"
+	MetricSkipped    = "EventsSkipped"   // superseded, stale or outside the source prefix
+	MetricDuplicates = "EventsDuplicate" // replayed by the idempotency guard
+	MetricTransient  = "EventsTransient" // failed, returned for a retry
+	MetricBadEvents  = "EventsMalformed" // undecodable notifications
+	MetricThumbnails = "ThumbnailsWritten"
+)
+
+// Metrics receives the thumbnailer's counters. The Lambda bootstrap writes
+// them as CloudWatch embedded metric format; nil discards them.
+type Metrics interface {
+	Count(ctx context.Context, name string, n int)
+}
+
+// ThumbnailerOptions configure a [Thumbnailer]. The zero value (or nil)
+// selects every default.
+type ThumbnailerOptions struct {
+	// Bucket is the source bucket. Events for another bucket are malformed.
+	// Empty accepts any bucket (the object store serves one bucket anyway).
+	Bucket string
+	// SourcePrefix is where uploads live; only keys under it are processed,
+	// so that thumbnails (under DerivedPrefix) can never trigger the
+	// thumbnailer again. Empty means DefaultSourcePrefix.
+	SourcePrefix string
+	// DerivedPrefix is where thumbnails go: <DerivedPrefix><size>/<key>.
+	// Empty means DefaultDerivedPrefix.
+	DerivedPrefix string
+	// Imaging sizes, quality and limits (zero = the imaging defaults).
+	Imaging imaging.Options
+	// CacheControl of thumbnails. Empty means DefaultCacheControl.
+	CacheControl string
+	// Lease is how long a claim on an object lasts when ctx has no
+	// deadline; with a deadline the claim ends there. Zero means
+	// DefaultLease.
+	Lease time.Duration
+	// Clock returns the current time; nil means time.Now.
+	Clock func() time.Time
+	// Logger receives one structured record per decision; nil means
+	// slog.Default().
+	Logger *slog.Logger
+	// Metrics receives counters; nil discards them.
+	Metrics Metrics
+}
+
+// Thumbnailer turns S3 object notifications into thumbnails and media
+// records. It is safe for concurrent use.
+type Thumbnailer struct {
+	objects blob.Store
+	records Records
+	guard   *idempotency.Guard
+	opts    ThumbnailerOptions
+}
+
+// NewThumbnailer returns a Thumbnailer reading sources from and writing
+// thumbnails to objects, keeping records in records, and guarding each event
+// with guard.
+func NewThumbnailer(objects blob.Store, records Records, guard *idempotency.Guard, opts *ThumbnailerOptions) *Thumbnailer {
+	var o ThumbnailerOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.SourcePrefix == "" {
+		o.SourcePrefix = DefaultSourcePrefix
+	}
+	if o.DerivedPrefix == "" {
+		o.DerivedPrefix = DefaultDerivedPrefix
+	}
+	if len(o.Imaging.Sizes) == 0 {
+		o.Imaging.Sizes = imaging.DefaultSizes
+	}
+	if o.Imaging.Limits.MaxBytes == 0 {
+		o.Imaging.Limits.MaxBytes = imaging.DefaultMaxBytes
+	}
+	if o.CacheControl == "" {
+		o.CacheControl = DefaultCacheControl
+	}
+	if o.Lease <= 0 {
+		o.Lease = DefaultLease
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &Thumbnailer{objects: objects, records: records, guard: guard, opts: o}
+}
+
+// DerivedKey returns where the thumbnail of long edge size of key is stored.
+func (t *Thumbnailer) DerivedKey(size int, key string) string {
+	return t.opts.DerivedPrefix + strconv.Itoa(size) + "/" + key
+}
+
+// Outcome is what processing one event did; it is the idempotency result
+// replayed to duplicates.
+type Outcome struct {
+	Status     Status `json:"status"` // processed, rejected, deleted or skipped
+	Reason     string `json:"reason,omitempty"`
+	Thumbnails int    `json:"thumbnails,omitempty"`
+	// Duplicate is set when the guard replayed an earlier outcome.
+	Duplicate bool `json:"duplicate,omitempty"`
+}
+
+// Process handles one event exactly once in effect. It returns an error only
+// when the event should be delivered again: a transient failure (see
+// [IsPermanent]). Permanent problems with the object end in a rejected
+// record and a nil error.
+func (t *Thumbnailer) Process(ctx context.Context, e Event) (Outcome, error) {
+	log := t.opts.Logger.With(
+		slog.String("correlation_id", e.RequestID), slog.String("bucket", e.Bucket), slog.String("key", e.Key),
+		slog.String("id", e.ID()), slog.String("event", string(e.Kind)), slog.String("sequencer", e.Sequencer))
+	if t.opts.Bucket != "" && e.Bucket != t.opts.Bucket {
+		err := &EventError{Reason: fmt.Sprintf("bucket %q is not the configured source bucket %q", e.Bucket, t.opts.Bucket)}
+		log.ErrorContext(ctx, "event refused", slog.Any("error", err))
+		t.count(ctx, MetricBadEvents, 1)
+		return Outcome{}, err
+	}
+	if !strings.HasPrefix(e.Key, t.opts.SourcePrefix) {
+		// Defence in depth against the S3 recursion trap: the notification
+		// filter should never deliver these.
+		log.WarnContext(ctx, "event ignored: key outside the source prefix", slog.String("source_prefix", t.opts.SourcePrefix))
+		t.count(ctx, MetricSkipped, 1)
+		return Outcome{Status: StatusSkipped, Reason: "outside the source prefix"}, nil
+	}
+	log.InfoContext(ctx, "event received", slog.String("name", e.Name), slog.String("etag", e.ETag))
+	key := e.IdempotencyKey()
+	ran := false
+	res, err := t.guard.Do(ctx, key, []byte(key), func(ctx context.Context) ([]byte, error) {
+		ran = true
+		o, err := t.apply(ctx, log, e)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(o)
+	})
+	if err != nil {
+		t.count(ctx, MetricTransient, 1)
+		level := slog.LevelError
+		if errors.Is(err, idempotency.ErrInProgress) {
+			level = slog.LevelInfo // a concurrent duplicate: the holder will finish
+		}
+		log.Log(ctx, level, "event failed, will be retried", slog.Any("error", err), slog.Bool("transient", true))
+		return Outcome{}, err
+	}
+	var o Outcome
+	if err := json.Unmarshal(res, &o); err != nil {
+		return Outcome{}, fmt.Errorf("media: decode stored outcome: %w", err)
+	}
+	if !ran {
+		o.Duplicate = true
+		t.count(ctx, MetricDuplicates, 1)
+		log.InfoContext(ctx, "duplicate event: outcome replayed", slog.String("status", string(o.Status)))
+	}
+	return o, nil
+}
+
+// apply does the work of one event as the idempotency holder.
+func (t *Thumbnailer) apply(ctx context.Context, log *slog.Logger, e Event) (Outcome, error) {
+	now := t.opts.Clock()
+	until := now.Add(t.opts.Lease)
+	if d, ok := ctx.Deadline(); ok {
+		until = d
+	}
+	c := Claim{ID: e.ID(), Bucket: e.Bucket, Key: e.Key, Sequencer: e.Sequencer, Owner: rand.Text(), CorrelationID: e.RequestID, Now: now, Until: until}
+	switch err := t.records.Claim(ctx, c); {
+	case errors.Is(err, ErrStale):
+		log.InfoContext(ctx, "event superseded: the record already reflects this or a newer event")
+		t.count(ctx, MetricSkipped, 1)
+		return Outcome{Status: StatusSkipped, Reason: "superseded by a newer event"}, nil
+	case err != nil:
+		return Outcome{}, err // ErrBusy included: an older event is still being processed
+	}
+	// The claimed record keeps the previous outcome: which thumbnails exist.
+	prev, err := t.records.Get(ctx, c.ID)
+	if err != nil {
+		return Outcome{}, err
+	}
+	rec := prev
+	rec.ID, rec.Bucket, rec.Key, rec.Sequencer, rec.Owner, rec.CorrelationID = c.ID, e.Bucket, e.Key, e.Sequencer, c.Owner, e.RequestID
+	rec.LeaseUntil, rec.Reason = time.Time{}, ""
+	if rec.CreatedAt.IsZero() {
+		rec.CreatedAt = now
+	}
+	if e.Kind == ObjectRemoved {
+		if err := t.deleteDerived(ctx, e.Key, prev.Thumbnails, nil); err != nil {
+			return Outcome{}, err
+		}
+		rec.Status, rec.Thumbnails, rec.ETag, rec.VersionID = StatusDeleted, nil, e.ETag, e.VersionID
+		if err := t.commit(ctx, rec); err != nil {
+			return Outcome{}, err
+		}
+		log.InfoContext(ctx, "object deleted: thumbnails removed", slog.Int("thumbnails_removed", len(prev.Thumbnails)))
+		t.count(ctx, MetricDeleted, 1)
+		return Outcome{Status: StatusDeleted}, nil
+	}
+
+	src, obj, err := t.objects.GetWithOptions(ctx, e.Key, blob.GetOptions{MaxBytes: t.opts.Imaging.Limits.MaxBytes})
+	switch {
+	case errors.Is(err, blob.ErrNotFound):
+		return t.skip(ctx, log, rec, "the object no longer exists")
+	case errors.Is(err, blob.ErrTooLarge):
+		return t.reject(ctx, log, rec, prev, err.Error())
+	case err != nil:
+		return Outcome{}, fmt.Errorf("media: read %s: %w", e.Key, err)
+	}
+	if etag := strings.Trim(obj.ETag, `"`); e.ETag != "" && etag != e.ETag {
+		return t.skip(ctx, log, rec, fmt.Sprintf("the object changed since the event (eTag %s, now %s)", e.ETag, etag))
+	}
+	rec.ETag, rec.VersionID, rec.Bytes = e.ETag, e.VersionID, int64(len(src))
+	if rec.VersionID == "" {
+		rec.VersionID = obj.VersionID
+	}
+	start := time.Now()
+	res, err := imaging.Thumbnails(ctx, src, t.opts.Imaging)
+	if imaging.IsReject(err) {
+		return t.reject(ctx, log, rec, prev, err.Error())
+	}
+	if err != nil {
+		return Outcome{}, fmt.Errorf("media: thumbnails of %s: %w", e.Key, err)
+	}
+	rec.Format, rec.Width, rec.Height, rec.Orientation = res.Format, res.Width, res.Height, res.Orientation
+	rec.Thumbnails = rec.Thumbnails[:0:0]
+	for _, th := range res.Thumbnails {
+		key := t.DerivedKey(th.Size, e.Key)
+		_, err := t.objects.Put(ctx, key, th.Data, blob.PutOptions{
+			ContentType:  th.ContentType,
+			CacheControl: t.opts.CacheControl,
+			Metadata:     map[string]string{"source-etag": e.ETag, "source-sequencer": e.Sequencer},
+		})
+		if err != nil {
+			return Outcome{}, fmt.Errorf("media: write %s: %w", key, err)
+		}
+		rec.Thumbnails = append(rec.Thumbnails, Thumbnail{Size: th.Size, Width: th.Width, Height: th.Height, Key: key, Bytes: len(th.Data)})
+	}
+	// Sizes that are no longer configured would serve an older picture.
+	if err := t.deleteDerived(ctx, e.Key, prev.Thumbnails, rec.Thumbnails); err != nil {
+		return Outcome{}, err
+	}
+	rec.Status = StatusProcessed
+	if err := t.commit(ctx, rec); err != nil {
+		return Outcome{}, err
+	}
+	log.InfoContext(ctx, "thumbnails written", slog.String("format", res.Format), slog.Int("width", res.Width),
+		slog.Int("height", res.Height), slog.Int("orientation", res.Orientation), slog.Int("thumbnails", len(rec.Thumbnails)),
+		slog.Duration("render", time.Since(start)))
+	t.count(ctx, MetricProcessed, 1)
+	t.count(ctx, MetricThumbnails, len(rec.Thumbnails))
+	return Outcome{Status: StatusProcessed, Thumbnails: len(rec.Thumbnails)}, nil
+}
+
+// reject records a permanent problem with the object. Thumbnails of the
+// object's previous content are removed: they no longer show it.
+func (t *Thumbnailer) reject(ctx context.Context, log *slog.Logger, rec, prev Record, reason string) (Outcome, error) {
+	if err := t.deleteDerived(ctx, rec.Key, prev.Thumbnails, nil); err != nil {
+		return Outcome{}, err
+	}
+	rec.Status, rec.Reason, rec.Thumbnails = StatusRejected, reason, nil
+	rec.Format, rec.Width, rec.Height, rec.Orientation = "", 0, 0, 0
+	if err := t.commit(ctx, rec); err != nil {
+		return Outcome{}, err
+	}
+	log.WarnContext(ctx, "object rejected", slog.String("reason", reason), slog.Bool("permanent", true))
+	t.count(ctx, MetricRejected, 1)
+	return Outcome{Status: StatusRejected, Reason: reason}, nil
+}
+
+// skip records that the event no longer describes the object; the event
+// that changed it decides the outcome.
+func (t *Thumbnailer) skip(ctx context.Context, log *slog.Logger, rec Record, reason string) (Outcome, error) {
+	rec.Status, rec.Reason = StatusSkipped, reason
+	if err := t.commit(ctx, rec); err != nil {
+		return Outcome{}, err
+	}
+	log.InfoContext(ctx, "event skipped", slog.String("reason", reason))
+	t.count(ctx, MetricSkipped, 1)
+	return Outcome{Status: StatusSkipped, Reason: reason}, nil
+}
+
+func (t *Thumbnailer) commit(ctx context.Context, rec Record) error {
+	rec.UpdatedAt = t.opts.Clock()
+	if err := t.records.Commit(ctx, rec); err != nil {
+		return fmt.Errorf("media: commit record %s: %w", rec.ID, err)
+	}
+	return nil
+}
+
+// deleteDerived deletes the thumbnails of key that are not in keep: those in
+// old and those of every configured size (an attempt that died before its
+// commit may have written them).
+func (t *Thumbnailer) deleteDerived(ctx context.Context, key string, old, keep []Thumbnail) error {
+	candidates := make([]string, 0, len(old)+len(t.opts.Imaging.Sizes))
+	for _, th := range old {
+		candidates = append(candidates, th.Key)
+	}
+	for _, size := range t.opts.Imaging.Sizes {
+		candidates = append(candidates, t.DerivedKey(size, key))
+	}
+	slices.Sort(candidates)
+	for _, k := range slices.Compact(candidates) {
+		if slices.ContainsFunc(keep, func(th Thumbnail) bool { return th.Key == k }) {
+			continue
+		}
+		if !strings.HasPrefix(k, t.opts.DerivedPrefix) || !strings.HasSuffix(k, "/"+key) {
+			continue // never delete anything but a thumbnail of key
+		}
+		if err := t.objects.Delete(ctx, k); err != nil {
+			return fmt.Errorf("media: delete %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+func (t *Thumbnailer) count(ctx context.Context, name string, n int) {
+	if t.opts.Metrics != nil && n > 0 {
+		t.opts.Metrics.Count(ctx, name, n)
+	}
+}
+
+// IsPermanent reports whether err is a problem that no retry can fix: a
+// malformed event or an unusable object. Everything else (throttling,
+// timeouts, 5xx, a busy or fenced claim, a duplicate in progress) is
+// transient and the event should be delivered again.
+func IsPermanent(err error) bool {
+	var ee *EventError
+	return errors.As(err, &ee) || imaging.IsReject(err) || errors.Is(err, blob.ErrTooLarge) ||
+		errors.Is(err, idempotency.ErrPayloadMismatch)
+}

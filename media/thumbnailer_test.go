@@ -1,0 +1,192 @@
+package media_test
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rampartdev/rampart/idempotency"
+	"github.com/rampartdev/rampart/imaging"
+	"github.com/rampartdev/rampart/media"
+)
+
+func imagingSizes() imaging.Options { return imaging.Options{Sizes: []int{256, 64}} }
+
+func TestThumbnailer_ProcessesAnUpload(t *testing.T) {
+	f := newFixture(t)
+	e := f.upload("uploads/cat.jpg", testJPEG(t, 400, 300, 10))
+	o := f.process(e)
+	if o.Status != media.StatusProcessed || o.Thumbnails != 2 || o.Duplicate {
+		t.Fatalf("outcome %+v", o)
+	}
+	rec := f.record("uploads/cat.jpg")
+	if rec.Status != media.StatusProcessed || rec.Width != 400 || rec.Height != 300 || rec.Format != "jpeg" ||
+		rec.ETag != e.ETag || rec.Sequencer != e.Sequencer || rec.CorrelationID != e.RequestID || len(rec.Thumbnails) != 2 {
+		t.Fatalf("record %+v", rec)
+	}
+	for _, th := range rec.Thumbnails {
+		body, obj, err := f.objects.Get(t.Context(), th.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if obj.ContentType != "image/jpeg" || obj.CacheControl != media.DefaultCacheControl || len(body) != th.Bytes {
+			t.Fatalf("thumbnail %s: %+v", th.Key, obj)
+		}
+		if max(th.Width, th.Height) != th.Size {
+			t.Fatalf("thumbnail %+v: long edge is not the size", th)
+		}
+	}
+	if !f.objects.has("derived/256/uploads/cat.jpg") || !f.objects.has("derived/64/uploads/cat.jpg") {
+		t.Fatal("thumbnails are not under derived/<size>/<key>")
+	}
+	// The correlation id follows the object through the logs.
+	if n := strings.Count(f.logs.String(), `"correlation_id":"`+e.RequestID+`"`); n < 2 {
+		t.Fatalf("correlation id in %d log records:\n%s", n, f.logs)
+	}
+}
+
+func TestThumbnailer_DuplicateDeliveryHasNoSecondEffect(t *testing.T) {
+	f := newFixture(t)
+	e := f.upload("uploads/dup.jpg", testJPEG(t, 300, 200, 20))
+	f.process(e)
+	if o := f.process(e); !o.Duplicate || o.Status != media.StatusProcessed {
+		t.Fatalf("second delivery: %+v", o)
+	}
+	if n := f.objects.putCount("derived/256/uploads/dup.jpg"); n != 1 {
+		t.Fatalf("thumbnail written %d times", n)
+	}
+	if f.metrics.get(media.MetricDuplicates) != 1 || f.metrics.get(media.MetricProcessed) != 1 {
+		t.Fatalf("metrics %v", f.metrics.n)
+	}
+}
+
+func TestThumbnailer_ConcurrentDuplicates(t *testing.T) {
+	f := newFixture(t)
+	e := f.upload("uploads/race.jpg", testJPEG(t, 300, 200, 30))
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Go(func() { _, errs[i] = f.th.Process(t.Context(), e) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, idempotency.ErrInProgress) {
+			t.Fatal(err)
+		}
+	}
+	if n := f.objects.putCount("derived/64/uploads/race.jpg"); n != 1 {
+		t.Fatalf("thumbnail written %d times by concurrent duplicates", n)
+	}
+}
+
+func TestThumbnailer_RejectsBadInputsPermanently(t *testing.T) {
+	good := testJPEG(t, 200, 100, 40)
+	for _, tc := range []struct {
+		name string
+		body []byte
+	}{
+		{"zero bytes", nil},
+		{"text named .jpg", []byte("this is not an image, only named like one\n")},
+		{"truncated jpeg", good[:len(good)/2]},
+		{"corrupt jpeg", append(append([]byte{}, good[:40]...), make([]byte, 200)...)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			// The key had good thumbnails before: they must go.
+			f.process(f.upload("uploads/x.jpg", good))
+			o := f.process(f.upload("uploads/x.jpg", tc.body))
+			if o.Status != media.StatusRejected || o.Reason == "" {
+				t.Fatalf("outcome %+v", o)
+			}
+			rec := f.record("uploads/x.jpg")
+			if rec.Status != media.StatusRejected || rec.Reason == "" || len(rec.Thumbnails) != 0 {
+				t.Fatalf("record %+v", rec)
+			}
+			if f.objects.has("derived/256/uploads/x.jpg") {
+				t.Fatal("thumbnails of the previous content survived a rejected upload")
+			}
+		})
+	}
+}
+
+func TestThumbnailer_OlderEventNeverOverwritesNewer(t *testing.T) {
+	f := newFixture(t)
+	first := f.upload("uploads/o.jpg", testJPEG(t, 300, 300, 50))
+	second := f.upload("uploads/o.jpg", testJPEG(t, 600, 300, 60))
+	f.process(second)
+	if o := f.process(first); o.Status != media.StatusSkipped {
+		t.Fatalf("older event: %+v", o)
+	}
+	rec := f.record("uploads/o.jpg")
+	if rec.Width != 600 || rec.Sequencer != second.Sequencer || rec.Status != media.StatusProcessed {
+		t.Fatalf("older event changed the record: %+v", rec)
+	}
+	if n := f.objects.putCount("derived/256/uploads/o.jpg"); n != 1 {
+		t.Fatalf("older event wrote thumbnails (%d puts)", n)
+	}
+	// Delete, then a late create: the object stays deleted.
+	if err := f.objects.Delete(t.Context(), "uploads/o.jpg"); err != nil {
+		t.Fatal(err)
+	}
+	del := f.event(media.ObjectRemoved, "uploads/o.jpg", "")
+	if o := f.process(del); o.Status != media.StatusDeleted {
+		t.Fatalf("delete: %+v", o)
+	}
+	if f.objects.has("derived/256/uploads/o.jpg") || f.objects.has("derived/64/uploads/o.jpg") {
+		t.Fatal("thumbnails survived the delete")
+	}
+	second.RequestID = "late-redelivery"
+	if o := f.process(second); o.Status != media.StatusProcessed || !o.Duplicate {
+		// The same event is a duplicate: replayed, no effect.
+		t.Fatalf("redelivered create: %+v", o)
+	}
+	if rec := f.record("uploads/o.jpg"); rec.Status != media.StatusDeleted {
+		t.Fatalf("late create revived a deleted object: %+v", rec)
+	}
+}
+
+func TestThumbnailer_ChangedObjectIsSkipped(t *testing.T) {
+	f := newFixture(t)
+	e := f.upload("uploads/c.jpg", testJPEG(t, 300, 300, 70))
+	f.upload("uploads/c.jpg", testJPEG(t, 300, 300, 200)) // its event is still on the way
+	if o := f.process(e); o.Status != media.StatusSkipped || !strings.Contains(o.Reason, "changed") {
+		t.Fatalf("outcome %+v", o)
+	}
+	if f.objects.has("derived/256/uploads/c.jpg") {
+		t.Fatal("thumbnails written from content the event does not describe")
+	}
+}
+
+func TestThumbnailer_IgnoresKeysOutsideTheSourcePrefix(t *testing.T) {
+	f := newFixture(t)
+	e := f.upload("derived/256/uploads/cat.jpg", testJPEG(t, 100, 100, 0))
+	if o := f.process(e); o.Status != media.StatusSkipped {
+		t.Fatalf("outcome %+v", o)
+	}
+	if f.objects.has("derived/256/derived/256/uploads/cat.jpg") {
+		t.Fatal("a thumbnail was thumbnailed: the recursion trap")
+	}
+}
+
+func TestThumbnailer_TransientErrorIsRetried(t *testing.T) {
+	f := newFixture(t)
+	e := f.upload("uploads/t.jpg", testJPEG(t, 300, 300, 80))
+	f.objects.setFailGet(errThrottled)
+	if _, err := f.th.Process(t.Context(), e); err == nil || media.IsPermanent(err) {
+		t.Fatalf("Process during throttling: %v, want a transient error", err)
+	}
+	f.objects.setFailGet(nil)
+	if o := f.process(e); o.Status != media.StatusProcessed || o.Duplicate {
+		t.Fatalf("retry: %+v", o)
+	}
+}
+
+func TestThumbnailer_WrongBucketIsPermanent(t *testing.T) {
+	f := newFixture(t)
+	e := f.upload("uploads/b.jpg", testJPEG(t, 100, 100, 0))
+	e.Bucket = "someone-elses"
+	if _, err := f.th.Process(t.Context(), e); !media.IsPermanent(err) {
+		t.Fatalf("got %v, want a permanent error", err)
+	}
+}

@@ -44,7 +44,18 @@ func (g *Guard) Store() Store { return g.store }
 // StoreKey returns the store key under which the Guard records key: the
 // namespace and a SHA-256 hash of key. Operators use it with Store.Get and
 // Store.Delete.
-func (g *Guard) StoreKey(key string) string { return g.opts.Namespace + "#" + hashKey(key) }
+func (g *Guard) StoreKey(key string) string { return g.storeKey(key) }
+
+// storeKey builds namespace#hex(sha256(key)) in one allocation.
+func (g *Guard) storeKey(key string) string {
+	ns := g.opts.Namespace
+	sum := sha256.Sum256([]byte(key))
+	b := make([]byte, len(ns)+1+hex.EncodedLen(len(sum)))
+	copy(b, ns)
+	b[len(ns)] = '#'
+	hex.Encode(b[len(ns)+1:], sum[:])
+	return string(b)
+}
 
 // Do runs fn at most once for key and returns its result; a duplicate
 // delivery of key returns the stored result without running fn.
@@ -80,8 +91,8 @@ func (g *Guard) Do(ctx context.Context, key string, payload []byte, fn func(ctx 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	kh := hashKey(key)
-	storeKey := g.opts.Namespace + "#" + kh
+	storeKey := g.storeKey(key)
+	kh := storeKey[len(g.opts.Namespace)+1:]
 	var ph string
 	if !g.opts.SkipPayloadValidation {
 		ph = hashPayload(payload)
@@ -171,7 +182,7 @@ func (g *Guard) run(ctx context.Context, rec Record, kh string, fn func(context.
 	rec.Status = StatusCompleted
 	rec.Result = res
 	rec.Expiry = g.opts.Clock().Add(g.opts.Expiry)
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	cctx, cancel := detach(ctx)
 	defer cancel()
 	cerr := g.store.Complete(cctx, rec)
 	var tooLarge *ResultTooLargeError
@@ -198,7 +209,7 @@ func (g *Guard) run(ctx context.Context, rec Record, kh string, fn func(context.
 // release is logged, not returned: the caller's own error matters more, and
 // the record's lease ends at the latest when the caller's deadline passes.
 func (g *Guard) release(ctx context.Context, rec Record, kh, reason string) {
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	cctx, cancel := detach(ctx)
 	defer cancel()
 	err := g.store.Release(cctx, rec.Key, rec.Owner)
 	switch {
@@ -209,6 +220,18 @@ func (g *Guard) release(ctx context.Context, rec Record, kh, reason string) {
 	default:
 		g.logDecision(ctx, slog.LevelError, "release failed", kh, StatusInProgress, slog.String("reason", reason), slog.Any("error", err))
 	}
+}
+
+// detach returns the context for recording an outcome: ctx itself while it
+// is live for at least cleanupTimeout more, otherwise a context detached from
+// its cancellation and bounded by cleanupTimeout.
+func detach(ctx context.Context) (context.Context, context.CancelFunc) {
+	if ctx.Err() == nil {
+		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > cleanupTimeout {
+			return ctx, func() {}
+		}
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 }
 
 // leaseEnd returns when a holder acquiring at now loses its lease: at ctx's
@@ -230,12 +253,6 @@ func (g *Guard) logDecision(ctx context.Context, level slog.Level, msg, kh strin
 		slog.String("status", string(st)),
 	}, attrs...)
 	g.log.LogAttrs(ctx, level, "idempotency: "+msg, all...)
-}
-
-// hashKey returns the hex SHA-256 of an idempotency key.
-func hashKey(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:])
 }
 
 // hashPayload returns the hex SHA-256 of a payload.

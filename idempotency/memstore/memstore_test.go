@@ -17,3 +17,9 @@ func TestStore(t *testing.T) {
 func TestStore_unlimited(t *testing.T) {
 	idempotencytest.Run(t, func(t *testing.T) idempotency.Store { return memstore.New(nil) })
 }
+
+// BenchmarkGuard reports the engine's overhead over the in-memory store. One
+// store call is one round trip here.
+func BenchmarkGuard(b *testing.B) {
+	idempotencytest.Benchmark(b, func(testing.TB) idempotency.Store { return memstore.New(nil) }, nil)
+}

@@ -1,0 +1,155 @@
+package sqlitestore_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rampartdev/rampart/idempotency"
+	"github.com/rampartdev/rampart/idempotency/idempotencytest"
+	"github.com/rampartdev/rampart/idempotency/sqlitestore"
+)
+
+// MustOpen opens a Store on a fresh file in a temporary folder and closes it
+// when tb ends.
+func MustOpen(tb testing.TB, opts *sqlitestore.Options) (*sqlitestore.Store, string) {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "data", "idempotency.db")
+	s, err := sqlitestore.Open(context.Background(), path, opts)
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+func TestStore(t *testing.T) {
+	idempotencytest.Run(t, func(t *testing.T) idempotency.Store {
+		s, _ := MustOpen(t, &sqlitestore.Options{MaxResultSize: 256 << 10})
+		return s
+	})
+}
+
+func TestStore_survivesRestart(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "idempotency.db")
+	clock := idempotencytest.NewClock()
+	opts := &idempotency.Options{Clock: clock.Now}
+	var runs atomic.Int64
+	fn := func(context.Context) ([]byte, error) { runs.Add(1); return []byte("done"), nil }
+
+	s, err := sqlitestore.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := idempotency.New(s, opts).Do(ctx, "k", []byte("p"), fn); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	s, err = sqlitestore.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer s.Close()
+	res, err := idempotency.New(s, opts).Do(ctx, "k", []byte("p"), fn)
+	if err != nil || string(res) != "done" || runs.Load() != 1 {
+		t.Errorf("after restart: %q, %v, %d runs; want the stored result and 1 run", res, err, runs.Load())
+	}
+}
+
+// Two Stores on one file (as two processes would have) still let exactly one
+// acquirer win.
+func TestStore_sharedFile(t *testing.T) {
+	ctx := t.Context()
+	a, path := MustOpen(t, nil)
+	b, err := sqlitestore.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	now := time.Now()
+	var wins atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 32 {
+		s := a
+		if i%2 == 1 {
+			s = b
+		}
+		wg.Go(func() {
+			rec := idempotency.Record{Key: "k", Status: idempotency.StatusInProgress, Owner: string(rune('A' + i)),
+				InProgressExpiry: now.Add(time.Minute), Expiry: now.Add(time.Hour)}
+			err := s.Acquire(ctx, rec, now)
+			var ce *idempotency.ConflictError
+			switch {
+			case err == nil:
+				wins.Add(1)
+			case errors.As(err, &ce):
+			default:
+				t.Errorf("Acquire: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Errorf("%d acquirers won over two connections to one file; want 1", wins.Load())
+	}
+}
+
+func TestStore_DeleteExpired(t *testing.T) {
+	ctx := t.Context()
+	s, _ := MustOpen(t, nil)
+	now := time.Now()
+	for i, exp := range []time.Duration{-time.Second, 0, time.Hour} {
+		rec := idempotency.Record{Key: string(rune('a' + i)), Status: idempotency.StatusInProgress, Owner: "o",
+			InProgressExpiry: now.Add(exp), Expiry: now.Add(exp)}
+		if err := s.Acquire(ctx, rec, now.Add(-2*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.DeleteExpired(ctx, now)
+	if err != nil || n != 2 {
+		t.Fatalf("DeleteExpired = %d, %v; want 2", n, err)
+	}
+	if _, err := s.Get(ctx, "c"); err != nil {
+		t.Errorf("the live record is gone: %v", err)
+	}
+}
+
+func TestNew_badTable(t *testing.T) {
+	s, _ := MustOpen(t, nil)
+	if _, err := sqlitestore.New(t.Context(), s.DB(), &sqlitestore.Options{Table: "x; DROP TABLE y"}); err == nil {
+		t.Error("New accepted an invalid table name")
+	}
+}
+
+func TestOpenDB_settings(t *testing.T) {
+	s, _ := MustOpen(t, nil)
+	var mode string
+	var timeout int
+	if err := s.DB().QueryRowContext(t.Context(), "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
+	}
+	if err := s.DB().QueryRowContext(t.Context(), "PRAGMA busy_timeout").Scan(&timeout); err != nil || timeout != 5000 {
+		t.Errorf("busy_timeout = %d, %v; want 5000", timeout, err)
+	}
+	if _, err := sqlitestore.OpenDB(t.Context(), ":memory:"); err == nil {
+		t.Error("OpenDB accepted :memory:")
+	}
+}
+
+// BenchmarkGuard reports the engine's overhead over the SQLite store; round
+// trips are SQL statements.
+func BenchmarkGuard(b *testing.B) {
+	var s *sqlitestore.Store
+	idempotencytest.Benchmark(b, func(tb testing.TB) idempotency.Store {
+		s, _ = MustOpen(tb, nil)
+		return s
+	}, func() int64 { return s.Statements() })
+}

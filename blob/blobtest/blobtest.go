@@ -56,10 +56,10 @@ var HostileKeys = []string{
 	"shell$(x);&|<>*?",
 	"url?query=1&x#frag",
 	"ünïcödé/日本語/😀",
-	"\u00e9 vs e\u0301", // NFC vs NFD
-	strings.Repeat("long-segment-", 78),                      // 1014 bytes in one segment
-	strings.Repeat("é", 512),                                 // 1024 bytes, all escaped on disk
-	strings.Repeat("ab/", 341) + "c",                         // 1024 bytes, 342 segments
+	"\u00e9 vs e\u0301",                 // NFC vs NFD
+	strings.Repeat("long-segment-", 78), // 1014 bytes in one segment
+	strings.Repeat("é", 512),            // 1024 bytes, all escaped on disk
+	strings.Repeat("ab/", 341) + "c",    // 1024 bytes, 342 segments
 	"trailing-space ",
 	"-leading-dash",
 }

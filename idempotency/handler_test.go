@@ -1,0 +1,126 @@
+package idempotency_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rampartdev/rampart/idempotency"
+	"github.com/rampartdev/rampart/idempotency/memstore"
+)
+
+type thumb struct {
+	Key   string `json:"key"`
+	Width int    `json:"width"`
+}
+
+func TestHandler(t *testing.T) {
+	var logs bytes.Buffer
+	g := idempotency.New(memstore.New(nil), &idempotency.Options{
+		Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	var e events.S3Event
+	mustLoad(t, "s3-event.json", &e)
+	runs := 0
+	h := idempotency.Handler(g, idempotency.S3EventKey, func(_ context.Context, e events.S3Event) (thumb, error) {
+		runs++
+		return thumb{Key: "thumbs/" + e.Records[0].S3.Object.URLDecodedKey, Width: 320}, nil
+	})
+	first, err := h(t.Context(), e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := h(t.Context(), e)
+	if err != nil || second != first || runs != 1 {
+		t.Errorf("replay = %+v, %v after %d runs; want %+v after 1", second, err, runs, first)
+	}
+	// The log has every decision, with the key hash but no payload or result.
+	out := logs.String()
+	for _, leak := range []string{"Happy", "sourcebucket", "thumbs/"} {
+		if strings.Contains(out, leak) {
+			t.Errorf("the log contains %q:\n%s", leak, out)
+		}
+	}
+	for _, want := range []string{`"msg":"idempotency: acquired"`, `"msg":"idempotency: completed"`, `"msg":"idempotency: duplicate replayed"`, `"key_hash":"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the log lacks %s:\n%s", want, out)
+		}
+	}
+}
+
+func TestHandler_errorUnchanged(t *testing.T) {
+	g := idempotency.New(memstore.New(nil), &idempotency.Options{Logger: slog.New(slog.DiscardHandler)})
+	boom := errors.New("boom")
+	fail := true
+	h := idempotency.Handler(g, idempotency.EventBridgeKey, func(context.Context, events.EventBridgeEvent) (int, error) {
+		if fail {
+			return -1, boom
+		}
+		return 42, nil
+	})
+	e := events.EventBridgeEvent{ID: "id-1", Source: "test"}
+	if out, err := h(t.Context(), e); err != boom || out != -1 {
+		t.Fatalf("failing handler: %d, %v; want its output and error unchanged", out, err)
+	}
+	fail = false
+	if out, err := h(t.Context(), e); err != nil || out != 42 {
+		t.Errorf("retry: %d, %v; want the retry to run the handler", out, err)
+	}
+}
+
+func TestHandler_missingKey(t *testing.T) {
+	handle := func(context.Context, events.SQSMessage) (string, error) { return "ran", nil }
+	strict := idempotency.New(memstore.New(nil), &idempotency.Options{Logger: slog.New(slog.DiscardHandler)})
+	if _, err := idempotency.Handler(strict, idempotency.SQSKey, handle)(t.Context(), events.SQSMessage{}); !errors.Is(err, idempotency.ErrMissingKey) {
+		t.Errorf("strict: %v; want ErrMissingKey", err)
+	}
+	lenient := idempotency.New(memstore.New(nil), &idempotency.Options{AllowMissingKey: true, Logger: slog.New(slog.DiscardHandler)})
+	if out, err := idempotency.Handler(lenient, idempotency.SQSKey, handle)(t.Context(), events.SQSMessage{}); err != nil || out != "ran" {
+		t.Errorf("AllowMissingKey: %q, %v; want the handler to run unguarded", out, err)
+	}
+	empty := func(events.SQSMessage) (string, error) { return "", nil }
+	if _, err := idempotency.Handler(strict, empty, handle)(t.Context(), events.SQSMessage{}); !errors.Is(err, idempotency.ErrMissingKey) {
+		t.Errorf("empty key: %v; want ErrMissingKey", err)
+	}
+}
+
+func TestGuard_detachedCompletion(t *testing.T) {
+	// The function returns just as the caller's context ends: the outcome is
+	// still recorded.
+	store := memstore.New(nil)
+	g := idempotency.New(store, &idempotency.Options{Logger: slog.New(slog.DiscardHandler)})
+	ctx, cancel := context.WithCancel(t.Context())
+	res, err := g.Do(ctx, "k", nil, func(context.Context) ([]byte, error) { cancel(); return []byte("r"), nil })
+	if err != nil || string(res) != "r" {
+		t.Fatalf("Do = %q, %v", res, err)
+	}
+	if rec, err := store.Get(t.Context(), g.StoreKey("k")); err != nil || rec.Status != idempotency.StatusCompleted {
+		t.Errorf("record %+v, %v; want COMPLETED", rec, err)
+	}
+}
+
+func ExampleGuard_Do() {
+	g := idempotency.New(memstore.New(nil), &idempotency.Options{Logger: slog.New(slog.DiscardHandler)})
+	charge := func(context.Context) ([]byte, error) {
+		fmt.Println("charging the card")
+		return []byte(`{"charged":true}`), nil
+	}
+	for range 3 { // the same message delivered three times
+		res, err := g.Do(context.Background(), "order-1042", []byte(`{"amount":100}`), charge)
+		fmt.Println(string(res), err)
+	}
+	_, err := g.Do(context.Background(), "order-1042", []byte(`{"amount":999}`), charge)
+	fmt.Println(errors.Is(err, idempotency.ErrPayloadMismatch))
+	// Output:
+	// charging the card
+	// {"charged":true} <nil>
+	// {"charged":true} <nil>
+	// {"charged":true} <nil>
+	// true
+}

@@ -1,0 +1,60 @@
+// Package redisstore keeps idempotency records in Redis (or a
+// Redis-compatible server such as Valkey or ElastiCache), one hash per
+// record, through go-redis.
+//
+//	client := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
+//	guard := idempotency.New(redisstore.New(client, nil), nil)
+//
+// # Layout
+//
+// A record lives at Options.Prefix (default "idempotency:") followed by its
+// key, as a hash:
+//
+//	status                  INPROGRESS or COMPLETED
+//	owner                   the holder's fencing token
+//	validation              the payload hash
+//	data                    the result (COMPLETED only), binary-safe
+//	in_progress_expiration  InProgressExpiry, epoch milliseconds
+//	expiration_ms           Expiry, epoch milliseconds
+//
+// The key expires (PEXPIREAT) at the record's Expiry, so Redis deletes what
+// the store no longer needs.
+//
+// # Operations and costs
+//
+// Each transition is one Lua script run with EVALSHA (plus one EVAL the first
+// time a server sees it, for example after a restart), so each is atomic and
+// one round trip:
+//
+//   - Acquire reads the hash, decides liveness from the caller's now (never
+//     from the server's clock, so an injected clock drives it), and either
+//     returns the live record's fields or replaces the hash with the new
+//     INPROGRESS record. A conflict carries the record without a second
+//     round trip.
+//   - Complete and Release change the hash only if it is INPROGRESS and held
+//     by the caller's owner token; otherwise they return
+//     [idempotency.ErrFenced].
+//   - Get is one HGETALL; Delete one DEL.
+//
+// Per delivery through the engine: a first delivery costs 2 round trips
+// (acquire, complete), a duplicate 1, a failure 2 (acquire, release).
+//
+// Every operation touches one key, so the store works on Redis Cluster
+// (redis.ClusterClient) too. go-redis retries a command whose connection
+// failed; a retried Acquire that finds its own record (same owner) succeeds,
+// while a retried Complete or Release whose first attempt did take effect
+// reports [idempotency.ErrFenced].
+//
+// # Result size
+//
+// Complete refuses results over Options.MaxResultSize (default
+// [DefaultMaxResultSize], 1 MiB) with a [*idempotency.ResultTooLargeError],
+// before sending anything.
+//
+// # Permissions
+//
+// With Redis ACLs the store needs EVALSHA, EVAL, HGETALL and DEL on the
+// prefix's keys (and, inside the scripts, HMGET, HSET, DEL and PEXPIREAT):
+//
+//	ACL SETUSER idem on >secret ~idempotency:* +evalsha +eval +hgetall +del +hmget +hset +pexpireat
+package redisstore

@@ -1,0 +1,102 @@
+package imaging
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/draw"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+
+	"golang.org/x/image/webp"
+)
+
+// codec is the decoding seam: every format's header reader and pixel decoder
+// sit behind it, and nothing else in the package calls an image decoder.
+//
+// decode receives bytes that have been sniffed and whose header passed the
+// limits. minEdge is the smallest long edge the caller will use; a decoder
+// may return a smaller image than the stored one as long as its long edge is
+// at least minEdge (or it is the full image). This is where a DCT-domain
+// scaled JPEG decoder (1/2, 1/4, 1/8) plugs in; today every decoder returns
+// the full image and ignores minEdge.
+type codec struct {
+	config func(src []byte) (image.Config, error)
+	decode func(src []byte, minEdge int) (image.Image, error)
+}
+
+var codecs = map[string]codec{
+	FormatJPEG: {
+		config: func(src []byte) (image.Config, error) { return jpeg.DecodeConfig(bytes.NewReader(src)) },
+		decode: func(src []byte, _ int) (image.Image, error) { return jpeg.Decode(bytes.NewReader(src)) },
+	},
+	FormatPNG: {
+		config: func(src []byte) (image.Config, error) { return png.DecodeConfig(bytes.NewReader(src)) },
+		decode: func(src []byte, _ int) (image.Image, error) { return png.Decode(bytes.NewReader(src)) },
+	},
+	FormatGIF: {
+		config: func(src []byte) (image.Config, error) { return gif.DecodeConfig(bytes.NewReader(src)) },
+		decode: decodeGIF,
+	},
+	FormatWebP: {
+		config: func(src []byte) (image.Config, error) { return webp.DecodeConfig(bytes.NewReader(src)) },
+		decode: func(src []byte, _ int) (image.Image, error) { return webp.Decode(bytes.NewReader(src)) },
+	},
+}
+
+// decodeGIF decodes only the first frame (gif.Decode stops there) and places
+// it on the logical screen: a first frame smaller than the screen is drawn at
+// its offset over transparent pixels, which are later flattened onto white.
+func decodeGIF(src []byte, _ int) (image.Image, error) {
+	cfg, err := gif.DecodeConfig(bytes.NewReader(src))
+	if err != nil {
+		return nil, err
+	}
+	m, err := gif.Decode(bytes.NewReader(src))
+	if err != nil {
+		return nil, err
+	}
+	screen := image.Rect(0, 0, cfg.Width, cfg.Height)
+	if m.Bounds() == screen {
+		return m, nil
+	}
+	canvas := image.NewNRGBA(screen)
+	draw.Draw(canvas, m.Bounds(), m, m.Bounds().Min, draw.Src)
+	return canvas, nil
+}
+
+// decodeSafely runs a decoder, turning its failures (and, defensively, its
+// panics: a decoder bug must not take the process down on hostile input)
+// into rejections.
+func decodeSafely(c codec, format string, src []byte, minEdge int) (img image.Image, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			img, err = nil, reject(ErrCorrupt, "%s decoder panicked: %v", format, p)
+		}
+	}()
+	img, err = c.decode(src, minEdge)
+	if err != nil {
+		return nil, classify(format, err)
+	}
+	return img, nil
+}
+
+// classify maps a decoder error to a rejection: unsupported features to
+// ErrUnsupported, everything else (truncation, bad checksums, invalid
+// structure) to ErrCorrupt.
+func classify(format string, err error) error {
+	var (
+		ju jpeg.UnsupportedError
+		pu png.UnsupportedError
+	)
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return reject(ErrCorrupt, "%s is truncated", format)
+	case errors.As(err, &ju), errors.As(err, &pu):
+		return reject(ErrUnsupported, "%v", err)
+	}
+	return reject(ErrCorrupt, "%s", fmt.Sprint(err))
+}

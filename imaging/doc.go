@@ -1,0 +1,83 @@
+// Package imaging turns an uploaded image into JPEG thumbnails, safely: the
+// format is sniffed from the bytes, limits are enforced from the header
+// before any pixel is decoded, the image is decoded once, and every problem
+// with the input is a permanent, typed rejection.
+//
+//	res, err := imaging.Thumbnails(ctx, src, imaging.Options{}) // 1024, 512, 128 px
+//	var rej *imaging.RejectError
+//	if errors.As(err, &rej) {
+//		// mark the upload rejected with rej.Reason; never retry
+//	}
+//
+// It is pure Go (no cgo): image/jpeg, image/png, image/gif and
+// golang.org/x/image/webp decode; image/jpeg encodes.
+//
+// # Formats
+//
+// JPEG (baseline and progressive; greyscale, YCbCr at any subsampling,
+// Adobe CMYK and YCCK), PNG (1 to 16 bits per sample, greyscale, paletted,
+// with or without alpha; for APNG the default image), GIF (the first frame,
+// placed on the logical screen) and WebP (lossy, lossless, with alpha; not
+// animated). [Sniff] tells them apart by their magic bytes; a file's name or
+// declared content type is never consulted. HEIC, AVIF, TIFF and BMP are
+// recognised only to give a precise [ErrUnsupported] reason.
+//
+// # Limits
+//
+// [Limits] are checked in this order, each before any costly work: the byte
+// size ([ErrTooLarge], default 64 MiB), the width × height the header
+// declares ([ErrTooManyPixels], default 50 megapixels, so a 100000×100000
+// "decompression bomb" of a few hundred bytes is refused without allocating
+// its pixels), and for animated GIF and APNG the frame count
+// ([ErrTooManyFrames], default 1000; GIF frames are counted by walking the
+// block structure without decompressing, APNG's from its acTL chunk). Only
+// the first frame is ever decoded. The parsers that read metadata (EXIF,
+// ICC, chunk walks) check every length against the bytes present and are
+// fuzzed (FuzzThumbnails).
+//
+// A cancelled context is checked between the stages (after decoding, after
+// each thumbnail), not inside a decoder, and returns ctx.Err(), which is not
+// a rejection: the work may be retried.
+//
+// # Orientation
+//
+// The EXIF orientation (tag 0x0112 in a JPEG's APP1 segment, a PNG's eXIf
+// chunk or a WebP's EXIF chunk) is applied to each thumbnail, all eight
+// values, so thumbnails are stored upright and [Result.Width] and
+// [Result.Height] are the displayed size. The thumbnails carry no EXIF.
+//
+// # Colour
+//
+// Thumbnails are 8-bit sRGB JPEGs (4:2:0), or one-component greyscale JPEGs
+// for greyscale sources. 16-bit samples are rounded to 8 bits; palettes are
+// expanded; transparency is flattened onto white. CMYK (image/jpeg already
+// undoes Adobe's inverted storage) is converted with the profile-free formula
+// R = (1-C)(1-K): tones come out somewhat darker than a colour-managed
+// conversion with the file's press profile would give.
+//
+// There is no colour management module: an embedded ICC profile is parsed
+// just enough to tell whether it is sRGB, and a non-sRGB one (Display P3,
+// Adobe RGB) is reported in [Result.ColorProfile] while its pixel values are
+// passed through unchanged, so wide-gamut images look slightly less saturated
+// than in a colour-managed viewer. Converting matrix-shaper RGB profiles is
+// the cheap next step if that matters.
+//
+// # Resizing
+//
+// Thumbnails fit inside a square of the requested long edge, keep the aspect
+// ratio, and are never enlarged: a size at or above the source's long edge
+// yields the source size (sharp's withoutEnlargement). The filter is a
+// separable Lanczos-3 with precomputed fixed-point weights, working directly
+// on the decoded YCbCr planes (gamma-encoded values, like libvips); large
+// reductions first average k×k blocks so that Lanczos does the last factor of
+// at least two, as libvips does. Sizes are made largest first and each
+// smaller one is derived from the smallest thumbnail at least twice its size
+// (a cascade), falling back to the decoded source otherwise.
+//
+// # Decoding seam
+//
+// All decoding goes through one internal table of codecs (decode.go) whose
+// decode function is told the smallest long edge the caller needs: that is
+// where a DCT-domain scaled JPEG decoder (1/2, 1/4, 1/8) will plug in. Today
+// image/jpeg decodes at full size, which is where most of the time goes.
+package imaging

@@ -1,0 +1,190 @@
+package imaging
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// photosEnv names the folder of real photographs (../shared/bin/photos DIR)
+// used by the comparison test and the benchmark when set.
+const photosEnv = "RAMPART_PHOTOS"
+
+// MustPhotos returns the JPEG files in $RAMPART_PHOTOS, or nil when unset.
+func MustPhotos(tb testing.TB) map[string][]byte {
+	tb.Helper()
+	dir := os.Getenv(photosEnv)
+	if dir == "" {
+		return nil
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := map[string][]byte{}
+	for _, e := range ents {
+		n := strings.ToLower(e.Name())
+		if strings.HasSuffix(n, ".jpg") || strings.HasSuffix(n, ".jpeg") {
+			b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			if err != nil {
+				tb.Fatal(err)
+			}
+			out[e.Name()] = b
+		}
+	}
+	if len(out) == 0 {
+		tb.Fatalf("%s=%s holds no JPEG files", photosEnv, dir)
+	}
+	return out
+}
+
+// sortedKeys returns the names of a photo set in order.
+func sortedKeys(m map[string][]byte) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// synthetic draws a deterministic photo-like RGBA image: smooth gradients,
+// a few hard edges and fine noise, so resizing and JPEG have real work.
+func synthetic(w, h int, seed uint64) *image.RGBA {
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	m := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			fx, fy := float64(x)/float64(w), float64(y)/float64(h)
+			v := 0.5 + 0.5*math.Sin(12*fx+7*fy*fy)
+			n := r.IntN(24) - 12
+			c := color.RGBA{
+				R: clampInt(int(255*fx) + n),
+				G: clampInt(int(255*v) + n),
+				B: clampInt(int(255*fy) + n),
+				A: 255,
+			}
+			if (x/(w/8+1)+y/(h/6+1))%5 == 0 {
+				c.R, c.G = 255-c.R, c.G/2
+			}
+			m.SetRGBA(x, y, c)
+		}
+	}
+	return m
+}
+
+func clampInt(v int) uint8 { return uint8(min(max(v, 0), 255)) }
+
+// MustJPEG encodes img as a JPEG at quality 90.
+func MustJPEG(tb testing.TB, img image.Image) []byte {
+	tb.Helper()
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 90}); err != nil {
+		tb.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// MustPNG encodes img as a PNG.
+func MustPNG(tb testing.TB, img image.Image) []byte {
+	tb.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		tb.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// MustDecode decodes a thumbnail (or any JPEG/PNG).
+func MustDecode(tb testing.TB, data []byte) image.Image {
+	tb.Helper()
+	m, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
+// lumaPlane returns the JFIF luma of img as float64s, row-major.
+func lumaPlane(img image.Image) (w, h int, y []float64) {
+	b := img.Bounds()
+	w, h = b.Dx(), b.Dy()
+	y = make([]float64, w*h)
+	for j := 0; j < h; j++ {
+		for i := 0; i < w; i++ {
+			r, g, bb, _ := img.At(b.Min.X+i, b.Min.Y+j).RGBA()
+			y[j*w+i] = (0.299*float64(r) + 0.587*float64(g) + 0.114*float64(bb)) / 257
+		}
+	}
+	return w, h, y
+}
+
+// ssim is the mean structural similarity of the luma of a and b (same size),
+// over 8×8 windows with stride 4 and the usual constants (K1=0.01, K2=0.03,
+// L=255), as in Wang et al. 2004 with a uniform window.
+func ssim(tb testing.TB, a, b image.Image) float64 {
+	tb.Helper()
+	aw, ah, ya := lumaPlane(a)
+	bw, bh, yb := lumaPlane(b)
+	if aw != bw || ah != bh {
+		tb.Fatalf("ssim: sizes differ: %dx%d vs %dx%d", aw, ah, bw, bh)
+	}
+	const win, step = 8, 4
+	c1, c2 := math.Pow(0.01*255, 2), math.Pow(0.03*255, 2)
+	var total float64
+	var n int
+	for y0 := 0; y0+win <= ah; y0 += step {
+		for x0 := 0; x0+win <= aw; x0 += step {
+			var sa, sb, saa, sbb, sab float64
+			for y := y0; y < y0+win; y++ {
+				for x := x0; x < x0+win; x++ {
+					p, q := ya[y*aw+x], yb[y*aw+x]
+					sa, sb, saa, sbb, sab = sa+p, sb+q, saa+p*p, sbb+q*q, sab+p*q
+				}
+			}
+			const m = win * win
+			ma, mb := sa/m, sb/m
+			va, vb, cov := saa/m-ma*ma, sbb/m-mb*mb, sab/m-ma*mb
+			total += ((2*ma*mb + c1) * (2*cov + c2)) / ((ma*ma + mb*mb + c1) * (va + vb + c2))
+			n++
+		}
+	}
+	if n == 0 { // smaller than one window: compare pixel by pixel
+		var se float64
+		for i := range ya {
+			se += (ya[i] - yb[i]) * (ya[i] - yb[i])
+		}
+		if se == 0 {
+			return 1
+		}
+		return 1 - math.Sqrt(se/float64(len(ya)))/255
+	}
+	return total / float64(n)
+}
+
+// lumaCorrelation is the Pearson correlation of the luma of a and b.
+func lumaCorrelation(tb testing.TB, a, b image.Image) float64 {
+	tb.Helper()
+	_, _, ya := lumaPlane(a)
+	_, _, yb := lumaPlane(b)
+	if len(ya) != len(yb) {
+		tb.Fatalf("correlation: sizes differ")
+	}
+	var sa, sb, saa, sbb, sab float64
+	for i := range ya {
+		sa, sb = sa+ya[i], sb+yb[i]
+		saa, sbb, sab = saa+ya[i]*ya[i], sbb+yb[i]*yb[i], sab+ya[i]*yb[i]
+	}
+	n := float64(len(ya))
+	cov := sab/n - sa/n*sb/n
+	return cov / math.Sqrt((saa/n-sa/n*sa/n)*(sbb/n-sb/n*sb/n))
+}

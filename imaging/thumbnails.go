@@ -1,0 +1,269 @@
+package imaging
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"slices"
+)
+
+// Defaults for the zero values of [Options] and [Limits].
+const (
+	// DefaultQuality is the JPEG quality of thumbnails (sharp's default too).
+	DefaultQuality = 80
+	// DefaultMaxBytes bounds the input size: 64 MiB is above any camera JPEG
+	// (a 108 MP phone photo is ~30 MB) and keeps a whole object in memory
+	// affordable.
+	DefaultMaxBytes = 64 << 20
+	// DefaultMaxPixels bounds width×height as declared by the header. 50 MP
+	// covers 8K frames (33 MP) and most cameras (45-50 MP) while keeping the
+	// decoded image within ~150 MB for a JPEG (4:4:4) and ~400 MB for a
+	// 16-bit RGBA PNG, which a 1 GB Lambda function survives.
+	DefaultMaxPixels = 50_000_000
+	// DefaultMaxFrames bounds the frame count of animated GIF and APNG.
+	// Only the first frame is decoded; frames are counted without
+	// decompressing them, so this limit refuses abusive files cheaply.
+	DefaultMaxFrames = 1000
+)
+
+// DefaultSizes are the long edges produced when Options.Sizes is empty.
+var DefaultSizes = []int{1024, 512, 128}
+
+// ContentTypeJPEG is the content type of every thumbnail.
+const ContentTypeJPEG = "image/jpeg"
+
+// Limits bound the work an input may cause. They are checked before any
+// pixel is decoded. A zero field means its default (DefaultMaxBytes,
+// DefaultMaxPixels, DefaultMaxFrames); a negative field is an error.
+type Limits struct {
+	MaxBytes  int64 // input size in bytes
+	MaxPixels int64 // width × height declared by the header
+	MaxFrames int   // frames of an animation
+}
+
+// Options configure [Thumbnails]. The zero value produces DefaultSizes at
+// DefaultQuality within the default Limits.
+type Options struct {
+	// Sizes are the long edges of the thumbnails, in pixels (nil means
+	// DefaultSizes). Duplicates are produced once. A size at or above the
+	// image's long edge yields the image at its own size: thumbnails are
+	// never enlarged (sharp's withoutEnlargement).
+	Sizes []int
+	// Quality is the JPEG quality, 1 to 100 (0 means DefaultQuality).
+	Quality int
+	// Limits bound the input.
+	Limits Limits
+}
+
+// Thumbnail is one encoded thumbnail.
+type Thumbnail struct {
+	Size          int    // the requested long edge (from Options.Sizes)
+	Width, Height int    // actual pixel size, as displayed
+	Data          []byte // the encoded image
+	ContentType   string // always ContentTypeJPEG
+}
+
+// Result describes the source image and carries its thumbnails.
+type Result struct {
+	Format        string // FormatJPEG, FormatPNG, FormatGIF or FormatWebP
+	Width, Height int    // source size as displayed (after EXIF orientation)
+	Orientation   int    // EXIF orientation that was applied, 1 to 8
+	Frames        int    // 1 for still images; only the first frame is used
+	// ColorProfile is the description of an embedded ICC profile that is
+	// not sRGB ("Display P3", "Adobe RGB (1998)"), empty when there is none
+	// or it is sRGB. Pixel values are not converted from it; see the package
+	// documentation, "# Colour".
+	ColorProfile string
+	Thumbnails   []Thumbnail // one per distinct size, in the order of Options.Sizes
+}
+
+// cascadeFactor is how much larger an already produced thumbnail must be
+// than the next one for the next to be derived from it instead of from the
+// decoded source. At 2× or more a Lanczos-3 reduction of the Lanczos-3
+// thumbnail is indistinguishable from a reduction of the source (see the
+// SSIM test); closer sizes go back to the source to avoid blurring twice.
+const cascadeFactor = 2
+
+func (o Options) normalize() (Options, error) {
+	if len(o.Sizes) == 0 {
+		o.Sizes = DefaultSizes
+	}
+	var sizes []int
+	for _, s := range o.Sizes {
+		if s <= 0 {
+			return o, fmt.Errorf("imaging: invalid size %d", s)
+		}
+		if !slices.Contains(sizes, s) {
+			sizes = append(sizes, s)
+		}
+	}
+	o.Sizes = sizes
+	switch {
+	case o.Quality == 0:
+		o.Quality = DefaultQuality
+	case o.Quality < 1 || o.Quality > 100:
+		return o, fmt.Errorf("imaging: invalid quality %d (want 1 to 100)", o.Quality)
+	}
+	l := &o.Limits
+	if l.MaxBytes < 0 || l.MaxPixels < 0 || l.MaxFrames < 0 {
+		return o, errors.New("imaging: negative limit")
+	}
+	if l.MaxBytes == 0 {
+		l.MaxBytes = DefaultMaxBytes
+	}
+	if l.MaxPixels == 0 {
+		l.MaxPixels = DefaultMaxPixels
+	}
+	if l.MaxFrames == 0 {
+		l.MaxFrames = DefaultMaxFrames
+	}
+	return o, nil
+}
+
+// Thumbnails decodes src once and returns JPEG thumbnails at each of the
+// long edges in opts.Sizes, with EXIF orientation applied.
+//
+// The format is sniffed from the bytes, and the limits are enforced from
+// the header before decoding. Every problem with the input is returned as a
+// [*RejectError] (permanent: do not retry). A cancelled ctx returns
+// ctx.Err() (not a rejection); it is checked between stages, not inside the
+// decoder. Invalid options return a plain error. Thumbnails is safe for
+// concurrent use.
+func Thumbnails(ctx context.Context, src []byte, opts Options) (*Result, error) {
+	opts, err := opts.normalize()
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	lim := opts.Limits
+	if len(src) == 0 {
+		return nil, &RejectError{Reason: "zero bytes", Err: ErrEmpty}
+	}
+	if int64(len(src)) > lim.MaxBytes {
+		return nil, reject(ErrTooLarge, "%d bytes exceeds the limit of %d", len(src), lim.MaxBytes)
+	}
+	format, err := Sniff(src[:min(len(src), SniffLen)])
+	if err != nil {
+		return nil, err
+	}
+	c := codecs[format]
+	cfg, err := c.config(src)
+	if err != nil {
+		return nil, classify(format, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, reject(ErrCorrupt, "%s header declares %dx%d", format, cfg.Width, cfg.Height)
+	}
+	if px := int64(cfg.Width) * int64(cfg.Height); px > lim.MaxPixels {
+		return nil, reject(ErrTooManyPixels, "%dx%d is %d pixels, over the limit of %d", cfg.Width, cfg.Height, px, lim.MaxPixels)
+	}
+	m := scanMeta(format, src, lim.MaxFrames)
+	switch {
+	case m.animated:
+		return nil, reject(ErrUnsupported, "animated WebP is not supported")
+	case m.frames > lim.MaxFrames:
+		return nil, reject(ErrTooManyFrames, "more than %d frames", lim.MaxFrames)
+	case m.frames == 0:
+		return nil, reject(ErrCorrupt, "%s has no image frame", format)
+	}
+	res := &Result{Format: format, Orientation: m.orientation, Frames: m.frames}
+	res.Width, res.Height = orientedSize(cfg.Width, cfg.Height, m.orientation)
+	if prof, ok := parseICC(m.icc); ok && !prof.isSRGB() && !m.srgbChunk {
+		res.ColorProfile = prof.description
+		if res.ColorProfile == "" {
+			res.ColorProfile = "unnamed " + prof.colorSpace + " profile"
+		}
+	}
+
+	// Sizes are produced largest first so smaller ones can cascade.
+	type job struct{ size, w, h int }
+	jobs := make([]job, len(opts.Sizes))
+	for i, s := range opts.Sizes {
+		w, h := fitInside(cfg.Width, cfg.Height, s)
+		jobs[i] = job{s, w, h}
+	}
+	order := slices.Clone(jobs)
+	slices.SortStableFunc(order, func(a, b job) int { return max(b.w, b.h) - max(a.w, a.h) })
+
+	img, err := decodeSafely(c, format, src, max(order[0].w, order[0].h))
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	source := toPicture(img)
+	img = nil // let a converted original be collected while we resize
+
+	enc := make(map[int]Thumbnail, len(jobs))
+	var made []picture // produced, stored orientation, largest first
+	for i, j := range order {
+		from := source
+		for k := len(made) - 1; k >= 0; k-- { // smallest first
+			if made[k].w >= cascadeFactor*j.w && made[k].h >= cascadeFactor*j.h {
+				from = made[k]
+				break
+			}
+		}
+		t := from // already the right size and layout
+		if from.w != j.w || from.h != j.h || (!from.gray && (from.fx != 2 || from.fy != 2)) {
+			t = resizePicture(from, j.w, j.h)
+		}
+		made = append(made, t)
+		if i+1 < len(order) {
+			next := order[i+1]
+			if t.w >= cascadeFactor*next.w && t.h >= cascadeFactor*next.h {
+				source = picture{} // no later size needs the decoded image
+			}
+		}
+		data, err := encodeJPEG(orientPicture(t, m.orientation), opts.Quality)
+		if err != nil {
+			return nil, fmt.Errorf("imaging: encode %dpx thumbnail: %w", j.size, err)
+		}
+		dw, dh := orientedSize(j.w, j.h, m.orientation)
+		enc[j.size] = Thumbnail{Size: j.size, Width: dw, Height: dh, Data: data, ContentType: ContentTypeJPEG}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	for _, j := range jobs {
+		res.Thumbnails = append(res.Thumbnails, enc[j.size])
+	}
+	return res, nil
+}
+
+// fitInside returns the size of a w×h image scaled so that its long edge is
+// edge, keeping the aspect ratio (rounded, at least 1 pixel), or w×h itself
+// when it already fits: images are never enlarged.
+func fitInside(w, h, edge int) (int, int) {
+	if w <= edge && h <= edge {
+		return w, h
+	}
+	if w >= h {
+		return edge, max(1, int((int64(h)*int64(edge)*2+int64(w))/(2*int64(w))))
+	}
+	return max(1, int((int64(w)*int64(edge)*2+int64(h))/(2*int64(h)))), edge
+}
+
+// encodeJPEG writes a picture (grey, or YCbCr 4:2:0 as resizePicture makes
+// them) as a baseline JPEG: one component for grey, 4:2:0 for colour.
+func encodeJPEG(p picture, quality int) ([]byte, error) {
+	var img image.Image
+	r := image.Rect(0, 0, p.w, p.h)
+	if p.gray {
+		img = &image.Gray{Pix: p.y.pix, Stride: p.y.stride, Rect: r}
+	} else {
+		img = &image.YCbCr{Y: p.y.pix, Cb: p.cb.pix, Cr: p.cr.pix, YStride: p.y.stride, CStride: p.cb.stride, SubsampleRatio: image.YCbCrSubsampleRatio420, Rect: r}
+	}
+	var buf bytes.Buffer
+	buf.Grow(p.w * p.h / 4)
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: quality}); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}

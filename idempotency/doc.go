@@ -6,7 +6,7 @@
 //
 // Create one [Guard] per store and share it:
 //
-//	store, err := sqlitestore.Open("data/idempotency.db", nil)
+//	store, err := sqlitestore.Open(ctx, "data/idempotency.db", nil)
 //	...
 //	g := idempotency.New(store, &idempotency.Options{Namespace: "thumbnailer"})
 //

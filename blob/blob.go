@@ -17,7 +17,8 @@ type Object struct {
 	// VersionID identifies this version of the object, when the backend
 	// versions objects; empty otherwise. See each backend for its format.
 	VersionID string
-	// ContentType is the media type given to Put; empty when none was given.
+	// ContentType is the media type given to Put. When none was given it is
+	// empty or the backend's default (S3 reports "binary/octet-stream").
 	ContentType string
 	// CacheControl is the Cache-Control value given to Put.
 	CacheControl string

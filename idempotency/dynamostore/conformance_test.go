@@ -9,25 +9,40 @@ import (
 	"github.com/rampartdev/rampart/idempotency/idempotencytest"
 )
 
-// TestStore_Conformance runs the suite against dynalite twice: as it is,
-// where a conflict costs a fallback read because dynalite omits the old
-// item, and behind the proxy that returns the old item as DynamoDB does.
+// TestStore_Conformance runs the suite against dynalite: as it is, where a
+// conflict costs a fallback read because dynalite omits the old item; behind
+// the proxy that returns the old item as DynamoDB does; and in sort-key
+// mode.
 func TestStore_Conformance(t *testing.T) {
 	ep := endpoint(t)
 	quiet := slog.New(slog.DiscardHandler) // the fallback warning, once per table
 	for _, tc := range []struct {
-		name   string
-		inject bool
-	}{{"readFallback", false}, {"oldItemReturned", true}} {
+		name     string
+		inject   bool
+		opts     dynamostore.Options
+		keyAttrs []string
+	}{
+		{name: "readFallback"},
+		{name: "oldItemReturned", inject: true, keyAttrs: []string{"id"}},
+		{name: "sortKey", inject: true, keyAttrs: []string{"pk", "sk"},
+			opts: dynamostore.Options{KeyAttr: "pk", SortKeyAttr: "sk", StaticPKValue: "idempotency#suite"}},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			url := ep
+			var p *Proxy
 			if tc.inject {
-				url = MustProxy(t, ep, true, "id").URL
+				p = MustProxy(t, ep, true, tc.keyAttrs...)
+				url = p.URL
 			}
 			client := MustClient(t, url)
+			opts := tc.opts
+			opts.Logger = quiet
 			idempotencytest.Run(t, func(t *testing.T) idempotency.Store {
-				return dynamostore.New(client, MustTable(t, MustClient(t, ep), nil), &dynamostore.Options{Logger: quiet})
+				return dynamostore.New(client, MustTable(t, MustClient(t, ep), &opts), &opts)
 			})
+			if p != nil && p.Injected.Load() == 0 {
+				t.Error("the proxy returned no old item: the suite never took the no-read conflict path")
+			}
 		})
 	}
 }

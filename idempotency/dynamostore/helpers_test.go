@@ -127,6 +127,10 @@ type Proxy struct {
 	Requests atomic.Int32
 	// Injected counts the old items the proxy added to responses.
 	Injected atomic.Int32
+	// Vanish is how many of the next failed PutItems have their item deleted
+	// before the failure is answered, as if another process deleted it just
+	// after the server checked the condition.
+	Vanish atomic.Int32
 
 	target   string
 	keyAttrs []string
@@ -146,7 +150,7 @@ func MustProxy(tb testing.TB, target string, injectOldItem bool, keyAttrs ...str
 
 func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	p.Requests.Add(1)
-	if p.takeThrottle() {
+	if take(&p.Throttle) {
 		writeJSON(w, http.StatusBadRequest, []byte(`{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"The level of configured provisioned throughput for the table was exceeded."}`))
 		return
 	}
@@ -160,41 +164,69 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
-	if p.inject && status == http.StatusBadRequest && strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".PutItem") {
-		resp = p.addOldItem(r, body, resp)
+	if status == http.StatusBadRequest && strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".PutItem") {
+		switch {
+		case take(&p.Vanish):
+			p.deleteItem(r, body)
+		case p.inject:
+			resp = p.addOldItem(r, body, resp)
+		}
 	}
 	writeJSON(w, status, resp)
 }
 
-func (p *Proxy) takeThrottle() bool {
+// take decrements n if it is positive and reports whether it did.
+func take(n *atomic.Int32) bool {
 	for {
-		n := p.Throttle.Load()
-		if n <= 0 {
+		v := n.Load()
+		if v <= 0 {
 			return false
 		}
-		if p.Throttle.CompareAndSwap(n, n-1) {
+		if n.CompareAndSwap(v, v-1) {
 			return true
 		}
 	}
 }
 
-// addOldItem adds the stored item to a ConditionalCheckFailedException
-// answering a PutItem that asked for it.
-func (p *Proxy) addOldItem(r *http.Request, reqBody, resp []byte) []byte {
-	var req struct {
-		TableName                           string
-		Item                                map[string]json.RawMessage
-		ReturnValuesOnConditionCheckFailure string
-	}
-	var fail map[string]json.RawMessage
-	if json.Unmarshal(reqBody, &req) != nil || json.Unmarshal(resp, &fail) != nil ||
-		req.ReturnValuesOnConditionCheckFailure != "ALL_OLD" || fail["Item"] != nil ||
-		!bytes.Contains(fail["__type"], []byte("ConditionalCheckFailedException")) {
-		return resp
+// putRequest is the part of a PutItem request the proxy reads.
+type putRequest struct {
+	TableName                           string
+	Item                                map[string]json.RawMessage
+	ReturnValuesOnConditionCheckFailure string
+}
+
+// keyOf returns the key of the item in a PutItem request body.
+func (p *Proxy) keyOf(body []byte) (putRequest, map[string]json.RawMessage, error) {
+	var req putRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		return req, nil, err
 	}
 	key := map[string]json.RawMessage{}
 	for _, a := range p.keyAttrs {
 		key[a] = req.Item[a]
+	}
+	return req, key, nil
+}
+
+// deleteItem deletes the item a PutItem request body names.
+func (p *Proxy) deleteItem(r *http.Request, body []byte) {
+	req, key, err := p.keyOf(body)
+	if err != nil {
+		return
+	}
+	del, _ := json.Marshal(map[string]any{"TableName": req.TableName, "Key": key})
+	p.forward(r, "DynamoDB_20120810.DeleteItem", del)
+}
+
+// addOldItem adds the stored item to a ConditionalCheckFailedException
+// answering a PutItem that asked for it.
+func (p *Proxy) addOldItem(r *http.Request, reqBody, resp []byte) []byte {
+	req, key, err := p.keyOf(reqBody)
+	var fail map[string]json.RawMessage
+	if err != nil || json.Unmarshal(resp, &fail) != nil ||
+		req.ReturnValuesOnConditionCheckFailure != "ALL_OLD" || fail["Item"] != nil ||
+		!bytes.Contains(fail["__type"], []byte("ConditionalCheckFailedException")) {
+		return resp
 	}
 	get, _ := json.Marshal(map[string]any{"TableName": req.TableName, "Key": key, "ConsistentRead": true})
 	status, out, err := p.forward(r, "DynamoDB_20120810.GetItem", get)

@@ -428,6 +428,30 @@ func TestStore_ConcurrentAcquire(t *testing.T) {
 	}
 }
 
+// TestStore_ConflictVanishes covers a server without the old item whose
+// conflicting record is deleted between the failed write and the read: the
+// store tries the write again and acquires.
+func TestStore_ConflictVanishes(t *testing.T) {
+	p := MustProxy(t, endpoint(t), false, "id")
+	f := newFixture(t, p.URL, nil)
+	ctx := context.Background()
+	now := time.Now()
+	if err := f.store.Acquire(ctx, record("k", "first", now), now); err != nil {
+		t.Fatal(err)
+	}
+	f.count.Reset()
+	p.Vanish.Store(1)
+	if err := f.store.Acquire(ctx, record("k", "second", now), now); err != nil {
+		t.Fatalf("Acquire after the conflict vanished = %v, want success", err)
+	}
+	if puts, gets := f.count.Get("PutItem"), f.count.Get("GetItem"); puts != 2 || gets != 1 {
+		t.Errorf("%d PutItems and %d GetItems, want 2 and 1", puts, gets)
+	}
+	if got, err := f.store.Get(ctx, "k"); err != nil || got.Owner != "second" {
+		t.Errorf("Get = %+v, %v; want the record of second", got, err)
+	}
+}
+
 func TestStore_RetriedAcquireIsOurs(t *testing.T) {
 	f := newFixture(t, "", nil)
 	ctx := context.Background()

@@ -26,7 +26,9 @@
 // and a crash at any point leaves the previous or the new object. (A crash
 // between the two renames can leave an unreferenced body file behind; it is
 // never read.) Writes of one key are serialized within the process; reads
-// take no lock.
+// take no lock. Several processes may share a root: each write is still
+// atomic and the last one wins, though racing writers can leave
+// unreferenced body files behind.
 //
 // # Versions
 //

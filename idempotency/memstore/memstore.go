@@ -1,7 +1,9 @@
 // Package memstore is an in-memory [idempotency.Store] for tests and for
 // single-process programs. Records live in a map guarded by a mutex and are
 // lost when the process exits; use sqlitestore for records that must survive
-// a restart.
+// a restart. Records that are no longer live are replaced when their key comes
+// back and are never swept otherwise, so memory grows with the number of
+// distinct keys: it is meant for tests and short-lived programs.
 package memstore
 
 import (

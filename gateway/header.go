@@ -63,6 +63,7 @@ var untrusted = []string{
 	"x-real-ip", "x-client-ip", "x-cluster-client-ip", "true-client-ip",
 	"x-original-url", "x-rewrite-url", "x-original-forwarded-for",
 	"x-request-id", "x-correlation-id",
+	"cf-connecting-ip", "cf-connecting-ipv6", "cf-pseudo-ipv4", "cf-visitor", "cf-worker",
 	HeaderTokenID, HeaderTenant,
 }
 

@@ -60,6 +60,10 @@ type Case struct {
 	Repeat     int               `json:"repeat"`      // send the request this many times (default 1)
 	RawPath    bool              `json:"raw_path"`    // informational: the path is deliberately unusual
 	Expect     Expect            `json:"expect"`
+	// ExpectOn overrides Expect for the targets named, where the platform
+	// changes the request before the gateway sees it; Why says how.
+	ExpectOn map[string]Expect `json:"expect_on"`
+	Why      string            `json:"why"`
 }
 
 // Expect is the expected decision.
@@ -215,6 +219,7 @@ func (o *Origin) Seen(id string) (Seen, bool) {
 
 // Target is a running gateway to test.
 type Target struct {
+	Name   string  // "native" or "worker": selects Case.ExpectOn
 	URL    string  // base URL, e.g. http://127.0.0.1:8080
 	Origin *Origin // the origin the gateway forwards to
 	Client string  // the client address the gateway sees for this test's requests
@@ -231,6 +236,10 @@ func Run(t *testing.T, v *Vectors, target Target) {
 	}
 	for _, c := range v.Cases {
 		t.Run(c.Name, func(t *testing.T) {
+			if e, ok := c.ExpectOn[target.Name]; ok {
+				t.Logf("%s expectation: %s", target.Name, c.Why)
+				c.Expect = e
+			}
 			n := max(c.Repeat, 1)
 			for i := range n {
 				if err := runCase(hc, target, c); err != nil {

@@ -50,7 +50,7 @@ func TestHandler_vectors(t *testing.T) {
 	origin := gatewaytest.NewOrigin(t)
 	var logs bytes.Buffer
 	srv := newServer(t, v, seeded, origin.URL, &syncWriter{mu: make(chan struct{}, 1), w: &logs})
-	gatewaytest.Run(t, v, gatewaytest.Target{URL: srv.URL, Origin: origin, Client: "127.0.0.1", Seeded: seeded})
+	gatewaytest.Run(t, v, gatewaytest.Target{Name: "native", URL: srv.URL, Origin: origin, Client: "127.0.0.1", Seeded: seeded})
 
 	// The access log names every request by id and token id, never the token.
 	out := logs.String()

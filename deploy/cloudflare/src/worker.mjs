@@ -1,0 +1,193 @@
+// Rampart API gateway on Cloudflare Workers: the glue between the Workers
+// runtime and the Go core compiled to WebAssembly (gateway.wasm, built from
+// cmd/gatewayworker by build.sh together with Go's wasm_exec.js).
+//
+// The glue only moves data: it hands the request to Go, resolves the
+// bindings Go asks for (TOKENS: KV of token records by token hash;
+// RATE_LIMITER: one Durable Object per limited key), and forwards allowed
+// requests to ORIGIN. Every decision is Go's.
+import "./wasm_exec.js";
+import wasm from "./gateway.wasm";
+import { DurableObject } from "cloudflare:workers";
+
+// The Go runtime, started once per isolate on first use: workerd forbids
+// random numbers and timers at module scope, which the Go runtime needs.
+let started;
+
+function startGo() {
+  if (!started) {
+    started = (async () => {
+      const go = new globalThis.Go();
+      const instance = await WebAssembly.instantiate(wasm, go.importObject);
+      go.run(instance); // runs main until it blocks; never settles
+      if (typeof globalThis.rampartHandle !== "function") {
+        throw new Error("gateway.wasm did not register rampartHandle");
+      }
+    })();
+    started.catch(() => {
+      started = undefined;
+    });
+  }
+  return started;
+}
+
+// Fields that describe one connection (RFC 9110 section 7.6.1).
+const HOP_BY_HOP = [
+  "connection", "keep-alive", "proxy-connection", "proxy-authenticate",
+  "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade",
+];
+
+function errorResponse(status, code, message, requestID, extra) {
+  const headers = new Headers(extra);
+  headers.set("content-type", "application/json");
+  headers.set("cache-control", "no-store");
+  headers.set("x-content-type-options", "nosniff");
+  headers.set("x-request-id", requestID);
+  const body = JSON.stringify({ error: { code, message, request_id: requestID } }) + "\n";
+  return new Response(body, { status, headers });
+}
+
+// splitURL takes the path and query from the URL string as received,
+// without URL parsing, which would resolve dot segments the core must see.
+function splitURL(raw) {
+  const scheme = raw.slice(0, raw.indexOf(":"));
+  const afterScheme = raw.indexOf("//") + 2;
+  let slash = raw.indexOf("/", afterScheme);
+  if (slash < 0) slash = raw.length;
+  const host = raw.slice(afterScheme, slash);
+  let rest = raw.slice(slash) || "/";
+  const hash = rest.indexOf("#");
+  if (hash >= 0) rest = rest.slice(0, hash);
+  const q = rest.indexOf("?");
+  return {
+    scheme, host,
+    path: q < 0 ? rest : rest.slice(0, q),
+    query: q < 0 ? "" : rest.slice(q + 1),
+  };
+}
+
+// limitBody passes a body stream through, failing it past max bytes.
+function limitBody(body, max) {
+  let seen = 0;
+  return body.pipeThrough(new TransformStream({
+    transform(chunk, controller) {
+      seen += chunk.byteLength;
+      if (seen > max) {
+        controller.error(new RangeError("body too large"));
+        return;
+      }
+      controller.enqueue(chunk);
+    },
+  }));
+}
+
+function bindings(env) {
+  return {
+    tokens: (hash) => env.TOKENS.get(hash),
+    limit: (key, limit) => {
+      const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key));
+      return Promise.resolve(stub.limit(key, limit));
+    },
+  };
+}
+
+export default {
+  async fetch(request, env) {
+    const start = Date.now();
+    await startGo();
+    const u = splitURL(request.url);
+    const headers = [];
+    for (const [k, v] of request.headers) headers.push([k, v]);
+    const length = request.headers.get("content-length");
+    const req = {
+      method: request.method, path: u.path, query: u.query, host: u.host, scheme: u.scheme,
+      headers,
+      remote: request.headers.get("cf-connecting-ip") ?? "",
+      content_length: length === null ? -1 : Number(length),
+    };
+    const res = JSON.parse(await globalThis.rampartHandle(JSON.stringify(req), env.GATEWAY_CONFIG ?? "", bindings(env)));
+    const extra = [];
+    for (const [k, vs] of Object.entries(res.header)) for (const v of vs) extra.push([k, v]);
+
+    if (res.status) {
+      const out = new Response(res.body, { status: res.status, headers: extra });
+      out.headers.set("content-type", "application/json");
+      out.headers.set("cache-control", "no-store");
+      out.headers.set("x-content-type-options", "nosniff");
+      globalThis.rampartDone(res.request_id, res.status, Date.now() - start);
+      return out;
+    }
+
+    const f = res.forward;
+    const fwdHeaders = new Headers();
+    for (const [k, vs] of Object.entries(f.header)) for (const v of vs) fwdHeaders.append(k, v);
+    const origin = env.ORIGIN.replace(/\/+$/, "");
+    const target = origin + f.path + (f.query ? "?" + f.query : "");
+    const hasBody = request.body !== null && f.method !== "GET" && f.method !== "HEAD";
+    let upstream;
+    try {
+      upstream = await fetch(target, {
+        method: f.method,
+        headers: fwdHeaders,
+        body: hasBody ? limitBody(request.body, res.max_body) : undefined,
+        redirect: "manual",
+        signal: AbortSignal.timeout(res.timeout_ms),
+      });
+    } catch (e) {
+      let status = 502, code = "upstream_error", message = "origin unreachable";
+      if (e instanceof RangeError || String(e).includes("body too large")) {
+        status = 413; code = "body_too_large"; message = "request body too large";
+      } else if (e && (e.name === "TimeoutError" || e.name === "AbortError")) {
+        status = 504; code = "upstream_timeout"; message = "origin did not answer in time";
+      }
+      globalThis.rampartDone(res.request_id, status, Date.now() - start, code);
+      return errorResponse(status, code, message, res.request_id, extra);
+    }
+    const out = new Response(upstream.body, upstream);
+    for (const h of HOP_BY_HOP) out.headers.delete(h);
+    for (const [k, v] of extra) out.headers.set(k, v);
+    globalThis.rampartDone(res.request_id, out.status, Date.now() - start);
+    return out;
+  },
+};
+
+// RateLimiter is the Durable Object that keeps one rate-limit key's state:
+// the GCRA theoretical arrival time, in its SQLite storage. Its decision is
+// the Go core's (rampartGCRA). The Worker makes one object per key
+// (idFromName(key)), so keys never contend, and an object runs one call at a
+// time, so the read-decide-write below is never interleaved.
+export class RateLimiter extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec("CREATE TABLE IF NOT EXISTS gcra (key TEXT PRIMARY KEY, tat TEXT NOT NULL)");
+  }
+
+  // limit applies one request for key under limit (JSON {rate, period,
+  // burst}) and returns the decision as JSON.
+  async limit(key, limit) {
+    await startGo();
+    // No await from here on: read, decide and write are one step.
+    const row = this.sql.exec("SELECT tat FROM gcra WHERE key = ?", key).toArray()[0];
+    const now = (BigInt(Date.now()) * 1000000n).toString();
+    const out = JSON.parse(globalThis.rampartGCRA(limit, row ? row.tat : "0", now));
+    if (out.decision.allowed) {
+      this.sql.exec(
+        "INSERT INTO gcra (key, tat) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET tat = excluded.tat",
+        key, out.tat,
+      );
+      // Once the bucket is full again the state equals a new key's: drop it.
+      this.ctx.storage.setAlarm(Number(BigInt(out.tat) / 1000000n) + 1);
+    }
+    return JSON.stringify(out.decision);
+  }
+
+  // alarm forgets keys whose bucket is full again. (Not deleteAll: this
+  // instance may live on and its table must stay.)
+  async alarm() {
+    const now = BigInt(Date.now()) * 1000000n;
+    for (const row of this.sql.exec("SELECT key, tat FROM gcra").toArray()) {
+      if (BigInt(row.tat) <= now) this.sql.exec("DELETE FROM gcra WHERE key = ?", row.key);
+    }
+  }
+}

@@ -1,0 +1,185 @@
+package cfworker
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Build builds the Worker bundle (gateway.wasm, wasm_exec.js, worker.mjs)
+// into out by running deploy/cloudflare/build.sh of the repository at root.
+func Build(ctx context.Context, root, out string) error {
+	cmd := exec.CommandContext(ctx, "bash", filepath.Join(root, "deploy", "cloudflare", "build.sh"), out)
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build worker: %w\n%s", err, b)
+	}
+	return nil
+}
+
+// KVPair is one entry of wrangler's bulk KV format (`wrangler kv bulk put`).
+type KVPair struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// ServeOptions configure [Serve].
+type ServeOptions struct {
+	Node   string            // the node executable; "" means "node"
+	Root   string            // the repository root (for deploy/cloudflare)
+	Dist   string            // the bundle built by Build
+	Config *Config           // the wrangler configuration to emulate
+	Vars   map[string]string // override Config.Vars (ORIGIN for a test origin)
+	Seed   []KVPair          // put into the TOKENS namespace before serving
+	Output io.Writer         // receives the Worker's console output; nil discards it
+}
+
+// Local is a Worker served by workerd on 127.0.0.1.
+type Local struct {
+	URL     string        // base URL, without a trailing slash
+	Startup time.Duration // from starting Miniflare to ready, including workerd's start
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser
+	done    chan struct{}
+	once    sync.Once
+}
+
+// Serve starts the Worker in workerd through the Miniflare API
+// (deploy/cloudflare/test/serve.mjs), offline: no request.cf fetching, no
+// telemetry, KV and Durable Objects in memory.
+func Serve(ctx context.Context, o ServeOptions) (*Local, error) {
+	dir := filepath.Join(o.Root, "deploy", "cloudflare")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "miniflare", "package.json")); err != nil {
+		return nil, errNoHarness
+	}
+	node := o.Node
+	if node == "" {
+		node = "node"
+	}
+	vars := map[string]string{}
+	for k, v := range o.Config.Vars {
+		vars[k] = v
+	}
+	for k, v := range o.Vars {
+		vars[k] = v
+	}
+	opts := map[string]any{
+		"compatibility_date": o.Config.CompatibilityDate,
+		"vars":               vars,
+	}
+	var kv []string
+	for _, ns := range o.Config.KVNamespaces {
+		kv = append(kv, ns.Binding)
+	}
+	dos := map[string]string{}
+	for _, b := range o.Config.DurableObjects.Bindings {
+		dos[b.Name] = b.ClassName
+	}
+	var sqlite []string
+	for _, m := range o.Config.Migrations {
+		sqlite = append(sqlite, m.NewSQLiteClasses...)
+	}
+	opts["kv_namespaces"], opts["durable_objects"], opts["sqlite_classes"] = kv, dos, sqlite
+	optsJSON, _ := json.Marshal(opts)
+
+	env := append(os.Environ(),
+		"RAMPART_WORKER_DIST="+o.Dist,
+		"RAMPART_WORKER_OPTIONS="+string(optsJSON),
+		"WRANGLER_SEND_METRICS=false",
+		"CLOUDFLARE_CF_FETCH_ENABLED=false",
+		"MINIFLARE_CF_FETCH_ENABLED=false",
+		"DO_NOT_TRACK=1",
+	)
+	if len(o.Seed) > 0 {
+		b, _ := json.Marshal(o.Seed)
+		seed := filepath.Join(o.Dist, "kv-seed.json")
+		if err := os.WriteFile(seed, b, 0o600); err != nil {
+			return nil, err
+		}
+		env = append(env, "RAMPART_KV_SEED="+seed)
+	}
+	cmd := exec.Command(node, filepath.Join(dir, "test", "serve.mjs"))
+	cmd.Dir = dir
+	cmd.Env = env
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	out := o.Output
+	if out == nil {
+		out = io.Discard
+	}
+	cmd.Stderr = out
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	l := &Local{cmd: cmd, stdin: stdin, done: make(chan struct{})}
+	ready := make(chan error, 1)
+	go func() {
+		defer close(l.done)
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		sent := false
+		for sc.Scan() {
+			line := sc.Text()
+			if rest, ok := strings.CutPrefix(line, "RAMPART_READY "); ok && !sent {
+				var r struct {
+					URL     string  `json:"url"`
+					ReadyMS float64 `json:"ready_ms"`
+				}
+				err := json.Unmarshal([]byte(rest), &r)
+				l.URL = strings.TrimSuffix(r.URL, "/")
+				l.Startup = time.Duration(r.ReadyMS * float64(time.Millisecond))
+				ready <- err
+				sent = true
+				continue
+			}
+			fmt.Fprintln(out, line)
+		}
+		if !sent {
+			ready <- errors.New("cfworker: the harness exited before it was ready")
+		}
+		_ = cmd.Wait()
+	}()
+	select {
+	case err := <-ready:
+		if err != nil {
+			l.Close()
+			return nil, err
+		}
+		return l, nil
+	case <-ctx.Done():
+		l.Close()
+		return nil, ctx.Err()
+	case <-time.After(60 * time.Second):
+		l.Close()
+		return nil, errors.New("cfworker: workerd did not start within 60s")
+	}
+}
+
+// Close stops workerd and waits for it.
+func (l *Local) Close() error {
+	l.once.Do(func() {
+		_ = l.stdin.Close()
+		select {
+		case <-l.done:
+		case <-time.After(10 * time.Second):
+			_ = l.cmd.Process.Kill()
+			<-l.done
+		}
+	})
+	return nil
+}

@@ -1,0 +1,110 @@
+package cfworker_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rampartdev/rampart/gateway/cfworker"
+	"github.com/rampartdev/rampart/gateway/gatewaytest"
+	"github.com/rampartdev/rampart/internal/testenv"
+)
+
+func repoRoot(tb testing.TB) string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent writers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startWorker builds the Worker and serves it in workerd with the vectors'
+// tokens in KV and the configuration from wrangler.toml, pointed at origin.
+func startWorker(t *testing.T, v *gatewaytest.Vectors, seeded *gatewaytest.Seeded, origin string, logs *lockedBuffer) *cfworker.Local {
+	t.Helper()
+	node := testenv.Command(t, "node")
+	root := repoRoot(t)
+	if _, err := os.Stat(filepath.Join(root, "deploy", "cloudflare", "node_modules", "miniflare")); err != nil {
+		msg := "deploy/cloudflare/node_modules is missing; run the tests with `make test` (it runs npm ci)"
+		if testenv.InCI() {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	cfg, err := cfworker.Load(filepath.Join(root, "deploy", "cloudflare", "wrangler.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dist := t.TempDir()
+	if err := cfworker.Build(ctx, root, dist); err != nil {
+		t.Fatal(err)
+	}
+	var seed []cfworker.KVPair
+	for _, r := range seeded.Records {
+		b, _ := json.Marshal(r)
+		seed = append(seed, cfworker.KVPair{Key: r.Hash, Value: string(b)})
+	}
+	l, err := cfworker.Serve(ctx, cfworker.ServeOptions{
+		Node: node, Root: root, Dist: dist, Config: cfg, Seed: seed, Output: logs,
+		Vars: map[string]string{cfworker.OriginVar: origin, cfworker.ConfigVar: string(v.Config)},
+	})
+	if err != nil {
+		t.Fatalf("serve: %v\n%s", err, logs)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+func TestWorker_vectors(t *testing.T) {
+	v := gatewaytest.MustLoad(t)
+	seeded, err := v.Seed(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := gatewaytest.NewOrigin(t)
+	var logs lockedBuffer
+	l := startWorker(t, v, seeded, origin.URL, &logs)
+	t.Logf("workerd ready in %v at %s", l.Startup, l.URL)
+	gatewaytest.Run(t, v, gatewaytest.Target{Name: "worker", URL: l.URL, Origin: origin, Client: "127.0.0.1", Seeded: seeded})
+
+	l.Close()
+	out := logs.String()
+	if t.Failed() {
+		t.Logf("worker output:\n%s", out)
+	}
+	for name, tok := range seeded.Tokens {
+		if strings.Contains(out, tok) {
+			t.Errorf("token %s appears in the Worker's logs", name)
+		}
+	}
+	if !strings.Contains(out, `"msg":"access"`) || !strings.Contains(out, `"token_id":"`+seeded.Records["alice"].ID+`"`) {
+		t.Errorf("no access log with alice's token id in the Worker's output:\n%s", out)
+	}
+}

@@ -3,7 +3,6 @@ package imaging
 import (
 	"bytes"
 	"image"
-	"image/color"
 	"image/jpeg"
 	"image/png"
 	"math"
@@ -62,21 +61,23 @@ func sortedKeys(m map[string][]byte) []string {
 func synthetic(w, h int, seed uint64) *image.RGBA {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	m := image.NewRGBA(image.Rect(0, 0, w, h))
+	// sin(a+b) = sin a cos b + cos a sin b, precomputed per column and row.
+	sa, ca := make([]float64, w), make([]float64, w)
+	for x := range sa {
+		sa[x], ca[x] = math.Sincos(12 * float64(x) / float64(w))
+	}
 	for y := 0; y < h; y++ {
+		fy := float64(y) / float64(h)
+		sb, cb := math.Sincos(7 * fy * fy)
+		row := m.Pix[y*m.Stride:]
 		for x := 0; x < w; x++ {
-			fx, fy := float64(x)/float64(w), float64(y)/float64(h)
-			v := 0.5 + 0.5*math.Sin(12*fx+7*fy*fy)
+			v := 0.5 + 0.5*(sa[x]*cb+ca[x]*sb)
 			n := r.IntN(24) - 12
-			c := color.RGBA{
-				R: clampInt(int(255*fx) + n),
-				G: clampInt(int(255*v) + n),
-				B: clampInt(int(255*fy) + n),
-				A: 255,
-			}
+			c := [3]uint8{clampInt(255*x/w + n), clampInt(int(255*v) + n), clampInt(255*y/h + n)}
 			if (x/(w/8+1)+y/(h/6+1))%5 == 0 {
-				c.R, c.G = 255-c.R, c.G/2
+				c[0], c[1] = 255-c[0], c[1]/2
 			}
-			m.SetRGBA(x, y, c)
+			copy(row[4*x:], []uint8{c[0], c[1], c[2], 255})
 		}
 	}
 	return m

@@ -1,16 +1,11 @@
 package media_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"image"
-	"image/color"
-	"image/jpeg"
-	"io"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -23,6 +18,7 @@ import (
 	"github.com/rampartdev/rampart/idempotency"
 	"github.com/rampartdev/rampart/idempotency/memstore"
 	"github.com/rampartdev/rampart/media"
+	"github.com/rampartdev/rampart/media/mediatest"
 	"github.com/rampartdev/rampart/media/sqliterecords"
 )
 
@@ -138,7 +134,7 @@ type fixture struct {
 	objects *memBlob
 	records *sqliterecords.Store
 	th      *media.Thumbnailer
-	logs    *bytes.Buffer
+	logs    *mediatest.Buffer
 	seq     int
 	metrics *countMetrics
 }
@@ -167,24 +163,13 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { recs.Close() })
-	f := &fixture{t: t, objects: newMemBlob(), records: recs, logs: &bytes.Buffer{}, metrics: &countMetrics{n: map[string]int{}}}
-	logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: f.logs}, nil))
+	f := &fixture{t: t, objects: newMemBlob(), records: recs, logs: &mediatest.Buffer{}, metrics: &countMetrics{n: map[string]int{}}}
+	logger := slog.New(slog.NewJSONHandler(f.logs, nil))
 	guard := idempotency.New(memstore.New(nil), &idempotency.Options{Logger: logger})
 	f.th = media.NewThumbnailer(f.objects, recs, guard, &media.ThumbnailerOptions{
 		Bucket: "media-uploads", Imaging: imagingSizes(), Logger: logger, Metrics: f.metrics,
 	})
 	return f
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // upload stores body at key and returns its created event, with a sequencer
@@ -223,20 +208,6 @@ func (f *fixture) record(key string) media.Record {
 	return r
 }
 
-// testJPEG encodes a w×h gradient as JPEG.
-func testJPEG(t testing.TB, w, h int, shade uint8) []byte {
-	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	for y := range h {
-		for x := range w {
-			img.Set(x, y, color.RGBA{uint8(x * 255 / w), uint8(y * 255 / h), shade, 255})
-		}
-	}
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 85}); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
+func testJPEG(t testing.TB, w, h int, shade uint8) []byte { return mediatest.MustJPEG(t, w, h, shade) }
 
 var errThrottled = errors.New("SlowDown: please reduce your request rate (503)")

@@ -1,0 +1,52 @@
+// Package devserver is Rampart's local runtime: the media service on one
+// machine with no cloud account, running the same [media.Thumbnailer] the
+// Lambda function runs.
+//
+// Everything lives in one data folder:
+//
+//	objects/         the bucket (blob/fsblob): uploads/… and derived/<size>/…
+//	media.db         media records (media/sqliterecords)
+//	idempotency.db   idempotency records (idempotency/sqlitestore)
+//	queue.db         the event queue and its dead letters (queue)
+//
+// so state survives a restart, and an event accepted before a crash is
+// processed after it.
+//
+// # Wiring
+//
+// An upload (PUT /objects/{key}) under the source prefix enqueues the
+// notification S3 would send to SQS (an S3 event with eTag, sequencer and
+// the upload's request id). Workers receive batches with SQS semantics
+// (visibility timeout, redelivery, a maximum receive count, then the
+// dead-letter queue), hand them to [media.Thumbnailer.HandleSQS] as an
+// events.SQSEvent with a deadline equal to the visibility timeout (as
+// Lambda's timeout is), delete the messages that succeeded and leave those
+// listed in batchItemFailures for redelivery.
+//
+// # HTTP API
+//
+//	PUT    /objects/{key...}   upload (Content-Type kept); 201 with the request id
+//	GET    /objects/{key...}   an object or a thumbnail (derived/<size>/<key>); HEAD too
+//	DELETE /objects/{key...}   delete, notifying the thumbnailer
+//	GET    /objects?prefix=    list objects
+//	GET    /media?status=      list media records (cursor: after, limit)
+//	GET    /media/{id}         one record
+//	GET    /queue              queue statistics
+//	GET    /queue/dead         dead letters
+//	POST   /queue/redrive      move dead letters back (?id=… repeated, none = all)
+//	GET    /health             service status
+//
+// # Fault injection
+//
+// [Faults] makes the runtime treat the handler the way production does, and
+// worse: duplicate deliveries (sequential and concurrent), crashes after the
+// side effects but before the idempotency record completes (the attempt is
+// abandoned without releasing anything, as a killed process would), and
+// transient read errors (S3 throttling).
+//
+// # Logs
+//
+// Structured JSON on the logger given (stdout in rampart dev). Every record
+// about an object carries correlation_id, the request id of its upload, from
+// the HTTP request to the thumbnails.
+package devserver

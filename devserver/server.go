@@ -1,0 +1,407 @@
+package devserver
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rampartdev/rampart/blob"
+	"github.com/rampartdev/rampart/blob/fsblob"
+	"github.com/rampartdev/rampart/idempotency"
+	"github.com/rampartdev/rampart/idempotency/sqlitestore"
+	"github.com/rampartdev/rampart/media"
+	"github.com/rampartdev/rampart/media/sqliterecords"
+	"github.com/rampartdev/rampart/queue"
+)
+
+// Defaults of [Options].
+const (
+	DefaultBucket            = "local-media"
+	DefaultVisibilityTimeout = 30 * time.Second
+	DefaultMaxReceiveCount   = 5
+	DefaultBatchSize         = 10
+)
+
+// Options configure a [Server]. The zero value (or nil) selects every
+// default.
+type Options struct {
+	// Bucket is the name the local bucket has in events. Empty means
+	// DefaultBucket.
+	Bucket string
+	// Thumbnailer configures the handler (sizes, quality, limits, prefix).
+	// Its Bucket, Logger and Clock are set by the server.
+	Thumbnailer media.ThumbnailerOptions
+	// Workers is the number of queue pollers; zero means the number of CPUs.
+	Workers int
+	// BatchSize is the most messages one invocation receives (as the SQS
+	// event source's batch size); zero means DefaultBatchSize.
+	BatchSize int
+	// VisibilityTimeout of the queue, also each invocation's deadline (a
+	// Lambda function's timeout must not exceed its queue's visibility
+	// timeout). Zero means DefaultVisibilityTimeout.
+	VisibilityTimeout time.Duration
+	// MaxReceiveCount before a message goes to the dead-letter queue; zero
+	// means DefaultMaxReceiveCount.
+	MaxReceiveCount int
+	// Faults to inject.
+	Faults Faults
+	// Version is reported by /health.
+	Version string
+	// Logger receives the structured logs; nil means slog.Default().
+	Logger *slog.Logger
+	// WrapObjects and WrapRecords, when set, wrap the stores the
+	// thumbnailer uses (tests count side effects with them).
+	WrapObjects func(blob.Store) blob.Store
+	WrapRecords func(media.Records) media.Records
+}
+
+// Server is the local runtime over one data folder.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	objects *fsblob.Store
+	records *sqliterecords.Store
+	idem    *sqlitestore.Store
+	queue   *queue.Queue
+	th      *media.Thumbnailer
+	health  *media.Health
+	dice    *dice
+	faults  faultCounters
+
+	lastSeq  atomic.Int64
+	keyLocks [64]sync.Mutex
+	inflight sync.WaitGroup
+	handled  atomic.Int64 // messages deleted after success
+}
+
+// Open opens (creating if needed) the data folder dir.
+func Open(ctx context.Context, dir string, opts *Options) (*Server, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if err := o.Faults.Validate(); err != nil {
+		return nil, err
+	}
+	if o.Bucket == "" {
+		o.Bucket = DefaultBucket
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.NumCPU()
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = DefaultBatchSize
+	}
+	if o.VisibilityTimeout <= 0 {
+		o.VisibilityTimeout = DefaultVisibilityTimeout
+	}
+	if o.MaxReceiveCount <= 0 {
+		o.MaxReceiveCount = DefaultMaxReceiveCount
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Thumbnailer.SourcePrefix == "" {
+		o.Thumbnailer.SourcePrefix = media.DefaultSourcePrefix
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("devserver: create data folder: %w", err)
+	}
+	s := &Server{opts: o, log: o.Logger, dice: newDice(o.Faults.Seed)}
+	var err error
+	closeAll := func() { s.Close() }
+	if s.objects, err = fsblob.New(filepath.Join(dir, "objects"), fsblob.Options{}); err != nil {
+		return nil, err
+	}
+	if s.records, err = sqliterecords.Open(filepath.Join(dir, "media.db")); err != nil {
+		closeAll()
+		return nil, err
+	}
+	if s.idem, err = sqlitestore.Open(ctx, filepath.Join(dir, "idempotency.db"), nil); err != nil {
+		closeAll()
+		return nil, err
+	}
+	if s.queue, err = queue.Open(filepath.Join(dir, "queue.db"), queue.Options{
+		VisibilityTimeout: o.VisibilityTimeout, MaxReceiveCount: o.MaxReceiveCount, Logger: o.Logger,
+	}); err != nil {
+		closeAll()
+		return nil, err
+	}
+	s.lastSeq.Store(time.Now().UnixNano())
+
+	var objects blob.Store = s.objects
+	if o.Faults.TransientRate > 0 {
+		objects = &throttlingStore{Store: objects, rate: o.Faults.TransientRate, dice: s.dice, count: &s.faults.throttles}
+	}
+	if o.WrapObjects != nil {
+		objects = o.WrapObjects(objects)
+	}
+	var records media.Records = s.records
+	if o.WrapRecords != nil {
+		records = o.WrapRecords(records)
+	}
+	var idem idempotency.Store = s.idem
+	if o.Faults.CrashRate > 0 {
+		idem = &crashingStore{Store: idem, rate: o.Faults.CrashRate, dice: s.dice, crashes: &s.faults.crashes, dead: map[string]bool{}}
+	}
+	guard := idempotency.New(idem, &idempotency.Options{Namespace: "thumbnailer", Logger: o.Logger})
+	to := o.Thumbnailer
+	to.Bucket, to.Logger = o.Bucket, o.Logger
+	s.th = media.NewThumbnailer(objects, records, guard, &to)
+	s.health = &media.Health{Service: "rampart-media", Version: o.Version, Checks: map[string]func(context.Context) error{
+		"records": func(ctx context.Context) error {
+			_, err := s.records.Get(ctx, "health-check")
+			if errors.Is(err, media.ErrNotFound) {
+				return nil
+			}
+			return err
+		},
+		"queue": func(ctx context.Context) error { _, err := s.queue.Stats(ctx); return err },
+	}}
+	return s, nil
+}
+
+// Close waits for running invocations and closes the stores. Messages in
+// flight stay in the queue and are delivered again after a restart.
+func (s *Server) Close() error {
+	s.inflight.Wait()
+	var errs []error
+	if s.queue != nil {
+		errs = append(errs, s.queue.Close())
+	}
+	if s.idem != nil {
+		errs = append(errs, s.idem.Close())
+	}
+	if s.records != nil {
+		errs = append(errs, s.records.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Thumbnailer returns the handler the workers invoke.
+func (s *Server) Thumbnailer() *media.Thumbnailer { return s.th }
+
+// Objects returns the bucket.
+func (s *Server) Objects() blob.Store { return s.objects }
+
+// Records returns the media records.
+func (s *Server) Records() *sqliterecords.Store { return s.records }
+
+// Queue returns the event queue.
+func (s *Server) Queue() *queue.Queue { return s.queue }
+
+// FaultStats returns the faults injected so far.
+func (s *Server) FaultStats() FaultStats { return s.faults.stats() }
+
+// NewRequestID returns a random request id in S3's style (16 hex digits,
+// upper case).
+func NewRequestID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return strings.ToUpper(hex.EncodeToString(b[:]))
+}
+
+// Upload stores body at key and, when key is under the source prefix,
+// enqueues the S3 notification (ObjectCreated:Put) carrying requestID. It
+// returns the stored object and whether an event was enqueued.
+func (s *Server) Upload(ctx context.Context, key string, body []byte, contentType, requestID string) (blob.Object, bool, error) {
+	unlock := s.lockKey(key)
+	obj, err := s.objects.Put(ctx, key, body, blob.PutOptions{ContentType: contentType})
+	if err != nil {
+		unlock()
+		return blob.Object{}, false, err
+	}
+	seq := s.nextSequencer()
+	unlock()
+	s.log.InfoContext(ctx, "object uploaded", slog.String("correlation_id", requestID), slog.String("key", key),
+		slog.Int64("bytes", obj.Size), slog.String("etag", obj.ETag), slog.String("sequencer", seq))
+	queued, err := s.notify(ctx, "ObjectCreated:Put", key, obj, seq, requestID)
+	return obj, queued, err
+}
+
+// Remove deletes key and, under the source prefix, enqueues the
+// ObjectRemoved:Delete notification.
+func (s *Server) Remove(ctx context.Context, key, requestID string) (bool, error) {
+	unlock := s.lockKey(key)
+	err := s.objects.Delete(ctx, key)
+	seq := s.nextSequencer()
+	unlock()
+	if err != nil {
+		return false, err
+	}
+	s.log.InfoContext(ctx, "object deleted", slog.String("correlation_id", requestID), slog.String("key", key), slog.String("sequencer", seq))
+	return s.notify(ctx, "ObjectRemoved:Delete", key, blob.Object{Key: key}, seq, requestID)
+}
+
+// lockKey serialises writes to one key with the sequencer they get, so that
+// sequencers order the writes as S3's do.
+func (s *Server) lockKey(key string) func() {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	m := &s.keyLocks[h.Sum32()%uint32(len(s.keyLocks))]
+	m.Lock()
+	return m.Unlock
+}
+
+// nextSequencer returns a hexadecimal sequencer greater than every earlier
+// one, also across restarts (it follows the clock).
+func (s *Server) nextSequencer() string {
+	for {
+		last := s.lastSeq.Load()
+		next := max(last+1, time.Now().UnixNano())
+		if s.lastSeq.CompareAndSwap(last, next) {
+			return fmt.Sprintf("%016X", next)
+		}
+	}
+}
+
+func (s *Server) notify(ctx context.Context, name, key string, obj blob.Object, seq, requestID string) (bool, error) {
+	if !strings.HasPrefix(key, s.opts.Thumbnailer.SourcePrefix) {
+		return false, nil // the notification's prefix filter
+	}
+	rec := events.S3EventRecord{
+		EventVersion: "2.1", EventSource: "aws:s3", AWSRegion: "local", EventTime: time.Now().UTC(), EventName: name,
+		PrincipalID:       events.S3UserIdentity{PrincipalID: "local"},
+		RequestParameters: events.S3RequestParameters{SourceIPAddress: "127.0.0.1"},
+		ResponseElements:  map[string]string{"x-amz-request-id": requestID, "x-amz-id-2": "local"},
+		S3: events.S3Entity{SchemaVersion: "1.0", ConfigurationID: "thumbnails",
+			Bucket: events.S3Bucket{Name: s.opts.Bucket, Arn: "arn:aws:s3:::" + s.opts.Bucket},
+			Object: events.S3Object{Key: s3EscapeKey(key), Size: obj.Size, ETag: strings.Trim(obj.ETag, `"`), VersionID: obj.VersionID, Sequencer: seq}},
+	}
+	body, err := json.Marshal(events.S3Event{Records: []events.S3EventRecord{rec}})
+	if err != nil {
+		return false, err
+	}
+	attrs := map[string]string{"correlation_id": requestID}
+	copies := 1
+	if s.dice.roll(s.opts.Faults.DuplicateRate) {
+		copies = 2
+		s.faults.dups.add(1)
+	}
+	for range copies {
+		if _, err := s.queue.Send(ctx, body, attrs); err != nil {
+			return false, fmt.Errorf("devserver: enqueue event for %s: %w", key, err)
+		}
+	}
+	return true, nil
+}
+
+// s3EscapeKey encodes a key as S3 does in notifications (form encoding:
+// space as +).
+func s3EscapeKey(key string) string {
+	var b strings.Builder
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', strings.IndexByte("-_.~/!*'()", c) >= 0:
+			b.WriteByte(c)
+		case c == ' ':
+			b.WriteByte('+')
+		default:
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+// Run polls the queue with the configured number of workers until ctx is
+// done, then waits for the invocations in progress.
+func (s *Server) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for i := range s.opts.Workers {
+		wg.Go(func() { s.poll(ctx, i) })
+	}
+	wg.Wait()
+	return nil
+}
+
+func (s *Server) poll(ctx context.Context, worker int) {
+	log := s.log.With(slog.Int("worker", worker))
+	for ctx.Err() == nil {
+		msgs, err := s.queue.Receive(ctx, s.opts.BatchSize, time.Second)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.ErrorContext(ctx, "receive failed", slog.Any("error", err))
+				time.Sleep(100 * time.Millisecond)
+			}
+			continue
+		}
+		if len(msgs) > 0 {
+			s.invoke(context.WithoutCancel(ctx), log, msgs)
+		}
+	}
+}
+
+// invoke hands one batch to the thumbnailer as an SQS event, as the Lambda
+// event source mapping does, and settles each message by the response.
+func (s *Server) invoke(ctx context.Context, log *slog.Logger, msgs []queue.Message) {
+	s.inflight.Add(1)
+	defer s.inflight.Done()
+	ev := events.SQSEvent{Records: make([]events.SQSMessage, len(msgs))}
+	for i, m := range msgs {
+		ev.Records[i] = events.SQSMessage{
+			MessageId: m.ID, ReceiptHandle: m.ReceiptHandle, Body: string(m.Body), EventSource: "aws:sqs",
+			EventSourceARN: "arn:aws:sqs:local:000000000000:media-events", AWSRegion: "local",
+			Attributes: map[string]string{
+				"ApproximateReceiveCount": strconv.Itoa(m.ReceiveCount),
+				"SentTimestamp":           strconv.FormatInt(m.SentAt.UnixMilli(), 10),
+			},
+		}
+		log.InfoContext(ctx, "message received", slog.String("correlation_id", m.Attributes["correlation_id"]),
+			slog.String("message_id", m.ID), slog.Int("receive_count", m.ReceiveCount))
+	}
+	// Lambda's timeout is below the visibility timeout; so is ours.
+	ictx, cancel := context.WithTimeout(ctx, s.opts.VisibilityTimeout)
+	defer cancel()
+	var dup sync.WaitGroup
+	if s.opts.Faults.ConcurrentDuplicates {
+		for _, r := range ev.Records {
+			if s.dice.roll(s.opts.Faults.DuplicateRate) {
+				s.faults.concurrent.add(1)
+				// A second consumer receives the same message at the same
+				// time; its outcome settles nothing.
+				dup.Go(func() { s.th.HandleSQS(ictx, events.SQSEvent{Records: []events.SQSMessage{r}}) })
+			}
+		}
+	}
+	resp, err := s.th.HandleSQS(ictx, ev)
+	dup.Wait()
+	failed := map[string]bool{}
+	for _, f := range resp.BatchItemFailures {
+		failed[f.ItemIdentifier] = true
+	}
+	for i, m := range msgs {
+		if err != nil || failed[m.ID] {
+			// Left for redelivery when its visibility timeout ends, as SQS
+			// does; the reason is kept for the dead-letter queue.
+			reason := "reported in batchItemFailures"
+			if err != nil {
+				reason = err.Error()
+			}
+			if ferr := s.queue.Fail(ctx, m.ReceiptHandle, reason, s.opts.VisibilityTimeout); ferr != nil && !errors.Is(ferr, queue.ErrStaleReceipt) {
+				log.ErrorContext(ctx, "could not return message", slog.String("message_id", m.ID), slog.Any("error", ferr))
+			}
+			continue
+		}
+		if derr := s.queue.Delete(ctx, ev.Records[i].ReceiptHandle); derr != nil {
+			log.WarnContext(ctx, "could not delete message", slog.String("message_id", m.ID), slog.Any("error", derr))
+			continue
+		}
+		s.handled.Add(1)
+	}
+}

@@ -1,0 +1,224 @@
+package devserver_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rampartdev/rampart/devserver"
+	"github.com/rampartdev/rampart/imaging"
+	"github.com/rampartdev/rampart/media"
+	"github.com/rampartdev/rampart/media/mediatest"
+)
+
+// MustOpen opens a server on dir with small sizes and fast timeouts.
+func MustOpen(tb testing.TB, dir string, logs io.Writer, mod func(*devserver.Options)) *devserver.Server {
+	tb.Helper()
+	opts := &devserver.Options{
+		Thumbnailer:       media.ThumbnailerOptions{Imaging: imaging.Options{Sizes: []int{256, 128, 64}}},
+		Workers:           2,
+		VisibilityTimeout: 2 * time.Second,
+		MaxReceiveCount:   3,
+		Version:           "test",
+		Logger:            slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	if mod != nil {
+		mod(opts)
+	}
+	s, err := devserver.Open(context.Background(), dir, opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+// start runs the workers until the test ends.
+func start(tb testing.TB, s *devserver.Server) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	tb.Cleanup(func() { cancel(); <-done })
+}
+
+func testJPEG(tb testing.TB, w, h int, shade uint8) []byte {
+	return mediatest.MustJPEG(tb, w, h, shade)
+}
+
+// waitFor polls cond until it holds or the timeout ends.
+func waitFor(tb testing.TB, timeout time.Duration, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func do(t *testing.T, method, url string, body []byte, header map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+func TestServer_UploadToThumbnailsOverHTTP(t *testing.T) {
+	logs := &mediatest.Buffer{}
+	s := MustOpen(t, t.TempDir(), logs, nil)
+	defer s.Close()
+	start(t, s)
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+
+	resp, body := do(t, "PUT", srv.URL+"/objects/uploads/my cat.jpg", testJPEG(t, 640, 480, 9),
+		map[string]string{"Content-Type": "image/jpeg", "X-Request-Id": "TRACE123"})
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("PUT: %d %s", resp.StatusCode, body)
+	}
+	var up devserver.UploadResponse
+	if err := json.Unmarshal(body, &up); err != nil || !up.Queued || up.RequestID != "TRACE123" || up.ID == "" {
+		t.Fatalf("PUT response %s: %v", body, err)
+	}
+	var rec media.Record
+	waitFor(t, 20*time.Second, "the record", func() bool {
+		resp, body := do(t, "GET", srv.URL+"/media/"+up.ID, nil, nil)
+		return resp.StatusCode == 200 && json.Unmarshal(body, &rec) == nil && rec.Status == media.StatusProcessed
+	})
+	if rec.Width != 640 || len(rec.Thumbnails) != 3 || rec.CorrelationID != "TRACE123" {
+		t.Fatalf("record %+v", rec)
+	}
+	resp, thumb := do(t, "GET", srv.URL+"/objects/derived/256/uploads/my cat.jpg", nil, nil)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/jpeg" || resp.Header.Get("Cache-Control") == "" {
+		t.Fatalf("thumbnail: %d %v", resp.StatusCode, resp.Header)
+	}
+	if cfg, _, err := image.DecodeConfig(bytes.NewReader(thumb)); err != nil || cfg.Width != 256 || cfg.Height != 192 {
+		t.Fatalf("thumbnail is %+v, %v", cfg, err)
+	}
+	resp, body = do(t, "GET", srv.URL+"/media?status=processed", nil, nil)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), up.ID) {
+		t.Fatalf("list: %d %s", resp.StatusCode, body)
+	}
+	resp, body = do(t, "GET", srv.URL+"/health", nil, nil)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"ok"`) {
+		t.Fatalf("health: %d %s", resp.StatusCode, body)
+	}
+	// One object's path, end to end, in the logs under one correlation id.
+	for _, msg := range []string{"http request", "object uploaded", "message received", "event received", "thumbnails written"} {
+		if !hasLog(logs.String(), "TRACE123", msg) {
+			t.Errorf("no %q log record with correlation_id TRACE123", msg)
+		}
+	}
+
+	resp, _ = do(t, "DELETE", srv.URL+"/objects/uploads/my cat.jpg", nil, nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("DELETE: %d", resp.StatusCode)
+	}
+	waitFor(t, 20*time.Second, "the deletion", func() bool {
+		_, body := do(t, "GET", srv.URL+"/media/"+up.ID, nil, nil)
+		return json.Unmarshal(body, &rec) == nil && rec.Status == media.StatusDeleted
+	})
+	if resp, _ := do(t, "GET", srv.URL+"/objects/derived/256/uploads/my cat.jpg", nil, nil); resp.StatusCode != 404 {
+		t.Fatalf("thumbnail after delete: %d", resp.StatusCode)
+	}
+	if resp, _ := do(t, "GET", srv.URL+"/media/nope", nil, nil); resp.StatusCode != 404 {
+		t.Fatalf("missing record: %d", resp.StatusCode)
+	}
+}
+
+func hasLog(logs, correlationID, msg string) bool {
+	for line := range strings.SplitSeq(logs, "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == msg && rec["correlation_id"] == correlationID {
+			return true
+		}
+	}
+	return false
+}
+
+func TestServer_EventAcceptedBeforeACrashIsProcessedAfterIt(t *testing.T) {
+	dir := t.TempDir()
+	s := MustOpen(t, dir, io.Discard, nil)
+	if _, queued, err := s.Upload(t.Context(), "uploads/survivor.jpg", testJPEG(t, 300, 200, 1), "image/jpeg", "REQ1"); err != nil || !queued {
+		t.Fatalf("Upload: %v %v", queued, err)
+	}
+	// A message received but never settled: the process dies mid-batch.
+	if msgs, err := s.Queue().Receive(t.Context(), 10, 0); err != nil || len(msgs) != 1 {
+		t.Fatalf("Receive: %d, %v", len(msgs), err)
+	}
+	s.Close()
+
+	s = MustOpen(t, dir, io.Discard, nil)
+	defer s.Close()
+	start(t, s)
+	id := media.ID(devserver.DefaultBucket, "uploads/survivor.jpg")
+	waitFor(t, 20*time.Second, "the record after the restart", func() bool {
+		rec, err := s.Records().Get(t.Context(), id)
+		return err == nil && rec.Status == media.StatusProcessed
+	})
+}
+
+func TestServer_PoisonMessageGoesToTheDeadLetterQueueAndBack(t *testing.T) {
+	s := MustOpen(t, t.TempDir(), io.Discard, func(o *devserver.Options) {
+		o.VisibilityTimeout = 200 * time.Millisecond
+		o.MaxReceiveCount = 2
+	})
+	defer s.Close()
+	start(t, s)
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	if _, err := s.Queue().Send(t.Context(), []byte(`{"not":"an S3 event"}`), nil); err != nil {
+		t.Fatal(err)
+	}
+	var dl struct {
+		DeadLetters []struct{ ID, Reason, LastError string }
+	}
+	waitFor(t, 20*time.Second, "the dead letter", func() bool {
+		_, body := do(t, "GET", srv.URL+"/queue/dead", nil, nil)
+		return json.Unmarshal(body, &dl) == nil && len(dl.DeadLetters) == 1
+	})
+	if dl.DeadLetters[0].LastError == "" {
+		t.Fatalf("dead letter without its last error: %+v", dl.DeadLetters[0])
+	}
+	resp, body := do(t, "POST", srv.URL+"/queue/redrive", nil, nil)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"redriven": 1`) {
+		t.Fatalf("redrive: %d %s", resp.StatusCode, body)
+	}
+	// It fails again and comes back to the dead letters.
+	waitFor(t, 20*time.Second, "the dead letter again", func() bool {
+		_, body := do(t, "GET", srv.URL+"/queue/dead", nil, nil)
+		return json.Unmarshal(body, &dl) == nil && len(dl.DeadLetters) == 1
+	})
+}
+
+func TestServer_KeysOutsideTheSourcePrefixAreNotQueued(t *testing.T) {
+	s := MustOpen(t, t.TempDir(), io.Discard, nil)
+	defer s.Close()
+	_, queued, err := s.Upload(t.Context(), "derived/256/uploads/x.jpg", testJPEG(t, 10, 10, 0), "image/jpeg", "R")
+	if err != nil || queued {
+		t.Fatalf("queued=%v err=%v", queued, err)
+	}
+	st, err := s.Queue().Stats(t.Context())
+	if err != nil || st.Visible != 0 {
+		t.Fatalf("stats %+v, %v", st, err)
+	}
+}

@@ -108,3 +108,23 @@ func TestStore_MissingBody(t *testing.T) {
 		t.Fatal("Get with a missing body succeeded")
 	}
 }
+
+// A body whose length differs from its sidecar (damage outside the store)
+// is an error, never silently returned.
+func TestStore_BodySizeMismatch(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	s := mustNew(t, root, fsblob.Options{})
+	o, err := s.Put(ctx, "k", []byte("four"), blob.PutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range []string{"fou", "fourfive"} {
+		if err := os.WriteFile(filepath.Join(root, "k~d"+o.VersionID), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got, _, err := s.Get(ctx, "k"); err == nil {
+			t.Errorf("Get with a %d-byte body for a 4-byte object = %q, want an error", len(body), got)
+		}
+	}
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/rampartdev/rampart/devserver"
+	"github.com/rampartdev/rampart/imaging"
+	"github.com/rampartdev/rampart/media"
+)
+
+const devUsage = `usage: rampart dev [flags]
+
+Runs the media service on this machine: an HTTP API on --addr, a filesystem
+bucket and SQLite stores under --data, an at-least-once queue with SQS
+semantics between uploads and the thumbnailer, and structured JSON logs on
+stdout.
+
+  curl -T cat.jpg http://127.0.0.1:8080/objects/uploads/cat.jpg
+  curl http://127.0.0.1:8080/media
+  curl -o thumb.jpg http://127.0.0.1:8080/objects/derived/512/uploads/cat.jpg
+
+flags:
+`
+
+// runDev implements "rampart dev".
+func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, devUsage); fs.PrintDefaults() }
+	data := fs.String("data", ".rampart", "data folder (objects, media records, idempotency records, queue)")
+	addr := fs.String("addr", "127.0.0.1:8080", "HTTP listen address")
+	bucket := fs.String("bucket", devserver.DefaultBucket, "bucket name used in events")
+	prefix := fs.String("prefix", media.DefaultSourcePrefix, "source prefix: only uploads under it are thumbnailed")
+	sizes := fs.String("sizes", "1024,512,128", "thumbnail long edges, comma-separated")
+	quality := fs.Int("quality", imaging.DefaultQuality, "JPEG quality of thumbnails (1-100)")
+	workers := fs.Int("workers", 0, "queue pollers (0 = number of CPUs)")
+	visibility := fs.Duration("visibility-timeout", devserver.DefaultVisibilityTimeout, "queue visibility timeout, also each invocation's timeout")
+	maxReceives := fs.Int("max-receive-count", devserver.DefaultMaxReceiveCount, "receives before a message goes to the dead-letter queue")
+	dupRate := fs.Float64("dup-rate", 0, "fault: probability that an event is delivered twice")
+	concurrentDups := fs.Bool("concurrent-dups", false, "fault: also deliver duplicates concurrently to a second worker")
+	crashRate := fs.Float64("crash-rate", 0, "fault: probability of a crash after the side effects, before the idempotency record completes")
+	transientRate := fs.Float64("transient-rate", 0, "fault: probability that reading a source object fails with a throttling error")
+	seed := fs.Uint64("seed", 0, "fault injection seed (0 = random)")
+	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("dev: unexpected argument %q", fs.Arg(0))}
+	}
+	sz, err := media.ParseSizes(*sizes)
+	if err != nil {
+		return usageError{"dev: --sizes: " + err.Error()}
+	}
+	if *quality < 1 || *quality > 100 {
+		return usageError{"dev: --quality must be from 1 to 100"}
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		return usageError{"dev: --log-level: " + err.Error()}
+	}
+	faults := devserver.Faults{DuplicateRate: *dupRate, ConcurrentDuplicates: *concurrentDups, CrashRate: *crashRate, TransientRate: *transientRate, Seed: *seed}
+	if err := faults.Validate(); err != nil {
+		return usageError{err.Error()}
+	}
+	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: lvl})).With(slog.String("service", "rampart-media"))
+
+	s, err := devserver.Open(ctx, *data, &devserver.Options{
+		Bucket:            *bucket,
+		Thumbnailer:       media.ThumbnailerOptions{SourcePrefix: *prefix, Imaging: imaging.Options{Sizes: sz, Quality: *quality}},
+		Workers:           *workers,
+		VisibilityTimeout: *visibility,
+		MaxReceiveCount:   *maxReceives,
+		Faults:            faults,
+		Version:           Version,
+		Logger:            logger,
+	})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	logger.Info("listening", slog.String("addr", "http://"+ln.Addr().String()), slog.String("data", *data),
+		slog.String("bucket", *bucket), slog.String("source_prefix", *prefix), slog.Any("faults", faults))
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	workersDone := make(chan struct{})
+	go func() { s.Run(runCtx); close(workersDone) }()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	srv.Shutdown(shutdownCtx)
+	stop()
+	<-workersDone
+	logger.Info("stopped")
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}

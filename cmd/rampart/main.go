@@ -26,7 +26,7 @@ type command struct {
 
 // commands lists the subcommands. Add one line per subcommand file.
 var commands = map[string]command{
-	"dev": {"run the media service locally: HTTP API, queue, thumbnailer, fault injection", runDev},
+	"dev":  {"run the media service locally: HTTP API, queue, thumbnailer, fault injection", runDev},
 	"demo": {"demonstrate the idempotency engine: duplicate, concurrent, failed and crashed deliveries", runDemo},
 	"version": {"print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 		_, err := fmt.Fprintln(stdout, Version)

@@ -120,6 +120,22 @@ func lumaPlane(img image.Image) (w, h int, y []float64) {
 	b := img.Bounds()
 	w, h = b.Dx(), b.Dy()
 	y = make([]float64, w*h)
+	switch m := img.(type) { // JPEGs: read the luma plane directly
+	case *image.YCbCr:
+		for j := 0; j < h; j++ {
+			for i := 0; i < w; i++ {
+				y[j*w+i] = float64(m.Y[m.YOffset(b.Min.X+i, b.Min.Y+j)])
+			}
+		}
+		return w, h, y
+	case *image.Gray:
+		for j := 0; j < h; j++ {
+			for i := 0; i < w; i++ {
+				y[j*w+i] = float64(m.Pix[m.PixOffset(b.Min.X+i, b.Min.Y+j)])
+			}
+		}
+		return w, h, y
+	}
 	for j := 0; j < h; j++ {
 		for i := 0; i < w; i++ {
 			r, g, bb, _ := img.At(b.Min.X+i, b.Min.Y+j).RGBA()

@@ -1,0 +1,104 @@
+package sqlitetokens_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rampartdev/rampart/gateway"
+	"github.com/rampartdev/rampart/gateway/sqlitetokens"
+)
+
+func MustOpen(tb testing.TB, now func() time.Time) *sqlitetokens.Store {
+	tb.Helper()
+	s, err := sqlitetokens.Open(filepath.Join(tb.TempDir(), "tokens.db"), &sqlitetokens.Options{Now: now})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestStore_createLookupRevoke(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	s := MustOpen(t, func() time.Time { return now })
+	tok, rec, err := s.Create(ctx, sqlitetokens.CreateOptions{
+		Tenant: "acme", Scopes: []string{"read", "write"}, TTL: time.Hour,
+		Limit: gateway.Limit{Rate: 5, Period: time.Second, Burst: 10}, Note: "ci",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, _, err := gateway.ParseToken(tok); err != nil || id != rec.ID {
+		t.Fatalf("token %q id %q: %v", tok, rec.ID, err)
+	}
+	got, err := s.LookupToken(ctx, gateway.HashToken(tok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != rec.ID || got.Tenant != "acme" || len(got.Scopes) != 2 || got.Limit() != (gateway.Limit{Rate: 5, Period: time.Second, Burst: 10}) ||
+		!got.ExpiresAt.Equal(now.Add(time.Hour)) || got.Revoked || got.Note != "ci" {
+		t.Fatalf("looked up %+v", got)
+	}
+	if _, err := s.LookupToken(ctx, gateway.HashToken(tok+"x")); !errors.Is(err, gateway.ErrTokenNotFound) {
+		t.Fatalf("unknown hash: %v", err)
+	}
+	if err := s.Revoke(ctx, rec.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.LookupToken(ctx, rec.Hash); !got.Revoked {
+		t.Fatal("not revoked")
+	}
+	if err := s.Revoke(ctx, "nope"); !errors.Is(err, sqlitetokens.ErrNotFound) {
+		t.Fatalf("revoke unknown: %v", err)
+	}
+}
+
+func TestStore_onlyHashesStored(t *testing.T) {
+	ctx := context.Background()
+	s := MustOpen(t, nil)
+	tok, _, err := s.Create(ctx, sqlitetokens.CreateOptions{Tenant: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.List(ctx)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("list %v %v", list, err)
+	}
+	_, secret, _ := gateway.ParseToken(tok)
+	if strings.Contains(list[0].Hash, secret) || list[0].Hash != gateway.HashToken(tok) {
+		t.Fatal("stored something other than the hash")
+	}
+}
+
+func TestStore_concurrentCreate(t *testing.T) {
+	ctx := context.Background()
+	s := MustOpen(t, nil)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 5 {
+				if _, _, err := s.Create(ctx, sqlitetokens.CreateOptions{Tenant: "a"}); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if list, _ := s.List(ctx); len(list) != 40 {
+		t.Fatalf("%d tokens, want 40", len(list))
+	}
+}
+
+func TestStore_needsTenant(t *testing.T) {
+	if _, _, err := MustOpen(t, nil).Create(context.Background(), sqlitetokens.CreateOptions{}); err == nil {
+		t.Fatal("created a token without a tenant")
+	}
+}

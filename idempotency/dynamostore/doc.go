@@ -33,10 +33,12 @@
 // Acquire is one PutItem with the condition
 //
 //	attribute_not_exists(id) OR expiration_ms <= :now_ms
-//	OR (attribute_not_exists(expiration_ms) AND expiration < :now)
+//	OR (attribute_not_exists(expiration_ms) AND expiration <= :now)
 //	OR (status = INPROGRESS AND in_progress_expiration <= :now_ms)
 //
-// and ReturnValuesOnConditionCheckFailure=ALL_OLD, so that DynamoDB returns
+// (:now_ms and :now are the caller's now, truncated to the millisecond and
+// the second; "<=" because a record stops being live at its expiry) and
+// ReturnValuesOnConditionCheckFailure=ALL_OLD, so that DynamoDB returns
 // the live item with the ConditionalCheckFailedException. Servers that omit
 // it (dynalite, older emulators) cost one strongly consistent GetItem more;
 // the store logs this once. If the item vanished or expired in between, the

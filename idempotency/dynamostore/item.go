@@ -97,15 +97,19 @@ func (s *Store) decode(item map[string]types.AttributeValue) (idempotency.Record
 	default:
 		err = fmt.Errorf("attribute %q is %T, want S or B", s.o.DataAttr, v)
 	}
-	if ms, ok := num(s.o.InProgressExpiryAttr); ok {
-		rec.InProgressExpiry = time.UnixMilli(ms)
-	}
 	if ms, ok := num(s.o.ExpiryMillisAttr); ok {
 		rec.Expiry = time.UnixMilli(ms)
 	} else if sec, ok := num(s.o.ExpiryAttr); ok {
 		rec.Expiry = time.Unix(sec, 0)
 	} else if err == nil {
 		err = fmt.Errorf("item lacks attribute %q", s.o.ExpiryAttr)
+	}
+	if ms, ok := num(s.o.InProgressExpiryAttr); ok {
+		rec.InProgressExpiry = time.UnixMilli(ms)
+	} else {
+		// Items of Powertools versions before in_progress_expiration hold
+		// their lease until they expire; so does the acquire condition.
+		rec.InProgressExpiry = rec.Expiry
 	}
 	if err != nil {
 		return idempotency.Record{}, fmt.Errorf("decode item: %w", err)

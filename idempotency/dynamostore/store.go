@@ -101,6 +101,10 @@ type Store struct {
 	// maxItemSize and maxResult are MaxItemSize and MaxResultSize; tests
 	// raise them to reach the server's own check.
 	maxItemSize, maxResult int
+	// Expression attribute names, built once: the SDK only reads them.
+	acquireNames, completeNames, releaseNames map[string]string
+	opt                                       []func(*dynamodb.Options)
+
 	// noOldItem is logged once: the server answered a failed condition
 	// without the old item, so conflicts cost an extra read.
 	noOldItem sync.Once
@@ -122,6 +126,27 @@ func New(client Client, table string, opts *Options) *Store {
 	s.log = s.o.Logger
 	if s.log == nil {
 		s.log = slog.Default()
+	}
+	s.acquireNames = map[string]string{
+		"#pk":     s.o.KeyAttr,
+		"#expms":  s.o.ExpiryMillisAttr,
+		"#exp":    s.o.ExpiryAttr,
+		"#status": s.o.StatusAttr,
+		"#ipexp":  s.o.InProgressExpiryAttr,
+	}
+	s.completeNames = map[string]string{
+		"#status": s.o.StatusAttr,
+		"#exp":    s.o.ExpiryAttr,
+		"#expms":  s.o.ExpiryMillisAttr,
+		"#data":   s.o.DataAttr,
+		"#owner":  s.o.OwnerAttr,
+	}
+	s.releaseNames = map[string]string{
+		"#status": s.o.StatusAttr,
+		"#owner":  s.o.OwnerAttr,
+	}
+	if r := s.o.Retryer; r != nil {
+		s.opt = []func(*dynamodb.Options){func(o *dynamodb.Options) { o.Retryer = r }}
 	}
 	return s
 }
@@ -148,15 +173,6 @@ func (s *Store) MaxResultSize() int { return s.maxResult }
 // Table returns the name of the store's table.
 func (s *Store) Table() string { return s.table }
 
-// optFns applies the configured retryer to one request.
-func (s *Store) optFns() []func(*dynamodb.Options) {
-	if s.o.Retryer == nil {
-		return nil
-	}
-	r := s.o.Retryer
-	return []func(*dynamodb.Options){func(o *dynamodb.Options) { o.Retryer = r }}
-}
-
 // maxAcquireAttempts bounds the loop in Acquire that handles a conflicting
 // record vanishing or expiring between the failed write and the read that
 // fetches it (only on servers that omit the old item).
@@ -167,7 +183,7 @@ const maxAcquireAttempts = 5
 // covers items written without ExpiryMillisAttr (by Powertools), whose expiry
 // is known only to the second.
 const acquireCondition = "attribute_not_exists(#pk) OR #expms <= :nowms" +
-	" OR (attribute_not_exists(#expms) AND #exp < :now)" +
+	" OR (attribute_not_exists(#expms) AND #exp <= :now)" +
 	" OR (#status = :inprogress AND #ipexp <= :nowms)"
 
 // Acquire writes rec with one conditional PutItem. On conflict the server
@@ -177,16 +193,10 @@ func (s *Store) Acquire(ctx context.Context, rec idempotency.Record, now time.Ti
 	rec.Status = idempotency.StatusInProgress
 	item := s.encode(rec)
 	in := &dynamodb.PutItemInput{
-		TableName:           aws.String(s.table),
-		Item:                item,
-		ConditionExpression: aws.String(acquireCondition),
-		ExpressionAttributeNames: map[string]string{
-			"#pk":     s.o.KeyAttr,
-			"#expms":  s.o.ExpiryMillisAttr,
-			"#exp":    s.o.ExpiryAttr,
-			"#status": s.o.StatusAttr,
-			"#ipexp":  s.o.InProgressExpiryAttr,
-		},
+		TableName:                aws.String(s.table),
+		Item:                     item,
+		ConditionExpression:      aws.String(acquireCondition),
+		ExpressionAttributeNames: s.acquireNames,
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":nowms":      millis(now),
 			":now":        number(now.Unix()),
@@ -195,7 +205,7 @@ func (s *Store) Acquire(ctx context.Context, rec idempotency.Record, now time.Ti
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}
 	for range maxAcquireAttempts {
-		_, err := s.client.PutItem(ctx, in, s.optFns()...)
+		_, err := s.client.PutItem(ctx, in, s.opt...)
 		if err == nil {
 			return nil
 		}
@@ -257,19 +267,13 @@ func (s *Store) Complete(ctx context.Context, rec idempotency.Record) error {
 		update += " REMOVE #data"
 	}
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(s.table),
-		Key:                 s.key(rec.Key),
-		UpdateExpression:    aws.String(update),
-		ConditionExpression: aws.String("#owner = :owner AND #status = :inprogress"),
-		ExpressionAttributeNames: map[string]string{
-			"#status": s.o.StatusAttr,
-			"#exp":    s.o.ExpiryAttr,
-			"#expms":  s.o.ExpiryMillisAttr,
-			"#data":   s.o.DataAttr,
-			"#owner":  s.o.OwnerAttr,
-		},
+		TableName:                 aws.String(s.table),
+		Key:                       s.key(rec.Key),
+		UpdateExpression:          aws.String(update),
+		ConditionExpression:       aws.String("#owner = :owner AND #status = :inprogress"),
+		ExpressionAttributeNames:  s.completeNames,
 		ExpressionAttributeValues: values,
-	}, s.optFns()...)
+	}, s.opt...)
 	if err != nil {
 		if isItemTooLarge(err) {
 			// The item holds attributes we did not count (written by
@@ -285,18 +289,15 @@ func (s *Store) Complete(ctx context.Context, rec idempotency.Record) error {
 // the INPROGRESS status.
 func (s *Store) Release(ctx context.Context, key, owner string) error {
 	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName:           aws.String(s.table),
-		Key:                 s.key(key),
-		ConditionExpression: aws.String("#owner = :owner AND #status = :inprogress"),
-		ExpressionAttributeNames: map[string]string{
-			"#status": s.o.StatusAttr,
-			"#owner":  s.o.OwnerAttr,
-		},
+		TableName:                aws.String(s.table),
+		Key:                      s.key(key),
+		ConditionExpression:      aws.String("#owner = :owner AND #status = :inprogress"),
+		ExpressionAttributeNames: s.releaseNames,
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":inprogress": &types.AttributeValueMemberS{Value: string(idempotency.StatusInProgress)},
 			":owner":      &types.AttributeValueMemberS{Value: owner},
 		},
-	}, s.optFns()...)
+	}, s.opt...)
 	return s.fenced(err, "release", key)
 }
 
@@ -306,7 +307,7 @@ func (s *Store) Get(ctx context.Context, key string) (idempotency.Record, error)
 		TableName:      aws.String(s.table),
 		Key:            s.key(key),
 		ConsistentRead: aws.Bool(true),
-	}, s.optFns()...)
+	}, s.opt...)
 	if err != nil {
 		return idempotency.Record{}, fmt.Errorf("dynamostore: get %q: %w", key, err)
 	}
@@ -325,7 +326,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName: aws.String(s.table),
 		Key:       s.key(key),
-	}, s.optFns()...)
+	}, s.opt...)
 	if err != nil {
 		return fmt.Errorf("dynamostore: delete %q: %w", key, err)
 	}

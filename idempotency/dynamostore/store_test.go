@@ -309,8 +309,26 @@ func TestStore_PowertoolsItems(t *testing.T) {
 	if err := f.store.Acquire(ctx, record("pt", "o", now), now.Add(59*time.Second)); !errors.As(err, &ce) {
 		t.Errorf("Acquire before expiration = %v, want conflict", err)
 	}
-	if err := f.store.Acquire(ctx, record("pt", "o", now), now.Add(61*time.Second)); err != nil {
+	// Within the second after expiration: expired, as Record.Live says.
+	if err := f.store.Acquire(ctx, record("pt", "o", now), now.Add(60500*time.Millisecond)); err != nil {
 		t.Errorf("Acquire after expiration = %v", err)
+	}
+
+	// An INPROGRESS item of a Powertools version without
+	// in_progress_expiration holds until it expires.
+	_, err = f.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(f.table), Item: map[string]types.AttributeValue{
+		"id":         &types.AttributeValueMemberS{Value: "old"},
+		"status":     &types.AttributeValueMemberS{Value: "INPROGRESS"},
+		"expiration": &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix()+60, 10)},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.Acquire(ctx, record("old", "o", now), now.Add(30*time.Second)); !errors.As(err, &ce) || !ce.Existing.InProgressExpiry.Equal(ce.Existing.Expiry) {
+		t.Errorf("Acquire of a legacy in-progress item = %v, want conflict with the lease ending at expiry", err)
+	}
+	if err := f.store.Acquire(ctx, record("old", "o", now), now.Add(60*time.Second)); err != nil {
+		t.Errorf("Acquire of a legacy in-progress item at expiry = %v", err)
 	}
 }
 

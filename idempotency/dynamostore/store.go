@@ -224,7 +224,7 @@ func (s *Store) Acquire(ctx context.Context, rec idempotency.Record, now time.Ti
 				s.log.WarnContext(ctx, "dynamostore: server returned no item with a failed condition; conflicts cost an extra read",
 					"table", s.table)
 			})
-			existing, err = s.Get(ctx, rec.Key)
+			existing, err = s.get(ctx, rec.Key)
 			if errors.Is(err, idempotency.ErrNotFound) {
 				continue // deleted since the write failed: try again
 			}
@@ -235,7 +235,7 @@ func (s *Store) Acquire(ctx context.Context, rec idempotency.Record, now time.Ti
 				continue // replaced or expired since the write failed
 			}
 		}
-		if existing.Owner == rec.Owner {
+		if rec.Owner != "" && existing.Owner == rec.Owner {
 			// An earlier attempt of this very request succeeded and the SDK
 			// retried it after losing the response: the record is ours.
 			return nil
@@ -303,22 +303,26 @@ func (s *Store) Release(ctx context.Context, key, owner string) error {
 
 // Get reads the record with one strongly consistent GetItem.
 func (s *Store) Get(ctx context.Context, key string) (idempotency.Record, error) {
+	rec, err := s.get(ctx, key)
+	if err != nil && !errors.Is(err, idempotency.ErrNotFound) {
+		return idempotency.Record{}, fmt.Errorf("dynamostore: get %q: %w", key, err)
+	}
+	return rec, err
+}
+
+func (s *Store) get(ctx context.Context, key string) (idempotency.Record, error) {
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.table),
 		Key:            s.key(key),
 		ConsistentRead: aws.Bool(true),
 	}, s.opt...)
 	if err != nil {
-		return idempotency.Record{}, fmt.Errorf("dynamostore: get %q: %w", key, err)
+		return idempotency.Record{}, err
 	}
 	if out.Item == nil {
 		return idempotency.Record{}, idempotency.ErrNotFound
 	}
-	rec, err := s.decode(out.Item)
-	if err != nil {
-		return idempotency.Record{}, fmt.Errorf("dynamostore: get %q: %w", key, err)
-	}
-	return rec, nil
+	return s.decode(out.Item)
 }
 
 // Delete removes the record with one unconditional DeleteItem.

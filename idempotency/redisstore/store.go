@@ -132,7 +132,7 @@ func (s *Store) Acquire(ctx context.Context, rec idempotency.Record, now time.Ti
 	if err != nil {
 		return fmt.Errorf("redisstore: acquire %q: %w", rec.Key, err)
 	}
-	if existing.Owner == rec.Owner {
+	if rec.Owner != "" && existing.Owner == rec.Owner {
 		// go-redis retried the script after losing the reply of an attempt
 		// that succeeded: the record is ours.
 		return nil

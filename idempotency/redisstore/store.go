@@ -18,10 +18,11 @@ const DefaultPrefix = "idempotency:"
 // DefaultMaxResultSize is the largest result a store accepts unless
 // Options.MaxResultSize says otherwise: 1 MiB. Redis would take 512 MB, but
 // every result stays in the server's memory for the whole expiry and is sent
-// back on every duplicate, and values this large already stall the
-// single-threaded server for everyone else while they are copied. 1 MiB is
-// well above what an idempotent API or queue handler returns (SQS messages
-// and EventBridge events stop at 256 KiB; DynamoDB's items at 400 KB).
+// back on every duplicate, and a large value stalls the single-threaded
+// server for every other client while it is copied. Results of idempotent
+// handlers are responses and acknowledgements, far below 1 MiB; it is the
+// same order as DynamoDB's 400 KB item limit, so a result that fits one
+// store nearly always fits the other. Raise it deliberately.
 const DefaultMaxResultSize = 1 << 20
 
 // Hash fields of a record. Times are epoch milliseconds.

@@ -1,0 +1,5 @@
+package logging
+
+// ResetColdStart makes the next Start report a cold start again, as if the
+// process were new.
+func ResetColdStart() { invoked.Store(false) }

@@ -1,0 +1,176 @@
+package logging
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+// Keys of the attributes the Handler adds. They are documented, with the
+// Logs Insights queries they serve, in the package documentation.
+const (
+	KeyTime               = "timestamp"
+	KeyMessage            = "message"
+	KeyFunctionName       = "function_name"
+	KeyFunctionVersion    = "function_version"
+	KeyFunctionMemorySize = "function_memory_size"
+	KeyFunctionARN        = "function_arn"
+	KeyRequestID          = "requestId"
+	KeyColdStart          = "cold_start"
+	KeyTraceID            = "xray_trace_id"
+	KeyCorrelationID      = "correlation_id"
+	KeyDebugSampled       = "debug_sampled"
+)
+
+// invoked is set by the first invocation this process starts: every later
+// one is warm.
+var invoked atomic.Bool
+
+// invocation is the Lambda context of one invocation, stored in the
+// context.Context. Its attributes are built once, in Start; each Handler
+// that logs during the invocation derives its wrapped handler once and
+// reuses it, so a record costs no more than with the wrapped handler alone.
+type invocation struct {
+	attrs   []slog.Attr
+	sampled bool
+	derived sync.Map // *Handler -> slog.Handler
+}
+
+type ctxKey struct{}
+
+func fromContext(ctx context.Context) *invocation {
+	inv, _ := ctx.Value(ctxKey{}).(*invocation)
+	return inv
+}
+
+func (inv *invocation) handler(h *Handler) slog.Handler {
+	if d, ok := inv.derived.Load(h); ok {
+		return d.(slog.Handler)
+	}
+	d, _ := inv.derived.LoadOrStore(h, h.derive(inv.attrs))
+	return d.(slog.Handler)
+}
+
+// Invocation is the Lambda context of one invocation as the Handler logs it.
+type Invocation struct {
+	RequestID     string
+	FunctionARN   string
+	ColdStart     bool
+	TraceID       string // the Root of the X-Ray trace header
+	CorrelationID string
+	DebugSampled  bool
+}
+
+// InvocationFromContext returns the invocation [Handler.Start] recorded in
+// ctx.
+func InvocationFromContext(ctx context.Context) (Invocation, bool) {
+	inv := fromContext(ctx)
+	if inv == nil {
+		return Invocation{}, false
+	}
+	var v Invocation
+	for _, a := range inv.attrs {
+		switch a.Key {
+		case KeyRequestID:
+			v.RequestID = a.Value.String()
+		case KeyFunctionARN:
+			v.FunctionARN = a.Value.String()
+		case KeyColdStart:
+			v.ColdStart = a.Value.Bool()
+		case KeyTraceID:
+			v.TraceID = a.Value.String()
+		case KeyCorrelationID:
+			v.CorrelationID = a.Value.String()
+		}
+	}
+	v.DebugSampled = inv.sampled
+	return v, true
+}
+
+// Start begins an invocation: it reads the request id and function ARN that
+// aws-lambda-go put in ctx (lambdacontext), the X-Ray trace id, decides
+// whether this is the process's cold start and whether the invocation is
+// sampled for debug, extracts the correlation id from payload (the raw
+// event), and returns a context that carries all of it. Log with the
+// returned context (logger.InfoContext(ctx, ...)) to get these attributes.
+//
+// Call Start once per invocation, before the handler runs; the middleware
+// package does. Only the first Start in a process reports a cold start
+// (never when Lambda initialised the environment for provisioned
+// concurrency).
+func (h *Handler) Start(ctx context.Context, payload []byte) context.Context {
+	cold := !invoked.Swap(true) && !h.cfg.provisioned
+	attrs := make([]slog.Attr, 0, 7)
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		attrs = append(attrs, slog.String(KeyRequestID, lc.AwsRequestID))
+		if lc.InvokedFunctionArn != "" {
+			attrs = append(attrs, slog.String(KeyFunctionARN, lc.InvokedFunctionArn))
+		}
+	}
+	attrs = append(attrs, slog.Bool(KeyColdStart, cold))
+	if t := TraceID(ctx); t != "" {
+		attrs = append(attrs, slog.String(KeyTraceID, t))
+	}
+	var corr string
+	if h.cfg.correlation != nil {
+		corr = h.cfg.correlation(payload)
+	}
+	if corr == "" {
+		corr = CorrelationID(payload)
+	}
+	if corr != "" {
+		attrs = append(attrs, slog.String(KeyCorrelationID, corr))
+	}
+	sampled := h.cfg.sampleRate > 0 && h.cfg.rand() < h.cfg.sampleRate
+	if sampled {
+		attrs = append(attrs, slog.Bool(KeyDebugSampled, true))
+	}
+	return context.WithValue(ctx, ctxKey{}, &invocation{attrs: attrs, sampled: sampled})
+}
+
+// WithCorrelationID returns a context whose records carry id as the
+// correlation id instead of the invocation's, for work on one record of a
+// batch (the batch package calls it with each record's id). Outside an
+// invocation it returns ctx unchanged.
+func WithCorrelationID(ctx context.Context, id string) context.Context {
+	inv := fromContext(ctx)
+	if inv == nil || id == "" {
+		return ctx
+	}
+	attrs := make([]slog.Attr, 0, len(inv.attrs)+1)
+	replaced := false
+	for _, a := range inv.attrs {
+		if a.Key == KeyCorrelationID {
+			a, replaced = slog.String(KeyCorrelationID, id), true
+		}
+		attrs = append(attrs, a)
+	}
+	if !replaced {
+		attrs = append(attrs, slog.String(KeyCorrelationID, id))
+	}
+	return context.WithValue(ctx, ctxKey{}, &invocation{attrs: attrs, sampled: inv.sampled})
+}
+
+// TraceID returns the root of the invocation's X-Ray trace id
+// ("1-5759e988-bd862e3fe1be46a994272793"), from the value aws-lambda-go
+// puts in the context, or "" when there is none.
+func TraceID(ctx context.Context) string {
+	//nolint:staticcheck // aws-lambda-go's own key is this string.
+	h, _ := ctx.Value("x-amzn-trace-id").(string)
+	if h == "" {
+		return ""
+	}
+	for part := range strings.SplitSeq(h, ";") {
+		if v, ok := strings.CutPrefix(part, "Root="); ok {
+			return v
+		}
+	}
+	if !strings.Contains(h, "=") {
+		return h
+	}
+	return ""
+}

@@ -54,7 +54,7 @@ type ctxHandler struct {
 	h   slog.Handler
 }
 
-func (c ctxHandler) Enabled(_ context.Context, l slog.Level) bool { return c.h.Enabled(c.ctx, l) }
+func (c ctxHandler) Enabled(_ context.Context, l slog.Level) bool  { return c.h.Enabled(c.ctx, l) }
 func (c ctxHandler) Handle(_ context.Context, r slog.Record) error { return c.h.Handle(c.ctx, r) }
 func (c ctxHandler) WithAttrs(as []slog.Attr) slog.Handler {
 	return ctxHandler{c.ctx, c.h.WithAttrs(as)}

@@ -43,17 +43,23 @@ func MustClient(tb testing.TB, endpoint string, optFns ...func(*dynamodb.Options
 
 var unsafeTableChars = regexp.MustCompile(`[^a-zA-Z0-9_.-]+`)
 
-// MustTable creates a fresh table named after the test (deleted when it
-// ends) and returns its name.
-func MustTable(tb testing.TB, client *dynamodb.Client, opts *dynamostore.Options) string {
-	tb.Helper()
+// TableName returns a table name made of the test's name and a random
+// suffix.
+func TableName(tb testing.TB) string {
 	name := unsafeTableChars.ReplaceAllString(tb.Name(), "-")
 	if len(name) > 180 {
 		name = name[len(name)-180:]
 	}
 	var b [6]byte
 	rand.Read(b[:])
-	name = "rampart-" + name + "-" + hex.EncodeToString(b[:])
+	return "rampart-" + name + "-" + hex.EncodeToString(b[:])
+}
+
+// MustTable creates a fresh table named after the test (deleted when it
+// ends) and returns its name.
+func MustTable(tb testing.TB, client *dynamodb.Client, opts *dynamostore.Options) string {
+	tb.Helper()
+	name := TableName(tb)
 	err := dynamostore.CreateTable(context.Background(), client, name, opts)
 	if err != nil && !errors.Is(err, dynamostore.ErrTTLUnsupported) { // dynalite has no UpdateTimeToLive
 		tb.Fatal(err)

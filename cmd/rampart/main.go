@@ -26,8 +26,10 @@ type command struct {
 
 // commands lists the subcommands. Add one line per subcommand file.
 var commands = map[string]command{
-	"dev":  {"run the media service locally: HTTP API, queue, thumbnailer, fault injection", runDev},
-	"demo": {"demonstrate the idempotency engine: duplicate, concurrent, failed and crashed deliveries", runDemo},
+	"dev":     {"run the media service locally: HTTP API, queue, thumbnailer, fault injection", runDev},
+	"demo":    {"demonstrate the idempotency engine: duplicate, concurrent, failed and crashed deliveries", runDemo},
+	"gateway": {"serve the API gateway (token auth, exact rate limits, proxying); check, bench", runGateway},
+	"tokens":  {"create, list, revoke and export the API gateway's tokens", runTokens},
 	"version": {"print the version", func(_ context.Context, _ []string, stdout, _ io.Writer) error {
 		_, err := fmt.Fprintln(stdout, Version)
 		return err

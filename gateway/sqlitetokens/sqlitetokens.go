@@ -24,9 +24,10 @@ var ErrNotFound = errors.New("sqlitetokens: no token with that id")
 // Store is a token store in a SQLite database. It is safe for concurrent
 // use.
 type Store struct {
-	db   *sql.DB
-	now  func() time.Time
-	rand io.Reader
+	db     *sql.DB
+	lookup *sql.Stmt // prepared once: parsing costs more than the query
+	now    func() time.Time
+	rand   io.Reader
 }
 
 var _ gateway.TokenStore = (*Store)(nil)
@@ -70,7 +71,12 @@ func Open(path string, opts *Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("create token table: %w", err)
 	}
-	s := &Store{db: db, now: time.Now, rand: rand.Reader}
+	lookup, err := db.Prepare(`SELECT ` + columns + ` FROM gateway_tokens WHERE hash = ?`)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("prepare token lookup: %w", err)
+	}
+	s := &Store{db: db, lookup: lookup, now: time.Now, rand: rand.Reader}
 	if opts != nil && opts.Now != nil {
 		s.now = opts.Now
 	}
@@ -81,7 +87,10 @@ func Open(path string, opts *Options) (*Store, error) {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.lookup.Close()
+	return s.db.Close()
+}
 
 // CreateOptions describe a new token.
 type CreateOptions struct {
@@ -128,7 +137,7 @@ func (s *Store) Create(ctx context.Context, o CreateOptions) (token string, rec 
 
 // LookupToken implements [gateway.TokenStore].
 func (s *Store) LookupToken(ctx context.Context, hash string) (*gateway.TokenRecord, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT `+columns+` FROM gateway_tokens WHERE hash = ?`, hash)
+	row := s.lookup.QueryRowContext(ctx, hash)
 	rec, err := scan(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, gateway.ErrTokenNotFound

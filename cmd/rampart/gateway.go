@@ -1,0 +1,299 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/rampartdev/rampart/gateway"
+	"github.com/rampartdev/rampart/gateway/cfworker"
+	"github.com/rampartdev/rampart/gateway/httpproxy"
+	"github.com/rampartdev/rampart/gateway/loadgen"
+	"github.com/rampartdev/rampart/gateway/redislimiter"
+	"github.com/rampartdev/rampart/gateway/sqlitetokens"
+)
+
+const gatewayUsage = `usage: rampart gateway [flags]            serve the API gateway on 127.0.0.1
+       rampart gateway check --config FILE  verify a wrangler.toml against the Worker's code
+       rampart gateway bench [flags]        measure the gateway's added latency on loopback
+
+serve flags:
+`
+
+// runGateway is `rampart gateway`.
+func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "check":
+			return runGatewayCheck(args[1:], stdout, stderr)
+		case "bench":
+			return runGatewayBench(ctx, args[1:], stdout, stderr)
+		}
+	}
+	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, gatewayUsage); fs.PrintDefaults() }
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	origin := fs.String("origin", "", "origin URL to forward to (required)")
+	db := fs.String("db", gatewayTokensDB(), "token database (SQLite file, see rampart tokens)")
+	configFile := fs.String("config", "", "gateway configuration (JSON: routes, limits; see gateway.Config); default one route / that needs a token")
+	redisAddr := fs.String("redis", "", "Redis host:port for limits shared by several gateways; default in memory")
+	logFormat := fs.String("log", "json", "access log format: json or text")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError{"gateway: " + err.Error()}
+	}
+	if *origin == "" {
+		return usageError{"gateway: --origin is required"}
+	}
+	if fs.NArg() != 0 {
+		return usageError{"gateway: unexpected arguments " + strings.Join(fs.Args(), " ")}
+	}
+	var cfg gateway.Config
+	if *configFile != "" {
+		b, err := os.ReadFile(*configFile)
+		if err != nil {
+			return err
+		}
+		dec := json.NewDecoder(strings.NewReader(string(b)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&cfg); err != nil {
+			return fmt.Errorf("gateway: %s: %w", *configFile, err)
+		}
+	}
+	switch *logFormat {
+	case "json":
+		cfg.Logger = slog.New(slog.NewJSONHandler(stdout, nil))
+	case "text":
+		cfg.Logger = slog.New(slog.NewTextHandler(stdout, nil))
+	default:
+		return usageError{"gateway: --log must be json or text"}
+	}
+	tokens, err := openGatewayTokens(*db)
+	if err != nil {
+		return err
+	}
+	defer tokens.Close()
+	cfg.Tokens = tokens
+	limiterDesc := "memory"
+	if *redisAddr != "" {
+		rdb := redis.NewClient(&redis.Options{Addr: *redisAddr})
+		defer rdb.Close()
+		if err := rdb.Ping(ctx).Err(); err != nil {
+			return fmt.Errorf("gateway: redis %s: %w", *redisAddr, err)
+		}
+		cfg.Limiter = redislimiter.New(rdb, nil)
+		limiterDesc = "redis " + *redisAddr
+	} else {
+		mem := gateway.NewMemoryLimiter()
+		cfg.Limiter = mem
+		go sweepLimiter(ctx, mem)
+	}
+	gw, err := gateway.New(cfg)
+	if err != nil {
+		return err
+	}
+	h, err := httpproxy.New(gw, *origin, nil)
+	if err != nil {
+		return usageError{"gateway: " + err.Error()}
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := httpproxy.NewServer(*addr, h)
+	fmt.Fprintf(stderr, "gateway listening on http://%s, forwarding to %s (tokens %s, limits in %s)\n", ln.Addr(), *origin, *db, limiterDesc)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+// sweepLimiter drops full buckets from the in-memory limiter every minute.
+func sweepLimiter(ctx context.Context, m *gateway.MemoryLimiter) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			m.Sweep(now)
+		}
+	}
+}
+
+// runGatewayCheck is `rampart gateway check`.
+func runGatewayCheck(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("gateway check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	config := fs.String("config", filepath.Join("deploy", "cloudflare", "wrangler.toml"), "wrangler configuration to check")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError{"gateway check: " + err.Error()}
+	}
+	cfg, err := cfworker.Load(*config)
+	if err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", *config, err)
+	}
+	fmt.Fprintf(stdout, "%s: ok (KV %s, Durable Object %s -> %s with a SQLite migration, %s set)\n",
+		*config, cfworker.TokensBinding, cfworker.LimiterBinding, cfworker.LimiterClass, cfworker.OriginVar)
+	return nil
+}
+
+// runGatewayBench is `rampart gateway bench`: it starts an origin and a
+// gateway in this process on loopback and compares calling the origin
+// directly with calling it through the gateway, at a steady rate and at
+// saturation.
+func runGatewayBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("gateway bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	rate := fs.Float64("rate", 5000, "steady rate in requests per second")
+	duration := fs.Duration("duration", 5*time.Second, "time bound of each run")
+	requests := fs.Int("requests", 25000, "count bound of each run")
+	concurrency := fs.Int("concurrency", 64, "client workers")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError{"gateway bench: " + err.Error()}
+	}
+	if *rate <= 0 || *duration <= 0 || *requests <= 0 || *concurrency <= 0 {
+		return usageError{"gateway bench: --rate, --duration, --requests and --concurrency must be positive"}
+	}
+	origin, err := benchServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"ok":true}`)
+	}))
+	if err != nil {
+		return err
+	}
+	defer origin.Close()
+	tokens, err := sqlitetokens.Open(":memory:", nil)
+	if err != nil {
+		return err
+	}
+	defer tokens.Close()
+	tok, _, err := tokens.Create(ctx, sqlitetokens.CreateOptions{Tenant: "bench", Limit: gateway.Limit{Rate: 1 << 30, Burst: 1 << 30}})
+	if err != nil {
+		return err
+	}
+	gw, err := gateway.New(gateway.Config{Tokens: tokens, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	if err != nil {
+		return err
+	}
+	h, err := httpproxy.New(gw, origin.URL, nil)
+	if err != nil {
+		return err
+	}
+	front, err := benchServer(h)
+	if err != nil {
+		return err
+	}
+	defer front.Close()
+
+	type row struct {
+		Mode    string         `json:"mode"`
+		Target  string         `json:"target"`
+		Result  loadgen.Result `json:"result"`
+		AddP50  time.Duration  `json:"added_p50,omitempty"`
+		AddP99  time.Duration  `json:"added_p99,omitempty"`
+		RPSLoss float64        `json:"rps_ratio,omitempty"`
+	}
+	var rows []row
+	auth := http.Header{"Authorization": {"Bearer " + tok}}
+	for _, mode := range []struct {
+		name string
+		rate float64
+	}{{fmt.Sprintf("steady %.0f/s", *rate), *rate}, {"saturation", 0}} {
+		var direct loadgen.Result
+		for _, target := range []string{"origin", "gateway"} {
+			o := loadgen.Options{URL: origin.URL + "/api/bench", Rate: mode.rate, Concurrency: *concurrency, Requests: *requests, Duration: *duration}
+			if target == "gateway" {
+				o.URL, o.Header = front.URL+"/api/bench", auth
+			}
+			// Warm the connection pools first.
+			if _, err := loadgen.Run(ctx, loadgen.Options{URL: o.URL, Header: o.Header, Concurrency: *concurrency, Requests: 2 * *concurrency}); err != nil {
+				return err
+			}
+			res, err := loadgen.Run(ctx, o)
+			if err != nil {
+				return err
+			}
+			if res.Statuses[200] != res.Sent {
+				return fmt.Errorf("gateway bench: %s %s: not all requests succeeded: %v", mode.name, target, res)
+			}
+			r := row{Mode: mode.name, Target: target, Result: res}
+			if target == "origin" {
+				direct = res
+			} else {
+				r.AddP50, r.AddP99 = res.P50-direct.P50, res.P99-direct.P99
+				r.RPSLoss = res.RPS / direct.RPS
+			}
+			rows = append(rows, r)
+		}
+	}
+	if *asJSON {
+		return gatewayWriteJSON(stdout, rows)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "MODE\tTARGET\tREQUESTS\tREQ/S\tP50\tP99\tMAX\tADDED P50\tADDED P99")
+	for _, r := range rows {
+		added50, added99 := "", ""
+		if r.Target == "gateway" {
+			added50, added99 = r.AddP50.String(), r.AddP99.String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%v\t%v\t%v\t%s\t%s\n", r.Mode, r.Target, r.Result.Sent, r.Result.RPS,
+			r.Result.P50, r.Result.P99, r.Result.Max, added50, added99)
+	}
+	fmt.Fprintf(tw, "(origin, gateway and load generator share this machine's %d CPUs)\n", runtimeCPUs())
+	return tw.Flush()
+}
+
+// benchServer serves h on a free 127.0.0.1 port.
+type benchSrv struct {
+	URL string
+	srv *http.Server
+}
+
+func (b *benchSrv) Close() error { return b.srv.Close() }
+
+func benchServer(h http.Handler) (*benchSrv, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return &benchSrv{URL: "http://" + ln.Addr().String(), srv: srv}, nil
+}
+
+func runtimeCPUs() int { return runtime.NumCPU() }

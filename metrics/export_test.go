@@ -1,0 +1,4 @@
+package metrics
+
+// ResetColdStart makes the next Start report a cold start again.
+func ResetColdStart() { invoked.Store(false) }

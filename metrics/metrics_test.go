@@ -1,0 +1,352 @@
+package metrics_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/rampartdev/rampart/metrics"
+)
+
+var fixed = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+// document is one parsed EMF line.
+type document map[string]any
+
+// parseEMF parses w's output and checks every document against the EMF
+// specification: the schema in testdata, then the rules a schema cannot
+// express.
+func parseEMF(t testing.TB, out []byte) []document {
+	t.Helper()
+	schema, err := os.ReadFile("testdata/emf.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sch, err := jsonschema.CompileString("emf.schema.json", string(schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs []document
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var d document
+		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
+		dec.UseNumber()
+		if err := dec.Decode(&d); err != nil {
+			t.Fatalf("document %q is not JSON: %v", sc.Text(), err)
+		}
+		var v any
+		_ = json.Unmarshal(sc.Bytes(), &v)
+		if err := sch.Validate(v); err != nil {
+			t.Fatalf("document breaks the EMF schema: %v\n%s", err, sc.Text())
+		}
+		aws := d["_aws"].(map[string]any)
+		for _, dir := range aws["CloudWatchMetrics"].([]any) {
+			dir := dir.(map[string]any)
+			for _, set := range dir["Dimensions"].([]any) {
+				for _, k := range set.([]any) {
+					if _, ok := d[k.(string)].(string); !ok {
+						t.Fatalf("dimension target %v is not a string member of the root", k)
+					}
+				}
+			}
+			for _, m := range dir["Metrics"].([]any) {
+				name := m.(map[string]any)["Name"].(string)
+				switch v := d[name].(type) {
+				case json.Number:
+				case []any:
+					if len(v) > metrics.MaxValuesPerMetric {
+						t.Fatalf("metric %s has %d values", name, len(v))
+					}
+					for _, x := range v {
+						if _, ok := x.(json.Number); !ok {
+							t.Fatalf("metric %s value %v is not a number", name, x)
+						}
+					}
+				default:
+					t.Fatalf("metric target %s = %#v is not a number or array", name, d[name])
+				}
+			}
+		}
+		if ts, _ := aws["Timestamp"].(json.Number).Int64(); ts != fixed.UnixMilli() {
+			t.Errorf("Timestamp = %d, want %d", ts, fixed.UnixMilli())
+		}
+		docs = append(docs, d)
+	}
+	return docs
+}
+
+func newRecorder(t testing.TB, buf *bytes.Buffer, dims ...metrics.Dimension) *metrics.Recorder {
+	t.Helper()
+	r, err := metrics.New(buf, metrics.Options{Namespace: "Rampart/Test", Dimensions: dims, DisableColdStart: true, Now: func() time.Time { return fixed }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func directive(d document) map[string]any {
+	return d["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)
+}
+
+func TestSet_Flush(t *testing.T) {
+	var buf bytes.Buffer
+	r := newRecorder(t, &buf, metrics.Dimension{Name: "service", Value: "orders"})
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
+	ctx, set := r.Start(ctx)
+	m := metrics.FromContext(ctx)
+	if m != set {
+		t.Fatal("FromContext did not return the started Set")
+	}
+	for _, err := range []error{
+		m.Add("OrdersStored", metrics.Count, 1),
+		m.Add("OrdersStored", metrics.Count, 2),
+		m.AddWithResolution("Latency", metrics.Milliseconds, metrics.HighResolution, 12.5),
+		m.Add("Payload", metrics.Bytes, 2048),
+		m.AddDimension("region", "eu-west-1"),
+		m.SetProperty("orderId", "o-1"),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := set.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	docs := parseEMF(t, buf.Bytes())
+	if len(docs) != 1 {
+		t.Fatalf("got %d documents, want 1", len(docs))
+	}
+	d := docs[0]
+	dir := directive(d)
+	if dir["Namespace"] != "Rampart/Test" {
+		t.Errorf("Namespace = %v", dir["Namespace"])
+	}
+	if got := fmt.Sprint(dir["Dimensions"]); got != "[[service region]]" {
+		t.Errorf("Dimensions = %s", got)
+	}
+	if got := fmt.Sprint(dir["Metrics"]); got != "[map[Name:OrdersStored Unit:Count] map[Name:Latency StorageResolution:1 Unit:Milliseconds] map[Name:Payload Unit:Bytes]]" {
+		t.Errorf("Metrics = %s", got)
+	}
+	if fmt.Sprint(d["OrdersStored"]) != "[1 2]" || fmt.Sprint(d["Latency"]) != "12.5" || d["service"] != "orders" || d["region"] != "eu-west-1" || d["orderId"] != "o-1" || d["requestId"] != "req-1" {
+		t.Errorf("members = %v", d)
+	}
+	// Flush empties the metrics: a second flush writes nothing.
+	buf.Reset()
+	if err := set.Flush(); err != nil || buf.Len() != 0 {
+		t.Errorf("second Flush wrote %q, %v", buf.String(), err)
+	}
+}
+
+func TestSet_Flush_splitsAt100Metrics(t *testing.T) {
+	for _, n := range []int{100, 101, 250} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			var buf bytes.Buffer
+			set := newRecorder(t, &buf).NewSet()
+			for i := range n {
+				if err := set.Add(fmt.Sprintf("M%03d", i), metrics.Count, float64(i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := set.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			docs := parseEMF(t, buf.Bytes())
+			if want := (n + 99) / 100; len(docs) != want {
+				t.Fatalf("%d metrics in %d documents, want %d", n, len(docs), want)
+			}
+			seen := map[string]bool{}
+			for _, d := range docs {
+				for _, m := range directive(d)["Metrics"].([]any) {
+					name := m.(map[string]any)["Name"].(string)
+					if seen[name] {
+						t.Errorf("metric %s in two documents", name)
+					}
+					seen[name] = true
+					if v, _ := d[name].(json.Number).Float64(); fmt.Sprintf("M%03d", int(v)) != name {
+						t.Errorf("%s = %v", name, v)
+					}
+				}
+			}
+			if len(seen) != n {
+				t.Errorf("%d distinct metrics written, want %d", len(seen), n)
+			}
+		})
+	}
+}
+
+func TestSet_Flush_splitsValueArrays(t *testing.T) {
+	var buf bytes.Buffer
+	set := newRecorder(t, &buf).NewSet()
+	for i := range 250 {
+		if err := set.Add("Latency", metrics.Milliseconds, float64(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = set.Add("Other", metrics.Count, 1)
+	if err := set.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	docs := parseEMF(t, buf.Bytes())
+	if len(docs) != 3 {
+		t.Fatalf("got %d documents, want 3 (100+100+50 values)", len(docs))
+	}
+	total, others := 0, 0
+	for _, d := range docs {
+		total += len(d["Latency"].([]any))
+		if _, ok := d["Other"]; ok {
+			others++
+		}
+	}
+	if total != 250 || others != 1 {
+		t.Errorf("wrote %d Latency values and Other %d times; want 250 and 1", total, others)
+	}
+}
+
+func TestSet_errors(t *testing.T) {
+	var buf bytes.Buffer
+	r := newRecorder(t, &buf, metrics.Dimension{Name: "service", Value: "orders"})
+	set := r.NewSet()
+	_ = set.Add("Count", metrics.Count, 1)
+	_ = set.SetProperty("orderId", "o")
+	for _, tc := range []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"NaN", set.Add("X", metrics.Count, math.NaN()), metrics.ErrInvalidValue},
+		{"Inf", set.Add("X", metrics.Count, math.Inf(1)), metrics.ErrInvalidValue},
+		{"empty name", set.Add("", metrics.Count, 1), metrics.ErrInvalidName},
+		{"_aws", set.Add("_aws", metrics.Count, 1), metrics.ErrInvalidName},
+		{"bad unit", set.Add("X", "Furlongs", 1), metrics.ErrInvalidUnit},
+		{"unit conflict", set.Add("Count", metrics.Seconds, 1), metrics.ErrUnitConflict},
+		{"metric named like a dimension", set.Add("service", metrics.Count, 1), metrics.ErrNameConflict},
+		{"metric named like a property", set.Add("orderId", metrics.Count, 1), metrics.ErrNameConflict},
+		{"dimension named like a metric", set.AddDimension("Count", "x"), metrics.ErrNameConflict},
+		{"empty dimension value", set.AddDimension("d", ""), metrics.ErrInvalidValue},
+		{"bad resolution", set.AddWithResolution("Y", metrics.Count, 5, 1), metrics.ErrInvalidValue},
+	} {
+		if !errors.Is(tc.err, tc.want) {
+			t.Errorf("%s: err = %v, want %v", tc.name, tc.err, tc.want)
+		}
+	}
+	if _, err := metrics.New(&buf, metrics.Options{}); !errors.Is(err, metrics.ErrNamespace) {
+		t.Errorf("New without namespace: %v", err)
+	}
+}
+
+func TestSet_AddDimension_limit(t *testing.T) {
+	var buf bytes.Buffer
+	set := newRecorder(t, &buf, metrics.Dimension{Name: "service", Value: "orders"}).NewSet()
+	for i := 1; i < metrics.MaxDimensions; i++ {
+		if err := set.AddDimension(fmt.Sprint("d", i), "v"); err != nil {
+			t.Fatalf("dimension %d: %v", i+1, err)
+		}
+	}
+	if err := set.AddDimension("one-too-many", "v"); !errors.Is(err, metrics.ErrTooManyDimensions) {
+		t.Fatalf("31st dimension: %v, want ErrTooManyDimensions", err)
+	}
+	if err := set.AddDimension("d1", "replaced"); err != nil {
+		t.Errorf("replacing a dimension at the limit: %v", err)
+	}
+	_ = set.Add("X", metrics.Count, 1)
+	if err := set.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	d := parseEMF(t, buf.Bytes())[0]
+	if n := len(directive(d)["Dimensions"].([]any)[0].([]any)); n != 30 || d["d1"] != "replaced" {
+		t.Errorf("%d dimensions, d1 = %v; want 30, replaced", n, d["d1"])
+	}
+	dims := make([]metrics.Dimension, 31)
+	for i := range dims {
+		dims[i] = metrics.Dimension{Name: fmt.Sprint("d", i), Value: "v"}
+	}
+	if _, err := metrics.New(&buf, metrics.Options{Namespace: "n", Dimensions: dims}); !errors.Is(err, metrics.ErrTooManyDimensions) {
+		t.Errorf("New with 31 dimensions: %v", err)
+	}
+}
+
+func TestRecorder_coldStart(t *testing.T) {
+	t.Setenv("AWS_LAMBDA_FUNCTION_NAME", "orders-fn")
+	t.Setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
+	metrics.ResetColdStart()
+	var buf bytes.Buffer
+	r, err := metrics.New(&buf, metrics.Options{Namespace: "N", Dimensions: []metrics.Dimension{{Name: "service", Value: "s"}}, Now: func() time.Time { return fixed }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		_, set := r.Start(context.Background())
+		_ = set.Add("Work", metrics.Count, 1)
+		if err := set.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		docs := parseEMF(t, buf.Bytes())
+		buf.Reset()
+		var cold []document
+		for _, d := range docs {
+			if _, ok := d["ColdStart"]; ok {
+				cold = append(cold, d)
+			}
+		}
+		if want := map[int]int{0: 1, 1: 0}[i]; len(cold) != want {
+			t.Fatalf("invocation %d: %d ColdStart documents, want %d", i+1, len(cold), want)
+		}
+		if i == 0 {
+			d := cold[0]
+			if fmt.Sprint(directive(d)["Dimensions"]) != "[[service function_name]]" || d["function_name"] != "orders-fn" || fmt.Sprint(d["ColdStart"]) != "1" || d["Work"] != nil {
+				t.Errorf("ColdStart document = %v", d)
+			}
+		}
+	}
+}
+
+func TestSet_nil(t *testing.T) {
+	m := metrics.FromContext(context.Background())
+	if m != nil {
+		t.Fatal("FromContext without a Set returned one")
+	}
+	if err := errors.Join(m.Add("X", metrics.Count, 1), m.AddDimension("a", "b"), m.SetProperty("p", 1), m.Flush()); err != nil {
+		t.Errorf("nil Set: %v", err)
+	}
+}
+
+func TestSet_concurrent(t *testing.T) {
+	var buf bytes.Buffer
+	set := newRecorder(t, &buf).NewSet()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			for j := range 50 {
+				_ = set.Add(fmt.Sprint("M", j%10), metrics.Count, float64(i))
+			}
+		})
+	}
+	wg.Wait()
+	if err := set.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, d := range parseEMF(t, buf.Bytes()) {
+		for j := range 10 {
+			if v, ok := d[fmt.Sprint("M", j)].([]any); ok {
+				total += len(v)
+			}
+		}
+	}
+	if total != 400 {
+		t.Errorf("%d values written, want 400", total)
+	}
+}

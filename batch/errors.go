@@ -40,4 +40,6 @@ type PanicError struct {
 	Stack []byte // the goroutine's stack at the panic
 }
 
-func (e *PanicError) Error() string { return fmt.Sprintf("batch: record handler panicked: %v", e.Value) }
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("batch: record handler panicked: %v", e.Value)
+}

@@ -1,0 +1,160 @@
+package middleware
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/rampartdev/rampart/logging"
+	"github.com/rampartdev/rampart/metrics"
+)
+
+// DefaultTimeoutMargin is how long before the Lambda deadline the deadline
+// guard cancels the handler's context, unless Options.TimeoutMargin says
+// otherwise. Half a second leaves room, after the handler sees the
+// cancellation, for what must still happen: the idempotency engine releasing
+// its record (one store round trip, with retries), the metrics flush, the
+// last log lines and the runtime API's response, while costing little of a
+// typical 3 to 30 second timeout. The margin never exceeds a quarter of the
+// time the invocation had when it started, so short timeouts keep most of
+// their budget.
+const DefaultTimeoutMargin = 500 * time.Millisecond
+
+// ErrTimeoutImminent is the cause (context.Cause) of the handler's context
+// when the deadline guard cancelled it. ctx.Err() is then
+// context.DeadlineExceeded, as for any deadline.
+var ErrTimeoutImminent = errors.New("middleware: Lambda timeout imminent")
+
+// Options configures [Wrap]. A nil *Options selects the defaults.
+type Options struct {
+	// Logger is the logging handler whose invocations Wrap starts, and which
+	// receives the middleware's own records ("timeout imminent", "invocation
+	// failed"). Nil means logging.NewJSONHandler(os.Stdout, nil). Log with a
+	// logger over the same handler (slog.New(h)), through the context the
+	// handler gets, to carry the invocation's attributes.
+	Logger *logging.Handler
+
+	// Metrics, when set, gives every invocation a metrics.Set (reach it with
+	// metrics.FromContext) that is flushed when the handler returns, panics
+	// or times out. Nil means no metrics.
+	Metrics *metrics.Recorder
+
+	// TimeoutMargin is how long before the deadline the handler's context is
+	// cancelled. Zero means DefaultTimeoutMargin; a negative value turns the
+	// deadline guard off.
+	TimeoutMargin time.Duration
+
+	// LambdaOptions are passed to lambda.NewHandlerWithOptions, which decodes
+	// the event and encodes the response.
+	LambdaOptions []lambda.Option
+}
+
+// Handler is a wrapped handler: an aws-lambda-go [lambda.Handler], to pass to
+// lambda.Start.
+type Handler struct {
+	inner   lambda.Handler
+	log     *logging.Handler
+	logger  *slog.Logger
+	metrics *metrics.Recorder
+	margin  time.Duration
+}
+
+var _ lambda.Handler = (*Handler)(nil)
+
+// Wrap returns h wrapped with the toolkit: for every invocation it starts the
+// logging context (request id, cold start, trace and correlation ids), a
+// metrics Set when Options.Metrics is set, and the deadline guard; then it
+// decodes the event, calls h, and encodes its result exactly as
+// lambda.Start(h) would. Start it with
+//
+//	lambda.Start(middleware.Wrap(h, opts))
+//
+// To make h idempotent, wrap it with the engine first, so that the guard's
+// cancellation releases its record cleanly:
+//
+//	middleware.Wrap(idempotency.Handler(guard, idempotency.SQSKey, h), opts)
+func Wrap[TIn, TOut any](h func(context.Context, TIn) (TOut, error), opts *Options) *Handler {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Logger == nil {
+		o.Logger = logging.NewJSONHandler(os.Stdout, nil)
+	}
+	if o.TimeoutMargin == 0 {
+		o.TimeoutMargin = DefaultTimeoutMargin
+	}
+	return &Handler{
+		inner:   lambda.NewHandlerWithOptions(h, o.LambdaOptions...),
+		log:     o.Logger,
+		logger:  slog.New(o.Logger),
+		metrics: o.Metrics,
+		margin:  o.TimeoutMargin,
+	}
+}
+
+// Invoke runs one invocation of the wrapped handler with payload, the raw
+// event.
+func (w *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err error) {
+	ctx = w.log.Start(ctx, payload)
+	if w.metrics != nil {
+		var set *metrics.Set
+		ctx, set = w.metrics.Start(ctx)
+		defer func() {
+			if ferr := set.Flush(); ferr != nil {
+				w.logger.LogAttrs(ctx, slog.LevelError, "metrics flush failed", slog.String("error", ferr.Error()))
+			}
+		}()
+	}
+	ctx, stop := w.guard(ctx)
+	defer stop()
+	defer func() {
+		if v := recover(); v != nil {
+			w.logger.LogAttrs(ctx, slog.LevelError, "handler panicked", slog.String("panic", fmt.Sprint(v)))
+			panic(v) // the runtime reports it and ends the process
+		}
+	}()
+	out, err = w.inner.Invoke(ctx, payload)
+	if err != nil {
+		w.logger.LogAttrs(ctx, slog.LevelError, "invocation failed",
+			slog.String("error", err.Error()), slog.String("error_type", fmt.Sprintf("%T", err)))
+		return nil, err
+	}
+	// The bytes may belong to aws-lambda-go's buffer pool, which another
+	// concurrent invocation can reuse as soon as Invoke returns.
+	return bytes.Clone(out), nil
+}
+
+// guard returns ctx cancelled w.margin before its deadline (with cause
+// ErrTimeoutImminent), logging "timeout imminent" when that happens.
+func (w *Handler) guard(ctx context.Context) (context.Context, func()) {
+	deadline, ok := ctx.Deadline()
+	if !ok || w.margin < 0 {
+		return ctx, func() {}
+	}
+	margin := min(w.margin, time.Until(deadline)/4)
+	gctx, cancel := context.WithDeadlineCause(ctx, deadline.Add(-margin), ErrTimeoutImminent)
+	logged := make(chan struct{})
+	stopLog := context.AfterFunc(gctx, func() {
+		defer close(logged)
+		if context.Cause(gctx) != ErrTimeoutImminent {
+			return
+		}
+		w.logger.LogAttrs(ctx, slog.LevelWarn, "timeout imminent",
+			slog.Int64("remaining_ms", time.Until(deadline).Milliseconds()),
+			slog.Int64("margin_ms", margin.Round(time.Millisecond).Milliseconds()),
+			slog.Time("deadline", deadline))
+	})
+	return gctx, func() {
+		if !stopLog() { // the record is being written: let it finish first
+			<-logged
+		}
+		cancel()
+	}
+}

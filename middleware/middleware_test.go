@@ -1,0 +1,271 @@
+package middleware_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/rampartdev/rampart/batch"
+	"github.com/rampartdev/rampart/idempotency"
+	"github.com/rampartdev/rampart/idempotency/memstore"
+	"github.com/rampartdev/rampart/logging"
+	"github.com/rampartdev/rampart/metrics"
+	"github.com/rampartdev/rampart/middleware"
+)
+
+// output collects what the logger and the metrics recorder write.
+type output struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.Write(p)
+}
+
+// lines returns the JSON lines written so far, and forgets them.
+func (o *output) lines(t testing.TB) []map[string]any {
+	t.Helper()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []map[string]any
+	sc := bufio.NewScanner(&o.b)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		out = append(out, m)
+	}
+	o.b.Reset()
+	return out
+}
+
+func find(lines []map[string]any, key string, value any) map[string]any {
+	for _, l := range lines {
+		if l[key] == value {
+			return l
+		}
+	}
+	return nil
+}
+
+// lambdaCtx is the context aws-lambda-go's runtime gives an invocation.
+func lambdaCtx(t testing.TB, requestID string, timeout time.Duration) context.Context {
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: requestID})
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func eventSample(t testing.TB, name string) []byte {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/aws/aws-lambda-go").Output()
+	if err != nil {
+		t.Fatalf("locate aws-lambda-go: %v", err)
+	}
+	b, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "events", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func setup(t testing.TB, margin time.Duration) (*output, *middleware.Options) {
+	t.Helper()
+	out := &output{}
+	rec, err := metrics.New(out, metrics.Options{Namespace: "Rampart/Test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, &middleware.Options{Logger: logging.NewJSONHandler(out, nil), Metrics: rec, TimeoutMargin: margin}
+}
+
+func TestWrap_SQSBatch(t *testing.T) {
+	out, opts := setup(t, 0)
+	logger := slog.New(opts.Logger)
+	process := func(ctx context.Context, m events.SQSMessage) error {
+		logger.InfoContext(ctx, "processing", "body", m.Body)
+		metrics.FromContext(ctx).Add("Processed", metrics.Count, 1)
+		if m.Body == "bad" {
+			return errors.New("bad message")
+		}
+		return nil
+	}
+	h := middleware.Wrap(batch.SQSHandler(process, &batch.Options[events.SQSMessage]{Logger: logger}), opts)
+
+	var ev events.SQSEvent
+	if err := json.Unmarshal(eventSample(t, "sqs-event.json"), &ev); err != nil {
+		t.Fatal(err)
+	}
+	bad := ev.Records[0]
+	bad.MessageId, bad.Body = "MessageID_2", "bad"
+	ev.Records = append(ev.Records, bad)
+	payload, _ := json.Marshal(ev)
+
+	for i, id := range []string{"req-1", "req-2"} {
+		resp, err := h.Invoke(lambdaCtx(t, id, time.Minute), payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(resp) != `{"batchItemFailures":[{"itemIdentifier":"MessageID_2"}]}` {
+			t.Errorf("response = %s", resp)
+		}
+		lines := out.lines(t)
+		good := find(lines, "body", "Message Body")
+		if good == nil || good["requestId"] != id || good["correlation_id"] != "MessageID_1" {
+			t.Fatalf("record log = %v", good)
+		}
+		if cs, ok := good["cold_start"].(bool); !ok || (i == 1 && cs) {
+			t.Errorf("invocation %d: cold_start = %v", i+1, good["cold_start"])
+		}
+		failed := find(lines, "message", "batch: record failed")
+		if failed == nil || failed["correlation_id"] != "MessageID_2" || failed["level"] != "ERROR" || failed["requestId"] != id {
+			t.Errorf("failure log = %v", failed)
+		}
+		emf := find(lines, "requestId", id)
+		for _, l := range lines {
+			if _, ok := l["_aws"]; ok && l["Processed"] != nil {
+				emf = l
+			}
+		}
+		if emf == nil || emf["_aws"] == nil || len(emf["Processed"].([]any)) != 2 {
+			t.Errorf("metrics document = %v", emf)
+		}
+	}
+}
+
+func TestWrap_deadlineGuard(t *testing.T) {
+	out, opts := setup(t, 100*time.Millisecond)
+	var cause error
+	var left time.Duration
+	h := middleware.Wrap(func(ctx context.Context, _ json.RawMessage) (string, error) {
+		<-ctx.Done()
+		cause = context.Cause(ctx)
+		d, _ := ctx.Deadline()
+		left = time.Until(d)
+		return "", ctx.Err()
+	}, opts)
+	ctx := lambdaCtx(t, "req-slow", 600*time.Millisecond)
+	_, err := h.Invoke(ctx, []byte(`{}`))
+	if !errors.Is(err, context.DeadlineExceeded) || cause != middleware.ErrTimeoutImminent {
+		t.Fatalf("err = %v, cause = %v; want DeadlineExceeded caused by ErrTimeoutImminent", err, cause)
+	}
+	if ctx.Err() != nil {
+		t.Error("the invocation's own deadline had passed: the guard fired too late")
+	}
+	if left > 0 {
+		t.Errorf("handler saw %v left on its context after cancellation", left)
+	}
+	lines := out.lines(t)
+	warn := find(lines, "message", "timeout imminent")
+	if warn == nil || warn["level"] != "WARN" || warn["requestId"] != "req-slow" || warn["margin_ms"] != float64(100) {
+		t.Fatalf("timeout log = %v (all: %v)", warn, lines)
+	}
+	if ms := warn["remaining_ms"].(float64); ms < 0 || ms > 100 {
+		t.Errorf("remaining_ms = %v, want within the 100 ms margin", ms)
+	}
+	if failed := find(lines, "message", "invocation failed"); failed == nil || failed["requestId"] != "req-slow" {
+		t.Errorf("no invocation failed record: %v", lines)
+	}
+}
+
+func TestWrap_marginCappedForShortTimeouts(t *testing.T) {
+	out, opts := setup(t, 0) // default margin, 500 ms
+	h := middleware.Wrap(func(ctx context.Context, _ json.RawMessage) (string, error) {
+		<-ctx.Done()
+		return "", nil
+	}, opts)
+	start := time.Now()
+	if _, err := h.Invoke(lambdaCtx(t, "r", 400*time.Millisecond), []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el < 250*time.Millisecond {
+		t.Errorf("guard fired after %v of a 400 ms budget; the margin must be capped at a quarter", el)
+	}
+	lines := out.lines(t)
+	warn := find(lines, "message", "timeout imminent")
+	if m, _ := warn["margin_ms"].(float64); m < 90 || m > 100 {
+		t.Errorf("timeout log = %v, want margin_ms a quarter of the ~400 ms budget (all: %v)", warn, lines)
+	}
+}
+
+func TestWrap_noDeadlineNoGuard(t *testing.T) {
+	_, opts := setup(t, 0)
+	h := middleware.Wrap(func(ctx context.Context, in string) (string, error) {
+		if _, ok := ctx.Deadline(); ok {
+			return "", errors.New("unexpected deadline")
+		}
+		return strings.ToUpper(in), nil
+	}, opts)
+	out, err := h.Invoke(context.Background(), []byte(`"abc"`))
+	if err != nil || string(out) != `"ABC"` {
+		t.Errorf("Invoke = %s, %v", out, err)
+	}
+}
+
+// TestWrap_guardReleasesIdempotencyRecord is the point of the guard: a
+// handler stopped by it releases its idempotency record, so the retry runs at
+// once instead of finding the key in progress until the lease ends.
+func TestWrap_guardReleasesIdempotencyRecord(t *testing.T) {
+	_, opts := setup(t, 100*time.Millisecond)
+	g := idempotency.New(memstore.New(nil), &idempotency.Options{Logger: slog.New(slog.DiscardHandler)})
+	calls := 0
+	h := middleware.Wrap(idempotency.Handler(g, idempotency.EventBridgeKey, func(ctx context.Context, ev events.EventBridgeEvent) (string, error) {
+		calls++
+		if calls == 1 {
+			<-ctx.Done() // the first attempt is too slow
+			return "", ctx.Err()
+		}
+		return "done " + ev.ID, nil
+	}), opts)
+	payload := []byte(`{"id":"e-1","source":"orders","detail-type":"OrderPlaced","detail":{}}`)
+	if _, err := h.Invoke(lambdaCtx(t, "r1", 400*time.Millisecond), payload); err == nil {
+		t.Fatal("first attempt succeeded")
+	}
+	out, err := h.Invoke(lambdaCtx(t, "r2", time.Minute), payload)
+	if err != nil || string(out) != `"done e-1"` {
+		t.Fatalf("retry = %s, %v; want the work done (the record was released)", out, err)
+	}
+	if out, err := h.Invoke(lambdaCtx(t, "r3", time.Minute), payload); err != nil || string(out) != `"done e-1"` || calls != 2 {
+		t.Errorf("duplicate = %s, %v after %d calls; want the stored result, 2 calls", out, err, calls)
+	}
+}
+
+func TestWrap_panicFlushesAndRepanics(t *testing.T) {
+	out, opts := setup(t, 0)
+	h := middleware.Wrap(func(ctx context.Context, _ json.RawMessage) (string, error) {
+		metrics.FromContext(ctx).Add("Started", metrics.Count, 1)
+		panic("boom")
+	}, opts)
+	func() {
+		defer func() {
+			if v := recover(); v != "boom" {
+				t.Errorf("recovered %v, want boom", v)
+			}
+		}()
+		h.Invoke(lambdaCtx(t, "r", time.Minute), []byte(`{}`))
+	}()
+	lines := out.lines(t)
+	if find(lines, "message", "handler panicked") == nil {
+		t.Errorf("no panic record in %v", lines)
+	}
+	if find(lines, "Started", float64(1)) == nil {
+		t.Errorf("metrics not flushed on panic: %v", lines)
+	}
+}

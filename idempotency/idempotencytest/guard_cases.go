@@ -199,7 +199,10 @@ var guardCases = []testCase{
 			<-done
 
 			release, done = holder(t.Context(), g, "k3", []byte("r"), nil)
-			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+			// The deadline must cover the waiter's first store round trip even on
+			// a loaded machine against a networked store; the holder blocks until
+			// the waiter has given up, so only the waiter's own deadline ends it.
+			ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
 			defer cancel()
 			_, err := g.Do(ctx, "k3", []byte("payload"), c.fn)
 			if !errors.Is(err, idempotency.ErrInProgress) || !errors.Is(err, context.DeadlineExceeded) {

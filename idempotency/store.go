@@ -94,3 +94,11 @@ type Store interface {
 	// operator's eviction). Deleting a missing record is not an error.
 	Delete(ctx context.Context, key string) error
 }
+
+// ResultLimiter is implemented by stores that bound the size of a stored
+// result. Every store in this module implements it; Complete returns a
+// *ResultTooLargeError for a result over the limit.
+type ResultLimiter interface {
+	// MaxResultSize returns the largest result, in bytes, the store accepts.
+	MaxResultSize() int
+}

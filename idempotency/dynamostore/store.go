@@ -110,7 +110,10 @@ type Store struct {
 	noOldItem sync.Once
 }
 
-var _ idempotency.Store = (*Store)(nil)
+var (
+	_ idempotency.Store         = (*Store)(nil)
+	_ idempotency.ResultLimiter = (*Store)(nil)
+)
 
 // New returns a store keeping its records in table through client. The table
 // must exist with the key schema opts describe (see CreateTable).

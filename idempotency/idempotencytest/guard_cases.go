@@ -375,7 +375,7 @@ var guardCases = []testCase{
 		name: "ResultTooLarge",
 		rule: "a result over the store's limit is a *ResultTooLargeError at save time, with the result returned and the record released (stores with a MaxResultSize() int method)",
 		run: func(t *testing.T, e *env) {
-			l, ok := e.store.(interface{ MaxResultSize() int })
+			l, ok := e.store.(idempotency.ResultLimiter)
 			if !ok || l.MaxResultSize() <= 0 || l.MaxResultSize() > 8<<20 {
 				t.Skip("the store declares no result limit of 8 MiB or less (MaxResultSize() int)")
 			}

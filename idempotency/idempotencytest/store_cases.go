@@ -422,7 +422,7 @@ var storeCases = []testCase{
 		name: "ResultTooLarge",
 		rule: "Complete with a result over the store's limit returns *ResultTooLargeError with Size and Limit and changes nothing (stores with a MaxResultSize() int method)",
 		run: func(t *testing.T, e *env) {
-			l, ok := e.store.(interface{ MaxResultSize() int })
+			l, ok := e.store.(idempotency.ResultLimiter)
 			if !ok || l.MaxResultSize() <= 0 || l.MaxResultSize() > 8<<20 {
 				t.Skip("the store declares no result limit of 8 MiB or less (MaxResultSize() int)")
 			}

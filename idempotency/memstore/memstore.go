@@ -14,7 +14,10 @@ import (
 	"github.com/rampartdev/rampart/idempotency"
 )
 
-var _ idempotency.Store = (*Store)(nil)
+var (
+	_ idempotency.Store         = (*Store)(nil)
+	_ idempotency.ResultLimiter = (*Store)(nil)
+)
 
 // Options configure a Store. The zero value (or nil) selects the defaults.
 type Options struct {

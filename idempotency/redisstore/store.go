@@ -52,7 +52,10 @@ type Store struct {
 	maxSize int
 }
 
-var _ idempotency.Store = (*Store)(nil)
+var (
+	_ idempotency.Store         = (*Store)(nil)
+	_ idempotency.ResultLimiter = (*Store)(nil)
+)
 
 // New returns a store that keeps its records in client: a *redis.Client,
 // *redis.ClusterClient or any other redis.UniversalClient. Every operation

@@ -25,7 +25,10 @@ import (
 	"github.com/rampartdev/rampart/idempotency"
 )
 
-var _ idempotency.Store = (*Store)(nil)
+var (
+	_ idempotency.Store         = (*Store)(nil)
+	_ idempotency.ResultLimiter = (*Store)(nil)
+)
 
 // Defaults used for zero Options fields.
 const (

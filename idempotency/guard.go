@@ -173,7 +173,16 @@ func (g *Guard) run(ctx context.Context, rec Record, kh string, fn func(context.
 			g.release(ctx, rec, kh, "panic")
 		}
 	}()
-	res, err = fn(ctx)
+	// The function's context ends with the lease: without a deadline of its
+	// own, a holder that outlived DefaultLease would keep working while the
+	// next delivery, having taken over, does the same work.
+	fctx := ctx
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		fctx, cancel = context.WithTimeout(ctx, g.opts.DefaultLease)
+		defer cancel()
+	}
+	res, err = fn(fctx)
 	completed = true
 	if err != nil {
 		g.release(ctx, rec, kh, "function failed")

@@ -32,7 +32,9 @@ type Options struct {
 
 	// DefaultLease is the lease of a holder whose context has no deadline.
 	// When the context has a deadline (Lambda always sets one) the lease ends
-	// at that deadline. Zero means DefaultLease.
+	// at that deadline. Without one, the function's context is given this
+	// deadline, so a holder never works on past its lease. Zero means
+	// DefaultLease.
 	DefaultLease time.Duration
 
 	// SkipPayloadValidation turns off the payload hash: a key reused with a

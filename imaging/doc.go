@@ -69,8 +69,10 @@
 // yields the source size (sharp's withoutEnlargement). The filter is a
 // separable Lanczos-3 with precomputed fixed-point weights, working directly
 // on the decoded YCbCr planes (gamma-encoded values, like libvips); large
-// reductions first average k×k blocks so that Lanczos does the last factor of
-// at least two, as libvips does. Sizes are made largest first and each
+// reductions first average k×k blocks so that Lanczos does only the last
+// factor (at least 1.25 from the source, close to sharp's JPEG
+// shrink-on-load; at least 2 between thumbnails, libvips' default). Sizes are
+// made largest first and each
 // smaller one is derived from the smallest thumbnail at least twice its size
 // (a cascade), falling back to the decoded source otherwise.
 //

@@ -103,19 +103,26 @@ func clamp8(v int32) uint8 {
 	return uint8(v)
 }
 
-// boxGap is the smallest reduction left to the Lanczos filter after a box
-// pre-shrink: large reductions first average k×k blocks (k = ⌊scale/boxGap⌋),
-// which costs about one addition per source sample, and Lanczos-3 does the
-// remaining factor of at least boxGap. This is libvips' vips_resize strategy
-// (its "gap", 2 in sharp) and keeps the quality of a direct Lanczos
-// reduction at a third of the cost.
-const boxGap = 2.0
+// Large reductions first average k×k blocks (k = ⌊scale/gap⌋), which costs
+// about one addition per source sample, and leave Lanczos-3 a remaining
+// factor of at least gap. libvips' vips_resize does the same with a gap of 2
+// (cascadeGap: used for the cheap steps between thumbnails). From the full
+// decoded source, where the cost is, we use sourceGap = 1.25, which is close
+// to what sharp does there: its JPEG shrink-on-load decodes at 1/2, 1/4 or
+// 1/8 and leaves its Lanczos-3 a factor between 1 and 2. Measured on the
+// photo set against sharp: mean SSIM 0.985-0.988 per size with 1.25, 0.982-
+// 0.993 with 2, for 8% less CPU per image.
+const (
+	sourceGap  = 1.25
+	cascadeGap = 2.0
+)
 
 // resizePlane resamples src to dw×dh. sx and sy are source samples per
 // output sample on each axis (see makeWeights); they are passed in rather
-// than derived from the sizes so chroma planes can be aligned with luma.
-func resizePlane(src plane, dw, dh int, sx, sy float64) plane {
-	if kx, ky := int(sx/boxGap), int(sy/boxGap); kx >= 2 || ky >= 2 {
+// than derived from the sizes so chroma planes can be aligned with luma. gap
+// is the box pre-shrink's gap (sourceGap or cascadeGap).
+func resizePlane(src plane, dw, dh int, sx, sy, gap float64) plane {
+	if kx, ky := int(sx/gap), int(sy/gap); kx >= 2 || ky >= 2 {
 		kx, ky = max(kx, 1), max(ky, 1)
 		src = boxShrink(src, kx, ky)
 		sx, sy = sx/float64(kx), sy/float64(ky)
@@ -134,7 +141,15 @@ func resizePlane(src plane, dw, dh int, sx, sy float64) plane {
 			s, n := vw.start[y], vw.n[y]
 			ws := vw.w[y*vw.stride : y*vw.stride+n]
 			k := 0
-			for ; k+1 < n; k += 2 { // two taps per sweep: half the acc traffic
+			for ; k+3 < n; k += 4 { // four taps per sweep: a quarter of the acc traffic
+				w0, w1, w2, w3 := ws[k], ws[k+1], ws[k+2], ws[k+3]
+				in0, in1, in2, in3 := src.row(s+k), src.row(s+k+1), src.row(s+k+2), src.row(s+k+3)
+				in0, in1, in2, in3 = in0[:len(acc)], in1[:len(acc)], in2[:len(acc)], in3[:len(acc)]
+				for x := range acc {
+					acc[x] += w0*int32(in0[x]) + w1*int32(in1[x]) + w2*int32(in2[x]) + w3*int32(in3[x])
+				}
+			}
+			for ; k+1 < n; k += 2 {
 				w0, w1 := ws[k], ws[k+1]
 				in0, in1 := src.row(s+k), src.row(s+k+1)
 				in0, in1 = in0[:len(acc)], in1[:len(acc)]
@@ -180,17 +195,17 @@ func resizePlane(src plane, dw, dh int, sx, sy float64) plane {
 // resizePicture resamples p to w×h luma with 4:2:0 chroma (the layout of the
 // JPEG we write). Chroma sample centres are mapped through luma coordinates,
 // so any source subsampling lines up with the output's.
-func resizePicture(p picture, w, h int) picture {
+func resizePicture(p picture, w, h int, gap float64) picture {
 	sx, sy := float64(p.w)/float64(w), float64(p.h)/float64(h)
 	out := picture{w: w, h: h, gray: p.gray, fx: 2, fy: 2}
-	out.y = resizePlane(p.y, w, h, sx, sy)
+	out.y = resizePlane(p.y, w, h, sx, sy, gap)
 	if p.gray {
 		return out
 	}
 	cw, ch := (w+1)/2, (h+1)/2
 	csx, csy := 2*sx/float64(p.fx), 2*sy/float64(p.fy)
-	out.cb = resizePlane(p.cb, cw, ch, csx, csy)
-	out.cr = resizePlane(p.cr, cw, ch, csx, csy)
+	out.cb = resizePlane(p.cb, cw, ch, csx, csy, gap)
+	out.cr = resizePlane(p.cr, cw, ch, csx, csy, gap)
 	return out
 }
 
@@ -201,6 +216,17 @@ func resizePicture(p picture, w, h int) picture {
 func boxShrink(src plane, kx, ky int) plane {
 	dw, dh := (src.w+kx-1)/kx, (src.h+ky-1)/ky
 	dst := newPlane(dw, dh)
+	if kx == 2 && ky == 2 && src.w%2 == 0 && src.h%2 == 0 {
+		// The common case (a 2:1 pre-shrink of even-sized planes), fused.
+		for y := 0; y < dh; y++ {
+			a, b, out := src.row(2*y), src.row(2*y+1), dst.row(y)
+			a, b = a[:2*len(out)], b[:2*len(out)]
+			for x := range out {
+				out[x] = uint8((uint32(a[2*x]) + uint32(a[2*x+1]) + uint32(b[2*x]) + uint32(b[2*x+1]) + 2) >> 2)
+			}
+		}
+		return dst
+	}
 	acc := make([]uint32, dw)
 	for y := 0; y < dh; y++ {
 		clear(acc)

@@ -203,16 +203,16 @@ func Thumbnails(ctx context.Context, src []byte, opts Options) (*Result, error) 
 	enc := make(map[int]Thumbnail, len(jobs))
 	var made []picture // produced, stored orientation, largest first
 	for i, j := range order {
-		from := source
+		from, gap := source, sourceGap
 		for k := len(made) - 1; k >= 0; k-- { // smallest first
 			if made[k].w >= cascadeFactor*j.w && made[k].h >= cascadeFactor*j.h {
-				from = made[k]
+				from, gap = made[k], cascadeGap
 				break
 			}
 		}
 		t := from // already the right size and layout
 		if from.w != j.w || from.h != j.h || (!from.gray && (from.fx != 2 || from.fy != 2)) {
-			t = resizePicture(from, j.w, j.h)
+			t = resizePicture(from, j.w, j.h, gap)
 		}
 		made = append(made, t)
 		if i+1 < len(order) {

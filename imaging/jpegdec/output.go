@@ -37,11 +37,14 @@ func (d *decoder) output(cs ColorSpace) image.Image {
 			px[0], px[1], px[2], px[3] = 255-s[0], 255-s[1], 255-s[2], 255-s[3]
 		})
 		return img
-	default: // YCCK: YCbCr to RGB, inverted to CMY; K is stored inverted.
+	default:
+		// YCCK: the YCbCr part converts to RGB, which libjpeg inverts to
+		// Adobe's inverted CMY; undoing that inversion leaves R, G, B as
+		// the ink amounts. K is stored inverted.
 		img := image.NewCMYK(r)
 		d.interleave(img.Pix, img.Stride, w, h, func(px []byte, s [4]byte) {
 			r, g, b := color.YCbCrToRGB(s[0], s[1], s[2])
-			px[0], px[1], px[2], px[3] = 255-r, 255-g, 255-b, 255-s[3]
+			px[0], px[1], px[2], px[3] = r, g, b, 255-s[3]
 		})
 		return img
 	}

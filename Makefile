@@ -2,11 +2,26 @@
 GO ?= go
 GOTESTFLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: run test test-go vet bench
+.PHONY: run test test-go vet bench lambda
 
-# Run the main job on embedded defaults.
+# Run the main job on embedded defaults: the media service on 127.0.0.1:8080
+# (see README.md, "Media service").
 run:
-	$(GO) run ./cmd/rampart demo
+	$(GO) run ./cmd/rampart dev
+
+# Build the Lambda bootstraps (linux/arm64, provided.al2023) as
+# dist/<function>.zip, the artefacts deploy/aws references.
+LAMBDAS := thumbnailer health
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+lambda:
+	@mkdir -p dist
+	@for f in $(LAMBDAS); do \
+		mkdir -p dist/$$f && \
+		GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath \
+			-ldflags "-s -w -X main.Version=$(VERSION)" -o dist/$$f/bootstrap ./cmd/$$f && \
+		rm -f dist/$$f.zip && (cd dist/$$f && zip -q -X ../$$f.zip bootstrap) && \
+		echo "dist/$$f.zip" || exit 1; \
+	done
 
 # Install and start everything the tests need, then vet and test everything.
 test:

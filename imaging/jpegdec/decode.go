@@ -102,6 +102,12 @@ func DecodeConfig(src []byte) (Config, error) {
 // the few coefficients per 8×8 block that the scale needs); nothing is
 // allocated for pixels before the frame header has passed opts.MaxPixels.
 func Decode(src []byte, opts *Options) (image.Image, error) {
+	img, _, err := decodeOpts(src, opts)
+	return img, err
+}
+
+// decodeOpts is Decode, also returning the decoder for tests to inspect.
+func decodeOpts(src []byte, opts *Options) (image.Image, *decoder, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
@@ -111,19 +117,27 @@ func Decode(src []byte, opts *Options) (image.Image, error) {
 		o.Scale = 1
 	case 1, 2, 4, 8:
 	default:
-		return nil, ErrInvalidScale
+		return nil, nil, ErrInvalidScale
 	}
 	if o.MaxPixels == 0 {
 		o.MaxPixels = DefaultMaxPixels
 	}
-	d := decoder{src: src, scale: o.Scale, maxPixels: o.MaxPixels, decoding: true}
+	d := &decoder{src: src, scale: o.Scale, maxPixels: o.MaxPixels, decoding: true}
 	d.bs = 8 / o.Scale
 	d.ncoef = coefsForScale[o.Scale]
 	if err := d.readHeaders(); err != nil {
-		return nil, err
+		return nil, d, err
 	}
-	return d.decode()
+	img, err := d.decode()
+	return img, d, err
 }
+
+// checkRange makes the decoder record, in decoder.wild, whether any
+// dequantized coefficient lies outside what 8-bit samples can produce
+// (|F| <= 8·1024 leaves ample margin). Only the tests set it: image/jpeg's
+// 32-bit IDCT overflows on such hostile coefficients where ours does not,
+// so the fuzz oracle does not apply to them.
+var checkRange = false
 
 // coefsForScale[s] is how many coefficients, in zigzag order, a 1/s decode
 // needs: enough to include the (8/s)×(8/s) lowest frequencies.
@@ -228,6 +242,8 @@ type decoder struct {
 	adobeTransform uint8
 	orientation    int
 	icc            iccChunks
+
+	wild bool // see checkRange
 
 	br  bitReader
 	blk [64]int32 // dequantized coefficients, natural order

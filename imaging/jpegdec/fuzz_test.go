@@ -61,6 +61,12 @@ func FuzzDecode(f *testing.F) {
 		if sequentialEOBRuns(src) {
 			return
 		}
+		checkRange = true
+		_, d, err := decodeOpts(src, &Options{MaxPixels: fuzzMaxPixels})
+		checkRange = false
+		if err != nil || d.wild {
+			return
+		}
 		if fmt.Sprintf("%T", std) != fmt.Sprintf("%T", got[1]) || std.Bounds() != got[1].Bounds() {
 			t.Fatalf("got %s, image/jpeg %s", describe(got[1]), describe(std))
 		}

@@ -367,6 +367,13 @@ func (d *decoder) baselineBlock(sc *scanComp, bx, by int) error {
 // may be nonzero.
 func (d *decoder) reconstructBlock(c *component, bx, by int, ac bool) {
 	blk := &d.blk
+	if checkRange {
+		for _, v := range blk {
+			if v > 8*1024 || v < -8*1024 {
+				d.wild = true
+			}
+		}
+	}
 	bs := d.bs
 	off := by*bs*c.stride + bx*bs
 	dst := c.plane[off:]

@@ -31,8 +31,11 @@ type Options struct {
 	// means calibrate it: pick from [CalibrationTimeouts] the timeout whose
 	// replay of the log reproduces the observed cold starts best.
 	Model Model
-	// MaxReplayArrivals caps the invocations kept for the simulation, about
-	// 5 bytes each; 0 means 8 Mi (about 40 MB).
+	// MaxReplayArrivals caps the invocations kept for the simulation and the
+	// concurrency series: about 5 bytes each while reading, 16 while
+	// replaying. Beyond it the replay covers the first invocations (and
+	// Report.Input.ReplayTruncated is set). 0 means 2 Mi, which keeps the
+	// whole analysis under 100 MB.
 	MaxReplayArrivals int
 	// Seed seeds the simulator's random init times; 0 means 1.
 	Seed uint64
@@ -75,7 +78,7 @@ func (o *Options) defaults() error {
 		o.Location = time.UTC
 	}
 	if o.MaxReplayArrivals <= 0 {
-		o.MaxReplayArrivals = 8 << 20
+		o.MaxReplayArrivals = 2 << 20
 	}
 	if o.Seed == 0 {
 		o.Seed = 1

@@ -34,6 +34,7 @@ var commands = map[string]command{
 		_, err := fmt.Fprintln(stdout, Version)
 		return err
 	}},
+	"coldstart": {"measure Lambda cold starts from logs and price provisioned concurrency: analyze, generate, prices", runColdstart},
 }
 
 func main() {

@@ -233,21 +233,32 @@ func boxShrink(src plane, kx, ky int) plane {
 		rows := min(ky, src.h-y*ky)
 		for r := 0; r < rows; r++ {
 			in := src.row(y*ky + r)
-			if kx == 2 {
-				n := len(in) / 2
-				for x := 0; x < n; x++ {
-					acc[x] += uint32(in[2*x]) + uint32(in[2*x+1])
+			full := len(in) / kx // blocks not cut by the edge
+			switch kx {          // unrolled common factors
+			case 2:
+				for x, a := range acc[:full] {
+					p := in[2*x : 2*x+2 : 2*x+2]
+					acc[x] = a + uint32(p[0]) + uint32(p[1])
 				}
-				if len(in)%2 == 1 {
-					acc[n] += uint32(in[len(in)-1])
+			case 3:
+				for x, a := range acc[:full] {
+					p := in[3*x : 3*x+3 : 3*x+3]
+					acc[x] = a + uint32(p[0]) + uint32(p[1]) + uint32(p[2])
 				}
-				continue
+			case 4:
+				for x, a := range acc[:full] {
+					p := in[4*x : 4*x+4 : 4*x+4]
+					acc[x] = a + uint32(p[0]) + uint32(p[1]) + uint32(p[2]) + uint32(p[3])
+				}
+			default:
+				for x := range acc[:full] {
+					for _, v := range in[x*kx : x*kx+kx] {
+						acc[x] += uint32(v)
+					}
+				}
 			}
-			for x := range acc {
-				lo := x * kx
-				for _, v := range in[lo:min(lo+kx, len(in))] {
-					acc[x] += uint32(v)
-				}
+			for _, v := range in[full*kx:] { // the partial block at the edge
+				acc[full] += uint32(v)
 			}
 		}
 		out := dst.row(y)

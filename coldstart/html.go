@@ -24,15 +24,49 @@ func WriteHTML(w io.Writer, rep *Report) error {
 	}{Report: rep}
 	for i, f := range rep.Functions {
 		v := fn{FunctionReport: f, Index: i}
-		v.LatencySVG = template.HTML(latencyChart(fmt.Sprintf("latency-%d", i), f))
-		v.HoursSVG = template.HTML(hourChart(fmt.Sprintf("hours-%d", i), f, rep.Settings.P99Target))
-		v.ConcurrencySVG = template.HTML(concurrencyChart(fmt.Sprintf("concurrency-%d", i), f))
-		if f.Plan != nil {
-			v.CostSVG = template.HTML(costChart(fmt.Sprintf("cost-%d", i), f.Plan))
+		for _, c := range Charts(f, rep.Settings.P99Target, "", fmt.Sprintf("-%d", i)) {
+			svg := template.HTML(c.SVG) // generated here, every text escaped
+			switch c.Kind {
+			case "latency":
+				v.LatencySVG = svg
+			case "hours":
+				v.HoursSVG = svg
+			case "concurrency":
+				v.ConcurrencySVG = svg
+			case "cost":
+				v.CostSVG = svg
+			}
 		}
 		data.Funcs = append(data.Funcs, v)
 	}
 	return htmlPage.Execute(w, data)
+}
+
+// Chart is one self-contained inline SVG chart.
+type Chart struct {
+	// Kind is "hours", "latency", "concurrency" or "cost".
+	Kind  string `json:"kind"`
+	ID    string `json:"id"` // the id attribute of the svg element
+	Title string `json:"title"`
+	SVG   string `json:"svg"`
+}
+
+// Charts returns the charts of one function's report, for pages other than
+// [WriteHTML]'s (a dashboard): cold starts and p99 by hour (with the p99
+// target), latency cold vs warm, concurrency over time and, when f has a
+// plan, cost against PC level. Each svg element's id is prefix + kind +
+// suffix. The SVG has no script and references nothing.
+func Charts(f *FunctionReport, p99Target time.Duration, prefix, suffix string) []Chart {
+	id := func(kind string) string { return prefix + kind + suffix }
+	out := []Chart{
+		{Kind: "hours", ID: id("hours"), Title: "Cold starts and p99 by hour of day", SVG: hourChart(id("hours"), f, p99Target)},
+		{Kind: "latency", ID: id("latency"), Title: "Latency distribution, cold vs warm", SVG: latencyChart(id("latency"), f)},
+		{Kind: "concurrency", ID: id("concurrency"), Title: "Concurrency over time", SVG: concurrencyChart(id("concurrency"), f)},
+	}
+	if f.Plan != nil {
+		out = append(out, Chart{Kind: "cost", ID: id("cost"), Title: "Monthly cost against provisioned concurrency", SVG: costChart(id("cost"), f.Plan)})
+	}
+	return out
 }
 
 var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{

@@ -46,3 +46,22 @@ func TestStore_Conformance(t *testing.T) {
 		})
 	}
 }
+
+func TestStore_List(t *testing.T) {
+	ep := endpoint(t)
+	for _, tc := range []struct {
+		name string
+		opts dynamostore.Options
+	}{
+		{name: "scan"},
+		{name: "sortKeyQuery", opts: dynamostore.Options{KeyAttr: "pk", SortKeyAttr: "sk", StaticPKValue: "idempotency#list"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			client := MustClient(t, ep)
+			idempotencytest.RunList(t, func(t *testing.T) idempotencytest.ListStore {
+				opts := tc.opts
+				return dynamostore.New(client, MustTable(t, client, &opts), &opts)
+			})
+		})
+	}
+}

@@ -55,7 +55,8 @@ type Options struct {
 // use.
 type Store struct {
 	db      *sql.DB
-	ownDB   bool // Close closes db
+	ownDB   bool   // Close closes db
+	table   string // validated table name
 	limit   int
 	acquire *sql.Stmt
 	get     *sql.Stmt
@@ -115,7 +116,7 @@ func New(ctx context.Context, db *sql.DB, opts *Options) (*Store, error) {
 	) WITHOUT ROWID`); err != nil {
 		return nil, fmt.Errorf("sqlitestore: create table %s: %w", t, err)
 	}
-	s := &Store{db: db, limit: o.MaxResultSize}
+	s := &Store{db: db, limit: o.MaxResultSize, table: t}
 	stmts := []struct {
 		dst **sql.Stmt
 		sql string

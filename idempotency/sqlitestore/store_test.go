@@ -153,3 +153,10 @@ func BenchmarkGuard(b *testing.B) {
 		return s
 	}, func() int64 { return s.Statements() })
 }
+
+func TestStore_List(t *testing.T) {
+	idempotencytest.RunList(t, func(t *testing.T) idempotencytest.ListStore {
+		s, _ := MustOpen(t, nil)
+		return s
+	})
+}

@@ -188,20 +188,33 @@ func ssim(tb testing.TB, a, b image.Image) float64 {
 	return total / float64(n)
 }
 
-// lumaCorrelation is the Pearson correlation of the luma of a and b.
-func lumaCorrelation(tb testing.TB, a, b image.Image) float64 {
+// meanRGBDiff is the mean absolute difference per RGB channel (0 to 255)
+// between the k×k block averages of two same-size images. Averaging blocks
+// cancels what legitimately differs between two good thumbnails (filter
+// ringing, JPEG noise) and keeps what must not: the colours.
+func meanRGBDiff(tb testing.TB, a, b image.Image, k int) float64 {
 	tb.Helper()
-	_, _, ya := lumaPlane(a)
-	_, _, yb := lumaPlane(b)
-	if len(ya) != len(yb) {
-		tb.Fatalf("correlation: sizes differ")
+	ab, bb := a.Bounds(), b.Bounds()
+	if ab.Size() != bb.Size() {
+		tb.Fatalf("meanRGBDiff: sizes differ: %v vs %v", ab, bb)
 	}
-	var sa, sb, saa, sbb, sab float64
-	for i := range ya {
-		sa, sb = sa+ya[i], sb+yb[i]
-		saa, sbb, sab = saa+ya[i]*ya[i], sbb+yb[i]*yb[i], sab+ya[i]*yb[i]
+	var sum float64
+	n := 0
+	for y0 := 0; y0+k <= ab.Dy(); y0 += k {
+		for x0 := 0; x0+k <= ab.Dx(); x0 += k {
+			var d [3]float64
+			for y := y0; y < y0+k; y++ {
+				for x := x0; x < x0+k; x++ {
+					r1, g1, b1, _ := a.At(ab.Min.X+x, ab.Min.Y+y).RGBA()
+					r2, g2, b2, _ := b.At(bb.Min.X+x, bb.Min.Y+y).RGBA()
+					d[0] += float64(r1) - float64(r2)
+					d[1] += float64(g1) - float64(g2)
+					d[2] += float64(b1) - float64(b2)
+				}
+			}
+			sum += (math.Abs(d[0]) + math.Abs(d[1]) + math.Abs(d[2])) / float64(k*k)
+			n++
+		}
 	}
-	n := float64(len(ya))
-	cov := sab/n - sa/n*sb/n
-	return cov / math.Sqrt((saa/n-sa/n*sa/n)*(sbb/n-sb/n*sb/n))
+	return sum / 257 / 3 / float64(n)
 }

@@ -76,7 +76,12 @@ func TestHandler_slogtest(t *testing.T) {
 		}, func(w *bytes.Buffer) *logging.Handler { return logging.NewHandler(slog.NewJSONHandler(w, nil), nil) }, false},
 		{"NewJSONHandler, in an invocation", func(h *logging.Handler) slog.Handler {
 			return ctxHandler{h.Start(invocationCtx("req-1", ""), nil), h}
-		}, func(w *bytes.Buffer) *logging.Handler { return logging.NewJSONHandler(w, nil) }, true},
+		}, func(w *bytes.Buffer) *logging.Handler { return logging.NewJSONHandler(w, nil) }, false},
+		{"NewJSONHandler with Lambda's key names, in an invocation", func(h *logging.Handler) slog.Handler {
+			return ctxHandler{h.Start(invocationCtx("req-1", ""), nil), h}
+		}, func(w *bytes.Buffer) *logging.Handler {
+			return logging.NewJSONHandler(w, &logging.Options{ReplaceAttr: logging.ReplaceAttr})
+		}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
@@ -155,7 +160,7 @@ func TestHandler_lambdaContext(t *testing.T) {
 		t.Fatalf("got %d and %d lines, want 1 each", len(first), len(second))
 	}
 	want := map[string]any{
-		"level": "INFO", "message": "processing",
+		"level": "INFO", "msg": "processing",
 		"function_name": "orders", "function_version": "7", "function_memory_size": float64(512),
 		"function_arn": "arn:aws:lambda:us-east-1:123456789012:function:orders:live",
 		"requestId":    "req-1", "cold_start": true,
@@ -168,7 +173,7 @@ func TestHandler_lambdaContext(t *testing.T) {
 			t.Errorf("first invocation: %s = %v, want %v", k, got, v)
 		}
 	}
-	if _, ok := first[0]["timestamp"]; !ok {
+	if _, ok := first[0]["time"]; !ok {
 		t.Error("no timestamp")
 	}
 	if second[0]["cold_start"] != false || second[0]["requestId"] != "req-2" {
@@ -262,6 +267,7 @@ func TestHandler_level(t *testing.T) {
 				opts = &logging.Options{}
 			}
 			opts.Rand = func() float64 { return tc.rand }
+			opts.ReplaceAttr = logging.ReplaceAttr // level names as Lambda spells them
 			var buf bytes.Buffer
 			h := logging.NewJSONHandler(&buf, opts)
 			l := slog.New(h)

@@ -13,8 +13,6 @@ import (
 // Keys of the attributes the Handler adds. They are documented, with the
 // Logs Insights queries they serve, in the package documentation.
 const (
-	KeyTime               = "timestamp"
-	KeyMessage            = "message"
 	KeyFunctionName       = "function_name"
 	KeyFunctionVersion    = "function_version"
 	KeyFunctionMemorySize = "function_memory_size"
@@ -37,7 +35,14 @@ var invoked atomic.Bool
 type invocation struct {
 	attrs   []slog.Attr
 	sampled bool
-	derived sync.Map // *Handler -> slog.Handler
+	last    atomic.Pointer[derived] // the most recently used, checked first
+	derived sync.Map                // *Handler -> *derived
+}
+
+// derived is a Handler's wrapped handler for one invocation.
+type derived struct {
+	h     *Handler
+	inner slog.Handler
 }
 
 type ctxKey struct{}
@@ -48,11 +53,16 @@ func fromContext(ctx context.Context) *invocation {
 }
 
 func (inv *invocation) handler(h *Handler) slog.Handler {
-	if d, ok := inv.derived.Load(h); ok {
-		return d.(slog.Handler)
+	if d := inv.last.Load(); d != nil && d.h == h {
+		return d.inner
 	}
-	d, _ := inv.derived.LoadOrStore(h, h.derive(inv.attrs))
-	return d.(slog.Handler)
+	v, ok := inv.derived.Load(h)
+	if !ok {
+		v, _ = inv.derived.LoadOrStore(h, &derived{h: h, inner: h.derive(inv.attrs)})
+	}
+	d := v.(*derived)
+	inv.last.Store(d)
+	return d.inner
 }
 
 // Invocation is the Lambda context of one invocation as the Handler logs it.

@@ -21,15 +21,21 @@ var DefaultRedactKeys = []string{
 // redactor decides by key which attribute values to hide.
 type redactor struct {
 	keys map[string]struct{} // normalized keys
+	lens [maxKeyLen + 1]bool // lengths of the normalized keys
 }
+
+// maxKeyLen is the longest key checked without allocating; longer secret
+// keys are still matched, through the map alone.
+const maxKeyLen = 64
 
 func newRedactor(extra []string) *redactor {
 	r := &redactor{keys: make(map[string]struct{}, len(DefaultRedactKeys)+len(extra))}
-	for _, k := range DefaultRedactKeys {
-		r.keys[normalizeKey(k)] = struct{}{}
-	}
-	for _, k := range extra {
-		r.keys[normalizeKey(k)] = struct{}{}
+	for _, k := range append(DefaultRedactKeys[:len(DefaultRedactKeys):len(DefaultRedactKeys)], extra...) {
+		n := normalizeKey(k)
+		r.keys[n] = struct{}{}
+		if len(n) <= maxKeyLen {
+			r.lens[len(n)] = true
+		}
 	}
 	return r
 }
@@ -57,8 +63,12 @@ func appendNormalized(b []byte, k string) []byte {
 // secret reports whether key names a secret. It does not allocate for keys
 // of up to 64 bytes.
 func (r *redactor) secret(key string) bool {
-	var buf [64]byte
-	_, ok := r.keys[string(appendNormalized(buf[:0], key))]
+	var buf [maxKeyLen]byte
+	n := appendNormalized(buf[:0], key)
+	if len(n) <= maxKeyLen && !r.lens[len(n)] {
+		return false // no secret key has this length
+	}
+	_, ok := r.keys[string(n)]
 	return ok
 }
 

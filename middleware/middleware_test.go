@@ -134,7 +134,7 @@ func TestWrap_SQSBatch(t *testing.T) {
 		if cs, ok := good["cold_start"].(bool); !ok || (i == 1 && cs) {
 			t.Errorf("invocation %d: cold_start = %v", i+1, good["cold_start"])
 		}
-		failed := find(lines, "message", "batch: record failed")
+		failed := find(lines, "msg", "batch: record failed")
 		if failed == nil || failed["correlation_id"] != "MessageID_2" || failed["level"] != "ERROR" || failed["requestId"] != id {
 			t.Errorf("failure log = %v", failed)
 		}
@@ -173,14 +173,14 @@ func TestWrap_deadlineGuard(t *testing.T) {
 		t.Errorf("handler saw %v left on its context after cancellation", left)
 	}
 	lines := out.lines(t)
-	warn := find(lines, "message", "timeout imminent")
+	warn := find(lines, "msg", "timeout imminent")
 	if warn == nil || warn["level"] != "WARN" || warn["requestId"] != "req-slow" || warn["margin_ms"] != float64(100) {
 		t.Fatalf("timeout log = %v (all: %v)", warn, lines)
 	}
 	if ms := warn["remaining_ms"].(float64); ms < 0 || ms > 100 {
 		t.Errorf("remaining_ms = %v, want within the 100 ms margin", ms)
 	}
-	if failed := find(lines, "message", "invocation failed"); failed == nil || failed["requestId"] != "req-slow" {
+	if failed := find(lines, "msg", "invocation failed"); failed == nil || failed["requestId"] != "req-slow" {
 		t.Errorf("no invocation failed record: %v", lines)
 	}
 }
@@ -199,7 +199,7 @@ func TestWrap_marginCappedForShortTimeouts(t *testing.T) {
 		t.Errorf("guard fired after %v of a 400 ms budget; the margin must be capped at a quarter", el)
 	}
 	lines := out.lines(t)
-	warn := find(lines, "message", "timeout imminent")
+	warn := find(lines, "msg", "timeout imminent")
 	if m, _ := warn["margin_ms"].(float64); m < 90 || m > 100 {
 		t.Errorf("timeout log = %v, want margin_ms a quarter of the ~400 ms budget (all: %v)", warn, lines)
 	}
@@ -262,7 +262,7 @@ func TestWrap_panicFlushesAndRepanics(t *testing.T) {
 		h.Invoke(lambdaCtx(t, "r", time.Minute), []byte(`{}`))
 	}()
 	lines := out.lines(t)
-	if find(lines, "message", "handler panicked") == nil {
+	if find(lines, "msg", "handler panicked") == nil {
 		t.Errorf("no panic record in %v", lines)
 	}
 	if find(lines, "Started", float64(1)) == nil {

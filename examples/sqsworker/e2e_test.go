@@ -72,9 +72,9 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("invocation 1 response = %s", resp)
 	}
 	lines := waitLines(t, &out, func(ls []map[string]any) bool {
-		return countEMF(ls, "e2e-req-1") > 0 && len(match(ls, "message", "order processed")) == 2
+		return countEMF(ls, "e2e-req-1") > 0 && len(match(ls, "msg", "order processed")) == 2
 	})
-	processed := match(lines, "message", "order processed")
+	processed := match(lines, "msg", "order processed")
 	for _, l := range processed {
 		if l["requestId"] != "e2e-req-1" || l["cold_start"] != true || l["function_name"] != "sqsworker" || l["function_memory_size"] != float64(128) || l["level"] != "INFO" {
 			t.Errorf("first invocation line = %v", l)
@@ -99,7 +99,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("invocation 2 response = %s", resp)
 	}
 	lines = waitLines(t, &out, func(ls []map[string]any) bool { return countEMF(ls, "e2e-req-2") > 0 })
-	processed = match(match(lines, "message", "order processed"), "requestId", "e2e-req-2")
+	processed = match(match(lines, "msg", "order processed"), "requestId", "e2e-req-2")
 	if len(processed) != 1 || processed[0]["order_id"] != "o-3" || processed[0]["cold_start"] != false {
 		t.Errorf("second invocation processed %v; want only o-3, warm", processed)
 	}
@@ -114,8 +114,8 @@ func TestEndToEnd(t *testing.T) {
 	if el := time.Since(start); el > 3*time.Second {
 		t.Errorf("invocation 3 took %v: the guard did not stop it before the timeout", el)
 	}
-	lines = waitLines(t, &out, func(ls []map[string]any) bool { return len(match(ls, "message", "timeout imminent")) > 0 })
-	warn := match(lines, "message", "timeout imminent")[0]
+	lines = waitLines(t, &out, func(ls []map[string]any) bool { return len(match(ls, "msg", "timeout imminent")) > 0 })
+	warn := match(lines, "msg", "timeout imminent")[0]
 	if warn["requestId"] != "e2e-req-3" || warn["level"] != "WARN" || warn["remaining_ms"].(float64) <= 0 {
 		t.Errorf("timeout imminent line = %v", warn)
 	}

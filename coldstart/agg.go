@@ -163,6 +163,11 @@ func (g *agg) summary(names []string, prices Prices, loc *time.Location) *Functi
 	for i := range g.weekday {
 		fr.ByWeekday[i] = g.weekday[i].slot()
 	}
+	for d := range 7 {
+		for h := range 24 {
+			fr.Heatmap[d][h] = Cell{Invocations: g.hourDay[d][h].n, ColdStarts: g.hourDay[d][h].cold}
+		}
+	}
 	fr.LatencyHistogram.Cold = g.e2eCold.Coarse(16)
 	fr.LatencyHistogram.Warm = g.e2eWarm.Coarse(16)
 	fr.Hotspot = g.hotspot()

@@ -15,8 +15,8 @@ import (
 func WriteHTML(w io.Writer, rep *Report) error {
 	type fn struct {
 		*FunctionReport
-		Index                                         int
-		LatencySVG, HoursSVG, ConcurrencySVG, CostSVG template.HTML
+		Index                                                     int
+		LatencySVG, HoursSVG, HeatmapSVG, ConcurrencySVG, CostSVG template.HTML
 	}
 	data := struct {
 		*Report
@@ -31,6 +31,8 @@ func WriteHTML(w io.Writer, rep *Report) error {
 				v.LatencySVG = svg
 			case "hours":
 				v.HoursSVG = svg
+			case "heatmap":
+				v.HeatmapSVG = svg
 			case "concurrency":
 				v.ConcurrencySVG = svg
 			case "cost":
@@ -44,7 +46,7 @@ func WriteHTML(w io.Writer, rep *Report) error {
 
 // Chart is one self-contained inline SVG chart.
 type Chart struct {
-	// Kind is "hours", "latency", "concurrency" or "cost".
+	// Kind is "hours", "heatmap", "latency", "concurrency" or "cost".
 	Kind  string `json:"kind"`
 	ID    string `json:"id"` // the id attribute of the svg element
 	Title string `json:"title"`
@@ -54,12 +56,13 @@ type Chart struct {
 // Charts returns the charts of one function's report, for pages other than
 // [WriteHTML]'s (a dashboard): cold starts and p99 by hour (with the p99
 // target), latency cold vs warm, concurrency over time and, when f has a
-// plan, cost against PC level. Each svg element's id is prefix + kind +
+// plan, cost against PC level; and cold starts by weekday and hour. Each svg element's id is prefix + kind +
 // suffix. The SVG has no script and references nothing.
 func Charts(f *FunctionReport, p99Target time.Duration, prefix, suffix string) []Chart {
 	id := func(kind string) string { return prefix + kind + suffix }
 	out := []Chart{
 		{Kind: "hours", ID: id("hours"), Title: "Cold starts and p99 by hour of day", SVG: hourChart(id("hours"), f, p99Target)},
+		{Kind: "heatmap", ID: id("heatmap"), Title: "Cold starts by weekday and hour", SVG: heatmapChart(id("heatmap"), f)},
 		{Kind: "latency", ID: id("latency"), Title: "Latency distribution, cold vs warm", SVG: latencyChart(id("latency"), f)},
 		{Kind: "concurrency", ID: id("concurrency"), Title: "Concurrency over time", SVG: concurrencyChart(id("concurrency"), f)},
 	}
@@ -122,6 +125,7 @@ Prices: {{.Settings.Region}} {{.Settings.Arch}}, {{.Settings.PriceSource}}. Targ
 <p class="meta">Billed: {{printf "%.1f" .Billed.GBSeconds}} GB-s{{if .Billed.RestoreGBSeconds}} and {{printf "%.1f" .Billed.RestoreGBSeconds}} GB-s of restores{{end}}, {{commas .Billed.InitBilled}} cold starts with the INIT phase billed ({{printf "%.1f" .Billed.InitGBSeconds}} GB-s): {{usd .Billed.Cost}} at list prices over the period.</p>
 <div class="grid">
 <figure><figcaption>Cold starts and p99 by hour of day</figcaption>{{.HoursSVG}}</figure>
+<figure><figcaption>Cold starts by weekday and hour</figcaption>{{.HeatmapSVG}}</figure>
 <figure><figcaption>Latency distribution, cold vs warm</figcaption>{{.LatencySVG}}</figure>
 {{if .CostSVG}}<figure><figcaption>Monthly cost against provisioned concurrency</figcaption>{{.CostSVG}}</figure>{{end}}
 <figure><figcaption>Concurrency over time</figcaption>{{.ConcurrencySVG}}</figure>

@@ -33,7 +33,7 @@ func MustReportHTML(tb testing.TB) string {
 	return path
 }
 
-var chartIDs = []string{"hours-0", "latency-0", "cost-0", "concurrency-0"}
+var chartIDs = []string{"hours-0", "heatmap-0", "latency-0", "cost-0", "concurrency-0"}
 
 func TestWriteHTML_selfContained(t *testing.T) {
 	if testing.Short() {

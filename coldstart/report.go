@@ -81,6 +81,8 @@ type FunctionReport struct {
 	// ByHour and ByWeekday (index 0 = Sunday) are in Settings.Timezone.
 	ByHour    [24]Slot `json:"by_hour"`
 	ByWeekday [7]Slot  `json:"by_weekday"`
+	// Heatmap is the traffic of each weekday (index 0 = Sunday) and hour.
+	Heatmap [7][24]Cell `json:"heatmap"`
 	// Hotspot is the window where cold starts concentrate.
 	Hotspot *Hotspot `json:"hotspot,omitempty"`
 
@@ -137,6 +139,12 @@ type Slot struct {
 	ColdStarts  int64   `json:"cold_starts"`
 	ColdRate    float64 `json:"cold_rate"`
 	P99Ms       float64 `json:"p99_ms"`
+}
+
+// Cell is the traffic of one hour of one weekday, over the whole log.
+type Cell struct {
+	Invocations int64 `json:"invocations"`
+	ColdStarts  int64 `json:"cold_starts"`
 }
 
 // Hotspot names the hours and days where cold starts concentrate.

@@ -345,3 +345,45 @@ func concurrencyChart(id string, f *FunctionReport) string {
 	c.legend([2]string{"peak", colorCold}, [2]string{"mean", colorWarm})
 	return c.String()
 }
+
+var weekdayNames = [7]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"}
+
+// heatmapChart draws cold starts by weekday (rows, Monday first) and hour
+// (columns), darker for more; the hotspot is outlined.
+func heatmapChart(id string, f *FunctionReport) string {
+	c := newChart(id, "Cold starts by weekday and hour")
+	var top int64
+	for d := range 7 {
+		for h := range 24 {
+			top = max(top, f.Heatmap[d][h].ColdStarts)
+		}
+	}
+	const left, cellW, cellH, y0 = 56.0, 22.0, 26.0, 28.0
+	for row, d := range []int{1, 2, 3, 4, 5, 6, 0} {
+		y := y0 + float64(row)*cellH
+		c.text(left-6, y+cellH/2+4, "end", "tick", weekdayNames[d])
+		for h := range 24 {
+			cell := f.Heatmap[d][h]
+			op := 0.0
+			if top > 0 {
+				op = math.Sqrt(float64(cell.ColdStarts) / float64(top))
+			}
+			fmt.Fprintf(&c.b, `<rect class="cell" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s" fill-opacity="%.3f" stroke="#f1f3f5"><title>%s %02d:00: %d cold starts of %d invocations</title></rect>`,
+				left+float64(h)*cellW, y, cellW, cellH, colorCold, math.Max(op, 0.03), weekdayNames[d], h, cell.ColdStarts, cell.Invocations)
+		}
+	}
+	for h := 0; h < 24; h += 3 {
+		c.text(left+float64(h)*cellW+cellW/2, y0+7*cellH+14, "middle", "tick", fmt.Sprintf("%02d", h))
+	}
+	c.text(left+12*cellW, y0+7*cellH+32, "middle", "axis-title", "hour of day ("+f.First.Location().String()+"); darker: more cold starts")
+	if hs := f.Hotspot; hs != nil {
+		rows := 7.0
+		if hs.Weekdays {
+			rows = 5
+		}
+		fmt.Fprintf(&c.b, `<rect class="hotspot" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="none" stroke="%s" stroke-width="2.5"/>`,
+			left+float64(hs.StartHour)*cellW, y0, float64(hs.EndHour-hs.StartHour)*cellW, rows*cellH, colorHot)
+	}
+	c.legend([2]string{"cold starts", colorCold}, [2]string{"hotspot", colorHot})
+	return c.String()
+}

@@ -63,6 +63,12 @@ func writeFunctionText(ew *errWriter, f *FunctionReport) {
 	ew.printf("Cold starts by hour  %s\n", sparkline(f.ByHour[:]))
 	ew.printf("                     0     6     12    18   23\n")
 	ew.printf("p99 by hour (ms)     %s\n", hourP99s(f.ByHour[:]))
+	ew.printf("By weekday           ")
+	for _, d := range []int{1, 2, 3, 4, 5, 6, 0} {
+		s := f.ByWeekday[d]
+		ew.printf("%s %s cold (p99 %.0f)  ", weekdayNames[d][:2], commas(s.ColdStarts), s.P99Ms)
+	}
+	ew.printf("\n")
 	ew.printf("Peak concurrency %d. Billed %.1f GB-s (%s cold starts with INIT billed, %.1f GB-s of it): $%.2f over the period.\n",
 		f.PeakConcurrency, f.Billed.GBSeconds+f.Billed.RestoreGBSeconds, commas(f.Billed.InitBilled), f.Billed.InitGBSeconds, f.Billed.Cost)
 	p := f.Plan

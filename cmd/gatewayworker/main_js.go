@@ -7,8 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"os"
+	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall/js"
 	"time"
@@ -17,7 +18,9 @@ import (
 )
 
 func main() {
-	js.Global().Set("rampartHandle", js.FuncOf(handle))
+	debug.SetGCPercent(400) // a small heap in a 128 MB isolate: collect less often
+	js.Global().Set("rampartStart", js.FuncOf(start))
+	js.Global().Set("rampartResume", js.FuncOf(resume))
 	js.Global().Set("rampartDone", js.FuncOf(done))
 	js.Global().Set("rampartGCRA", js.FuncOf(gcra))
 	select {}
@@ -57,7 +60,7 @@ var (
 	mu       sync.Mutex
 	gateways = map[string]*gateway.Gateway{} // by configuration JSON
 	pending  = map[string]pendingLog{}       // by request id, until rampartDone
-	logger   = slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	logger   = slog.New(slog.NewJSONHandler(consoleWriter{}, nil))
 )
 
 type pendingLog struct {
@@ -66,7 +69,17 @@ type pendingLog struct {
 	res *gateway.Result
 }
 
-type bindingsKey struct{}
+type sessionKey struct{}
+
+// consoleWriter writes each record to console.log in one call: Workers Logs
+// collects console output, and Go's os.Stdout goes through the emulated
+// file system of wasm_exec.js, which costs several crossings per write.
+type consoleWriter struct{}
+
+func (consoleWriter) Write(p []byte) (int, error) {
+	js.Global().Get("console").Call("log", strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
+}
 
 // gatewayFor returns the gateway for a configuration, built once.
 func gatewayFor(config string) (*gateway.Gateway, error) {
@@ -92,45 +105,141 @@ func gatewayFor(config string) (*gateway.Gateway, error) {
 	return g, nil
 }
 
-// handle is rampartHandle: it returns a Promise and decides in a goroutine,
-// so that the core can wait for the bindings' Promises.
-func handle(_ js.Value, args []js.Value) any {
-	if len(args) < 3 {
-		return js.Global().Get("Promise").Call("reject", "rampartHandle: want (request, config, bindings)")
+// A session is one request being decided. Its goroutine runs
+// gateway.Handle; when the core needs a binding (a KV read, a Durable Object
+// call) the session hands the question to JavaScript through out and waits
+// for the answer on in. JavaScript awaits the binding and resumes the
+// session, so no Promise or js.Func is made per request: the crossings are
+// plain synchronous calls.
+type session struct {
+	id  int64
+	in  chan js.Value // binding results from rampartResume
+	out chan string   // the next step for JavaScript, as JSON
+	err error         // a binding's failure, set before in is sent
+}
+
+var (
+	sessions = map[int64]*session{}
+	nextID   int64
+	work     = make(chan func()) // idle worker goroutines wait here
+)
+
+// run runs f on an idle worker goroutine, or a new one. Workers are kept
+// so that their grown stacks are reused.
+func run(f func()) {
+	select {
+	case work <- f:
+	default:
+		go func() {
+			f()
+			for f := range work {
+				f()
+			}
+		}()
 	}
-	reqJSON, config, bindings := args[0].String(), args[1].String(), args[2]
-	return newPromise(func() (string, error) {
-		var in request
-		if err := json.Unmarshal([]byte(reqJSON), &in); err != nil {
-			return "", err
-		}
-		g, err := gatewayFor(config)
-		if err != nil {
-			return "", err
-		}
-		req := &gateway.Request{
-			Method: in.Method, Path: in.Path, Query: in.Query, Host: in.Host, Scheme: in.Scheme,
-			Header: make(gateway.Header, len(in.Headers)), RemoteAddr: in.Remote, ContentLength: in.ContentLength,
-		}
-		for _, kv := range in.Headers {
-			req.Header.Add(kv[0], kv[1])
-		}
-		ctx := context.WithValue(context.Background(), bindingsKey{}, bindings)
-		res := g.Handle(ctx, req)
-		cfg := g.Config()
-		out := result{RequestID: res.RequestID, Header: res.Header, Timeout: time.Duration(cfg.Timeout).Milliseconds(), MaxBody: cfg.MaxBodyBytes}
-		if res.Err != nil {
-			out.Status, out.Body = res.Err.Status, string(gateway.ErrorBody(res.Err, res.RequestID))
-		} else {
-			f := res.Forward
-			out.Forward = &forward{Method: f.Method, Path: f.Path, Query: f.Query, Header: f.Header}
-		}
+}
+
+// start is rampartStart(requestJSON, configJSON): it begins deciding a
+// request and returns the first step (see step).
+func start(_ js.Value, args []js.Value) any {
+	if len(args) < 2 {
+		return stepError(0, errors.New("rampartStart: want (request, config)"))
+	}
+	reqJSON, config := args[0].String(), args[1].String()
+	mu.Lock()
+	nextID++
+	s := &session{id: nextID, in: make(chan js.Value), out: make(chan string)}
+	sessions[s.id] = s
+	mu.Unlock()
+	run(func() { s.out <- s.decide(reqJSON, config) })
+	return s.next()
+}
+
+// resume is rampartResume(id, value, error): it answers the binding the
+// session asked for (error is a string when the binding failed) and returns
+// the next step.
+func resume(_ js.Value, args []js.Value) any {
+	if len(args) < 2 {
+		return stepError(0, errors.New("rampartResume: want (id, value[, error])"))
+	}
+	id := int64(args[0].Int())
+	mu.Lock()
+	s := sessions[id]
+	mu.Unlock()
+	if s == nil {
+		return stepError(id, errors.New("rampartResume: unknown session"))
+	}
+	if len(args) > 2 && args[2].Type() == js.TypeString {
+		s.err = errors.New(args[2].String())
+	}
+	s.in <- args[1]
+	return s.next()
+}
+
+// next waits for the session's next step. A step is JSON: {"id", "need":
+// "token", "hash"}, {"id", "need": "limit", "key", "limit"}, or {"id",
+// "result": {...}} when the decision is made.
+func (s *session) next() string {
+	out := <-s.out
+	if strings.HasPrefix(out, `{"result"`) || strings.HasPrefix(out, `{"error"`) {
 		mu.Lock()
-		pending[res.RequestID] = pendingLog{g, req, res}
+		delete(sessions, s.id)
 		mu.Unlock()
-		b, err := json.Marshal(out)
-		return string(b), err
-	})
+	}
+	return out
+}
+
+// ask hands a question to JavaScript and waits for the answer.
+func (s *session) ask(step string) (js.Value, error) {
+	s.out <- step
+	v := <-s.in
+	err := s.err
+	s.err = nil
+	return v, err
+}
+
+func stepError(id int64, err error) string {
+	b, _ := json.Marshal(map[string]any{"error": err.Error(), "id": id})
+	return string(b)
+}
+
+func (s *session) decide(reqJSON, config string) string {
+	var in request
+	if err := json.Unmarshal([]byte(reqJSON), &in); err != nil {
+		return stepError(s.id, err)
+	}
+	g, err := gatewayFor(config)
+	if err != nil {
+		return stepError(s.id, err)
+	}
+	req := &gateway.Request{
+		Method: in.Method, Path: in.Path, Query: in.Query, Host: in.Host, Scheme: in.Scheme,
+		Header: make(gateway.Header, len(in.Headers)), RemoteAddr: in.Remote, ContentLength: in.ContentLength,
+	}
+	for _, kv := range in.Headers {
+		req.Header.Add(kv[0], kv[1])
+	}
+	ctx := context.WithValue(context.Background(), sessionKey{}, s)
+	res := g.Handle(ctx, req)
+	cfg := g.Config()
+	out := result{RequestID: res.RequestID, Header: res.Header, Timeout: time.Duration(cfg.Timeout).Milliseconds(), MaxBody: cfg.MaxBodyBytes}
+	if res.Err != nil {
+		out.Status, out.Body = res.Err.Status, string(gateway.ErrorBody(res.Err, res.RequestID))
+	} else {
+		f := res.Forward
+		out.Forward = &forward{Method: f.Method, Path: f.Path, Query: f.Query, Header: f.Header}
+	}
+	mu.Lock()
+	pending[res.RequestID] = pendingLog{g, req, res}
+	mu.Unlock()
+	b, err := json.Marshal(struct {
+		Result result `json:"result"`
+		ID     int64  `json:"id"`
+	}{out, s.id})
+	if err != nil {
+		return stepError(s.id, err)
+	}
+	return string(b)
 }
 
 // done is rampartDone(requestID, status, latencyMs): it writes the access
@@ -180,8 +289,9 @@ func gcra(_ js.Value, args []js.Value) any {
 
 // kvLookup reads the token record from the TOKENS namespace through the glue.
 func kvLookup(ctx context.Context, hash string) (*gateway.TokenRecord, error) {
-	b := ctx.Value(bindingsKey{}).(js.Value)
-	v, err := await(b.Call("tokens", hash))
+	s := ctx.Value(sessionKey{}).(*session)
+	step, _ := json.Marshal(map[string]any{"id": s.id, "need": "token", "hash": hash})
+	v, err := s.ask(string(step))
 	if err != nil {
 		return nil, errors.New("kv: " + err.Error())
 	}
@@ -205,9 +315,10 @@ func (f limiterFunc) Allow(ctx context.Context, key string, l gateway.Limit, now
 // objectLimit asks the RATE_LIMITER Durable Object for key, through the
 // glue. The object reads the clock itself: its decision is serialised there.
 func objectLimit(ctx context.Context, key string, l gateway.Limit, _ time.Time) (gateway.LimitDecision, error) {
-	b := ctx.Value(bindingsKey{}).(js.Value)
+	s := ctx.Value(sessionKey{}).(*session)
 	lc, _ := json.Marshal(gateway.LimitConfig{Rate: l.Rate, Period: gateway.Duration(l.Period), Burst: l.Burst})
-	v, err := await(b.Call("limit", key, string(lc)))
+	step, _ := json.Marshal(map[string]any{"id": s.id, "need": "limit", "key": key, "limit": string(lc)})
+	v, err := s.ask(string(step))
 	if err != nil {
 		return gateway.LimitDecision{}, errors.New("durable object: " + err.Error())
 	}
@@ -216,61 +327,4 @@ func objectLimit(ctx context.Context, key string, l gateway.Limit, _ time.Time) 
 		return d, errors.New("durable object: decision: " + err.Error())
 	}
 	return d, nil
-}
-
-// await waits for a JavaScript Promise (or returns a plain value as is).
-// It must run in a goroutine other than the one JavaScript called into.
-func await(p js.Value) (js.Value, error) {
-	if p.Type() != js.TypeObject || p.Get("then").Type() != js.TypeFunction {
-		return p, nil
-	}
-	type outcome struct {
-		v   js.Value
-		err error
-	}
-	ch := make(chan outcome, 1)
-	onOK := js.FuncOf(func(_ js.Value, a []js.Value) any {
-		ch <- outcome{v: arg0(a)}
-		return nil
-	})
-	onErr := js.FuncOf(func(_ js.Value, a []js.Value) any {
-		e := arg0(a)
-		msg := "rejected"
-		if e.Type() == js.TypeObject || e.Type() == js.TypeString {
-			msg = e.Call("toString").String()
-		}
-		ch <- outcome{err: errors.New(msg)}
-		return nil
-	})
-	defer onOK.Release()
-	defer onErr.Release()
-	p.Call("then", onOK, onErr)
-	o := <-ch
-	return o.v, o.err
-}
-
-func arg0(a []js.Value) js.Value {
-	if len(a) == 0 {
-		return js.Undefined()
-	}
-	return a[0]
-}
-
-// newPromise runs f in a goroutine and settles a Promise with its result.
-func newPromise(f func() (string, error)) js.Value {
-	var executor js.Func
-	executor = js.FuncOf(func(_ js.Value, a []js.Value) any {
-		resolve, reject := a[0], a[1]
-		go func() {
-			defer executor.Release()
-			s, err := f()
-			if err != nil {
-				reject.Invoke(js.Global().Get("Error").New(err.Error()))
-				return
-			}
-			resolve.Invoke(s)
-		}()
-		return nil
-	})
-	return js.Global().Get("Promise").New(executor)
 }

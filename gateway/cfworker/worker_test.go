@@ -42,7 +42,40 @@ func (l *lockedBuffer) String() string {
 
 // startWorker builds the Worker and serves it in workerd with the vectors'
 // tokens in KV and the configuration from wrangler.toml, pointed at origin.
-func startWorker(t *testing.T, v *gatewaytest.Vectors, seeded *gatewaytest.Seeded, origin string, logs *lockedBuffer) *cfworker.Local {
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildErr  error
+)
+
+// TestMain removes the shared Worker build.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// MustBuild builds the Worker bundle once per test binary and returns its
+// folder.
+func MustBuild(tb testing.TB) string {
+	tb.Helper()
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "rampart-worker-")
+		if buildErr == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			buildErr = cfworker.Build(ctx, repoRoot(tb), buildDir)
+		}
+	})
+	if buildErr != nil {
+		tb.Fatal(buildErr)
+	}
+	return buildDir
+}
+
+func startWorker(t testing.TB, v *gatewaytest.Vectors, seeded *gatewaytest.Seeded, origin string, logs *lockedBuffer) *cfworker.Local {
 	t.Helper()
 	node := testenv.Command(t, "node")
 	root := repoRoot(t)
@@ -62,15 +95,24 @@ func startWorker(t *testing.T, v *gatewaytest.Vectors, seeded *gatewaytest.Seede
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	dist := t.TempDir()
-	if err := cfworker.Build(ctx, root, dist); err != nil {
-		t.Fatal(err)
-	}
+	dist := MustBuild(t)
 	var seed []cfworker.KVPair
 	for _, r := range seeded.Records {
 		b, _ := json.Marshal(r)
 		seed = append(seed, cfworker.KVPair{Key: r.Hash, Value: string(b)})
 	}
+	// Each server gets its own copy: Serve writes the KV seed next to it.
+	own := t.TempDir()
+	for _, f := range []string{"gateway.wasm", "wasm_exec.js", "worker.mjs"} {
+		b, err := os.ReadFile(filepath.Join(dist, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(own, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dist = own
 	l, err := cfworker.Serve(ctx, cfworker.ServeOptions{
 		Node: node, Root: root, Dist: dist, Config: cfg, Seed: seed, Output: logs,
 		Vars: map[string]string{cfworker.OriginVar: origin, cfworker.ConfigVar: string(v.Config)},

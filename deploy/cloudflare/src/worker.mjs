@@ -20,8 +20,8 @@ function startGo() {
       const go = new globalThis.Go();
       const instance = await WebAssembly.instantiate(wasm, go.importObject);
       go.run(instance); // runs main until it blocks; never settles
-      if (typeof globalThis.rampartHandle !== "function") {
-        throw new Error("gateway.wasm did not register rampartHandle");
+      if (typeof globalThis.rampartStart !== "function") {
+        throw new Error("gateway.wasm did not register rampartStart");
       }
     })();
     started.catch(() => {
@@ -81,14 +81,29 @@ function limitBody(body, max) {
   }));
 }
 
-function bindings(env) {
-  return {
-    tokens: (hash) => env.TOKENS.get(hash),
-    limit: (key, limit) => {
-      const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(key));
-      return Promise.resolve(stub.limit(key, limit));
-    },
-  };
+// decide runs the Go core on a request, answering the bindings it asks
+// for: the token record from KV, the limiter decision from the key's
+// Durable Object.
+async function decide(req, env) {
+  let step = JSON.parse(globalThis.rampartStart(JSON.stringify(req), env.GATEWAY_CONFIG ?? ""));
+  while (!step.result) {
+    if (step.error) throw new Error("gateway core: " + step.error);
+    let value = null, error;
+    try {
+      if (step.need === "token") {
+        value = await env.TOKENS.get(step.hash);
+      } else if (step.need === "limit") {
+        const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(step.key));
+        value = await stub.limit(step.key, step.limit);
+      } else {
+        error = "unknown need " + step.need;
+      }
+    } catch (e) {
+      error = String(e);
+    }
+    step = JSON.parse(globalThis.rampartResume(step.id, value, error));
+  }
+  return step.result;
 }
 
 export default {
@@ -105,7 +120,13 @@ export default {
       remote: request.headers.get("cf-connecting-ip") ?? "",
       content_length: length === null ? -1 : Number(length),
     };
-    const res = JSON.parse(await globalThis.rampartHandle(JSON.stringify(req), env.GATEWAY_CONFIG ?? "", bindings(env)));
+    let res;
+    try {
+      res = await decide(req, env);
+    } catch (e) {
+      console.error(JSON.stringify({ level: "ERROR", msg: "gateway: " + String(e) }));
+      return errorResponse(500, "internal_error", "gateway error", crypto.randomUUID(), []);
+    }
     const extra = [];
     for (const [k, vs] of Object.entries(res.header)) for (const v of vs) extra.push([k, v]);
 
@@ -156,10 +177,14 @@ export default {
 // the Go core's (rampartGCRA). The Worker makes one object per key
 // (idFromName(key)), so keys never contend, and an object runs one call at a
 // time, so the read-decide-write below is never interleaved.
+// CLEANUP_MS is the least time between two clean-ups of one object.
+const CLEANUP_MS = 60_000;
+
 export class RateLimiter extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.alarmSet = false;
     this.sql.exec("CREATE TABLE IF NOT EXISTS gcra (key TEXT PRIMARY KEY, tat TEXT NOT NULL)");
   }
 
@@ -176,18 +201,33 @@ export class RateLimiter extends DurableObject {
         "INSERT INTO gcra (key, tat) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET tat = excluded.tat",
         key, out.tat,
       );
-      // Once the bucket is full again the state equals a new key's: drop it.
-      this.ctx.storage.setAlarm(Number(BigInt(out.tat) / 1000000n) + 1);
+      // Once the bucket is full again the state equals a new key's; an
+      // alarm drops it then, at most once a minute per object.
+      if (!this.alarmSet) {
+        this.alarmSet = true;
+        this.ctx.storage.setAlarm(Math.max(Number(BigInt(out.tat) / 1000000n), Date.now() + CLEANUP_MS));
+      }
     }
     return JSON.stringify(out.decision);
   }
 
-  // alarm forgets keys whose bucket is full again. (Not deleteAll: this
-  // instance may live on and its table must stay.)
+  // alarm forgets keys whose bucket is full again, and comes back later
+  // for the others. (Not deleteAll: this instance may live on and its table
+  // must stay.)
   async alarm() {
     const now = BigInt(Date.now()) * 1000000n;
+    let next = 0n;
     for (const row of this.sql.exec("SELECT key, tat FROM gcra").toArray()) {
-      if (BigInt(row.tat) <= now) this.sql.exec("DELETE FROM gcra WHERE key = ?", row.key);
+      const tat = BigInt(row.tat);
+      if (tat <= now) {
+        this.sql.exec("DELETE FROM gcra WHERE key = ?", row.key);
+      } else if (tat > next) {
+        next = tat;
+      }
+    }
+    this.alarmSet = next > 0n;
+    if (this.alarmSet) {
+      this.ctx.storage.setAlarm(Math.max(Number(next / 1000000n), Date.now() + CLEANUP_MS));
     }
   }
 }

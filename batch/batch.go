@@ -117,11 +117,19 @@ func process[R any](ctx context.Context, recs []record[R], p plan, fn Handler[R]
 	wg.Wait()
 	var failed []int
 	var errs []error
+	left := 0 // records the context's end kept from running
 	for i := range recs {
 		if recs[i].err != nil {
 			failed = append(failed, i)
 			errs = append(errs, recs[i].err)
+			if ctx.Err() != nil && errors.Is(recs[i].err, ctx.Err()) {
+				left++
+			}
 		}
+	}
+	if left > 0 {
+		log.LogAttrs(ctx, slog.LevelWarn, "batch: context ended, records left for retry",
+			slog.Int("records", left), slog.String("cause", context.Cause(ctx).Error()))
 	}
 	if len(failed) == len(recs) {
 		return failed, &AllFailedError{Errs: errs}

@@ -350,12 +350,14 @@ func TestSQS_contextDoneLeavesRecordsForRetry(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var ev events.SQSEvent
 	_ = json.Unmarshal(sqsBatch(t, "m1", "m2", "m3"), &ev)
+	var logs bytes.Buffer
+	opts := &batch.Options[events.SQSMessage]{Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
 	resp, err := batch.SQS(ctx, ev, func(_ context.Context, m events.SQSMessage) error {
 		if m.MessageId == "m1" {
 			cancel() // the deadline guard fires while m1 runs
 		}
 		return nil
-	}, nil)
+	}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,6 +367,32 @@ func TestSQS_contextDoneLeavesRecordsForRetry(t *testing.T) {
 	}
 	if !slices.Equal(ids, []string{"m2", "m3"}) {
 		t.Errorf("failures = %v, want [m2 m3]", ids)
+	}
+	if !strings.Contains(logs.String(), `"msg":"batch: context ended, records left for retry","records":2`) {
+		t.Errorf("log = %s", logs.String())
+	}
+}
+
+// TestSQS_panicUnderGuard checks that a panicking record releases its
+// idempotency record, so that the next delivery processes it.
+func TestSQS_panicUnderGuard(t *testing.T) {
+	opts := &batch.Options[events.SQSMessage]{Guard: newGuard(t)}
+	calls := 0
+	fn := func(_ context.Context, m events.SQSMessage) error {
+		calls++
+		if calls == 1 {
+			panic("first delivery crashes")
+		}
+		return nil
+	}
+	payload := sqsBatch(t, "m1", "m2")
+	got, err := invokeSQS(t, payload, fn, opts)
+	if err != nil || !slices.Equal(got, []string{"m1"}) {
+		t.Fatalf("first delivery: failures %v, err %v; want [m1]", got, err)
+	}
+	got, err = invokeSQS(t, payload, fn, opts)
+	if err != nil || len(got) != 0 || calls != 3 {
+		t.Errorf("redelivery: failures %v, err %v, %d calls; want none, m1 run again (3 calls)", got, err, calls)
 	}
 }
 

@@ -1,0 +1,436 @@
+package local
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rampartdev/rampart/blob"
+	"github.com/rampartdev/rampart/blob/fsblob"
+	"github.com/rampartdev/rampart/coldstart"
+	"github.com/rampartdev/rampart/coldstart/logsource"
+	"github.com/rampartdev/rampart/devserver"
+	"github.com/rampartdev/rampart/gateway"
+	"github.com/rampartdev/rampart/gateway/sqlitetokens"
+	"github.com/rampartdev/rampart/idempotency"
+	"github.com/rampartdev/rampart/idempotency/sqlitestore"
+	"github.com/rampartdev/rampart/inspect"
+	"github.com/rampartdev/rampart/media"
+	"github.com/rampartdev/rampart/media/sqliterecords"
+	"github.com/rampartdev/rampart/queue"
+
+	_ "modernc.org/sqlite" // the "sqlite" driver
+)
+
+var (
+	_ inspect.Source = (*Source)(nil)
+	_ inspect.Writer = (*Source)(nil)
+)
+
+// Options configure a [Source]. The zero value (or nil) selects the
+// defaults.
+type Options struct {
+	// TokensDB is the gateway's token database; empty means
+	// <data>/gateway/tokens.db, where "rampart tokens" keeps it.
+	TokensDB string
+	// Now is the clock that decides which records are stuck or expired;
+	// nil means time.Now.
+	Now func() time.Time
+}
+
+// Source is the read model over a data folder of "rampart dev".
+type Source struct {
+	dir     string
+	now     func() time.Time
+	mediaDB *sql.DB
+	idem    *sqlitestore.Store
+	queue   *queue.Queue
+	objects *fsblob.Store
+	tokens  string
+
+	tokMu    sync.Mutex
+	tokStore *sqlitetokens.Store // opened on first use
+}
+
+// updated is the SQL expression of a media record's UpdatedAt as a Julian
+// day number, with millisecond precision. The read model indexes it.
+const updated = `julianday(json_extract(doc, '$.updatedAt'))`
+
+// mediaIndexes serve listing media records newest first, with or without a
+// status. sqliterecords owns the table; the indexes are the read model's
+// and are created when it opens the folder (once, IF NOT EXISTS).
+const mediaIndexes = `
+CREATE INDEX IF NOT EXISTS inspect_media_updated ON media (` + updated + `, id);
+CREATE INDEX IF NOT EXISTS inspect_media_status_updated ON media (status, ` + updated + `, id);
+`
+
+// Open opens the read model over the data folder dir, which "rampart dev"
+// may be using at the same time (SQLite in WAL mode lets readers run
+// beside its writer). Missing stores are created empty.
+func Open(ctx context.Context, dir string, opts *Options) (*Source, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.TokensDB == "" {
+		o.TokensDB = filepath.Join(dir, "gateway", "tokens.db")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("inspect/local: %w", err)
+	}
+	s := &Source{dir: dir, now: o.Now, tokens: o.TokensDB}
+	var err error
+	if s.objects, err = fsblob.New(filepath.Join(dir, devserver.ObjectsDir), fsblob.Options{}); err != nil {
+		return nil, err
+	}
+	// Opening the owner's store creates its table when the folder is new.
+	recs, err := sqliterecords.Open(filepath.Join(dir, devserver.MediaDB))
+	if err != nil {
+		return nil, err
+	}
+	recs.Close()
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	if s.mediaDB, err = sql.Open("sqlite", "file:"+filepath.Join(dir, devserver.MediaDB)+"?"+q.Encode()); err != nil {
+		return nil, fmt.Errorf("inspect/local: open media records: %w", err)
+	}
+	if _, err := s.mediaDB.ExecContext(ctx, mediaIndexes); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("inspect/local: index media records: %w", err)
+	}
+	if s.idem, err = sqlitestore.Open(ctx, filepath.Join(dir, devserver.IdempotencyDB), nil); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.queue, err = queue.Open(filepath.Join(dir, devserver.QueueDB), queue.Options{Clock: o.Now}); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the stores.
+func (s *Source) Close() error {
+	var errs []error
+	if s.mediaDB != nil {
+		errs = append(errs, s.mediaDB.Close())
+	}
+	if s.idem != nil {
+		errs = append(errs, s.idem.Close())
+	}
+	if s.queue != nil {
+		errs = append(errs, s.queue.Close())
+	}
+	s.tokMu.Lock()
+	if s.tokStore != nil {
+		errs = append(errs, s.tokStore.Close())
+	}
+	s.tokMu.Unlock()
+	return errors.Join(errs...)
+}
+
+// Backend implements [inspect.Source].
+func (s *Source) Backend() (string, string) { return "local", s.dir }
+
+// julian converts t to a Julian day number as SQLite's julianday does.
+func julian(t time.Time) float64 {
+	return float64(t.UnixMilli())/86_400_000 + 2440587.5
+}
+
+// Media implements [inspect.Source]. It walks an index on (status, update
+// time, id) newest first; the prefix filter is applied while walking.
+func (s *Source) Media(ctx context.Context, q inspect.MediaQuery) (inspect.Page[media.Record], error) {
+	limit := inspect.PageSize(q.Limit)
+	where := []string{"1"}
+	var args []any
+	if q.Status != "" {
+		where = append(where, "status = ?")
+		args = append(args, string(q.Status))
+	}
+	if !q.Since.IsZero() {
+		where = append(where, updated+" >= ?")
+		args = append(args, julian(q.Since))
+	}
+	if !q.Until.IsZero() {
+		where = append(where, updated+" < ?")
+		args = append(args, julian(q.Until))
+	}
+	if q.Prefix != "" {
+		where = append(where, "substr(json_extract(doc, '$.key'), 1, ?) = ?")
+		args = append(args, len([]rune(q.Prefix)), q.Prefix)
+	}
+	if q.After != "" {
+		jd, id, ok := strings.Cut(q.After, "/")
+		f, err := strconv.ParseFloat(jd, 64)
+		if !ok || err != nil || math.IsNaN(f) {
+			return inspect.Page[media.Record]{}, fmt.Errorf("%w: %q", inspect.ErrInvalidCursor, q.After)
+		}
+		where = append(where, "("+updated+", id) < (?, ?)")
+		args = append(args, f, id)
+	}
+	args = append(args, limit+1)
+	rows, err := s.mediaDB.QueryContext(ctx, `SELECT doc, `+updated+` FROM media WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY `+updated+` DESC, id DESC LIMIT ?`, args...)
+	if err != nil {
+		return inspect.Page[media.Record]{}, fmt.Errorf("inspect/local: list media: %w", err)
+	}
+	defer rows.Close()
+	var page inspect.Page[media.Record]
+	var lastJD float64
+	for rows.Next() {
+		var doc string
+		var jd sql.NullFloat64
+		if err := rows.Scan(&doc, &jd); err != nil {
+			return inspect.Page[media.Record]{}, fmt.Errorf("inspect/local: list media: %w", err)
+		}
+		if len(page.Items) == limit {
+			last := page.Items[limit-1]
+			page.Next = strconv.FormatFloat(lastJD, 'g', -1, 64) + "/" + last.ID
+			break
+		}
+		var rec media.Record
+		if err := json.Unmarshal([]byte(doc), &rec); err != nil {
+			return inspect.Page[media.Record]{}, fmt.Errorf("inspect/local: decode media record: %w", err)
+		}
+		page.Items = append(page.Items, rec)
+		lastJD = jd.Float64
+	}
+	if err := rows.Err(); err != nil {
+		return inspect.Page[media.Record]{}, fmt.Errorf("inspect/local: list media: %w", err)
+	}
+	return page, nil
+}
+
+// MediaRecord implements [inspect.Source].
+func (s *Source) MediaRecord(ctx context.Context, id string) (media.Record, error) {
+	var doc string
+	err := s.mediaDB.QueryRowContext(ctx, `SELECT doc FROM media WHERE id = ?`, id).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return media.Record{}, fmt.Errorf("media record %q: %w", id, inspect.ErrNotFound)
+	}
+	if err != nil {
+		return media.Record{}, fmt.Errorf("inspect/local: get media record: %w", err)
+	}
+	var rec media.Record
+	if err := json.Unmarshal([]byte(doc), &rec); err != nil {
+		return media.Record{}, fmt.Errorf("inspect/local: decode media record: %w", err)
+	}
+	return rec, nil
+}
+
+// MediaCounts implements [inspect.Source].
+func (s *Source) MediaCounts(ctx context.Context) (map[media.Status]int, error) {
+	rows, err := s.mediaDB.QueryContext(ctx, `SELECT status, count(*) FROM media GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("inspect/local: count media: %w", err)
+	}
+	defer rows.Close()
+	out := map[media.Status]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("inspect/local: count media: %w", err)
+		}
+		out[media.Status(st)] = n
+	}
+	return out, rows.Err()
+}
+
+// Idempotency implements [inspect.Source].
+func (s *Source) Idempotency(ctx context.Context, q inspect.IdempotencyQuery) (inspect.Page[inspect.IdempotencyRecord], error) {
+	return ListIdempotency(ctx, s.idem, q, s.now())
+}
+
+// ListIdempotency lists the records of any [idempotency.Lister] as the read
+// model shows them, judging stuck and expired records at now.
+func ListIdempotency(ctx context.Context, l idempotency.Lister, q inspect.IdempotencyQuery, now time.Time) (inspect.Page[inspect.IdempotencyRecord], error) {
+	opts := idempotency.ListOptions{Status: idempotency.Status(q.Status), After: q.After, Limit: inspect.PageSize(q.Limit)}
+	if q.Stuck {
+		opts.StuckAt = now
+	}
+	recs, next, err := l.List(ctx, opts)
+	if err != nil {
+		return inspect.Page[inspect.IdempotencyRecord]{}, err
+	}
+	page := inspect.Page[inspect.IdempotencyRecord]{Items: make([]inspect.IdempotencyRecord, 0, len(recs)), Next: next}
+	for _, r := range recs {
+		page.Items = append(page.Items, IdempotencyView(r, now))
+	}
+	return page, nil
+}
+
+// IdempotencyView returns the read model's view of r at now.
+func IdempotencyView(r idempotency.Record, now time.Time) inspect.IdempotencyRecord {
+	return inspect.IdempotencyRecord{
+		Key: r.Key, Status: string(r.Status), Owner: r.Owner, InProgressExpiry: r.InProgressExpiry, Expiry: r.Expiry,
+		Stuck:   (idempotency.ListOptions{StuckAt: now}).Match(r),
+		Expired: !now.Before(r.Expiry),
+	}
+}
+
+// Objects implements [inspect.Source].
+func (s *Source) Objects(ctx context.Context, q inspect.ObjectQuery) (inspect.Page[blob.Object], error) {
+	return ListObjects(ctx, s.objects, q)
+}
+
+// ListObjects lists the objects of any [blob.Store].
+func ListObjects(ctx context.Context, b blob.Store, q inspect.ObjectQuery) (inspect.Page[blob.Object], error) {
+	objs, next, err := b.List(ctx, q.Prefix, q.After, inspect.PageSize(q.Limit))
+	if err != nil {
+		return inspect.Page[blob.Object]{}, err
+	}
+	if objs == nil {
+		objs = []blob.Object{}
+	}
+	return inspect.Page[blob.Object]{Items: objs, Next: next}, nil
+}
+
+// Object implements [inspect.Source].
+func (s *Source) Object(ctx context.Context, key string) (blob.Object, error) {
+	obj, err := s.objects.Head(ctx, key)
+	return obj, notFound(err)
+}
+
+// ObjectBody implements [inspect.Source].
+func (s *Source) ObjectBody(ctx context.Context, key string) ([]byte, blob.Object, error) {
+	b, obj, err := s.objects.Get(ctx, key)
+	return b, obj, notFound(err)
+}
+
+// notFound adds inspect.ErrNotFound to a blob store's not-found error.
+func notFound(err error) error {
+	if errors.Is(err, blob.ErrNotFound) {
+		return fmt.Errorf("%w (%w)", inspect.ErrNotFound, err)
+	}
+	return err
+}
+
+// Queue implements [inspect.Source].
+func (s *Source) Queue(ctx context.Context) (inspect.QueueStats, error) {
+	st, err := s.queue.Stats(ctx)
+	if err != nil {
+		return inspect.QueueStats{}, err
+	}
+	return inspect.QueueStats{Visible: st.Visible, InFlight: st.InFlight, DeadLetters: st.DeadLetters, OldestSentAt: st.OldestSentAt}, nil
+}
+
+// DeadLetters implements [inspect.Source].
+func (s *Source) DeadLetters(ctx context.Context, q inspect.DeadLetterQuery) (inspect.Page[inspect.DeadLetter], error) {
+	dl, next, err := s.queue.DeadLetters(ctx, q.After, inspect.PageSize(q.Limit))
+	if err != nil {
+		return inspect.Page[inspect.DeadLetter]{}, err
+	}
+	page := inspect.Page[inspect.DeadLetter]{Items: make([]inspect.DeadLetter, 0, len(dl)), Next: next}
+	for _, d := range dl {
+		v := inspect.NewDeadLetter(d.ID, d.Body, d.Attributes)
+		v.Reason, v.LastError, v.ReceiveCount, v.SentAt, v.DeadAt = d.Reason, d.LastError, d.ReceiveCount, d.SentAt, d.DeadAt
+		page.Items = append(page.Items, v)
+	}
+	return page, nil
+}
+
+// Logs implements [inspect.Source] over the log file (see [LogFile]).
+func (s *Source) Logs(ctx context.Context, q inspect.LogQuery) (inspect.Page[inspect.LogEntry], error) {
+	return QueryLogFile(ctx, filepath.Join(s.dir, devserver.LogFile), q)
+}
+
+// ColdStartDir is the folder, in the data folder, whose files (Lambda
+// platform logs, plain or gzip) the cold-start analysis reads by default.
+const ColdStartDir = "coldstart"
+
+// ColdStartLogs implements [inspect.Source]: the files in
+// <data>/coldstart, in name order.
+func (s *Source) ColdStartLogs(ctx context.Context) (coldstart.Source, []string, error) {
+	dir := filepath.Join(s.dir, ColdStartDir)
+	ents, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, nil, err
+	}
+	var paths []string
+	for _, e := range ents {
+		if e.Type().IsRegular() {
+			paths = append(paths, filepath.Join(dir, e.Name()))
+		}
+	}
+	if len(paths) == 0 {
+		return nil, nil, fmt.Errorf("no Lambda logs in %s: %w", dir, inspect.ErrNotFound)
+	}
+	sort.Strings(paths)
+	return &logsource.Files{Paths: paths}, paths, nil
+}
+
+// Tokens implements [inspect.Source]. A missing token database is an empty
+// list.
+func (s *Source) Tokens(ctx context.Context) ([]inspect.Token, error) {
+	s.tokMu.Lock()
+	if s.tokStore == nil {
+		if _, err := os.Stat(s.tokens); errors.Is(err, os.ErrNotExist) {
+			s.tokMu.Unlock()
+			return []inspect.Token{}, nil
+		}
+		st, err := sqlitetokens.Open(s.tokens, nil)
+		if err != nil {
+			s.tokMu.Unlock()
+			return nil, err
+		}
+		s.tokStore = st
+	}
+	st := s.tokStore
+	s.tokMu.Unlock()
+	recs, err := st.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return TokenViews(recs), nil
+}
+
+// TokenViews returns the metadata of token records, without their hashes.
+func TokenViews(recs []gateway.TokenRecord) []inspect.Token {
+	out := make([]inspect.Token, 0, len(recs))
+	for _, r := range recs {
+		t := inspect.Token{ID: r.ID, Tenant: r.Tenant, Scopes: r.Scopes, Rate: r.Rate, Burst: r.Burst,
+			CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt, Revoked: r.Revoked, Note: r.Note}
+		if r.Period != 0 {
+			t.Period = time.Duration(r.Period).String()
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// EvictIdempotency implements [inspect.Writer].
+func (s *Source) EvictIdempotency(ctx context.Context, key string) (inspect.IdempotencyRecord, error) {
+	rec, err := s.idem.Get(ctx, key)
+	if errors.Is(err, idempotency.ErrNotFound) {
+		return inspect.IdempotencyRecord{}, fmt.Errorf("idempotency record %q: %w", key, inspect.ErrNotFound)
+	}
+	if err != nil {
+		return inspect.IdempotencyRecord{}, err
+	}
+	if err := s.idem.Delete(ctx, key); err != nil {
+		return inspect.IdempotencyRecord{}, err
+	}
+	return IdempotencyView(rec, s.now()), nil
+}
+
+// Redrive implements [inspect.Writer]. The running server's pollers see the
+// messages within their poll interval.
+func (s *Source) Redrive(ctx context.Context, ids ...string) (int, error) {
+	return s.queue.Redrive(ctx, ids...)
+}

@@ -55,12 +55,16 @@
 // R = (1-C)(1-K): tones come out somewhat darker than a colour-managed
 // conversion with the file's press profile would give.
 //
-// There is no colour management module: an embedded ICC profile is parsed
-// just enough to tell whether it is sRGB, and a non-sRGB one (Display P3,
-// Adobe RGB) is reported in [Result.ColorProfile] while its pixel values are
-// passed through unchanged, so wide-gamut images look slightly less saturated
-// than in a colour-managed viewer. Converting matrix-shaper RGB profiles is
-// the cheap next step if that matters.
+// There is no full colour management module. An embedded ICC profile (JPEG
+// APP2, PNG iCCP, WebP ICCP) is parsed to tell whether it is sRGB (by its
+// description). A non-sRGB one is named in [Result.ColorProfile]; if it is an
+// RGB matrix/TRC profile (Display P3 from phones, Adobe RGB, ProPhoto: the
+// common case) the thumbnails are converted to sRGB (tone curves, colorant
+// matrix through D50, sRGB curve; out-of-gamut colours clipped, relative
+// colorimetric) and [Result.ColorConverted] is set. LUT-based and CMYK
+// profiles are reported but not applied: their pixels pass through as if
+// they were sRGB (or naive CMYK, above). The conversion runs on thumbnail
+// pixels only, so it costs almost nothing.
 //
 // # Resizing
 //

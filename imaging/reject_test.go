@@ -175,7 +175,7 @@ func FuzzThumbnails(f *testing.F) {
 	jpg := MustJPEG(f, seed)
 	f.Add(jpg)
 	f.Add(withJPEGSegment(jpg, 0xE1, append([]byte("Exif\x00\x00"), exifTIFF(6, binary.LittleEndian)...)))
-	f.Add(withJPEGSegment(jpg, 0xE2, append([]byte("ICC_PROFILE\x00\x01\x01"), testICC("Display P3")...)))
+	f.Add(withJPEGSegment(jpg, 0xE2, append([]byte("ICC_PROFILE\x00\x01\x01"), displayP3()...)))
 	f.Add(MustPNG(f, seed))
 	f.Add(MustPNG(f, to64(seed)))
 	f.Add(withPNGChunk(MustPNG(f, toPaletted(seed)), "eXIf", exifTIFF(8, binary.BigEndian)))

@@ -74,10 +74,13 @@ type Result struct {
 	Frames        int    // 1 for still images; only the first frame is used
 	// ColorProfile is the description of an embedded ICC profile that is
 	// not sRGB ("Display P3", "Adobe RGB (1998)"), empty when there is none
-	// or it is sRGB. Pixel values are not converted from it; see the package
-	// documentation, "# Colour".
+	// or it is sRGB.
 	ColorProfile string
-	Thumbnails   []Thumbnail // one per distinct size, in the order of Options.Sizes
+	// ColorConverted reports whether the thumbnails were converted from
+	// ColorProfile to sRGB (RGB matrix/TRC profiles are; others are passed
+	// through unconverted). See the package documentation, "# Colour".
+	ColorConverted bool
+	Thumbnails     []Thumbnail // one per distinct size, in the order of Options.Sizes
 }
 
 // cascadeFactor is how much larger an already produced thumbnail must be
@@ -173,11 +176,13 @@ func Thumbnails(ctx context.Context, src []byte, opts Options) (*Result, error) 
 	}
 	res := &Result{Format: format, Orientation: m.orientation, Frames: m.frames}
 	res.Width, res.Height = orientedSize(cfg.Width, cfg.Height, m.orientation)
+	var xf *iccTransform
 	if prof, ok := parseICC(m.icc); ok && !prof.isSRGB() && !m.srgbChunk {
 		res.ColorProfile = prof.description
 		if res.ColorProfile == "" {
 			res.ColorProfile = "unnamed " + prof.colorSpace + " profile"
 		}
+		xf, res.ColorConverted = matrixShaper(m.icc)
 	}
 
 	// Sizes are produced largest first so smaller ones can cascade.
@@ -221,7 +226,13 @@ func Thumbnails(ctx context.Context, src []byte, opts Options) (*Result, error) 
 				source = picture{} // no later size needs the decoded image
 			}
 		}
-		data, err := encodeJPEG(orientPicture(t, m.orientation), opts.Quality)
+		out := orientPicture(t, m.orientation)
+		if xf != nil && !out.gray {
+			// Converted per thumbnail, after resizing: pointwise, so the
+			// order does not matter, and it costs thumbnail pixels only.
+			out = xf.toSRGB(out)
+		}
+		data, err := encodeJPEG(out, opts.Quality)
 		if err != nil {
 			return nil, fmt.Errorf("imaging: encode %dpx thumbnail: %w", j.size, err)
 		}

@@ -150,7 +150,6 @@ type analyzer struct {
 	nameIdx  map[string]int32
 	aggs     map[aggKey]*agg
 	open     map[reqKey]openInv
-	maxTime  int64
 	arrivals int
 	streamNo int32
 	// evictEvery is how many lines pass between evictions of lost STARTs.
@@ -191,6 +190,7 @@ type streamState struct {
 	last     *agg  // the aggregate of the last REPORT
 	lastReq  reqKey
 	hasReq   bool
+	maxTime  int64      // the latest timestamp of the stream
 	pending  ColdStarts // init events seen before the first REPORT
 	textInit int64      // INIT_START lines in text format
 }
@@ -236,7 +236,7 @@ func (a *analyzer) stream(ctx context.Context, s Stream) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			a.evict()
+			a.evict(st)
 		}
 		if lr.bytes >= nextProgress && a.opts.Progress != nil {
 			nextProgress += 8 << 20
@@ -257,12 +257,14 @@ func (a *analyzer) stream(ctx context.Context, s Stream) error {
 }
 
 // evict drops invocations that started more than 20 minutes (15 minutes is
-// Lambda's longest timeout) before the latest time seen, so that lost
-// REPORT lines cannot grow memory.
-func (a *analyzer) evict() {
-	limit := a.maxTime - 20*60*1000
+// Lambda's longest timeout) before the latest time seen in their stream, and
+// those left over from streams read before the previous one, so that lost
+// REPORT lines cannot grow memory. Streams are compared with their own
+// clock: files of different periods do not evict each other's invocations.
+func (a *analyzer) evict(st *streamState) {
+	limit := st.maxTime - 20*60*1000
 	for k, o := range a.open {
-		if o.start < limit {
+		if (o.stream == a.streamNo && o.start < limit) || o.stream < a.streamNo-1 {
 			delete(a.open, k)
 			a.in.UnmatchedStarts++
 		}
@@ -270,8 +272,8 @@ func (a *analyzer) evict() {
 }
 
 func (a *analyzer) event(st *streamState, ev *Event) {
-	if ev.Time > a.maxTime {
-		a.maxTime = ev.Time
+	if ev.Time > st.maxTime {
+		st.maxTime = ev.Time
 	}
 	switch ev.Type {
 	case EventStart:

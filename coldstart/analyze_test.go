@@ -300,3 +300,39 @@ func TestAnalyze_timezone(t *testing.T) {
 		t.Errorf("08:00 Berlin has %d invocations, want 3", got)
 	}
 }
+
+// TestAnalyze_filesOfDifferentPeriods: a file from an earlier period read
+// after a later one keeps its invocations (each stream has its own clock).
+func TestAnalyze_filesOfDifferentPeriods(t *testing.T) {
+	mk := func(day int, n int) string {
+		var b strings.Builder
+		t0 := time.Date(2026, 11, day, 7, 0, 0, 0, time.UTC)
+		for i := range n {
+			at := t0.Add(time.Duration(i) * time.Second)
+			fmt.Fprintf(&b, "%s START RequestId: d%d-%d Version: 1\n", at.Format("2006-01-02T15:04:05.000Z"), day, i)
+			fmt.Fprintf(&b, "%s REPORT RequestId: d%d-%d\tDuration: 10.00 ms\tBilled Duration: 10 ms\tMemory Size: 128 MB\tMax Memory Used: 40 MB\n", at.Add(10*time.Millisecond).Format("2006-01-02T15:04:05.000Z"), day, i)
+		}
+		return b.String()
+	}
+	a := newAnalyzer(&Options{})
+	opts := Options{}
+	if err := opts.defaults(); err != nil {
+		t.Fatal(err)
+	}
+	a.opts, a.clock, a.evictEvery = &opts, newWallClock(nil), 64
+	for _, s := range []Stream{{Name: "late", Function: "f", R: strings.NewReader(mk(20, 500))}, {Name: "early", Function: "f", R: strings.NewReader(mk(3, 500))}} {
+		if err := a.stream(context.Background(), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a.in.UnmatchedStarts != 0 {
+		t.Errorf("%d STARTs of the earlier file were dropped", a.in.UnmatchedStarts)
+	}
+	var n int64
+	for _, g := range a.aggs {
+		n += g.n
+	}
+	if n != 1000 {
+		t.Errorf("invocations = %d, want 1000", n)
+	}
+}

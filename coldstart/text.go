@@ -61,7 +61,7 @@ func writeFunctionText(ew *errWriter, f *FunctionReport) {
 		ew.printf("Hotspot: %s; p99 there %.0f ms.\n", h.Summary, h.P99Ms)
 	}
 	ew.printf("Cold starts by hour  %s\n", sparkline(f.ByHour[:]))
-	ew.printf("                     0     6     12    18   23\n")
+	ew.printf("                     %s\n", hourAxis())
 	ew.printf("p99 by hour (ms)     %s\n", hourP99s(f.ByHour[:]))
 	ew.printf("By weekday           ")
 	for _, d := range []int{1, 2, 3, 4, 5, 6, 0} {
@@ -142,6 +142,16 @@ func hourP99s(slots []Slot) string {
 		fmt.Fprintf(&b, "%d ", int(s.P99Ms+0.5))
 	}
 	return strings.TrimSpace(b.String())
+}
+
+// hourAxis labels the sparkline's hours 0, 6, 12, 18 and 23 (two
+// characters an hour).
+func hourAxis() string {
+	b := []byte(strings.Repeat(" ", 48))
+	for _, h := range []int{0, 6, 12, 18, 23} {
+		copy(b[2*h:], fmt.Sprint(h))
+	}
+	return strings.TrimRight(string(b), " ")
 }
 
 func yesNo(b bool) string {

@@ -80,6 +80,18 @@
 // smaller one is derived from the smallest thumbnail at least twice its size
 // (a cascade), falling back to the decoded source otherwise.
 //
+// # Memory
+//
+// The decoded image dominates: image/jpeg holds width × height × 1.5 bytes
+// for a 4:2:0 JPEG (3 for 4:4:4) and, for a progressive JPEG, about 4 bytes
+// per sample of coefficients while decoding; a 5120×2880 progressive photo
+// needs about 100 MB at the peak. Resizing adds a few MB. Go's collector lets
+// the heap grow to twice the live data by default, so a process that
+// thumbnails one photo after another should set a soft memory limit
+// (GOMEMLIMIT, e.g. a little under a Lambda function's memory size): on the
+// photo set that lowers peak RSS from ~380-480 MB to ~260 MB at no
+// measurable CPU cost (BenchmarkCompareSharp).
+//
 // # Decoding seam
 //
 // All decoding goes through one internal table of codecs (decode.go) whose

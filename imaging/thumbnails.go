@@ -228,8 +228,10 @@ func Thumbnails(ctx context.Context, src []byte, opts Options) (*Result, error) 
 		}
 		out := orientPicture(t, m.orientation)
 		if xf != nil && !out.gray {
-			// Converted per thumbnail, after resizing: pointwise, so the
-			// order does not matter, and it costs thumbnail pixels only.
+			// Converted per thumbnail, after resizing, so it costs
+			// thumbnail pixels only. Resizing the source-encoded values
+			// first is the same approximation as resizing gamma-encoded
+			// sRGB, which sharp does too.
 			out = xf.toSRGB(out)
 		}
 		data, err := encodeJPEG(out, opts.Quality)

@@ -89,7 +89,7 @@ func TestEndToEnd(t *testing.T) {
 	if len(match(lines, "ColdStart", float64(1))) != 1 {
 		t.Errorf("no ColdStart metric document")
 	}
-	if emf := match(match(lines, "requestId", "e2e-req-1"), "_aws", nil); len(emf) != 1 || fmt.Sprint(emf[0]["ItemsOrdered"]) != "[2 5]" || emf[0]["service"] != "sqsworker" {
+	if emf := match(match(lines, "requestId", "e2e-req-1"), "_aws", nil); len(emf) != 1 || !sameSet(field(toMaps(emf[0]["ItemsOrdered"]), ""), "2", "5") || emf[0]["service"] != "sqsworker" {
 		t.Errorf("metrics document = %v; want ItemsOrdered [2 5] (o-1 once, o-2)", emf)
 	}
 
@@ -236,6 +236,17 @@ func field(ls []map[string]any, key string) []string {
 	var out []string
 	for _, l := range ls {
 		out = append(out, fmt.Sprint(l[key]))
+	}
+	return out
+}
+
+// toMaps turns a JSON array of values into lines with the value under "",
+// for field.
+func toMaps(v any) []map[string]any {
+	vs, _ := v.([]any)
+	out := make([]map[string]any, len(vs))
+	for i, x := range vs {
+		out[i] = map[string]any{"": x}
 	}
 	return out
 }

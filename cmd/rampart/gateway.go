@@ -53,6 +53,7 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	configFile := fs.String("config", "", "gateway configuration (JSON: routes, limits; see gateway.Config); default one route / that needs a token")
 	redisAddr := fs.String("redis", "", "Redis host:port for limits shared by several gateways; default in memory")
 	logFormat := fs.String("log", "json", "access log format: json or text")
+	cacheTTL := fs.Duration("token-cache", time.Second, "how long to cache token lookups (a revocation takes this long to apply); 0 disables")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -91,6 +92,9 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer tokens.Close()
 	cfg.Tokens = tokens
+	if *cacheTTL > 0 {
+		cfg.Tokens = gateway.NewTokenCache(tokens, *cacheTTL, 0, nil)
+	}
 	limiterDesc := "memory"
 	if *redisAddr != "" {
 		rdb := redis.NewClient(&redis.Options{Addr: *redisAddr})
@@ -206,7 +210,7 @@ func runGatewayBench(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
-	gw, err := gateway.New(gateway.Config{Tokens: tokens, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	gw, err := gateway.New(gateway.Config{Tokens: gateway.NewTokenCache(tokens, time.Second, 0, nil), Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 	if err != nil {
 		return err
 	}

@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/rampartdev/rampart/gateway"
 	"github.com/rampartdev/rampart/gateway/cfworker"
 	"github.com/rampartdev/rampart/gateway/gatewaytest"
 	"github.com/rampartdev/rampart/internal/testenv"
@@ -148,5 +152,55 @@ func TestWorker_vectors(t *testing.T) {
 	}
 	if !strings.Contains(out, `"msg":"access"`) || !strings.Contains(out, `"token_id":"`+seeded.Records["alice"].ID+`"`) {
 		t.Errorf("no access log with alice's token id in the Worker's output:\n%s", out)
+	}
+}
+
+// TestWorker_limiterExactUnderConcurrency floods one token from concurrent
+// clients through workerd: its Durable Object serialises the decisions, so
+// exactly the burst passes (the rate adds one request an hour).
+func TestWorker_limiterExactUnderConcurrency(t *testing.T) {
+	v := gatewaytest.MustLoad(t)
+	const burst = 12
+	v.Tokens["crowd"] = gatewaytest.TokenSpec{Tenant: "crowd", Scopes: []string{"read"}, Rate: 1, Period: gateway.Duration(time.Hour), Burst: burst}
+	seeded, err := v.Seed(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := gatewaytest.NewOrigin(t)
+	var logs lockedBuffer
+	l := startWorker(t, v, seeded, origin.URL, &logs)
+	var ok, limited, other atomic.Int64
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 6 {
+				req, _ := http.NewRequest("GET", l.URL+"/api/crowd", nil)
+				req.Header.Set("Authorization", "Bearer "+seeded.Tokens["crowd"])
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				switch resp.StatusCode {
+				case 200:
+					ok.Add(1)
+				case 429:
+					limited.Add(1)
+				default:
+					other.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if ok.Load() != burst || limited.Load() != 48-burst || other.Load() != 0 {
+		t.Fatalf("%d allowed, %d limited, %d other; want exactly %d allowed of 48", ok.Load(), limited.Load(), other.Load(), burst)
+	}
+	if n := origin.Count(); n != burst {
+		t.Fatalf("origin saw %d requests, want %d", n, burst)
 	}
 }

@@ -140,20 +140,30 @@ func (w *Handler) guard(ctx context.Context) (context.Context, func()) {
 	}
 	margin := min(w.margin, time.Until(deadline)/4)
 	gctx, cancel := context.WithDeadlineCause(ctx, deadline.Add(-margin), ErrTimeoutImminent)
-	logged := make(chan struct{})
-	stopLog := context.AfterFunc(gctx, func() {
-		defer close(logged)
-		if context.Cause(gctx) != ErrTimeoutImminent {
+	warn := func() {
+		// Log when the guard fired, or when the invocation's own deadline
+		// beat it (a starved timer); not on a plain cancellation.
+		if c := context.Cause(gctx); c != ErrTimeoutImminent && !errors.Is(c, context.DeadlineExceeded) {
 			return
 		}
 		w.logger.LogAttrs(ctx, slog.LevelWarn, "timeout imminent",
 			slog.Int64("remaining_ms", time.Until(deadline).Milliseconds()),
 			slog.Int64("margin_ms", margin.Round(time.Millisecond).Milliseconds()),
 			slog.Time("deadline", deadline))
+	}
+	logged := make(chan struct{})
+	stopWarn := context.AfterFunc(gctx, func() {
+		defer close(logged)
+		warn()
 	})
 	return gctx, func() {
-		if !stopLog() { // the record is being written: let it finish first
+		switch {
+		case !stopWarn(): // the warning is being written: let it finish
 			<-logged
+		case gctx.Err() != nil:
+			// The handler saw the cancellation and returned before the
+			// context package got round to starting the warning.
+			warn()
 		}
 		cancel()
 	}

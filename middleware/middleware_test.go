@@ -151,7 +151,7 @@ func TestWrap_SQSBatch(t *testing.T) {
 }
 
 func TestWrap_deadlineGuard(t *testing.T) {
-	out, opts := setup(t, 100*time.Millisecond)
+	out, opts := setup(t, 300*time.Millisecond)
 	var cause error
 	var left time.Duration
 	h := middleware.Wrap(func(ctx context.Context, _ json.RawMessage) (string, error) {
@@ -161,7 +161,7 @@ func TestWrap_deadlineGuard(t *testing.T) {
 		left = time.Until(d)
 		return "", ctx.Err()
 	}, opts)
-	ctx := lambdaCtx(t, "req-slow", 600*time.Millisecond)
+	ctx := lambdaCtx(t, "req-slow", 1500*time.Millisecond)
 	_, err := h.Invoke(ctx, []byte(`{}`))
 	if !errors.Is(err, context.DeadlineExceeded) || cause != middleware.ErrTimeoutImminent {
 		t.Fatalf("err = %v, cause = %v; want DeadlineExceeded caused by ErrTimeoutImminent", err, cause)
@@ -174,11 +174,11 @@ func TestWrap_deadlineGuard(t *testing.T) {
 	}
 	lines := out.lines(t)
 	warn := find(lines, "msg", "timeout imminent")
-	if warn == nil || warn["level"] != "WARN" || warn["requestId"] != "req-slow" || warn["margin_ms"] != float64(100) {
+	if warn == nil || warn["level"] != "WARN" || warn["requestId"] != "req-slow" || warn["margin_ms"] != float64(300) {
 		t.Fatalf("timeout log = %v (all: %v)", warn, lines)
 	}
-	if ms := warn["remaining_ms"].(float64); ms < 0 || ms > 100 {
-		t.Errorf("remaining_ms = %v, want within the 100 ms margin", ms)
+	if ms := warn["remaining_ms"].(float64); ms < 0 || ms > 300 {
+		t.Errorf("remaining_ms = %v, want within the 300 ms margin", ms)
 	}
 	if failed := find(lines, "msg", "invocation failed"); failed == nil || failed["requestId"] != "req-slow" {
 		t.Errorf("no invocation failed record: %v", lines)
@@ -192,16 +192,16 @@ func TestWrap_marginCappedForShortTimeouts(t *testing.T) {
 		return "", nil
 	}, opts)
 	start := time.Now()
-	if _, err := h.Invoke(lambdaCtx(t, "r", 400*time.Millisecond), []byte(`{}`)); err != nil {
+	if _, err := h.Invoke(lambdaCtx(t, "r", 1200*time.Millisecond), []byte(`{}`)); err != nil {
 		t.Fatal(err)
 	}
-	if el := time.Since(start); el < 250*time.Millisecond {
-		t.Errorf("guard fired after %v of a 400 ms budget; the margin must be capped at a quarter", el)
+	if el := time.Since(start); el < 850*time.Millisecond {
+		t.Errorf("guard fired after %v of a 1.2 s budget; the margin must be capped at a quarter", el)
 	}
 	lines := out.lines(t)
 	warn := find(lines, "msg", "timeout imminent")
-	if m, _ := warn["margin_ms"].(float64); m < 90 || m > 100 {
-		t.Errorf("timeout log = %v, want margin_ms a quarter of the ~400 ms budget (all: %v)", warn, lines)
+	if m, _ := warn["margin_ms"].(float64); m < 280 || m > 300 {
+		t.Errorf("timeout log = %v, want margin_ms a quarter of the 1.2 s budget (all: %v)", warn, lines)
 	}
 }
 

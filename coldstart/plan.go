@@ -401,6 +401,9 @@ func (p *Plan) explain(fr *FunctionReport, o *Options, prices Prices) {
 		ex = append(ex, fmt.Sprintf("The cheapest scheduled option that meets the target is %s: $%.2f/month (utilisation %.0f%%).",
 			s.Name, s.MonthlyCost, 100*s.Utilisation))
 	}
+	if rec.Kind == "scheduled" {
+		ex = append(ex, "A schedule is set with Application Auto Scaling scheduled actions on the alias or version; provisioning takes minutes, so start it a little before the window (each enabled period is billed rounded up to 5 minutes).")
+	}
 	ex = append(ex, fmt.Sprintf("Break-even: a provisioned environment costs $%.7f per GB-s whether busy or idle, and work on it costs $%.7f per GB-s instead of $%.7f on demand, so it pays for itself only when busy more than %.0f%% of the time it is provisioned (%.7f / (%.7f - %.7f)). Below that, provisioned concurrency buys latency, not savings.",
 		prices.PCAllocation, prices.PCDuration, prices.Duration[0].Price, 100*p.BreakEvenUtilisation,
 		prices.PCAllocation, prices.Duration[0].Price, prices.PCDuration))

@@ -69,11 +69,11 @@ type Source interface {
 	Idempotency(ctx context.Context, q IdempotencyQuery) (Page[IdempotencyRecord], error)
 
 	// Objects lists the bucket's objects in key order.
-	Objects(ctx context.Context, q ObjectQuery) (Page[blob.Object], error)
+	Objects(ctx context.Context, q ObjectQuery) (Page[Object], error)
 	// Object returns an object's metadata (a HEAD), or ErrNotFound.
-	Object(ctx context.Context, key string) (blob.Object, error)
+	Object(ctx context.Context, key string) (Object, error)
 	// ObjectBody returns an object's bytes and metadata, or ErrNotFound.
-	ObjectBody(ctx context.Context, key string) ([]byte, blob.Object, error)
+	ObjectBody(ctx context.Context, key string) ([]byte, Object, error)
 
 	// Queue counts the event queue's messages.
 	Queue(ctx context.Context) (QueueStats, error)
@@ -160,6 +160,24 @@ type ObjectQuery struct {
 	Prefix string
 	After  string
 	Limit  int
+}
+
+// Object is an object's metadata.
+type Object struct {
+	Key          string            `json:"key"`
+	Size         int64             `json:"size"`
+	ETag         string            `json:"etag"`
+	VersionID    string            `json:"versionId,omitempty"`
+	ContentType  string            `json:"contentType,omitempty"`
+	CacheControl string            `json:"cacheControl,omitempty"`
+	LastModified time.Time         `json:"lastModified,omitzero"`
+	Metadata     map[string]string `json:"metadata,omitempty"`
+}
+
+// ObjectOf returns the read model's view of a blob store's object.
+func ObjectOf(o blob.Object) Object {
+	return Object{Key: o.Key, Size: o.Size, ETag: o.ETag, VersionID: o.VersionID, ContentType: o.ContentType,
+		CacheControl: o.CacheControl, LastModified: o.LastModified, Metadata: o.Metadata}
 }
 
 // QueueStats counts the event queue.

@@ -53,7 +53,8 @@ type Options struct {
 type Source struct {
 	dir     string
 	now     func() time.Time
-	mediaDB *sql.DB
+	mediaDB *sql.DB              // the read model's own queries and indexes
+	recs    *sqliterecords.Store // the owner's reads
 	idem    *sqlitestore.Store
 	queue   *queue.Queue
 	objects *fsblob.Store
@@ -98,11 +99,9 @@ func Open(ctx context.Context, dir string, opts *Options) (*Source, error) {
 		return nil, err
 	}
 	// Opening the owner's store creates its table when the folder is new.
-	recs, err := sqliterecords.Open(filepath.Join(dir, devserver.MediaDB))
-	if err != nil {
+	if s.recs, err = sqliterecords.Open(filepath.Join(dir, devserver.MediaDB)); err != nil {
 		return nil, err
 	}
-	recs.Close()
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
@@ -129,6 +128,9 @@ func (s *Source) Close() error {
 	var errs []error
 	if s.mediaDB != nil {
 		errs = append(errs, s.mediaDB.Close())
+	}
+	if s.recs != nil {
+		errs = append(errs, s.recs.Close())
 	}
 	if s.idem != nil {
 		errs = append(errs, s.idem.Close())
@@ -218,38 +220,16 @@ func (s *Source) Media(ctx context.Context, q inspect.MediaQuery) (inspect.Page[
 
 // MediaRecord implements [inspect.Source].
 func (s *Source) MediaRecord(ctx context.Context, id string) (media.Record, error) {
-	var doc string
-	err := s.mediaDB.QueryRowContext(ctx, `SELECT doc FROM media WHERE id = ?`, id).Scan(&doc)
-	if errors.Is(err, sql.ErrNoRows) {
+	rec, err := s.recs.Get(ctx, id)
+	if errors.Is(err, media.ErrNotFound) {
 		return media.Record{}, fmt.Errorf("media record %q: %w", id, inspect.ErrNotFound)
 	}
-	if err != nil {
-		return media.Record{}, fmt.Errorf("inspect/local: get media record: %w", err)
-	}
-	var rec media.Record
-	if err := json.Unmarshal([]byte(doc), &rec); err != nil {
-		return media.Record{}, fmt.Errorf("inspect/local: decode media record: %w", err)
-	}
-	return rec, nil
+	return rec, err
 }
 
 // MediaCounts implements [inspect.Source].
 func (s *Source) MediaCounts(ctx context.Context) (map[media.Status]int, error) {
-	rows, err := s.mediaDB.QueryContext(ctx, `SELECT status, count(*) FROM media GROUP BY status`)
-	if err != nil {
-		return nil, fmt.Errorf("inspect/local: count media: %w", err)
-	}
-	defer rows.Close()
-	out := map[media.Status]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("inspect/local: count media: %w", err)
-		}
-		out[media.Status(st)] = n
-	}
-	return out, rows.Err()
+	return s.recs.Count(ctx)
 }
 
 // Idempotency implements [inspect.Source].
@@ -285,32 +265,33 @@ func IdempotencyView(r idempotency.Record, now time.Time) inspect.IdempotencyRec
 }
 
 // Objects implements [inspect.Source].
-func (s *Source) Objects(ctx context.Context, q inspect.ObjectQuery) (inspect.Page[blob.Object], error) {
+func (s *Source) Objects(ctx context.Context, q inspect.ObjectQuery) (inspect.Page[inspect.Object], error) {
 	return ListObjects(ctx, s.objects, q)
 }
 
 // ListObjects lists the objects of any [blob.Store].
-func ListObjects(ctx context.Context, b blob.Store, q inspect.ObjectQuery) (inspect.Page[blob.Object], error) {
+func ListObjects(ctx context.Context, b blob.Store, q inspect.ObjectQuery) (inspect.Page[inspect.Object], error) {
 	objs, next, err := b.List(ctx, q.Prefix, q.After, inspect.PageSize(q.Limit))
 	if err != nil {
-		return inspect.Page[blob.Object]{}, err
+		return inspect.Page[inspect.Object]{}, err
 	}
-	if objs == nil {
-		objs = []blob.Object{}
+	page := inspect.Page[inspect.Object]{Items: make([]inspect.Object, 0, len(objs)), Next: next}
+	for _, o := range objs {
+		page.Items = append(page.Items, inspect.ObjectOf(o))
 	}
-	return inspect.Page[blob.Object]{Items: objs, Next: next}, nil
+	return page, nil
 }
 
 // Object implements [inspect.Source].
-func (s *Source) Object(ctx context.Context, key string) (blob.Object, error) {
+func (s *Source) Object(ctx context.Context, key string) (inspect.Object, error) {
 	obj, err := s.objects.Head(ctx, key)
-	return obj, notFound(err)
+	return inspect.ObjectOf(obj), notFound(err)
 }
 
 // ObjectBody implements [inspect.Source].
-func (s *Source) ObjectBody(ctx context.Context, key string) ([]byte, blob.Object, error) {
+func (s *Source) ObjectBody(ctx context.Context, key string) ([]byte, inspect.Object, error) {
 	b, obj, err := s.objects.Get(ctx, key)
-	return b, obj, notFound(err)
+	return b, inspect.ObjectOf(obj), notFound(err)
 }
 
 // notFound adds inspect.ErrNotFound to a blob store's not-found error.

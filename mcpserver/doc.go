@@ -1,0 +1,30 @@
+// Package mcpserver is the Model Context Protocol server over the
+// inspection read model (package inspect), built on the official Go SDK: it
+// lets an AI coding tool read a Rampart service's live state, locally or on
+// AWS. "rampart mcp" serves it over stdio or streamable HTTP.
+//
+// # Tools
+//
+// Read-only tools, each with typed, documented input and output:
+//
+//	list_media               media records by status, key prefix and time (rejected ones say why)
+//	get_media                one record: every thumbnail, the source object, its request's log lines
+//	list_idempotency_records by status, or stuck in progress past their lease
+//	list_objects, head_object the bucket
+//	queue_status             message counts
+//	list_dead_letters        the dead-letter queue with the reason each message died
+//	query_logs               structured logs by request id, level, text and time
+//	analyze_cold_starts      the cold-start analysis of Lambda logs
+//	list_gateway_tokens      token ids and metadata, never secrets
+//
+// With [Options].AllowWrites, and a source that implements
+// [inspect.Writer], two more tools change state and say what they changed:
+// evict_idempotency_record and redrive_dead_letters.
+//
+// # Limits and errors
+//
+// Listings return at most [MaxLimit] items and a cursor. A failing call
+// (bad input, a missing record, a backend error, even a panic) is a tool
+// result with IsError set and a message meant for the model; the server
+// keeps running.
+package mcpserver

@@ -105,7 +105,7 @@ func TestServer_FaultInjection(t *testing.T) {
 			uploads = n
 		}
 		sizes = imaging.DefaultSizes
-		visibility = 20 * time.Second
+		visibility = time.Minute
 		faults.TransientRate = 0 // the figure's run: duplicates 0.3, concurrent, crashes 0.05
 	} else {
 		for i := range 8 {

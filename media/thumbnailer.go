@@ -27,7 +27,16 @@ const (
 	// DefaultLease is the claim lease of an attempt whose context has no
 	// deadline (Lambda always sets one).
 	DefaultLease = 5 * time.Minute
+	// DefaultWriteReserve is the most time an attempt keeps in hand for
+	// writing thumbnails and committing once the image is rendered (at most
+	// a fifth of its time budget). With less left it stops before any write:
+	// a write cut off by the deadline would be repeated by the retry.
+	DefaultWriteReserve = 3 * time.Second
 )
+
+// ErrOutOfTime is returned (wrapped) when an attempt stops before its side
+// effects because too little of its deadline is left; it is transient.
+var ErrOutOfTime = errors.New("media: too little time left before the deadline to write safely")
 
 // Metric names the thumbnailer counts (unit: count).
 const (
@@ -193,9 +202,13 @@ func (t *Thumbnailer) Process(ctx context.Context, e Event) (Outcome, error) {
 func (t *Thumbnailer) apply(ctx context.Context, log *slog.Logger, e Event) (Outcome, error) {
 	now := t.opts.Clock()
 	until := now.Add(t.opts.Lease)
-	if d, ok := ctx.Deadline(); ok {
-		until = d
+	deadline, hasDeadline := ctx.Deadline()
+	reserve := time.Duration(0)
+	if hasDeadline {
+		until = deadline
+		reserve = min(DefaultWriteReserve, deadline.Sub(now)/5)
 	}
+	outOfTime := func() bool { return hasDeadline && time.Until(deadline) < reserve }
 	c := Claim{ID: e.ID(), Bucket: e.Bucket, Key: e.Key, Sequencer: e.Sequencer, Owner: rand.Text(), CorrelationID: e.RequestID, Now: now, Until: until}
 	switch err := t.records.Claim(ctx, c); {
 	case errors.Is(err, ErrStale):
@@ -252,6 +265,9 @@ func (t *Thumbnailer) apply(ctx context.Context, log *slog.Logger, e Event) (Out
 	}
 	if err != nil {
 		return Outcome{}, fmt.Errorf("media: thumbnails of %s: %w", e.Key, err)
+	}
+	if outOfTime() {
+		return Outcome{}, fmt.Errorf("media: thumbnails of %s rendered in %s: %w", e.Key, time.Since(start).Round(time.Millisecond), ErrOutOfTime)
 	}
 	rec.Format, rec.Width, rec.Height, rec.Orientation = res.Format, res.Width, res.Height, res.Orientation
 	rec.Thumbnails = rec.Thumbnails[:0:0]
@@ -311,9 +327,14 @@ func (t *Thumbnailer) skip(ctx context.Context, log *slog.Logger, rec Record, re
 	return Outcome{Status: StatusSkipped, Reason: reason}, nil
 }
 
+// commit writes the outcome. Once the side effects are done, committing is
+// what keeps a retry from repeating them, so it is not cut off by the
+// invocation's deadline (it is fenced by the claim's owner anyway).
 func (t *Thumbnailer) commit(ctx context.Context, rec Record) error {
 	rec.UpdatedAt = t.opts.Clock()
-	if err := t.records.Commit(ctx, rec); err != nil {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := t.records.Commit(cctx, rec); err != nil {
 		return fmt.Errorf("media: commit record %s: %w", rec.ID, err)
 	}
 	return nil

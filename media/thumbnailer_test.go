@@ -1,10 +1,12 @@
 package media_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rampartdev/rampart/idempotency"
 	"github.com/rampartdev/rampart/imaging"
@@ -188,5 +190,22 @@ func TestThumbnailer_WrongBucketIsPermanent(t *testing.T) {
 	e.Bucket = "someone-elses"
 	if _, err := f.th.Process(t.Context(), e); !media.IsPermanent(err) {
 		t.Fatalf("got %v, want a permanent error", err)
+	}
+}
+
+func TestThumbnailer_StopsBeforeWritingWhenOutOfTime(t *testing.T) {
+	f := newFixture(t)
+	e := f.upload("uploads/slow.jpg", testJPEG(t, 1600, 1200, 90))
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Millisecond)
+	defer cancel()
+	_, err := f.th.Process(ctx, e)
+	if err == nil || media.IsPermanent(err) {
+		t.Fatalf("Process with 5ms left: %v, want a transient error", err)
+	}
+	if f.objects.putCount("derived/256/uploads/slow.jpg") != 0 {
+		t.Fatal("thumbnails written although the deadline was too close")
+	}
+	if o := f.process(e); o.Status != media.StatusProcessed {
+		t.Fatalf("retry: %+v", o)
 	}
 }

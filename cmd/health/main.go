@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/rampartdev/rampart/media"
+	"github.com/rampartdev/rampart/middleware"
 )
 
 // Version is stamped at build time with -ldflags "-X main.Version=...".
@@ -14,5 +15,5 @@ var Version = "dev"
 
 func main() {
 	h := &media.Health{Service: "rampart-media", Version: Version}
-	lambda.Start(h.HandleAPIGateway)
+	lambda.Start(middleware.Wrap(h.HandleAPIGateway, nil))
 }

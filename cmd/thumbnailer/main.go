@@ -5,13 +5,15 @@
 //
 // Configuration comes from the environment (media.ThumbnailerEnv): the
 // bucket, the media and idempotency tables, and optional sizes, quality and
-// limits. Logs are JSON on stdout; metrics are CloudWatch embedded metric
-// format lines in namespace Rampart/Media.
+// limits. Logs are JSON on stdout (package logging, with the Lambda context and
+// correlation id); metrics are CloudWatch embedded metric format (package
+// metrics) in namespace Rampart/Media.
 //
 // It links neither SQLite nor the local runtime (a test checks).
 package main
 
 import (
+	"context"
 	"log/slog"
 	"os"
 
@@ -24,21 +26,39 @@ import (
 	"github.com/rampartdev/rampart/blob/s3blob"
 	"github.com/rampartdev/rampart/idempotency"
 	"github.com/rampartdev/rampart/idempotency/dynamostore"
+	"github.com/rampartdev/rampart/logging"
 	"github.com/rampartdev/rampart/media"
 	"github.com/rampartdev/rampart/media/dynamorecords"
+	"github.com/rampartdev/rampart/metrics"
+	"github.com/rampartdev/rampart/middleware"
 )
 
 // Version is stamped at build time with -ldflags "-X main.Version=...".
 var Version = "dev"
 
 func main() {
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil)).With(slog.String("service", "thumbnailer"), slog.String("version", Version))
+	lh := logging.NewJSONHandler(os.Stdout, nil)
+	logger := slog.New(lh).With(slog.String("service", "thumbnailer"), slog.String("version", Version))
+	rec, err := metrics.New(os.Stdout, metrics.Options{Namespace: "Rampart/Media", Dimensions: []metrics.Dimension{{Name: "service", Value: "thumbnailer"}}})
+	if err != nil {
+		logger.Error("metrics", slog.Any("error", err))
+		os.Exit(1)
+	}
 	th, err := newThumbnailer(lambdaAWSConfig(os.Getenv), os.Getenv, logger, nil, nil)
 	if err != nil {
 		logger.Error("configuration", slog.Any("error", err))
 		os.Exit(1)
 	}
-	lambda.Start(th.Invoke)
+	// The toolkit's middleware starts each invocation's logging context and
+	// metrics set and cancels the handler shortly before the deadline.
+	lambda.Start(middleware.Wrap(th.Invoke, &middleware.Options{Logger: lh, Metrics: rec}))
+}
+
+// setMetrics counts into the invocation's metrics.Set (EMF on stdout).
+type setMetrics struct{}
+
+func (setMetrics) Count(ctx context.Context, name string, n int) {
+	metrics.FromContext(ctx).Add(name, metrics.Count, float64(n))
 }
 
 // lambdaAWSConfig builds the SDK configuration from what the Lambda runtime
@@ -69,6 +89,6 @@ func newThumbnailer(awsCfg aws.Config, getenv func(string) string, logger *slog.
 	})
 	opts := cfg.Options
 	opts.Logger = logger
-	opts.Metrics = &emf{w: os.Stdout, namespace: "Rampart/Media", service: "thumbnailer"}
+	opts.Metrics = setMetrics{}
 	return media.NewThumbnailer(objects, dynamorecords.New(ddb, cfg.MediaTable), guard, &opts), nil
 }

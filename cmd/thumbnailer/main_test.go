@@ -24,6 +24,7 @@ import (
 	"github.com/rampartdev/rampart/media"
 	"github.com/rampartdev/rampart/media/dynamorecords"
 	"github.com/rampartdev/rampart/media/mediatest"
+	"github.com/rampartdev/rampart/metrics"
 )
 
 // TestDependencies keeps the Lambda binaries lean: nothing only the local
@@ -117,5 +118,22 @@ func TestThumbnailer_AgainstLocalAWS(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "duplicate event: outcome replayed") {
 		t.Fatalf("the second delivery was not a replay:\n%s", logs.String())
+	}
+}
+
+func TestSetMetrics_WritesEMF(t *testing.T) {
+	var buf bytes.Buffer
+	rec, err := metrics.New(&buf, metrics.Options{Namespace: "Rampart/Media", DisableColdStart: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, set := rec.Start(t.Context())
+	setMetrics{}.Count(ctx, media.MetricProcessed, 2)
+	if err := set.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil || doc[media.MetricProcessed] != 2.0 || doc["_aws"] == nil {
+		t.Fatalf("EMF document %s: %v", buf.String(), err)
 	}
 }

@@ -34,7 +34,9 @@ type Plan struct {
 	// a month of HoursPerMonth hours.
 	ObservedHours float64 `json:"observed_hours"`
 	// InitBilled is whether the INIT phase of on-demand cold starts is
-	// priced (logs from 2025-08-01 on).
+	// priced: whether most cold starts' Billed Duration covers their init
+	// (custom runtimes, and every runtime from 2025-08-01), or, without
+	// cold starts to tell, whether the log is from 2025-08-01 on.
 	InitBilled bool `json:"init_billed"`
 	// BreakEvenUtilisation is the share of its provisioned time an
 	// environment must be busy for provisioned concurrency to cost less
@@ -109,7 +111,13 @@ func plan(ctx context.Context, fr *FunctionReport, g *agg, arr []arrival, o *Opt
 	p := &Plan{BreakEvenUtilisation: prices.BreakEvenUtilisation()}
 	span := float64(arr[len(arr)-1].at-arr[0].at) / 3.6e6
 	p.ObservedHours = math.Max(span, 1)
-	p.InitBilled = arr[0].at >= o.Prices.InitBillingFrom.UnixMilli()
+	// Whether INIT is billed: what the REPORT lines show (Billed Duration
+	// covering the init) when there are on-demand cold starts, else the date.
+	if n := fr.ColdStarts.OnDemand; n > 0 {
+		p.InitBilled = 2*fr.Billed.InitBilled > n
+	} else {
+		p.InitBilled = arr[0].at >= o.Prices.InitBillingFrom.UnixMilli()
+	}
 	scale := HoursPerMonth / p.ObservedHours
 	gb := float64(fr.MemoryMB) / 1024
 
@@ -408,9 +416,9 @@ func (p *Plan) explain(fr *FunctionReport, o *Options, prices Prices) {
 		prices.PCAllocation, prices.PCDuration, prices.Duration[0].Price, 100*p.BreakEvenUtilisation,
 		prices.PCAllocation, prices.Duration[0].Price, prices.PCDuration))
 	if p.InitBilled {
-		ex = append(ex, "The INIT phase of on-demand cold starts is billed (logs after 2025-08-01), so cold starts cost money as well as latency.")
+		ex = append(ex, "The INIT phase of on-demand cold starts is billed (as the REPORT lines show; since 2025-08-01 for every runtime), so cold starts cost money as well as latency.")
 	} else {
-		ex = append(ex, "The logs predate 2025-08-01: the INIT phase of ZIP functions on managed runtimes was not billed then, and is not priced here.")
+		ex = append(ex, "The INIT phase is not billed in these logs (ZIP functions on managed runtimes before 2025-08-01), and is not priced here.")
 	}
 	if p.Calibration.Calibrated {
 		ex = append(ex, fmt.Sprintf("Keep-alive model: AWS does not publish how long idle environments live; an idle timeout of %v reproduces the log best (%d cold starts replayed vs %d observed).",

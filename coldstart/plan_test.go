@@ -73,3 +73,30 @@ func TestPCLevels(t *testing.T) {
 		}
 	}
 }
+
+// TestPlan_initBilling: the pricing follows what the REPORT lines show.
+func TestPlan_initBilling(t *testing.T) {
+	log := func(billed string) string {
+		var b strings.Builder
+		for i := range 40 {
+			at := time.Date(2025, 3, 3, 9, i, 0, 0, time.UTC) // before 2025-08-01
+			init := ""
+			bd := "100"
+			if i%4 == 0 {
+				init, bd = "\tInit Duration: 900.00 ms", billed
+			}
+			fmt.Fprintf(&b, "%s START RequestId: r%d Version: 1\n%s REPORT RequestId: r%d\tDuration: 100.00 ms\tBilled Duration: %s ms\tMemory Size: 512 MB\tMax Memory Used: 40 MB%s\n",
+				at.Format("2006-01-02T15:04:05.000Z"), i, at.Add(time.Second).Format("2006-01-02T15:04:05.000Z"), i, bd, init)
+		}
+		return b.String()
+	}
+	for billed, want := range map[string]bool{"1000": true, "100": false} {
+		rep, err := Analyze(context.Background(), ReaderSource("x", "fn", strings.NewReader(log(billed))), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rep.Functions[0].Plan.InitBilled; got != want {
+			t.Errorf("billed duration %s ms: InitBilled = %v, want %v", billed, got, want)
+		}
+	}
+}

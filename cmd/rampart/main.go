@@ -27,6 +27,7 @@ type command struct {
 // commands lists the subcommands. Add one line per subcommand file.
 var commands = map[string]command{
 	"dev":     {"run the media service locally: HTTP API, queue, thumbnailer, fault injection", runDev},
+	"mcp":     {"serve the Model Context Protocol over the dev data folder (AI coding tools read the live state)", runMCP},
 	"demo":    {"demonstrate the idempotency engine: duplicate, concurrent, failed and crashed deliveries", runDemo},
 	"gateway": {"serve the API gateway (token auth, exact rate limits, proxying); check, bench", runGateway},
 	"tokens":  {"create, list, revoke and export the API gateway's tokens", runTokens},

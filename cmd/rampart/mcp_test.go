@@ -1,0 +1,170 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/rampartdev/rampart/devserver"
+	"github.com/rampartdev/rampart/inspect/local/localtest"
+	"github.com/rampartdev/rampart/internal/testenv"
+	"github.com/rampartdev/rampart/media"
+)
+
+func TestMCP_usage(t *testing.T) {
+	for _, args := range [][]string{{"--nope"}, {"extra"}, {"--http", "0.0.0.0:1"}, {"--http", "example.com:80"}} {
+		var u usageError
+		if err := runMCP(t.Context(), args, &bytes.Buffer{}, &bytes.Buffer{}); !errors.As(err, &u) {
+			t.Errorf("rampart mcp %v: %v, want a usage error", args, err)
+		}
+	}
+}
+
+func TestMCP_http(t *testing.T) {
+	dir, f := localtest.MustFixture(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	var stderr bytes.Buffer
+	go func() { done <- runMCP(ctx, []string{"--data", dir, "--http", addr}, &bytes.Buffer{}, &stderr) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("rampart mcp --http: %v", err)
+		}
+	}()
+	var cs *mcp.ClientSession
+	for i := 0; ; i++ {
+		cs, err = mcp.NewClient(&mcp.Implementation{Name: "test"}, nil).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + addr}, nil)
+		if err == nil {
+			break
+		}
+		if i == 100 {
+			t.Fatalf("connect: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	defer cs.Close()
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "query_logs", Arguments: map[string]any{"request_id": f.RequestID}})
+	if err != nil || res.IsError {
+		t.Fatalf("query_logs over HTTP: %v %+v", err, res)
+	}
+	if b, _ := json.Marshal(res.StructuredContent); !strings.Contains(string(b), "object rejected") {
+		t.Fatalf("query_logs: %s", b)
+	}
+}
+
+// clientResult is what testdata/client/client.mjs prints.
+type clientResult struct {
+	Server  struct{ Name, Version string }
+	Tools   []string
+	Results []struct {
+		Name       string
+		IsError    bool
+		Structured json.RawMessage
+		Text       string
+	}
+}
+
+// TestMCP_endToEnd runs a real MCP client from npm (the official TypeScript
+// SDK) that spawns the built rampart binary over stdio, against the state a
+// running devserver left: it asks which uploads in the last hour were
+// rejected and why, and what the rejected upload's request logged.
+func TestMCP_endToEnd(t *testing.T) {
+	node := testenv.Command(t, "node")
+	goBin := testenv.Command(t, "go")
+	clientDir, _ := filepath.Abs("../../mcpserver/testdata/client")
+	if out, err := exec.Command(node, "-e", "require.resolve('@modelcontextprotocol/sdk/package.json', {paths: ['"+clientDir+"']})").CombinedOutput(); err != nil {
+		if testenv.InCI() {
+			t.Fatalf("npm client not installed (npm ci in %s): %s", clientDir, out)
+		}
+		t.Skipf("npm client not installed: run npm ci in %s", clientDir)
+	}
+	bin := filepath.Join(t.TempDir(), "rampart")
+	if out, err := exec.Command(goBin, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+
+	dir := t.TempDir()
+	s := localtest.MustDevServer(t, dir)
+	const reqID = "E2EREJECTED00001"
+	if _, _, err := s.Upload(t.Context(), "uploads/notes.jpg", []byte("this is not an image"), "image/jpeg", reqID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Upload(t.Context(), "uploads/ok.jpg", localtest.JPEG(t, 320, 200), "image/jpeg", "E2EGOOD000000001"); err != nil {
+		t.Fatal(err)
+	}
+	rejected := localtest.WaitFinal(t, s, media.ID(devserver.DefaultBucket, "uploads/notes.jpg"))
+	if rejected.Status != media.StatusRejected {
+		t.Fatalf("not-an-image upload: %+v", rejected)
+	}
+	localtest.WaitFinal(t, s, media.ID(devserver.DefaultBucket, "uploads/ok.jpg"))
+
+	calls, _ := json.Marshal([]map[string]any{
+		{"name": "list_media", "arguments": map[string]any{"status": "rejected", "since_minutes": 60}},
+		{"name": "query_logs", "arguments": map[string]any{"request_id": reqID}},
+		{"name": "get_media", "arguments": map[string]any{"key": "uploads/ok.jpg"}},
+		{"name": "queue_status"},
+		{"name": "list_media", "arguments": map[string]any{"status": "nonsense"}},
+	})
+	cmd := exec.Command(node, filepath.Join(clientDir, "client.mjs"), bin, dir, string(calls))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node client: %v\n%s", err, stderr.String())
+	}
+	t.Logf("client output: %.2000s", out)
+	var res clientResult
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("client output %q: %v", out, err)
+	}
+	if res.Server.Name != "rampart" || len(res.Tools) != 10 {
+		t.Fatalf("server %+v, tools %v", res.Server, res.Tools)
+	}
+	var list struct {
+		Records []media.Record `json:"records"`
+	}
+	json.Unmarshal(res.Results[0].Structured, &list)
+	if res.Results[0].IsError || len(list.Records) != 1 || list.Records[0].Key != "uploads/notes.jpg" || list.Records[0].Reason == "" {
+		t.Fatalf("rejected in the last hour: %+v", res.Results[0])
+	}
+	var logs struct {
+		Lines []struct {
+			Msg           string `json:"msg"`
+			CorrelationID string `json:"correlationId"`
+		} `json:"lines"`
+	}
+	json.Unmarshal(res.Results[1].Structured, &logs)
+	if len(logs.Lines) < 2 || logs.Lines[0].Msg != "object uploaded" {
+		t.Fatalf("everything %s logged: %s", reqID, res.Results[1].Structured)
+	}
+	for _, l := range logs.Lines {
+		if l.CorrelationID != reqID {
+			t.Fatalf("line of another request: %+v", l)
+		}
+	}
+	if r := res.Results[2]; r.IsError || !strings.Contains(string(r.Structured), `"derived/256/uploads/ok.jpg"`) {
+		t.Fatalf("get_media: %+v", r)
+	}
+	if r := res.Results[3]; r.IsError || !strings.Contains(string(r.Structured), `"deadLetters":0`) {
+		t.Fatalf("queue_status: %+v", r)
+	}
+	if r := res.Results[4]; !r.IsError || !strings.Contains(r.Text, "unknown status") {
+		t.Fatalf("bad input: %+v", r)
+	}
+}

@@ -130,8 +130,8 @@ func process(ctx context.Context, m events.SQSMessage) error {
 		}
 	}
 	slog.InfoContext(ctx, "order processed", "order_id", o.ID, "quantity", o.Quantity)
-	m2 := metrics.FromContext(ctx)
-	_ = m2.Add("OrdersProcessed", metrics.Count, 1)
-	_ = m2.Add("ItemsOrdered", metrics.Count, float64(o.Quantity))
+	set := metrics.FromContext(ctx)
+	_ = set.Add("OrdersProcessed", metrics.Count, 1)
+	_ = set.Add("ItemsOrdered", metrics.Count, float64(o.Quantity))
 	return nil
 }

@@ -101,6 +101,9 @@ func qualityInputs(tb testing.TB) string {
 // recipe's handler) size by size: the mean luma SSIM must be at least 0.97.
 // It uses the photo set when RAMPART_PHOTOS is set.
 func TestSharpQuality(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Node's sharp (installed on first use)")
+	}
 	script := sharpScript(t)
 	dir := qualityInputs(t)
 	out := t.TempDir()

@@ -33,16 +33,22 @@ func TestMain(m *testing.M) {
 // eventSample returns a sample event that ships with aws-lambda-go.
 func eventSample(t testing.TB, name string) []byte {
 	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/aws/aws-lambda-go").Output()
+	dir, err := lambdaGoDir()
 	if err != nil {
 		t.Fatalf("locate aws-lambda-go: %v", err)
 	}
-	b, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "events", "testdata", name))
+	b, err := os.ReadFile(filepath.Join(dir, "events", "testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
 }
+
+// lambdaGoDir is the directory of the aws-lambda-go module the build uses.
+var lambdaGoDir = sync.OnceValues(func() (string, error) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/aws/aws-lambda-go").Output()
+	return strings.TrimSpace(string(out)), err
+})
 
 // sqsBatch builds a batch from the real sample message: one message per
 // spec "id" or "id@group" (a FIFO queue when any has a group), with the

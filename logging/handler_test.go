@@ -115,16 +115,22 @@ func TestHandler_slogtest(t *testing.T) {
 // the module the build uses.
 func eventSample(t testing.TB, name string) []byte {
 	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/aws/aws-lambda-go").Output()
+	dir, err := lambdaGoDir()
 	if err != nil {
 		t.Fatalf("locate aws-lambda-go: %v", err)
 	}
-	b, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "events", "testdata", name))
+	b, err := os.ReadFile(filepath.Join(dir, "events", "testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
 }
+
+// lambdaGoDir is the directory of the aws-lambda-go module the build uses.
+var lambdaGoDir = sync.OnceValues(func() (string, error) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/aws/aws-lambda-go").Output()
+	return strings.TrimSpace(string(out)), err
+})
 
 // invoke runs payload through aws-lambda-go's invocation path with a logging
 // Handler started on it, and returns the log lines fn wrote.

@@ -25,7 +25,7 @@ func analyzeGenerated(t *testing.T, cfg GenerateConfig, opts Options) *FunctionR
 // TestPlan_noPCWhenColdStartsDoNotHurt: fast inits and no bursts meet the
 // target without provisioned concurrency, which is then recommended.
 func TestPlan_noPCWhenColdStartsDoNotHurt(t *testing.T) {
-	f := analyzeGenerated(t, GenerateConfig{Seed: 2, Days: 7, DayRate: 0.2, MorningBurstRate: -1, InitMedian: 150 * time.Millisecond},
+	f := analyzeGenerated(t, GenerateConfig{Seed: 2, Days: 2, DayRate: 0.2, MorningBurstRate: -1, InitMedian: 150 * time.Millisecond},
 		Options{P99Target: time.Second})
 	p := f.Plan
 	if rec := p.Options[p.Recommended]; rec.Kind != "none" || !p.TargetMet {
@@ -39,7 +39,7 @@ func TestPlan_noPCWhenColdStartsDoNotHurt(t *testing.T) {
 // TestPlan_targetOutOfReach: a target below the warm latency cannot be met;
 // the plan says so and picks the lowest worst-hour p99.
 func TestPlan_targetOutOfReach(t *testing.T) {
-	f := analyzeGenerated(t, GenerateConfig{Seed: 2, Days: 7, DayRate: 0.2, MorningBurstRate: 0.02},
+	f := analyzeGenerated(t, GenerateConfig{Seed: 2, Days: 2, DayRate: 0.2, MorningBurstRate: 0.02},
 		Options{P99Target: 50 * time.Millisecond})
 	p := f.Plan
 	if p.TargetMet {

@@ -1,0 +1,389 @@
+package dashboard
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rampartdev/rampart/coldstart"
+	"github.com/rampartdev/rampart/inspect"
+	"github.com/rampartdev/rampart/media"
+)
+
+// DefaultPrefix is where the dashboard is mounted when Options.Prefix is
+// empty.
+const DefaultPrefix = "/ui"
+
+// PageSize is the number of media cards and table rows per page.
+const PageSize = 60
+
+// Options configure [New]. The zero value (or nil) is a read-only
+// dashboard under DefaultPrefix.
+type Options struct {
+	// Prefix is the path the handler is mounted under, without a trailing
+	// slash; empty means DefaultPrefix.
+	Prefix string
+	// AllowWrites shows the redrive button (and accepts its POST) when the
+	// source implements [inspect.Writer].
+	AllowWrites bool
+	// Now is the clock of "3m ago"; nil means time.Now.
+	Now func() time.Time
+	// Logger receives render errors; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+//go:embed templates/*.html
+var files embed.FS
+
+// Handler serves the dashboard.
+type Handler struct {
+	src    inspect.Source
+	writer inspect.Writer // nil unless writes are allowed
+	o      Options
+	tmpl   *template.Template
+	mux    *http.ServeMux
+
+	csMu    sync.Mutex
+	csCache *coldStartView
+	csKey   string
+}
+
+// New returns the dashboard over src. Mount it at opts.Prefix + "/".
+func New(src inspect.Source, opts *Options) *Handler {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Prefix == "" {
+		o.Prefix = DefaultPrefix
+	}
+	o.Prefix = strings.TrimSuffix(o.Prefix, "/")
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	h := &Handler{src: src, o: o, mux: http.NewServeMux()}
+	if w, ok := src.(inspect.Writer); ok && o.AllowWrites {
+		h.writer = w
+	}
+	h.tmpl = template.Must(template.New("").Funcs(template.FuncMap{
+		"smallest": smallest,
+		"ago":      h.ago,
+		"json": func(v any) string {
+			if v == nil {
+				return ""
+			}
+			b, _ := json.Marshal(v)
+			return string(b)
+		},
+		"pct": func(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) },
+		// The analyzer's SVG has no script and references nothing.
+		"svg": func(s string) template.HTML { return template.HTML(s) },
+	}).ParseFS(files, "templates/*.html"))
+	p := o.Prefix
+	h.mux.HandleFunc("GET "+p+"/{$}", h.media)
+	h.mux.HandleFunc("GET "+p+"/fragment/grid", h.grid)
+	h.mux.HandleFunc("GET "+p+"/media/{id}", h.detail)
+	h.mux.HandleFunc("GET "+p+"/idempotency", h.idempotency)
+	h.mux.HandleFunc("GET "+p+"/queue", h.queue)
+	h.mux.HandleFunc("POST "+p+"/queue/redrive", h.redrive)
+	h.mux.HandleFunc("GET "+p+"/coldstart", h.coldStart)
+	h.mux.HandleFunc("GET "+p+"/objects/{key...}", h.object)
+	return h
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// page is what every template gets.
+type page struct {
+	Title, Nav, P     string
+	Backend, Location string
+}
+
+func (h *Handler) page(title, nav string) page {
+	b, l := h.src.Backend()
+	return page{Title: title, Nav: nav, P: h.o.Prefix, Backend: b, Location: l}
+}
+
+// render executes a template into a buffer first, so that a failure is a
+// clean 500 rather than half a page.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, name string, data any) {
+	var b bytes.Buffer
+	if err := h.tmpl.ExecuteTemplate(&b, name, data); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(b.Bytes())
+}
+
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, inspect.ErrNotFound):
+		code = http.StatusNotFound
+	case errors.Is(err, inspect.ErrInvalidCursor):
+		code = http.StatusBadRequest
+	case errors.Is(err, inspect.ErrReadOnly):
+		code = http.StatusForbidden
+	default:
+		h.o.Logger.ErrorContext(r.Context(), "dashboard", slog.String("path", r.URL.Path), slog.Any("error", err))
+	}
+	http.Error(w, err.Error(), code)
+}
+
+func smallest(rec media.Record) *media.Thumbnail {
+	var t *media.Thumbnail
+	for i := range rec.Thumbnails {
+		if t == nil || rec.Thumbnails[i].Size < t.Size {
+			t = &rec.Thumbnails[i]
+		}
+	}
+	return t
+}
+
+func (h *Handler) ago(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	d := h.o.Now().Sub(t)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds ago", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d.Hours()))
+	}
+	return t.Format("2006-01-02")
+}
+
+type mediaView struct {
+	page
+	Statuses  []media.Status
+	Counts    map[media.Status]int
+	Records   []media.Record
+	Next      string
+	Query     string
+	NextQuery string
+}
+
+var statuses = []media.Status{media.StatusProcessed, media.StatusRejected, media.StatusProcessing, media.StatusDeleted, media.StatusSkipped}
+
+func (h *Handler) mediaData(r *http.Request) (*mediaView, error) {
+	q := r.URL.Query()
+	mq := inspect.MediaQuery{Status: media.Status(q.Get("status")), Prefix: q.Get("prefix"), After: q.Get("after"), Limit: PageSize}
+	p, err := h.src.Media(r.Context(), mq)
+	if err != nil {
+		return nil, err
+	}
+	v := &mediaView{page: h.page("Media", "media"), Statuses: statuses, Records: p.Items, Next: p.Next}
+	keep := url.Values{}
+	for _, k := range []string{"status", "prefix", "after"} {
+		if q.Get(k) != "" {
+			keep.Set(k, q.Get(k))
+		}
+	}
+	v.Query = keep.Encode()
+	keep.Set("after", p.Next)
+	v.NextQuery = keep.Encode()
+	return v, nil
+}
+
+func (h *Handler) media(w http.ResponseWriter, r *http.Request) {
+	v, err := h.mediaData(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if v.Counts, err = h.src.MediaCounts(r.Context()); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.render(w, r, "media", v)
+}
+
+// grid serves the cards alone, for the page's refresh script.
+func (h *Handler) grid(w http.ResponseWriter, r *http.Request) {
+	v, err := h.mediaData(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.render(w, r, "grid", v)
+}
+
+type detailView struct {
+	page
+	Record media.Record
+	Source *inspect.Object
+	Logs   []inspect.LogEntry
+}
+
+func (h *Handler) detail(w http.ResponseWriter, r *http.Request) {
+	rec, err := h.src.MediaRecord(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	v := detailView{page: h.page(rec.Key, "media"), Record: rec}
+	if obj, err := h.src.Object(r.Context(), rec.Key); err == nil {
+		v.Source = &obj
+	}
+	if rec.CorrelationID != "" {
+		if p, err := h.src.Logs(r.Context(), inspect.LogQuery{CorrelationID: rec.CorrelationID, Limit: 200}); err == nil {
+			v.Logs = p.Items
+		}
+	}
+	h.render(w, r, "detail", v)
+}
+
+type idempotencyView struct {
+	page
+	Records   []inspect.IdempotencyRecord
+	Next      string
+	NextQuery string
+}
+
+func (h *Handler) idempotency(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	iq := inspect.IdempotencyQuery{Status: q.Get("status"), Stuck: q.Get("stuck") != "", After: q.Get("after"), Limit: PageSize}
+	p, err := h.src.Idempotency(r.Context(), iq)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	q.Set("after", p.Next)
+	h.render(w, r, "idempotency", idempotencyView{page: h.page("Idempotency", "idempotency"), Records: p.Items, Next: p.Next, NextQuery: q.Encode()})
+}
+
+type queueView struct {
+	page
+	Stats       inspect.QueueStats
+	DeadLetters []inspect.DeadLetter
+	Next        string
+	AllowWrites bool
+}
+
+func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
+	st, err := h.src.Queue(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	v := queueView{page: h.page("Queue", "queue"), Stats: st, AllowWrites: h.writer != nil}
+	p, err := h.src.DeadLetters(r.Context(), inspect.DeadLetterQuery{After: r.URL.Query().Get("after"), Limit: PageSize})
+	if err != nil && !errors.Is(err, inspect.ErrNotSupported) {
+		h.fail(w, r, err)
+		return
+	}
+	v.DeadLetters, v.Next = p.Items, p.Next
+	h.render(w, r, "queue", v)
+}
+
+// redrive moves every dead letter back to the queue. It accepts only
+// same-origin form posts.
+func (h *Handler) redrive(w http.ResponseWriter, r *http.Request) {
+	if h.writer == nil {
+		h.fail(w, r, inspect.ErrReadOnly)
+		return
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		if u, err := url.Parse(o); err != nil || u.Host != r.Host {
+			http.Error(w, "cross-origin request refused", http.StatusForbidden)
+			return
+		}
+	}
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		http.Error(w, "cross-site request refused", http.StatusForbidden)
+		return
+	}
+	n, err := h.writer.Redrive(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.o.Logger.InfoContext(r.Context(), "dead letters redriven from the dashboard", slog.Int("count", n))
+	http.Redirect(w, r, h.o.Prefix+"/queue", http.StatusSeeOther)
+}
+
+type coldStartFunc struct {
+	Function, Version string
+	MemoryMB          int
+	Invocations       int64
+	ColdStarts        int64
+	ColdRate          float64
+	Charts            []coldstart.Chart
+}
+
+type coldStartView struct {
+	page
+	Error     string
+	Streams   []string
+	Functions []coldStartFunc
+}
+
+// coldStart analyses the backend's cold-start logs; the report is cached
+// until the set of files changes.
+func (h *Handler) coldStart(w http.ResponseWriter, r *http.Request) {
+	v := coldStartView{page: h.page("Cold starts", "coldstart")}
+	src, names, err := h.src.ColdStartLogs(r.Context())
+	if err != nil {
+		if !errors.Is(err, inspect.ErrNotFound) {
+			h.fail(w, r, err)
+			return
+		}
+		v.Error = err.Error() + ". Put Lambda log files there (rampart coldstart generate makes a sample)."
+		h.render(w, r, "coldstart", v)
+		return
+	}
+	key := strings.Join(names, "\x00")
+	h.csMu.Lock()
+	defer h.csMu.Unlock()
+	if h.csCache == nil || h.csKey != key {
+		rep, err := coldstart.Analyze(r.Context(), src, coldstart.Options{})
+		if err != nil {
+			v.Error = err.Error()
+			h.render(w, r, "coldstart", v)
+			return
+		}
+		v.Streams = rep.Input.Streams
+		for i, f := range rep.Functions {
+			v.Functions = append(v.Functions, coldStartFunc{Function: f.Function, Version: f.Version, MemoryMB: f.MemoryMB,
+				Invocations: f.Invocations, ColdStarts: f.ColdStarts.Total(), ColdRate: f.ColdRate,
+				Charts: coldstart.Charts(f, rep.Settings.P99Target, "cs-", fmt.Sprintf("-%d", i))})
+		}
+		h.csCache, h.csKey = &v, key
+	}
+	h.render(w, r, "coldstart", h.csCache)
+}
+
+func (h *Handler) object(w http.ResponseWriter, r *http.Request) {
+	body, obj, err := h.src.ObjectBody(r.Context(), r.PathValue("key"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	ct := obj.ContentType
+	if ct == "" {
+		ct = http.DetectContentType(body)
+	}
+	w.Header().Set("Content-Type", ct)
+	// Never let an uploaded object run as a page of the dashboard's origin.
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	http.ServeContent(w, r, "", obj.LastModified, bytes.NewReader(body))
+}

@@ -1,0 +1,51 @@
+package middleware_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/rampartdev/rampart/batch"
+	"github.com/rampartdev/rampart/logging"
+	"github.com/rampartdev/rampart/middleware"
+)
+
+func ExampleWrap() {
+	logs := logging.NewJSONHandler(os.Stdout, &logging.Options{
+		// Drop what changes from run to run, for the example's output.
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == logging.KeyColdStart) {
+				return slog.Attr{}
+			}
+			return a
+		},
+	})
+	logger := slog.New(logs)
+
+	process := func(ctx context.Context, m events.SQSMessage) error {
+		if strings.HasPrefix(m.Body, "bad") {
+			return fmt.Errorf("cannot parse %q", m.Body)
+		}
+		logger.InfoContext(ctx, "processed", "body", m.Body)
+		return nil
+	}
+	h := middleware.Wrap(batch.SQSHandler(process, &batch.Options[events.SQSMessage]{Logger: logger}),
+		&middleware.Options{Logger: logs})
+
+	// lambda.Start(h) would run it; here one invocation is made by hand, with
+	// the context aws-lambda-go's runtime gives it.
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
+	resp, err := h.Invoke(ctx, []byte(`{"Records":[
+		{"messageId":"m-1","eventSource":"aws:sqs","body":"hello"},
+		{"messageId":"m-2","eventSource":"aws:sqs","body":"bad input"}]}`))
+	fmt.Println(string(resp), err)
+	// Output:
+	// {"level":"INFO","msg":"processed","requestId":"req-1","correlation_id":"m-1","body":"hello"}
+	// {"level":"ERROR","msg":"batch: record failed","requestId":"req-1","correlation_id":"m-2","itemIdentifier":"m-2","error":"cannot parse \"bad input\""}
+	// {"batchItemFailures":[{"itemIdentifier":"m-2"}]} <nil>
+}

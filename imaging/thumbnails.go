@@ -90,6 +90,15 @@ type Result struct {
 // SSIM test); closer sizes go back to the source to avoid blurring twice.
 const cascadeFactor = 2
 
+// Validate reports whether the options are usable (sizes positive, quality
+// 1 to 100, limits not negative). [Thumbnails] returns the same error, which
+// is not a rejection; call Validate at start-up so a bad configuration fails
+// there instead of as a retryable error on every input.
+func (o Options) Validate() error {
+	_, err := o.normalize()
+	return err
+}
+
 func (o Options) normalize() (Options, error) {
 	if len(o.Sizes) == 0 {
 		o.Sizes = DefaultSizes

@@ -75,13 +75,16 @@ func TestThumbnails_options(t *testing.T) {
 			t.Fatalf("got %v, want %v", got, want)
 		}
 	}
+	if err := (Options{}).Validate(); err != nil {
+		t.Errorf("zero Options: %v", err)
+	}
 	lo := mustThumbnails(t, src, Options{Sizes: []int{250}, Quality: 10})
 	if len(lo.Thumbnails[0].Data) >= len(res.Thumbnails[1].Data) {
 		t.Errorf("quality 10 (%d bytes) is not smaller than quality 95 (%d bytes)", len(lo.Thumbnails[0].Data), len(res.Thumbnails[1].Data))
 	}
 	for _, bad := range []Options{{Sizes: []int{0}}, {Sizes: []int{-5}}, {Quality: 101}, {Quality: -1}, {Limits: Limits{MaxBytes: -1}}} {
 		_, err := Thumbnails(context.Background(), src, bad)
-		if err == nil || IsReject(err) {
+		if err == nil || IsReject(err) || bad.Validate() == nil {
 			t.Errorf("options %+v: err = %v, want a plain (non-reject) error", bad, err)
 		}
 	}

@@ -27,7 +27,8 @@
 // All the Set's dimensions form one dimension set (at most [MaxDimensions]);
 // a metric added several times carries an array of values. The format's
 // limits are kept by splitting: at most [MaxMetricsPerDocument] metrics and
-// [MaxValuesPerMetric] values per metric in a document. Metrics with
+// [MaxValuesPerMetric] values per metric in a document, and few enough values
+// that a document stays under CloudWatch Logs' 256 KB event size. Metrics with
 // [HighResolution] carry "StorageResolution":1. Properties set with
 // [Set.SetProperty], and the invocation's requestId, are top-level members
 // that are not metrics: searchable in Logs Insights at no metric cost.

@@ -312,7 +312,7 @@ func (s *Set) Flush() error {
 			break
 		}
 		for len(batch) > 0 {
-			n := min(len(batch), MaxMetricsPerDocument)
+			n := docSize(batch, round)
 			b = appendDocument(b, ts, r.opts.Namespace, r.opts.Dimensions, s.dims, s.props, batch[:n], round)
 			batch = batch[n:]
 		}
@@ -327,6 +327,28 @@ func (s *Set) Flush() error {
 		return fmt.Errorf("metrics: write: %w", err)
 	}
 	return nil
+}
+
+// maxDocumentBytes bounds the metrics part of a document, below CloudWatch
+// Logs' 256 KB event limit with room for the dimensions and properties.
+const maxDocumentBytes = 200 << 10
+
+// docSize returns how many metrics of ms go in the next document: at most
+// MaxMetricsPerDocument, and few enough that their definitions and round-th
+// chunk of values stay under maxDocumentBytes (at least one).
+func docSize(ms []metric, round int) int {
+	size := 0
+	for i, m := range ms {
+		if i == MaxMetricsPerDocument {
+			return i
+		}
+		vals := min(len(m.values)-round*MaxValuesPerMetric, MaxValuesPerMetric)
+		size += 2*len(m.name) + 64 + 25*vals // 25: the longest float64 and a comma
+		if size > maxDocumentBytes && i > 0 {
+			return i
+		}
+	}
+	return len(ms)
 }
 
 // functionName is the dimension value of the ColdStart metric.

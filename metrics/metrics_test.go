@@ -215,6 +215,42 @@ func TestSet_Flush_splitsValueArrays(t *testing.T) {
 	}
 }
 
+// TestSet_Flush_staysUnderEventLimit fills 100 metrics with 100 values of
+// the longest encoding: the documents must stay under CloudWatch Logs'
+// 256 KB event limit.
+func TestSet_Flush_staysUnderEventLimit(t *testing.T) {
+	var buf bytes.Buffer
+	set := newRecorder(t, &buf).NewSet()
+	for i := range 100 {
+		for range 100 {
+			if err := set.Add(fmt.Sprintf("Metric%03d", i), metrics.None, -1.2345678901234567e-300); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := set.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n"))
+	if len(lines) < 2 {
+		t.Fatalf("%d documents, want the metrics split by size", len(lines))
+	}
+	for _, l := range lines {
+		if len(l) > 256<<10 {
+			t.Errorf("document of %d bytes exceeds 256 KB", len(l))
+		}
+	}
+	total := 0
+	for _, d := range parseEMF(t, buf.Bytes()) {
+		for _, m := range directive(d)["Metrics"].([]any) {
+			total += len(d[m.(map[string]any)["Name"].(string)].([]any))
+		}
+	}
+	if total != 100*100 {
+		t.Errorf("%d values written, want 10000", total)
+	}
+}
+
 func TestSet_errors(t *testing.T) {
 	var buf bytes.Buffer
 	r := newRecorder(t, &buf, metrics.Dimension{Name: "service", Value: "orders"})

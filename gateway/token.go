@@ -83,17 +83,17 @@ func (f TokenStoreFunc) LookupToken(ctx context.Context, hash string) (*TokenRec
 }
 
 // GenerateToken returns a new token rpt_<id>_<secret> read from rand (use
-// crypto/rand.Reader), and its id. The id has 8 random bytes and the secret
-// 32, both base64url without padding. The token is shown to its owner once;
-// only [HashToken] of it is stored.
+// crypto/rand.Reader), and its id. The id is 8 random bytes in hex (so it
+// never starts with "-" on a command line) and the secret 32 bytes in
+// base64url without padding. The token is shown to its owner once; only
+// [HashToken] of it is stored.
 func GenerateToken(rand io.Reader) (token, id string, err error) {
 	var b [40]byte
 	if _, err := io.ReadFull(rand, b[:]); err != nil {
 		return "", "", err
 	}
-	enc := base64.RawURLEncoding
-	id = strings.ReplaceAll(enc.EncodeToString(b[:8]), "_", "-")
-	return TokenPrefix + id + "_" + enc.EncodeToString(b[8:]), id, nil
+	id = hex.EncodeToString(b[:8])
+	return TokenPrefix + id + "_" + base64.RawURLEncoding.EncodeToString(b[8:]), id, nil
 }
 
 // ParseToken splits a token into its id and secret. The id never contains

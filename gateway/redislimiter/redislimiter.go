@@ -3,6 +3,9 @@
 // the GCRA theoretical arrival time; a Lua script reads, decides and writes
 // it atomically, and the key expires when its bucket is full again.
 //
+// A key lives one second longer than its bucket takes to refill, so that an
+// instance whose clock runs behind still finds it.
+//
 // Time is counted in microseconds in Redis (Lua numbers are doubles, exact
 // only to 2^53), so a limit's interval is rounded up to a whole microsecond.
 // The instances' clocks are used as given: keep them synchronised (NTP), as
@@ -59,7 +62,7 @@ local new = tat + iv
 if new - now > window then
   return {0, prev}
 end
-redis.call('SET', KEYS[1], string.format('%.0f', new), 'PX', math.ceil((new - now) / 1000) + 1)
+redis.call('SET', KEYS[1], string.format('%.0f', new), 'PX', math.ceil((new - now) / 1000) + 1000)
 return {1, prev}
 `)
 

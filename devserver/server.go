@@ -125,18 +125,18 @@ func Open(ctx context.Context, dir string, opts *Options) (*Server, error) {
 	s := &Server{opts: o, log: o.Logger, dice: newDice(o.Faults.Seed)}
 	var err error
 	closeAll := func() { s.Close() }
-	if s.objects, err = fsblob.New(filepath.Join(dir, "objects"), fsblob.Options{}); err != nil {
+	if s.objects, err = fsblob.New(filepath.Join(dir, ObjectsDir), fsblob.Options{}); err != nil {
 		return nil, err
 	}
-	if s.records, err = sqliterecords.Open(filepath.Join(dir, "media.db")); err != nil {
+	if s.records, err = sqliterecords.Open(filepath.Join(dir, MediaDB)); err != nil {
 		closeAll()
 		return nil, err
 	}
-	if s.idem, err = sqlitestore.Open(ctx, filepath.Join(dir, "idempotency.db"), nil); err != nil {
+	if s.idem, err = sqlitestore.Open(ctx, filepath.Join(dir, IdempotencyDB), nil); err != nil {
 		closeAll()
 		return nil, err
 	}
-	if s.queue, err = queue.Open(filepath.Join(dir, "queue.db"), queue.Options{
+	if s.queue, err = queue.Open(filepath.Join(dir, QueueDB), queue.Options{
 		VisibilityTimeout: o.VisibilityTimeout, MaxReceiveCount: o.MaxReceiveCount, Logger: o.Logger,
 	}); err != nil {
 		closeAll()

@@ -9,10 +9,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
+	"github.com/rampartdev/rampart/dashboard"
 	"github.com/rampartdev/rampart/devserver"
 	"github.com/rampartdev/rampart/imaging"
+	"github.com/rampartdev/rampart/inspect/local"
 	"github.com/rampartdev/rampart/media"
 )
 
@@ -26,6 +29,9 @@ stdout.
   curl -T cat.jpg http://127.0.0.1:8080/objects/uploads/cat.jpg
   curl http://127.0.0.1:8080/media
   curl -o thumb.jpg http://127.0.0.1:8080/objects/derived/512/uploads/cat.jpg
+
+The dashboard is at http://127.0.0.1:8080/ui/; the logs are also written to
+<data>/logs/rampart.jsonl for it and for rampart mcp.
 
 flags:
 `
@@ -50,6 +56,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	transientRate := fs.Float64("transient-rate", 0, "fault: probability that reading a source object fails with a throttling error")
 	seed := fs.Uint64("seed", 0, "fault injection seed (0 = random)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	allowWrites := fs.Bool("allow-writes", false, "dashboard: show the dead-letter redrive button")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -74,7 +81,14 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := faults.Validate(); err != nil {
 		return usageError{err.Error()}
 	}
-	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: lvl})).With(slog.String("service", "rampart-media"))
+	// The logs also go to a size-capped file in the data folder, where the
+	// inspection read model (rampart mcp, the dashboard) queries them.
+	logFile, err := local.OpenLogFile(filepath.Join(*data, devserver.LogFile), 0)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	logger := slog.New(slog.NewJSONHandler(io.MultiWriter(stdout, logFile), &slog.HandlerOptions{Level: lvl})).With(slog.String("service", "rampart-media"))
 
 	s, err := devserver.Open(ctx, *data, &devserver.Options{
 		Bucket:            *bucket,
@@ -94,7 +108,18 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// The dashboard under /ui/ reads the same data folder through the
+	// inspection read model; / redirects there.
+	insp, err := local.Open(ctx, *data, nil)
+	if err != nil {
+		return err
+	}
+	defer insp.Close()
+	mux := http.NewServeMux()
+	mux.Handle("/ui/", dashboard.New(insp, &dashboard.Options{AllowWrites: *allowWrites, Logger: logger}))
+	mux.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusFound))
+	mux.Handle("/", s.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	logger.Info("listening", slog.String("addr", "http://"+ln.Addr().String()), slog.String("data", *data),
 		slog.String("bucket", *bucket), slog.String("source_prefix", *prefix), slog.Any("faults", faults))
 

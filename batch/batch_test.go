@@ -8,14 +8,14 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rampartdev/rampart/internal/testenv"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -30,33 +30,13 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// eventSample returns a sample event that ships with aws-lambda-go.
-func eventSample(t testing.TB, name string) []byte {
-	t.Helper()
-	dir, err := lambdaGoDir()
-	if err != nil {
-		t.Fatalf("locate aws-lambda-go: %v", err)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "events", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// lambdaGoDir is the directory of the aws-lambda-go module the build uses.
-var lambdaGoDir = sync.OnceValues(func() (string, error) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/aws/aws-lambda-go").Output()
-	return strings.TrimSpace(string(out)), err
-})
-
 // sqsBatch builds a batch from the real sample message: one message per
 // spec "id" or "id@group" (a FIFO queue when any has a group), with the
 // body "body-<id>" unless given as "id=body".
 func sqsBatch(t testing.TB, specs ...string) []byte {
 	t.Helper()
 	var sample events.SQSEvent
-	if err := json.Unmarshal(eventSample(t, "sqs-event.json"), &sample); err != nil {
+	if err := json.Unmarshal(testenv.LambdaEvent(t, "sqs-event.json"), &sample); err != nil {
 		t.Fatal(err)
 	}
 	var ev events.SQSEvent
@@ -170,7 +150,7 @@ func TestSQS_standardMixed(t *testing.T) {
 }
 
 func TestSQS_allSucceed(t *testing.T) {
-	got, err := invokeSQS(t, eventSample(t, "sqs-event.json"), failing().handle, nil)
+	got, err := invokeSQS(t, testenv.LambdaEvent(t, "sqs-event.json"), failing().handle, nil)
 	if err != nil || len(got) != 0 {
 		t.Errorf("failures = %v, err = %v; want none", got, err)
 	}
@@ -404,7 +384,7 @@ func TestSQS_panicUnderGuard(t *testing.T) {
 
 func kinesisBatch(t testing.TB, n int) []byte {
 	var sample events.KinesisEvent
-	if err := json.Unmarshal(eventSample(t, "kinesis-event.json"), &sample); err != nil {
+	if err := json.Unmarshal(testenv.LambdaEvent(t, "kinesis-event.json"), &sample); err != nil {
 		t.Fatal(err)
 	}
 	var ev events.KinesisEvent
@@ -472,7 +452,7 @@ func TestKinesis(t *testing.T) {
 
 func TestDynamoDB(t *testing.T) {
 	var ev events.DynamoDBEvent
-	if err := json.Unmarshal(eventSample(t, "dynamodb-event.json"), &ev); err != nil {
+	if err := json.Unmarshal(testenv.LambdaEvent(t, "dynamodb-event.json"), &ev); err != nil {
 		t.Fatal(err)
 	}
 	ev.Records[1].Change.SequenceNumber = "1405400000000002063282833"

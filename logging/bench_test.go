@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"testing"
 
+	"github.com/rampartdev/rampart/internal/testenv"
 	"github.com/rampartdev/rampart/logging"
 )
 
@@ -59,7 +60,7 @@ func BenchmarkHandler_parallel(b *testing.B) {
 func BenchmarkStart(b *testing.B) {
 	h := logging.NewJSONHandler(io.Discard, nil)
 	ctx := invocationCtx("r", "Root=1-5759e988-bd862e3fe1be46a994272793")
-	payload := eventSample(b, "sqs-event.json")
+	payload := testenv.LambdaEvent(b, "sqs-event.json")
 	b.ReportAllocs()
 	for b.Loop() {
 		h.Start(ctx, payload)

@@ -7,13 +7,12 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"testing/slogtest"
+
+	"github.com/rampartdev/rampart/internal/testenv"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -111,27 +110,6 @@ func TestHandler_slogtest(t *testing.T) {
 	}
 }
 
-// eventSample returns a sample event that ships with aws-lambda-go, read from
-// the module the build uses.
-func eventSample(t testing.TB, name string) []byte {
-	t.Helper()
-	dir, err := lambdaGoDir()
-	if err != nil {
-		t.Fatalf("locate aws-lambda-go: %v", err)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "events", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// lambdaGoDir is the directory of the aws-lambda-go module the build uses.
-var lambdaGoDir = sync.OnceValues(func() (string, error) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/aws/aws-lambda-go").Output()
-	return strings.TrimSpace(string(out)), err
-})
-
 // invoke runs payload through aws-lambda-go's invocation path with a logging
 // Handler started on it, and returns the log lines fn wrote.
 func invoke[T any](t *testing.T, opts *logging.Options, requestID string, payload []byte, fn func(context.Context, *slog.Logger, T)) []map[string]any {
@@ -156,7 +134,7 @@ func TestHandler_lambdaContext(t *testing.T) {
 	t.Setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
 	t.Setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
 	logging.ResetColdStart()
-	payload := eventSample(t, "sqs-event.json")
+	payload := testenv.LambdaEvent(t, "sqs-event.json")
 	log := func(ctx context.Context, l *slog.Logger, ev events.SQSEvent) {
 		l.WithGroup("g").InfoContext(ctx, "processing", "records", len(ev.Records))
 	}
@@ -218,7 +196,7 @@ func TestCorrelationID(t *testing.T) {
 		{"cognito-event.json", ""},
 	} {
 		t.Run(tc.sample, func(t *testing.T) {
-			payload := eventSample(t, tc.sample)
+			payload := testenv.LambdaEvent(t, tc.sample)
 			lines := invoke(t, nil, "r", payload, func(ctx context.Context, l *slog.Logger, _ json.RawMessage) { l.InfoContext(ctx, "x") })
 			got, _ := lines[0]["correlation_id"].(string)
 			if got != tc.want {
@@ -239,7 +217,7 @@ func TestWithCorrelationID(t *testing.T) {
 	var buf bytes.Buffer
 	h := logging.NewJSONHandler(&buf, nil)
 	l := slog.New(h).With("k", "v")
-	ctx := h.Start(invocationCtx("r", ""), eventSample(t, "sqs-event.json"))
+	ctx := h.Start(invocationCtx("r", ""), testenv.LambdaEvent(t, "sqs-event.json"))
 	l.InfoContext(logging.WithCorrelationID(ctx, "MessageID_2"), "record")
 	l.InfoContext(ctx, "batch")
 	lines := parseLines(t, buf.Bytes())
@@ -322,7 +300,7 @@ func TestHandler_redaction(t *testing.T) {
 	l := slog.New(h).With("Authorization", "Bearer abc", "user", "ann")
 	ctx := h.Start(invocationCtx("r", ""), nil)
 	var apigw events.APIGatewayProxyRequest
-	if err := json.Unmarshal(eventSample(t, "apigw-request.json"), &apigw); err != nil {
+	if err := json.Unmarshal(testenv.LambdaEvent(t, "apigw-request.json"), &apigw); err != nil {
 		t.Fatal(err)
 	}
 	apigw.Headers["Authorization"] = "Bearer xyz"

@@ -7,13 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rampartdev/rampart/internal/testenv"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -73,25 +72,6 @@ func lambdaCtx(t testing.TB, requestID string, timeout time.Duration) context.Co
 	return ctx
 }
 
-func eventSample(t testing.TB, name string) []byte {
-	t.Helper()
-	dir, err := lambdaGoDir()
-	if err != nil {
-		t.Fatalf("locate aws-lambda-go: %v", err)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "events", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// lambdaGoDir is the directory of the aws-lambda-go module the build uses.
-var lambdaGoDir = sync.OnceValues(func() (string, error) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/aws/aws-lambda-go").Output()
-	return strings.TrimSpace(string(out)), err
-})
-
 func setup(t testing.TB, margin time.Duration) (*output, *middleware.Options) {
 	t.Helper()
 	out := &output{}
@@ -116,7 +96,7 @@ func TestWrap_SQSBatch(t *testing.T) {
 	h := middleware.Wrap(batch.SQSHandler(process, &batch.Options[events.SQSMessage]{Logger: logger}), opts)
 
 	var ev events.SQSEvent
-	if err := json.Unmarshal(eventSample(t, "sqs-event.json"), &ev); err != nil {
+	if err := json.Unmarshal(testenv.LambdaEvent(t, "sqs-event.json"), &ev); err != nil {
 		t.Fatal(err)
 	}
 	bad := ev.Records[0]

@@ -1,0 +1,31 @@
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// LambdaEvent returns the sample event name (for example "sqs-event.json")
+// that ships with aws-lambda-go in its events/testdata folder: the payloads
+// AWS publishes, read from the module version the build uses.
+func LambdaEvent(t testing.TB, name string) []byte {
+	t.Helper()
+	dir, err := lambdaGoDir()
+	if err != nil {
+		t.Fatalf("locate aws-lambda-go: %v", err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "events", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+var lambdaGoDir = sync.OnceValues(func() (string, error) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/aws/aws-lambda-go").Output()
+	return strings.TrimSpace(string(out)), err
+})

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -202,5 +203,59 @@ func TestWorker_limiterExactUnderConcurrency(t *testing.T) {
 	}
 	if n := origin.Count(); n != burst {
 		t.Fatalf("origin saw %d requests, want %d", n, burst)
+	}
+}
+
+// TestWorker_originFailuresAndStreamedBody checks what the glue itself
+// enforces: the origin timeout (504), an unreachable origin is not needed
+// here, and a streamed body over the limit (413) that no Content-Length
+// announced.
+func TestWorker_originFailuresAndStreamedBody(t *testing.T) {
+	v := gatewaytest.MustLoad(t)
+	v.Config = json.RawMessage(`{"routes":[{"name":"api","prefix":"/"}],"timeout":"300ms","max_body_bytes":1024}`)
+	seeded, err := v.Seed(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			select {
+			case <-r.Context().Done():
+			case <-time.After(3 * time.Second):
+			}
+			return
+		}
+		io.Copy(io.Discard, r.Body)
+	}))
+	defer origin.Close()
+	var logs lockedBuffer
+	l := startWorker(t, v, seeded, origin.URL, &logs)
+
+	do := func(method, path string, body io.Reader) (int, string) {
+		req, _ := http.NewRequest(method, l.URL+path, body)
+		req.Header.Set("Authorization", "Bearer "+seeded.Tokens["root"])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if status, body := do("GET", "/slow", nil); status != 504 || !strings.Contains(body, `"upstream_timeout"`) {
+		t.Errorf("slow origin: %d %s, want 504 upstream_timeout", status, body)
+	}
+	// An io.Reader that is not a bytes/strings reader makes the client send
+	// the body chunked, with no Content-Length.
+	big := io.MultiReader(strings.NewReader(strings.Repeat("x", 8192)))
+	if status, body := do("POST", "/upload", big); status != 413 || !strings.Contains(body, `"body_too_large"`) {
+		t.Errorf("streamed body over the limit: %d %s, want 413 body_too_large", status, body)
+	}
+	small := io.MultiReader(strings.NewReader(strings.Repeat("x", 512)))
+	if status, body := do("POST", "/upload", small); status != 200 {
+		t.Errorf("streamed body under the limit: %d %s, want 200", status, body)
+	}
+	if t.Failed() {
+		t.Logf("worker output:\n%s", logs.String())
 	}
 }

@@ -66,19 +66,31 @@ function splitURL(raw) {
   };
 }
 
-// limitBody passes a body stream through, failing it past max bytes.
-function limitBody(body, max) {
-  let seen = 0;
-  return body.pipeThrough(new TransformStream({
-    transform(chunk, controller) {
-      seen += chunk.byteLength;
-      if (seen > max) {
-        controller.error(new RangeError("body too large"));
-        return;
-      }
-      controller.enqueue(chunk);
-    },
-  }));
+// readLimited reads a body of unknown length into memory, up to max bytes;
+// it returns null when the body is longer. Bodies with a Content-Length
+// are streamed instead: the core has checked the length, and the runtime
+// holds the body to it.
+async function readLimited(body, max) {
+  const reader = body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.byteLength;
+  }
+  return out;
 }
 
 // decide runs the Go core on a request, answering the bindings it asks
@@ -144,21 +156,29 @@ export default {
     for (const [k, vs] of Object.entries(f.header)) for (const v of vs) fwdHeaders.append(k, v);
     const origin = env.ORIGIN.replace(/\/+$/, "");
     const target = origin + f.path + (f.query ? "?" + f.query : "");
-    const hasBody = request.body !== null && f.method !== "GET" && f.method !== "HEAD";
+    let body;
+    if (request.body !== null && f.method !== "GET" && f.method !== "HEAD") {
+      body = request.body;
+      if (length === null) {
+        body = await readLimited(request.body, res.max_body);
+        if (body === null) {
+          globalThis.rampartDone(res.request_id, 413, Date.now() - start, "body_too_large");
+          return errorResponse(413, "body_too_large", "request body too large", res.request_id, extra);
+        }
+      }
+    }
     let upstream;
     try {
       upstream = await fetch(target, {
         method: f.method,
         headers: fwdHeaders,
-        body: hasBody ? limitBody(request.body, res.max_body) : undefined,
+        body,
         redirect: "manual",
         signal: AbortSignal.timeout(res.timeout_ms),
       });
     } catch (e) {
       let status = 502, code = "upstream_error", message = "origin unreachable";
-      if (e instanceof RangeError || String(e).includes("body too large")) {
-        status = 413; code = "body_too_large"; message = "request body too large";
-      } else if (e && (e.name === "TimeoutError" || e.name === "AbortError")) {
+      if (e && (e.name === "TimeoutError" || e.name === "AbortError")) {
         status = 504; code = "upstream_timeout"; message = "origin did not answer in time";
       }
       globalThis.rampartDone(res.request_id, status, Date.now() - start, code);

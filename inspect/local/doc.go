@@ -5,9 +5,10 @@
 //
 // The read model may run in another process than the server (rampart mcp)
 // or in the same one (the dashboard): SQLite in WAL mode lets readers run
-// beside the writer. On open it adds two indexes to the media table, on
-// (update time, id) and (status, update time, id), so that listing newest
-// first with a status and time range reads only the page it returns.
+// beside the writer. On open it adds three indexes to the media table, on
+// (update time, id), (status, update time, id) and the object key, so that
+// listing newest first with a status and time range reads only the page it
+// returns, and a key prefix reads only the keys under it.
 //
 // # Logs
 //

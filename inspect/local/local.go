@@ -74,7 +74,12 @@ const updated = `julianday(json_extract(doc, '$.updatedAt'))`
 const mediaIndexes = `
 CREATE INDEX IF NOT EXISTS inspect_media_updated ON media (` + updated + `, id);
 CREATE INDEX IF NOT EXISTS inspect_media_status_updated ON media (status, ` + updated + `, id);
+CREATE INDEX IF NOT EXISTS inspect_media_key ON media (` + objectKey + `);
 `
+
+// objectKey is the SQL expression of a media record's object key, indexed
+// for prefix queries.
+const objectKey = `json_extract(doc, '$.key')`
 
 // Open opens the read model over the data folder dir, which "rampart dev"
 // may be using at the same time (SQLite in WAL mode lets readers run
@@ -173,8 +178,14 @@ func (s *Source) Media(ctx context.Context, q inspect.MediaQuery) (inspect.Page[
 		args = append(args, julian(q.Until))
 	}
 	if q.Prefix != "" {
-		where = append(where, "substr(json_extract(doc, '$.key'), 1, ?) = ?")
-		args = append(args, len([]rune(q.Prefix)), q.Prefix)
+		// A range on the indexed key: the planner reads only the keys
+		// under the prefix, then sorts them by time.
+		where = append(where, objectKey+" >= ?")
+		args = append(args, q.Prefix)
+		if end, ok := prefixEnd(q.Prefix); ok {
+			where = append(where, objectKey+" < ?")
+			args = append(args, end)
+		}
 	}
 	if q.After != "" {
 		jd, id, ok := strings.Cut(q.After, "/")
@@ -216,6 +227,19 @@ func (s *Source) Media(ctx context.Context, q inspect.MediaQuery) (inspect.Page[
 		return inspect.Page[media.Record]{}, fmt.Errorf("inspect/local: list media: %w", err)
 	}
 	return page, nil
+}
+
+// prefixEnd returns the least string greater than every string with the
+// given prefix, if there is one.
+func prefixEnd(prefix string) (string, bool) {
+	b := []byte(prefix)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return string(b[:i+1]), true
+		}
+	}
+	return "", false
 }
 
 // MediaRecord implements [inspect.Source].

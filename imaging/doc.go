@@ -9,8 +9,10 @@
 //		// mark the upload rejected with rej.Reason; never retry
 //	}
 //
-// It is pure Go (no cgo): image/jpeg, image/png, image/gif and
-// golang.org/x/image/webp decode; image/jpeg encodes.
+// It is pure Go (no cgo): JPEGs decode with this module's
+// [github.com/rampartdev/rampart/imaging/jpegdec] at reduced scale
+// (shrink-on-load); image/png, image/gif and golang.org/x/image/webp decode
+// the other formats; image/jpeg encodes.
 //
 // # Formats
 //
@@ -50,7 +52,7 @@
 //
 // Thumbnails are 8-bit sRGB JPEGs (4:2:0), or one-component greyscale JPEGs
 // for greyscale sources. 16-bit samples are rounded to 8 bits; palettes are
-// expanded; transparency is flattened onto white. CMYK (image/jpeg already
+// expanded; transparency is flattened onto white. CMYK (the decoder already
 // undoes Adobe's inverted storage) is converted with the profile-free formula
 // R = (1-C)(1-K): tones come out somewhat darker than a colour-managed
 // conversion with the file's press profile would give.
@@ -72,30 +74,35 @@
 // ratio, and are never enlarged: a size at or above the source's long edge
 // yields the source size (sharp's withoutEnlargement). The filter is a
 // separable Lanczos-3 with precomputed fixed-point weights, working directly
-// on the decoded YCbCr planes (gamma-encoded values, like libvips); large
-// reductions first average k×k blocks so that Lanczos does only the last
-// factor (at least 1.25 from the source, close to sharp's JPEG
-// shrink-on-load; at least 2 between thumbnails, libvips' default). Sizes are
-// made largest first and each
+// on the decoded YCbCr planes (gamma-encoded values, like libvips). A JPEG
+// is decoded at the strongest DCT-domain reduction (1/8, 1/4 or 1/2) that
+// still leaves its long edge at least the largest thumbnail's, as sharp's
+// shrink-on-load does, so Lanczos only has the remaining factor (under 2) to
+// do. Other large reductions first average k×k blocks so that Lanczos does
+// only the last factor (at least 1.25 from a decoded PNG, GIF or WebP
+// source, close to what shrink-on-load leaves; at least 2 between
+// thumbnails, libvips' default). Sizes are made largest first and each
 // smaller one is derived from the smallest thumbnail at least twice its size
 // (a cascade), falling back to the decoded source otherwise.
 //
 // # Memory
 //
-// The decoded image dominates: image/jpeg holds width × height × 1.5 bytes
-// for a 4:2:0 JPEG (3 for 4:4:4) and, for a progressive JPEG, about 4 bytes
-// per sample of coefficients while decoding; a 5120×2880 progressive photo
-// needs about 100 MB at the peak. Resizing adds a few MB. Go's collector lets
-// the heap grow to twice the live data by default, so a process that
-// thumbnails one photo after another should set a soft memory limit
-// (GOMEMLIMIT, e.g. a little under a Lambda function's memory size): on the
-// photo set that lowers peak RSS from ~380-480 MB to ~260 MB at no
-// measurable CPU cost (BenchmarkCompareSharp).
+// The decoded image dominates. A JPEG decoded at 1/s holds width × height ×
+// 1.5 / s² bytes for 4:2:0 (3 / s² for 4:4:4) and, if progressive, the few
+// coefficients per 8×8 block the scale needs: a 5120×2880 photo decoded for
+// a 1024 thumbnail (1/4) needs 1.4 to 2.8 MB (baseline) or about 15 MB
+// (progressive, 4:4:4) instead of the ~100 MB of a full-size decode. PNG, GIF and
+// WebP decode at full size (4 to 8 bytes per pixel). Resizing adds a few
+// MB. Go's collector lets the heap grow to twice the live data by default;
+// a process that thumbnails large PNGs one after another should set a soft
+// memory limit (GOMEMLIMIT, e.g. a little under a Lambda function's memory
+// size). On the JPEG photo set peak RSS is ~75 MB either way
+// (BenchmarkCompareSharp; sharp: 360-440 MB).
 //
 // # Decoding seam
 //
 // All decoding goes through one internal table of codecs (decode.go) whose
-// decode function is told the smallest long edge the caller needs: that is
-// where a DCT-domain scaled JPEG decoder (1/2, 1/4, 1/8) will plug in. Today
-// image/jpeg decodes at full size, which is where most of the time goes.
+// decode function is told the smallest long edge the caller needs. The JPEG
+// codec uses it to pick the decoder's scale ([jpegdec.ChooseScale]); the
+// others decode at full size. image/jpeg is used only as a test oracle.
 package imaging

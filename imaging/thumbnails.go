@@ -204,7 +204,7 @@ func Thumbnails(ctx context.Context, src []byte, opts Options) (*Result, error) 
 	order := slices.Clone(jobs)
 	slices.SortStableFunc(order, func(a, b job) int { return max(b.w, b.h) - max(a.w, a.h) })
 
-	img, err := decodeSafely(c, format, src, max(order[0].w, order[0].h))
+	img, err := decodeSafely(c, format, src, max(order[0].w, order[0].h), lim.MaxPixels)
 	if err != nil {
 		return nil, err
 	}

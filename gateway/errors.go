@@ -24,6 +24,7 @@ const (
 	CodeUnavailable       = "unavailable"
 	CodeUpstreamError     = "upstream_error"
 	CodeUpstreamTimeout   = "upstream_timeout"
+	CodeInternal          = "internal_error" // the Worker glue, when the core or a binding is missing
 )
 
 // Error is a refusal: an HTTP status and a stable code. It is also an error.

@@ -121,6 +121,11 @@ async function decide(req, env) {
 export default {
   async fetch(request, env) {
     const start = Date.now();
+    if (!env.ORIGIN || !env.TOKENS || !env.RATE_LIMITER) {
+      // rampart gateway check catches this before a deploy.
+      console.error(JSON.stringify({ level: "ERROR", msg: "gateway: ORIGIN, TOKENS or RATE_LIMITER binding missing" }));
+      return errorResponse(500, "internal_error", "gateway misconfigured", crypto.randomUUID(), []);
+    }
     await startGo();
     const u = splitURL(request.url);
     const headers = [];

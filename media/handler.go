@@ -8,27 +8,20 @@ import (
 	"log/slog"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rampartdev/rampart/batch"
 )
 
 // HandleSQS processes an SQS batch of S3 notifications (S3 → SQS → Lambda
-// with ReportBatchItemFailures) and reports the messages to deliver again.
-// A message fails when one of its events failed transiently, or when it is
-// not a notification at all: SQS redelivers it until maxReceiveCount and
-// then moves it to the dead-letter queue, where it stays visible. S3's test
-// message succeeds.
+// with ReportBatchItemFailures) and reports the messages to deliver again,
+// using the toolkit's batch processor. A message fails when one of its events
+// failed transiently, or when it is not a notification at all: SQS
+// redelivers it until maxReceiveCount and then moves it to the dead-letter
+// queue, where it stays visible. S3's test message succeeds. Messages not
+// started when ctx ends are reported too. When every message failed the
+// error is a *batch.AllFailedError, so the whole batch is retried.
 func (t *Thumbnailer) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-	var resp events.SQSEventResponse
-	for _, m := range ev.Records {
-		if err := ctx.Err(); err != nil {
-			// Out of time: everything not yet done goes back.
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
-			continue
-		}
-		if err := t.handleMessage(ctx, m); err != nil {
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
-		}
-	}
-	return resp, nil
+	return batch.SQS(ctx, ev, t.handleMessage, &batch.Options[events.SQSMessage]{Logger: t.opts.Logger})
 }
 
 func (t *Thumbnailer) handleMessage(ctx context.Context, m events.SQSMessage) error {

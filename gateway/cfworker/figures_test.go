@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampartdev/rampart/gateway/cfworker"
 	"github.com/rampartdev/rampart/gateway/gatewaytest"
 	"github.com/rampartdev/rampart/internal/testenv"
 )
@@ -107,4 +108,36 @@ func BenchmarkWorker_coreCPU(b *testing.B) {
 	b.ReportMetric(last.First, "first-request-ms")
 	b.ReportMetric(float64(raw), "wasm-bytes")
 	b.ReportMetric(float64(gz), "wasm-gzip-bytes")
+}
+
+// BenchmarkWorker_profile profiles the Worker inside workerd with V8's
+// sampling profiler (deploy/cloudflare/test/cpuprofile.mjs). The samples are
+// wall-clock: on an idle machine they approximate CPU time, on a busy one
+// they overstate it by the time the isolate's thread waited for a core.
+func BenchmarkWorker_profile(b *testing.B) {
+	node := testenv.Command(b, "node")
+	cfg, err := cfworker.Load(filepath.Join(repoRoot(b), "deploy", "cloudflare", "wrangler.toml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	dist := MustBuild(b)
+	var last struct {
+		Busy float64 `json:"cpu_us_per_request"`
+		Go   float64 `json:"go_us_per_request"`
+	}
+	for b.Loop() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		cmd := exec.CommandContext(ctx, node, filepath.Join("test", "cpuprofile.mjs"), dist, cfworker.HarnessOptions(cfg, nil), "300")
+		cmd.Dir = filepath.Join(repoRoot(b), "deploy", "cloudflare")
+		out, err := cmd.Output()
+		cancel()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := json.Unmarshal(out, &last); err != nil {
+			b.Fatalf("%v: %s", err, out)
+		}
+	}
+	b.ReportMetric(last.Busy, "busy-µs/req")
+	b.ReportMetric(last.Go, "go-µs/req")
 }

@@ -65,35 +65,10 @@ func Serve(ctx context.Context, o ServeOptions) (*Local, error) {
 	if node == "" {
 		node = "node"
 	}
-	vars := map[string]string{}
-	for k, v := range o.Config.Vars {
-		vars[k] = v
-	}
-	for k, v := range o.Vars {
-		vars[k] = v
-	}
-	opts := map[string]any{
-		"compatibility_date": o.Config.CompatibilityDate,
-		"vars":               vars,
-	}
-	var kv []string
-	for _, ns := range o.Config.KVNamespaces {
-		kv = append(kv, ns.Binding)
-	}
-	dos := map[string]string{}
-	for _, b := range o.Config.DurableObjects.Bindings {
-		dos[b.Name] = b.ClassName
-	}
-	var sqlite []string
-	for _, m := range o.Config.Migrations {
-		sqlite = append(sqlite, m.NewSQLiteClasses...)
-	}
-	opts["kv_namespaces"], opts["durable_objects"], opts["sqlite_classes"] = kv, dos, sqlite
-	optsJSON, _ := json.Marshal(opts)
-
+	optsJSON := HarnessOptions(o.Config, o.Vars)
 	env := append(os.Environ(),
 		"RAMPART_WORKER_DIST="+o.Dist,
-		"RAMPART_WORKER_OPTIONS="+string(optsJSON),
+		"RAMPART_WORKER_OPTIONS="+optsJSON,
 		"WRANGLER_SEND_METRICS=false",
 		"CLOUDFLARE_CF_FETCH_ENABLED=false",
 		"MINIFLARE_CF_FETCH_ENABLED=false",
@@ -168,6 +143,39 @@ func Serve(ctx context.Context, o ServeOptions) (*Local, error) {
 		l.Close()
 		return nil, errors.New("cfworker: workerd did not start within 60s")
 	}
+}
+
+// HarnessOptions returns the JSON the test harnesses in
+// deploy/cloudflare/test take (serve.mjs as RAMPART_WORKER_OPTIONS,
+// cpuprofile.mjs as an argument): cfg's compatibility date, bindings,
+// SQLite classes and variables, with vars overriding cfg's.
+func HarnessOptions(cfg *Config, vars map[string]string) string {
+	all := map[string]string{}
+	for k, v := range cfg.Vars {
+		all[k] = v
+	}
+	for k, v := range vars {
+		all[k] = v
+	}
+	var kv, sqlite []string
+	for _, ns := range cfg.KVNamespaces {
+		kv = append(kv, ns.Binding)
+	}
+	dos := map[string]string{}
+	for _, b := range cfg.DurableObjects.Bindings {
+		dos[b.Name] = b.ClassName
+	}
+	for _, m := range cfg.Migrations {
+		sqlite = append(sqlite, m.NewSQLiteClasses...)
+	}
+	b, _ := json.Marshal(map[string]any{
+		"compatibility_date": cfg.CompatibilityDate,
+		"vars":               all,
+		"kv_namespaces":      kv,
+		"durable_objects":    dos,
+		"sqlite_classes":     sqlite,
+	})
+	return string(b)
 }
 
 // Close stops workerd and waits for it.

@@ -40,7 +40,7 @@ const DefaultPageSize = 10000
 // Event is a log event.
 type Event struct {
 	// Timestamp is the event's time in Unix milliseconds.
-	Timestamp int64 `json:"timestamp"`
+	Timestamp int64  `json:"timestamp"`
 	Message   string `json:"message"`
 	// Stream is the log stream name; empty means "stream".
 	Stream string `json:"logStreamName"`

@@ -189,6 +189,15 @@ func (s *session) next() string {
 	return out
 }
 
+// needStep is a step that asks JavaScript for a binding.
+type needStep struct {
+	ID    int64  `json:"id"`
+	Need  string `json:"need"` // "token" or "limit"
+	Hash  string `json:"hash,omitempty"`
+	Key   string `json:"key,omitempty"`
+	Limit string `json:"limit,omitempty"`
+}
+
 // ask hands a question to JavaScript and waits for the answer.
 func (s *session) ask(step string) (js.Value, error) {
 	s.out <- step
@@ -290,7 +299,7 @@ func gcra(_ js.Value, args []js.Value) any {
 // kvLookup reads the token record from the TOKENS namespace through the glue.
 func kvLookup(ctx context.Context, hash string) (*gateway.TokenRecord, error) {
 	s := ctx.Value(sessionKey{}).(*session)
-	step, _ := json.Marshal(map[string]any{"id": s.id, "need": "token", "hash": hash})
+	step, _ := json.Marshal(needStep{ID: s.id, Need: "token", Hash: hash})
 	v, err := s.ask(string(step))
 	if err != nil {
 		return nil, errors.New("kv: " + err.Error())
@@ -317,7 +326,7 @@ func (f limiterFunc) Allow(ctx context.Context, key string, l gateway.Limit, now
 func objectLimit(ctx context.Context, key string, l gateway.Limit, _ time.Time) (gateway.LimitDecision, error) {
 	s := ctx.Value(sessionKey{}).(*session)
 	lc, _ := json.Marshal(gateway.LimitConfig{Rate: l.Rate, Period: gateway.Duration(l.Period), Burst: l.Burst})
-	step, _ := json.Marshal(map[string]any{"id": s.id, "need": "limit", "key": key, "limit": string(lc)})
+	step, _ := json.Marshal(needStep{ID: s.id, Need: "limit", Key: key, Limit: string(lc)})
 	v, err := s.ask(string(step))
 	if err != nil {
 		return gateway.LimitDecision{}, errors.New("durable object: " + err.Error())

@@ -203,6 +203,11 @@ type component struct {
 	nz   []uint64
 
 	dcPred int32
+
+	// scanned reports whether any scan included the component. A
+	// progressive frame may leave one out: its coefficients stay zero and
+	// it decodes flat (mid-grey), as in libjpeg.
+	scanned bool
 }
 
 type decoder struct {
@@ -229,7 +234,7 @@ type decoder struct {
 
 	quant   [4][64]int32 // zigzag order
 	qset    [4]bool
-	huff    [2][4]huffTable // [class][id]; class 0 DC, 1 AC
+	huff    [2][4]*huffTable // [class][id]; class 0 DC, 1 AC; nil until defined
 	hset    [2][4]bool
 	ri      int // restart interval in MCUs
 	firstRI int // restart interval when the first scan started
@@ -454,6 +459,9 @@ func (d *decoder) parseDHT(seg []byte) error {
 		}
 		if total == 0 || total > 256 || len(seg) < 17+total {
 			return FormatError("bad DHT segment")
+		}
+		if d.huff[class][id] == nil {
+			d.huff[class][id] = new(huffTable) // a few KB: only the tables the file defines
 		}
 		if err := d.huff[class][id].build(&counts, seg[17:17+total]); err != nil {
 			return err

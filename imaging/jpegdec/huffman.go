@@ -10,6 +10,14 @@ type huffTable struct {
 	// lut maps the next lutBits bits of input to length<<8 | value for
 	// codes of at most lutBits bits; 0 means "longer code".
 	lut [1 << lutBits]uint16
+	// fast maps the next lutBits bits of input, when they hold a whole
+	// code with a nonzero magnitude category s and its s extra bits, to
+	// value<<8 | run<<4 | bits: the signed (extended) value, the run
+	// (the high nibble of the symbol: zero coefficients to skip, for an AC
+	// table) and the bits used by code and value together. 0 means "take
+	// the general path". It merges DECODE and RECEIVE/EXTEND (T.81 F.2.2)
+	// for the short codes that make up most of a scan.
+	fast [1 << lutBits]int32
 	// maxCode[l] is the largest code of length l, or -1 if there is none.
 	maxCode [17]int32
 	// valPtr[l] is the index in vals of the value of code 0 of length l
@@ -40,9 +48,15 @@ func (t *huffTable) build(counts *[16]uint8, vals []uint8) error {
 					// Every lutBits-bit string starting with this code.
 					shift := uint(lutBits - l)
 					base := (code + i) << shift
-					entry := uint16(l)<<8 | uint16(vals[k+i])
+					sym := vals[k+i]
+					entry := uint16(l)<<8 | uint16(sym)
+					size := uint(sym & 15)
 					for j := int32(0); j < 1<<shift; j++ {
 						t.lut[base+j] = entry
+						if size != 0 && uint(l)+size <= lutBits {
+							extra := int32(j >> (shift - size)) // the s bits after the code
+							t.fast[base+j] = extend(extra, size)<<8 | int32(sym>>4)<<4 | int32(uint(l)+size)
+						}
 					}
 				}
 			}
@@ -137,6 +151,15 @@ func (b *bitReader) receiveExtend(s uint) int32 {
 	v := int32(b.acc >> (64 - s))
 	b.acc <<= s
 	b.n -= s
+	if v < 1<<(s-1) {
+		v += -1<<s + 1
+	}
+	return v
+}
+
+// extend turns an s-bit magnitude category value into a signed value
+// (T.81 F.2.2.1, EXTEND).
+func extend(v int32, s uint) int32 {
 	if v < 1<<(s-1) {
 		v += -1<<s + 1
 	}

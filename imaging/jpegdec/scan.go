@@ -3,6 +3,7 @@ package jpegdec
 import (
 	"bytes"
 	"image"
+	"math/bits"
 )
 
 // scanComp is one component of a scan.
@@ -105,7 +106,7 @@ func (d *decoder) scan(seg []byte) error {
 		if td > 3 || ta > 3 {
 			return FormatError("bad Huffman table selector")
 		}
-		comps[i] = scanComp{c: c, dc: &d.huff[0][td], ac: &d.huff[1][ta], td: td, ta: ta, q: &d.quant[c.tq]}
+		comps[i] = scanComp{c: c, dc: d.huff[0][td], ac: d.huff[1][ta], td: td, ta: ta, q: &d.quant[c.tq]}
 		if !d.qset[c.tq] {
 			return FormatError("missing quantization table")
 		}
@@ -148,6 +149,7 @@ func (d *decoder) scan(seg []byte) error {
 	d.eobrun = 0
 	for i := 0; i < ns; i++ {
 		comps[i].c.dcPred = 0
+		comps[i].c.scanned = true
 	}
 
 	// Blocks per MCU and the MCU count: an interleaved scan goes MCU by
@@ -313,6 +315,11 @@ func (d *decoder) block(sc *scanComp, bx, by, ss, se int, ah, al uint) error {
 
 // baselineBlock decodes the 64 coefficients of a sequential block (T.81
 // F.2.2) and reconstructs it at the output scale.
+//
+// This is the hottest loop of a baseline decode, so the bit buffer lives in
+// locals (acc, nb) and is written back to d.br around the rare calls that
+// need it (refill, long codes), and short codes with their extra bits are
+// decoded with one load from the table's fast map.
 func (d *decoder) baselineBlock(sc *scanComp, bx, by int) error {
 	br := &d.br
 	if br.n < 32 {
@@ -332,16 +339,36 @@ func (d *decoder) baselineBlock(sc *scanComp, bx, by int) error {
 	blk[0] = c.dcPred * q[0]
 	n := d.ncoef
 	ac := false
+	fast := &sc.ac.fast
+	acc, nb := br.acc, br.n
 	for k := 1; k < 64; k++ {
-		if br.n < 32 {
+		if nb < 32 {
+			br.acc, br.n = acc, nb
 			br.fill()
+			acc, nb = br.acc, br.n
 		}
+		if f := fast[acc>>(64-lutBits)]; f != 0 {
+			l := uint(f & 15)
+			acc <<= l
+			nb -= l
+			k += int(f >> 4 & 15)
+			if k > 63 {
+				return FormatError("too many coefficients")
+			}
+			if k < n {
+				blk[unzig[k]] = (f >> 8) * q[k]
+				ac = true
+			}
+			continue
+		}
+		br.acc, br.n = acc, nb
 		rs, ok := br.decode(sc.ac)
 		if !ok {
 			return FormatError("bad Huffman code")
 		}
 		r, s := int(rs>>4), uint(rs&15)
 		if s == 0 {
+			acc, nb = br.acc, br.n
 			if r != 15 {
 				break
 			}
@@ -353,11 +380,13 @@ func (d *decoder) baselineBlock(sc *scanComp, bx, by int) error {
 			return FormatError("too many coefficients")
 		}
 		v := br.receiveExtend(s)
+		acc, nb = br.acc, br.n
 		if k < n {
 			blk[unzig[k]] = v * q[k]
 			ac = true
 		}
 	}
+	br.acc, br.n = acc, nb
 	d.reconstructBlock(c, bx, by, ac)
 	return nil
 }
@@ -547,10 +576,26 @@ func (d *decoder) acRefine(sc *scanComp, coef []int16, nz *uint64, ss, se int, a
 		}
 	}
 	if d.eobrun > 0 {
-		for ; k <= se; k++ {
-			if *nz&(1<<uint(k)) != 0 {
-				refine(k)
+		// Only the coefficients already nonzero in [k, se] get a bit:
+		// visit them through the mask rather than position by position
+		// (most blocks of a late refinement scan are in an EOB run).
+		band := ^uint64(0) >> (63 - uint(se)) &^ (1<<uint(k) - 1)
+		m := *nz & band
+		kept := m
+		if len(coef) < 64 {
+			kept &= 1<<uint(len(coef)) - 1
+		}
+		for b := kept; b != 0; b &= b - 1 {
+			refine(bits.TrailingZeros64(b))
+		}
+		// The bits of coefficients not kept are read and dropped.
+		for skip := uint(bits.OnesCount64(m &^ kept)); skip > 0; {
+			if br.n < 32 {
+				br.fill()
 			}
+			c := min(skip, 16)
+			br.bits(c)
+			skip -= c
 		}
 		d.eobrun--
 	}

@@ -1,12 +1,9 @@
 package imaging
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"image"
-	"image/jpeg"
 	"slices"
 )
 
@@ -243,10 +240,7 @@ func Thumbnails(ctx context.Context, src []byte, opts Options) (*Result, error) 
 			// sRGB, which sharp does too.
 			out = xf.toSRGB(out)
 		}
-		data, err := encodeJPEG(out, opts.Quality)
-		if err != nil {
-			return nil, fmt.Errorf("imaging: encode %dpx thumbnail: %w", j.size, err)
-		}
+		data := encodePlanes(out, opts.Quality)
 		dw, dh := orientedSize(j.w, j.h, m.orientation)
 		enc[j.size] = Thumbnail{Size: j.size, Width: dw, Height: dh, Data: data, ContentType: ContentTypeJPEG}
 		if err := ctx.Err(); err != nil {
@@ -270,22 +264,4 @@ func fitInside(w, h, edge int) (int, int) {
 		return edge, max(1, int((int64(h)*int64(edge)*2+int64(w))/(2*int64(w))))
 	}
 	return max(1, int((int64(w)*int64(edge)*2+int64(h))/(2*int64(h)))), edge
-}
-
-// encodeJPEG writes a picture (grey, or YCbCr 4:2:0 as resizePicture makes
-// them) as a baseline JPEG: one component for grey, 4:2:0 for colour.
-func encodeJPEG(p picture, quality int) ([]byte, error) {
-	var img image.Image
-	r := image.Rect(0, 0, p.w, p.h)
-	if p.gray {
-		img = &image.Gray{Pix: p.y.pix, Stride: p.y.stride, Rect: r}
-	} else {
-		img = &image.YCbCr{Y: p.y.pix, Cb: p.cb.pix, Cr: p.cr.pix, YStride: p.y.stride, CStride: p.cb.stride, SubsampleRatio: image.YCbCrSubsampleRatio420, Rect: r}
-	}
-	var buf bytes.Buffer
-	buf.Grow(p.w * p.h / 4)
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: quality}); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }

@@ -9,8 +9,8 @@
 //
 // [Source] is the query interface; each backend is a subpackage:
 // inspect/local reads the data folder of "rampart dev" (SQLite, the
-// filesystem bucket, the JSON log file) and inspect/aws reads DynamoDB, S3
-// and CloudWatch Logs. A backend that can change state also implements
+// filesystem bucket, the JSON log file) and inspect/awsstate reads DynamoDB,
+// S3, CloudWatch Logs and SQS. A backend that can change state also implements
 // [Writer]; front ends use it only when the operator allowed writes.
 //
 // # Pages

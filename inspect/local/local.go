@@ -23,7 +23,6 @@ import (
 	"github.com/rampartdev/rampart/devserver"
 	"github.com/rampartdev/rampart/gateway"
 	"github.com/rampartdev/rampart/gateway/sqlitetokens"
-	"github.com/rampartdev/rampart/idempotency"
 	"github.com/rampartdev/rampart/idempotency/sqlitestore"
 	"github.com/rampartdev/rampart/inspect"
 	"github.com/rampartdev/rampart/media"
@@ -258,52 +257,12 @@ func (s *Source) MediaCounts(ctx context.Context) (map[media.Status]int, error) 
 
 // Idempotency implements [inspect.Source].
 func (s *Source) Idempotency(ctx context.Context, q inspect.IdempotencyQuery) (inspect.Page[inspect.IdempotencyRecord], error) {
-	return ListIdempotency(ctx, s.idem, q, s.now())
-}
-
-// ListIdempotency lists the records of any [idempotency.Lister] as the read
-// model shows them, judging stuck and expired records at now.
-func ListIdempotency(ctx context.Context, l idempotency.Lister, q inspect.IdempotencyQuery, now time.Time) (inspect.Page[inspect.IdempotencyRecord], error) {
-	opts := idempotency.ListOptions{Status: idempotency.Status(q.Status), After: q.After, Limit: inspect.PageSize(q.Limit)}
-	if q.Stuck {
-		opts.StuckAt = now
-	}
-	recs, next, err := l.List(ctx, opts)
-	if err != nil {
-		return inspect.Page[inspect.IdempotencyRecord]{}, err
-	}
-	page := inspect.Page[inspect.IdempotencyRecord]{Items: make([]inspect.IdempotencyRecord, 0, len(recs)), Next: next}
-	for _, r := range recs {
-		page.Items = append(page.Items, IdempotencyView(r, now))
-	}
-	return page, nil
-}
-
-// IdempotencyView returns the read model's view of r at now.
-func IdempotencyView(r idempotency.Record, now time.Time) inspect.IdempotencyRecord {
-	return inspect.IdempotencyRecord{
-		Key: r.Key, Status: string(r.Status), Owner: r.Owner, InProgressExpiry: r.InProgressExpiry, Expiry: r.Expiry,
-		Stuck:   (idempotency.ListOptions{StuckAt: now}).Match(r),
-		Expired: !now.Before(r.Expiry),
-	}
+	return inspect.ListIdempotency(ctx, s.idem, q, s.now())
 }
 
 // Objects implements [inspect.Source].
 func (s *Source) Objects(ctx context.Context, q inspect.ObjectQuery) (inspect.Page[inspect.Object], error) {
-	return ListObjects(ctx, s.objects, q)
-}
-
-// ListObjects lists the objects of any [blob.Store].
-func ListObjects(ctx context.Context, b blob.Store, q inspect.ObjectQuery) (inspect.Page[inspect.Object], error) {
-	objs, next, err := b.List(ctx, q.Prefix, q.After, inspect.PageSize(q.Limit))
-	if err != nil {
-		return inspect.Page[inspect.Object]{}, err
-	}
-	page := inspect.Page[inspect.Object]{Items: make([]inspect.Object, 0, len(objs)), Next: next}
-	for _, o := range objs {
-		page.Items = append(page.Items, inspect.ObjectOf(o))
-	}
-	return page, nil
+	return inspect.ListObjects(ctx, s.objects, q)
 }
 
 // Object implements [inspect.Source].
@@ -421,17 +380,7 @@ func TokenViews(recs []gateway.TokenRecord) []inspect.Token {
 
 // EvictIdempotency implements [inspect.Writer].
 func (s *Source) EvictIdempotency(ctx context.Context, key string) (inspect.IdempotencyRecord, error) {
-	rec, err := s.idem.Get(ctx, key)
-	if errors.Is(err, idempotency.ErrNotFound) {
-		return inspect.IdempotencyRecord{}, fmt.Errorf("idempotency record %q: %w", key, inspect.ErrNotFound)
-	}
-	if err != nil {
-		return inspect.IdempotencyRecord{}, err
-	}
-	if err := s.idem.Delete(ctx, key); err != nil {
-		return inspect.IdempotencyRecord{}, err
-	}
-	return IdempotencyView(rec, s.now()), nil
+	return inspect.EvictIdempotency(ctx, s.idem, key, s.now())
 }
 
 // Redrive implements [inspect.Writer]. The running server's pollers see the

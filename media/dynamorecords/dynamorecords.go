@@ -225,6 +225,11 @@ func marshal(r media.Record) map[string]types.AttributeValue {
 	return item
 }
 
+// Decode returns the media record an item of the table holds, as Get and
+// List read it: for readers that scan the table themselves (the inspection
+// read model filters by key prefix and time).
+func Decode(item map[string]types.AttributeValue) (media.Record, error) { return unmarshal(item) }
+
 func unmarshal(item map[string]types.AttributeValue) (media.Record, error) {
 	d := decoder{item: item}
 	r := media.Record{

@@ -184,6 +184,9 @@ func runGatewayBench(ctx context.Context, args []string, stdout, stderr io.Write
 	requests := fs.Int("requests", 25000, "count bound of each run")
 	concurrency := fs.Int("concurrency", 64, "client workers")
 	asJSON := fs.Bool("json", false, "print JSON")
+	gatewayFlag := fs.String("gateway", "", "measure a running gateway at this base URL instead of one in this process (needs --origin, and the token in RAMPART_BENCH_TOKEN)")
+	originFlag := fs.String("origin", "", "with --gateway: the origin it forwards to, called directly for comparison")
+	path := fs.String("path", "/api/bench", "request path")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -193,36 +196,21 @@ func runGatewayBench(ctx context.Context, args []string, stdout, stderr io.Write
 	if *rate <= 0 || *duration <= 0 || *requests <= 0 || *concurrency <= 0 {
 		return usageError{"gateway bench: --rate, --duration, --requests and --concurrency must be positive"}
 	}
-	origin, err := benchServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"ok":true}`)
-	}))
-	if err != nil {
-		return err
+	directURL, frontURL := *originFlag, *gatewayFlag
+	tok := os.Getenv("RAMPART_BENCH_TOKEN")
+	inProcess := frontURL == ""
+	if inProcess {
+		stop, d, f, t, err := benchInProcess(ctx)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		directURL, frontURL, tok = d, f, t
+	} else if directURL == "" || tok == "" {
+		return usageError{"gateway bench: --gateway needs --origin and the token in RAMPART_BENCH_TOKEN"}
 	}
-	defer origin.Close()
-	tokens, err := sqlitetokens.Open(":memory:", nil)
-	if err != nil {
-		return err
-	}
-	defer tokens.Close()
-	tok, _, err := tokens.Create(ctx, sqlitetokens.CreateOptions{Tenant: "bench", Limit: gateway.Limit{Rate: 1 << 30, Burst: 1 << 30}})
-	if err != nil {
-		return err
-	}
-	gw, err := gateway.New(gateway.Config{Tokens: gateway.NewTokenCache(tokens, time.Second, 0, nil), Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
-	if err != nil {
-		return err
-	}
-	h, err := httpproxy.New(gw, origin.URL, nil)
-	if err != nil {
-		return err
-	}
-	front, err := benchServer(h)
-	if err != nil {
-		return err
-	}
-	defer front.Close()
+	directURL = strings.TrimSuffix(directURL, "/") + *path
+	frontURL = strings.TrimSuffix(frontURL, "/") + *path
 
 	type row struct {
 		Mode    string         `json:"mode"`
@@ -240,9 +228,9 @@ func runGatewayBench(ctx context.Context, args []string, stdout, stderr io.Write
 	}{{fmt.Sprintf("steady %.0f/s", *rate), *rate}, {"saturation", 0}} {
 		var direct loadgen.Result
 		for _, target := range []string{"origin", "gateway"} {
-			o := loadgen.Options{URL: origin.URL + "/api/bench", Rate: mode.rate, Concurrency: *concurrency, Requests: *requests, Duration: *duration}
+			o := loadgen.Options{URL: directURL, Rate: mode.rate, Concurrency: *concurrency, Requests: *requests, Duration: *duration}
 			if target == "gateway" {
-				o.URL, o.Header = front.URL+"/api/bench", auth
+				o.URL, o.Header = frontURL, auth
 			}
 			// Warm the connection pools first.
 			if _, err := loadgen.Run(ctx, loadgen.Options{URL: o.URL, Header: o.Header, Concurrency: *concurrency, Requests: 2 * *concurrency}); err != nil {
@@ -278,8 +266,50 @@ func runGatewayBench(ctx context.Context, args []string, stdout, stderr io.Write
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%v\t%v\t%v\t%s\t%s\n", r.Mode, r.Target, r.Result.Sent, r.Result.RPS,
 			r.Result.P50, r.Result.P99, r.Result.Max, added50, added99)
 	}
-	fmt.Fprintf(tw, "(origin, gateway and load generator share this machine's %d CPUs)\n", runtimeCPUs())
+	if inProcess {
+		fmt.Fprintf(tw, "(origin, gateway and load generator share this process and this machine's %d CPUs)\n", runtimeCPUs())
+	}
 	return tw.Flush()
+}
+
+// benchInProcess starts an origin and a gateway in front of it on
+// loopback, with a token whose limit the run cannot reach, and returns a
+// function that stops them, their URLs and the token.
+func benchInProcess(ctx context.Context) (stop func(), originURL, gatewayURL, token string, err error) {
+	origin, err := benchServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"ok":true}`)
+	}))
+	if err != nil {
+		return nil, "", "", "", err
+	}
+	tokens, err := sqlitetokens.Open(":memory:", nil)
+	if err != nil {
+		origin.Close()
+		return nil, "", "", "", err
+	}
+	closeBoth := func() { origin.Close(); tokens.Close() }
+	tok, _, err := tokens.Create(ctx, sqlitetokens.CreateOptions{Tenant: "bench", Limit: gateway.Limit{Rate: 1 << 30, Burst: 1 << 30}})
+	if err != nil {
+		closeBoth()
+		return nil, "", "", "", err
+	}
+	gw, err := gateway.New(gateway.Config{Tokens: gateway.NewTokenCache(tokens, time.Second, 0, nil), Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	if err != nil {
+		closeBoth()
+		return nil, "", "", "", err
+	}
+	h, err := httpproxy.New(gw, origin.URL, nil)
+	if err != nil {
+		closeBoth()
+		return nil, "", "", "", err
+	}
+	front, err := benchServer(h)
+	if err != nil {
+		closeBoth()
+		return nil, "", "", "", err
+	}
+	return func() { front.Close(); closeBoth() }, origin.URL, front.URL, tok, nil
 }
 
 // benchServer serves h on a free 127.0.0.1 port.

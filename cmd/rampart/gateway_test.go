@@ -160,3 +160,42 @@ func TestGateway_bench(t *testing.T) {
 		}
 	}
 }
+
+// TestGateway_benchExternal measures a gateway running elsewhere (here a
+// `rampart gateway` in this test) against its origin.
+func TestGateway_benchExternal(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "tokens.db")
+	tok, _, err := runCmd(t, "tokens", "create", "--db", db, "--tenant", "bench", "--rate", "100000", "--burst", "100000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") }))
+	defer origin.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	go func() {
+		run(ctx, []string{"gateway", "--addr", "127.0.0.1:0", "--origin", origin.URL, "--db", db}, io.Discard, pw)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, pr)
+	gw := regexp.MustCompile(`http://127\.0\.0\.1:\d+`).FindString(line)
+
+	if _, _, err := runCmd(t, "gateway", "bench", "--gateway", gw, "--origin", origin.URL); err == nil {
+		t.Fatal("bench without RAMPART_BENCH_TOKEN accepted")
+	}
+	t.Setenv("RAMPART_BENCH_TOKEN", strings.TrimSpace(tok))
+	out, _, err := runCmd(t, "gateway", "bench", "--gateway", gw, "--origin", origin.URL, "--path", "/x",
+		"--rate", "400", "--requests", "100", "--duration", "5s", "--concurrency", "4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(out, "gateway") != 2 || strings.Contains(out, "share this process") {
+		t.Fatalf("output:\n%s", out)
+	}
+}

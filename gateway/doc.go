@@ -39,7 +39,8 @@
 // The forwarded request keeps the checked path byte for byte and drops the
 // hop-by-hop fields (and those named by Connection), every client-supplied
 // forwarding or identity field (Forwarded, X-Forwarded-*, X-Real-IP,
-// True-Client-IP, X-Request-Id, X-Rampart-*), and Authorization unless
+// True-Client-IP, CF-Connecting-IP, X-Request-Id, X-Rampart-*), and
+// Authorization unless
 // Config.ForwardAuthorization is set. It adds X-Forwarded-For (the address
 // the platform saw), X-Forwarded-Host, X-Forwarded-Proto, X-Request-Id and,
 // for token routes, X-Rampart-Token-Id and X-Rampart-Tenant.
@@ -48,5 +49,7 @@
 //
 // gateway/testdata/vectors.json is one table of requests and expected
 // decisions; package gatewaytest runs it against any target over HTTP, and
-// both targets must pass it.
+// both targets must pass it. Where a platform changes a request before the
+// gateway sees it (workerd resolves dot segments in the URL), a case states
+// that target's expectation and why.
 package gateway

@@ -12,10 +12,14 @@ import (
 	"os"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/rampartdev/rampart/inspect"
+	"github.com/rampartdev/rampart/inspect/awsstate"
 	"github.com/rampartdev/rampart/inspect/local"
 	"github.com/rampartdev/rampart/mcpserver"
+	"github.com/rampartdev/rampart/media"
 )
 
 const mcpUsage = `usage: rampart mcp [flags]
@@ -29,6 +33,15 @@ streamable HTTP on a loopback address.
 Read-only unless --allow-writes, which adds evict_idempotency_record and
 redrive_dead_letters.
 
+With --aws it reads a deployment on AWS instead: the DynamoDB media and
+idempotency tables, the S3 bucket, CloudWatch log groups and, if given, the
+SQS queues, with the AWS SDK's default credentials. The names default to
+the thumbnailer's variables MEDIA_BUCKET, MEDIA_TABLE and IDEMPOTENCY_TABLE:
+
+  rampart mcp --aws --region eu-central-1 --media-table rampart-media \
+    --idempotency-table rampart-idempotency --bucket rampart-media-prod \
+    --log-group /aws/lambda/rampart-thumbnailer --dlq-url https://sqs...
+
 flags:
 `
 
@@ -40,6 +53,17 @@ func runMCP(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	data := fs.String("data", ".rampart", "data folder of rampart dev")
 	httpAddr := fs.String("http", "", "serve streamable HTTP on this loopback address (e.g. 127.0.0.1:8765) instead of stdio")
 	allowWrites := fs.Bool("allow-writes", false, "add the tools that change state")
+	onAWS := fs.Bool("aws", false, "read a deployment on AWS instead of a data folder")
+	var awsCfg awsstate.Config
+	var groups stringList
+	region := fs.String("region", "", "with --aws: AWS region (default: the AWS configuration)")
+	fs.StringVar(&awsCfg.Bucket, "bucket", os.Getenv(media.EnvBucket), "with --aws: media bucket (default $"+media.EnvBucket+")")
+	fs.StringVar(&awsCfg.MediaTable, "media-table", os.Getenv(media.EnvMediaTable), "with --aws: DynamoDB media table (default $"+media.EnvMediaTable+")")
+	fs.StringVar(&awsCfg.IdempotencyTable, "idempotency-table", os.Getenv(media.EnvIdempotencyTable), "with --aws: DynamoDB idempotency table (default $"+media.EnvIdempotencyTable+")")
+	fs.Var(&groups, "log-group", "with --aws: CloudWatch Logs group of a function (repeatable), e.g. /aws/lambda/rampart-thumbnailer")
+	fs.StringVar(&awsCfg.QueueURL, "queue-url", "", "with --aws: SQS event queue URL (the template's QueueUrl output)")
+	fs.StringVar(&awsCfg.DeadLetterQueueURL, "dlq-url", "", "with --aws: SQS dead-letter queue URL (DeadLetterQueueUrl); redrive needs it")
+	endpoint := fs.String("endpoint-url", "", "with --aws: send every AWS request to this `URL` (LocalStack, a local DynamoDB)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -49,6 +73,28 @@ func runMCP(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("mcp: unexpected argument %q", fs.Arg(0))}
 	}
+	awsOnly := map[string]bool{"region": true, "bucket": true, "media-table": true, "idempotency-table": true, "log-group": true,
+		"queue-url": true, "dlq-url": true, "endpoint-url": true}
+	var misused string
+	fs.Visit(func(f *flag.Flag) {
+		if awsOnly[f.Name] && !*onAWS {
+			misused = f.Name
+		}
+		if f.Name == "data" && *onAWS {
+			misused = f.Name
+		}
+	})
+	if misused == "data" {
+		return usageError{"mcp: --data reads a local data folder; leave it out with --aws"}
+	}
+	if misused != "" {
+		return usageError{fmt.Sprintf("mcp: --%s needs --aws", misused)}
+	}
+	awsCfg.LogGroups = groups
+	if *onAWS && awsCfg.Bucket == "" && awsCfg.MediaTable == "" && awsCfg.IdempotencyTable == "" && len(groups) == 0 &&
+		awsCfg.QueueURL == "" && awsCfg.DeadLetterQueueURL == "" {
+		return usageError{"mcp: --aws needs at least one of --media-table, --idempotency-table, --bucket, --log-group, --queue-url, --dlq-url (or MEDIA_TABLE, IDEMPOTENCY_TABLE, MEDIA_BUCKET)"}
+	}
 	if *httpAddr != "" {
 		host, _, err := net.SplitHostPort(*httpAddr)
 		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
@@ -57,11 +103,23 @@ func runMCP(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	// Logs go to stderr: stdout carries the protocol.
 	logger := slog.New(slog.NewJSONHandler(stderr, nil)).With(slog.String("service", "rampart-mcp"))
-	src, err := local.Open(ctx, *data, nil)
-	if err != nil {
-		return err
+	var src inspect.Source
+	where := *data
+	if *onAWS {
+		s, err := openAWS(ctx, awsCfg, *region, *endpoint)
+		if err != nil {
+			return err
+		}
+		src = s
+		_, where = s.Backend()
+	} else {
+		s, err := local.Open(ctx, *data, nil)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		src = s
 	}
-	defer src.Close()
 	server := mcpserver.New(src, &mcpserver.Options{AllowWrites: *allowWrites, Version: Version, Logger: logger})
 	if *httpAddr == "" {
 		err := server.Run(ctx, &mcp.IOTransport{Reader: os.Stdin, Writer: nopWriteCloser{stdout}})
@@ -76,7 +134,7 @@ func runMCP(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, &mcp.StreamableHTTPOptions{Logger: logger})
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	logger.Info("listening", slog.String("url", "http://"+ln.Addr().String()), slog.String("data", *data), slog.Bool("allow_writes", *allowWrites))
+	logger.Info("listening", slog.String("url", "http://"+ln.Addr().String()), slog.String("state", where), slog.Bool("allow_writes", *allowWrites))
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -87,6 +145,24 @@ func runMCP(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	return nil
+}
+
+// openAWS opens the read model over the AWS resources cfg names, with the
+// default AWS configuration (environment, shared files, SSO, instance role).
+func openAWS(ctx context.Context, cfg awsstate.Config, region, endpoint string) (*awsstate.Source, error) {
+	var opts []func(*config.LoadOptions) error
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	ac, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("mcp: load AWS configuration: %w", err)
+	}
+	if ac.Region == "" {
+		return nil, usageError{"mcp: no AWS region: pass --region or set AWS_REGION"}
+	}
+	cfg.Region = ac.Region
+	return awsstate.New(cfg, awsstate.NewClients(ac, endpoint), nil)
 }
 
 type nopWriteCloser struct{ io.Writer }

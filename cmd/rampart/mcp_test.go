@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"os/exec"
 	"path/filepath"
@@ -12,12 +13,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/rampartdev/rampart/devserver"
 	"github.com/rampartdev/rampart/inspect/local/localtest"
 	"github.com/rampartdev/rampart/internal/testenv"
 	"github.com/rampartdev/rampart/media"
+	"github.com/rampartdev/rampart/media/dynamorecords"
 )
 
 func TestMCP_usage(t *testing.T) {
@@ -166,5 +171,92 @@ func TestMCP_endToEnd(t *testing.T) {
 	}
 	if r := res.Results[4]; !r.IsError || !strings.Contains(r.Text, "unknown status") {
 		t.Fatalf("bad input: %+v", r)
+	}
+}
+
+func TestMCP_awsUsage(t *testing.T) {
+	t.Setenv("MEDIA_BUCKET", "")
+	t.Setenv("MEDIA_TABLE", "")
+	t.Setenv("IDEMPOTENCY_TABLE", "")
+	for _, args := range [][]string{{"--media-table", "t"}, {"--log-group", "/aws/lambda/x"}, {"--aws"}, {"--aws", "--data", "x", "--media-table", "t"}} {
+		var u usageError
+		if err := runMCP(t.Context(), args, &bytes.Buffer{}, &bytes.Buffer{}); !errors.As(err, &u) {
+			t.Errorf("rampart mcp %v: %v, want a usage error", args, err)
+		}
+	}
+}
+
+// TestMCP_aws serves the AWS read model over streamable HTTP, with the
+// media table on the local DynamoDB-compatible server (--endpoint-url)
+// named by MEDIA_TABLE, and asks for rejected uploads and for logs, which
+// are not configured.
+func TestMCP_aws(t *testing.T) {
+	endpoint := testenv.DynamoDBEndpoint(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_REGION", "eu-central-1")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	table := fmt.Sprintf("mcp-media-%d", time.Now().UnixNano())
+	t.Setenv("MEDIA_TABLE", table)
+	ddb := dynamodb.New(dynamodb.Options{Region: "eu-central-1", BaseEndpoint: aws.String(endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
+	if err := dynamorecords.CreateTable(t.Context(), ddb, table); err != nil {
+		t.Fatal(err)
+	}
+	defer ddb.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
+	now := time.Now().UTC()
+	recs := dynamorecords.New(ddb, table)
+	id := media.ID("b", "uploads/notes.txt")
+	c := media.Claim{ID: id, Bucket: "b", Key: "uploads/notes.txt", Sequencer: "01", Owner: "o", CorrelationID: "REQ1", Now: now, Until: now.Add(time.Minute)}
+	if err := recs.Claim(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	if err := recs.Commit(t.Context(), media.Record{ID: id, Bucket: "b", Key: c.Key, Sequencer: "01", Owner: "o", Status: media.StatusRejected,
+		Reason: "unsupported image format: text/plain", CorrelationID: "REQ1", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	var stderr bytes.Buffer
+	go func() {
+		done <- runMCP(ctx, []string{"--aws", "--endpoint-url", endpoint, "--http", addr}, &bytes.Buffer{}, &stderr)
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("rampart mcp --aws: %v\n%s", err, stderr.String())
+		}
+	}()
+	var cs *mcp.ClientSession
+	for i := 0; ; i++ {
+		cs, err = mcp.NewClient(&mcp.Implementation{Name: "test"}, nil).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + addr}, nil)
+		if err == nil {
+			break
+		}
+		if i == 100 {
+			t.Fatalf("connect: %v\n%s", err, stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	defer cs.Close()
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "list_media", Arguments: map[string]any{"status": "rejected", "since_minutes": 60}})
+	if err != nil || res.IsError {
+		t.Fatalf("list_media: %v %+v", err, res)
+	}
+	if b, _ := json.Marshal(res.StructuredContent); !strings.Contains(string(b), "unsupported image format") {
+		t.Fatalf("list_media: %s", b)
+	}
+	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "query_logs", Arguments: map[string]any{"request_id": "REQ1"}})
+	if err != nil || !res.IsError || !strings.Contains(res.Content[0].(*mcp.TextContent).Text, "--log-group") {
+		t.Fatalf("query_logs without log groups: %v %+v", err, res)
 	}
 }

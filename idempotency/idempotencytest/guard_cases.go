@@ -17,6 +17,11 @@ import (
 // guard returns a Guard over e's store driven by e's clock, with opts
 // applied on top.
 func (e *env) guard(opts idempotency.Options) *idempotency.Guard {
+	return e.guardOver(e.store, opts)
+}
+
+// guardOver is [env.guard] over store, a wrapper of e's store.
+func (e *env) guardOver(store idempotency.Store, opts idempotency.Options) *idempotency.Guard {
 	opts.Clock = e.clock.Now
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -24,7 +29,23 @@ func (e *env) guard(opts idempotency.Options) *idempotency.Guard {
 	if opts.Namespace == "" {
 		opts.Namespace = "suite"
 	}
-	return idempotency.New(e.store, &opts)
+	return idempotency.New(store, &opts)
+}
+
+// onConflict is a Store that calls fn once, after the first Acquire that
+// returns a *ConflictError.
+type onConflict struct {
+	idempotency.Store
+	once sync.Once
+	fn   func()
+}
+
+func (s *onConflict) Acquire(ctx context.Context, rec idempotency.Record, now time.Time) error {
+	err := s.Store.Acquire(ctx, rec, now)
+	if _, ok := errors.AsType[*idempotency.ConflictError](err); ok {
+		s.once.Do(s.fn)
+	}
+	return err
 }
 
 // counter is a guarded function that counts its runs and returns a result
@@ -199,14 +220,17 @@ var guardCases = []testCase{
 			<-done
 
 			release, done = holder(t.Context(), g, "k3", []byte("r"), nil)
-			// The deadline must cover the waiter's first store round trip even on
-			// a loaded machine against a networked store; the holder blocks until
-			// the waiter has given up, so only the waiter's own deadline ends it.
-			ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+			// The waiter's context ends once its acquire has met the holder's
+			// record, however long that round trip took: a deadline would race
+			// the store on a loaded machine. The holder blocks until the waiter
+			// has given up, so only the waiter's own context ends its wait.
+			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
-			_, err := g.Do(ctx, "k3", []byte("payload"), c.fn)
-			if !errors.Is(err, idempotency.ErrInProgress) || !errors.Is(err, context.DeadlineExceeded) {
-				t.Errorf("waiter whose ctx ended: %v; want ErrInProgress and context.DeadlineExceeded", err)
+			waiter := e.guardOver(&onConflict{Store: e.store, fn: cancel},
+				idempotency.Options{WaitForResult: true, PollInterval: time.Millisecond})
+			_, err := waiter.Do(ctx, "k3", []byte("payload"), c.fn)
+			if !errors.Is(err, idempotency.ErrInProgress) || !errors.Is(err, context.Canceled) {
+				t.Errorf("waiter whose ctx ended: %v; want ErrInProgress and context.Canceled", err)
 			}
 			close(release)
 			<-done

@@ -186,8 +186,10 @@ func TestWrap_marginCappedForShortTimeouts(t *testing.T) {
 	}
 	lines := out.lines(t)
 	warn := find(lines, "msg", "timeout imminent")
-	if m, _ := warn["margin_ms"].(float64); m < 280 || m > 300 {
-		t.Errorf("timeout log = %v, want margin_ms a quarter of the 1.2 s budget (all: %v)", warn, lines)
+	// A quarter of what was left when the guard started: at most 300 ms, less
+	// when the machine was slow to get there.
+	if m, _ := warn["margin_ms"].(float64); m <= 0 || m > 300 {
+		t.Errorf("timeout log = %v, want margin_ms at most a quarter of the 1.2 s budget (all: %v)", warn, lines)
 	}
 }
 

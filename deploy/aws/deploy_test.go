@@ -25,6 +25,7 @@ var functions = map[string]struct{ sam, sls, cmd string }{
 // resource.
 var thumbnailerActions = map[string]string{
 	"s3:GetObject":                "source",
+	"s3:ListBucket":               "bucket", // so that a missing key is 404, not 403
 	"s3:PutObject":                "derived",
 	"s3:DeleteObject":             "derived",
 	"dynamodb:GetItem":            "tables",
@@ -244,6 +245,11 @@ func checkStatements(t *testing.T, stmts []any, skip string) {
 			case "source":
 				if !strings.Contains(rs, "SourcePrefix") && !strings.Contains(rs, "sourcePrefix") {
 					t.Errorf("%s on %s, want the source prefix only", a, rs)
+				}
+			case "bucket":
+				// The bucket itself, not its objects.
+				if !strings.Contains(rs, "rampart-media-") || strings.Contains(rs, "/") {
+					t.Errorf("%s on %s, want the bucket's ARN", a, rs)
 				}
 			case "derived":
 				if !strings.Contains(rs, "/derived/*") {

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	_ "time/tzdata" // Europe/Berlin even on a machine without zoneinfo
 )
 
 func MustAnalyzeFile(tb testing.TB, name, function string, opts Options) *Report {
@@ -293,7 +294,7 @@ func TestAnalyze_errors(t *testing.T) {
 func TestAnalyze_timezone(t *testing.T) {
 	loc, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
-		t.Skip("no time zone data:", err)
+		t.Fatal(err)
 	}
 	rep := MustAnalyzeFile(t, "testdata/cloudwatch-export-text.log", "thumbnailer", Options{Location: loc, SkipPlan: true})
 	if got := rep.Functions[0].ByHour[8].Invocations; got != 3 { // 07:00 UTC is 08:00 in Berlin in November

@@ -113,3 +113,49 @@ func TestResizePlane(t *testing.T) {
 		}
 	}
 }
+
+// TestFixed8 checks that the eight-tap form of the weights used by the
+// unrolled horizontal kernel gives exactly the dot products of the original
+// taps and stays inside the source.
+func TestFixed8(t *testing.T) {
+	for _, tc := range []struct {
+		src, dst int
+		want     bool
+	}{{1280, 1024, true}, {640, 512, true}, {100, 99, true}, {9, 8, true}, {1024, 512, false}, {7, 6, false}} {
+		aw := makeWeights(tc.src, tc.dst, float64(tc.src)/float64(tc.dst))
+		f, ok := aw.fixed8(tc.src)
+		if ok != tc.want {
+			t.Errorf("%+v: fixed8 ok = %v", tc, ok)
+		}
+		if !ok {
+			continue
+		}
+		row := randomPlane(tc.src, 1, uint64(tc.src)).pix
+		for i := range tc.dst {
+			if f.start[i] < 0 || f.start[i]+8 > tc.src {
+				t.Fatalf("%+v: output %d reads [%d, %d) of %d", tc, i, f.start[i], f.start[i]+8, tc.src)
+			}
+			var a, b int32
+			for k, w := range aw.w[i*aw.stride : i*aw.stride+aw.n[i]] {
+				a += w * int32(row[aw.start[i]+k])
+			}
+			for k, w := range f.w[8*i : 8*i+8] {
+				b += w * int32(row[f.start[i]+k])
+			}
+			if a != b {
+				t.Fatalf("%+v: output %d: eight taps give %d, original %d", tc, i, b, a)
+			}
+		}
+	}
+}
+
+// BenchmarkResize resizes a 1280×800 4:2:0 picture to 1024×640, the step
+// from a 2560×1600 photo decoded at 1/2 to the largest thumbnail.
+//
+//	go test -run '^$' -bench Resize -cpu 1 ./imaging
+func BenchmarkResize(b *testing.B) {
+	src := toPicture(synthetic(1280, 800, 3))
+	for b.Loop() {
+		resizePicture(src, 1024, 640, sourceGap)
+	}
+}

@@ -3,6 +3,7 @@ package sqlitestore_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -141,6 +142,31 @@ func TestOpenDB_settings(t *testing.T) {
 	}
 	if _, err := sqlitestore.OpenDB(t.Context(), ":memory:"); err == nil {
 		t.Error("OpenDB accepted :memory:")
+	}
+}
+
+// TestOpenDB_pathCharacters opens databases in folders whose names are
+// special in a file: URI, and checks each lands at its own path with the
+// settings applied.
+func TestOpenDB_pathCharacters(t *testing.T) {
+	for _, name := range []string{"a#b", "a?b", "a%20b", "a b", "a&_pragma=x"} {
+		path := filepath.Join(t.TempDir(), name, "records.db")
+		db, err := sqlitestore.OpenDB(t.Context(), path)
+		if err != nil {
+			t.Errorf("%q: %v", name, err)
+			continue
+		}
+		var mode string
+		if _, err := db.ExecContext(t.Context(), "CREATE TABLE t (x)"); err != nil {
+			t.Errorf("%q: create table: %v", name, err)
+		}
+		if err := db.QueryRowContext(t.Context(), "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+			t.Errorf("%q: journal_mode = %q, %v; want wal", name, mode, err)
+		}
+		db.Close()
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("%q: the database is not at its path: %v", name, err)
+		}
 	}
 }
 

@@ -29,6 +29,7 @@ type memBlob struct {
 	puts    map[string]int
 	deletes map[string]int
 	failGet error
+	slowGet func(ctx context.Context) // called before each read; nil = none
 }
 
 type memObj struct {
@@ -61,6 +62,12 @@ func (m *memBlob) Get(ctx context.Context, key string) ([]byte, blob.Object, err
 }
 
 func (m *memBlob) GetWithOptions(ctx context.Context, key string, opts blob.GetOptions) ([]byte, blob.Object, error) {
+	m.mu.Lock()
+	slow := m.slowGet
+	m.mu.Unlock()
+	if slow != nil {
+		slow(ctx)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.failGet != nil {
@@ -119,6 +126,13 @@ func (m *memBlob) putCount(key string) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.puts[key]
+}
+
+// setSlowGet makes every read call slow first (nil: reads are fast).
+func (m *memBlob) setSlowGet(slow func(ctx context.Context)) {
+	m.mu.Lock()
+	m.slowGet = slow
+	m.mu.Unlock()
 }
 
 func (m *memBlob) setFailGet(err error) {

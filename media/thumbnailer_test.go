@@ -195,16 +195,24 @@ func TestThumbnailer_WrongBucketIsPermanent(t *testing.T) {
 
 func TestThumbnailer_StopsBeforeWritingWhenOutOfTime(t *testing.T) {
 	f := newFixture(t)
-	e := f.upload("uploads/slow.jpg", testJPEG(t, 1600, 1200, 90))
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Millisecond)
+	e := f.upload("uploads/slow.jpg", testJPEG(t, 200, 150, 90))
+	// A 3 s budget keeps a fifth, 600 ms, for the writes. The read takes
+	// the attempt to 500 ms before its deadline: the image still renders
+	// in time, but too little is left to write it safely.
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
 	defer cancel()
+	f.objects.setSlowGet(func(ctx context.Context) {
+		dl, _ := ctx.Deadline()
+		time.Sleep(time.Until(dl) - 500*time.Millisecond)
+	})
 	_, err := f.th.Process(ctx, e)
-	if err == nil || media.IsPermanent(err) {
-		t.Fatalf("Process with 5ms left: %v, want a transient error", err)
+	if !errors.Is(err, media.ErrOutOfTime) || media.IsPermanent(err) {
+		t.Fatalf("Process with 500 ms left after the read: %v, want a transient ErrOutOfTime", err)
 	}
-	if f.objects.putCount("derived/256/uploads/slow.jpg") != 0 {
+	if f.objects.putCount("derived/256/uploads/slow.jpg") != 0 || f.objects.putCount("derived/64/uploads/slow.jpg") != 0 {
 		t.Fatal("thumbnails written although the deadline was too close")
 	}
+	f.objects.setSlowGet(nil)
 	if o := f.process(e); o.Status != media.StatusProcessed {
 		t.Fatalf("retry: %+v", o)
 	}

@@ -90,7 +90,9 @@ func New(w io.Writer, opts Options) (*Recorder, error) {
 // [FromContext]). The Set carries the invocation's request id as the
 // "requestId" property, so that metrics can be tied to logs. On the first
 // invocation of the process the Set also emits the ColdStart metric, in a
-// document of its own with the default dimensions and "function_name".
+// document of its own with the default dimensions and "function_name" (left
+// out when a default dimension has that name or the defaults number
+// [MaxDimensions]).
 func (r *Recorder) Start(ctx context.Context) (context.Context, *Set) {
 	s := r.NewSet()
 	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
@@ -294,9 +296,8 @@ func (s *Set) Flush() error {
 	b := r.buf[:0]
 	if s.coldStart {
 		s.coldStart = false
-		dims := append(r.opts.Dimensions[:len(r.opts.Dimensions):len(r.opts.Dimensions)], Dimension{"function_name", functionName()})
 		cold := []metric{{name: ColdStartMetric, unit: Count, res: StandardResolution, values: []float64{1}}}
-		b = appendDocument(b, ts, r.opts.Namespace, dims, nil, nil, cold, 0)
+		b = appendDocument(b, ts, r.opts.Namespace, r.opts.Dimensions, coldStartDimensions(r.opts.Dimensions), nil, cold, 0)
 	}
 	// Round i carries the i-th chunk of MaxValuesPerMetric values of every
 	// metric that has one, split into documents of MaxMetricsPerDocument.
@@ -349,6 +350,22 @@ func docSize(ms []metric, round int) int {
 		}
 	}
 	return len(ms)
+}
+
+// coldStartDimensions returns the dimensions the ColdStart document adds to
+// the default ones: "function_name", unless a default dimension already has
+// that name (a key given twice is invalid) or the defaults already fill the
+// MaxDimensions a dimension set may hold.
+func coldStartDimensions(defaults []Dimension) []Dimension {
+	if len(defaults) >= MaxDimensions {
+		return nil
+	}
+	for _, d := range defaults {
+		if d.Name == "function_name" {
+			return nil
+		}
+	}
+	return []Dimension{{"function_name", functionName()}}
 }
 
 // functionName is the dimension value of the ColdStart metric.

@@ -349,6 +349,45 @@ func TestRecorder_coldStart(t *testing.T) {
 	}
 }
 
+// TestRecorder_coldStartDimensions checks that the ColdStart document stays
+// valid when the default dimensions already name function_name or already
+// fill the 30 a dimension set may hold.
+func TestRecorder_coldStartDimensions(t *testing.T) {
+	t.Setenv("AWS_LAMBDA_FUNCTION_NAME", "orders-fn")
+	t.Setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
+	full := make([]metrics.Dimension, metrics.MaxDimensions)
+	for i := range full {
+		full[i] = metrics.Dimension{Name: fmt.Sprint("d", i), Value: "v"}
+	}
+	for name, tc := range map[string]struct {
+		dims []metrics.Dimension
+		want int // dimensions of the ColdStart document
+	}{
+		"function_name given": {[]metrics.Dimension{{Name: "function_name", Value: "mine"}}, 1},
+		"30 given":            {full, metrics.MaxDimensions},
+	} {
+		t.Run(name, func(t *testing.T) {
+			metrics.ResetColdStart()
+			var buf bytes.Buffer
+			r, err := metrics.New(&buf, metrics.Options{Namespace: "N", Dimensions: tc.dims, Now: func() time.Time { return fixed }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, set := r.Start(context.Background())
+			if err := set.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			docs := parseEMF(t, buf.Bytes())
+			if len(docs) != 1 {
+				t.Fatalf("%d documents, want the ColdStart one", len(docs))
+			}
+			if n := len(directive(docs[0])["Dimensions"].([]any)[0].([]any)); n != tc.want {
+				t.Errorf("ColdStart document has %d dimensions, want %d: %v", n, tc.want, docs[0])
+			}
+		})
+	}
+}
+
 func TestSet_nil(t *testing.T) {
 	m := metrics.FromContext(context.Background())
 	if m != nil {

@@ -145,25 +145,38 @@ func reducedWeights(n int) (w [4][4]int) {
 	return w
 }
 
-// idct4 reconstructs a 4×4 block from the 4×4 lowest frequencies.
+// idct4 reconstructs a 4×4 block from the 4×4 lowest frequencies. The
+// sample centres are symmetric about the block's middle, so red4[3-x][u] =
+// (-1)^u red4[x][u]: each 4-point pass is an even and an odd half of two
+// products each, and samples x and 3-x are their sum and difference (half
+// the multiplies of the direct sums, the same results).
 func idct4(coef *[64]int32, dst []byte, stride int) {
+	w0, w1 := &red4[0], &red4[1]
 	var ws [16]int // ws[v*4+x]: horizontal pass, scaled by 2^pass1Bits
 	for v := 0; v < 4; v++ {
 		c := coef[v*8 : v*8+4 : v*8+4]
 		c0, c1, c2, c3 := int(c[0]), int(c[1]), int(c[2]), int(c[3])
-		for x := 0; x < 4; x++ {
-			w := &red4[x]
-			ws[v*4+x] = (c0*w[0] + c1*w[1] + c2*w[2] + c3*w[3] + 1<<(constBits-pass1Bits-1)) >> (constBits - pass1Bits)
+		if c0|c1|c2|c3 == 0 {
+			continue // higher vertical frequencies are often all zero
 		}
+		const r, sh = 1 << (constBits - pass1Bits - 1), constBits - pass1Bits
+		e0, e1 := c0*w0[0]+c2*w0[2]+r, c0*w1[0]+c2*w1[2]+r
+		o0, o1 := c1*w0[1]+c3*w0[3], c1*w1[1]+c3*w1[3]
+		row := ws[v*4 : v*4+4 : v*4+4]
+		row[0], row[3] = (e0+o0)>>sh, (e0-o0)>>sh
+		row[1], row[2] = (e1+o1)>>sh, (e1-o1)>>sh
 	}
-	const shift = constBits + pass1Bits
-	for y := 0; y < 4; y++ {
-		w := &red4[y]
-		d := dst[y*stride : y*stride+4 : y*stride+4]
-		for x := 0; x < 4; x++ {
-			s := ws[x]*w[0] + ws[4+x]*w[1] + ws[8+x]*w[2] + ws[12+x]*w[3]
-			d[x] = clamp8((s+1<<(shift-1))>>shift + 128)
-		}
+	const r, sh = 1<<(constBits+pass1Bits-1) + 128<<(constBits+pass1Bits), constBits + pass1Bits
+	d0 := dst[0*stride : 0*stride+4 : 0*stride+4]
+	d1 := dst[1*stride : 1*stride+4 : 1*stride+4]
+	d2 := dst[2*stride : 2*stride+4 : 2*stride+4]
+	d3 := dst[3*stride : 3*stride+4 : 3*stride+4]
+	for x := 0; x < 4; x++ {
+		c0, c1, c2, c3 := ws[x], ws[4+x], ws[8+x], ws[12+x]
+		e0, e1 := c0*w0[0]+c2*w0[2]+r, c0*w1[0]+c2*w1[2]+r
+		o0, o1 := c1*w0[1]+c3*w0[3], c1*w1[1]+c3*w1[3]
+		d0[x], d3[x] = clamp8((e0+o0)>>sh), clamp8((e0-o0)>>sh)
+		d1[x], d2[x] = clamp8((e1+o1)>>sh), clamp8((e1-o1)>>sh)
 	}
 }
 

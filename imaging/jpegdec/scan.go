@@ -556,22 +556,26 @@ func (d *decoder) acRefine(sc *scanComp, coef []int16, nz *uint64, ss, se int, a
 				break
 			}
 			// Skip r zero-history coefficients, refining the nonzero
-			// ones met on the way, then place val.
-			for ; k <= se; k++ {
-				if *nz&(1<<uint(k)) != 0 {
-					refine(k)
-					continue
+			// ones met on the way, then place val. Through the masks:
+			// the target is the (r+1)-th zero-history position from k.
+			rest := ^uint64(0) >> (63 - uint(se)) &^ (1<<uint(k) - 1) // [k, se]
+			zeros := ^*nz & rest
+			for ; r > 0 && zeros != 0; r-- {
+				zeros &= zeros - 1
+			}
+			end := se + 1 // no target: refine to the end of the band
+			if zeros != 0 {
+				end = bits.TrailingZeros64(zeros)
+			}
+			for b := *nz & rest & (1<<uint(end) - 1); b != 0; b &= b - 1 { // [k, end)
+				refine(bits.TrailingZeros64(b))
+			}
+			k = end
+			if zeros != 0 && val != 0 {
+				if k < len(coef) {
+					coef[k] = val
 				}
-				if r == 0 {
-					if val != 0 {
-						if k < len(coef) {
-							coef[k] = val
-						}
-						*nz |= 1 << uint(k)
-					}
-					break
-				}
-				r--
+				*nz |= 1 << uint(k)
 			}
 		}
 	}
@@ -607,18 +611,19 @@ func (d *decoder) reconstruct() {
 	for i := 0; i < d.ncomp; i++ {
 		c := &d.comp[i]
 		q := &d.quant[c.tq]
+		keep := ^uint64(0) >> (64 - d.ncoef) // the coefficients kept
 		for by := 0; by < c.bh; by++ {
 			for bx := 0; bx < c.bw; bx++ {
 				bi := by*c.bw + bx
 				coef := c.coef[bi*d.ncoef : (bi+1)*d.ncoef]
-				ac := false
-				for k, v := range coef {
-					if v != 0 {
-						d.blk[unzig[k]] = int32(v) * q[k]
-						ac = ac || k > 0
-					}
+				// Only the coefficients the nonzero mask marks (a
+				// superset of the nonzero ones) are visited.
+				m := c.nz[bi] & keep
+				for b := m; b != 0; b &= b - 1 {
+					k := bits.TrailingZeros64(b)
+					d.blk[unzig[k]] = int32(coef[k]) * q[k]
 				}
-				d.reconstructBlock(c, bx, by, ac)
+				d.reconstructBlock(c, bx, by, m > 1)
 			}
 		}
 	}

@@ -421,8 +421,6 @@ func (d *decoder) reconstructBlock(c *component, bx, by int, ac bool) {
 	switch bs {
 	case 8:
 		idct8(blk, dst, c.stride)
-		*blk = [64]int32{}
-		return
 	case 4:
 		idct4(blk, dst, c.stride)
 	case 2:
@@ -430,9 +428,9 @@ func (d *decoder) reconstructBlock(c *component, bx, by int, ac bool) {
 	default:
 		idct1(blk, dst, c.stride)
 	}
-	for _, z := range unzig[:d.ncoef] {
-		blk[z] = 0
-	}
+	// One 256-byte clear is cheaper than clearing the ncoef entries one
+	// by one, which are scattered over most of the block anyway.
+	*blk = [64]int32{}
 }
 
 // dcBlock decodes the DC coefficient of a progressive block: a first scan

@@ -12,7 +12,8 @@ var (
 	ErrNotFound = errors.New("idempotency: record not found")
 	// ErrFenced is returned by Store.Complete and Store.Release when the
 	// caller no longer holds the record: its lease ended and another holder
-	// took over, or the record was evicted.
+	// took over, or the record was evicted (or, for Release only, the
+	// caller's own earlier Release deleted it).
 	ErrFenced = errors.New("idempotency: record is held by another owner")
 )
 

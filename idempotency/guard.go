@@ -80,8 +80,11 @@ func (g *Guard) storeKey(key string) string {
 // When fn succeeds but its outcome cannot be recorded, Do returns fn's result
 // together with an error: a *[ResultTooLargeError] when the store cannot hold
 // the result (the record is released), an error wrapping [ErrFenced] when the
-// lease was lost to another delivery before fn returned, or the store's
-// error.
+// lease was lost to another delivery before fn returned (or an operator
+// deleted the record meanwhile), or the store's error. A store client that
+// retries a completion whose reply was lost does not cause ErrFenced: stores
+// treat a second Complete by the same owner as a success (see
+// [Store.Complete]).
 //
 // An empty key is [ErrMissingKey].
 func (g *Guard) Do(ctx context.Context, key string, payload []byte, fn func(ctx context.Context) ([]byte, error)) ([]byte, error) {
@@ -203,8 +206,12 @@ func (g *Guard) run(ctx context.Context, rec Record, kh string, fn func(context.
 		g.logDecision(ctx, slog.LevelDebug, "completed", kh, StatusCompleted)
 		return res, nil
 	case errors.Is(cerr, ErrFenced):
-		g.logDecision(ctx, slog.LevelWarn, "completion fenced: lease lost to another delivery", kh, StatusInProgress)
-		return res, fmt.Errorf("idempotency: key %s finished after its lease was taken over: %w", kh, cerr)
+		// Not a lost reply of our own completion (Complete is idempotent):
+		// the record was taken over after the lease ended, or deleted. The
+		// other holder's outcome stands; fn's result is returned with the
+		// error so the caller sees both.
+		g.logDecision(ctx, slog.LevelWarn, "completion fenced: lease taken over or record deleted", kh, StatusInProgress)
+		return res, fmt.Errorf("idempotency: key %s finished after its lease was taken over or its record deleted: %w", kh, cerr)
 	case errors.As(cerr, &tooLarge):
 		g.release(ctx, rec, kh, "result too large")
 		return res, fmt.Errorf("idempotency: key %s: %w", kh, cerr)
@@ -225,7 +232,10 @@ func (g *Guard) release(ctx context.Context, rec Record, kh, reason string) {
 	case err == nil:
 		g.logDecision(ctx, slog.LevelInfo, "released", kh, StatusInProgress, slog.String("reason", reason))
 	case errors.Is(err, ErrFenced):
-		g.logDecision(ctx, slog.LevelWarn, "release fenced: lease lost to another delivery", kh, StatusInProgress, slog.String("reason", reason))
+		// The record is gone or another delivery holds it: after a takeover,
+		// an operator's delete, or a retried release whose first attempt
+		// deleted it (see Store.Release). The key is not blocked by us.
+		g.logDecision(ctx, slog.LevelWarn, "release fenced: record gone or held by another delivery", kh, StatusInProgress, slog.String("reason", reason))
 	default:
 		g.logDecision(ctx, slog.LevelError, "release failed", kh, StatusInProgress, slog.String("reason", reason), slog.Any("error", err))
 	}

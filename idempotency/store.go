@@ -76,14 +76,30 @@ type Store interface {
 
 	// Complete turns the INPROGRESS record rec.Key held by rec.Owner into
 	// COMPLETED, storing rec.Result and rec.Expiry. If the record is missing,
-	// not in progress, or held by another owner, it returns ErrFenced and
-	// changes nothing. If rec.Result cannot be stored because of its size it
-	// returns a *ResultTooLargeError and changes nothing.
+	// or held by another owner, it returns ErrFenced and changes nothing. If
+	// rec.Result cannot be stored because of its size it returns a
+	// *ResultTooLargeError and changes nothing.
+	//
+	// Complete is idempotent: if the record is already COMPLETED by
+	// rec.Owner it returns nil and changes nothing, leaving the result and
+	// expiry the first Complete stored. Owner tokens are random per
+	// acquisition, so such a record can only be the caller's own earlier
+	// success, typically a first attempt whose reply was lost and that the
+	// client library retried; reporting ErrFenced for it would be a false
+	// alarm.
 	Complete(ctx context.Context, rec Record) error
 
 	// Release deletes the INPROGRESS record key if owner holds it. If the
 	// record is missing, not in progress, or held by another owner, it
 	// returns ErrFenced and deletes nothing.
+	//
+	// Unlike Complete, Release is not made idempotent: a missing record may
+	// be the caller's own earlier Release whose reply was lost, but equally
+	// an operator's Delete, or a takeover after the lease ended followed by
+	// the new holder's release or the record's expiry, and the store cannot
+	// tell these apart. ErrFenced from Release is harmless either way (the
+	// record no longer blocks the key for the caller's retry), and the
+	// engine only logs it.
 	Release(ctx context.Context, key, owner string) error
 
 	// Get returns the record stored under key, live or not. It returns

@@ -44,8 +44,11 @@
 // the store logs this once. If the item vanished or expired in between, the
 // put is tried again. Complete is one UpdateItem and Release one DeleteItem,
 // both conditioned on "owner = :owner AND status = INPROGRESS"; a failed
-// condition is [idempotency.ErrFenced]. Get is a consistent GetItem and
-// Delete an unconditional DeleteItem.
+// condition is [idempotency.ErrFenced], except that a Complete whose record
+// is already COMPLETED by the same owner succeeds without writing (Complete
+// asks for the old item with the failure to tell; servers that omit it cost
+// one consistent GetItem of status and owner on this rare path). Get is a
+// consistent GetItem and Delete an unconditional DeleteItem.
 //
 // Per delivery through the engine:
 //
@@ -63,10 +66,14 @@
 // Requests use the client's retryer unless [Options.Retryer] is set. The
 // SDK's standard retryer retries throttling
 // (ProvisionedThroughputExceededException) with jittered exponential
-// backoff. Retrying Acquire is safe: a retry that finds the record written
-// by its own lost first attempt (same owner) succeeds. A retried Complete or
-// Release whose first attempt succeeded but lost its response reports
-// [idempotency.ErrFenced].
+// backoff, and transient errors, including a connection that dropped
+// after the request was sent. Retrying Acquire and Complete is safe: a retry
+// that finds the record written by its own lost first attempt (same owner)
+// succeeds, and a retried Complete leaves the result and expiry the first
+// attempt stored. A retried Release whose first attempt succeeded but lost
+// its response finds no record and reports [idempotency.ErrFenced], which
+// the engine only logs (see idempotency.Store.Release for why Release is not
+// made idempotent).
 //
 // # Table
 //

@@ -117,12 +117,12 @@ func (c *Counter) Reset() {
 }
 
 // Proxy is an HTTP server on 127.0.0.1 in front of a DynamoDB-compatible
-// server. It can answer requests with throttling errors, and it can make a
-// server that omits the old item on a failed PutItem condition (dynalite
-// does) behave like DynamoDB, which returns it when asked with
-// ReturnValuesOnConditionCheckFailure=ALL_OLD: the proxy then reads the item
-// itself, on the server side of the client's round trip, and adds it to the
-// error response.
+// server. It can answer requests with throttling errors, lose replies, and
+// it can make a server that omits the old item on a failed PutItem or
+// UpdateItem condition (dynalite does) behave like DynamoDB, which returns
+// it when asked with ReturnValuesOnConditionCheckFailure=ALL_OLD: the proxy
+// then reads the item itself, on the server side of the client's round
+// trip, and adds it to the error response.
 type Proxy struct {
 	URL string
 
@@ -137,6 +137,9 @@ type Proxy struct {
 	// before the failure is answered, as if another process deleted it just
 	// after the server checked the condition.
 	Vanish atomic.Int32
+
+	mu   sync.Mutex
+	lose map[string]int // operation name -> replies still to lose
 
 	target   string
 	keyAttrs []string
@@ -154,6 +157,32 @@ func MustProxy(tb testing.TB, target string, injectOldItem bool, keyAttrs ...str
 	return p
 }
 
+// LoseReplies makes the proxy lose the replies of the next n requests of
+// operation op (such as "UpdateItem"): it forwards each request, so the
+// server applies it, then closes the client's connection without an answer,
+// as a network fault after the server's commit would. The SDK sees a
+// connection error and retries.
+func (p *Proxy) LoseReplies(op string, n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.lose == nil {
+		p.lose = map[string]int{}
+	}
+	p.lose[op] = n
+}
+
+// takeLost reports whether the reply to a request of op is to be lost,
+// counting it.
+func (p *Proxy) takeLost(op string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.lose[op] <= 0 {
+		return false
+	}
+	p.lose[op]--
+	return true
+}
+
 func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	p.Requests.Add(1)
 	if take(&p.Throttle) {
@@ -165,16 +194,25 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
-	status, resp, err := p.forward(r, r.Header.Get("X-Amz-Target"), body)
+	target := r.Header.Get("X-Amz-Target")
+	status, resp, err := p.forward(r, target, body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
-	if status == http.StatusBadRequest && strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".PutItem") {
+	if _, op, _ := strings.Cut(target, "."); p.takeLost(op) {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			panic(err) // httptest's HTTP/1.1 server always allows it
+		}
+		conn.Close()
+		return
+	}
+	if status == http.StatusBadRequest {
 		switch {
-		case take(&p.Vanish):
+		case strings.HasSuffix(target, ".PutItem") && take(&p.Vanish):
 			p.deleteItem(r, body)
-		case p.inject:
+		case p.inject && (strings.HasSuffix(target, ".PutItem") || strings.HasSuffix(target, ".UpdateItem")):
 			resp = p.addOldItem(r, body, resp)
 		}
 	}
@@ -194,18 +232,23 @@ func take(n *atomic.Int32) bool {
 	}
 }
 
-// putRequest is the part of a PutItem request the proxy reads.
-type putRequest struct {
+// writeRequest is the part of a PutItem or UpdateItem request the proxy
+// reads: PutItem names its item's key in Item, UpdateItem in Key.
+type writeRequest struct {
 	TableName                           string
 	Item                                map[string]json.RawMessage
+	Key                                 map[string]json.RawMessage
 	ReturnValuesOnConditionCheckFailure string
 }
 
-// keyOf returns the key of the item in a PutItem request body.
-func (p *Proxy) keyOf(body []byte) (putRequest, map[string]json.RawMessage, error) {
-	var req putRequest
+// keyOf returns the key of the item in a PutItem or UpdateItem request body.
+func (p *Proxy) keyOf(body []byte) (writeRequest, map[string]json.RawMessage, error) {
+	var req writeRequest
 	if err := json.Unmarshal(body, &req); err != nil {
 		return req, nil, err
+	}
+	if req.Key != nil {
+		return req, req.Key, nil
 	}
 	key := map[string]json.RawMessage{}
 	for _, a := range p.keyAttrs {
@@ -225,7 +268,7 @@ func (p *Proxy) deleteItem(r *http.Request, body []byte) {
 }
 
 // addOldItem adds the stored item to a ConditionalCheckFailedException
-// answering a PutItem that asked for it.
+// answering a PutItem or UpdateItem that asked for it.
 func (p *Proxy) addOldItem(r *http.Request, reqBody, resp []byte) []byte {
 	req, key, err := p.keyOf(reqBody)
 	var fail map[string]json.RawMessage

@@ -250,6 +250,15 @@ func (s *Store) Acquire(ctx context.Context, rec idempotency.Record, now time.Ti
 
 // Complete marks the record COMPLETED with one UpdateItem conditioned on the
 // owner and the INPROGRESS status.
+//
+// Complete is idempotent: when the condition fails because the record is
+// already COMPLETED by rec.Owner (the SDK retried an attempt that succeeded
+// but whose reply was lost), it returns nil and the record keeps what the
+// first attempt wrote. The condition is not widened to let a COMPLETED
+// record through, because that would overwrite the stored result and expiry
+// with a second caller-supplied value; instead the failed condition returns
+// the old item (ReturnValuesOnConditionCheckFailure=ALL_OLD), or, from a
+// server that omits it, one consistent GetItem reads status and owner.
 func (s *Store) Complete(ctx context.Context, rec idempotency.Record) error {
 	rec.Status = idempotency.StatusCompleted
 	if err := s.checkSize(rec, false); err != nil {
@@ -276,16 +285,47 @@ func (s *Store) Complete(ctx context.Context, rec idempotency.Record) error {
 		ConditionExpression:       aws.String("#owner = :owner AND #status = :inprogress"),
 		ExpressionAttributeNames:  s.completeNames,
 		ExpressionAttributeValues: values,
+		// The old item tells our own earlier completion from a fence.
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}, s.opt...)
-	if err != nil {
-		if isItemTooLarge(err) {
-			// The item holds attributes we did not count (written by
-			// another runtime); the server's word is final.
-			return s.checkSize(rec, true)
-		}
-		return s.fenced(err, "complete", rec.Key)
+	if err == nil {
+		return nil
 	}
-	return nil
+	if isItemTooLarge(err) {
+		// The item holds attributes we did not count (written by another
+		// runtime); the server's word is final.
+		return s.checkSize(rec, true)
+	}
+	var ccf *types.ConditionalCheckFailedException
+	if !errors.As(err, &ccf) {
+		return fmt.Errorf("dynamostore: complete %q: %w", rec.Key, err)
+	}
+	item := ccf.Item
+	if item == nil {
+		out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName:                aws.String(s.table),
+			Key:                      s.key(rec.Key),
+			ConsistentRead:           aws.Bool(true),
+			ProjectionExpression:     aws.String("#status, #owner"),
+			ExpressionAttributeNames: s.releaseNames,
+		}, s.opt...)
+		if err != nil {
+			return fmt.Errorf("dynamostore: complete %q: read after a failed condition: %w", rec.Key, err)
+		}
+		item = out.Item
+	}
+	if completedBy(item, s.o.StatusAttr, s.o.OwnerAttr, rec.Owner) {
+		return nil
+	}
+	return idempotency.ErrFenced
+}
+
+// completedBy reports whether item is a COMPLETED record held by owner.
+func completedBy(item map[string]types.AttributeValue, statusAttr, ownerAttr, owner string) bool {
+	st, _ := item[statusAttr].(*types.AttributeValueMemberS)
+	ow, _ := item[ownerAttr].(*types.AttributeValueMemberS)
+	return st != nil && ow != nil && owner != "" &&
+		st.Value == string(idempotency.StatusCompleted) && ow.Value == owner
 }
 
 // Release deletes the record with one DeleteItem conditioned on the owner and

@@ -497,3 +497,73 @@ func TestStore_CancelledContext(t *testing.T) {
 		t.Errorf("Get = %v, want context.Canceled", err)
 	}
 }
+
+// TestStore_LostReplyIsRetried loses the reply of writes the server applied,
+// as a connection dropped after DynamoDB's commit would. The SDK retries;
+// the retry's condition fails on the record the first attempt wrote, and the
+// store recognises its own owner token: no false ErrFenced, the record is
+// the first attempt's, and through the Guard the function runs once and Do
+// succeeds.
+func TestStore_LostReplyIsRetried(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		inject bool // the old item comes with the failed condition
+		reads  int  // GetItems a retried Complete costs
+	}{{"oldItemReturned", true, 0}, {"readFallback", false, 1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := MustProxy(t, endpoint(t), tc.inject, "id")
+			quick := retry.NewStandard(func(o *retry.StandardOptions) { o.MaxBackoff = 20 * time.Millisecond })
+			f := newFixture(t, p.URL, &dynamostore.Options{Retryer: quick})
+			ctx := context.Background()
+			now := time.Now()
+
+			rec := record("k", "o", now)
+			if err := f.store.Acquire(ctx, rec, now); err != nil {
+				t.Fatal(err)
+			}
+			rec.Status, rec.Result, rec.Expiry = idempotency.StatusCompleted, []byte("done"), now.Add(2*time.Hour)
+			f.count.Reset()
+			p.LoseReplies("UpdateItem", 1)
+			if err := f.store.Complete(ctx, rec); err != nil {
+				t.Fatalf("Complete whose first reply was lost = %v, want nil", err)
+			}
+			if n := f.count.Get("UpdateItem"); n != 2 {
+				t.Errorf("UpdateItem attempts = %d, want 2 (the lost one and the SDK's retry)", n)
+			}
+			if n := f.count.Reads(); n != tc.reads {
+				t.Errorf("GetItems = %d, want %d", n, tc.reads)
+			}
+			got, err := f.store.Get(ctx, "k")
+			if err != nil || got.Status != idempotency.StatusCompleted || got.Owner != "o" || string(got.Result) != "done" ||
+				got.Expiry.UnixMilli() != rec.Expiry.UnixMilli() {
+				t.Errorf("record after the retried Complete = %+v, %v; want the first attempt's", got, err)
+			}
+			other := rec
+			other.Owner = "intruder"
+			if err := f.store.Complete(ctx, other); !errors.Is(err, idempotency.ErrFenced) {
+				t.Errorf("Complete by another owner on the COMPLETED record = %v, want ErrFenced", err)
+			}
+
+			// Through the engine: the acquire's and the completion's
+			// replies are both lost.
+			g := idempotency.New(f.store, &idempotency.Options{Logger: slog.New(slog.DiscardHandler)})
+			p.LoseReplies("PutItem", 1)
+			p.LoseReplies("UpdateItem", 1)
+			runs := 0
+			res, err := g.Do(ctx, "order-1", []byte("payload"), func(context.Context) ([]byte, error) {
+				runs++
+				return []byte("receipt"), nil
+			})
+			if err != nil || string(res) != "receipt" || runs != 1 {
+				t.Fatalf("Do with lost replies = %q, %v after %d runs; want the result, nil, 1 run", res, err, runs)
+			}
+			res, err = g.Do(ctx, "order-1", []byte("payload"), func(context.Context) ([]byte, error) {
+				runs++
+				return nil, errors.New("ran twice")
+			})
+			if err != nil || string(res) != "receipt" || runs != 1 {
+				t.Errorf("duplicate = %q, %v after %d runs; want the stored result replayed", res, err, runs)
+			}
+		})
+	}
+}

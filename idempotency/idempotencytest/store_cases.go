@@ -231,8 +231,42 @@ var storeCases = []testCase{
 		},
 	},
 	{
+		name: "CompleteTwiceBySameOwner",
+		rule: "Complete is idempotent: Complete again by the owner that completed the record succeeds and leaves the record as the first Complete wrote it; Complete by another owner on that COMPLETED record is ErrFenced",
+		run: func(t *testing.T, e *env) {
+			ctx := t.Context()
+			rec := inProgress(e, "k", "owner-1")
+			mustAcquire(t, e, rec)
+			done := mustComplete(t, e, rec, []byte("first"))
+
+			// The same request again, as a client retries it after losing
+			// the first reply.
+			if err := e.store.Complete(ctx, done); err != nil {
+				t.Errorf("retried Complete by the same owner = %v; want nil", err)
+			}
+			sameRecord(t, mustGet(t, e, "k"), done)
+
+			// A different result and expiry from the same owner change
+			// nothing either: the first Complete's record stands.
+			e.clock.Advance(time.Minute)
+			again := done
+			again.Result, again.Expiry = []byte("second"), e.clock.Now().Add(2*expiry)
+			if err := e.store.Complete(ctx, again); err != nil {
+				t.Errorf("second Complete by the same owner = %v; want nil", err)
+			}
+			sameRecord(t, mustGet(t, e, "k"), done)
+
+			intruder := done
+			intruder.Owner, intruder.Result = "owner-2", []byte("intruder")
+			if err := e.store.Complete(ctx, intruder); !errors.Is(err, idempotency.ErrFenced) {
+				t.Errorf("Complete by another owner on a COMPLETED record = %v; want ErrFenced", err)
+			}
+			sameRecord(t, mustGet(t, e, "k"), done)
+		},
+	},
+	{
 		name: "CompleteFenced",
-		rule: "Complete by a non-holder, on a missing record or on a COMPLETED record returns ErrFenced and changes nothing",
+		rule: "Complete by a non-holder or on a missing record returns ErrFenced and changes nothing",
 		run: func(t *testing.T, e *env) {
 			ctx := t.Context()
 			missing := inProgress(e, "missing", "owner-1")
@@ -250,14 +284,6 @@ var storeCases = []testCase{
 				t.Errorf("Complete(other owner) = %v; want ErrFenced", err)
 			}
 			sameRecord(t, mustGet(t, e, "k"), rec)
-
-			done := mustComplete(t, e, rec, []byte("first"))
-			again := done
-			again.Result = []byte("second")
-			if err := e.store.Complete(ctx, again); !errors.Is(err, idempotency.ErrFenced) {
-				t.Errorf("Complete(already completed) = %v; want ErrFenced", err)
-			}
-			sameRecord(t, mustGet(t, e, "k"), done)
 		},
 	},
 	{

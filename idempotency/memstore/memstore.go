@@ -71,7 +71,14 @@ func (s *Store) Complete(ctx context.Context, rec idempotency.Record) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ex, ok := s.records[rec.Key]
-	if !ok || ex.Status != idempotency.StatusInProgress || ex.Owner != rec.Owner {
+	if !ok || ex.Owner != rec.Owner {
+		return idempotency.ErrFenced
+	}
+	switch ex.Status {
+	case idempotency.StatusCompleted:
+		return nil // our own earlier Complete: keep what it stored
+	case idempotency.StatusInProgress:
+	default:
 		return idempotency.ErrFenced
 	}
 	ex.Status = idempotency.StatusCompleted

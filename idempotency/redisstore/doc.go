@@ -33,7 +33,8 @@
 //     round trip.
 //   - Complete and Release change the hash only if it is INPROGRESS and held
 //     by the caller's owner token; otherwise they return
-//     [idempotency.ErrFenced].
+//     [idempotency.ErrFenced], except that Complete on a hash the caller's
+//     owner token already completed succeeds and changes nothing.
 //   - Get is one HGETALL; Delete one DEL.
 //
 // Per delivery through the engine: a first delivery costs 2 round trips
@@ -41,9 +42,13 @@
 //
 // Every operation touches one key, so the store works on Redis Cluster
 // (redis.ClusterClient) too. go-redis retries a command whose connection
-// failed; a retried Acquire that finds its own record (same owner) succeeds,
-// while a retried Complete or Release whose first attempt did take effect
-// reports [idempotency.ErrFenced].
+// failed (Options.MaxRetries, 3 by default). A retried Acquire that finds its
+// own record (same owner) succeeds, and so does a retried Complete that finds
+// the record its first attempt completed: the retry leaves the result and
+// expiry as the first attempt wrote them. A retried Release whose first
+// attempt did take effect finds no record and reports
+// [idempotency.ErrFenced], which the engine only logs: the store cannot tell
+// that from an eviction or a takeover (see idempotency.Store.Release).
 //
 // # Result size
 //

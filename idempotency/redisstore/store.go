@@ -102,10 +102,14 @@ return 1
 `)
 
 // completeScript turns the record COMPLETED if ARGV[1] holds it in progress,
-// returning 1, or 0 without a change.
+// returning 1; if ARGV[1] already completed it (a retry of a Complete whose
+// reply was lost) it returns 1 without a change; otherwise 0 without a
+// change.
 var completeScript = redis.NewScript(`
 local r = redis.call('HMGET', KEYS[1], 'status', 'owner')
-if r[1] ~= 'INPROGRESS' or r[2] ~= ARGV[1] then return 0 end
+if r[2] ~= ARGV[1] then return 0 end
+if r[1] == 'COMPLETED' then return 1 end
+if r[1] ~= 'INPROGRESS' then return 0 end
 redis.call('HSET', KEYS[1], 'status', 'COMPLETED', 'data', ARGV[2], 'expiration_ms', ARGV[3])
 redis.call('PEXPIREAT', KEYS[1], ARGV[3])
 return 1

@@ -6,7 +6,9 @@
 // Acquire is a single INSERT ... ON CONFLICT DO UPDATE ... WHERE statement
 // that replaces only a record that is no longer live, so it is atomic; on
 // conflict one more SELECT returns the live record. Complete and Release are
-// single UPDATE and DELETE statements conditional on the owner token.
+// single UPDATE and DELETE statements conditional on the owner token. A
+// Complete that changed nothing costs one more SELECT to tell a record the
+// same owner already completed (success, left unchanged) from a fenced one.
 // SQLite has no TTL: call [Store.DeleteExpired] from time to time to reclaim
 // space (expired records are otherwise replaced when their key comes back).
 // It scans the table: the table has no index on expiry, because an index
@@ -61,6 +63,7 @@ type Store struct {
 	acquire *sql.Stmt
 	get     *sql.Stmt
 	done    *sql.Stmt
+	doneBy  *sql.Stmt
 	release *sql.Stmt
 	del     *sql.Stmt
 	purge   *sql.Stmt
@@ -132,6 +135,7 @@ func New(ctx context.Context, db *sql.DB, opts *Options) (*Store, error) {
 		{&s.get, `SELECT status, owner, payload_hash, result, in_progress_expiry, expiry FROM ` + t + ` WHERE key = ?`},
 		{&s.done, `UPDATE ` + t + ` SET status = 'COMPLETED', result = ?, expiry = ?
 			WHERE key = ? AND owner = ? AND status = 'INPROGRESS'`},
+		{&s.doneBy, `SELECT 1 FROM ` + t + ` WHERE key = ? AND owner = ? AND status = 'COMPLETED'`},
 		{&s.release, `DELETE FROM ` + t + ` WHERE key = ? AND owner = ? AND status = 'INPROGRESS'`},
 		{&s.del, `DELETE FROM ` + t + ` WHERE key = ?`},
 		{&s.purge, `DELETE FROM ` + t + ` WHERE expiry <= ?`},
@@ -151,7 +155,7 @@ func New(ctx context.Context, db *sql.DB, opts *Options) (*Store, error) {
 // made by Open.
 func (s *Store) Close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.acquire, s.get, s.done, s.release, s.del, s.purge} {
+	for _, st := range []*sql.Stmt{s.acquire, s.get, s.done, s.doneBy, s.release, s.del, s.purge} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -209,7 +213,23 @@ func (s *Store) Complete(ctx context.Context, rec idempotency.Record) error {
 	}
 	s.statements.Add(1)
 	res, err := s.done.ExecContext(ctx, result, rec.Expiry.UnixNano(), rec.Key, rec.Owner)
-	return fenced("complete", res, err)
+	err = fenced("complete", res, err)
+	if !errors.Is(err, idempotency.ErrFenced) {
+		return err
+	}
+	// Complete is idempotent: a record this owner already completed is our
+	// own earlier success, left as it was. Only the fenced path pays for
+	// this read.
+	var one int
+	s.statements.Add(1)
+	switch err := s.doneBy.QueryRowContext(ctx, rec.Key, rec.Owner).Scan(&one); {
+	case err == nil:
+		return nil
+	case errors.Is(err, sql.ErrNoRows):
+		return idempotency.ErrFenced
+	default:
+		return fmt.Errorf("sqlitestore: complete: %w", err)
+	}
 }
 
 // Release implements idempotency.Store.

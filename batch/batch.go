@@ -54,7 +54,10 @@ type Options[R any] struct {
 	// Key returns a record's idempotency key. Nil means the default of the
 	// event source: idempotency.SQSKey for SQS; the event source ARN and
 	// event ID (shard and sequence number) for Kinesis and DynamoDB
-	// Streams.
+	// Streams. A record whose key is missing (Key returns
+	// idempotency.ErrMissingKey or an empty key) runs unguarded when the
+	// Guard's Options.AllowMissingKey is set, as idempotency.Handler does;
+	// otherwise it fails, logged with the reason.
 	Key idempotency.KeyFunc[R]
 
 	// Logger receives one record per failed record (with the stack, for a
@@ -150,8 +153,12 @@ func run[R any](ctx context.Context, r *record[R], fn Handler[R], g *idempotency
 		return fn(ctx, r.rec)
 	}
 	k, err := key(r.rec)
+	guarded, err := g.CheckKey(ctx, k, err)
 	if err != nil {
 		return err
+	}
+	if !guarded { // no key, and the Guard allows that: run it as is
+		return fn(ctx, r.rec)
 	}
 	payload, err := idempotency.Payload(r.rec)
 	if err != nil {

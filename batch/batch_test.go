@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -42,7 +43,7 @@ func sqsBatch(t testing.TB, specs ...string) []byte {
 	var ev events.SQSEvent
 	for _, s := range specs {
 		m := sample.Records[0]
-		m.Attributes = maps(m.Attributes)
+		m.Attributes = cloneAttrs(m.Attributes)
 		id, body, ok := strings.Cut(s, "=")
 		if !ok {
 			body = "body-" + id
@@ -64,7 +65,7 @@ func sqsBatch(t testing.TB, specs ...string) []byte {
 	return b
 }
 
-func maps(m map[string]string) map[string]string {
+func cloneAttrs(m map[string]string) map[string]string {
 	c := make(map[string]string, len(m))
 	for k, v := range m {
 		c[k] = v
@@ -356,6 +357,69 @@ func TestSQS_contextDoneLeavesRecordsForRetry(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"msg":"batch: context ended, records left for retry","records":2`) {
 		t.Errorf("log = %s", logs.String())
+	}
+}
+
+// TestSQS_missingKey uses a key function that finds no key in some
+// messages: with the Guard's AllowMissingKey they run unguarded (every
+// delivery runs them again), without it they fail, and the log says why.
+func TestSQS_missingKey(t *testing.T) {
+	key := func(m events.SQSMessage) (string, error) {
+		if strings.HasPrefix(m.Body, "anon") {
+			return "", fmt.Errorf("%w: message has no order id", idempotency.ErrMissingKey)
+		}
+		if m.Body == "blank" {
+			return "", nil // an empty key is a missing key too
+		}
+		return m.Body, nil
+	}
+	payload := sqsBatch(t, "m1=order-1", "m2=anon-1", "m3=blank")
+	for _, tc := range []struct {
+		name       string
+		allow      bool
+		wantFailed []string
+		wantRuns   map[string]int // message id -> runs after two deliveries
+	}{
+		{"allowed", true, []string{}, map[string]int{"m1": 1, "m2": 2, "m3": 2}},
+		{"refused", false, []string{"m2", "m3"}, map[string]int{"m1": 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			g := idempotency.New(memstore.New(nil), &idempotency.Options{
+				AllowMissingKey: tc.allow, Logger: slog.New(slog.DiscardHandler),
+			})
+			opts := &batch.Options[events.SQSMessage]{
+				Guard: g, Key: key, Concurrency: 2,
+				Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
+			}
+			var mu sync.Mutex
+			runs := map[string]int{}
+			fn := func(_ context.Context, m events.SQSMessage) error {
+				mu.Lock()
+				runs[m.MessageId]++
+				mu.Unlock()
+				return nil
+			}
+			for i := range 2 {
+				got, err := invokeSQS(t, payload, fn, opts)
+				slices.Sort(got)
+				if err != nil || !slices.Equal(got, tc.wantFailed) {
+					t.Fatalf("delivery %d: failures %v, err %v; want %v", i+1, got, err, tc.wantFailed)
+				}
+			}
+			if !maps.Equal(runs, tc.wantRuns) {
+				t.Errorf("runs %v; want %v", runs, tc.wantRuns)
+			}
+			for _, id := range tc.wantFailed {
+				want := `"msg":"batch: record failed","itemIdentifier":"` + id + `","error":"idempotency: no idempotency key`
+				if !strings.Contains(logs.String(), want) || !strings.Contains(logs.String(), "AllowMissingKey is off") {
+					t.Errorf("log has no failure of %s with its reason:\n%s", id, logs.String())
+				}
+			}
+			if tc.allow && logs.Len() != 0 {
+				t.Errorf("unexpected batch log: %s", logs.String())
+			}
+		})
 	}
 }
 

@@ -43,7 +43,9 @@
 // an earlier delivery counts as a success without running again. Records of
 // one batch that share a key are processed one after the other, so a
 // duplicate inside a batch runs once and also counts as a success, even with
-// Concurrency above one.
+// Concurrency above one. A record without a key runs unguarded if the
+// Guard's Options.AllowMissingKey is set, and fails otherwise (see
+// [idempotency.Guard.CheckKey]).
 //
 // Each record's logs carry its own id as correlation_id (see
 // [logging.WithCorrelationID]).

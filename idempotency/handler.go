@@ -19,8 +19,9 @@ type KeyFunc[T any] func(T) (string, error)
 // Outputs are stored as JSON, so TOut must round-trip through encoding/json.
 //
 // The payload whose hash detects a reused key is [Payload] of the input. When
-// key reports [ErrMissingKey], the returned function fails with that error,
-// or calls h unguarded if Options.AllowMissingKey is set.
+// key reports [ErrMissingKey] (or an empty key), the returned function fails
+// with an error matching ErrMissingKey, or calls h unguarded if
+// Options.AllowMissingKey is set (see [Guard.CheckKey]).
 //
 // The result has the signature aws-lambda-go's lambda.Start accepts:
 //
@@ -29,15 +30,12 @@ func Handler[TIn, TOut any](g *Guard, key KeyFunc[TIn], h func(context.Context, 
 	return func(ctx context.Context, in TIn) (TOut, error) {
 		var out TOut
 		k, err := key(in)
-		if err == nil && k == "" {
-			err = ErrMissingKey
-		}
+		guarded, err := g.CheckKey(ctx, k, err)
 		if err != nil {
-			if errors.Is(err, ErrMissingKey) && g.opts.AllowMissingKey {
-				g.log.LogAttrs(ctx, slog.LevelInfo, "idempotency: no key, running unguarded", slog.String("namespace", g.opts.Namespace))
-				return h(ctx, in)
-			}
 			return out, err
+		}
+		if !guarded {
+			return h(ctx, in)
 		}
 		payload, err := Payload(in)
 		if err != nil {
@@ -65,4 +63,33 @@ func Handler[TIn, TOut any](g *Guard, key KeyFunc[TIn], h func(context.Context, 
 		}
 		return out, nil
 	}
+}
+
+// CheckKey decides, as [Handler] does, what to do with an input whose key
+// function returned key and keyErr. Code that runs inputs under [Guard.Do]
+// itself (such as a batch processor) calls it to treat a missing key the way
+// Handler does:
+//
+//   - a non-empty key and a nil keyErr: guarded is true, run under Do;
+//   - a missing key (keyErr matches [ErrMissingKey], or key is empty) with
+//     Options.AllowMissingKey set: guarded is false and err nil, run the
+//     input unguarded; the decision is logged at Info;
+//   - a missing key without AllowMissingKey: err matches ErrMissingKey and
+//     says that AllowMissingKey is off;
+//   - any other keyErr: err is keyErr.
+func (g *Guard) CheckKey(ctx context.Context, key string, keyErr error) (guarded bool, err error) {
+	switch {
+	case keyErr == nil && key != "":
+		return true, nil
+	case keyErr == nil:
+		keyErr = ErrMissingKey
+	case !errors.Is(keyErr, ErrMissingKey):
+		return false, keyErr
+	}
+	if !g.opts.AllowMissingKey {
+		return false, fmt.Errorf("%w (inputs without a key are refused: Options.AllowMissingKey is off)", keyErr)
+	}
+	g.log.LogAttrs(ctx, slog.LevelInfo, "idempotency: no key, running unguarded",
+		slog.String("namespace", g.opts.Namespace), slog.String("reason", keyErr.Error()))
+	return false, nil
 }

@@ -124,3 +124,47 @@ func ExampleGuard_Do() {
 	// {"charged":true} <nil>
 	// true
 }
+
+func TestGuard_CheckKey(t *testing.T) {
+	other := errors.New("malformed event")
+	for _, tc := range []struct {
+		name        string
+		allow       bool
+		key         string
+		keyErr      error
+		wantGuarded bool
+		wantErr     error // matched with errors.Is; nil means no error
+		wantLog     bool  // the unguarded run is logged
+	}{
+		{name: "key", key: "k", wantGuarded: true},
+		{name: "keyAllowed", allow: true, key: "k", wantGuarded: true},
+		{name: "missingRefused", keyErr: fmt.Errorf("%w: no header", idempotency.ErrMissingKey), wantErr: idempotency.ErrMissingKey},
+		{name: "emptyRefused", wantErr: idempotency.ErrMissingKey},
+		{name: "missingAllowed", allow: true, keyErr: idempotency.ErrMissingKey, wantLog: true},
+		{name: "emptyAllowed", allow: true, wantLog: true},
+		{name: "otherError", keyErr: other, wantErr: other},
+		{name: "otherErrorAllowed", allow: true, keyErr: other, wantErr: other},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			g := idempotency.New(memstore.New(nil), &idempotency.Options{
+				AllowMissingKey: tc.allow, Namespace: "ns", Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+			})
+			guarded, err := g.CheckKey(t.Context(), tc.key, tc.keyErr)
+			if guarded != tc.wantGuarded {
+				t.Errorf("guarded = %v; want %v", guarded, tc.wantGuarded)
+			}
+			switch {
+			case tc.wantErr == nil && err != nil:
+				t.Errorf("err = %v; want nil", err)
+			case tc.wantErr != nil && !errors.Is(err, tc.wantErr):
+				t.Errorf("err = %v; want %v", err, tc.wantErr)
+			case errors.Is(tc.wantErr, idempotency.ErrMissingKey) && !strings.Contains(err.Error(), "AllowMissingKey is off"):
+				t.Errorf("err = %q; want it to name AllowMissingKey", err)
+			}
+			if got := strings.Contains(logs.String(), `msg="idempotency: no key, running unguarded" namespace=ns`); got != tc.wantLog {
+				t.Errorf("log %q; want the unguarded run logged: %v", logs.String(), tc.wantLog)
+			}
+		})
+	}
+}

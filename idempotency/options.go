@@ -60,8 +60,9 @@ type Options struct {
 	PollInterval time.Duration
 
 	// AllowMissingKey makes [Handler] call the handler unguarded when its key
-	// function reports ErrMissingKey, instead of failing. [Guard.Do] always
-	// requires a key.
+	// function reports ErrMissingKey, instead of failing. Batch processing
+	// (package batch) honours it the same way, through [Guard.CheckKey].
+	// [Guard.Do] always requires a key.
 	AllowMissingKey bool
 
 	// Clock returns the current time. Every expiry and lease decision uses

@@ -131,6 +131,15 @@ type Set struct {
 	props     []property
 	coldStart bool     // emit the ColdStart document at the next Flush
 	batch     []metric // Flush's scratch space
+	docs      []doc    // Flush's scratch space: the documents it wrote
+}
+
+// doc locates one document Flush built: where it ends in the output, and
+// which metrics' values it carries (the round-th chunk of the metrics
+// numbered from to to-1 among those having one).
+type doc struct {
+	end             int
+	round, from, to int
 }
 
 type metric struct {
@@ -279,10 +288,18 @@ func (s *Set) SetProperty(key string, value any) error {
 }
 
 // Flush writes the Set's metrics as embedded metric format documents, one
-// per line, and empties the Set of metrics (dimensions and properties stay).
-// A document holds at most [MaxMetricsPerDocument] metrics and
-// [MaxValuesPerMetric] values per metric; more are split over several
-// documents. Flush writes nothing when there are no metrics.
+// per line, in a single Write, and empties the Set of metrics (dimensions
+// and properties stay). A document holds at most [MaxMetricsPerDocument]
+// metrics and [MaxValuesPerMetric] values per metric; more are split over
+// several documents. Flush writes nothing when there are no metrics.
+//
+// When the Write fails, Flush returns its error and keeps in the Set every
+// value whose document was not written in full (all of them when nothing
+// was written; a torn last line is one CloudWatch cannot parse, so its
+// values are kept too), and the ColdStart metric if its document was not
+// written. A later Flush writes them again, with whatever was added
+// meanwhile; documents written in full are not repeated, so nothing is
+// counted twice.
 func (s *Set) Flush() error {
 	if s == nil {
 		return nil
@@ -294,11 +311,13 @@ func (s *Set) Flush() error {
 	defer r.mu.Unlock()
 	ts := r.opts.Now().UnixMilli()
 	b := r.buf[:0]
+	coldEnd := 0 // end of the ColdStart document, if any
 	if s.coldStart {
-		s.coldStart = false
 		cold := []metric{{name: ColdStartMetric, unit: Count, res: StandardResolution, values: []float64{1}}}
 		b = appendDocument(b, ts, r.opts.Namespace, r.opts.Dimensions, coldStartDimensions(r.opts.Dimensions), nil, cold, 0)
+		coldEnd = len(b)
 	}
+	s.docs = s.docs[:0]
 	// Round i carries the i-th chunk of MaxValuesPerMetric values of every
 	// metric that has one, split into documents of MaxMetricsPerDocument.
 	for round := 0; ; round++ {
@@ -312,22 +331,69 @@ func (s *Set) Flush() error {
 		if len(batch) == 0 {
 			break
 		}
-		for len(batch) > 0 {
-			n := docSize(batch, round)
-			b = appendDocument(b, ts, r.opts.Namespace, r.opts.Dimensions, s.dims, s.props, batch[:n], round)
-			batch = batch[n:]
+		for from := 0; from < len(batch); {
+			n := docSize(batch[from:], round)
+			b = appendDocument(b, ts, r.opts.Namespace, r.opts.Dimensions, s.dims, s.props, batch[from:from+n], round)
+			s.docs = append(s.docs, doc{end: len(b), round: round, from: from, to: from + n})
+			from += n
 		}
 	}
 	r.buf = b
-	s.metrics = s.metrics[:0]
-	clear(s.byName)
-	if len(b) == 0 {
-		return nil
+	written := len(b)
+	var err error
+	if len(b) > 0 {
+		written, err = r.w.Write(b)
+		if err == nil && written < len(b) { // a Writer breaking io.Writer's contract
+			err = io.ErrShortWrite
+		}
 	}
-	if _, err := r.w.Write(b); err != nil {
+	if s.coldStart && coldEnd <= written {
+		s.coldStart = false
+	}
+	s.keepUnwrittenLocked(written)
+	if err != nil {
 		return fmt.Errorf("metrics: write: %w", err)
 	}
 	return nil
+}
+
+// keepUnwrittenLocked removes from the Set the values of the documents that
+// ended within the first written bytes of Flush's output, and keeps the
+// others for the next Flush.
+func (s *Set) keepUnwrittenLocked(written int) {
+	var keep [][]float64 // per metric, the values of unwritten documents
+	for _, d := range s.docs {
+		if d.end <= written {
+			continue
+		}
+		if keep == nil {
+			keep = make([][]float64, len(s.metrics))
+		}
+		j := 0 // position of metric i among those with a round-th chunk
+		for i, m := range s.metrics {
+			if len(m.values) <= d.round*MaxValuesPerMetric {
+				continue
+			}
+			if j >= d.from && j < d.to {
+				keep[i] = append(keep[i], m.values[d.round*MaxValuesPerMetric:min(len(m.values), (d.round+1)*MaxValuesPerMetric)]...)
+			}
+			j++
+		}
+	}
+	clear(s.byName)
+	if keep == nil {
+		s.metrics = s.metrics[:0]
+		return
+	}
+	kept := s.metrics[:0]
+	for i, m := range s.metrics {
+		if len(keep[i]) > 0 {
+			m.values = keep[i]
+			s.byName[m.name] = len(kept)
+			kept = append(kept, m)
+		}
+	}
+	s.metrics = kept
 }
 
 // maxDocumentBytes bounds the metrics part of a document, below CloudWatch

@@ -425,3 +425,151 @@ func TestSet_concurrent(t *testing.T) {
 		t.Errorf("%d values written, want 400", total)
 	}
 }
+
+// flakyWriter writes into buf; while failing it accepts only the first
+// accept bytes of a Write and returns errDiskFull.
+type flakyWriter struct {
+	buf     bytes.Buffer
+	failing bool
+	accept  int
+}
+
+var errDiskFull = errors.New("disk full")
+
+func (w *flakyWriter) Write(p []byte) (int, error) {
+	if !w.failing {
+		return w.buf.Write(p)
+	}
+	n := min(w.accept, len(p))
+	w.buf.Write(p[:n])
+	return n, errDiskFull
+}
+
+// values returns the values of metric name over docs, in order.
+func values(docs []document, name string) []string {
+	var vs []string
+	for _, d := range docs {
+		switch v := d[name].(type) {
+		case json.Number:
+			vs = append(vs, v.String())
+		case []any:
+			for _, x := range v {
+				vs = append(vs, x.(json.Number).String())
+			}
+		}
+	}
+	return vs
+}
+
+// TestSet_Flush_writeErrorKeepsMetrics fails the write of a Flush: nothing
+// is lost, the next Flush writes the kept metrics (and the ColdStart
+// metric) together with those added meanwhile.
+func TestSet_Flush_writeErrorKeepsMetrics(t *testing.T) {
+	metrics.ResetColdStart()
+	w := &flakyWriter{failing: true}
+	r, err := metrics.New(w, metrics.Options{Namespace: "Rampart/Test", Now: func() time.Time { return fixed }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, set := r.Start(context.Background())
+	must(t, set.Add("Orders", metrics.Count, 1), set.Add("Orders", metrics.Count, 2), set.Add("Bytes", metrics.Bytes, 10))
+	if err := set.Flush(); !errors.Is(err, errDiskFull) {
+		t.Fatalf("Flush = %v, want the write error", err)
+	}
+	w.failing = false
+	must(t, set.Add("Orders", metrics.Count, 3))
+	if err := set.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	docs := parseEMF(t, w.buf.Bytes())
+	if got := values(docs, "Orders"); fmt.Sprint(got) != "[1 2 3]" {
+		t.Errorf("Orders = %v, want [1 2 3]", got)
+	}
+	if got := values(docs, "Bytes"); fmt.Sprint(got) != "[10]" {
+		t.Errorf("Bytes = %v, want [10]", got)
+	}
+	if got := values(docs, metrics.ColdStartMetric); fmt.Sprint(got) != "[1]" {
+		t.Errorf("ColdStart = %v, want [1] once", got)
+	}
+	w.buf.Reset()
+	if err := set.Flush(); err != nil || w.buf.Len() != 0 {
+		t.Errorf("third Flush wrote %q, %v; want nothing", w.buf.String(), err)
+	}
+}
+
+// TestSet_Flush_partialWrite tears the write in the middle of the second of
+// three documents: the first document's values are not written again, the
+// second's and third's are.
+func TestSet_Flush_partialWrite(t *testing.T) {
+	var probe bytes.Buffer
+	fill := func(set *metrics.Set) {
+		for i := range 250 { // chunks of 100, 100 and 50: three documents
+			must(t, set.Add("Latency", metrics.Milliseconds, float64(i)))
+		}
+		must(t, set.Add("Errors", metrics.Count, 7)) // in the first document only
+	}
+	ps := newRecorder(t, &probe).NewSet()
+	fill(ps)
+	must(t, ps.Flush())
+	lines := bytes.SplitAfter(probe.Bytes(), []byte("\n"))
+	if len(lines) != 4 || len(lines[3]) != 0 {
+		t.Fatalf("probe wrote %d lines, want 3 documents", len(lines)-1)
+	}
+
+	for _, tc := range []struct {
+		name        string
+		accept      int // bytes the failing write takes
+		wantFirst   []string
+		wantAgain   []string // Latency values the next Flush writes
+		errorsAgain bool
+	}{
+		{"nothing", 0, nil, seq(0, 250), true},
+		{"tornFirst", len(lines[0]) - 1, nil, seq(0, 250), true},
+		{"firstWhole", len(lines[0]), seq(0, 100), seq(100, 250), false},
+		{"tornSecond", len(lines[0]) + len(lines[1])/2, seq(0, 100), seq(100, 250), false},
+		{"twoWhole", len(lines[0]) + len(lines[1]), seq(0, 200), seq(200, 250), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := &flakyWriter{failing: true, accept: tc.accept}
+			r, err := metrics.New(w, metrics.Options{Namespace: "Rampart/Test", DisableColdStart: true, Now: func() time.Time { return fixed }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			set := r.NewSet()
+			fill(set)
+			if err := set.Flush(); !errors.Is(err, errDiskFull) {
+				t.Fatalf("Flush = %v, want the write error", err)
+			}
+			whole := w.buf.Bytes()[:bytes.LastIndexByte(w.buf.Bytes(), '\n')+1]
+			if got := values(parseEMF(t, whole), "Latency"); fmt.Sprint(got) != fmt.Sprint(tc.wantFirst) {
+				t.Errorf("written in full: %v, want %v", got, tc.wantFirst)
+			}
+			w.buf.Reset()
+			w.failing = false
+			must(t, set.Flush())
+			docs := parseEMF(t, w.buf.Bytes())
+			if got := values(docs, "Latency"); fmt.Sprint(got) != fmt.Sprint(tc.wantAgain) {
+				t.Errorf("written again: %v, want %v", got, tc.wantAgain)
+			}
+			if got, want := len(values(docs, "Errors")) == 1, tc.errorsAgain; got != want {
+				t.Errorf("Errors written again: %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// seq returns the decimal numbers from lo to hi-1.
+func seq(lo, hi int) []string {
+	var s []string
+	for i := lo; i < hi; i++ {
+		s = append(s, fmt.Sprint(i))
+	}
+	return s
+}
+
+func must(t testing.TB, errs ...error) {
+	t.Helper()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+}

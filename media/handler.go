@@ -18,7 +18,10 @@ import (
 // failed transiently, or when it is not a notification at all: SQS
 // redelivers it until maxReceiveCount and then moves it to the dead-letter
 // queue, where it stays visible. S3's test message succeeds. Messages not
-// started when ctx ends are reported too. When every message failed the
+// started when ctx ends are reported too, and so are those reached with less
+// than the MinWriteReserve of [ThumbnailerOptions] left before ctx's
+// deadline: they fail with [ErrOutOfTime] before any side effect, rather
+// than start work that would be cut off. When every message failed the
 // error is a *batch.AllFailedError, so the whole batch is retried.
 func (t *Thumbnailer) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	return batch.SQS(ctx, ev, t.handleMessage, &batch.Options[events.SQSMessage]{Logger: t.opts.Logger})

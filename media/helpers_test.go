@@ -28,8 +28,9 @@ type memBlob struct {
 	objs    map[string]memObj
 	puts    map[string]int
 	deletes map[string]int
+	gets    map[string]int
 	failGet error
-	slowGet func(ctx context.Context) // called before each read; nil = none
+	slowGet func(ctx context.Context, key string) // called before each read; nil = none
 }
 
 type memObj struct {
@@ -40,7 +41,7 @@ type memObj struct {
 var _ blob.Store = (*memBlob)(nil)
 
 func newMemBlob() *memBlob {
-	return &memBlob{objs: map[string]memObj{}, puts: map[string]int{}, deletes: map[string]int{}}
+	return &memBlob{objs: map[string]memObj{}, puts: map[string]int{}, deletes: map[string]int{}, gets: map[string]int{}}
 }
 
 func (m *memBlob) Put(ctx context.Context, key string, body []byte, opts blob.PutOptions) (blob.Object, error) {
@@ -66,10 +67,11 @@ func (m *memBlob) GetWithOptions(ctx context.Context, key string, opts blob.GetO
 	slow := m.slowGet
 	m.mu.Unlock()
 	if slow != nil {
-		slow(ctx)
+		slow(ctx, key)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.gets[key]++
 	if m.failGet != nil {
 		return nil, blob.Object{}, m.failGet
 	}
@@ -84,8 +86,16 @@ func (m *memBlob) GetWithOptions(ctx context.Context, key string, opts blob.GetO
 }
 
 func (m *memBlob) Head(ctx context.Context, key string) (blob.Object, error) {
-	_, o, err := m.Get(ctx, key)
-	return o, err
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failGet != nil {
+		return blob.Object{}, m.failGet
+	}
+	o, ok := m.objs[key]
+	if !ok {
+		return blob.Object{}, fmt.Errorf("head %s: %w", key, blob.ErrNotFound)
+	}
+	return o.obj, nil
 }
 
 func (m *memBlob) Delete(ctx context.Context, key string) error {
@@ -128,8 +138,15 @@ func (m *memBlob) putCount(key string) int {
 	return m.puts[key]
 }
 
+// getCount returns how many times key was read (Head excluded).
+func (m *memBlob) getCount(key string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.gets[key]
+}
+
 // setSlowGet makes every read call slow first (nil: reads are fast).
-func (m *memBlob) setSlowGet(slow func(ctx context.Context)) {
+func (m *memBlob) setSlowGet(slow func(ctx context.Context, key string)) {
 	m.mu.Lock()
 	m.slowGet = slow
 	m.mu.Unlock()
@@ -170,7 +187,10 @@ func (c *countMetrics) get(name string) int {
 	return c.n[name]
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { t.Helper(); return newFixtureWith(t, nil) }
+
+// newFixtureWith is newFixture with the thumbnailer's options modified by mod.
+func newFixtureWith(t *testing.T, mod func(*media.ThumbnailerOptions)) *fixture {
 	t.Helper()
 	recs, err := sqliterecords.Open(filepath.Join(t.TempDir(), "media.db"))
 	if err != nil {
@@ -180,9 +200,11 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{t: t, objects: newMemBlob(), records: recs, logs: &mediatest.Buffer{}, metrics: &countMetrics{n: map[string]int{}}}
 	logger := slog.New(slog.NewJSONHandler(f.logs, nil))
 	guard := idempotency.New(memstore.New(nil), &idempotency.Options{Logger: logger})
-	f.th = media.NewThumbnailer(f.objects, recs, guard, &media.ThumbnailerOptions{
-		Bucket: "media-uploads", Imaging: imagingSizes(), Logger: logger, Metrics: f.metrics,
-	})
+	opts := &media.ThumbnailerOptions{Bucket: "media-uploads", Imaging: imagingSizes(), Logger: logger, Metrics: f.metrics}
+	if mod != nil {
+		mod(opts)
+	}
+	f.th = media.NewThumbnailer(f.objects, recs, guard, opts)
 	return f
 }
 

@@ -28,10 +28,22 @@ const (
 	// deadline (Lambda always sets one).
 	DefaultLease = 5 * time.Minute
 	// DefaultWriteReserve is the most time an attempt keeps in hand for
-	// writing thumbnails and committing once the image is rendered (at most
-	// a fifth of its time budget). With less left it stops before any write:
-	// a write cut off by the deadline would be repeated by the retry.
+	// writing thumbnails and committing once the image is rendered: a fifth
+	// of its time budget, at most this, at least its MinWriteReserve. With
+	// less left it stops before any write: a write cut off by the deadline
+	// would be repeated by the retry.
 	DefaultWriteReserve = 3 * time.Second
+	// DefaultMinWriteReserve is the least time an attempt keeps for its
+	// writes, however short its budget, and the least time left for an
+	// event to be started at all. The writes (one PUT per thumbnail size,
+	// the deletes of stale sizes) and the conditional commit are small
+	// requests whose median latency in a region is tens of milliseconds
+	// (S3's performance guidelines); a second is several times the whole
+	// sequence at the median and absorbs one slow request. A fifth of a
+	// short budget (a late message in a batch, a 2 s timeout) would be a
+	// few hundred milliseconds or less, and a write cut off there is
+	// written again, identically, by the redelivery.
+	DefaultMinWriteReserve = time.Second
 )
 
 // ErrOutOfTime is returned (wrapped) when an attempt stops before its side
@@ -77,6 +89,13 @@ type ThumbnailerOptions struct {
 	// deadline; with a deadline the claim ends there. Zero means
 	// DefaultLease.
 	Lease time.Duration
+	// MinWriteReserve is the least time an attempt keeps for writing
+	// thumbnails and committing (see DefaultWriteReserve), and the least
+	// time an event needs left before its deadline to be started: with less,
+	// [Thumbnailer.Process] returns [ErrOutOfTime] before touching anything,
+	// and [Thumbnailer.HandleSQS] reports the message in batchItemFailures.
+	// Zero means DefaultMinWriteReserve.
+	MinWriteReserve time.Duration
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
 	// Logger receives one structured record per decision; nil means
@@ -120,6 +139,9 @@ func NewThumbnailer(objects blob.Store, records Records, guard *idempotency.Guar
 	}
 	if o.Lease <= 0 {
 		o.Lease = DefaultLease
+	}
+	if o.MinWriteReserve <= 0 {
+		o.MinWriteReserve = DefaultMinWriteReserve
 	}
 	if o.Clock == nil {
 		o.Clock = time.Now
@@ -167,6 +189,15 @@ func (t *Thumbnailer) Process(ctx context.Context, e Event) (Outcome, error) {
 		return Outcome{Status: StatusSkipped, Reason: "outside the source prefix"}, nil
 	}
 	log.InfoContext(ctx, "event received", slog.String("name", e.Name), slog.String("etag", e.ETag))
+	if left, ok := t.timeLeft(ctx); ok && left < t.opts.MinWriteReserve {
+		// Not started: a claim, a read and a render would end in the write
+		// reserve anyway, and the retry would redo them.
+		err := fmt.Errorf("media: event not started with %s left (minimum %s): %w",
+			left.Round(time.Millisecond), t.opts.MinWriteReserve, ErrOutOfTime)
+		t.count(ctx, MetricTransient, 1)
+		log.WarnContext(ctx, "event not started, will be retried", slog.Any("error", err), slog.Bool("transient", true))
+		return Outcome{}, err
+	}
 	key := e.IdempotencyKey()
 	ran := false
 	res, err := t.guard.Do(ctx, key, []byte(key), func(ctx context.Context) ([]byte, error) {
@@ -206,7 +237,7 @@ func (t *Thumbnailer) apply(ctx context.Context, log *slog.Logger, e Event) (Out
 	reserve := time.Duration(0)
 	if hasDeadline {
 		until = deadline
-		reserve = min(DefaultWriteReserve, deadline.Sub(now)/5)
+		reserve = max(t.opts.MinWriteReserve, min(DefaultWriteReserve, time.Until(deadline)/5))
 	}
 	outOfTime := func() bool { return hasDeadline && time.Until(deadline) < reserve }
 	c := Claim{ID: e.ID(), Bucket: e.Bucket, Key: e.Key, Sequencer: e.Sequencer, Owner: rand.Text(), CorrelationID: e.RequestID, Now: now, Until: until}
@@ -364,6 +395,17 @@ func (t *Thumbnailer) deleteDerived(ctx context.Context, key string, old, keep [
 		}
 	}
 	return nil
+}
+
+// timeLeft returns the time left before ctx's deadline, if it has one.
+// Deadlines are wall-clock instants, so this reads the real clock, not
+// Options.Clock.
+func (t *Thumbnailer) timeLeft(ctx context.Context) (time.Duration, bool) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return 0, false
+	}
+	return time.Until(deadline), true
 }
 
 func (t *Thumbnailer) count(ctx context.Context, name string, n int) {

@@ -194,26 +194,60 @@ func TestThumbnailer_WrongBucketIsPermanent(t *testing.T) {
 }
 
 func TestThumbnailer_StopsBeforeWritingWhenOutOfTime(t *testing.T) {
+	// The reserve is a fifth of the budget, at least MinWriteReserve. A
+	// slow read takes the attempt to "left" before its deadline: the image
+	// still renders in time, but too little is left to write it safely.
+	for _, tc := range []struct {
+		name       string
+		minReserve time.Duration // zero: the default, 1 s
+		budget     time.Duration
+		left       time.Duration
+	}{
+		// 3 s budget: a fifth is 600 ms, above a 100 ms minimum.
+		{"a fifth of the budget", 100 * time.Millisecond, 3 * time.Second, 500 * time.Millisecond},
+		// 2 s budget: a fifth is 400 ms, below the 1 s default minimum,
+		// which 900 ms left does not reach.
+		{"the minimum above a fifth", 0, 2 * time.Second, 900 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixtureWith(t, func(o *media.ThumbnailerOptions) { o.MinWriteReserve = tc.minReserve })
+			e := f.upload("uploads/slow.jpg", testJPEG(t, 200, 150, 90))
+			ctx, cancel := context.WithTimeout(t.Context(), tc.budget)
+			defer cancel()
+			f.objects.setSlowGet(func(ctx context.Context, _ string) {
+				dl, _ := ctx.Deadline()
+				time.Sleep(time.Until(dl) - tc.left)
+			})
+			_, err := f.th.Process(ctx, e)
+			if !errors.Is(err, media.ErrOutOfTime) || media.IsPermanent(err) {
+				t.Fatalf("Process with %s left after the read: %v, want a transient ErrOutOfTime", tc.left, err)
+			}
+			if f.objects.putCount("derived/256/uploads/slow.jpg") != 0 || f.objects.putCount("derived/64/uploads/slow.jpg") != 0 {
+				t.Fatal("thumbnails written although the deadline was too close")
+			}
+			f.objects.setSlowGet(nil)
+			if o := f.process(e); o.Status != media.StatusProcessed {
+				t.Fatalf("retry: %+v", o)
+			}
+		})
+	}
+}
+
+func TestThumbnailer_DoesNotStartWithLessThanTheMinimumLeft(t *testing.T) {
 	f := newFixture(t)
-	e := f.upload("uploads/slow.jpg", testJPEG(t, 200, 150, 90))
-	// A 3 s budget keeps a fifth, 600 ms, for the writes. The read takes
-	// the attempt to 500 ms before its deadline: the image still renders
-	// in time, but too little is left to write it safely.
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+	e := f.upload("uploads/never.jpg", testJPEG(t, 200, 150, 90))
+	ctx, cancel := context.WithTimeout(t.Context(), media.DefaultMinWriteReserve-100*time.Millisecond)
 	defer cancel()
-	f.objects.setSlowGet(func(ctx context.Context) {
-		dl, _ := ctx.Deadline()
-		time.Sleep(time.Until(dl) - 500*time.Millisecond)
-	})
-	_, err := f.th.Process(ctx, e)
-	if !errors.Is(err, media.ErrOutOfTime) || media.IsPermanent(err) {
-		t.Fatalf("Process with 500 ms left after the read: %v, want a transient ErrOutOfTime", err)
+	if _, err := f.th.Process(ctx, e); !errors.Is(err, media.ErrOutOfTime) || media.IsPermanent(err) {
+		t.Fatalf("Process: %v, want a transient ErrOutOfTime", err)
 	}
-	if f.objects.putCount("derived/256/uploads/slow.jpg") != 0 || f.objects.putCount("derived/64/uploads/slow.jpg") != 0 {
-		t.Fatal("thumbnails written although the deadline was too close")
+	if n := f.objects.getCount("uploads/never.jpg"); n != 0 {
+		t.Fatalf("the object was read %d times by an event that should not have started", n)
 	}
-	f.objects.setSlowGet(nil)
-	if o := f.process(e); o.Status != media.StatusProcessed {
-		t.Fatalf("retry: %+v", o)
+	if _, err := f.records.Get(t.Context(), e.ID()); !errors.Is(err, media.ErrNotFound) {
+		t.Fatalf("record after an event not started: %v, want none (not even a claim)", err)
+	}
+	if o := f.process(e); o.Status != media.StatusProcessed || o.Duplicate {
+		t.Fatalf("retry with time: %+v", o)
 	}
 }

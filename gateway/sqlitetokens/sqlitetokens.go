@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -56,7 +57,9 @@ CREATE TABLE IF NOT EXISTS gateway_tokens (
 // Open opens (creating if needed) the store in the SQLite file path.
 // ":memory:" gives a private in-memory store.
 func Open(path string, opts *Options) (*Store, error) {
-	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"
+	// The path is escaped: in a file: URI a '?' or '#' would end it (and open
+	// another file) and a '%' would start an escape.
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"
 	if path == ":memory:" {
 		dsn = "file::memory:"
 	}

@@ -3,6 +3,7 @@ package sqlitetokens_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -100,5 +101,24 @@ func TestStore_concurrentCreate(t *testing.T) {
 func TestStore_needsTenant(t *testing.T) {
 	if _, _, err := MustOpen(t, nil).Create(context.Background(), sqlitetokens.CreateOptions{}); err == nil {
 		t.Fatal("created a token without a tenant")
+	}
+}
+
+// A folder name with URI syntax in it must open that folder's file, not
+// another one.
+func TestOpen_pathCharacters(t *testing.T) {
+	for _, dir := range []string{"a#b", "a?b", "100%"} {
+		path := filepath.Join(t.TempDir(), dir, "tokens.db")
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		s, err := sqlitetokens.Open(path, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", dir, err)
+		}
+		s.Close()
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("%s: the store is not at %s: %v", dir, path, err)
+		}
 	}
 }

@@ -19,9 +19,11 @@
 // the upload's request id). Workers receive batches with SQS semantics
 // (visibility timeout, redelivery, a maximum receive count, then the
 // dead-letter queue), hand them to [media.Thumbnailer.HandleSQS] as an
-// events.SQSEvent with a deadline equal to the visibility timeout (as
-// Lambda's timeout is), delete the messages that succeeded and leave those
-// listed in batchItemFailures for redelivery.
+// events.SQSEvent with a deadline, the invocation timeout (as Lambda's
+// timeout: by default a sixth of the visibility timeout, so an attempt that
+// commits past its deadline is done before the message comes back), delete
+// the messages that succeeded and leave those listed in batchItemFailures
+// for redelivery.
 //
 // # HTTP API
 //

@@ -137,6 +137,9 @@ func TestServer_FaultInjection(t *testing.T) {
 	s := MustOpen(t, t.TempDir(), io.Discard, func(o *devserver.Options) {
 		o.Thumbnailer.Imaging.Sizes = sizes
 		o.VisibilityTimeout = visibility
+		// Production's minimum write reserve, and time to spare.
+		o.InvocationTimeout = visibility * 2 / 3
+		o.Thumbnailer.MinWriteReserve = 0
 		o.BatchSize = batch
 		o.MaxReceiveCount = 10
 		o.Faults = faults

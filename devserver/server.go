@@ -37,6 +37,10 @@ const (
 	DefaultBatchSize         = 10
 )
 
+// ErrInvalidOptions is returned (wrapped) by [Open] for options that cannot
+// work together.
+var ErrInvalidOptions = errors.New("devserver: invalid options")
+
 // Options configure a [Server]. The zero value (or nil) selects every
 // default.
 type Options struct {
@@ -51,10 +55,19 @@ type Options struct {
 	// BatchSize is the most messages one invocation receives (as the SQS
 	// event source's batch size); zero means DefaultBatchSize.
 	BatchSize int
-	// VisibilityTimeout of the queue, also each invocation's deadline (a
-	// Lambda function's timeout must not exceed its queue's visibility
-	// timeout). Zero means DefaultVisibilityTimeout.
+	// VisibilityTimeout of the queue: a message received and not deleted is
+	// delivered again this long after it was received. Zero means
+	// DefaultVisibilityTimeout.
 	VisibilityTimeout time.Duration
+	// InvocationTimeout is each invocation's deadline, as a Lambda
+	// function's timeout. It must be below VisibilityTimeout: an attempt
+	// may finish its commit after its deadline, and the gap is the slack
+	// before the message is delivered again (with no gap, the redelivery
+	// arrives while the commit runs and repeats the work). It must also be
+	// above the thumbnailer's MinWriteReserve, or no event could start.
+	// Zero means a sixth of VisibilityTimeout, the ratio AWS recommends for
+	// SQS event sources (and deploy/aws uses: 60 s and 360 s).
+	InvocationTimeout time.Duration
 	// MaxReceiveCount before a message goes to the dead-letter queue; zero
 	// means DefaultMaxReceiveCount.
 	MaxReceiveCount int
@@ -89,15 +102,32 @@ type Server struct {
 	handled  atomic.Int64 // messages deleted after success
 }
 
-// Open opens (creating if needed) the data folder dir.
-func Open(ctx context.Context, dir string, opts *Options) (*Server, error) {
-	var o Options
-	if opts != nil {
-		o = *opts
-	}
+// Validate reports why the options, with their defaults applied, cannot
+// work (nil when they can): a fault rate out of range, or an invocation
+// timeout not below the visibility timeout or not above the thumbnailer's
+// minimum write reserve (the error wraps [ErrInvalidOptions]). [Open]
+// calls it.
+func (o Options) Validate() error {
+	o = o.withDefaults()
 	if err := o.Faults.Validate(); err != nil {
-		return nil, err
+		return err
 	}
+	minReserve := o.Thumbnailer.MinWriteReserve
+	if minReserve <= 0 {
+		minReserve = media.DefaultMinWriteReserve
+	}
+	switch {
+	case o.InvocationTimeout >= o.VisibilityTimeout:
+		return fmt.Errorf("%w: invocation timeout %s must be below the visibility timeout %s, or a message is delivered again while its attempt commits",
+			ErrInvalidOptions, o.InvocationTimeout, o.VisibilityTimeout)
+	case o.InvocationTimeout <= minReserve:
+		return fmt.Errorf("%w: invocation timeout %s must be above the thumbnailer's minimum write reserve %s, or no event could start",
+			ErrInvalidOptions, o.InvocationTimeout, minReserve)
+	}
+	return nil
+}
+
+func (o Options) withDefaults() Options {
 	if o.Bucket == "" {
 		o.Bucket = DefaultBucket
 	}
@@ -110,6 +140,9 @@ func Open(ctx context.Context, dir string, opts *Options) (*Server, error) {
 	if o.VisibilityTimeout <= 0 {
 		o.VisibilityTimeout = DefaultVisibilityTimeout
 	}
+	if o.InvocationTimeout == 0 {
+		o.InvocationTimeout = o.VisibilityTimeout / 6
+	}
 	if o.MaxReceiveCount <= 0 {
 		o.MaxReceiveCount = DefaultMaxReceiveCount
 	}
@@ -119,6 +152,19 @@ func Open(ctx context.Context, dir string, opts *Options) (*Server, error) {
 	if o.Thumbnailer.SourcePrefix == "" {
 		o.Thumbnailer.SourcePrefix = media.DefaultSourcePrefix
 	}
+	return o
+}
+
+// Open opens (creating if needed) the data folder dir.
+func Open(ctx context.Context, dir string, opts *Options) (*Server, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	o = o.withDefaults()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("devserver: create data folder: %w", err)
 	}
@@ -192,6 +238,9 @@ func (s *Server) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Options returns the options in effect, defaults applied.
+func (s *Server) Options() Options { return s.opts }
 
 // Thumbnailer returns the handler the workers invoke.
 func (s *Server) Thumbnailer() *media.Thumbnailer { return s.th }
@@ -365,8 +414,9 @@ func (s *Server) invoke(ctx context.Context, log *slog.Logger, msgs []queue.Mess
 		log.InfoContext(ctx, "message received", slog.String("correlation_id", m.Attributes["correlation_id"]),
 			slog.String("message_id", m.ID), slog.Int("receive_count", m.ReceiveCount))
 	}
-	// Lambda's timeout is below the visibility timeout; so is ours.
-	ictx, cancel := context.WithTimeout(ctx, s.opts.VisibilityTimeout)
+	// Lambda's timeout is below the visibility timeout; so is ours, so that
+	// an attempt committing past its deadline is done before redelivery.
+	ictx, cancel := context.WithTimeout(ctx, s.opts.InvocationTimeout)
 	defer cancel()
 	var dup sync.WaitGroup
 	if s.opts.Faults.ConcurrentDuplicates {

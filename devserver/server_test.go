@@ -4,28 +4,38 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"image"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/rampartdev/rampart/blob"
 	"github.com/rampartdev/rampart/devserver"
 	"github.com/rampartdev/rampart/imaging"
 	"github.com/rampartdev/rampart/media"
 	"github.com/rampartdev/rampart/media/mediatest"
 )
 
-// MustOpen opens a server on dir with small sizes and fast timeouts.
+// MustOpen opens a server on dir with small sizes and fast timeouts: 1.5 s
+// invocations, redelivery after 2 s, and a write reserve of at least 250 ms
+// (small images write in milliseconds).
 func MustOpen(tb testing.TB, dir string, logs io.Writer, mod func(*devserver.Options)) *devserver.Server {
 	tb.Helper()
 	opts := &devserver.Options{
-		Thumbnailer:       media.ThumbnailerOptions{Imaging: imaging.Options{Sizes: []int{256, 128, 64}}},
+		Thumbnailer: media.ThumbnailerOptions{
+			Imaging:         imaging.Options{Sizes: []int{256, 128, 64}},
+			MinWriteReserve: 250 * time.Millisecond,
+		},
 		Workers:           2,
 		VisibilityTimeout: 2 * time.Second,
+		InvocationTimeout: 1500 * time.Millisecond,
 		MaxReceiveCount:   3,
 		Version:           "test",
 		Logger:            slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -180,6 +190,8 @@ func TestServer_EventAcceptedBeforeACrashIsProcessedAfterIt(t *testing.T) {
 func TestServer_PoisonMessageGoesToTheDeadLetterQueueAndBack(t *testing.T) {
 	s := MustOpen(t, t.TempDir(), io.Discard, func(o *devserver.Options) {
 		o.VisibilityTimeout = 200 * time.Millisecond
+		o.InvocationTimeout = 150 * time.Millisecond
+		o.Thumbnailer.MinWriteReserve = 100 * time.Millisecond
 		o.MaxReceiveCount = 2
 	})
 	defer s.Close()
@@ -220,5 +232,88 @@ func TestServer_KeysOutsideTheSourcePrefixAreNotQueued(t *testing.T) {
 	st, err := s.Queue().Stats(t.Context())
 	if err != nil || st.Visible != 0 {
 		t.Fatalf("stats %+v, %v", st, err)
+	}
+}
+
+// deadlineObjects records the time each read had left before its context's
+// deadline.
+type deadlineObjects struct {
+	blob.Store
+	mu   sync.Mutex
+	left []time.Duration
+}
+
+func (d *deadlineObjects) GetWithOptions(ctx context.Context, key string, opts blob.GetOptions) ([]byte, blob.Object, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		d.mu.Lock()
+		d.left = append(d.left, time.Until(dl))
+		d.mu.Unlock()
+	}
+	return d.Store.GetWithOptions(ctx, key, opts)
+}
+
+func (d *deadlineObjects) reads() []time.Duration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.left)
+}
+
+func TestServer_InvocationDeadlineIsBelowTheVisibilityTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		invocation time.Duration // zero: the default, a sixth of the visibility timeout
+		want       time.Duration
+	}{
+		{"default", 0, 2 * time.Second},
+		{"configured", 4 * time.Second, 4 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			objs := &deadlineObjects{}
+			s := MustOpen(t, t.TempDir(), io.Discard, func(o *devserver.Options) {
+				o.VisibilityTimeout = 12 * time.Second
+				o.InvocationTimeout = tc.invocation
+				o.WrapObjects = func(b blob.Store) blob.Store { objs.Store = b; return objs }
+			})
+			defer s.Close()
+			start(t, s)
+			if _, _, err := s.Upload(t.Context(), "uploads/d.jpg", testJPEG(t, 64, 64, 0), "image/jpeg", "R"); err != nil {
+				t.Fatal(err)
+			}
+			if got := s.Options().InvocationTimeout; got != tc.want {
+				t.Fatalf("Options().InvocationTimeout = %s, want %s", got, tc.want)
+			}
+			waitFor(t, 20*time.Second, "the read", func() bool { return len(objs.reads()) > 0 })
+			if left := objs.reads()[0]; left > tc.want || left < tc.want-time.Second {
+				t.Fatalf("the invocation had %s left at its read, want at most the invocation timeout %s", left, tc.want)
+			}
+		})
+	}
+}
+
+func TestOpen_RefusesAnInvocationTimeoutThatCannotWork(t *testing.T) {
+	for _, tc := range []struct {
+		name                   string
+		visibility, invocation time.Duration
+		minReserve             time.Duration
+	}{
+		{"equal to the visibility timeout", 10 * time.Second, 10 * time.Second, 0},
+		{"above the visibility timeout", 10 * time.Second, 11 * time.Second, 0},
+		{"negative", 10 * time.Second, -time.Second, 0},
+		{"within the default write reserve", 10 * time.Second, time.Second, 0},
+		{"default, within the configured write reserve", 30 * time.Second, 0, 5 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := devserver.Open(t.Context(), t.TempDir(), &devserver.Options{
+				VisibilityTimeout: tc.visibility, InvocationTimeout: tc.invocation,
+				Thumbnailer: media.ThumbnailerOptions{MinWriteReserve: tc.minReserve}, Logger: slog.New(slog.DiscardHandler),
+			})
+			if err == nil {
+				s.Close()
+				t.Fatal("Open accepted the options")
+			}
+			if !errors.Is(err, devserver.ErrInvalidOptions) {
+				t.Fatalf("Open: %v, want ErrInvalidOptions", err)
+			}
+		})
 	}
 }

@@ -48,7 +48,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	sizes := fs.String("sizes", "1024,512,128", "thumbnail long edges, comma-separated")
 	quality := fs.Int("quality", imaging.DefaultQuality, "JPEG quality of thumbnails (1-100)")
 	workers := fs.Int("workers", 0, "queue pollers (0 = number of CPUs)")
-	visibility := fs.Duration("visibility-timeout", devserver.DefaultVisibilityTimeout, "queue visibility timeout, also each invocation's timeout")
+	visibility := fs.Duration("visibility-timeout", devserver.DefaultVisibilityTimeout, "queue visibility timeout: a message not deleted is delivered again this long after it was received")
+	invocation := fs.Duration("invocation-timeout", 0, "each invocation's timeout, below --visibility-timeout (0 = a sixth of it, as AWS recommends)")
 	maxReceives := fs.Int("max-receive-count", devserver.DefaultMaxReceiveCount, "receives before a message goes to the dead-letter queue")
 	dupRate := fs.Float64("dup-rate", 0, "fault: probability that an event is delivered twice")
 	concurrentDups := fs.Bool("concurrent-dups", false, "fault: also deliver duplicates concurrently to a second worker")
@@ -77,9 +78,18 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
 		return usageError{"dev: --log-level: " + err.Error()}
 	}
-	faults := devserver.Faults{DuplicateRate: *dupRate, ConcurrentDuplicates: *concurrentDups, CrashRate: *crashRate, TransientRate: *transientRate, Seed: *seed}
-	if err := faults.Validate(); err != nil {
-		return usageError{err.Error()}
+	opts := &devserver.Options{
+		Bucket:            *bucket,
+		Thumbnailer:       media.ThumbnailerOptions{SourcePrefix: *prefix, Imaging: imaging.Options{Sizes: sz, Quality: *quality}},
+		Workers:           *workers,
+		VisibilityTimeout: *visibility,
+		InvocationTimeout: *invocation,
+		MaxReceiveCount:   *maxReceives,
+		Faults:            devserver.Faults{DuplicateRate: *dupRate, ConcurrentDuplicates: *concurrentDups, CrashRate: *crashRate, TransientRate: *transientRate, Seed: *seed},
+		Version:           Version,
+	}
+	if err := opts.Validate(); err != nil {
+		return usageError{"dev: " + err.Error()}
 	}
 	// The logs also go to a size-capped file in the data folder, where the
 	// inspection read model (rampart mcp, the dashboard) queries them.
@@ -90,16 +100,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	defer logFile.Close()
 	logger := slog.New(slog.NewJSONHandler(io.MultiWriter(stdout, logFile), &slog.HandlerOptions{Level: lvl})).With(slog.String("service", "rampart-media"))
 
-	s, err := devserver.Open(ctx, *data, &devserver.Options{
-		Bucket:            *bucket,
-		Thumbnailer:       media.ThumbnailerOptions{SourcePrefix: *prefix, Imaging: imaging.Options{Sizes: sz, Quality: *quality}},
-		Workers:           *workers,
-		VisibilityTimeout: *visibility,
-		MaxReceiveCount:   *maxReceives,
-		Faults:            faults,
-		Version:           Version,
-		Logger:            logger,
-	})
+	opts.Logger = logger
+	s, err := devserver.Open(ctx, *data, opts)
 	if err != nil {
 		return err
 	}
@@ -121,7 +123,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	mux.Handle("/", s.Handler())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	logger.Info("listening", slog.String("addr", "http://"+ln.Addr().String()), slog.String("data", *data),
-		slog.String("bucket", *bucket), slog.String("source_prefix", *prefix), slog.Any("faults", faults))
+		slog.String("bucket", *bucket), slog.String("source_prefix", *prefix), slog.Any("faults", opts.Faults), slog.Duration("invocation_timeout", s.Options().InvocationTimeout))
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()

@@ -78,11 +78,13 @@
 // on the decoded YCbCr planes (gamma-encoded values, like libvips). A JPEG
 // is decoded at the strongest DCT-domain reduction (1/8, 1/4 or 1/2) that
 // still leaves its long edge at least the largest thumbnail's, as sharp's
-// shrink-on-load does, so Lanczos only has the remaining factor (under 2) to
-// do. Other large reductions first average k×k blocks so that Lanczos does
-// only the last factor (at least 1.25 from a decoded PNG, GIF or WebP
-// source, close to what shrink-on-load leaves; at least 2 between
-// thumbnails, libvips' default). Sizes are made largest first and each
+// shrink-on-load does, so Lanczos usually has only the remaining factor
+// (under 2) to do. Larger reductions first average k×k blocks so that
+// Lanczos does only the last factor: at least 1.25 from a source decoded at
+// full size (PNG, GIF, WebP, small JPEGs), close to what shrink-on-load
+// leaves; at least 2 after the decoder's reduction and between thumbnails,
+// libvips' default (a 2560-pixel photo thumbnailed to 128 alone: 1/8 decode,
+// then Lanczos 2.5 without a box; SSIM vs sharp 0.995 instead of 0.983). Sizes are made largest first and each
 // smaller one is derived from the smallest thumbnail at least twice its size
 // (a cascade), falling back to the decoded source otherwise.
 //

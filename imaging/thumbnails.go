@@ -210,11 +210,19 @@ func Thumbnails(ctx context.Context, src []byte, opts Options) (*Result, error) 
 	}
 	source := toPicture(img)
 	img = nil // let a converted original be collected while we resize
+	// The box pre-shrink from the source stands in for shrink-on-load
+	// (sourceGap). When the decoder has already shrunk the image, what is
+	// left is libvips' resize after shrink-on-load: a box only beyond twice
+	// the remaining factor (cascadeGap).
+	srcGap := sourceGap
+	if source.w < cfg.Width || source.h < cfg.Height {
+		srcGap = cascadeGap
+	}
 
 	enc := make(map[int]Thumbnail, len(jobs))
 	var made []picture // produced, stored orientation, largest first
 	for i, j := range order {
-		from, gap := source, sourceGap
+		from, gap := source, srcGap
 		for k := len(made) - 1; k >= 0; k-- { // smallest first
 			if made[k].w >= cascadeFactor*j.w && made[k].h >= cascadeFactor*j.h {
 				from, gap = made[k], cascadeGap

@@ -37,7 +37,9 @@
 //     Cache-Control, then the record is committed, fenced by the claim.
 //
 // An "object removed" event deletes the thumbnails and marks the record
-// deleted. Only keys under the source prefix (uploads/) are processed, and
+// deleted, unless the key still has an object (in a versioned bucket, the
+// removal of an old version or a delete marker since followed by an
+// upload): then it is skipped and the record stays. Only keys under the source prefix (uploads/) are processed, and
 // the deployment's notification filter sends only those: thumbnails can
 // never trigger the thumbnailer (the S3 recursion trap).
 //

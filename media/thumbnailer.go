@@ -240,6 +240,22 @@ func (t *Thumbnailer) apply(ctx context.Context, log *slog.Logger, e Event) (Out
 		reserve = max(t.opts.MinWriteReserve, min(DefaultWriteReserve, time.Until(deadline)/5))
 	}
 	outOfTime := func() bool { return hasDeadline && time.Until(deadline) < reserve }
+	if e.Kind == ObjectRemoved {
+		// In a versioned bucket a removal may be the permanent deletion of
+		// an old version, or a delete marker since followed by a new
+		// upload: the key still has a current object, and the thumbnails
+		// are its. Only an absent key loses them; the record stays.
+		switch cur, err := t.objects.Head(ctx, e.Key); {
+		case err == nil:
+			reason := "the object still exists: a removal of another version, or a newer upload"
+			log.InfoContext(ctx, "removal skipped: the object still exists", slog.String("removed_version_id", e.VersionID),
+				slog.String("current_version_id", cur.VersionID), slog.String("current_etag", strings.Trim(cur.ETag, `"`)))
+			t.count(ctx, MetricSkipped, 1)
+			return Outcome{Status: StatusSkipped, Reason: reason}, nil
+		case !errors.Is(err, blob.ErrNotFound):
+			return Outcome{}, fmt.Errorf("media: head %s: %w", e.Key, err)
+		}
+	}
 	c := Claim{ID: e.ID(), Bucket: e.Bucket, Key: e.Key, Sequencer: e.Sequencer, Owner: rand.Text(), CorrelationID: e.RequestID, Now: now, Until: until}
 	switch err := t.records.Claim(ctx, c); {
 	case errors.Is(err, ErrStale):

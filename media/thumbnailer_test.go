@@ -251,3 +251,39 @@ func TestThumbnailer_DoesNotStartWithLessThanTheMinimumLeft(t *testing.T) {
 		t.Fatalf("retry with time: %+v", o)
 	}
 }
+
+func TestThumbnailer_RemovalOfAnotherVersionKeepsTheThumbnails(t *testing.T) {
+	f := newFixture(t)
+	old := f.upload("uploads/v.jpg", testJPEG(t, 300, 300, 10))
+	f.process(old)
+	current := f.upload("uploads/v.jpg", testJPEG(t, 400, 300, 20))
+	f.process(current)
+	// The permanent deletion of the first version: the key still holds the
+	// current one.
+	del := f.event(media.ObjectRemoved, "uploads/v.jpg", "")
+	del.VersionID = "v1"
+	o := f.process(del)
+	if o.Status != media.StatusSkipped || !strings.Contains(o.Reason, "still exists") {
+		t.Fatalf("removal of an old version: %+v", o)
+	}
+	if !f.objects.has("derived/256/uploads/v.jpg") || !f.objects.has("derived/64/uploads/v.jpg") {
+		t.Fatal("the current object's thumbnails were deleted")
+	}
+	if rec := f.record("uploads/v.jpg"); rec.Status != media.StatusProcessed || rec.Sequencer != current.Sequencer || len(rec.Thumbnails) != 2 {
+		t.Fatalf("record changed by the removal of another version: %+v", rec)
+	}
+	if !strings.Contains(f.logs.String(), "removal skipped: the object still exists") {
+		t.Fatalf("no log of why the removal was skipped:\n%s", f.logs)
+	}
+
+	// A failing HEAD is transient: nothing is deleted, the event comes back.
+	f.objects.setFailGet(errThrottled)
+	del2 := f.event(media.ObjectRemoved, "uploads/v.jpg", "")
+	if _, err := f.th.Process(t.Context(), del2); err == nil || media.IsPermanent(err) {
+		t.Fatalf("removal while HEAD fails: %v, want a transient error", err)
+	}
+	f.objects.setFailGet(nil)
+	if !f.objects.has("derived/256/uploads/v.jpg") {
+		t.Fatal("thumbnails deleted although the object could not be checked")
+	}
+}

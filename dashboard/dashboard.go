@@ -16,6 +16,7 @@ import (
 
 	"github.com/rampartdev/rampart/coldstart"
 	"github.com/rampartdev/rampart/inspect"
+	"github.com/rampartdev/rampart/inspect/writegate"
 	"github.com/rampartdev/rampart/media"
 )
 
@@ -48,6 +49,7 @@ var files embed.FS
 type Handler struct {
 	src    inspect.Source
 	writer inspect.Writer // nil unless writes are allowed
+	gate   *writegate.Gate
 	o      Options
 	tmpl   *template.Template
 	mux    *http.ServeMux
@@ -77,6 +79,7 @@ func New(src inspect.Source, opts *Options) *Handler {
 	if w, ok := src.(inspect.Writer); ok && o.AllowWrites {
 		h.writer = w
 	}
+	h.gate = writegate.New(h.writer != nil)
 	h.tmpl = template.Must(template.New("").Funcs(template.FuncMap{
 		"smallest": smallest,
 		"ago":      h.ago,
@@ -295,20 +298,14 @@ func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
 }
 
 // redrive moves every dead letter back to the queue. It accepts only
-// same-origin form posts.
+// same-origin form posts (see package writegate).
 func (h *Handler) redrive(w http.ResponseWriter, r *http.Request) {
 	if h.writer == nil {
 		h.fail(w, r, inspect.ErrReadOnly)
 		return
 	}
-	if o := r.Header.Get("Origin"); o != "" {
-		if u, err := url.Parse(o); err != nil || u.Host != r.Host {
-			http.Error(w, "cross-origin request refused", http.StatusForbidden)
-			return
-		}
-	}
-	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
-		http.Error(w, "cross-site request refused", http.StatusForbidden)
+	if err := h.gate.Check(r); err != nil {
+		http.Error(w, err.Error(), http.StatusForbidden)
 		return
 	}
 	n, err := h.writer.Redrive(r.Context())

@@ -14,5 +14,6 @@
 //	/ui/objects/{key}     object bytes, for the thumbnails
 //
 // The redrive form is accepted only with [Options].AllowWrites, a source
-// that implements [inspect.Writer], and a same-origin request.
+// that implements [inspect.Writer], and a same-origin (or non-browser)
+// request, as package inspect/writegate decides.
 package dashboard

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rampartdev/rampart/blob"
 	"github.com/rampartdev/rampart/imaging"
+	"github.com/rampartdev/rampart/inspect/writegate"
 	"github.com/rampartdev/rampart/media"
 )
 
@@ -26,7 +27,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /media/{id}", s.getMedia)
 	mux.HandleFunc("GET /queue", s.queueStats)
 	mux.HandleFunc("GET /queue/dead", s.deadLetters)
-	mux.HandleFunc("POST /queue/redrive", s.redrive)
+	// A cross-site form could post here; uploads and deletes need methods
+	// a form cannot send without a CORS preflight, which is not answered.
+	mux.Handle("POST /queue/redrive", writegate.New(s.opts.AllowWrites).Wrap(http.HandlerFunc(s.redrive)))
 	mux.Handle("GET /health", s.health)
 	return s.accessLog(mux)
 }

@@ -35,7 +35,8 @@
 //	GET    /media/{id}         one record
 //	GET    /queue              queue statistics
 //	GET    /queue/dead         dead letters
-//	POST   /queue/redrive      move dead letters back (?id=… repeated, none = all)
+//	POST   /queue/redrive      move dead letters back (?id=… repeated, none = all);
+//	                           only with Options.AllowWrites, never cross-site
 //	GET    /health             service status
 //
 // # Fault injection

@@ -71,6 +71,11 @@ type Options struct {
 	// MaxReceiveCount before a message goes to the dead-letter queue; zero
 	// means DefaultMaxReceiveCount.
 	MaxReceiveCount int
+	// AllowWrites admits the API's state-changing requests other than
+	// uploads and deletes (POST /queue/redrive) from same-origin and
+	// non-browser clients; cross-site browser requests are always refused
+	// (package inspect/writegate). False refuses them all with 403.
+	AllowWrites bool
 	// Faults to inject.
 	Faults Faults
 	// Version is reported by /health.

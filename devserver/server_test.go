@@ -193,6 +193,7 @@ func TestServer_PoisonMessageGoesToTheDeadLetterQueueAndBack(t *testing.T) {
 		o.InvocationTimeout = 150 * time.Millisecond
 		o.Thumbnailer.MinWriteReserve = 100 * time.Millisecond
 		o.MaxReceiveCount = 2
+		o.AllowWrites = true
 	})
 	defer s.Close()
 	start(t, s)
@@ -313,6 +314,40 @@ func TestOpen_RefusesAnInvocationTimeoutThatCannotWork(t *testing.T) {
 			}
 			if !errors.Is(err, devserver.ErrInvalidOptions) {
 				t.Fatalf("Open: %v, want ErrInvalidOptions", err)
+			}
+		})
+	}
+}
+
+func TestServer_RedriveIsGated(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		allowWrites bool
+		headers     map[string]string
+		want        int
+	}{
+		{"writes not allowed", false, nil, http.StatusForbidden},
+		{"writes not allowed, same origin", false, map[string]string{"Sec-Fetch-Site": "same-origin"}, http.StatusForbidden},
+		{"non-browser client", true, nil, http.StatusOK},
+		{"same origin", true, map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": "SELF"}, http.StatusOK},
+		{"cross-site form", true, map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "http://evil.example"}, http.StatusForbidden},
+		{"cross-origin, old browser", true, map[string]string{"Origin": "http://evil.example"}, http.StatusForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := MustOpen(t, t.TempDir(), io.Discard, func(o *devserver.Options) { o.AllowWrites = tc.allowWrites })
+			defer s.Close()
+			srv := httptest.NewServer(s.Handler())
+			defer srv.Close()
+			if _, err := s.Queue().Send(t.Context(), []byte(`{"not":"an S3 event"}`), nil); err != nil {
+				t.Fatal(err)
+			}
+			h := map[string]string{}
+			for k, v := range tc.headers {
+				h[k] = strings.ReplaceAll(v, "SELF", srv.URL)
+			}
+			resp, body := do(t, "POST", srv.URL+"/queue/redrive", nil, h)
+			if resp.StatusCode != tc.want {
+				t.Fatalf("redrive: %d %s, want %d", resp.StatusCode, body, tc.want)
 			}
 		})
 	}

@@ -57,7 +57,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	transientRate := fs.Float64("transient-rate", 0, "fault: probability that reading a source object fails with a throttling error")
 	seed := fs.Uint64("seed", 0, "fault injection seed (0 = random)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
-	allowWrites := fs.Bool("allow-writes", false, "dashboard: show the dead-letter redrive button")
+	allowWrites := fs.Bool("allow-writes", false, "allow dead-letter redrive from the dashboard and POST /queue/redrive (same-origin or non-browser requests only)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -84,6 +84,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Workers:           *workers,
 		VisibilityTimeout: *visibility,
 		InvocationTimeout: *invocation,
+		AllowWrites:       *allowWrites,
 		MaxReceiveCount:   *maxReceives,
 		Faults:            devserver.Faults{DuplicateRate: *dupRate, ConcurrentDuplicates: *concurrentDups, CrashRate: *crashRate, TransientRate: *transientRate, Seed: *seed},
 		Version:           Version,

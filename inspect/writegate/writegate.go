@@ -1,0 +1,68 @@
+// Package writegate guards the state-changing endpoints of Rampart's local
+// web tools (the dashboard's redrive form, the dev server's
+// POST /queue/redrive): they run only when writes were allowed (rampart dev
+// --allow-writes) and never for a cross-site browser request, so that a page
+// on another site cannot make a visitor's browser submit them.
+//
+// The cross-origin check is the standard library's
+// [http.CrossOriginProtection]: a request is refused when its Sec-Fetch-Site
+// header is neither same-origin nor none, or, without that header, when its
+// Origin's host differs from its Host. Requests with neither header (curl,
+// scripts) are not from a browser and are allowed.
+package writegate
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Errors returned by [Gate.Check].
+var (
+	// ErrWritesDisabled is returned when writes were not allowed.
+	ErrWritesDisabled = errors.New("writegate: writes are not allowed (start with --allow-writes)")
+	// ErrCrossOrigin is returned (wrapped) for a cross-site browser request.
+	ErrCrossOrigin = errors.New("writegate: cross-origin request refused")
+)
+
+// Gate decides whether a state-changing request may run. The zero value
+// refuses every write. A Gate is safe for concurrent use.
+type Gate struct {
+	allow bool
+	cop   *http.CrossOriginProtection
+}
+
+// New returns a Gate that admits same-origin and non-browser requests when
+// allowWrites is set, and nothing otherwise.
+func New(allowWrites bool) *Gate {
+	return &Gate{allow: allowWrites, cop: http.NewCrossOriginProtection()}
+}
+
+// AllowsWrites reports whether the gate admits any write.
+func (g *Gate) AllowsWrites() bool { return g != nil && g.allow }
+
+// Check returns nil when r may change state, [ErrWritesDisabled] when writes
+// are not allowed, and an error wrapping [ErrCrossOrigin] for a cross-site
+// browser request.
+func (g *Gate) Check(r *http.Request) error {
+	if !g.AllowsWrites() {
+		return ErrWritesDisabled
+	}
+	if err := g.cop.Check(r); err != nil {
+		return fmt.Errorf("%w: %v", ErrCrossOrigin, err)
+	}
+	return nil
+}
+
+// Wrap returns a handler that runs next only when [Gate.Check] admits the
+// request, and otherwise answers 403 Forbidden with the reason as plain
+// text.
+func (g *Gate) Wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := g.Check(r); err != nil {
+			http.Error(w, err.Error(), http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

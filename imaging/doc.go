@@ -110,7 +110,7 @@
 // a process that thumbnails large PNGs one after another should set a soft
 // memory limit (GOMEMLIMIT, e.g. a little under a Lambda function's memory
 // size). On the JPEG photo set peak RSS is ~75 MB either way
-// (BenchmarkCompareSharp; sharp: 360-440 MB).
+// (BenchmarkCompareSharp; sharp: 300-470 MB).
 //
 // # Decoding seam
 //

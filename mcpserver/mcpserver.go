@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -30,6 +31,13 @@ type Options struct {
 	// record, redrive dead letters). They need a source that implements
 	// [inspect.Writer].
 	AllowWrites bool
+	// ColdStartDirs are the folders whose files analyze_cold_starts may
+	// read when a call names paths: each path, symbolic links resolved,
+	// must lie inside one of them (after theirs are resolved too), so a
+	// client, possibly over HTTP, cannot make the server read any file it
+	// can. Empty refuses every path: only the backend's own cold-start logs
+	// ([inspect.Source.ColdStartLogs]) are analysed.
+	ColdStartDirs []string
 	// Version is the server version reported to clients.
 	Version string
 	// Now is the clock of relative time filters; nil means time.Now.
@@ -385,7 +393,7 @@ func (t *tools) queryLogs(ctx context.Context, in QueryLogsInput) (QueryLogsOutp
 
 // ColdStartInput is the input of analyze_cold_starts.
 type ColdStartInput struct {
-	Paths []string `json:"paths,omitempty" jsonschema:"Lambda log files to analyse (text or JSON format, plain or gzip); empty means the backend's default cold-start logs"`
+	Paths []string `json:"paths,omitempty" jsonschema:"Lambda log files to analyse (text or JSON format, plain or gzip), inside the folders the server allows (rampart mcp --coldstart-dir; the data folder's coldstart/ locally); empty means the backend's default cold-start logs"`
 }
 
 // ColdStartFunction summarises the analysis of one function.
@@ -410,7 +418,14 @@ type ColdStartOutput struct {
 func (t *tools) analyzeColdStarts(ctx context.Context, in ColdStartInput) (ColdStartOutput, error) {
 	var src coldstart.Source
 	if len(in.Paths) > 0 {
-		src = &logsource.Files{Paths: in.Paths}
+		paths := make([]string, len(in.Paths))
+		for i, p := range in.Paths {
+			var err error
+			if paths[i], err = t.coldStartPath(p); err != nil {
+				return ColdStartOutput{}, err
+			}
+		}
+		src = &logsource.Files{Paths: paths}
 	} else {
 		var err error
 		if src, _, err = t.src.ColdStartLogs(ctx); err != nil {
@@ -432,6 +447,41 @@ func (t *tools) analyzeColdStarts(ctx context.Context, in ColdStartInput) (ColdS
 	}
 	out.Summary = b.String()
 	return out, nil
+}
+
+// ErrPathNotAllowed is returned (wrapped) by analyze_cold_starts for a path
+// outside [Options].ColdStartDirs.
+var ErrPathNotAllowed = errors.New("mcpserver: path outside the allowed cold-start folders")
+
+// coldStartPath resolves p (symbolic links included) and returns it when it
+// is a file inside one of the allowed folders.
+func (t *tools) coldStartPath(p string) (string, error) {
+	if len(t.o.ColdStartDirs) == 0 {
+		return "", fmt.Errorf("%w: this server allows none (start it with --coldstart-dir); leave paths out to analyse the backend's cold-start logs", ErrPathNotAllowed)
+	}
+	real, err := resolve(p)
+	if err != nil {
+		return "", fmt.Errorf("cold-start log %q: %w", p, err)
+	}
+	for _, dir := range t.o.ColdStartDirs {
+		rd, err := resolve(dir)
+		if err != nil {
+			continue
+		}
+		if rel, err := filepath.Rel(rd, real); err == nil && filepath.IsLocal(rel) {
+			return real, nil
+		}
+	}
+	return "", fmt.Errorf("%w: %q is not inside %s", ErrPathNotAllowed, p, strings.Join(t.o.ColdStartDirs, ", "))
+}
+
+// resolve returns the absolute path of p with every symbolic link resolved.
+func resolve(p string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	return filepath.EvalSymlinks(abs)
 }
 
 // TokensOutput is the output of list_gateway_tokens.

@@ -3,6 +3,8 @@ package mcpserver_test
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -18,13 +20,22 @@ import (
 // MustSession connects an in-memory client to a server over the fixture.
 func MustSession(tb testing.TB, dir string, now time.Time, allowWrites bool) *mcp.ClientSession {
 	tb.Helper()
+	return MustSessionWith(tb, dir, now, &mcpserver.Options{AllowWrites: allowWrites, ColdStartDirs: []string{"../coldstart/testdata"}})
+}
+
+// MustSessionWith is MustSession with the server's options (its clock is
+// set to now).
+func MustSessionWith(tb testing.TB, dir string, now time.Time, opts *mcpserver.Options) *mcp.ClientSession {
+	tb.Helper()
 	ctx := context.Background()
 	src, err := local.Open(ctx, dir, &local.Options{Now: func() time.Time { return now }})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { src.Close() })
-	server := mcpserver.New(src, &mcpserver.Options{AllowWrites: allowWrites, Now: func() time.Time { return now }})
+	o := *opts
+	o.Now = func() time.Time { return now }
+	server := mcpserver.New(src, &o)
 	st, ct := mcp.NewInMemoryTransports()
 	ss, err := server.Connect(ctx, st, nil)
 	if err != nil {
@@ -228,5 +239,50 @@ func TestTools_writes(t *testing.T) {
 	mustCall(t, cs, "queue_status", map[string]any{}, &st)
 	if st.DeadLetters != 0 || st.Visible != 1 {
 		t.Fatalf("after redrive: %+v", st)
+	}
+}
+
+func TestTools_coldStartPathsStayInTheAllowedFolders(t *testing.T) {
+	dir, f := localtest.MustFixture(t)
+	allowed := t.TempDir()
+	outside := t.TempDir()
+	log, err := os.ReadFile("../coldstart/testdata/cloudwatch-export-text.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{filepath.Join(allowed, "in.log"), filepath.Join(outside, "secret.log")} {
+		if err := os.WriteFile(p, log, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A link inside the allowed folder to a file outside it.
+	if err := os.Symlink(filepath.Join(outside, "secret.log"), filepath.Join(allowed, "link.log")); err != nil {
+		t.Fatal(err)
+	}
+	cs := MustSessionWith(t, dir, f.Now, &mcpserver.Options{ColdStartDirs: []string{allowed}})
+	var out mcpserver.ColdStartOutput
+	mustCall(t, cs, "analyze_cold_starts", map[string]any{"paths": []string{filepath.Join(allowed, "in.log")}}, &out)
+	if len(out.Functions) == 0 {
+		t.Fatalf("allowed file: %+v", out)
+	}
+	for name, p := range map[string]string{
+		"outside":          filepath.Join(outside, "secret.log"),
+		"dot-dot escape":   filepath.Join(allowed, "..", filepath.Base(outside), "secret.log"),
+		"symlink out":      filepath.Join(allowed, "link.log"),
+		"system file":      "/etc/passwd",
+		"stdin":            "-",
+		"relative outside": "../coldstart/testdata/cloudwatch-export-text.log",
+	} {
+		msg := call(t, cs, "analyze_cold_starts", map[string]any{"paths": []string{p}}, nil)
+		if msg == "" {
+			t.Errorf("%s: %s was read", name, p)
+		} else if !strings.Contains(msg, "not inside") && !strings.Contains(msg, "cold-start log") {
+			t.Errorf("%s: unclear error %q", name, msg)
+		}
+	}
+
+	none := MustSessionWith(t, dir, f.Now, &mcpserver.Options{})
+	if msg := call(t, none, "analyze_cold_starts", map[string]any{"paths": []string{filepath.Join(allowed, "in.log")}}, nil); !strings.Contains(msg, "--coldstart-dir") {
+		t.Fatalf("no allowed folders: %q", msg)
 	}
 }

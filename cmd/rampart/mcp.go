@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -54,6 +55,8 @@ func runMCP(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	httpAddr := fs.String("http", "", "serve streamable HTTP on this loopback address (e.g. 127.0.0.1:8765) instead of stdio")
 	allowWrites := fs.Bool("allow-writes", false, "add the tools that change state")
 	onAWS := fs.Bool("aws", false, "read a deployment on AWS instead of a data folder")
+	var coldStartDirs stringList
+	fs.Var(&coldStartDirs, "coldstart-dir", "a folder whose Lambda log files analyze_cold_starts may read when a client names paths (repeatable; locally <data>/"+local.ColdStartDir+" is always allowed)")
 	var awsCfg awsstate.Config
 	var groups stringList
 	region := fs.String("region", "", "with --aws: AWS region (default: the AWS configuration)")
@@ -120,7 +123,11 @@ func runMCP(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		defer s.Close()
 		src = s
 	}
-	server := mcpserver.New(src, &mcpserver.Options{AllowWrites: *allowWrites, Version: Version, Logger: logger})
+	dirs := []string(coldStartDirs)
+	if !*onAWS {
+		dirs = append(dirs, filepath.Join(*data, local.ColdStartDir))
+	}
+	server := mcpserver.New(src, &mcpserver.Options{AllowWrites: *allowWrites, ColdStartDirs: dirs, Version: Version, Logger: logger})
 	if *httpAddr == "" {
 		err := server.Run(ctx, &mcp.IOTransport{Reader: os.Stdin, Writer: nopWriteCloser{stdout}})
 		if ctx.Err() != nil || errors.Is(err, io.EOF) {

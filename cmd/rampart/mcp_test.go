@@ -23,6 +23,7 @@ import (
 	"github.com/rampartdev/rampart/internal/testenv"
 	"github.com/rampartdev/rampart/media"
 	"github.com/rampartdev/rampart/media/dynamorecords"
+	"github.com/rampartdev/rampart/media/mediatest"
 )
 
 func TestMCP_usage(t *testing.T) {
@@ -44,8 +45,8 @@ func TestMCP_http(t *testing.T) {
 	ln.Close()
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	var stderr bytes.Buffer
-	go func() { done <- runMCP(ctx, []string{"--data", dir, "--http", addr}, &bytes.Buffer{}, &stderr) }()
+	stderr := &mediatest.Buffer{} // written by runMCP while the test reads it
+	go func() { done <- runMCP(ctx, []string{"--data", dir, "--http", addr}, &bytes.Buffer{}, stderr) }()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -70,6 +71,14 @@ func TestMCP_http(t *testing.T) {
 	}
 	if b, _ := json.Marshal(res.StructuredContent); !strings.Contains(string(b), "object rejected") {
 		t.Fatalf("query_logs: %s", b)
+	}
+	// Over HTTP a client must not read files outside the cold-start folder.
+	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "analyze_cold_starts", Arguments: map[string]any{"paths": []string{"/etc/passwd"}}})
+	if err != nil || !res.IsError {
+		t.Fatalf("analyze_cold_starts of /etc/passwd over HTTP: %v %+v", err, res)
+	}
+	if tc, ok := res.Content[0].(*mcp.TextContent); !ok || !strings.Contains(tc.Text, "not inside") || !strings.Contains(tc.Text, filepath.Join(dir, "coldstart")) {
+		t.Fatalf("analyze_cold_starts of /etc/passwd: %+v", res.Content)
 	}
 }
 
@@ -226,9 +235,9 @@ func TestMCP_aws(t *testing.T) {
 	ln.Close()
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	var stderr bytes.Buffer
+	stderr := &mediatest.Buffer{} // written by runMCP while the test may read it
 	go func() {
-		done <- runMCP(ctx, []string{"--aws", "--endpoint-url", endpoint, "--http", addr}, &bytes.Buffer{}, &stderr)
+		done <- runMCP(ctx, []string{"--aws", "--endpoint-url", endpoint, "--http", addr}, &bytes.Buffer{}, stderr)
 	}()
 	defer func() {
 		cancel()

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -106,10 +105,8 @@ func Open(ctx context.Context, dir string, opts *Options) (*Source, error) {
 	if s.recs, err = sqliterecords.Open(filepath.Join(dir, devserver.MediaDB)); err != nil {
 		return nil, err
 	}
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	if s.mediaDB, err = sql.Open("sqlite", "file:"+filepath.Join(dir, devserver.MediaDB)+"?"+q.Encode()); err != nil {
+	if s.mediaDB, err = sqlitestore.OpenDB(ctx, filepath.Join(dir, devserver.MediaDB)); err != nil {
+		s.Close()
 		return nil, fmt.Errorf("inspect/local: open media records: %w", err)
 	}
 	if _, err := s.mediaDB.ExecContext(ctx, mediaIndexes); err != nil {

@@ -10,10 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampartdev/rampart/devserver"
 	"github.com/rampartdev/rampart/inspect"
 	"github.com/rampartdev/rampart/inspect/local"
 	"github.com/rampartdev/rampart/inspect/local/localtest"
 	"github.com/rampartdev/rampart/media"
+	"github.com/rampartdev/rampart/media/sqliterecords"
 )
 
 // MustOpen opens the read model over dir at the fixture's time.
@@ -244,5 +246,29 @@ func TestLogFile_rotation(t *testing.T) {
 	}
 	if _, err := local.QueryLogFile(t.Context(), path, inspect.LogQuery{After: "zz"}); !errors.Is(err, inspect.ErrInvalidCursor) {
 		t.Fatal(err)
+	}
+}
+
+// TestOpen_pathWithHash reads a data folder whose name holds a '#', which
+// in a file: URI would end the path and open another database.
+func TestOpen_pathWithHash(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data#1")
+	recs, err := sqliterecords.Open(filepath.Join(dir, devserver.MediaDB))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	c := media.Claim{ID: media.ID("b", "uploads/k.jpg"), Bucket: "b", Key: "uploads/k.jpg", Sequencer: "01", Owner: "o", Now: now, Until: now.Add(time.Minute)}
+	if err := recs.Claim(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	recs.Close()
+	s := MustOpen(t, dir, now)
+	p, err := s.Media(t.Context(), inspect.MediaQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Items) != 1 || p.Items[0].ID != c.ID {
+		t.Fatalf("media in %s: %+v, want the one record", dir, p.Items)
 	}
 }

@@ -13,11 +13,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 
+	"github.com/rampartdev/rampart/idempotency/sqlitestore"
 	"github.com/rampartdev/rampart/media"
-
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 // Store is a [media.Records] backed by SQLite.
@@ -37,16 +35,14 @@ CREATE TABLE IF NOT EXISTS media (
 CREATE INDEX IF NOT EXISTS media_status ON media (status, id);
 `
 
-// Open opens (creating if needed) the database file at path.
+// Open opens (creating it and its folder if needed) the database file at
+// path, with the settings of every SQLite table in a local data folder
+// ([sqlitestore.OpenDB]: WAL, IMMEDIATE transactions, a busy timeout; any
+// character in the path).
 func Open(path string) (*Store, error) {
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	db, err := sqlitestore.OpenDB(context.Background(), path)
 	if err != nil {
-		return nil, fmt.Errorf("sqliterecords: open %s: %w", path, err)
+		return nil, fmt.Errorf("sqliterecords: %w", err)
 	}
 	if _, err := db.Exec(schema); err != nil {
 		db.Close()

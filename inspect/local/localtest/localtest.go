@@ -5,7 +5,6 @@ package localtest
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -216,7 +215,7 @@ func SeedLarge(tb testing.TB, dir string, n int) {
 
 func bulk(tb testing.TB, path, stmt string, n int, row func(int) []any) {
 	tb.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
+	db, err := sqlitestore.OpenDB(context.Background(), path)
 	if err != nil {
 		tb.Fatal(err)
 	}

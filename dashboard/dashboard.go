@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -333,8 +334,30 @@ type coldStartView struct {
 	Functions []coldStartFunc
 }
 
+// coldStartTTL is how long a report over logs that are not local files
+// (CloudWatch log groups, whose contents change without notice) is kept.
+const coldStartTTL = time.Minute
+
+// coldStartKey identifies the logs a report was made from: each file's
+// name, size and modification time, so that a log appended to or replaced
+// is analysed again; a name that is not a local file changes the key every
+// coldStartTTL.
+func (h *Handler) coldStartKey(names []string) string {
+	var b strings.Builder
+	for _, n := range names {
+		b.WriteString(n)
+		if fi, err := os.Stat(n); err == nil && fi.Mode().IsRegular() {
+			fmt.Fprintf(&b, "\x00%d\x00%d", fi.Size(), fi.ModTime().UnixNano())
+		} else {
+			fmt.Fprintf(&b, "\x00@%d", h.o.Now().Truncate(coldStartTTL).Unix())
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
 // coldStart analyses the backend's cold-start logs; the report is cached
-// until the set of files changes.
+// until a log changes (see coldStartKey).
 func (h *Handler) coldStart(w http.ResponseWriter, r *http.Request) {
 	v := coldStartView{page: h.page("Cold starts", "coldstart")}
 	src, names, err := h.src.ColdStartLogs(r.Context())
@@ -347,7 +370,7 @@ func (h *Handler) coldStart(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, "coldstart", v)
 		return
 	}
-	key := strings.Join(names, "\x00")
+	key := h.coldStartKey(names)
 	h.csMu.Lock()
 	defer h.csMu.Unlock()
 	if h.csCache == nil || h.csKey != key {

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -103,5 +105,35 @@ func TestHandler_redrive(t *testing.T) {
 	}
 	if _, body, _ := get(t, srv.URL+"/ui/queue"); !strings.Contains(body, "0 dead letters") || !strings.Contains(body, "1 visible") {
 		t.Fatalf("after redrive: %.2000s", body)
+	}
+}
+
+func TestHandler_coldStartRefreshesWhenALogGrows(t *testing.T) {
+	dir, f := localtest.MustFixture(t)
+	srv := MustServer(t, dir, f.Now, false)
+	sample, err := os.ReadFile("../coldstart/testdata/cloudwatch-export-text.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(sample), "\n")
+	half := strings.Join(lines[:len(lines)/2], "")
+	path := filepath.Join(dir, local.ColdStartDir, "thumbnailer.log")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(half), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, before, _ := get(t, srv.URL+"/ui/coldstart")
+	if _, again, _ := get(t, srv.URL+"/ui/coldstart"); again != before {
+		t.Fatal("the report changed although the logs did not")
+	}
+	// The same file, appended to: same name, new size.
+	if err := os.WriteFile(path, sample, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, after, _ := get(t, srv.URL+"/ui/coldstart")
+	if after == before {
+		t.Fatalf("the report was not refreshed after the log grew:\n%.1500s", after)
 	}
 }

@@ -58,7 +58,12 @@ type Source interface {
 	// state lives (a folder, or a region and tables).
 	Backend() (name, location string)
 
-	// Media lists media records, newest update first.
+	// Media lists media records. Each page is sorted newest update first;
+	// whether the listing as a whole is depends on the backend. The local
+	// backend (an SQLite index on update time) is newest first across
+	// pages. The AWS backend pages through a DynamoDB Scan in the table's
+	// hash order, so a later page may hold newer records: only the whole
+	// listing tells which is newest.
 	Media(ctx context.Context, q MediaQuery) (Page[media.Record], error)
 	// MediaRecord returns one media record, or ErrNotFound.
 	MediaRecord(ctx context.Context, id string) (media.Record, error)

@@ -91,8 +91,9 @@ func correlationOf(m map[string]any) string {
 	return ""
 }
 
-// hasID reports whether any correlation attribute of m (top level or one
-// group down) equals id.
+// hasID reports whether any correlation attribute of m, at the top level or
+// in a group at any depth, equals id. (The CorrelationID of an entry, by
+// contrast, is taken from the top level or one group down.)
 func hasID(m map[string]any, id string) bool {
 	for _, k := range correlationKeys {
 		if s, ok := m[k].(string); ok && s == id {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/rampartdev/rampart/inspect"
 	"github.com/rampartdev/rampart/inspect/local"
 	"github.com/rampartdev/rampart/inspect/local/localtest"
 	"github.com/rampartdev/rampart/mcpserver"
@@ -35,7 +36,13 @@ func MustSessionWith(tb testing.TB, dir string, now time.Time, opts *mcpserver.O
 	tb.Cleanup(func() { src.Close() })
 	o := *opts
 	o.Now = func() time.Time { return now }
-	server := mcpserver.New(src, &o)
+	return connect(tb, mcpserver.New(src, &o))
+}
+
+// connect connects an in-memory client to server.
+func connect(tb testing.TB, server *mcp.Server) *mcp.ClientSession {
+	tb.Helper()
+	ctx := context.Background()
 	st, ct := mcp.NewInMemoryTransports()
 	ss, err := server.Connect(ctx, st, nil)
 	if err != nil {
@@ -284,5 +291,41 @@ func TestTools_coldStartPathsStayInTheAllowedFolders(t *testing.T) {
 	none := MustSessionWith(t, dir, f.Now, &mcpserver.Options{})
 	if msg := call(t, none, "analyze_cold_starts", map[string]any{"paths": []string{filepath.Join(allowed, "in.log")}}, nil); !strings.Contains(msg, "--coldstart-dir") {
 		t.Fatalf("no allowed folders: %q", msg)
+	}
+}
+
+// scanSource is the local fixture presented as a backend that lists in scan
+// order (as the AWS one does).
+type scanSource struct{ *local.Source }
+
+func (scanSource) Backend() (string, string) { return "aws", "eu-central-1" }
+
+func TestTools_listMediaStatesTheBackendsOrder(t *testing.T) {
+	dir, f := localtest.MustFixture(t)
+	src, err := local.Open(t.Context(), dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	for _, tc := range []struct {
+		src       inspect.Source
+		want, not string
+	}{
+		{src, "newest update first,", "scan order"},
+		{scanSource{src}, "scan order", "objects, newest update first"},
+	} {
+		name, _ := tc.src.Backend()
+		t.Run(name, func(t *testing.T) {
+			cs := connect(t, mcpserver.New(tc.src, &mcpserver.Options{Now: func() time.Time { return f.Now }}))
+			tools, err := cs.ListTools(t.Context(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tl := range tools.Tools {
+				if tl.Name == "list_media" && (!strings.Contains(tl.Description, tc.want) || strings.Contains(tl.Description, tc.not)) {
+					t.Fatalf("list_media over %s: %q", name, tl.Description)
+				}
+			}
+		})
 	}
 }

@@ -105,6 +105,9 @@ type Server struct {
 	keyLocks [64]sync.Mutex
 	inflight sync.WaitGroup
 	handled  atomic.Int64 // messages deleted after success
+
+	// receiveRetry is the pause after a failed receive.
+	receiveRetry time.Duration
 }
 
 // Validate reports why the options, with their defaults applied, cannot
@@ -173,7 +176,7 @@ func Open(ctx context.Context, dir string, opts *Options) (*Server, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("devserver: create data folder: %w", err)
 	}
-	s := &Server{opts: o, log: o.Logger, dice: newDice(o.Faults.Seed)}
+	s := &Server{opts: o, log: o.Logger, dice: newDice(o.Faults.Seed), receiveRetry: 100 * time.Millisecond}
 	var err error
 	closeAll := func() { s.Close() }
 	if s.objects, err = fsblob.New(filepath.Join(dir, ObjectsDir), fsblob.Options{}); err != nil {
@@ -391,7 +394,10 @@ func (s *Server) poll(ctx context.Context, worker int) {
 		if err != nil {
 			if ctx.Err() == nil {
 				log.ErrorContext(ctx, "receive failed", slog.Any("error", err))
-				time.Sleep(100 * time.Millisecond)
+				select {
+				case <-ctx.Done():
+				case <-time.After(s.receiveRetry):
+				}
 			}
 			continue
 		}

@@ -352,3 +352,21 @@ func TestServer_RedriveIsGated(t *testing.T) {
 		})
 	}
 }
+
+func TestServer_RunStopsDuringTheRetryPause(t *testing.T) {
+	logs := &mediatest.Buffer{}
+	s := MustOpen(t, t.TempDir(), logs, nil)
+	defer s.Close()
+	devserver.SetReceiveRetry(s, time.Hour)
+	s.Queue().Close() // every receive fails
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	waitFor(t, 10*time.Second, "a failed receive", func() bool { return strings.Contains(logs.String(), "receive failed") })
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return when its context ended: the workers sleep through the retry pause")
+	}
+}

@@ -356,6 +356,8 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	return set
 }
 
+// writeIndentedJSON writes v as indented JSON: the output of every
+// subcommand's --json mode.
 func writeIndentedJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

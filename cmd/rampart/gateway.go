@@ -254,7 +254,7 @@ func runGatewayBench(ctx context.Context, args []string, stdout, stderr io.Write
 		}
 	}
 	if *asJSON {
-		return gatewayWriteJSON(stdout, rows)
+		return writeIndentedJSON(stdout, rows)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "MODE\tTARGET\tREQUESTS\tREQ/S\tP50\tP99\tMAX\tADDED P50\tADDED P99")

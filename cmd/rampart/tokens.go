@@ -35,13 +35,6 @@ func openGatewayTokens(path string) (*sqlitetokens.Store, error) {
 	return sqlitetokens.Open(path, nil)
 }
 
-// gatewayWriteJSON writes v as indented JSON.
-func gatewayWriteJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
 const tokensUsage = `usage: rampart tokens COMMAND [flags]
 
 Manage the API gateway's bearer tokens. Only hashes are stored; a new token
@@ -153,12 +146,12 @@ func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			b, _ := json.Marshal(r)
 			pairs = append(pairs, map[string]string{"key": r.Hash, "value": string(b)})
 		}
-		return gatewayWriteJSON(stdout, pairs)
+		return writeIndentedJSON(stdout, pairs)
 	case *asJSON:
 		if recs == nil {
 			recs = []gateway.TokenRecord{}
 		}
-		return gatewayWriteJSON(stdout, recs)
+		return writeIndentedJSON(stdout, recs)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tTENANT\tSCOPES\tLIMIT\tCREATED\tEXPIRES\tSTATUS")

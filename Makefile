@@ -19,7 +19,7 @@ lambda:
 		mkdir -p dist/$$f && \
 		GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath \
 			-ldflags "-s -w -X main.Version=$(VERSION)" -o dist/$$f/bootstrap ./cmd/$$f && \
-		rm -f dist/$$f.zip && (cd dist/$$f && zip -q -X ../$$f.zip bootstrap) && \
+		rm -f dist/$$f.zip && $(GO) run github.com/aws/aws-lambda-go/cmd/build-lambda-zip -o dist/$$f.zip dist/$$f/bootstrap >/dev/null && \
 		echo "dist/$$f.zip" || exit 1; \
 	done
 

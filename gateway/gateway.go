@@ -129,9 +129,10 @@ type Upstream struct {
 
 // Gateway decides what to do with requests. It is safe for concurrent use.
 type Gateway struct {
-	cfg    Config
-	routes []Route
-	log    *slog.Logger
+	cfg      Config
+	routes   []Route
+	policies map[string]string // route name -> quoted, for RateLimit fields
+	log      *slog.Logger
 }
 
 // New returns a Gateway for cfg.
@@ -150,6 +151,10 @@ func New(cfg Config) (*Gateway, error) {
 		if !r.Public && cfg.Tokens == nil {
 			return nil, fmt.Errorf("gateway: route %q needs tokens but Config.Tokens is nil", r.Name)
 		}
+	}
+	g.policies = make(map[string]string, len(g.routes))
+	for _, r := range g.routes {
+		g.policies[r.Name] = strconv.Quote(r.Name)
 	}
 	if g.cfg.Limiter == nil {
 		g.cfg.Limiter = NewMemoryLimiter()
@@ -191,8 +196,8 @@ var forwardedMethods = map[string]bool{
 // Handle decides on req. It never returns nil. A failing token store or
 // limiter makes a 503 refusal (the gateway fails closed) and is logged.
 func (g *Gateway) Handle(ctx context.Context, req *Request) *Result {
-	res := &Result{RequestID: g.cfg.NewRequestID(), Client: req.RemoteAddr, Header: Header{}}
-	res.Header.Set(HeaderRequestID, res.RequestID)
+	res := &Result{RequestID: g.cfg.NewRequestID(), Client: req.RemoteAddr, Header: make(Header, 4)}
+	res.Header[HeaderRequestID] = []string{res.RequestID}
 	if e := g.decide(ctx, req, res); e != nil {
 		res.Err = e
 		res.Forward = nil
@@ -268,7 +273,7 @@ func (g *Gateway) decide(ctx context.Context, req *Request, res *Result) *Error 
 			g.log.ErrorContext(ctx, "gateway: rate limiter failed", "request_id", res.RequestID, "key_kind", limitKey[:3], "err", err)
 			return newError(503, CodeUnavailable, "rate limiter unavailable")
 		}
-		setRateLimitHeaders(res.Header, route.Name, d)
+		setRateLimitHeaders(res.Header, g.policies[route.Name], d)
 		if !d.Allowed {
 			return newError(429, CodeRateLimited, "rate limit exceeded")
 		}
@@ -321,32 +326,33 @@ func (g *Gateway) match(path string) *Route {
 }
 
 // upstream builds the forwarded request: the client's fields minus the
-// hop-by-hop and untrusted ones, plus the gateway's own.
+// hop-by-hop and untrusted ones, plus the gateway's own. It copies the
+// field map once and shares the value slices with req (clipped, so an Add
+// on either side cannot write into the other's).
 func (g *Gateway) upstream(req *Request, path string, res *Result, tok *TokenRecord) *Upstream {
-	h := req.Header.Clone()
-	removeHopByHop(h)
-	for _, k := range untrusted {
-		delete(h, k)
+	h := make(Header, len(req.Header)+6)
+	conn := len(req.Header["connection"]) > 0
+	for k, v := range req.Header {
+		if notForwarded[k] || k == "authorization" && !g.cfg.ForwardAuthorization || conn && connectionNamed(req.Header, k) {
+			continue
+		}
+		h[k] = v[:len(v):len(v)]
 	}
-	if !g.cfg.ForwardAuthorization {
-		delete(h, "authorization")
-	}
-	delete(h, "host")
 	if req.RemoteAddr != "" {
-		h.Set("x-forwarded-for", req.RemoteAddr)
+		h["x-forwarded-for"] = []string{req.RemoteAddr}
 	}
 	if req.Host != "" {
-		h.Set("x-forwarded-host", req.Host)
+		h["x-forwarded-host"] = []string{req.Host}
 	}
 	scheme := req.Scheme
 	if scheme == "" {
 		scheme = "http"
 	}
-	h.Set("x-forwarded-proto", scheme)
-	h.Set(HeaderRequestID, res.RequestID)
+	h["x-forwarded-proto"] = []string{scheme}
+	h[HeaderRequestID] = res.Header[HeaderRequestID]
 	if tok != nil {
-		h.Set(HeaderTokenID, tok.ID)
-		h.Set(HeaderTenant, tok.Tenant)
+		h[HeaderTokenID] = []string{tok.ID}
+		h[HeaderTenant] = []string{tok.Tenant}
 	}
 	return &Upstream{Method: req.Method, Path: path, Query: req.Query, Header: h}
 }
@@ -354,13 +360,23 @@ func (g *Gateway) upstream(req *Request, path string, res *Result, tok *TokenRec
 // setRateLimitHeaders sets the IETF RateLimit fields
 // (draft-ietf-httpapi-ratelimit-headers): the policy as quota q per window w
 // seconds, and the remaining quota r with t seconds until it is full again;
-// on refusal also Retry-After.
+// on refusal also Retry-After. policy is the route's name, quoted.
 func setRateLimitHeaders(h Header, policy string, d LimitDecision) {
-	name := strconv.Quote(policy)
-	h.Set("ratelimit-policy", name+";q="+strconv.Itoa(d.Limit)+";w="+strconv.FormatInt(ceilSeconds(d.Window), 10))
-	h.Set("ratelimit", name+";r="+strconv.Itoa(d.Remaining)+";t="+strconv.FormatInt(ceilSeconds(d.ResetAfter), 10))
+	var buf [128]byte
+	b := append(buf[:0], policy...)
+	b = append(b, ";q="...)
+	b = strconv.AppendInt(b, int64(d.Limit), 10)
+	b = append(b, ";w="...)
+	b = strconv.AppendInt(b, ceilSeconds(d.Window), 10)
+	h["ratelimit-policy"] = []string{string(b)}
+	b = append(buf[:0], policy...)
+	b = append(b, ";r="...)
+	b = strconv.AppendInt(b, int64(d.Remaining), 10)
+	b = append(b, ";t="...)
+	b = strconv.AppendInt(b, ceilSeconds(d.ResetAfter), 10)
+	h["ratelimit"] = []string{string(b)}
 	if !d.Allowed {
-		h.Set("retry-after", strconv.FormatInt(max(1, ceilSeconds(d.RetryAfter)), 10))
+		h["retry-after"] = []string{strconv.FormatInt(max(1, ceilSeconds(d.RetryAfter)), 10)}
 	}
 }
 

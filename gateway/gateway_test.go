@@ -114,3 +114,35 @@ func TestNew_badRoute(t *testing.T) {
 		t.Error("token route without a token store accepted")
 	}
 }
+
+// TestGateway_upstreamDoesNotAliasRequest checks that the forwarded fields,
+// which share value slices with the request's, can be changed on either
+// side without changing the other.
+func TestGateway_upstreamDoesNotAliasRequest(t *testing.T) {
+	g, tok := newTestGateway(t, gateway.Config{})
+	req := request(tok, nil)
+	req.Header["accept"] = append(make([]string, 0, 4), "text/plain")
+	req.Header["connection"] = []string{"close, X-Hop"}
+	req.Header["x-hop"] = []string{"1"}
+	res := g.Handle(context.Background(), req)
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	up := res.Forward.Header
+	for _, k := range []string{"connection", "x-hop", "authorization"} {
+		if _, ok := up[k]; ok {
+			t.Errorf("%s forwarded", k)
+		}
+	}
+	up.Add("accept", "application/json")
+	req.Header.Add("accept", "image/png")
+	if got := up["accept"]; len(got) != 2 || got[1] != "application/json" {
+		t.Errorf("forwarded accept = %q", got)
+	}
+	if got := req.Header["accept"]; len(got) != 2 || got[1] != "image/png" {
+		t.Errorf("request accept = %q", got)
+	}
+	if got := up.Get("x-request-id"); got != res.RequestID {
+		t.Errorf("forwarded x-request-id = %q, want %q", got, res.RequestID)
+	}
+}

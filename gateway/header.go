@@ -74,17 +74,28 @@ const (
 	HeaderTenant    = "x-rampart-tenant"
 )
 
-// removeHopByHop deletes the hop-by-hop fields, including those the
-// Connection field names.
-func removeHopByHop(h Header) {
+// notForwarded holds the fields the gateway never copies from a client's
+// request to the origin: hop-by-hop, untrusted and host.
+var notForwarded = func() map[string]bool {
+	m := map[string]bool{"host": true}
+	for _, k := range hopByHop {
+		m[k] = true
+	}
+	for _, k := range untrusted {
+		m[k] = true
+	}
+	return m
+}()
+
+// connectionNamed reports whether the Connection field of h names the field
+// k (lowercase), which makes k hop-by-hop too.
+func connectionNamed(h Header, k string) bool {
 	for _, v := range h["connection"] {
-		for _, f := range strings.Split(v, ",") {
-			if f = strings.TrimSpace(f); f != "" {
-				delete(h, strings.ToLower(f))
+		for f := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(f), k) {
+				return true
 			}
 		}
 	}
-	for _, k := range hopByHop {
-		delete(h, k)
-	}
+	return false
 }

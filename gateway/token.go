@@ -70,7 +70,8 @@ type TokenStore interface {
 	// LookupToken returns the record whose Hash is hash, or an error wrapping
 	// ErrTokenNotFound. The gateway compares the hash again in constant time,
 	// so a store may match loosely but must never return a record for
-	// another token as a match of a different hash.
+	// another token as a match of a different hash. Callers must not
+	// modify the record returned: a cache may share it between requests.
 	LookupToken(ctx context.Context, hash string) (*TokenRecord, error)
 }
 

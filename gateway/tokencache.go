@@ -11,13 +11,17 @@ import (
 // and not found, for a short time, keeping the store off the hot path. A
 // token revoked or created in the store takes up to the TTL to take effect
 // through the cache. Store errors are not cached.
+//
+// A hit takes a read lock and allocates nothing: the record returned is the
+// cache's own and is shared by every caller until the entry expires, so it
+// must not be modified (the [Gateway] only reads it).
 type TokenCache struct {
 	store TokenStore
 	ttl   time.Duration
 	max   int
 	now   func() time.Time
 
-	mu      sync.Mutex
+	mu      sync.RWMutex
 	entries map[string]cacheEntry
 }
 
@@ -41,18 +45,19 @@ func NewTokenCache(store TokenStore, ttl time.Duration, max int, now func() time
 	return &TokenCache{store: store, ttl: ttl, max: max, now: now, entries: map[string]cacheEntry{}}
 }
 
-// LookupToken implements [TokenStore]. The record returned is a copy.
+// LookupToken implements [TokenStore]. The record returned is shared and
+// read-only; the cache keeps its own copy of the store's record, so the
+// store's caller-owned value is never aliased.
 func (c *TokenCache) LookupToken(ctx context.Context, hash string) (*TokenRecord, error) {
 	now := c.now()
-	c.mu.Lock()
+	c.mu.RLock()
 	e, ok := c.entries[hash]
-	c.mu.Unlock()
+	c.mu.RUnlock()
 	if ok && now.Before(e.expires) {
 		if e.rec == nil {
 			return nil, ErrTokenNotFound
 		}
-		r := *e.rec
-		return &r, nil
+		return e.rec, nil
 	}
 	rec, err := c.store.LookupToken(ctx, hash)
 	if err != nil && !errors.Is(err, ErrTokenNotFound) {

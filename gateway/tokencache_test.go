@@ -59,3 +59,17 @@ func TestTokenCache(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestTokenCache_hitAllocatesNothing(t *testing.T) {
+	store := gateway.TokenStoreFunc(func(_ context.Context, h string) (*gateway.TokenRecord, error) {
+		return &gateway.TokenRecord{ID: "k", Hash: h}, nil
+	})
+	c := gateway.NewTokenCache(store, time.Hour, 0, nil)
+	ctx := context.Background()
+	if _, err := c.LookupToken(ctx, "known"); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() { _, _ = c.LookupToken(ctx, "known") }); n != 0 {
+		t.Errorf("cache hit: %v allocations, want 0", n)
+	}
+}

@@ -7,54 +7,91 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/rampartdev/rampart/gateway"
 	"github.com/rampartdev/rampart/gateway/httpproxy"
 	"github.com/rampartdev/rampart/gateway/sqlitetokens"
 )
 
-// BenchmarkHandler measures one request through the native gateway (SQLite
-// token lookup, in-memory GCRA, reverse proxy) to an origin on loopback.
-func BenchmarkHandler(b *testing.B) {
-	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") }))
-	defer origin.Close()
+// benchGateway returns a gateway whose one token cannot reach its limit,
+// with its tokens in SQLite behind a TokenCache as `rampart gateway` has
+// them (cached) or without the cache, and the token.
+func benchGateway(b *testing.B, cached bool) (*gateway.Gateway, string) {
+	b.Helper()
 	tokens, err := sqlitetokens.Open(":memory:", nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer tokens.Close()
-	tok, _, _ := tokens.Create(context.Background(), sqlitetokens.CreateOptions{Tenant: "b", Limit: gateway.Limit{Rate: 1 << 30, Burst: 1 << 30}})
-	gw, _ := gateway.New(gateway.Config{Tokens: tokens, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
-	h, _ := httpproxy.New(gw, origin.URL, nil)
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			req := httptest.NewRequest("GET", "/api/x?y=1", nil)
-			req.Header.Set("Authorization", "Bearer "+tok)
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
-			if rec.Code != 200 {
-				b.Fatalf("status %d", rec.Code)
+	b.Cleanup(func() { tokens.Close() })
+	tok, _, err := tokens.Create(context.Background(), sqlitetokens.CreateOptions{Tenant: "b", Limit: gateway.Limit{Rate: 1 << 30, Burst: 1 << 30}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var store gateway.TokenStore = tokens
+	if cached {
+		store = gateway.NewTokenCache(tokens, time.Minute, 0, nil)
+	}
+	gw, err := gateway.New(gateway.Config{Tokens: store, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return gw, tok
+}
+
+var tokenStores = []struct {
+	name   string
+	cached bool
+}{{"tokens=cache", true}, {"tokens=sqlite", false}}
+
+// BenchmarkHandler measures one request through the native gateway (token
+// lookup, in-memory GCRA, reverse proxy, JSON access log to io.Discard) to
+// an origin on loopback: the client side is httptest's recorder, the origin
+// side a real connection.
+func BenchmarkHandler(b *testing.B) {
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") }))
+	defer origin.Close()
+	for _, ts := range tokenStores {
+		b.Run(ts.name, func(b *testing.B) {
+			gw, tok := benchGateway(b, ts.cached)
+			h, err := httpproxy.New(gw, origin.URL, nil)
+			if err != nil {
+				b.Fatal(err)
 			}
-		}
-	})
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					req := httptest.NewRequest("GET", "/api/x?y=1", nil)
+					req.Header.Set("Authorization", "Bearer "+tok)
+					req.Header.Set("Accept", "application/json")
+					req.Header.Set("User-Agent", "bench/1")
+					rec := httptest.NewRecorder()
+					h.ServeHTTP(rec, req)
+					if rec.Code != 200 {
+						b.Fatalf("status %d", rec.Code)
+					}
+				}
+			})
+		})
+	}
 }
 
 // BenchmarkGateway_Handle measures the core's decision alone.
 func BenchmarkGateway_Handle(b *testing.B) {
-	tokens, err := sqlitetokens.Open(":memory:", nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer tokens.Close()
-	tok, _, _ := tokens.Create(context.Background(), sqlitetokens.CreateOptions{Tenant: "b", Limit: gateway.Limit{Rate: 1 << 30, Burst: 1 << 30}})
-	gw, _ := gateway.New(gateway.Config{Tokens: tokens, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
-	req := httpproxy.Request(httptest.NewRequest("GET", "/api/x?y=1", nil))
-	req.Header.Set("authorization", "Bearer "+tok)
-	b.ReportAllocs()
-	for b.Loop() {
-		if res := gw.Handle(context.Background(), req); res.Err != nil {
-			b.Fatal(res.Err)
-		}
+	for _, ts := range tokenStores {
+		b.Run(ts.name, func(b *testing.B) {
+			gw, tok := benchGateway(b, ts.cached)
+			r := httptest.NewRequest("GET", "/api/x?y=1", nil)
+			r.Header.Set("Authorization", "Bearer "+tok)
+			r.Header.Set("Accept", "application/json")
+			r.Header.Set("User-Agent", "bench/1")
+			req := httpproxy.Request(r)
+			b.ReportAllocs()
+			for b.Loop() {
+				if res := gw.Handle(context.Background(), req); res.Err != nil {
+					b.Fatal(res.Err)
+				}
+			}
+		})
 	}
 }

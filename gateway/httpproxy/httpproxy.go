@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rampartdev/rampart/gateway"
@@ -24,10 +25,11 @@ import (
 // Handler forwards allowed requests to the origin and answers refused ones
 // with the gateway's JSON error. It is safe for concurrent use.
 type Handler struct {
-	gw        *gateway.Gateway
-	origin    *url.URL
-	transport http.RoundTripper
-	now       func() time.Time
+	gw      *gateway.Gateway
+	origin  *url.URL
+	rawPath string // origin.EscapedPath(), computed once
+	proxy   *httputil.ReverseProxy
+	now     func() time.Time
 }
 
 // Options configure a Handler. A nil *Options means the defaults.
@@ -49,12 +51,22 @@ func New(gw *gateway.Gateway, origin string, opts *Options) (*Handler, error) {
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawPath = strings.TrimSuffix(u.RawPath, "/")
-	h := &Handler{gw: gw, origin: u, now: time.Now}
+	h := &Handler{gw: gw, origin: u, rawPath: u.EscapedPath(), now: time.Now}
+	var transport http.RoundTripper
 	if opts != nil {
-		h.transport = opts.Transport
+		transport = opts.Transport
 	}
-	if h.transport == nil {
-		h.transport = NewTransport(time.Duration(gw.Config().Timeout))
+	if transport == nil {
+		transport = NewTransport(time.Duration(gw.Config().Timeout))
+	}
+	// One ReverseProxy serves every request; what differs per request
+	// travels in the request's context (see call).
+	h.proxy = &httputil.ReverseProxy{
+		Transport:      transport,
+		Rewrite:        h.rewrite,
+		ModifyResponse: modifyResponse,
+		ErrorHandler:   h.proxyError,
+		BufferPool:     copyBuffers{},
 	}
 	return h, nil
 }
@@ -92,9 +104,9 @@ func NewServer(addr string, h *Handler) *http.Server {
 // Request converts r to the core's request. The client address is the TCP
 // peer: no header can change it.
 func Request(r *http.Request) *gateway.Request {
-	h := make(gateway.Header, len(r.Header))
+	h := make(gateway.Header, len(r.Header)+1)
 	for k, v := range r.Header {
-		h[strings.ToLower(k)] = v
+		h[lowerKey(k)] = v
 	}
 	if len(r.TransferEncoding) > 0 {
 		h["transfer-encoding"] = r.TransferEncoding
@@ -117,6 +129,26 @@ func Request(r *http.Request) *gateway.Request {
 	}
 }
 
+// call is the context of one forwarded request: it carries the gateway's
+// result to the shared ReverseProxy's hooks.
+type call struct {
+	context.Context
+	res *gateway.Result
+}
+
+type callKey struct{}
+
+func (c *call) Value(key any) any {
+	if key == (callKey{}) {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+func resultOf(r *http.Request) *gateway.Result {
+	return r.Context().Value(callKey{}).(*call).res
+}
+
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
@@ -131,64 +163,81 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cfg := h.gw.Config()
 	ctx, cancel := context.WithTimeout(r.Context(), time.Duration(cfg.Timeout))
 	defer cancel()
-	r = r.WithContext(ctx)
+	r = r.WithContext(&call{Context: ctx, res: res})
 	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = http.MaxBytesReader(sw, r.Body, cfg.MaxBodyBytes)
 	}
-	up := res.Forward
-	rp := &httputil.ReverseProxy{
-		Transport: h.transport,
-		Rewrite: func(pr *httputil.ProxyRequest) {
-			out := pr.Out
-			out.URL = &url.URL{
-				Scheme:   h.origin.Scheme,
-				Host:     h.origin.Host,
-				Path:     h.origin.Path, // replaced below
-				RawQuery: up.Query,
-			}
-			// The core checked the escaped path; forward it byte for byte.
-			raw := h.origin.EscapedPath() + up.Path
-			if p, err := url.PathUnescape(raw); err == nil {
-				out.URL.Path, out.URL.RawPath = p, raw
-			}
-			out.Host = h.origin.Host
-			out.Header = make(http.Header, len(up.Header))
-			for k, v := range up.Header {
-				out.Header[http.CanonicalHeaderKey(k)] = v
-			}
-			if _, ok := out.Header["User-Agent"]; !ok {
-				out.Header["User-Agent"] = nil // keep Go from adding its own
-			}
-		},
-		ModifyResponse: func(resp *http.Response) error {
-			for k, v := range res.Header {
-				resp.Header[http.CanonicalHeaderKey(k)] = v
-			}
-			return nil
-		},
-		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			var mb *http.MaxBytesError
-			switch {
-			case errors.As(err, &mb):
-				res.Err = &gateway.Error{Status: 413, Code: gateway.CodeBodyTooLarge, Message: "request body too large"}
-			case errors.Is(err, context.DeadlineExceeded):
-				res.Err = &gateway.Error{Status: 504, Code: gateway.CodeUpstreamTimeout, Message: "origin did not answer in time"}
-			case errors.Is(err, context.Canceled):
-				res.Err = &gateway.Error{Status: 499, Code: gateway.CodeUpstreamError, Message: "client went away"}
-			default:
-				res.Err = &gateway.Error{Status: 502, Code: gateway.CodeUpstreamError, Message: "origin unreachable"}
-			}
-			h.gw.Logger().WarnContext(r.Context(), "gateway: origin request failed", "request_id", res.RequestID, "err", err)
-			writeError(w, res, res.Err)
-		},
-	}
-	rp.ServeHTTP(sw, r)
+	h.proxy.ServeHTTP(sw, r)
 }
+
+// rewrite turns the ReverseProxy's copy of the client's request into the
+// core's Upstream.
+func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
+	up := resultOf(pr.In).Forward
+	out := pr.Out
+	out.URL = &url.URL{
+		Scheme:   h.origin.Scheme,
+		Host:     h.origin.Host,
+		Path:     h.origin.Path, // replaced below
+		RawQuery: up.Query,
+	}
+	// The core checked the escaped path; forward it byte for byte.
+	raw := h.rawPath + up.Path
+	if p, err := url.PathUnescape(raw); err == nil {
+		out.URL.Path, out.URL.RawPath = p, raw
+	}
+	out.Host = h.origin.Host
+	// Reuse the clone's map: the core's fields replace all of it.
+	clear(out.Header)
+	for k, v := range up.Header {
+		out.Header[canonicalKey(k)] = v
+	}
+	if _, ok := out.Header["User-Agent"]; !ok {
+		out.Header["User-Agent"] = nil // keep Go from adding its own
+	}
+}
+
+// modifyResponse adds the gateway's fields to the origin's response,
+// replacing the origin's fields of the same names.
+func modifyResponse(resp *http.Response) error {
+	for k, v := range resultOf(resp.Request).Header {
+		resp.Header[canonicalKey(k)] = v
+	}
+	return nil
+}
+
+// proxyError answers a request the origin did not: 413 for a body over the
+// limit, 504 after the timeout, 499 when the client left, 502 otherwise.
+func (h *Handler) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	res := resultOf(r)
+	var mb *http.MaxBytesError
+	switch {
+	case errors.As(err, &mb):
+		res.Err = &gateway.Error{Status: 413, Code: gateway.CodeBodyTooLarge, Message: "request body too large"}
+	case errors.Is(err, context.DeadlineExceeded):
+		res.Err = &gateway.Error{Status: 504, Code: gateway.CodeUpstreamTimeout, Message: "origin did not answer in time"}
+	case errors.Is(err, context.Canceled):
+		res.Err = &gateway.Error{Status: 499, Code: gateway.CodeUpstreamError, Message: "client went away"}
+	default:
+		res.Err = &gateway.Error{Status: 502, Code: gateway.CodeUpstreamError, Message: "origin unreachable"}
+	}
+	h.gw.Logger().WarnContext(r.Context(), "gateway: origin request failed", "request_id", res.RequestID, "err", err)
+	writeError(w, res, res.Err)
+}
+
+// copyBuffers pools the ReverseProxy's 32 KiB body-copy buffers, which it
+// would otherwise allocate for every response.
+type copyBuffers struct{}
+
+var bufferPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func (copyBuffers) Get() []byte  { return *bufferPool.Get().(*[]byte) }
+func (copyBuffers) Put(b []byte) { bufferPool.Put(&b) }
 
 func writeError(w http.ResponseWriter, res *gateway.Result, e *gateway.Error) {
 	hdr := w.Header()
 	for k, v := range res.Header {
-		hdr[http.CanonicalHeaderKey(k)] = v
+		hdr[canonicalKey(k)] = v
 	}
 	body := gateway.ErrorBody(e, res.RequestID)
 	hdr.Set("Content-Type", "application/json")

@@ -5,6 +5,9 @@
 // At a fixed rate, latency is measured from the moment each request was due,
 // not from when a worker got to send it, so a stalled server shows up as
 // latency instead of silently lowering the rate (no coordinated omission).
+// For the same reason the time bound ends the schedule, not the sending: the
+// requests due before it are still sent when the server has fallen behind,
+// for up to another Duration; those that are not are counted as Missed.
 package loadgen
 
 import (
@@ -33,6 +36,7 @@ type Options struct {
 // Result summarises a run.
 type Result struct {
 	Sent               int
+	Missed             int         // at a fixed rate: due within the bounds but never sent (the run's grace ran out)
 	Errors             int         // transport errors
 	Statuses           map[int]int // responses by status
 	Elapsed            time.Duration
@@ -41,8 +45,8 @@ type Result struct {
 }
 
 func (r Result) String() string {
-	return fmt.Sprintf("%d requests in %v (%.0f req/s), p50 %v p90 %v p99 %v max %v, statuses %v, errors %d",
-		r.Sent, r.Elapsed.Round(time.Millisecond), r.RPS, r.P50, r.P90, r.P99, r.Max, r.Statuses, r.Errors)
+	return fmt.Sprintf("%d requests in %v (%.0f req/s), p50 %v p90 %v p99 %v max %v, statuses %v, errors %d, missed %d",
+		r.Sent, r.Elapsed.Round(time.Millisecond), r.RPS, r.P50, r.P90, r.P99, r.Max, r.Statuses, r.Errors, r.Missed)
 }
 
 // NewClient returns a client whose idle pool holds n connections to one
@@ -73,9 +77,29 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if client == nil {
 		client = NewClient(o.Concurrency)
 	}
+	var interval time.Duration
+	if o.Rate > 0 {
+		interval = time.Duration(float64(time.Second) / o.Rate)
+	}
+	// scheduled is the number of requests the bounds allow: at a fixed rate
+	// those due before the time bound; at saturation, unknown (-1).
+	scheduled := -1
+	if interval > 0 {
+		scheduled = o.Requests
+		if o.Duration > 0 {
+			n := int((o.Duration + interval - 1) / interval)
+			if scheduled <= 0 || n < scheduled {
+				scheduled = n
+			}
+		}
+	}
 	if o.Duration > 0 {
+		grace := o.Duration
+		if interval > 0 {
+			grace *= 2 // the schedule ends at Duration; late requests get as long again
+		}
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.Duration)
+		ctx, cancel = context.WithTimeout(ctx, grace)
 		defer cancel()
 	}
 	type job struct{ due time.Time }
@@ -116,12 +140,8 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	start := time.Now()
 	sent := 0
-	var interval time.Duration
-	if o.Rate > 0 {
-		interval = time.Duration(float64(time.Second) / o.Rate)
-	}
 dispatch:
-	for o.Requests <= 0 || sent < o.Requests {
+	for scheduled < 0 && (o.Requests <= 0 || sent < o.Requests) || sent < scheduled {
 		var j job
 		if interval > 0 {
 			j.due = start.Add(time.Duration(sent) * interval)
@@ -143,6 +163,9 @@ dispatch:
 	close(jobs)
 	wg.Wait()
 	res := Result{Sent: sent, Statuses: map[int]int{}, Elapsed: time.Since(start)}
+	if scheduled > sent {
+		res.Missed = scheduled - sent
+	}
 	var lats []time.Duration
 	for _, ss := range samples {
 		for _, s := range ss {

@@ -45,6 +45,47 @@ func TestRun_fixedRate(t *testing.T) {
 	}
 }
 
+// TestRun_noCoordinatedOmission stalls the server once for 100 ms under a
+// 1000/s schedule with one worker. The ~100 requests due during the stall
+// wait for it, and their latency counts from when they were due: p90 shows
+// the stall. A generator that timed from the send would report it only as
+// one slow request (its max).
+func TestRun_noCoordinatedOmission(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		if n.Add(1) == 50 {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}))
+	defer srv.Close()
+	res, err := loadgen.Run(context.Background(), loadgen.Options{URL: srv.URL, Rate: 1000, Requests: 300, Concurrency: 1, Duration: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Sent != 300 || res.Missed != 0 || res.P90 < 50*time.Millisecond {
+		t.Fatalf("stall hidden: %v", res)
+	}
+}
+
+// TestRun_timeBoundEndsTheSchedule checks that requests due before the time
+// bound are sent even when the server has fallen behind by then.
+func TestRun_timeBoundEndsTheSchedule(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		if n.Add(1) == 1 {
+			time.Sleep(150 * time.Millisecond) // the whole schedule falls due meanwhile
+		}
+	}))
+	defer srv.Close()
+	res, err := loadgen.Run(context.Background(), loadgen.Options{URL: srv.URL, Rate: 200, Concurrency: 1, Duration: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Sent != 20 || res.Missed != 0 || res.Statuses[200] != 20 || res.Max < 100*time.Millisecond {
+		t.Fatalf("%v", res)
+	}
+}
+
 func TestRun_unbounded(t *testing.T) {
 	if _, err := loadgen.Run(context.Background(), loadgen.Options{URL: "http://127.0.0.1:1"}); err == nil {
 		t.Fatal("unbounded run accepted")

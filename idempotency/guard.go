@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -46,16 +47,31 @@ func (g *Guard) Store() Store { return g.store }
 // Store.Delete.
 func (g *Guard) StoreKey(key string) string { return g.storeKey(key) }
 
-// storeKey builds namespace#hex(sha256(key)) in one allocation.
+// storeKey builds namespace#hex(sha256(key)) in one allocation: the key is
+// hashed from a stack copy (a []byte(key) conversion of more than 32 bytes
+// would allocate) and hex-encoded into a stack buffer.
 func (g *Guard) storeKey(key string) string {
 	ns := g.opts.Namespace
-	sum := sha256.Sum256([]byte(key))
-	b := make([]byte, len(ns)+1+hex.EncodedLen(len(sum)))
-	copy(b, ns)
-	b[len(ns)] = '#'
-	hex.Encode(b[len(ns)+1:], sum[:])
-	return string(b)
+	var sum [sha256.Size]byte
+	if len(key) <= maxStackKey {
+		var kb [maxStackKey]byte
+		sum = sha256.Sum256(append(kb[:0], key...))
+	} else {
+		sum = sha256.Sum256([]byte(key))
+	}
+	var hx [2 * sha256.Size]byte
+	hex.Encode(hx[:], sum[:])
+	var b strings.Builder
+	b.Grow(len(ns) + 1 + len(hx))
+	b.WriteString(ns)
+	b.WriteByte('#')
+	b.Write(hx[:])
+	return b.String()
 }
+
+// maxStackKey is the longest idempotency key storeKey hashes without a heap
+// copy; the event-source keys (see keys.go) are well below it.
+const maxStackKey = 256
 
 // Do runs fn at most once for key and returns its result; a duplicate
 // delivery of key returns the stored result without running fn.
@@ -117,7 +133,7 @@ func (g *Guard) Do(ctx context.Context, key string, payload []byte, fn func(ctx 
 		rec := Record{
 			Key:              storeKey,
 			Status:           StatusInProgress,
-			Owner:            rand.Text(),
+			Owner:            newOwner(),
 			PayloadHash:      ph,
 			InProgressExpiry: leaseEnd,
 			Expiry:           later(now.Add(g.opts.Expiry), leaseEnd),
@@ -126,8 +142,8 @@ func (g *Guard) Do(ctx context.Context, key string, payload []byte, fn func(ctx 
 		if err == nil {
 			return g.run(ctx, rec, kh, fn)
 		}
-		var ce *ConflictError
-		if !errors.As(err, &ce) {
+		ce, ok := errors.AsType[*ConflictError](err)
+		if !ok {
 			if waiting != nil && ctx.Err() != nil {
 				return nil, fmt.Errorf("%w (stopped waiting: %w)", waiting, ctx.Err())
 			}
@@ -197,7 +213,6 @@ func (g *Guard) run(ctx context.Context, rec Record, kh string, fn func(context.
 	cctx, cancel := detach(ctx)
 	defer cancel()
 	cerr := g.store.Complete(cctx, rec)
-	var tooLarge *ResultTooLargeError
 	switch {
 	case cerr == nil:
 		if g.cache != nil {
@@ -212,7 +227,7 @@ func (g *Guard) run(ctx context.Context, rec Record, kh string, fn func(context.
 		// error so the caller sees both.
 		g.logDecision(ctx, slog.LevelWarn, "completion fenced: lease taken over or record deleted", kh, StatusInProgress)
 		return res, fmt.Errorf("idempotency: key %s finished after its lease was taken over or its record deleted: %w", kh, cerr)
-	case errors.As(cerr, &tooLarge):
+	case isTooLarge(cerr):
 		g.release(ctx, rec, kh, "result too large")
 		return res, fmt.Errorf("idempotency: key %s: %w", kh, cerr)
 	default:
@@ -274,10 +289,27 @@ func (g *Guard) logDecision(ctx context.Context, level slog.Level, msg, kh strin
 	g.log.LogAttrs(ctx, level, "idempotency: "+msg, all...)
 }
 
-// hashPayload returns the hex SHA-256 of a payload.
+// hashPayload returns the hex SHA-256 of a payload, in one allocation.
 func hashPayload(p []byte) string {
 	sum := sha256.Sum256(p)
-	return hex.EncodeToString(sum[:])
+	var hx [2 * sha256.Size]byte
+	hex.Encode(hx[:], sum[:])
+	return string(hx[:])
+}
+
+// newOwner returns a fresh fencing token: 128 random bits, hex-encoded, in
+// one allocation.
+func newOwner() string {
+	var r [16]byte
+	rand.Read(r[:]) // never fails (see crypto/rand.Read)
+	var hx [2 * len(r)]byte
+	hex.Encode(hx[:], r[:])
+	return string(hx[:])
+}
+
+func isTooLarge(err error) bool {
+	_, ok := errors.AsType[*ResultTooLargeError](err)
+	return ok
 }
 
 // mismatch reports whether two payload hashes are both known and differ.

@@ -1,9 +1,16 @@
 // Package memstore is an in-memory [idempotency.Store] for tests and for
 // single-process programs. Records live in a map guarded by a mutex and are
 // lost when the process exits; use sqlitestore for records that must survive
-// a restart. Records that are no longer live are replaced when their key comes
-// back and are never swept otherwise, so memory grows with the number of
-// distinct keys: it is meant for tests and short-lived programs.
+// a restart.
+//
+// Expired records (past their Expiry) are replaced when their key comes back
+// and are swept otherwise: Acquire deletes every expired record, at the time
+// it is given, whenever the number of records held has doubled since the last
+// sweep (and is at least 1024). Memory therefore stays within about twice
+// the records of one expiry window, and the sweep costs O(1) amortized per
+// Acquire, paid in one pass under the lock. [Store.DeleteExpired] sweeps on
+// demand. Like a TTL in DynamoDB or Redis, a sweep makes Get report
+// ErrNotFound for an expired record.
 package memstore
 
 import (
@@ -26,16 +33,22 @@ type Options struct {
 	MaxResultSize int
 }
 
+// minSweep is the number of records below which Acquire does not sweep.
+const minSweep = 1024
+
 // Store is an in-memory idempotency store, safe for concurrent use.
 type Store struct {
-	mu      sync.Mutex
+	mu sync.Mutex
+	// records holds values, not pointers: a sweep then reads each Expiry
+	// from the map's own memory instead of chasing a pointer per record.
 	records map[string]idempotency.Record
+	sweepAt int // Acquire sweeps at this many records
 	limit   int
 }
 
 // New returns an empty Store.
 func New(opts *Options) *Store {
-	s := &Store{records: make(map[string]idempotency.Record)}
+	s := &Store{records: make(map[string]idempotency.Record), sweepAt: minSweep}
 	if opts != nil {
 		s.limit = opts.MaxResultSize
 	}
@@ -53,11 +66,42 @@ func (s *Store) Acquire(ctx context.Context, rec idempotency.Record, now time.Ti
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ex, ok := s.records[rec.Key]; ok && ex.Live(now) {
+	ex, ok := s.records[rec.Key]
+	if ok && ex.Live(now) {
 		return &idempotency.ConflictError{Existing: copyRecord(ex)}
+	}
+	if !ok && len(s.records) >= s.sweepAt {
+		s.sweep(now)
 	}
 	s.records[rec.Key] = copyRecord(rec)
 	return nil
+}
+
+// sweep deletes the records that have expired at now, returns how many it
+// deleted, and sets the size of the next automatic sweep. s.mu must be held.
+func (s *Store) sweep(now time.Time) int64 {
+	var n int64
+	for k, r := range s.records {
+		if !now.Before(r.Expiry) {
+			delete(s.records, k)
+			n++
+		}
+	}
+	s.sweepAt = max(minSweep, 2*len(s.records))
+	return n
+}
+
+// DeleteExpired deletes the records whose Expiry is at or before now and
+// returns how many it deleted. INPROGRESS records within their expiry are
+// kept even if their lease has ended. Acquire also sweeps on its own (see
+// the package documentation).
+func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sweep(now), nil
 }
 
 // Complete implements idempotency.Store.

@@ -11,9 +11,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -30,6 +33,7 @@ import (
 const gatewayUsage = `usage: rampart gateway [flags]            serve the API gateway on 127.0.0.1
        rampart gateway check --config FILE  verify a wrangler.toml against the Worker's code
        rampart gateway bench [flags]        measure the gateway's added latency on loopback
+       rampart gateway origin [--addr A]    serve a fixed JSON answer (the bench's origin)
 
 serve flags:
 `
@@ -42,6 +46,8 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return runGatewayCheck(args[1:], stdout, stderr)
 		case "bench":
 			return runGatewayBench(ctx, args[1:], stdout, stderr)
+		case "origin":
+			return runGatewayOrigin(ctx, args[1:], stderr)
 		}
 	}
 	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
@@ -54,6 +60,7 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	redisAddr := fs.String("redis", "", "Redis host:port for limits shared by several gateways; default in memory")
 	logFormat := fs.String("log", "json", "access log format: json or text")
 	cacheTTL := fs.Duration("token-cache", time.Second, "how long to cache token lookups (a revocation takes this long to apply); 0 disables")
+	logFlush := fs.Duration("log-flush", 100*time.Millisecond, "write the buffered access log this often (a record is at most this late); 0 writes each record at once")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -78,13 +85,24 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return fmt.Errorf("gateway: %s: %w", *configFile, err)
 		}
 	}
-	switch *logFormat {
-	case "json":
-		cfg.Logger = slog.New(slog.NewJSONHandler(stdout, nil))
-	case "text":
-		cfg.Logger = slog.New(slog.NewTextHandler(stdout, nil))
-	default:
+	if *logFormat != "json" && *logFormat != "text" {
 		return usageError{"gateway: --log must be json or text"}
+	}
+	if *logFlush < 0 {
+		return usageError{"gateway: --log-flush must not be negative"}
+	}
+	logOut := stdout
+	if *logFlush > 0 {
+		// A write system call per request costs more than the rest of the
+		// access log; buffer it and write it every --log-flush.
+		lw := httpproxy.NewLogWriter(stdout, *logFlush, 0)
+		defer lw.Close()
+		logOut = lw
+	}
+	if *logFormat == "json" {
+		cfg.Logger = slog.New(slog.NewJSONHandler(logOut, nil))
+	} else {
+		cfg.Logger = slog.New(slog.NewTextHandler(logOut, nil))
 	}
 	tokens, err := openGatewayTokens(*db)
 	if err != nil {
@@ -187,6 +205,7 @@ func runGatewayBench(ctx context.Context, args []string, stdout, stderr io.Write
 	gatewayFlag := fs.String("gateway", "", "measure a running gateway at this base URL instead of one in this process (needs --origin, and the token in RAMPART_BENCH_TOKEN)")
 	originFlag := fs.String("origin", "", "with --gateway: the origin it forwards to, called directly for comparison")
 	path := fs.String("path", "/api/bench", "request path")
+	processes := fs.Bool("processes", false, "run the origin and the gateway (`rampart gateway` with a SQLite token file) as two child processes of this binary, the load generator in this one")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -198,16 +217,27 @@ func runGatewayBench(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	directURL, frontURL := *originFlag, *gatewayFlag
 	tok := os.Getenv("RAMPART_BENCH_TOKEN")
-	inProcess := frontURL == ""
-	if inProcess {
-		stop, d, f, t, err := benchInProcess(ctx)
+	var setup string
+	switch {
+	case frontURL != "" && *processes:
+		return usageError{"gateway bench: --processes starts its own gateway; it cannot be used with --gateway"}
+	case frontURL != "":
+		if directURL == "" || tok == "" {
+			return usageError{"gateway bench: --gateway needs --origin and the token in RAMPART_BENCH_TOKEN"}
+		}
+	default:
+		start := benchInProcess
+		setup = fmt.Sprintf("origin, gateway and load generator share this process and this machine's %d CPUs", runtime.NumCPU())
+		if *processes {
+			start = benchProcesses
+			setup = fmt.Sprintf("origin, gateway and load generator in three processes on this machine's %d CPUs", runtime.NumCPU())
+		}
+		stop, d, f, t, err := start(ctx)
 		if err != nil {
 			return err
 		}
 		defer stop()
 		directURL, frontURL, tok = d, f, t
-	} else if directURL == "" || tok == "" {
-		return usageError{"gateway bench: --gateway needs --origin and the token in RAMPART_BENCH_TOKEN"}
 	}
 	directURL = strings.TrimSuffix(directURL, "/") + *path
 	frontURL = strings.TrimSuffix(frontURL, "/") + *path
@@ -240,7 +270,7 @@ func runGatewayBench(ctx context.Context, args []string, stdout, stderr io.Write
 			if err != nil {
 				return err
 			}
-			if res.Statuses[200] != res.Sent {
+			if res.Statuses[200] != res.Sent || res.Missed > 0 {
 				return fmt.Errorf("gateway bench: %s %s: not all requests succeeded: %v", mode.name, target, res)
 			}
 			r := row{Mode: mode.name, Target: target, Result: res}
@@ -266,8 +296,8 @@ func runGatewayBench(ctx context.Context, args []string, stdout, stderr io.Write
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%v\t%v\t%v\t%s\t%s\n", r.Mode, r.Target, r.Result.Sent, r.Result.RPS,
 			r.Result.P50, r.Result.P99, r.Result.Max, added50, added99)
 	}
-	if inProcess {
-		fmt.Fprintf(tw, "(origin, gateway and load generator share this process and this machine's %d CPUs)\n", runtimeCPUs())
+	if setup != "" {
+		fmt.Fprintf(tw, "(%s)\n", setup)
 	}
 	return tw.Flush()
 }
@@ -276,10 +306,7 @@ func runGatewayBench(ctx context.Context, args []string, stdout, stderr io.Write
 // loopback, with a token whose limit the run cannot reach, and returns a
 // function that stops them, their URLs and the token.
 func benchInProcess(ctx context.Context) (stop func(), originURL, gatewayURL, token string, err error) {
-	origin, err := benchServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"ok":true}`)
-	}))
+	origin, err := benchServer(benchOrigin)
 	if err != nil {
 		return nil, "", "", "", err
 	}
@@ -320,8 +347,10 @@ type benchSrv struct {
 
 func (b *benchSrv) Close() error { return b.srv.Close() }
 
-func benchServer(h http.Handler) (*benchSrv, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func benchServer(h http.Handler) (*benchSrv, error) { return benchServerOn("127.0.0.1:0", h) }
+
+func benchServerOn(addr string, h http.Handler) (*benchSrv, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
@@ -330,4 +359,170 @@ func benchServer(h http.Handler) (*benchSrv, error) {
 	return &benchSrv{URL: "http://" + ln.Addr().String(), srv: srv}, nil
 }
 
-func runtimeCPUs() int { return runtime.NumCPU() }
+// runGatewayOrigin is `rampart gateway origin`: the bench's origin, a fixed
+// small JSON answer, served until ctx ends.
+func runGatewayOrigin(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("gateway origin", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:0", "address to listen on")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError{"gateway origin: " + err.Error()}
+	}
+	if fs.NArg() != 0 {
+		return usageError{"gateway origin: unexpected arguments " + strings.Join(fs.Args(), " ")}
+	}
+	srv, err := benchServerOn(*addr, benchOrigin)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "origin listening on %s\n", srv.URL)
+	<-ctx.Done()
+	return srv.Close()
+}
+
+// benchOrigin is the origin of every bench setup.
+var benchOrigin = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = io.WriteString(w, `{"ok":true}`)
+})
+
+// benchCommand returns the command that runs this binary with args; tests
+// replace it.
+var benchCommand = func(ctx context.Context, args ...string) (*exec.Cmd, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return exec.CommandContext(ctx, exe, args...), nil
+}
+
+// benchProcesses starts `rampart gateway origin` and `rampart gateway` in
+// front of it as child processes, with a token whose limit the run cannot
+// reach in a temporary SQLite file, and returns a function that stops them,
+// their URLs and the token. The gateway's access log goes to the null device
+// through its usual buffer.
+func benchProcesses(ctx context.Context) (stop func(), originURL, gatewayURL, token string, err error) {
+	dir, err := os.MkdirTemp("", "rampart-bench-")
+	if err != nil {
+		return nil, "", "", "", err
+	}
+	var children []*child
+	cleanup := func() {
+		for _, c := range children {
+			stopChild(c)
+		}
+		os.RemoveAll(dir)
+	}
+	defer func() {
+		if err != nil {
+			cleanup()
+		}
+	}()
+	db := filepath.Join(dir, "tokens.db")
+	tokens, err := sqlitetokens.Open(db, nil)
+	if err != nil {
+		return nil, "", "", "", err
+	}
+	token, _, err = tokens.Create(ctx, sqlitetokens.CreateOptions{Tenant: "bench", Limit: gateway.Limit{Rate: 1 << 30, Burst: 1 << 30}})
+	if cerr := tokens.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, "", "", "", err
+	}
+	start := func(args ...string) (string, error) {
+		c, url, err := startChild(ctx, args...)
+		if c != nil {
+			children = append(children, c)
+		}
+		return url, err
+	}
+	if originURL, err = start("gateway", "origin", "--addr", "127.0.0.1:0"); err != nil {
+		return nil, "", "", "", err
+	}
+	if gatewayURL, err = start("gateway", "--addr", "127.0.0.1:0", "--origin", originURL, "--db", db); err != nil {
+		return nil, "", "", "", err
+	}
+	return cleanup, originURL, gatewayURL, token, nil
+}
+
+var listeningRE = regexp.MustCompile(`listening on (http://[^\s,]+)[,\s]`)
+
+// child is a started child process of the bench.
+type child struct {
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when Wait has returned
+}
+
+// startChild starts this binary with args and waits for the line on its
+// standard error that says where it listens.
+func startChild(ctx context.Context, args ...string) (*child, string, error) {
+	c, err := benchCommand(ctx, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	c.Stdout = nil // the null device
+	c.Cancel = func() error { return c.Process.Kill() }
+	found := make(chan string, 1)
+	lw := &listenWatcher{found: found}
+	c.Stderr = lw
+	name := strings.Join(args, " ")
+	if err := c.Start(); err != nil {
+		return nil, "", fmt.Errorf("gateway bench: start %s: %w", name, err)
+	}
+	ch := &child{cmd: c, exited: make(chan struct{})}
+	go func() { _ = c.Wait(); close(ch.exited) }()
+	select {
+	case u := <-found:
+		return ch, u, nil
+	case <-ch.exited:
+		return ch, "", fmt.Errorf("gateway bench: %s exited before listening: %s", name, lw.text())
+	case <-time.After(30 * time.Second):
+		return ch, "", fmt.Errorf("gateway bench: %s did not start listening within 30s", name)
+	case <-ctx.Done():
+		return ch, "", ctx.Err()
+	}
+}
+
+// stopChild interrupts c, so a gateway writes out its log, and kills it if
+// it has not exited within 10 seconds.
+func stopChild(c *child) {
+	_ = c.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-c.exited:
+	case <-time.After(10 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-c.exited
+	}
+}
+
+// listenWatcher is a child's standard error: it reports the URL of the
+// first "listening on" line and keeps the first 4 KiB for error messages.
+type listenWatcher struct {
+	mu    sync.Mutex
+	buf   []byte
+	found chan string // receives the URL once; nil after
+}
+
+func (w *listenWatcher) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.found == nil {
+		return len(p), nil
+	}
+	w.buf = append(w.buf, p[:min(len(p), 4<<10-len(w.buf))]...)
+	if m := listeningRE.FindSubmatch(w.buf); m != nil {
+		w.found <- string(m[1])
+		w.found = nil
+	}
+	return len(p), nil
+}
+
+func (w *listenWatcher) text() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return strings.TrimSpace(string(w.buf))
+}

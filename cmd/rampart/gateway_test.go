@@ -5,15 +5,19 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // syncBuffer is a strings.Builder safe for the server goroutine and the test.
@@ -118,6 +122,9 @@ func TestGateway_usageErrors(t *testing.T) {
 		{"gateway", "--origin", "ftp://x", "--db", filepath.Join(t.TempDir(), "t.db")},
 		{"gateway", "--origin", "http://x", "--log", "xml"},
 		{"gateway", "bench", "--rate", "0"},
+		{"gateway", "bench", "--processes", "--gateway", "http://127.0.0.1:1"},
+		{"gateway", "--origin", "http://x", "--log-flush", "-1s"},
+		{"gateway", "origin", "extra"},
 		{"gateway", "check", "--nope"},
 	} {
 		_, _, err := runCmd(t, args...)
@@ -197,5 +204,80 @@ func TestGateway_benchExternal(t *testing.T) {
 	}
 	if strings.Count(out, "gateway") != 2 || strings.Contains(out, "share this process") {
 		t.Fatalf("output:\n%s", out)
+	}
+}
+
+// TestGateway_helperProcess is not a test: run by TestGateway_benchProcesses
+// as a child process with RAMPART_TEST_HELPER=1, it runs the rampart command
+// line given after "--" and exits, as the rampart binary would.
+func TestGateway_helperProcess(t *testing.T) {
+	if os.Getenv("RAMPART_TEST_HELPER") != "1" {
+		t.Skip("run as a child process by TestGateway_benchProcesses")
+	}
+	args := os.Args
+	for len(args) > 0 && args[0] != "--" {
+		args = args[1:]
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "rampart:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// TestGateway_benchProcesses runs the bench with the origin and the gateway
+// as child processes (this test binary standing in for rampart).
+func TestGateway_benchProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two processes")
+	}
+	old := benchCommand
+	t.Cleanup(func() { benchCommand = old })
+	var mu sync.Mutex
+	var started []*exec.Cmd
+	benchCommand = func(ctx context.Context, args ...string) (*exec.Cmd, error) {
+		c := exec.CommandContext(ctx, os.Args[0], append([]string{"-test.run=^TestGateway_helperProcess$", "--"}, args...)...)
+		c.Env = append(os.Environ(), "RAMPART_TEST_HELPER=1")
+		mu.Lock()
+		started = append(started, c)
+		mu.Unlock()
+		return c, nil
+	}
+	out, _, err := runCmd(t, "gateway", "bench", "--processes", "--rate", "500", "--requests", "200", "--duration", "5s", "--concurrency", "8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(out, " 200 ") != 4 || !strings.Contains(out, "three processes") {
+		t.Fatalf("output:\n%s", out)
+	}
+	if len(started) != 2 {
+		t.Fatalf("%d child processes, want 2 (origin, gateway)", len(started))
+	}
+	for _, c := range started {
+		if c.ProcessState == nil || !c.ProcessState.Exited() {
+			t.Errorf("%v still running after the bench: %v", c.Args, c.ProcessState)
+		}
+	}
+}
+
+// TestGateway_benchProcessesChildFails reports a child that exits before it
+// listens, with what it said.
+func TestGateway_benchProcessesChildFails(t *testing.T) {
+	old := benchCommand
+	t.Cleanup(func() { benchCommand = old })
+	benchCommand = func(ctx context.Context, args ...string) (*exec.Cmd, error) {
+		c := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestGateway_helperProcess$", "--", "gateway", "origin", "--addr", "256.0.0.1:0")
+		c.Env = append(os.Environ(), "RAMPART_TEST_HELPER=1")
+		return c, nil
+	}
+	start := time.Now()
+	_, _, err := runCmd(t, "gateway", "bench", "--processes", "--requests", "10")
+	if err == nil || !strings.Contains(err.Error(), "exited before listening") || !strings.Contains(err.Error(), "256.0.0.1") {
+		t.Fatalf("err = %v", err)
+	}
+	if time.Since(start) > 20*time.Second {
+		t.Errorf("took %v to notice", time.Since(start))
 	}
 }

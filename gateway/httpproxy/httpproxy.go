@@ -4,7 +4,9 @@
 //
 // The core decides (auth, rate limits, path and header checks); this
 // package only translates requests, enforces the body limit and the origin
-// timeout, and writes the access log.
+// timeout, and writes the access log. One httputil.ReverseProxy serves every
+// request. Put a [LogWriter] under the access log's handler so that logging
+// costs no system call per request (`rampart gateway` does).
 package httpproxy
 
 import (

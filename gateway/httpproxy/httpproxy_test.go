@@ -2,12 +2,15 @@ package httpproxy_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,14 +29,7 @@ func newServer(t *testing.T, v *gatewaytest.Vectors, seeded *gatewaytest.Seeded,
 	}
 	cfg.Tokens = seeded.Store()
 	cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
-	gw, err := gateway.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := httpproxy.New(gw, origin, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := mustHandler(t, cfg, origin)
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config = httpproxy.NewServer("", h)
 	srv.Start()
@@ -169,4 +165,75 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu <- struct{}{}
 	defer func() { <-s.mu }()
 	return s.w.Write(p)
+}
+
+// TestHandler_concurrentRequestsKeepTheirOwnResult sends requests from
+// several tenants at once through the one shared ReverseProxy: each
+// forwarded request and each response carries its own request's id and
+// tenant, never another's.
+func TestHandler_concurrentRequestsKeepTheirOwnResult(t *testing.T) {
+	tenants := map[string]string{} // hash -> tenant
+	tokens := map[string]string{}  // tenant -> token
+	for i := range 4 {
+		tok := fmt.Sprintf("rpt_%08d_0123456789abcdefghijklmnopqrstuv", i)
+		tenant := fmt.Sprintf("tenant-%d", i)
+		tenants[gateway.HashToken(tok)], tokens[tenant] = tenant, tok
+	}
+	store := gateway.TokenStoreFunc(func(_ context.Context, h string) (*gateway.TokenRecord, error) {
+		if tn, ok := tenants[h]; ok {
+			return &gateway.TokenRecord{ID: tn, Hash: h, Tenant: tn}, nil
+		}
+		return nil, gateway.ErrTokenNotFound
+	})
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s %s", r.Header.Get("X-Rampart-Tenant"), r.Header.Get("X-Request-Id"))
+	}))
+	defer origin.Close()
+	srv := mustServe(t, gateway.Config{Tokens: store, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}, origin.URL)
+	var wg sync.WaitGroup
+	for tenant, tok := range tokens {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				req, _ := http.NewRequest("GET", srv.URL+"/x", nil)
+				req.Header.Set("Authorization", "Bearer "+tok)
+				resp, err := srv.Client().Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if want := tenant + " " + resp.Header.Get("X-Request-Id"); resp.StatusCode != 200 || string(body) != want {
+					t.Errorf("status %d, origin saw %q, want %q", resp.StatusCode, body, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// mustHandler returns the native gateway for cfg in front of origin.
+func mustHandler(t testing.TB, cfg gateway.Config, origin string) *httpproxy.Handler {
+	t.Helper()
+	gw, err := gateway.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := httpproxy.New(gw, origin, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// mustServe serves a gateway for cfg in front of origin on a test server
+// that the test's cleanup closes.
+func mustServe(t testing.TB, cfg gateway.Config, origin string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(mustHandler(t, cfg, origin))
+	t.Cleanup(srv.Close)
+	return srv
 }

@@ -5,15 +5,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/rampartdev/rampart/gateway"
 	"github.com/rampartdev/rampart/gateway/gatewaytest"
-	"github.com/rampartdev/rampart/gateway/httpproxy"
 	"github.com/rampartdev/rampart/gateway/redislimiter"
 	"github.com/rampartdev/rampart/internal/testenv"
 )
@@ -34,17 +31,7 @@ func TestHandler_sharedRedisLimit(t *testing.T) {
 		cfg.Tokens = seeded.Store()
 		cfg.Limiter = redislimiter.New(rdb, &redislimiter.Options{Prefix: prefix})
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-		gw, err := gateway.New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h, err := httpproxy.New(gw, origin.URL, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv := httptest.NewServer(h)
-		t.Cleanup(srv.Close)
-		urls = append(urls, srv.URL)
+		urls = append(urls, mustServe(t, cfg, origin.URL).URL)
 	}
 	// The flood token has a burst of 3 and then one request an hour.
 	var statuses []int

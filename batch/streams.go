@@ -16,19 +16,10 @@ import (
 // skipped and none is processed out of order. When every record failed,
 // Kinesis returns an *[AllFailedError] with the response.
 func Kinesis(ctx context.Context, ev events.KinesisEvent, fn Handler[events.KinesisEventRecord], opts *Options[events.KinesisEventRecord]) (events.KinesisEventResponse, error) {
-	o := optionsOrZero(opts)
-	key := o.Key
-	if key == nil {
-		key = KinesisKey
-	}
-	recs := make([]record[events.KinesisEventRecord], len(ev.Records))
-	for i, r := range ev.Records {
-		recs[i] = record[events.KinesisEventRecord]{rec: r, id: r.Kinesis.SequenceNumber}
-	}
-	failed, err := process(ctx, recs, sequential(len(recs)), fn, o, key)
-	resp := events.KinesisEventResponse{BatchItemFailures: []events.KinesisBatchItemFailure{}}
-	for _, i := range failed {
-		resp.BatchItemFailures = append(resp.BatchItemFailures, events.KinesisBatchItemFailure{ItemIdentifier: recs[i].id})
+	failed, err := stream(ctx, ev.Records, func(r events.KinesisEventRecord) string { return r.Kinesis.SequenceNumber }, KinesisKey, fn, opts)
+	resp := events.KinesisEventResponse{BatchItemFailures: make([]events.KinesisBatchItemFailure, len(failed))}
+	for i, id := range failed {
+		resp.BatchItemFailures[i] = events.KinesisBatchItemFailure{ItemIdentifier: id}
 	}
 	return resp, err
 }
@@ -37,21 +28,33 @@ func Kinesis(ctx context.Context, ev events.KinesisEvent, fn Handler[events.Kine
 // stopping at the first failure, reporting it and every later record by
 // sequence number.
 func DynamoDB(ctx context.Context, ev events.DynamoDBEvent, fn Handler[events.DynamoDBEventRecord], opts *Options[events.DynamoDBEventRecord]) (events.DynamoDBEventResponse, error) {
+	failed, err := stream(ctx, ev.Records, func(r events.DynamoDBEventRecord) string { return r.Change.SequenceNumber }, DynamoDBKey, fn, opts)
+	resp := events.DynamoDBEventResponse{BatchItemFailures: make([]events.DynamoDBBatchItemFailure, len(failed))}
+	for i, id := range failed {
+		resp.BatchItemFailures[i] = events.DynamoDBBatchItemFailure{ItemIdentifier: id}
+	}
+	return resp, err
+}
+
+// stream processes the records of a stream batch in order, stopping at the
+// first failure, and returns the sequence numbers of the failed record and
+// every later one.
+func stream[R any](ctx context.Context, rs []R, seq func(R) string, defaultKey idempotency.KeyFunc[R], fn Handler[R], opts *Options[R]) ([]string, error) {
 	o := optionsOrZero(opts)
 	key := o.Key
 	if key == nil {
-		key = DynamoDBKey
+		key = defaultKey
 	}
-	recs := make([]record[events.DynamoDBEventRecord], len(ev.Records))
-	for i, r := range ev.Records {
-		recs[i] = record[events.DynamoDBEventRecord]{rec: r, id: r.Change.SequenceNumber}
+	recs := make([]record[R], len(rs))
+	for i, r := range rs {
+		recs[i] = record[R]{rec: r, id: seq(r)}
 	}
 	failed, err := process(ctx, recs, sequential(len(recs)), fn, o, key)
-	resp := events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}
-	for _, i := range failed {
-		resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: recs[i].id})
+	ids := make([]string, len(failed))
+	for i, j := range failed {
+		ids[i] = recs[j].id
 	}
-	return resp, err
+	return ids, err
 }
 
 // KinesisKey is the default idempotency key of a Kinesis record: its stream

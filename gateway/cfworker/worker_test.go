@@ -85,11 +85,7 @@ func startWorker(t testing.TB, v *gatewaytest.Vectors, seeded *gatewaytest.Seede
 	node := testenv.Command(t, "node")
 	root := repoRoot(t)
 	if _, err := os.Stat(filepath.Join(root, "deploy", "cloudflare", "node_modules", "miniflare")); err != nil {
-		msg := "deploy/cloudflare/node_modules is missing; run the tests with `make test` (it runs npm ci)"
-		if testenv.InCI() {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		testenv.Missing(t, "deploy/cloudflare/node_modules is missing; run the tests with `make test` (it runs npm ci)")
 	}
 	cfg, err := cfworker.Load(filepath.Join(root, "deploy", "cloudflare", "wrangler.toml"))
 	if err != nil {

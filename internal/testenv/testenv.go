@@ -43,12 +43,18 @@ func require(t testing.TB, name, what string) string {
 	if v != "" {
 		return v
 	}
-	msg := what + " is not configured (" + name + "); run the tests with `make test`"
+	Missing(t, what+" is not configured ("+name+"); run the tests with `make test`")
+	return ""
+}
+
+// Missing reports that something the test needs is not there: it skips t,
+// or fails it in CI, with msg.
+func Missing(t testing.TB, msg string) {
+	t.Helper()
 	if InCI() {
 		t.Fatal(msg)
 	}
 	t.Skip(msg)
-	return ""
 }
 
 // Command returns the path of the executable name (looked up in PATH, or
@@ -59,10 +65,6 @@ func Command(t testing.TB, name string) string {
 	if err == nil {
 		return p
 	}
-	msg := name + " is not installed; run the tests with `make test`, which installs it"
-	if InCI() {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	Missing(t, name+" is not installed; run the tests with `make test`, which installs it")
 	return ""
 }

@@ -2,6 +2,7 @@ package imaging
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -15,68 +16,139 @@ import (
 	"github.com/rampartdev/rampart/imaging/jpegdec"
 )
 
-// codec is the decoding seam: every format's header reader and pixel decoder
-// sit behind it, and nothing else in the package calls an image decoder.
+// header is what one pass over a file's headers learns, before any pixel
+// is decoded: the size for the limits, the metadata for orientation and
+// colour, and what the codec needs to decode and to estimate its memory.
+type header struct {
+	width, height int    // stored size, before orientation
+	orientation   int    // EXIF orientation 1..8; 1 when absent or invalid
+	frames        int    // 1 for still images; counted up to maxFrames+1
+	icc           []byte // the embedded ICC profile, nil when none
+	srgb          bool   // the file declares sRGB (PNG sRGB chunk)
+	animated      bool   // an animated WebP (not supported)
+	cmyk          bool   // the pixels are CMYK ink amounts (JPEG)
+
+	// Codec-specific, for decode and memory.
+	jpeg jpegdec.Config
+}
+
+// request is one decode: the bytes, their header, and what the caller
+// needs. minEdge is the smallest long edge the caller will use; a decoder
+// may return a smaller image than the stored one as long as its long edge
+// is at least minEdge (or it is the full image). maxPixels is the pixel
+// limit, for a decoder that checks its own frame header again.
+type request struct {
+	ctx       context.Context
+	src       []byte
+	h         *header
+	minEdge   int
+	maxPixels int64
+}
+
+// codec is the decoding seam: every format's header reader and pixel
+// decoder sit behind it, and nothing else in the package calls an image
+// decoder. To add a format, add its Format constant, its magic bytes to
+// [Sniff] and an entry here.
 //
-// decode receives bytes that have been sniffed and whose header passed the
-// limits (maxPixels is the pixel limit, for a decoder that checks its own
-// frame header again). minEdge is the smallest long edge the caller will use;
-// a decoder may return a smaller image than the stored one as long as its
-// long edge is at least minEdge (or it is the full image). JPEG does: it
-// decodes at 1/2, 1/4 or 1/8 scale in the DCT domain (package jpegdec). The
-// other decoders return the full image and ignore minEdge.
+// header reads the headers once (maxFrames bounds a frame walk: counting
+// may stop at maxFrames+1). size returns the width and height decode will
+// return for the request (the stored size for decoders that do not
+// reduce), and memory the decoder's peak working set in bytes for it,
+// beyond src: both from the header alone, so the limits and admission can
+// refuse or queue work before it starts. decode must check r.ctx between
+// rows or blocks and return its error promptly once it is done.
 type codec struct {
-	config func(src []byte) (image.Config, error)
-	decode func(src []byte, minEdge int, maxPixels int64) (image.Image, error)
+	header func(src []byte, maxFrames int) (header, error)
+	size   func(r *request) (w, h int)
+	memory func(r *request) int64
+	decode func(r *request) (image.Image, error)
 }
 
 var codecs = map[string]codec{
-	FormatJPEG: {
-		config: func(src []byte) (image.Config, error) {
-			cfg, err := jpegdec.DecodeConfig(src)
-			return cfg.Config, err
-		},
-		decode: decodeJPEG,
-	},
+	FormatJPEG: {header: jpegHeader, size: jpegSize, memory: jpegMemory, decode: decodeJPEG},
 	FormatPNG: {
-		config: func(src []byte) (image.Config, error) { return png.DecodeConfig(bytes.NewReader(src)) },
-		decode: func(src []byte, _ int, _ int64) (image.Image, error) { return png.Decode(bytes.NewReader(src)) },
+		header: func(src []byte, maxFrames int) (header, error) {
+			return stdHeader(FormatPNG, src, maxFrames, func(r io.Reader) (image.Config, error) { return png.DecodeConfig(r) })
+		},
+		size: storedSize,
+		// image/png holds the full image: up to 8 bytes per pixel.
+		memory: func(r *request) int64 { return 8 * pixels(r.h) },
+		decode: func(r *request) (image.Image, error) { return png.Decode(ctxReader(r)) },
 	},
 	FormatGIF: {
-		config: func(src []byte) (image.Config, error) { return gif.DecodeConfig(bytes.NewReader(src)) },
+		header: func(src []byte, maxFrames int) (header, error) {
+			return stdHeader(FormatGIF, src, maxFrames, gif.DecodeConfig)
+		},
+		size: storedSize,
+		// The first frame (1 byte per pixel) and, when it does not cover
+		// the logical screen, an NRGBA canvas (4 bytes per pixel).
+		memory: func(r *request) int64 { return 5 * pixels(r.h) },
 		decode: decodeGIF,
 	},
 	FormatWebP: {
-		config: func(src []byte) (image.Config, error) { return webp.DecodeConfig(bytes.NewReader(src)) },
-		decode: func(src []byte, _ int, _ int64) (image.Image, error) { return webp.Decode(bytes.NewReader(src)) },
+		header: func(src []byte, _ int) (header, error) {
+			return stdHeader(FormatWebP, src, 0, webp.DecodeConfig)
+		},
+		size: storedSize,
+		// x/image/webp decodes at full size: YCbCr 4:2:0 plus an alpha
+		// plane for lossy, NRGBA for lossless.
+		memory: func(r *request) int64 { return 4 * pixels(r.h) },
+		decode: func(r *request) (image.Image, error) { return webp.Decode(ctxReader(r)) },
 	},
 }
 
-// decodeJPEG decodes at the strongest DCT-domain reduction (1/8, 1/4, 1/2)
-// that still leaves the long edge at least minEdge, so the resampler only
-// ever shrinks, and the inverse DCT, colour work and memory shrink with it.
-func decodeJPEG(src []byte, minEdge int, maxPixels int64) (image.Image, error) {
+func pixels(h *header) int64 { return int64(h.width) * int64(h.height) }
+
+func storedSize(r *request) (int, int) { return r.h.width, r.h.height }
+
+// stdHeader reads a header with a standard library decoder's DecodeConfig
+// and the container metadata with scanMeta.
+func stdHeader(format string, src []byte, maxFrames int, config func(io.Reader) (image.Config, error)) (header, error) {
+	cfg, err := config(bytes.NewReader(src))
+	if err != nil {
+		return header{}, err
+	}
+	m := scanMeta(format, src, maxFrames)
+	return header{width: cfg.Width, height: cfg.Height, orientation: m.orientation, frames: m.frames,
+		icc: m.icc, srgb: m.srgbChunk, animated: m.animated}, nil
+}
+
+// jpegHeader reads everything from jpegdec's header pass: size, colour
+// space, orientation, ICC profile.
+func jpegHeader(src []byte, _ int) (header, error) {
 	cfg, err := jpegdec.DecodeConfig(src)
 	if err != nil {
-		return nil, err
+		return header{}, err
 	}
-	s := jpegdec.ChooseScale(cfg.Width, cfg.Height, minEdge)
-	return jpegdec.Decode(src, &jpegdec.Options{Scale: s, MaxPixels: maxPixels})
+	return header{width: cfg.Width, height: cfg.Height, orientation: cfg.Orientation, frames: 1,
+		icc: cfg.ICC, cmyk: cfg.ColorSpace == jpegdec.CMYK || cfg.ColorSpace == jpegdec.YCCK, jpeg: cfg}, nil
+}
+
+// jpegScale is the strongest DCT-domain reduction (1/8, 1/4, 1/2) that
+// still leaves the long edge at least minEdge, so the resampler only ever
+// shrinks, and the inverse DCT, colour work and memory shrink with it.
+func jpegScale(r *request) int { return jpegdec.ChooseScale(r.h.width, r.h.height, r.minEdge) }
+
+func jpegSize(r *request) (int, int) {
+	s := jpegScale(r)
+	return (r.h.width + s - 1) / s, (r.h.height + s - 1) / s
+}
+
+func jpegMemory(r *request) int64 { return r.h.jpeg.DecodeBytes(jpegScale(r)) }
+
+func decodeJPEG(r *request) (image.Image, error) {
+	return jpegdec.DecodeContext(r.ctx, r.src, &jpegdec.Options{Scale: jpegScale(r), MaxPixels: r.maxPixels})
 }
 
 // decodeGIF decodes only the first frame (gif.Decode stops there) and places
 // it on the logical screen: a first frame smaller than the screen is drawn at
 // its offset over transparent pixels, which are later flattened onto white.
-func decodeGIF(src []byte, _ int, _ int64) (image.Image, error) {
-	cfg, err := gif.DecodeConfig(bytes.NewReader(src))
+func decodeGIF(r *request) (image.Image, error) {
+	m, err := gif.Decode(ctxReader(r))
 	if err != nil {
 		return nil, err
 	}
-	m, err := gif.Decode(bytes.NewReader(src))
-	if err != nil {
-		return nil, err
-	}
-	screen := image.Rect(0, 0, cfg.Width, cfg.Height)
+	screen := image.Rect(0, 0, r.h.width, r.h.height)
 	if m.Bounds() == screen {
 		return m, nil
 	}
@@ -85,17 +157,46 @@ func decodeGIF(src []byte, _ int, _ int64) (image.Image, error) {
 	return canvas, nil
 }
 
+// ctxReader reads r.src for a decoder that takes an io.Reader (the standard
+// library's), failing with the context's error once it is done. Those
+// decoders read in small pieces as they go (bufio's 4 KB), so this stops
+// them between rows of pixels.
+func ctxReader(r *request) io.Reader { return &contextReader{ctx: r.ctx, src: r.src} }
+
+type contextReader struct {
+	ctx context.Context
+	src []byte
+}
+
+func (c *contextReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if len(c.src) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, c.src)
+	c.src = c.src[n:]
+	return n, nil
+}
+
 // decodeSafely runs a decoder, turning its failures (and, defensively, its
 // panics: a decoder bug must not take the process down on hostile input)
-// into rejections.
-func decodeSafely(c codec, format string, src []byte, minEdge int, maxPixels int64) (img image.Image, err error) {
+// into rejections. A done context is returned as its own error, which is
+// not a rejection.
+func decodeSafely(c codec, format string, r *request) (img image.Image, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			img, err = nil, reject(ErrCorrupt, "%s decoder panicked: %v", format, p)
 		}
 	}()
-	img, err = c.decode(src, minEdge, maxPixels)
+	img, err = c.decode(r)
 	if err != nil {
+		// A failure once the context is done is the context's doing
+		// (the standard library's decoders wrap its error as text).
+		if cerr := r.ctx.Err(); cerr != nil {
+			return nil, cerr
+		}
 		return nil, classify(format, err)
 	}
 	return img, nil

@@ -31,16 +31,22 @@
 // size ([ErrTooLarge], default 64 MiB), the width × height the header
 // declares ([ErrTooManyPixels], default 50 megapixels, so a 100000×100000
 // "decompression bomb" of a few hundred bytes is refused without allocating
-// its pixels), and for animated GIF and APNG the frame count
+// its pixels), for animated GIF and APNG the frame count
 // ([ErrTooManyFrames], default 1000; GIF frames are counted by walking the
-// block structure without decompressing, APNG's from its acTL chunk). Only
-// the first frame is ever decoded. The parsers that read metadata (EXIF,
-// ICC, chunk walks) check every length against the bytes present and are
-// fuzzed (FuzzThumbnails).
+// block structure without decompressing, APNG's from its acTL chunk, any
+// 32-bit count compared without overflow), and the estimated peak memory
+// ([ErrTooMuchMemory], default 256 MiB; see "# Memory" and
+// [MemoryEstimate]), which counts bytes per pixel of what the decoder holds
+// at the size it decodes at, not pixels. Only the first frame is ever
+// decoded, so the frame count does not multiply the memory. The parsers
+// that read metadata (EXIF, ICC, chunk walks) check every length against
+// the bytes present and are fuzzed (FuzzThumbnails).
 //
-// A cancelled context is checked between the stages (after decoding, after
-// each thumbnail), not inside a decoder, and returns ctx.Err(), which is not
-// a rejection: the work may be retried.
+// The context is checked inside every decoder, between rows of pixels or
+// of blocks (the standard library's decoders through their reader), and
+// between the stages: a deadline stops the work promptly and returns
+// ctx.Err(), which is not a rejection (the work may be retried), and
+// nothing the decode allocated stays reachable.
 //
 // # Orientation
 //

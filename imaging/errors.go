@@ -26,11 +26,14 @@ var (
 	// ErrTooManyFrames means an animation has more frames than
 	// Limits.MaxFrames.
 	ErrTooManyFrames = errors.New("imaging: too many frames")
+	// ErrTooMuchMemory means decoding the image would need more memory
+	// than Limits.MaxMemory (see MemoryEstimate), judged from the header.
+	ErrTooMuchMemory = errors.New("imaging: too much memory to decode")
 )
 
 // RejectError reports why an input was refused. Err is one of the sentinel
 // errors above (ErrEmpty, ErrUnsupported, ErrCorrupt, ErrTooLarge,
-// ErrTooManyPixels, ErrTooManyFrames); Reason is a short human-readable
+// ErrTooManyPixels, ErrTooManyFrames, ErrTooMuchMemory); Reason is a short human-readable
 // explanation (including the decoder's message, if any) suitable for storing
 // with a rejected record.
 type RejectError struct {

@@ -164,27 +164,3 @@ func TestThumbnails_orientation(t *testing.T) {
 		checkQuadrants(t, MustDecode(t, res.Thumbnails[0].Data), 48, 32)
 	})
 }
-
-func TestExifOrientation_hostile(t *testing.T) {
-	valid := exifTIFF(6, binary.BigEndian)
-	tests := map[string][]byte{
-		"empty":            nil,
-		"short header":     valid[:6],
-		"bad byte order":   append([]byte("XX"), valid[2:]...),
-		"offset past end":  append(append([]byte{}, valid[:4]...), 0xff, 0xff, 0xff, 0xf0),
-		"entries past end": valid[:12],
-		"value out of range": func() []byte {
-			b := exifTIFF(6, binary.BigEndian)
-			b[18], b[19] = 0, 9
-			return b
-		}(),
-	}
-	for name, b := range tests {
-		if got := exifOrientation(b); got != 1 {
-			t.Errorf("%s: orientation %d, want 1", name, got)
-		}
-	}
-	if got := exifOrientation(valid); got != 6 {
-		t.Errorf("valid: orientation %d, want 6", got)
-	}
-}

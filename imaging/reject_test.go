@@ -61,6 +61,15 @@ func webpVP8X(w, h uint32, flags byte) []byte {
 	return append(append(b, "WEBP"...), c...)
 }
 
+// apng adds an acTL chunk declaring frames to a PNG (the default image is
+// its first frame; no fcTL is needed for the frame count check).
+func apng(tb testing.TB, frames uint32) []byte {
+	tb.Helper()
+	actl := binary.BigEndian.AppendUint32(nil, frames)
+	actl = binary.BigEndian.AppendUint32(actl, 0)
+	return withPNGChunk(MustPNG(tb, synthetic(8, 8, 2)), "acTL", actl)
+}
+
 func animatedGIF(tb testing.TB, frames int) []byte {
 	tb.Helper()
 	g := &gif.GIF{}
@@ -111,6 +120,13 @@ func TestThumbnails_hostile(t *testing.T) {
 		{"WebP animated", webpVP8X(10, 10, 0x02), Limits{}, ErrUnsupported},
 		{"WebP VP8X only", webpVP8X(10, 10, 0), Limits{}, ErrCorrupt},
 		{"animated GIF over the default frame limit", animatedGIF(t, DefaultMaxFrames+1), Limits{}, ErrTooManyFrames},
+		{"APNG over the default frame limit", apng(t, DefaultMaxFrames+1), Limits{}, ErrTooManyFrames},
+		{"APNG 2^30 frames", apng(t, 1<<30), Limits{}, ErrTooManyFrames},
+		{"APNG 2^31 frames", apng(t, 1<<31), Limits{}, ErrTooManyFrames},
+		{"APNG 2^32-1 frames", apng(t, 1<<32-1), Limits{}, ErrTooManyFrames},
+		{"APNG 2^32-1 frames, largest limit", apng(t, 1<<32-1), Limits{MaxFrames: 1<<31 - 1}, ErrTooManyFrames},
+		{"APNG 0 frames", apng(t, 0), Limits{}, ErrCorrupt},
+		{"over MaxMemory", validJPEG, Limits{MaxMemory: 1000}, ErrTooMuchMemory},
 		{"over MaxBytes", validJPEG, Limits{MaxBytes: 100}, ErrTooLarge},
 		{"over MaxPixels", validJPEG, Limits{MaxPixels: 64*48 - 1}, ErrTooManyPixels},
 	}
@@ -118,7 +134,7 @@ func TestThumbnails_hostile(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			res, err := Thumbnails(context.Background(), tt.src, Options{Limits: tt.lim})
 			if !errors.Is(err, tt.want) {
-				t.Fatalf("err = %v (result %v), want %v", err, res, tt.want)
+				t.Fatalf("err = %v (result nil: %v), want %v", err, res == nil, tt.want)
 			}
 			var rej *RejectError
 			if !errors.As(err, &rej) || rej.Reason == "" || !IsReject(err) {
@@ -132,6 +148,16 @@ func TestThumbnails_hostile(t *testing.T) {
 			t.Fatal(err)
 		}
 		if _, err := Thumbnails(context.Background(), animatedGIF(t, 5), Options{Limits: Limits{MaxFrames: 5}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Thumbnails(context.Background(), apng(t, 5), Options{Limits: Limits{MaxFrames: 5}}); err != nil {
+			t.Fatal(err)
+		}
+		est, err := MemoryEstimate(validJPEG, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Thumbnails(context.Background(), validJPEG, Options{Limits: Limits{MaxMemory: est}}); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -24,6 +24,12 @@ const (
 	// Only the first frame is decoded; frames are counted without
 	// decompressing them, so this limit refuses abusive files cheaply.
 	DefaultMaxFrames = 1000
+	// DefaultMaxMemory bounds the estimated peak memory of one
+	// [Thumbnails] call (see [MemoryEstimate]): 256 MiB lets every JPEG
+	// and PNG within DefaultMaxPixels through (they decode at reduced
+	// size) and refuses only full-size decodes of the largest GIF and
+	// WebP files, so a few concurrent calls fit a 1 GB function.
+	DefaultMaxMemory = 256 << 20
 )
 
 // DefaultSizes are the long edges produced when Options.Sizes is empty.
@@ -34,11 +40,17 @@ const ContentTypeJPEG = "image/jpeg"
 
 // Limits bound the work an input may cause. They are checked before any
 // pixel is decoded. A zero field means its default (DefaultMaxBytes,
-// DefaultMaxPixels, DefaultMaxFrames); a negative field is an error.
+// DefaultMaxPixels, DefaultMaxFrames, DefaultMaxMemory); a negative field
+// is an error.
 type Limits struct {
 	MaxBytes  int64 // input size in bytes
 	MaxPixels int64 // width × height declared by the header
 	MaxFrames int   // frames of an animation
+	// MaxMemory bounds the estimated peak bytes of the decode and resize
+	// (see [MemoryEstimate]), which count bytes per pixel at the size the
+	// decoder works at, not pixels: a 16-bit RGBA image costs more than an
+	// 8-bit grey one of the same size.
+	MaxMemory int64
 }
 
 // Options configure [Thumbnails]. The zero value produces DefaultSizes at
@@ -117,7 +129,7 @@ func (o Options) normalize() (Options, error) {
 		return o, fmt.Errorf("imaging: invalid quality %d (want 1 to 100)", o.Quality)
 	}
 	l := &o.Limits
-	if l.MaxBytes < 0 || l.MaxPixels < 0 || l.MaxFrames < 0 {
+	if l.MaxBytes < 0 || l.MaxPixels < 0 || l.MaxFrames < 0 || l.MaxMemory < 0 {
 		return o, errors.New("imaging: negative limit")
 	}
 	if l.MaxBytes == 0 {
@@ -129,26 +141,29 @@ func (o Options) normalize() (Options, error) {
 	if l.MaxFrames == 0 {
 		l.MaxFrames = DefaultMaxFrames
 	}
+	if l.MaxMemory == 0 {
+		l.MaxMemory = DefaultMaxMemory
+	}
 	return o, nil
 }
 
-// Thumbnails decodes src once and returns JPEG thumbnails at each of the
-// long edges in opts.Sizes, with EXIF orientation applied.
-//
-// The format is sniffed from the bytes, and the limits are enforced from
-// the header before decoding. Every problem with the input is returned as a
-// [*RejectError] (permanent: do not retry). A cancelled ctx returns
-// ctx.Err() (not a rejection); it is checked between stages, not inside the
-// decoder. Invalid options return a plain error. Thumbnails is safe for
-// concurrent use.
-func Thumbnails(ctx context.Context, src []byte, opts Options) (*Result, error) {
-	opts, err := opts.normalize()
-	if err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
+// prepared is a source whose header has passed the limits, with the
+// decode planned.
+type prepared struct {
+	format string
+	c      codec
+	h      header
+	order  []job // sizes, largest first
+	req    request
+	memory int64 // estimated peak bytes of the whole pipeline, beyond src
+}
+
+type job struct{ size, w, h int }
+
+// prepare sniffs src, reads its header once and checks every limit that
+// the header decides: bytes, pixels, frames and memory. Every failure is a
+// rejection.
+func prepare(src []byte, opts Options) (*prepared, error) {
 	lim := opts.Limits
 	if len(src) == 0 {
 		return nil, &RejectError{Reason: "zero bytes", Err: ErrEmpty}
@@ -160,30 +175,104 @@ func Thumbnails(ctx context.Context, src []byte, opts Options) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	c := codecs[format]
-	cfg, err := c.config(src)
+	p := &prepared{format: format, c: codecs[format]}
+	p.h, err = p.c.header(src, lim.MaxFrames)
 	if err != nil {
 		return nil, classify(format, err)
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, reject(ErrCorrupt, "%s header declares %dx%d", format, cfg.Width, cfg.Height)
+	h := &p.h
+	if h.width <= 0 || h.height <= 0 {
+		return nil, reject(ErrCorrupt, "%s header declares %dx%d", format, h.width, h.height)
 	}
-	if px := int64(cfg.Width) * int64(cfg.Height); px > lim.MaxPixels {
-		return nil, reject(ErrTooManyPixels, "%dx%d is %d pixels, over the limit of %d", cfg.Width, cfg.Height, px, lim.MaxPixels)
+	if px := int64(h.width) * int64(h.height); px > lim.MaxPixels {
+		return nil, reject(ErrTooManyPixels, "%dx%d is %d pixels, over the limit of %d", h.width, h.height, px, lim.MaxPixels)
 	}
-	m := scanMeta(format, src, lim.MaxFrames)
 	switch {
-	case m.animated:
+	case h.animated:
 		return nil, reject(ErrUnsupported, "animated WebP is not supported")
-	case m.frames > lim.MaxFrames:
+	case h.frames > lim.MaxFrames:
 		return nil, reject(ErrTooManyFrames, "more than %d frames", lim.MaxFrames)
-	case m.frames == 0:
+	case h.frames <= 0:
 		return nil, reject(ErrCorrupt, "%s has no image frame", format)
 	}
+	// Sizes are produced largest first so smaller ones can cascade.
+	jobs := make([]job, len(opts.Sizes))
+	for i, s := range opts.Sizes {
+		w, ht := fitInside(h.width, h.height, s)
+		jobs[i] = job{s, w, ht}
+	}
+	p.order = slices.Clone(jobs)
+	slices.SortStableFunc(p.order, func(a, b job) int { return max(b.w, b.h) - max(a.w, a.h) })
+	p.req = request{src: src, h: h, minEdge: max(p.order[0].w, p.order[0].h), maxPixels: lim.MaxPixels}
+	dw, dh := p.c.size(&p.req)
+	p.memory = p.c.memory(&p.req) + pipelineBytes(dw, dh, p.order[0].w, p.order[0].h)
+	if p.memory > lim.MaxMemory {
+		return nil, reject(ErrTooMuchMemory, "decoding %dx%d %s for a %dx%d thumbnail needs about %d MB, over the limit of %d MB",
+			h.width, h.height, format, p.order[0].w, p.order[0].h, mib(p.memory), mib(lim.MaxMemory))
+	}
+	return p, nil
+}
+
+func mib(n int64) int64 { return (n + 1<<20 - 1) >> 20 }
+
+// pipelineBytes estimates what the pipeline holds beyond the decoder's
+// output when the decoded image is dw×dh and the largest thumbnail tw×th:
+// the decoded image converted to planes (1.5 bytes per pixel, when it is
+// not already YCbCr or grey), the resizer's intermediate (the box-shrunk
+// source and the vertical pass), and the thumbnail in its planes and
+// oriented, plus the encoded JPEG.
+func pipelineBytes(dw, dh, tw, th int) int64 {
+	d, t := int64(dw)*int64(dh), int64(tw)*int64(th)
+	return 3*d/2 + 3*int64(dw)*int64(th)/2 + 4*t
+}
+
+// MemoryEstimate returns the peak memory, in bytes beyond src itself, that
+// [Thumbnails] is expected to hold for src with opts, from the header alone
+// (no pixel is decoded): the decoder's working set (bytes per pixel of
+// what it holds at the size it decodes at: see the package documentation,
+// "# Memory") plus the resizing pipeline. Callers that run several
+// Thumbnails at once admit them by this figure. A src that Thumbnails
+// would refuse from its header returns the same [*RejectError].
+func MemoryEstimate(src []byte, opts Options) (int64, error) {
+	opts, err := opts.normalize()
+	if err != nil {
+		return 0, err
+	}
+	p, err := prepare(src, opts)
+	if err != nil {
+		return 0, err
+	}
+	return p.memory, nil
+}
+
+// Thumbnails decodes src once and returns JPEG thumbnails at each of the
+// long edges in opts.Sizes, with EXIF orientation applied.
+//
+// The format is sniffed from the bytes, and the limits are enforced from
+// the header before decoding. Every problem with the input is returned as a
+// [*RejectError] (permanent: do not retry). A done ctx returns ctx.Err()
+// (not a rejection): the decoders check it between rows or blocks, so a
+// deadline stops the work promptly and what it allocated can be collected.
+// Invalid options return a plain error. Thumbnails is safe for concurrent
+// use.
+func Thumbnails(ctx context.Context, src []byte, opts Options) (*Result, error) {
+	opts, err := opts.normalize()
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	p, err := prepare(src, opts)
+	if err != nil {
+		return nil, err
+	}
+	format, c, order := p.format, p.c, p.order
+	m := &p.h
 	res := &Result{Format: format, Orientation: m.orientation, Frames: m.frames}
-	res.Width, res.Height = orientedSize(cfg.Width, cfg.Height, m.orientation)
+	res.Width, res.Height = orientedSize(m.width, m.height, m.orientation)
 	var xf *iccTransform
-	if prof, ok := parseICC(m.icc); ok && !prof.isSRGB() && !m.srgbChunk {
+	if prof, ok := parseICC(m.icc); ok && !prof.isSRGB() && !m.srgb {
 		res.ColorProfile = prof.description
 		if res.ColorProfile == "" {
 			res.ColorProfile = "unnamed " + prof.colorSpace + " profile"
@@ -191,17 +280,8 @@ func Thumbnails(ctx context.Context, src []byte, opts Options) (*Result, error) 
 		xf, res.ColorConverted = matrixShaper(m.icc)
 	}
 
-	// Sizes are produced largest first so smaller ones can cascade.
-	type job struct{ size, w, h int }
-	jobs := make([]job, len(opts.Sizes))
-	for i, s := range opts.Sizes {
-		w, h := fitInside(cfg.Width, cfg.Height, s)
-		jobs[i] = job{s, w, h}
-	}
-	order := slices.Clone(jobs)
-	slices.SortStableFunc(order, func(a, b job) int { return max(b.w, b.h) - max(a.w, a.h) })
-
-	img, err := decodeSafely(c, format, src, max(order[0].w, order[0].h), lim.MaxPixels)
+	p.req.ctx = ctx
+	img, err := decodeSafely(c, format, &p.req)
 	if err != nil {
 		return nil, err
 	}
@@ -215,11 +295,10 @@ func Thumbnails(ctx context.Context, src []byte, opts Options) (*Result, error) 
 	// left is libvips' resize after shrink-on-load: a box only beyond twice
 	// the remaining factor (cascadeGap).
 	srcGap := sourceGap
-	if source.w < cfg.Width || source.h < cfg.Height {
+	if source.w < m.width || source.h < m.height {
 		srcGap = cascadeGap
 	}
-
-	enc := make(map[int]Thumbnail, len(jobs))
+	enc := make(map[int]Thumbnail, len(order))
 	var made []picture // produced, stored orientation, largest first
 	for i, j := range order {
 		from, gap := source, srcGap
@@ -255,8 +334,8 @@ func Thumbnails(ctx context.Context, src []byte, opts Options) (*Result, error) 
 			return nil, err
 		}
 	}
-	for _, j := range jobs {
-		res.Thumbnails = append(res.Thumbnails, enc[j.size])
+	for _, size := range opts.Sizes {
+		res.Thumbnails = append(res.Thumbnails, enc[size])
 	}
 	return res, nil
 }

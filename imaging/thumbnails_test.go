@@ -322,3 +322,54 @@ func mustGIF(tb testing.TB, m *image.Paletted) []byte {
 }
 
 var _ = png.Encode
+
+// countdown is a context whose Err turns into context.Canceled on its n-th
+// call, so a test can cancel at a chosen point inside a decoder.
+type countdown struct {
+	context.Context
+	n, calls int
+}
+
+func (c *countdown) Err() error {
+	c.calls++
+	if c.calls >= c.n {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestThumbnails_cancelledWhileDecoding cancels at points spread over the
+// whole run, every format: the run ends with context.Canceled (not a
+// rejection) at the check that saw it, without looking again, so the
+// decoders check between rows or blocks and stop there.
+func TestThumbnails_cancelledWhileDecoding(t *testing.T) {
+	img := synthetic(600, 400, 3)
+	inputs := map[string][]byte{
+		"jpeg": MustJPEG(t, img),
+		"png":  MustPNG(t, img),
+		"gif":  mustGIF(t, toPaletted(img)),
+	}
+	for name, src := range inputs {
+		t.Run(name, func(t *testing.T) {
+			all := &countdown{Context: context.Background(), n: 1 << 30}
+			if _, err := Thumbnails(all, src, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			if all.calls < 10 {
+				t.Fatalf("the context was checked %d times in a whole run; the decoder does not check it as it goes", all.calls)
+			}
+			for _, n := range []int{2, 3, all.calls / 2, all.calls - 1} {
+				ctx := &countdown{Context: context.Background(), n: n}
+				res, err := Thumbnails(ctx, src, Options{})
+				if !errors.Is(err, context.Canceled) || IsReject(err) || res != nil {
+					t.Fatalf("cancelled at check %d of %d: %v, want context.Canceled", n, all.calls, err)
+				}
+				// One more look is allowed: the pipeline asks the
+				// context why the decoder failed.
+				if ctx.calls > n+1 {
+					t.Errorf("cancelled at check %d: the context was checked %d times: work went on", n, ctx.calls)
+				}
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package jpegdec
 
 import (
+	"context"
 	"image"
 	"image/color"
 )
@@ -64,6 +65,34 @@ type Config struct {
 	// ICC is the embedded ICC profile, reassembled from its APP2 chunks, or
 	// nil when there is none or its chunks are incomplete.
 	ICC []byte
+
+	blocks [4]int64 // 8×8 blocks of each component's MCU-padded grid
+}
+
+// DecodeBytes estimates the memory [Decode] holds at its peak for this
+// image at 1/scale (1, 2, 4 or 8): the component planes at the output
+// scale, for a progressive frame the coefficients the scale keeps (2 bytes
+// each) and a nonzero mask per block, and for RGB, CMYK and YCCK the
+// interleaved 4-byte pixels. It is exact for the pixel memory, which
+// dominates; the decoder's own tables add a few tens of KB.
+func (c Config) DecodeBytes(scale int) int64 {
+	if scale != 2 && scale != 4 && scale != 8 {
+		scale = 1
+	}
+	bs := int64(8 / scale)
+	var n int64
+	for _, b := range c.blocks {
+		n += b * bs * bs
+		if c.Progressive {
+			n += b * (2*int64(coefsForScale[scale]) + 8)
+		}
+	}
+	switch c.ColorSpace {
+	case RGB, CMYK, YCCK:
+		w, h := int64(c.Width+scale-1)/int64(scale), int64(c.Height+scale-1)/int64(scale)
+		n += 4 * w * h
+	}
+	return n
 }
 
 // ChooseScale returns the strongest reduction (8, 4, 2 or 1) at which an
@@ -102,12 +131,20 @@ func DecodeConfig(src []byte) (Config, error) {
 // the few coefficients per 8×8 block that the scale needs); nothing is
 // allocated for pixels before the frame header has passed opts.MaxPixels.
 func Decode(src []byte, opts *Options) (image.Image, error) {
-	img, _, err := decodeOpts(src, opts)
+	return DecodeContext(context.Background(), src, opts)
+}
+
+// DecodeContext is [Decode] under a context: the decoder checks ctx between
+// rows of blocks (MCU rows) in every scan and in the final reconstruction,
+// and returns ctx.Err() promptly once it is done, dropping everything it
+// allocated.
+func DecodeContext(ctx context.Context, src []byte, opts *Options) (image.Image, error) {
+	img, _, err := decodeOpts(ctx, src, opts)
 	return img, err
 }
 
 // decodeOpts is Decode, also returning the decoder for tests to inspect.
-func decodeOpts(src []byte, opts *Options) (image.Image, *decoder, error) {
+func decodeOpts(ctx context.Context, src []byte, opts *Options) (image.Image, *decoder, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
@@ -122,7 +159,7 @@ func decodeOpts(src []byte, opts *Options) (image.Image, *decoder, error) {
 	if o.MaxPixels == 0 {
 		o.MaxPixels = DefaultMaxPixels
 	}
-	d := &decoder{src: src, scale: o.Scale, maxPixels: o.MaxPixels, decoding: true}
+	d := &decoder{ctx: ctx, src: src, scale: o.Scale, maxPixels: o.MaxPixels, decoding: true}
 	d.bs = 8 / o.Scale
 	d.ncoef = coefsForScale[o.Scale]
 	if err := d.readHeaders(); err != nil {
@@ -211,6 +248,7 @@ type component struct {
 }
 
 type decoder struct {
+	ctx context.Context // nil for DecodeConfig
 	src []byte
 	pos int
 
@@ -246,6 +284,7 @@ type decoder struct {
 	adobe          bool
 	adobeTransform uint8
 	orientation    int
+	exifSeen       bool
 	icc            iccChunks
 
 	wild bool // see checkRange
@@ -358,8 +397,13 @@ func (d *decoder) segment(m byte, seg []byte) error {
 			d.jfif = true
 		}
 	case mAPP1:
-		if o, ok := exifOrientation(seg); ok {
-			d.orientation = o
+		// The first Exif segment wins, as in libexif; a later one (from
+		// an editor appending its own) is ignored.
+		if len(seg) >= 6 && string(seg[:6]) == "Exif\x00\x00" && !d.exifSeen {
+			d.exifSeen = true
+			if o, ok := exifOrientation(seg); ok {
+				d.orientation = o
+			}
 		}
 	case mAPP2:
 		d.icc.add(seg)
@@ -564,6 +608,9 @@ func (d *decoder) config() (Config, error) {
 		RestartInterval: d.firstRI,
 		Orientation:     d.orientation,
 		ICC:             d.icc.profile(),
+	}
+	for i := 0; i < d.ncomp; i++ {
+		cfg.blocks[i] = int64(d.comp[i].bw) * int64(d.comp[i].bh)
 	}
 	switch cs {
 	case Gray:

@@ -2,6 +2,7 @@ package jpegdec
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"image/jpeg"
@@ -62,7 +63,7 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		checkRange = true
-		_, d, err := decodeOpts(src, &Options{MaxPixels: fuzzMaxPixels})
+		_, d, err := decodeOpts(context.Background(), src, &Options{MaxPixels: fuzzMaxPixels})
 		checkRange = false
 		if err != nil || d.wild {
 			return

@@ -1,55 +1,14 @@
 package jpegdec
 
-import "encoding/binary"
+import "github.com/rampartdev/rampart/imaging/internal/exif"
 
 // exifOrientation returns the orientation tag (0x0112) of IFD0 in an APP1
-// Exif segment. Every offset is checked against the segment, which may be
-// hostile.
+// Exif segment, parsed by the imaging packages' one EXIF reader.
 func exifOrientation(seg []byte) (int, bool) {
-	if len(seg) < 6 || string(seg[:6]) != "Exif\x00\x00" {
+	if len(seg) < len(exif.Prefix) || string(seg[:len(exif.Prefix)]) != exif.Prefix {
 		return 0, false
 	}
-	t := seg[6:] // the TIFF structure; offsets are relative to it
-	if len(t) < 8 {
-		return 0, false
-	}
-	var bo binary.ByteOrder
-	switch string(t[:2]) {
-	case "II":
-		bo = binary.LittleEndian
-	case "MM":
-		bo = binary.BigEndian
-	default:
-		return 0, false
-	}
-	if bo.Uint16(t[2:]) != 42 {
-		return 0, false
-	}
-	ifd := int64(bo.Uint32(t[4:]))
-	if ifd+2 > int64(len(t)) {
-		return 0, false
-	}
-	n := int64(bo.Uint16(t[ifd:]))
-	for i := int64(0); i < n; i++ {
-		e := ifd + 2 + 12*i
-		if e+12 > int64(len(t)) {
-			return 0, false
-		}
-		if bo.Uint16(t[e:]) != 0x0112 {
-			continue
-		}
-		// SHORT (3), count 1: the value sits in the first two bytes of
-		// the value field.
-		if bo.Uint16(t[e+2:]) != 3 || bo.Uint32(t[e+4:]) != 1 {
-			return 0, false
-		}
-		o := int(bo.Uint16(t[e+8:]))
-		if o < 1 || o > 8 {
-			return 0, false
-		}
-		return o, true
-	}
-	return 0, false
+	return exif.Orientation(seg[len(exif.Prefix):])
 }
 
 // iccChunks collects the APP2 ICC_PROFILE segments, which carry a profile

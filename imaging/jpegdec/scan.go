@@ -41,7 +41,9 @@ func (d *decoder) decode() (image.Image, error) {
 				return nil, FormatError("no image data")
 			}
 			if d.progressive {
-				d.reconstruct()
+				if err := d.reconstruct(); err != nil {
+					return nil, err
+				}
 			}
 			return d.output(cs), nil
 		case mSOS:
@@ -164,7 +166,16 @@ func (d *decoder) scan(seg []byte) error {
 		rst  = 0 // index of the next expected RSTn
 		left = d.ri
 	)
+	perRow := d.mcusX
+	if ns == 1 {
+		perRow = comps[0].c.cw
+	}
 	for mcu := 0; mcu < nmcu; mcu++ {
+		if mcu%perRow == 0 {
+			if err := d.ctx.Err(); err != nil {
+				return err
+			}
+		}
 		if d.ri > 0 && left == 0 {
 			if err := d.restart(rst); err != nil {
 				return err
@@ -605,12 +616,15 @@ func (d *decoder) acRefine(sc *scanComp, coef []int16, nz *uint64, ss, se int, a
 }
 
 // reconstruct runs the inverse DCT over every block of a progressive frame.
-func (d *decoder) reconstruct() {
+func (d *decoder) reconstruct() error {
 	for i := 0; i < d.ncomp; i++ {
 		c := &d.comp[i]
 		q := &d.quant[c.tq]
 		keep := ^uint64(0) >> (64 - d.ncoef) // the coefficients kept
 		for by := 0; by < c.bh; by++ {
+			if err := d.ctx.Err(); err != nil {
+				return err
+			}
 			for bx := 0; bx < c.bw; bx++ {
 				bi := by*c.bw + bx
 				coef := c.coef[bi*d.ncoef : (bi+1)*d.ncoef]
@@ -625,4 +639,5 @@ func (d *decoder) reconstruct() {
 			}
 		}
 	}
+	return nil
 }

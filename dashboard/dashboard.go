@@ -37,6 +37,11 @@ type Options struct {
 	// AllowWrites shows the redrive button (and accepts its POST) when the
 	// source implements [inspect.Writer].
 	AllowWrites bool
+	// AllowedHosts are names, besides the listener's own (127.0.0.1,
+	// localhost, [::1] on its port), that requests may carry in their Host
+	// header; every other Host is refused with 403 (package
+	// inspect/writegate), so that a DNS-rebinding page cannot read it.
+	AllowedHosts []string
 	// Now is the clock of "3m ago"; nil means time.Now.
 	Now func() time.Time
 	// Logger receives render errors; nil means slog.Default().
@@ -54,6 +59,7 @@ type Handler struct {
 	o      Options
 	tmpl   *template.Template
 	mux    *http.ServeMux
+	serve  http.Handler // mux behind the Host check
 
 	csMu    sync.Mutex
 	csCache *coldStartView
@@ -104,11 +110,12 @@ func New(src inspect.Source, opts *Options) *Handler {
 	h.mux.HandleFunc("POST "+p+"/queue/redrive", h.redrive)
 	h.mux.HandleFunc("GET "+p+"/coldstart", h.coldStart)
 	h.mux.HandleFunc("GET "+p+"/objects/{key...}", h.object)
+	h.serve = writegate.NewHosts(o.AllowedHosts...).Wrap(h.mux)
 	return h
 }
 
 // ServeHTTP implements http.Handler.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.serve.ServeHTTP(w, r) }
 
 // page is what every template gets.
 type page struct {
@@ -129,8 +136,8 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, name string, da
 		h.fail(w, r, err)
 		return
 	}
+	writegate.PageHeaders(w.Header())
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
 	w.Write(b.Bytes())
 }
 
@@ -397,13 +404,7 @@ func (h *Handler) object(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	ct := obj.ContentType
-	if ct == "" {
-		ct = http.DetectContentType(body)
-	}
-	w.Header().Set("Content-Type", ct)
 	// Never let an uploaded object run as a page of the dashboard's origin.
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	writegate.ObjectHeaders(w.Header(), obj.Key, obj.ContentType)
 	http.ServeContent(w, r, "", obj.LastModified, bytes.NewReader(body))
 }

@@ -137,3 +137,36 @@ func TestHandler_coldStartRefreshesWhenALogGrows(t *testing.T) {
 		t.Fatalf("the report was not refreshed after the log grew:\n%.1500s", after)
 	}
 }
+
+// TestPages_notFramable checks that every dashboard page forbids framing
+// (clickjacking of the redrive button) and that a foreign Host is refused.
+func TestPages_notFramable(t *testing.T) {
+	dir, _ := localtest.MustFixture(t)
+	src, err := local.Open(t.Context(), dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	srv := httptest.NewServer(dashboard.New(src, nil))
+	defer srv.Close()
+	for _, p := range []string{"/ui/", "/ui/queue", "/ui/idempotency"} {
+		res, err := http.Get(srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if csp := res.Header.Get("Content-Security-Policy"); res.StatusCode != 200 || !strings.Contains(csp, "frame-ancestors 'none'") {
+			t.Errorf("%s: %d, CSP %q", p, res.StatusCode, csp)
+		}
+	}
+	req, _ := http.NewRequest("GET", srv.URL+"/ui/", nil)
+	req.Host = "evil.example"
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden {
+		t.Errorf("foreign Host: %d, want 403", res.StatusCode)
+	}
+}

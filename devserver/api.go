@@ -31,7 +31,7 @@ func (s *Server) Handler() http.Handler {
 	// a form cannot send without a CORS preflight, which is not answered.
 	mux.Handle("POST /queue/redrive", writegate.New(s.opts.AllowWrites).Wrap(http.HandlerFunc(s.redrive)))
 	mux.Handle("GET /health", s.health)
-	return s.accessLog(mux)
+	return s.accessLog(writegate.NewHosts(s.opts.AllowedHosts...).Wrap(mux))
 }
 
 // accessLog gives each request an id (X-Request-Id when the client sent
@@ -132,6 +132,9 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request) {
 	key := r.PathValue("key")
 	body, obj, err := s.objects.Get(r.Context(), key)
 	switch {
+	case errors.Is(err, blob.ErrInvalidKey):
+		writeError(w, r, http.StatusBadRequest, err)
+		return
 	case errors.Is(err, blob.ErrNotFound):
 		writeError(w, r, http.StatusNotFound, err)
 		return
@@ -139,9 +142,9 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusInternalServerError, err)
 		return
 	}
-	if obj.ContentType != "" {
-		w.Header().Set("Content-Type", obj.ContentType)
-	}
+	// Uploads are the user's (or anyone's) content: never active content
+	// on the API's origin.
+	writegate.ObjectHeaders(w.Header(), key, obj.ContentType)
 	if obj.CacheControl != "" {
 		w.Header().Set("Cache-Control", obj.CacheControl)
 	}
@@ -154,6 +157,10 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) deleteObject(w http.ResponseWriter, r *http.Request) {
 	queued, err := s.Remove(r.Context(), r.PathValue("key"), r.Header.Get("X-Request-Id"))
+	if errors.Is(err, blob.ErrInvalidKey) {
+		writeError(w, r, http.StatusBadRequest, err)
+		return
+	}
 	if err != nil {
 		writeError(w, r, http.StatusInternalServerError, err)
 		return

@@ -76,6 +76,12 @@ type Options struct {
 	// non-browser clients; cross-site browser requests are always refused
 	// (package inspect/writegate). False refuses them all with 403.
 	AllowWrites bool
+	// AllowedHosts are names, besides 127.0.0.1, localhost, [::1] and the
+	// listener's own IP address, that requests may carry in their Host
+	// header ("name" on the listener's port, or "name:port"); every other
+	// Host is refused with 403 and a JSON error (package inspect/writegate),
+	// so that a DNS-rebinding page cannot call the API.
+	AllowedHosts []string
 	// Faults to inject.
 	Faults Faults
 	// Version is reported by /health.

@@ -16,6 +16,7 @@ import (
 	"github.com/rampartdev/rampart/devserver"
 	"github.com/rampartdev/rampart/imaging"
 	"github.com/rampartdev/rampart/inspect/local"
+	"github.com/rampartdev/rampart/inspect/writegate"
 	"github.com/rampartdev/rampart/media"
 )
 
@@ -57,6 +58,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	transientRate := fs.Float64("transient-rate", 0, "fault: probability that reading a source object fails with a throttling error")
 	seed := fs.Uint64("seed", 0, "fault injection seed (0 = random)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	var allowHosts stringList
+	fs.Var(&allowHosts, "allow-host", "a `name` (or name:port) requests may carry in their Host header besides 127.0.0.1, localhost and [::1] (repeatable); other names are refused, against DNS rebinding")
 	allowWrites := fs.Bool("allow-writes", false, "allow dead-letter redrive from the dashboard and POST /queue/redrive (same-origin or non-browser requests only)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -85,6 +88,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		VisibilityTimeout: *visibility,
 		InvocationTimeout: *invocation,
 		AllowWrites:       *allowWrites,
+		AllowedHosts:      allowHosts,
 		MaxReceiveCount:   *maxReceives,
 		Faults:            devserver.Faults{DuplicateRate: *dupRate, ConcurrentDuplicates: *concurrentDups, CrashRate: *crashRate, TransientRate: *transientRate, Seed: *seed},
 		Version:           Version,
@@ -119,10 +123,10 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer insp.Close()
 	mux := http.NewServeMux()
-	mux.Handle("/ui/", dashboard.New(insp, &dashboard.Options{AllowWrites: *allowWrites, Logger: logger}))
+	mux.Handle("/ui/", dashboard.New(insp, &dashboard.Options{AllowWrites: *allowWrites, AllowedHosts: allowHosts, Logger: logger}))
 	mux.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusFound))
 	mux.Handle("/", s.Handler())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: writegate.NewHosts(allowHosts...).Wrap(mux), ReadHeaderTimeout: 10 * time.Second}
 	logger.Info("listening", slog.String("addr", "http://"+ln.Addr().String()), slog.String("data", *data),
 		slog.String("bucket", *bucket), slog.String("source_prefix", *prefix), slog.Any("faults", opts.Faults), slog.Duration("invocation_timeout", s.Options().InvocationTimeout))
 

@@ -19,6 +19,7 @@ import (
 	"github.com/rampartdev/rampart/inspect"
 	"github.com/rampartdev/rampart/inspect/awsstate"
 	"github.com/rampartdev/rampart/inspect/local"
+	"github.com/rampartdev/rampart/inspect/writegate"
 	"github.com/rampartdev/rampart/mcpserver"
 	"github.com/rampartdev/rampart/media"
 )
@@ -54,6 +55,8 @@ func runMCP(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	data := fs.String("data", ".rampart", "data folder of rampart dev")
 	httpAddr := fs.String("http", "", "serve streamable HTTP on this loopback address (e.g. 127.0.0.1:8765) instead of stdio")
 	allowWrites := fs.Bool("allow-writes", false, "add the tools that change state")
+	var allowHosts stringList
+	fs.Var(&allowHosts, "allow-host", "with --http: a `name` (or name:port) requests may carry in their Host and Origin headers besides 127.0.0.1, localhost and [::1] (repeatable)")
 	onAWS := fs.Bool("aws", false, "read a deployment on AWS instead of a data folder")
 	var coldStartDirs stringList
 	fs.Var(&coldStartDirs, "coldstart-dir", "a folder whose Lambda log files analyze_cold_starts may read when a client names paths (repeatable; locally <data>/"+local.ColdStartDir+" is always allowed)")
@@ -140,7 +143,10 @@ func runMCP(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, &mcp.StreamableHTTPOptions{Logger: logger})
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	// Host and Origin are checked as the MCP specification requires of
+	// local servers: a DNS-rebinding page sends its own name in both.
+	srv := &http.Server{Handler: writegate.NewHosts(allowHosts...).WrapOrigin(h), ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	logger.Info("listening", slog.String("url", "http://"+ln.Addr().String()), slog.String("state", where), slog.Bool("allow_writes", *allowWrites))
 	go func() {
 		<-ctx.Done()

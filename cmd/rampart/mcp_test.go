@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -71,6 +73,30 @@ func TestMCP_http(t *testing.T) {
 	}
 	if b, _ := json.Marshal(res.StructuredContent); !strings.Contains(string(b), "object rejected") {
 		t.Fatalf("query_logs: %s", b)
+	}
+	// A page on another site (Origin) or under a rebound name (Host) is
+	// refused with a JSON 403 before the MCP handler sees the request.
+	initialize := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"evil","version":"1"}}}`
+	for _, h := range []map[string]string{{"Origin": "http://evil.example"}, {"Origin": "null"}, {"Host": "evil.example:" + addr[strings.LastIndexByte(addr, ':')+1:]}} {
+		req, _ := http.NewRequest("POST", "http://"+addr, strings.NewReader(initialize))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		for k, v := range h {
+			if k == "Host" {
+				req.Host = v
+			} else {
+				req.Header.Set(k, v)
+			}
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusForbidden || !json.Valid(body) || !strings.Contains(string(body), "error") {
+			t.Errorf("%v: %d %s, want 403 with a JSON error", h, res.StatusCode, body)
+		}
 	}
 	// Over HTTP a client must not read files outside the cold-start folder.
 	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "analyze_cold_starts", Arguments: map[string]any{"paths": []string{"/etc/passwd"}}})

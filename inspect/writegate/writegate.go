@@ -1,10 +1,20 @@
-// Package writegate guards the state-changing endpoints of Rampart's local
-// web tools (the dashboard's redrive form, the dev server's
-// POST /queue/redrive): they run only when writes were allowed (rampart dev
-// --allow-writes) and never for a cross-site browser request, so that a page
-// on another site cannot make a visitor's browser submit them.
+// Package writegate holds the web safety rules of Rampart's local HTTP
+// servers (rampart dev's API and dashboard, rampart mcp --http), which listen
+// on loopback where every page the user opens in a browser can reach them:
 //
-// The cross-origin check is the standard library's
+//   - [Hosts] refuses a request whose Host (and, where asked, Origin) is not
+//     one of the listener's own names, which is what a DNS-rebinding page
+//     sends;
+//   - [Gate] guards the state-changing endpoints (the dashboard's redrive
+//     form, the dev server's POST /queue/redrive): they run only when writes
+//     were allowed (rampart dev --allow-writes) and never for a cross-site
+//     browser request, so that a page on another site cannot make a
+//     visitor's browser submit them;
+//   - [ObjectHeaders] serves user content (uploaded objects) so that it is
+//     never active content on the API's origin, and [PageHeaders] keeps the
+//     tools' own pages out of other sites' frames.
+//
+// The cross-origin check of [Gate] is the standard library's
 // [http.CrossOriginProtection]: a request is refused when its Sec-Fetch-Site
 // header is neither same-origin nor none, or, without that header, when its
 // Origin's host differs from its Host. Requests with neither header (curl,

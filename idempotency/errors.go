@@ -15,6 +15,15 @@ var (
 	// took over, or the record was evicted (or, for Release only, the
 	// caller's own earlier Release deleted it).
 	ErrFenced = errors.New("idempotency: record is held by another owner")
+	// ErrForeignCompletion is returned by Store.Complete when the record the
+	// caller holds was turned COMPLETED by a writer that does not hold the
+	// caller's owner token: another runtime sharing the table (Powertools
+	// for AWS Lambda completes records with an unconditional update), or an
+	// operator's tool. The record then holds that writer's result, not the
+	// caller's, so it is neither the caller's own earlier completion (which
+	// Complete reports as success) nor a takeover ([ErrFenced]). Complete
+	// changes nothing.
+	ErrForeignCompletion = errors.New("idempotency: record was completed by another writer")
 )
 
 // ConflictError is returned by Store.Acquire when a live record already
@@ -54,7 +63,58 @@ var (
 	// ErrMissingKey reports that no idempotency key could be extracted from
 	// an input. Key functions return it (possibly wrapped).
 	ErrMissingKey = errors.New("idempotency: no idempotency key")
+	// ErrNotRecorded reports that the guarded function succeeded but its
+	// result could not be recorded. The work has been done: treat the call
+	// as a success (acknowledge the message, answer the client), not as a
+	// failure to retry, or the retry repeats the side effect. The engine
+	// returns it as a *[NotRecordedError] carrying the result.
+	ErrNotRecorded = errors.New("idempotency: the function succeeded but its result was not recorded")
 )
+
+// NotRecordedError is returned by [Guard.Do] (and [Handler]) when the
+// function succeeded but its outcome could not be stored, after Complete's
+// bounded retry for transient store errors. errors.Is(err, ErrNotRecorded)
+// reports true for it, and errors.As reaches its cause through Unwrap (a
+// *[ResultTooLargeError], [ErrFenced], [ErrForeignCompletion] or the store's
+// error).
+//
+// What the next delivery of the key does depends on the cause:
+//
+//   - the store's error (unreachable, throttled past its retries): the
+//     INPROGRESS record is kept (Held), so duplicates get a retryable
+//     *[InProgressError] until the lease ends, and the first delivery after
+//     it (plus Options.SkewMargin) runs the function again;
+//   - *ResultTooLargeError: the record is released (retrying cannot make
+//     the result smaller), so the next delivery runs the function again;
+//   - ErrFenced: the lease was taken over (or the record evicted); the
+//     other holder's record stands and duplicates replay its result;
+//   - ErrForeignCompletion: another writer completed the record;
+//     duplicates replay that writer's result.
+//
+// Is it safe to report success? For a message or request whose reply the
+// caller is about to send, yes: the side effect happened once, and Result
+// is what the function returned. What is lost is only the protection of
+// later duplicates.
+type NotRecordedError struct {
+	KeyHash string // hash of the idempotency key, safe to log
+	// Result is what the function returned (also Do's first return value).
+	Result []byte
+	// Held reports that the INPROGRESS record was left in place to block
+	// duplicates until its lease ends (the store's error was transient).
+	Held bool
+	// Err is why the result was not recorded.
+	Err error
+}
+
+func (e *NotRecordedError) Error() string {
+	return fmt.Sprintf("idempotency: key %s: the function succeeded but its result was not recorded: %v", e.KeyHash, e.Err)
+}
+
+// Is reports whether target is ErrNotRecorded.
+func (e *NotRecordedError) Is(target error) bool { return target == ErrNotRecorded }
+
+// Unwrap returns the cause.
+func (e *NotRecordedError) Unwrap() error { return e.Err }
 
 // InProgressError is returned when a duplicate finds a live INPROGRESS
 // record. errors.Is(err, ErrInProgress) reports true for it. Its type name,

@@ -94,13 +94,27 @@ const maxStackKey = 256
 //     release the new holder's record: both are fenced by an owner token.
 //
 // When fn succeeds but its outcome cannot be recorded, Do returns fn's result
-// together with an error: a *[ResultTooLargeError] when the store cannot hold
-// the result (the record is released), an error wrapping [ErrFenced] when the
-// lease was lost to another delivery before fn returned (or an operator
-// deleted the record meanwhile), or the store's error. A store client that
-// retries a completion whose reply was lost does not cause ErrFenced: stores
-// treat a second Complete by the same owner as a success (see
-// [Store.Complete]).
+// together with a *[NotRecordedError] (matching [ErrNotRecorded]): the work
+// is done, so report success to whoever delivered the input, but later
+// duplicates are not protected by this delivery's record. Transient store
+// errors are first retried: up to 4 Complete calls with exponential backoff
+// (50 ms, 100 ms, 200 ms), none started after the lease's end. Its cause,
+// reached with errors.Is and errors.As, says what the next delivery does:
+//
+//   - the store kept failing: the INPROGRESS record is held (not released),
+//     so duplicates get *[InProgressError] until the lease ends and the
+//     first delivery after that runs fn again. Releasing instead would
+//     invite an immediate second run of a side effect that has happened;
+//   - a *[ResultTooLargeError]: the record is released and the next
+//     delivery runs fn again (and fails the same way: shrink the result);
+//   - [ErrFenced]: the lease was lost to another delivery before fn
+//     returned (or an operator deleted the record), whose outcome stands;
+//   - [ErrForeignCompletion]: another writer sharing the table completed
+//     the record this delivery held; its result is what duplicates get.
+//
+// A store client that retries a completion whose reply was lost does not
+// cause ErrFenced: stores treat a second Complete by the same owner as a
+// success (see [Store.Complete]).
 //
 // An empty key is [ErrMissingKey].
 func (g *Guard) Do(ctx context.Context, key string, payload []byte, fn func(ctx context.Context) ([]byte, error)) ([]byte, error) {
@@ -210,9 +224,8 @@ func (g *Guard) run(ctx context.Context, rec Record, kh string, fn func(context.
 	rec.Status = StatusCompleted
 	rec.Result = res
 	rec.Expiry = g.opts.Clock().Add(g.opts.Expiry)
-	cctx, cancel := detach(ctx)
-	defer cancel()
-	cerr := g.store.Complete(cctx, rec)
+	retryUntil, _ := fctx.Deadline() // fctx always has one: the lease's end
+	cerr := g.complete(ctx, rec, retryUntil)
 	switch {
 	case cerr == nil:
 		if g.cache != nil {
@@ -226,13 +239,60 @@ func (g *Guard) run(ctx context.Context, rec Record, kh string, fn func(context.
 		// other holder's outcome stands; fn's result is returned with the
 		// error so the caller sees both.
 		g.logDecision(ctx, slog.LevelWarn, "completion fenced: lease taken over or record deleted", kh, StatusInProgress)
-		return res, fmt.Errorf("idempotency: key %s finished after its lease was taken over or its record deleted: %w", kh, cerr)
+		return res, &NotRecordedError{KeyHash: kh, Result: res, Err: cerr}
+	case errors.Is(cerr, ErrForeignCompletion):
+		// Another runtime sharing the table completed the record we hold
+		// (Powertools' completion is an unconditional update): its result,
+		// not ours, is what duplicates replay.
+		g.logDecision(ctx, slog.LevelError, "completion refused: another writer completed the record this delivery holds", kh, StatusCompleted)
+		return res, &NotRecordedError{KeyHash: kh, Result: res, Err: cerr}
 	case isTooLarge(cerr):
 		g.release(ctx, rec, kh, "result too large")
-		return res, fmt.Errorf("idempotency: key %s: %w", kh, cerr)
+		return res, &NotRecordedError{KeyHash: kh, Result: res, Err: cerr}
 	default:
-		g.release(ctx, rec, kh, "completion failed")
-		return res, fmt.Errorf("idempotency: complete key %s: %w", kh, cerr)
+		// The store kept failing: keep the INPROGRESS record, so that
+		// duplicates wait for the lease to end instead of repeating the
+		// work at once. Releasing would need the same failing store, and
+		// would invite an immediate second run of a side effect that has
+		// already happened.
+		g.logDecision(ctx, slog.LevelError, "completion failed: record held until its lease ends", kh, StatusInProgress, slog.Any("error", cerr))
+		return res, &NotRecordedError{KeyHash: kh, Result: res, Held: true, Err: cerr}
+	}
+}
+
+// Complete's retry: at most completeAttempts calls, waiting completeBackoff,
+// then twice as long each time, and never starting an attempt after
+// retryUntil (the lease's end).
+const (
+	completeAttempts = 4
+	completeBackoff  = 50 * time.Millisecond
+)
+
+// complete records rec, retrying the store's transient errors with
+// exponential backoff while the lease lasts. Permanent outcomes (fenced, a
+// foreign completion, a result too large) are not retried. A retry is safe:
+// a Complete that took effect but lost its reply is seen by the next one as
+// the owner's own completion (see [Store.Complete]).
+func (g *Guard) complete(ctx context.Context, rec Record, retryUntil time.Time) error {
+	cctx, cancel := detach(ctx)
+	defer cancel()
+	wait := completeBackoff
+	for attempt := 1; ; attempt++ {
+		err := g.store.Complete(cctx, rec)
+		if err == nil || errors.Is(err, ErrFenced) || errors.Is(err, ErrForeignCompletion) || isTooLarge(err) {
+			return err
+		}
+		if attempt == completeAttempts || cctx.Err() != nil || time.Until(retryUntil) < wait {
+			return fmt.Errorf("after %d attempts: %w", attempt, err)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-cctx.Done():
+			t.Stop()
+			return fmt.Errorf("after %d attempts: %w", attempt, err)
+		case <-t.C:
+		}
+		wait *= 2
 	}
 }
 

@@ -86,6 +86,25 @@ func holder(ctx context.Context, g *idempotency.Guard, key string, result []byte
 	return release, done
 }
 
+// flakyComplete is a Store whose Complete fails with errUnavailable the
+// first failures times (without reaching the store), as a store that is
+// briefly unreachable does.
+type flakyComplete struct {
+	idempotency.Store
+	failures atomic.Int64
+	calls    atomic.Int64
+}
+
+var errUnavailable = errors.New("store unavailable (injected)")
+
+func (s *flakyComplete) Complete(ctx context.Context, rec idempotency.Record) error {
+	s.calls.Add(1)
+	if s.failures.Add(-1) >= 0 {
+		return errUnavailable
+	}
+	return s.Store.Complete(ctx, rec)
+}
+
 type doResult struct {
 	res []byte
 	err error
@@ -411,6 +430,58 @@ var guardCases = []testCase{
 				t.Errorf("Do = %d bytes, %v; want the result and *ResultTooLargeError", len(res), err)
 			}
 			wantNotFound(t, e, g.StoreKey("k"))
+		},
+	},
+	{
+		name: "FailedCompleteRetried",
+		rule: "a Complete that fails transiently is retried with backoff within the lease: the outcome is recorded, Do succeeds, and a duplicate replays without running the function again",
+		run: func(t *testing.T, e *env) {
+			fs := &flakyComplete{Store: e.store}
+			fs.failures.Store(2)
+			g, c := e.guardOver(fs, idempotency.Options{}), &counter{}
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			res, err := g.Do(ctx, "k", []byte("p"), c.fn)
+			if err != nil || string(res) != "result of run 1" {
+				t.Fatalf("Do = %q, %v; want the result, recorded on the third attempt", res, err)
+			}
+			if n := fs.calls.Load(); n != 3 {
+				t.Errorf("%d Complete calls; want 3 (two failures, then success)", n)
+			}
+			if again := mustDo(t, g, ctx, "k", []byte("p"), c.fn); string(again) != "result of run 1" || c.n.Load() != 1 {
+				t.Errorf("duplicate: %q after %d runs; want the replay after 1 run", again, c.n.Load())
+			}
+		},
+	},
+	{
+		name: "FailedCompleteHeld",
+		rule: "when Complete keeps failing, Do returns the result with a *NotRecordedError (Held) after a bounded retry; the record stays INPROGRESS, so a duplicate gets ErrInProgress instead of redoing the work until the lease ends",
+		run: func(t *testing.T, e *env) {
+			fs := &flakyComplete{Store: e.store}
+			fs.failures.Store(1 << 30)
+			g, c := e.guardOver(fs, idempotency.Options{}), &counter{}
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			res, err := g.Do(ctx, "k", []byte("p"), c.fn)
+			nr, ok := errors.AsType[*idempotency.NotRecordedError](err)
+			if !ok || !errors.Is(err, idempotency.ErrNotRecorded) || !errors.Is(err, errUnavailable) || !nr.Held ||
+				string(res) != "result of run 1" || string(nr.Result) != "result of run 1" {
+				t.Fatalf("Do = %q, %v; want the result and a held *NotRecordedError wrapping the store's error", res, err)
+			}
+			if n := fs.calls.Load(); n < 2 || n > 4 {
+				t.Errorf("%d Complete calls; want a bounded retry (2 to 4)", n)
+			}
+			if rec := mustGet(t, e, g.StoreKey("k")); rec.Status != idempotency.StatusInProgress {
+				t.Errorf("record is %s; want it held INPROGRESS", rec.Status)
+			}
+			if _, err := g.Do(t.Context(), "k", []byte("p"), c.fn); !errors.Is(err, idempotency.ErrInProgress) || c.n.Load() != 1 {
+				t.Errorf("duplicate during the lease: %v after %d runs; want ErrInProgress and no second run", err, c.n.Load())
+			}
+			fs.failures.Store(0)             // the store is back
+			e.clock.Advance(2 * time.Minute) // the lease (and skew margin) ends
+			if res := mustDo(t, g, t.Context(), "k", []byte("p"), c.fn); string(res) != "result of run 2" {
+				t.Errorf("after the lease: %q; want the next delivery to run the function", res)
+			}
 		},
 	},
 	{

@@ -14,11 +14,21 @@ import (
 // [APIGatewayKey], ...) are KeyFuncs.
 type KeyFunc[T any] func(T) (string, error)
 
+// PayloadFunc returns the bytes of an input whose hash detects a key reused
+// with a different payload ([PayloadMismatchError]): what makes two inputs
+// with one key "the same request". It must leave out whatever differs
+// between deliveries of one input (receipt handles, receive counts, trace
+// ids), or genuine redeliveries fail as mismatches. [Payload] is the
+// default, with a documented choice per event source; [SQSBody] and
+// [SQSBodyFields] narrow it for SQS.
+type PayloadFunc[T any] func(T) ([]byte, error)
+
 // Handler guards an aws-lambda-go handler h: each input runs h at most once
 // per key, as [Guard.Do] describes, and a duplicate returns the stored output.
 // Outputs are stored as JSON, so TOut must round-trip through encoding/json.
 //
-// The payload whose hash detects a reused key is [Payload] of the input. When
+// The payload whose hash detects a reused key is [Payload] of the input
+// ([HandlerWithPayload] chooses another). When
 // key reports [ErrMissingKey] (or an empty key), the returned function fails
 // with an error matching ErrMissingKey, or calls h unguarded if
 // Options.AllowMissingKey is set (see [Guard.CheckKey]).
@@ -27,6 +37,17 @@ type KeyFunc[T any] func(T) (string, error)
 //
 //	lambda.Start(idempotency.Handler(g, idempotency.EventBridgeKey, handle))
 func Handler[TIn, TOut any](g *Guard, key KeyFunc[TIn], h func(context.Context, TIn) (TOut, error)) func(context.Context, TIn) (TOut, error) {
+	return HandlerWithPayload(g, key, nil, h)
+}
+
+// HandlerWithPayload is [Handler] with a choice of what is hashed for
+// payload validation: payload (nil means [Payload]).
+//
+//	lambda.Start(idempotency.HandlerWithPayload(g, orderKey, idempotency.SQSBodyFields("order.id", "amount"), handle))
+func HandlerWithPayload[TIn, TOut any](g *Guard, key KeyFunc[TIn], payload PayloadFunc[TIn], h func(context.Context, TIn) (TOut, error)) func(context.Context, TIn) (TOut, error) {
+	if payload == nil {
+		payload = func(in TIn) ([]byte, error) { return Payload(in) }
+	}
 	return func(ctx context.Context, in TIn) (TOut, error) {
 		var out TOut
 		k, err := key(in)
@@ -37,12 +58,12 @@ func Handler[TIn, TOut any](g *Guard, key KeyFunc[TIn], h func(context.Context, 
 		if !guarded {
 			return h(ctx, in)
 		}
-		payload, err := Payload(in)
+		p, err := payload(in)
 		if err != nil {
 			return out, err
 		}
 		ran := false
-		res, err := g.Do(ctx, k, payload, func(ctx context.Context) ([]byte, error) {
+		res, err := g.Do(ctx, k, p, func(ctx context.Context) ([]byte, error) {
 			o, err := h(ctx, in)
 			if err != nil {
 				out = o

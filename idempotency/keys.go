@@ -1,36 +1,111 @@
 package idempotency
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 )
 
 // Key extractors for the event sources that deliver at least once. Each is a
-// [KeyFunc] and returns [ErrMissingKey] when the identifying fields are
-// absent. Fields are used exactly as AWS delivers them (an S3 object key
-// stays URL-encoded), joined with "|", which none of them can contain
-// unescaped where it matters (bucket names cannot; S3 encodes it in keys).
+// [KeyFunc]: it returns the same key for every delivery of one event and
+// different keys for different events, and [ErrMissingKey] when the input
+// lacks what identifies it (run such inputs unguarded with
+// Options.AllowMissingKey, or reject them). Each documents what counts as
+// "the same event". Fields are joined with "|"; the one field that may
+// contain "|" (an S3 object key, an API key header) comes last, so two
+// different field lists never make one key.
 
 // IdempotencyKeyHeader is the HTTP header the API Gateway extractors read.
 const IdempotencyKeyHeader = "Idempotency-Key"
 
-// S3Key returns the key of one S3 event record: bucket, object key, eTag and,
-// when present, versionId. Two uploads to the same object key have different
-// eTags (or versions), so each is processed once.
+// S3Key returns the key of one S3 event record: bucket, event name,
+// versionId (when the bucket is versioned), the sequencer and the URL-decoded
+// object key.
+//
+// The same event is one notification that S3 (or SQS, or Lambda's retry)
+// delivers again: it repeats every field. The sequencer is S3's per-key
+// order token, different for each PUT and DELETE of a key, so a second
+// upload of the same content (A, B, then A again: same eTag) and a second
+// delete of one key are distinct events, processed again. The eTag is not
+// part of the key: it identifies content, not events, and [Payload] hashes
+// it, so one event seen with other content is a *[PayloadMismatchError].
+// The key is decoded (S3 delivers it URL-encoded, "+" for space), so
+// "a+b.jpg", "a%20b.jpg" and a decoded "a b.jpg" in URLDecodedKey are one
+// object. Sequencers are compared as the media service orders them:
+// hexadecimal ones left-padded with zeros to 32 digits and upper-cased.
+// Records of other event types (restore, lifecycle, replication, tagging)
+// also carry their eventTime, since S3 does not document their sequencer as
+// unique per event.
+//
+// A record without bucket, object key or sequencer is [ErrMissingKey], and
+// so is an ObjectCreated record without eTag (S3 always sends one; without
+// it the content cannot be validated). Delete events carry no eTag.
 func S3Key(r events.S3EventRecord) (string, error) {
 	b, o := r.S3.Bucket.Name, r.S3.Object
-	if b == "" || o.Key == "" {
+	if b == "" || o.Key == "" && o.URLDecodedKey == "" {
 		return "", fmt.Errorf("%w: S3 record without bucket or object key", ErrMissingKey)
 	}
-	k := "s3|" + b + "|" + o.Key + "|" + o.ETag
-	if o.VersionID != "" {
-		k += "|" + o.VersionID
+	if o.Sequencer == "" {
+		return "", fmt.Errorf("%w: S3 record for %s/%s without a sequencer", ErrMissingKey, b, o.Key)
+	}
+	if o.ETag == "" && strings.HasPrefix(r.EventName, "ObjectCreated:") {
+		return "", fmt.Errorf("%w: S3 %s record for %s/%s without an eTag", ErrMissingKey, r.EventName, b, o.Key)
+	}
+	key, err := s3ObjectKey(o)
+	if err != nil {
+		return "", err
+	}
+	seq, err := normalizeSequencer(o.Sequencer)
+	if err != nil {
+		seq = o.Sequencer // not hexadecimal (test samples): compared as it is
+	}
+	var k strings.Builder
+	k.Grow(len(b) + len(r.EventName) + len(o.VersionID) + len(seq) + len(key) + 48)
+	for _, f := range []string{"s3", b, r.EventName, o.VersionID, seq} {
+		k.WriteString(f)
+		k.WriteByte('|')
+	}
+	if !strings.HasPrefix(r.EventName, "ObjectCreated:") && !strings.HasPrefix(r.EventName, "ObjectRemoved:") {
+		k.WriteString(r.EventTime.UTC().Format("2006-01-02T15:04:05.000Z"))
+		k.WriteByte('|')
+	}
+	k.WriteString(key)
+	return k.String(), nil
+}
+
+// s3ObjectKey returns the decoded object key: URLDecodedKey when set (as
+// aws-lambda-go's decoder sets it), else Key decoded.
+func s3ObjectKey(o events.S3Object) (string, error) {
+	if o.URLDecodedKey != "" {
+		return o.URLDecodedKey, nil
+	}
+	k, err := url.QueryUnescape(o.Key)
+	if err != nil {
+		return "", fmt.Errorf("idempotency: S3 object key %q is not URL-encoded as S3 encodes keys: %w", o.Key, err)
 	}
 	return k, nil
+}
+
+// sequencerWidth is the width sequencers are padded to, as in the media
+// service's NormalizeSequencer.
+const sequencerWidth = 32
+
+// normalizeSequencer left-pads a hexadecimal sequencer with zeros and
+// upper-cases it: S3 documents that sequencers of one key compare only after
+// padding the shorter one.
+func normalizeSequencer(s string) (string, error) {
+	if s == "" || len(s) > sequencerWidth {
+		return "", fmt.Errorf("idempotency: sequencer %q is empty or longer than %d digits", s, sequencerWidth)
+	}
+	for _, r := range s {
+		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f' || 'A' <= r && r <= 'F') {
+			return "", fmt.Errorf("idempotency: sequencer %q is not hexadecimal", s)
+		}
+	}
+	return strings.Repeat("0", sequencerWidth-len(s)) + strings.ToUpper(s), nil
 }
 
 // S3EventKey returns the key of an S3 notification: the [S3Key] of its
@@ -50,21 +125,32 @@ func S3EventKey(e events.S3Event) (string, error) {
 	return strings.Join(keys, "\n"), nil
 }
 
-// SQSKey returns the key of one SQS message: for a FIFO queue the
-// MessageDeduplicationId (scoped by queue and message group), which a
-// producer's retry reuses; otherwise the messageId, scoped by queue.
+// SQSKey returns the key of one SQS message: its messageId, scoped by the
+// queue's ARN, for standard and FIFO queues alike.
+//
+// The same event is one message that SQS delivers again (after its
+// visibility timeout, or when Lambda retries a batch): the messageId is
+// kept. A producer's second send is a new message with a new messageId,
+// processed again; on a FIFO queue SQS itself drops a second send with the
+// same MessageDeduplicationId within its five-minute window. The
+// deduplication id is deliberately not the key: with content-based
+// deduplication it is a hash of the body, so the same command sent an hour
+// later (a new message to SQS) would be replayed instead of run. To
+// deduplicate by a business id in the body, write a KeyFunc over it.
+//
+// A message without messageId is [ErrMissingKey].
 func SQSKey(m events.SQSMessage) (string, error) {
-	if d := m.Attributes["MessageDeduplicationId"]; d != "" {
-		return "sqs-fifo|" + m.EventSourceARN + "|" + m.Attributes["MessageGroupId"] + "|" + d, nil
-	}
 	if m.MessageId == "" {
 		return "", fmt.Errorf("%w: SQS message without messageId", ErrMissingKey)
 	}
 	return "sqs|" + m.EventSourceARN + "|" + m.MessageId, nil
 }
 
-// EventBridgeKey returns the key of an EventBridge event: its id, which
-// EventBridge keeps across redeliveries.
+// EventBridgeKey returns the key of an EventBridge event: its source and id.
+//
+// The same event is one event that EventBridge delivers again (its retry
+// policy keeps the id); ids are unique per event put on a bus. An event
+// without id is [ErrMissingKey].
 func EventBridgeKey(e events.EventBridgeEvent) (string, error) {
 	if e.ID == "" {
 		return "", fmt.Errorf("%w: EventBridge event without id", ErrMissingKey)
@@ -73,24 +159,42 @@ func EventBridgeKey(e events.EventBridgeEvent) (string, error) {
 }
 
 // APIGatewayKey returns the key of a REST API (payload v1) request: the
-// client's Idempotency-Key header (any case), scoped by method and resource
-// so that one key cannot replay another endpoint's response.
+// client's Idempotency-Key header (any case), scoped by API, stage, method
+// and resource, so that one key cannot replay another endpoint's response.
+//
+// The same request is the client's retry: it repeats the header, method and
+// route. The header's value is used without surrounding space and, when it
+// is quoted as a structured-field string (as the IETF Idempotency-Key draft
+// sends it: "abc"), without the quotes, so both spellings are one key. The
+// resource is the route template ("/orders/{id}"); a request without one
+// (a test event, a proxy integration that does not set it) is scoped by
+// its path. A request without the header, or without both method and path,
+// is [ErrMissingKey].
 func APIGatewayKey(r events.APIGatewayProxyRequest) (string, error) {
 	v := header(r.Headers, IdempotencyKeyHeader)
 	if v == "" {
 		if vs := headerValues(r.MultiValueHeaders, IdempotencyKeyHeader); len(vs) > 0 {
-			v = vs[0]
+			v = headerValue(vs[0])
 		}
 	}
 	if v == "" {
 		return "", fmt.Errorf("%w: request without %s header", ErrMissingKey, IdempotencyKeyHeader)
 	}
-	return "http|" + r.HTTPMethod + " " + r.Resource + "|" + v, nil
+	route := r.Resource
+	if route == "" {
+		route = r.Path
+	}
+	if r.HTTPMethod == "" || route == "" {
+		return "", fmt.Errorf("%w: request without method or route to scope its %s", ErrMissingKey, IdempotencyKeyHeader)
+	}
+	return "http|" + r.RequestContext.APIID + "|" + r.RequestContext.Stage + "|" + r.HTTPMethod + " " + route + "|" + v, nil
 }
 
 // APIGatewayV2Key returns the key of an HTTP API or function URL (payload
-// v2) request: the client's Idempotency-Key header, scoped by method and
-// route.
+// v2) request: the client's Idempotency-Key header, scoped by API, stage,
+// method and route, as [APIGatewayKey] describes. The route is the route
+// key ("POST /orders"); for the $default route (and function URLs) it is
+// the method and raw path.
 func APIGatewayV2Key(r events.APIGatewayV2HTTPRequest) (string, error) {
 	v := header(r.Headers, IdempotencyKeyHeader)
 	if v == "" {
@@ -98,9 +202,12 @@ func APIGatewayV2Key(r events.APIGatewayV2HTTPRequest) (string, error) {
 	}
 	route := r.RouteKey
 	if route == "" || route == "$default" {
+		if r.RequestContext.HTTP.Method == "" || r.RawPath == "" {
+			return "", fmt.Errorf("%w: request without method or route to scope its %s", ErrMissingKey, IdempotencyKeyHeader)
+		}
 		route = r.RequestContext.HTTP.Method + " " + r.RawPath
 	}
-	return "http|" + route + "|" + v, nil
+	return "http|" + r.RequestContext.APIID + "|" + r.RequestContext.Stage + "|" + route + "|" + v, nil
 }
 
 // header returns the value of header name in h, matching case-insensitively
@@ -108,14 +215,33 @@ func APIGatewayV2Key(r events.APIGatewayV2HTTPRequest) (string, error) {
 // them).
 func header(h map[string]string, name string) string {
 	if v, ok := h[name]; ok {
-		return strings.TrimSpace(v)
+		return headerValue(v)
 	}
 	for k, v := range h {
 		if strings.EqualFold(k, name) {
-			return strings.TrimSpace(v)
+			return headerValue(v)
 		}
 	}
 	return ""
+}
+
+// headerValue trims v and removes the quotes of a structured-field string
+// ("abc" and "a\"b" become abc and a"b).
+func headerValue(v string) string {
+	v = strings.TrimSpace(v)
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return v
+	}
+	var b strings.Builder
+	for i := 1; i < len(v)-1; i++ {
+		c := v[i]
+		if c == '\\' && i+1 < len(v)-1 {
+			i++
+			c = v[i]
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 func headerValues(h map[string][]string, name string) []string {
@@ -125,53 +251,4 @@ func headerValues(h map[string][]string, name string) []string {
 		}
 	}
 	return nil
-}
-
-// Payloader is implemented by inputs that say which of their bytes identify
-// the request, for the payload hash that detects a reused key.
-type Payloader interface {
-	IdempotencyPayload() ([]byte, error)
-}
-
-// Payload returns the bytes of v that [Handler] hashes to detect a key
-// reused with a different payload. It leaves out what changes between two
-// deliveries of the same request:
-//
-//   - a [Payloader] gives its own bytes;
-//   - an SQS message: its body and message attributes (not the receipt
-//     handle or the receive count);
-//   - an API Gateway request: method, path, query and body (not the
-//     per-request headers or request context);
-//   - anything else: its JSON encoding.
-func Payload(v any) ([]byte, error) {
-	switch v := v.(type) {
-	case Payloader:
-		return v.IdempotencyPayload()
-	case events.SQSMessage:
-		return json.Marshal(struct {
-			Body       string                                `json:"body"`
-			Attributes map[string]events.SQSMessageAttribute `json:"messageAttributes,omitempty"`
-		}{v.Body, v.MessageAttributes})
-	case events.APIGatewayProxyRequest:
-		return json.Marshal(struct {
-			Method, Path string
-			Query        map[string][]string
-			Body         string
-			Base64       bool
-		}{v.HTTPMethod, v.Path, v.MultiValueQueryStringParameters, v.Body, v.IsBase64Encoded})
-	case events.APIGatewayV2HTTPRequest:
-		return json.Marshal(struct {
-			Method, Path, Query, Body string
-			Base64                    bool
-		}{v.RequestContext.HTTP.Method, v.RawPath, v.RawQueryString, v.Body, v.IsBase64Encoded})
-	case []byte:
-		return v, nil
-	case string:
-		return []byte(v), nil
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("idempotency: encode payload: %w", err)
-	}
-	return b, nil
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -100,7 +101,10 @@ func (w *demoWorker) handle(ctx context.Context, e events.S3Event) (thumbnail, e
 	return thumbnail{Source: obj.URLDecodedKey, Thumb: "thumbs/" + obj.URLDecodedKey, Run: n}, nil
 }
 
-// demoEvent returns an S3 ObjectCreated:Put event for one upload.
+// demoEvent returns an S3 ObjectCreated:Put event for one upload. Its
+// sequencer, S3's per-upload order token (part of the idempotency key), is
+// taken from the random eTag, so every upload has its own and a redelivery
+// repeats it.
 func demoEvent(key, eTag string) events.S3Event {
 	return events.S3Event{Records: []events.S3EventRecord{{
 		EventVersion: "2.1", EventSource: "aws:s3", AWSRegion: "eu-west-1",
@@ -112,7 +116,7 @@ func demoEvent(key, eTag string) events.S3Event {
 			SchemaVersion: "1.0", ConfigurationID: "thumbnails",
 			Bucket: events.S3Bucket{Name: "rampart-uploads", Arn: "arn:aws:s3:::rampart-uploads"},
 			Object: events.S3Object{Key: key, URLDecodedKey: key, Size: 2480139, ETag: eTag,
-				VersionID: "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY", Sequencer: "0055AED6DCD90281E5"},
+				VersionID: "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY", Sequencer: strings.ToUpper(eTag[:18])},
 		},
 	}}}
 }

@@ -1,0 +1,94 @@
+// Package deadline is analysistest data for the deadline analyzer.
+package deadline
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+var client *s3.Client
+
+// Bug: the SDK call ignores the invocation's deadline.
+func handleBackground(ctx context.Context, ev events.S3Event) error {
+	_, err := client.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String("b"), Key: aws.String("k")}) // want `deadline: \(Client\).GetObject passes context.Background\(\)|deadline: Client.GetObject passes context.Background\(\)`
+	return err
+}
+
+// Bug: TODO through a variable.
+func handleTODO(ctx context.Context, ev events.SQSEvent) error {
+	c := context.TODO()
+	_, err := client.HeadObject(c, &s3.HeadObjectInput{Bucket: aws.String("b"), Key: aws.String("k")}) // want `deadline: Client.HeadObject passes context.TODO\(\)`
+	return err
+}
+
+// Bug: HTTP without a context.
+func handleHTTP(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	resp, err := http.Get("http://127.0.0.1/") // want `deadline: http.Get makes an HTTP request without the invocation's context`
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	resp.Body.Close()
+	req, err := http.NewRequest("GET", "http://127.0.0.1/", nil) // want `deadline: http.NewRequest makes an HTTP request without`
+	if err != nil {
+		return events.APIGatewayProxyResponse{}, err
+	}
+	_, err = http.DefaultClient.Do(req)
+	return events.APIGatewayProxyResponse{StatusCode: 200}, err
+}
+
+// Bug: a handler passed to lambda.Start, whatever its payload type.
+type order struct{ ID string }
+
+func handleOrder(ctx context.Context, o order) error {
+	_, err := client.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String("b"), Key: aws.String(o.ID)}) // want `deadline: Client.GetObject passes context.Background`
+	return err
+}
+
+func main() { lambda.Start(handleOrder) }
+
+// Fix: the handler's ctx.
+func handleFixed(ctx context.Context, ev events.S3Event) error {
+	_, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("b"), Key: aws.String("k")})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", "http://127.0.0.1/", nil)
+	if err != nil {
+		return err
+	}
+	_, err = http.DefaultClient.Do(req)
+	return err
+}
+
+// Near-miss: a deliberate, bounded context for a cleanup that must run
+// after the deadline; a request given its context later; Background outside
+// any handler.
+func handleCleanup(ctx context.Context, ev events.SQSEvent) error {
+	cctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, err := client.DeleteObject(cctx, &s3.DeleteObjectInput{Bucket: aws.String("b"), Key: aws.String("k")})
+	if err != nil {
+		return err
+	}
+	_, err = client.DeleteObject(context.WithoutCancel(ctx), &s3.DeleteObjectInput{Bucket: aws.String("b"), Key: aws.String("k")})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequest("GET", "http://127.0.0.1/", nil)
+	if err != nil {
+		return err
+	}
+	_, err = http.DefaultClient.Do(req.WithContext(ctx))
+	return err
+}
+
+func warmUp() error {
+	_, err := client.ListBuckets(context.Background(), &s3.ListBucketsInput{})
+	return err
+}

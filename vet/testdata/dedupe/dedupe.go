@@ -1,0 +1,158 @@
+// Package dedupe is analysistest data for the dedupe analyzer.
+package dedupe
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/redis/go-redis/v9"
+)
+
+var (
+	ddb *dynamodb.Client
+	rdb *redis.Client
+	db  *sql.DB
+)
+
+func charge(ctx context.Context, id string) error { return nil }
+
+// isDuplicate reports whether err is a primary-key conflict.
+func isDuplicate(err error) bool { return strings.Contains(err.Error(), "UNIQUE constraint failed") }
+
+// Bug: DynamoDB marker, work, no release.
+func handleDynamo(ctx context.Context, m events.SQSMessage) error {
+	_, err := ddb.PutItem(ctx, &dynamodb.PutItemInput{ // want `dedupe: PutItem with attribute_not_exists writes a dedupe marker, but when dedupe.charge fails`
+		TableName:           aws.String("dedupe"),
+		Item:                map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: m.MessageId}},
+		ConditionExpression: aws.String("attribute_not_exists(id)"),
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return nil // a duplicate
+	}
+	if err != nil {
+		return err
+	}
+	return charge(ctx, m.Body)
+}
+
+// Bug: Redis SETNX.
+func handleRedis(ctx context.Context, m events.SQSMessage) error {
+	ok, err := rdb.SetNX(ctx, "done:"+m.MessageId, 1, 0).Result() // want `dedupe: SETNX writes a dedupe marker`
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return nil
+	}
+	if err := charge(ctx, m.Body); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Bug: SQL INSERT that fails on the primary key.
+func handleSQL(ctx context.Context, m events.SQSMessage) error {
+	if _, err := db.ExecContext(ctx, "INSERT INTO processed (id) VALUES (?)", m.MessageId); err != nil { // want `dedupe: INSERT writes a dedupe marker`
+		if isDuplicate(err) {
+			return nil // already processed
+		}
+		return err
+	}
+	return charge(ctx, m.Body)
+}
+
+// Fix: release on failure, directly and through a helper; Redis SET NX
+// with DEL; SQL in a transaction rolled back.
+func handleDynamoFixed(ctx context.Context, m events.SQSMessage) error {
+	_, err := ddb.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:           aws.String("dedupe"),
+		Item:                map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: m.MessageId}},
+		ConditionExpression: aws.String("attribute_not_exists(id)"),
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := charge(ctx, m.Body); err != nil {
+		release(ctx, m.MessageId)
+		return err
+	}
+	return nil
+}
+
+func release(ctx context.Context, id string) {
+	ddb.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String("dedupe"),
+		Key: map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: id}}})
+}
+
+func handleRedisFixed(ctx context.Context, m events.SQSMessage) error {
+	ok, err := rdb.SetArgs(ctx, "done:"+m.MessageId, 1, redis.SetArgs{Mode: "NX"}).Result()
+	if err != nil {
+		return err
+	}
+	if ok != "OK" {
+		return nil
+	}
+	if err := charge(ctx, m.Body); err != nil {
+		rdb.Del(ctx, "done:"+m.MessageId)
+		return err
+	}
+	return nil
+}
+
+func handleSQLFixed(ctx context.Context, m events.SQSMessage) (err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if _, err := tx.ExecContext(ctx, "INSERT INTO processed (id) VALUES (?)", m.MessageId); err != nil {
+		if isDuplicate(err) {
+			return nil
+		}
+		return err
+	}
+	if err := charge(ctx, m.Body); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Near-miss: a conditional create with nothing after it (an idempotency
+// store's acquire), an upsert, and a plain INSERT as the work itself.
+func acquire(ctx context.Context, id string) error {
+	_, err := ddb.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:           aws.String("dedupe"),
+		Item:                map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: id}},
+		ConditionExpression: aws.String("attribute_not_exists(id)"),
+	})
+	return err
+}
+
+func handleUpsert(ctx context.Context, m events.SQSMessage) error {
+	if _, err := db.ExecContext(ctx, "INSERT INTO seen (id) VALUES (?) ON CONFLICT (id) DO UPDATE SET n = n + 1", m.MessageId); err != nil {
+		return err
+	}
+	return charge(ctx, m.Body)
+}
+
+func handleInsertWork(ctx context.Context, m events.SQSMessage) error {
+	if _, err := db.ExecContext(ctx, "INSERT INTO orders (id) VALUES (?)", m.MessageId); err != nil {
+		return err
+	}
+	return charge(ctx, m.Body)
+}

@@ -1,0 +1,74 @@
+// Package initclient is analysistest data for the initclient analyzer.
+package initclient
+
+import (
+	"context"
+	"database/sql"
+	"net/http"
+	"sync"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/redis/go-redis/v9"
+)
+
+// Bug: the configuration and the clients are built on every invocation.
+func handle(ctx context.Context, ev events.SQSEvent) error {
+	cfg, err := config.LoadDefaultConfig(ctx) // want `initclient: the AWS SDK configuration \(config.LoadDefaultConfig\) is created inside the Lambda handler`
+	if err != nil {
+		return err
+	}
+	db := dynamodb.NewFromConfig(cfg) // want `initclient: an AWS SDK client \(dynamodb.NewFromConfig\)`
+	_ = db
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"}) // want `initclient: a Redis client \(redis.NewClient\)`
+	defer rdb.Close()
+	pool, err := sql.Open("sqlite", "x.db") // want `initclient: an SQL connection pool`
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	hc := &http.Client{Transport: &http.Transport{}} // want `initclient: an http.Transport`
+	_ = hc
+	return nil
+}
+
+// Fix: built once at init and shared.
+type app struct{ s3 *s3.Client }
+
+func newApp(ctx context.Context) (*app, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &app{s3: s3.NewFromConfig(cfg)}, nil
+}
+
+func (a *app) handle(ctx context.Context, ev events.S3Event) error {
+	_, err := a.s3.HeadObject(ctx, &s3.HeadObjectInput{})
+	return err
+}
+
+// Near-miss: lazy init into a package variable, and inside sync.Once.
+var (
+	lazy     *s3.Client
+	once     sync.Once
+	onceCli  *dynamodb.Client
+	getRedis = sync.OnceValue(func() *redis.Client { return redis.NewClient(&redis.Options{}) })
+)
+
+func handleLazy(ctx context.Context, ev events.S3Event) error {
+	if lazy == nil {
+		cfg, err := config.LoadDefaultConfig(ctx)
+		if err != nil {
+			return err
+		}
+		lazy = s3.NewFromConfig(cfg)
+	}
+	once.Do(func() {
+		cfg, _ := config.LoadDefaultConfig(ctx)
+		onceCli = dynamodb.NewFromConfig(cfg)
+	})
+	return getRedis().Ping(ctx).Err()
+}

@@ -1,0 +1,126 @@
+// Package swallowed is analysistest data for the swallowed analyzer.
+package swallowed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+func process(ctx context.Context, body string) error { return nil }
+
+var errSkip = errors.New("skip")
+
+// Bug: log and continue.
+func handleSQS(ctx context.Context, ev events.SQSEvent) error {
+	for _, m := range ev.Records {
+		if err := process(ctx, m.Body); err != nil { // want `swallowed: the error err is dropped in this SQSEvent handler \(logged at most, then continues\)`
+			log.Printf("process %s: %v", m.MessageId, err)
+			continue
+		}
+	}
+	return nil
+}
+
+// Bug: log and return nil, from a per-record function and from an SNS handler.
+func handleRecord(ctx context.Context, r events.S3EventRecord) error {
+	err := process(ctx, r.S3.Object.URLDecodedKey)
+	if err != nil { // want `swallowed: the error err is dropped in this S3EventRecord handler \(logged at most, then returns\)`
+		slog.ErrorContext(ctx, "process", "error", err)
+		return nil
+	}
+	return nil
+}
+
+func handleSNS(ctx context.Context, ev events.SNSEvent) {
+	for _, r := range ev.Records {
+		if err := process(ctx, r.SNS.Message); err != nil { // want `swallowed: the error err is dropped in this SNSEvent handler \(logged at most, then goes on\)`
+			fmt.Println(err)
+		}
+	}
+}
+
+// Bug: errors.Is looks at the error but does not keep it.
+func handleKinesis(ctx context.Context, ev events.KinesisEvent) error {
+	for _, r := range ev.Records {
+		if err := process(ctx, string(r.Kinesis.Data)); err != nil { // want `swallowed: the error err is dropped in this KinesisEvent handler`
+			if errors.Is(err, errSkip) {
+				continue
+			}
+			slog.Error("kinesis", "error", err)
+		}
+	}
+	return nil
+}
+
+// Fix: the error is returned, wrapped.
+func handleS3(ctx context.Context, ev events.S3Event) error {
+	for _, r := range ev.Records {
+		if err := process(ctx, r.S3.Object.URLDecodedKey); err != nil {
+			slog.ErrorContext(ctx, "process", "error", err)
+			return fmt.Errorf("process %s: %w", r.S3.Object.URLDecodedKey, err)
+		}
+	}
+	return nil
+}
+
+// Fix: the record goes into the partial batch response.
+func handlePartial(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	var resp events.SQSEventResponse
+	for _, m := range ev.Records {
+		if err := process(ctx, m.Body); err != nil {
+			slog.ErrorContext(ctx, "process", "error", err)
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+		}
+	}
+	return resp, nil
+}
+
+// Near-miss: a deliberate skip of one known error, errors joined and
+// returned later, an error logged and then returned after the if, a
+// panic, and an API Gateway handler (its caller sees the response).
+func handleEventBridge(ctx context.Context, ev events.CloudWatchEvent) error {
+	err := process(ctx, string(ev.Detail))
+	if errors.Is(err, errSkip) {
+		return nil
+	}
+	if err != nil {
+		slog.Error("eventbridge", "error", err)
+	}
+	return err
+}
+
+func handleDynamo(ctx context.Context, ev events.DynamoDBEvent) error {
+	var failed error
+	for _, r := range ev.Records {
+		if err := process(ctx, r.EventID); err != nil {
+			failed = errors.Join(failed, err)
+		}
+	}
+	if failed != nil {
+		panic(failed)
+	}
+	return nil
+}
+
+func handleMessage(ctx context.Context, m events.SQSMessage) error {
+	if err := process(ctx, m.Body); err != nil {
+		if errors.Is(err, errSkip) {
+			return nil // a test message: nothing to do
+		}
+		return err
+	}
+	return nil
+}
+
+func handleAPI(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	if err := process(ctx, req.Body); err != nil {
+		log.Print(err)
+		return events.APIGatewayProxyResponse{StatusCode: 500}, nil
+	}
+	return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+}

@@ -1,10 +1,12 @@
 package vet
 
 import (
+	"fmt"
 	"go/ast"
 	"go/token"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
@@ -68,9 +70,11 @@ func ParseDirective(comment string) (rule, reason string, ok bool) {
 	if m == nil {
 		return "", "", false
 	}
-	reason = m[2]
-	if i := strings.Index(reason, "//"); i >= 0 { // a further comment is no reason
-		reason = reason[:i]
+	reason = " " + m[2]
+	for _, marker := range []string{" //", " # "} { // a further comment is no reason
+		if i := strings.Index(reason, marker); i >= 0 {
+			reason = reason[:i]
+		}
 	}
 	return m[1], strings.TrimSpace(reason), true
 }
@@ -161,4 +165,72 @@ func (d directive) covers(rule string) match {
 		return unjustified
 	}
 	return suppressed
+}
+
+// Finding is one result of a rule that is not an analyzer: the deployment
+// rules of vet/awsrules and vet/wrangler.
+type Finding struct {
+	Rule    string `json:"rule"`
+	File    string `json:"file"`
+	Line    int    `json:"line,omitempty"` // 0: the file as a whole
+	Message string `json:"message"`
+	URL     string `json:"url"`
+}
+
+// NewFinding returns a finding of rule with its README link.
+func NewFinding(rule, file string, line int, format string, args ...any) Finding {
+	return Finding{Rule: rule, File: file, Line: line, Message: fmt.Sprintf(format, args...), URL: URL(rule)}
+}
+
+func (f Finding) String() string {
+	pos := f.File
+	if f.Line > 0 {
+		pos += ":" + strconv.Itoa(f.Line)
+	}
+	return pos + ": " + f.Rule + ": " + f.Message + " (" + f.URL + ")"
+}
+
+// Suppress drops the findings that a `# rampart:ignore RULE reason` (or
+// `//` form) on their line, or alone on the line above, covers in src, the
+// text of their file. A directive without a reason suppresses nothing and
+// the finding says so.
+func Suppress(fs []Finding, src []byte) []Finding {
+	lines := strings.Split(string(src), "\n")
+	at := func(n int) (rule, reason string, alone, ok bool) {
+		if n < 1 || n > len(lines) {
+			return "", "", false, false
+		}
+		l := lines[n-1]
+		i := strings.Index(l, Directive)
+		if i < 0 {
+			return "", "", false, false
+		}
+		j := strings.LastIndexAny(l[:i], "#/")
+		if j < 0 {
+			return "", "", false, false
+		}
+		if l[j] == '/' && j > 0 && l[j-1] == '/' {
+			j--
+		}
+		rule, reason, ok = ParseDirective(l[j:])
+		return rule, reason, strings.TrimSpace(l[:j]) == "", ok
+	}
+	var out []Finding
+	for _, f := range fs {
+		m := none
+		if rule, reason, _, ok := at(f.Line); ok && rule == f.Rule {
+			m = max(m, directive{rule, reason, false}.covers(f.Rule))
+		}
+		if rule, reason, alone, ok := at(f.Line - 1); ok && alone && rule == f.Rule {
+			m = max(m, directive{rule, reason, true}.covers(f.Rule))
+		}
+		switch m {
+		case suppressed:
+			continue
+		case unjustified:
+			f.Message += " (a rampart:ignore " + f.Rule + " without a reason suppresses nothing)"
+		}
+		out = append(out, f)
+	}
+	return out
 }

@@ -17,7 +17,7 @@ type template struct {
 	file      string
 	root      *yaml.Node
 	doc       map[string]any
-	params    map[string]string  // parameter (SAM) or param (serverless) defaults
+	params    map[string]string   // parameter (SAM) or param (serverless) defaults
 	resources map[string]resource // by logical id
 	resPath   []string            // where Resources are: [Resources] or [resources Resources]
 	functions []*function

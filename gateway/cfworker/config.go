@@ -127,13 +127,12 @@ func Check(c *Config) []Problem {
 		add("compatibility_date", "%s is before %s, which Durable Object RPC needs", c.CompatibilityDate, minCompatibilityDate)
 	}
 
+	// The binding's id may be absent (wrangler 4.45 and later create the
+	// namespace on deploy); its form is checked by vet/wrangler's rules.
 	kv := false
 	for _, ns := range c.KVNamespaces {
 		if ns.Binding == TokensBinding {
 			kv = true
-			if ns.ID == "" {
-				add("kv_namespaces", "binding %s has no id", TokensBinding)
-			}
 		}
 	}
 	if !kv {

@@ -55,7 +55,6 @@ func TestCheck_problems(t *testing.T) {
 		want  string
 	}{
 		{"missing KV binding", replace(`binding = "TOKENS"`, `binding = "TOKEN"`), "kv_namespaces", "missing KV binding TOKENS"},
-		{"KV binding without id", replace(`id = "00000000000000000000000000000000"`, `id = ""`), "kv_namespaces", "has no id"},
 		{"missing Durable Object binding", replace(`name = "RATE_LIMITER"`, `name = "LIMITER"`), "durable_objects.bindings", "missing Durable Object binding RATE_LIMITER"},
 		{"wrong class name", replace(`class_name = "RateLimiter"`, `class_name = "RateLimiterV2"`), "durable_objects.bindings", `class_name "RateLimiterV2"`},
 		{"class in another script", replace(`class_name = "RateLimiter"`, `class_name = "RateLimiter"`+"\n"+`script_name = "other"`), "durable_objects.bindings", `names script "other"`},

@@ -69,7 +69,7 @@ func TestCheckFile(t *testing.T) {
 		{name: "remote by option, preview_id set", toml: kv(`id = "` + goodID + `"` + "\npreview_id = \"" + strings.Repeat("a", 32) + `"`), opts: &wrangler.Options{Remote: true}},
 		{name: "id not in the account", toml: kv(`id = "` + goodID + `"`),
 			files: map[string]string{"kv.json": `[{"id": "` + strings.Repeat("b", 32) + `", "title": "w-KV"}]`}, opts: &wrangler.Options{KVList: "kv.json"},
-			want:  []string{"wrangler-kv-account: KV namespace KV: id " + goodID + " is not among the account's namespaces"}},
+			want: []string{"wrangler-kv-account: KV namespace KV: id " + goodID + " is not among the account's namespaces"}},
 		{name: "id in the account", toml: kv(`id = "` + goodID + `"`),
 			files: map[string]string{"kv.json": `[{"id": "` + goodID + `", "title": "w-KV"}]`}, opts: &wrangler.Options{KVList: "kv.json"}},
 		{name: "suppressed with a reason", toml: kv(`id = "00000000000000000000000000000000" # rampart:ignore wrangler-id a template: the deploy script sets it`)},

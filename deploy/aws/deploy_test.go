@@ -1,275 +1,388 @@
 package aws
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/awslabs/goformation/v7"
-	"github.com/awslabs/goformation/v7/cloudformation"
-	"gopkg.in/yaml.v3"
+	"github.com/BurntSushi/toml"
 
 	"github.com/rampartdev/rampart/idempotency/dynamostore"
 	"github.com/rampartdev/rampart/media"
 )
 
-// functions maps each function to its command (cmd/<name>) and artefact.
-var functions = map[string]struct{ sam, sls, cmd string }{
-	"thumbnailer": {"ThumbnailerFunction", "thumbnailer", "thumbnailer"},
-	"health":      {"HealthFunction", "health", "health"},
+// deployed names the resources of one template as CloudFormation receives
+// it: the SAM template after its transforms, or serverless.yml as the
+// framework renders it for a stage.
+type deployed struct {
+	name        string
+	tmpl        map[string]any
+	stage       string
+	thumbnailer string // logical id of the thumbnailer's AWS::Lambda::Function
+	health      string
+	prefix      any // the notification filter's prefix as written
 }
 
-// The thumbnailer's permissions: exactly these actions, each on the named
-// resource.
-var thumbnailerActions = map[string]string{
-	"s3:GetObject":                "source",
-	"s3:ListBucket":               "bucket", // so that a missing key is 404, not 403
-	"s3:PutObject":                "derived",
-	"s3:DeleteObject":             "derived",
-	"dynamodb:GetItem":            "tables",
-	"dynamodb:PutItem":            "tables",
-	"dynamodb:UpdateItem":         "tables",
-	"dynamodb:DeleteItem":         "IdempotencyTable",
-	"sqs:ReceiveMessage":          "MediaEventsQueue",
-	"sqs:DeleteMessage":           "MediaEventsQueue",
-	"sqs:GetQueueAttributes":      "MediaEventsQueue",
-	"sqs:ChangeMessageVisibility": "MediaEventsQueue",
+func samDeployed(t *testing.T, stage string) deployed {
+	tmpl := lintTemplates(t).transformed["template.yaml"]
+	return deployed{name: "template.yaml (" + stage + ")", tmpl: evalStage(tmpl, stage).(map[string]any), stage: stage,
+		thumbnailer: "ThumbnailerFunction", health: "HealthFunction", prefix: media.DefaultSourcePrefix}
 }
 
-func TestSAM_ParsesWithGoformation(t *testing.T) {
-	tmpl, err := goformation.Open("template.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, f := range functions {
-		fn, err := tmpl.GetServerlessFunctionWithName(f.sam)
-		if err != nil {
-			t.Fatalf("%s: %v", f.sam, err)
-		}
-		if fn.CodeUri == nil || fn.CodeUri.String == nil || *fn.CodeUri.String != "../../dist/"+name+".zip" {
-			t.Errorf("%s: CodeUri %+v, want ../../dist/%s.zip", f.sam, fn.CodeUri, name)
-		}
-		checkCommand(t, f.cmd)
-	}
-	th, _ := tmpl.GetServerlessFunctionWithName("ThumbnailerFunction")
-	vars := map[string]any{}
-	if th.Environment != nil {
-		for k, v := range th.Environment.Variables {
-			vars[k] = v
-		}
-	}
-	checkEnv(t, "SAM", vars)
-	// Intrinsics are resolved: !Ref SourcePrefix gives the parameter's default.
-	if vars[media.EnvSourcePrefix] != media.DefaultSourcePrefix {
-		t.Errorf("SOURCE_PREFIX resolved to %v, want %q", vars[media.EnvSourcePrefix], media.DefaultSourcePrefix)
-	}
-	if ev, ok := th.Events["Uploads"]; !ok || ev.Type != "SQS" {
-		t.Errorf("thumbnailer events %+v, want an SQS event Uploads", th.Events)
-	}
-	if th.Timeout == nil || *th.Timeout*6 > 360 {
-		t.Errorf("thumbnailer timeout %v: the queue's visibility timeout (360 s) must be at least 6 times it", th.Timeout)
-	}
-	hf, _ := tmpl.GetServerlessFunctionWithName("HealthFunction")
-	if ev, ok := hf.Events["Health"]; !ok || ev.Type != "HttpApi" {
-		t.Errorf("health events %+v, want an HttpApi event", hf.Events)
-	}
-	checkTablesTyped(t, tmpl)
+func slsDeployed(t *testing.T, stage string) deployed {
+	return deployed{name: "serverless.yml (" + stage + ")", tmpl: serverlessTemplate(t, stage), stage: stage,
+		thumbnailer: "ThumbnailerLambdaFunction", health: "HealthLambdaFunction", prefix: media.DefaultSourcePrefix}
 }
 
-func checkTablesTyped(t *testing.T, tmpl *cloudformation.Template) {
-	mt, err := tmpl.GetDynamoDBTableWithName("MediaTable")
-	if err != nil {
-		t.Fatal(err)
+func allDeployed(t *testing.T) []deployed {
+	var ds []deployed
+	for _, stage := range []string{"dev", "prod"} {
+		ds = append(ds, samDeployed(t, stage), slsDeployed(t, stage))
 	}
-	if len(mt.KeySchema) != 1 || mt.KeySchema[0].AttributeName != "id" || mt.KeySchema[0].KeyType != "HASH" || len(mt.GlobalSecondaryIndexes) != 0 {
-		t.Errorf("media table keys %+v, GSIs %d: want only the hash key id (no low-cardinality index)", mt.KeySchema, len(mt.GlobalSecondaryIndexes))
-	}
-	it, err := tmpl.GetDynamoDBTableWithName("IdempotencyTable")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if it.KeySchema[0].AttributeName != dynamostore.DefaultKeyAttr || it.TimeToLiveSpecification == nil ||
-		it.TimeToLiveSpecification.AttributeName == nil || *it.TimeToLiveSpecification.AttributeName != dynamostore.DefaultExpiryAttr ||
-		!it.TimeToLiveSpecification.Enabled {
-		t.Errorf("idempotency table: keys %+v, TTL %+v; want %s and TTL on %s", it.KeySchema, it.TimeToLiveSpecification,
-			dynamostore.DefaultKeyAttr, dynamostore.DefaultExpiryAttr)
-	}
+	return ds
 }
 
-func TestSAM_Semantics(t *testing.T) {
-	doc := mustYAML(t, "template.yaml")
-	glob := get(doc, "Globals", "Function")
-	if get(glob, "Runtime") != "provided.al2023" || !slices.Equal(strs(get(glob, "Architectures")), []string{"arm64"}) ||
-		get(glob, "Handler") != "bootstrap" || get(glob, "LoggingConfig", "LogFormat") != "JSON" {
-		t.Errorf("Globals.Function %v: want provided.al2023, arm64, bootstrap, JSON logs", glob)
-	}
-	res := get(doc, "Resources").(map[string]any)
-	ev := get(res, "ThumbnailerFunction", "Properties", "Events", "Uploads", "Properties")
-	if !isGetAtt(get(ev, "Queue"), "MediaEventsQueue.Arn") || !slices.Contains(strs(get(ev, "FunctionResponseTypes")), "ReportBatchItemFailures") {
-		t.Errorf("SQS event %v: want the queue and ReportBatchItemFailures", ev)
-	}
-	if p := get(res, "HealthFunction", "Properties", "Events", "Health", "Properties"); get(p, "Path") != "/health" || get(p, "Method") != "GET" {
-		t.Errorf("health route %v", p)
-	}
-	checkResources(t, res, ref("SourcePrefix"))
-	// Permissions: SQS through SQSPollerPolicy on the queue, the rest as
-	// explicit statements.
-	var stmts []any
-	for _, p := range get(res, "ThumbnailerFunction", "Properties", "Policies").([]any) {
-		if q := get(p, "SQSPollerPolicy", "QueueName"); q != nil {
-			if !isGetAtt(q, "MediaEventsQueue.QueueName") {
-				t.Errorf("SQSPollerPolicy on %v", q)
+// TestLeastPrivilege checks every role of both deployed templates (the SAM
+// template after the SAM translator, which is where managed policies
+// appear): no managed policy, nothing on "*", and exactly the grants in
+// ThumbnailerGrants and HealthGrants, each on its own resource.
+func TestLeastPrivilege(t *testing.T) {
+	for _, d := range allDeployed(t) {
+		t.Run(d.name, func(t *testing.T) {
+			res := resources(d.tmpl)
+			roles := map[string]bool{}
+			for id, r := range res {
+				switch typ := get(r, "Type"); {
+				case typ == "AWS::IAM::Role":
+					roles[id] = false
+				case strings.HasPrefix(typ.(string), "AWS::IAM::"):
+					t.Errorf("%s is an %s: grants belong in the functions' roles", id, typ)
+				}
 			}
-			continue
-		}
-		stmts = append(stmts, get(p, "Statement").([]any)...)
-	}
-	checkStatements(t, stmts, "sqs:")
-	if get(res, "HealthFunction", "Properties", "Policies") != nil {
-		t.Error("the health function needs no policies")
+			for fn, want := range map[string][]Grant{d.thumbnailer: ThumbnailerGrants, d.health: HealthGrants} {
+				role := getAttTarget(get(res, fn, "Properties", "Role"))
+				role, _, _ = strings.Cut(role, ".")
+				if _, ok := roles[role]; !ok {
+					t.Errorf("%s: role %v is not a role of the template", fn, get(res, fn, "Properties", "Role"))
+					continue
+				}
+				roles[role] = true
+				checkRole(t, d, fn, role, want)
+			}
+			for role, used := range roles {
+				if !used {
+					t.Errorf("role %s belongs to no function", role)
+				}
+			}
+		})
 	}
 }
 
-func TestServerless_Semantics(t *testing.T) {
+func checkRole(t *testing.T, d deployed, fn, role string, want []Grant) {
+	t.Helper()
+	res := resources(d.tmpl)
+	p := get(res, role, "Properties")
+	if m := get(p, "ManagedPolicyArns"); m != nil {
+		t.Errorf("%s: managed policies %v (AWS's grant on *)", role, m)
+	}
+	if s := flat(get(p, "AssumeRolePolicyDocument")); !strings.Contains(s, "lambda.amazonaws.com") || strings.Count(s, "Service") != 1 {
+		t.Errorf("%s: trust policy %s, want Lambda only", role, s)
+	}
+	logGroup := functionLogGroup(t, d, fn)
+	got := map[Grant]bool{}
+	for _, pol := range list(get(p, "Policies")) {
+		for _, s := range list(get(pol, "PolicyDocument", "Statement")) {
+			if get(s, "Effect") != "Allow" || get(s, "NotAction") != nil || get(s, "NotResource") != nil {
+				t.Errorf("%s: statement %v: want Allow with Action and Resource", role, s)
+			}
+			for _, a := range actions(get(s, "Action")) {
+				if strings.Contains(a, "*") {
+					t.Errorf("%s: wildcard action %s", role, a)
+				}
+				for _, r := range resourceList(get(s, "Resource")) {
+					scope, err := classify(r, logGroup)
+					if err != nil {
+						t.Errorf("%s: %s on %s: %v", role, a, flat(r), err)
+						continue
+					}
+					got[Grant{Action: a, Scope: scope}] = true
+				}
+			}
+		}
+	}
+	wantSet := map[Grant]bool{}
+	for _, g := range want {
+		wantSet[Grant{Action: g.Action, Scope: g.Scope}] = true
+		if !got[Grant{Action: g.Action, Scope: g.Scope}] {
+			t.Errorf("%s: %s on %s is not granted", role, g.Action, g.Scope)
+		}
+	}
+	for g := range got {
+		if !wantSet[g] {
+			t.Errorf("%s: grants %s on %s, which is not in the list of what the function needs", role, g.Action, g.Scope)
+		}
+	}
+}
+
+// classify says which scope a statement's resource is.
+func classify(r any, logGroup string) (Scope, error) {
+	if target := getAttTarget(r); target != "" {
+		switch target {
+		case logGroup + ".Arn":
+			return ScopeLogGroup, nil
+		case "MediaEventsQueue.Arn":
+			return ScopeQueue, nil
+		case "MediaTable.Arn":
+			return ScopeMediaTable, nil
+		case "IdempotencyTable.Arn":
+			return ScopeIdempotencyTable, nil
+		}
+		return "", fmt.Errorf("not a resource the function uses")
+	}
+	s, ok := r.(string)
+	if !ok {
+		s, ok = get(r, "Fn::Sub").(string)
+	}
+	if !ok {
+		return "", fmt.Errorf("unrecognised resource")
+	}
+	arn, ok := strings.CutPrefix(strings.ReplaceAll(s, "${AWS::Partition}", "aws"), "arn:aws:s3:::rampart-media-")
+	if s == "*" || !ok {
+		return "", fmt.Errorf("not the media bucket")
+	}
+	_, obj, isObj := strings.Cut(arn, "/")
+	switch {
+	case !isObj:
+		return ScopeBucket, nil
+	case obj == media.DefaultDerivedPrefix+"*":
+		return ScopeDerived, nil
+	case obj == "${SourcePrefix}*" || obj == media.DefaultSourcePrefix+"*":
+		return ScopeSource, nil
+	}
+	return "", fmt.Errorf("objects %q: neither the source nor the derived prefix", obj)
+}
+
+// functionLogGroup returns the logical id of the log group fn writes to:
+// the one its LoggingConfig names, else Lambda's default,
+// /aws/lambda/<function name>. The template must declare it.
+func functionLogGroup(t *testing.T, d deployed, fn string) string {
+	t.Helper()
+	res := resources(d.tmpl)
+	if lg, ok := get(res, fn, "Properties", "LoggingConfig", "LogGroup", "Ref").(string); ok {
+		if get(res, lg, "Type") != "AWS::Logs::LogGroup" {
+			t.Errorf("%s logs to %s, not a log group of the template", fn, lg)
+		}
+		return lg
+	}
+	name := "/aws/lambda/" + flat(get(res, fn, "Properties", "FunctionName"))
+	for id, r := range res {
+		if get(r, "Type") == "AWS::Logs::LogGroup" && flat(get(r, "Properties", "LogGroupName")) == name {
+			return id
+		}
+	}
+	t.Errorf("%s: no log group %s in the template", fn, name)
+	return ""
+}
+
+// TestFunctions checks the functions as deployed: runtime, architecture,
+// artefact, JSON logs, the environment the code reads, and the SQS event
+// source with partial batch responses.
+func TestFunctions(t *testing.T) {
+	for _, d := range allDeployed(t) {
+		t.Run(d.name, func(t *testing.T) {
+			res := resources(d.tmpl)
+			for name, fn := range map[string]string{"thumbnailer": d.thumbnailer, "health": d.health} {
+				p := get(res, fn, "Properties")
+				if get(res, fn, "Type") != "AWS::Lambda::Function" {
+					t.Fatalf("%s is not a function: %v", fn, get(res, fn))
+				}
+				if get(p, "Runtime") != "provided.al2023" || !slices.Equal(strs(get(p, "Architectures")), []string{"arm64"}) || get(p, "Handler") != "bootstrap" {
+					t.Errorf("%s: %v %v %v, want provided.al2023, arm64, bootstrap", fn, get(p, "Runtime"), get(p, "Architectures"), get(p, "Handler"))
+				}
+				if get(p, "LoggingConfig", "LogFormat") != "JSON" {
+					t.Errorf("%s: log format %v, want JSON", fn, get(p, "LoggingConfig", "LogFormat"))
+				}
+				if want := map[string]string{"dev": "DEBUG", "prod": "INFO"}[d.stage]; get(p, "LoggingConfig", "ApplicationLogLevel") != want {
+					t.Errorf("%s: application log level %v, want %s in %s", fn, get(p, "LoggingConfig", "ApplicationLogLevel"), want, d.stage)
+				}
+				if fname := flat(get(p, "FunctionName")); !strings.Contains(fname, "rampart-"+name+"-") {
+					t.Errorf("%s: function name %s, want rampart-%s-<stage>", fn, fname, name)
+				}
+				checkCommand(t, name)
+			}
+			th := get(res, d.thumbnailer, "Properties")
+			vars, _ := get(th, "Environment", "Variables").(map[string]any)
+			checkEnv(t, d.name, vars)
+			if get(res, d.health, "Properties", "Environment") != nil {
+				t.Errorf("health has an environment: %v", get(res, d.health, "Properties", "Environment"))
+			}
+			var esm []any
+			for _, r := range res {
+				if get(r, "Type") == "AWS::Lambda::EventSourceMapping" {
+					esm = append(esm, r)
+				}
+			}
+			if len(esm) != 1 {
+				t.Fatalf("%d event source mappings, want 1 (the queue)", len(esm))
+			}
+			e := get(esm[0], "Properties")
+			if getAttTarget(get(e, "EventSourceArn")) != "MediaEventsQueue.Arn" || !slices.Contains(strs(get(e, "FunctionResponseTypes")), "ReportBatchItemFailures") {
+				t.Errorf("event source mapping %v: want the queue and ReportBatchItemFailures", e)
+			}
+			if fn := flat(get(e, "FunctionName")); !strings.Contains(fn, d.thumbnailer) {
+				t.Errorf("event source mapping invokes %s, want %s", fn, d.thumbnailer)
+			}
+			// The queue's visibility timeout must be at least six times the
+			// function's timeout (AWS's rule for SQS event sources): a batch
+			// still being processed, or retried after throttling, must not
+			// become visible again.
+			timeout, vis := num(get(th, "Timeout")), num(get(res, "MediaEventsQueue", "Properties", "VisibilityTimeout"))
+			if timeout <= 0 || vis < 6*timeout {
+				t.Errorf("visibility timeout %v s for a function timeout of %v s: want at least six times it", vis, timeout)
+			}
+			checkResources(t, res, d.prefix)
+		})
+	}
+}
+
+// TestRetention: prod keeps its data (tables, bucket, dead letters, logs)
+// when the stack is deleted or a resource replaced; dev does not, so that it
+// can be deleted and deployed again (its names are fixed).
+func TestRetention(t *testing.T) {
+	data := []string{"MediaTable", "IdempotencyTable", "MediaBucket", "MediaEventsDLQ", "ThumbnailerLogGroup", "HealthLogGroup"}
+	for _, d := range allDeployed(t) {
+		want := map[string]string{"dev": "Delete", "prod": "Retain"}[d.stage]
+		for _, id := range data {
+			r := get(resources(d.tmpl), id)
+			if get(r, "DeletionPolicy") != want || get(r, "UpdateReplacePolicy") != want {
+				t.Errorf("%s: %s has DeletionPolicy %v, UpdateReplacePolicy %v; want %s", d.name, id, get(r, "DeletionPolicy"), get(r, "UpdateReplacePolicy"), want)
+			}
+		}
+	}
+}
+
+// stackOutputs are the outputs rampart mcp --aws --stack reads.
+var stackOutputs = []string{"BucketName", "MediaTableName", "IdempotencyTableName", "ThumbnailerLogGroupName", "HealthLogGroupName", "QueueUrl", "DeadLetterQueueUrl"}
+
+func TestOutputs(t *testing.T) {
+	for _, d := range allDeployed(t) {
+		outs, _ := get(d.tmpl, "Outputs").(map[string]any)
+		for _, k := range stackOutputs {
+			if get(outs, k, "Value") == nil {
+				t.Errorf("%s: no output %s", d.name, k)
+			}
+		}
+	}
+}
+
+// TestSAMConfig: `sam deploy --config-env dev|prod` is the whole deploy, in
+// eu-central-1.
+func TestSAMConfig(t *testing.T) {
+	var cfg map[string]any
+	if _, err := toml.DecodeFile("samconfig.toml", &cfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range []string{"dev", "prod"} {
+		p := get(cfg, env, "deploy", "parameters")
+		if get(p, "stack_name") != "rampart-media-"+env || get(p, "region") != "eu-central-1" || get(p, "resolve_s3") != true ||
+			!slices.Contains(strings.Fields(fmt.Sprint(get(p, "capabilities"))), "CAPABILITY_IAM") || get(p, "parameter_overrides") != "Stage="+env {
+			t.Errorf("samconfig.toml [%s.deploy.parameters] = %v", env, p)
+		}
+	}
+	if get(cfg, "prod", "deploy", "parameters", "confirm_changeset") != true {
+		t.Error("prod deploys without showing the change set first")
+	}
+	// The template's stages are exactly the config's environments.
+	doc := mustYAML(t, "template.yaml")
+	if got := strs(get(doc, "Parameters", "Stage", "AllowedValues")); !slices.Equal(got, []string{"dev", "prod"}) {
+		t.Errorf("Stage values %v", got)
+	}
+}
+
+// TestServerless_Source checks what only the source of serverless.yml shows.
+func TestServerless_Source(t *testing.T) {
 	doc := mustYAML(t, "serverless.yml")
 	if get(doc, "frameworkVersion") != "4" {
 		t.Errorf("frameworkVersion %v", get(doc, "frameworkVersion"))
 	}
 	p := get(doc, "provider")
-	for k, want := range map[string]string{"name": "aws", "runtime": "provided.al2023", "architecture": "arm64",
-		"region": "${opt:region, 'eu-central-1'}", "stage": "${opt:stage, 'dev'}"} {
+	for k, want := range map[string]string{"name": "aws", "region": "${opt:region, 'eu-central-1'}", "stage": "${opt:stage, 'dev'}"} {
 		if get(p, k) != want {
 			t.Errorf("provider.%s = %v, want %q", k, get(p, k), want)
 		}
 	}
-	if get(p, "logs", "lambda", "logFormat") != "JSON" {
-		t.Error("provider.logs.lambda.logFormat is not JSON")
+	if get(p, "iam") != nil {
+		t.Error("provider.iam: statements shared by every function")
 	}
-	for _, stage := range []string{"dev", "prod"} {
-		if get(doc, "stages", stage) == nil {
-			t.Errorf("no %s stage", stage)
+	for name, fn := range get(doc, "functions").(map[string]any) {
+		if get(fn, "role") == nil {
+			t.Errorf("function %s has no role of its own: the framework would create a shared one", name)
+		}
+		if get(fn, "package", "artifact") != "../../dist/"+name+".zip" {
+			t.Errorf("function %s: artefact %v", name, get(fn, "package", "artifact"))
 		}
 	}
 	if get(doc, "stages", "default", "params", "sourcePrefix") != media.DefaultSourcePrefix {
 		t.Errorf("sourcePrefix param is not %q", media.DefaultSourcePrefix)
 	}
-	for name, f := range functions {
-		fn := get(doc, "functions", f.sls)
-		if get(fn, "handler") != "bootstrap" || get(fn, "package", "artifact") != "../../dist/"+name+".zip" {
-			t.Errorf("function %s: %v", f.sls, fn)
-		}
-	}
-	th := get(doc, "functions", "thumbnailer")
-	checkEnv(t, "serverless", get(th, "environment").(map[string]any))
-	var sqs any
-	for _, e := range get(th, "events").([]any) {
-		if s := get(e, "sqs"); s != nil {
-			sqs = s
-		}
-	}
-	if !isGetAtt(get(sqs, "arn"), "MediaEventsQueue.Arn") || get(sqs, "functionResponseType") != "ReportBatchItemFailures" {
-		t.Errorf("sqs event %v", sqs)
-	}
-	if e := get(doc, "functions", "health", "events").([]any); get(e[0], "httpApi", "path") != "/health" {
-		t.Errorf("health events %v", e)
-	}
-	if get(th, "role") != "ThumbnailerRole" || get(doc, "provider", "iam") != nil {
-		t.Error("the thumbnailer must have its own role and the provider no shared statements")
-	}
-	res := get(doc, "resources", "Resources").(map[string]any)
-	checkResources(t, res, "${param:sourcePrefix}")
-	var stmts []any
-	for _, pol := range get(res, "ThumbnailerRole", "Properties", "Policies").([]any) {
-		stmts = append(stmts, get(pol, "PolicyDocument", "Statement").([]any)...)
-	}
-	checkStatements(t, stmts, "")
 }
 
-// checkResources checks the bucket, queues and tables shared by both files.
+// TestSAM_Source checks what only the source of template.yaml shows.
+func TestSAM_Source(t *testing.T) {
+	doc := mustYAML(t, "template.yaml")
+	for name := range functions {
+		fn := get(doc, "Resources", capitalize(name)+"Function", "Properties")
+		if get(fn, "CodeUri") != "../../dist/"+name+".zip" {
+			t.Errorf("%s: CodeUri %v", name, get(fn, "CodeUri"))
+		}
+		if get(fn, "Policies") != nil {
+			t.Errorf("%s: SAM policies (SAM adds AWSLambdaBasicExecutionRole with them): use its Role", name)
+		}
+	}
+	if p := get(doc, "Resources", "HealthFunction", "Properties", "Events", "Health", "Properties"); get(p, "Path") != "/health" || get(p, "Method") != "GET" {
+		t.Errorf("health route %v", p)
+	}
+}
+
+// functions are the Lambda functions, by their cmd/<name>.
+var functions = map[string]bool{"thumbnailer": true, "health": true}
+
+// checkResources checks the bucket, queues and tables.
 func checkResources(t *testing.T, res map[string]any, prefix any) {
 	t.Helper()
-	for _, qc := range get(res, "MediaBucket", "Properties", "NotificationConfiguration", "QueueConfigurations").([]any) {
-		rules := get(qc, "Filter", "S3Key", "Rules").([]any)
-		if !isGetAtt(get(qc, "Queue"), "MediaEventsQueue.Arn") || len(rules) != 1 || get(rules[0], "Name") != "prefix" || !equal(get(rules[0], "Value"), prefix) {
+	events := map[string]bool{}
+	for _, qc := range list(get(res, "MediaBucket", "Properties", "NotificationConfiguration", "QueueConfigurations")) {
+		rules := list(get(qc, "Filter", "S3Key", "Rules"))
+		if getAttTarget(get(qc, "Queue")) != "MediaEventsQueue.Arn" || len(rules) != 1 || get(rules[0], "Name") != "prefix" || !equal(get(rules[0], "Value"), prefix) {
 			t.Errorf("notification %v: want the queue, filtered on the source prefix", qc)
 		}
+		events[fmt.Sprint(get(qc, "Event"))] = true
 	}
 	if strings.HasPrefix(media.DefaultDerivedPrefix, media.DefaultSourcePrefix) {
 		t.Error("thumbnails would be under the source prefix: the recursion trap")
-	}
-	events := map[string]bool{}
-	for _, qc := range get(res, "MediaBucket", "Properties", "NotificationConfiguration", "QueueConfigurations").([]any) {
-		events[get(qc, "Event").(string)] = true
 	}
 	if !events["s3:ObjectCreated:*"] || !events["s3:ObjectRemoved:*"] {
 		t.Errorf("notified events %v", events)
 	}
 	rp := get(res, "MediaEventsQueue", "Properties", "RedrivePolicy")
-	if !isGetAtt(get(rp, "deadLetterTargetArn"), "MediaEventsDLQ.Arn") || get(rp, "maxReceiveCount") == nil {
+	if getAttTarget(get(rp, "deadLetterTargetArn")) != "MediaEventsDLQ.Arn" || get(rp, "maxReceiveCount") == nil {
 		t.Errorf("redrive policy %v", rp)
 	}
-	st := get(res, "MediaEventsQueuePolicy", "Properties", "PolicyDocument", "Statement").([]any)[0]
+	st := list(get(res, "MediaEventsQueuePolicy", "Properties", "PolicyDocument", "Statement"))[0]
 	if get(st, "Principal", "Service") != "s3.amazonaws.com" || get(st, "Action") != "sqs:SendMessage" || get(st, "Condition", "ArnEquals", "aws:SourceArn") == nil {
 		t.Errorf("queue policy %v: want S3 allowed to send, scoped to the bucket", st)
 	}
-	if get(res, "MediaTable", "Properties", "GlobalSecondaryIndexes") != nil {
-		t.Error("media table has a GSI")
+	mt := get(res, "MediaTable", "Properties")
+	if ks := list(get(mt, "KeySchema")); len(ks) != 1 || get(ks[0], "AttributeName") != "id" || get(ks[0], "KeyType") != "HASH" || get(mt, "GlobalSecondaryIndexes") != nil {
+		t.Errorf("media table keys %v, GSIs %v: want only the hash key id (no low-cardinality index)", ks, get(mt, "GlobalSecondaryIndexes"))
 	}
-	if get(res, "IdempotencyTable", "Properties", "TimeToLiveSpecification", "AttributeName") != dynamostore.DefaultExpiryAttr {
-		t.Error("idempotency table TTL is not on expiration")
-	}
-}
-
-// checkStatements checks least privilege: exactly the needed actions, each
-// on its own resource, never "*". skip names an action prefix granted
-// elsewhere.
-func checkStatements(t *testing.T, stmts []any, skip string) {
-	t.Helper()
-	granted := map[string]bool{}
-	for _, s := range stmts {
-		resource := get(s, "Resource")
-		rs := flat(resource)
-		if strings.Contains(rs, `"*"`) || rs == "*" {
-			t.Errorf("statement %v grants on *", s)
-		}
-		for _, a := range actions(get(s, "Action")) {
-			granted[a] = true
-			want, ok := thumbnailerActions[a]
-			if !ok {
-				t.Errorf("unexpected action %s", a)
-				continue
-			}
-			switch want {
-			case "source":
-				if !strings.Contains(rs, "SourcePrefix") && !strings.Contains(rs, "sourcePrefix") {
-					t.Errorf("%s on %s, want the source prefix only", a, rs)
-				}
-			case "bucket":
-				// The bucket itself, not its objects.
-				if !strings.Contains(rs, "rampart-media-") || strings.Contains(rs, "/") {
-					t.Errorf("%s on %s, want the bucket's ARN", a, rs)
-				}
-			case "derived":
-				if !strings.Contains(rs, "/derived/*") {
-					t.Errorf("%s on %s, want derived/* only", a, rs)
-				}
-			case "tables":
-				if !strings.Contains(rs, "MediaTable") && !strings.Contains(rs, "IdempotencyTable") {
-					t.Errorf("%s on %s", a, rs)
-				}
-			default:
-				if !strings.Contains(rs, want) {
-					t.Errorf("%s on %s, want %s", a, rs, want)
-				}
-			}
-		}
-	}
-	for a := range thumbnailerActions {
-		if !granted[a] && (skip == "" || !strings.HasPrefix(a, skip)) {
-			t.Errorf("action %s is not granted", a)
-		}
+	it := get(res, "IdempotencyTable", "Properties")
+	if ks := list(get(it, "KeySchema")); len(ks) != 1 || get(ks[0], "AttributeName") != dynamostore.DefaultKeyAttr ||
+		get(it, "TimeToLiveSpecification", "AttributeName") != dynamostore.DefaultExpiryAttr || get(it, "TimeToLiveSpecification", "Enabled") != true {
+		t.Errorf("idempotency table: keys %v, TTL %v; want %s and TTL on %s", ks, get(it, "TimeToLiveSpecification"), dynamostore.DefaultKeyAttr, dynamostore.DefaultExpiryAttr)
 	}
 }
 
@@ -285,6 +398,9 @@ func checkEnv(t *testing.T, file string, vars map[string]any) {
 	if !slices.Equal(got, want) {
 		t.Errorf("%s: thumbnailer environment %v, want exactly what the code reads %v", file, got, want)
 	}
+	if vars[media.EnvSourcePrefix] != media.DefaultSourcePrefix {
+		t.Errorf("%s: SOURCE_PREFIX %v", file, vars[media.EnvSourcePrefix])
+	}
 }
 
 func checkCommand(t *testing.T, name string) {
@@ -298,96 +414,72 @@ func checkCommand(t *testing.T, name string) {
 	}
 }
 
-// mustYAML parses a CloudFormation-flavoured YAML file, turning short-form
-// intrinsics (!Ref, !GetAtt, !Sub, ...) into their long form.
-func mustYAML(t *testing.T, path string) map[string]any {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n yaml.Node
-	if err := yaml.Unmarshal(b, &n); err != nil {
-		t.Fatal(err)
-	}
-	return convert(n.Content[0]).(map[string]any)
-}
-
-func convert(n *yaml.Node) any {
-	var v any
-	switch n.Kind {
-	case yaml.MappingNode:
-		m := map[string]any{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			m[n.Content[i].Value] = convert(n.Content[i+1])
+// evalStage resolves the template's one condition, IsProd, for stage.
+func evalStage(v any, stage string) any {
+	switch x := v.(type) {
+	case map[string]any:
+		if args, ok := x["Fn::If"].([]any); ok && len(x) == 1 && len(args) == 3 && args[0] == "IsProd" {
+			if stage == "prod" {
+				return evalStage(args[1], stage)
+			}
+			return evalStage(args[2], stage)
 		}
-		v = m
-	case yaml.SequenceNode:
-		l := []any{}
-		for _, c := range n.Content {
-			l = append(l, convert(c))
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = evalStage(e, stage)
 		}
-		v = l
-	case yaml.AliasNode:
-		return convert(n.Alias)
-	default:
-		var s any
-		n.Decode(&s)
-		if strings.HasPrefix(n.Tag, "!") {
-			s = n.Value
+		return m
+	case []any:
+		l := make([]any, len(x))
+		for i, e := range x {
+			l[i] = evalStage(e, stage)
 		}
-		v = s
-	}
-	switch tag := n.Tag; {
-	case tag == "!Ref":
-		return map[string]any{"Ref": v}
-	case tag == "!GetAtt":
-		if s, ok := v.(string); ok {
-			return map[string]any{"Fn::GetAtt": s}
-		}
-		return map[string]any{"Fn::GetAtt": strings.Join(strs(v), ".")}
-	case strings.HasPrefix(tag, "!") && !strings.HasPrefix(tag, "!!"):
-		return map[string]any{"Fn::" + tag[1:]: v}
+		return l
 	}
 	return v
 }
 
-func get(v any, path ...string) any {
-	for _, p := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[p]
-	}
-	return v
+func resources(tmpl map[string]any) map[string]any {
+	r, _ := get(tmpl, "Resources").(map[string]any)
+	return r
 }
 
-func strs(v any) []string {
+// getAttTarget returns "Resource.Attribute" of an Fn::GetAtt in either form,
+// or "".
+func getAttTarget(v any) string {
+	switch a := get(v, "Fn::GetAtt").(type) {
+	case string:
+		return a
+	case []any:
+		return strings.Join(strs(a), ".")
+	}
+	return ""
+}
+
+func resourceList(v any) []any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	return []any{v}
+}
+
+func list(v any) []any {
 	l, _ := v.([]any)
-	out := make([]string, 0, len(l))
-	for _, x := range l {
-		s, _ := x.(string)
-		out = append(out, s)
+	return l
+}
+
+func num(v any) float64 {
+	switch n := v.(type) {
+	case int:
+		return float64(n)
+	case float64:
+		return n
+	case string:
+		var f float64
+		fmt.Sscan(n, &f)
+		return f
 	}
-	return out
+	return 0
 }
 
-func actions(v any) []string {
-	if s, ok := v.(string); ok {
-		return []string{s}
-	}
-	return strs(v)
-}
-
-func ref(name string) any { return map[string]any{"Ref": name} }
-
-func isGetAtt(v any, target string) bool { return get(v, "Fn::GetAtt") == target }
-
-func equal(a, b any) bool { return flat(a) == flat(b) }
-
-// flat renders a value for matching.
-func flat(v any) string {
-	b, _ := yaml.Marshal(v)
-	return strings.TrimSpace(string(b))
-}
+func capitalize(s string) string { return strings.ToUpper(s[:1]) + s[1:] }

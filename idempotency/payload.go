@@ -288,6 +288,6 @@ func canonical(dec *json.Decoder, out *bytes.Buffer, depth int) error {
 func writeString(out *bytes.Buffer, s string) {
 	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
-	enc.Encode(s) // a string always encodes
+	enc.Encode(s)               // a string always encodes
 	out.Truncate(out.Len() - 1) // Encode's newline
 }

@@ -372,8 +372,28 @@ func isTooLarge(err error) bool {
 	return ok
 }
 
-// mismatch reports whether two payload hashes are both known and differ.
-func mismatch(a, b string) bool { return a != "" && b != "" && a != b }
+// mismatch reports whether two payload hashes are both known and differ. A
+// stored hash in another format than hashPayload's (64 lowercase hex
+// digits) was written by another runtime sharing the store: Powertools
+// stores an MD5 in base64 (TypeScript) or hex (Python) of its own JSON
+// serialisation, which cannot be compared with ours, so it is not taken for
+// a mismatch.
+func mismatch(ours, stored string) bool {
+	return ours != "" && stored != "" && ours != stored && ownHash(stored)
+}
+
+// ownHash reports whether h has the form of hashPayload's output.
+func ownHash(h string) bool {
+	if len(h) != 2*sha256.Size {
+		return false
+	}
+	for i := range len(h) {
+		if c := h[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 func later(a, b time.Time) time.Time {
 	if a.After(b) {

@@ -38,7 +38,8 @@ func TestStore_Conformance(t *testing.T) {
 			opts := tc.opts
 			opts.Logger = quiet
 			idempotencytest.Run(t, func(t *testing.T) idempotency.Store {
-				return dynamostore.New(client, MustTable(t, MustClient(t, ep), &opts), &opts)
+				raw := MustClient(t, ep)
+				return Foreign{Store: dynamostore.New(client, MustTable(t, raw, &opts), &opts), Client: raw, Opts: opts}
 			})
 			if p != nil && p.Injected.Load() == 0 {
 				t.Error("the proxy returned no old item: the suite never took the no-read conflict path")

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"hash/crc32"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -17,11 +18,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/rampartdev/rampart/idempotency/dynamostore"
@@ -322,4 +325,43 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 func endpoint(tb testing.TB) string {
 	tb.Helper()
 	return testenv.DynamoDBEndpoint(tb)
+}
+
+// Foreign wraps a Store with idempotencytest.ForeignWriter: Powertools for
+// AWS Lambda completing a record, with the UpdateItem its DynamoDB
+// persistence layer sends (an unconditional SET of expiration, status and
+// data; Powertools keeps the other attributes, Rampart's owner included).
+type Foreign struct {
+	*dynamostore.Store
+	Client *dynamodb.Client
+	Opts   dynamostore.Options // the store's options: its key schema
+}
+
+// CompleteForeign completes key as Powertools does.
+func (f Foreign) CompleteForeign(ctx context.Context, key string, result []byte, expiry time.Time) error {
+	o := f.Opts
+	keyAttr := o.KeyAttr
+	if keyAttr == "" {
+		keyAttr = dynamostore.DefaultKeyAttr
+	}
+	k := map[string]types.AttributeValue{keyAttr: &types.AttributeValueMemberS{Value: key}}
+	if o.SortKeyAttr != "" {
+		k = map[string]types.AttributeValue{
+			keyAttr:       &types.AttributeValueMemberS{Value: o.StaticPKValue},
+			o.SortKeyAttr: &types.AttributeValueMemberS{Value: key},
+		}
+	}
+	_, err := f.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(f.Table()),
+		Key:                      k,
+		UpdateExpression:         aws.String("SET #expiry = :expiry, #status = :status, #response_data = :response_data"),
+		ConditionExpression:      aws.String("attribute_exists(#status)"), // only to report a missing record
+		ExpressionAttributeNames: map[string]string{"#expiry": "expiration", "#status": "status", "#response_data": "data"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":expiry":        &types.AttributeValueMemberN{Value: strconv.FormatInt(int64(math.Round(float64(expiry.UnixMilli())/1000)), 10)},
+			":status":        &types.AttributeValueMemberS{Value: "COMPLETED"},
+			":response_data": &types.AttributeValueMemberS{Value: string(result)},
+		},
+	})
+	return err
 }

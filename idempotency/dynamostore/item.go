@@ -1,7 +1,11 @@
 package dynamostore
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -35,6 +39,9 @@ func (s *Store) encode(rec idempotency.Record) map[string]types.AttributeValue {
 	}
 	if len(rec.Result) > 0 {
 		item[s.o.DataAttr] = dataValue(rec.Result)
+	}
+	if rec.Status == idempotency.StatusCompleted {
+		item[s.o.CompletedByAttr] = &types.AttributeValueMemberS{Value: rec.Owner}
 	}
 	return item
 }
@@ -95,13 +102,29 @@ func (s *Store) decode(item map[string]types.AttributeValue) (idempotency.Record
 		rec.Result = v.Value
 	case nil:
 	default:
-		err = fmt.Errorf("attribute %q is %T, want S or B", s.o.DataAttr, v)
+		// Powertools for AWS Lambda (TypeScript) stores the handler's
+		// result natively: a map, list, number or boolean. It is read back
+		// as the JSON the handler returned.
+		b, jerr := appendJSON(nil, v, 0)
+		if jerr != nil && err == nil {
+			err = fmt.Errorf("attribute %q: %w", s.o.DataAttr, jerr)
+		}
+		rec.Result = b
 	}
-	if ms, ok := num(s.o.ExpiryMillisAttr); ok {
+	// ExpiryMillisAttr is exact, but only Rampart keeps it: it is trusted
+	// while Rampart was the item's last writer (in progress, or completed by
+	// Rampart). An item Rampart acquired and Powertools completed has a
+	// stale one; its ExpiryAttr, to the second, is what counts, as in the
+	// acquire condition.
+	ms, hasMs := num(s.o.ExpiryMillisAttr)
+	_, doneByRampart := item[s.o.CompletedByAttr].(*types.AttributeValueMemberS)
+	sec, hasSec := num(s.o.ExpiryAttr)
+	switch {
+	case hasMs && (rec.Status == idempotency.StatusInProgress || doneByRampart || !hasSec):
 		rec.Expiry = time.UnixMilli(ms)
-	} else if sec, ok := num(s.o.ExpiryAttr); ok {
+	case hasSec:
 		rec.Expiry = time.Unix(sec, 0)
-	} else if err == nil {
+	case err == nil:
 		err = fmt.Errorf("item lacks attribute %q", s.o.ExpiryAttr)
 	}
 	if ms, ok := num(s.o.InProgressExpiryAttr); ok {
@@ -115,6 +138,87 @@ func (s *Store) decode(item map[string]types.AttributeValue) (idempotency.Record
 		return idempotency.Record{}, fmt.Errorf("decode item: %w", err)
 	}
 	return rec, nil
+}
+
+// maxJSONDepth bounds the nesting appendJSON follows (DynamoDB itself allows
+// 32 levels).
+const maxJSONDepth = 64
+
+// appendJSON appends the JSON form of a DynamoDB attribute value: maps as
+// objects (members sorted by name), lists and sets as arrays, numbers as
+// written, binary as base64 strings (as encoding/json encodes []byte).
+func appendJSON(b []byte, v types.AttributeValue, depth int) ([]byte, error) {
+	if depth > maxJSONDepth {
+		return b, fmt.Errorf("nested deeper than %d levels", maxJSONDepth)
+	}
+	var err error
+	list := func(n int, elem func(i int) types.AttributeValue) []byte {
+		b = append(b, '[')
+		for i := range n {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if err == nil {
+				b, err = appendJSON(b, elem(i), depth+1)
+			}
+		}
+		return append(b, ']')
+	}
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return appendString(b, v.Value), nil
+	case *types.AttributeValueMemberN:
+		return appendNumber(b, v.Value), nil
+	case *types.AttributeValueMemberBOOL:
+		return strconv.AppendBool(b, v.Value), nil
+	case *types.AttributeValueMemberNULL:
+		return append(b, "null"...), nil
+	case *types.AttributeValueMemberB:
+		return appendString(b, base64.StdEncoding.EncodeToString(v.Value)), nil
+	case *types.AttributeValueMemberM:
+		names := slices.Sorted(maps.Keys(v.Value))
+		b = append(b, '{')
+		for i, name := range names {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, name)
+			b = append(b, ':')
+			if b, err = appendJSON(b, v.Value[name], depth+1); err != nil {
+				return b, err
+			}
+		}
+		return append(b, '}'), nil
+	case *types.AttributeValueMemberL:
+		b = list(len(v.Value), func(i int) types.AttributeValue { return v.Value[i] })
+	case *types.AttributeValueMemberSS:
+		b = list(len(v.Value), func(i int) types.AttributeValue { return &types.AttributeValueMemberS{Value: v.Value[i]} })
+	case *types.AttributeValueMemberNS:
+		b = list(len(v.Value), func(i int) types.AttributeValue { return &types.AttributeValueMemberN{Value: v.Value[i]} })
+	case *types.AttributeValueMemberBS:
+		b = list(len(v.Value), func(i int) types.AttributeValue { return &types.AttributeValueMemberB{Value: v.Value[i]} })
+	default:
+		return b, fmt.Errorf("unsupported attribute value %T", v)
+	}
+	return b, err
+}
+
+func appendString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always encodes
+	return append(b, q...)
+}
+
+// appendNumber appends a DynamoDB number, which is a JSON number except for
+// forms such as a leading "+" or "." that JSON does not allow; those are
+// re-formatted.
+func appendNumber(b []byte, n string) []byte {
+	if json.Valid([]byte(n)) {
+		return append(b, n...)
+	}
+	if f, err := strconv.ParseFloat(n, 64); err == nil {
+		return strconv.AppendFloat(b, f, 'g', -1, 64)
+	}
+	return appendString(b, n)
 }
 
 // itemSize returns an upper bound of the size DynamoDB counts for the item

@@ -38,8 +38,9 @@ const MaxItemSize = 400 * 1024
 // what remains of MaxItemSize.
 const MaxResultSize = MaxItemSize - 4096
 
-// Default attribute names, as Powertools for AWS Lambda names them (owner
-// and expiration_ms are Rampart's additions; Powertools ignores them).
+// Default attribute names, as Powertools for AWS Lambda names them (owner,
+// expiration_ms and completed_by are Rampart's additions; Powertools ignores
+// them).
 const (
 	DefaultKeyAttr              = "id"
 	DefaultExpiryAttr           = "expiration"
@@ -49,6 +50,7 @@ const (
 	DefaultValidationAttr       = "validation"
 	DefaultOwnerAttr            = "owner"
 	DefaultExpiryMillisAttr     = "expiration_ms"
+	DefaultCompletedByAttr      = "completed_by"
 )
 
 // Options configure a Store and the table CreateTable makes. The zero value
@@ -74,6 +76,7 @@ type Options struct {
 	ValidationAttr       string // S, the payload hash
 	OwnerAttr            string // S, the fencing token
 	ExpiryMillisAttr     string // N, epoch milliseconds: Expiry, exactly
+	CompletedByAttr      string // S, the owner token whose Complete stored the result
 
 	// Retryer, when set, replaces the client's retryer for the store's
 	// requests. Nil keeps the client's own, which for clients built by the
@@ -102,7 +105,7 @@ type Store struct {
 	// raise them to reach the server's own check.
 	maxItemSize, maxResult int
 	// Expression attribute names, built once: the SDK only reads them.
-	acquireNames, completeNames, releaseNames map[string]string
+	acquireNames, completeNames, releaseNames, doneNames map[string]string
 	opt                                       []func(*dynamodb.Options)
 
 	// noOldItem is logged once: the server answered a failed condition
@@ -136,6 +139,7 @@ func New(client Client, table string, opts *Options) *Store {
 		"#exp":    s.o.ExpiryAttr,
 		"#status": s.o.StatusAttr,
 		"#ipexp":  s.o.InProgressExpiryAttr,
+		"#done":   s.o.CompletedByAttr,
 	}
 	s.completeNames = map[string]string{
 		"#status": s.o.StatusAttr,
@@ -143,10 +147,16 @@ func New(client Client, table string, opts *Options) *Store {
 		"#expms":  s.o.ExpiryMillisAttr,
 		"#data":   s.o.DataAttr,
 		"#owner":  s.o.OwnerAttr,
+		"#done":   s.o.CompletedByAttr,
 	}
 	s.releaseNames = map[string]string{
 		"#status": s.o.StatusAttr,
 		"#owner":  s.o.OwnerAttr,
+	}
+	s.doneNames = map[string]string{
+		"#status": s.o.StatusAttr,
+		"#owner":  s.o.OwnerAttr,
+		"#done":   s.o.CompletedByAttr,
 	}
 	if r := s.o.Retryer; r != nil {
 		s.opt = []func(*dynamodb.Options){func(o *dynamodb.Options) { o.Retryer = r }}
@@ -168,6 +178,7 @@ func (o *Options) setDefaults() {
 	def(&o.ValidationAttr, DefaultValidationAttr)
 	def(&o.OwnerAttr, DefaultOwnerAttr)
 	def(&o.ExpiryMillisAttr, DefaultExpiryMillisAttr)
+	def(&o.CompletedByAttr, DefaultCompletedByAttr)
 }
 
 // MaxResultSize returns the largest result Complete accepts, MaxResultSize.
@@ -182,11 +193,15 @@ func (s *Store) Table() string { return s.table }
 const maxAcquireAttempts = 5
 
 // acquireCondition lets the put through when the key is absent, its record
-// has expired, or its in-progress lease has run out. The clause on ExpiryAttr
-// covers items written without ExpiryMillisAttr (by Powertools), whose expiry
-// is known only to the second.
-const acquireCondition = "attribute_not_exists(#pk) OR #expms <= :nowms" +
-	" OR (attribute_not_exists(#expms) AND #exp <= :now)" +
+// has expired, or its in-progress lease has run out. ExpiryMillisAttr is
+// Rampart's exact expiry, trusted on items whose last writer was Rampart: in
+// progress, or completed by Rampart (CompletedByAttr set). Other items
+// (written by Powertools, or acquired by Rampart and then completed by
+// Powertools' update, which sets ExpiryAttr and leaves ExpiryMillisAttr
+// stale) are judged by ExpiryAttr, to the second, as decode does.
+const acquireCondition = "attribute_not_exists(#pk)" +
+	" OR (#expms <= :nowms AND (#status = :inprogress OR attribute_exists(#done)))" +
+	" OR ((attribute_not_exists(#expms) OR (#status <> :inprogress AND attribute_not_exists(#done))) AND #exp <= :now)" +
 	" OR (#status = :inprogress AND #ipexp <= :nowms)"
 
 // Acquire writes rec with one conditional PutItem. On conflict the server
@@ -238,7 +253,7 @@ func (s *Store) Acquire(ctx context.Context, rec idempotency.Record, now time.Ti
 				continue // replaced or expired since the write failed
 			}
 		}
-		if rec.Owner != "" && existing.Owner == rec.Owner {
+		if rec.Owner != "" && existing.Owner == rec.Owner && existing.Status == idempotency.StatusInProgress {
 			// An earlier attempt of this very request succeeded and the SDK
 			// retried it after losing the response: the record is ours.
 			return nil
@@ -264,7 +279,7 @@ func (s *Store) Complete(ctx context.Context, rec idempotency.Record) error {
 	if err := s.checkSize(rec, false); err != nil {
 		return err
 	}
-	update := "SET #status = :completed, #exp = :exp, #expms = :expms"
+	update := "SET #status = :completed, #exp = :exp, #expms = :expms, #done = :owner"
 	values := map[string]types.AttributeValue{
 		":completed":  &types.AttributeValueMemberS{Value: string(idempotency.StatusCompleted)},
 		":inprogress": &types.AttributeValueMemberS{Value: string(idempotency.StatusInProgress)},
@@ -306,26 +321,33 @@ func (s *Store) Complete(ctx context.Context, rec idempotency.Record) error {
 			TableName:                aws.String(s.table),
 			Key:                      s.key(rec.Key),
 			ConsistentRead:           aws.Bool(true),
-			ProjectionExpression:     aws.String("#status, #owner"),
-			ExpressionAttributeNames: s.releaseNames,
+			ProjectionExpression:     aws.String("#status, #owner, #done"),
+			ExpressionAttributeNames: s.doneNames,
 		}, s.opt...)
 		if err != nil {
 			return fmt.Errorf("dynamostore: complete %q: read after a failed condition: %w", rec.Key, err)
 		}
 		item = out.Item
 	}
-	if completedBy(item, s.o.StatusAttr, s.o.OwnerAttr, rec.Owner) {
-		return nil
-	}
-	return idempotency.ErrFenced
+	return s.completedBy(item, rec.Owner)
 }
 
-// completedBy reports whether item is a COMPLETED record held by owner.
-func completedBy(item map[string]types.AttributeValue, statusAttr, ownerAttr, owner string) bool {
-	st, _ := item[statusAttr].(*types.AttributeValueMemberS)
-	ow, _ := item[ownerAttr].(*types.AttributeValueMemberS)
-	return st != nil && ow != nil && owner != "" &&
-		st.Value == string(idempotency.StatusCompleted) && ow.Value == owner
+// completedBy tells, for the item a Complete by owner failed on, whether
+// owner's own earlier Complete stored it (nil), another writer completed
+// the record owner still holds (ErrForeignCompletion: Powertools' update
+// sets the status and data but keeps the owner), or owner lost it
+// (ErrFenced).
+func (s *Store) completedBy(item map[string]types.AttributeValue, owner string) error {
+	st, _ := item[s.o.StatusAttr].(*types.AttributeValueMemberS)
+	ow, _ := item[s.o.OwnerAttr].(*types.AttributeValueMemberS)
+	done, _ := item[s.o.CompletedByAttr].(*types.AttributeValueMemberS)
+	if st == nil || ow == nil || owner == "" || ow.Value != owner || st.Value == string(idempotency.StatusInProgress) {
+		return idempotency.ErrFenced
+	}
+	if done != nil && done.Value == owner && st.Value == string(idempotency.StatusCompleted) {
+		return nil
+	}
+	return idempotency.ErrForeignCompletion
 }
 
 // Release deletes the record with one DeleteItem conditioned on the owner and

@@ -567,3 +567,80 @@ func TestStore_LostReplyIsRetried(t *testing.T) {
 		})
 	}
 }
+
+// Powertools for AWS Lambda (TypeScript) stores the handler's result as a
+// native map (or list, number, boolean): Get and a conflicting Acquire read
+// it back as the JSON the handler returned, and Delete evicts it.
+func TestStore_PowertoolsNativeData(t *testing.T) {
+	f := newFixture(t, "", nil)
+	ctx := context.Background()
+	now := time.Now()
+	data := &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
+		"statusCode": &types.AttributeValueMemberN{Value: "200"},
+		"body":       &types.AttributeValueMemberS{Value: `{"ok":true}`},
+		"tags":       &types.AttributeValueMemberL{Value: []types.AttributeValue{&types.AttributeValueMemberS{Value: "a"}, &types.AttributeValueMemberBOOL{Value: true}, &types.AttributeValueMemberNULL{Value: true}}},
+		"big":        &types.AttributeValueMemberN{Value: "12345678901234567890.5"},
+	}}
+	for _, tc := range []struct {
+		name string
+		data types.AttributeValue
+		want string
+	}{
+		{"map", data, `{"big":12345678901234567890.5,"body":"{\"ok\":true}","statusCode":200,"tags":["a",true,null]}`},
+		{"list", &types.AttributeValueMemberL{Value: []types.AttributeValue{&types.AttributeValueMemberN{Value: "1"}}}, `[1]`},
+		{"number", &types.AttributeValueMemberN{Value: "42"}, `42`},
+		{"bool", &types.AttributeValueMemberBOOL{Value: false}, `false`},
+	} {
+		key := "pt-" + tc.name
+		_, err := f.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(f.table), Item: map[string]types.AttributeValue{
+			"id":                     &types.AttributeValueMemberS{Value: key},
+			"status":                 &types.AttributeValueMemberS{Value: "COMPLETED"},
+			"data":                   tc.data,
+			"validation":             &types.AttributeValueMemberS{Value: "1B2M2Y8AsgTpgAmY7PhCfg=="}, // TypeScript: base64 MD5
+			"expiration":             &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Unix()+600, 10)},
+			"in_progress_expiration": &types.AttributeValueMemberN{Value: strconv.FormatInt(now.UnixMilli(), 10)},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.store.Get(ctx, key)
+		if err != nil || string(got.Result) != tc.want {
+			t.Errorf("%s: Get = %q, %v; want %s", tc.name, got.Result, err, tc.want)
+		}
+		var ce *idempotency.ConflictError
+		if err := f.store.Acquire(ctx, record(key, "o", now), now); !errors.As(err, &ce) || string(ce.Existing.Result) != tc.want {
+			t.Errorf("%s: Acquire = %v; want a conflict carrying %s", tc.name, err, tc.want)
+		}
+		if err := f.store.Delete(ctx, key); err != nil {
+			t.Errorf("%s: Delete: %v", tc.name, err)
+		}
+	}
+}
+
+// A record Rampart acquired and Powertools then completed keeps Rampart's
+// expiration_ms from the acquire: its expiry is Powertools' expiration, for
+// reads and for the acquire condition alike.
+func TestStore_ForeignCompletedExpiry(t *testing.T) {
+	f := newFixture(t, "", nil)
+	ctx := context.Background()
+	now := time.Now().Truncate(time.Second)
+	rec := record("k", "rampart-owner", now) // expires in an hour
+	if err := f.store.Acquire(ctx, rec, now); err != nil {
+		t.Fatal(err)
+	}
+	fw := Foreign{Store: f.store, Client: f.client}
+	if err := fw.CompleteForeign(ctx, "k", []byte(`{"by":"powertools"}`), now.Add(10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.store.Get(ctx, "k")
+	if err != nil || !got.Expiry.Equal(now.Add(10*time.Minute)) {
+		t.Fatalf("Get = %+v, %v; want Powertools' expiry, 10 minutes on", got, err)
+	}
+	var ce *idempotency.ConflictError
+	if err := f.store.Acquire(ctx, record("k", "o2", now), now.Add(9*time.Minute)); !errors.As(err, &ce) {
+		t.Errorf("Acquire before Powertools' expiry = %v; want a conflict", err)
+	}
+	if err := f.store.Acquire(ctx, record("k", "o2", now), now.Add(10*time.Minute)); err != nil {
+		t.Errorf("Acquire at Powertools' expiry (before Rampart's stale expiration_ms) = %v; want it taken", err)
+	}
+}

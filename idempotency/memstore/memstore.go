@@ -41,14 +41,21 @@ type Store struct {
 	mu sync.Mutex
 	// records holds values, not pointers: a sweep then reads each Expiry
 	// from the map's own memory instead of chasing a pointer per record.
-	records map[string]idempotency.Record
+	records map[string]entry
 	sweepAt int // Acquire sweeps at this many records
 	limit   int
 }
 
+// entry is a record and the owner whose Complete stored its result (empty
+// while in progress, or when another writer completed it).
+type entry struct {
+	idempotency.Record
+	completedBy string
+}
+
 // New returns an empty Store.
 func New(opts *Options) *Store {
-	s := &Store{records: make(map[string]idempotency.Record), sweepAt: minSweep}
+	s := &Store{records: make(map[string]entry), sweepAt: minSweep}
 	if opts != nil {
 		s.limit = opts.MaxResultSize
 	}
@@ -68,12 +75,12 @@ func (s *Store) Acquire(ctx context.Context, rec idempotency.Record, now time.Ti
 	defer s.mu.Unlock()
 	ex, ok := s.records[rec.Key]
 	if ok && ex.Live(now) {
-		return &idempotency.ConflictError{Existing: copyRecord(ex)}
+		return &idempotency.ConflictError{Existing: copyRecord(ex.Record)}
 	}
 	if !ok && len(s.records) >= s.sweepAt {
 		s.sweep(now)
 	}
-	s.records[rec.Key] = copyRecord(rec)
+	s.records[rec.Key] = entry{Record: copyRecord(rec)}
 	return nil
 }
 
@@ -120,7 +127,10 @@ func (s *Store) Complete(ctx context.Context, rec idempotency.Record) error {
 	}
 	switch ex.Status {
 	case idempotency.StatusCompleted:
-		return nil // our own earlier Complete: keep what it stored
+		if ex.completedBy == rec.Owner {
+			return nil // our own earlier Complete: keep what it stored
+		}
+		return idempotency.ErrForeignCompletion
 	case idempotency.StatusInProgress:
 	default:
 		return idempotency.ErrFenced
@@ -128,6 +138,7 @@ func (s *Store) Complete(ctx context.Context, rec idempotency.Record) error {
 	ex.Status = idempotency.StatusCompleted
 	ex.Result = append([]byte(nil), rec.Result...)
 	ex.Expiry = rec.Expiry
+	ex.completedBy = rec.Owner
 	s.records[rec.Key] = ex
 	return nil
 }
@@ -158,7 +169,7 @@ func (s *Store) Get(ctx context.Context, key string) (idempotency.Record, error)
 	if !ok {
 		return idempotency.Record{}, idempotency.ErrNotFound
 	}
-	return copyRecord(ex), nil
+	return copyRecord(ex.Record), nil
 }
 
 // Delete implements idempotency.Store.

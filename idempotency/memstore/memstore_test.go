@@ -13,7 +13,7 @@ import (
 
 func TestStore(t *testing.T) {
 	idempotencytest.Run(t, func(t *testing.T) idempotency.Store {
-		return memstore.New(&memstore.Options{MaxResultSize: 64 << 10})
+		return memstore.Foreign{Store: memstore.New(&memstore.Options{MaxResultSize: 64 << 10})}
 	})
 }
 

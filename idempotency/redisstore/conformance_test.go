@@ -11,6 +11,6 @@ import (
 func TestStore_Conformance(t *testing.T) {
 	c := MustClient(t)
 	idempotencytest.Run(t, func(t *testing.T) idempotency.Store {
-		return redisstore.New(c, &redisstore.Options{Prefix: MustPrefix(t, c)})
+		return Foreign{Store: redisstore.New(c, &redisstore.Options{Prefix: MustPrefix(t, c)}), C: c}
 	})
 }

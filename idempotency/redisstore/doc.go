@@ -16,9 +16,19 @@
 //	data                    the result (COMPLETED only), binary-safe
 //	in_progress_expiration  InProgressExpiry, epoch milliseconds
 //	expiration_ms           Expiry, epoch milliseconds
+//	completed_by            the owner token whose Complete stored the result
 //
-// The key expires (PEXPIREAT) at the record's Expiry, so Redis deletes what
-// the store no longer needs.
+// # Time
+//
+// One clock decides: the caller's (idempotency.Options.Now). Liveness is
+// judged at the now the engine passes to Acquire, against the times stored
+// in the hash. The key's time to live is set as a duration (PEXPIRE), the
+// record's Expiry less that now, and Complete moves it by the difference
+// between the new and the old Expiry, so Redis deletes the key when the
+// record expires by the caller's clock. The server's own clock never
+// decides anything: an injected clock, or a server whose clock is off by
+// more than Expiry, changes nothing. Callers' clocks must agree with each
+// other within idempotency.Options.SkewMargin, as for every store.
 //
 // # Operations and costs
 //
@@ -26,15 +36,17 @@
 // time a server sees it, for example after a restart), so each is atomic and
 // one round trip:
 //
-//   - Acquire reads the hash, decides liveness from the caller's now (never
-//     from the server's clock, so an injected clock drives it), and either
+//   - Acquire reads the hash, decides liveness from the caller's now (see
+//     Time), and either
 //     returns the live record's fields or replaces the hash with the new
 //     INPROGRESS record. A conflict carries the record without a second
 //     round trip.
 //   - Complete and Release change the hash only if it is INPROGRESS and held
 //     by the caller's owner token; otherwise they return
 //     [idempotency.ErrFenced], except that Complete on a hash the caller's
-//     owner token already completed succeeds and changes nothing.
+//     owner token already completed succeeds and changes nothing, and one
+//     completed by another writer while the caller held it is
+//     [idempotency.ErrForeignCompletion].
 //   - Get is one HGETALL; Delete one DEL.
 //
 // Per delivery through the engine: a first delivery costs 2 round trips
@@ -59,7 +71,8 @@
 // # Permissions
 //
 // With Redis ACLs the store needs EVALSHA, EVAL, HGETALL and DEL on the
-// prefix's keys (and, inside the scripts, HMGET, HSET, DEL and PEXPIREAT):
+// prefix's keys (and, inside the scripts, HMGET, HSET, DEL, PTTL and
+// PEXPIRE):
 //
-//	ACL SETUSER idem on >secret ~idempotency:* +evalsha +eval +hgetall +del +hmget +hset +pexpireat
+//	ACL SETUSER idem on >secret ~idempotency:* +evalsha +eval +hgetall +del +hmget +hset +pttl +pexpire
 package redisstore

@@ -4,12 +4,16 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"net"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/rampartdev/rampart/idempotency"
+	"github.com/rampartdev/rampart/idempotency/redisstore"
 	"github.com/rampartdev/rampart/internal/testenv"
 )
 
@@ -68,4 +72,21 @@ func (c *Counter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proc
 		c.n.Add(1)
 		return next(ctx, cmds)
 	}
+}
+
+// Foreign wraps a Store with idempotencytest.ForeignWriter: another writer
+// completing a record's hash without the owner token.
+type Foreign struct {
+	*redisstore.Store
+	C *redis.Client
+}
+
+// CompleteForeign sets key's hash fields status, data and expiration_ms,
+// touching no other field.
+func (f Foreign) CompleteForeign(ctx context.Context, key string, result []byte, expiry time.Time) error {
+	k := f.Prefix() + key
+	if n, err := f.C.Exists(ctx, k).Result(); err != nil || n == 0 {
+		return errors.Join(err, idempotency.ErrNotFound)
+	}
+	return f.C.HSet(ctx, k, "status", "COMPLETED", "data", result, "expiration_ms", expiry.UnixMilli()).Err()
 }

@@ -81,12 +81,13 @@ func (s *Store) Prefix() string { return s.prefix }
 
 // acquireScript writes the INPROGRESS record unless a live one exists, judged
 // at the caller's now (ARGV[1]) rather than the server's clock, and returns
-// 1, or the live record's fields. The key expires (PEXPIREAT) at the
-// record's expiry so that Redis cleans up.
+// 1, or the live record's fields. The key's time to live is the record's
+// expiry less the caller's now, a duration: Redis deletes the key when the
+// record expires by the caller's clock, whatever the server's clock says.
 var acquireScript = redis.NewScript(`
 local r = redis.call('HMGET', KEYS[1], 'status', 'owner', 'validation', 'data', 'in_progress_expiration', 'expiration_ms')
+local now = tonumber(ARGV[1])
 if r[1] then
-  local now = tonumber(ARGV[1])
   local exp = tonumber(r[6])
   if exp and now < exp then
     if r[1] == 'COMPLETED' then return r end
@@ -97,21 +98,31 @@ end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'status', 'INPROGRESS', 'owner', ARGV[2], 'validation', ARGV[3],
   'in_progress_expiration', ARGV[4], 'expiration_ms', ARGV[5])
-redis.call('PEXPIREAT', KEYS[1], ARGV[5])
+redis.call('PEXPIRE', KEYS[1], math.max(1, tonumber(ARGV[5]) - now))
 return 1
 `)
 
 // completeScript turns the record COMPLETED if ARGV[1] holds it in progress,
 // returning 1; if ARGV[1] already completed it (a retry of a Complete whose
-// reply was lost) it returns 1 without a change; otherwise 0 without a
-// change.
+// reply was lost) it returns 1 without a change; if another writer
+// completed the record ARGV[1] holds (completed_by is not ARGV[1]) it
+// returns 2; otherwise 0, without a change. The time to live moves by the
+// difference between the new expiry and the old one (both by the caller's
+// clock), so the server's clock plays no part.
 var completeScript = redis.NewScript(`
-local r = redis.call('HMGET', KEYS[1], 'status', 'owner')
+local r = redis.call('HMGET', KEYS[1], 'status', 'owner', 'completed_by', 'expiration_ms')
 if r[2] ~= ARGV[1] then return 0 end
-if r[1] == 'COMPLETED' then return 1 end
+if r[1] == 'COMPLETED' then
+  if r[3] == ARGV[1] then return 1 end
+  return 2
+end
 if r[1] ~= 'INPROGRESS' then return 0 end
-redis.call('HSET', KEYS[1], 'status', 'COMPLETED', 'data', ARGV[2], 'expiration_ms', ARGV[3])
-redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+local ttl = redis.call('PTTL', KEYS[1])
+local old = tonumber(r[4])
+redis.call('HSET', KEYS[1], 'status', 'COMPLETED', 'data', ARGV[2], 'expiration_ms', ARGV[3], 'completed_by', ARGV[1])
+if ttl > 0 and old then
+  redis.call('PEXPIRE', KEYS[1], math.max(1, ttl + tonumber(ARGV[3]) - old))
+end
 return 1
 `)
 
@@ -155,6 +166,9 @@ func (s *Store) Complete(ctx context.Context, rec idempotency.Record) error {
 	}
 	n, err := completeScript.Run(ctx, s.client, []string{s.prefix + rec.Key},
 		rec.Owner, rec.Result, rec.Expiry.UnixMilli()).Int()
+	if err == nil && n == 2 {
+		return idempotency.ErrForeignCompletion
+	}
 	return fenced(n, err, "complete", rec.Key)
 }
 

@@ -115,9 +115,13 @@ func New(ctx context.Context, db *sql.DB, opts *Options) (*Store, error) {
 		payload_hash       TEXT NOT NULL,
 		result             BLOB,
 		in_progress_expiry INTEGER NOT NULL,
-		expiry             INTEGER NOT NULL
+		expiry             INTEGER NOT NULL,
+		completed_by       TEXT
 	) WITHOUT ROWID`); err != nil {
 		return nil, fmt.Errorf("sqlitestore: create table %s: %w", t, err)
+	}
+	if err := addCompletedBy(ctx, db, t); err != nil {
+		return nil, err
 	}
 	s := &Store{db: db, limit: o.MaxResultSize, table: t}
 	stmts := []struct {
@@ -133,9 +137,9 @@ func New(ctx context.Context, db *sql.DB, opts *Options) (*Store, error) {
 			WHERE NOT (` + t + `.expiry > ?7 AND (` + t + `.status = 'COMPLETED'
 				OR (` + t + `.status = 'INPROGRESS' AND ` + t + `.in_progress_expiry > ?7)))`},
 		{&s.get, `SELECT status, owner, payload_hash, result, in_progress_expiry, expiry FROM ` + t + ` WHERE key = ?`},
-		{&s.done, `UPDATE ` + t + ` SET status = 'COMPLETED', result = ?, expiry = ?
-			WHERE key = ? AND owner = ? AND status = 'INPROGRESS'`},
-		{&s.doneBy, `SELECT 1 FROM ` + t + ` WHERE key = ? AND owner = ? AND status = 'COMPLETED'`},
+		{&s.done, `UPDATE ` + t + ` SET status = 'COMPLETED', result = ?1, expiry = ?2, completed_by = ?4
+			WHERE key = ?3 AND owner = ?4 AND status = 'INPROGRESS'`},
+		{&s.doneBy, `SELECT completed_by IS ?2 FROM ` + t + ` WHERE key = ?1 AND owner = ?2 AND status = 'COMPLETED'`},
 		{&s.release, `DELETE FROM ` + t + ` WHERE key = ? AND owner = ? AND status = 'INPROGRESS'`},
 		{&s.del, `DELETE FROM ` + t + ` WHERE key = ?`},
 		{&s.purge, `DELETE FROM ` + t + ` WHERE expiry <= ?`},
@@ -149,6 +153,23 @@ func New(ctx context.Context, db *sql.DB, opts *Options) (*Store, error) {
 		*st.dst = p
 	}
 	return s, nil
+}
+
+// addCompletedBy adds the completed_by column to a table made before it
+// existed. Its rows completed by then count as completed by another writer
+// for a retried Complete, which only a process upgraded mid-call could send.
+func addCompletedBy(ctx context.Context, db *sql.DB, t string) error {
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info(?) WHERE name = 'completed_by'`, t).Scan(&n); err != nil {
+		return fmt.Errorf("sqlitestore: inspect table %s: %w", t, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := db.ExecContext(ctx, `ALTER TABLE `+t+` ADD COLUMN completed_by TEXT`); err != nil {
+		return fmt.Errorf("sqlitestore: add completed_by to %s: %w", t, err)
+	}
+	return nil
 }
 
 // Close releases the prepared statements, and the database if the Store was
@@ -218,13 +239,16 @@ func (s *Store) Complete(ctx context.Context, rec idempotency.Record) error {
 		return err
 	}
 	// Complete is idempotent: a record this owner already completed is our
-	// own earlier success, left as it was. Only the fenced path pays for
-	// this read.
-	var one int
+	// own earlier success, left as it was; one that another writer turned
+	// COMPLETED while this owner held it is not. Only the fenced path pays
+	// for this read.
+	var own bool
 	s.statements.Add(1)
-	switch err := s.doneBy.QueryRowContext(ctx, rec.Key, rec.Owner).Scan(&one); {
-	case err == nil:
+	switch err := s.doneBy.QueryRowContext(ctx, rec.Key, rec.Owner).Scan(&own); {
+	case err == nil && own:
 		return nil
+	case err == nil:
+		return idempotency.ErrForeignCompletion
 	case errors.Is(err, sql.ErrNoRows):
 		return idempotency.ErrFenced
 	default:

@@ -31,7 +31,7 @@ func MustOpen(tb testing.TB, opts *sqlitestore.Options) (*sqlitestore.Store, str
 func TestStore(t *testing.T) {
 	idempotencytest.Run(t, func(t *testing.T) idempotency.Store {
 		s, _ := MustOpen(t, &sqlitestore.Options{MaxResultSize: 256 << 10})
-		return s
+		return sqlitestore.Foreign{Store: s}
 	})
 }
 

@@ -106,7 +106,7 @@ type Store struct {
 	maxItemSize, maxResult int
 	// Expression attribute names, built once: the SDK only reads them.
 	acquireNames, completeNames, releaseNames, doneNames map[string]string
-	opt                                       []func(*dynamodb.Options)
+	opt                                                  []func(*dynamodb.Options)
 
 	// noOldItem is logged once: the server answered a failed condition
 	// without the old item, so conflicts cost an extra read.

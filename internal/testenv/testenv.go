@@ -68,3 +68,23 @@ func Command(t testing.TB, name string) string {
 	Missing(t, name+" is not installed; run the tests with `make test`, which installs it")
 	return ""
 }
+
+// S3Server is the S3-compatible server tools/testenv starts (versitygw,
+// bucket versioning available).
+type S3Server struct {
+	URL                          string // http://127.0.0.1:PORT
+	AccessKeyID, SecretAccessKey string
+	Region                       string
+}
+
+// S3 returns the S3-compatible server (RAMPART_TEST_S3 and its
+// credentials), or skips or fails t when there is none.
+func S3(t testing.TB) S3Server {
+	t.Helper()
+	return S3Server{
+		URL:             require(t, "RAMPART_TEST_S3", "an S3-compatible server"),
+		AccessKeyID:     os.Getenv("RAMPART_TEST_S3_ACCESS_KEY_ID"),
+		SecretAccessKey: os.Getenv("RAMPART_TEST_S3_SECRET_ACCESS_KEY"),
+		Region:          os.Getenv("RAMPART_TEST_S3_REGION"),
+	}
+}

@@ -5,9 +5,10 @@ GOTESTFLAGS ?= -race -count=1 -timeout 20m
 .PHONY: run test test-go vet bench lambda
 
 # Run the main job on embedded defaults: the media service on 127.0.0.1:8080
-# (see README.md, "Media service").
+# (see README.md, "Media service"); another address with make run ADDR=127.0.0.1:8081.
+ADDR ?= 127.0.0.1:8080
 run:
-	$(GO) run ./cmd/rampart dev
+	$(GO) run ./cmd/rampart dev --addr $(ADDR)
 
 # Build the Lambda bootstraps (linux/arm64, provided.al2023) as
 # dist/<function>.zip, the artefacts deploy/aws references.

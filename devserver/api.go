@@ -1,17 +1,15 @@
 package devserver
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/rampartdev/rampart/blob"
-	"github.com/rampartdev/rampart/imaging"
 	"github.com/rampartdev/rampart/inspect/writegate"
 	"github.com/rampartdev/rampart/media"
 )
@@ -57,6 +55,9 @@ type statusWriter struct {
 	status int
 }
 
+// Unwrap lets http.ResponseController reach the connection (deadlines).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *statusWriter) WriteHeader(code int) {
 	w.status = code
 	w.ResponseWriter.WriteHeader(code)
@@ -98,25 +99,36 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusBadRequest, err)
 		return
 	}
-	limit := s.opts.Thumbnailer.Imaging.Limits.MaxBytes
-	if limit <= 0 {
-		limit = imaging.DefaultMaxBytes
-	}
-	// Bigger uploads are stored (S3 would); the thumbnailer rejects them.
-	// The API caps bodies at four times the image limit.
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 4*limit))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			writeError(w, r, http.StatusRequestEntityTooLarge, err)
-			return
-		}
-		writeError(w, r, http.StatusBadRequest, err)
+	// Bigger uploads than the image limit are stored (S3 would) and the
+	// thumbnailer rejects them; bigger than MaxUploadBytes are refused,
+	// from Content-Length before reading a byte, or when a chunked body
+	// reaches it.
+	limit := s.opts.MaxUploadBytes
+	if r.ContentLength > limit {
+		w.Header().Set("Connection", "close")
+		writeError(w, r, http.StatusRequestEntityTooLarge, fmt.Errorf("devserver: body of %d bytes exceeds the upload limit of %d bytes (rampart dev --max-upload)", r.ContentLength, limit))
 		return
 	}
+	release, ok := s.uploadSlot()
+	if !ok {
+		w.Header().Set("Retry-After", "1")
+		writeError(w, r, http.StatusServiceUnavailable, fmt.Errorf("devserver: %d uploads already in progress (the limit); retry shortly", s.opts.MaxConcurrentUploads))
+		return
+	}
+	defer release()
+	body := &progressReader{r: http.MaxBytesReader(w, r.Body, limit), rc: http.NewResponseController(w), idle: s.opts.BodyReadTimeout}
 	id := r.Header.Get("X-Request-Id")
 	obj, queued, err := s.Upload(r.Context(), key, body, r.Header.Get("Content-Type"), id)
-	if err != nil {
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		writeError(w, r, http.StatusRequestEntityTooLarge, fmt.Errorf("devserver: body exceeds the upload limit of %d bytes (rampart dev --max-upload)", limit))
+		return
+	case body.err != nil:
+		// The client's side failed (gone, or too slow): nothing was stored.
+		writeError(w, r, http.StatusBadRequest, fmt.Errorf("devserver: reading the body: %w", body.err))
+		return
+	case err != nil:
 		writeError(w, r, http.StatusInternalServerError, err)
 		return
 	}
@@ -130,7 +142,7 @@ func (s *Server) putObject(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getObject(w http.ResponseWriter, r *http.Request) {
 	key := r.PathValue("key")
-	body, obj, err := s.objects.Get(r.Context(), key)
+	f, obj, err := s.objects.Open(r.Context(), key)
 	switch {
 	case errors.Is(err, blob.ErrInvalidKey):
 		writeError(w, r, http.StatusBadRequest, err)
@@ -152,7 +164,9 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Amz-Meta-"+k, v)
 	}
 	w.Header().Set("ETag", obj.ETag)
-	http.ServeContent(w, r, "", obj.LastModified, bytesReader(body))
+	defer f.Close()
+	// Streamed from the file: memory does not grow with the object.
+	http.ServeContent(w, r, "", obj.LastModified, f)
 }
 
 func (s *Server) deleteObject(w http.ResponseWriter, r *http.Request) {
@@ -252,5 +266,3 @@ func (s *Server) redrive(w http.ResponseWriter, r *http.Request) {
 	s.log.InfoContext(r.Context(), "dead letters redriven", slog.Int("count", n), slog.String("correlation_id", r.Header.Get("X-Request-Id")))
 	writeJSON(w, http.StatusOK, map[string]int{"redriven": n})
 }
-
-func bytesReader(b []byte) io.ReadSeeker { return bytes.NewReader(b) }

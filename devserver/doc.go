@@ -8,6 +8,7 @@
 //	media.db         media records (media/sqliterecords)
 //	idempotency.db   idempotency records (idempotency/sqlitestore)
 //	queue.db         the event queue and its dead letters (queue)
+//	journal/         intents of writes in progress (see Crash safety)
 //
 // so state survives a restart, and an event accepted before a crash is
 // processed after it.
@@ -38,6 +39,38 @@
 //	POST   /queue/redrive      move dead letters back (?id=… repeated, none = all);
 //	                           only with Options.AllowWrites, never cross-site
 //	GET    /health             service status
+//
+// Requests whose Host is not one of the listener's own names (127.0.0.1,
+// localhost, [::1] on its port, and Options.AllowedHosts) are refused with
+// 403 and a JSON error, so that a DNS-rebinding page cannot call the API.
+// Objects are served with nosniff, a sandboxing Content-Security-Policy and
+// Content-Disposition: attachment except for raster images, so that an
+// uploaded page or SVG never runs on the API's origin (package
+// inspect/writegate).
+//
+// # Limits
+//
+// Upload bodies are streamed to a temporary file beside the bucket and
+// renamed into place when complete, so memory per upload is a 64 KiB
+// buffer whatever its size. A body over Options.MaxUploadBytes is refused
+// with 413: at once from its Content-Length, before a byte is read, or
+// when a chunked body reaches the limit. Beyond
+// Options.MaxConcurrentUploads streaming at once, uploads get 503 with
+// Retry-After. [Server.HTTPServer] closes connections whose headers take
+// over 10 s, whose body sends nothing for Options.BodyReadTimeout, or that
+// stay idle for 60 s.
+//
+// # Crash safety
+//
+// Every object under the source prefix ends in a final record (processed,
+// rejected or deleted) or a dead letter, even when the process is killed
+// between any two steps of a write. Before an upload or delete changes the
+// bucket, an intent (the key and request id) is written to journal/ and
+// synced; it is removed once the notification is enqueued. [Open] replays
+// the intents a crash left: for each key it enqueues the event describing
+// the key's current state, unless its record already shows it. It also
+// removes the temporary files and unreferenced bodies of interrupted writes
+// ([fsblob.Store.Sweep]). One dev server per data folder.
 //
 // # Fault injection
 //

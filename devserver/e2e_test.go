@@ -1,6 +1,7 @@
 package devserver_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -159,7 +160,7 @@ func TestServer_FaultInjection(t *testing.T) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			obj, queued, err := s.Upload(t.Context(), keys[i], sources[i%len(sources)], "image/jpeg", devserver.NewRequestID())
+			obj, queued, err := s.Upload(t.Context(), keys[i], bytes.NewReader(sources[i%len(sources)]), "image/jpeg", devserver.NewRequestID())
 			if err != nil || !queued {
 				t.Errorf("upload %d: queued=%v err=%v", i, queued, err)
 			}

@@ -12,6 +12,9 @@ const (
 	IdempotencyDB = "idempotency.db"
 	// QueueDB is the event queue and its dead letters (queue).
 	QueueDB = "queue.db"
+	// JournalDir holds the intents of writes in progress (see the package
+	// documentation, "Crash safety").
+	JournalDir = "journal"
 	// LogFile is the JSON log file "rampart dev" writes beside stdout,
 	// size-capped with one rotated generation (LogFile + ".1").
 	LogFile = "logs/rampart.jsonl"

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -82,6 +83,18 @@ type Options struct {
 	// Host is refused with 403 and a JSON error (package inspect/writegate),
 	// so that a DNS-rebinding page cannot call the API.
 	AllowedHosts []string
+	// MaxUploadBytes is the largest upload body; a bigger one is refused
+	// with 413, from its Content-Length before a byte is read, or when a
+	// chunked body reaches the limit. Zero means DefaultMaxUploadBytes.
+	MaxUploadBytes int64
+	// MaxConcurrentUploads is how many uploads may stream at once; more are
+	// refused with 503 and Retry-After. Zero means
+	// DefaultMaxConcurrentUploads.
+	MaxConcurrentUploads int
+	// BodyReadTimeout is the longest a request body may go without
+	// delivering data before the connection is closed (see
+	// [Server.HTTPServer]). Zero means DefaultBodyReadTimeout.
+	BodyReadTimeout time.Duration
 	// Faults to inject.
 	Faults Faults
 	// Version is reported by /health.
@@ -102,6 +115,7 @@ type Server struct {
 	records *sqliterecords.Store
 	idem    *sqlitestore.Store
 	queue   *queue.Queue
+	journal *journal
 	th      *media.Thumbnailer
 	health  *media.Health
 	dice    *dice
@@ -110,7 +124,8 @@ type Server struct {
 	lastSeq  atomic.Int64
 	keyLocks [64]sync.Mutex
 	inflight sync.WaitGroup
-	handled  atomic.Int64 // messages deleted after success
+	handled  atomic.Int64  // messages deleted after success
+	uploads  chan struct{} // a slot per upload streaming now
 
 	// receiveRetry is the pause after a failed receive.
 	receiveRetry time.Duration
@@ -160,6 +175,15 @@ func (o Options) withDefaults() Options {
 	if o.MaxReceiveCount <= 0 {
 		o.MaxReceiveCount = DefaultMaxReceiveCount
 	}
+	if o.MaxUploadBytes <= 0 {
+		o.MaxUploadBytes = DefaultMaxUploadBytes
+	}
+	if o.MaxConcurrentUploads <= 0 {
+		o.MaxConcurrentUploads = DefaultMaxConcurrentUploads
+	}
+	if o.BodyReadTimeout <= 0 {
+		o.BodyReadTimeout = DefaultBodyReadTimeout
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -182,7 +206,8 @@ func Open(ctx context.Context, dir string, opts *Options) (*Server, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("devserver: create data folder: %w", err)
 	}
-	s := &Server{opts: o, log: o.Logger, dice: newDice(o.Faults.Seed), receiveRetry: 100 * time.Millisecond}
+	s := &Server{opts: o, log: o.Logger, dice: newDice(o.Faults.Seed), receiveRetry: 100 * time.Millisecond,
+		uploads: make(chan struct{}, o.MaxConcurrentUploads)}
 	var err error
 	closeAll := func() { s.Close() }
 	if s.objects, err = fsblob.New(filepath.Join(dir, ObjectsDir), fsblob.Options{}); err != nil {
@@ -203,6 +228,22 @@ func Open(ctx context.Context, dir string, opts *Options) (*Server, error) {
 		return nil, err
 	}
 	s.lastSeq.Store(time.Now().UnixNano())
+	// What a crash left: half-written files in the bucket, then the
+	// intents whose events may not have been enqueued.
+	if n, err := s.objects.Sweep(ctx); err != nil {
+		closeAll()
+		return nil, err
+	} else if n > 0 {
+		s.log.WarnContext(ctx, "removed files left by interrupted writes", slog.Int("files", n))
+	}
+	if s.journal, err = openJournal(filepath.Join(dir, JournalDir)); err != nil {
+		closeAll()
+		return nil, err
+	}
+	if err := s.recover(ctx); err != nil {
+		closeAll()
+		return nil, err
+	}
 
 	var objects blob.Store = s.objects
 	if o.Faults.TransientRate > 0 {
@@ -279,36 +320,88 @@ func NewRequestID() string {
 	return strings.ToUpper(hex.EncodeToString(b[:]))
 }
 
-// Upload stores body at key and, when key is under the source prefix,
-// enqueues the S3 notification (ObjectCreated:Put) carrying requestID. It
-// returns the stored object and whether an event was enqueued.
-func (s *Server) Upload(ctx context.Context, key string, body []byte, contentType, requestID string) (blob.Object, bool, error) {
+// Upload stores body (streamed, see [fsblob.Store.Stage]) at key and, when
+// key is under the source prefix, enqueues the S3 notification
+// (ObjectCreated:Put) carrying requestID. It returns the stored object and
+// whether an event was enqueued. A crash at any point leaves either no new
+// object, or the new object with its event enqueued now or when the data
+// folder is opened again (see the journal in the package documentation).
+func (s *Server) Upload(ctx context.Context, key string, body io.Reader, contentType, requestID string) (blob.Object, bool, error) {
+	st, err := s.objects.Stage(ctx, key, body)
+	if err != nil {
+		return blob.Object{}, false, err
+	}
+	defer st.Abort()
+	crashPoint("staged")
+	in, err := s.intend("put", key, requestID)
+	if err != nil {
+		return blob.Object{}, false, err
+	}
+	crashPoint("intent")
 	unlock := s.lockKey(key)
-	obj, err := s.objects.Put(ctx, key, body, blob.PutOptions{ContentType: contentType})
+	obj, err := st.Commit(blob.PutOptions{ContentType: contentType})
 	if err != nil {
 		unlock()
 		return blob.Object{}, false, err
 	}
 	seq := s.nextSequencer()
 	unlock()
+	crashPoint("committed")
 	s.log.InfoContext(ctx, "object uploaded", slog.String("correlation_id", requestID), slog.String("key", key),
 		slog.Int64("bytes", obj.Size), slog.String("etag", obj.ETag), slog.String("sequencer", seq))
-	queued, err := s.notify(ctx, "ObjectCreated:Put", key, obj, seq, requestID)
-	return obj, queued, err
+	queued, err := s.notify(context.WithoutCancel(ctx), "ObjectCreated:Put", key, obj, seq, requestID)
+	if err != nil {
+		return obj, false, err // the intent stays: the next Open enqueues the event
+	}
+	crashPoint("enqueued")
+	s.journal.done(in)
+	return obj, queued, nil
 }
 
 // Remove deletes key and, under the source prefix, enqueues the
-// ObjectRemoved:Delete notification.
+// ObjectRemoved:Delete notification, with the same crash safety as Upload.
 func (s *Server) Remove(ctx context.Context, key, requestID string) (bool, error) {
+	if err := blob.ValidateKey(key); err != nil {
+		return false, err
+	}
+	in, err := s.intend("delete", key, requestID)
+	if err != nil {
+		return false, err
+	}
 	unlock := s.lockKey(key)
-	err := s.objects.Delete(ctx, key)
+	err = s.objects.Delete(ctx, key)
 	seq := s.nextSequencer()
 	unlock()
 	if err != nil {
 		return false, err
 	}
+	crashPoint("deleted")
 	s.log.InfoContext(ctx, "object deleted", slog.String("correlation_id", requestID), slog.String("key", key), slog.String("sequencer", seq))
-	return s.notify(ctx, "ObjectRemoved:Delete", key, blob.Object{Key: key}, seq, requestID)
+	queued, err := s.notify(context.WithoutCancel(ctx), "ObjectRemoved:Delete", key, blob.Object{Key: key}, seq, requestID)
+	if err != nil {
+		return false, err
+	}
+	s.journal.done(in)
+	return queued, nil
+}
+
+// intend records the intent of a write to key when key is under the
+// source prefix (nil otherwise: no event depends on it).
+func (s *Server) intend(op, key, requestID string) (*intent, error) {
+	if !strings.HasPrefix(key, s.opts.Thumbnailer.SourcePrefix) {
+		return nil, nil
+	}
+	return s.journal.begin(op, key, requestID)
+}
+
+// crashHook, set by tests, runs at each step of a write; the crash tests
+// kill the process there.
+var crashHook func(step string)
+
+func crashPoint(step string) {
+	if crashHook != nil {
+		crashHook(step)
+	}
 }
 
 // lockKey serialises writes to one key with the sequencer they get, so that

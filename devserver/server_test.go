@@ -168,7 +168,7 @@ func hasLog(logs, correlationID, msg string) bool {
 func TestServer_EventAcceptedBeforeACrashIsProcessedAfterIt(t *testing.T) {
 	dir := t.TempDir()
 	s := MustOpen(t, dir, io.Discard, nil)
-	if _, queued, err := s.Upload(t.Context(), "uploads/survivor.jpg", testJPEG(t, 300, 200, 1), "image/jpeg", "REQ1"); err != nil || !queued {
+	if _, queued, err := s.Upload(t.Context(), "uploads/survivor.jpg", bytes.NewReader(testJPEG(t, 300, 200, 1)), "image/jpeg", "REQ1"); err != nil || !queued {
 		t.Fatalf("Upload: %v %v", queued, err)
 	}
 	// A message received but never settled: the process dies mid-batch.
@@ -226,7 +226,7 @@ func TestServer_PoisonMessageGoesToTheDeadLetterQueueAndBack(t *testing.T) {
 func TestServer_KeysOutsideTheSourcePrefixAreNotQueued(t *testing.T) {
 	s := MustOpen(t, t.TempDir(), io.Discard, nil)
 	defer s.Close()
-	_, queued, err := s.Upload(t.Context(), "derived/256/uploads/x.jpg", testJPEG(t, 10, 10, 0), "image/jpeg", "R")
+	_, queued, err := s.Upload(t.Context(), "derived/256/uploads/x.jpg", bytes.NewReader(testJPEG(t, 10, 10, 0)), "image/jpeg", "R")
 	if err != nil || queued {
 		t.Fatalf("queued=%v err=%v", queued, err)
 	}
@@ -277,7 +277,7 @@ func TestServer_InvocationDeadlineIsBelowTheVisibilityTimeout(t *testing.T) {
 			})
 			defer s.Close()
 			start(t, s)
-			if _, _, err := s.Upload(t.Context(), "uploads/d.jpg", testJPEG(t, 64, 64, 0), "image/jpeg", "R"); err != nil {
+			if _, _, err := s.Upload(t.Context(), "uploads/d.jpg", bytes.NewReader(testJPEG(t, 64, 64, 0)), "image/jpeg", "R"); err != nil {
 				t.Fatal(err)
 			}
 			if got := s.Options().InvocationTimeout; got != tc.want {

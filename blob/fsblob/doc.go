@@ -19,13 +19,16 @@
 //
 // # Writes
 //
-// Put writes the body to a temporary file, syncs it and renames it to a
-// file named after the new version; then it does the same for the sidecar,
+// Put (and PutReader, which streams the body from an io.Reader through a
+// 64 KiB buffer, so memory does not grow with the object) writes the body
+// to a temporary file beside the object's files, syncs it and renames it to
+// a file named after the new version; then it does the same for the sidecar,
 // whose rename is the commit point, and removes the previous version's
 // body. A reader therefore sees the old object or the new one, never a mix,
 // and a crash at any point leaves the previous or the new object. (A crash
-// between the two renames can leave an unreferenced body file behind; it is
-// never read.) Writes of one key are serialized within the process; reads
+// between the two renames can leave an unreferenced body file behind, and
+// one during a write its temporary file; neither is ever read, and Sweep
+// removes both.) Open streams a body out. Writes of one key are serialized within the process; reads
 // take no lock. Several processes may share a root: each write is still
 // atomic and the last one wins, though racing writers can leave
 // unreferenced body files behind.

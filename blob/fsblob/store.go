@@ -107,18 +107,80 @@ func (s *Store) nextVersion() string {
 
 // Put implements [blob.Store].
 func (s *Store) Put(ctx context.Context, key string, body []byte, opts blob.PutOptions) (blob.Object, error) {
-	if err := blob.ValidateKey(key); err != nil {
-		return blob.Object{}, fmt.Errorf("fsblob: put: %w", err)
+	return s.PutReader(ctx, key, bytes.NewReader(body), opts)
+}
+
+// PutReader is [Store.Put] with the body streamed from r: [Store.Stage]
+// then [Staged.Commit].
+func (s *Store) PutReader(ctx context.Context, key string, r io.Reader, opts blob.PutOptions) (blob.Object, error) {
+	st, err := s.Stage(ctx, key, r)
+	if err != nil {
+		return blob.Object{}, err
 	}
-	if err := blob.ValidateMetadata(opts.Metadata); err != nil {
-		return blob.Object{}, fmt.Errorf("fsblob: put %q: %w", key, err)
+	defer st.Abort()
+	return st.Commit(opts)
+}
+
+// Staged is a body written to a temporary file and not yet visible: the
+// first half of a streamed Put. Commit or Abort it.
+type Staged struct {
+	s         *Store
+	key       string
+	dir, leaf string
+	tmp       string
+	size      int64
+	etag      string
+}
+
+// Stage streams r into a temporary file beside key's files, through a small
+// buffer (so memory stays bounded whatever the size), computing its MD5 on
+// the way, and syncs it. Nothing is visible until [Staged.Commit], and no
+// lock is held meanwhile, so a slow body delays no other write. An error
+// from r (a client gone, a size limit hit) or ctx ending abandons the
+// write: the temporary file is removed.
+func (s *Store) Stage(ctx context.Context, key string, r io.Reader) (*Staged, error) {
+	if err := blob.ValidateKey(key); err != nil {
+		return nil, fmt.Errorf("fsblob: put: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
-		return blob.Object{}, fmt.Errorf("fsblob: put %q: %w", key, err)
+		return nil, fmt.Errorf("fsblob: put %q: %w", key, err)
 	}
-	sum := md5.Sum(body)
 	dir, leaf := s.paths(key)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("fsblob: put %q: %w", key, err)
+	}
+	h := md5.New()
+	tmp, size, err := writeTemp(ctx, dir, io.TeeReader(r, h))
+	if err != nil {
+		return nil, fmt.Errorf("fsblob: put %q: %w", key, err)
+	}
+	return &Staged{s: s, key: key, dir: dir, leaf: leaf, tmp: tmp, size: size, etag: `"` + hex.EncodeToString(h.Sum(nil)) + `"`}, nil
+}
+
+// Size is the staged body's length in bytes.
+func (st *Staged) Size() int64 { return st.size }
+
+// ETag is the staged body's ETag (its MD5 in hex, in double quotes).
+func (st *Staged) ETag() string { return st.etag }
+
+// Abort removes the staged body unless it was committed; it is safe to call
+// more than once and after Commit.
+func (st *Staged) Abort() {
+	if st.tmp != "" {
+		os.Remove(st.tmp)
+		st.tmp = ""
+	}
+}
+
+// Commit makes the staged body the object at key with opts, replacing any
+// object there, and returns its description. The sidecar's rename is the
+// commit point (see the package documentation).
+func (st *Staged) Commit(opts blob.PutOptions) (blob.Object, error) {
+	s, key, dir, leaf := st.s, st.key, st.dir, st.leaf
+	if st.tmp == "" {
+		return blob.Object{}, fmt.Errorf("fsblob: put %q: staged body already committed or aborted", key)
+	}
+	if err := blob.ValidateMetadata(opts.Metadata); err != nil {
 		return blob.Object{}, fmt.Errorf("fsblob: put %q: %w", key, err)
 	}
 	mu := s.lock(key)
@@ -126,7 +188,7 @@ func (s *Store) Put(ctx context.Context, key string, body []byte, opts blob.PutO
 	defer mu.Unlock()
 
 	m := sidecar{
-		Key: key, Size: int64(len(body)), ETag: `"` + hex.EncodeToString(sum[:]) + `"`,
+		Key: key, Size: st.size, ETag: st.etag,
 		VersionID: s.nextVersion(), ContentType: opts.ContentType, CacheControl: opts.CacheControl,
 		LastModified: s.now().UTC(), Metadata: blob.NormalizeMetadata(opts.Metadata),
 	}
@@ -134,9 +196,10 @@ func (s *Store) Put(ctx context.Context, key string, body []byte, opts blob.PutO
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return blob.Object{}, fmt.Errorf("fsblob: put %q: %w", key, err)
 	}
-	if err := writeFile(dir, leaf+dataSuffix+m.VersionID, body); err != nil {
+	if err := os.Rename(st.tmp, leaf+dataSuffix+m.VersionID); err != nil {
 		return blob.Object{}, fmt.Errorf("fsblob: put %q: %w", key, err)
 	}
+	st.tmp = ""
 	js, err := json.Marshal(&m)
 	if err != nil {
 		return blob.Object{}, fmt.Errorf("fsblob: put %q: %w", key, err)
@@ -152,6 +215,36 @@ func (s *Store) Put(ctx context.Context, key string, body []byte, opts blob.PutO
 		os.Remove(leaf + dataSuffix + old.VersionID)
 	}
 	return m.object(), nil
+}
+
+// Open returns the body of the object at key as an open file, for
+// streaming reads (the caller closes it), and its description, or an
+// error matching ErrNotFound. The file stays readable when the object is
+// replaced or deleted meanwhile (on systems where an open file survives
+// its removal).
+func (s *Store) Open(ctx context.Context, key string) (*os.File, blob.Object, error) {
+	if err := blob.ValidateKey(key); err != nil {
+		return nil, blob.Object{}, fmt.Errorf("fsblob: open: %w", err)
+	}
+	_, leaf := s.paths(key)
+	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return nil, blob.Object{}, fmt.Errorf("fsblob: open %q: %w", key, err)
+		}
+		m, err := readSidecar(leaf)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, blob.Object{}, fmt.Errorf("fsblob: open %q: %w", key, blob.ErrNotFound)
+		} else if err != nil {
+			return nil, blob.Object{}, fmt.Errorf("fsblob: open %q: %w", key, err)
+		}
+		f, err := os.Open(leaf + dataSuffix + m.VersionID)
+		if errors.Is(err, fs.ErrNotExist) && attempt < 100 {
+			continue // replaced between the two reads
+		} else if err != nil {
+			return nil, blob.Object{}, fmt.Errorf("fsblob: open %q: %w", key, err)
+		}
+		return f, m.object(), nil
+	}
 }
 
 // Get implements [blob.Store].
@@ -331,10 +424,54 @@ func readSidecar(leaf string) (*sidecar, error) {
 
 var tempSeq atomic.Uint64
 
+// copyBufferSize is the buffer PutReader streams a body through.
+const copyBufferSize = 64 << 10
+
+// tempName returns a new temporary file name in dir (see the package
+// documentation: names starting with "." are temporary).
+func tempName(dir string) string {
+	return filepath.Join(dir, tempPrefix+strconv.Itoa(os.Getpid())+"-"+strconv.FormatUint(tempSeq.Add(1), 10))
+}
+
+// writeTemp copies r into a new synced temporary file in dir and returns
+// its name and size; on error the file is removed.
+func writeTemp(ctx context.Context, dir string, r io.Reader) (string, int64, error) {
+	tmp := tempName(dir)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return "", 0, err
+	}
+	n, err := io.CopyBuffer(f, ctxReader{ctx, r}, make([]byte, copyBufferSize))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return "", 0, err
+	}
+	return tmp, n, nil
+}
+
+// ctxReader stops a copy when ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
 // writeFile atomically replaces path with data: a synced temporary file in
 // dir renamed over it.
 func writeFile(dir, path string, data []byte) error {
-	tmp := filepath.Join(dir, tempPrefix+strconv.Itoa(os.Getpid())+"-"+strconv.FormatUint(tempSeq.Add(1), 10))
+	tmp := tempName(dir)
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
@@ -365,4 +502,52 @@ func syncDir(dir string) error {
 		err = cerr
 	}
 	return err
+}
+
+// Sweep removes what writes cut short by a crash leave under the root:
+// temporary files (a body being streamed, a sidecar being written) and
+// bodies no sidecar refers to (a crash between a Put's two renames). It
+// returns how many files it removed. Call it before writing through this
+// Store and while no other process writes to the root: rampart dev calls it
+// when it opens its data folder.
+func (s *Store) Sweep(ctx context.Context) (int, error) {
+	removed := 0
+	err := filepath.WalkDir(s.root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() {
+			return nil
+		}
+		switch {
+		case strings.HasPrefix(name, tempPrefix):
+		case strings.Contains(name, dataSuffix) && !strings.HasPrefix(name, "."):
+			i := strings.LastIndex(name, dataSuffix)
+			leaf := filepath.Join(filepath.Dir(path), name[:i])
+			m, err := readSidecar(leaf)
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return nil // unreadable: leave it for a person to look at
+			}
+			if m != nil && m.VersionID == name[i+len(dataSuffix):] {
+				return nil
+			}
+		default:
+			return nil
+		}
+		if err := os.Remove(path); err == nil {
+			removed++
+		}
+		return nil
+	})
+	if err != nil {
+		return removed, fmt.Errorf("fsblob: sweep: %w", err)
+	}
+	return removed, nil
 }

@@ -7,9 +7,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/rampartdev/rampart/dashboard"
@@ -58,6 +62,10 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	transientRate := fs.Float64("transient-rate", 0, "fault: probability that reading a source object fails with a throttling error")
 	seed := fs.Uint64("seed", 0, "fault injection seed (0 = random)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	maxUpload := byteSize(devserver.DefaultMaxUploadBytes)
+	fs.Var(&maxUpload, "max-upload", "largest upload body (e.g. 256MiB, 2GiB); bigger ones get 413")
+	maxUploads := fs.Int("max-concurrent-uploads", devserver.DefaultMaxConcurrentUploads, "uploads streaming at once; more get 503 with Retry-After")
+	bodyTimeout := fs.Duration("body-read-timeout", devserver.DefaultBodyReadTimeout, "close a connection whose request body sends nothing for this long")
 	var allowHosts stringList
 	fs.Var(&allowHosts, "allow-host", "a `name` (or name:port) requests may carry in their Host header besides 127.0.0.1, localhost and [::1] (repeatable); other names are refused, against DNS rebinding")
 	allowWrites := fs.Bool("allow-writes", false, "allow dead-letter redrive from the dashboard and POST /queue/redrive (same-origin or non-browser requests only)")
@@ -82,16 +90,19 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return usageError{"dev: --log-level: " + err.Error()}
 	}
 	opts := &devserver.Options{
-		Bucket:            *bucket,
-		Thumbnailer:       media.ThumbnailerOptions{SourcePrefix: *prefix, Imaging: imaging.Options{Sizes: sz, Quality: *quality}},
-		Workers:           *workers,
-		VisibilityTimeout: *visibility,
-		InvocationTimeout: *invocation,
-		AllowWrites:       *allowWrites,
-		AllowedHosts:      allowHosts,
-		MaxReceiveCount:   *maxReceives,
-		Faults:            devserver.Faults{DuplicateRate: *dupRate, ConcurrentDuplicates: *concurrentDups, CrashRate: *crashRate, TransientRate: *transientRate, Seed: *seed},
-		Version:           Version,
+		Bucket:               *bucket,
+		Thumbnailer:          media.ThumbnailerOptions{SourcePrefix: *prefix, Imaging: imaging.Options{Sizes: sz, Quality: *quality}},
+		Workers:              *workers,
+		VisibilityTimeout:    *visibility,
+		InvocationTimeout:    *invocation,
+		AllowWrites:          *allowWrites,
+		AllowedHosts:         allowHosts,
+		MaxUploadBytes:       int64(maxUpload),
+		MaxConcurrentUploads: *maxUploads,
+		BodyReadTimeout:      *bodyTimeout,
+		MaxReceiveCount:      *maxReceives,
+		Faults:               devserver.Faults{DuplicateRate: *dupRate, ConcurrentDuplicates: *concurrentDups, CrashRate: *crashRate, TransientRate: *transientRate, Seed: *seed},
+		Version:              Version,
 	}
 	if err := opts.Validate(); err != nil {
 		return usageError{"dev: " + err.Error()}
@@ -113,6 +124,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	defer s.Close()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("dev: %w; pick another address with --addr (make run ADDR=127.0.0.1:8081)", err)
+		}
 		return err
 	}
 	// The dashboard under /ui/ reads the same data folder through the
@@ -126,7 +140,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	mux.Handle("/ui/", dashboard.New(insp, &dashboard.Options{AllowWrites: *allowWrites, AllowedHosts: allowHosts, Logger: logger}))
 	mux.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusFound))
 	mux.Handle("/", s.Handler())
-	srv := &http.Server{Handler: writegate.NewHosts(allowHosts...).Wrap(mux), ReadHeaderTimeout: 10 * time.Second}
+	srv := s.HTTPServer(writegate.NewHosts(allowHosts...).Wrap(mux))
 	logger.Info("listening", slog.String("addr", "http://"+ln.Addr().String()), slog.String("data", *data),
 		slog.String("bucket", *bucket), slog.String("source_prefix", *prefix), slog.Any("faults", opts.Faults), slog.Duration("invocation_timeout", s.Options().InvocationTimeout))
 
@@ -150,4 +164,30 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		err = nil
 	}
 	return err
+}
+
+// byteSize is a flag of a number of bytes, with an optional unit: 1048576,
+// 512KiB, 256MiB, 2GiB (or KB, MB, GB for powers of ten).
+type byteSize int64
+
+func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+
+func (b *byteSize) Set(s string) error {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = n, u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n <= 0 || n > math.MaxInt64/mult {
+		return fmt.Errorf("want a positive size such as 256MiB or 2GiB")
+	}
+	*b = byteSize(n * mult)
+	return nil
 }

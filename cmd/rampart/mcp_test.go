@@ -139,10 +139,10 @@ func TestMCP_endToEnd(t *testing.T) {
 	dir := t.TempDir()
 	s := localtest.MustDevServer(t, dir)
 	const reqID = "E2EREJECTED00001"
-	if _, _, err := s.Upload(t.Context(), "uploads/notes.jpg", []byte("this is not an image"), "image/jpeg", reqID); err != nil {
+	if _, _, err := s.Upload(t.Context(), "uploads/notes.jpg", strings.NewReader("this is not an image"), "image/jpeg", reqID); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.Upload(t.Context(), "uploads/ok.jpg", localtest.JPEG(t, 320, 200), "image/jpeg", "E2EGOOD000000001"); err != nil {
+	if _, _, err := s.Upload(t.Context(), "uploads/ok.jpg", bytes.NewReader(localtest.JPEG(t, 320, 200)), "image/jpeg", "E2EGOOD000000001"); err != nil {
 		t.Fatal(err)
 	}
 	rejected := localtest.WaitFinal(t, s, media.ID(devserver.DefaultBucket, "uploads/notes.jpg"))

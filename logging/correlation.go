@@ -19,17 +19,17 @@ type eventRecord struct {
 	} `json:"Sns"`
 }
 
-// id returns the record's correlation id.
-func (r *eventRecord) id() string {
+// id returns the record's correlation id and the key of its source.
+func (r *eventRecord) id() (string, string) {
 	switch {
 	case r.EventSource == "aws:s3":
-		return r.ResponseElements["x-amz-request-id"]
+		return r.ResponseElements["x-amz-request-id"], KeyS3RequestID
 	case r.SNS != nil:
-		return r.SNS.MessageID
+		return r.SNS.MessageID, KeySNSMessageID
 	case r.MessageID != "":
-		return r.MessageID
+		return r.MessageID, KeySQSMessageID
 	}
-	return r.EventID
+	return r.EventID, KeyEventID
 }
 
 // CorrelationID returns the id that ties an invocation to the request that
@@ -55,10 +55,18 @@ func (r *eventRecord) id() string {
 // were requestContext to follow a non-empty Records (no AWS event has both)
 // the record would win.
 func CorrelationID(payload []byte) string {
+	id, _ := correlation(payload)
+	return id
+}
+
+// correlation returns the correlation id of payload and the key its source
+// is logged under when an inner event's id replaces it (see
+// [WithInnerCorrelationID]).
+func correlation(payload []byte) (id, source string) {
 	if len(payload) == 0 || payload[0] != '{' {
-		return ""
+		return "", ""
 	}
-	var id, detailType string
+	var eventID, detailType string
 	s := scanner{b: payload, i: 1}
 	for first := true; ; first = false {
 		key, ok := s.member(first)
@@ -69,37 +77,37 @@ func CorrelationID(payload []byte) string {
 		case bytes.EqualFold(key, []byte("requestContext")):
 			v, ok := s.value()
 			if !ok {
-				return ""
+				return "", ""
 			}
 			if id := requestID(v); id != "" {
-				return id
+				return id, KeyAPIRequestID
 			}
 		case bytes.EqualFold(key, []byte("Records")):
 			v, ok := s.firstElement()
 			if !ok {
-				return ""
+				return "", ""
 			}
 			if v != nil {
 				return recordID(v)
 			}
 		case bytes.EqualFold(key, []byte("id")):
-			if !s.str(&id) {
-				return ""
+			if !s.str(&eventID) {
+				return "", ""
 			}
 		case bytes.EqualFold(key, []byte("detail-type")):
 			if !s.str(&detailType) {
-				return ""
+				return "", ""
 			}
 		default:
 			if _, ok := s.value(); !ok {
-				return ""
+				return "", ""
 			}
 		}
 	}
-	if id != "" && detailType != "" {
-		return id
+	if eventID != "" && detailType != "" {
+		return eventID, KeyEventID
 	}
-	return ""
+	return "", ""
 }
 
 // requestID returns requestId of the requestContext v, decoding nothing
@@ -125,11 +133,12 @@ func requestID(v []byte) string {
 	}
 }
 
-// recordID returns the correlation id of the record v, decoding only the
-// members that identify it: a message body is skipped, not decoded.
-func recordID(v []byte) string {
+// recordID returns the correlation id of the record v and its source's
+// key, decoding only the members that identify it: a message body is
+// skipped, not decoded.
+func recordID(v []byte) (string, string) {
 	if v[0] != '{' {
-		return ""
+		return "", ""
 	}
 	var r eventRecord
 	s := scanner{b: v, i: 1}
@@ -153,7 +162,7 @@ func recordID(v []byte) string {
 		}
 		val, ok := s.value()
 		if !ok || dst != nil && json.Unmarshal(val, dst) != nil {
-			return ""
+			return "", ""
 		}
 	}
 }

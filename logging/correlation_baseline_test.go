@@ -32,7 +32,8 @@ func CorrelationIDUnmarshal(payload []byte) string {
 	case e.RequestContext != nil && e.RequestContext.RequestID != "":
 		return e.RequestContext.RequestID
 	case len(e.Records) > 0:
-		return e.Records[0].id()
+		id, _ := e.Records[0].id()
+		return id
 	case e.ID != "" && e.DetailType != "":
 		return e.ID
 	}

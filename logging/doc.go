@@ -35,8 +35,25 @@
 //	function_arn          the invoked function's ARN, alias included
 //	cold_start            true only on the first invocation of the process
 //	xray_trace_id         the Root of the X-Ray trace header, when tracing is on
-//	correlation_id        the request id of the event, see [CorrelationID]
+//	correlation_id        the id of the innermost event the record is about, see [CorrelationID]
 //	debug_sampled         true when the invocation is sampled for debug logs
+//
+// A record has one correlation_id. When work moves to an event inside the
+// invocation's (the S3 notification in an SQS message's body, with
+// [WithInnerCorrelationID], a logger's With or the record's own
+// correlation_id attribute), the inner event's id is the correlation_id and
+// each outer id is kept under its source's key:
+//
+//	api_request_id        API Gateway's or a function URL's request id
+//	s3_request_id         an S3 notification's x-amz-request-id
+//	sqs_message_id        an SQS message's messageId
+//	sns_message_id        an SNS notification's MessageId
+//	event_id              a Kinesis, DynamoDB Streams or EventBridge event's id
+//	outer_correlation_id  an id from Options.Correlation
+//
+// so that `filter correlation_id = "<S3 request id>"` finds everything about
+// an upload, and `filter sqs_message_id = "<message id>"` everything about
+// one delivery.
 //
 // followed by the record's own attributes. With Options.ReplaceAttr set to
 // [ReplaceAttr], the first three are written as the managed runtimes write
@@ -52,6 +69,13 @@
 //	filter cold_start = 1 | stats count() by function_version
 //
 //	filter correlation_id = "MessageID_1" | sort @timestamp
+//
+// # Every line JSON
+//
+// [SetDefault] makes the Handler slog's default handler and the output of
+// the standard log package, so that libraries' fallback logging and
+// aws-lambda-go's error line for a failed invocation come out as JSON
+// records with the Lambda context too.
 //
 // # Level and sampling
 //

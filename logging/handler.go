@@ -70,6 +70,10 @@ type Handler struct {
 	base  slog.Handler // the wrapped handler with the function's attributes
 	inner slog.Handler // base with ops applied: used outside an invocation
 	ops   []op         // WithAttrs and WithGroup calls since base, in order
+	// ownCorrelation is set when a WithAttrs call outside any group gave
+	// correlation_id: the invocation's is then logged under its source's
+	// key, so that a record has one correlation_id.
+	ownCorrelation bool
 }
 
 // op is one WithAttrs (group == "") or WithGroup call.
@@ -181,12 +185,39 @@ func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
 
 // Handle redacts secrets in r and passes it, with the Lambda context of the
 // invocation in ctx (if any), to the wrapped handler.
+//
+// A record, or a WithAttrs call, outside any group, with its own
+// correlation_id names an event inside the invocation's: that id is the
+// record's correlation_id, and the invocation's is written under the key
+// of its source (sqs_message_id, ...; see [WithInnerCorrelationID]).
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	r = h.cfg.redact.record(r)
 	if inv := fromContext(ctx); inv != nil {
+		if !h.ownCorrelation && !h.grouped() && hasCorrelationAttr(r) && inv.hasCorrelation() {
+			return inv.outerHandler(h).Handle(ctx, r)
+		}
 		return inv.handler(h).Handle(ctx, r)
 	}
 	return h.inner.Handle(ctx, r)
+}
+
+// grouped reports whether h puts record attributes in a group.
+func (h *Handler) grouped() bool {
+	for _, o := range h.ops {
+		if o.group != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func hasCorrelationAttr(r slog.Record) bool {
+	found := false
+	r.Attrs(func(a slog.Attr) bool {
+		found = a.Key == KeyCorrelationID
+		return !found
+	})
+	return found
 }
 
 // WithAttrs returns a Handler whose records carry attrs (redacted).
@@ -195,7 +226,13 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 		return h
 	}
 	attrs = h.cfg.redact.attrs(attrs)
-	return h.with(op{attrs: attrs}, h.inner.WithAttrs(attrs))
+	n := h.with(op{attrs: attrs}, h.inner.WithAttrs(attrs))
+	if !h.grouped() {
+		for _, a := range attrs {
+			n.ownCorrelation = n.ownCorrelation || a.Key == KeyCorrelationID
+		}
+	}
+	return n
 }
 
 // WithGroup returns a Handler that puts later attributes in group name. The
@@ -210,7 +247,7 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 func (h *Handler) with(o op, inner slog.Handler) *Handler {
 	ops := make([]op, len(h.ops), len(h.ops)+1)
 	copy(ops, h.ops)
-	return &Handler{cfg: h.cfg, base: h.base, inner: inner, ops: append(ops, o)}
+	return &Handler{cfg: h.cfg, base: h.base, inner: inner, ops: append(ops, o), ownCorrelation: h.ownCorrelation}
 }
 
 // derive builds h's wrapped handler for an invocation: base, then the

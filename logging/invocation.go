@@ -24,6 +24,20 @@ const (
 	KeyDebugSampled       = "debug_sampled"
 )
 
+// Keys under which an outer event's id is kept when the id of an event
+// inside it becomes the correlation id (see [WithInnerCorrelationID]): an
+// S3 notification in an SQS message logs correlation_id = the S3 request
+// id and sqs_message_id = the message's id. Each names the source of the
+// id.
+const (
+	KeyAPIRequestID  = "api_request_id" // API Gateway's or a function URL's requestContext.requestId
+	KeyS3RequestID   = "s3_request_id"  // an S3 notification's x-amz-request-id
+	KeySQSMessageID  = "sqs_message_id" // an SQS message's messageId
+	KeySNSMessageID  = "sns_message_id" // an SNS notification's MessageId
+	KeyEventID       = "event_id"       // a Kinesis, DynamoDB Streams or EventBridge event's id
+	KeyOuterCorrelID = "outer_correlation_id"
+)
+
 // invoked is set by the first invocation this process starts: every later
 // one is warm.
 var invoked atomic.Bool
@@ -35,9 +49,20 @@ var invoked atomic.Bool
 type invocation struct {
 	attrs   []slog.Attr
 	sampled bool
+	// source is the key the correlation id is logged under when an inner
+	// id replaces it (KeySQSMessageID, ...).
+	source  string
 	last    atomic.Pointer[derived] // the most recently used, checked first
 	derived sync.Map                // *Handler -> *derived
+	// outer holds the wrapped handlers for records that carry their own
+	// correlation_id: the invocation's is then logged under source.
+	outer sync.Map // *Handler -> slog.Handler
 }
+
+// current is the invocation Start began last: the one records without a
+// context belong to when the process runs one invocation at a time (see
+// SetDefault).
+var current atomic.Pointer[invocation]
 
 // derived is a Handler's wrapped handler for one invocation.
 type derived struct {
@@ -58,11 +83,56 @@ func (inv *invocation) handler(h *Handler) slog.Handler {
 	}
 	v, ok := inv.derived.Load(h)
 	if !ok {
-		v, _ = inv.derived.LoadOrStore(h, &derived{h: h, inner: h.derive(inv.attrs)})
+		attrs := inv.attrs
+		if h.ownCorrelation {
+			attrs = inv.outerAttrs()
+		}
+		v, _ = inv.derived.LoadOrStore(h, &derived{h: h, inner: h.derive(attrs)})
 	}
 	d := v.(*derived)
 	inv.last.Store(d)
 	return d.inner
+}
+
+// outerHandler is h's wrapped handler for a record that has its own
+// correlation_id.
+func (inv *invocation) outerHandler(h *Handler) slog.Handler {
+	if v, ok := inv.outer.Load(h); ok {
+		return v.(slog.Handler)
+	}
+	v, _ := inv.outer.LoadOrStore(h, h.derive(inv.outerAttrs()))
+	return v.(slog.Handler)
+}
+
+// outerAttrs returns the invocation's attributes with its correlation id
+// under the key of its source, for records whose own correlation_id names
+// an event inside it.
+func (inv *invocation) outerAttrs() []slog.Attr {
+	attrs := make([]slog.Attr, 0, len(inv.attrs))
+	for _, a := range inv.attrs {
+		if a.Key == KeyCorrelationID {
+			a.Key = inv.sourceKey()
+		}
+		attrs = append(attrs, a)
+	}
+	return attrs
+}
+
+func (inv *invocation) sourceKey() string {
+	if inv.source == "" {
+		return KeyOuterCorrelID
+	}
+	return inv.source
+}
+
+// hasCorrelation reports whether the invocation has a correlation id.
+func (inv *invocation) hasCorrelation() bool {
+	for _, a := range inv.attrs {
+		if a.Key == KeyCorrelationID {
+			return true
+		}
+	}
+	return false
 }
 
 // Invocation is the Lambda context of one invocation as the Handler logs it.
@@ -125,12 +195,12 @@ func (h *Handler) Start(ctx context.Context, payload []byte) context.Context {
 	if t := TraceID(ctx); t != "" {
 		attrs = append(attrs, slog.String(KeyTraceID, t))
 	}
-	var corr string
+	var corr, source string
 	if h.cfg.correlation != nil {
-		corr = h.cfg.correlation(payload)
+		corr, source = h.cfg.correlation(payload), KeyOuterCorrelID
 	}
 	if corr == "" {
-		corr = CorrelationID(payload)
+		corr, source = correlation(payload)
 	}
 	if corr != "" {
 		attrs = append(attrs, slog.String(KeyCorrelationID, corr))
@@ -139,30 +209,60 @@ func (h *Handler) Start(ctx context.Context, payload []byte) context.Context {
 	if sampled {
 		attrs = append(attrs, slog.Bool(KeyDebugSampled, true))
 	}
-	return context.WithValue(ctx, ctxKey{}, &invocation{attrs: attrs, sampled: sampled})
+	inv := &invocation{attrs: attrs, sampled: sampled, source: source}
+	current.Store(inv)
+	return context.WithValue(ctx, ctxKey{}, inv)
 }
 
 // WithCorrelationID returns a context whose records carry id as the
 // correlation id instead of the invocation's, for work on one record of a
-// batch (the batch package calls it with each record's id). Outside an
-// invocation it returns ctx unchanged.
+// batch (the batch package calls it with each record's id): the record is
+// of the same kind as the invocation's first record, so its id replaces
+// that one. Outside an invocation it returns ctx unchanged.
 func WithCorrelationID(ctx context.Context, id string) context.Context {
 	inv := fromContext(ctx)
 	if inv == nil || id == "" {
 		return ctx
 	}
-	attrs := make([]slog.Attr, 0, len(inv.attrs)+1)
+	return inv.with(ctx, inv.source, id, "")
+}
+
+// WithInnerCorrelationID returns a context for work on an event inside the
+// current one, such as the S3 notification in an SQS message's body: id,
+// whose source is the key source (KeyS3RequestID, ...), becomes the
+// correlation_id, and the current correlation id is kept under the key of
+// its own source (KeySQSMessageID, ...), so that every record carries
+// correlation_id once, the innermost event's. Outside an invocation it
+// returns ctx unchanged.
+func WithInnerCorrelationID(ctx context.Context, source, id string) context.Context {
+	inv := fromContext(ctx)
+	if inv == nil || id == "" {
+		return ctx
+	}
+	return inv.with(ctx, source, id, inv.sourceKey())
+}
+
+// with returns ctx with a copy of inv whose correlation id is id from
+// source; a non-empty outer keeps the current one under that key.
+func (inv *invocation) with(ctx context.Context, source, id, outer string) context.Context {
+	attrs := make([]slog.Attr, 0, len(inv.attrs)+2)
 	replaced := false
 	for _, a := range inv.attrs {
-		if a.Key == KeyCorrelationID {
+		switch {
+		case a.Key == KeyCorrelationID:
+			if outer != "" {
+				attrs = append(attrs, slog.String(outer, a.Value.String()))
+			}
 			a, replaced = slog.String(KeyCorrelationID, id), true
+		case outer != "" && a.Key == outer, a.Key == source:
+			continue // superseded
 		}
 		attrs = append(attrs, a)
 	}
 	if !replaced {
 		attrs = append(attrs, slog.String(KeyCorrelationID, id))
 	}
-	return context.WithValue(ctx, ctxKey{}, &invocation{attrs: attrs, sampled: inv.sampled})
+	return context.WithValue(ctx, ctxKey{}, &invocation{attrs: attrs, sampled: inv.sampled, source: source})
 }
 
 // TraceID returns the root of the invocation's X-Ray trace id

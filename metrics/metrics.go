@@ -92,11 +92,13 @@ func New(w io.Writer, opts Options) (*Recorder, error) {
 // invocation of the process the Set also emits the ColdStart metric, in a
 // document of its own with the default dimensions and "function_name" (left
 // out when a default dimension has that name or the defaults number
-// [MaxDimensions]).
+// [MaxDimensions]) and the requestId property, so that every document
+// names its invocation.
 func (r *Recorder) Start(ctx context.Context) (context.Context, *Set) {
 	s := r.NewSet()
 	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
 		s.props = append(s.props, property{"requestId", string(appendString(nil, lc.AwsRequestID))})
+		s.requestID = s.props[len(s.props)-1:]
 	}
 	if !invoked.Swap(true) && !r.opts.DisableColdStart &&
 		os.Getenv("AWS_LAMBDA_INITIALIZATION_TYPE") != "provisioned-concurrency" {
@@ -129,9 +131,10 @@ type Set struct {
 	byName    map[string]int // metric name -> index in metrics
 	dims      []Dimension
 	props     []property
-	coldStart bool     // emit the ColdStart document at the next Flush
-	batch     []metric // Flush's scratch space
-	docs      []doc    // Flush's scratch space: the documents it wrote
+	coldStart bool       // emit the ColdStart document at the next Flush
+	requestID []property // the requestId property alone, for the ColdStart document
+	batch     []metric   // Flush's scratch space
+	docs      []doc      // Flush's scratch space: the documents it wrote
 }
 
 // doc locates one document Flush built: where it ends in the output, and
@@ -314,7 +317,7 @@ func (s *Set) Flush() error {
 	coldEnd := 0 // end of the ColdStart document, if any
 	if s.coldStart {
 		cold := []metric{{name: ColdStartMetric, unit: Count, res: StandardResolution, values: []float64{1}}}
-		b = appendDocument(b, ts, r.opts.Namespace, r.opts.Dimensions, coldStartDimensions(r.opts.Dimensions), nil, cold, 0)
+		b = appendDocument(b, ts, r.opts.Namespace, r.opts.Dimensions, coldStartDimensions(r.opts.Dimensions), s.requestID, cold, 0)
 		coldEnd = len(b)
 	}
 	s.docs = s.docs[:0]

@@ -573,3 +573,34 @@ func must(t testing.TB, errs ...error) {
 		t.Fatal(err)
 	}
 }
+
+// TestRecorder_coldStartRequestID: the ColdStart document names its
+// invocation, like every other document, and carries no other property.
+func TestRecorder_coldStartRequestID(t *testing.T) {
+	t.Setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
+	metrics.ResetColdStart()
+	var buf bytes.Buffer
+	r, err := metrics.New(&buf, metrics.Options{Namespace: "N", Now: func() time.Time { return fixed }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-cold"})
+	_, set := r.Start(ctx)
+	_ = set.Add("Work", metrics.Count, 1)
+	_ = set.SetProperty("order", "o-1")
+	if err := set.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	docs := parseEMF(t, buf.Bytes())
+	if len(docs) != 2 {
+		t.Fatalf("%d documents, want ColdStart and Work", len(docs))
+	}
+	for _, d := range docs {
+		if d["requestId"] != "req-cold" {
+			t.Errorf("document without the request id: %v", d)
+		}
+		if _, cold := d["ColdStart"]; cold && d["order"] != nil {
+			t.Errorf("ColdStart document carries the invocation's other properties: %v", d)
+		}
+	}
+}

@@ -9,22 +9,25 @@ import (
 // Error codes: the stable "code" of an error response. Clients may switch
 // on them; messages may change.
 const (
-	CodeBadRequest        = "bad_request"
-	CodeBadPath           = "bad_path"
-	CodeMethodNotAllowed  = "method_not_allowed"
-	CodeNoRoute           = "no_route"
-	CodeHeadersTooLarge   = "headers_too_large"
-	CodeBodyTooLarge      = "body_too_large"
-	CodeMissingToken      = "missing_token"
-	CodeInvalidToken      = "invalid_token"
-	CodeTokenExpired      = "token_expired"
-	CodeTokenRevoked      = "token_revoked"
-	CodeInsufficientScope = "insufficient_scope"
-	CodeRateLimited       = "rate_limited"
-	CodeUnavailable       = "unavailable"
-	CodeUpstreamError     = "upstream_error"
-	CodeUpstreamTimeout   = "upstream_timeout"
-	CodeInternal          = "internal_error" // the Worker glue, when the core or a binding is missing
+	CodeBadRequest          = "bad_request"
+	CodeBadPath             = "bad_path"
+	CodeMethodNotAllowed    = "method_not_allowed"
+	CodeNoRoute             = "no_route"
+	CodeHeadersTooLarge     = "headers_too_large"
+	CodeBodyTooLarge        = "body_too_large"
+	CodeMissingToken        = "missing_token"
+	CodeInvalidToken        = "invalid_token" // every refused token: unknown, wrong secret, revoked, expired
+	CodeInsufficientScope   = "insufficient_scope"
+	CodeRateLimited         = "rate_limited"
+	CodeUnavailable         = "unavailable"
+	CodeUpstreamError       = "upstream_error"
+	CodeUpstreamTimeout     = "upstream_timeout"
+	CodeMisdirected         = "misdirected_request"        // 421: a host the gateway does not serve
+	CodeNotImplemented      = "not_implemented"            // 501: a transfer coding other than chunked
+	CodeExpectationFailed   = "expectation_failed"         // 417: an Expect other than 100-continue
+	CodeVersionNotSupported = "http_version_not_supported" // 505
+	CodeResponseTruncated   = "response_truncated"         // logged only: the response was cut after its header
+	CodeInternal            = "internal_error"             // the Worker glue, when the core or a binding is missing
 )
 
 // Error is a refusal: an HTTP status and a stable code. It is also an error.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -15,15 +14,22 @@ import (
 
 // Defaults for the zero values of [Config].
 const (
-	DefaultMaxHeaderBytes = 16 << 10
-	DefaultMaxBodyBytes   = 10 << 20
-	DefaultMaxPathBytes   = 2048
-	DefaultTimeout        = 30 * time.Second
+	DefaultMaxHeaderBytes    = 16 << 10
+	DefaultMaxBodyBytes      = 10 << 20
+	DefaultMaxPathBytes      = 2048
+	DefaultTimeout           = 30 * time.Second
+	DefaultStreamIdleTimeout = 30 * time.Second
 )
+
+// DefaultAuthFailureLimit is the failure budget of a client address when
+// Config.AuthFailureLimit is zero: 30 failed authentications at once, then
+// one every 2 seconds.
+var DefaultAuthFailureLimit = LimitConfig{Rate: 30, Period: Duration(time.Minute), Burst: 30}
 
 // Route selects requests by path prefix and says what they need.
 type Route struct {
 	// Name identifies the route in logs and in the RateLimit-Policy header.
+	// Empty means the prefix.
 	Name string `json:"name"`
 	// Prefix matches the path segment-wise: "/api" matches "/api" and
 	// "/api/x" but not "/apix". "/" matches everything.
@@ -39,8 +45,9 @@ type Route struct {
 }
 
 // Config configures a [Gateway]. The JSON form (the file given to
-// `rampart gateway --config`, the Worker's GATEWAY_CONFIG variable) holds the
-// policy fields; the interface fields are wired by the caller.
+// `rampart gateway --config`, the Worker's GATEWAY_CONFIG variable, read by
+// [ParseConfig]) holds the policy fields; the interface fields are wired by
+// the caller.
 type Config struct {
 	// Routes are tried in order; the first match wins. No routes means one
 	// route "/" that needs a token.
@@ -48,6 +55,28 @@ type Config struct {
 	// AnonymousLimit limits each client address on public routes. The zero
 	// value leaves them unlimited.
 	AnonymousLimit LimitConfig `json:"anonymous_limit"`
+	// AuthFailureLimit is each client address's budget of failed
+	// authentications, kept in this process (or Worker isolate): while an
+	// address has spent it, its requests to token routes are refused with
+	// 429 before their token is looked at, so a flood of made-up tokens
+	// costs little. IPv6 addresses share a budget per /64. The zero value
+	// means DefaultAuthFailureLimit; a negative Rate disables the limit.
+	// Behind a proxy that hides client addresses, every client shares one
+	// budget: raise or disable it there.
+	AuthFailureLimit LimitConfig `json:"auth_failure_limit"`
+	// Hosts lists the hosts (with a port where it is not the scheme's
+	// default) the gateway answers for, in the Host field or in an
+	// absolute-form request target. A request for another host gets 421.
+	// Empty accepts any host.
+	Hosts []string `json:"hosts,omitempty"`
+	// ForwardedHost is the X-Forwarded-Host value sent to the origin: the
+	// gateway's public host as the origin should build links to it. Empty
+	// sends no X-Forwarded-Host. The client's Host is never copied.
+	ForwardedHost string `json:"forwarded_host,omitempty"`
+	// StripQuery lists query parameters that carry credentials and are
+	// removed before forwarding, compared percent-decoded and in any case.
+	// nil means DefaultStripQuery; an empty list removes none.
+	StripQuery []string `json:"strip_query"`
 	// ForwardAuthorization forwards the client's Authorization field to the
 	// origin. By default it is removed: the origin trusts the gateway's
 	// X-Rampart-Token-Id and X-Rampart-Tenant instead.
@@ -60,9 +89,17 @@ type Config struct {
 	MaxBodyBytes int64 `json:"max_body_bytes,omitempty"`
 	// MaxPathBytes bounds the escaped path; 0 means DefaultMaxPathBytes.
 	MaxPathBytes int `json:"max_path_bytes,omitempty"`
-	// Timeout bounds a call to the origin, headers and body; 0 means
-	// DefaultTimeout. The adapters enforce it.
+	// Timeout bounds the origin's answer: from sending the request (its
+	// body included) to the response's header. 0 means DefaultTimeout. A
+	// later body streams for as long as it keeps moving (StreamIdleTimeout).
+	// The adapters enforce it.
 	Timeout Duration `json:"timeout,omitempty"`
+	// StreamIdleTimeout bounds each stall of a response body stream: a read
+	// from the origin or a write to the client that does not finish within
+	// it ends the response, which is then logged as truncated. 0 means
+	// DefaultStreamIdleTimeout. The native adapter enforces it; on Workers
+	// the platform streams the body.
+	StreamIdleTimeout Duration `json:"stream_idle_timeout,omitempty"`
 
 	// Tokens finds token records. Required when a route needs a token.
 	Tokens TokenStore `json:"-"`
@@ -103,6 +140,10 @@ type Request struct {
 	RemoteAddr string
 	// ContentLength is the declared body length, or -1 when unknown.
 	ContentLength int64
+	// BadFraming is the adapter's finding that the message's framing is
+	// ambiguous or could not be checked (RFC 9112 section 6.1), "" when it
+	// is sound. The gateway refuses such a request with 400 and Close.
+	BadFraming string
 }
 
 // Result is the gateway's decision on a request: either a refusal (Err set)
@@ -111,19 +152,29 @@ type Request struct {
 type Result struct {
 	RequestID string
 	Route     string
-	TokenID   string // "" for public routes and refused tokens
-	Tenant    string
-	Client    string
+	// TokenID is the id of the token presented, when it was well formed:
+	// the token's on success, and on refusal the id the client sent (ids
+	// are not secret), so that the log says whose token failed.
+	TokenID string
+	Tenant  string // set when the token was accepted
+	Client  string
+	// AuthError is why the token was refused (AuthUnknownID, AuthRevoked,
+	// ...), for the log; the response says only invalid_token.
+	AuthError string
 	Err       *Error
 	Forward   *Upstream
 	Header    Header // X-Request-Id, RateLimit, RateLimit-Policy, Retry-After, WWW-Authenticate
+	// Close says the adapter must close the connection after answering:
+	// the request's framing was refused, so the bytes after it on the
+	// connection are not a request to serve.
+	Close bool
 }
 
 // Upstream is the request to send to the origin.
 type Upstream struct {
 	Method string
 	Path   string // the checked escaped path
-	Query  string
+	Query  string // the raw query without the StripQuery parameters
 	Header Header // cleaned fields plus the gateway's own
 }
 
@@ -132,29 +183,48 @@ type Gateway struct {
 	cfg      Config
 	routes   []Route
 	policies map[string]string // route name -> quoted, for RateLimit fields
+	hosts    map[string]bool   // canonical hosts; nil accepts any
+	strip    queryNames
+	failures *failureLimiter // nil when disabled
 	log      *slog.Logger
 }
 
-// New returns a Gateway for cfg.
+// New returns a Gateway for cfg. It does not modify cfg (or its Routes).
 func New(cfg Config) (*Gateway, error) {
-	g := &Gateway{cfg: cfg, routes: cfg.Routes, log: cfg.Logger}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	g := &Gateway{cfg: cfg, log: cfg.Logger}
+	g.routes = append([]Route(nil), cfg.Routes...)
 	if len(g.routes) == 0 {
 		g.routes = []Route{{Name: "default", Prefix: "/"}}
 	}
+	g.policies = make(map[string]string, len(g.routes))
 	for i, r := range g.routes {
-		if !strings.HasPrefix(r.Prefix, "/") {
-			return nil, fmt.Errorf("gateway: route %d (%q): prefix %q must start with /", i, r.Name, r.Prefix)
-		}
 		if r.Name == "" {
 			g.routes[i].Name = r.Prefix
 		}
 		if !r.Public && cfg.Tokens == nil {
-			return nil, fmt.Errorf("gateway: route %q needs tokens but Config.Tokens is nil", r.Name)
+			return nil, fmt.Errorf("gateway: route %q needs tokens but Config.Tokens is nil", g.routes[i].Name)
+		}
+		g.policies[g.routes[i].Name] = strconv.Quote(g.routes[i].Name)
+	}
+	if len(cfg.Hosts) > 0 {
+		g.hosts = make(map[string]bool, 2*len(cfg.Hosts))
+		for _, h := range cfg.Hosts {
+			g.hosts[canonicalHost(h, "http")] = true
+			g.hosts[canonicalHost(h, "https")] = true
 		}
 	}
-	g.policies = make(map[string]string, len(g.routes))
-	for _, r := range g.routes {
-		g.policies[r.Name] = strconv.Quote(r.Name)
+	if g.cfg.StripQuery == nil {
+		g.cfg.StripQuery = DefaultStripQuery
+	}
+	g.strip = newQueryNames(g.cfg.StripQuery)
+	if g.cfg.AuthFailureLimit == (LimitConfig{}) {
+		g.cfg.AuthFailureLimit = DefaultAuthFailureLimit
+	}
+	if l := g.cfg.AuthFailureLimit.Limit(); l.Rate > 0 {
+		g.failures = &failureLimiter{limit: l}
 	}
 	if g.cfg.Limiter == nil {
 		g.cfg.Limiter = NewMemoryLimiter()
@@ -180,6 +250,9 @@ func New(cfg Config) (*Gateway, error) {
 	if g.cfg.Timeout <= 0 {
 		g.cfg.Timeout = Duration(DefaultTimeout)
 	}
+	if g.cfg.StreamIdleTimeout <= 0 {
+		g.cfg.StreamIdleTimeout = Duration(DefaultStreamIdleTimeout)
+	}
 	return g, nil
 }
 
@@ -188,6 +261,11 @@ func (g *Gateway) Config() Config { return g.cfg }
 
 // Logger returns the gateway's logger.
 func (g *Gateway) Logger() *slog.Logger { return g.log }
+
+// NewRequestID returns a new request id from Config.NewRequestID, for
+// answers the adapters give without asking the core (net/http's own
+// refusals).
+func (g *Gateway) NewRequestID() string { return g.cfg.NewRequestID() }
 
 var forwardedMethods = map[string]bool{
 	"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "OPTIONS": true,
@@ -216,17 +294,27 @@ func (g *Gateway) Handle(ctx context.Context, req *Request) *Result {
 }
 
 func (g *Gateway) decide(ctx context.Context, req *Request, res *Result) *Error {
+	switch {
+	case req.BadFraming != "":
+		res.Close = true
+		return newError(400, CodeBadRequest, req.BadFraming)
+	case len(req.Header["transfer-encoding"]) > 0 && len(req.Header["content-length"]) > 0:
+		// RFC 9112 section 6.1: the framing is ambiguous (request
+		// smuggling), and what follows on the connection is suspect.
+		res.Close = true
+		return newError(400, CodeBadRequest, "both Transfer-Encoding and Content-Length")
+	}
 	if !forwardedMethods[req.Method] {
 		return newError(405, CodeMethodNotAllowed, "method not allowed")
 	}
 	if req.Header.size() > g.cfg.MaxHeaderBytes {
 		return newError(431, CodeHeadersTooLarge, "request header fields too large")
 	}
+	if g.hosts != nil && !g.hosts[canonicalHost(req.Host, req.Scheme)] {
+		return newError(421, CodeMisdirected, "this gateway does not serve that host")
+	}
 	if req.ContentLength > g.cfg.MaxBodyBytes {
 		return newError(413, CodeBodyTooLarge, "request body too large")
-	}
-	if len(req.Header["transfer-encoding"]) > 0 && req.Header.Get("content-length") != "" {
-		return newError(400, CodeBadRequest, "both Content-Length and Transfer-Encoding")
 	}
 	path, err := CleanPath(req.Path, g.cfg.MaxPathBytes)
 	if err != nil {
@@ -252,12 +340,11 @@ func (g *Gateway) decide(ctx context.Context, req *Request, res *Result) *Error 
 			if req.RemoteAddr == "" {
 				return newError(400, CodeBadRequest, "client address unknown")
 			}
-			limitKey = "ip:" + req.RemoteAddr
+			limitKey = clientKey(req.RemoteAddr)
 		}
 	} else {
 		var e *Error
-		tok, e = g.authenticate(ctx, req, now)
-		if e != nil {
+		if tok, e = g.authorize(ctx, req, now, res); e != nil {
 			return e
 		}
 		res.TokenID, res.Tenant = tok.ID, tok.Tenant
@@ -270,7 +357,7 @@ func (g *Gateway) decide(ctx context.Context, req *Request, res *Result) *Error 
 	if limitKey != "" {
 		d, err := g.cfg.Limiter.Allow(ctx, limitKey, limit, now)
 		if err != nil {
-			g.log.ErrorContext(ctx, "gateway: rate limiter failed", "request_id", res.RequestID, "key_kind", limitKey[:3], "err", err)
+			g.log.ErrorContext(ctx, "gateway: rate limiter failed", "request_id", res.RequestID, "key_kind", limitKey[:strings.IndexByte(limitKey, ':')], "err", err)
 			return newError(503, CodeUnavailable, "rate limiter unavailable")
 		}
 		setRateLimitHeaders(res.Header, g.policies[route.Name], d)
@@ -282,38 +369,24 @@ func (g *Gateway) decide(ctx context.Context, req *Request, res *Result) *Error 
 	return nil
 }
 
-func (g *Gateway) authenticate(ctx context.Context, req *Request, now time.Time) (*TokenRecord, *Error) {
-	auth := req.Header["authorization"]
-	if len(auth) == 0 || auth[0] == "" {
-		return nil, newError(401, CodeMissingToken, "missing bearer token")
+// authorize authenticates the request's token, first checking the client
+// address's failure budget, and spends from that budget when the token is
+// refused.
+func (g *Gateway) authorize(ctx context.Context, req *Request, now time.Time, res *Result) (*TokenRecord, *Error) {
+	if g.failures == nil {
+		return g.authenticate(ctx, req, now, res)
 	}
-	if len(auth) > 1 {
-		return nil, newError(401, CodeInvalidToken, "more than one Authorization field")
+	key := clientKey(req.RemoteAddr)
+	if d := g.failures.check(key, now.UnixNano()); !d.Allowed {
+		res.AuthError = AuthThrottled
+		res.Header["retry-after"] = []string{strconv.FormatInt(max(1, ceilSeconds(d.RetryAfter)), 10)}
+		return nil, newError(429, CodeRateLimited, "too many failed authentications from this address")
 	}
-	scheme, token, ok := strings.Cut(auth[0], " ")
-	if !ok || !strings.EqualFold(scheme, "bearer") {
-		return nil, newError(401, CodeInvalidToken, "authorization is not a bearer token")
+	tok, e := g.authenticate(ctx, req, now, res)
+	if e != nil && e.Status == 401 {
+		g.failures.fail(key, now.UnixNano())
 	}
-	token = strings.TrimSpace(token)
-	if _, _, err := ParseToken(token); err != nil {
-		return nil, newError(401, CodeInvalidToken, "malformed token")
-	}
-	hash := HashToken(token)
-	rec, err := g.cfg.Tokens.LookupToken(ctx, hash)
-	switch {
-	case errors.Is(err, ErrTokenNotFound):
-		return nil, newError(401, CodeInvalidToken, "unknown token")
-	case err != nil:
-		g.log.ErrorContext(ctx, "gateway: token store failed", "err", err)
-		return nil, &Error{Status: 503, Code: CodeUnavailable, Message: "token store unavailable"}
-	case rec == nil || !hashEqual(rec.Hash, hash):
-		return nil, newError(401, CodeInvalidToken, "unknown token")
-	case rec.Revoked:
-		return rec, newError(401, CodeTokenRevoked, "token revoked")
-	case rec.Expired(now):
-		return rec, newError(401, CodeTokenExpired, "token expired")
-	}
-	return rec, nil
+	return tok, e
 }
 
 func (g *Gateway) match(path string) *Route {
@@ -341,8 +414,8 @@ func (g *Gateway) upstream(req *Request, path string, res *Result, tok *TokenRec
 	if req.RemoteAddr != "" {
 		h["x-forwarded-for"] = []string{req.RemoteAddr}
 	}
-	if req.Host != "" {
-		h["x-forwarded-host"] = []string{req.Host}
+	if g.cfg.ForwardedHost != "" {
+		h["x-forwarded-host"] = []string{g.cfg.ForwardedHost}
 	}
 	scheme := req.Scheme
 	if scheme == "" {
@@ -354,7 +427,7 @@ func (g *Gateway) upstream(req *Request, path string, res *Result, tok *TokenRec
 		h[HeaderTokenID] = []string{tok.ID}
 		h[HeaderTenant] = []string{tok.Tenant}
 	}
-	return &Upstream{Method: req.Method, Path: path, Query: req.Query, Header: h}
+	return &Upstream{Method: req.Method, Path: path, Query: g.strip.strip(req.Query), Header: h}
 }
 
 // setRateLimitHeaders sets the IETF RateLimit fields
@@ -409,9 +482,11 @@ func randomID() string {
 
 // LogAccess writes one access-log record for a finished request: the
 // request id, route, token id (never the token), client, status, latency
-// and, for refusals, the error code.
-func (g *Gateway) LogAccess(ctx context.Context, req *Request, res *Result, status int, latency time.Duration) {
-	attrs := []slog.Attr{
+// and, for refusals, the error code and the authentication failure's
+// reason. The adapters call it once the status is known.
+func (g *Gateway) LogAccess(ctx context.Context, req *Request, res *Result, status int, latency time.Duration, extra ...slog.Attr) {
+	attrs := make([]slog.Attr, 0, 12+len(extra))
+	attrs = append(attrs,
 		slog.String("request_id", res.RequestID),
 		slog.String("method", req.Method),
 		slog.String("path", req.Path),
@@ -421,9 +496,17 @@ func (g *Gateway) LogAccess(ctx context.Context, req *Request, res *Result, stat
 		slog.String("client", res.Client),
 		slog.Int("status", status),
 		slog.Float64("latency_ms", float64(latency.Microseconds())/1000),
-	}
+	)
 	if res.Err != nil {
 		attrs = append(attrs, slog.String("error", res.Err.Code))
 	}
-	g.log.LogAttrs(ctx, slog.LevelInfo, "access", attrs...)
+	if res.AuthError != "" {
+		attrs = append(attrs, slog.String("auth_error", res.AuthError))
+	}
+	attrs = append(attrs, extra...)
+	level := slog.LevelInfo
+	if res.Err != nil && (res.Err.Status >= 500 || res.Err.Code == CodeResponseTruncated) {
+		level = slog.LevelError
+	}
+	g.log.LogAttrs(ctx, level, "access", attrs...)
 }

@@ -1,8 +1,12 @@
 package gateway_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +26,7 @@ func newTestGateway(t *testing.T, cfg gateway.Config) (*gateway.Gateway, string)
 	rec := gateway.TokenRecord{ID: "abcdefgh", Hash: gateway.HashToken(tok), Tenant: "t1", Rate: 10, Burst: 10}
 	if cfg.Tokens == nil {
 		cfg.Tokens = gateway.TokenStoreFunc(func(_ context.Context, h string) (*gateway.TokenRecord, error) {
-			if h == rec.Hash {
+			if h == rec.ID {
 				r := rec
 				return &r, nil
 			}
@@ -144,5 +148,205 @@ func TestGateway_upstreamDoesNotAliasRequest(t *testing.T) {
 	}
 	if got := up.Get("x-request-id"); got != res.RequestID {
 		t.Errorf("forwarded x-request-id = %q, want %q", got, res.RequestID)
+	}
+}
+
+// TestGateway_badTokensAllSayInvalidToken checks that the response never
+// tells a revoked or expired token from an unknown one, while the access
+// log names the reason and the token id.
+func TestGateway_badTokensAllSayInvalidToken(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	recs := map[string]gateway.TokenRecord{}
+	mk := func(id string, mod func(*gateway.TokenRecord)) string {
+		tok := "rpt_" + id + "_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
+		r := gateway.TokenRecord{ID: id, Hash: gateway.HashToken(tok), Tenant: "t"}
+		if mod != nil {
+			mod(&r)
+		}
+		recs[id] = r
+		return tok
+	}
+	revoked := mk("revoked1", func(r *gateway.TokenRecord) { r.Revoked = true })
+	expired := mk("expired1", func(r *gateway.TokenRecord) { r.ExpiresAt = now.Add(-time.Second) })
+	good := mk("goodgood", nil)
+	var logs bytes.Buffer
+	g, err := gateway.New(gateway.Config{
+		Now:    func() time.Time { return now },
+		Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
+		Tokens: gateway.TokenStoreFunc(func(_ context.Context, id string) (*gateway.TokenRecord, error) {
+			if r, ok := recs[id]; ok {
+				return &r, nil
+			}
+			return nil, gateway.ErrTokenNotFound
+		}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, auth, reason, id string }{
+		{"revoked", "Bearer " + revoked, gateway.AuthRevoked, "revoked1"},
+		{"expired", "Bearer " + expired, gateway.AuthExpired, "expired1"},
+		{"wrong secret", "Bearer " + good[:len(good)-3] + "xyz", gateway.AuthWrongSecret, "goodgood"},
+		{"unknown id", "Bearer rpt_nobody00_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG", gateway.AuthUnknownID, "nobody00"},
+		{"malformed", "Bearer rpt_x", gateway.AuthMalformed, ""},
+		{"basic", "Basic YWxhZGRpbjpvcGVuc2VzYW1l", gateway.AuthNotBearer, ""},
+	} {
+		logs.Reset()
+		req := request("", map[string]string{"authorization": c.auth})
+		res := g.Handle(context.Background(), req)
+		if res.Err == nil || res.Err.Status != 401 || res.Err.Code != gateway.CodeInvalidToken {
+			t.Errorf("%s: %+v, want 401 invalid_token", c.name, res.Err)
+			continue
+		}
+		if body := string(gateway.ErrorBody(res.Err, res.RequestID)); strings.Contains(body, "revoked") || strings.Contains(body, "expired") || strings.Contains(body, "secret") {
+			t.Errorf("%s: body %s names the reason", c.name, body)
+		}
+		g.LogAccess(context.Background(), req, res, res.Err.Status, 0)
+		var rec map[string]any
+		if err := json.Unmarshal(logs.Bytes(), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec["auth_error"] != c.reason || rec["token_id"] != c.id {
+			t.Errorf("%s: logged auth_error %v token_id %v, want %q %q", c.name, rec["auth_error"], rec["token_id"], c.reason, c.id)
+		}
+	}
+}
+
+// TestGateway_authFailureLimit floods one address with made-up tokens: past
+// the failure budget the store is no longer asked, valid tokens from other
+// addresses still pass, and the budget refills.
+func TestGateway_authFailureLimit(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	var lookups int
+	tok := "rpt_abcdefgh_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
+	rec := gateway.TokenRecord{ID: "abcdefgh", Hash: gateway.HashToken(tok), Tenant: "t1"}
+	g, err := gateway.New(gateway.Config{
+		AuthFailureLimit: gateway.LimitConfig{Rate: 1, Period: gateway.Duration(time.Second), Burst: 5},
+		Now:              func() time.Time { return now },
+		Tokens: gateway.TokenStoreFunc(func(_ context.Context, id string) (*gateway.TokenRecord, error) {
+			lookups++
+			if id == rec.ID {
+				r := rec
+				return &r, nil
+			}
+			return nil, gateway.ErrTokenNotFound
+		}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := func(addr, token string) *gateway.Result {
+		r := request(token, nil)
+		r.RemoteAddr = addr
+		return g.Handle(context.Background(), r)
+	}
+	for i := range 20 {
+		res := from("192.0.2.7", fmt.Sprintf("rpt_bogus%03d_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG", i))
+		want := 401
+		if i >= 5 {
+			want = 429
+		}
+		if res.Err == nil || res.Err.Status != want {
+			t.Fatalf("random token %d: %+v, want %d", i, res.Err, want)
+		}
+		if want == 429 && (res.AuthError != gateway.AuthThrottled || res.Header.Get("retry-after") == "") {
+			t.Fatalf("throttled refusal: auth_error %q, retry-after %q", res.AuthError, res.Header.Get("retry-after"))
+		}
+	}
+	if lookups != 5 {
+		t.Errorf("%d store lookups for 20 made-up tokens, want 5 (the budget)", lookups)
+	}
+	// A valid token from the throttled address is refused too (the limit
+	// is before authentication); from another address it passes.
+	if res := from("192.0.2.7", tok); res.Err == nil || res.Err.Status != 429 {
+		t.Errorf("valid token from the throttled address: %+v, want 429", res.Err)
+	}
+	if res := from("192.0.2.8", tok); res.Err != nil {
+		t.Errorf("valid token from another address: %+v", res.Err)
+	}
+	// Successes do not spend the budget.
+	for range 50 {
+		if res := from("192.0.2.9", tok); res.Err != nil {
+			t.Fatalf("valid token: %+v", res.Err)
+		}
+	}
+	// IPv6 addresses in one /64 share a budget.
+	for i := range 6 {
+		res := from(fmt.Sprintf("2001:db8:1:2::%x", i+1), "rpt_bogus999_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG")
+		if want := map[bool]int{true: 429, false: 401}[i >= 5]; res.Err == nil || res.Err.Status != want {
+			t.Fatalf("IPv6 %d: %+v, want %d", i, res.Err, want)
+		}
+	}
+	now = now.Add(time.Second)
+	if res := from("192.0.2.7", "rpt_bogus998_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"); res.Err == nil || res.Err.Status != 401 {
+		t.Errorf("after a second: %+v, want the budget refilled by one (401)", res.Err)
+	}
+}
+
+func TestGateway_forwardedHostAndQuery(t *testing.T) {
+	g, tok := newTestGateway(t, gateway.Config{})
+	r := request(tok, nil)
+	r.Host = "evil.example"
+	r.Query = "a=1&access_token=rpt_x_y&b=2;api_key=k&Access%5FToken=z&c"
+	res := g.Handle(context.Background(), r)
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if h := res.Forward.Header.Get("x-forwarded-host"); h != "" {
+		t.Errorf("x-forwarded-host %q without configuration, want none", h)
+	}
+	if q := res.Forward.Query; q != "a=1&b=2&c" {
+		t.Errorf("forwarded query %q, want a=1&b=2&c", q)
+	}
+	g, tok = newTestGateway(t, gateway.Config{ForwardedHost: "api.example.com", StripQuery: []string{}})
+	r = request(tok, nil)
+	r.Host, r.Query = "evil.example", "access_token=x"
+	res = g.Handle(context.Background(), r)
+	if res.Err != nil || res.Forward.Header.Get("x-forwarded-host") != "api.example.com" || res.Forward.Query != "access_token=x" {
+		t.Errorf("configured: %+v %+v", res.Err, res.Forward)
+	}
+}
+
+func TestGateway_hosts(t *testing.T) {
+	g, tok := newTestGateway(t, gateway.Config{Hosts: []string{"api.example.com", "127.0.0.1:8080"}})
+	for host, want := range map[string]int{
+		"api.example.com": 0, "API.example.com.": 0, "api.example.com:80": 0, "127.0.0.1:8080": 0,
+		"127.0.0.1": 421, "evil.example": 421, "": 421, "api.example.com:8443": 421,
+	} {
+		r := request(tok, nil)
+		r.Host = host
+		res := g.Handle(context.Background(), r)
+		if got := 0; res.Err != nil {
+			got = res.Err.Status
+			if got != want {
+				t.Errorf("host %q: %d, want %d", host, got, want)
+			}
+		} else if want != 0 {
+			t.Errorf("host %q forwarded, want %d", host, want)
+		}
+	}
+}
+
+func TestStripQuery(t *testing.T) {
+	names := []string{"access_token"}
+	for in, want := range map[string]string{
+		"":                               "",
+		"a=1":                            "a=1",
+		"access_token=x":                 "",
+		"access_token":                   "",
+		"a=1&access_token=x":             "a=1",
+		"access_token=x&a=1":             "a=1",
+		"a=1&access_token=x&b=2":         "a=1&b=2",
+		"a=1;access_token=x;b=2":         "a=1;b=2",
+		"ACCESS_TOKEN=x&a=%41":           "a=%41",
+		"access%5ftoken=x&access+token=": "access+token=",
+		"a=access_token&b=access_token=": "a=access_token&b=access_token=",
+		"a=1&&b=2":                       "a=1&&b=2",
+		"access_tokens=1&x_access_token": "access_tokens=1&x_access_token",
+		"%zz=1&access_token=1":           "%zz=1",
+	} {
+		if got := gateway.StripQuery(in, names); got != want {
+			t.Errorf("StripQuery(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

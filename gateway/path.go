@@ -19,7 +19,10 @@ var ErrBadPath = errors.New("gateway: refused request path")
 // path the origin could read differently from the gateway is refused:
 //
 //   - not starting with "/", empty segments ("//"), "." or ".." segments;
-//   - a backslash, a control character, a space or a byte outside ASCII;
+//   - a byte RFC 3986 does not allow raw in a path (a space, a control
+//     character, a byte outside ASCII, a backslash, and any of "#<>[]^`{|}),
+//     which parsers escape, drop or split on differently (net/url would
+//     re-escape it, so the origin would not get the path byte for byte);
 //   - percent-encodings that are malformed, that encode "/", "\\", ".", "%"
 //     or a control character, or that decode to invalid UTF-8: these are
 //     the double-encoding and overlong tricks (%2e%2e, %252e, %c0%af);
@@ -43,6 +46,8 @@ func CleanPath(p string, maxLen int) (string, error) {
 			return "", pathError("control, space or non-ASCII byte in path")
 		case c == '\\':
 			return "", pathError("backslash in path")
+		case !pathByte[c]:
+			return "", pathError("byte not allowed raw in a path")
 		case c == '%':
 			if i+2 >= len(p) || !isHex(p[i+1]) || !isHex(p[i+2]) {
 				return "", pathError("malformed percent-encoding")
@@ -68,6 +73,21 @@ func CleanPath(p string, maxLen int) (string, error) {
 	}
 	return p, nil
 }
+
+// pathByte holds the bytes RFC 3986 allows in a path: pchar (unreserved,
+// sub-delims, ":" and "@"), "/" and the "%" of an escape.
+var pathByte = func() (t [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for _, c := range "-._~!$&'()*+,;=:@/%" {
+		t[c] = true
+	}
+	return t
+}()
 
 type pathErr string
 

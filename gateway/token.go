@@ -64,23 +64,28 @@ func (r *TokenRecord) Expired(now time.Time) bool {
 	return !r.ExpiresAt.IsZero() && !now.Before(r.ExpiresAt)
 }
 
-// TokenStore finds token records by the hash of the token. Implementations
-// must be safe for concurrent use.
+// TokenStore finds token records by token id: the id is the selector, the
+// hash of the whole token the verifier. Looking up by id lets the gateway
+// tell a token id no store knows (which it may remember as unknown for a
+// while, see [TokenCache]) from a known id with a wrong secret (which it
+// must not, or anyone could lock a token out by sending its id). Ids are
+// not secret. Implementations must be safe for concurrent use.
 type TokenStore interface {
-	// LookupToken returns the record whose Hash is hash, or an error wrapping
-	// ErrTokenNotFound. The gateway compares the hash again in constant time,
-	// so a store may match loosely but must never return a record for
-	// another token as a match of a different hash. Callers must not
-	// modify the record returned: a cache may share it between requests.
-	LookupToken(ctx context.Context, hash string) (*TokenRecord, error)
+	// LookupToken returns the record whose ID is id, or an error wrapping
+	// ErrTokenNotFound when there is none. The gateway checks the record's
+	// ID and compares its Hash with the presented token's in constant time,
+	// so a store returning another record cannot let a token through.
+	// Callers must not modify the record returned: a cache may share it
+	// between requests.
+	LookupToken(ctx context.Context, id string) (*TokenRecord, error)
 }
 
 // TokenStoreFunc adapts a function to [TokenStore].
-type TokenStoreFunc func(ctx context.Context, hash string) (*TokenRecord, error)
+type TokenStoreFunc func(ctx context.Context, id string) (*TokenRecord, error)
 
 // LookupToken calls f.
-func (f TokenStoreFunc) LookupToken(ctx context.Context, hash string) (*TokenRecord, error) {
-	return f(ctx, hash)
+func (f TokenStoreFunc) LookupToken(ctx context.Context, id string) (*TokenRecord, error) {
+	return f(ctx, id)
 }
 
 // GenerateToken returns a new token rpt_<id>_<secret> read from rand (use
@@ -117,8 +122,8 @@ func ParseToken(token string) (id, secret string, err error) {
 	return id, secret, nil
 }
 
-// HashToken returns the hex SHA-256 of the whole token: the key under which
-// stores keep its record.
+// HashToken returns the hex SHA-256 of the whole token: what stores keep to
+// verify a token presented with the record's id.
 func HashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])

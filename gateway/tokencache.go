@@ -7,79 +7,133 @@ import (
 	"time"
 )
 
-// TokenCache is a [TokenStore] that remembers another store's answers, found
-// and not found, for a short time, keeping the store off the hot path. A
-// token revoked or created in the store takes up to the TTL to take effect
-// through the cache. Store errors are not cached.
+// Defaults for the zero values of [TokenCacheOptions].
+const (
+	DefaultTokenCacheTTL     = time.Second
+	DefaultNegativeCacheTTL  = 5 * time.Second
+	DefaultTokenCacheEntries = 10000
+)
+
+// TokenCacheOptions configure a [TokenCache]. A nil *TokenCacheOptions
+// means the defaults.
+type TokenCacheOptions struct {
+	// TTL is how long a record found in the store is reused: a token
+	// revoked in the store is still accepted for up to this long. 0 means
+	// DefaultTokenCacheTTL.
+	TTL time.Duration
+	// NegativeTTL is how long a token id the store does not know is
+	// remembered as unknown, so that made-up tokens cost no store lookup. A
+	// token created with that id (ids are 64 random bits, so only one
+	// someone guessed) works once it has passed. 0 means
+	// DefaultNegativeCacheTTL; negative disables the negative cache.
+	NegativeTTL time.Duration
+	// MaxEntries bounds the known records and, separately, the unknown ids
+	// kept (so a flood of unknown ids cannot evict the known tokens); when
+	// full, expired entries are dropped, or all of that kind. 0 means
+	// DefaultTokenCacheEntries.
+	MaxEntries int
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// TokenCache is a [TokenStore] that remembers another store's answers by
+// token id for a short time, keeping the store off the hot path: records
+// found for TTL, ids not found for NegativeTTL. Store errors are not
+// cached.
 //
 // A hit takes a read lock and allocates nothing: the record returned is the
 // cache's own and is shared by every caller until the entry expires, so it
 // must not be modified (the [Gateway] only reads it).
 type TokenCache struct {
-	store TokenStore
-	ttl   time.Duration
-	max   int
-	now   func() time.Time
-
-	mu      sync.RWMutex
-	entries map[string]cacheEntry
+	store            TokenStore
+	ttl, negativeTTL time.Duration
+	max              int
+	now              func() time.Time
+	mu               sync.RWMutex
+	known            map[string]cacheEntry
+	unknown          map[string]time.Time // id -> expiry
 }
 
 type cacheEntry struct {
-	rec     *TokenRecord // nil for not found
+	rec     *TokenRecord
 	expires time.Time
 }
 
 var _ TokenStore = (*TokenCache)(nil)
 
-// NewTokenCache caches store's answers for ttl, holding at most max
-// entries (0 means 10000); when full, it drops the expired entries, or all
-// of them. now is the clock; nil means time.Now.
-func NewTokenCache(store TokenStore, ttl time.Duration, max int, now func() time.Time) *TokenCache {
-	if max <= 0 {
-		max = 10000
+// NewTokenCache returns a cache in front of store.
+func NewTokenCache(store TokenStore, opts *TokenCacheOptions) *TokenCache {
+	var o TokenCacheOptions
+	if opts != nil {
+		o = *opts
 	}
-	if now == nil {
-		now = time.Now
+	if o.TTL <= 0 {
+		o.TTL = DefaultTokenCacheTTL
 	}
-	return &TokenCache{store: store, ttl: ttl, max: max, now: now, entries: map[string]cacheEntry{}}
+	if o.NegativeTTL == 0 {
+		o.NegativeTTL = DefaultNegativeCacheTTL
+	}
+	if o.MaxEntries <= 0 {
+		o.MaxEntries = DefaultTokenCacheEntries
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &TokenCache{
+		store: store, ttl: o.TTL, negativeTTL: o.NegativeTTL, max: o.MaxEntries, now: o.Now,
+		known: map[string]cacheEntry{}, unknown: map[string]time.Time{},
+	}
 }
 
 // LookupToken implements [TokenStore]. The record returned is shared and
 // read-only; the cache keeps its own copy of the store's record, so the
 // store's caller-owned value is never aliased.
-func (c *TokenCache) LookupToken(ctx context.Context, hash string) (*TokenRecord, error) {
+func (c *TokenCache) LookupToken(ctx context.Context, id string) (*TokenRecord, error) {
 	now := c.now()
 	c.mu.RLock()
-	e, ok := c.entries[hash]
+	e, ok := c.known[id]
+	exp, isUnknown := c.unknown[id]
 	c.mu.RUnlock()
 	if ok && now.Before(e.expires) {
-		if e.rec == nil {
-			return nil, ErrTokenNotFound
-		}
 		return e.rec, nil
 	}
-	rec, err := c.store.LookupToken(ctx, hash)
-	if err != nil && !errors.Is(err, ErrTokenNotFound) {
+	if isUnknown && now.Before(exp) {
+		return nil, ErrTokenNotFound
+	}
+	rec, err := c.store.LookupToken(ctx, id)
+	switch {
+	case errors.Is(err, ErrTokenNotFound):
+		if c.negativeTTL > 0 {
+			c.mu.Lock()
+			makeRoom(c.unknown, c.max, func(t time.Time) bool { return !now.Before(t) })
+			c.unknown[id] = now.Add(c.negativeTTL)
+			c.mu.Unlock()
+		}
+		return nil, err
+	case err != nil:
 		return nil, err
 	}
-	e = cacheEntry{expires: now.Add(c.ttl)}
-	if err == nil {
-		r := *rec
-		e.rec = &r
-	}
+	r := *rec
 	c.mu.Lock()
-	if len(c.entries) >= c.max {
-		for k, old := range c.entries {
-			if !now.Before(old.expires) {
-				delete(c.entries, k)
-			}
-		}
-		if len(c.entries) >= c.max {
-			clear(c.entries)
+	makeRoom(c.known, c.max, func(e cacheEntry) bool { return !now.Before(e.expires) })
+	c.known[id] = cacheEntry{rec: &r, expires: now.Add(c.ttl)}
+	delete(c.unknown, id)
+	c.mu.Unlock()
+	return rec, nil
+}
+
+// makeRoom makes room for one more entry in m, which holds at most max:
+// it drops the expired entries, or all of them.
+func makeRoom[V any](m map[string]V, max int, expired func(V) bool) {
+	if len(m) < max {
+		return
+	}
+	for k, v := range m {
+		if expired(v) {
+			delete(m, k)
 		}
 	}
-	c.entries[hash] = e
-	c.mu.Unlock()
-	return rec, err
+	if len(m) >= max {
+		clear(m)
+	}
 }

@@ -111,7 +111,7 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer tokens.Close()
 	cfg.Tokens = tokens
 	if *cacheTTL > 0 {
-		cfg.Tokens = gateway.NewTokenCache(tokens, *cacheTTL, 0, nil)
+		cfg.Tokens = gateway.NewTokenCache(tokens, &gateway.TokenCacheOptions{TTL: *cacheTTL})
 	}
 	limiterDesc := "memory"
 	if *redisAddr != "" {
@@ -321,7 +321,7 @@ func benchInProcess(ctx context.Context) (stop func(), originURL, gatewayURL, to
 		closeBoth()
 		return nil, "", "", "", err
 	}
-	gw, err := gateway.New(gateway.Config{Tokens: gateway.NewTokenCache(tokens, time.Second, 0, nil), Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	gw, err := gateway.New(gateway.Config{Tokens: gateway.NewTokenCache(tokens, nil), Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 	if err != nil {
 		closeBoth()
 		return nil, "", "", "", err

@@ -80,7 +80,7 @@ func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case "list":
 		asJSON = fs.Bool("json", false, "print JSON records")
 	case "export":
-		kv = fs.Bool("kv", false, "print wrangler's bulk KV format: [{key: hash, value: record JSON}]")
+		kv = fs.Bool("kv", false, "print wrangler's bulk KV format: [{key: token id, value: record JSON}]")
 	case "revoke":
 	default:
 		fmt.Fprint(stderr, tokensUsage)
@@ -144,7 +144,7 @@ func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		pairs := make([]map[string]string, 0, len(recs))
 		for _, r := range recs {
 			b, _ := json.Marshal(r)
-			pairs = append(pairs, map[string]string{"key": r.Hash, "value": string(b)})
+			pairs = append(pairs, map[string]string{"key": r.ID, "value": string(b)})
 		}
 		return writeIndentedJSON(stdout, pairs)
 	case *asJSON:

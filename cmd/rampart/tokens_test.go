@@ -57,7 +57,7 @@ func TestTokens_createListRevokeExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	var pairs []struct{ Key, Value string }
-	if err := json.Unmarshal([]byte(out), &pairs); err != nil || len(pairs) != 1 || pairs[0].Key != gateway.HashToken(tok) {
+	if err := json.Unmarshal([]byte(out), &pairs); err != nil || len(pairs) != 1 || pairs[0].Key != recs[0].ID {
 		t.Fatalf("export --kv: %v\n%s", err, out)
 	}
 	var rec gateway.TokenRecord

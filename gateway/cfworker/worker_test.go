@@ -100,7 +100,7 @@ func startWorker(t testing.TB, v *gatewaytest.Vectors, seeded *gatewaytest.Seede
 	var seed []cfworker.KVPair
 	for _, r := range seeded.Records {
 		b, _ := json.Marshal(r)
-		seed = append(seed, cfworker.KVPair{Key: r.Hash, Value: string(b)})
+		seed = append(seed, cfworker.KVPair{Key: r.ID, Value: string(b)})
 	}
 	// Each server gets its own copy: Serve writes the KV seed next to it.
 	own := t.TempDir()

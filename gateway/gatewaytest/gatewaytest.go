@@ -8,12 +8,14 @@
 package gatewaytest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -49,18 +51,28 @@ type TokenSpec struct {
 
 // Case is one request and the decision expected for it.
 type Case struct {
-	Name       string            `json:"name"`
-	Method     string            `json:"method"`
-	Path       string            `json:"path"`  // path and query, sent byte for byte
-	Token      string            `json:"token"` // name of a seeded token to send as a bearer token
-	Tamper     bool              `json:"tamper"`
-	Headers    map[string]string `json:"headers"`
-	Body       string            `json:"body"`
-	BodySize   int               `json:"body_size"`   // send this many bytes instead of Body
-	HeaderSize int               `json:"header_size"` // add a padding field of this size
-	Repeat     int               `json:"repeat"`      // send the request this many times (default 1)
-	RawPath    bool              `json:"raw_path"`    // informational: the path is deliberately unusual
-	Expect     Expect            `json:"expect"`
+	Name   string `json:"name"`
+	Method string `json:"method"`
+	Path   string `json:"path"` // path and query, sent byte for byte
+	// Raw, when set, is sent as it is on a new TCP connection instead of a
+	// request built from the fields above: for what HTTP clients never
+	// send (a smuggled request behind an ambiguous one, absolute-form
+	// targets). $host is the target's host:port and $token:NAME a seeded
+	// token. Only the first response is read; Expect.Closed says whether
+	// the connection must then be closed.
+	Raw string `json:"raw"`
+	// OriginResponse lists fields the origin adds to its answer to this
+	// case (to check which ones the gateway passes on).
+	OriginResponse map[string]string `json:"origin_response"`
+	Token          string            `json:"token"` // name of a seeded token to send as a bearer token
+	Tamper         bool              `json:"tamper"`
+	Headers        map[string]string `json:"headers"`
+	Body           string            `json:"body"`
+	BodySize       int               `json:"body_size"`   // send this many bytes instead of Body
+	HeaderSize     int               `json:"header_size"` // add a padding field of this size
+	Repeat         int               `json:"repeat"`      // send the request this many times (default 1)
+	RawPath        bool              `json:"raw_path"`    // informational: the path is deliberately unusual
+	Expect         Expect            `json:"expect"`
 	// ExpectOn overrides Expect for the targets named, where the platform
 	// changes the request before the gateway sees it; Why says how.
 	ExpectOn map[string]Expect `json:"expect_on"`
@@ -73,8 +85,12 @@ type Expect struct {
 	Status    int               `json:"status"`
 	Error     string            `json:"error"`   // the JSON error code
 	Headers   map[string]string `json:"headers"` // response fields, exact
+	Absent    []string          `json:"absent"`  // response fields that must not be there
 	Forwarded *bool             `json:"forwarded"`
-	Origin    *OriginExpect     `json:"origin"`
+	// Closed, when set, says whether the gateway must close the
+	// connection after its answer (only for Raw cases).
+	Closed *bool         `json:"closed"`
+	Origin *OriginExpect `json:"origin"`
 }
 
 // OriginExpect is what the origin must have seen.
@@ -154,12 +170,12 @@ func (v *Vectors) Seed(now time.Time) (*Seeded, error) {
 
 // Store returns a token store holding the seeded records.
 func (s *Seeded) Store() gateway.TokenStore {
-	byHash := map[string]gateway.TokenRecord{}
+	byID := map[string]gateway.TokenRecord{}
 	for _, r := range s.Records {
-		byHash[r.Hash] = r
+		byID[r.ID] = r
 	}
-	return gateway.TokenStoreFunc(func(_ context.Context, hash string) (*gateway.TokenRecord, error) {
-		r, ok := byHash[hash]
+	return gateway.TokenStoreFunc(func(_ context.Context, id string) (*gateway.TokenRecord, error) {
+		r, ok := byID[id]
 		if !ok {
 			return nil, gateway.ErrTokenNotFound
 		}
@@ -179,10 +195,19 @@ type Seen struct {
 // Origin is a test origin on 127.0.0.1 that answers 200 "ok" and records
 // what it saw, by the gateway's X-Request-Id.
 type Origin struct {
-	URL string
-	mu  sync.Mutex
-	n   int
-	by  map[string]Seen
+	URL     string
+	mu      sync.Mutex
+	n       int
+	by      map[string]Seen
+	respond map[string]string // fields to add to the answers, see Respond
+}
+
+// Respond makes the origin add fields to its answers until the next call
+// (nil for none).
+func (o *Origin) Respond(fields map[string]string) {
+	o.mu.Lock()
+	o.respond = fields
+	o.mu.Unlock()
 }
 
 // NewOrigin starts an Origin, closed when tb ends.
@@ -195,6 +220,9 @@ func NewOrigin(tb testing.TB) *Origin {
 		o.mu.Lock()
 		o.n++
 		o.by[r.Header.Get("X-Request-Id")] = Seen{Method: r.Method, Path: path, Query: query, Header: r.Header.Clone(), Body: string(body)}
+		for k, v := range o.respond {
+			w.Header().Set(k, v)
+		}
 		o.mu.Unlock()
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = io.WriteString(w, "ok")
@@ -263,9 +291,29 @@ func matches(got, want string) bool {
 }
 
 func runCase(hc *http.Client, tg Target, c Case) error {
-	base, err := url.Parse(tg.URL)
+	tg.Origin.Respond(c.OriginResponse)
+	defer tg.Origin.Respond(nil)
+	before := tg.Origin.Count()
+	var resp *http.Response
+	var respBody []byte
+	var closed bool
+	var err error
+	if c.Raw != "" {
+		resp, respBody, closed, err = sendRaw(tg, c)
+	} else {
+		resp, respBody, err = send(hc, tg, c)
+	}
 	if err != nil {
 		return err
+	}
+	return check(tg, c, before, resp, respBody, closed)
+}
+
+// send sends the case's request with an HTTP client.
+func send(hc *http.Client, tg Target, c Case) (*http.Response, []byte, error) {
+	base, err := url.Parse(tg.URL)
+	if err != nil {
+		return nil, nil, err
 	}
 	var body io.Reader
 	switch {
@@ -279,16 +327,20 @@ func runCase(hc *http.Client, tg Target, c Case) error {
 	u := &url.URL{Scheme: base.Scheme, Host: base.Host, Opaque: path, RawQuery: query}
 	req, err := http.NewRequest(c.Method, u.String(), body)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	req.URL = u
 	for k, v := range c.Headers {
+		v, err := substTokens(tg, v)
+		if err != nil {
+			return nil, nil, err
+		}
 		req.Header.Set(k, v)
 	}
 	if c.Token != "" {
 		tok, ok := tg.Seeded.Tokens[c.Token]
 		if !ok {
-			return fmt.Errorf("unknown token name %q", c.Token)
+			return nil, nil, fmt.Errorf("unknown token name %q", c.Token)
 		}
 		if c.Tamper {
 			tok = tok[:len(tok)-4] + "AAAA"
@@ -301,13 +353,81 @@ func runCase(hc *http.Client, tg Target, c Case) error {
 	if c.HeaderSize > 0 {
 		req.Header.Set("X-Padding", strings.Repeat("p", c.HeaderSize))
 	}
-	before := tg.Origin.Count()
 	resp, err := hc.Do(req)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	respBody, _ := io.ReadAll(resp.Body)
+	return resp, respBody, nil
+}
+
+var rawToken = regexp.MustCompile(`\$token:([a-z0-9_]+)`)
+
+// substTokens replaces each $token:NAME in s with the seeded token NAME.
+func substTokens(tg Target, s string) (string, error) {
+	var missing string
+	s = rawToken.ReplaceAllStringFunc(s, func(m string) string {
+		name := strings.TrimPrefix(m, "$token:")
+		tok, ok := tg.Seeded.Tokens[name]
+		if !ok {
+			missing = name
+		}
+		return tok
+	})
+	if missing != "" {
+		return "", fmt.Errorf("unknown token name %q", missing)
+	}
+	return s, nil
+}
+
+// sendRaw writes the case's raw request on a new connection, reads the
+// first response, and then whether the connection is closed: it waits for
+// the end of the stream, and reports a second response as an error.
+func sendRaw(tg Target, c Case) (*http.Response, []byte, bool, error) {
+	base, err := url.Parse(tg.URL)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	raw, err := substTokens(tg, c.Raw)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	raw = strings.ReplaceAll(raw, "$host", base.Host)
+	conn, err := net.DialTimeout("tcp", base.Host, 5*time.Second)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(20 * time.Second))
+	if _, err := io.WriteString(conn, raw); err != nil {
+		return nil, nil, false, err
+	}
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("reading the response: %w", err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("reading the response body: %w", err)
+	}
+	if c.Expect.Closed == nil || !*c.Expect.Closed {
+		return resp, body, false, nil
+	}
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if second, err := http.ReadResponse(br, nil); err == nil {
+		b, _ := io.ReadAll(second.Body)
+		return resp, body, false, fmt.Errorf("the connection stayed open: a second response %d %.200q followed", second.StatusCode, b)
+	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		return resp, body, false, nil // still open, nothing sent
+	}
+	return resp, body, true, nil
+}
+
+// check compares what came back with the case's expectation.
+func check(tg Target, c Case, before int, resp *http.Response, respBody []byte, closed bool) error {
 	reqID := resp.Header.Get("X-Request-Id")
 	var problems []string
 	fail := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
@@ -352,6 +472,14 @@ func runCase(hc *http.Client, tg Target, c Case) error {
 			fail("response %s = %q, want %q", k, got, subst(want))
 		}
 	}
+	for _, k := range c.Expect.Absent {
+		if got := resp.Header.Values(k); len(got) > 0 {
+			fail("response has %s = %q, want none", k, got)
+		}
+	}
+	if c.Expect.Closed != nil && *c.Expect.Closed != closed {
+		fail("connection closed after the answer = %v, want %v", closed, *c.Expect.Closed)
+	}
 	forwarded := tg.Origin.Count() > before
 	if c.Expect.Forwarded != nil && *c.Expect.Forwarded != forwarded {
 		fail("forwarded to the origin = %v, want %v", forwarded, *c.Expect.Forwarded)
@@ -383,7 +511,11 @@ func runCase(hc *http.Client, tg Target, c Case) error {
 		}
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("%s %s:\n\t%s", c.Method, c.Path, strings.Join(problems, "\n\t"))
+		what := c.Method + " " + c.Path
+		if c.Raw != "" {
+			what = fmt.Sprintf("raw %.80q", c.Raw)
+		}
+		return fmt.Errorf("%s:\n\t%s", what, strings.Join(problems, "\n\t"))
 	}
 	return nil
 }

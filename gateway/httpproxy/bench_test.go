@@ -30,7 +30,7 @@ func benchGateway(b *testing.B, cached bool) (*gateway.Gateway, string) {
 	}
 	var store gateway.TokenStore = tokens
 	if cached {
-		store = gateway.NewTokenCache(tokens, time.Minute, 0, nil)
+		store = gateway.NewTokenCache(tokens, &gateway.TokenCacheOptions{TTL: time.Minute})
 	}
 	gw, err := gateway.New(gateway.Config{Tokens: store, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
 	if err != nil {

@@ -3,15 +3,46 @@
 // forwards the requests it allows to an origin with net/http/httputil.
 //
 // The core decides (auth, rate limits, path and header checks); this
-// package only translates requests, enforces the body limit and the origin
-// timeout, and writes the access log. One httputil.ReverseProxy serves every
-// request. Put a [LogWriter] under the access log's handler so that logging
-// costs no system call per request (`rampart gateway` does).
+// package translates requests, guards the connection below net/http,
+// enforces the body limit and the origin deadlines, and writes the access
+// log. One httputil.ReverseProxy serves every request. Put a [LogWriter]
+// under the access log's handler so that logging costs no system call per
+// request (`rampart gateway` does).
+//
+// # Serving
+//
+// Serve a [Handler] with the server from [NewServer] on the listener from
+// [Handler.Listener]:
+//
+//	srv := httpproxy.NewServer(addr, h)
+//	err := srv.Serve(h.Listener(ln))
+//
+// The guarded listener follows each connection's request framing, which
+// net/http hides from handlers, and refuses a request with both
+// Transfer-Encoding and Content-Length (or Transfer-Encoding in HTTP/1.0)
+// with 400 and a closed connection (RFC 9112 section 6.1), so that no
+// request can be smuggled behind it. It also turns the answers net/http
+// gives on its own (400, 417, 431, 501, 505) into the gateway's JSON error.
+// The server logs through the gateway's logger (no plain-text line on
+// stderr) and has no whole-response write timeout; instead:
+//
+// # Deadlines
+//
+// Config.Timeout bounds the origin's answer, from sending the request to
+// the response's header (504 when it passes). The body then streams as long
+// as it moves: each read from the origin and each write to the client must
+// finish within Config.StreamIdleTimeout. A body cut short, by a stall, the
+// origin or the client, is logged as an error record with the request id,
+// the bytes sent and the cause, and the access record says
+// response_truncated.
 package httpproxy
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -19,6 +50,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rampartdev/rampart/gateway"
@@ -31,13 +63,15 @@ type Handler struct {
 	origin  *url.URL
 	rawPath string // origin.EscapedPath(), computed once
 	proxy   *httputil.ReverseProxy
+	timeout time.Duration
+	idle    time.Duration
+	maxBody int64
 	now     func() time.Time
 }
 
 // Options configure a Handler. A nil *Options means the defaults.
 type Options struct {
-	// Transport carries requests to the origin; nil means a transport
-	// tuned for one origin on a fast network (see NewTransport).
+	// Transport carries requests to the origin; nil means NewTransport().
 	Transport http.RoundTripper
 }
 
@@ -48,34 +82,44 @@ func New(gw *gateway.Gateway, origin string, opts *Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.User != nil {
-		return nil, errors.New("httpproxy: origin must be an http(s) URL with a host and no query or credentials")
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.User != nil || u.Fragment != "" {
+		return nil, errors.New("httpproxy: origin must be an http(s) URL with a host and no query, fragment or credentials")
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawPath = strings.TrimSuffix(u.RawPath, "/")
-	h := &Handler{gw: gw, origin: u, rawPath: u.EscapedPath(), now: time.Now}
+	cfg := gw.Config()
+	h := &Handler{
+		gw: gw, origin: u, rawPath: u.EscapedPath(), now: time.Now,
+		timeout: time.Duration(cfg.Timeout), idle: time.Duration(cfg.StreamIdleTimeout), maxBody: cfg.MaxBodyBytes,
+	}
 	var transport http.RoundTripper
 	if opts != nil {
 		transport = opts.Transport
 	}
 	if transport == nil {
-		transport = NewTransport(time.Duration(gw.Config().Timeout))
+		transport = NewTransport()
 	}
 	// One ReverseProxy serves every request; what differs per request
 	// travels in the request's context (see call).
 	h.proxy = &httputil.ReverseProxy{
 		Transport:      transport,
 		Rewrite:        h.rewrite,
-		ModifyResponse: modifyResponse,
+		ModifyResponse: h.modifyResponse,
 		ErrorHandler:   h.proxyError,
 		BufferPool:     copyBuffers{},
+		// The proxy's own messages repeat what the truncation record says
+		// with the request id; keep them, quietly, in the JSON log.
+		ErrorLog: slog.NewLogLogger(gw.Logger().Handler(), slog.LevelDebug),
 	}
 	return h, nil
 }
 
-// NewTransport returns the default transport to the origin: bounded dial and
-// response-header times, and enough idle connections for one busy origin.
-func NewTransport(timeout time.Duration) *http.Transport {
+// NewTransport returns the default transport to the origin: bounded dial
+// and TLS handshake, keep-alive connections enough for one busy origin, no
+// environment proxy and no transparent decompression (the client gets the
+// origin's bytes). The origin's answer is bounded by the Handler
+// (Config.Timeout), not by the transport.
+func NewTransport() *http.Transport {
 	return &http.Transport{
 		Proxy:                 nil, // never send origin traffic through an environment proxy
 		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -83,28 +127,35 @@ func NewTransport(timeout time.Duration) *http.Transport {
 		MaxIdleConnsPerHost:   512,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   5 * time.Second,
-		ResponseHeaderTimeout: timeout,
 		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true,
 	}
 }
 
-// NewServer returns an http.Server for h on addr with the gateway's header
-// limit and timeouts against slow clients.
+// NewServer returns an http.Server for h on addr: the gateway's header
+// limit, timeouts against slow clients (header, whole request, idle
+// connection; the response is bounded per write, see the package doc),
+// net/http's error log in the gateway's JSON log, and the hook the
+// guarded listener needs. Serve it on h.Listener(ln).
 func NewServer(addr string, h *Handler) *http.Server {
 	cfg := h.gw.Config()
 	return &http.Server{
-		Addr:              addr,
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       time.Duration(cfg.Timeout),
-		WriteTimeout:      time.Duration(cfg.Timeout) + 5*time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    cfg.MaxHeaderBytes,
+		Addr:                         addr,
+		Handler:                      h,
+		ReadHeaderTimeout:            10 * time.Second,
+		ReadTimeout:                  time.Duration(cfg.Timeout),
+		IdleTimeout:                  2 * time.Minute,
+		MaxHeaderBytes:               cfg.MaxHeaderBytes,
+		ConnContext:                  connContext,
+		DisableGeneralOptionsHandler: true, // OPTIONS * reaches the gateway, which refuses it in JSON
+		ErrorLog:                     slog.NewLogLogger(h.gw.Logger().Handler(), slog.LevelWarn),
 	}
 }
 
 // Request converts r to the core's request. The client address is the TCP
-// peer: no header can change it.
+// peer: no header can change it. An absolute-form target (RFC 9112 section
+// 3.2.2) gives the path and query; net/http has already taken r.Host from
+// it.
 func Request(r *http.Request) *gateway.Request {
 	h := make(gateway.Header, len(r.Header)+1)
 	for k, v := range r.Header {
@@ -113,10 +164,14 @@ func Request(r *http.Request) *gateway.Request {
 	if len(r.TransferEncoding) > 0 {
 		h["transfer-encoding"] = r.TransferEncoding
 	}
-	path, query, _ := strings.Cut(r.RequestURI, "?")
-	if r.RequestURI == "" { // a client-side request, as in tests
-		path, query = r.URL.EscapedPath(), r.URL.RawQuery
+	target := r.RequestURI
+	if target == "" { // a client-side request, as in tests
+		target = r.URL.RequestURI()
 	}
+	if target != "" && target[0] != '/' && (r.URL.Scheme == "http" || r.URL.Scheme == "https") {
+		target = originForm(target[len(r.URL.Scheme)+len("://"):])
+	}
+	path, query, _ := strings.Cut(target, "?")
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
@@ -131,11 +186,31 @@ func Request(r *http.Request) *gateway.Request {
 	}
 }
 
+// originForm returns the path and query of an absolute-form target after
+// its "scheme://": the bytes from the authority's end, "/" when empty.
+func originForm(rest string) string {
+	i := strings.IndexAny(rest, "/?")
+	switch {
+	case i < 0:
+		return "/"
+	case rest[i] == '?':
+		return "/" + rest[i:]
+	}
+	return rest[i:]
+}
+
 // call is the context of one forwarded request: it carries the gateway's
-// result to the shared ReverseProxy's hooks.
+// result to the shared ReverseProxy's hooks, and the request's deadlines.
 type call struct {
 	context.Context
-	res *gateway.Result
+	client    context.Context // the server's request context: done when the client leaves
+	res       *gateway.Result
+	timer     *time.Timer // the origin deadline, then the origin's read idle time
+	streaming atomic.Bool // the header arrived: the timer is the body's idle time
+	idle      time.Duration
+
+	mu    sync.Mutex
+	cause error // why the body stream ended early
 }
 
 type callKey struct{}
@@ -147,35 +222,117 @@ func (c *call) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-func resultOf(r *http.Request) *gateway.Result {
-	return r.Context().Value(callKey{}).(*call).res
+func callOf(r *http.Request) *call { return r.Context().Value(callKey{}).(*call) }
+
+// setCause records the first reason the stream ended early.
+func (c *call) setCause(err error) {
+	c.mu.Lock()
+	if c.cause == nil {
+		c.cause = err
+	}
+	c.mu.Unlock()
 }
+
+func (c *call) getCause() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cause
+}
+
+// Deadline causes.
+var (
+	errOriginTimeout = errors.New("origin did not answer within the timeout")
+	errOriginStalled = errors.New("origin body stalled for the stream idle timeout")
+)
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
 	req := Request(r)
+	req.BadFraming = framingProblem(r)
 	res := h.gw.Handle(r.Context(), req)
-	sw := &statusWriter{ResponseWriter: w}
-	defer func() { h.gw.LogAccess(r.Context(), req, res, sw.status, h.now().Sub(start)) }()
+	sw := &statusWriter{ResponseWriter: w, idle: h.idle}
+	var c *call
+	defer func() {
+		p := recover()
+		if h.finish(r.Context(), req, res, sw, c, p, h.now().Sub(start)) {
+			// The response is incomplete: make net/http abort the
+			// connection, so the client sees the truncation.
+			panic(http.ErrAbortHandler)
+		}
+	}()
 	if res.Err != nil {
+		if res.Close {
+			w.Header().Set("Connection", "close")
+		}
 		writeError(sw, res, res.Err)
 		return
 	}
-	cfg := h.gw.Config()
-	ctx, cancel := context.WithTimeout(r.Context(), time.Duration(cfg.Timeout))
-	defer cancel()
-	r = r.WithContext(&call{Context: ctx, res: res})
+	ctx, cancel := context.WithCancelCause(r.Context())
+	defer cancel(nil)
+	c = &call{Context: ctx, client: r.Context(), res: res, idle: h.idle}
+	c.timer = time.AfterFunc(h.timeout, func() {
+		if c.streaming.Load() {
+			cancel(errOriginStalled)
+		} else {
+			cancel(errOriginTimeout)
+		}
+	})
+	defer c.timer.Stop()
+	sw.call = c
+	r = r.WithContext(c)
 	if r.Body != nil && r.Body != http.NoBody {
-		r.Body = http.MaxBytesReader(sw, r.Body, cfg.MaxBodyBytes)
+		r.Body = http.MaxBytesReader(sw, r.Body, h.maxBody)
 	}
 	h.proxy.ServeHTTP(sw, r)
+}
+
+// finish logs the request: the access record and, for a response cut short
+// after its header, an error record with the bytes sent and the cause. p
+// is what the handler panicked with, if anything. It reports whether the
+// response was cut short, so that the connection must be aborted.
+func (h *Handler) finish(ctx context.Context, req *gateway.Request, res *gateway.Result, sw *statusWriter, c *call, p any, latency time.Duration) (abort bool) {
+	log := h.gw.Logger()
+	abort = p != nil && (sw.status != 0 || p == http.ErrAbortHandler)
+	if p != nil && p != http.ErrAbortHandler {
+		// A bug, not a client: log it (no stack in the response) and
+		// answer 500 if nothing was written yet.
+		log.ErrorContext(ctx, "gateway: handler panic", "request_id", res.RequestID, "panic", fmt.Sprint(p))
+		if sw.status == 0 {
+			res.Err = &gateway.Error{Status: 500, Code: gateway.CodeInternal, Message: "internal error"}
+			writeError(sw, res, res.Err)
+		}
+	}
+	var extra []slog.Attr
+	if abort {
+		var cause error
+		if c != nil {
+			cause = c.getCause()
+		}
+		if cause == nil {
+			cause = errors.New("response aborted")
+		}
+		res.Err = &gateway.Error{Status: sw.status, Code: gateway.CodeResponseTruncated, Message: cause.Error()}
+		extra = append(extra, slog.Int64("bytes_sent", sw.written))
+		log.LogAttrs(ctx, slog.LevelError, "gateway: response truncated",
+			slog.String("request_id", res.RequestID),
+			slog.Int("status", sw.status),
+			slog.Int64("bytes_sent", sw.written),
+			slog.String("cause", cause.Error()),
+		)
+	}
+	status := sw.status
+	if status == 0 {
+		status = 499 // the client went away before an answer
+	}
+	h.gw.LogAccess(ctx, req, res, status, latency, extra...)
+	return abort
 }
 
 // rewrite turns the ReverseProxy's copy of the client's request into the
 // core's Upstream.
 func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
-	up := resultOf(pr.In).Forward
+	up := callOf(pr.In).res.Forward
 	out := pr.Out
 	out.URL = &url.URL{
 		Scheme:   h.origin.Scheme,
@@ -200,30 +357,63 @@ func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
 }
 
 // modifyResponse adds the gateway's fields to the origin's response,
-// replacing the origin's fields of the same names.
-func modifyResponse(resp *http.Response) error {
-	for k, v := range resultOf(resp.Request).Header {
+// replacing the origin's fields of the same names (the ReverseProxy has
+// removed the hop-by-hop ones and those the origin's Connection names),
+// and switches the deadline from the origin's answer to its body's idle
+// time.
+func (h *Handler) modifyResponse(resp *http.Response) error {
+	c := callOf(resp.Request)
+	if !c.timer.Stop() {
+		return errOriginTimeout // the deadline fired as the header arrived
+	}
+	for k, v := range c.res.Header {
 		resp.Header[canonicalKey(k)] = v
 	}
+	if resp.Body != nil && resp.Body != http.NoBody {
+		c.streaming.Store(true)
+		c.timer.Reset(c.idle)
+		resp.Body = &idleBody{ReadCloser: resp.Body, c: c}
+	}
 	return nil
+}
+
+// idleBody is the origin's response body; each read must return within the
+// stream idle timeout, or the call is cancelled.
+type idleBody struct {
+	io.ReadCloser
+	c *call
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	switch {
+	case err == nil || err == io.EOF:
+		b.c.timer.Reset(b.c.idle)
+	case context.Cause(b.c) == errOriginStalled:
+		b.c.setCause(errOriginStalled)
+	default:
+		b.c.setCause(fmt.Errorf("origin body: %w", err))
+	}
+	return n, err
 }
 
 // proxyError answers a request the origin did not: 413 for a body over the
 // limit, 504 after the timeout, 499 when the client left, 502 otherwise.
 func (h *Handler) proxyError(w http.ResponseWriter, r *http.Request, err error) {
-	res := resultOf(r)
+	c := callOf(r)
+	res := c.res
 	var mb *http.MaxBytesError
 	switch {
 	case errors.As(err, &mb):
 		res.Err = &gateway.Error{Status: 413, Code: gateway.CodeBodyTooLarge, Message: "request body too large"}
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, errOriginTimeout) || context.Cause(c) == errOriginTimeout:
 		res.Err = &gateway.Error{Status: 504, Code: gateway.CodeUpstreamTimeout, Message: "origin did not answer in time"}
-	case errors.Is(err, context.Canceled):
+	case c.client.Err() != nil:
 		res.Err = &gateway.Error{Status: 499, Code: gateway.CodeUpstreamError, Message: "client went away"}
 	default:
 		res.Err = &gateway.Error{Status: 502, Code: gateway.CodeUpstreamError, Message: "origin unreachable"}
 	}
-	h.gw.Logger().WarnContext(r.Context(), "gateway: origin request failed", "request_id", res.RequestID, "err", err)
+	h.gw.Logger().WarnContext(r.Context(), "gateway: origin request failed", "request_id", res.RequestID, "status", res.Err.Status, "err", err)
 	writeError(w, res, res.Err)
 }
 
@@ -250,10 +440,30 @@ func writeError(w http.ResponseWriter, res *gateway.Result, e *gateway.Error) {
 	_, _ = w.Write(body)
 }
 
-// statusWriter records the status written, for the access log.
+// statusWriter records the status and the body bytes written, for the
+// access log, and gives each write to the client the stream idle timeout.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status  int
+	written int64
+	idle    time.Duration
+	call    *call // nil for the gateway's own answers
+}
+
+// writeDeadliner is the method of net/http's response writer that
+// http.ResponseController calls.
+type writeDeadliner interface{ SetWriteDeadline(time.Time) error }
+
+// deadline gives the next write to the client the stream idle timeout.
+func (w *statusWriter) deadline() {
+	if w.call == nil {
+		return
+	}
+	if d, ok := w.ResponseWriter.(writeDeadliner); ok {
+		_ = d.SetWriteDeadline(time.Now().Add(w.idle))
+	} else {
+		_ = http.NewResponseController(w.ResponseWriter).SetWriteDeadline(time.Now().Add(w.idle))
+	}
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -267,7 +477,13 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
-	return w.ResponseWriter.Write(b)
+	w.deadline()
+	n, err := w.ResponseWriter.Write(b)
+	w.written += int64(n)
+	if err != nil && w.call != nil {
+		w.call.setCause(fmt.Errorf("client write: %w", err))
+	}
+	return n, err
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
@@ -275,6 +491,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // Flush forwards to the underlying writer so streamed responses stream.
 func (w *statusWriter) Flush() {
+	w.deadline()
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}

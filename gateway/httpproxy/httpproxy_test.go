@@ -29,12 +29,7 @@ func newServer(t *testing.T, v *gatewaytest.Vectors, seeded *gatewaytest.Seeded,
 	}
 	cfg.Tokens = seeded.Store()
 	cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
-	h := mustHandler(t, cfg, origin)
-	srv := httptest.NewUnstartedServer(h)
-	srv.Config = httpproxy.NewServer("", h)
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return srv
+	return mustStart(t, mustHandler(t, cfg, origin))
 }
 
 func TestHandler_vectors(t *testing.T) {
@@ -172,16 +167,17 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 // forwarded request and each response carries its own request's id and
 // tenant, never another's.
 func TestHandler_concurrentRequestsKeepTheirOwnResult(t *testing.T) {
-	tenants := map[string]string{} // hash -> tenant
-	tokens := map[string]string{}  // tenant -> token
+	records := map[string]gateway.TokenRecord{} // id -> record
+	tokens := map[string]string{}               // tenant -> token
 	for i := range 4 {
-		tok := fmt.Sprintf("rpt_%08d_0123456789abcdefghijklmnopqrstuv", i)
+		id := fmt.Sprintf("%08d", i)
+		tok := "rpt_" + id + "_0123456789abcdefghijklmnopqrstuv"
 		tenant := fmt.Sprintf("tenant-%d", i)
-		tenants[gateway.HashToken(tok)], tokens[tenant] = tenant, tok
+		records[id], tokens[tenant] = gateway.TokenRecord{ID: id, Hash: gateway.HashToken(tok), Tenant: tenant}, tok
 	}
-	store := gateway.TokenStoreFunc(func(_ context.Context, h string) (*gateway.TokenRecord, error) {
-		if tn, ok := tenants[h]; ok {
-			return &gateway.TokenRecord{ID: tn, Hash: h, Tenant: tn}, nil
+	store := gateway.TokenStoreFunc(func(_ context.Context, id string) (*gateway.TokenRecord, error) {
+		if r, ok := records[id]; ok {
+			return &r, nil
 		}
 		return nil, gateway.ErrTokenNotFound
 	})
@@ -233,7 +229,17 @@ func mustHandler(t testing.TB, cfg gateway.Config, origin string) *httpproxy.Han
 // that the test's cleanup closes.
 func mustServe(t testing.TB, cfg gateway.Config, origin string) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(mustHandler(t, cfg, origin))
+	return mustStart(t, mustHandler(t, cfg, origin))
+}
+
+// mustStart serves h as `rampart gateway` does: the server from NewServer
+// on the guarded listener.
+func mustStart(t testing.TB, h *httpproxy.Handler) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config = httpproxy.NewServer("", h)
+	srv.Listener = h.Listener(srv.Listener)
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv
 }

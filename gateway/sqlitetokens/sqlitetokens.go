@@ -74,7 +74,7 @@ func Open(path string, opts *Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("create token table: %w", err)
 	}
-	lookup, err := db.Prepare(`SELECT ` + columns + ` FROM gateway_tokens WHERE hash = ?`)
+	lookup, err := db.Prepare(`SELECT ` + columns + ` FROM gateway_tokens WHERE id = ?`)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("prepare token lookup: %w", err)
@@ -139,8 +139,8 @@ func (s *Store) Create(ctx context.Context, o CreateOptions) (token string, rec 
 }
 
 // LookupToken implements [gateway.TokenStore].
-func (s *Store) LookupToken(ctx context.Context, hash string) (*gateway.TokenRecord, error) {
-	row := s.lookup.QueryRowContext(ctx, hash)
+func (s *Store) LookupToken(ctx context.Context, id string) (*gateway.TokenRecord, error) {
+	row := s.lookup.QueryRowContext(ctx, id)
 	rec, err := scan(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, gateway.ErrTokenNotFound

@@ -1,0 +1,113 @@
+package gateway
+
+import (
+	"net/url"
+	"strings"
+)
+
+// DefaultStripQuery lists the query parameters removed from forwarded
+// requests when Config.StripQuery is nil: the names under which clients
+// commonly put credentials in URLs (RFC 6750 section 2.3's access_token
+// among them), which would otherwise land in the origin's access logs.
+var DefaultStripQuery = []string{"access_token", "id_token", "refresh_token", "api_key", "apikey", "auth_token"}
+
+// queryNames is a set of lowercase parameter names.
+type queryNames map[string]bool
+
+func newQueryNames(names []string) queryNames {
+	m := make(queryNames, len(names))
+	for _, n := range names {
+		m[strings.ToLower(n)] = true
+	}
+	return m
+}
+
+// StripQuery returns the raw query q without the parameters whose name,
+// percent-decoded and in any case, is one of names. Parameters are
+// separated by "&" or ";" (some origins split on either); the others are
+// kept byte for byte, in order, with their separators.
+func StripQuery(q string, names []string) string {
+	return newQueryNames(names).strip(q)
+}
+
+func (n queryNames) strip(q string) string {
+	if q == "" || len(n) == 0 {
+		return q
+	}
+	drop := false
+	for i := 0; i <= len(q); {
+		j := nextSep(q, i)
+		if n.has(q[i:j]) {
+			drop = true
+			break
+		}
+		i = j + 1
+	}
+	if !drop {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q))
+	first := true
+	for i := 0; i <= len(q); {
+		j := nextSep(q, i)
+		if !n.has(q[i:j]) {
+			if !first {
+				b.WriteByte(q[i-1]) // the separator before this parameter
+			}
+			b.WriteString(q[i:j])
+			first = false
+		}
+		i = j + 1
+	}
+	return b.String()
+}
+
+// nextSep returns the index of the next "&" or ";" in q from i, or len(q).
+func nextSep(q string, i int) int {
+	for j := i; j < len(q); j++ {
+		if q[j] == '&' || q[j] == ';' {
+			return j
+		}
+	}
+	return len(q)
+}
+
+// has reports whether the parameter param ("name=value" or "name") is one
+// to drop.
+func (n queryNames) has(param string) bool {
+	name, _, _ := strings.Cut(param, "=")
+	if name == "" {
+		return false
+	}
+	if strings.ContainsAny(name, "%+") {
+		if dec, err := url.QueryUnescape(name); err == nil {
+			name = dec
+		}
+	}
+	return n[strings.ToLower(name)]
+}
+
+// canonicalHost returns the host (and port) host in the form the gateway
+// compares: lowercase, without a trailing dot, without the scheme's default
+// port.
+func canonicalHost(host, scheme string) string {
+	h := strings.ToLower(host)
+	switch {
+	case scheme == "https" && strings.HasSuffix(h, ":443"):
+		h = h[:len(h)-4]
+	case scheme != "https" && strings.HasSuffix(h, ":80"):
+		h = h[:len(h)-3]
+	}
+	return strings.TrimSuffix(h, ".")
+}
+
+// validHost reports whether h is a host with an optional port, as a Host
+// field carries it.
+func validHost(h string) bool {
+	if h == "" || strings.ContainsAny(h, "/?#@ \t\\") {
+		return false
+	}
+	u, err := url.Parse("http://" + h)
+	return err == nil && u.Host == h && u.Path == "" && u.Hostname() != ""
+}

@@ -133,6 +133,7 @@ type Request struct {
 	Query  string // raw query, without "?"
 	Host   string // the Host the client asked for
 	Scheme string // "http" or "https"
+	Proto  string // the client's HTTP version ("HTTP/1.1"), "" when the platform does not say
 	Header Header // lowercase names
 	// RemoteAddr is the client's IP address as the platform established it
 	// (the TCP peer natively, CF-Connecting-IP on Workers), never a value
@@ -303,6 +304,13 @@ func (g *Gateway) decide(ctx context.Context, req *Request, res *Result) *Error 
 		// smuggling), and what follows on the connection is suspect.
 		res.Close = true
 		return newError(400, CodeBadRequest, "both Transfer-Encoding and Content-Length")
+	case len(req.Header["transfer-encoding"]) > 0 && req.Proto == "HTTP/1.0":
+		res.Close = true
+		return newError(400, CodeBadRequest, "Transfer-Encoding in an HTTP/1.0 request")
+	}
+	if e := req.Header.Get("expect"); e != "" && !asciiEqualFold(e, "100-continue") {
+		// RFC 9110 section 10.1.1: no other expectation is defined.
+		return newError(417, CodeExpectationFailed, "only the expectation 100-continue is supported")
 	}
 	if !forwardedMethods[req.Method] {
 		return newError(405, CodeMethodNotAllowed, "method not allowed")

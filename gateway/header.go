@@ -53,6 +53,10 @@ func (h Header) size() int {
 var hopByHop = []string{
 	"connection", "keep-alive", "proxy-connection", "proxy-authenticate",
 	"proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade",
+	"http2-settings",
+	// Expect: 100-continue is answered hop by hop (the adapters' HTTP
+	// stacks send their own to the origin when they need to).
+	"expect",
 }
 
 // untrusted lists the fields a client could use to claim another address,

@@ -11,8 +11,8 @@
 //	rampartGCRA(limitJSON, tat, now) resultJSON
 //
 // rampartStart runs [gateway.Gateway.Handle] until the core needs a binding
-// and returns that need as a step: {"id","need":"token","hash"} asks for the
-// TOKENS KV value under hash (a TokenRecord in JSON, or null), and
+// and returns that need as a step: {"id","need":"token","token_id"} asks for
+// the TOKENS KV value under the token id (a TokenRecord in JSON, or null), and
 // {"id","need":"limit","key","limit"} for the RATE_LIMITER Durable Object's
 // decision on key. The glue awaits the binding and passes the answer (or an
 // error message) to rampartResume, until a step {"id","result":{...}}

@@ -33,6 +33,7 @@ type request struct {
 	Query         string      `json:"query"`
 	Host          string      `json:"host"`
 	Scheme        string      `json:"scheme"`
+	Proto         string      `json:"proto"`
 	Headers       [][2]string `json:"headers"`
 	Remote        string      `json:"remote"`
 	ContentLength int64       `json:"content_length"`
@@ -45,6 +46,7 @@ type result struct {
 	Body      string              `json:"body,omitempty"`   // the JSON error body on refusal
 	Header    map[string][]string `json:"header"`           // to add to the response
 	Forward   *forward            `json:"forward,omitempty"`
+	Close     bool                `json:"close,omitempty"` // the framing was refused: close the connection
 	Timeout   int64               `json:"timeout_ms"`
 	MaxBody   int64               `json:"max_body"`
 }
@@ -90,11 +92,14 @@ func gatewayFor(config string) (*gateway.Gateway, error) {
 	}
 	var cfg gateway.Config
 	if config != "" {
-		if err := json.Unmarshal([]byte(config), &cfg); err != nil {
+		var err error
+		if cfg, err = gateway.ParseConfig([]byte(config)); err != nil {
 			return nil, errors.New("GATEWAY_CONFIG: " + err.Error())
 		}
 	}
-	cfg.Tokens = gateway.TokenStoreFunc(kvLookup)
+	// KV reads cross into JavaScript and cost a binding call: remember
+	// records for a second and unknown ids for a few (as natively).
+	cfg.Tokens = gateway.NewTokenCache(gateway.TokenStoreFunc(kvLookup), nil)
 	cfg.Limiter = limiterFunc(objectLimit)
 	cfg.Logger = logger
 	g, err := gateway.New(cfg)
@@ -191,11 +196,11 @@ func (s *session) next() string {
 
 // needStep is a step that asks JavaScript for a binding.
 type needStep struct {
-	ID    int64  `json:"id"`
-	Need  string `json:"need"` // "token" or "limit"
-	Hash  string `json:"hash,omitempty"`
-	Key   string `json:"key,omitempty"`
-	Limit string `json:"limit,omitempty"`
+	ID      int64  `json:"id"`
+	Need    string `json:"need"` // "token" or "limit"
+	TokenID string `json:"token_id,omitempty"`
+	Key     string `json:"key,omitempty"`
+	Limit   string `json:"limit,omitempty"`
 }
 
 // ask hands a question to JavaScript and waits for the answer.
@@ -222,7 +227,7 @@ func (s *session) decide(reqJSON, config string) string {
 		return stepError(s.id, err)
 	}
 	req := &gateway.Request{
-		Method: in.Method, Path: in.Path, Query: in.Query, Host: in.Host, Scheme: in.Scheme,
+		Method: in.Method, Path: in.Path, Query: in.Query, Host: in.Host, Scheme: in.Scheme, Proto: in.Proto,
 		Header: make(gateway.Header, len(in.Headers)), RemoteAddr: in.Remote, ContentLength: in.ContentLength,
 	}
 	for _, kv := range in.Headers {
@@ -231,7 +236,7 @@ func (s *session) decide(reqJSON, config string) string {
 	ctx := context.WithValue(context.Background(), sessionKey{}, s)
 	res := g.Handle(ctx, req)
 	cfg := g.Config()
-	out := result{RequestID: res.RequestID, Header: res.Header, Timeout: time.Duration(cfg.Timeout).Milliseconds(), MaxBody: cfg.MaxBodyBytes}
+	out := result{RequestID: res.RequestID, Header: res.Header, Close: res.Close, Timeout: time.Duration(cfg.Timeout).Milliseconds(), MaxBody: cfg.MaxBodyBytes}
 	if res.Err != nil {
 		out.Status, out.Body = res.Err.Status, string(gateway.ErrorBody(res.Err, res.RequestID))
 	} else {
@@ -296,10 +301,13 @@ func gcra(_ js.Value, args []js.Value) any {
 	return string(b)
 }
 
-// kvLookup reads the token record from the TOKENS namespace through the glue.
-func kvLookup(ctx context.Context, hash string) (*gateway.TokenRecord, error) {
+// kvLookup reads the token record of a token id from the TOKENS namespace
+// through the glue. The cache in front of it is per isolate; a lookup made
+// by another request's session is answered through that session, so the
+// session comes from ctx.
+func kvLookup(ctx context.Context, id string) (*gateway.TokenRecord, error) {
 	s := ctx.Value(sessionKey{}).(*session)
-	step, _ := json.Marshal(needStep{ID: s.id, Need: "token", Hash: hash})
+	step, _ := json.Marshal(needStep{ID: s.id, Need: "token", TokenID: id})
 	v, err := s.ask(string(step))
 	if err != nil {
 		return nil, errors.New("kv: " + err.Error())

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -79,9 +78,7 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return err
 		}
-		dec := json.NewDecoder(strings.NewReader(string(b)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&cfg); err != nil {
+		if cfg, err = gateway.ParseConfig(b); err != nil {
 			return fmt.Errorf("gateway: %s: %w", *configFile, err)
 		}
 	}
@@ -142,7 +139,7 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	srv := httpproxy.NewServer(*addr, h)
 	fmt.Fprintf(stderr, "gateway listening on http://%s, forwarding to %s (tokens %s, limits in %s)\n", ln.Addr(), *origin, *db, limiterDesc)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(h.Listener(ln)) }()
 	select {
 	case err := <-errc:
 		return err
@@ -331,7 +328,7 @@ func benchInProcess(ctx context.Context) (stop func(), originURL, gatewayURL, to
 		closeBoth()
 		return nil, "", "", "", err
 	}
-	front, err := benchServer(h)
+	front, err := benchGatewayServer(h)
 	if err != nil {
 		closeBoth()
 		return nil, "", "", "", err
@@ -356,6 +353,18 @@ func benchServerOn(addr string, h http.Handler) (*benchSrv, error) {
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
+	return &benchSrv{URL: "http://" + ln.Addr().String(), srv: srv}, nil
+}
+
+// benchGatewayServer serves h on a free 127.0.0.1 port as `rampart
+// gateway` does: httpproxy's server on the guarded listener.
+func benchGatewayServer(h *httpproxy.Handler) (*benchSrv, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := httpproxy.NewServer("", h)
+	go srv.Serve(h.Listener(ln))
 	return &benchSrv{URL: "http://" + ln.Addr().String(), srv: srv}, nil
 }
 

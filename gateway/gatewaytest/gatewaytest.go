@@ -89,8 +89,11 @@ type Expect struct {
 	Forwarded *bool             `json:"forwarded"`
 	// Closed, when set, says whether the gateway must close the
 	// connection after its answer (only for Raw cases).
-	Closed *bool         `json:"closed"`
-	Origin *OriginExpect `json:"origin"`
+	Closed *bool `json:"closed"`
+	// ByPlatform says the platform's own HTTP server answers before the
+	// gateway runs (in an ExpectOn, with the Why): no X-Request-Id then.
+	ByPlatform bool          `json:"by_platform"`
+	Origin     *OriginExpect `json:"origin"`
 }
 
 // OriginExpect is what the origin must have seen.
@@ -453,7 +456,10 @@ func check(tg Target, c Case, before int, resp *http.Response, respBody []byte, 
 			}
 		}
 	}
-	if reqID == "" {
+	switch {
+	case c.Expect.ByPlatform && reqID != "":
+		fail("X-Request-Id %q: the gateway answered, want the platform's own answer", reqID)
+	case !c.Expect.ByPlatform && reqID == "":
 		fail("no X-Request-Id in the response")
 	}
 	subst := func(s string) string {

@@ -181,7 +181,7 @@ func Request(r *http.Request) *gateway.Request {
 		scheme = "https"
 	}
 	return &gateway.Request{
-		Method: r.Method, Path: path, Query: query, Host: r.Host, Scheme: scheme,
+		Method: r.Method, Path: path, Query: query, Host: r.Host, Scheme: scheme, Proto: r.Proto,
 		Header: h, RemoteAddr: host, ContentLength: r.ContentLength,
 	}
 }

@@ -3,7 +3,7 @@
 // cmd/gatewayworker by build.sh together with Go's wasm_exec.js).
 //
 // The glue only moves data: it hands the request to Go, resolves the
-// bindings Go asks for (TOKENS: KV of token records by token hash;
+// bindings Go asks for (TOKENS: KV of token records by token id;
 // RATE_LIMITER: one Durable Object per limited key), and forwards allowed
 // requests to ORIGIN. Every decision is Go's.
 import "./wasm_exec.js";
@@ -31,11 +31,26 @@ function startGo() {
   return started;
 }
 
-// Fields that describe one connection (RFC 9110 section 7.6.1).
+// Fields that describe one connection (RFC 9110 section 7.6.1); the
+// origin's Connection field may name more.
 const HOP_BY_HOP = [
   "connection", "keep-alive", "proxy-connection", "proxy-authenticate",
   "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade",
+  "http2-settings",
 ];
+
+// stripHopByHop removes from headers the hop-by-hop fields and those its
+// Connection field names, as the native ReverseProxy does.
+function stripHopByHop(headers) {
+  const named = headers.get("connection");
+  if (named) {
+    for (const name of named.split(",")) {
+      const n = name.trim();
+      if (n) headers.delete(n);
+    }
+  }
+  for (const h of HOP_BY_HOP) headers.delete(h);
+}
 
 function errorResponse(status, code, message, requestID, extra) {
   const headers = new Headers(extra);
@@ -103,7 +118,7 @@ async function decide(req, env) {
     let value = null, error;
     try {
       if (step.need === "token") {
-        value = await env.TOKENS.get(step.hash);
+        value = await env.TOKENS.get(step.token_id);
       } else if (step.need === "limit") {
         const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(step.key));
         value = await stub.limit(step.key, step.limit);
@@ -133,6 +148,9 @@ export default {
     const length = request.headers.get("content-length");
     const req = {
       method: request.method, path: u.path, query: u.query, host: u.host, scheme: u.scheme,
+      // The client's HTTP version as Cloudflare's edge saw it (a fixed
+      // "HTTP/1.1" under Miniflare).
+      proto: request.cf?.httpProtocol ?? "",
       headers,
       remote: request.headers.get("cf-connecting-ip") ?? "",
       content_length: length === null ? -1 : Number(length),
@@ -152,6 +170,7 @@ export default {
       out.headers.set("content-type", "application/json");
       out.headers.set("cache-control", "no-store");
       out.headers.set("x-content-type-options", "nosniff");
+      if (res.close) out.headers.set("connection", "close");
       globalThis.rampartDone(res.request_id, res.status, Date.now() - start);
       return out;
     }
@@ -190,7 +209,7 @@ export default {
       return errorResponse(status, code, message, res.request_id, extra);
     }
     const out = new Response(upstream.body, upstream);
-    for (const h of HOP_BY_HOP) out.headers.delete(h);
+    stripHopByHop(out.headers);
     for (const [k, v] of extra) out.headers.set(k, v);
     globalThis.rampartDone(res.request_id, out.status, Date.now() - start);
     return out;

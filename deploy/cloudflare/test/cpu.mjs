@@ -31,7 +31,7 @@ const start_ms = performance.now() - t;
 
 const token = "rpt_benchbench_" + randomBytes(32).toString("base64url");
 const hash = createHash("sha256").update(token).digest("hex");
-const kv = new Map([[hash, JSON.stringify({
+const kv = new Map([["benchbench", JSON.stringify({
   id: "benchbench", hash, tenant: "bench", scopes: ["*"], rate: 1000000, period: "1s", burst: 1000000,
   created_at: new Date().toISOString(), expires_at: "0001-01-01T00:00:00Z", revoked: false,
 })]]);
@@ -43,7 +43,7 @@ async function decide(reqJSON, config) {
     if (step.error) throw new Error(step.error);
     let value = null;
     if (step.need === "token") {
-      value = await Promise.resolve(kv.get(step.hash) ?? null);
+      value = await Promise.resolve(kv.get(step.token_id) ?? null);
     } else {
       const now = (BigInt(Date.now()) * 1000000n).toString();
       const out = JSON.parse(globalThis.rampartGCRA(step.limit, tats.get(step.key) ?? "0", now));

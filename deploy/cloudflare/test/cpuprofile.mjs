@@ -65,7 +65,7 @@ const mf = new Miniflare({
   handleRuntimeStdio() {}, // drop the access log lines
 });
 const url = await mf.ready;
-await (await mf.getKVNamespace(opts.kv_namespaces[0])).put(hash, record);
+await (await mf.getKVNamespace(opts.kv_namespaces[0])).put("0123456789abcdef", record);
 
 async function request() {
   const res = await fetch(new URL("/api/bench", url), { headers: { authorization: "Bearer " + token } });

@@ -17,14 +17,14 @@ import (
 // Background for a cleanup, context.WithoutCancel) are not reported.
 var Deadline = newAnalyzer("deadline",
 	"report SDK, database and HTTP calls in a Lambda handler made with context.Background/TODO or no context",
-	[]*analysis.Analyzer{buildssa.Analyzer}, runDeadline)
+	[]*analysis.Analyzer{buildSSA}, runDeadline)
 
 func runDeadline(pass *analysis.Pass) error {
 	hs := handlers(pass)
 	if len(hs) == 0 {
 		return nil
 	}
-	ssaInfo := pass.ResultOf[buildssa.Analyzer].(*buildssa.SSA)
+	ssaInfo := pass.ResultOf[buildSSA].(*buildssa.SSA)
 	for _, fn := range ssaFuncs(hs, ssaInfo.SrcFuncs, nil) {
 		for _, b := range fn.Blocks {
 			for _, instr := range b.Instrs {

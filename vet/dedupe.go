@@ -25,10 +25,10 @@ import (
 // Rampart's idempotency.Guard does all of this and draws no finding.
 var Dedupe = newAnalyzer("dedupe",
 	"report dedupe markers (attribute_not_exists, SETNX, INSERT) that are not removed when the work after them fails",
-	[]*analysis.Analyzer{buildssa.Analyzer}, runDedupe)
+	[]*analysis.Analyzer{buildSSA}, runDedupe)
 
 func runDedupe(pass *analysis.Pass) error {
-	ssaInfo := pass.ResultOf[buildssa.Analyzer].(*buildssa.SSA)
+	ssaInfo := pass.ResultOf[buildSSA].(*buildssa.SSA)
 	var funcs []*ssa.Function
 	for _, fn := range ssaInfo.SrcFuncs {
 		funcs = append(funcs, allAnon(fn)...)

@@ -31,8 +31,9 @@ var (
 	}
 )
 
-// handler is a function that Lambda invokes: one taking an aws-lambda-go
-// event, or one passed to lambda.Start.
+// handler is a function that Lambda invokes: one taking a context and an
+// aws-lambda-go event (or record, as a batch processor's function does), or
+// one passed to lambda.Start.
 type handler struct {
 	node  ast.Node // *ast.FuncDecl or *ast.FuncLit
 	sig   *types.Signature
@@ -110,7 +111,9 @@ func handlers(pass *analysis.Pass) []handler {
 			default:
 				return true
 			}
-			if h = withEvent(h); h.event != nil && h.sig.Params().Len() <= 2 {
+			// A handler takes the invocation's context first: a function of
+			// a record alone (a key extractor, a decoder) is a helper.
+			if h = withEvent(h); h.event != nil && h.sig.Params().Len() == 2 && isContext(h.sig.Params().At(0).Type()) {
 				hs = append(hs, h)
 			}
 			return true

@@ -19,14 +19,14 @@ import (
 // sync.Once / sync.OnceValue(s), is init and not reported.
 var InitClient = newAnalyzer("initclient",
 	"report SDK configs and clients created inside a Lambda handler instead of once at init",
-	[]*analysis.Analyzer{buildssa.Analyzer}, runInitClient)
+	[]*analysis.Analyzer{buildSSA}, runInitClient)
 
 func runInitClient(pass *analysis.Pass) error {
 	hs := handlers(pass)
 	if len(hs) == 0 {
 		return nil
 	}
-	ssaInfo := pass.ResultOf[buildssa.Analyzer].(*buildssa.SSA)
+	ssaInfo := pass.ResultOf[buildSSA].(*buildssa.SSA)
 	once := onceClosures(ssaInfo.SrcFuncs)
 	for _, fn := range ssaFuncs(hs, ssaInfo.SrcFuncs, func(f *ssa.Function) bool { return once[f] }) {
 		for _, b := range fn.Blocks {

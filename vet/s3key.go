@@ -23,7 +23,7 @@ import (
 // DynamoDB string attribute, or a parameter named key.
 var S3Key = newAnalyzer("s3key",
 	"report events.S3Object.Key used for an S3 call or stored without URL decoding",
-	[]*analysis.Analyzer{buildssa.Analyzer}, runS3Key)
+	[]*analysis.Analyzer{buildSSA}, runS3Key)
 
 const (
 	s3Path  = "github.com/aws/aws-sdk-go-v2/service/s3"
@@ -31,7 +31,7 @@ const (
 )
 
 func runS3Key(pass *analysis.Pass) error {
-	ssaInfo := pass.ResultOf[buildssa.Analyzer].(*buildssa.SSA)
+	ssaInfo := pass.ResultOf[buildSSA].(*buildssa.SSA)
 	usesS3Object := false
 	for _, p := range pass.Pkg.Imports() {
 		if p.Path() == eventsPath {

@@ -5,7 +5,6 @@ import (
 
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/analysis/analysistest"
-	"golang.org/x/tools/go/analysis/passes/buildssa"
 
 	"github.com/rampartdev/rampart/vet"
 )
@@ -16,7 +15,7 @@ import (
 var all = &analysis.Analyzer{
 	Name:     "all",
 	Doc:      "every rampart analyzer",
-	Requires: []*analysis.Analyzer{buildssa.Analyzer},
+	Requires: requires(),
 	Run: func(pass *analysis.Pass) (any, error) {
 		for _, a := range vet.Analyzers() {
 			p := *pass
@@ -34,6 +33,14 @@ var all = &analysis.Analyzer{
 // the bar: the recipe's sample handler in Go (./recipe) draws the
 // dedupe and swallowed findings; written with Rampart's idempotency and
 // batch processing (./recipefixed) it draws none.
+func requires() []*analysis.Analyzer {
+	var r []*analysis.Analyzer
+	for _, a := range vet.Analyzers() {
+		r = append(r, a.Requires...)
+	}
+	return r
+}
+
 func TestAnalyzers(t *testing.T) {
 	analysistest.Run(t, analysistest.TestData(), all,
 		"./dedupe", "./swallowed", "./s3key", "./wholebatch", "./deadline", "./initclient", "./suppress",
@@ -48,5 +55,17 @@ func TestAnalyzersValid(t *testing.T) {
 		if a.URL != vet.URL(a.Name) {
 			t.Errorf("%s: URL %q", a.Name, a.URL)
 		}
+		// No facts anywhere below: a driver would then load every
+		// dependency from source (see buildSSA).
+		var walk func(a *analysis.Analyzer)
+		walk = func(b *analysis.Analyzer) {
+			if len(b.FactTypes) > 0 {
+				t.Errorf("%s requires %s, which has facts", a.Name, b.Name)
+			}
+			for _, r := range b.Requires {
+				walk(r)
+			}
+		}
+		walk(a)
 	}
 }

@@ -27,10 +27,12 @@ import (
 	"github.com/rampartdev/rampart/gateway/loadgen"
 	"github.com/rampartdev/rampart/gateway/redislimiter"
 	"github.com/rampartdev/rampart/gateway/sqlitetokens"
+	"github.com/rampartdev/rampart/vet"
+	"github.com/rampartdev/rampart/vet/wrangler"
 )
 
 const gatewayUsage = `usage: rampart gateway [flags]            serve the API gateway on 127.0.0.1
-       rampart gateway check --config FILE  verify a wrangler.toml against the Worker's code
+       rampart gateway check --config FILE  check a wrangler.toml: ids, main, bindings, the Worker's contract
        rampart gateway bench [flags]        measure the gateway's added latency on loopback
        rampart gateway origin [--addr A]    serve a fixed JSON answer (the bench's origin)
 
@@ -164,27 +166,82 @@ func sweepLimiter(ctx context.Context, m *gateway.MemoryLimiter) {
 	}
 }
 
-// runGatewayCheck is `rampart gateway check`.
+// runGatewayCheck is `rampart gateway check`: vet/wrangler's rules (the
+// binding values, main, the bindings the Worker's code uses, preview ids,
+// ids in the account) and the gateway's contract with its Worker
+// (cfworker.Check), as findings.
 func runGatewayCheck(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("gateway check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	config := fs.String("config", filepath.Join("deploy", "cloudflare", "wrangler.toml"), "wrangler configuration to check")
+	kvList := fs.String("kv-list", "", "JSON printed by `wrangler kv namespace list`: KV ids must be in it")
+	remote := fs.Bool("remote", false, "`wrangler dev --remote` is used: KV, R2 and D1 bindings need preview ids")
+	jsonOut := fs.Bool("json", false, "print the findings as JSON")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return usageError{"gateway check: " + err.Error()}
 	}
-	cfg, err := cfworker.Load(*config)
+	findings, err := gatewayFindings(*config, &wrangler.Options{KVList: *kvList, Remote: *remote})
 	if err != nil {
 		return err
 	}
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("%s: %w", *config, err)
+	if *jsonOut {
+		if findings == nil {
+			findings = []vet.Finding{}
+		}
+		if err := writeIndentedJSON(stdout, findings); err != nil {
+			return err
+		}
+	} else {
+		for _, f := range findings {
+			fmt.Fprintln(stdout, f)
+		}
 	}
-	fmt.Fprintf(stdout, "%s: ok (KV %s, Durable Object %s -> %s with a SQLite migration, %s set)\n",
-		*config, cfworker.TokensBinding, cfworker.LimiterBinding, cfworker.LimiterClass, cfworker.OriginVar)
+	if len(findings) > 0 {
+		return findingsError(len(findings))
+	}
+	if !*jsonOut {
+		fmt.Fprintf(stdout, "%s: ok (KV %s, Durable Object %s -> %s with a SQLite migration, %s set; ids, main, bindings used by the code)\n",
+			*config, cfworker.TokensBinding, cfworker.LimiterBinding, cfworker.LimiterClass, cfworker.OriginVar)
+	}
 	return nil
+}
+
+// gatewayFindings checks a wrangler.toml with vet/wrangler's rules and the
+// gateway's contract (rule gateway-contract).
+func gatewayFindings(path string, opts *wrangler.Options) ([]vet.Finding, error) {
+	findings, err := wrangler.CheckFile(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := cfworker.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var contract []vet.Finding
+	for _, p := range cfworker.Check(cfg) {
+		contract = append(contract, vet.NewFinding("gateway-contract", path, keyLine(src, p.Field), "%s: %s", p.Field, p.Message))
+	}
+	return append(findings, vet.Suppress(contract, src)...), nil
+}
+
+// keyLine returns the line of the first TOML key or table named like
+// field (its last dotted part), or 0.
+func keyLine(src []byte, field string) int {
+	name := field[strings.LastIndex(field, ".")+1:]
+	for i, l := range strings.Split(string(src), "\n") {
+		l = strings.TrimSpace(l)
+		if strings.HasPrefix(l, name+" ") || strings.HasPrefix(l, name+"=") || strings.Contains(l, "["+field+"]") || strings.Contains(l, "[["+field+"]]") {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // runGatewayBench is `rampart gateway bench`: it starts an origin and a

@@ -142,10 +142,43 @@ func TestGateway_check(t *testing.T) {
 		t.Fatalf("%v %s", err, out)
 	}
 	b, _ := os.ReadFile(good)
-	bad := filepath.Join(t.TempDir(), "wrangler.toml")
+	// Each variant is a Worker project of its own, with the Worker's code.
+	project := func() string {
+		dir := t.TempDir()
+		src, _ := os.ReadFile(filepath.Join(filepath.Dir(good), "src", "worker.mjs"))
+		os.Mkdir(filepath.Join(dir, "src"), 0o755)
+		os.WriteFile(filepath.Join(dir, "src", "worker.mjs"), src, 0o644)
+		return dir
+	}
+	bad := filepath.Join(project(), "wrangler.toml")
 	os.WriteFile(bad, []byte(strings.Replace(string(b), `class_name = "RateLimiter"`, `class_name = "Limiter"`, 1)), 0o644)
-	if _, _, err := runCmd(t, "gateway", "check", "--config", bad); err == nil || !strings.Contains(err.Error(), `class_name "Limiter"`) {
-		t.Fatalf("bad config: %v", err)
+	out, _, err = runCmd(t, "gateway", "check", "--config", bad)
+	if !errors.As(err, new(findingsError)) || !strings.Contains(out, `gateway-contract: durable_objects.bindings: binding RATE_LIMITER has class_name "Limiter"`) {
+		t.Fatalf("bad config: %v %s", err, out)
+	}
+	// The recipe's placeholder id, which the old check accepted; and a
+	// binding renamed in the file but not in the code.
+	recipe := filepath.Join(project(), "wrangler.toml")
+	os.WriteFile(recipe, []byte(strings.Replace(string(b), `binding = "TOKENS"`, `binding = "TOKENS"`+"\n"+`id = "<your-kv-id>"`, 1)), 0o644)
+	out, _, err = runCmd(t, "gateway", "check", "--config", recipe)
+	if !errors.As(err, new(findingsError)) || !strings.Contains(out, `wrangler-id: KV namespace TOKENS: id "<your-kv-id>" is a placeholder`) {
+		t.Fatalf("recipe's placeholder: %v %s", err, out)
+	}
+	renamed := filepath.Join(project(), "wrangler.toml")
+	os.WriteFile(renamed, []byte(strings.Replace(string(b), `ORIGIN = "https://origin.example.com"`, `UPSTREAM = "https://origin.example.com"`, 1)), 0o644)
+	out, _, _ = runCmd(t, "gateway", "check", "--config", renamed)
+	if !strings.Contains(out, "wrangler-bindings: the code uses env.ORIGIN, which the file does not declare") ||
+		!strings.Contains(out, "wrangler-bindings: binding UPSTREAM is declared but the code never uses env.UPSTREAM") {
+		t.Fatalf("renamed binding: %s", out)
+	}
+	// An id not in the account, from wrangler kv namespace list.
+	withID := filepath.Join(project(), "wrangler.toml")
+	os.WriteFile(withID, []byte(strings.Replace(string(b), `binding = "TOKENS"`, `binding = "TOKENS"`+"\n"+`id = "0f2ac74b498b48028cb68387c421e279"`, 1)), 0o644)
+	list := filepath.Join(t.TempDir(), "kv.json")
+	os.WriteFile(list, []byte(`[{"id": "6f1b2c0d6f1b2c0d6f1b2c0d6f1b2c0d", "title": "rampart-gateway-TOKENS"}]`), 0o644)
+	out, _, err = runCmd(t, "gateway", "check", "--config", withID, "--kv-list", list, "--json")
+	if !errors.As(err, new(findingsError)) || !strings.Contains(out, `"rule": "wrangler-kv-account"`) {
+		t.Fatalf("id not in the account: %v %s", err, out)
 	}
 }
 

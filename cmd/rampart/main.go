@@ -36,6 +36,7 @@ var commands = map[string]command{
 		return err
 	}},
 	"coldstart": {"measure Lambda cold starts from logs and price provisioned concurrency: analyze, generate, prices", runColdstart},
+	"vet":       {"check handlers and deployment files for the ways serverless code loses or repeats events", runVet},
 }
 
 func main() {
@@ -46,6 +47,8 @@ func main() {
 	case err == nil:
 	case errors.Is(err, flag.ErrHelp):
 		os.Exit(2)
+	case errors.As(err, new(findingsError)):
+		os.Exit(3) // the findings are printed; 3 as go/analysis drivers exit
 	default:
 		fmt.Fprintln(os.Stderr, "rampart:", err)
 		var u usageError

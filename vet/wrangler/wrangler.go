@@ -245,6 +245,9 @@ func CheckFile(path string, opts *Options) ([]vet.Finding, error) {
 			add("wrangler-main", "main", "main %q does not exist (relative to %s) and no [build] command produces it: `wrangler deploy` fails; build it first or add [build] command", c.Main, dir)
 		}
 	}
+	if _, err := os.Stat(code); code != "" && err != nil {
+		code = "" // no sources to read: the binding checks are skipped
+	}
 	if code != "" {
 		used, opaque, err := envUses(code)
 		if err != nil {
@@ -259,13 +262,13 @@ func CheckFile(path string, opts *Options) ([]vet.Finding, error) {
 		}
 		for _, n := range sortedKeys(used) {
 			if !declared[n] {
-				add("wrangler-bindings", "main", "the code uses env.%s%s, which the file does not declare: it is undefined at run time; add the binding (or the var, or list the secret in .dev.vars)", n, codeNote)
+				add("wrangler-bindings", "main", "the code uses env.%s, which the file does not declare: it is undefined at run time; add the binding (or the var, or list the secret in .dev.vars)%s", n, codeNote)
 			}
 		}
 		if !opaque {
 			for _, n := range c.bindings.names() {
 				if !used[n] {
-					add("wrangler-bindings", n, "binding %s is declared but the code never uses env.%s%s: a stale or misspelt name", n, n, codeNote)
+					add("wrangler-bindings", n, "binding %s is declared but the code never uses env.%s: a stale or misspelt name%s", n, n, codeNote)
 				}
 			}
 		}

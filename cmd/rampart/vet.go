@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/rampartdev/rampart/vet/driver"
+)
+
+const vetUsage = `usage: rampart vet [flags] [packages]
+
+Runs Rampart's serverless analyzers (dedupe, swallowed, s3key, wholebatch,
+deadline, initclient) on the packages (default ./...), as a go/analysis
+multichecker does, and the deployment rules on the SAM templates,
+serverless.yml and wrangler.toml files under them, joined with the code.
+Findings go to stderr as file:line:col: rule: message (link); the exit
+status is 3 when there are findings, 1 on errors. With -json the findings
+go to stdout in go/analysis's JSON form and the status is 0.
+Suppress one with //rampart:ignore RULE reason (# in YAML and TOML) on its
+line or alone on the line above.
+
+flags:
+`
+
+// runVet is `rampart vet`.
+func runVet(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("vet", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, vetUsage); fs.PrintDefaults() }
+	jsonOut := fs.Bool("json", false, "print the findings as JSON on stdout (go/analysis's form)")
+	tests := fs.Bool("test", true, "analyze test files too")
+	only := fs.String("analyzers", "", "comma-separated analyzers to run (default all)")
+	noDeploy := fs.Bool("no-deploy", false, "skip the deployment rules")
+	var files multiFlag
+	fs.Var(&files, "file", "a deployment file to check besides those found (repeatable)")
+	kvList := fs.String("kv-list", "", "JSON printed by `wrangler kv namespace list`, to check KV ids against the account")
+	remote := fs.Bool("remote", false, "`wrangler dev --remote` is used: KV, R2 and D1 bindings need preview ids")
+	if err := parseVetFlags(fs, args); err != nil {
+		return err
+	}
+	opts := &driver.Options{NoTests: !*tests, NoDeploy: *noDeploy, Files: files}
+	opts.Wrangler.KVList, opts.Wrangler.Remote = *kvList, *remote
+	if *only != "" {
+		opts.Analyzers = strings.Split(*only, ",")
+	}
+	res, err := driver.Run(fs.Args(), opts)
+	if err != nil {
+		return err
+	}
+	for _, e := range res.Errors {
+		fmt.Fprintln(stderr, e)
+	}
+	if *jsonOut {
+		return res.PrintJSON(stdout)
+	}
+	if err := res.PrintText(stderr); err != nil {
+		return err
+	}
+	if errs := res.AnalysisErrors(); len(errs) > 0 || len(res.Errors) > 0 {
+		return fmt.Errorf("vet: %d package errors, %d analysis errors", len(res.Errors), len(errs))
+	}
+	if n := res.Count(); n > 0 {
+		return findingsError(n)
+	}
+	return nil
+}
+
+// findingsError is a run that found something: exit status 3, as
+// go/analysis drivers use.
+type findingsError int
+
+func (e findingsError) Error() string { return fmt.Sprintf("%d finding(s)", int(e)) }
+
+// parseVetFlags parses args with fs, -h and --help included.
+func parseVetFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{fs.Name() + ": " + err.Error()}
+	}
+	return nil
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }

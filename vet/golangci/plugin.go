@@ -1,0 +1,87 @@
+// Package golangci is Rampart's golangci-lint v2 module plugin: the
+// analyzers of package vet as one linter named rampart.
+//
+// Build a golangci-lint that includes it with a .custom-gcl.yml beside
+// your go.mod:
+//
+//	version: v2.15.0
+//	plugins:
+//	  - module: github.com/rampartdev/rampart
+//	    import: github.com/rampartdev/rampart/vet/golangci
+//	    version: latest
+//
+// then `golangci-lint custom` (it writes ./custom-gcl) and enable it in
+// .golangci.yml:
+//
+//	version: "2"
+//	linters:
+//	  enable: [rampart]
+//	  settings:
+//	    custom:
+//	      rampart:
+//	        type: module
+//	        description: serverless failure modes (rampart vet)
+//	        settings:
+//	          analyzers: [dedupe, swallowed]   # optional; default all
+//
+// Findings carry the rule and the README link as rampart vet prints them,
+// and //rampart:ignore works as there (golangci-lint's //nolint:rampart too).
+package golangci
+
+import (
+	"fmt"
+
+	"github.com/golangci/plugin-module-register/register"
+	"golang.org/x/tools/go/analysis"
+
+	"github.com/rampartdev/rampart/vet"
+)
+
+func init() { register.Plugin("rampart", New) }
+
+// Settings are the plugin's settings in .golangci.yml.
+type Settings struct {
+	// Analyzers names the analyzers to run; empty runs all.
+	Analyzers []string `json:"analyzers"`
+}
+
+// Plugin is the rampart linter.
+type Plugin struct{ settings Settings }
+
+// New is the plugin's constructor, called by golangci-lint with the
+// settings from its configuration.
+func New(settings any) (register.LinterPlugin, error) {
+	s, err := register.DecodeSettings[Settings](settings)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plugin{settings: s}
+	if _, err := p.BuildAnalyzers(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// BuildAnalyzers returns the analyzers the settings select.
+func (p *Plugin) BuildAnalyzers() ([]*analysis.Analyzer, error) {
+	all := vet.Analyzers()
+	if len(p.settings.Analyzers) == 0 {
+		return all, nil
+	}
+	var out []*analysis.Analyzer
+	for _, name := range p.settings.Analyzers {
+		found := false
+		for _, a := range all {
+			if a.Name == name {
+				out, found = append(out, a), true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("rampart: no analyzer %q", name)
+		}
+	}
+	return out, nil
+}
+
+// GetLoadMode says the analyzers need type information.
+func (p *Plugin) GetLoadMode() string { return register.LoadModeTypesInfo }

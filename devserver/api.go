@@ -1,11 +1,14 @@
 package devserver
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -182,14 +185,34 @@ func (s *Server) deleteObject(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"key": r.PathValue("key"), "queued": queued, "requestId": r.Header.Get("X-Request-Id")})
 }
 
-func limitParam(r *http.Request) int {
-	n, _ := strconv.Atoi(r.URL.Query().Get("limit"))
-	return n
+// errBadParam marks a query or body the API cannot use (a 400).
+var errBadParam = errors.New("devserver: bad request")
+
+// limitParam returns the limit query parameter: absent means 0 (the
+// default page), anything but a number from 1 to 1000 is an error.
+func limitParam(r *http.Request) (int, error) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 1000 {
+		return 0, fmt.Errorf("%w: limit %q: want a number from 1 to 1000", errBadParam, v)
+	}
+	return n, nil
 }
+
+// statuses are the values of GET /media?status=.
+var statuses = []media.Status{media.StatusProcessing, media.StatusProcessed, media.StatusRejected, media.StatusDeleted, media.StatusSkipped}
 
 func (s *Server) listObjects(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	objs, next, err := s.objects.List(r.Context(), q.Get("prefix"), q.Get("after"), limitParam(r))
+	limit, err := limitParam(r)
+	if err != nil {
+		writeError(w, r, http.StatusBadRequest, err)
+		return
+	}
+	objs, next, err := s.objects.List(r.Context(), q.Get("prefix"), q.Get("after"), limit)
 	if err != nil {
 		writeError(w, r, http.StatusInternalServerError, err)
 		return
@@ -202,7 +225,21 @@ func (s *Server) listObjects(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) listMedia(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	recs, next, err := s.records.List(r.Context(), media.ListOptions{Status: media.Status(q.Get("status")), After: q.Get("after"), Limit: limitParam(r)})
+	limit, err := limitParam(r)
+	status := media.Status(q.Get("status"))
+	after := q.Get("after")
+	switch {
+	case err != nil:
+	case status != "" && !slices.Contains(statuses, status):
+		err = fmt.Errorf("%w: unknown status %q: want one of %v", errBadParam, status, statuses)
+	case after != "" && !isCursorID(after):
+		err = fmt.Errorf("%w: invalid cursor %q: pass the next value of the previous page unchanged", errBadParam, after)
+	}
+	if err != nil {
+		writeError(w, r, http.StatusBadRequest, err)
+		return
+	}
+	recs, next, err := s.records.List(r.Context(), media.ListOptions{Status: status, After: after, Limit: limit})
 	if err != nil {
 		writeError(w, r, http.StatusInternalServerError, err)
 		return
@@ -211,6 +248,20 @@ func (s *Server) listMedia(w http.ResponseWriter, r *http.Request) {
 		recs = []media.Record{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"records": recs, "next": next})
+}
+
+// isCursorID reports whether s can be a media record id (lower-case hex),
+// the cursor of GET /media.
+func isCursorID(s string) bool {
+	if len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Server) getMedia(w http.ResponseWriter, r *http.Request) {
@@ -235,7 +286,16 @@ func (s *Server) queueStats(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deadLetters(w http.ResponseWriter, r *http.Request) {
-	dl, next, err := s.queue.DeadLetters(r.Context(), r.URL.Query().Get("after"), limitParam(r))
+	limit, err := limitParam(r)
+	after := r.URL.Query().Get("after")
+	if n, perr := strconv.ParseInt(after, 10, 64); err == nil && after != "" && (perr != nil || n < 0) {
+		err = fmt.Errorf("%w: invalid cursor %q: pass the next value of the previous page unchanged", errBadParam, after)
+	}
+	if err != nil {
+		writeError(w, r, http.StatusBadRequest, err)
+		return
+	}
+	dl, next, err := s.queue.DeadLetters(r.Context(), after, limit)
 	if err != nil {
 		writeError(w, r, http.StatusInternalServerError, err)
 		return
@@ -257,8 +317,61 @@ func (s *Server) deadLetters(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"deadLetters": out, "next": next})
 }
 
+// RedriveRequest is the optional JSON body of POST /queue/redrive: the
+// dead letters with the given IDs, or the Count oldest, or (an empty body,
+// or neither field) all of them. The id query parameter (repeated) selects
+// by id too.
+type RedriveRequest struct {
+	IDs   []string `json:"ids,omitempty"`
+	Count int      `json:"count,omitempty"`
+}
+
 func (s *Server) redrive(w http.ResponseWriter, r *http.Request) {
-	n, err := s.queue.Redrive(r.Context(), r.URL.Query()["id"]...)
+	var req RedriveRequest
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err == nil && len(bytes.TrimSpace(body)) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		if err = dec.Decode(&req); err == nil && dec.More() {
+			err = errors.New("more than one JSON value")
+		}
+	}
+	req.IDs = append(req.IDs, r.URL.Query()["id"]...)
+	switch {
+	case err != nil:
+		err = fmt.Errorf("%w: body: %v; want {\"ids\": [...]} or {\"count\": N}", errBadParam, err)
+	case req.Count < 0:
+		err = fmt.Errorf("%w: negative count %d", errBadParam, req.Count)
+	case req.Count > 0 && len(req.IDs) > 0:
+		err = fmt.Errorf("%w: give ids or count, not both", errBadParam)
+	}
+	if err != nil {
+		writeError(w, r, http.StatusBadRequest, err)
+		return
+	}
+	ids := req.IDs
+	if req.Count > 0 {
+		// The Count oldest: the first page of dead letters in the order
+		// they died.
+		for after := ""; len(ids) < req.Count; {
+			dl, next, err := s.queue.DeadLetters(r.Context(), after, min(req.Count-len(ids), 1000))
+			if err != nil {
+				writeError(w, r, http.StatusInternalServerError, err)
+				return
+			}
+			for _, d := range dl {
+				ids = append(ids, d.ID)
+			}
+			if after = next; after == "" {
+				break
+			}
+		}
+		if len(ids) == 0 {
+			writeJSON(w, http.StatusOK, map[string]int{"redriven": 0})
+			return
+		}
+	}
+	n, err := s.queue.Redrive(r.Context(), ids...)
 	if err != nil {
 		writeError(w, r, http.StatusInternalServerError, err)
 		return

@@ -136,13 +136,13 @@ func (c *child) kill() {
 // every deleted object a deleted record. (The reproduction lost 3
 // of 837 objects in six rounds.)
 //
-// In make test it sends 300 requests; RAMPART_CRASH_UPLOADS=N sends N (the
+// In make test it sends 200 requests; RAMPART_CRASH_UPLOADS=N sends N (the
 // long run in the README).
 func TestCrash_sigkill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("re-executes the test binary")
 	}
-	total := 300
+	total := 200
 	if v := os.Getenv("RAMPART_CRASH_UPLOADS"); v != "" {
 		total, _ = strconv.Atoi(v)
 	}

@@ -21,10 +21,14 @@
 // (visibility timeout, redelivery, a maximum receive count, then the
 // dead-letter queue), hand them to [media.Thumbnailer.HandleSQS] as an
 // events.SQSEvent with a deadline, the invocation timeout (as Lambda's
-// timeout: by default a sixth of the visibility timeout, so an attempt that
-// commits past its deadline is done before the message comes back), delete
-// the messages that succeeded and leave those listed in batchItemFailures
-// for redelivery.
+// timeout), delete the messages that succeeded and leave those listed in
+// batchItemFailures for redelivery, each with its own error. While an
+// invocation runs, a heartbeat keeps its messages invisible (the local
+// ChangeMessageVisibility, every third of the visibility timeout), so slow
+// work is never delivered twice; the visibility timeout only decides how
+// soon the messages of a process that died come back. (On AWS, where the
+// event source does no such heartbeat, deploy/aws keeps the visibility
+// timeout at six times the function timeout instead.)
 //
 // # HTTP API
 //
@@ -35,9 +39,16 @@
 //	GET    /media?status=      list media records (cursor: after, limit)
 //	GET    /media/{id}         one record
 //	GET    /queue              queue statistics
-//	GET    /queue/dead         dead letters
-//	POST   /queue/redrive      move dead letters back (?id=… repeated, none = all);
-//	                           only with Options.AllowWrites, never cross-site
+//	GET    /queue/dead         dead letters (cursor: after, limit)
+//	POST   /queue/redrive      move dead letters back: body {"ids": [...]} or
+//	                           {"count": N} (the N oldest), or ?id=… repeated;
+//	                           none = all; only with Options.AllowWrites,
+//	                           never cross-site
+//
+// Errors are JSON ({"error", "requestId"}): 400 for an invalid key, an
+// unknown status, a cursor or limit the API never returned, or a redrive
+// body it cannot read; 404, 413, 503 as above.
+//
 //	GET    /health             service status
 //
 // Requests whose Host is not one of the listener's own names (127.0.0.1,

@@ -21,6 +21,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/rampartdev/rampart/batch"
 	"github.com/rampartdev/rampart/blob"
 	"github.com/rampartdev/rampart/blob/fsblob"
 	"github.com/rampartdev/rampart/idempotency"
@@ -32,10 +33,19 @@ import (
 
 // Defaults of [Options].
 const (
-	DefaultBucket            = "local-media"
+	DefaultBucket = "local-media"
+	// DefaultVisibilityTimeout is how soon a message whose consumer died
+	// is delivered again. While an invocation runs, its messages are kept
+	// invisible by a heartbeat (every third of it), however long the work.
 	DefaultVisibilityTimeout = 30 * time.Second
 	DefaultMaxReceiveCount   = 5
-	DefaultBatchSize         = 10
+	// DefaultBatchSize is the SQS event source's default.
+	DefaultBatchSize = 10
+	// DefaultInvocationTimeout is the function timeout deploy/aws gives the
+	// thumbnailer. A batch of 10 real photos (2560x1600 JPEGs, three
+	// sizes) takes about 5 s on a loaded 2-core machine, so this leaves
+	// the last message of a batch ample time to start and finish.
+	DefaultInvocationTimeout = 60 * time.Second
 )
 
 // ErrInvalidOptions is returned (wrapped) by [Open] for options that cannot
@@ -61,13 +71,12 @@ type Options struct {
 	// DefaultVisibilityTimeout.
 	VisibilityTimeout time.Duration
 	// InvocationTimeout is each invocation's deadline, as a Lambda
-	// function's timeout. It must be below VisibilityTimeout: an attempt
-	// may finish its commit after its deadline, and the gap is the slack
-	// before the message is delivered again (with no gap, the redelivery
-	// arrives while the commit runs and repeats the work). It must also be
-	// above the thumbnailer's MinWriteReserve, or no event could start.
-	// Zero means a sixth of VisibilityTimeout, the ratio AWS recommends for
-	// SQS event sources (and deploy/aws uses: 60 s and 360 s).
+	// function's timeout. While the invocation runs (its commits past the
+	// deadline included), a heartbeat keeps its messages invisible
+	// ([queue.Queue.Heartbeat], the local ChangeMessageVisibility), so it
+	// may exceed VisibilityTimeout without redeliveries. It must be above
+	// the thumbnailer's MinWriteReserve, or no event could start. Zero
+	// means DefaultInvocationTimeout.
 	InvocationTimeout time.Duration
 	// MaxReceiveCount before a message goes to the dead-letter queue; zero
 	// means DefaultMaxReceiveCount.
@@ -133,9 +142,8 @@ type Server struct {
 
 // Validate reports why the options, with their defaults applied, cannot
 // work (nil when they can): a fault rate out of range, or an invocation
-// timeout not below the visibility timeout or not above the thumbnailer's
-// minimum write reserve (the error wraps [ErrInvalidOptions]). [Open]
-// calls it.
+// timeout not above the thumbnailer's minimum write reserve (the error
+// wraps [ErrInvalidOptions]). [Open] calls it.
 func (o Options) Validate() error {
 	o = o.withDefaults()
 	if err := o.Faults.Validate(); err != nil {
@@ -146,9 +154,8 @@ func (o Options) Validate() error {
 		minReserve = media.DefaultMinWriteReserve
 	}
 	switch {
-	case o.InvocationTimeout >= o.VisibilityTimeout:
-		return fmt.Errorf("%w: invocation timeout %s must be below the visibility timeout %s, or a message is delivered again while its attempt commits",
-			ErrInvalidOptions, o.InvocationTimeout, o.VisibilityTimeout)
+	case o.VisibilityTimeout > queue.MaxVisibilityTimeout:
+		return fmt.Errorf("%w: visibility timeout %s is above the maximum %s", ErrInvalidOptions, o.VisibilityTimeout, queue.MaxVisibilityTimeout)
 	case o.InvocationTimeout <= minReserve:
 		return fmt.Errorf("%w: invocation timeout %s must be above the thumbnailer's minimum write reserve %s, or no event could start",
 			ErrInvalidOptions, o.InvocationTimeout, minReserve)
@@ -170,7 +177,7 @@ func (o Options) withDefaults() Options {
 		o.VisibilityTimeout = DefaultVisibilityTimeout
 	}
 	if o.InvocationTimeout == 0 {
-		o.InvocationTimeout = o.VisibilityTimeout / 6
+		o.InvocationTimeout = DefaultInvocationTimeout
 	}
 	if o.MaxReceiveCount <= 0 {
 		o.MaxReceiveCount = DefaultMaxReceiveCount
@@ -524,8 +531,14 @@ func (s *Server) invoke(ctx context.Context, log *slog.Logger, msgs []queue.Mess
 		log.InfoContext(ctx, "message received", slog.String("correlation_id", m.Attributes["correlation_id"]),
 			slog.String("message_id", m.ID), slog.Int("receive_count", m.ReceiveCount))
 	}
-	// Lambda's timeout is below the visibility timeout; so is ours, so that
-	// an attempt committing past its deadline is done before redelivery.
+	// The messages stay invisible until they are settled, however long the
+	// invocation and its commits take; the visibility timeout only decides
+	// how soon a message comes back when this process dies.
+	handles := make([]string, len(msgs))
+	for i, m := range msgs {
+		handles[i] = m.ReceiptHandle
+	}
+	stopBeat := s.queue.Heartbeat(ctx, handles, s.opts.VisibilityTimeout/3, s.opts.VisibilityTimeout)
 	ictx, cancel := context.WithTimeout(ctx, s.opts.InvocationTimeout)
 	defer cancel()
 	var dup sync.WaitGroup
@@ -541,16 +554,25 @@ func (s *Server) invoke(ctx context.Context, log *slog.Logger, msgs []queue.Mess
 	}
 	resp, err := s.th.HandleSQS(ictx, ev)
 	dup.Wait()
+	stopBeat()
 	failed := map[string]bool{}
 	for _, f := range resp.BatchItemFailures {
 		failed[f.ItemIdentifier] = true
+	}
+	// When the whole batch failed, each message keeps its own error.
+	var all *batch.AllFailedError
+	if !errors.As(err, &all) || len(all.Errs) != len(msgs) {
+		all = nil
 	}
 	for i, m := range msgs {
 		if err != nil || failed[m.ID] {
 			// Left for redelivery when its visibility timeout ends, as SQS
 			// does; the reason is kept for the dead-letter queue.
 			reason := "reported in batchItemFailures"
-			if err != nil {
+			switch {
+			case all != nil:
+				reason = all.Errs[i].Error()
+			case err != nil:
 				reason = err.Error()
 			}
 			if ferr := s.queue.Fail(ctx, m.ReceiptHandle, reason, s.opts.VisibilityTimeout); ferr != nil && !errors.Is(ferr, queue.ErrStaleReceipt) {

@@ -259,13 +259,13 @@ func (d *deadlineObjects) reads() []time.Duration {
 	return slices.Clone(d.left)
 }
 
-func TestServer_InvocationDeadlineIsBelowTheVisibilityTimeout(t *testing.T) {
+func TestServer_InvocationDeadline(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
-		invocation time.Duration // zero: the default, a sixth of the visibility timeout
+		invocation time.Duration // zero: the default
 		want       time.Duration
 	}{
-		{"default", 0, 2 * time.Second},
+		{"default", 0, devserver.DefaultInvocationTimeout},
 		{"configured", 4 * time.Second, 4 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -297,11 +297,10 @@ func TestOpen_RefusesAnInvocationTimeoutThatCannotWork(t *testing.T) {
 		visibility, invocation time.Duration
 		minReserve             time.Duration
 	}{
-		{"equal to the visibility timeout", 10 * time.Second, 10 * time.Second, 0},
-		{"above the visibility timeout", 10 * time.Second, 11 * time.Second, 0},
+		{"visibility above SQS's maximum", 13 * time.Hour, time.Minute, 0},
 		{"negative", 10 * time.Second, -time.Second, 0},
 		{"within the default write reserve", 10 * time.Second, time.Second, 0},
-		{"default, within the configured write reserve", 30 * time.Second, 0, 5 * time.Second},
+		{"default, within the configured write reserve", 30 * time.Second, 0, 90 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := devserver.Open(t.Context(), t.TempDir(), &devserver.Options{

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -667,4 +668,51 @@ func decodeAttrs(s sql.NullString) (map[string]string, error) {
 		return nil, fmt.Errorf("decode attributes: %w", err)
 	}
 	return m, nil
+}
+
+// Heartbeat keeps the messages received with handles invisible while a
+// consumer works on them, as an SQS consumer does with
+// ChangeMessageVisibility: every interval it makes each of them invisible
+// for extend from then, until the returned stop is called (stop waits for
+// a beat in progress). A handle that went stale (the message was deleted,
+// dead-lettered or received again) is dropped from the beat. Without it, a
+// message whose work outlasts the visibility timeout is delivered again
+// while the first attempt still runs. interval must be positive and below
+// extend; extend at most MaxVisibilityTimeout.
+func (q *Queue) Heartbeat(ctx context.Context, handles []string, interval, extend time.Duration) (stop func()) {
+	if len(handles) == 0 || interval <= 0 {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	live := slices.Clone(handles)
+	go func() {
+		defer close(done)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			kept := live[:0]
+			for _, h := range live {
+				err := q.ChangeVisibility(ctx, h, extend)
+				switch {
+				case err == nil:
+					kept = append(kept, h)
+				case errors.Is(err, ErrStaleReceipt), errors.Is(err, ErrInvalidReceipt):
+					// settled or taken over: nothing to keep invisible
+				case ctx.Err() != nil:
+					return
+				default:
+					kept = append(kept, h) // try again at the next beat
+					q.log.WarnContext(ctx, "visibility heartbeat failed", slog.String("receipt", h), slog.Any("error", err))
+				}
+			}
+			live = kept
+		}
+	}()
+	return func() { cancel(); <-done }
 }

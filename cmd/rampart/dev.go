@@ -53,8 +53,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	sizes := fs.String("sizes", "1024,512,128", "thumbnail long edges, comma-separated")
 	quality := fs.Int("quality", imaging.DefaultQuality, "JPEG quality of thumbnails (1-100)")
 	workers := fs.Int("workers", 0, "queue pollers (0 = number of CPUs)")
-	visibility := fs.Duration("visibility-timeout", devserver.DefaultVisibilityTimeout, "queue visibility timeout: a message not deleted is delivered again this long after it was received")
-	invocation := fs.Duration("invocation-timeout", 0, "each invocation's timeout, below --visibility-timeout (0 = a sixth of it, as AWS recommends)")
+	visibility := fs.Duration("visibility-timeout", devserver.DefaultVisibilityTimeout, "queue visibility timeout: a message whose worker died is delivered again this long after its last heartbeat")
+	invocation := fs.Duration("invocation-timeout", devserver.DefaultInvocationTimeout, "each invocation's timeout (as a Lambda function's); a heartbeat keeps its messages invisible meanwhile")
+	batchSize := fs.Int("batch-size", devserver.DefaultBatchSize, "most messages one invocation receives")
 	maxReceives := fs.Int("max-receive-count", devserver.DefaultMaxReceiveCount, "receives before a message goes to the dead-letter queue")
 	dupRate := fs.Float64("dup-rate", 0, "fault: probability that an event is delivered twice")
 	concurrentDups := fs.Bool("concurrent-dups", false, "fault: also deliver duplicates concurrently to a second worker")
@@ -95,6 +96,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Workers:              *workers,
 		VisibilityTimeout:    *visibility,
 		InvocationTimeout:    *invocation,
+		BatchSize:            *batchSize,
 		AllowWrites:          *allowWrites,
 		AllowedHosts:         allowHosts,
 		MaxUploadBytes:       int64(maxUpload),

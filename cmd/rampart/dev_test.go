@@ -74,7 +74,7 @@ func TestDev_UploadThumbnailRecord(t *testing.T) {
 func TestDev_BadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"dev", "--sizes", "x"}, {"dev", "--dup-rate", "2"}, {"dev", "--quality", "0"}, {"dev", "extra"}, {"dev", "--nope"},
-		{"dev", "--visibility-timeout", "10s", "--invocation-timeout", "10s"}, {"dev", "--invocation-timeout", "500ms"},
+		{"dev", "--visibility-timeout", "13h"}, {"dev", "--invocation-timeout", "500ms"}, {"dev", "--max-upload", "lots"},
 	} {
 		var out bytes.Buffer
 		var u usageError

@@ -8,12 +8,12 @@ import (
 	"image"
 	"image/draw"
 	"image/gif"
-	"image/png"
 	"io"
 
 	"golang.org/x/image/webp"
 
 	"github.com/rampartdev/rampart/imaging/jpegdec"
+	"github.com/rampartdev/rampart/imaging/pngdec"
 )
 
 // header is what one pass over a file's headers learns, before any pixel
@@ -30,6 +30,7 @@ type header struct {
 
 	// Codec-specific, for decode and memory.
 	jpeg jpegdec.Config
+	png  pngdec.Config
 }
 
 // request is one decode: the bytes, their header, and what the caller
@@ -66,15 +67,7 @@ type codec struct {
 
 var codecs = map[string]codec{
 	FormatJPEG: {header: jpegHeader, size: jpegSize, memory: jpegMemory, decode: decodeJPEG},
-	FormatPNG: {
-		header: func(src []byte, maxFrames int) (header, error) {
-			return stdHeader(FormatPNG, src, maxFrames, func(r io.Reader) (image.Config, error) { return png.DecodeConfig(r) })
-		},
-		size: storedSize,
-		// image/png holds the full image: up to 8 bytes per pixel.
-		memory: func(r *request) int64 { return 8 * pixels(r.h) },
-		decode: func(r *request) (image.Image, error) { return png.Decode(ctxReader(r)) },
-	},
+	FormatPNG:  {header: readPNGHeader, size: pngSize, memory: pngMemory, decode: decodePNG},
 	FormatGIF: {
 		header: func(src []byte, maxFrames int) (header, error) {
 			return stdHeader(FormatGIF, src, maxFrames, gif.DecodeConfig)
@@ -110,7 +103,7 @@ func stdHeader(format string, src []byte, maxFrames int, config func(io.Reader) 
 	}
 	m := scanMeta(format, src, maxFrames)
 	return header{width: cfg.Width, height: cfg.Height, orientation: m.orientation, frames: m.frames,
-		icc: m.icc, srgb: m.srgbChunk, animated: m.animated}, nil
+		icc: m.icc, animated: m.animated}, nil
 }
 
 // jpegHeader reads everything from jpegdec's header pass: size, colour
@@ -138,6 +131,43 @@ func jpegMemory(r *request) int64 { return r.h.jpeg.DecodeBytes(jpegScale(r)) }
 
 func decodeJPEG(r *request) (image.Image, error) {
 	return jpegdec.DecodeContext(r.ctx, r.src, &jpegdec.Options{Scale: jpegScale(r), MaxPixels: r.maxPixels})
+}
+
+// readPNGHeader reads everything from pngdec's header pass: size, APNG frame
+// count, orientation, ICC profile, sRGB.
+func readPNGHeader(src []byte, maxFrames int) (header, error) {
+	cfg, err := pngdec.DecodeConfig(src)
+	if err != nil {
+		return header{}, err
+	}
+	// Compared as uint64: any 32-bit count, 2^31 and above included, is
+	// over a limit below it.
+	frames := int(min(uint64(cfg.Frames), uint64(maxFrames)+1))
+	return header{width: cfg.Width, height: cfg.Height, orientation: cfg.Orientation, frames: frames,
+		icc: cfg.ICC, srgb: cfg.SRGB, png: cfg}, nil
+}
+
+// pngGap is the least factor pngdec's box reduction leaves to the
+// resampler: the one used for every source decoded at full size
+// (sourceGap), as close to what a shrink-on-load leaves. libvips' own gap
+// for a PNG is 2 (sharp has no shrink-on-load there); on the photo set as
+// PNG, SSIM against sharp is the same either way (0.990 to 0.993 per size)
+// while 1.25 leaves the resampler and the colour conversion a quarter of
+// the pixels.
+const pngGap = sourceGap
+
+// pngReduce is the box reduction pngdec applies while decoding.
+func pngReduce(r *request) int { return pngdec.ChooseReduce(r.h.width, r.h.height, r.minEdge, pngGap) }
+
+func pngSize(r *request) (int, int) {
+	k := pngReduce(r)
+	return (r.h.width + k - 1) / k, (r.h.height + k - 1) / k
+}
+
+func pngMemory(r *request) int64 { return r.h.png.DecodeBytes(pngReduce(r)) }
+
+func decodePNG(r *request) (image.Image, error) {
+	return pngdec.Decode(r.ctx, r.src, &pngdec.Options{Reduce: pngReduce(r), MaxPixels: r.maxPixels})
 }
 
 // decodeGIF decodes only the first frame (gif.Decode stops there) and places
@@ -208,14 +238,13 @@ func decodeSafely(c codec, format string, r *request) (img image.Image, err erro
 func classify(format string, err error) error {
 	var (
 		ju jpegdec.UnsupportedError
-		pu png.UnsupportedError
 	)
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return reject(ErrCorrupt, "%s is truncated", format)
-	case errors.As(err, &ju), errors.As(err, &pu):
+	case errors.As(err, &ju):
 		return reject(ErrUnsupported, "%v", err)
-	case errors.Is(err, jpegdec.ErrTooManyPixels):
+	case errors.Is(err, jpegdec.ErrTooManyPixels), errors.Is(err, pngdec.ErrTooManyPixels):
 		return reject(ErrTooManyPixels, "%v", err)
 	}
 	return reject(ErrCorrupt, "%s", fmt.Sprint(err))

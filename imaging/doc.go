@@ -11,9 +11,11 @@
 //
 // It is pure Go (no cgo): JPEGs decode with this module's
 // [github.com/rampartdev/rampart/imaging/jpegdec] at reduced scale
-// (shrink-on-load); image/png, image/gif and golang.org/x/image/webp decode
-// the other formats; a baseline encoder of our own writes the thumbnails
-// straight from their planes (see "# Output").
+// (shrink-on-load), PNGs with [github.com/rampartdev/rampart/imaging/pngdec],
+// which streams rows through its own inflater and reduces them on the fly,
+// so the full-size image never exists; image/gif and golang.org/x/image/webp
+// decode the other formats; a baseline encoder of our own writes the
+// thumbnails straight from their planes (see "# Output").
 //
 // # Formats
 //
@@ -110,19 +112,28 @@
 // 1.5 / s² bytes for 4:2:0 (3 / s² for 4:4:4) and, if progressive, the few
 // coefficients per 8×8 block the scale needs: a 5120×2880 photo decoded for
 // a 1024 thumbnail (1/4) needs 1.4 to 2.8 MB (baseline) or about 15 MB
-// (progressive, 4:4:4) instead of the ~100 MB of a full-size decode. PNG, GIF and
-// WebP decode at full size (4 to 8 bytes per pixel). Resizing adds a few
-// MB. Go's collector lets the heap grow to twice the live data by default;
-// a process that thumbnails large PNGs one after another should set a soft
-// memory limit (GOMEMLIMIT, e.g. a little under a Lambda function's memory
-// size). On the JPEG photo set peak RSS is ~75 MB either way
-// (BenchmarkCompareSharp; sharp: 300-470 MB).
+// (progressive, 4:4:4) instead of the ~100 MB of a full-size decode. A PNG
+// is box-reduced by k while it decodes (the strongest k leaving Lanczos a
+// factor of at least 1.25): it holds the reduced image (4 bytes per pixel,
+// 1 for opaque grey), a few stored rows (at most 8 bytes per pixel of the
+// width) and the inflater's 128 KB window, plus, for Adam7, an accumulator
+// per reduced sample: a 7000×7000 16-bit RGBA PNG thumbnailed to 1024 needs
+// about 7 MB (k = 5) whatever its bit depth. GIF and WebP decode at full
+// size (5 and 4 bytes per pixel). Resizing adds about 1.5 bytes per decoded
+// pixel. [MemoryEstimate] adds these up from the header; Limits.MaxMemory
+// refuses what is over it, and a caller running several at once admits them
+// by it. Go's collector lets the heap grow to twice the live data by
+// default; a process should set a soft memory limit (GOMEMLIMIT, e.g. a
+// little under a Lambda function's memory size).
 //
 // # Decoding seam
 //
-// All decoding goes through one internal table of codecs (decode.go) whose
-// decode function is told the smallest long edge the caller needs. The JPEG
-// codec uses it to pick the decoder's scale ([jpegdec.ChooseScale]); the
-// others decode at full size. image/jpeg is used only as a test oracle, for
-// decoding and encoding.
+// All decoding goes through one internal table of codecs (decode.go): each
+// reads its headers once (size, frames, orientation, ICC profile), says
+// what size it will decode to and how much memory that takes, and decodes
+// under the context, told the smallest long edge the caller needs. The
+// JPEG codec uses it to pick the decoder's scale ([jpegdec.ChooseScale]),
+// the PNG codec its box reduction ([pngdec.ChooseReduce]); the others
+// decode at full size. image/jpeg and image/png are used only as test
+// oracles.
 package imaging

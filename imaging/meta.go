@@ -2,9 +2,7 @@ package imaging
 
 import (
 	"bytes"
-	"compress/zlib"
 	"encoding/binary"
-	"io"
 
 	"github.com/rampartdev/rampart/imaging/internal/exif"
 )
@@ -17,12 +15,11 @@ type meta struct {
 	orientation int    // EXIF orientation 1..8; 1 when absent or invalid
 	frames      int    // 1 for still images
 	icc         []byte // the embedded ICC profile, nil when none
-	srgbChunk   bool   // PNG sRGB chunk: the image declares sRGB
 	animated    bool   // WebP animation flag (not supported)
 }
 
-// maxICC bounds the ICC profile we assemble or inflate (real profiles are a
-// few KB; big CMYK ones reach ~1 MB).
+// maxICC bounds the ICC profile we take (real profiles are a few KB; big
+// CMYK ones reach ~1 MB).
 const maxICC = 4 << 20
 
 // orientation is the EXIF orientation of a TIFF-structured block, 1 when
@@ -39,53 +36,12 @@ func orientation(tiff []byte) int {
 func scanMeta(format string, src []byte, maxFrames int) meta {
 	m := meta{orientation: 1, frames: 1}
 	switch format {
-	case FormatPNG:
-		scanPNG(src, &m, maxFrames)
 	case FormatGIF:
 		m.frames = gifFrames(src, maxFrames)
 	case FormatWebP:
 		scanWebP(src, &m)
 	}
 	return m
-}
-
-// scanPNG walks the chunks before the image data for eXIf (orientation),
-// iCCP (profile), sRGB and acTL (APNG frame count; the decoder shows the
-// default image, the first frame).
-func scanPNG(b []byte, m *meta, maxFrames int) {
-	for i := 8; i+12 <= len(b); {
-		n := int64(binary.BigEndian.Uint32(b[i:]))
-		typ := string(b[i+4 : i+8])
-		if n > int64(len(b)-i-12) {
-			return
-		}
-		data := b[i+8 : i+8+int(n)]
-		switch typ {
-		case "IDAT", "IEND":
-			return
-		case "eXIf":
-			m.orientation = orientation(data)
-		case "sRGB":
-			m.srgbChunk = true
-		case "acTL":
-			if len(data) >= 4 {
-				// Compared as uint64: any 32-bit count, 2^31 and
-				// above included, is over a limit below it.
-				m.frames = int(min(uint64(binary.BigEndian.Uint32(data)), uint64(maxFrames)+1))
-			}
-		case "iCCP":
-			// profile name (1-79 bytes), NUL, compression method 0, zlib stream.
-			if k := bytes.IndexByte(data, 0); k > 0 && k+2 <= len(data) {
-				if zr, err := zlib.NewReader(bytes.NewReader(data[k+2:])); err == nil {
-					p, err := io.ReadAll(io.LimitReader(zr, maxICC+1))
-					if err == nil && len(p) <= maxICC {
-						m.icc = p
-					}
-				}
-			}
-		}
-		i += 12 + int(n)
-	}
 }
 
 // gifFrames counts the image descriptors of a GIF without decompressing

@@ -13,7 +13,8 @@ import (
 )
 
 // pngHeader is a PNG signature and IHDR declaring w×h (8-bit RGB), with a
-// correct CRC and no image data: what a decompression bomb's header looks like.
+// correct CRC, then the start of the image data (a few bytes of an IDAT
+// chunk): what a decompression bomb's first chunks look like.
 func pngHeader(w, h uint32) []byte {
 	b := []byte("\x89PNG\r\n\x1a\n")
 	ihdr := binary.BigEndian.AppendUint32(nil, 13)
@@ -22,7 +23,18 @@ func pngHeader(w, h uint32) []byte {
 	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
 	ihdr = append(ihdr, 8, 2, 0, 0, 0)
 	ihdr = binary.BigEndian.AppendUint32(ihdr, crc32.ChecksumIEEE(ihdr[4:]))
-	return append(b, ihdr...)
+	idat := binary.BigEndian.AppendUint32(nil, 2)
+	idat = append(idat, "IDAT\x78\x9c"...)
+	idat = binary.BigEndian.AppendUint32(idat, crc32.ChecksumIEEE(idat[4:]))
+	return append(append(b, ihdr...), idat...)
+}
+
+// pngWith sets byte i of a PNG (within its IHDR) to v and fixes the CRC.
+func pngWith(p []byte, i int, v byte) []byte {
+	out := append([]byte(nil), p...)
+	out[i] = v
+	binary.BigEndian.PutUint32(out[29:], crc32.ChecksumIEEE(out[12:29]))
+	return out
 }
 
 // gifHeader is a GIF header declaring a w×h logical screen, one image
@@ -112,6 +124,13 @@ func TestThumbnails_hostile(t *testing.T) {
 		{"PNG 0x0", pngHeader(0, 0), Limits{}, ErrCorrupt},
 		{"PNG 100000x100000", pngHeader(100000, 100000), Limits{}, ErrTooManyPixels},
 		{"PNG 2^31 wide", pngHeader(1<<31-1, 1), Limits{}, ErrTooManyPixels},
+		{"PNG over 2^31 wide", pngHeader(1<<31, 1), Limits{}, ErrCorrupt},
+		{"PNG colour type 1", pngWith(validPNG, 25, 1), Limits{}, ErrCorrupt},
+		{"PNG colour type 7", pngWith(validPNG, 25, 7), Limits{}, ErrCorrupt},
+		{"PNG RGB at 4 bits", pngWith(validPNG, 24, 4), Limits{}, ErrCorrupt},
+		{"PNG RGB at 3 bits", pngWith(validPNG, 24, 3), Limits{}, ErrCorrupt},
+		{"PNG signature mangled by a text-mode transfer", append([]byte("\x89PNG\n\x1a\n"), validPNG[8:]...), Limits{}, ErrCorrupt},
+		{"PNG signature damaged", append([]byte("\x89PNG\r\n\x00\n"), validPNG[8:]...), Limits{}, ErrCorrupt},
 		{"JPEG 65000x65000", jpegWithSize(t, 65000, 65000), Limits{}, ErrTooManyPixels},
 		{"GIF 65535x65535", gifHeader(65535, 65535), Limits{}, ErrTooManyPixels},
 		{"GIF without frames", []byte("GIF89a\x01\x00\x01\x00\x00\x00\x00\x3B"), Limits{}, ErrCorrupt},

@@ -40,6 +40,66 @@ func sharpScript(tb testing.TB) string {
 	return p
 }
 
+// sharpModules returns the node_modules folder in which the shared runner
+// installs sharp (see ../shared/bench/sharp/run), making sure it is there by
+// running the runner once on dir.
+func sharpModules(tb testing.TB, script, dir string) string {
+	tb.Helper()
+	cache := os.Getenv("RAMPART_CACHE")
+	if cache == "" {
+		base := os.Getenv("XDG_CACHE_HOME")
+		if base == "" {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				tb.Fatal(err)
+			}
+			base = filepath.Join(home, ".cache")
+		}
+		cache = filepath.Join(base, "rampart")
+	}
+	mods := filepath.Join(cache, "sharp-bench", "node_modules")
+	if _, err := os.Stat(filepath.Join(mods, "sharp")); err != nil {
+		runSharp(tb, script, dir, "smart", "--reps", "0")
+	}
+	return mods
+}
+
+// formatInputs returns, per format, a folder of the same images: jpeg is
+// dir itself, png and webp are made from it by sharp (testdata/sharp/
+// convert.js, sharp's default settings), so both sides read identical
+// files.
+func formatInputs(tb testing.TB, script, dir string) map[string]string {
+	tb.Helper()
+	mods := sharpModules(tb, script, dir)
+	conv, err := filepath.Abs(filepath.Join("testdata", "sharp", "convert.js"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := map[string]string{FormatJPEG: dir}
+	for _, f := range []string{FormatPNG, FormatWebP} {
+		d := filepath.Join(tb.TempDir(), f)
+		cmd := exec.Command("node", conv, dir, f, d)
+		cmd.Env = append(os.Environ(), "NODE_PATH="+mods)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			tb.Fatalf("sharp making %s inputs: %v", f, err)
+		}
+		out[f] = d
+	}
+	return out
+}
+
+// inputNames lists the images of a folder, sorted, as thumbs.js does.
+func inputNames(dir string) []string {
+	var names []string
+	for _, pat := range []string{"*.jp*g", "*.png", "*.webp"} {
+		m, _ := filepath.Glob(filepath.Join(dir, pat))
+		names = append(names, m...)
+	}
+	slices.Sort(names)
+	return names
+}
+
 // sharpFigures is the JSON line thumbs.js prints.
 type sharpFigures struct {
 	Sharp           string  `json:"sharp"`
@@ -96,19 +156,39 @@ func qualityInputs(tb testing.TB) string {
 
 // TestSharpQuality compares our thumbnails with sharp's, in both of its
 // modes (naive: the recipe's handler, one decode per size; smart: decode
-// once, derive the smaller sizes), size by size: the mean luma SSIM must be
-// at least 0.97. It uses the photo set when RAMPART_PHOTOS is set.
+// once, derive the smaller sizes), size by size, for each format (JPEG,
+// and the same images made PNG and WebP by sharp): the mean luma SSIM must
+// be at least 0.97 at every size, and the colours (mean RGB difference of
+// 8×8 block means) within 4/255 (see sharpTargets). It uses the photo set
+// when RAMPART_PHOTOS is set:
+//
+//	RAMPART_PHOTOS=/tmp/photos go test -run SharpQuality -v ./imaging
 func TestSharpQuality(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs Node's sharp (installed on first use)")
 	}
 	script := sharpScript(t)
-	dir := qualityInputs(t)
-	names, err := filepath.Glob(filepath.Join(dir, "*.jp*g"))
-	if err != nil || len(names) == 0 {
-		t.Fatalf("no inputs in %s: %v", dir, err)
+	inputs := formatInputs(t, script, qualityInputs(t))
+	for _, format := range []string{FormatJPEG, FormatPNG, FormatWebP} {
+		t.Run(format, func(t *testing.T) { compareWithSharp(t, script, format, inputs[format]) })
 	}
-	slices.Sort(names)
+}
+
+// sharpTargets are the least mean SSIM and the largest mean colour
+// difference to sharp (out of 255) TestSharpQuality accepts, per format.
+// WebP is the webp stream's (issue 18: SSIM 0.97 and colour within 3/255
+// once its decoder converts the colour range); until it lands its figures
+// are reported, not checked.
+var sharpTargets = map[string]struct{ ssim, color float64 }{
+	FormatJPEG: {0.97, 4},
+	FormatPNG:  {0.97, 4},
+}
+
+func compareWithSharp(t *testing.T, script, format, dir string) {
+	names := inputNames(dir)
+	if len(names) == 0 {
+		t.Fatalf("no inputs in %s", dir)
+	}
 	ours := map[string]*Result{}
 	for _, name := range names {
 		src, err := os.ReadFile(name)
@@ -117,11 +197,15 @@ func TestSharpQuality(t *testing.T) {
 		}
 		ours[name] = mustThumbnails(t, src, Options{})
 	}
-	for _, mode := range []string{"naive", "smart"} {
+	modes := []string{"naive", "smart"}
+	if format != FormatJPEG {
+		modes = modes[1:] // sharp decodes a PNG or WebP the same way in both
+	}
+	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			out := t.TempDir()
 			runSharp(t, script, dir, mode, "--reps", "1", "--out", out)
-			ssims := map[int][]float64{}
+			ssims, colors := map[int][]float64{}, map[int][]float64{}
 			for _, name := range names {
 				for _, th := range ours[name].Thumbnails {
 					ref, err := os.ReadFile(filepath.Join(out, strconv.Itoa(th.Size), filepath.Base(name)))
@@ -141,22 +225,32 @@ func TestSharpQuality(t *testing.T) {
 						continue
 					}
 					ssims[th.Size] = append(ssims[th.Size], ssim(t, ours, theirs))
+					colors[th.Size] = append(colors[th.Size], meanRGBDiff(t, ours, theirs, 8))
 				}
 			}
 			for _, size := range slices.Sorted(maps.Keys(ssims)) {
-				v := ssims[size]
-				var sum float64
-				for _, s := range v {
-					sum += s
+				v, c := ssims[size], colors[size]
+				ms, mc := mean(v), mean(c)
+				t.Logf("%s size %4d: vs sharp %s over %d images: SSIM mean %.4f, min %.4f; colour difference mean %.2f/255, max %.2f",
+					format, size, mode, len(v), ms, slices.Min(v), mc, slices.Max(c))
+				target, ok := sharpTargets[format]
+				if ok && ms < target.ssim {
+					t.Errorf("%s size %d: mean SSIM %.4f < %.2f", format, size, ms, target.ssim)
 				}
-				mean := sum / float64(len(v))
-				t.Logf("size %4d: SSIM vs sharp %s over %d images: mean %.4f, min %.4f", size, mode, len(v), mean, slices.Min(v))
-				if mean < 0.97 {
-					t.Errorf("size %d: mean SSIM %.4f < 0.97", size, mean)
+				if ok && mc > target.color {
+					t.Errorf("%s size %d: mean colour difference %.2f/255 > %.0f", format, size, mc, target.color)
 				}
 			}
 		})
 	}
+}
+
+func mean(v []float64) float64 {
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
 }
 
 // childEnv makes the test binary act as the Rampart side of
@@ -172,8 +266,7 @@ func TestThumbsProcess(t *testing.T) {
 	if dir == "" {
 		t.Skip("helper process for BenchmarkCompareSharp")
 	}
-	names, _ := filepath.Glob(filepath.Join(dir, "*.jp*g"))
-	slices.Sort(names)
+	names := inputNames(dir)
 	var inputs [][]byte
 	for _, n := range names {
 		b, err := os.ReadFile(n)
@@ -234,14 +327,23 @@ func timed(tb testing.TB, timeBin string, env []string, args ...string) ([]byte,
 }
 
 // BenchmarkCompareSharp runs, in the same run and on the same photos,
-// sharp naive, sharp smart and Rampart, each in its own process on one
-// thread/core (sharp --threads 1; GOMAXPROCS=1), and reports for each the
-// images per second (wall clock, as thumbs.js measures it), images per
-// CPU-second (user+system: robust when the machine is shared) and peak RSS.
-// It needs RAMPART_PHOTOS, node and /usr/bin/time (Debian "time"):
+// sharp and Rampart, each in its own process on one thread/core (sharp
+// --threads 1; GOMAXPROCS=1), for each format: the JPEG photos, and the
+// same photos made PNG and WebP by sharp in the setup (so both sides read
+// identical files). Per format it reports, for sharp smart (decode once,
+// derive the smaller sizes) and Rampart, the images per second (wall
+// clock, as thumbs.js measures it), images per CPU-second (user+system:
+// robust when the machine is shared) and peak RSS, and Rampart's speed per
+// CPU-second as a ratio to sharp's. For JPEG it also runs sharp naive and
+// Rampart under a 256 MiB GOMEMLIMIT, as before. Contenders are
+// interleaved (A B, then B A) and the whole round is repeated
+// RAMPART_BENCH_REPS times (default 2); each figure is the median over the
+// rounds, peak RSS the largest. RAMPART_BENCH_FORMATS (e.g. "png,webp")
+// runs only some formats. It needs RAMPART_PHOTOS, node and /usr/bin/time
+// (Debian "time"):
 //
 //	../shared/bin/photos /tmp/photos
-//	RAMPART_PHOTOS=/tmp/photos go test -run '^$' -bench CompareSharp -benchtime 1x ./imaging
+//	RAMPART_PHOTOS=/tmp/photos go test -run '^$' -bench CompareSharp -benchtime 1x -timeout 60m ./imaging
 func BenchmarkCompareSharp(b *testing.B) {
 	dir := os.Getenv(photosEnv)
 	if dir == "" {
@@ -256,42 +358,109 @@ func BenchmarkCompareSharp(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	type row struct {
-		name   string
-		ips    float64
-		images int
-		u      usage
+	reps := 2
+	if v, err := strconv.Atoi(os.Getenv("RAMPART_BENCH_REPS")); err == nil && v > 0 {
+		reps = v
 	}
-	var rows []row
-	for b.Loop() {
-		rows = rows[:0]
-		for _, mode := range []string{"naive", "smart"} {
+	inputs := formatInputs(b, script, dir)
+	formats := []string{FormatJPEG, FormatPNG, FormatWebP}
+	if f := os.Getenv("RAMPART_BENCH_FORMATS"); f != "" {
+		formats = strings.Split(f, ",")
+	}
+	type contender struct {
+		name string
+		run  func(dir string) (ips float64, images int, u usage)
+	}
+	sharpMode := func(mode string) func(string) (float64, int, usage) {
+		return func(dir string) (float64, int, usage) {
 			out, u := timed(b, timeBin, nil, script, dir, "--mode", mode)
 			f := parseFigures[sharpFigures](b, out)
-			rows = append(rows, row{"sharp-" + mode, f.ImagesPerSecond, f.Images + 1 /* warm-up */, u})
+			return f.ImagesPerSecond, f.Images + 1 /* warm-up */, u
 		}
-		// Go's heap grows to twice the live data by default; with a soft
-		// memory limit (as a Lambda deployment should set from its memory
-		// size) the collector runs earlier instead.
-		for _, v := range []struct{ name, limit string }{{"rampart", ""}, {"rampart-memlimit256", "256MiB"}} {
-			env := []string{childEnv + "=" + dir, "GOMAXPROCS=1", "GOMEMLIMIT=" + v.limit}
-			if v.limit == "" {
-				env[2] = "GOMEMLIMIT=off"
-			}
+	}
+	// Go's heap grows to twice the live data by default; with a soft
+	// memory limit (as a Lambda deployment should set from its memory
+	// size) the collector runs earlier instead.
+	rampart := func(limit string) func(string) (float64, int, usage) {
+		return func(dir string) (float64, int, usage) {
+			env := []string{childEnv + "=" + dir, "GOMAXPROCS=1", "GOMEMLIMIT=" + limit}
 			out, u := timed(b, timeBin, env, self, "-test.run=^TestThumbsProcess$", "-test.count=1")
 			f := parseFigures[sharpFigures](b, firstJSON(out))
-			rows = append(rows, row{v.name, f.ImagesPerSecond, f.Images + 1, u})
+			return f.ImagesPerSecond, f.Images + 1, u
 		}
 	}
-	for _, r := range rows {
-		// CPU time includes process start-up and loading; it is charged to
-		// the images, so images/cpu-s slightly understates everyone.
-		cps := float64(r.images) / r.u.cpuSecond
-		b.ReportMetric(r.ips, r.name+"-images/s")
-		b.ReportMetric(cps, r.name+"-images/cpu-s")
-		b.ReportMetric(float64(r.u.maxRSSKB)/1024, r.name+"-peak-MB")
-		b.Logf("%-20s %6.2f images/s  %6.2f images/cpu-s  peak RSS %6.1f MB", r.name, r.ips, cps, float64(r.u.maxRSSKB)/1024)
+	contenders := func(format string) []contender {
+		c := []contender{{"sharp-smart", sharpMode("smart")}, {"rampart", rampart("off")}}
+		if format == FormatJPEG {
+			c = append(c, contender{"sharp-naive", sharpMode("naive")}, contender{"rampart-memlimit256", rampart("256MiB")})
+		}
+		return c
 	}
+	type figures struct{ ips, cps, peakMB []float64 }
+	results := map[string]map[string]*figures{}
+	ratios := map[string][]float64{}
+	for b.Loop() {
+		for rep := range reps {
+			for _, format := range formats {
+				cs := contenders(format)
+				if rep%2 == 1 {
+					slices.Reverse(cs)
+				}
+				if results[format] == nil {
+					results[format] = map[string]*figures{}
+				}
+				cps := map[string]float64{}
+				for _, c := range cs {
+					ips, images, u := c.run(inputs[format])
+					// CPU time includes process start-up and loading; it
+					// is charged to the images, so images/cpu-s slightly
+					// understates everyone.
+					f := results[format][c.name]
+					if f == nil {
+						f = &figures{}
+						results[format][c.name] = f
+					}
+					cps[c.name] = float64(images) / u.cpuSecond
+					f.ips = append(f.ips, ips)
+					f.cps = append(f.cps, cps[c.name])
+					f.peakMB = append(f.peakMB, float64(u.maxRSSKB)/1024)
+				}
+				ratios[format] = append(ratios[format], cps["rampart"]/cps["sharp-smart"])
+			}
+		}
+	}
+	load, _ := os.ReadFile("/proc/loadavg")
+	b.Logf("load average after the run: %s", strings.TrimSpace(string(load)))
+	for _, format := range formats {
+		for _, name := range slices.Sorted(maps.Keys(results[format])) {
+			f := results[format][name]
+			ips, cps, peak := median(f.ips), median(f.cps), slices.Max(f.peakMB)
+			b.ReportMetric(ips, format+"-"+name+"-images/s")
+			b.ReportMetric(cps, format+"-"+name+"-images/cpu-s")
+			b.ReportMetric(peak, format+"-"+name+"-peak-MB")
+			b.Logf("%-4s %-20s %6.2f images/s  %6.2f images/cpu-s  peak RSS %6.1f MB  (per round: %s images/cpu-s)",
+				format, name, ips, cps, peak, fmtList(f.cps))
+		}
+		r := median(ratios[format])
+		b.ReportMetric(r, format+"-rampart/sharp-smart-per-cpu-s")
+		b.Logf("%-4s rampart / sharp smart per CPU-second: %.2fx (per round: %s)", format, r, fmtList(ratios[format]))
+	}
+}
+
+func median(v []float64) float64 {
+	s := slices.Sorted(slices.Values(v))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func fmtList(v []float64) string {
+	parts := make([]string, len(v))
+	for i, x := range v {
+		parts[i] = strconv.FormatFloat(x, 'f', 2, 64)
+	}
+	return strings.Join(parts, " ")
 }
 
 // firstJSON returns the first line of out that looks like a JSON object

@@ -27,7 +27,7 @@ func Sniff(header []byte) (format string, err error) {
 		return "", &RejectError{Reason: "zero bytes", Err: ErrEmpty}
 	case len(h) >= 2 && h[0] == 0xFF && h[1] == 0xD8: // SOI; the decoder judges the rest
 		return FormatJPEG, nil
-	case bytes.HasPrefix(h, []byte("\x89PNG\r\n\x1a\n")):
+	case bytes.HasPrefix(h, []byte("\x89PNG")): // the decoder judges the rest of the signature
 		return FormatPNG, nil
 	case bytes.HasPrefix(h, []byte("GIF87a")), bytes.HasPrefix(h, []byte("GIF89a")):
 		return FormatGIF, nil

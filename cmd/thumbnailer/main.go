@@ -5,9 +5,19 @@
 //
 // Configuration comes from the environment (media.ThumbnailerEnv): the
 // bucket, the media and idempotency tables, and optional sizes, quality and
-// limits. Logs are JSON on stdout (package logging, with the Lambda context and
-// correlation id); metrics are CloudWatch embedded metric format (package
-// metrics) in namespace Rampart/Media.
+// limits. The AWS SDK is configured from the environment as the SDK reads it
+// (internal/awsenv): on Lambda the region and the role's credentials; to
+// run it against local servers, AWS_ENDPOINT_URL_S3 and
+// AWS_ENDPOINT_URL_DYNAMODB (or AWS_ENDPOINT_URL), and for S3-compatible
+// servers without the SDK's newer checksums
+// AWS_REQUEST_CHECKSUM_CALCULATION=when_required and
+// AWS_RESPONSE_CHECKSUM_VALIDATION=when_required. GOMEMLIMIT defaults to
+// the function's memory less a tenth (internal/memlimit).
+//
+// Every line on stdout and stderr is one JSON object: logs (package logging,
+// with the Lambda context and correlation id, also for the log package and
+// slog's default logger) and metrics in CloudWatch embedded metric format
+// (package metrics, namespace Rampart/Media).
 //
 // It links neither SQLite nor the local runtime (a test checks).
 package main
@@ -19,13 +29,14 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/rampartdev/rampart/blob/s3blob"
 	"github.com/rampartdev/rampart/idempotency"
 	"github.com/rampartdev/rampart/idempotency/dynamostore"
+	"github.com/rampartdev/rampart/internal/awsenv"
+	"github.com/rampartdev/rampart/internal/memlimit"
 	"github.com/rampartdev/rampart/logging"
 	"github.com/rampartdev/rampart/media"
 	"github.com/rampartdev/rampart/media/dynamorecords"
@@ -37,14 +48,21 @@ import (
 var Version = "dev"
 
 func main() {
+	memlimit.FromLambda()
 	lh := logging.NewJSONHandler(os.Stdout, nil)
+	logging.SetDefault(lh)
 	logger := slog.New(lh).With(slog.String("service", "thumbnailer"), slog.String("version", Version))
 	rec, err := metrics.New(os.Stdout, metrics.Options{Namespace: "Rampart/Media", Dimensions: []metrics.Dimension{{Name: "service", Value: "thumbnailer"}}})
 	if err != nil {
 		logger.Error("metrics", slog.Any("error", err))
 		os.Exit(1)
 	}
-	th, err := newThumbnailer(lambdaAWSConfig(os.Getenv), os.Getenv, logger, nil, nil)
+	awsCfg, err := awsenv.Load()
+	if err != nil {
+		logger.Error("AWS configuration", slog.Any("error", err))
+		os.Exit(1)
+	}
+	th, err := newThumbnailer(awsCfg, os.Getenv, logger)
 	if err != nil {
 		logger.Error("configuration", slog.Any("error", err))
 		os.Exit(1)
@@ -61,30 +79,15 @@ func (setMetrics) Count(ctx context.Context, name string, n int) {
 	metrics.FromContext(ctx).Add(name, metrics.Count, float64(n))
 }
 
-// lambdaAWSConfig builds the SDK configuration from what the Lambda runtime
-// puts in the environment: the region and the execution role's credentials
-// (valid for the life of the execution environment). It replaces
-// config.LoadDefaultConfig, whose shared-config, SSO and STS providers cost
-// cold-start time and are never used on Lambda.
-func lambdaAWSConfig(getenv func(string) string) aws.Config {
-	return aws.Config{
-		Region: getenv("AWS_REGION"),
-		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(
-			getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY"), getenv("AWS_SESSION_TOKEN"))),
-	}
-}
-
-// newThumbnailer wires the handler to S3 and DynamoDB. The option functions
-// let tests point the clients at local servers.
-func newThumbnailer(awsCfg aws.Config, getenv func(string) string, logger *slog.Logger,
-	s3Opts []func(*s3.Options), ddbOpts []func(*dynamodb.Options)) (*media.Thumbnailer, error) {
+// newThumbnailer wires the handler to S3 and DynamoDB.
+func newThumbnailer(awsCfg aws.Config, getenv func(string) string, logger *slog.Logger) (*media.Thumbnailer, error) {
 	cfg, err := media.ConfigFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}
-	ddb := dynamodb.NewFromConfig(awsCfg, ddbOpts...)
-	objects := s3blob.New(s3.NewFromConfig(awsCfg, s3Opts...), cfg.Bucket)
-	guard := idempotency.New(dynamostore.New(ddb, cfg.IdempotencyTable, nil), &idempotency.Options{
+	ddb := dynamodb.NewFromConfig(awsCfg)
+	objects := s3blob.New(s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = awsenv.S3PathStyle() }), cfg.Bucket)
+	guard := idempotency.New(dynamostore.New(ddb, cfg.IdempotencyTable, &dynamostore.Options{Logger: logger}), &idempotency.Options{
 		Namespace: "thumbnailer", Logger: logger,
 	})
 	opts := cfg.Options

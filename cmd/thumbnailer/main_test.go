@@ -20,6 +20,7 @@ import (
 
 	"github.com/rampartdev/rampart/blob/s3blob/s3test"
 	"github.com/rampartdev/rampart/idempotency/dynamostore"
+	"github.com/rampartdev/rampart/internal/awsenv"
 	"github.com/rampartdev/rampart/internal/testenv"
 	"github.com/rampartdev/rampart/media"
 	"github.com/rampartdev/rampart/media/dynamorecords"
@@ -48,7 +49,8 @@ func TestDependencies(t *testing.T) {
 
 // TestThumbnailer_AgainstLocalAWS runs the bootstrap's wiring through
 // aws-sdk-go-v2 against an in-process S3 (gofakes3) and the
-// DynamoDB-compatible server (dynalite).
+// DynamoDB-compatible server (dynalite), reached through the SDK's standard
+// variables AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL_DYNAMODB only.
 func TestThumbnailer_AgainstLocalAWS(t *testing.T) {
 	endpoint := testenv.DynamoDBEndpoint(t)
 	s3srv := s3test.Start(t)
@@ -75,9 +77,18 @@ func TestThumbnailer_AgainstLocalAWS(t *testing.T) {
 		}
 	})
 	var logs bytes.Buffer
-	th, err := newThumbnailer(awsCfg, func(k string) string { return env[k] }, slog.New(slog.NewJSONHandler(&logs, nil)),
-		[]func(*s3.Options){func(o *s3.Options) { o.BaseEndpoint = aws.String(s3srv.URL); o.UsePathStyle = true }},
-		[]func(*dynamodb.Options){ddbOpt})
+	t.Setenv("AWS_ENDPOINT_URL_S3", s3srv.URL)
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+	t.Setenv("AWS_REGION", "eu-central-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	// Anything else goes to a closed port, never to AWS.
+	t.Setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+	envCfg, err := awsenv.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	th, err := newThumbnailer(envCfg, func(k string) string { return env[k] }, slog.New(slog.NewJSONHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,10 +86,10 @@ func TestEndToEnd(t *testing.T) {
 	if bad := match(lines, "itemIdentifier", "msg-bad"); len(bad) != 1 || bad[0]["level"] != "ERROR" || bad[0]["correlation_id"] != "msg-bad" {
 		t.Errorf("failure line = %v", bad)
 	}
-	if len(match(lines, "ColdStart", float64(1))) != 1 {
-		t.Errorf("no ColdStart metric document")
+	if cold := match(lines, "ColdStart", float64(1)); len(cold) != 1 || cold[0]["requestId"] != "e2e-req-1" {
+		t.Errorf("ColdStart metric documents %v: want one, with the request id", cold)
 	}
-	if emf := match(match(lines, "requestId", "e2e-req-1"), "_aws", nil); len(emf) != 1 || !sameSet(field(toMaps(emf[0]["ItemsOrdered"]), ""), "2", "5") || emf[0]["service"] != "sqsworker" {
+	if emf := match(match(lines, "requestId", "e2e-req-1"), "ItemsOrdered", nil); len(emf) != 1 || !sameSet(field(toMaps(emf[0]["ItemsOrdered"]), ""), "2", "5") || emf[0]["service"] != "sqsworker" {
 		t.Errorf("metrics document = %v; want ItemsOrdered [2 5] (o-1 once, o-2)", emf)
 	}
 
@@ -118,6 +118,24 @@ func TestEndToEnd(t *testing.T) {
 	warn := match(lines, "msg", "timeout imminent")[0]
 	if warn["requestId"] != "e2e-req-3" || warn["level"] != "WARN" || warn["remaining_ms"].(float64) <= 0 {
 		t.Errorf("timeout imminent line = %v", warn)
+	}
+
+	// Invocation 4: every message fails, so the invocation does, and
+	// aws-lambda-go reports it with the log package: as JSON, with the
+	// request id, not as a dated text line.
+	if resp := invoke(t, rieAddr, "e2e-req-4", sqsEvent("msg-bad-2", `not json`)); !strings.Contains(resp, `"errorMessage"`) {
+		t.Fatalf("invocation 4 response = %s", resp)
+	}
+	lines = waitLines(t, &out, func(ls []map[string]any) bool {
+		return len(match(ls, "msg", "invocation error reported to Lambda")) > 0
+	})
+	if r := match(lines, "msg", "invocation error reported to Lambda")[0]; r["requestId"] != "e2e-req-4" || r["level"] != "ERROR" || r["error"] == nil {
+		t.Errorf("error report line = %v", r)
+	}
+	for _, l := range strings.Split(out.String(), "\n") {
+		if strings.Contains(l, `{"errorMessage"`) && !strings.HasPrefix(l, "{") {
+			t.Errorf("aws-lambda-go's error line as text: %s", l)
+		}
 	}
 }
 

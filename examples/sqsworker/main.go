@@ -38,6 +38,7 @@ import (
 	"github.com/rampartdev/rampart/idempotency"
 	"github.com/rampartdev/rampart/idempotency/dynamostore"
 	"github.com/rampartdev/rampart/idempotency/memstore"
+	"github.com/rampartdev/rampart/internal/memlimit"
 	"github.com/rampartdev/rampart/logging"
 	"github.com/rampartdev/rampart/metrics"
 	"github.com/rampartdev/rampart/middleware"
@@ -56,9 +57,13 @@ var errInvalidOrder = errors.New("invalid order")
 
 func main() {
 	ctx := context.Background()
+	// GOMEMLIMIT from the function's memory, unless set.
+	memlimit.FromLambda()
 	logs := logging.NewJSONHandler(os.Stdout, nil)
 	logger := slog.New(logs)
-	slog.SetDefault(logger)
+	// slog's default logger and the log package (aws-lambda-go's error line)
+	// write JSON with the Lambda context too.
+	logging.SetDefault(logs)
 
 	ns := os.Getenv("METRICS_NAMESPACE")
 	if ns == "" {

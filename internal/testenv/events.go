@@ -29,3 +29,19 @@ var lambdaGoDir = sync.OnceValues(func() (string, error) {
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/aws/aws-lambda-go").Output()
 	return strings.TrimSpace(string(out)), err
 })
+
+// LambdaEvents returns the paths of every sample event (*.json) that ships
+// with aws-lambda-go in its events/testdata folder, to seed fuzz targets
+// and table tests with.
+func LambdaEvents(t testing.TB) []string {
+	t.Helper()
+	dir, err := lambdaGoDir()
+	if err != nil {
+		t.Fatalf("locate aws-lambda-go: %v", err)
+	}
+	paths, err := filepath.Glob(filepath.Join(dir, "events", "testdata", "*.json"))
+	if err != nil || len(paths) < 50 {
+		t.Fatalf("found %d samples in %s (%v); want aws-lambda-go's events/testdata", len(paths), dir, err)
+	}
+	return paths
+}

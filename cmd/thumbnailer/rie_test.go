@@ -7,10 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
-	"image/jpeg"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -173,7 +170,7 @@ func TestRIE(t *testing.T) {
 	encKey := "uploads/holiday photos/Zürich + lake (1).jpg"
 	encETag, encVersion := put(encKey, mediatest.MustJPEG(t, 640, 480, 10))
 	bigKey := "uploads/big.jpg"
-	bigETag, bigVersion := multipartPut(t, s3c, bucket, bigKey, noiseJPEG(t, 6<<20))
+	bigETag, bigVersion := multipartPut(t, s3c, bucket, bigKey, bigJPEG(t, 6<<20))
 	if !strings.HasSuffix(bigETag, "-2") {
 		t.Fatalf("multipart eTag %s: want the -2 form", bigETag)
 	}
@@ -422,26 +419,22 @@ func s3Body(t *testing.T, name, bucket, key, etag, version, sequencer, requestID
 	return string(b)
 }
 
-// noiseJPEG returns a JPEG of at least minBytes (noise compresses badly).
-func noiseJPEG(t *testing.T, minBytes int) []byte {
+// bigJPEG returns a valid JPEG of at least minBytes: a small picture
+// with comment segments (COM, 64 KiB each) after its start marker, which
+// decoders skip. Encoding that much noise instead takes seconds under -race.
+func bigJPEG(t *testing.T, minBytes int) []byte {
 	t.Helper()
-	r := rand.New(rand.NewPCG(1, 2))
-	for w := 1600; ; w += 400 {
-		img := image.NewRGBA(image.Rect(0, 0, w, w*3/4))
-		for i := range img.Pix {
-			img.Pix[i] = uint8(r.IntN(256))
-		}
-		for i := 3; i < len(img.Pix); i += 4 {
-			img.Pix[i] = 255
-		}
-		var b bytes.Buffer
-		if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 95}); err != nil {
-			t.Fatal(err)
-		}
-		if b.Len() >= minBytes {
-			return b.Bytes()
-		}
+	small := mediatest.MustJPEG(t, 800, 600, 60)
+	out := append([]byte(nil), small[:2]...) // SOI
+	seg := make([]byte, 0xFFFF-2)
+	for i := range seg {
+		seg[i] = 'x'
 	}
+	for len(out) < minBytes {
+		out = append(out, 0xFF, 0xFE, 0xFF, 0xFF)
+		out = append(out, seg...)
+	}
+	return append(out, small[2:]...)
 }
 
 // multipartPut uploads body in two parts (the first 5 MiB, S3's minimum).
@@ -476,7 +469,9 @@ type call struct {
 	Status              int
 }
 
-func (c call) String() string { return c.Method + " " + c.Path + "?" + c.Query + " " + c.Target + " " + c.Table }
+func (c call) String() string {
+	return c.Method + " " + c.Path + "?" + c.Query + " " + c.Target + " " + c.Table
+}
 
 // faultProxy forwards to a server, recording every request, and answers
 // those its fault function picks with 503 instead.

@@ -130,7 +130,6 @@ func (g *Guard) Do(ctx context.Context, key string, payload []byte, fn func(ctx 
 	if !g.opts.SkipPayloadValidation {
 		ph = hashPayload(payload)
 	}
-	var waiting *InProgressError // set once this call waits for a holder
 	for {
 		now := g.opts.Clock()
 		if g.cache != nil {
@@ -140,6 +139,7 @@ func (g *Guard) Do(ctx context.Context, key string, payload []byte, fn func(ctx 
 					return nil, &PayloadMismatchError{KeyHash: kh, Status: StatusCompleted}
 				}
 				g.logDecision(ctx, slog.LevelInfo, "duplicate replayed from cache", kh, StatusCompleted)
+				g.replayed(ctx, kh, "cache")
 				return clone(e.result), nil
 			}
 		}
@@ -158,9 +158,6 @@ func (g *Guard) Do(ctx context.Context, key string, payload []byte, fn func(ctx 
 		}
 		ce, ok := errors.AsType[*ConflictError](err)
 		if !ok {
-			if waiting != nil && ctx.Err() != nil {
-				return nil, fmt.Errorf("%w (stopped waiting: %w)", waiting, ctx.Err())
-			}
 			return nil, fmt.Errorf("idempotency: acquire key %s: %w", kh, err)
 		}
 		ex := ce.Existing
@@ -170,30 +167,88 @@ func (g *Guard) Do(ctx context.Context, key string, payload []byte, fn func(ctx 
 		}
 		switch ex.Status {
 		case StatusCompleted:
-			if g.cache != nil {
-				g.cache.put(storeKey, cacheEntry{result: clone(ex.Result), payloadHash: ex.PayloadHash, expiry: ex.Expiry})
-			}
-			g.logDecision(ctx, slog.LevelInfo, "duplicate replayed", kh, ex.Status)
-			return ex.Result, nil
+			return g.replay(ctx, storeKey, kh, ex, "store"), nil
 		case StatusInProgress:
-			ipe := &InProgressError{KeyHash: kh, LeaseEnds: ex.InProgressExpiry, RetryAfter: max(ex.InProgressExpiry.Sub(now), 0)}
 			if !g.opts.WaitForResult {
 				g.logDecision(ctx, slog.LevelInfo, "duplicate in progress", kh, ex.Status)
-				return nil, ipe
+				return nil, g.inProgress(kh, ex, now)
 			}
-			waiting = ipe
-			g.logDecision(ctx, slog.LevelDebug, "duplicate waiting", kh, ex.Status)
-			t := time.NewTimer(g.opts.PollInterval)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				g.logDecision(ctx, slog.LevelInfo, "duplicate stopped waiting", kh, ex.Status)
-				return nil, fmt.Errorf("%w (stopped waiting: %w)", ipe, ctx.Err())
-			case <-t.C:
+			res, retake, err := g.wait(ctx, storeKey, kh, ph, ex)
+			if !retake {
+				return res, err
 			}
 		default:
 			return nil, fmt.Errorf("idempotency: key %s has unknown status %q", kh, ex.Status)
 		}
+	}
+}
+
+// inProgress returns the error for a duplicate that found holder ex live at
+// now.
+func (g *Guard) inProgress(kh string, ex Record, now time.Time) *InProgressError {
+	ends := ex.InProgressExpiry
+	return &InProgressError{KeyHash: kh, LeaseEnds: ends, RetryAfter: max(ends.Sub(now), 0)}
+}
+
+// replay returns the result of the COMPLETED record ex to a duplicate.
+func (g *Guard) replay(ctx context.Context, storeKey, kh string, ex Record, from string) []byte {
+	if g.cache != nil {
+		g.cache.put(storeKey, cacheEntry{result: clone(ex.Result), payloadHash: ex.PayloadHash, expiry: ex.Expiry})
+	}
+	msg := "duplicate replayed"
+	if from == "wait" {
+		msg = "duplicate replayed after waiting"
+	}
+	g.logDecision(ctx, slog.LevelInfo, msg, kh, ex.Status)
+	g.replayed(ctx, kh, from)
+	return ex.Result
+}
+
+// wait waits for the holder of the live INPROGRESS record ex to finish. It
+// reads the record (Store.Get, a strongly consistent read) after
+// PollInterval, then after twice as long each time up to MaxPollFactor ×
+// PollInterval, waking no later than the lease's end. It
+// returns the holder's result once the record is COMPLETED; retake when the
+// record is gone (released, evicted) or no longer live, so that the caller
+// acquires it; and an error when ctx ends, the store fails or the record now
+// holds another payload.
+func (g *Guard) wait(ctx context.Context, storeKey, kh, ph string, ex Record) (res []byte, retake bool, err error) {
+	g.logDecision(ctx, slog.LevelDebug, "duplicate waiting", kh, ex.Status)
+	delay, maxDelay := g.opts.PollInterval, MaxPollFactor*g.opts.PollInterval
+	for {
+		now := g.opts.Clock()
+		ipe := g.inProgress(kh, ex, now)
+		d := min(delay, max(ipe.RetryAfter, time.Millisecond))
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			g.logDecision(ctx, slog.LevelInfo, "duplicate stopped waiting", kh, ex.Status)
+			return nil, false, fmt.Errorf("%w (stopped waiting: %w)", ipe, ctx.Err())
+		case <-t.C:
+		}
+		rec, err := g.store.Get(ctx, storeKey)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return nil, true, nil
+		case err != nil && ctx.Err() != nil:
+			g.logDecision(ctx, slog.LevelInfo, "duplicate stopped waiting", kh, ex.Status)
+			return nil, false, fmt.Errorf("%w (stopped waiting: %w)", ipe, ctx.Err())
+		case err != nil:
+			return nil, false, fmt.Errorf("idempotency: wait for key %s: %w", kh, err)
+		}
+		if !rec.Live(g.opts.Clock()) {
+			return nil, true, nil
+		}
+		if mismatch(ph, rec.PayloadHash) {
+			g.logDecision(ctx, slog.LevelWarn, "payload mismatch", kh, rec.Status)
+			return nil, false, &PayloadMismatchError{KeyHash: kh, Status: rec.Status}
+		}
+		if rec.Status == StatusCompleted {
+			return g.replay(ctx, storeKey, kh, rec, "wait"), false, nil
+		}
+		ex = rec // still in progress (perhaps by a new holder after a takeover)
+		delay = min(2*delay, maxDelay)
 	}
 }
 
@@ -329,12 +384,15 @@ func detach(ctx context.Context) (context.Context, context.CancelFunc) {
 }
 
 // leaseEnd returns when a holder acquiring at now loses its lease: at ctx's
-// deadline, carried over to the Guard's clock, or after DefaultLease.
+// deadline (carried over to the Guard's clock), or after DefaultLease, plus
+// SkewMargin. The function's context ends at the deadline, SkewMargin before
+// the lease: another process whose clock runs up to SkewMargin ahead of
+// this one's still sees the lease live for as long as the function may run.
 func (g *Guard) leaseEnd(ctx context.Context, now time.Time) time.Time {
 	if dl, ok := ctx.Deadline(); ok {
-		return now.Add(time.Until(dl))
+		return now.Add(time.Until(dl) + g.opts.SkewMargin)
 	}
-	return now.Add(g.opts.DefaultLease)
+	return now.Add(g.opts.DefaultLease + g.opts.SkewMargin)
 }
 
 func (g *Guard) logDecision(ctx context.Context, level slog.Level, msg, kh string, st Status, attrs ...slog.Attr) {

@@ -3,7 +3,11 @@ package idempotency_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/rampartdev/rampart/idempotency"
@@ -44,4 +48,55 @@ func TestGuard_FunctionContextEndsWithLease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// getTimes is a Store that records when Get is called.
+type getTimes struct {
+	idempotency.Store
+	mu    sync.Mutex
+	times []time.Time
+}
+
+func (s *getTimes) Get(ctx context.Context, key string) (idempotency.Record, error) {
+	s.mu.Lock()
+	s.times = append(s.times, time.Now())
+	s.mu.Unlock()
+	return s.Store.Get(ctx, key)
+}
+
+// A waiting duplicate reads the record with an exponential backoff from
+// PollInterval, bounded by MaxPollFactor × PollInterval.
+func TestGuard_WaitBackoff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := memstore.New(nil)
+		quiet := slog.New(slog.DiscardHandler)
+		g := idempotency.New(store, &idempotency.Options{Logger: quiet})
+		started := make(chan struct{})
+		go g.Do(t.Context(), "k", nil, func(context.Context) ([]byte, error) {
+			close(started)
+			time.Sleep(3 * time.Second)
+			return []byte("done"), nil
+		})
+		<-started
+		gt := &getTimes{Store: store}
+		w := idempotency.New(gt, &idempotency.Options{Logger: quiet, WaitForResult: true})
+		start := time.Now()
+		res, err := w.Do(t.Context(), "k", nil, func(context.Context) ([]byte, error) { return nil, errors.New("ran") })
+		if err != nil || string(res) != "done" {
+			t.Fatalf("waiter: %q, %v", res, err)
+		}
+		var gaps []time.Duration
+		prev := start
+		for _, at := range gt.times {
+			gaps = append(gaps, at.Sub(prev))
+			prev = at
+		}
+		want := []time.Duration{50, 100, 200, 400, 800, 800, 800}
+		for i := range want {
+			want[i] *= time.Millisecond
+		}
+		if fmt.Sprint(gaps) != fmt.Sprint(want) {
+			t.Errorf("waits between reads %v; want %v", gaps, want)
+		}
+	})
 }

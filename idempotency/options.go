@@ -1,6 +1,7 @@
 package idempotency
 
 import (
+	"context"
 	"log/slog"
 	"time"
 )
@@ -12,8 +13,16 @@ const (
 	// DefaultLease is the lease of a holder whose context has no deadline.
 	// Lambda always sets one, so this applies to other callers only.
 	DefaultLease = 5 * time.Minute
-	// DefaultPollInterval is how often a waiting duplicate checks the record.
+	// DefaultPollInterval is how long a waiting duplicate first waits before
+	// it reads the record again; each further wait doubles, up to
+	// MaxPollFactor times the poll interval.
 	DefaultPollInterval = 50 * time.Millisecond
+	// MaxPollFactor bounds a waiting duplicate's backoff: it reads the record
+	// at least every MaxPollFactor × PollInterval (800 ms by default).
+	MaxPollFactor = 16
+	// DefaultSkewMargin is how far apart the clocks of the processes sharing
+	// a store are assumed to be, at most.
+	DefaultSkewMargin = time.Second
 	// DefaultNamespace prefixes store keys when Options.Namespace is empty.
 	DefaultNamespace = "rampart"
 )
@@ -49,15 +58,27 @@ type Options struct {
 	// cache of a process that saw it until then.
 	CacheSize int
 
-	// WaitForResult makes a duplicate that finds an INPROGRESS record wait,
-	// polling every PollInterval until the holder finishes or ctx is done,
-	// instead of failing at once with ErrInProgress. If the holder fails or
-	// its lease ends while waiting, the waiter does the work itself.
+	// WaitForResult makes a duplicate that finds an INPROGRESS record wait
+	// until the holder finishes or ctx is done, instead of failing at once
+	// with ErrInProgress. It waits with strongly consistent reads
+	// (Store.Get), never writes: after PollInterval, then twice as long each
+	// time, up to MaxPollFactor × PollInterval, and no later than the
+	// holder's lease end. If the holder fails, or its lease
+	// ends, the waiter acquires the record and does the work itself.
 	WaitForResult bool
 
-	// PollInterval is the waiting duplicate's polling period. Zero means
+	// PollInterval is the waiting duplicate's first wait. Zero means
 	// DefaultPollInterval.
 	PollInterval time.Duration
+
+	// SkewMargin is the most the clocks of the processes sharing the store
+	// may differ (see the package documentation, Time). A holder's lease
+	// ends SkewMargin after its deadline, while the function's context ends
+	// at the deadline: a holder whose clock runs up to SkewMargin behind the
+	// acquirer's is never taken over while its function may still run. Zero
+	// means DefaultSkewMargin; a negative value means no margin (clocks
+	// agree exactly, as a single process's do).
+	SkewMargin time.Duration
 
 	// AllowMissingKey makes [Handler] call the handler unguarded when its key
 	// function reports ErrMissingKey, instead of failing. Batch processing
@@ -72,6 +93,13 @@ type Options struct {
 	// Logger receives one record per decision, with the key hash and status
 	// but never a payload or result. Nil means slog.Default().
 	Logger *slog.Logger
+
+	// OnReplay, when set, is called with the call's context each time a
+	// duplicate gets a stored result instead of running the function (from
+	// the store, from the cache, or after waiting), before Do returns it.
+	// Use it to count replays or mark responses; [WithReplayHook] sets a
+	// hook for one call instead.
+	OnReplay func(ctx context.Context, r Replay)
 }
 
 func (o *Options) withDefaults() Options {
@@ -90,6 +118,12 @@ func (o *Options) withDefaults() Options {
 	}
 	if c.PollInterval <= 0 {
 		c.PollInterval = DefaultPollInterval
+	}
+	switch {
+	case c.SkewMargin == 0:
+		c.SkewMargin = DefaultSkewMargin
+	case c.SkewMargin < 0:
+		c.SkewMargin = 0
 	}
 	if c.Clock == nil {
 		c.Clock = time.Now

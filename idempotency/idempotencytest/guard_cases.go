@@ -105,6 +105,22 @@ func (s *flakyComplete) Complete(ctx context.Context, rec idempotency.Record) er
 	return s.Store.Complete(ctx, rec)
 }
 
+// afterGets is a Store that calls fn once, after its n-th Get.
+type afterGets struct {
+	idempotency.Store
+	n    int64
+	gets atomic.Int64
+	fn   func()
+}
+
+func (s *afterGets) Get(ctx context.Context, key string) (idempotency.Record, error) {
+	rec, err := s.Store.Get(ctx, key)
+	if s.gets.Add(1) == s.n {
+		s.fn()
+	}
+	return rec, err
+}
+
 type doResult struct {
 	res []byte
 	err error
@@ -206,8 +222,8 @@ var guardCases = []testCase{
 			if !errors.As(err, &ipe) || !errors.Is(err, idempotency.ErrInProgress) {
 				t.Fatalf("duplicate: %v; want *InProgressError", err)
 			}
-			if ipe.RetryAfter <= 0 || ipe.RetryAfter > time.Minute {
-				t.Errorf("RetryAfter %v; want within the holder's one-minute lease", ipe.RetryAfter)
+			if ipe.RetryAfter <= 0 || ipe.RetryAfter > time.Minute+idempotency.DefaultSkewMargin {
+				t.Errorf("RetryAfter %v; want within the holder's one-minute lease plus the skew margin", ipe.RetryAfter)
 			}
 			close(release)
 			if r := <-done; r.err != nil {
@@ -260,22 +276,22 @@ var guardCases = []testCase{
 	},
 	{
 		name: "LeaseFollowsDeadline",
-		rule: "the INPROGRESS lease ends at the holder's context deadline, or after DefaultLease without one",
+		rule: "the INPROGRESS lease ends SkewMargin after the holder's context deadline, or after DefaultLease plus SkewMargin without one",
 		run: func(t *testing.T, e *env) {
-			g := e.guard(idempotency.Options{DefaultLease: 7 * time.Minute})
+			g := e.guard(idempotency.Options{DefaultLease: 7 * time.Minute, SkewMargin: 3 * time.Second})
 			ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 			defer cancel()
 			release, done := holder(ctx, g, "k", []byte("r"), nil)
 			rec := mustGet(t, e, g.StoreKey("k"))
-			if d := rec.InProgressExpiry.Sub(e.clock.Now()); d <= 80*time.Second || d > 90*time.Second {
-				t.Errorf("lease of %v with a 90s deadline; want about 90s", d)
+			if d := rec.InProgressExpiry.Sub(e.clock.Now()); d <= 83*time.Second || d > 93*time.Second {
+				t.Errorf("lease of %v with a 90s deadline and a 3s margin; want about 93s", d)
 			}
 			close(release)
 			<-done
 			release, done = holder(t.Context(), g, "k2", []byte("r"), nil)
 			rec = mustGet(t, e, g.StoreKey("k2"))
-			if d := rec.InProgressExpiry.Sub(e.clock.Now()); d != 7*time.Minute {
-				t.Errorf("lease of %v without a deadline; want DefaultLease (7m)", d)
+			if d := rec.InProgressExpiry.Sub(e.clock.Now()); d != 7*time.Minute+3*time.Second {
+				t.Errorf("lease of %v without a deadline; want DefaultLease (7m) plus the margin (3s)", d)
 			}
 			close(release)
 			<-done
@@ -481,6 +497,49 @@ var guardCases = []testCase{
 			e.clock.Advance(2 * time.Minute) // the lease (and skew margin) ends
 			if res := mustDo(t, g, t.Context(), "k", []byte("p"), c.fn); string(res) != "result of run 2" {
 				t.Errorf("after the lease: %q; want the next delivery to run the function", res)
+			}
+		},
+	},
+	{
+		name: "WaitReadsNotWrites",
+		rule: "a waiting duplicate polls with Store.Get, not Acquire: one conditional write (its first Acquire) however long it waits, then the holder's result",
+		run: func(t *testing.T, e *env) {
+			g := e.guard(idempotency.Options{})
+			release, done := holder(t.Context(), g, "k", []byte("holder result"), nil)
+			cs := NewCountingStore(&afterGets{Store: e.store, n: 3, fn: func() { close(release) }})
+			waiter := e.guardOver(cs, idempotency.Options{WaitForResult: true, PollInterval: time.Millisecond})
+			res := mustDo(t, waiter, t.Context(), "k", []byte("payload"), (&counter{}).fn)
+			if string(res) != "holder result" {
+				t.Errorf("waiter got %q; want the holder's result", res)
+			}
+			if a, gets := cs.Acquires(), cs.Gets(); a != 1 || gets < 3 || cs.Writes() != 1 {
+				t.Errorf("waiting cost %d Acquires, %d writes and %d Gets; want 1 Acquire and reads only", a, cs.Writes(), gets)
+			}
+			<-done
+		},
+	},
+	{
+		name: "ReplayHooks",
+		rule: "Options.OnReplay and a WithReplayHook context hook are called for each replay (store, cache or after waiting) and never for a run",
+		run: func(t *testing.T, e *env) {
+			var guardHook []string
+			g := e.guard(idempotency.Options{CacheSize: 4, OnReplay: func(_ context.Context, r idempotency.Replay) { guardHook = append(guardHook, r.From) }})
+			var callHook []string
+			ctx := idempotency.WithReplayHook(t.Context(), func(r idempotency.Replay) { callHook = append(callHook, r.From) })
+			c := &counter{}
+			mustDo(t, g, ctx, "k", []byte("p"), c.fn)
+			if len(guardHook)+len(callHook) != 0 {
+				t.Fatalf("hooks called for a run: %v %v", guardHook, callHook)
+			}
+			mustDo(t, g, ctx, "k", []byte("p"), c.fn) // from the cache
+			g2 := e.guard(idempotency.Options{OnReplay: func(_ context.Context, r idempotency.Replay) { guardHook = append(guardHook, r.From) }})
+			mustDo(t, g2, ctx, "k", []byte("p"), c.fn) // from the store
+			if want := "[cache store]"; fmt.Sprint(guardHook) != want || fmt.Sprint(callHook) != want {
+				t.Errorf("hooks saw %v and %v; want %s", guardHook, callHook, want)
+			}
+			mustDo(t, g2, t.Context(), "k", []byte("p"), c.fn) // no per-call hook
+			if len(callHook) != 2 {
+				t.Errorf("the per-call hook ran for a call without it: %v", callHook)
 			}
 		},
 	},

@@ -13,7 +13,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/rampartdev/rampart/inspect"
@@ -37,12 +39,16 @@ redrive_dead_letters.
 
 With --aws it reads a deployment on AWS instead: the DynamoDB media and
 idempotency tables, the S3 bucket, CloudWatch log groups and, if given, the
-SQS queues, with the AWS SDK's default credentials. The names default to
-the thumbnailer's variables MEDIA_BUCKET, MEDIA_TABLE and IDEMPOTENCY_TABLE:
+SQS queues, with the AWS SDK's default credentials. --stack reads all the
+names from the outputs of the deployment's CloudFormation stack
+(deploy/aws); otherwise they default to the thumbnailer's variables
+MEDIA_BUCKET, MEDIA_TABLE and IDEMPOTENCY_TABLE. Flags given name what
+they name either way:
 
-  rampart mcp --aws --region eu-central-1 --media-table rampart-media \
-    --idempotency-table rampart-idempotency --bucket rampart-media-prod \
-    --log-group /aws/lambda/rampart-thumbnailer --dlq-url https://sqs...
+  rampart mcp --aws --region eu-central-1 --stack rampart-media-prod
+  rampart mcp --aws --region eu-central-1 --media-table rampart-media-prod \
+    --idempotency-table rampart-idempotency-prod --bucket rampart-media-prod-123456789012-eu-central-1 \
+    --log-group /aws/lambda/rampart-thumbnailer-prod --dlq-url https://sqs...
 
 flags:
 `
@@ -70,6 +76,7 @@ func runMCP(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&awsCfg.QueueURL, "queue-url", "", "with --aws: SQS event queue URL (the template's QueueUrl output)")
 	fs.StringVar(&awsCfg.DeadLetterQueueURL, "dlq-url", "", "with --aws: SQS dead-letter queue URL (DeadLetterQueueUrl); redrive needs it")
 	endpoint := fs.String("endpoint-url", "", "with --aws: send every AWS request to this `URL` (LocalStack, a local DynamoDB)")
+	stack := fs.String("stack", "", "with --aws: CloudFormation stack (rampart-media-dev, rampart-media-prod) whose outputs name the tables, bucket, log groups and queues")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -80,7 +87,7 @@ func runMCP(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return usageError{fmt.Sprintf("mcp: unexpected argument %q", fs.Arg(0))}
 	}
 	awsOnly := map[string]bool{"region": true, "bucket": true, "media-table": true, "idempotency-table": true, "log-group": true,
-		"queue-url": true, "dlq-url": true, "endpoint-url": true}
+		"queue-url": true, "dlq-url": true, "endpoint-url": true, "stack": true}
 	var misused string
 	fs.Visit(func(f *flag.Flag) {
 		if awsOnly[f.Name] && !*onAWS {
@@ -97,9 +104,9 @@ func runMCP(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return usageError{fmt.Sprintf("mcp: --%s needs --aws", misused)}
 	}
 	awsCfg.LogGroups = groups
-	if *onAWS && awsCfg.Bucket == "" && awsCfg.MediaTable == "" && awsCfg.IdempotencyTable == "" && len(groups) == 0 &&
+	if *onAWS && *stack == "" && awsCfg.Bucket == "" && awsCfg.MediaTable == "" && awsCfg.IdempotencyTable == "" && len(groups) == 0 &&
 		awsCfg.QueueURL == "" && awsCfg.DeadLetterQueueURL == "" {
-		return usageError{"mcp: --aws needs at least one of --media-table, --idempotency-table, --bucket, --log-group, --queue-url, --dlq-url (or MEDIA_TABLE, IDEMPOTENCY_TABLE, MEDIA_BUCKET)"}
+		return usageError{"mcp: --aws needs --stack, or at least one of --media-table, --idempotency-table, --bucket, --log-group, --queue-url, --dlq-url (or MEDIA_TABLE, IDEMPOTENCY_TABLE, MEDIA_BUCKET)"}
 	}
 	if *httpAddr != "" {
 		host, _, err := net.SplitHostPort(*httpAddr)
@@ -112,7 +119,7 @@ func runMCP(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var src inspect.Source
 	where := *data
 	if *onAWS {
-		s, err := openAWS(ctx, awsCfg, *region, *endpoint)
+		s, err := openAWS(ctx, awsCfg, *region, *endpoint, *stack, explicit(fs))
 		if err != nil {
 			return err
 		}
@@ -162,7 +169,9 @@ func runMCP(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 // openAWS opens the read model over the AWS resources cfg names, with the
 // default AWS configuration (environment, shared files, SSO, instance role).
-func openAWS(ctx context.Context, cfg awsstate.Config, region, endpoint string) (*awsstate.Source, error) {
+// With a stack, the names come from its outputs, except those set names
+// (flags given on the command line).
+func openAWS(ctx context.Context, cfg awsstate.Config, region, endpoint, stack string, set map[string]bool) (*awsstate.Source, error) {
 	var opts []func(*config.LoadOptions) error
 	if region != "" {
 		opts = append(opts, config.WithRegion(region))
@@ -175,7 +184,45 @@ func openAWS(ctx context.Context, cfg awsstate.Config, region, endpoint string) 
 		return nil, usageError{"mcp: no AWS region: pass --region or set AWS_REGION"}
 	}
 	cfg.Region = ac.Region
+	if stack != "" {
+		cfn := cloudformation.NewFromConfig(ac, func(o *cloudformation.Options) {
+			if endpoint != "" {
+				o.BaseEndpoint = aws.String(endpoint)
+			}
+		})
+		sc, err := awsstate.FromStack(ctx, cfn, stack)
+		if err != nil {
+			return nil, fmt.Errorf("mcp: --stack: %w", err)
+		}
+		cfg = mergeStack(cfg, sc, set)
+	}
 	return awsstate.New(cfg, awsstate.NewClients(ac, endpoint), nil)
+}
+
+// mergeStack returns the stack's names, with those of cfg whose flag is set
+// instead.
+func mergeStack(cfg, stack awsstate.Config, set map[string]bool) awsstate.Config {
+	stack.Region = cfg.Region
+	for flag, pair := range map[string][2]*string{
+		"bucket": {&stack.Bucket, &cfg.Bucket}, "media-table": {&stack.MediaTable, &cfg.MediaTable},
+		"idempotency-table": {&stack.IdempotencyTable, &cfg.IdempotencyTable},
+		"queue-url":         {&stack.QueueURL, &cfg.QueueURL}, "dlq-url": {&stack.DeadLetterQueueURL, &cfg.DeadLetterQueueURL},
+	} {
+		if set[flag] {
+			*pair[0] = *pair[1]
+		}
+	}
+	if set["log-group"] {
+		stack.LogGroups = cfg.LogGroups
+	}
+	return stack
+}
+
+// explicit returns the names of the flags given on the command line.
+func explicit(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set
 }
 
 type nopWriteCloser struct{ io.Writer }

@@ -9,6 +9,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -290,5 +293,94 @@ func TestMCP_aws(t *testing.T) {
 	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "query_logs", Arguments: map[string]any{"request_id": "REQ1"}})
 	if err != nil || !res.IsError || !strings.Contains(res.Content[0].(*mcp.TextContent).Text, "--log-group") {
 		t.Fatalf("query_logs without log groups: %v %+v", err, res)
+	}
+}
+
+// TestMCP_awsStack: with --stack, the media table comes from the
+// CloudFormation stack's outputs, not from MEDIA_TABLE. One endpoint
+// answers DescribeStacks and passes everything else to the local
+// DynamoDB-compatible server.
+func TestMCP_awsStack(t *testing.T) {
+	ddbURL := testenv.DynamoDBEndpoint(t)
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_REGION": "eu-central-1",
+		"AWS_CONFIG_FILE": filepath.Join(t.TempDir(), "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(t.TempDir(), "none"),
+		"AWS_EC2_METADATA_DISABLED": "true", "MEDIA_TABLE": "not-this-one"} {
+		t.Setenv(k, v)
+	}
+	table := fmt.Sprintf("mcp-stack-media-%d", time.Now().UnixNano())
+	ddb := dynamodb.New(dynamodb.Options{Region: "eu-central-1", BaseEndpoint: aws.String(ddbURL),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", "")})
+	if err := dynamorecords.CreateTable(t.Context(), ddb, table); err != nil {
+		t.Fatal(err)
+	}
+	defer ddb.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
+	now := time.Now().UTC()
+	id := media.ID("b", "uploads/stack.txt")
+	recs := dynamorecords.New(ddb, table)
+	if err := recs.Claim(t.Context(), media.Claim{ID: id, Bucket: "b", Key: "uploads/stack.txt", Sequencer: "01", Owner: "o", Now: now, Until: now.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := recs.Commit(t.Context(), media.Record{ID: id, Bucket: "b", Key: "uploads/stack.txt", Sequencer: "01", Owner: "o",
+		Status: media.StatusRejected, Reason: "named by the stack", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	target, _ := url.Parse(ddbURL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Amz-Target") != "" {
+			proxy.ServeHTTP(w, r)
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		form, _ := url.ParseQuery(string(body))
+		if form.Get("Action") != "DescribeStacks" || form.Get("StackName") != "rampart-media-dev" {
+			http.Error(w, "unexpected "+string(body), http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "text/xml")
+		fmt.Fprintf(w, `<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult><Stacks><member>
+<StackName>rampart-media-dev</StackName><StackId>arn:aws:cloudformation:eu-central-1:123456789012:stack/rampart-media-dev/1</StackId>
+<StackStatus>CREATE_COMPLETE</StackStatus><CreationTime>2026-12-01T10:00:00Z</CreationTime><Outputs>
+<member><OutputKey>MediaTableName</OutputKey><OutputValue>%s</OutputValue></member></Outputs></member></Stacks></DescribeStacksResult>
+<ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></DescribeStacksResponse>`, table)
+	}))
+	defer srv.Close()
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	stderr := &mediatest.Buffer{}
+	go func() {
+		done <- runMCP(ctx, []string{"--aws", "--stack", "rampart-media-dev", "--endpoint-url", srv.URL, "--http", addr}, &bytes.Buffer{}, stderr)
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("rampart mcp --aws --stack: %v\n%s", err, stderr.String())
+		}
+	}()
+	var cs *mcp.ClientSession
+	for i := 0; ; i++ {
+		cs, err = mcp.NewClient(&mcp.Implementation{Name: "test"}, nil).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + addr}, nil)
+		if err == nil {
+			break
+		}
+		if i == 100 {
+			t.Fatalf("connect: %v\n%s", err, stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	defer cs.Close()
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "list_media", Arguments: map[string]any{"status": "rejected", "since_minutes": 60}})
+	if err != nil || res.IsError {
+		t.Fatalf("list_media: %v %+v", err, res)
+	}
+	if b, _ := json.Marshal(res.StructuredContent); !strings.Contains(string(b), "named by the stack") {
+		t.Fatalf("list_media read another table: %s", b)
 	}
 }

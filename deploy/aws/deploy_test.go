@@ -11,6 +11,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/rampartdev/rampart/idempotency/dynamostore"
+	"github.com/rampartdev/rampart/inspect/awsstate"
 	"github.com/rampartdev/rampart/media"
 )
 
@@ -264,15 +265,19 @@ func TestRetention(t *testing.T) {
 	}
 }
 
-// stackOutputs are the outputs rampart mcp --aws --stack reads.
-var stackOutputs = []string{"BucketName", "MediaTableName", "IdempotencyTableName", "ThumbnailerLogGroupName", "HealthLogGroupName", "QueueUrl", "DeadLetterQueueUrl"}
-
+// TestOutputs: both templates have the outputs rampart mcp --aws --stack
+// reads (awsstate.FromStack), each naming the resource it says.
 func TestOutputs(t *testing.T) {
+	names := map[string]string{
+		awsstate.OutputBucket: "MediaBucket", awsstate.OutputMediaTable: "MediaTable", awsstate.OutputIdempotencyTable: "IdempotencyTable",
+		awsstate.OutputThumbnailerLogGroup: "ThumbnailerLogGroup", awsstate.OutputHealthLogGroup: "HealthLogGroup",
+		awsstate.OutputQueueURL: "MediaEventsQueue", awsstate.OutputDeadLetterQueueURL: "MediaEventsDLQ",
+	}
 	for _, d := range allDeployed(t) {
 		outs, _ := get(d.tmpl, "Outputs").(map[string]any)
-		for _, k := range stackOutputs {
-			if get(outs, k, "Value") == nil {
-				t.Errorf("%s: no output %s", d.name, k)
+		for _, k := range awsstate.StackOutputs {
+			if get(outs, k, "Value", "Ref") != names[k] {
+				t.Errorf("%s: output %s is %v, want a Ref of %s", d.name, k, get(outs, k, "Value"), names[k])
 			}
 		}
 	}

@@ -145,7 +145,9 @@ func (c *demoCommand) run(ctx context.Context) error {
 	if c.logJSON {
 		logger = slog.New(slog.NewJSONHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	opts := &idempotency.Options{Namespace: "demo-thumbnailer", Logger: logger}
+	// One process, one clock: no skew margin, so a lease ends at its
+	// deadline and the takeover below comes right after it.
+	opts := &idempotency.Options{Namespace: "demo-thumbnailer", Logger: logger, SkewMargin: -1}
 	w := &demoWorker{failN: map[string]int{}, freeze: map[string]chan chan struct{}{}}
 	h := idempotency.Handler(idempotency.New(store, opts), idempotency.S3EventKey, w.handle)
 	var deliveries atomic.Int64

@@ -26,5 +26,16 @@
 // Listings return at most [MaxLimit] items and a cursor. A failing call
 // (bad input, a missing record, a backend error, even a panic) is a tool
 // result with IsError set and a message meant for the model; the server
-// keeps running.
+// keeps running. Array arguments have plain {"type": "array"} schemas that
+// every client can fill. analyze_cold_starts reads only files inside
+// [Options].ColdStartDirs and refuses every other path with one error,
+// whether it exists or not.
+//
+// # Transports
+//
+// [StdioTransport] is the stdio transport rampart mcp uses: a malformed
+// line gets a JSON-RPC parse error and the session goes on, and at the end
+// of the input every request already read is answered before it closes.
+// Over HTTP, rampart mcp checks Host and Origin (package inspect/writegate)
+// as the MCP specification requires of local servers.
 package mcpserver

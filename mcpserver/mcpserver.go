@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -454,14 +455,17 @@ func (t *tools) analyzeColdStarts(ctx context.Context, in ColdStartInput) (ColdS
 var ErrPathNotAllowed = errors.New("mcpserver: path outside the allowed cold-start folders")
 
 // coldStartPath resolves p (symbolic links included) and returns it when it
-// is a file inside one of the allowed folders.
+// is a regular file inside one of the allowed folders. Every refusal is the
+// same error, whether p exists or not, so that a client cannot use the tool
+// to learn which paths exist outside the allowed folders.
 func (t *tools) coldStartPath(p string) (string, error) {
 	if len(t.o.ColdStartDirs) == 0 {
 		return "", fmt.Errorf("%w: this server allows none (start it with --coldstart-dir); leave paths out to analyse the backend's cold-start logs", ErrPathNotAllowed)
 	}
+	refused := fmt.Errorf("%w: %q is not a log file inside %s", ErrPathNotAllowed, p, strings.Join(t.o.ColdStartDirs, ", "))
 	real, err := resolve(p)
 	if err != nil {
-		return "", fmt.Errorf("cold-start log %q: %w", p, err)
+		return "", refused
 	}
 	for _, dir := range t.o.ColdStartDirs {
 		rd, err := resolve(dir)
@@ -469,10 +473,13 @@ func (t *tools) coldStartPath(p string) (string, error) {
 			continue
 		}
 		if rel, err := filepath.Rel(rd, real); err == nil && filepath.IsLocal(rel) {
+			if fi, err := os.Stat(real); err != nil || !fi.Mode().IsRegular() {
+				return "", refused
+			}
 			return real, nil
 		}
 	}
-	return "", fmt.Errorf("%w: %q is not inside %s", ErrPathNotAllowed, p, strings.Join(t.o.ColdStartDirs, ", "))
+	return "", refused
 }
 
 // resolve returns the absolute path of p with every symbolic link resolved.
@@ -527,39 +534,39 @@ func mediaOrder(src inspect.Source) string {
 }
 
 func (t *tools) register(s *mcp.Server) {
-	mcp.AddTool(s, &mcp.Tool{Name: "list_media", Annotations: readOnly("List media records"),
+	addTool(s, &mcp.Tool{Name: "list_media", Annotations: readOnly("List media records"),
 		Description: "List the media records of uploaded objects, " + mediaOrder(t.src) + ", with their status, thumbnails and, for rejected " +
 			"ones, the reason. Filter by status (processed, rejected, processing, deleted, skipped), key prefix and time. " +
 			"To answer \"which uploads in the last hour were rejected, and why?\" call it with status=rejected and since_minutes=60."},
 		handler(t, "list_media", t.listMedia))
-	mcp.AddTool(s, &mcp.Tool{Name: "get_media", Annotations: readOnly("Get a media record"),
+	addTool(s, &mcp.Tool{Name: "get_media", Annotations: readOnly("Get a media record"),
 		Description: "Get one media record by id or object key: every thumbnail size, the source object's metadata and the log lines of its request."},
 		handler(t, "get_media", t.getMedia))
-	mcp.AddTool(s, &mcp.Tool{Name: "list_idempotency_records", Annotations: readOnly("List idempotency records"),
+	addTool(s, &mcp.Tool{Name: "list_idempotency_records", Annotations: readOnly("List idempotency records"),
 		Description: "List idempotency records (which events were handled, which are in progress). stuck=true lists the records stuck in " +
 			"progress past their lease: the worker crashed or overran, and the next delivery takes them over."},
 		handler(t, "list_idempotency_records", t.listIdempotency))
-	mcp.AddTool(s, &mcp.Tool{Name: "list_objects", Annotations: readOnly("List objects"),
+	addTool(s, &mcp.Tool{Name: "list_objects", Annotations: readOnly("List objects"),
 		Description: "List the bucket's objects in key order: uploads/ holds sources, derived/<size>/ the thumbnails."},
 		handler(t, "list_objects", t.listObjects))
-	mcp.AddTool(s, &mcp.Tool{Name: "head_object", Annotations: readOnly("Head an object"),
+	addTool(s, &mcp.Tool{Name: "head_object", Annotations: readOnly("Head an object"),
 		Description: "Get an object's metadata (size, ETag, content type, last modified) without its body."},
 		handler(t, "head_object", t.headObject))
-	mcp.AddTool(s, &mcp.Tool{Name: "queue_status", Annotations: readOnly("Queue status"),
+	addTool(s, &mcp.Tool{Name: "queue_status", Annotations: readOnly("Queue status"),
 		Description: "Count the event queue's messages: visible, in flight, dead letters, and when the oldest was sent."},
 		handler(t, "queue_status", t.queueStatus))
-	mcp.AddTool(s, &mcp.Tool{Name: "list_dead_letters", Annotations: readOnly("List dead letters"),
+	addTool(s, &mcp.Tool{Name: "list_dead_letters", Annotations: readOnly("List dead letters"),
 		Description: "List the dead-letter queue, oldest first: why each message died (its last error), how often it was received, " +
 			"the object keys it was about and its request id (pass it to query_logs)."},
 		handler(t, "list_dead_letters", t.listDeadLetters))
-	mcp.AddTool(s, &mcp.Tool{Name: "query_logs", Annotations: readOnly("Query logs"),
+	addTool(s, &mcp.Tool{Name: "query_logs", Annotations: readOnly("Query logs"),
 		Description: "Query the service's structured logs, oldest first. To \"show me everything request X logged\" pass request_id=X. " +
 			"Also filters by level, text and time range."},
 		handler(t, "query_logs", t.queryLogs))
-	mcp.AddTool(s, &mcp.Tool{Name: "analyze_cold_starts", Annotations: readOnly("Analyze cold starts"),
+	addTool(s, &mcp.Tool{Name: "analyze_cold_starts", Annotations: readOnly("Analyze cold starts"),
 		Description: "Run the cold-start analysis on Lambda logs: cold-start rates, init times, when they cluster, and the provisioned concurrency it would take to meet a p99 target, with its cost."},
 		handler(t, "analyze_cold_starts", t.analyzeColdStarts))
-	mcp.AddTool(s, &mcp.Tool{Name: "list_gateway_tokens", Annotations: readOnly("List gateway tokens"),
+	addTool(s, &mcp.Tool{Name: "list_gateway_tokens", Annotations: readOnly("List gateway tokens"),
 		Description: "List the API gateway's tokens: ids, tenants, scopes, rate limits, expiry and revocation. Never the secrets."},
 		handler(t, "list_gateway_tokens", t.listTokens))
 }
@@ -568,7 +575,7 @@ func (t *tools) registerWrites(s *mcp.Server, w inspect.Writer) {
 	destructive := func(title string) *mcp.ToolAnnotations {
 		return &mcp.ToolAnnotations{Title: title, DestructiveHint: new(true), OpenWorldHint: new(false)}
 	}
-	mcp.AddTool(s, &mcp.Tool{Name: "evict_idempotency_record", Annotations: destructive("Evict an idempotency record"),
+	addTool(s, &mcp.Tool{Name: "evict_idempotency_record", Annotations: destructive("Evict an idempotency record"),
 		Description: "Delete one idempotency record whatever its state, so that the next delivery of its event runs the handler again. Returns the record it deleted."},
 		handler(t, "evict_idempotency_record", func(ctx context.Context, in EvictInput) (EvictOutput, error) {
 			if in.Key == "" {
@@ -581,7 +588,7 @@ func (t *tools) registerWrites(s *mcp.Server, w inspect.Writer) {
 			t.o.Logger.WarnContext(ctx, "idempotency record evicted", slog.String("key", in.Key), slog.String("status", rec.Status))
 			return EvictOutput{Deleted: rec, Message: fmt.Sprintf("deleted idempotency record %q (status %s)", rec.Key, rec.Status)}, nil
 		}))
-	mcp.AddTool(s, &mcp.Tool{Name: "redrive_dead_letters", Annotations: destructive("Redrive dead letters"),
+	addTool(s, &mcp.Tool{Name: "redrive_dead_letters", Annotations: destructive("Redrive dead letters"),
 		Description: "Move dead letters back to the queue (the given ids, or all) with a fresh receive count; the thumbnailer receives them again."},
 		handler(t, "redrive_dead_letters", func(ctx context.Context, in RedriveInput) (RedriveOutput, error) {
 			n, err := w.Redrive(ctx, in.IDs...)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -283,8 +284,23 @@ func TestTools_coldStartPathsStayInTheAllowedFolders(t *testing.T) {
 		msg := call(t, cs, "analyze_cold_starts", map[string]any{"paths": []string{p}}, nil)
 		if msg == "" {
 			t.Errorf("%s: %s was read", name, p)
-		} else if !strings.Contains(msg, "not inside") && !strings.Contains(msg, "cold-start log") {
+		} else if !strings.Contains(msg, "is not a log file inside") {
 			t.Errorf("%s: unclear error %q", name, msg)
+		}
+	}
+
+	// One error for every path it will not read, whether it exists or not:
+	// the tool is no existence oracle.
+	var first string
+	for _, p := range []string{
+		filepath.Join(outside, "secret.log"), filepath.Join(outside, "no-such.log"), "/etc/passwd", "/no/such/file",
+		filepath.Join(allowed, "no-such.log"), allowed, "/etc",
+	} {
+		msg := strings.ReplaceAll(call(t, cs, "analyze_cold_starts", map[string]any{"paths": []string{p}}, nil), strconv.Quote(p), "PATH")
+		if first == "" {
+			first = msg
+		} else if msg != first {
+			t.Errorf("error for %s differs: %q, and for the first path %q", p, msg, first)
 		}
 	}
 

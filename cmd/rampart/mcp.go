@@ -139,7 +139,7 @@ func runMCP(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	server := mcpserver.New(src, &mcpserver.Options{AllowWrites: *allowWrites, ColdStartDirs: dirs, Version: Version, Logger: logger})
 	if *httpAddr == "" {
-		err := server.Run(ctx, &mcp.IOTransport{Reader: os.Stdin, Writer: nopWriteCloser{stdout}})
+		err := server.Run(ctx, &mcpserver.StdioTransport{Reader: os.Stdin, Writer: stdout})
 		if ctx.Err() != nil || errors.Is(err, io.EOF) {
 			return nil
 		}
@@ -224,7 +224,3 @@ func explicit(fs *flag.FlagSet) map[string]bool {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	return set
 }
-
-type nopWriteCloser struct{ io.Writer }
-
-func (nopWriteCloser) Close() error { return nil }

@@ -12,9 +12,11 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -106,7 +108,7 @@ func TestMCP_http(t *testing.T) {
 	if err != nil || !res.IsError {
 		t.Fatalf("analyze_cold_starts of /etc/passwd over HTTP: %v %+v", err, res)
 	}
-	if tc, ok := res.Content[0].(*mcp.TextContent); !ok || !strings.Contains(tc.Text, "not inside") || !strings.Contains(tc.Text, filepath.Join(dir, "coldstart")) {
+	if tc, ok := res.Content[0].(*mcp.TextContent); !ok || !strings.Contains(tc.Text, "is not a log file inside") || !strings.Contains(tc.Text, filepath.Join(dir, "coldstart")) {
 		t.Fatalf("analyze_cold_starts of /etc/passwd: %+v", res.Content)
 	}
 }
@@ -134,10 +136,7 @@ func TestMCP_endToEnd(t *testing.T) {
 	if out, err := exec.Command(node, "-e", "require.resolve('@modelcontextprotocol/sdk/package.json', {paths: ['"+clientDir+"']})").CombinedOutput(); err != nil {
 		testenv.Missing(t, fmt.Sprintf("npm client not installed (npm ci in %s): %s", clientDir, out))
 	}
-	bin := filepath.Join(t.TempDir(), "rampart")
-	if out, err := exec.Command(goBin, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := rampartBinary(t, goBin)
 
 	dir := t.TempDir()
 	s := localtest.MustDevServer(t, dir)
@@ -383,4 +382,75 @@ func TestMCP_awsStack(t *testing.T) {
 	if b, _ := json.Marshal(res.StructuredContent); !strings.Contains(string(b), "named by the stack") {
 		t.Fatalf("list_media read another table: %s", b)
 	}
+}
+
+// TestMCP_inspector drives the built rampart with the MCP Inspector's CLI
+// mode (pinned in mcpserver/testdata/inspector): it fills both tools that
+// take arrays from its --tool-arg syntax. (mcpserver's TestTools_schemas
+// checks that those arrays have plain "array" schemas.)
+func TestMCP_inspector(t *testing.T) {
+	node := testenv.Command(t, "node")
+	goBin := testenv.Command(t, "go")
+	dir, _ := filepath.Abs("../../mcpserver/testdata/inspector")
+	launcher := filepath.Join(dir, "node_modules", "@modelcontextprotocol", "inspector", "clients", "launcher", "build", "index.js")
+	if _, err := os.Stat(launcher); err != nil {
+		testenv.Missing(t, fmt.Sprintf("MCP Inspector not installed (npm ci in %s)", dir))
+	}
+	bin := rampartBinary(t, goBin)
+	data := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(data, "coldstart"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	logFile := filepath.Join(data, "coldstart", "week.log")
+	if b, err := os.ReadFile("../../coldstart/testdata/cloudwatch-export-text.log"); err != nil || os.WriteFile(logFile, b, 0o644) != nil {
+		t.Fatal(err)
+	}
+	inspect := func(args ...string) map[string]any {
+		t.Helper()
+		cmd := exec.Command(node, append([]string{launcher, "--cli", bin, "mcp", "--data", data, "--allow-writes"}, args...)...)
+		cmd.Env = append(os.Environ(), "MCP_CATALOG_PATH="+filepath.Join(t.TempDir(), "catalog.json"))
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("inspector %v: %v\n%s", args, err, out)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(out, &m); err != nil {
+			t.Fatalf("inspector %v: %q: %v", args, out, err)
+		}
+		return m
+	}
+	res := inspect("--method", "tools/call", "--tool-name", "analyze_cold_starts", "--tool-arg", `paths=["`+logFile+`"]`)
+	if res["isError"] == true || !strings.Contains(fmt.Sprint(res["structuredContent"]), "invocations:3") {
+		t.Errorf("analyze_cold_starts through the Inspector: %v", res)
+	}
+	res = inspect("--method", "tools/call", "--tool-name", "redrive_dead_letters", "--tool-arg", `ids=["NOSUCHID"]`)
+	if res["isError"] == true || !strings.Contains(fmt.Sprint(res["structuredContent"]), "1 requested ids") {
+		t.Errorf("redrive_dead_letters through the Inspector: %v", res)
+	}
+}
+
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+// rampartBinary builds rampart once for the tests that run it as a process.
+func rampartBinary(t *testing.T, goBin string) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "rampart-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, "rampart")
+		if out, err := exec.Command(goBin, "build", "-o", builtBin, ".").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtBin
 }

@@ -12,9 +12,11 @@
 //
 // [Thumbnailer.Invoke] accepts S3 notifications delivered directly, inside
 // SQS messages (the production wiring: S3 → SQS with a redrive policy →
-// Lambda with ReportBatchItemFailures) and as EventBridge "Object Created" /
-// "Object Deleted" events. All become an [Event] with a URL-decoded key and a
-// normalised sequencer.
+// Lambda with ReportBatchItemFailures), in SNS notifications (S3 → SNS →
+// Lambda, or S3 → SNS → SQS) and as EventBridge "Object Created" / "Object
+// Deleted" events. All become an [Event] with a URL-decoded key and a
+// normalised sequencer. The decoders are fuzzed against aws-lambda-go's own
+// unmarshalling (event_fuzz_test.go).
 //
 // # Processing one event
 //

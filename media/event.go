@@ -170,13 +170,29 @@ func FromEventBridge(ev events.CloudWatchEvent) (Event, error) {
 }
 
 // FromSQSBody decodes the body of an SQS message: an S3 notification (the
-// S3 → SQS wiring) or an EventBridge event (an EventBridge rule targeting the
-// queue). It returns ErrTestEvent for S3's test message.
+// S3 → SQS wiring), an EventBridge event (an EventBridge rule targeting the
+// queue), or an SNS notification carrying an S3 notification (S3 → SNS →
+// SQS fan-out, without raw message delivery). It returns ErrTestEvent for
+// S3's test message.
 func FromSQSBody(body string) ([]Event, error) {
+	return fromBody(body, true)
+}
+
+// FromSNSMessage decodes the Message of an SNS notification (S3 → SNS,
+// delivered to Lambda or to SQS): an S3 notification. It returns
+// ErrTestEvent for S3's test message.
+func FromSNSMessage(message string) ([]Event, error) {
+	return fromBody(message, false)
+}
+
+// fromBody decodes a body; allowSNS allows one SNS envelope around it.
+func fromBody(body string, allowSNS bool) ([]Event, error) {
 	var probe struct {
 		Records    json.RawMessage `json:"Records"`
 		DetailType string          `json:"detail-type"`
 		Event      string          `json:"Event"`
+		Type       string          `json:"Type"`
+		Message    *string         `json:"Message"`
 	}
 	if err := json.Unmarshal([]byte(body), &probe); err != nil {
 		return nil, &EventError{Reason: "body is not JSON", Err: err}
@@ -184,6 +200,11 @@ func FromSQSBody(body string) ([]Event, error) {
 	switch {
 	case probe.Event == "s3:TestEvent":
 		return nil, ErrTestEvent
+	case probe.Type == "Notification" && probe.Message != nil:
+		if !allowSNS {
+			return nil, &EventError{Reason: "an SNS notification inside an SNS notification"}
+		}
+		return fromBody(*probe.Message, false)
 	case probe.DetailType != "":
 		var ev events.CloudWatchEvent
 		if err := json.Unmarshal([]byte(body), &ev); err != nil {
@@ -221,6 +242,7 @@ const (
 	ShapeS3                // S3 → Lambda
 	ShapeSQS               // S3 → SQS → Lambda
 	ShapeEventBridge       // S3 → EventBridge → Lambda
+	ShapeSNS               // S3 → SNS → Lambda
 )
 
 // DetectShape tells the payload shapes apart by their envelope.
@@ -239,11 +261,20 @@ func DetectShape(payload []byte) Shape {
 		return ShapeEventBridge
 	}
 	if len(probe.Records) > 0 {
-		switch probe.Records[0].EventSource {
+		// SQS and S3 records spell the key eventSource, SNS records
+		// EventSource; encoding/json, and so aws-lambda-go, matches either
+		// spelling in any case.
+		src := probe.Records[0].EventSource
+		if src == "" {
+			src = probe.Records[0].EventSource2
+		}
+		switch src {
 		case "aws:sqs":
 			return ShapeSQS
 		case "aws:s3":
 			return ShapeS3
+		case "aws:sns":
+			return ShapeSNS
 		}
 	}
 	return ShapeUnknown

@@ -67,6 +67,32 @@ func (t *Thumbnailer) HandleS3(ctx context.Context, ev events.S3Event) error {
 	return failed
 }
 
+// HandleSNS processes S3 notifications delivered by SNS (S3 → SNS →
+// Lambda): each record's Message is one. An error makes Lambda retry the
+// whole (asynchronous) invocation.
+func (t *Thumbnailer) HandleSNS(ctx context.Context, ev events.SNSEvent) error {
+	var failed error
+	for _, r := range ev.Records {
+		evs, err := FromSNSMessage(r.SNS.Message)
+		if errors.Is(err, ErrTestEvent) {
+			t.opts.Logger.InfoContext(ctx, "s3:TestEvent ignored", slog.String("sns_message_id", r.SNS.MessageID))
+			continue
+		}
+		if err != nil {
+			t.opts.Logger.ErrorContext(ctx, "malformed SNS message", slog.String("sns_message_id", r.SNS.MessageID), slog.Any("error", err))
+			t.count(ctx, MetricBadEvents, 1)
+			failed = errors.Join(failed, err)
+			continue
+		}
+		for _, e := range evs {
+			if _, err := t.Process(ctx, e); err != nil {
+				failed = errors.Join(failed, err)
+			}
+		}
+	}
+	return failed
+}
+
 // HandleEventBridge processes an S3 event delivered by EventBridge.
 func (t *Thumbnailer) HandleEventBridge(ctx context.Context, ev events.CloudWatchEvent) error {
 	e, err := FromEventBridge(ev)
@@ -79,7 +105,8 @@ func (t *Thumbnailer) HandleEventBridge(ctx context.Context, ev events.CloudWatc
 	return err
 }
 
-// Invoke is the Lambda entry point for every wiring: it tells the payload
+// Invoke is the Lambda entry point for every wiring (SQS, S3, SNS,
+// EventBridge): it tells the payload
 // shapes apart (see [DetectShape]) and returns the SQS batch response for
 // SQS payloads and null otherwise.
 func (t *Thumbnailer) Invoke(ctx context.Context, payload json.RawMessage) (any, error) {
@@ -96,6 +123,12 @@ func (t *Thumbnailer) Invoke(ctx context.Context, payload json.RawMessage) (any,
 			return nil, &EventError{Reason: "undecodable S3 event", Err: err}
 		}
 		return nil, t.HandleS3(ctx, ev)
+	case ShapeSNS:
+		var ev events.SNSEvent
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			return nil, &EventError{Reason: "undecodable SNS event", Err: err}
+		}
+		return nil, t.HandleSNS(ctx, ev)
 	case ShapeEventBridge:
 		var ev events.CloudWatchEvent
 		if err := json.Unmarshal(payload, &ev); err != nil {

@@ -50,8 +50,10 @@ import (
 // It delivers SQS batches of real-shaped S3 notifications: URL-encoded keys,
 // a multipart upload's eTag, two versions of one object out of order, a
 // delete followed by the stale create, the S3 TestEvent, a body that is not
-// JSON, a duplicate (which must cost no S3 request), and an event whose
-// thumbnail writes fail and then succeed on redelivery. It checks the
+// JSON, a duplicate (which must cost no S3 request), an event whose
+// thumbnail writes fail half way and succeed on redelivery, and one whose
+// media record cannot be committed (DynamoDB failing after the thumbnails
+// were written) until its redelivery. It checks the
 // responses, the bucket, both tables, that every line the bootstrap writes
 // on stdout and stderr is one JSON object (with one correlation_id), that
 // every EMF document names its request, and that the S3 and DynamoDB
@@ -187,6 +189,8 @@ func TestRIE(t *testing.T) {
 	}
 	faultKey := "uploads/fault.jpg"
 	faultETag, faultVersion := put(faultKey, mediatest.MustJPEG(t, 320, 240, 50))
+	ddbKey := "uploads/ddb-fault.jpg"
+	ddbETag, ddbVersion := put(ddbKey, mediatest.MustJPEG(t, 320, 240, 70))
 
 	msgs := map[string]events.SQSMessage{
 		"m-enc":      sqsMessage("m-enc", s3Body(t, "ObjectCreated:Put", bucket, encKey, encETag, encVersion, "0062000000000000A1", "REQENC")),
@@ -198,6 +202,7 @@ func TestRIE(t *testing.T) {
 		"m-del":      sqsMessage("m-del", s3Body(t, "ObjectRemoved:DeleteMarkerCreated", bucket, delKey, "", "", "0062000000000000D2", "REQDEL")),
 		"m-delstale": sqsMessage("m-delstale", s3Body(t, "ObjectCreated:Put", bucket, delKey, delETag, delVersion, "0062000000000000D1", "REQDELPUT")),
 		"m-fault":    sqsMessage("m-fault", s3Body(t, "ObjectCreated:Put", bucket, faultKey, faultETag, faultVersion, "0062000000000000E1", "REQFAULT")),
+		"m-ddb":      sqsMessage("m-ddb", s3Body(t, "ObjectCreated:Put", bucket, ddbKey, ddbETag, ddbVersion, "0062000000000000F1", "REQDDB")),
 	}
 	batch := func(ids ...string) []byte {
 		var ev events.SQSEvent
@@ -244,8 +249,26 @@ func TestRIE(t *testing.T) {
 		t.Fatalf("invocation 5 (redelivery): %s", got)
 	}
 
+	// 6: DynamoDB fails once the thumbnails are written, at the commit of
+	// the media record; 7: the redelivery, with DynamoDB back.
+	ddbProxy.setFault(func(c call) bool {
+		return c.Table == mediaTable && (strings.HasSuffix(c.Target, ".PutItem") || strings.HasSuffix(c.Target, ".UpdateItem")) &&
+			slices.ContainsFunc(s3proxy.calls(), func(s call) bool { return s.Method == http.MethodPut && strings.HasSuffix(s.Path, "/derived/100/"+ddbKey) })
+	})
+	got = invokeRIE(t, rieAddr, "rie-req-6", batch("m-ddb"))
+	ddbProxy.setFault(nil)
+	if !strings.Contains(got, `"errorMessage"`) {
+		t.Fatalf("invocation 6 (DynamoDB failing): %s", got)
+	}
+	if !slices.ContainsFunc(ddbProxy.calls(), func(c call) bool { return c.Status == http.StatusServiceUnavailable }) {
+		t.Error("the DynamoDB fault never hit")
+	}
+	if got := invokeRIE(t, rieAddr, "rie-req-7", batch("m-ddb")); got != `{"batchItemFailures":[]}` {
+		t.Fatalf("invocation 7 (redelivery): %s", got)
+	}
+
 	// The bucket: thumbnails of the newest content of each live object.
-	thumbs := map[string]string{encKey: encETag, bigKey: bigETag, verKey: v2ETag, faultKey: faultETag}
+	thumbs := map[string]string{encKey: encETag, bigKey: bigETag, verKey: v2ETag, faultKey: faultETag, ddbKey: ddbETag}
 	for key, etag := range thumbs {
 		for _, size := range []string{"300", "100"} {
 			out, err := s3c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String("derived/" + size + "/" + key)})
@@ -269,7 +292,7 @@ func TestRIE(t *testing.T) {
 		status media.Status
 		etag   string
 	}{encKey: {media.StatusProcessed, encETag}, bigKey: {media.StatusProcessed, bigETag}, verKey: {media.StatusProcessed, v2ETag},
-		faultKey: {media.StatusProcessed, faultETag}} {
+		faultKey: {media.StatusProcessed, faultETag}, ddbKey: {media.StatusProcessed, ddbETag}} {
 		rec, err := records.Get(ctx, media.ID(bucket, key))
 		if err != nil || rec.Status != want.status || rec.ETag != want.etag || len(rec.Thumbnails) != 2 {
 			t.Errorf("record of %s: %+v, %v; want %s with eTag %s and 2 thumbnails", key, rec, err, want.status, want.etag)
@@ -285,7 +308,7 @@ func TestRIE(t *testing.T) {
 	}
 
 	// Every line the bootstrap wrote, on either stream.
-	waitFor(t, func() bool { return strings.Contains(readFile(stdout), `"rie-req-5"`) })
+	waitFor(t, func() bool { return strings.Contains(readFile(stdout), `"rie-req-7"`) })
 	lines := checkJSONLines(t, stdout, stderr)
 	var emf, errReports int
 	for _, l := range lines {
@@ -298,7 +321,7 @@ func TestRIE(t *testing.T) {
 		}
 		if l.fields["msg"] == "invocation error reported to Lambda" {
 			errReports++
-			if l.fields["requestId"] != "rie-req-4" || l.fields["level"] != "ERROR" {
+			if l.fields["requestId"] != "rie-req-4" && l.fields["requestId"] != "rie-req-6" || l.fields["level"] != "ERROR" {
 				t.Errorf("error report: %s", l.raw)
 			}
 		}
@@ -307,8 +330,8 @@ func TestRIE(t *testing.T) {
 			t.Errorf("a record about the URL-encoded key: correlation_id %v, sqs_message_id %v; want REQENC and m-enc", l.fields["correlation_id"], l.fields["sqs_message_id"])
 		}
 	}
-	if emf < 5 || errReports != 1 {
-		t.Errorf("%d EMF documents (want one per invocation at least), %d error reports (want 1, for invocation 4)", emf, errReports)
+	if emf < 7 || errReports != 2 {
+		t.Errorf("%d EMF documents (want one per invocation at least), %d error reports (want 2, for invocations 4 and 6)", emf, errReports)
 	}
 
 	// What the code called is what the role grants it.

@@ -252,36 +252,8 @@ func TestMCP_aws(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	stderr := &mediatest.Buffer{} // written by runMCP while the test may read it
-	go func() {
-		done <- runMCP(ctx, []string{"--aws", "--endpoint-url", endpoint, "--http", addr}, &bytes.Buffer{}, stderr)
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("rampart mcp --aws: %v\n%s", err, stderr.String())
-		}
-	}()
-	var cs *mcp.ClientSession
-	for i := 0; ; i++ {
-		cs, err = mcp.NewClient(&mcp.Implementation{Name: "test"}, nil).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + addr}, nil)
-		if err == nil {
-			break
-		}
-		if i == 100 {
-			t.Fatalf("connect: %v\n%s", err, stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	defer cs.Close()
+	ctx := t.Context()
+	cs := serveMCPHTTP(t, "--aws", "--endpoint-url", endpoint)
 	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "list_media", Arguments: map[string]any{"status": "rejected", "since_minutes": 60}})
 	if err != nil || res.IsError {
 		t.Fatalf("list_media: %v %+v", err, res)
@@ -345,36 +317,8 @@ func TestMCP_awsStack(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	stderr := &mediatest.Buffer{}
-	go func() {
-		done <- runMCP(ctx, []string{"--aws", "--stack", "rampart-media-dev", "--endpoint-url", srv.URL, "--http", addr}, &bytes.Buffer{}, stderr)
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("rampart mcp --aws --stack: %v\n%s", err, stderr.String())
-		}
-	}()
-	var cs *mcp.ClientSession
-	for i := 0; ; i++ {
-		cs, err = mcp.NewClient(&mcp.Implementation{Name: "test"}, nil).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + addr}, nil)
-		if err == nil {
-			break
-		}
-		if i == 100 {
-			t.Fatalf("connect: %v\n%s", err, stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	defer cs.Close()
+	ctx := t.Context()
+	cs := serveMCPHTTP(t, "--aws", "--stack", "rampart-media-dev", "--endpoint-url", srv.URL)
 	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "list_media", Arguments: map[string]any{"status": "rejected", "since_minutes": 60}})
 	if err != nil || res.IsError {
 		t.Fatalf("list_media: %v %+v", err, res)
@@ -453,4 +397,37 @@ func rampartBinary(t *testing.T, goBin string) string {
 		t.Fatal(buildErr)
 	}
 	return builtBin
+}
+
+// serveMCPHTTP runs rampart mcp with args over streamable HTTP on a free
+// loopback port until the test ends, and returns a connected client.
+func serveMCPHTTP(t *testing.T, args ...string) *mcp.ClientSession {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	stderr := &mediatest.Buffer{} // written by runMCP while the test may read it
+	go func() { done <- runMCP(ctx, append(args, "--http", addr), &bytes.Buffer{}, stderr) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("rampart mcp %v: %v\n%s", args, err, stderr.String())
+		}
+	})
+	for i := 0; ; i++ {
+		cs, err := mcp.NewClient(&mcp.Implementation{Name: "test"}, nil).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + addr}, nil)
+		if err == nil {
+			t.Cleanup(func() { cs.Close() })
+			return cs
+		}
+		if i == 100 {
+			t.Fatalf("connect: %v\n%s", err, stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -6,60 +6,24 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/rampartdev/rampart/vet/awsrules"
 )
 
-// mustYAML parses a CloudFormation-flavoured YAML file, turning short-form
-// intrinsics (!Ref, !GetAtt, !Sub, ...) into their long form.
+// mustYAML parses a CloudFormation-flavoured YAML file with the parser of
+// rampart vet's deployment rules (short-form intrinsics such as !Ref and
+// !GetAtt in their long form).
 func mustYAML(t *testing.T, path string) map[string]any {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var n yaml.Node
-	if err := yaml.Unmarshal(b, &n); err != nil {
-		t.Fatal(err)
+	m, _, err := awsrules.Decode(b)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
-	return convert(n.Content[0]).(map[string]any)
-}
-
-func convert(n *yaml.Node) any {
-	var v any
-	switch n.Kind {
-	case yaml.MappingNode:
-		m := map[string]any{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			m[n.Content[i].Value] = convert(n.Content[i+1])
-		}
-		v = m
-	case yaml.SequenceNode:
-		l := []any{}
-		for _, c := range n.Content {
-			l = append(l, convert(c))
-		}
-		v = l
-	case yaml.AliasNode:
-		return convert(n.Alias)
-	default:
-		var s any
-		n.Decode(&s)
-		if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
-			s = n.Value
-		}
-		v = s
-	}
-	switch tag := n.Tag; {
-	case tag == "!Ref":
-		return map[string]any{"Ref": v}
-	case tag == "!GetAtt":
-		if s, ok := v.(string); ok {
-			return map[string]any{"Fn::GetAtt": s}
-		}
-		return map[string]any{"Fn::GetAtt": strings.Join(strs(v), ".")}
-	case strings.HasPrefix(tag, "!") && !strings.HasPrefix(tag, "!!"):
-		return map[string]any{"Fn::" + tag[1:]: v}
-	}
-	return v
+	return m
 }
 
 func get(v any, path ...string) any {

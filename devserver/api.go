@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"strconv"
 	"time"
 
@@ -98,7 +99,12 @@ type UploadResponse struct {
 
 func (s *Server) putObject(w http.ResponseWriter, r *http.Request) {
 	key := r.PathValue("key")
-	if err := blob.ValidateKey(key); err != nil {
+	err := blob.ValidateKey(key)
+	if err == nil && strings.HasPrefix(key, s.opts.Thumbnailer.SourcePrefix) {
+		// S3 would store it, but the thumbnailer could never process it.
+		err = s.th.CheckKey(key)
+	}
+	if err != nil {
 		writeError(w, r, http.StatusBadRequest, err)
 		return
 	}

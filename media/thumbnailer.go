@@ -46,6 +46,11 @@ const (
 	DefaultMinWriteReserve = time.Second
 )
 
+// ErrUnprocessableKey is returned (wrapped) by [Thumbnailer.CheckKey] for a
+// source key the thumbnailer can never process; it is permanent, and an
+// event for such a key ends in a rejected record with the reason.
+var ErrUnprocessableKey = errors.New("media: unprocessable key")
+
 // ErrOutOfTime is returned (wrapped) when an attempt stops before its side
 // effects because too little of its deadline is left; it is transient.
 var ErrOutOfTime = errors.New("media: too little time left before the deadline to write safely")
@@ -157,6 +162,25 @@ func (t *Thumbnailer) DerivedKey(size int, key string) string {
 	return t.opts.DerivedPrefix + strconv.Itoa(size) + "/" + key
 }
 
+// CheckKey returns an error wrapping [ErrUnprocessableKey] when key can
+// never be processed: it is not a valid object key ([blob.ValidateKey]:
+// invalid UTF-8, a "." or ".." segment, NUL, over [blob.MaxKeyBytes]), or
+// one of its thumbnails' keys (DerivedKey) would be longer than
+// blob.MaxKeyBytes, S3's limit. The upload API refuses such keys up front
+// with it; an event for one that arrives anyway is rejected permanently.
+func (t *Thumbnailer) CheckKey(key string) error {
+	if err := blob.ValidateKey(key); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnprocessableKey, err)
+	}
+	for _, size := range t.opts.Imaging.Sizes {
+		if d := t.DerivedKey(size, key); len(d) > blob.MaxKeyBytes {
+			return fmt.Errorf("%w: the key has %d bytes, so its thumbnail key %s… would have %d, more than the %d bytes S3 allows; keep source keys to %d bytes",
+				ErrUnprocessableKey, len(key), d[:len(d)-len(key)], len(d), blob.MaxKeyBytes, blob.MaxKeyBytes-(len(d)-len(key)))
+		}
+	}
+	return nil
+}
+
 // Outcome is what processing one event did; it is the idempotency result
 // replayed to duplicates.
 type Outcome struct {
@@ -252,7 +276,7 @@ func (t *Thumbnailer) apply(ctx context.Context, log *slog.Logger, e Event) (Out
 				slog.String("current_version_id", cur.VersionID), slog.String("current_etag", strings.Trim(cur.ETag, `"`)))
 			t.count(ctx, MetricSkipped, 1)
 			return Outcome{Status: StatusSkipped, Reason: reason}, nil
-		case !errors.Is(err, blob.ErrNotFound):
+		case !errors.Is(err, blob.ErrNotFound) && !errors.Is(err, blob.ErrInvalidKey): // an invalid key has no object
 			return Outcome{}, fmt.Errorf("media: head %s: %w", e.Key, err)
 		}
 	}
@@ -289,6 +313,9 @@ func (t *Thumbnailer) apply(ctx context.Context, log *slog.Logger, e Event) (Out
 		return Outcome{Status: StatusDeleted}, nil
 	}
 
+	if err := t.CheckKey(e.Key); err != nil {
+		return t.reject(ctx, log, rec, prev, err.Error())
+	}
 	src, obj, err := t.objects.GetWithOptions(ctx, e.Key, blob.GetOptions{MaxBytes: t.opts.Imaging.Limits.MaxBytes})
 	switch {
 	case errors.Is(err, blob.ErrNotFound):
@@ -406,6 +433,9 @@ func (t *Thumbnailer) deleteDerived(ctx context.Context, key string, old, keep [
 		if !strings.HasPrefix(k, t.opts.DerivedPrefix) || !strings.HasSuffix(k, "/"+key) {
 			continue // never delete anything but a thumbnail of key
 		}
+		if blob.ValidateKey(k) != nil {
+			continue // an invalid key (too long) cannot have an object
+		}
 		if err := t.objects.Delete(ctx, k); err != nil {
 			return fmt.Errorf("media: delete %s: %w", k, err)
 		}
@@ -436,6 +466,6 @@ func (t *Thumbnailer) count(ctx context.Context, name string, n int) {
 // transient and the event should be delivered again.
 func IsPermanent(err error) bool {
 	var ee *EventError
-	return errors.As(err, &ee) || imaging.IsReject(err) || errors.Is(err, blob.ErrTooLarge) ||
+	return errors.As(err, &ee) || imaging.IsReject(err) || errors.Is(err, blob.ErrTooLarge) || errors.Is(err, ErrUnprocessableKey) ||
 		errors.Is(err, idempotency.ErrPayloadMismatch)
 }

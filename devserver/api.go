@@ -9,8 +9,8 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strings"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rampartdev/rampart/blob"

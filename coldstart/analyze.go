@@ -12,8 +12,8 @@ import (
 	"time"
 )
 
-// Options configure [Analyze]. The zero value is usable: no options means
-// us-east-1 x86_64 list prices, a 1 s p99 target, UTC, a calibrated
+// Options configure [Analyze]. A nil *Options or the zero value is usable:
+// it means us-east-1 x86_64 list prices, a 1 s p99 target, UTC, a calibrated
 // keep-alive model.
 type Options struct {
 	// Region and Arch select the prices; defaults us-east-1 and x86_64.
@@ -99,12 +99,16 @@ func (o *Options) defaults() error {
 // Malformed lines are counted in Report.Input, never fatal; Analyze fails
 // only when a stream cannot be read, ctx ends, or nothing was found
 // ([ErrNoInvocations]).
-func Analyze(ctx context.Context, src Source, opts Options) (*Report, error) {
-	if err := opts.defaults(); err != nil {
+func Analyze(ctx context.Context, src Source, opts *Options) (*Report, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if err := o.defaults(); err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	a := newAnalyzer(&opts)
+	a := newAnalyzer(&o)
 	err := src.Streams(ctx, func(s Stream) error {
 		return a.stream(ctx, s)
 	})

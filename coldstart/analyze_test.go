@@ -21,7 +21,7 @@ func MustAnalyzeFile(tb testing.TB, name, function string, opts Options) *Report
 		tb.Fatal(err)
 	}
 	defer f.Close()
-	rep, err := Analyze(context.Background(), ReaderSource(name, function, f), opts)
+	rep, err := Analyze(context.Background(), ReaderSource(name, function, f), &opts)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func analyzedWeek(tb testing.TB) *Report {
 	tb.Helper()
 	data, _ := weekOfLogs(tb)
 	weekReportOnce.Do(func() {
-		weekReport, weekReportErr = Analyze(context.Background(), ReaderSource("week.log", "checkout", bytes.NewReader(data)), Options{P99Target: time.Second})
+		weekReport, weekReportErr = Analyze(context.Background(), ReaderSource("week.log", "checkout", bytes.NewReader(data)), &Options{P99Target: time.Second})
 	})
 	if weekReportErr != nil {
 		tb.Fatal(weekReportErr)
@@ -224,7 +224,7 @@ func TestAnalyze_malformedNeverFatal(t *testing.T) {
 		"REPORT RequestId: e\tDuration: 100.00 ms\tBilled Duration: 100 ms\tMemory Size: 128 MB\tMax Memory Used: 40 MB",
 		"2026-11-23T07:00:04.000Z START RequestId: f Version: 1", // no newline: truncated file
 	}, "\n")
-	rep, err := Analyze(context.Background(), ReaderSource("bad", "fn", strings.NewReader(log)), Options{})
+	rep, err := Analyze(context.Background(), ReaderSource("bad", "fn", strings.NewReader(log)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,13 +280,13 @@ func TestAnalyze_evictsLostStarts(t *testing.T) {
 func TestAnalyze_errors(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Analyze(ctx, ReaderSource("x", "", strings.NewReader("")), Options{}); !errors.Is(err, context.Canceled) {
+	if _, err := Analyze(ctx, ReaderSource("x", "", strings.NewReader("")), nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: err = %v", err)
 	}
-	if _, err := Analyze(context.Background(), ReaderSource("x", "", strings.NewReader("hello\n")), Options{}); !errors.Is(err, ErrNoInvocations) {
+	if _, err := Analyze(context.Background(), ReaderSource("x", "", strings.NewReader("hello\n")), nil); !errors.Is(err, ErrNoInvocations) {
 		t.Errorf("no invocations: err = %v", err)
 	}
-	if _, err := Analyze(context.Background(), ReaderSource("x", "", strings.NewReader("")), Options{Region: "mars-1"}); !errors.Is(err, ErrNoPrices) {
+	if _, err := Analyze(context.Background(), ReaderSource("x", "", strings.NewReader("")), &Options{Region: "mars-1"}); !errors.Is(err, ErrNoPrices) {
 		t.Errorf("unknown region: err = %v", err)
 	}
 }

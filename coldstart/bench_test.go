@@ -81,7 +81,7 @@ func benchAnalyze(b *testing.B, opts Options) {
 	cpu := cpuSeconds()
 	var lines int64
 	for b.Loop() {
-		rep, err := Analyze(context.Background(), ReaderSource("bench", "", bytes.NewReader(data)), opts)
+		rep, err := Analyze(context.Background(), ReaderSource("bench", "", bytes.NewReader(data)), &opts)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -2,7 +2,7 @@
 // already writes, and prices provisioned concurrency (PC) options against a
 // latency target.
 //
-//	rep, err := coldstart.Analyze(ctx, &logsource.Files{Paths: paths}, coldstart.Options{
+//	rep, err := coldstart.Analyze(ctx, &logsource.Files{Paths: paths}, &coldstart.Options{
 //		P99Target: time.Second,
 //	})
 //	coldstart.WriteText(os.Stdout, rep) // or WriteHTML, or json.Marshal(rep)

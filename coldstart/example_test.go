@@ -24,7 +24,7 @@ func ExampleAnalyze() {
 2026-11-23T07:00:03.002Z START RequestId: r2 Version: $LATEST
 2026-11-23T07:00:03.190Z REPORT RequestId: r2	Duration: 187.90 ms	Billed Duration: 188 ms	Memory Size: 1024 MB	Max Memory Used: 97 MB
 `
-	rep, err := coldstart.Analyze(context.Background(), coldstart.ReaderSource("export.log", "thumbnailer", strings.NewReader(logs)), coldstart.Options{SkipPlan: true})
+	rep, err := coldstart.Analyze(context.Background(), coldstart.ReaderSource("export.log", "thumbnailer", strings.NewReader(logs)), &coldstart.Options{SkipPlan: true})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -15,7 +15,7 @@ func analyzeGenerated(t *testing.T, cfg GenerateConfig, opts Options) *FunctionR
 	if _, err := Generate(&buf, cfg); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Analyze(context.Background(), ReaderSource("gen.log", "fn", &buf), opts)
+	rep, err := Analyze(context.Background(), ReaderSource("gen.log", "fn", &buf), &opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestPlan_initBilling(t *testing.T) {
 		return b.String()
 	}
 	for billed, want := range map[string]bool{"1000": true, "100": false} {
-		rep, err := Analyze(context.Background(), ReaderSource("x", "fn", strings.NewReader(log(billed))), Options{})
+		rep, err := Analyze(context.Background(), ReaderSource("x", "fn", strings.NewReader(log(billed))), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

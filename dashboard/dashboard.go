@@ -381,7 +381,7 @@ func (h *Handler) coldStart(w http.ResponseWriter, r *http.Request) {
 	h.csMu.Lock()
 	defer h.csMu.Unlock()
 	if h.csCache == nil || h.csKey != key {
-		rep, err := coldstart.Analyze(r.Context(), src, coldstart.Options{})
+		rep, err := coldstart.Analyze(r.Context(), src, nil)
 		if err != nil {
 			v.Error = err.Error()
 			h.render(w, r, "coldstart", v)

@@ -265,7 +265,7 @@ func waitDrained(t *testing.T, dir string) {
 // queueStats counts the messages (visible and in flight) in dir's queue,
 // reading the file beside the running child.
 func queueStats(dir string) (int, error) {
-	q, err := queue.Open(filepath.Join(dir, devserver.QueueDB), queue.Options{})
+	q, err := queue.Open(filepath.Join(dir, devserver.QueueDB), nil)
 	if err != nil {
 		return -1, err
 	}

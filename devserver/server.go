@@ -217,7 +217,7 @@ func Open(ctx context.Context, dir string, opts *Options) (*Server, error) {
 		uploads: make(chan struct{}, o.MaxConcurrentUploads)}
 	var err error
 	closeAll := func() { s.Close() }
-	if s.objects, err = fsblob.New(filepath.Join(dir, ObjectsDir), fsblob.Options{}); err != nil {
+	if s.objects, err = fsblob.New(filepath.Join(dir, ObjectsDir), nil); err != nil {
 		return nil, err
 	}
 	if s.records, err = sqliterecords.Open(filepath.Join(dir, MediaDB)); err != nil {
@@ -228,7 +228,7 @@ func Open(ctx context.Context, dir string, opts *Options) (*Server, error) {
 		closeAll()
 		return nil, err
 	}
-	if s.queue, err = queue.Open(filepath.Join(dir, QueueDB), queue.Options{
+	if s.queue, err = queue.Open(filepath.Join(dir, QueueDB), &queue.Options{
 		VisibilityTimeout: o.VisibilityTimeout, MaxReceiveCount: o.MaxReceiveCount, Logger: o.Logger,
 	}); err != nil {
 		closeAll()

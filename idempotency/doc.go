@@ -72,6 +72,6 @@
 //
 // # Time
 //
-// Every liveness decision uses Options.Clock, passed to the store as an
+// Every liveness decision uses Options.Now, passed to the store as an
 // argument, so tests drive the engine and every store with a fake clock.
 package idempotency

@@ -131,7 +131,7 @@ func (g *Guard) Do(ctx context.Context, key string, payload []byte, fn func(ctx 
 		ph = hashPayload(payload)
 	}
 	for {
-		now := g.opts.Clock()
+		now := g.opts.Now()
 		if g.cache != nil {
 			if e, ok := g.cache.get(storeKey, now); ok {
 				if mismatch(ph, e.payloadHash) {
@@ -216,7 +216,7 @@ func (g *Guard) wait(ctx context.Context, storeKey, kh, ph string, ex Record) (r
 	g.logDecision(ctx, slog.LevelDebug, "duplicate waiting", kh, ex.Status)
 	delay, maxDelay := g.opts.PollInterval, MaxPollFactor*g.opts.PollInterval
 	for {
-		now := g.opts.Clock()
+		now := g.opts.Now()
 		ipe := g.inProgress(kh, ex, now)
 		d := min(delay, max(ipe.RetryAfter, time.Millisecond))
 		t := time.NewTimer(d)
@@ -237,7 +237,7 @@ func (g *Guard) wait(ctx context.Context, storeKey, kh, ph string, ex Record) (r
 		case err != nil:
 			return nil, false, fmt.Errorf("idempotency: wait for key %s: %w", kh, err)
 		}
-		if !rec.Live(g.opts.Clock()) {
+		if !rec.Live(g.opts.Now()) {
 			return nil, true, nil
 		}
 		if mismatch(ph, rec.PayloadHash) {
@@ -278,7 +278,7 @@ func (g *Guard) run(ctx context.Context, rec Record, kh string, fn func(context.
 	}
 	rec.Status = StatusCompleted
 	rec.Result = res
-	rec.Expiry = g.opts.Clock().Add(g.opts.Expiry)
+	rec.Expiry = g.opts.Now().Add(g.opts.Expiry)
 	retryUntil, _ := fctx.Deadline() // fctx always has one: the lease's end
 	cerr := g.complete(ctx, rec, retryUntil)
 	switch {

@@ -86,9 +86,9 @@ type Options struct {
 	// [Guard.Do] always requires a key.
 	AllowMissingKey bool
 
-	// Clock returns the current time. Every expiry and lease decision uses
+	// Now returns the current time. Every expiry and lease decision uses
 	// it; nil means time.Now.
-	Clock func() time.Time
+	Now func() time.Time
 
 	// Logger receives one record per decision, with the key hash and status
 	// but never a payload or result. Nil means slog.Default().
@@ -125,8 +125,8 @@ func (o *Options) withDefaults() Options {
 	case c.SkewMargin < 0:
 		c.SkewMargin = 0
 	}
-	if c.Clock == nil {
-		c.Clock = time.Now
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -26,7 +26,7 @@ func BenchmarkThumbnails(b *testing.B) {
 	b.ResetTimer()
 	n := 0
 	for b.Loop() {
-		if _, err := Thumbnails(ctx, inputs[n%len(inputs)], Options{}); err != nil {
+		if _, err := Thumbnails(ctx, inputs[n%len(inputs)], nil); err != nil {
 			b.Fatal(err)
 		}
 		n++

@@ -3,7 +3,7 @@
 // before any pixel is decoded, the image is decoded once, and every problem
 // with the input is a permanent, typed rejection.
 //
-//	res, err := imaging.Thumbnails(ctx, src, imaging.Options{}) // 1024, 512, 128 px
+//	res, err := imaging.Thumbnails(ctx, src, nil) // 1024, 512, 128 px
 //	var rej *imaging.RejectError
 //	if errors.As(err, &rej) {
 //		// mark the upload rejected with rej.Reason; never retry

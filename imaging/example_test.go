@@ -20,7 +20,7 @@ func ExampleThumbnails() {
 	var src bytes.Buffer
 	_ = png.Encode(&src, m)
 
-	res, err := imaging.Thumbnails(context.Background(), src.Bytes(), imaging.Options{Sizes: []int{1024, 128, 4096}})
+	res, err := imaging.Thumbnails(context.Background(), src.Bytes(), &imaging.Options{Sizes: []int{1024, 128, 4096}})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -37,7 +37,7 @@ func ExampleThumbnails() {
 }
 
 func ExampleRejectError() {
-	_, err := imaging.Thumbnails(context.Background(), []byte("%PDF-1.7 ..."), imaging.Options{})
+	_, err := imaging.Thumbnails(context.Background(), []byte("%PDF-1.7 ..."), nil)
 	var rej *imaging.RejectError
 	if errors.As(err, &rej) {
 		fmt.Println("rejected:", rej.Reason)

@@ -151,7 +151,7 @@ func TestThumbnails_hostile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := Thumbnails(context.Background(), tt.src, Options{Limits: tt.lim})
+			res, err := Thumbnails(context.Background(), tt.src, &Options{Limits: tt.lim})
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v (result nil: %v), want %v", err, res == nil, tt.want)
 			}
@@ -163,20 +163,20 @@ func TestThumbnails_hostile(t *testing.T) {
 		})
 	}
 	t.Run("exactly at the limits", func(t *testing.T) {
-		if _, err := Thumbnails(context.Background(), validJPEG, Options{Limits: Limits{MaxBytes: int64(len(validJPEG)), MaxPixels: 64 * 48}}); err != nil {
+		if _, err := Thumbnails(context.Background(), validJPEG, &Options{Limits: Limits{MaxBytes: int64(len(validJPEG)), MaxPixels: 64 * 48}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Thumbnails(context.Background(), animatedGIF(t, 5), Options{Limits: Limits{MaxFrames: 5}}); err != nil {
+		if _, err := Thumbnails(context.Background(), animatedGIF(t, 5), &Options{Limits: Limits{MaxFrames: 5}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Thumbnails(context.Background(), apng(t, 5), Options{Limits: Limits{MaxFrames: 5}}); err != nil {
+		if _, err := Thumbnails(context.Background(), apng(t, 5), &Options{Limits: Limits{MaxFrames: 5}}); err != nil {
 			t.Fatal(err)
 		}
-		est, err := MemoryEstimate(validJPEG, Options{})
+		est, err := MemoryEstimate(validJPEG, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Thumbnails(context.Background(), validJPEG, Options{Limits: Limits{MaxMemory: est}}); err != nil {
+		if _, err := Thumbnails(context.Background(), validJPEG, &Options{Limits: Limits{MaxMemory: est}}); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -233,7 +233,7 @@ func FuzzThumbnails(f *testing.F) {
 	f.Add([]byte{})
 	const maxPixels = 1 << 20
 	f.Fuzz(func(t *testing.T, src []byte) {
-		res, err := Thumbnails(context.Background(), src, Options{Sizes: []int{16, 8}, Limits: Limits{MaxPixels: maxPixels, MaxFrames: 50}})
+		res, err := Thumbnails(context.Background(), src, &Options{Sizes: []int{16, 8}, Limits: Limits{MaxPixels: maxPixels, MaxFrames: 50}})
 		if err != nil {
 			if !IsReject(err) {
 				t.Fatalf("error is not a rejection: %v", err)

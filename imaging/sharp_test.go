@@ -277,7 +277,7 @@ func TestThumbsProcess(t *testing.T) {
 	}
 	ctx := context.Background()
 	one := func(src []byte) {
-		if _, err := Thumbnails(ctx, src, Options{}); err != nil {
+		if _, err := Thumbnails(ctx, src, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -53,8 +53,8 @@ type Limits struct {
 	MaxMemory int64
 }
 
-// Options configure [Thumbnails]. The zero value produces DefaultSizes at
-// DefaultQuality within the default Limits.
+// Options configure [Thumbnails]. A nil *Options or the zero value produces
+// DefaultSizes at DefaultQuality within the default Limits.
 type Options struct {
 	// Sizes are the long edges of the thumbnails, in pixels (nil means
 	// DefaultSizes). Duplicates are produced once. A size at or above the
@@ -106,6 +106,15 @@ const cascadeFactor = 2
 func (o Options) Validate() error {
 	_, err := o.normalize()
 	return err
+}
+
+// normalized returns *o (the zero Options when o is nil) with the defaults
+// applied, or the reason it is invalid.
+func (o *Options) normalized() (Options, error) {
+	if o == nil {
+		return Options{}.normalize()
+	}
+	return o.normalize()
 }
 
 func (o Options) normalize() (Options, error) {
@@ -233,12 +242,12 @@ func pipelineBytes(dw, dh, tw, th int) int64 {
 // "# Memory") plus the resizing pipeline. Callers that run several
 // Thumbnails at once admit them by this figure. A src that Thumbnails
 // would refuse from its header returns the same [*RejectError].
-func MemoryEstimate(src []byte, opts Options) (int64, error) {
-	opts, err := opts.normalize()
+func MemoryEstimate(src []byte, opts *Options) (int64, error) {
+	o, err := opts.normalized()
 	if err != nil {
 		return 0, err
 	}
-	p, err := prepare(src, opts)
+	p, err := prepare(src, o)
 	if err != nil {
 		return 0, err
 	}
@@ -255,8 +264,8 @@ func MemoryEstimate(src []byte, opts Options) (int64, error) {
 // deadline stops the work promptly and what it allocated can be collected.
 // Invalid options return a plain error. Thumbnails is safe for concurrent
 // use.
-func Thumbnails(ctx context.Context, src []byte, opts Options) (*Result, error) {
-	opts, err := opts.normalize()
+func Thumbnails(ctx context.Context, src []byte, options *Options) (*Result, error) {
+	opts, err := options.normalized()
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ import (
 
 func mustThumbnails(tb testing.TB, src []byte, opts Options) *Result {
 	tb.Helper()
-	res, err := Thumbnails(context.Background(), src, opts)
+	res, err := Thumbnails(context.Background(), src, &opts)
 	if err != nil {
 		tb.Fatalf("Thumbnails: %v", err)
 	}
@@ -83,7 +83,7 @@ func TestThumbnails_options(t *testing.T) {
 		t.Errorf("quality 10 (%d bytes) is not smaller than quality 95 (%d bytes)", len(lo.Thumbnails[0].Data), len(res.Thumbnails[1].Data))
 	}
 	for _, bad := range []Options{{Sizes: []int{0}}, {Sizes: []int{-5}}, {Quality: 101}, {Quality: -1}, {Limits: Limits{MaxBytes: -1}}} {
-		_, err := Thumbnails(context.Background(), src, bad)
+		_, err := Thumbnails(context.Background(), src, &bad)
 		if err == nil || IsReject(err) || bad.Validate() == nil {
 			t.Errorf("options %+v: err = %v, want a plain (non-reject) error", bad, err)
 		}
@@ -93,7 +93,7 @@ func TestThumbnails_options(t *testing.T) {
 func TestThumbnails_cancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := Thumbnails(ctx, MustJPEG(t, synthetic(64, 64, 1)), Options{})
+	_, err := Thumbnails(ctx, MustJPEG(t, synthetic(64, 64, 1)), nil)
 	if !errors.Is(err, context.Canceled) || IsReject(err) {
 		t.Fatalf("err = %v, want context.Canceled and not a rejection", err)
 	}
@@ -229,7 +229,7 @@ func TestThumbnails_animatedGIF(t *testing.T) {
 	th := res.Thumbnails[0]
 	assertColor(t, MustDecode(t, th.Data).At(5, 5), colours[0], 4)
 
-	_, err := Thumbnails(context.Background(), buf.Bytes(), Options{Limits: Limits{MaxFrames: 2}})
+	_, err := Thumbnails(context.Background(), buf.Bytes(), &Options{Limits: Limits{MaxFrames: 2}})
 	if !errors.Is(err, ErrTooManyFrames) {
 		t.Errorf("MaxFrames 2: err = %v, want ErrTooManyFrames", err)
 	}
@@ -256,7 +256,7 @@ func TestThumbnails_concurrent(t *testing.T) {
 	errs := make(chan error, 4)
 	for range 4 {
 		go func() {
-			got, err := Thumbnails(context.Background(), src, Options{})
+			got, err := Thumbnails(context.Background(), src, nil)
 			if err == nil {
 				for i := range got.Thumbnails {
 					if !bytes.Equal(got.Thumbnails[i].Data, want.Thumbnails[i].Data) {
@@ -352,7 +352,7 @@ func TestThumbnails_cancelledWhileDecoding(t *testing.T) {
 	for name, src := range inputs {
 		t.Run(name, func(t *testing.T) {
 			all := &countdown{Context: context.Background(), n: 1 << 30}
-			if _, err := Thumbnails(all, src, Options{}); err != nil {
+			if _, err := Thumbnails(all, src, nil); err != nil {
 				t.Fatal(err)
 			}
 			if all.calls < 6 {
@@ -360,7 +360,7 @@ func TestThumbnails_cancelledWhileDecoding(t *testing.T) {
 			}
 			for _, n := range []int{2, 3, all.calls / 2, all.calls - 1} {
 				ctx := &countdown{Context: context.Background(), n: n}
-				res, err := Thumbnails(ctx, src, Options{})
+				res, err := Thumbnails(ctx, src, nil)
 				if !errors.Is(err, context.Canceled) || IsReject(err) || res != nil {
 					t.Fatalf("cancelled at check %d of %d: %v, want context.Canceled", n, all.calls, err)
 				}

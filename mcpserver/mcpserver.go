@@ -433,7 +433,7 @@ func (t *tools) analyzeColdStarts(ctx context.Context, in ColdStartInput) (ColdS
 			return ColdStartOutput{}, fmt.Errorf("%w; pass paths to Lambda log files", err)
 		}
 	}
-	rep, err := coldstart.Analyze(ctx, src, coldstart.Options{})
+	rep, err := coldstart.Analyze(ctx, src, nil)
 	if err != nil {
 		return ColdStartOutput{}, err
 	}

@@ -26,15 +26,15 @@ type Health struct {
 	Service string
 	Version string
 	Checks  map[string]func(context.Context) error
-	Clock   func() time.Time // nil means time.Now
+	Now     func() time.Time // nil means time.Now
 	Timeout time.Duration    // per check; zero means 2s
 }
 
 // Report runs the checks and returns the report and its HTTP status.
 func (h *Health) Report(ctx context.Context) (HealthReport, int) {
 	now := time.Now
-	if h.Clock != nil {
-		now = h.Clock
+	if h.Now != nil {
+		now = h.Now
 	}
 	timeout := h.Timeout
 	if timeout <= 0 {

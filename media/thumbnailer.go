@@ -101,8 +101,8 @@ type ThumbnailerOptions struct {
 	// and [Thumbnailer.HandleSQS] reports the message in batchItemFailures.
 	// Zero means DefaultMinWriteReserve.
 	MinWriteReserve time.Duration
-	// Clock returns the current time; nil means time.Now.
-	Clock func() time.Time
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
 	// Logger receives one structured record per decision; nil means
 	// slog.Default().
 	Logger *slog.Logger
@@ -148,8 +148,8 @@ func NewThumbnailer(objects blob.Store, records Records, guard *idempotency.Guar
 	if o.MinWriteReserve <= 0 {
 		o.MinWriteReserve = DefaultMinWriteReserve
 	}
-	if o.Clock == nil {
-		o.Clock = time.Now
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -255,7 +255,7 @@ func (t *Thumbnailer) Process(ctx context.Context, e Event) (Outcome, error) {
 
 // apply does the work of one event as the idempotency holder.
 func (t *Thumbnailer) apply(ctx context.Context, log *slog.Logger, e Event) (Outcome, error) {
-	now := t.opts.Clock()
+	now := t.opts.Now()
 	until := now.Add(t.opts.Lease)
 	deadline, hasDeadline := ctx.Deadline()
 	reserve := time.Duration(0)
@@ -333,7 +333,7 @@ func (t *Thumbnailer) apply(ctx context.Context, log *slog.Logger, e Event) (Out
 		rec.VersionID = obj.VersionID
 	}
 	start := time.Now()
-	res, err := imaging.Thumbnails(ctx, src, t.opts.Imaging)
+	res, err := imaging.Thumbnails(ctx, src, &t.opts.Imaging)
 	if imaging.IsReject(err) {
 		return t.reject(ctx, log, rec, prev, err.Error())
 	}
@@ -405,7 +405,7 @@ func (t *Thumbnailer) skip(ctx context.Context, log *slog.Logger, rec Record, re
 // what keeps a retry from repeating them, so it is not cut off by the
 // invocation's deadline (it is fenced by the claim's owner anyway).
 func (t *Thumbnailer) commit(ctx context.Context, rec Record) error {
-	rec.UpdatedAt = t.opts.Clock()
+	rec.UpdatedAt = t.opts.Now()
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := t.records.Commit(cctx, rec); err != nil {
@@ -445,7 +445,7 @@ func (t *Thumbnailer) deleteDerived(ctx context.Context, key string, old, keep [
 
 // timeLeft returns the time left before ctx's deadline, if it has one.
 // Deadlines are wall-clock instants, so this reads the real clock, not
-// Options.Clock.
+// Options.Now.
 func (t *Thumbnailer) timeLeft(ctx context.Context) (time.Duration, bool) {
 	deadline, ok := ctx.Deadline()
 	if !ok {

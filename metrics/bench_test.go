@@ -12,7 +12,7 @@ import (
 // BenchmarkFlush100 measures Flush of a Set holding 100 metrics of one value
 // each, with two dimensions and a property: one full EMF document.
 func BenchmarkFlush100(b *testing.B) {
-	r, err := metrics.New(io.Discard, metrics.Options{Namespace: "Rampart/Bench", Dimensions: []metrics.Dimension{{Name: "service", Value: "orders"}}})
+	r, err := metrics.New(io.Discard, &metrics.Options{Namespace: "Rampart/Bench", Dimensions: []metrics.Dimension{{Name: "service", Value: "orders"}}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func BenchmarkFlush100(b *testing.B) {
 // BenchmarkAddFlush100 is BenchmarkFlush100 including the 100 Add calls.
 func BenchmarkAddFlush100(b *testing.B) {
 	var buf bytes.Buffer
-	r, _ := metrics.New(&buf, metrics.Options{Namespace: "Rampart/Bench"})
+	r, _ := metrics.New(&buf, &metrics.Options{Namespace: "Rampart/Bench"})
 	set := r.NewSet()
 	names := make([]string, 100)
 	for i := range names {

@@ -7,7 +7,7 @@
 // Create one [Recorder] per process and a [Set] per invocation; flush the Set
 // when the invocation ends (the middleware package does both):
 //
-//	rec, err := metrics.New(os.Stdout, metrics.Options{
+//	rec, err := metrics.New(os.Stdout, &metrics.Options{
 //		Namespace:  "Orders",
 //		Dimensions: []metrics.Dimension{{Name: "service", Value: "checkout"}},
 //	})

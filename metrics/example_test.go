@@ -9,7 +9,7 @@ import (
 )
 
 func ExampleRecorder() {
-	rec, err := metrics.New(os.Stdout, metrics.Options{
+	rec, err := metrics.New(os.Stdout, &metrics.Options{
 		Namespace:        "Orders",
 		Dimensions:       []metrics.Dimension{{Name: "service", Value: "checkout"}},
 		DisableColdStart: true,

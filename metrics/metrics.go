@@ -34,14 +34,16 @@ type Dimension struct {
 	Name, Value string
 }
 
-// Options configures a [Recorder].
+// Options configures a [Recorder]. Namespace is required; every other
+// field's zero value selects the default described on it.
 type Options struct {
-	// Namespace is the CloudWatch namespace of every metric. Required.
+	// Namespace is the CloudWatch namespace of every metric. Required: New
+	// returns ErrNamespace without it (and for a nil *Options).
 	Namespace string
 	// Dimensions are added to every document (for example a "service"
 	// dimension). A Set may add more, up to [MaxDimensions] in all.
 	Dimensions []Dimension
-	// DisableColdStart turns off the ColdStart metric.
+	// DisableColdStart turns off the ColdStart metric; false emits it.
 	DisableColdStart bool
 	// Now returns the time stamped on documents. Nil means time.Now.
 	Now func() time.Time
@@ -60,17 +62,22 @@ type Recorder struct {
 	buf  []byte // guarded by mu
 }
 
-// New returns a Recorder writing to w. It fails when the namespace or the
+// New returns a Recorder writing to w. It fails when the namespace is
+// missing (opts is nil or its Namespace empty) or when the namespace or the
 // default dimensions break the format's rules.
-func New(w io.Writer, opts Options) (*Recorder, error) {
-	if opts.Namespace == "" || len(opts.Namespace) > maxNameLen {
+func New(w io.Writer, opts *Options) (*Recorder, error) {
+	if opts == nil {
 		return nil, ErrNamespace
 	}
-	if len(opts.Dimensions) > MaxDimensions {
+	o := *opts
+	if o.Namespace == "" || len(o.Namespace) > maxNameLen {
+		return nil, ErrNamespace
+	}
+	if len(o.Dimensions) > MaxDimensions {
 		return nil, ErrTooManyDimensions
 	}
 	seen := map[string]bool{}
-	for _, d := range opts.Dimensions {
+	for _, d := range o.Dimensions {
 		if err := checkDimension(d.Name, d.Value); err != nil {
 			return nil, err
 		}
@@ -79,11 +86,11 @@ func New(w io.Writer, opts Options) (*Recorder, error) {
 		}
 		seen[d.Name] = true
 	}
-	opts.Dimensions = append([]Dimension(nil), opts.Dimensions...)
-	if opts.Now == nil {
-		opts.Now = time.Now
+	o.Dimensions = append([]Dimension(nil), o.Dimensions...)
+	if o.Now == nil {
+		o.Now = time.Now
 	}
-	return &Recorder{w: w, opts: opts}, nil
+	return &Recorder{w: w, opts: o}, nil
 }
 
 // Start begins an invocation's Set and returns a context carrying it (see

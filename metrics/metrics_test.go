@@ -90,7 +90,7 @@ func parseEMF(t testing.TB, out []byte) []document {
 
 func newRecorder(t testing.TB, buf *bytes.Buffer, dims ...metrics.Dimension) *metrics.Recorder {
 	t.Helper()
-	r, err := metrics.New(buf, metrics.Options{Namespace: "Rampart/Test", Dimensions: dims, DisableColdStart: true, Now: func() time.Time { return fixed }})
+	r, err := metrics.New(buf, &metrics.Options{Namespace: "Rampart/Test", Dimensions: dims, DisableColdStart: true, Now: func() time.Time { return fixed }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +278,7 @@ func TestSet_errors(t *testing.T) {
 			t.Errorf("%s: err = %v, want %v", tc.name, tc.err, tc.want)
 		}
 	}
-	if _, err := metrics.New(&buf, metrics.Options{}); !errors.Is(err, metrics.ErrNamespace) {
+	if _, err := metrics.New(&buf, &metrics.Options{}); !errors.Is(err, metrics.ErrNamespace) {
 		t.Errorf("New without namespace: %v", err)
 	}
 }
@@ -309,7 +309,7 @@ func TestSet_AddDimension_limit(t *testing.T) {
 	for i := range dims {
 		dims[i] = metrics.Dimension{Name: fmt.Sprint("d", i), Value: "v"}
 	}
-	if _, err := metrics.New(&buf, metrics.Options{Namespace: "n", Dimensions: dims}); !errors.Is(err, metrics.ErrTooManyDimensions) {
+	if _, err := metrics.New(&buf, &metrics.Options{Namespace: "n", Dimensions: dims}); !errors.Is(err, metrics.ErrTooManyDimensions) {
 		t.Errorf("New with 31 dimensions: %v", err)
 	}
 }
@@ -319,7 +319,7 @@ func TestRecorder_coldStart(t *testing.T) {
 	t.Setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
 	metrics.ResetColdStart()
 	var buf bytes.Buffer
-	r, err := metrics.New(&buf, metrics.Options{Namespace: "N", Dimensions: []metrics.Dimension{{Name: "service", Value: "s"}}, Now: func() time.Time { return fixed }})
+	r, err := metrics.New(&buf, &metrics.Options{Namespace: "N", Dimensions: []metrics.Dimension{{Name: "service", Value: "s"}}, Now: func() time.Time { return fixed }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,7 +369,7 @@ func TestRecorder_coldStartDimensions(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			metrics.ResetColdStart()
 			var buf bytes.Buffer
-			r, err := metrics.New(&buf, metrics.Options{Namespace: "N", Dimensions: tc.dims, Now: func() time.Time { return fixed }})
+			r, err := metrics.New(&buf, &metrics.Options{Namespace: "N", Dimensions: tc.dims, Now: func() time.Time { return fixed }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -467,7 +467,7 @@ func values(docs []document, name string) []string {
 func TestSet_Flush_writeErrorKeepsMetrics(t *testing.T) {
 	metrics.ResetColdStart()
 	w := &flakyWriter{failing: true}
-	r, err := metrics.New(w, metrics.Options{Namespace: "Rampart/Test", Now: func() time.Time { return fixed }})
+	r, err := metrics.New(w, &metrics.Options{Namespace: "Rampart/Test", Now: func() time.Time { return fixed }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -531,7 +531,7 @@ func TestSet_Flush_partialWrite(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := &flakyWriter{failing: true, accept: tc.accept}
-			r, err := metrics.New(w, metrics.Options{Namespace: "Rampart/Test", DisableColdStart: true, Now: func() time.Time { return fixed }})
+			r, err := metrics.New(w, &metrics.Options{Namespace: "Rampart/Test", DisableColdStart: true, Now: func() time.Time { return fixed }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -580,7 +580,7 @@ func TestRecorder_coldStartRequestID(t *testing.T) {
 	t.Setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
 	metrics.ResetColdStart()
 	var buf bytes.Buffer
-	r, err := metrics.New(&buf, metrics.Options{Namespace: "N", Now: func() time.Time { return fixed }})
+	r, err := metrics.New(&buf, &metrics.Options{Namespace: "N", Now: func() time.Time { return fixed }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,10 +3,10 @@
 // logging), CloudWatch EMF metrics flushed at the end of each invocation
 // (package metrics), and a deadline guard.
 //
-//	h := logging.NewJSONHandler(os.Stdout, nil)
-//	slog.SetDefault(slog.New(h))
-//	rec, _ := metrics.New(os.Stdout, metrics.Options{Namespace: "Orders"})
-//	lambda.Start(middleware.Wrap(handle, &middleware.Options{Logger: h, Metrics: rec}))
+//	logger := logging.New(nil)
+//	slog.SetDefault(logger)
+//	rec, _ := metrics.New(os.Stdout, &metrics.Options{Namespace: "Orders"})
+//	lambda.Start(middleware.Wrap(handle, &middleware.Options{Logger: logger, Metrics: rec}))
 //
 // The wrapped handler is typed: Wrap[TIn, TOut] takes the same
 // func(context.Context, TIn) (TOut, error) that lambda.Start does, checked at

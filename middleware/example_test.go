@@ -16,7 +16,7 @@ import (
 )
 
 func ExampleWrap() {
-	logs := logging.NewJSONHandler(os.Stdout, &logging.Options{
+	logger := slog.New(logging.NewJSONHandler(os.Stdout, &logging.Options{
 		// Drop what changes from run to run, for the example's output.
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
 			if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == logging.KeyColdStart) {
@@ -24,8 +24,7 @@ func ExampleWrap() {
 			}
 			return a
 		},
-	})
-	logger := slog.New(logs)
+	}))
 
 	process := func(ctx context.Context, m events.SQSMessage) error {
 		if strings.HasPrefix(m.Body, "bad") {
@@ -35,7 +34,7 @@ func ExampleWrap() {
 		return nil
 	}
 	h := middleware.Wrap(batch.SQSHandler(process, &batch.Options[events.SQSMessage]{Logger: logger}),
-		&middleware.Options{Logger: logs})
+		&middleware.Options{Logger: logger})
 
 	// lambda.Start(h) would run it; here one invocation is made by hand, with
 	// the context aws-lambda-go's runtime gives it.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -33,12 +32,16 @@ var ErrTimeoutImminent = errors.New("middleware: Lambda timeout imminent")
 
 // Options configures [Wrap]. A nil *Options selects the defaults.
 type Options struct {
-	// Logger is the logging handler whose invocations Wrap starts, and which
-	// receives the middleware's own records ("timeout imminent", "invocation
-	// failed"). Nil means logging.NewJSONHandler(os.Stdout, nil). Log with a
-	// logger over the same handler (slog.New(h)), through the context the
-	// handler gets, to carry the invocation's attributes.
-	Logger *logging.Handler
+	// Logger receives the middleware's own records ("timeout imminent",
+	// "invocation failed"). Nil means logging.New(nil): JSON on standard
+	// output. When its handler is a *logging.Handler (logging.New and
+	// logging.NewJSONHandler build one), Wrap starts each invocation on
+	// that handler, so the handler's records logged through the context the
+	// handler gets carry the invocation's attributes (request id, cold start,
+	// correlation id). Any other handler is wrapped in
+	// logging.NewHandler(handler, nil) for the middleware's records; the
+	// caller's own logger then does not see the invocation.
+	Logger *slog.Logger
 
 	// Metrics, when set, gives every invocation a metrics.Set (reach it with
 	// metrics.FromContext) that is flushed when the handler returns, panics
@@ -85,15 +88,19 @@ func Wrap[TIn, TOut any](h func(context.Context, TIn) (TOut, error), opts *Optio
 		o = *opts
 	}
 	if o.Logger == nil {
-		o.Logger = logging.NewJSONHandler(os.Stdout, nil)
+		o.Logger = logging.New(nil)
+	}
+	lh, ok := o.Logger.Handler().(*logging.Handler)
+	if !ok {
+		lh = logging.NewHandler(o.Logger.Handler(), nil)
 	}
 	if o.TimeoutMargin == 0 {
 		o.TimeoutMargin = DefaultTimeoutMargin
 	}
 	return &Handler{
 		inner:   lambda.NewHandlerWithOptions(h, o.LambdaOptions...),
-		log:     o.Logger,
-		logger:  slog.New(o.Logger),
+		log:     lh,
+		logger:  slog.New(lh),
 		metrics: o.Metrics,
 		margin:  o.TimeoutMargin,
 	}

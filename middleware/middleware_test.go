@@ -75,16 +75,16 @@ func lambdaCtx(t testing.TB, requestID string, timeout time.Duration) context.Co
 func setup(t testing.TB, margin time.Duration) (*output, *middleware.Options) {
 	t.Helper()
 	out := &output{}
-	rec, err := metrics.New(out, metrics.Options{Namespace: "Rampart/Test"})
+	rec, err := metrics.New(out, &metrics.Options{Namespace: "Rampart/Test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out, &middleware.Options{Logger: logging.NewJSONHandler(out, nil), Metrics: rec, TimeoutMargin: margin}
+	return out, &middleware.Options{Logger: slog.New(logging.NewJSONHandler(out, nil)), Metrics: rec, TimeoutMargin: margin}
 }
 
 func TestWrap_SQSBatch(t *testing.T) {
 	out, opts := setup(t, 0)
-	logger := slog.New(opts.Logger)
+	logger := opts.Logger
 	process := func(ctx context.Context, m events.SQSMessage) error {
 		logger.InfoContext(ctx, "processing", "body", m.Body)
 		metrics.FromContext(ctx).Add("Processed", metrics.Count, 1)
@@ -256,4 +256,42 @@ func TestWrap_panicFlushesAndRepanics(t *testing.T) {
 	if find(lines, "Started", float64(1)) == nil {
 		t.Errorf("metrics not flushed on panic: %v", lines)
 	}
+}
+
+// TestWrap_loggers covers the two kinds of Options.Logger: one over a
+// logging.Handler (with attributes added by With, which keeps it one) whose
+// records carry the invocation, and one over any other slog handler, which
+// the middleware wraps for its own records.
+func TestWrap_loggers(t *testing.T) {
+	failing := func(ctx context.Context, _ json.RawMessage) (string, error) { return "", errors.New("no") }
+	t.Run("logging.Handler", func(t *testing.T) {
+		out := &output{}
+		logger := slog.New(logging.NewJSONHandler(out, nil)).With("service", "orders")
+		h := middleware.Wrap(func(ctx context.Context, _ json.RawMessage) (string, error) {
+			logger.InfoContext(ctx, "mine")
+			return "", nil
+		}, &middleware.Options{Logger: logger, TimeoutMargin: -1})
+		if _, err := h.Invoke(lambdaCtx(t, "req-a", time.Minute), []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+		if l := find(out.lines(t), "msg", "mine"); l == nil || l["requestId"] != "req-a" || l["service"] != "orders" {
+			t.Errorf("handler's record = %v, want requestId req-a and service orders", l)
+		}
+		if _, err := middleware.Wrap(failing, &middleware.Options{Logger: logger}).Invoke(lambdaCtx(t, "req-b", time.Minute), []byte(`{}`)); err == nil {
+			t.Fatal("no error")
+		}
+		if l := find(out.lines(t), "msg", "invocation failed"); l == nil || l["requestId"] != "req-b" || l["service"] != "orders" {
+			t.Errorf("middleware's record = %v, want requestId req-b and service orders", l)
+		}
+	})
+	t.Run("other handler", func(t *testing.T) {
+		out := &output{}
+		logger := slog.New(slog.NewJSONHandler(out, nil))
+		if _, err := middleware.Wrap(failing, &middleware.Options{Logger: logger}).Invoke(lambdaCtx(t, "req-c", time.Minute), []byte(`{}`)); err == nil {
+			t.Fatal("no error")
+		}
+		if l := find(out.lines(t), "msg", "invocation failed"); l == nil || l["requestId"] != "req-c" {
+			t.Errorf("middleware's record = %v, want requestId req-c", l)
+		}
+	})
 }

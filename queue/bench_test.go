@@ -13,7 +13,7 @@ var benchBody = []byte(`{"Records":[{"s3":{"bucket":{"name":"uploads"},"object":
 
 // BenchmarkSend measures durable sends (one transaction each).
 func BenchmarkSend(b *testing.B) {
-	q := mustOpen(b, queue.Options{})
+	q := mustOpen(b, nil)
 	ctx := context.Background()
 	b.SetBytes(int64(len(benchBody)))
 	for b.Loop() {
@@ -28,7 +28,7 @@ func BenchmarkSend(b *testing.B) {
 func BenchmarkReceiveDelete(b *testing.B) {
 	for _, batch := range []int{1, 10} {
 		b.Run("batch="+strconv.Itoa(batch), func(b *testing.B) {
-			q := mustOpen(b, queue.Options{VisibilityTimeout: time.Hour})
+			q := mustOpen(b, &queue.Options{VisibilityTimeout: time.Hour})
 			ctx := context.Background()
 			for range b.N {
 				if _, err := q.Send(ctx, benchBody, nil); err != nil {
@@ -56,7 +56,7 @@ func BenchmarkReceiveDelete(b *testing.B) {
 // BenchmarkRoundTrip measures Send, Receive and Delete of one message with
 // four concurrent clients.
 func BenchmarkRoundTrip(b *testing.B) {
-	q := mustOpen(b, queue.Options{VisibilityTimeout: time.Hour})
+	q := mustOpen(b, &queue.Options{VisibilityTimeout: time.Hour})
 	ctx := context.Background()
 	b.SetParallelism(2) // 2 x GOMAXPROCS clients
 	b.RunParallel(func(pb *testing.PB) {

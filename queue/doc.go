@@ -42,7 +42,7 @@
 //
 // # Time
 //
-// Visibility, SentAt and dead-letter times come from [Options.Clock], so tests
+// Visibility, SentAt and dead-letter times come from [Options.Now], so tests
 // can move time forward. Receive's wait is measured on the real clock.
 //
 // # Storage

@@ -14,7 +14,7 @@ import (
 func Example() {
 	dir, _ := os.MkdirTemp("", "queue-example")
 	defer os.RemoveAll(dir)
-	q, err := queue.Open(filepath.Join(dir, "events.db"), queue.Options{VisibilityTimeout: time.Minute})
+	q, err := queue.Open(filepath.Join(dir, "events.db"), &queue.Options{VisibilityTimeout: time.Minute})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 // timeout stays invisible while the heartbeat runs, becomes visible again
 // once it stops, and a deleted one drops out of the beat.
 func TestQueue_Heartbeat(t *testing.T) {
-	q := mustOpen(t, queue.Options{VisibilityTimeout: 300 * time.Millisecond})
+	q := mustOpen(t, &queue.Options{VisibilityTimeout: 300 * time.Millisecond})
 	mustSend(t, q, "long work")
 	mustSend(t, q, "short work")
 	msgs := mustReceive(t, q, 10)

@@ -48,7 +48,8 @@ const (
 	ReasonMaxReceives = "max receive count exceeded"
 )
 
-// Options configure a Queue. The zero value gives the defaults.
+// Options configure a Queue. A nil *Options or the zero value gives the
+// defaults.
 type Options struct {
 	// VisibilityTimeout is how long a received message stays invisible;
 	// zero means DefaultVisibilityTimeout.
@@ -59,8 +60,8 @@ type Options struct {
 	// MaxMessageBytes is the largest message Send accepts; zero means
 	// DefaultMaxMessageBytes.
 	MaxMessageBytes int
-	// Clock returns the current time; nil means time.Now.
-	Clock func() time.Time
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
 	// Logger receives a warning for each dead-lettered message; nil means
 	// slog.Default().
 	Logger *slog.Logger
@@ -179,14 +180,19 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 `
 
 // Open opens the queue in the SQLite file at path, creating it if needed.
-func Open(path string, opts Options) (*Queue, error) {
+// opts may be nil; out-of-range values are an error.
+func Open(path string, opts *Options) (*Queue, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
 	q := &Queue{
 		path:       path,
-		visibility: opts.VisibilityTimeout,
-		maxRecv:    opts.MaxReceiveCount,
-		maxBytes:   opts.MaxMessageBytes,
-		now:        opts.Clock,
-		log:        opts.Logger,
+		visibility: o.VisibilityTimeout,
+		maxRecv:    o.MaxReceiveCount,
+		maxBytes:   o.MaxMessageBytes,
+		now:        o.Now,
+		log:        o.Logger,
 		wake:       make(chan struct{}),
 		closed:     make(chan struct{}),
 	}

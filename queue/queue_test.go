@@ -17,7 +17,7 @@ import (
 	"github.com/rampartdev/rampart/queue"
 )
 
-// clock is a settable clock for Options.Clock.
+// clock is a settable clock for Options.Now.
 type clock struct {
 	mu  sync.Mutex
 	now time.Time
@@ -38,12 +38,12 @@ func (c *clock) Advance(d time.Duration) {
 }
 
 // mustOpen opens a queue in a new file and closes it when the test ends.
-func mustOpen(tb testing.TB, opts queue.Options) *queue.Queue {
+func mustOpen(tb testing.TB, opts *queue.Options) *queue.Queue {
 	tb.Helper()
 	return mustOpenPath(tb, filepath.Join(tb.TempDir(), "queue.db"), opts)
 }
 
-func mustOpenPath(tb testing.TB, path string, opts queue.Options) *queue.Queue {
+func mustOpenPath(tb testing.TB, path string, opts *queue.Options) *queue.Queue {
 	tb.Helper()
 	q, err := queue.Open(path, opts)
 	if err != nil {
@@ -86,7 +86,7 @@ func mustStats(tb testing.TB, q *queue.Queue, want queue.Stats) {
 func TestQueue_SendReceiveDelete(t *testing.T) {
 	ctx := context.Background()
 	clk := newClock()
-	q := mustOpen(t, queue.Options{Clock: clk.Now})
+	q := mustOpen(t, &queue.Options{Now: clk.Now})
 	attrs := map[string]string{"bucket": "uploads", "key": "a/b.jpg"}
 	id, err := q.Send(ctx, []byte("hello"), attrs)
 	if err != nil {
@@ -133,7 +133,7 @@ func TestQueue_SendReceiveDelete(t *testing.T) {
 func TestQueue_RedeliveryAfterVisibilityTimeout(t *testing.T) {
 	ctx := context.Background()
 	clk := newClock()
-	q := mustOpen(t, queue.Options{Clock: clk.Now, VisibilityTimeout: 30 * time.Second})
+	q := mustOpen(t, &queue.Options{Now: clk.Now, VisibilityTimeout: 30 * time.Second})
 	id := mustSend(t, q, "work")
 	first := mustReceive(t, q, 1)[0]
 
@@ -169,7 +169,7 @@ func TestQueue_RedeliveryAfterVisibilityTimeout(t *testing.T) {
 func TestQueue_ChangeVisibility(t *testing.T) {
 	ctx := context.Background()
 	clk := newClock()
-	q := mustOpen(t, queue.Options{Clock: clk.Now, VisibilityTimeout: 10 * time.Second})
+	q := mustOpen(t, &queue.Options{Now: clk.Now, VisibilityTimeout: 10 * time.Second})
 	mustSend(t, q, "x")
 	m := mustReceive(t, q, 1)[0]
 
@@ -199,7 +199,7 @@ func TestQueue_ChangeVisibility(t *testing.T) {
 func TestQueue_DeadLetterAfterMaxReceives(t *testing.T) {
 	ctx := context.Background()
 	clk := newClock()
-	q := mustOpen(t, queue.Options{Clock: clk.Now, MaxReceiveCount: 3, Logger: discard()})
+	q := mustOpen(t, &queue.Options{Now: clk.Now, MaxReceiveCount: 3, Logger: discard()})
 	id := mustSend(t, q, "poison")
 	keep := mustSend(t, q, "fine")
 	if err := q.Delete(ctx, mustReceive(t, q, 2)[1].ReceiptHandle); err != nil {
@@ -265,7 +265,7 @@ func TestQueue_DeadLetterAfterMaxReceives(t *testing.T) {
 func TestQueue_DeadLettersPagesAndRedriveAll(t *testing.T) {
 	ctx := context.Background()
 	clk := newClock()
-	q := mustOpen(t, queue.Options{Clock: clk.Now, MaxReceiveCount: 1, Logger: discard()})
+	q := mustOpen(t, &queue.Options{Now: clk.Now, MaxReceiveCount: 1, Logger: discard()})
 	var ids []string
 	for i := range 7 {
 		ids = append(ids, mustSend(t, q, strconv.Itoa(i)))
@@ -315,7 +315,7 @@ func TestQueue_DeadLettersPagesAndRedriveAll(t *testing.T) {
 // consumers when no one fails.
 func TestQueue_ConcurrentConsumers(t *testing.T) {
 	ctx := context.Background()
-	q := mustOpen(t, queue.Options{VisibilityTimeout: time.Hour})
+	q := mustOpen(t, &queue.Options{VisibilityTimeout: time.Hour})
 	const n, consumers = 400, 8
 	for i := range n {
 		mustSend(t, q, strconv.Itoa(i))
@@ -367,7 +367,7 @@ func TestQueue_ConcurrentConsumers(t *testing.T) {
 // messages: every message is eventually deleted, none is lost.
 func TestQueue_ConcurrentProducersAndFailingConsumers(t *testing.T) {
 	ctx := context.Background()
-	q := mustOpen(t, queue.Options{VisibilityTimeout: time.Hour, MaxReceiveCount: 100})
+	q := mustOpen(t, &queue.Options{VisibilityTimeout: time.Hour, MaxReceiveCount: 100})
 	const producers, each, consumers = 4, 50, 4
 	var wg sync.WaitGroup
 	for p := range producers {
@@ -439,7 +439,7 @@ func TestQueue_ConcurrentProducersAndFailingConsumers(t *testing.T) {
 
 func TestQueue_LongPoll(t *testing.T) {
 	ctx := context.Background()
-	q := mustOpen(t, queue.Options{})
+	q := mustOpen(t, nil)
 
 	t.Run("wakes on send", func(t *testing.T) {
 		got := make(chan []queue.Message, 1)
@@ -482,8 +482,8 @@ func TestQueue_LongPoll(t *testing.T) {
 
 	t.Run("finds messages sent through another handle", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "shared.db")
-		a := mustOpenPath(t, path, queue.Options{})
-		b := mustOpenPath(t, path, queue.Options{})
+		a := mustOpenPath(t, path, nil)
+		b := mustOpenPath(t, path, nil)
 		got := make(chan []queue.Message, 1)
 		go func() {
 			msgs, err := a.Receive(ctx, 1, time.Minute)
@@ -505,7 +505,7 @@ func TestQueue_LongPoll(t *testing.T) {
 	})
 
 	t.Run("wakes when visibility ends", func(t *testing.T) {
-		q := mustOpen(t, queue.Options{VisibilityTimeout: 50 * time.Millisecond})
+		q := mustOpen(t, &queue.Options{VisibilityTimeout: 50 * time.Millisecond})
 		mustSend(t, q, "again")
 		first := mustReceive(t, q, 1)
 		msgs, err := q.Receive(ctx, 1, 10*time.Second)
@@ -515,7 +515,7 @@ func TestQueue_LongPoll(t *testing.T) {
 	})
 
 	t.Run("returns on close", func(t *testing.T) {
-		q, err := queue.Open(filepath.Join(t.TempDir(), "q.db"), queue.Options{})
+		q, err := queue.Open(filepath.Join(t.TempDir(), "q.db"), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -544,7 +544,7 @@ func TestQueue_LongPoll(t *testing.T) {
 
 func TestQueue_Errors(t *testing.T) {
 	ctx := context.Background()
-	q := mustOpen(t, queue.Options{MaxMessageBytes: 16})
+	q := mustOpen(t, &queue.Options{MaxMessageBytes: 16})
 	if _, err := q.Send(ctx, nil, nil); !errors.Is(err, queue.ErrEmptyMessage) {
 		t.Errorf("Send(empty) = %v", err)
 	}
@@ -562,7 +562,7 @@ func TestQueue_Errors(t *testing.T) {
 	if err := q.ChangeVisibility(ctx, "gone.nonce", time.Second); !errors.Is(err, queue.ErrStaleReceipt) {
 		t.Errorf("ChangeVisibility of a missing message = %v, want ErrStaleReceipt", err)
 	}
-	for _, opts := range []queue.Options{
+	for _, opts := range []*queue.Options{
 		{VisibilityTimeout: -time.Second},
 		{VisibilityTimeout: queue.MaxVisibilityTimeout + 1},
 		{MaxReceiveCount: -1},
@@ -572,7 +572,7 @@ func TestQueue_Errors(t *testing.T) {
 			t.Errorf("Open(%+v) succeeded", opts)
 		}
 	}
-	if _, err := queue.Open(filepath.Join(t.TempDir(), "missing", "dir", "q.db"), queue.Options{}); err == nil {
+	if _, err := queue.Open(filepath.Join(t.TempDir(), "missing", "dir", "q.db"), nil); err == nil {
 		t.Error("Open in a missing directory succeeded")
 	}
 }
@@ -590,7 +590,7 @@ func TestQueue_CrashHelper(t *testing.T) {
 		t.Skip("helper process for TestQueue_SurvivesCrash")
 	}
 	ctx := context.Background()
-	q, err := queue.Open(path, queue.Options{VisibilityTimeout: time.Minute})
+	q, err := queue.Open(path, &queue.Options{VisibilityTimeout: time.Minute})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -627,7 +627,7 @@ func TestQueue_SurvivesCrash(t *testing.T) {
 	}
 
 	clk := &clock{now: time.Now()}
-	q := mustOpenPath(t, path, queue.Options{Clock: clk.Now, VisibilityTimeout: time.Hour})
+	q := mustOpenPath(t, path, &queue.Options{Now: clk.Now, VisibilityTimeout: time.Hour})
 	msgs := mustReceive(t, q, 10)
 	if len(msgs) != 1 || string(msgs[0].Body) != "waiting" || msgs[0].ReceiveCount != 1 {
 		t.Fatalf("after crash: %+v, want only the unreceived message", msgs)
@@ -643,7 +643,7 @@ func TestQueue_Reopen(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "queue.db")
 	clk := newClock()
-	q, err := queue.Open(path, queue.Options{Clock: clk.Now, MaxReceiveCount: 1, Logger: discard()})
+	q, err := queue.Open(path, &queue.Options{Now: clk.Now, MaxReceiveCount: 1, Logger: discard()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -655,7 +655,7 @@ func TestQueue_Reopen(t *testing.T) {
 	if err := q.Close(); err != nil {
 		t.Fatal(err)
 	}
-	q = mustOpenPath(t, path, queue.Options{Clock: clk.Now})
+	q = mustOpenPath(t, path, &queue.Options{Now: clk.Now})
 	mustStats(t, q, queue.Stats{Visible: 1, DeadLetters: 1})
 	dls, _, err := q.DeadLetters(ctx, "", 0)
 	if err != nil || len(dls) != 1 || string(dls[0].Body) != "dies" {
@@ -665,7 +665,7 @@ func TestQueue_Reopen(t *testing.T) {
 
 func TestQueue_Stats(t *testing.T) {
 	clk := newClock()
-	q := mustOpen(t, queue.Options{Clock: clk.Now})
+	q := mustOpen(t, &queue.Options{Now: clk.Now})
 	mustSend(t, q, "a")
 	clk.Advance(time.Second)
 	mustSend(t, q, "b")

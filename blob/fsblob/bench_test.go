@@ -6,13 +6,12 @@ import (
 	"testing"
 
 	"github.com/rampartdev/rampart/blob"
-	"github.com/rampartdev/rampart/blob/fsblob"
 )
 
 // BenchmarkPut measures durable writes (two synced files and a synced
 // folder per Put) of a 64 KiB thumbnail-sized object.
 func BenchmarkPut(b *testing.B) {
-	s := mustNew(b, b.TempDir(), fsblob.Options{})
+	s := mustNew(b, b.TempDir(), nil)
 	body := make([]byte, 64<<10)
 	ctx := context.Background()
 	b.SetBytes(int64(len(body)))
@@ -27,7 +26,7 @@ func BenchmarkPut(b *testing.B) {
 
 // BenchmarkGet measures reading a 64 KiB object with a size limit.
 func BenchmarkGet(b *testing.B) {
-	s := mustNew(b, b.TempDir(), fsblob.Options{})
+	s := mustNew(b, b.TempDir(), nil)
 	body := make([]byte, 64<<10)
 	ctx := context.Background()
 	if _, err := s.Put(ctx, "thumbs/a.jpg", body, blob.PutOptions{}); err != nil {

@@ -13,7 +13,7 @@ import (
 func Example() {
 	root, _ := os.MkdirTemp("", "fsblob-example")
 	defer os.RemoveAll(root)
-	store, err := fsblob.New(root, fsblob.Options{})
+	store, err := fsblob.New(root, nil)
 	if err != nil {
 		log.Fatal(err)
 	}

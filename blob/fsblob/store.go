@@ -25,11 +25,12 @@ import (
 
 var _ blob.Store = (*Store)(nil)
 
-// Options configure a Store. The zero value gives the defaults.
+// Options configure a Store. A nil *Options or the zero value gives the
+// defaults.
 type Options struct {
-	// Clock returns the current time, used for LastModified and VersionID;
+	// Now returns the current time, used for LastModified and VersionID;
 	// nil means time.Now.
-	Clock func() time.Time
+	Now func() time.Time
 }
 
 // Store keeps objects under a root folder. It is safe for concurrent use.
@@ -41,8 +42,12 @@ type Store struct {
 }
 
 // New returns a Store keeping its objects under root, which it creates if
-// needed.
-func New(root string, opts Options) (*Store, error) {
+// needed. opts may be nil.
+func New(root string, opts *Options) (*Store, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, fmt.Errorf("fsblob: create root: %w", err)
 	}
@@ -50,7 +55,7 @@ func New(root string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fsblob: %w", err)
 	}
-	s := &Store{root: abs, now: opts.Clock}
+	s := &Store{root: abs, now: o.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}

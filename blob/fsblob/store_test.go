@@ -14,7 +14,7 @@ import (
 	"github.com/rampartdev/rampart/blob/fsblob"
 )
 
-func mustNew(tb testing.TB, root string, opts fsblob.Options) *fsblob.Store {
+func mustNew(tb testing.TB, root string, opts *fsblob.Options) *fsblob.Store {
 	tb.Helper()
 	s, err := fsblob.New(root, opts)
 	if err != nil {
@@ -24,7 +24,7 @@ func mustNew(tb testing.TB, root string, opts fsblob.Options) *fsblob.Store {
 }
 
 func TestStore_Conformance(t *testing.T) {
-	blobtest.Run(t, func(t *testing.T) blob.Store { return mustNew(t, t.TempDir(), fsblob.Options{}) })
+	blobtest.Run(t, func(t *testing.T) blob.Store { return mustNew(t, t.TempDir(), nil) })
 }
 
 // Every file the store writes for the hostile keys stays under the root
@@ -33,7 +33,7 @@ func TestStore_HostileKeysStayUnderRoot(t *testing.T) {
 	ctx := context.Background()
 	parent := t.TempDir()
 	root := filepath.Join(parent, "root")
-	s := mustNew(t, root, fsblob.Options{})
+	s := mustNew(t, root, nil)
 	for _, key := range blobtest.HostileKeys {
 		if _, err := s.Put(ctx, key, []byte(key), blob.PutOptions{}); err != nil {
 			t.Fatalf("Put(%q): %v", key, err)
@@ -70,7 +70,7 @@ func TestStore_Reopen(t *testing.T) {
 	ctx := context.Background()
 	root := t.TempDir()
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	s := mustNew(t, root, fsblob.Options{Clock: func() time.Time { return now }})
+	s := mustNew(t, root, &fsblob.Options{Now: func() time.Time { return now }})
 	a, _ := s.Put(ctx, "k", []byte("one"), blob.PutOptions{ContentType: "text/plain"})
 	b, _ := s.Put(ctx, "k", []byte("two"), blob.PutOptions{ContentType: "text/plain"})
 	if !(b.VersionID > a.VersionID) || len(a.VersionID) != 16 {
@@ -79,7 +79,7 @@ func TestStore_Reopen(t *testing.T) {
 	if !b.LastModified.Equal(now) {
 		t.Fatalf("LastModified = %v, want the injected clock's %v", b.LastModified, now)
 	}
-	s2 := mustNew(t, root, fsblob.Options{})
+	s2 := mustNew(t, root, nil)
 	body, obj, err := s2.Get(ctx, "k")
 	if err != nil || string(body) != "two" || obj.VersionID != b.VersionID || obj.ContentType != "text/plain" || !obj.LastModified.Equal(now) {
 		t.Fatalf("after reopen: %q %+v %v", body, obj, err)
@@ -96,7 +96,7 @@ func TestStore_Reopen(t *testing.T) {
 func TestStore_MissingBody(t *testing.T) {
 	ctx := context.Background()
 	root := t.TempDir()
-	s := mustNew(t, root, fsblob.Options{})
+	s := mustNew(t, root, nil)
 	o, err := s.Put(ctx, "k", []byte("x"), blob.PutOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -114,7 +114,7 @@ func TestStore_MissingBody(t *testing.T) {
 func TestStore_BodySizeMismatch(t *testing.T) {
 	ctx := context.Background()
 	root := t.TempDir()
-	s := mustNew(t, root, fsblob.Options{})
+	s := mustNew(t, root, nil)
 	o, err := s.Put(ctx, "k", []byte("four"), blob.PutOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/rampartdev/rampart/blob"
-	"github.com/rampartdev/rampart/blob/fsblob"
 )
 
 // files lists every file under root.
@@ -47,7 +46,7 @@ func (r *failingReader) Read(p []byte) (int, error) {
 
 func TestStore_PutReader(t *testing.T) {
 	root := t.TempDir()
-	s := mustNew(t, root, fsblob.Options{})
+	s := mustNew(t, root, nil)
 	body := bytes.Repeat([]byte("0123456789abcdef"), 100_000) // 1.6 MB, many buffers
 	obj, err := s.PutReader(t.Context(), "uploads/big.bin", bytes.NewReader(body), blob.PutOptions{ContentType: "application/x"})
 	if err != nil {
@@ -88,7 +87,7 @@ func TestStore_PutReader(t *testing.T) {
 // sidecar names) and checks that Sweep removes exactly that.
 func TestStore_Sweep(t *testing.T) {
 	root := t.TempDir()
-	s := mustNew(t, root, fsblob.Options{})
+	s := mustNew(t, root, nil)
 	if _, err := s.Put(t.Context(), "uploads/a.jpg", []byte("aaa"), blob.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}

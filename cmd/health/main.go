@@ -6,6 +6,7 @@
 package main
 
 import (
+	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -24,5 +25,5 @@ func main() {
 	lh := logging.NewJSONHandler(os.Stdout, nil)
 	logging.SetDefault(lh)
 	h := &media.Health{Service: "rampart-media", Version: Version}
-	lambda.Start(middleware.Wrap(h.HandleAPIGateway, &middleware.Options{Logger: lh}))
+	lambda.Start(middleware.Wrap(h.HandleAPIGateway, &middleware.Options{Logger: slog.New(lh)}))
 }

@@ -203,7 +203,7 @@ func coldstartAnalyze(ctx context.Context, args []string, stdout, stderr io.Writ
 			opts.Region = ""
 		}
 	}
-	rep, err := coldstart.Analyze(ctx, src, opts)
+	rep, err := coldstart.Analyze(ctx, src, &opts)
 	prog.finish()
 	if err != nil {
 		return fmt.Errorf("coldstart analyze: %w", err)

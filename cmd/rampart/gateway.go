@@ -317,10 +317,10 @@ func runGatewayBench(ctx context.Context, args []string, stdout, stderr io.Write
 				o.URL, o.Header = frontURL, auth
 			}
 			// Warm the connection pools first.
-			if _, err := loadgen.Run(ctx, loadgen.Options{URL: o.URL, Header: o.Header, Concurrency: *concurrency, Requests: 2 * *concurrency}); err != nil {
+			if _, err := loadgen.Run(ctx, &loadgen.Options{URL: o.URL, Header: o.Header, Concurrency: *concurrency, Requests: 2 * *concurrency}); err != nil {
 				return err
 			}
-			res, err := loadgen.Run(ctx, o)
+			res, err := loadgen.Run(ctx, &o)
 			if err != nil {
 				return err
 			}

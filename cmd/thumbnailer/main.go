@@ -52,7 +52,7 @@ func main() {
 	lh := logging.NewJSONHandler(os.Stdout, nil)
 	logging.SetDefault(lh)
 	logger := slog.New(lh).With(slog.String("service", "thumbnailer"), slog.String("version", Version))
-	rec, err := metrics.New(os.Stdout, metrics.Options{Namespace: "Rampart/Media", Dimensions: []metrics.Dimension{{Name: "service", Value: "thumbnailer"}}})
+	rec, err := metrics.New(os.Stdout, &metrics.Options{Namespace: "Rampart/Media", Dimensions: []metrics.Dimension{{Name: "service", Value: "thumbnailer"}}})
 	if err != nil {
 		logger.Error("metrics", slog.Any("error", err))
 		os.Exit(1)
@@ -69,7 +69,7 @@ func main() {
 	}
 	// The toolkit's middleware starts each invocation's logging context and
 	// metrics set and cancels the handler shortly before the deadline.
-	lambda.Start(middleware.Wrap(th.Invoke, &middleware.Options{Logger: lh, Metrics: rec}))
+	lambda.Start(middleware.Wrap(th.Invoke, &middleware.Options{Logger: logger, Metrics: rec}))
 }
 
 // setMetrics counts into the invocation's metrics.Set (EMF on stdout).

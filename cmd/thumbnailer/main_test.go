@@ -134,7 +134,7 @@ func TestThumbnailer_AgainstLocalAWS(t *testing.T) {
 
 func TestSetMetrics_WritesEMF(t *testing.T) {
 	var buf bytes.Buffer
-	rec, err := metrics.New(&buf, metrics.Options{Namespace: "Rampart/Media", DisableColdStart: true})
+	rec, err := metrics.New(&buf, &metrics.Options{Namespace: "Rampart/Media", DisableColdStart: true})
 	if err != nil {
 		t.Fatal(err)
 	}

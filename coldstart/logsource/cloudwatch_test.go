@@ -49,7 +49,7 @@ func TestCloudWatch_twoGroupsPaginated(t *testing.T) {
 		End:       t0.Add(time.Hour),
 		OnPage:    func(string, int64, time.Time) { pages++ },
 	}
-	rep, err := coldstart.Analyze(context.Background(), src, coldstart.Options{SkipPlan: true})
+	rep, err := coldstart.Analyze(context.Background(), src, &coldstart.Options{SkipPlan: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestCloudWatch_timeRangeAndErrors(t *testing.T) {
 	f.Add("/aws/lambda/checkout", lambdaEvents(t0, 30, 1024, "$LATEST")...)
 	client := f.Client()
 	src := &CloudWatch{Client: client, LogGroups: []string{"/aws/lambda/checkout"}, Start: t0.Add(10 * time.Minute), End: t0.Add(19*time.Minute + time.Second)}
-	rep, err := coldstart.Analyze(context.Background(), src, coldstart.Options{SkipPlan: true})
+	rep, err := coldstart.Analyze(context.Background(), src, &coldstart.Options{SkipPlan: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestCloudWatch_timeRangeAndErrors(t *testing.T) {
 		t.Errorf("invocations in range = %d, want 10", n)
 	}
 	src = &CloudWatch{Client: client, LogGroups: []string{"/aws/lambda/missing"}}
-	_, err = coldstart.Analyze(context.Background(), src, coldstart.Options{SkipPlan: true})
+	_, err = coldstart.Analyze(context.Background(), src, &coldstart.Options{SkipPlan: true})
 	if err == nil || !strings.Contains(err.Error(), "ResourceNotFoundException") || !strings.Contains(err.Error(), "/aws/lambda/missing") {
 		t.Errorf("missing group: err = %v", err)
 	}

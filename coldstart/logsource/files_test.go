@@ -29,7 +29,7 @@ func TestFiles_plainGzipStdin(t *testing.T) {
 
 	src := &Files{Paths: []string{"../testdata/cloudwatch-export-text.log", gz, "-"}, Stdin: strings.NewReader(string(sample))}
 	var names []string
-	rep, err := coldstart.Analyze(context.Background(), src, coldstart.Options{SkipPlan: true, Progress: func(p coldstart.Progress) {
+	rep, err := coldstart.Analyze(context.Background(), src, &coldstart.Options{SkipPlan: true, Progress: func(p coldstart.Progress) {
 		if p.Done {
 			names = append(names, p.Stream)
 		}
@@ -54,7 +54,7 @@ func TestFiles_plainGzipStdin(t *testing.T) {
 	}
 	src.Function = "thumbnailer"
 	src.Stdin = strings.NewReader(string(sample))
-	rep, err = coldstart.Analyze(context.Background(), src, coldstart.Options{SkipPlan: true})
+	rep, err = coldstart.Analyze(context.Background(), src, &coldstart.Options{SkipPlan: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestFiles_plainGzipStdin(t *testing.T) {
 }
 
 func TestFiles_missing(t *testing.T) {
-	_, err := coldstart.Analyze(context.Background(), &Files{Paths: []string{"no/such.log"}}, coldstart.Options{})
+	_, err := coldstart.Analyze(context.Background(), &Files{Paths: []string{"no/such.log"}}, nil)
 	if err == nil || !strings.Contains(err.Error(), "no/such.log") {
 		t.Errorf("err = %v", err)
 	}

@@ -69,7 +69,7 @@ func main() {
 	if ns == "" {
 		ns = "Rampart/Examples"
 	}
-	rec, err := metrics.New(os.Stdout, metrics.Options{
+	rec, err := metrics.New(os.Stdout, &metrics.Options{
 		Namespace:  ns,
 		Dimensions: []metrics.Dimension{{Name: "service", Value: "sqsworker"}},
 	})
@@ -89,7 +89,7 @@ func main() {
 		Guard:       guard,
 		Key:         orderKey,
 	})
-	lambda.Start(middleware.Wrap(handler, &middleware.Options{Logger: logs, Metrics: rec}))
+	lambda.Start(middleware.Wrap(handler, &middleware.Options{Logger: logger, Metrics: rec}))
 }
 
 // newStore returns the DynamoDB store when IDEMPOTENCY_TABLE is set, else

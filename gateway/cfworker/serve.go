@@ -56,7 +56,11 @@ type Local struct {
 // Serve starts the Worker in workerd through the Miniflare API
 // (deploy/cloudflare/test/serve.mjs), offline: no request.cf fetching, no
 // telemetry, KV and Durable Objects in memory.
-func Serve(ctx context.Context, o ServeOptions) (*Local, error) {
+func Serve(ctx context.Context, opts *ServeOptions) (*Local, error) {
+	var o ServeOptions
+	if opts != nil {
+		o = *opts
+	}
 	dir := filepath.Join(o.Root, "deploy", "cloudflare")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "miniflare", "package.json")); err != nil {
 		return nil, errNoHarness

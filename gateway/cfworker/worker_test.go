@@ -114,7 +114,7 @@ func startWorker(t testing.TB, v *gatewaytest.Vectors, seeded *gatewaytest.Seede
 		}
 	}
 	dist = own
-	l, err := cfworker.Serve(ctx, cfworker.ServeOptions{
+	l, err := cfworker.Serve(ctx, &cfworker.ServeOptions{
 		Node: node, Root: root, Dist: dist, Config: cfg, Seed: seed, Output: logs,
 		Vars: map[string]string{cfworker.OriginVar: origin, cfworker.ConfigVar: string(v.Config)},
 	})

@@ -64,9 +64,14 @@ func NewClient(n int) *http.Client {
 	}
 }
 
-// Run sends GET requests to o.URL until the count or time bound is reached
-// or ctx ends, and returns the summary.
-func Run(ctx context.Context, o Options) (Result, error) {
+// Run sends GET requests to opts.URL until the count or time bound is
+// reached or ctx ends, and returns the summary. opts must bound the run; a
+// nil opts is an error.
+func Run(ctx context.Context, opts *Options) (Result, error) {
+	if opts == nil {
+		return Result{}, errors.New("loadgen: nil options")
+	}
+	o := *opts
 	if o.Requests <= 0 && o.Duration <= 0 {
 		return Result{}, errors.New("loadgen: bound the run with Requests or Duration")
 	}

@@ -21,7 +21,7 @@ func TestRun_boundedByCount(t *testing.T) {
 		n.Add(1)
 	}))
 	defer srv.Close()
-	res, err := loadgen.Run(context.Background(), loadgen.Options{
+	res, err := loadgen.Run(context.Background(), &loadgen.Options{
 		URL: srv.URL, Header: http.Header{"X-Test": {"1"}}, Requests: 200, Concurrency: 4, Duration: 10 * time.Second,
 	})
 	if err != nil {
@@ -35,7 +35,7 @@ func TestRun_boundedByCount(t *testing.T) {
 func TestRun_fixedRate(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer srv.Close()
-	res, err := loadgen.Run(context.Background(), loadgen.Options{URL: srv.URL, Rate: 200, Requests: 40, Concurrency: 4})
+	res, err := loadgen.Run(context.Background(), &loadgen.Options{URL: srv.URL, Rate: 200, Requests: 40, Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestRun_noCoordinatedOmission(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	res, err := loadgen.Run(context.Background(), loadgen.Options{URL: srv.URL, Rate: 1000, Requests: 300, Concurrency: 1, Duration: 10 * time.Second})
+	res, err := loadgen.Run(context.Background(), &loadgen.Options{URL: srv.URL, Rate: 1000, Requests: 300, Concurrency: 1, Duration: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestRun_timeBoundEndsTheSchedule(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	res, err := loadgen.Run(context.Background(), loadgen.Options{URL: srv.URL, Rate: 200, Concurrency: 1, Duration: 100 * time.Millisecond})
+	res, err := loadgen.Run(context.Background(), &loadgen.Options{URL: srv.URL, Rate: 200, Concurrency: 1, Duration: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestRun_timeBoundEndsTheSchedule(t *testing.T) {
 }
 
 func TestRun_unbounded(t *testing.T) {
-	if _, err := loadgen.Run(context.Background(), loadgen.Options{URL: "http://127.0.0.1:1"}); err == nil {
+	if _, err := loadgen.Run(context.Background(), &loadgen.Options{URL: "http://127.0.0.1:1"}); err == nil {
 		t.Fatal("unbounded run accepted")
 	}
 }

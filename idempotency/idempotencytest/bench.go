@@ -86,7 +86,7 @@ func Benchmark(b *testing.B, newStore func(tb testing.TB) idempotency.Store, rou
 			cs := NewCountingStore(store)
 			store, count = cs, cs.Calls
 		}
-		g := idempotency.New(store, &idempotency.Options{Namespace: "bench", Clock: clock.Now, Logger: quiet})
+		g := idempotency.New(store, &idempotency.Options{Namespace: "bench", Now: clock.Now, Logger: quiet})
 		return g, store, count
 	}
 	fn := func(context.Context) ([]byte, error) { return benchResult, nil }
@@ -179,7 +179,7 @@ func Benchmark(b *testing.B, newStore func(tb testing.TB) idempotency.Store, rou
 	b.Run("WaitedDuplicate", func(b *testing.B) {
 		g, store, count := setup(b)
 		waiterStore := NewCountingStore(store)
-		waiter := idempotency.New(waiterStore, &idempotency.Options{Namespace: "bench", Clock: clock.Now, Logger: quiet, WaitForResult: true})
+		waiter := idempotency.New(waiterStore, &idempotency.Options{Namespace: "bench", Now: clock.Now, Logger: quiet, WaitForResult: true})
 		ctx := context.Background()
 		before := count()
 		b.ResetTimer()

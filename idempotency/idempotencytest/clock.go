@@ -17,7 +17,7 @@ type Clock struct {
 // millisecond (the precision every store keeps).
 func NewClock() *Clock { return &Clock{now: time.Now().Truncate(time.Millisecond)} }
 
-// Now returns the clock's time. Pass it as idempotency.Options.Clock.
+// Now returns the clock's time. Pass it as idempotency.Options.Now.
 func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -13,7 +13,7 @@ import (
 // skewed returns a Guard over e's store whose clock runs off behind (off <
 // 0) or ahead of e's clock.
 func (e *env) skewed(off time.Duration, opts idempotency.Options) *idempotency.Guard {
-	opts.Clock = func() time.Time { return e.clock.Now().Add(off) }
+	opts.Now = func() time.Time { return e.clock.Now().Add(off) }
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -22,7 +22,7 @@ func (e *env) guard(opts idempotency.Options) *idempotency.Guard {
 
 // guardOver is [env.guard] over store, a wrapper of e's store.
 func (e *env) guardOver(store idempotency.Store, opts idempotency.Options) *idempotency.Guard {
-	opts.Clock = e.clock.Now
+	opts.Now = e.clock.Now
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -352,7 +352,7 @@ var guardCases = []testCase{
 		rule: "with CacheSize a duplicate is answered from memory without a store call, detects payload mismatch, and the cache honours expiry",
 		run: func(t *testing.T, e *env) {
 			cs := NewCountingStore(e.store)
-			opts := idempotency.Options{CacheSize: 2, Expiry: 10 * time.Minute, Clock: e.clock.Now, Logger: slog.New(slog.DiscardHandler), Namespace: "suite"}
+			opts := idempotency.Options{CacheSize: 2, Expiry: 10 * time.Minute, Now: e.clock.Now, Logger: slog.New(slog.DiscardHandler), Namespace: "suite"}
 			g, c := idempotency.New(cs, &opts), &counter{}
 			first := mustDo(t, g, t.Context(), "k", []byte("p"), c.fn)
 			calls := cs.Calls()

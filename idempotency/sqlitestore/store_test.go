@@ -39,7 +39,7 @@ func TestStore_survivesRestart(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "idempotency.db")
 	clock := idempotencytest.NewClock()
-	opts := &idempotency.Options{Clock: clock.Now}
+	opts := &idempotency.Options{Now: clock.Now}
 	var runs atomic.Int64
 	fn := func(context.Context) ([]byte, error) { runs.Add(1); return []byte("done"), nil }
 

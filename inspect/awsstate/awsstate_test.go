@@ -328,7 +328,7 @@ func TestSource_ColdStartLogs(t *testing.T) {
 	if err != nil || !slices.Equal(names, f.cfg.LogGroups) {
 		t.Fatalf("ColdStartLogs = %v, %v", names, err)
 	}
-	rep, err := coldstart.Analyze(t.Context(), src, coldstart.Options{SkipPlan: true})
+	rep, err := coldstart.Analyze(t.Context(), src, &coldstart.Options{SkipPlan: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -98,7 +98,7 @@ func Open(ctx context.Context, dir string, opts *Options) (*Source, error) {
 	}
 	s := &Source{dir: dir, now: o.Now, tokens: o.TokensDB}
 	var err error
-	if s.objects, err = fsblob.New(filepath.Join(dir, devserver.ObjectsDir), fsblob.Options{}); err != nil {
+	if s.objects, err = fsblob.New(filepath.Join(dir, devserver.ObjectsDir), nil); err != nil {
 		return nil, err
 	}
 	// Opening the owner's store creates its table when the folder is new.
@@ -117,7 +117,7 @@ func Open(ctx context.Context, dir string, opts *Options) (*Source, error) {
 		s.Close()
 		return nil, err
 	}
-	if s.queue, err = queue.Open(filepath.Join(dir, devserver.QueueDB), queue.Options{Clock: o.Now}); err != nil {
+	if s.queue, err = queue.Open(filepath.Join(dir, devserver.QueueDB), &queue.Options{Now: o.Now}); err != nil {
 		s.Close()
 		return nil, err
 	}

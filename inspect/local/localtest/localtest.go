@@ -57,7 +57,7 @@ func MustFixture(tb testing.TB) (string, Facts) {
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	f := Facts{Now: now, RequestID: "REQ0000000000042", RejectedReason: "unsupported image format: text/plain"}
 
-	objs, err := fsblob.New(filepath.Join(dir, devserver.ObjectsDir), fsblob.Options{})
+	objs, err := fsblob.New(filepath.Join(dir, devserver.ObjectsDir), nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func MustFixture(tb testing.TB) (string, Facts) {
 		tb.Fatal(err)
 	}
 
-	q, err := queue.Open(filepath.Join(dir, devserver.QueueDB), queue.Options{MaxReceiveCount: 1, Logger: slog.New(slog.DiscardHandler)})
+	q, err := queue.Open(filepath.Join(dir, devserver.QueueDB), &queue.Options{MaxReceiveCount: 1, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		tb.Fatal(err)
 	}

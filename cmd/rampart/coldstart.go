@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -60,12 +59,6 @@ func runColdstart(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return usageError{fmt.Sprintf("coldstart: unknown command %q", args[0])}
 }
 
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (s *stringList) String() string     { return strings.Join(*s, ",") }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
-
 // newLogsClient builds the CloudWatch Logs client; endpoint overrides the
 // AWS endpoint (for LocalStack and tests).
 var newLogsClient = func(ctx context.Context, region, endpoint string) (logsource.FilterLogEventsAPI, error) {
@@ -85,12 +78,7 @@ var newLogsClient = func(ctx context.Context, region, endpoint string) (logsourc
 }
 
 func coldstartAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("coldstart analyze", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: rampart coldstart analyze [flags] [FILE ... | -]\n\nFILEs may be gzip. With neither FILEs nor --log-group, reads stdin.\n\nflags:\n")
-		fs.PrintDefaults()
-	}
+	fs := newFlags("coldstart analyze", "usage: rampart coldstart analyze [flags] [FILE ... | -]\n\nFILEs may be gzip. With neither FILEs nor --log-group, reads stdin.\n\nflags:\n", stderr)
 	var groups stringList
 	fs.Var(&groups, "log-group", "CloudWatch Logs group to read (repeatable), e.g. /aws/lambda/checkout")
 	since := fs.Duration("since", 0, "with --log-group: read the last `DURATION` (default 168h unless --start)")
@@ -112,11 +100,9 @@ func coldstartAnalyze(ctx context.Context, args []string, stdout, stderr io.Writ
 	jsonOut := fs.String("json", "", "also write the JSON report to `FILE`")
 	seed := fs.Uint64("seed", 1, "seed of the simulator's random init times")
 	verbose := fs.Bool("v", false, "debug logging")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError{err.Error()}
+	files, err := parseFlags(fs, args, -1)
+	if err != nil {
+		return err
 	}
 	if *format != "text" && *format != "json" {
 		return usageError{fmt.Sprintf("coldstart analyze: --format must be text or json, not %q", *format)}
@@ -127,7 +113,6 @@ func coldstartAnalyze(ctx context.Context, args []string, stdout, stderr io.Writ
 	if *target <= 0 {
 		return usageError{"coldstart analyze: --p99-target must be positive"}
 	}
-	files := fs.Args()
 	if len(groups) > 0 && len(files) > 0 {
 		return usageError{"coldstart analyze: give FILEs or --log-group, not both"}
 	}
@@ -261,8 +246,7 @@ func timeRange(since time.Duration, start, end string, now time.Time) (time.Time
 }
 
 func coldstartGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("coldstart generate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("coldstart generate", "", stderr)
 	out := fs.String("o", "-", "output `FILE` (- for stdout)")
 	seed := fs.Uint64("seed", 1, "random seed; the same seed gives the same log")
 	days := fs.Int("days", 7, "days of traffic, from Monday 2026-11-02 (0 with --size: as many as needed)")
@@ -272,14 +256,8 @@ func coldstartGenerate(ctx context.Context, args []string, stdout, stderr io.Wri
 	memory := fs.Int("memory", 1024, "memory size in MB")
 	initMedian := fs.Duration("init", 1800*time.Millisecond, "median init duration")
 	scale := fs.Float64("scale", 1, "multiply every request rate by this")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError{err.Error()}
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("coldstart generate: unexpected argument %q", fs.Arg(0))}
+	if _, err := parseFlags(fs, args, 0); err != nil {
+		return err
 	}
 	switch *format {
 	case coldstart.FormatText, coldstart.FormatJSON, coldstart.FormatMixed:
@@ -293,7 +271,7 @@ func coldstartGenerate(ctx context.Context, args []string, stdout, stderr io.Wri
 			return usageError{"coldstart generate: --size: " + err.Error()}
 		}
 		maxBytes = n
-		if !flagSet(fs, "days") {
+		if !isFlagSet(fs, "days") {
 			*days = 0
 		}
 	}
@@ -317,13 +295,8 @@ func coldstartGenerate(ctx context.Context, args []string, stdout, stderr io.Wri
 }
 
 func coldstartPrices(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("coldstart prices", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError{err.Error()}
+	if _, err := parseFlags(newFlags("coldstart prices", "", stderr), args, 0); err != nil {
+		return err
 	}
 	return writeIndentedJSON(stdout, coldstart.DefaultPriceTable())
 }
@@ -348,12 +321,6 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("bad size %q (use e.g. 1GB or 200MB)", s)
 	}
 	return v, nil
-}
-
-func flagSet(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
 }
 
 // writeIndentedJSON writes v as indented JSON: the output of every

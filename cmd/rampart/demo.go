@@ -5,7 +5,6 @@ import (
 	"crypto/md5"
 	"crypto/rand"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -34,26 +33,15 @@ type demoCommand struct {
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c := &demoCommand{stdout: stdout, stderr: stderr}
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("demo", "usage: rampart demo [-data DIR] [-workers N] [-log]\n\n"+
+		"Delivers the same S3 events several times, concurrently, with a failure,\n"+
+		"a crash and a payload mismatch, to a handler guarded by the idempotency\n"+
+		"engine on the embedded SQLite store, and prints what happened.\n\nflags:\n", stderr)
 	fs.StringVar(&c.dataDir, "data", "", "data folder for the SQLite store (default: a temporary folder, removed afterwards)")
 	fs.IntVar(&c.workers, "workers", 16, "concurrent deliveries in the burst scenario")
 	fs.BoolVar(&c.logJSON, "log", false, "write the engine's slog decisions as JSON lines to stderr")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: rampart demo [-data DIR] [-workers N] [-log]\n\n"+
-			"Delivers the same S3 events several times, concurrently, with a failure,\n"+
-			"a crash and a payload mismatch, to a handler guarded by the idempotency\n"+
-			"engine on the embedded SQLite store, and prints what happened.\n\nflags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("demo takes no arguments, got %q", fs.Args())}
+	if _, err := parseFlags(fs, args, 0); err != nil {
+		return err
 	}
 	if c.workers < 2 {
 		return usageError{"-workers must be at least 2"}

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -43,9 +41,7 @@ flags:
 
 // runDev implements "rampart dev".
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, devUsage); fs.PrintDefaults() }
+	fs := newFlags("dev", devUsage, stderr)
 	data := fs.String("data", ".rampart", "data folder (objects, media records, idempotency records, queue)")
 	addr := fs.String("addr", "127.0.0.1:8080", "HTTP listen address")
 	bucket := fs.String("bucket", devserver.DefaultBucket, "bucket name used in events")
@@ -70,14 +66,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var allowHosts stringList
 	fs.Var(&allowHosts, "allow-host", "a `name` (or name:port) requests may carry in their Host header besides 127.0.0.1, localhost and [::1] (repeatable); other names are refused, against DNS rebinding")
 	allowWrites := fs.Bool("allow-writes", false, "allow dead-letter redrive from the dashboard and POST /queue/redrive (same-origin or non-browser requests only)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError{err.Error()}
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("dev: unexpected argument %q", fs.Arg(0))}
+	if _, err := parseFlags(fs, args, 0); err != nil {
+		return err
 	}
 	sz, err := media.ParseSizes(*sizes)
 	if err != nil {

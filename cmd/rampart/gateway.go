@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -51,9 +49,7 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return runGatewayOrigin(ctx, args[1:], stderr)
 		}
 	}
-	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, gatewayUsage); fs.PrintDefaults() }
+	fs := newFlags("gateway", gatewayUsage, stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	origin := fs.String("origin", "", "origin URL to forward to (required)")
 	db := fs.String("db", gatewayTokensDB(), "token database (SQLite file, see rampart tokens)")
@@ -62,17 +58,11 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	logFormat := fs.String("log", "json", "access log format: json or text")
 	cacheTTL := fs.Duration("token-cache", time.Second, "how long to cache token lookups (a revocation takes this long to apply); 0 disables")
 	logFlush := fs.Duration("log-flush", 100*time.Millisecond, "write the buffered access log this often (a record is at most this late); 0 writes each record at once")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError{"gateway: " + err.Error()}
+	if _, err := parseFlags(fs, args, 0); err != nil {
+		return err
 	}
 	if *origin == "" {
 		return usageError{"gateway: --origin is required"}
-	}
-	if fs.NArg() != 0 {
-		return usageError{"gateway: unexpected arguments " + strings.Join(fs.Args(), " ")}
 	}
 	var cfg gateway.Config
 	if *configFile != "" {
@@ -171,17 +161,13 @@ func sweepLimiter(ctx context.Context, m *gateway.MemoryLimiter) {
 // ids in the account) and the gateway's contract with its Worker
 // (cfworker.Check), as findings.
 func runGatewayCheck(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("gateway check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("gateway check", "", stderr)
 	config := fs.String("config", filepath.Join("deploy", "cloudflare", "wrangler.toml"), "wrangler configuration to check")
 	kvList := fs.String("kv-list", "", "JSON printed by `wrangler kv namespace list`: KV ids must be in it")
 	remote := fs.Bool("remote", false, "`wrangler dev --remote` is used: KV, R2 and D1 bindings need preview ids")
 	jsonOut := fs.Bool("json", false, "print the findings as JSON")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError{"gateway check: " + err.Error()}
+	if _, err := parseFlags(fs, args, 0); err != nil {
+		return err
 	}
 	findings, err := gatewayFindings(*config, &wrangler.Options{KVList: *kvList, Remote: *remote})
 	if err != nil {
@@ -249,8 +235,7 @@ func keyLine(src []byte, field string) int {
 // directly with calling it through the gateway, at a steady rate and at
 // saturation.
 func runGatewayBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("gateway bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("gateway bench", "", stderr)
 	rate := fs.Float64("rate", 5000, "steady rate in requests per second")
 	duration := fs.Duration("duration", 5*time.Second, "time bound of each run")
 	requests := fs.Int("requests", 25000, "count bound of each run")
@@ -260,11 +245,8 @@ func runGatewayBench(ctx context.Context, args []string, stdout, stderr io.Write
 	originFlag := fs.String("origin", "", "with --gateway: the origin it forwards to, called directly for comparison")
 	path := fs.String("path", "/api/bench", "request path")
 	processes := fs.Bool("processes", false, "run the origin and the gateway (`rampart gateway` with a SQLite token file) as two child processes of this binary, the load generator in this one")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError{"gateway bench: " + err.Error()}
+	if _, err := parseFlags(fs, args, 0); err != nil {
+		return err
 	}
 	if *rate <= 0 || *duration <= 0 || *requests <= 0 || *concurrency <= 0 {
 		return usageError{"gateway bench: --rate, --duration, --requests and --concurrency must be positive"}
@@ -428,17 +410,10 @@ func benchGatewayServer(h *httpproxy.Handler) (*benchSrv, error) {
 // runGatewayOrigin is `rampart gateway origin`: the bench's origin, a fixed
 // small JSON answer, served until ctx ends.
 func runGatewayOrigin(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("gateway origin", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("gateway origin", "", stderr)
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError{"gateway origin: " + err.Error()}
-	}
-	if fs.NArg() != 0 {
-		return usageError{"gateway origin: unexpected arguments " + strings.Join(fs.Args(), " ")}
+	if _, err := parseFlags(fs, args, 0); err != nil {
+		return err
 	}
 	srv, err := benchServerOn(*addr, benchOrigin)
 	if err != nil {

@@ -1,6 +1,3 @@
-// Command rampart is the command-line entry point of Rampart: the local
-// runtime, the demonstrations and the operator tools. Each subcommand lives
-// in its own file as a type with a Run(ctx, args) method.
 package main
 
 import (
@@ -45,8 +42,6 @@ func main() {
 	stop()
 	switch {
 	case err == nil:
-	case errors.Is(err, flag.ErrHelp):
-		os.Exit(2)
 	case errors.As(err, new(findingsError)):
 		os.Exit(3) // the findings are printed; 3 as go/analysis drivers exit
 	default:
@@ -72,7 +67,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		usage(stderr)
 		return usageError{fmt.Sprintf("unknown command %q", args[0])}
 	}
-	return c.run(ctx, args[1:], stdout, stderr)
+	err := c.run(ctx, args[1:], stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil // -h or --help: the usage was printed
+	}
+	return err
 }
 
 func usage(w io.Writer) {

@@ -55,9 +55,7 @@ flags:
 
 // runMCP implements "rampart mcp".
 func runMCP(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("mcp", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, mcpUsage); fs.PrintDefaults() }
+	fs := newFlags("mcp", mcpUsage, stderr)
 	data := fs.String("data", ".rampart", "data folder of rampart dev")
 	httpAddr := fs.String("http", "", "serve streamable HTTP on this loopback address (e.g. 127.0.0.1:8765) instead of stdio")
 	allowWrites := fs.Bool("allow-writes", false, "add the tools that change state")
@@ -77,14 +75,8 @@ func runMCP(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.StringVar(&awsCfg.DeadLetterQueueURL, "dlq-url", "", "with --aws: SQS dead-letter queue URL (DeadLetterQueueUrl); redrive needs it")
 	endpoint := fs.String("endpoint-url", "", "with --aws: send every AWS request to this `URL` (LocalStack, a local DynamoDB)")
 	stack := fs.String("stack", "", "with --aws: CloudFormation stack (rampart-media-dev, rampart-media-prod) whose outputs name the tables, bucket, log groups and queues")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError{err.Error()}
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("mcp: unexpected argument %q", fs.Arg(0))}
+	if _, err := parseFlags(fs, args, 0); err != nil {
+		return err
 	}
 	awsOnly := map[string]bool{"region": true, "bucket": true, "media-table": true, "idempotency-table": true, "log-group": true,
 		"queue-url": true, "dlq-url": true, "endpoint-url": true, "stack": true}

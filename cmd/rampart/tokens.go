@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -59,8 +57,7 @@ func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return nil
 	}
 	sub, args := args[0], args[1:]
-	fs := flag.NewFlagSet("tokens "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("tokens "+sub, "", stderr)
 	db := fs.String("db", gatewayTokensDB(), "token database (SQLite file)")
 	var (
 		tenant, scopes, note *string
@@ -86,17 +83,16 @@ func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprint(stderr, tokensUsage)
 		return usageError{fmt.Sprintf("tokens: unknown command %q", sub)}
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError{"tokens " + sub + ": " + err.Error()}
+	maxArgs := 0
+	if sub == "revoke" {
+		maxArgs = 1
 	}
-	if sub == "revoke" && fs.NArg() != 1 {
+	pos, err := parseFlags(fs, args, maxArgs)
+	if err != nil {
+		return err
+	}
+	if sub == "revoke" && len(pos) != 1 {
 		return usageError{"tokens revoke: give exactly one token id"}
-	}
-	if sub != "revoke" && fs.NArg() != 0 {
-		return usageError{"tokens " + sub + ": unexpected arguments " + strings.Join(fs.Args(), " ")}
 	}
 	if sub == "create" && *tenant == "" {
 		return usageError{"tokens create: --tenant is required"}
@@ -129,10 +125,10 @@ func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stderr, "created token %s for tenant %s; this is the only time it is shown\n", rec.ID, rec.Tenant)
 		return nil
 	case "revoke":
-		if err := store.Revoke(ctx, fs.Arg(0)); err != nil {
+		if err := store.Revoke(ctx, pos[0]); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "revoked token %s\n", fs.Arg(0))
+		fmt.Fprintf(stderr, "revoked token %s\n", pos[0])
 		return nil
 	}
 	recs, err := store.List(ctx)

@@ -8,12 +8,14 @@
 //	rampart gateway check|bench|origin         check a wrangler.toml, benchmark the gateway, serve the bench's origin
 //	rampart tokens create|list|revoke|export   manage the gateway's tokens
 //	rampart coldstart analyze|generate|prices  cold-start triage over Lambda logs
+//	rampart vet [flags] [PACKAGES]             check handlers and deployment files (package vet)
 //	rampart version                            print the version stamped at build time
 //
 // Each command prints its usage and flags with -h. Flags may come before,
 // between or after the positional arguments (rampart tokens revoke ID --db
 // FILE); "--" ends them. A mistake on the command line exits with status 2,
-// any other failure with status 1.
+// findings of vet and gateway check with status 3, any other failure with
+// status 1.
 //
 // Each command lives in its own file as a run function over its arguments,
 // standard output and standard error; commands in main.go lists them, and

@@ -92,7 +92,7 @@ func TestCommands_flagsAnyPosition(t *testing.T) {
 	for _, args := range [][]string{
 		{"dev", "-h"}, {"mcp", "--help"}, {"demo", "-h"}, {"gateway", "-h"}, {"gateway", "check", "-h"},
 		{"gateway", "bench", "-h"}, {"gateway", "origin", "-h"}, {"tokens", "list", "-h"},
-		{"coldstart", "analyze", "x.log", "-h"}, {"coldstart", "generate", "-h"}, {"coldstart", "prices", "-h"},
+		{"coldstart", "analyze", "x.log", "-h"}, {"coldstart", "generate", "-h"}, {"coldstart", "prices", "-h"}, {"vet", "./...", "-h"},
 	} {
 		_, stderr, err := runCmd(t, args...)
 		if err != nil || !strings.Contains(stderr, "usage: rampart "+args[0]) {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -28,18 +26,17 @@ flags:
 
 // runVet is `rampart vet`.
 func runVet(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("vet", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, vetUsage); fs.PrintDefaults() }
+	fs := newFlags("vet", vetUsage, stderr)
 	jsonOut := fs.Bool("json", false, "print the findings as JSON on stdout (go/analysis's form)")
 	tests := fs.Bool("test", true, "analyze test files too")
 	only := fs.String("analyzers", "", "comma-separated analyzers to run (default all)")
 	noDeploy := fs.Bool("no-deploy", false, "skip the deployment rules")
-	var files multiFlag
+	var files stringList
 	fs.Var(&files, "file", "a deployment file to check besides those found (repeatable)")
 	kvList := fs.String("kv-list", "", "JSON printed by `wrangler kv namespace list`, to check KV ids against the account")
 	remote := fs.Bool("remote", false, "`wrangler dev --remote` is used: KV, R2 and D1 bindings need preview ids")
-	if err := parseVetFlags(fs, args); err != nil {
+	patterns, err := parseFlags(fs, args, -1)
+	if err != nil {
 		return err
 	}
 	opts := &driver.Options{NoTests: !*tests, NoDeploy: *noDeploy, Files: files}
@@ -47,7 +44,7 @@ func runVet(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if *only != "" {
 		opts.Analyzers = strings.Split(*only, ",")
 	}
-	res, err := driver.Run(fs.Args(), opts)
+	res, err := driver.Run(patterns, opts)
 	if err != nil {
 		return err
 	}
@@ -74,19 +71,3 @@ func runVet(_ context.Context, args []string, stdout, stderr io.Writer) error {
 type findingsError int
 
 func (e findingsError) Error() string { return fmt.Sprintf("%d finding(s)", int(e)) }
-
-// parseVetFlags parses args with fs, -h and --help included.
-func parseVetFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{fs.Name() + ": " + err.Error()}
-	}
-	return nil
-}
-
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }

@@ -14,8 +14,9 @@ import (
 // LogQuery selects structured log lines. Every set field must match.
 type LogQuery struct {
 	// CorrelationID keeps the lines of one request: those whose
-	// correlation_id, request_id or requestId attribute (top level or one
-	// group down) equals it.
+	// correlation_id, request_id or requestId attribute, or the outer id
+	// package logging keeps (sqs_message_id, sns_message_id,
+	// s3_request_id, api_request_id), top level or in a group, equals it.
 	CorrelationID string
 	// MinLevel keeps lines at or above this level (DEBUG, INFO, WARN,
 	// ERROR); "" means all.
@@ -39,8 +40,11 @@ type LogEntry struct {
 	Stream string `json:"stream,omitempty"`
 }
 
-// correlationKeys are the attributes that carry a request's id.
-var correlationKeys = []string{"correlation_id", "request_id", "requestId", "correlationId"}
+// correlationKeys are the attributes that carry a request's id: the usual
+// names, then the keys package logging keeps an outer event's id under when
+// correlation_id names the event inside it (an S3 notification's request
+// id, with its SQS message's id in sqs_message_id).
+var correlationKeys = []string{"correlation_id", "request_id", "requestId", "correlationId", "sqs_message_id", "sns_message_id", "s3_request_id", "api_request_id"}
 
 // ParseLogLine parses one JSON log line as log/slog's JSON handler writes it
 // (time, level, msg and attributes). It reports false for anything else.

@@ -187,11 +187,11 @@ func TestFilterPattern(t *testing.T) {
 		{inspect.LogQuery{}, ""},
 		{inspect.LogQuery{Contains: "timeout"}, ""},
 		{inspect.LogQuery{MinLevel: "DEBUG"}, ""},
-		{inspect.LogQuery{CorrelationID: "R1"}, `{ ($.correlation_id = "R1") || ($.request_id = "R1") || ($.requestId = "R1") || ($.correlationId = "R1") }`},
+		{inspect.LogQuery{CorrelationID: "R1"}, `{ ($.correlation_id = "R1") || ($.request_id = "R1") || ($.requestId = "R1") || ($.correlationId = "R1") || ($.sqs_message_id = "R1") || ($.sns_message_id = "R1") || ($.s3_request_id = "R1") || ($.api_request_id = "R1") }`},
 		{inspect.LogQuery{MinLevel: "warn"}, `{ ($.level = "WARN*") || ($.level = "ERROR*") || ($.level = "FATAL*") }`},
 		{inspect.LogQuery{MinLevel: "INFO+2"}, `{ ($.level = "INFO*") || ($.level = "WARN*") || ($.level = "ERROR*") || ($.level = "FATAL*") }`},
 		{inspect.LogQuery{CorrelationID: "R1", MinLevel: "ERROR"},
-			`{ (($.correlation_id = "R1") || ($.request_id = "R1") || ($.requestId = "R1") || ($.correlationId = "R1")) && (($.level = "ERROR*") || ($.level = "FATAL*")) }`},
+			`{ (($.correlation_id = "R1") || ($.request_id = "R1") || ($.requestId = "R1") || ($.correlationId = "R1") || ($.sqs_message_id = "R1") || ($.sns_message_id = "R1") || ($.s3_request_id = "R1") || ($.api_request_id = "R1")) && (($.level = "ERROR*") || ($.level = "FATAL*")) }`},
 	} {
 		got, err := awsstate.FilterPattern(tc.q)
 		if err != nil || got != tc.want {

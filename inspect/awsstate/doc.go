@@ -32,7 +32,8 @@
 // Logs runs FilterLogEvents over each configured log group with a JSON
 // filter pattern built from the query, so CloudWatch Logs does the search:
 //
-//	{ ($.correlation_id = "X") || ($.request_id = "X") || ($.requestId = "X") || ($.correlationId = "X") }
+//	{ ($.correlation_id = "X") || ($.request_id = "X") || ($.requestId = "X") || ($.correlationId = "X") ||
+//	  ($.sqs_message_id = "X") || ($.sns_message_id = "X") || ($.s3_request_id = "X") || ($.api_request_id = "X") }
 //
 // for a request id, and a level clause ($.level = "WARN*" and so on) joined
 // with && for a minimum level. Such a pattern sees top-level fields only;

@@ -29,7 +29,7 @@ const (
 
 // correlationFields are the top-level fields a request id is matched in
 // (those inspect.LogQuery matches, at the top level).
-var correlationFields = []string{"correlation_id", "request_id", "requestId", "correlationId"}
+var correlationFields = []string{"correlation_id", "request_id", "requestId", "correlationId", "sqs_message_id", "sns_message_id", "s3_request_id", "api_request_id"}
 
 // levelNames are the level names a minimum level admits on the server; the
 // exact check runs on the lines returned.

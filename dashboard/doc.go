@@ -16,4 +16,14 @@
 // The redrive form is accepted only with [Options].AllowWrites, a source
 // that implements [inspect.Writer], and a same-origin (or non-browser)
 // request, as package inspect/writegate decides.
+//
+// # Safety
+//
+// Like everything on loopback, the dashboard is reachable from any page the
+// user opens. A request whose Host is not one of the listener's own names
+// (or [Options].AllowedHosts) is refused with 403, against DNS rebinding;
+// pages send frame-ancestors 'none' (and X-Frame-Options), so no other site
+// can frame the redrive button; objects are served with nosniff, a
+// sandboxing Content-Security-Policy and, except for raster images,
+// Content-Disposition: attachment, so an uploaded page never runs here.
 package dashboard

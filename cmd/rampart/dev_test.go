@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -81,5 +82,20 @@ func TestDev_BadFlags(t *testing.T) {
 		if err := run(t.Context(), args, &out, &out); !errors.As(err, &u) {
 			t.Errorf("%v: %v, want a usage error", args, err)
 		}
+	}
+}
+
+// TestDev_addressInUse: when the port is taken, the error says how to pick
+// another (make run ADDR=...).
+func TestDev_addressInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var out bytes.Buffer
+	err = run(t.Context(), []string{"dev", "--data", t.TempDir(), "--addr", ln.Addr().String()}, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "--addr") || !strings.Contains(err.Error(), "make run ADDR=") {
+		t.Fatalf("dev on a taken port: %v", err)
 	}
 }

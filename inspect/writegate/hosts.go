@@ -77,7 +77,7 @@ func (h *Hosts) CheckOrigin(r *http.Request) error {
 	}
 	u, err := url.Parse(origin)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || !h.admits(r, u.Host) {
-		return fmt.Errorf("%w: Origin %q is not one of this server's origins (http://%s)", ErrForeignOrigin, clip(origin), h.names(r))
+		return fmt.Errorf("%w: Origin %q is not one of this server's origins (http:// or https:// and %s)", ErrForeignOrigin, clip(origin), h.names(r))
 	}
 	return nil
 }

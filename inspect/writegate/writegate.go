@@ -65,12 +65,12 @@ func (g *Gate) Check(r *http.Request) error {
 }
 
 // Wrap returns a handler that runs next only when [Gate.Check] admits the
-// request, and otherwise answers 403 Forbidden with the reason as plain
-// text.
+// request, and otherwise answers 403 Forbidden with the reason as a JSON
+// error ({"error": "..."}).
 func (g *Gate) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := g.Check(r); err != nil {
-			http.Error(w, err.Error(), http.StatusForbidden)
+			WriteError(w, http.StatusForbidden, err)
 			return
 		}
 		next.ServeHTTP(w, r)

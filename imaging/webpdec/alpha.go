@@ -1,0 +1,165 @@
+package webpdec
+
+import (
+	"bytes"
+	"image"
+
+	"golang.org/x/image/vp8l"
+)
+
+// alphaPlane is a lossy frame's alpha channel at full size.
+type alphaPlane struct {
+	pix  []byte
+	w, h int
+}
+
+// decodeAlpha decodes an ALPH payload (RFC 9649 section 2.7.1.2) for a
+// w×h frame: one header byte (reserved, pre-processing, filter and
+// compression, two bits each), then the samples, raw or as a VP8L image
+// stream without header whose green channel carries them, then undoes
+// the prediction filter. Like libwebp it refuses reserved bits, an
+// unknown pre-processing or compression, and raw data shorter than the
+// plane; the pre-processing (level reduction) is a hint it ignores.
+func decodeAlpha(p []byte, w, h int) (*alphaPlane, error) {
+	hdr := p[0]
+	method, filter, pre := hdr&3, (hdr>>2)&3, (hdr>>4)&3
+	switch {
+	case hdr>>6 != 0:
+		return nil, FormatError("ALPH reserved bits are set")
+	case method > 1:
+		return nil, FormatError("ALPH compression method is unknown")
+	case pre > 1:
+		return nil, FormatError("ALPH pre-processing is unknown")
+	}
+	a := &alphaPlane{w: w, h: h}
+	data := p[1:]
+	if method == 0 {
+		if len(data) < w*h {
+			return nil, truncatedError("raw alpha is shorter than the image")
+		}
+		a.pix = bytes.Clone(data[:w*h])
+	} else {
+		// VP8L wants its 5-byte header: signature, 14-bit width and
+		// height less one, no alpha hint, version 0.
+		bits := uint32(w-1) | uint32(h-1)<<14
+		hdr := []byte{0x2f, byte(bits), byte(bits >> 8), byte(bits >> 16), byte(bits >> 24)}
+		m, err := vp8l.Decode(bytes.NewReader(append(hdr, data...)))
+		if err != nil {
+			return nil, losslessError(err)
+		}
+		nrgba, ok := m.(*image.NRGBA)
+		if !ok || nrgba.Rect.Dx() != w || nrgba.Rect.Dy() != h {
+			return nil, FormatError("alpha bitstream has the wrong size")
+		}
+		a.pix = make([]byte, w*h)
+		for i := range a.pix {
+			a.pix[i] = nrgba.Pix[4*i+1]
+		}
+	}
+	unfilter(a.pix, w, h, filter)
+	return a, nil
+}
+
+// unfilter undoes the ALPH prediction filter in place (RFC 9649 section
+// 2.7.1.2): 1 predicts from the left, 2 from above, 3 from the gradient
+// left + above - above-left clipped to 0-255. The first row always
+// predicts from the left and the first column from above; the top-left
+// sample is stored as is.
+func unfilter(pix []byte, w, h int, filter byte) {
+	if filter == 0 {
+		return
+	}
+	row := pix[:w]
+	for x := 1; x < w; x++ {
+		row[x] += row[x-1]
+	}
+	for y := 1; y < h; y++ {
+		prev, row := pix[(y-1)*w:y*w], pix[y*w:(y+1)*w]
+		row[0] += prev[0]
+		switch filter {
+		case 1:
+			for x := 1; x < w; x++ {
+				row[x] += row[x-1]
+			}
+		case 2:
+			for x := 1; x < w; x++ {
+				row[x] += prev[x]
+			}
+		case 3:
+			for x := 1; x < w; x++ {
+				g := int32(row[x-1]) + int32(prev[x]) - int32(prev[x-1])
+				row[x] += clip255(g)
+			}
+		}
+	}
+}
+
+// emitAlpha writes the current macroblock at 1/s with alpha: each output
+// sample is the alpha-weighted mean of the samples it replaces (so that
+// colour under transparent pixels, which encoders leave arbitrary, does not
+// bleed into visible ones), and the alpha plane gets the plain mean.
+// Samples beyond the image (padding of the last macroblocks) weigh nothing.
+func (d *decoder) emitAlpha(mbx, mby int) {
+	a, s, ws := d.alpha, d.scale, d.ws[:]
+	x0, y0 := 16*mbx, 16*mby
+	alphaAt := func(x, y int) uint32 {
+		if x >= a.w || y >= a.h {
+			return 0
+		}
+		return uint32(a.pix[y*a.w+x])
+	}
+	n := 16 / s
+	for oy := range n {
+		for ox := range n {
+			var sum, sumA, plain, cnt uint32
+			for j := range s {
+				for i := range s {
+					x, y := x0+ox*s+i, y0+oy*s+j
+					v := uint32(d.ylut[ws[yOff+(oy*s+j)*bps+ox*s+i]])
+					al := alphaAt(x, y)
+					sum += v * al
+					sumA += al
+					plain += v
+					if x < a.w && y < a.h {
+						cnt++
+					}
+				}
+			}
+			d.y[(mby*n+oy)*d.ystride+mbx*n+ox] = weighted(sum, sumA, plain, uint32(s*s))
+			if ax, ay := mbx*n+ox, mby*n+oy; cnt > 0 && ax < d.astride && ay*d.astride < len(d.aout) {
+				d.aout[ay*d.astride+ax] = uint8((sumA + cnt/2) / cnt)
+			}
+		}
+	}
+	n = 8 / s
+	for oy := range n {
+		for ox := range n {
+			var su, sv, pu, pv, sumA uint32
+			for j := range s {
+				for i := range s {
+					cx, cy := 8*mbx+ox*s+i, 8*mby+oy*s+j
+					al := alphaAt(2*cx, 2*cy) + alphaAt(2*cx+1, 2*cy) + alphaAt(2*cx, 2*cy+1) + alphaAt(2*cx+1, 2*cy+1)
+					o := (oy*s+j)*bps + ox*s + i
+					u, v := uint32(d.clut[ws[uOff+o]]), uint32(d.clut[ws[vOff+o]])
+					su += u * al
+					sv += v * al
+					pu += u
+					pv += v
+					sumA += al
+				}
+			}
+			ci := (mby*n+oy)*d.cstride + mbx*n + ox
+			d.u[ci] = weighted(su, sumA, pu, uint32(s*s))
+			d.v[ci] = weighted(sv, sumA, pv, uint32(s*s))
+		}
+	}
+}
+
+// weighted is sum/sumA rounded, or the plain mean plain/n where all the
+// weights are zero.
+func weighted(sum, sumA, plain, n uint32) uint8 {
+	if sumA == 0 {
+		return uint8((plain + n/2) / n)
+	}
+	return uint8((sum + sumA/2) / sumA)
+}

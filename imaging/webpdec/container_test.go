@@ -1,0 +1,300 @@
+package webpdec
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"image"
+	"image/color"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// TestDecode_fullRange checks the colours of flat patches against the
+// source: VP8 stores limited-range YCbCr, which Decode converts to the
+// full range image.YCbCr means. Taken as full range unconverted (what
+// x/image/webp returns, golang/go#40173) white comes out as 235 and black
+// as 16.
+func TestDecode_fullRange(t *testing.T) {
+	colours := []color.NRGBA{{255, 255, 255, 255}, {0, 0, 0, 255}, {128, 128, 128, 255}, {200, 30, 40, 255}, {30, 160, 60, 255}, {224, 172, 140, 255}}
+	img := image.NewNRGBA(image.Rect(0, 0, 32*len(colours), 32))
+	for i, c := range colours {
+		for y := 0; y < 32; y++ {
+			for x := 32 * i; x < 32*i+32; x++ {
+				img.SetNRGBA(x, y, c)
+			}
+		}
+	}
+	src := cwebp(t, img, "-q", "100", "-sns", "0", "-f", "0")
+	for _, s := range []int{1, 2, 4, 8} {
+		m := mustDecode(t, src, &Options{Scale: s}).(*image.YCbCr)
+		raw := mustDecode(t, src, &Options{Scale: s, rawRange: true}).(*image.YCbCr)
+		for i, want := range colours {
+			x, y := (32*i+16)/s, 16/s
+			got := color.NRGBAModel.Convert(m.At(x, y)).(color.NRGBA)
+			if d := maxDiff(got, want); d > 3 {
+				t.Errorf("1/%d patch %d: %v, want %v (within 3)", s, i, got, want)
+			}
+			washed := color.NRGBAModel.Convert(raw.At(x, y)).(color.NRGBA)
+			if i < 2 && maxDiff(washed, want) < 12 {
+				t.Errorf("1/%d patch %d: limited range read as full gives %v, want it visibly off %v", s, i, washed, want)
+			}
+		}
+	}
+	if lumaRange[16] != 0 || lumaRange[235] != 255 || lumaRange[0] != 0 || lumaRange[255] != 255 ||
+		chromaRange[128] != 128 || chromaRange[16] != 0 || chromaRange[240] != 255 {
+		t.Errorf("range tables: Y 16→%d 235→%d, C 16→%d 128→%d 240→%d", lumaRange[16], lumaRange[235], chromaRange[16], chromaRange[128], chromaRange[240])
+	}
+}
+
+func maxDiff(a, b color.NRGBA) int {
+	d := 0
+	for _, p := range [][2]uint8{{a.R, b.R}, {a.G, b.G}, {a.B, b.B}} {
+		d = max(d, int(p[0])-int(p[1]), int(p[1])-int(p[0]))
+	}
+	return d
+}
+
+// chunk returns a RIFF chunk.
+func chunk(typ string, payload []byte) []byte {
+	b := binary.LittleEndian.AppendUint32([]byte(typ), uint32(len(payload)))
+	b = append(b, payload...)
+	if len(payload)%2 == 1 {
+		b = append(b, 0)
+	}
+	return b
+}
+
+// riff wraps chunks in a RIFF WEBP container.
+func riff(chunks ...[]byte) []byte {
+	body := []byte("WEBP")
+	for _, c := range chunks {
+		body = append(body, c...)
+	}
+	return append(binary.LittleEndian.AppendUint32([]byte("RIFF"), uint32(len(body))), body...)
+}
+
+func vp8x(flags byte, w, h int) []byte {
+	p := []byte{flags, 0, 0, 0}
+	p = append(p, byte(w-1), byte((w-1)>>8), byte((w-1)>>16), byte(h-1), byte((h-1)>>8), byte((h-1)>>16))
+	return chunk("VP8X", p)
+}
+
+// bitstream returns the chunks after "WEBP" of a simple-format file (one
+// VP8 or VP8L chunk) or an extended one without VP8X.
+func bitstream(tb testing.TB, src []byte) []byte {
+	tb.Helper()
+	if string(src[12:16]) == "VP8X" {
+		return src[12+18:]
+	}
+	return src[12:]
+}
+
+func anmf(x, y, w, h int, frame []byte) []byte {
+	p := []byte{byte(x / 2), byte(x / 2 >> 8), byte(x / 2 >> 16), byte(y / 2), byte(y / 2 >> 8), byte(y / 2 >> 16)}
+	p = append(p, byte(w-1), byte((w-1)>>8), byte((w-1)>>16), byte(h-1), byte((h-1)>>8), byte((h-1)>>16))
+	p = append(p, 100, 0, 0, 0) // duration, flags
+	return chunk("ANMF", append(p, frame...))
+}
+
+// TestDecode_animation checks that an animation decodes to its first frame
+// placed at its offset on a transparent canvas, that its frames are
+// counted, and that the canvas size is what DecodeConfig reports (so a
+// huge canvas is refused from the header).
+func TestDecode_animation(t *testing.T) {
+	frame1 := photoLike(40, 30, false)
+	f1 := bitstream(t, cwebp(t, frame1, "-q", "90"))
+	f2 := bitstream(t, cwebp(t, photoLike(20, 10, true)))
+	anim := chunk("ANIM", []byte{255, 255, 255, 255, 0, 0})
+	src := riff(vp8x(0x02|0x10, 64, 48), anim, anmf(6, 4, 40, 30, f1), anmf(0, 0, 20, 10, f2))
+	cfg, err := DecodeConfig(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Width != 64 || cfg.Height != 48 || cfg.Frames != 2 {
+		t.Fatalf("config %dx%d, %d frames; want 64x48, 2", cfg.Width, cfg.Height, cfg.Frames)
+	}
+	still := riff(f1)
+	for _, s := range []int{1, 2} {
+		img, ok := mustDecode(t, src, &Options{Scale: s}).(*image.NRGBA)
+		if !ok || img.Bounds() != image.Rect(0, 0, 64/s, 48/s) {
+			t.Fatalf("1/%d: decoded %T %v", s, img, img.Bounds())
+		}
+		want := mustDecode(t, still, &Options{Scale: s})
+		ox, oy := 6/s, 4/s
+		for y := 0; y < 48/s; y++ {
+			for x := 0; x < 64/s; x++ {
+				got := img.NRGBAAt(x, y)
+				inside := image.Pt(x, y).In(image.Rect(ox, oy, ox+(40+s-1)/s, oy+(30+s-1)/s))
+				switch {
+				case inside && got != color.NRGBAModel.Convert(want.At(x-ox, y-oy)):
+					t.Fatalf("1/%d (%d,%d): %v, want the first frame's %v", s, x, y, got, want.At(x-ox, y-oy))
+				case !inside && got.A != 0:
+					t.Fatalf("1/%d (%d,%d): %v outside the first frame, want transparent", s, x, y, got)
+				}
+			}
+		}
+	}
+	// img2webp's animations read the same way.
+	dir := t.TempDir()
+	for i, img := range []image.Image{frame1, photoLike(40, 30, true)} {
+		if err := os.WriteFile(filepath.Join(dir, string(rune('a'+i))+".png"), mustPNG(t, img), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(t, dir, "img2webp", "-q", "80", "a.png", "b.png", "-o", "anim.webp")
+	real := mustRead(t, filepath.Join(dir, "anim.webp"))
+	if cfg, err := DecodeConfig(real); err != nil || cfg.Frames != 2 || cfg.Width != 40 {
+		t.Fatalf("img2webp animation: config %+v, %v", cfg, err)
+	}
+	mustDecode(t, real, &Options{Scale: 2})
+}
+
+// TestDecode_extended checks a VP8X file with ICC and EXIF chunks (made by
+// webpmux): the profile is reported and the image decodes as the simple
+// file does.
+func TestDecode_extended(t *testing.T) {
+	dir := t.TempDir()
+	simple := cwebp(t, photoLike(50, 40, false))
+	icc := bytes.Repeat([]byte("icc."), 33) // odd-length chunks get a padding byte
+	icc = icc[:131]
+	for name, b := range map[string][]byte{"in.webp": simple, "p.icc": icc, "e.exif": []byte("II*\x00\x08\x00\x00\x00\x00\x00")} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(t, dir, "webpmux", "-set", "icc", "p.icc", "in.webp", "-o", "icc.webp")
+	run(t, dir, "webpmux", "-set", "exif", "e.exif", "icc.webp", "-o", "out.webp")
+	src := mustRead(t, filepath.Join(dir, "out.webp"))
+	if string(src[12:16]) != "VP8X" {
+		t.Fatalf("webpmux did not write VP8X: %q", src[12:16])
+	}
+	cfg, err := DecodeConfig(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(cfg.ICC, icc) || cfg.Width != 50 || cfg.Height != 40 {
+		t.Errorf("config %dx%d, ICC %d bytes; want 50x40 with the %d-byte profile", cfg.Width, cfg.Height, len(cfg.ICC), len(icc))
+	}
+	if d := diffImages(mustDecode(t, src, &Options{Scale: 2}), mustDecode(t, simple, &Options{Scale: 2})); d != "" {
+		t.Errorf("extended file decodes differently from the simple one: %s", d)
+	}
+}
+
+// TestDecode_corrupt cuts every fixture short at every length, and also
+// with the RIFF and chunk sizes rewritten to match the cut (so that the
+// bitstream decoders, not the container, meet the end): nothing may
+// panic, a short file is an error wrapping io.ErrUnexpectedEOF, and every
+// error is one of the documented kinds.
+func TestDecode_corrupt(t *testing.T) {
+	for _, f := range fixtures(t)[:8] {
+		for n := 0; n < len(f.src); n += 1 + n/64 {
+			cut := f.src[:n]
+			for _, s := range []int{1, 4} {
+				_, err := Decode(cut, &Options{Scale: s})
+				if !errors.Is(err, io.ErrUnexpectedEOF) {
+					t.Fatalf("%s cut at %d/%d, 1/%d: err = %v, want one wrapping io.ErrUnexpectedEOF", f.name, n, len(f.src), s, err)
+				}
+				if n < 30 {
+					continue
+				}
+				fixed := bytes.Clone(cut)
+				binary.LittleEndian.PutUint32(fixed[4:], uint32(n-8))
+				if string(fixed[12:16]) != "VP8X" {
+					binary.LittleEndian.PutUint32(fixed[16:], uint32(n-20))
+				}
+				if _, err := Decode(fixed, &Options{Scale: s}); err != nil && !documented(err) {
+					t.Fatalf("%s cut at %d with sizes fixed: undocumented error %T %v", f.name, n, err, err)
+				}
+			}
+		}
+	}
+	for _, src := range [][]byte{nil, []byte("RIFF"), []byte("RIFF\x04\x00\x00\x00WEBP"), []byte("RIFX\x10\x00\x00\x00WEBPVP8 "), riff(vp8x(0, 10, 10)), riff(chunk("VP8 ", []byte("garbage!!!!")))} {
+		if _, err := Decode(src, nil); err == nil || !documented(err) {
+			t.Errorf("%q: err = %v, want a documented error", src, err)
+		}
+	}
+}
+
+func documented(err error) bool {
+	var fe FormatError
+	var ue UnsupportedError
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &fe) || errors.As(err, &ue)
+}
+
+// countingCtx reports cancellation from its limit-th call to Err on.
+type countingCtx struct {
+	context.Context
+	calls, limit int
+}
+
+func (c *countingCtx) Err() error {
+	c.calls++
+	if c.calls > c.limit {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestDecodeContext checks that a cancelled context stops the decode
+// between macroblock rows: the first check after the cancellation returns
+// ctx.Err().
+func TestDecodeContext(t *testing.T) {
+	src := cwebp(t, photoLike(200, 300, false)) // 19 macroblock rows
+	for _, s := range []int{1, 4} {
+		for _, limit := range []int{0, 1, 10} {
+			ctx := &countingCtx{Context: context.Background(), limit: limit}
+			if _, err := DecodeContext(ctx, src, &Options{Scale: s}); err != context.Canceled {
+				t.Errorf("1/%d cancelled at check %d: err = %v, want context.Canceled", s, limit, err)
+			}
+			if ctx.calls != limit+1 {
+				t.Errorf("1/%d cancelled at check %d: Err called %d times, want the decode to stop at the first cancelled check", s, limit, ctx.calls)
+			}
+		}
+		ctx := &countingCtx{Context: context.Background(), limit: 1 << 30}
+		if _, err := DecodeContext(ctx, src, &Options{Scale: s}); err != nil {
+			t.Fatal(err)
+		}
+		if ctx.calls < 19 {
+			t.Errorf("1/%d: Err called %d times for 19 macroblock rows", s, ctx.calls)
+		}
+	}
+}
+
+// TestDecodeBytes checks the memory estimate against what Decode really
+// allocates, at every scale, for a lossy image with and without alpha and
+// for a lossless one; and that a reduced lossy decode allocates about its
+// output, not the full image.
+func TestDecodeBytes(t *testing.T) {
+	big, translucent := photoLike(600, 420, false), photoLike(300, 200, true)
+	for _, f := range []fixture{
+		{"lossy", cwebp(t, big)},
+		{"alpha raw", cwebp(t, translucent, "-alpha_method", "0")},
+		{"alpha lossless", cwebp(t, translucent)},
+		{"lossless", cwebp(t, translucent, "-lossless")},
+	} {
+		cfg, err := DecodeConfig(f.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []int{1, 2, 4, 8} {
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			mustDecode(t, f.src, &Options{Scale: s})
+			runtime.ReadMemStats(&after)
+			got, est := int64(after.TotalAlloc-before.TotalAlloc), cfg.DecodeBytes(s)
+			t.Logf("%s 1/%d: allocated %d bytes, estimate %d", f.name, s, got, est)
+			if got > est+64<<10 || (!cfg.Lossless && !cfg.Alpha && got < est/2) {
+				t.Errorf("%s 1/%d: allocated %d bytes, estimate %d", f.name, s, got, est)
+			}
+		}
+	}
+	if cfg, _ := DecodeConfig(cwebp(t, big)); cfg.DecodeBytes(4) > 608*432*3/2/16+16<<10 {
+		t.Errorf("a 1/4 decode of 600x420 is estimated at %d bytes, more than its output", cfg.DecodeBytes(4))
+	}
+}

@@ -9,11 +9,11 @@ import (
 	"image/draw"
 	"image/gif"
 	"io"
-
-	"golang.org/x/image/webp"
+	"math"
 
 	"github.com/rampartdev/rampart/imaging/jpegdec"
 	"github.com/rampartdev/rampart/imaging/pngdec"
+	"github.com/rampartdev/rampart/imaging/webpdec"
 )
 
 // header is what one pass over a file's headers learns, before any pixel
@@ -25,12 +25,12 @@ type header struct {
 	frames        int    // 1 for still images; counted up to maxFrames+1
 	icc           []byte // the embedded ICC profile, nil when none
 	srgb          bool   // the file declares sRGB (PNG sRGB chunk)
-	animated      bool   // an animated WebP (not supported)
 	cmyk          bool   // the pixels are CMYK ink amounts (JPEG)
 
 	// Codec-specific, for decode and memory.
 	jpeg jpegdec.Config
 	png  pngdec.Config
+	webp webpdec.Config
 }
 
 // request is one decode: the bytes, their header, and what the caller
@@ -79,14 +79,12 @@ var codecs = map[string]codec{
 		decode: decodeGIF,
 	},
 	FormatWebP: {
-		header: func(src []byte, _ int) (header, error) {
-			return stdHeader(FormatWebP, src, 0, webp.DecodeConfig)
+		header: webpHeader,
+		size:   webpSize,
+		memory: func(r *request) int64 { return r.h.webp.DecodeBytes(webpScale(r)) },
+		decode: func(r *request) (image.Image, error) {
+			return webpdec.DecodeContext(r.ctx, r.src, &webpdec.Options{Scale: webpScale(r), MaxPixels: r.maxPixels})
 		},
-		size: storedSize,
-		// x/image/webp decodes at full size: YCbCr 4:2:0 plus an alpha
-		// plane for lossy, NRGBA for lossless.
-		memory: func(r *request) int64 { return 4 * pixels(r.h) },
-		decode: func(r *request) (image.Image, error) { return webp.Decode(ctxReader(r)) },
 	},
 }
 
@@ -103,7 +101,7 @@ func stdHeader(format string, src []byte, maxFrames int, config func(io.Reader) 
 	}
 	m := scanMeta(format, src, maxFrames)
 	return header{width: cfg.Width, height: cfg.Height, orientation: m.orientation, frames: m.frames,
-		icc: m.icc, animated: m.animated}, nil
+		icc: m.icc}, nil
 }
 
 // jpegHeader reads everything from jpegdec's header pass: size, colour
@@ -168,6 +166,39 @@ func pngMemory(r *request) int64 { return r.h.png.DecodeBytes(pngReduce(r)) }
 
 func decodePNG(r *request) (image.Image, error) {
 	return pngdec.Decode(r.ctx, r.src, &pngdec.Options{Reduce: pngReduce(r), MaxPixels: r.maxPixels})
+}
+
+// webpHeader reads everything from webpdec's header pass: size (an
+// animation's canvas), frames (its ANMF chunks), orientation, ICC profile.
+func webpHeader(src []byte, _ int) (header, error) {
+	cfg, err := webpdec.DecodeConfig(src)
+	if err != nil {
+		return header{}, err
+	}
+	return header{width: cfg.Width, height: cfg.Height, orientation: cfg.Orientation, frames: cfg.Frames,
+		icc: cfg.ICC, webp: cfg}, nil
+}
+
+// webpScale is the reduction (1/8, 1/4, 1/2) webpdec applies while
+// reconstructing a lossy image's macroblocks (a lossless one is reduced
+// after decoding). Its reduction is a plain s×s average, a weaker low-pass
+// than JPEG's DCT-domain one, so it leaves Lanczos at least sourceGap of
+// the reduction where it can (a 400-pixel image thumbnailed to 100 is
+// decoded at 1/2, not 1/4: SSIM 0.99 instead of 0.97 against a Catmull-Rom
+// reference), but never decodes at full size for that alone: an image
+// exactly twice the thumbnail is decoded at 1/2, the 2×2 average libwebp's
+// own scaler (and so sharp) gives.
+func webpScale(r *request) int {
+	w, h := r.h.width, r.h.height
+	if s := webpdec.ChooseScale(w, h, int(math.Ceil(float64(r.minEdge)*sourceGap))); s > 1 {
+		return s
+	}
+	return min(2, webpdec.ChooseScale(w, h, r.minEdge))
+}
+
+func webpSize(r *request) (int, int) {
+	s := webpScale(r)
+	return (r.h.width + s - 1) / s, (r.h.height + s - 1) / s
 }
 
 // decodeGIF decodes only the first frame (gif.Decode stops there) and places
@@ -238,13 +269,14 @@ func decodeSafely(c codec, format string, r *request) (img image.Image, err erro
 func classify(format string, err error) error {
 	var (
 		ju jpegdec.UnsupportedError
+		wu webpdec.UnsupportedError
 	)
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return reject(ErrCorrupt, "%s is truncated", format)
-	case errors.As(err, &ju):
+	case errors.As(err, &ju), errors.As(err, &wu):
 		return reject(ErrUnsupported, "%v", err)
-	case errors.Is(err, jpegdec.ErrTooManyPixels), errors.Is(err, pngdec.ErrTooManyPixels):
+	case errors.Is(err, jpegdec.ErrTooManyPixels), errors.Is(err, pngdec.ErrTooManyPixels), errors.Is(err, webpdec.ErrTooManyPixels):
 		return reject(ErrTooManyPixels, "%v", err)
 	}
 	return reject(ErrCorrupt, "%s", fmt.Sprint(err))

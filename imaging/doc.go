@@ -13,17 +13,19 @@
 // [github.com/rampartdev/rampart/imaging/jpegdec] at reduced scale
 // (shrink-on-load), PNGs with [github.com/rampartdev/rampart/imaging/pngdec],
 // which streams rows through its own inflater and reduces them on the fly,
-// so the full-size image never exists; image/gif and golang.org/x/image/webp
-// decode the other formats; a baseline encoder of our own writes the
-// thumbnails straight from their planes (see "# Output").
+// so the full-size image never exists, WebPs with
+// [github.com/rampartdev/rampart/imaging/webpdec], which reduces lossy
+// images while reconstructing their macroblocks; image/gif decodes GIF; a
+// baseline encoder of our own writes the thumbnails straight from their
+// planes (see "# Output").
 //
 // # Formats
 //
 // JPEG (baseline and progressive; greyscale, YCbCr at any subsampling,
 // Adobe CMYK and YCCK), PNG (1 to 16 bits per sample, greyscale, paletted,
 // with or without alpha; for APNG the default image), GIF (the first frame,
-// placed on the logical screen) and WebP (lossy, lossless, with alpha; not
-// animated). [Sniff] tells them apart by their magic bytes; a file's name or
+// placed on the logical screen) and WebP (lossy, lossless, with alpha; for
+// an animation the first frame, placed on the canvas). [Sniff] tells them apart by their magic bytes; a file's name or
 // declared content type is never consulted. HEIC, AVIF, TIFF and BMP are
 // recognised only to give a precise [ErrUnsupported] reason.
 //
@@ -33,10 +35,11 @@
 // size ([ErrTooLarge], default 64 MiB), the width × height the header
 // declares ([ErrTooManyPixels], default 50 megapixels, so a 100000×100000
 // "decompression bomb" of a few hundred bytes is refused without allocating
-// its pixels), for animated GIF and APNG the frame count
+// its pixels), for animated GIF, APNG and WebP the frame count
 // ([ErrTooManyFrames], default 1000; GIF frames are counted by walking the
-// block structure without decompressing, APNG's from its acTL chunk, any
-// 32-bit count compared without overflow), and the estimated peak memory
+// block structure without decompressing, APNG's from its acTL chunk,
+// WebP's by counting its ANMF chunks, any 32-bit count compared without
+// overflow), and the estimated peak memory
 // ([ErrTooMuchMemory], default 256 MiB; see "# Memory" and
 // [MemoryEstimate]), which counts bytes per pixel of what the decoder holds
 // at the size it decodes at, not pixels. Only the first frame is ever
@@ -61,7 +64,9 @@
 //
 // Thumbnails are 8-bit sRGB JPEGs (4:2:0), or one-component greyscale JPEGs
 // for greyscale sources. 16-bit samples are rounded to 8 bits; palettes are
-// expanded; transparency is flattened onto white. CMYK (the decoder already
+// expanded; transparency is flattened onto white. Lossy WebP's
+// limited-range YCbCr (luma 16-235) is stretched to full range by its
+// decoder. CMYK (the decoder already
 // undoes Adobe's inverted storage) is converted with the profile-free formula
 // R = (1-C)(1-K): tones come out somewhat darker than a colour-managed
 // conversion with the file's press profile would give.
@@ -87,9 +92,12 @@
 // is decoded at the strongest DCT-domain reduction (1/8, 1/4 or 1/2) that
 // still leaves its long edge at least the largest thumbnail's, as sharp's
 // shrink-on-load does, so Lanczos usually has only the remaining factor
-// (under 2) to do. Larger reductions first average k×k blocks so that
-// Lanczos does only the last factor: at least 1.25 from a source decoded at
-// full size (PNG, GIF, WebP, small JPEGs), close to what shrink-on-load
+// (under 2) to do. A lossy WebP is decoded at a reduction that leaves
+// Lanczos at least 1.25 where that does not mean a full-size decode
+// (webpdec's reduction is a plain average). Larger reductions first average
+// k×k blocks so that Lanczos does only the last factor: at least 1.25 from
+// a source decoded at full size (GIF, lossless WebP, small JPEGs), close to
+// what shrink-on-load
 // leaves; at least 2 after the decoder's reduction and between thumbnails,
 // libvips' default (a 2560-pixel photo thumbnailed to 128 alone: 1/8 decode,
 // then Lanczos 2.5 without a box; SSIM vs sharp 0.995 instead of 0.983). Sizes are made largest first and each
@@ -118,8 +126,11 @@
 // 1 for opaque grey), a few stored rows (at most 8 bytes per pixel of the
 // width) and the inflater's 128 KB window, plus, for Adam7, an accumulator
 // per reduced sample: a 7000×7000 16-bit RGBA PNG thumbnailed to 1024 needs
-// about 7 MB (k = 5) whatever its bit depth. GIF and WebP decode at full
-// size (5 and 4 bytes per pixel). Resizing adds about 1.5 bytes per decoded
+// about 7 MB (k = 5) whatever its bit depth. A lossy WebP decoded at 1/s
+// holds its 4:2:0 planes at 1/s and a few rows of edges, plus a full-size
+// alpha plane (1 byte per pixel) when it has one; a lossless WebP decodes
+// at full size (up to 8 bytes per pixel). GIF decodes at full size (5
+// bytes per pixel). Resizing adds about 1.5 bytes per decoded
 // pixel. [MemoryEstimate] adds these up from the header; Limits.MaxMemory
 // refuses what is over it, and a caller running several at once admits them
 // by it. Go's collector lets the heap grow to twice the live data by
@@ -133,7 +144,7 @@
 // what size it will decode to and how much memory that takes, and decodes
 // under the context, told the smallest long edge the caller needs. The
 // JPEG codec uses it to pick the decoder's scale ([jpegdec.ChooseScale]),
-// the PNG codec its box reduction ([pngdec.ChooseReduce]); the others
-// decode at full size. image/jpeg and image/png are used only as test
-// oracles.
+// the PNG codec its box reduction ([pngdec.ChooseReduce]), the WebP codec
+// its scale ([webpdec.ChooseScale]); GIF decodes at full size. image/jpeg,
+// image/png and golang.org/x/image/webp are used only as test oracles.
 package imaging

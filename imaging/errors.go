@@ -13,7 +13,7 @@ var (
 	// ErrEmpty means the input has no bytes.
 	ErrEmpty = errors.New("imaging: empty input")
 	// ErrUnsupported means the bytes are not an image format this package
-	// reads (a text file named .jpg, HEIC, TIFF, animated WebP, ...).
+	// reads (a text file named .jpg, HEIC, TIFF, ...).
 	ErrUnsupported = errors.New("imaging: unsupported format")
 	// ErrCorrupt means the bytes start like a supported format but do not
 	// decode: truncated, bad checksums, invalid headers.

@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -108,7 +109,11 @@ func MustPNG(tb testing.TB, img image.Image) []byte {
 // MustDecode decodes a thumbnail (or any JPEG/PNG).
 func MustDecode(tb testing.TB, data []byte) image.Image {
 	tb.Helper()
-	m, _, err := image.Decode(bytes.NewReader(data))
+	decode := func(r io.Reader) (image.Image, error) { m, _, err := image.Decode(r); return m, err }
+	if f, _ := Sniff(data[:min(len(data), SniffLen)]); f == FormatWebP {
+		decode = referenceWebP // see webp_test.go
+	}
+	m, err := decode(bytes.NewReader(data))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,9 +1,6 @@
 package imaging
 
 import (
-	"bytes"
-	"encoding/binary"
-
 	"github.com/rampartdev/rampart/imaging/internal/exif"
 )
 
@@ -15,7 +12,6 @@ type meta struct {
 	orientation int    // EXIF orientation 1..8; 1 when absent or invalid
 	frames      int    // 1 for still images
 	icc         []byte // the embedded ICC profile, nil when none
-	animated    bool   // WebP animation flag (not supported)
 }
 
 // maxICC bounds the ICC profile we take (real profiles are a few KB; big
@@ -38,8 +34,6 @@ func scanMeta(format string, src []byte, maxFrames int) meta {
 	switch format {
 	case FormatGIF:
 		m.frames = gifFrames(src, maxFrames)
-	case FormatWebP:
-		scanWebP(src, &m)
 	}
 	return m
 }
@@ -86,31 +80,4 @@ func gifFrames(b []byte, limit int) int {
 		}
 	}
 	return n
-}
-
-// scanWebP walks the RIFF chunks for the VP8X flags (animation), EXIF
-// (orientation) and ICCP (profile).
-func scanWebP(b []byte, m *meta) {
-	for i := 12; i+8 <= len(b); {
-		typ := string(b[i : i+4])
-		n := int64(binary.LittleEndian.Uint32(b[i+4:]))
-		if n > int64(len(b)-i-8) {
-			return
-		}
-		data := b[i+8 : i+8+int(n)]
-		switch typ {
-		case "VP8X":
-			if len(data) >= 1 && data[0]&0x02 != 0 {
-				m.animated = true
-			}
-		case "EXIF":
-			// Some writers keep JPEG's "Exif\0\0" prefix here.
-			m.orientation = orientation(bytes.TrimPrefix(data, []byte(exif.Prefix)))
-		case "ICCP":
-			if len(data) <= maxICC {
-				m.icc = data
-			}
-		}
-		i += 8 + int(n) + int(n&1)
-	}
 }

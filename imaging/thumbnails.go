@@ -20,7 +20,8 @@ const (
 	// decoded image within ~150 MB for a JPEG (4:4:4) and ~400 MB for a
 	// 16-bit RGBA PNG, which a 1 GB Lambda function survives.
 	DefaultMaxPixels = 50_000_000
-	// DefaultMaxFrames bounds the frame count of animated GIF and APNG.
+	// DefaultMaxFrames bounds the frame count of animated GIF, APNG and
+	// WebP.
 	// Only the first frame is decoded; frames are counted without
 	// decompressing them, so this limit refuses abusive files cheaply.
 	DefaultMaxFrames = 1000
@@ -197,8 +198,6 @@ func prepare(src []byte, opts Options) (*prepared, error) {
 		return nil, reject(ErrTooManyPixels, "%dx%d is %d pixels, over the limit of %d", h.width, h.height, px, lim.MaxPixels)
 	}
 	switch {
-	case h.animated:
-		return nil, reject(ErrUnsupported, "animated WebP is not supported")
 	case h.frames > lim.MaxFrames:
 		return nil, reject(ErrTooManyFrames, "more than %d frames", lim.MaxFrames)
 	case h.frames <= 0:

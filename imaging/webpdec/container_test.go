@@ -155,14 +155,17 @@ func TestDecode_animation(t *testing.T) {
 }
 
 // TestDecode_extended checks a VP8X file with ICC and EXIF chunks (made by
-// webpmux): the profile is reported and the image decodes as the simple
-// file does.
+// webpmux, the EXIF after the bitstream): the profile and the orientation
+// are reported and the image decodes as the simple file does.
 func TestDecode_extended(t *testing.T) {
 	dir := t.TempDir()
 	simple := cwebp(t, photoLike(50, 40, false))
 	icc := bytes.Repeat([]byte("icc."), 33) // odd-length chunks get a padding byte
 	icc = icc[:131]
-	for name, b := range map[string][]byte{"in.webp": simple, "p.icc": icc, "e.exif": []byte("II*\x00\x08\x00\x00\x00\x00\x00")} {
+	// EXIF with orientation 6: a little-endian TIFF header, IFD0 with one
+	// entry (tag 0x0112, SHORT, count 1, value 6), no next IFD.
+	exif6 := []byte("Exif\x00\x00II*\x00\x08\x00\x00\x00\x01\x00\x12\x01\x03\x00\x01\x00\x00\x00\x06\x00\x00\x00\x00\x00\x00\x00")
+	for name, b := range map[string][]byte{"in.webp": simple, "p.icc": icc, "e.exif": exif6} {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -177,8 +180,9 @@ func TestDecode_extended(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(cfg.ICC, icc) || cfg.Width != 50 || cfg.Height != 40 {
-		t.Errorf("config %dx%d, ICC %d bytes; want 50x40 with the %d-byte profile", cfg.Width, cfg.Height, len(cfg.ICC), len(icc))
+	if !bytes.Equal(cfg.ICC, icc) || cfg.Width != 50 || cfg.Height != 40 || cfg.Orientation != 6 {
+		t.Errorf("config %dx%d, ICC %d bytes, orientation %d; want 50x40 with the %d-byte profile, orientation 6",
+			cfg.Width, cfg.Height, len(cfg.ICC), cfg.Orientation, len(icc))
 	}
 	if d := diffImages(mustDecode(t, src, &Options{Scale: 2}), mustDecode(t, simple, &Options{Scale: 2})); d != "" {
 		t.Errorf("extended file decodes differently from the simple one: %s", d)

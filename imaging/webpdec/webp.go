@@ -1,10 +1,13 @@
 package webpdec
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"image"
 	"image/color"
+
+	"github.com/rampartdev/rampart/imaging/internal/exif"
 )
 
 // DefaultMaxPixels is the pixel limit when Options.MaxPixels is zero:
@@ -54,6 +57,9 @@ type Config struct {
 	Frames int
 	// ICC is the embedded ICC profile (ICCP chunk), nil when there is none.
 	ICC []byte
+	// Orientation is the EXIF orientation (tag 0x0112 in the EXIF chunk),
+	// 1 to 8; 1 when absent or invalid.
+	Orientation int
 
 	frameW, frameH int // the first frame's size (the canvas's for a still)
 	alphaMethod    int // the ALPH chunk's compression, -1 without one
@@ -271,6 +277,7 @@ func parseContainer(src []byte, headerOnly bool) (*container, error) {
 	b := src[12 : 8+size] // bytes after the RIFF size are not part of the file
 	ct := &container{}
 	ct.cfg.Frames = 1
+	ct.cfg.Orientation = 1
 	ct.cfg.alphaMethod = -1
 	typ, payload, rest, err := nextChunk(b)
 	if err != nil {
@@ -324,6 +331,8 @@ func parseContainer(src []byte, headerOnly bool) (*container, error) {
 			if ct.cfg.ICC == nil {
 				ct.cfg.ICC = payload
 			}
+		case "EXIF":
+			ct.setEXIF(payload)
 		case "ALPH":
 			if !animated {
 				alph = payload // the last one before the bitstream wins, as in libwebp
@@ -346,6 +355,7 @@ func parseContainer(src []byte, headerOnly bool) (*container, error) {
 			if err := ct.setBitstream(typ, payload, canvasW, canvasH, true); err != nil {
 				return lenient(err)
 			}
+			ct.trailer(rest)
 			return ct, ct.finish()
 		}
 	}
@@ -357,6 +367,30 @@ func parseContainer(src []byte, headerOnly bool) (*container, error) {
 	}
 	ct.cfg.Frames = frames
 	return ct, ct.finish()
+}
+
+// trailer reads the chunks after a still image's bitstream, where EXIF
+// (and XMP) usually are; a chunk cut short there ends the walk, the image
+// being whole.
+func (ct *container) trailer(b []byte) {
+	for len(b) > 0 {
+		typ, payload, rest, err := nextChunk(b)
+		if err != nil {
+			return
+		}
+		if typ == "EXIF" {
+			ct.setEXIF(payload)
+		}
+		b = rest
+	}
+}
+
+// setEXIF takes the orientation from an EXIF chunk's TIFF structure, which
+// some writers prefix with JPEG's "Exif\0\0".
+func (ct *container) setEXIF(p []byte) {
+	if o, ok := exif.Orientation(bytes.TrimPrefix(p, []byte(exif.Prefix))); ok {
+		ct.cfg.Orientation = o
+	}
 }
 
 // nextChunk splits the chunk at the start of b: its type, its payload, and

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -12,10 +11,6 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -32,6 +27,7 @@ import (
 
 	deployaws "github.com/rampartdev/rampart/deploy/aws"
 	"github.com/rampartdev/rampart/idempotency/dynamostore"
+	"github.com/rampartdev/rampart/internal/rietest"
 	"github.com/rampartdev/rampart/internal/testenv"
 	"github.com/rampartdev/rampart/media"
 	"github.com/rampartdev/rampart/media/dynamorecords"
@@ -64,21 +60,7 @@ func TestRIE(t *testing.T) {
 	}
 	s3srv := testenv.S3(t)
 	ddbURL := testenv.DynamoDBEndpoint(t)
-	goTool := testenv.Command(t, "go")
 	ctx := t.Context()
-	dir := t.TempDir()
-
-	var wg sync.WaitGroup
-	var buildErr [2]error
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		buildErr[0] = goBuild(goTool, filepath.Join(dir, "bootstrap.real"), "-tags", "lambda.norpc", "-trimpath", ".")
-	}()
-	go func() {
-		defer wg.Done()
-		buildErr[1] = goBuild(goTool, filepath.Join(dir, "aws-lambda-rie"), "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie")
-	}()
 
 	// The servers, as the test itself reaches them (not through the proxies).
 	cfg := aws.Config{Region: s3srv.Region, Credentials: credentials.NewStaticCredentialsProvider(s3srv.AccessKeyID, s3srv.SecretAccessKey, "")}
@@ -109,26 +91,7 @@ func TestRIE(t *testing.T) {
 	s3proxy := newFaultProxy(t, s3srv.URL)
 	ddbProxy := newFaultProxy(t, ddbURL)
 
-	wg.Wait()
-	for _, err := range buildErr {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	// The emulator starts this wrapper as the bootstrap: it runs the real
-	// one with its stdout and stderr in files of their own, apart from the
-	// emulator's lines.
-	stdout, stderr := filepath.Join(dir, "stdout.log"), filepath.Join(dir, "stderr.log")
-	wrapper := "#!/bin/sh\nexec " + filepath.Join(dir, "bootstrap.real") + " >>" + stdout + " 2>>" + stderr + "\n"
-	if err := os.WriteFile(filepath.Join(dir, "bootstrap"), []byte(wrapper), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	rieAddr, apiAddr := freeAddr(t), freeAddr(t)
-	rie := exec.Command(filepath.Join(dir, "aws-lambda-rie"),
-		"--runtime-interface-emulator-address", rieAddr, "--runtime-api-address", apiAddr, filepath.Join(dir, "bootstrap"))
-	rie.Dir = dir
-	rie.Env = []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
+	fn := rietest.Start(t, ".", []string{
 		"AWS_LAMBDA_FUNCTION_NAME=rampart-thumbnailer-test", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=1024", "AWS_LAMBDA_FUNCTION_TIMEOUT=60",
 		"AWS_REGION=" + s3srv.Region,
@@ -141,24 +104,7 @@ func TestRIE(t *testing.T) {
 		"HTTPS_PROXY=http://127.0.0.1:9", "HTTP_PROXY=http://127.0.0.1:9",
 		media.EnvBucket + "=" + bucket, media.EnvMediaTable + "=" + mediaTable, media.EnvIdempotencyTable + "=" + idemTable,
 		media.EnvSizes + "=300,100",
-	}
-	var rieOut mediatest.Buffer
-	rie.Stdout, rie.Stderr = &rieOut, &rieOut
-	if err := rie.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		rie.Process.Kill()
-		rie.Wait()
-		if t.Failed() {
-			for _, f := range []string{stdout, stderr} {
-				b, _ := os.ReadFile(f)
-				t.Logf("bootstrap %s:\n%s", filepath.Base(f), b)
-			}
-			t.Logf("emulator:\n%s", rieOut.String())
-		}
 	})
-	waitListening(t, rieAddr)
 
 	// The objects, uploaded straight to the server.
 	put := func(key string, body []byte) (etag, version string) {
@@ -215,16 +161,16 @@ func TestRIE(t *testing.T) {
 
 	// 1: the newer version first, with everything else that must succeed,
 	// and the one message that must fail alone.
-	if got := invokeRIE(t, rieAddr, "rie-req-1", batch("m-enc", "m-big", "m-test", "m-bad", "m-v2", "m-del")); got != `{"batchItemFailures":[{"itemIdentifier":"m-bad"}]}` {
+	if got := fn.Invoke(t, "rie-req-1", batch("m-enc", "m-big", "m-test", "m-bad", "m-v2", "m-del")); got != `{"batchItemFailures":[{"itemIdentifier":"m-bad"}]}` {
 		t.Fatalf("invocation 1: %s", got)
 	}
 	// 2: the stale halves of the out-of-order pairs.
-	if got := invokeRIE(t, rieAddr, "rie-req-2", batch("m-v1", "m-delstale")); got != `{"batchItemFailures":[]}` {
+	if got := fn.Invoke(t, "rie-req-2", batch("m-v1", "m-delstale")); got != `{"batchItemFailures":[]}` {
 		t.Fatalf("invocation 2: %s", got)
 	}
 	// 3: a duplicate delivery of a processed event: no S3 request at all.
 	s3Before := len(s3proxy.calls())
-	if got := invokeRIE(t, rieAddr, "rie-req-3", batch("m-enc")); got != `{"batchItemFailures":[]}` {
+	if got := fn.Invoke(t, "rie-req-3", batch("m-enc")); got != `{"batchItemFailures":[]}` {
 		t.Fatalf("invocation 3: %s", got)
 	}
 	if dup := s3proxy.calls()[s3Before:]; len(dup) != 0 {
@@ -234,7 +180,7 @@ func TestRIE(t *testing.T) {
 	// whole batch, being its only message) is returned for a retry.
 	n4 := len(s3proxy.calls())
 	s3proxy.setFault(func(c call) bool { return c.Method == http.MethodPut && strings.Contains(c.Path, "/derived/100/") })
-	got := invokeRIE(t, rieAddr, "rie-req-4", batch("m-fault"))
+	got := fn.Invoke(t, "rie-req-4", batch("m-fault"))
 	s3proxy.setFault(nil)
 	if !strings.Contains(got, `"errorMessage"`) {
 		t.Fatalf("invocation 4 (S3 failing): %s", got)
@@ -245,7 +191,7 @@ func TestRIE(t *testing.T) {
 		t.Error("the fault did not hit mid-write: the first thumbnail was not written before it")
 	}
 	// 5: the redelivery, with S3 back.
-	if got := invokeRIE(t, rieAddr, "rie-req-5", batch("m-fault")); got != `{"batchItemFailures":[]}` {
+	if got := fn.Invoke(t, "rie-req-5", batch("m-fault")); got != `{"batchItemFailures":[]}` {
 		t.Fatalf("invocation 5 (redelivery): %s", got)
 	}
 
@@ -255,7 +201,7 @@ func TestRIE(t *testing.T) {
 		return c.Table == mediaTable && (strings.HasSuffix(c.Target, ".PutItem") || strings.HasSuffix(c.Target, ".UpdateItem")) &&
 			slices.ContainsFunc(s3proxy.calls(), func(s call) bool { return s.Method == http.MethodPut && strings.HasSuffix(s.Path, "/derived/100/"+ddbKey) })
 	})
-	got = invokeRIE(t, rieAddr, "rie-req-6", batch("m-ddb"))
+	got = fn.Invoke(t, "rie-req-6", batch("m-ddb"))
 	ddbProxy.setFault(nil)
 	if !strings.Contains(got, `"errorMessage"`) {
 		t.Fatalf("invocation 6 (DynamoDB failing): %s", got)
@@ -263,7 +209,7 @@ func TestRIE(t *testing.T) {
 	if !slices.ContainsFunc(ddbProxy.calls(), func(c call) bool { return c.Status == http.StatusServiceUnavailable }) {
 		t.Error("the DynamoDB fault never hit")
 	}
-	if got := invokeRIE(t, rieAddr, "rie-req-7", batch("m-ddb")); got != `{"batchItemFailures":[]}` {
+	if got := fn.Invoke(t, "rie-req-7", batch("m-ddb")); got != `{"batchItemFailures":[]}` {
 		t.Fatalf("invocation 7 (redelivery): %s", got)
 	}
 
@@ -308,26 +254,26 @@ func TestRIE(t *testing.T) {
 	}
 
 	// Every line the bootstrap wrote, on either stream.
-	waitFor(t, func() bool { return strings.Contains(readFile(stdout), `"rie-req-7"`) })
-	lines := checkJSONLines(t, stdout, stderr)
+	rietest.WaitFor(t, func() bool { return strings.Contains(fn.Output(), `"rie-req-7"`) })
+	lines := fn.Lines(t)
 	var emf, errReports int
 	for _, l := range lines {
-		if _, ok := l.fields["_aws"]; ok {
+		if _, ok := l.Fields["_aws"]; ok {
 			emf++
-			if l.fields["requestId"] == nil {
-				t.Errorf("EMF document without requestId: %s", l.raw)
+			if l.Fields["requestId"] == nil {
+				t.Errorf("EMF document without requestId: %s", l.Raw)
 			}
 			continue
 		}
-		if l.fields["msg"] == "invocation error reported to Lambda" {
+		if l.Fields["msg"] == "invocation error reported to Lambda" {
 			errReports++
-			if l.fields["requestId"] != "rie-req-4" && l.fields["requestId"] != "rie-req-6" || l.fields["level"] != "ERROR" {
-				t.Errorf("error report: %s", l.raw)
+			if l.Fields["requestId"] != "rie-req-4" && l.Fields["requestId"] != "rie-req-6" || l.Fields["level"] != "ERROR" {
+				t.Errorf("error report: %s", l.Raw)
 			}
 		}
-		if l.fields["key"] == encKey && l.fields["requestId"] == "rie-req-1" &&
-			(l.fields["correlation_id"] != "REQENC" || l.fields["sqs_message_id"] != "m-enc") {
-			t.Errorf("a record about the URL-encoded key: correlation_id %v, sqs_message_id %v; want REQENC and m-enc", l.fields["correlation_id"], l.fields["sqs_message_id"])
+		if l.Fields["key"] == encKey && l.Fields["requestId"] == "rie-req-1" &&
+			(l.Fields["correlation_id"] != "REQENC" || l.Fields["sqs_message_id"] != "m-enc") {
+			t.Errorf("a record about the URL-encoded key: correlation_id %v, sqs_message_id %v; want REQENC and m-enc", l.Fields["correlation_id"], l.Fields["sqs_message_id"])
 		}
 	}
 	if emf < 7 || errReports != 2 {
@@ -340,65 +286,6 @@ func TestRIE(t *testing.T) {
 
 // isTTLUnsupported: dynalite has no TTL; the store works without it.
 func isTTLUnsupported(err error) bool { return errors.Is(err, dynamostore.ErrTTLUnsupported) }
-
-func goBuild(goTool, out string, args ...string) error {
-	cmd := exec.Command(goTool, append([]string{"build", "-o", out}, args...)...)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %v: %v\n%s", args, err, b)
-	}
-	return nil
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-func waitListening(t *testing.T, addr string) {
-	t.Helper()
-	waitFor(t, func() bool {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-}
-
-func waitFor(t *testing.T, ok func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); !ok(); {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func readFile(path string) string {
-	b, _ := os.ReadFile(path)
-	return string(b)
-}
-
-// invokeRIE sends one invocation and returns the function's response.
-func invokeRIE(t *testing.T, addr, requestID string, payload []byte) string {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/2015-03-31/functions/function/invocations", bytes.NewReader(payload))
-	req.Header.Set("X-Amzn-RequestId", requestID)
-	resp, err := (&http.Client{Timeout: 90 * time.Second}).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return strings.TrimSpace(string(b))
-}
 
 func sqsMessage(id, body string) events.SQSMessage {
 	return events.SQSMessage{
@@ -571,43 +458,6 @@ type statusWriter struct {
 func (w *statusWriter) WriteHeader(code int) {
 	w.status = code
 	w.ResponseWriter.WriteHeader(code)
-}
-
-type jsonLine struct {
-	raw    string
-	fields map[string]any
-}
-
-// checkJSONLines fails t for every line of the files that is not exactly
-// one JSON object, or that names correlation_id more than once.
-func checkJSONLines(t *testing.T, files ...string) []jsonLine {
-	t.Helper()
-	var out []jsonLine
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(b) > 0 && b[len(b)-1] != '\n' {
-			t.Errorf("%s does not end in a newline", filepath.Base(f))
-		}
-		sc := bufio.NewScanner(bytes.NewReader(b))
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			dec := json.NewDecoder(strings.NewReader(line))
-			var m map[string]any
-			if err := dec.Decode(&m); err != nil || dec.More() {
-				t.Errorf("%s: not one JSON object: %q", filepath.Base(f), line)
-				continue
-			}
-			if n := strings.Count(line, `"correlation_id":`); n > 1 {
-				t.Errorf("%s: correlation_id %d times: %s", filepath.Base(f), n, line)
-			}
-			out = append(out, jsonLine{line, m})
-		}
-	}
-	return out
 }
 
 // checkGrants maps every S3 and DynamoDB request the bootstrap made to the

@@ -1,0 +1,204 @@
+// Package rietest runs a Lambda bootstrap as it is deployed (built for
+// Linux with -tags lambda.norpc and CGO off) under the Lambda Runtime
+// Interface Emulator (aws-lambda-rie, a tool of this module) on 127.0.0.1,
+// for tests. The bootstrap's stdout and stderr are kept apart from the
+// emulator's own lines, so that a test can check every byte the function
+// writes.
+package rietest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rampartdev/rampart/internal/testenv"
+)
+
+// Function is a bootstrap running under the emulator.
+type Function struct {
+	addr           string
+	stdout, stderr string // the bootstrap's output files
+}
+
+// Start builds the package pkg (a path go build accepts) as a bootstrap and
+// aws-lambda-rie, then starts the emulator with the bootstrap and env (PATH
+// and HOME are added), and stops it when the test ends, logging all output
+// if the test failed. The environment is all the bootstrap sees.
+func Start(t *testing.T, pkg string, env []string) *Function {
+	t.Helper()
+	goTool := testenv.Command(t, "go")
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, b := range [][]string{
+		{filepath.Join(dir, "bootstrap.real"), "-tags", "lambda.norpc", "-trimpath", pkg},
+		{filepath.Join(dir, "aws-lambda-rie"), "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie"},
+	} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = build(goTool, b[0], b[1:]...)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := &Function{stdout: filepath.Join(dir, "stdout.log"), stderr: filepath.Join(dir, "stderr.log")}
+	// The emulator starts this wrapper as the bootstrap: it runs the real
+	// one with its stdout and stderr in files of their own.
+	wrapper := "#!/bin/sh\nexec " + filepath.Join(dir, "bootstrap.real") + " >>" + f.stdout + " 2>>" + f.stderr + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "bootstrap"), []byte(wrapper), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f.addr = freeAddr(t)
+	rie := exec.Command(filepath.Join(dir, "aws-lambda-rie"),
+		"--runtime-interface-emulator-address", f.addr, "--runtime-api-address", freeAddr(t), filepath.Join(dir, "bootstrap"))
+	rie.Dir = dir
+	rie.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, env...)
+	var out lockedBuffer
+	rie.Stdout, rie.Stderr = &out, &out
+	if err := rie.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		rie.Process.Kill()
+		rie.Wait()
+		if t.Failed() {
+			for _, p := range []string{f.stdout, f.stderr} {
+				b, _ := os.ReadFile(p)
+				t.Logf("bootstrap %s:\n%s", filepath.Base(p), b)
+			}
+			t.Logf("emulator:\n%s", out.String())
+		}
+	})
+	WaitFor(t, func() bool {
+		c, err := net.Dial("tcp", f.addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return f
+}
+
+// Invoke sends one invocation with request id and returns the function's
+// response (an error response too).
+func (f *Function) Invoke(t *testing.T, requestID string, payload []byte) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, "http://"+f.addr+"/2015-03-31/functions/function/invocations", bytes.NewReader(payload))
+	req.Header.Set("X-Amzn-RequestId", requestID)
+	resp, err := (&http.Client{Timeout: 90 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return strings.TrimSpace(string(b))
+}
+
+// Output returns what the bootstrap wrote to stdout so far.
+func (f *Function) Output() string {
+	b, _ := os.ReadFile(f.stdout)
+	return string(b)
+}
+
+// Line is one line the bootstrap wrote.
+type Line struct {
+	Raw    string
+	Fields map[string]any
+}
+
+// Lines returns every line the bootstrap wrote, stdout's then stderr's,
+// and fails t for each that is not exactly one JSON object or that names
+// correlation_id more than once.
+func (f *Function) Lines(t *testing.T) []Line {
+	t.Helper()
+	var out []Line
+	for _, p := range []string{f.stdout, f.stderr} {
+		b, err := os.ReadFile(p)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		if len(b) > 0 && b[len(b)-1] != '\n' {
+			t.Errorf("%s does not end in a newline", filepath.Base(p))
+		}
+		sc := bufio.NewScanner(bytes.NewReader(b))
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			dec := json.NewDecoder(strings.NewReader(line))
+			var m map[string]any
+			if err := dec.Decode(&m); err != nil || dec.More() {
+				t.Errorf("%s: not one JSON object: %q", filepath.Base(p), line)
+				continue
+			}
+			if n := strings.Count(line, `"correlation_id":`); n > 1 {
+				t.Errorf("%s: correlation_id %d times: %s", filepath.Base(p), n, line)
+			}
+			out = append(out, Line{line, m})
+		}
+	}
+	return out
+}
+
+// WaitFor polls ok for up to 20 seconds and fails t if it never holds.
+func WaitFor(t *testing.T, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !ok(); {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func build(goTool, out string, args ...string) error {
+	cmd := exec.Command(goTool, append([]string{"build", "-o", out}, args...)...)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %v: %v\n%s", args, err, b)
+	}
+	return nil
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}

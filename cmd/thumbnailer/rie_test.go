@@ -199,7 +199,9 @@ func TestRIE(t *testing.T) {
 	// the media record; 7: the redelivery, with DynamoDB back.
 	ddbProxy.setFault(func(c call) bool {
 		return c.Table == mediaTable && (strings.HasSuffix(c.Target, ".PutItem") || strings.HasSuffix(c.Target, ".UpdateItem")) &&
-			slices.ContainsFunc(s3proxy.calls(), func(s call) bool { return s.Method == http.MethodPut && strings.HasSuffix(s.Path, "/derived/100/"+ddbKey) })
+			slices.ContainsFunc(s3proxy.calls(), func(s call) bool {
+				return s.Method == http.MethodPut && strings.HasSuffix(s.Path, "/derived/100/"+ddbKey)
+			})
 	})
 	got = fn.Invoke(t, "rie-req-6", batch("m-ddb"))
 	ddbProxy.setFault(nil)

@@ -552,17 +552,24 @@ func (s *Server) invoke(ctx context.Context, log *slog.Logger, msgs []queue.Mess
 			}
 		}
 	}
-	resp, err := s.th.HandleSQS(ictx, ev)
+	// HandleSQS's batch processing, keeping each message's own error for
+	// its dead letter.
+	var mu sync.Mutex
+	errs := map[string]error{}
+	resp, err := batch.SQS(ictx, ev, func(ctx context.Context, m events.SQSMessage) error {
+		err := s.th.HandleMessage(ctx, m)
+		if err != nil {
+			mu.Lock()
+			errs[m.MessageId] = err
+			mu.Unlock()
+		}
+		return err
+	}, &batch.Options[events.SQSMessage]{Logger: s.log})
 	dup.Wait()
 	stopBeat()
 	failed := map[string]bool{}
 	for _, f := range resp.BatchItemFailures {
 		failed[f.ItemIdentifier] = true
-	}
-	// When the whole batch failed, each message keeps its own error.
-	var all *batch.AllFailedError
-	if !errors.As(err, &all) || len(all.Errs) != len(msgs) {
-		all = nil
 	}
 	for i, m := range msgs {
 		if err != nil || failed[m.ID] {
@@ -570,8 +577,8 @@ func (s *Server) invoke(ctx context.Context, log *slog.Logger, msgs []queue.Mess
 			// does; the reason is kept for the dead-letter queue.
 			reason := "reported in batchItemFailures"
 			switch {
-			case all != nil:
-				reason = all.Errs[i].Error()
+			case errs[m.ID] != nil:
+				reason = errs[m.ID].Error()
 			case err != nil:
 				reason = err.Error()
 			}

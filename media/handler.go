@@ -24,10 +24,13 @@ import (
 // than start work that would be cut off. When every message failed the
 // error is a *batch.AllFailedError, so the whole batch is retried.
 func (t *Thumbnailer) HandleSQS(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-	return batch.SQS(ctx, ev, t.handleMessage, &batch.Options[events.SQSMessage]{Logger: t.opts.Logger})
+	return batch.SQS(ctx, ev, t.HandleMessage, &batch.Options[events.SQSMessage]{Logger: t.opts.Logger})
 }
 
-func (t *Thumbnailer) handleMessage(ctx context.Context, m events.SQSMessage) error {
+// HandleMessage processes one SQS message of S3 notifications: the
+// per-message step of [Thumbnailer.HandleSQS], for a runtime that settles
+// messages itself and keeps each one's error (rampart dev's dead letters).
+func (t *Thumbnailer) HandleMessage(ctx context.Context, m events.SQSMessage) error {
 	evs, err := FromSQSBody(m.Body)
 	if errors.Is(err, ErrTestEvent) {
 		t.opts.Logger.InfoContext(ctx, "s3:TestEvent ignored", slog.String("message_id", m.MessageId))

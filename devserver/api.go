@@ -175,7 +175,7 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("ETag", obj.ETag)
 	defer f.Close()
 	// Streamed from the file: memory does not grow with the object.
-	http.ServeContent(w, r, "", obj.LastModified, f)
+	http.ServeContent(progressWriter{w, http.NewResponseController(w), s.opts.BodyReadTimeout}, r, "", obj.LastModified, f)
 }
 
 func (s *Server) deleteObject(w http.ResponseWriter, r *http.Request) {

@@ -34,12 +34,15 @@ const (
 // with the dashboard beside it) with the connection limits of the options:
 // a header timeout, a body-read timeout (a request that stops sending is
 // cut off; uploads get it anew after every read, so a big upload may take
-// as long as it keeps moving), an idle timeout and a header size limit.
+// as long as it keeps moving), the same for writing a response (a client
+// that stops reading is cut off; object downloads get it anew after every
+// write), an idle timeout and a header size limit.
 func (s *Server) HTTPServer(h http.Handler) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: DefaultReadHeaderTimeout,
 		ReadTimeout:       DefaultReadHeaderTimeout + s.opts.BodyReadTimeout,
+		WriteTimeout:      DefaultReadHeaderTimeout + s.opts.BodyReadTimeout,
 		IdleTimeout:       DefaultIdleTimeout,
 		MaxHeaderBytes:    MaxHeaderBytes,
 	}
@@ -67,7 +70,13 @@ type progressReader struct {
 
 func (p *progressReader) Read(b []byte) (int, error) {
 	if p.idle > 0 {
-		if err := p.rc.SetReadDeadline(time.Now().Add(p.idle)); err != nil && p.err == nil {
+		// The response is written after the whole body: its deadline moves
+		// too.
+		err := p.rc.SetReadDeadline(time.Now().Add(p.idle))
+		if err == nil {
+			err = p.rc.SetWriteDeadline(time.Now().Add(2 * p.idle))
+		}
+		if err != nil && p.err == nil {
 			p.err = err // a wrapper hides the connection: a bug, not the client's
 			return 0, err
 		}
@@ -81,4 +90,20 @@ func (p *progressReader) Read(b []byte) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// progressWriter writes a response, moving the connection's write deadline
+// idle ahead before every write, so a download may take as long as the
+// client keeps reading.
+type progressWriter struct {
+	http.ResponseWriter
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (p progressWriter) Write(b []byte) (int, error) {
+	if err := p.rc.SetWriteDeadline(time.Now().Add(p.idle)); err != nil {
+		return 0, err
+	}
+	return p.ResponseWriter.Write(b)
 }

@@ -223,3 +223,43 @@ func TestUpload_boundedMemory(t *testing.T) {
 		t.Errorf("allocated %d MiB for 4 x %d MiB of uploads: bodies are buffered", alloc>>20, size>>20)
 	}
 }
+
+// TestDownload_slowReader: a client that stops reading a download is cut
+// off after the body-read timeout instead of holding its connection; one
+// that reads gets the whole object.
+func TestDownload_slowReader(t *testing.T) {
+	dir := t.TempDir()
+	s := MustOpen(t, dir, io.Discard, func(o *devserver.Options) { o.BodyReadTimeout = 300 * time.Millisecond })
+	defer s.Close()
+	srv := serve(t, s)
+	const size = 32 << 20
+	req, _ := http.NewRequest("PUT", srv.URL+"/objects/big/x.bin", &zeros{n: size})
+	req.ContentLength = size
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("upload: %v %v", res, err)
+	} else {
+		res.Body.Close()
+	}
+	res, err := http.Get(srv.URL + "/objects/big/x.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := io.Copy(io.Discard, res.Body); n != size {
+		t.Fatalf("a reading client got %d of %d bytes", n, size)
+	}
+	res.Body.Close()
+
+	c, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "GET /objects/big/x.bin HTTP/1.1\r\nHost: %s\r\n\r\n", srv.Listener.Addr())
+	time.Sleep(2 * time.Second) // not reading
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	n, _ := io.Copy(io.Discard, c)
+	if n >= size {
+		t.Fatalf("a client that stopped reading still got all %d bytes", n)
+	}
+	t.Logf("the stalled download was cut off after %d of %d bytes", n, size)
+}

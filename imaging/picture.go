@@ -163,18 +163,15 @@ func rgbRows(img image.Image) rowFunc {
 			}
 		}
 	case *image.CMYK:
-		// image/jpeg has already undone Adobe's inverted storage, so these
-		// are ink amounts (0 = none). Without a CMYK profile (see the
-		// package documentation) we use the device-independent formula
-		// R = (1-C)(1-K), as the standard library's color.CMYKToRGB does.
+		// jpegdec has already undone Adobe's inverted storage, so these
+		// are ink amounts (0 = none), converted with the model fitted to
+		// libvips' default CMYK profile (cmyk.go).
+		t := defaultCMYKTables()
 		return func(y int, dst []byte) {
 			src := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
 			for x := 0; x < w; x++ {
 				s := src[4*x : 4*x+4 : 4*x+4]
-				k := 255 - uint32(s[3])
-				dst[3*x] = uint8(((255-uint32(s[0]))*k + 127) / 255)
-				dst[3*x+1] = uint8(((255-uint32(s[1]))*k + 127) / 255)
-				dst[3*x+2] = uint8(((255-uint32(s[2]))*k + 127) / 255)
+				dst[3*x], dst[3*x+1], dst[3*x+2] = t.toRGB(s[0], s[1], s[2], s[3])
 			}
 		}
 	case *image.NYCbCrA: // lossy WebP with alpha

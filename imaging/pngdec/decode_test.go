@@ -30,7 +30,7 @@ func kinds() []spec {
 	}
 	for _, d := range []int{1, 2, 4, 8} {
 		add(spec{colorType: Paletted, depth: d})
-		add(spec{colorType: Paletted, depth: d, trns: []byte{0, 80, 200}})
+		add(spec{colorType: Paletted, depth: d, trns: []byte{0, 80, 200}[:min(3, 1<<d)]})
 		add(spec{colorType: Paletted, depth: d, paletteN: 1}) // indices beyond PLTE: opaque black
 	}
 	for _, d := range []int{8, 16} {
@@ -321,6 +321,17 @@ func TestConfig_DecodeBytes(t *testing.T) {
 			}
 			if k > 1 && got > out+50*int64(cfg.Width)+inflateBytes {
 				t.Errorf("%s 1/%d: Decode allocated %d bytes; the output is %d: not O(width) plus the output", s, k, got, out)
+			}
+		}
+	}
+}
+
+func TestPremul16(t *testing.T) {
+	for c := 0; c < 65536; c += 7 {
+		for _, a := range []int{0, 1, 255, 256, 32767, 32768, 65534, 65535, c} {
+			want := uint8((((c*a+32767)/65535)*255 + 32895) >> 16)
+			if got := premul16(uint16(c), uint16(a)); got != want {
+				t.Fatalf("premul16(%d, %d) = %d, want %d", c, a, got, want)
 			}
 		}
 	}

@@ -349,12 +349,6 @@ loop:
 		src := w - d
 		if d >= length {
 			copy(out[w:w+length], out[src:src+length])
-		} else if d == 1 {
-			b := out[src]
-			o := out[w : w+length]
-			for i := range o {
-				o[i] = b
-			}
 		} else {
 			// Overlapping: the bytes repeat with period d, so copy
 			// from the growing prefix, doubling each time.

@@ -362,8 +362,14 @@ func to8(hi, lo uint8) uint8 {
 	return uint8((v*255 + 32895) >> 16)
 }
 
-// premul16 is c·a/65535 at 16 bits, then rounded to 8.
+// premul16 is c·a/65535 at 16 bits, rounded, then rounded to 8 bits.
+// (t + t>>16) >> 16 with t = c·a + 32768 is c·a/65535 rounded, without a
+// division.
 func premul16(c, a uint16) uint8 {
-	p := (uint32(c)*uint32(a) + 32767) / 65535
+	p := uint32(c)
+	if a != 0xffff {
+		t := p*uint32(a) + 32768
+		p = (t + t>>16) >> 16
+	}
 	return uint8((p*255 + 32895) >> 16)
 }

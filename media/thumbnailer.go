@@ -108,6 +108,13 @@ type ThumbnailerOptions struct {
 	Logger *slog.Logger
 	// Metrics receives counters; nil discards them.
 	Metrics Metrics
+	// MemoryBudget bounds the estimated memory of the image work running
+	// at once in this Thumbnailer, in bytes: each event's source plus
+	// [imaging.MemoryEstimate] (the decoder's working set in bytes per
+	// pixel, from the header) is admitted against it, and waits until it
+	// fits. Zero means half the process's soft memory limit (GOMEMLIMIT)
+	// when one is set, else DefaultMemoryBudget; negative is not allowed.
+	MemoryBudget int64
 }
 
 // Thumbnailer turns S3 object notifications into thumbnails and media
@@ -117,6 +124,7 @@ type Thumbnailer struct {
 	records Records
 	guard   *idempotency.Guard
 	opts    ThumbnailerOptions
+	memory  *admission
 }
 
 // NewThumbnailer returns a Thumbnailer reading sources from and writing
@@ -154,7 +162,10 @@ func NewThumbnailer(objects blob.Store, records Records, guard *idempotency.Guar
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Thumbnailer{objects: objects, records: records, guard: guard, opts: o}
+	if o.MemoryBudget <= 0 {
+		o.MemoryBudget = defaultMemoryBudget()
+	}
+	return &Thumbnailer{objects: objects, records: records, guard: guard, opts: o, memory: newAdmission(o.MemoryBudget)}
 }
 
 // DerivedKey returns where the thumbnail of long edge size of key is stored.
@@ -332,8 +343,22 @@ func (t *Thumbnailer) apply(ctx context.Context, log *slog.Logger, e Event) (Out
 	if rec.VersionID == "" {
 		rec.VersionID = obj.VersionID
 	}
+	// Admitted by estimated memory, decided from the header (an image
+	// refused there is rejected before waiting for anything).
+	est, err := imaging.MemoryEstimate(src, &t.opts.Imaging)
+	if imaging.IsReject(err) {
+		return t.reject(ctx, log, rec, prev, err.Error())
+	}
+	if err != nil {
+		return Outcome{}, fmt.Errorf("media: thumbnails of %s: %w", e.Key, err)
+	}
+	release, err := t.memory.acquire(ctx, log, int64(len(src))+est)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("media: waiting for memory for %s: %w", e.Key, err)
+	}
 	start := time.Now()
 	res, err := imaging.Thumbnails(ctx, src, &t.opts.Imaging)
+	release()
 	if imaging.IsReject(err) {
 		return t.reject(ctx, log, rec, prev, err.Error())
 	}

@@ -9,6 +9,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -66,6 +67,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	bodyTimeout := fs.Duration("body-read-timeout", devserver.DefaultBodyReadTimeout, "close a connection whose request body sends nothing for this long")
 	var allowHosts stringList
 	fs.Var(&allowHosts, "allow-host", "a `name` (or name:port) requests may carry in their Host header besides 127.0.0.1, localhost and [::1] (repeatable); other names are refused, against DNS rebinding")
+	memLimit := fs.String("memory-limit", "", "soft memory limit of the process (Go's GOMEMLIMIT), e.g. 512MiB or 2GiB, or off; image work is admitted against half of it (default $GOMEMLIMIT when set, else 1GiB)")
 	allowWrites := fs.Bool("allow-writes", false, "allow dead-letter redrive from the dashboard and POST /queue/redrive (same-origin or non-browser requests only)")
 	if _, err := parseFlags(fs, args, 0); err != nil {
 		return err
@@ -80,6 +82,10 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
 		return usageError{"dev: --log-level: " + err.Error()}
+	}
+	limit, err := devMemoryLimit(*memLimit, os.Getenv("GOMEMLIMIT"))
+	if err != nil {
+		return usageError{"dev: " + err.Error()}
 	}
 	opts := &devserver.Options{
 		Bucket:               *bucket,
@@ -110,6 +116,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	logger := slog.New(slog.NewJSONHandler(io.MultiWriter(stdout, logFile), &slog.HandlerOptions{Level: lvl})).With(slog.String("service", "rampart-media"))
 
 	opts.Logger = logger
+	logger.Info("memory limit", slog.Int64("gomemlimit_bytes", applyMemoryLimit(limit)))
 	s, err := devserver.Open(ctx, *data, opts)
 	if err != nil {
 		return err

@@ -9,7 +9,6 @@ import (
 	"image/draw"
 	"image/gif"
 	"io"
-	"math"
 
 	"github.com/rampartdev/rampart/imaging/jpegdec"
 	"github.com/rampartdev/rampart/imaging/pngdec"
@@ -81,10 +80,8 @@ var codecs = map[string]codec{
 	FormatWebP: {
 		header: webpHeader,
 		size:   webpSize,
-		memory: func(r *request) int64 { return r.h.webp.DecodeBytes(webpScale(r)) },
-		decode: func(r *request) (image.Image, error) {
-			return webpdec.DecodeContext(r.ctx, r.src, &webpdec.Options{Scale: webpScale(r), MaxPixels: r.maxPixels})
-		},
+		memory: func(r *request) int64 { return r.h.webp.DecodeBytes(webpOptions(r)) },
+		decode: func(r *request) (image.Image, error) { return webpdec.DecodeContext(r.ctx, r.src, webpOptions(r)) },
 	},
 }
 
@@ -179,26 +176,16 @@ func webpHeader(src []byte, _ int) (header, error) {
 		icc: cfg.ICC, webp: cfg}, nil
 }
 
-// webpScale is the reduction (1/8, 1/4, 1/2) webpdec applies while
-// reconstructing a lossy image's macroblocks (a lossless one is reduced
-// after decoding). Its reduction is a plain s×s average, a weaker low-pass
-// than JPEG's DCT-domain one, so it leaves Lanczos at least sourceGap of
-// the reduction where it can (a 400-pixel image thumbnailed to 100 is
-// decoded at 1/2, not 1/4: SSIM 0.99 instead of 0.97 against a Catmull-Rom
-// reference), but never decodes at full size for that alone: an image
-// exactly twice the thumbnail is decoded at 1/2, the 2×2 average libwebp's
-// own scaler (and so sharp) gives.
-func webpScale(r *request) int {
-	w, h := r.h.width, r.h.height
-	if s := webpdec.ChooseScale(w, h, int(math.Ceil(float64(r.minEdge)*sourceGap))); s > 1 {
-		return s
-	}
-	return min(2, webpdec.ChooseScale(w, h, r.minEdge))
-}
+// webpSize is the size the WebP codec decodes to: the largest thumbnail's,
+// exactly. webpdec averages the source by area down to it (after reducing a
+// lossy image while reconstructing its macroblocks), which is how libwebp's
+// scaled decoding, and so sharp, reduces a WebP; the largest thumbnail then
+// needs no resampling.
+func webpSize(r *request) (int, int) { return fitInside(r.h.width, r.h.height, r.minEdge) }
 
-func webpSize(r *request) (int, int) {
-	s := webpScale(r)
-	return (r.h.width + s - 1) / s, (r.h.height + s - 1) / s
+func webpOptions(r *request) *webpdec.Options {
+	w, h := webpSize(r)
+	return &webpdec.Options{Width: w, Height: h, MaxPixels: r.maxPixels}
 }
 
 // decodeGIF decodes only the first frame (gif.Decode stops there) and places

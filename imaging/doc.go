@@ -94,12 +94,12 @@
 // is decoded at the strongest DCT-domain reduction (1/8, 1/4 or 1/2) that
 // still leaves its long edge at least the largest thumbnail's, as sharp's
 // shrink-on-load does, so Lanczos usually has only the remaining factor
-// (under 2) to do. A lossy WebP is decoded at a reduction that leaves
-// Lanczos at least 1.25 where that does not mean a full-size decode
-// (webpdec's reduction is a plain average). Larger reductions first average
-// k×k blocks so that Lanczos does only the last factor: at least 1.25 from
-// a source decoded at full size (GIF, lossless WebP, small JPEGs), close to
-// what shrink-on-load
+// (under 2) to do. A WebP is decoded straight to the largest thumbnail's
+// size, each pixel the area average of the source it covers, as libwebp's
+// scaled decoding (sharp's WebP path) makes it; smaller sizes cascade from
+// it with Lanczos. Larger reductions first average k×k blocks so that
+// Lanczos does only the last factor: at least 1.25 from a source decoded at
+// full size (GIF, small JPEGs), close to what shrink-on-load
 // leaves; at least 2 after the decoder's reduction and between thumbnails,
 // libvips' default (a 2560-pixel photo thumbnailed to 128 alone: 1/8 decode,
 // then Lanczos 2.5 without a box; SSIM vs sharp 0.995 instead of 0.983). Sizes are made largest first and each
@@ -130,8 +130,9 @@
 // per reduced sample: a 7000×7000 16-bit RGBA PNG thumbnailed to 1024 needs
 // about 7 MB (k = 5) whatever its bit depth. A lossy WebP decoded at 1/s
 // holds its 4:2:0 planes at 1/s and a few rows of edges, plus a full-size
-// alpha plane (1 byte per pixel) when it has one; a lossless WebP decodes
-// at full size (up to 8 bytes per pixel). GIF decodes at full size (5
+// alpha plane (1 byte per pixel) when it has one, and the thumbnail-size
+// planes it averages them to; a lossless WebP decodes at full size (up to 8
+// bytes per pixel). GIF decodes at full size (5
 // bytes per pixel). Resizing adds about 1.5 bytes per decoded
 // pixel. [MemoryEstimate] adds these up from the header; Limits.MaxMemory
 // refuses what is over it, and a caller running several at once admits them

@@ -285,20 +285,21 @@ func TestDecodeBytes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, s := range []int{1, 2, 4, 8} {
+		opts := []*Options{{Scale: 1}, {Scale: 2}, {Scale: 4}, {Scale: 8}, {Width: cfg.Width * 2 / 5, Height: cfg.Height * 2 / 5}}
+		for _, o := range opts {
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
-			mustDecode(t, f.src, &Options{Scale: s})
+			mustDecode(t, f.src, o)
 			runtime.ReadMemStats(&after)
-			got, est := int64(after.TotalAlloc-before.TotalAlloc), cfg.DecodeBytes(s)
-			t.Logf("%s 1/%d: allocated %d bytes, estimate %d", f.name, s, got, est)
+			got, est := int64(after.TotalAlloc-before.TotalAlloc), cfg.DecodeBytes(o)
+			t.Logf("%s %+v: allocated %d bytes, estimate %d", f.name, *o, got, est)
 			if got > est+64<<10 || (!cfg.Lossless && !cfg.Alpha && got < est/2) {
-				t.Errorf("%s 1/%d: allocated %d bytes, estimate %d", f.name, s, got, est)
+				t.Errorf("%s %+v: allocated %d bytes, estimate %d", f.name, *o, got, est)
 			}
 		}
 	}
-	if cfg, _ := DecodeConfig(cwebp(t, big)); cfg.DecodeBytes(4) > 608*432*3/2/16+16<<10 {
-		t.Errorf("a 1/4 decode of 600x420 is estimated at %d bytes, more than its output", cfg.DecodeBytes(4))
+	if cfg, _ := DecodeConfig(cwebp(t, big)); cfg.DecodeBytes(&Options{Scale: 4}) > 608*432*3/2/16+16<<10 {
+		t.Errorf("a 1/4 decode of 600x420 is estimated at %d bytes, more than its output", cfg.DecodeBytes(&Options{Scale: 4}))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"math"
 	"testing"
 )
 
@@ -251,4 +252,165 @@ func TestDecode_options(t *testing.T) {
 	if _, err := Decode(src, &Options{MaxPixels: -1}); err != nil {
 		t.Errorf("no pixel limit: %v", err)
 	}
+}
+
+// TestDecode_size decodes every fixture to sizes that are not a power-of-two
+// reduction (and to the full size) and checks the result against the exact
+// area average, computed here in floating point, of what the decode
+// averages: the image decoded at the scale Decode picks, each of its
+// samples standing for the s×s source pixels it covers (the last row and
+// column for what is left of the image).
+func TestDecode_size(t *testing.T) {
+	for _, f := range fixtures(t) {
+		t.Run(f.name, func(t *testing.T) {
+			cfg, err := DecodeConfig(f.src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, div := range []float64{1, 1.3, 2.5, 3, 7.1} {
+				w, h := max(1, int(float64(cfg.Width)/div)), max(1, int(float64(cfg.Height)/div))
+				o := &Options{Width: w, Height: h}
+				got := mustDecode(t, f.src, o)
+				if got.Bounds() != image.Rect(0, 0, w, h) {
+					t.Fatalf("%dx%d: bounds %v", w, h, got.Bounds())
+				}
+				s, _, _, _ := cfg.plan(o)
+				cells := replicate(mustDecode(t, f.src, &Options{Scale: s}), s, cfg.Width, cfg.Height)
+				// Two passes of fixed-point weights, each rounded to a byte,
+				// and for alpha a weighted division: a few levels at most.
+				if mean, worst := areaDiff(cells, got); mean > 0.5 || worst > 4 {
+					t.Errorf("%dx%d (from 1/%d): against the exact area average: mean difference %.2f, max %.1f", w, h, s, mean, worst)
+				}
+			}
+			for _, o := range []Options{{Width: cfg.Width + 1, Height: cfg.Height}, {Width: 10}, {Width: -1, Height: 5}} {
+				if _, err := Decode(f.src, &o); !errors.Is(err, ErrInvalidSize) {
+					t.Errorf("%+v: err = %v, want ErrInvalidSize", o, err)
+				}
+			}
+		})
+	}
+}
+
+// replicate returns the W×H image in which every pixel has the value of the
+// sample of m (decoded at 1/s) that covers it.
+func replicate(m image.Image, s, W, H int) image.Image {
+	if s == 1 {
+		return m
+	}
+	switch m := m.(type) {
+	case *image.YCbCr:
+		return replicateYCbCr(m, s, W, H)
+	case *image.NYCbCrA:
+		out := &image.NYCbCrA{YCbCr: *replicateYCbCr(&m.YCbCr, s, W, H), A: make([]byte, W*H), AStride: W}
+		for y := 0; y < H; y++ {
+			for x := 0; x < W; x++ {
+				out.A[y*W+x] = m.A[m.AOffset(x/s, y/s)]
+			}
+		}
+		return out
+	}
+	panic(fmt.Sprintf("replicate %T", m))
+}
+
+func replicateYCbCr(m *image.YCbCr, s, W, H int) *image.YCbCr {
+	out := image.NewYCbCr(image.Rect(0, 0, W, H), image.YCbCrSubsampleRatio420)
+	for y := 0; y < H; y++ {
+		for x := 0; x < W; x++ {
+			out.Y[out.YOffset(x, y)] = m.Y[m.YOffset(x/s, y/s)]
+			out.Cb[out.COffset(x, y)] = m.Cb[m.COffset(x/s, y/s)]
+			out.Cr[out.COffset(x, y)] = m.Cr[m.COffset(x/s, y/s)]
+		}
+	}
+	return out
+}
+
+// areaDiff compares got with the exact area average of full, plane by
+// plane (luma, chroma over the source area each output chroma sample
+// covers, alpha; colour weighted by alpha; NRGBA premultiplied): the mean
+// and largest difference.
+func areaDiff(full, got image.Image) (mean, worst float64) {
+	W, H := full.Bounds().Dx(), full.Bounds().Dy()
+	w, h := got.Bounds().Dx(), got.Bounds().Dy()
+	// exact integrates f·weight and weight over source luma pixels
+	// [x0,x1)×[y0,y1) (fractions of pixels at the borders).
+	exact := func(x0, x1, y0, y1 float64, f, weight func(x, y int) float64) float64 {
+		var num, den float64
+		for y := int(y0); y < H && float64(y) < y1; y++ {
+			wy := math.Min(y1, float64(y+1)) - math.Max(y0, float64(y))
+			for x := int(x0); x < W && float64(x) < x1; x++ {
+				wx := math.Min(x1, float64(x+1)) - math.Max(x0, float64(x))
+				num += wx * wy * f(x, y) * weight(x, y)
+				den += wx * wy * weight(x, y)
+			}
+		}
+		if den == 0 {
+			return math.NaN()
+		}
+		return num / den
+	}
+	one := func(int, int) float64 { return 1 }
+	var sum float64
+	n := 0
+	weight := 1.0 // colour under alpha: its error weighs as much as it shows
+	cmp := func(want float64, got uint8) {
+		if math.IsNaN(want) {
+			return
+		}
+		d := math.Abs(want-float64(got)) * weight
+		sum += d
+		worst = math.Max(worst, d)
+		n++
+	}
+	sx, sy := float64(W)/float64(w), float64(H)/float64(h)
+	outAlpha := func(int, int) float64 { return 1 }
+	ycc := func(f *image.YCbCr, g *image.YCbCr, alpha func(x, y int) float64) {
+		for oy := 0; oy < h; oy++ {
+			for ox := 0; ox < w; ox++ {
+				x0, y0 := float64(ox)*sx, float64(oy)*sy
+				weight = outAlpha(ox, oy)
+				cmp(exact(x0, x0+sx, y0, y0+sy, func(x, y int) float64 { return float64(f.Y[f.YOffset(x, y)]) }, alpha), g.Y[g.YOffset(ox, oy)])
+			}
+		}
+		for cy := 0; cy < (h+1)/2; cy++ {
+			for cx := 0; cx < (w+1)/2; cx++ {
+				x0, x1 := float64(2*cx)*sx, float64(min(2*cx+2, w))*sx
+				y0, y1 := float64(2*cy)*sy, float64(min(2*cy+2, h))*sy
+				i := g.COffset(2*cx, 2*cy)
+				weight = outAlpha(2*cx, 2*cy)
+				cmp(exact(x0, x1, y0, y1, func(x, y int) float64 { return float64(f.Cb[f.COffset(x, y)]) }, alpha), g.Cb[i])
+				cmp(exact(x0, x1, y0, y1, func(x, y int) float64 { return float64(f.Cr[f.COffset(x, y)]) }, alpha), g.Cr[i])
+			}
+		}
+	}
+	switch f := full.(type) {
+	case *image.YCbCr:
+		ycc(f, got.(*image.YCbCr), one)
+	case *image.NYCbCrA:
+		g := got.(*image.NYCbCrA)
+		alpha := func(x, y int) float64 { return float64(f.A[f.AOffset(x, y)]) }
+		outAlpha = func(x, y int) float64 { return float64(g.A[g.AOffset(x, y)]) / 255 }
+		ycc(&f.YCbCr, &g.YCbCr, alpha)
+		weight = 1
+		for oy := 0; oy < h; oy++ {
+			for ox := 0; ox < w; ox++ {
+				x0, y0 := float64(ox)*sx, float64(oy)*sy
+				cmp(exact(x0, x0+sx, y0, y0+sy, alpha, one), g.A[g.AOffset(ox, oy)])
+			}
+		}
+	case *image.NRGBA:
+		g := got.(*image.NRGBA)
+		alpha := func(x, y int) float64 { return float64(f.Pix[f.PixOffset(x, y)+3]) }
+		for oy := 0; oy < h; oy++ {
+			for ox := 0; ox < w; ox++ {
+				x0, y0 := float64(ox)*sx, float64(oy)*sy
+				weight = float64(g.Pix[g.PixOffset(ox, oy)+3]) / 255
+				for c := 0; c < 3; c++ {
+					cmp(exact(x0, x0+sx, y0, y0+sy, func(x, y int) float64 { return float64(f.Pix[f.PixOffset(x, y)+c]) }, alpha), g.Pix[g.PixOffset(ox, oy)+c])
+				}
+				weight = 1
+				cmp(exact(x0, x0+sx, y0, y0+sy, alpha, one), g.Pix[g.PixOffset(ox, oy)+3])
+			}
+		}
+	}
+	return sum / float64(n), worst
 }

@@ -33,7 +33,13 @@
 // At scale 1/s the image is ⌈w/s⌉ × ⌈h/s⌉ and each sample is the mean of
 // the s×s samples it replaces (for images with alpha, weighted by alpha,
 // so that the arbitrary colour encoders leave under transparent pixels
-// does not bleed into visible ones).
+// does not bleed into visible ones). With [Options.Width] and Height the
+// image has exactly that size, each pixel the mean of the source area it
+// covers, as libwebp's scaled decoding (and so sharp's WebP thumbnails)
+// computes it: a lossy image is decoded at the strongest 1/s whose cells
+// are no larger than an output pixel, then averaged the rest of the way
+// with the exact geometry of those cells (the last row and column cover
+// only what is left of the image).
 //
 // VP8 predicts every macroblock from the reconstructed samples along its
 // top and left edges (the bottom row of the macroblocks above and

@@ -16,6 +16,9 @@ var (
 	ErrTooManyPixels = errors.New("webpdec: too many pixels")
 	// ErrInvalidScale means Options.Scale is not 0, 1, 2, 4 or 8.
 	ErrInvalidScale = errors.New("webpdec: scale must be 1, 2, 4 or 8")
+	// ErrInvalidSize means Options.Width and Height are not both positive
+	// and at most the image's size (Decode reduces, never enlarges).
+	ErrInvalidSize = errors.New("webpdec: width and height must both be set, at most the image's size")
 )
 
 // A FormatError reports that the input is not a valid WebP.

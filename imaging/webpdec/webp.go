@@ -22,6 +22,13 @@ type Options struct {
 	// of the stored size in each dimension (rounded up). Zero means 1. See
 	// [ChooseScale].
 	Scale int
+	// Width and Height, when set (both, at most the image's size), make
+	// Decode return exactly Width × Height: each pixel the mean of the
+	// source area it covers, which is how libwebp's scaled decoding (and
+	// so sharp) reduces a WebP. A lossy image is decoded at the strongest
+	// Scale that leaves at least that size and averaged the rest of the
+	// way. Scale is then ignored.
+	Width, Height int
 	// MaxPixels is the largest width × height the headers may declare; a
 	// larger one fails with [ErrTooManyPixels] before pixel memory is
 	// allocated. Zero means [DefaultMaxPixels]; negative means no limit.
@@ -80,23 +87,26 @@ func ChooseScale(srcW, srcH, longEdge int) int {
 }
 
 // DecodeBytes estimates the memory [Decode] holds at its peak for this
-// image at 1/scale (1, 2, 4 or 8). A lossy image needs its output planes
-// (1.5 bytes a pixel at the output size, in whole macroblocks) and a few
-// rows of edges; with an alpha channel, the full-size alpha plane (1 byte a
-// source pixel) and, when that plane is compressed losslessly, what the
-// lossless decoder holds. A lossless image is decoded at full size by
+// image with opts. A lossy image needs its planes at the decoding scale
+// (1.5 bytes a pixel at that size, in whole macroblocks) and a few rows of
+// edges; with an alpha channel, the full-size alpha plane (1 byte a source
+// pixel) and, when that plane is compressed losslessly, what the lossless
+// decoder holds. A lossless image is decoded at full size by
 // golang.org/x/image/vp8l, which holds up to 8 bytes a pixel (its 4-byte
 // pixels and a transformed copy) and up to a few hundred KB of Huffman
-// tables, then reduced. The lossy decoder's own tables add a few KB.
-func (c Config) DecodeBytes(scale int) int64 {
-	if scale != 2 && scale != 4 && scale != 8 {
-		scale = 1
+// tables. Averaging to Width × Height adds the output and a row pass. The
+// lossy decoder's own tables add a few KB.
+func (c Config) DecodeBytes(opts *Options) int64 {
+	scale, dw, dh, err := c.plan(opts)
+	if err != nil {
+		return 0
 	}
 	s := int64(scale)
 	w, h := int64(c.frameW), int64(c.frameH)
 	ow, oh := (w+s-1)/s, (h+s-1)/s
 	var n int64
 	const vp8lTables = 256 << 10
+	bpp := int64(4) // bytes a pixel of the decoded image: NRGBA
 	if c.Lossless {
 		n = 8*w*h + vp8lTables
 		if scale > 1 {
@@ -105,6 +115,7 @@ func (c Config) DecodeBytes(scale int) int64 {
 	} else {
 		mbw, mbh := (w+15)/16, (h+15)/16
 		n = (mbw*16/s)*(mbh*16/s) + 2*(mbw*8/s)*(mbh*8/s) + 64*mbw
+		bpp = 2
 		if c.alphaMethod >= 0 {
 			n += w * h
 			if scale > 1 {
@@ -113,13 +124,52 @@ func (c Config) DecodeBytes(scale int) int64 {
 			if c.alphaMethod == 1 {
 				n += 8*w*h + vp8lTables
 			}
+			bpp = 20 // premultiplied int32 planes while averaging
 		}
 	}
+	cw, ch := (int64(c.Width)+s-1)/s, (int64(c.Height)+s-1)/s
 	if c.frameW != c.Width || c.frameH != c.Height {
-		cw, ch := (int64(c.Width)+s-1)/s, (int64(c.Height)+s-1)/s
 		n += 4 * cw * ch // the canvas the first frame is placed on
+		bpp = 4
+	}
+	if dw > 0 {
+		if bpp == 4 {
+			bpp = 20 // NRGBA: four int32 planes in, four out
+		}
+		n += bpp * (cw*ch + int64(dw)*int64(dh) + cw*int64(dh))
 	}
 	return n
+}
+
+// plan validates opts for this image and returns the scale to decode at
+// and, with Width and Height, the size to average to (else 0, 0).
+func (c Config) plan(opts *Options) (scale, w, h int, err error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Width != 0 || o.Height != 0 {
+		if o.Width <= 0 || o.Height <= 0 || o.Width > c.Width || o.Height > c.Height {
+			return 0, 0, 0, ErrInvalidSize
+		}
+		if c.Lossless {
+			return 1, o.Width, o.Height, nil // averaged straight from the full decode
+		}
+		// Cells of s×s pixels at least as small as an output pixel,
+		// so that no output is made of fewer than one cell.
+		for _, s := range [...]int{8, 4, 2, 1} {
+			if c.Width >= s*o.Width && c.Height >= s*o.Height {
+				return s, o.Width, o.Height, nil
+			}
+		}
+	}
+	switch o.Scale {
+	case 0:
+		return 1, 0, 0, nil
+	case 1, 2, 4, 8:
+		return o.Scale, 0, 0, nil
+	}
+	return 0, 0, 0, ErrInvalidScale
 }
 
 // DecodeConfig reads the headers of the WebP in src. It checks no pixel
@@ -147,7 +197,8 @@ func DecodeConfig(src []byte) (Config, error) {
 // *image.NRGBA. Bounds start at (0, 0) and are ⌈w/s⌉ × ⌈h/s⌉. For an
 // animation the first frame is placed on the canvas, as an *image.NRGBA
 // over transparent pixels when it does not cover it. The EXIF orientation
-// is not applied.
+// is not applied. With Options.Width and Height the result has exactly that
+// size, averaged by area.
 //
 // Nothing is allocated for pixels before the headers have passed
 // opts.MaxPixels; see [Config.DecodeBytes] for what is allocated after.
@@ -163,11 +214,7 @@ func DecodeContext(ctx context.Context, src []byte, opts *Options) (image.Image,
 	if opts != nil {
 		o = *opts
 	}
-	switch o.Scale {
-	case 0:
-		o.Scale = 1
-	case 1, 2, 4, 8:
-	default:
+	if o.Scale != 0 && o.Scale != 1 && o.Scale != 2 && o.Scale != 4 && o.Scale != 8 {
 		return nil, ErrInvalidScale
 	}
 	if o.MaxPixels == 0 {
@@ -178,6 +225,11 @@ func DecodeContext(ctx context.Context, src []byte, opts *Options) (image.Image,
 		return nil, err
 	}
 	cfg := ct.cfg
+	scale, dw, dh, err := cfg.plan(&o)
+	if err != nil {
+		return nil, err
+	}
+	o.Scale = scale
 	if o.MaxPixels > 0 {
 		for _, px := range []int64{int64(cfg.Width) * int64(cfg.Height), int64(cfg.frameW) * int64(cfg.frameH)} {
 			if px > o.MaxPixels {
@@ -194,6 +246,12 @@ func DecodeContext(ctx context.Context, src []byte, opts *Options) (image.Image,
 	}
 	if ct.frame.placed(cfg.Width, cfg.Height) {
 		img = placeOnCanvas(img, &ct.frame, cfg.Width, cfg.Height, o.Scale)
+	}
+	if dw > 0 && (o.Scale > 1 || dw != img.Bounds().Dx() || dh != img.Bounds().Dy()) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		img = areaResize(img, cfg.Width, cfg.Height, o.Scale, dw, dh)
 	}
 	return img, nil
 }

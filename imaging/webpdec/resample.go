@@ -1,0 +1,271 @@
+package webpdec
+
+import "image"
+
+// Area averaging to an exact size, the last step of a decode with
+// Options.Width and Height: each output sample is the mean of the source
+// area it covers, as libwebp's scaled decoding (WebPRescaler) computes it.
+// The lossy decoder has already averaged s×s cells; this step works on
+// those cells with the exact geometry of the source, including the last
+// row and column of cells, which cover only what is left of the image.
+
+// weightBits is the fixed point of the averaging weights.
+const weightBits = 14
+
+// taps are the averaging weights for one axis: output i reads n[i] samples
+// from start[i], with weights w[i*stride:], summing to 1<<weightBits.
+type taps struct {
+	start, n []int
+	w        []int32
+	stride   int
+	identity bool // every output is exactly one sample: a copy
+}
+
+// areaTaps maps samples that each cover unit source pixels (the last one
+// clipped to the source's length src) onto dst outputs of an image that
+// spans the same source, each output covering v pixels of a dstFull-pixel
+// grid (v is 2 for chroma, whose samples cover two luma pixels; the last
+// output may cover only what is left of dstFull).
+func areaTaps(src, unit, samples, dst, dstFull, v int) taps {
+	// In units of 1/dstFull source pixels, so that everything is an
+	// integer: sample j covers [j·unit, (j+1)·unit)·dstFull, output i
+	// covers [i·v, (i+1)·v)·src.
+	S, D := int64(src), int64(dstFull)
+	stride := 2
+	for i := 0; i < dst; i++ {
+		lo, hi := int64(i*v)*S, int64(min((i+1)*v, dstFull))*S
+		first, last := int(lo/(int64(unit)*D)), int((hi-1)/(int64(unit)*D))
+		stride = max(stride, last-first+1)
+	}
+	t := taps{start: make([]int, dst), n: make([]int, dst), w: make([]int32, dst*stride), stride: stride}
+	for i := 0; i < dst; i++ {
+		lo, hi := int64(i*v)*S, int64(min((i+1)*v, dstFull))*S
+		first := int(lo / (int64(unit) * D))
+		last := min(int((hi-1)/(int64(unit)*D)), samples-1)
+		ws := t.w[i*stride : i*stride+last-first+1]
+		var total int32
+		big := 0
+		for k := range ws {
+			j := int64(first + k)
+			a, b := max(lo, j*int64(unit)*D), min(hi, min((j+1)*int64(unit), S)*D)
+			ws[k] = int32((max(b-a, 0)<<weightBits + (hi-lo)/2) / (hi - lo))
+			total += ws[k]
+			if ws[k] > ws[big] {
+				big = k
+			}
+		}
+		ws[big] += 1<<weightBits - total // flat areas stay flat
+		t.start[i], t.n[i] = first, len(ws)
+	}
+	t.identity = dst == samples
+	for i := range dst {
+		t.identity = t.identity && t.n[i] == 1 && t.start[i] == i
+	}
+	return t
+}
+
+// resample averages a w×h plane of samples (rows stride apart) to
+// len(hx.n) × len(vy.n), vertically first.
+func resample(pix []byte, stride, w int, hx, vy taps) []byte {
+	dw, dh := len(hx.n), len(vy.n)
+	if hx.identity && vy.identity {
+		out := make([]byte, dw*dh)
+		for y := range dh {
+			copy(out[y*dw:(y+1)*dw], pix[y*stride:])
+		}
+		return out
+	}
+	rows := make([]byte, w*dh)
+	acc := make([]int32, w)
+	for y := range dh {
+		clear(acc)
+		s := vy.start[y]
+		for k, wt := range vy.w[y*vy.stride : y*vy.stride+vy.n[y]] {
+			in := pix[(s+k)*stride:][:w]
+			for x, v := range in {
+				acc[x] += wt * int32(v)
+			}
+		}
+		out := rows[y*w:][:w]
+		for x, v := range acc {
+			out[x] = uint8((v + 1<<(weightBits-1)) >> weightBits)
+		}
+	}
+	out := make([]byte, dw*dh)
+	for y := range dh {
+		in := rows[y*w:][:w]
+		o := out[y*dw:][:dw]
+		for x := range o {
+			s := hx.start[x]
+			var sum int32
+			for k, wt := range hx.w[x*hx.stride : x*hx.stride+hx.n[x]] {
+				sum += wt * int32(in[s+k])
+			}
+			o[x] = uint8((sum + 1<<(weightBits-1)) >> weightBits)
+		}
+	}
+	return out
+}
+
+// resampleInts is resample for samples wider than a byte.
+func resampleInts(pix []int32, stride, w int, hx, vy taps) []int32 {
+	dw, dh := len(hx.n), len(vy.n)
+	rows := make([]int64, w*dh)
+	for y := range dh {
+		s := vy.start[y]
+		out := rows[y*w:][:w]
+		for k, wt := range vy.w[y*vy.stride : y*vy.stride+vy.n[y]] {
+			for x, v := range pix[(s+k)*stride:][:w] {
+				out[x] += int64(wt) * int64(v)
+			}
+		}
+	}
+	out := make([]int32, dw*dh)
+	for y := range dh {
+		in := rows[y*w:][:w]
+		for x := range dw {
+			s := hx.start[x]
+			var sum int64
+			for k, wt := range hx.w[x*hx.stride : x*hx.stride+hx.n[x]] {
+				sum += int64(wt) * in[s+k]
+			}
+			out[y*dw+x] = int32((sum + 1<<(2*weightBits-1)) >> (2 * weightBits))
+		}
+	}
+	return out
+}
+
+// areaResize averages img, decoded at 1/scale from a srcW×srcH image, to
+// exactly dw×dh.
+func areaResize(img image.Image, srcW, srcH, scale, dw, dh int) image.Image {
+	lx := areaTaps(srcW, scale, img.Bounds().Dx(), dw, dw, 1)
+	ly := areaTaps(srcH, scale, img.Bounds().Dy(), dh, dh, 1)
+	switch m := img.(type) {
+	case *image.YCbCr:
+		return resizeYCbCr(m, srcW, srcH, scale, dw, dh, lx, ly)
+	case *image.NYCbCrA:
+		return resizeNYCbCrA(m, srcW, srcH, scale, dw, dh, lx, ly)
+	case *image.NRGBA:
+		return resizeNRGBA(m, lx, ly)
+	}
+	return img
+}
+
+// chromaTaps are the taps for the chroma planes of a 4:2:0 image.
+func chromaTaps(src, scale, samples, dst int) taps {
+	return areaTaps(src, 2*scale, samples, (dst+1)/2, dst, 2)
+}
+
+func resizeYCbCr(m *image.YCbCr, srcW, srcH, scale, dw, dh int, lx, ly taps) *image.YCbCr {
+	w, h := m.Rect.Dx(), m.Rect.Dy()
+	cw, ch := (w+1)/2, (h+1)/2
+	cx, cy := chromaTaps(srcW, scale, cw, dw), chromaTaps(srcH, scale, ch, dh)
+	return &image.YCbCr{
+		Y:       resample(m.Y, m.YStride, w, lx, ly),
+		Cb:      resample(m.Cb, m.CStride, cw, cx, cy),
+		Cr:      resample(m.Cr, m.CStride, cw, cx, cy),
+		YStride: dw, CStride: (dw + 1) / 2,
+		SubsampleRatio: image.YCbCrSubsampleRatio420,
+		Rect:           image.Rect(0, 0, dw, dh),
+	}
+}
+
+// resizeNYCbCrA averages colour weighted by alpha (as the reduced decode
+// does): each plane is premultiplied, averaged and divided by the averaged
+// alpha; a chroma sample weighs by the alpha of the 2×2 luma samples it
+// covers.
+func resizeNYCbCrA(m *image.NYCbCrA, srcW, srcH, scale, dw, dh int, lx, ly taps) *image.NYCbCrA {
+	w, h := m.Rect.Dx(), m.Rect.Dy()
+	cw, ch := (w+1)/2, (h+1)/2
+	cx, cy := chromaTaps(srcW, scale, cw, dw), chromaTaps(srcH, scale, ch, dh)
+	a := make([]int32, w*h)
+	ya := make([]int32, w*h)
+	for y := range h {
+		for x := range w {
+			av := int32(m.A[y*m.AStride+x])
+			a[y*w+x] = av
+			ya[y*w+x] = av * int32(m.Y[y*m.YStride+x])
+		}
+	}
+	ca := make([]int32, cw*ch)
+	ua, va := make([]int32, cw*ch), make([]int32, cw*ch)
+	for y := range ch {
+		for x := range cw {
+			var s int32
+			for _, p := range [4][2]int{{0, 0}, {1, 0}, {0, 1}, {1, 1}} {
+				if lx, ly := 2*x+p[0], 2*y+p[1]; lx < w && ly < h {
+					s += a[ly*w+lx]
+				}
+			}
+			ca[y*cw+x] = s
+			ua[y*cw+x] = s * int32(m.Cb[y*m.CStride+x])
+			va[y*cw+x] = s * int32(m.Cr[y*m.CStride+x])
+		}
+	}
+	plainY := resample(m.Y, m.YStride, w, lx, ly)
+	plainU := resample(m.Cb, m.CStride, cw, cx, cy)
+	plainV := resample(m.Cr, m.CStride, cw, cx, cy)
+	ra, rya := resampleInts(a, w, w, lx, ly), resampleInts(ya, w, w, lx, ly)
+	rca, rua, rva := resampleInts(ca, cw, cw, cx, cy), resampleInts(ua, cw, cw, cx, cy), resampleInts(va, cw, cw, cx, cy)
+	div := func(sum, weight int32, plain uint8) uint8 {
+		if weight <= 0 {
+			return plain
+		}
+		return uint8(min(255, (sum+weight/2)/weight))
+	}
+	out := &image.NYCbCrA{
+		YCbCr: image.YCbCr{
+			Y: plainY, Cb: plainU, Cr: plainV,
+			YStride: dw, CStride: (dw + 1) / 2,
+			SubsampleRatio: image.YCbCrSubsampleRatio420,
+			Rect:           image.Rect(0, 0, dw, dh),
+		},
+		A: make([]byte, dw*dh), AStride: dw,
+	}
+	for i := range out.Y {
+		out.Y[i] = div(rya[i], ra[i], plainY[i])
+		out.A[i] = uint8(min(255, ra[i]))
+	}
+	for i := range out.Cb {
+		out.Cb[i] = div(rua[i], rca[i], plainU[i])
+		out.Cr[i] = div(rva[i], rca[i], plainV[i])
+	}
+	return out
+}
+
+// resizeNRGBA averages colour weighted by alpha.
+func resizeNRGBA(m *image.NRGBA, lx, ly taps) *image.NRGBA {
+	w, h := m.Rect.Dx(), m.Rect.Dy()
+	dw, dh := len(lx.n), len(ly.n)
+	var chans [4][]int32
+	for c := range chans {
+		chans[c] = make([]int32, w*h)
+	}
+	for y := range h {
+		row := m.Pix[m.PixOffset(m.Rect.Min.X, m.Rect.Min.Y+y):]
+		for x := range w {
+			a := int32(row[4*x+3])
+			for c := range 3 {
+				chans[c][y*w+x] = a * int32(row[4*x+c])
+			}
+			chans[3][y*w+x] = a
+		}
+	}
+	var res [4][]int32
+	for c := range res {
+		res[c] = resampleInts(chans[c], w, w, lx, ly)
+	}
+	out := image.NewNRGBA(image.Rect(0, 0, dw, dh))
+	for i := range dw * dh {
+		a := res[3][i]
+		px := out.Pix[4*i : 4*i+4 : 4*i+4]
+		px[3] = uint8(min(255, a))
+		if a <= 0 {
+			continue // transparent: its colour is never seen
+		}
+		for c := range 3 {
+			px[c] = uint8(min(255, (res[c][i]+a/2)/a))
+		}
+	}
+	return out
+}

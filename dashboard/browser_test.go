@@ -15,6 +15,7 @@ import (
 
 	"github.com/rampartdev/rampart/dashboard"
 	"github.com/rampartdev/rampart/devserver"
+	"github.com/rampartdev/rampart/devserver/devservertest"
 	"github.com/rampartdev/rampart/inspect/local"
 	"github.com/rampartdev/rampart/inspect/local/localtest"
 	"github.com/rampartdev/rampart/internal/testenv"
@@ -26,7 +27,7 @@ import (
 func TestBrowser(t *testing.T) {
 	chromium := testenv.Command(t, "chromium")
 	dir := t.TempDir()
-	s := localtest.MustDevServer(t, dir)
+	s := devservertest.MustOpen(t, dir)
 	src, err := local.Open(t.Context(), dir, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/rampartdev/rampart/dashboard"
 	"github.com/rampartdev/rampart/inspect/local"
 	"github.com/rampartdev/rampart/inspect/local/localtest"
+	"github.com/rampartdev/rampart/internal/datadir"
 )
 
 // MustServer serves the dashboard over dir at "/ui/".
@@ -117,7 +118,7 @@ func TestHandler_coldStartRefreshesWhenALogGrows(t *testing.T) {
 	}
 	lines := strings.SplitAfter(string(sample), "\n")
 	half := strings.Join(lines[:len(lines)/2], "")
-	path := filepath.Join(dir, local.ColdStartDir, "thumbnailer.log")
+	path := filepath.Join(dir, datadir.ColdStartDir, "thumbnailer.log")
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}

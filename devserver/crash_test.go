@@ -27,7 +27,9 @@ import (
 	"github.com/rampartdev/rampart/blob"
 	"github.com/rampartdev/rampart/devserver"
 	"github.com/rampartdev/rampart/imaging"
+	"github.com/rampartdev/rampart/internal/datadir"
 	"github.com/rampartdev/rampart/media"
+	"github.com/rampartdev/rampart/media/thumbnailer"
 	"github.com/rampartdev/rampart/queue"
 )
 
@@ -35,7 +37,7 @@ import (
 // drain after the last crash is quick.
 func crashOptions(logs io.Writer) *devserver.Options {
 	return &devserver.Options{
-		Thumbnailer: media.ThumbnailerOptions{
+		Thumbnailer: thumbnailer.Options{
 			Imaging:         imaging.Options{Sizes: []int{64}},
 			MinWriteReserve: 250 * time.Millisecond,
 		},
@@ -265,7 +267,7 @@ func waitDrained(t *testing.T, dir string) {
 // queueStats counts the messages (visible and in flight) in dir's queue,
 // reading the file beside the running child.
 func queueStats(dir string) (int, error) {
-	q, err := queue.Open(filepath.Join(dir, devserver.QueueDB), nil)
+	q, err := queue.Open(filepath.Join(dir, datadir.QueueDB), nil)
 	if err != nil {
 		return -1, err
 	}

@@ -1,5 +1,5 @@
 // Package devserver is Rampart's local runtime: the media service on one
-// machine with no cloud account, running the same [media.Thumbnailer] the
+// machine with no cloud account, running the same [thumbnailer.Thumbnailer] the
 // Lambda function runs.
 //
 // Everything lives in one data folder:
@@ -19,7 +19,7 @@
 // notification S3 would send to SQS (an S3 event with eTag, sequencer and
 // the upload's request id). Workers receive batches with SQS semantics
 // (visibility timeout, redelivery, a maximum receive count, then the
-// dead-letter queue), hand them to [media.Thumbnailer.HandleSQS] as an
+// dead-letter queue), hand them to [thumbnailer.Thumbnailer.HandleSQS] as an
 // events.SQSEvent with a deadline, the invocation timeout (as Lambda's
 // timeout), delete the messages that succeeded and leave those listed in
 // batchItemFailures for redelivery, each with its own error. While an

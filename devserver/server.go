@@ -26,14 +26,17 @@ import (
 	"github.com/rampartdev/rampart/blob/fsblob"
 	"github.com/rampartdev/rampart/idempotency"
 	"github.com/rampartdev/rampart/idempotency/sqlitestore"
+	"github.com/rampartdev/rampart/internal/datadir"
 	"github.com/rampartdev/rampart/media"
+	"github.com/rampartdev/rampart/media/health"
 	"github.com/rampartdev/rampart/media/sqliterecords"
+	"github.com/rampartdev/rampart/media/thumbnailer"
 	"github.com/rampartdev/rampart/queue"
 )
 
 // Defaults of [Options].
 const (
-	DefaultBucket = "local-media"
+	DefaultBucket = datadir.Bucket
 	// DefaultVisibilityTimeout is how soon a message whose consumer died
 	// is delivered again. While an invocation runs, its messages are kept
 	// invisible by a heartbeat (every third of it), however long the work.
@@ -60,7 +63,7 @@ type Options struct {
 	Bucket string
 	// Thumbnailer configures the handler (sizes, quality, limits, prefix).
 	// Its Bucket, Logger and Clock are set by the server.
-	Thumbnailer media.ThumbnailerOptions
+	Thumbnailer thumbnailer.Options
 	// Workers is the number of queue pollers; zero means the number of CPUs.
 	Workers int
 	// BatchSize is the most messages one invocation receives (as the SQS
@@ -119,14 +122,15 @@ type Options struct {
 // Server is the local runtime over one data folder.
 type Server struct {
 	opts    Options
+	stores  *datadir.Stores
 	log     *slog.Logger
 	objects *fsblob.Store
 	records *sqliterecords.Store
 	idem    *sqlitestore.Store
 	queue   *queue.Queue
 	journal *journal
-	th      *media.Thumbnailer
-	health  *media.Health
+	th      *thumbnailer.Thumbnailer
+	health  *health.Handler
 	dice    *dice
 	faults  faultCounters
 
@@ -151,7 +155,7 @@ func (o Options) Validate() error {
 	}
 	minReserve := o.Thumbnailer.MinWriteReserve
 	if minReserve <= 0 {
-		minReserve = media.DefaultMinWriteReserve
+		minReserve = thumbnailer.DefaultMinWriteReserve
 	}
 	switch {
 	case o.VisibilityTimeout > queue.MaxVisibilityTimeout:
@@ -195,7 +199,7 @@ func (o Options) withDefaults() Options {
 		o.Logger = slog.Default()
 	}
 	if o.Thumbnailer.SourcePrefix == "" {
-		o.Thumbnailer.SourcePrefix = media.DefaultSourcePrefix
+		o.Thumbnailer.SourcePrefix = thumbnailer.DefaultSourcePrefix
 	}
 	return o
 }
@@ -215,25 +219,14 @@ func Open(ctx context.Context, dir string, opts *Options) (*Server, error) {
 	}
 	s := &Server{opts: o, log: o.Logger, dice: newDice(o.Faults.Seed), receiveRetry: 100 * time.Millisecond,
 		uploads: make(chan struct{}, o.MaxConcurrentUploads)}
-	var err error
 	closeAll := func() { s.Close() }
-	if s.objects, err = fsblob.New(filepath.Join(dir, ObjectsDir), nil); err != nil {
-		return nil, err
-	}
-	if s.records, err = sqliterecords.Open(filepath.Join(dir, MediaDB)); err != nil {
-		closeAll()
-		return nil, err
-	}
-	if s.idem, err = sqlitestore.Open(ctx, filepath.Join(dir, IdempotencyDB), nil); err != nil {
-		closeAll()
-		return nil, err
-	}
-	if s.queue, err = queue.Open(filepath.Join(dir, QueueDB), &queue.Options{
+	st, err := datadir.Open(ctx, dir, &datadir.Options{Queue: &queue.Options{
 		VisibilityTimeout: o.VisibilityTimeout, MaxReceiveCount: o.MaxReceiveCount, Logger: o.Logger,
-	}); err != nil {
-		closeAll()
+	}})
+	if err != nil {
 		return nil, err
 	}
+	s.stores, s.objects, s.records, s.idem, s.queue = st, st.Objects, st.Records, st.Idempotency, st.Queue
 	s.lastSeq.Store(time.Now().UnixNano())
 	// What a crash left: half-written files in the bucket, then the
 	// intents whose events may not have been enqueued.
@@ -243,7 +236,7 @@ func Open(ctx context.Context, dir string, opts *Options) (*Server, error) {
 	} else if n > 0 {
 		s.log.WarnContext(ctx, "removed files left by interrupted writes", slog.Int("files", n))
 	}
-	if s.journal, err = openJournal(filepath.Join(dir, JournalDir)); err != nil {
+	if s.journal, err = openJournal(filepath.Join(dir, datadir.JournalDir)); err != nil {
 		closeAll()
 		return nil, err
 	}
@@ -270,8 +263,8 @@ func Open(ctx context.Context, dir string, opts *Options) (*Server, error) {
 	guard := idempotency.New(idem, &idempotency.Options{Namespace: "thumbnailer", Logger: o.Logger})
 	to := o.Thumbnailer
 	to.Bucket, to.Logger = o.Bucket, o.Logger
-	s.th = media.NewThumbnailer(objects, records, guard, &to)
-	s.health = &media.Health{Service: "rampart-media", Version: o.Version, Checks: map[string]func(context.Context) error{
+	s.th = thumbnailer.New(objects, records, guard, &to)
+	s.health = &health.Handler{Service: "rampart-media", Version: o.Version, Checks: map[string]func(context.Context) error{
 		"records": func(ctx context.Context) error {
 			_, err := s.records.Get(ctx, "health-check")
 			if errors.Is(err, media.ErrNotFound) {
@@ -288,24 +281,17 @@ func Open(ctx context.Context, dir string, opts *Options) (*Server, error) {
 // flight stay in the queue and are delivered again after a restart.
 func (s *Server) Close() error {
 	s.inflight.Wait()
-	var errs []error
-	if s.queue != nil {
-		errs = append(errs, s.queue.Close())
+	if s.stores == nil {
+		return nil
 	}
-	if s.idem != nil {
-		errs = append(errs, s.idem.Close())
-	}
-	if s.records != nil {
-		errs = append(errs, s.records.Close())
-	}
-	return errors.Join(errs...)
+	return s.stores.Close()
 }
 
 // Options returns the options in effect, defaults applied.
 func (s *Server) Options() Options { return s.opts }
 
 // Thumbnailer returns the handler the workers invoke.
-func (s *Server) Thumbnailer() *media.Thumbnailer { return s.th }
+func (s *Server) Thumbnailer() *thumbnailer.Thumbnailer { return s.th }
 
 // Objects returns the bucket.
 func (s *Server) Objects() blob.Store { return s.objects }

@@ -21,6 +21,7 @@ import (
 	"github.com/rampartdev/rampart/imaging"
 	"github.com/rampartdev/rampart/media"
 	"github.com/rampartdev/rampart/media/mediatest"
+	"github.com/rampartdev/rampart/media/thumbnailer"
 )
 
 // MustOpen opens a server on dir with small sizes and fast timeouts: 1.5 s
@@ -29,7 +30,7 @@ import (
 func MustOpen(tb testing.TB, dir string, logs io.Writer, mod func(*devserver.Options)) *devserver.Server {
 	tb.Helper()
 	opts := &devserver.Options{
-		Thumbnailer: media.ThumbnailerOptions{
+		Thumbnailer: thumbnailer.Options{
 			Imaging:         imaging.Options{Sizes: []int{256, 128, 64}},
 			MinWriteReserve: 250 * time.Millisecond,
 		},
@@ -305,7 +306,7 @@ func TestOpen_RefusesAnInvocationTimeoutThatCannotWork(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := devserver.Open(t.Context(), t.TempDir(), &devserver.Options{
 				VisibilityTimeout: tc.visibility, InvocationTimeout: tc.invocation,
-				Thumbnailer: media.ThumbnailerOptions{MinWriteReserve: tc.minReserve}, Logger: slog.New(slog.DiscardHandler),
+				Thumbnailer: thumbnailer.Options{MinWriteReserve: tc.minReserve}, Logger: slog.New(slog.DiscardHandler),
 			})
 			if err == nil {
 				s.Close()

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/rampartdev/rampart/devserver"
+	"github.com/rampartdev/rampart/internal/datadir"
 )
 
 // serve runs s's API behind the server's own connection limits.
@@ -67,7 +68,7 @@ func (z *zeros) Read(p []byte) (int, error) {
 
 func tempFiles(t *testing.T, dir string) []string {
 	var out []string
-	filepath.WalkDir(filepath.Join(dir, devserver.ObjectsDir), func(p string, d fs.DirEntry, err error) error {
+	filepath.WalkDir(filepath.Join(dir, datadir.ObjectsDir), func(p string, d fs.DirEntry, err error) error {
 		if err == nil && strings.HasPrefix(d.Name(), ".tmp-") {
 			out = append(out, p)
 		}

@@ -8,14 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+	"github.com/rampartdev/rampart/internal/sqlitedb"
 )
 
 // Defaults and limits, as in SQS where SQS has one.
@@ -216,15 +215,21 @@ func Open(path string, opts *Options) (*Queue, error) {
 	if q.log == nil {
 		q.log = slog.Default()
 	}
-	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
-		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	// synchronous=FULL: a message Send has acknowledged, or a Delete, is on
+	// disk before the call returns, so a power loss cannot lose an event
+	// an upload was told is queued, nor bring back one whose work is done.
+	// One connection: SQLite has one writer at a time anyway, and this keeps
+	// the in-process writers queued in Go instead of spinning on
+	// SQLITE_BUSY. The busy timeout, 10 s, is for other processes on the
+	// file (rampart mcp's redrive beside rampart dev): longer than the
+	// other stores' 5 s because a queue call has no deadline to miss, and a
+	// busy error would fail an upload that only had to wait.
+	db, err := sqlitedb.Open(context.Background(), path, &sqlitedb.Options{
+		Synchronous: sqlitedb.Full, BusyTimeout: 10 * time.Second, MaxOpenConns: 1,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("open queue %s: %w", path, err)
 	}
-	// One connection: SQLite has one writer at a time anyway, and this keeps
-	// the in-process writers queued in Go instead of spinning on SQLITE_BUSY.
-	db.SetMaxOpenConns(1)
 	if _, err := db.Exec(schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open queue %s: create schema: %w", path, err)

@@ -13,7 +13,7 @@ import (
 
 	"github.com/rampartdev/rampart/internal/memlimit"
 	"github.com/rampartdev/rampart/logging"
-	"github.com/rampartdev/rampart/media"
+	"github.com/rampartdev/rampart/media/health"
 	"github.com/rampartdev/rampart/middleware"
 )
 
@@ -24,6 +24,6 @@ func main() {
 	memlimit.FromLambda()
 	lh := logging.NewJSONHandler(os.Stdout, nil)
 	logging.SetDefault(lh)
-	h := &media.Health{Service: "rampart-media", Version: Version}
+	h := &health.Handler{Service: "rampart-media", Version: Version}
 	lambda.Start(middleware.Wrap(h.HandleAPIGateway, &middleware.Options{Logger: slog.New(lh)}))
 }

@@ -21,7 +21,8 @@ import (
 	"github.com/rampartdev/rampart/imaging"
 	"github.com/rampartdev/rampart/inspect/local"
 	"github.com/rampartdev/rampart/inspect/writegate"
-	"github.com/rampartdev/rampart/media"
+	"github.com/rampartdev/rampart/internal/datadir"
+	"github.com/rampartdev/rampart/media/thumbnailer"
 )
 
 const devUsage = `usage: rampart dev [flags]
@@ -47,7 +48,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	data := fs.String("data", ".rampart", "data folder (objects, media records, idempotency records, queue)")
 	addr := fs.String("addr", "127.0.0.1:8080", "HTTP listen address")
 	bucket := fs.String("bucket", devserver.DefaultBucket, "bucket name used in events")
-	prefix := fs.String("prefix", media.DefaultSourcePrefix, "source prefix: only uploads under it are thumbnailed")
+	prefix := fs.String("prefix", thumbnailer.DefaultSourcePrefix, "source prefix: only uploads under it are thumbnailed")
 	sizes := fs.String("sizes", "1024,512,128", "thumbnail long edges, comma-separated")
 	quality := fs.Int("quality", imaging.DefaultQuality, "JPEG quality of thumbnails (1-100)")
 	workers := fs.Int("workers", 0, "queue pollers (0 = number of CPUs)")
@@ -72,7 +73,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if _, err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
-	sz, err := media.ParseSizes(*sizes)
+	sz, err := thumbnailer.ParseSizes(*sizes)
 	if err != nil {
 		return usageError{"dev: --sizes: " + err.Error()}
 	}
@@ -89,7 +90,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	opts := &devserver.Options{
 		Bucket:               *bucket,
-		Thumbnailer:          media.ThumbnailerOptions{SourcePrefix: *prefix, Imaging: imaging.Options{Sizes: sz, Quality: *quality}},
+		Thumbnailer:          thumbnailer.Options{SourcePrefix: *prefix, Imaging: imaging.Options{Sizes: sz, Quality: *quality}},
 		Workers:              *workers,
 		VisibilityTimeout:    *visibility,
 		InvocationTimeout:    *invocation,
@@ -108,7 +109,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	// The logs also go to a size-capped file in the data folder, where the
 	// inspection read model (rampart mcp, the dashboard) queries them.
-	logFile, err := local.OpenLogFile(filepath.Join(*data, devserver.LogFile), 0)
+	logFile, err := local.OpenLogFile(filepath.Join(*data, datadir.LogFile), 0)
 	if err != nil {
 		return err
 	}

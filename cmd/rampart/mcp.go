@@ -22,8 +22,9 @@ import (
 	"github.com/rampartdev/rampart/inspect/awsstate"
 	"github.com/rampartdev/rampart/inspect/local"
 	"github.com/rampartdev/rampart/inspect/writegate"
+	"github.com/rampartdev/rampart/internal/datadir"
 	"github.com/rampartdev/rampart/mcpserver"
-	"github.com/rampartdev/rampart/media"
+	"github.com/rampartdev/rampart/media/thumbnailer"
 )
 
 const mcpUsage = `usage: rampart mcp [flags]
@@ -63,13 +64,13 @@ func runMCP(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Var(&allowHosts, "allow-host", "with --http: a `name` (or name:port) requests may carry in their Host and Origin headers besides 127.0.0.1, localhost and [::1] (repeatable)")
 	onAWS := fs.Bool("aws", false, "read a deployment on AWS instead of a data folder")
 	var coldStartDirs stringList
-	fs.Var(&coldStartDirs, "coldstart-dir", "a folder whose Lambda log files analyze_cold_starts may read when a client names paths (repeatable; locally <data>/"+local.ColdStartDir+" is always allowed)")
+	fs.Var(&coldStartDirs, "coldstart-dir", "a folder whose Lambda log files analyze_cold_starts may read when a client names paths (repeatable; locally <data>/"+datadir.ColdStartDir+" is always allowed)")
 	var awsCfg awsstate.Config
 	var groups stringList
 	region := fs.String("region", "", "with --aws: AWS region (default: the AWS configuration)")
-	fs.StringVar(&awsCfg.Bucket, "bucket", os.Getenv(media.EnvBucket), "with --aws: media bucket (default $"+media.EnvBucket+")")
-	fs.StringVar(&awsCfg.MediaTable, "media-table", os.Getenv(media.EnvMediaTable), "with --aws: DynamoDB media table (default $"+media.EnvMediaTable+")")
-	fs.StringVar(&awsCfg.IdempotencyTable, "idempotency-table", os.Getenv(media.EnvIdempotencyTable), "with --aws: DynamoDB idempotency table (default $"+media.EnvIdempotencyTable+")")
+	fs.StringVar(&awsCfg.Bucket, "bucket", os.Getenv(thumbnailer.EnvBucket), "with --aws: media bucket (default $"+thumbnailer.EnvBucket+")")
+	fs.StringVar(&awsCfg.MediaTable, "media-table", os.Getenv(thumbnailer.EnvMediaTable), "with --aws: DynamoDB media table (default $"+thumbnailer.EnvMediaTable+")")
+	fs.StringVar(&awsCfg.IdempotencyTable, "idempotency-table", os.Getenv(thumbnailer.EnvIdempotencyTable), "with --aws: DynamoDB idempotency table (default $"+thumbnailer.EnvIdempotencyTable+")")
 	fs.Var(&groups, "log-group", "with --aws: CloudWatch Logs group of a function (repeatable), e.g. /aws/lambda/rampart-thumbnailer")
 	fs.StringVar(&awsCfg.QueueURL, "queue-url", "", "with --aws: SQS event queue URL (the template's QueueUrl output)")
 	fs.StringVar(&awsCfg.DeadLetterQueueURL, "dlq-url", "", "with --aws: SQS dead-letter queue URL (DeadLetterQueueUrl); redrive needs it")
@@ -127,7 +128,7 @@ func runMCP(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	dirs := []string(coldStartDirs)
 	if !*onAWS {
-		dirs = append(dirs, filepath.Join(*data, local.ColdStartDir))
+		dirs = append(dirs, filepath.Join(*data, datadir.ColdStartDir))
 	}
 	server := mcpserver.New(src, &mcpserver.Options{AllowWrites: *allowWrites, ColdStartDirs: dirs, Version: Version, Logger: logger})
 	if *httpAddr == "" {

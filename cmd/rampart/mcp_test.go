@@ -26,6 +26,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/rampartdev/rampart/devserver"
+	"github.com/rampartdev/rampart/devserver/devservertest"
 	"github.com/rampartdev/rampart/inspect/local/localtest"
 	"github.com/rampartdev/rampart/internal/testenv"
 	"github.com/rampartdev/rampart/media"
@@ -139,7 +140,7 @@ func TestMCP_endToEnd(t *testing.T) {
 	bin := rampartBinary(t, goBin)
 
 	dir := t.TempDir()
-	s := localtest.MustDevServer(t, dir)
+	s := devservertest.MustOpen(t, dir)
 	const reqID = "E2EREJECTED00001"
 	if _, _, err := s.Upload(t.Context(), "uploads/notes.jpg", strings.NewReader("this is not an image"), "image/jpeg", reqID); err != nil {
 		t.Fatal(err)
@@ -147,11 +148,11 @@ func TestMCP_endToEnd(t *testing.T) {
 	if _, _, err := s.Upload(t.Context(), "uploads/ok.jpg", bytes.NewReader(localtest.JPEG(t, 320, 200)), "image/jpeg", "E2EGOOD000000001"); err != nil {
 		t.Fatal(err)
 	}
-	rejected := localtest.WaitFinal(t, s, media.ID(devserver.DefaultBucket, "uploads/notes.jpg"))
+	rejected := devservertest.WaitFinal(t, s, media.ID(devserver.DefaultBucket, "uploads/notes.jpg"))
 	if rejected.Status != media.StatusRejected {
 		t.Fatalf("not-an-image upload: %+v", rejected)
 	}
-	localtest.WaitFinal(t, s, media.ID(devserver.DefaultBucket, "uploads/ok.jpg"))
+	devservertest.WaitFinal(t, s, media.ID(devserver.DefaultBucket, "uploads/ok.jpg"))
 
 	calls, _ := json.Marshal([]map[string]any{
 		{"name": "list_media", "arguments": map[string]any{"status": "rejected", "since_minutes": 60}},

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/rampartdev/rampart/internal/testenv"
-	"github.com/rampartdev/rampart/media"
+	"github.com/rampartdev/rampart/media/thumbnailer"
 )
 
 // BenchmarkColdStart measures process start to ready-for-first-event: the
@@ -64,7 +64,7 @@ func BenchmarkColdStart(b *testing.B) {
 		"AWS_LAMBDA_FUNCTION_NAME=bench", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=1024",
 		"AWS_LAMBDA_LOG_FORMAT=JSON", "AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
 		"HOME=" + dir, "LAMBDA_TASK_ROOT=" + dir,
-		media.EnvBucket + "=bucket", media.EnvMediaTable + "=media", media.EnvIdempotencyTable + "=idempotency",
+		thumbnailer.EnvBucket + "=bucket", thumbnailer.EnvMediaTable + "=media", thumbnailer.EnvIdempotencyTable + "=idempotency",
 	}
 	start := func(name string) time.Duration {
 		cmd := exec.Command(bins[name])

@@ -3,7 +3,7 @@
 // SQS (with ReportBatchItemFailures), directly or by EventBridge, become
 // thumbnails in the bucket and records in the media table.
 //
-// Configuration comes from the environment (media.ThumbnailerEnv): the
+// Configuration comes from the environment (thumbnailer.Env): the
 // bucket, the media and idempotency tables, and optional sizes, quality and
 // limits. The AWS SDK is configured from the environment as the SDK reads it
 // (internal/awsenv): on Lambda the region and the role's credentials; to
@@ -38,8 +38,8 @@ import (
 	"github.com/rampartdev/rampart/internal/awsenv"
 	"github.com/rampartdev/rampart/internal/memlimit"
 	"github.com/rampartdev/rampart/logging"
-	"github.com/rampartdev/rampart/media"
 	"github.com/rampartdev/rampart/media/dynamorecords"
+	"github.com/rampartdev/rampart/media/thumbnailer"
 	"github.com/rampartdev/rampart/metrics"
 	"github.com/rampartdev/rampart/middleware"
 )
@@ -80,8 +80,8 @@ func (setMetrics) Count(ctx context.Context, name string, n int) {
 }
 
 // newThumbnailer wires the handler to S3 and DynamoDB.
-func newThumbnailer(awsCfg aws.Config, getenv func(string) string, logger *slog.Logger) (*media.Thumbnailer, error) {
-	cfg, err := media.ConfigFromEnv(getenv)
+func newThumbnailer(awsCfg aws.Config, getenv func(string) string, logger *slog.Logger) (*thumbnailer.Thumbnailer, error) {
+	cfg, err := thumbnailer.ConfigFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -93,5 +93,5 @@ func newThumbnailer(awsCfg aws.Config, getenv func(string) string, logger *slog.
 	opts := cfg.Options
 	opts.Logger = logger
 	opts.Metrics = setMetrics{}
-	return media.NewThumbnailer(objects, dynamorecords.New(ddb, cfg.MediaTable), guard, &opts), nil
+	return thumbnailer.New(objects, dynamorecords.New(ddb, cfg.MediaTable), guard, &opts), nil
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/rampartdev/rampart/media"
 	"github.com/rampartdev/rampart/media/dynamorecords"
 	"github.com/rampartdev/rampart/media/mediatest"
+	"github.com/rampartdev/rampart/media/thumbnailer"
 	"github.com/rampartdev/rampart/metrics"
 )
 
@@ -61,18 +62,18 @@ func TestThumbnailer_AgainstLocalAWS(t *testing.T) {
 	ddb := dynamodb.NewFromConfig(awsCfg, ddbOpt)
 	suffix := fmt.Sprint(time.Now().UnixNano())
 	env := map[string]string{
-		media.EnvBucket: bucket, media.EnvMediaTable: "media-" + suffix, media.EnvIdempotencyTable: "idempotency-" + suffix,
-		media.EnvSizes: "300,100",
+		thumbnailer.EnvBucket: bucket, thumbnailer.EnvMediaTable: "media-" + suffix, thumbnailer.EnvIdempotencyTable: "idempotency-" + suffix,
+		thumbnailer.EnvSizes: "300,100",
 	}
-	if err := dynamorecords.CreateTable(ctx, ddb, env[media.EnvMediaTable]); err != nil {
+	if err := dynamorecords.CreateTable(ctx, ddb, env[thumbnailer.EnvMediaTable]); err != nil {
 		t.Fatal(err)
 	}
 	// dynalite has no TTL; the store works without it.
-	if err := dynamostore.CreateTable(ctx, ddb, env[media.EnvIdempotencyTable], nil); err != nil && !errors.Is(err, dynamostore.ErrTTLUnsupported) {
+	if err := dynamostore.CreateTable(ctx, ddb, env[thumbnailer.EnvIdempotencyTable], nil); err != nil && !errors.Is(err, dynamostore.ErrTTLUnsupported) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		for _, tbl := range []string{env[media.EnvMediaTable], env[media.EnvIdempotencyTable]} {
+		for _, tbl := range []string{env[thumbnailer.EnvMediaTable], env[thumbnailer.EnvIdempotencyTable]} {
 			ddb.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(tbl)})
 		}
 	})
@@ -115,7 +116,7 @@ func TestThumbnailer_AgainstLocalAWS(t *testing.T) {
 			t.Fatalf("failures %+v\n%s", resp.BatchItemFailures, logs.String())
 		}
 	}
-	rec, err := dynamorecords.New(ddb, env[media.EnvMediaTable]).Get(ctx, media.ID(bucket, key))
+	rec, err := dynamorecords.New(ddb, env[thumbnailer.EnvMediaTable]).Get(ctx, media.ID(bucket, key))
 	if err != nil || rec.Status != media.StatusProcessed || rec.Width != 600 || len(rec.Thumbnails) != 2 {
 		t.Fatalf("record %+v, %v\n%s", rec, err, logs.String())
 	}
@@ -139,12 +140,12 @@ func TestSetMetrics_WritesEMF(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, set := rec.Start(t.Context())
-	setMetrics{}.Count(ctx, media.MetricProcessed, 2)
+	setMetrics{}.Count(ctx, thumbnailer.MetricProcessed, 2)
 	if err := set.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	var doc map[string]any
-	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil || doc[media.MetricProcessed] != 2.0 || doc["_aws"] == nil {
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil || doc[thumbnailer.MetricProcessed] != 2.0 || doc["_aws"] == nil {
 		t.Fatalf("EMF document %s: %v", buf.String(), err)
 	}
 }

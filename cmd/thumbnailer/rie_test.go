@@ -32,6 +32,7 @@ import (
 	"github.com/rampartdev/rampart/media"
 	"github.com/rampartdev/rampart/media/dynamorecords"
 	"github.com/rampartdev/rampart/media/mediatest"
+	"github.com/rampartdev/rampart/media/thumbnailer"
 )
 
 // TestRIE runs the thumbnailer as it is deployed: the bootstrap built for
@@ -102,8 +103,8 @@ func TestRIE(t *testing.T) {
 		// Anything not sent to 127.0.0.1 goes to a closed port: a bootstrap
 		// ignoring the endpoints fails here instead of reaching AWS.
 		"HTTPS_PROXY=http://127.0.0.1:9", "HTTP_PROXY=http://127.0.0.1:9",
-		media.EnvBucket + "=" + bucket, media.EnvMediaTable + "=" + mediaTable, media.EnvIdempotencyTable + "=" + idemTable,
-		media.EnvSizes + "=300,100",
+		thumbnailer.EnvBucket + "=" + bucket, thumbnailer.EnvMediaTable + "=" + mediaTable, thumbnailer.EnvIdempotencyTable + "=" + idemTable,
+		thumbnailer.EnvSizes + "=300,100",
 	})
 
 	// The objects, uploaded straight to the server.
@@ -487,9 +488,9 @@ func checkGrants(t *testing.T, bucket, mediaTable, idemTable string, s3Calls, dd
 		}
 		scope := deployaws.ScopeBucket
 		switch {
-		case strings.HasPrefix(key, media.DefaultSourcePrefix):
+		case strings.HasPrefix(key, thumbnailer.DefaultSourcePrefix):
 			scope = deployaws.ScopeSource
-		case strings.HasPrefix(key, media.DefaultDerivedPrefix):
+		case strings.HasPrefix(key, thumbnailer.DefaultDerivedPrefix):
 			scope = deployaws.ScopeDerived
 		case isObject:
 			t.Errorf("S3 request outside both prefixes: %s", c)

@@ -12,7 +12,7 @@ import (
 
 	"github.com/rampartdev/rampart/idempotency/dynamostore"
 	"github.com/rampartdev/rampart/inspect/awsstate"
-	"github.com/rampartdev/rampart/media"
+	"github.com/rampartdev/rampart/media/thumbnailer"
 )
 
 // deployed names the resources of one template as CloudFormation receives
@@ -30,12 +30,12 @@ type deployed struct {
 func samDeployed(t *testing.T, stage string) deployed {
 	tmpl := lintTemplates(t).transformed["template.yaml"]
 	return deployed{name: "template.yaml (" + stage + ")", tmpl: evalStage(tmpl, stage).(map[string]any), stage: stage,
-		thumbnailer: "ThumbnailerFunction", health: "HealthFunction", prefix: media.DefaultSourcePrefix}
+		thumbnailer: "ThumbnailerFunction", health: "HealthFunction", prefix: thumbnailer.DefaultSourcePrefix}
 }
 
 func slsDeployed(t *testing.T, stage string) deployed {
 	return deployed{name: "serverless.yml (" + stage + ")", tmpl: serverlessTemplate(t, stage), stage: stage,
-		thumbnailer: "ThumbnailerLambdaFunction", health: "HealthLambdaFunction", prefix: media.DefaultSourcePrefix}
+		thumbnailer: "ThumbnailerLambdaFunction", health: "HealthLambdaFunction", prefix: thumbnailer.DefaultSourcePrefix}
 }
 
 func allDeployed(t *testing.T) []deployed {
@@ -158,9 +158,9 @@ func classify(r any, logGroup string) (Scope, error) {
 	switch {
 	case !isObj:
 		return ScopeBucket, nil
-	case obj == media.DefaultDerivedPrefix+"*":
+	case obj == thumbnailer.DefaultDerivedPrefix+"*":
 		return ScopeDerived, nil
-	case obj == "${SourcePrefix}*" || obj == media.DefaultSourcePrefix+"*":
+	case obj == "${SourcePrefix}*" || obj == thumbnailer.DefaultSourcePrefix+"*":
 		return ScopeSource, nil
 	}
 	return "", fmt.Errorf("objects %q: neither the source nor the derived prefix", obj)
@@ -330,8 +330,8 @@ func TestServerless_Source(t *testing.T) {
 			t.Errorf("function %s: artefact %v", name, get(fn, "package", "artifact"))
 		}
 	}
-	if get(doc, "stages", "default", "params", "sourcePrefix") != media.DefaultSourcePrefix {
-		t.Errorf("sourcePrefix param is not %q", media.DefaultSourcePrefix)
+	if get(doc, "stages", "default", "params", "sourcePrefix") != thumbnailer.DefaultSourcePrefix {
+		t.Errorf("sourcePrefix param is not %q", thumbnailer.DefaultSourcePrefix)
 	}
 }
 
@@ -366,7 +366,7 @@ func checkResources(t *testing.T, res map[string]any, prefix any) {
 		}
 		events[fmt.Sprint(get(qc, "Event"))] = true
 	}
-	if strings.HasPrefix(media.DefaultDerivedPrefix, media.DefaultSourcePrefix) {
+	if strings.HasPrefix(thumbnailer.DefaultDerivedPrefix, thumbnailer.DefaultSourcePrefix) {
 		t.Error("thumbnails would be under the source prefix: the recursion trap")
 	}
 	if !events["s3:ObjectCreated:*"] || !events["s3:ObjectRemoved:*"] {
@@ -397,14 +397,14 @@ func checkEnv(t *testing.T, file string, vars map[string]any) {
 	for k := range vars {
 		got = append(got, k)
 	}
-	want := slices.Clone(media.ThumbnailerEnv)
+	want := slices.Clone(thumbnailer.Env)
 	slices.Sort(got)
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("%s: thumbnailer environment %v, want exactly what the code reads %v", file, got, want)
 	}
-	if vars[media.EnvSourcePrefix] != media.DefaultSourcePrefix {
-		t.Errorf("%s: SOURCE_PREFIX %v", file, vars[media.EnvSourcePrefix])
+	if vars[thumbnailer.EnvSourcePrefix] != thumbnailer.DefaultSourcePrefix {
+		t.Errorf("%s: SOURCE_PREFIX %v", file, vars[thumbnailer.EnvSourcePrefix])
 	}
 }
 

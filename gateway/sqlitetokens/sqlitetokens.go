@@ -11,12 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
-
 	"github.com/rampartdev/rampart/gateway"
+	"github.com/rampartdev/rampart/internal/sqlitedb"
 )
 
 // ErrNotFound is returned by Revoke for an unknown token id.
@@ -54,21 +52,17 @@ CREATE TABLE IF NOT EXISTS gateway_tokens (
 	note       TEXT NOT NULL
 )`
 
-// Open opens (creating if needed) the store in the SQLite file path.
-// ":memory:" gives a private in-memory store.
+// Open opens (creating if needed) the store in the SQLite file path; the
+// path may contain any character. ":memory:" gives a private in-memory
+// store. The file is in WAL mode (see internal/sqlitedb), so a running
+// gateway reads while rampart tokens writes, with a busy timeout of 5 s and
+// synchronous=FULL: a revocation that rampart tokens reported is on disk,
+// and a power loss cannot bring the token back. Writes are rare (an
+// operator's command), so the fsync costs nothing that matters.
 func Open(path string, opts *Options) (*Store, error) {
-	// The path is escaped: in a file: URI a '?' or '#' would end it (and open
-	// another file) and a '%' would start an escape.
-	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"
-	if path == ":memory:" {
-		dsn = "file::memory:"
-	}
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sqlitedb.Open(context.Background(), path, &sqlitedb.Options{Synchronous: sqlitedb.Full, BusyTimeout: 5 * time.Second})
 	if err != nil {
 		return nil, fmt.Errorf("open token store: %w", err)
-	}
-	if path == ":memory:" {
-		db.SetMaxOpenConns(1) // one connection, or each would get its own database
 	}
 	if _, err := db.Exec(schema); err != nil {
 		db.Close()

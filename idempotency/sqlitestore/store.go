@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/rampartdev/rampart/idempotency"
+	"github.com/rampartdev/rampart/internal/sqlitedb"
 )
 
 var (
@@ -73,12 +74,22 @@ type Store struct {
 
 var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// Open opens the database file at path with [OpenDB] and returns a Store
-// over it that closes the database on Close.
+// Open opens (creating it and its folder if needed) the database file at
+// path and returns a Store over it that closes the database on Close. The
+// path may contain any character. The file is in WAL mode with IMMEDIATE
+// transactions (see internal/sqlitedb), a busy timeout of 5 s, and
+// synchronous=NORMAL: a completed record survives a crash of the process,
+// and after a power loss the last completions may be lost, which costs a
+// repeated execution, never a wrong answer (a record that is not there is
+// acquired again); the fsync per commit that FULL costs would be paid on
+// every acquire, complete and release.
 func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
-	db, err := OpenDB(ctx, path)
+	if path == "" || path == sqlitedb.Memory {
+		return nil, fmt.Errorf("sqlitestore: open: need a file path (an in-memory database is private to one connection)")
+	}
+	db, err := sqlitedb.Open(ctx, path, &sqlitedb.Options{Synchronous: sqlitedb.Normal, BusyTimeout: 5 * time.Second, CreateDir: true})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("sqlitestore: %w", err)
 	}
 	s, err := New(ctx, db, opts)
 	if err != nil {
@@ -90,7 +101,9 @@ func Open(ctx context.Context, path string, opts *Options) (*Store, error) {
 }
 
 // New returns a Store over db, which must be a SQLite database opened with
-// the "sqlite" driver (see [OpenDB]). It creates the table if missing. Close
+// the "sqlite" driver (modernc.org/sqlite), preferably in WAL mode with a
+// busy timeout and _txlock=immediate, as [Open] opens it. It creates the
+// table if missing. Close
 // the Store before db.
 func New(ctx context.Context, db *sql.DB, opts *Options) (*Store, error) {
 	var o Options

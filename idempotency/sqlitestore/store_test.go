@@ -130,7 +130,7 @@ func TestNew_badTable(t *testing.T) {
 	}
 }
 
-func TestOpenDB_settings(t *testing.T) {
+func TestOpen_settings(t *testing.T) {
 	s, _ := MustOpen(t, nil)
 	var mode string
 	var timeout int
@@ -140,22 +140,27 @@ func TestOpenDB_settings(t *testing.T) {
 	if err := s.DB().QueryRowContext(t.Context(), "PRAGMA busy_timeout").Scan(&timeout); err != nil || timeout != 5000 {
 		t.Errorf("busy_timeout = %d, %v; want 5000", timeout, err)
 	}
-	if _, err := sqlitestore.OpenDB(t.Context(), ":memory:"); err == nil {
-		t.Error("OpenDB accepted :memory:")
+	var sync int
+	if err := s.DB().QueryRowContext(t.Context(), "PRAGMA synchronous").Scan(&sync); err != nil || sync != 1 {
+		t.Errorf("synchronous = %d, %v; want 1 (NORMAL)", sync, err)
+	}
+	if _, err := sqlitestore.Open(t.Context(), ":memory:", nil); err == nil {
+		t.Error("Open accepted :memory:")
 	}
 }
 
-// TestOpenDB_pathCharacters opens databases in folders whose names are
+// TestOpen_pathCharacters opens databases in folders whose names are
 // special in a file: URI, and checks each lands at its own path with the
 // settings applied.
-func TestOpenDB_pathCharacters(t *testing.T) {
+func TestOpen_pathCharacters(t *testing.T) {
 	for _, name := range []string{"a#b", "a?b", "a%20b", "a b", "a&_pragma=x"} {
 		path := filepath.Join(t.TempDir(), name, "records.db")
-		db, err := sqlitestore.OpenDB(t.Context(), path)
+		s, err := sqlitestore.Open(t.Context(), path, nil)
 		if err != nil {
 			t.Errorf("%q: %v", name, err)
 			continue
 		}
+		db := s.DB()
 		var mode string
 		if _, err := db.ExecContext(t.Context(), "CREATE TABLE t (x)"); err != nil {
 			t.Errorf("%q: create table: %v", name, err)
@@ -163,7 +168,7 @@ func TestOpenDB_pathCharacters(t *testing.T) {
 		if err := db.QueryRowContext(t.Context(), "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
 			t.Errorf("%q: journal_mode = %q, %v; want wal", name, mode, err)
 		}
-		db.Close()
+		s.Close()
 		if _, err := os.Stat(path); err != nil {
 			t.Errorf("%q: the database is not at its path: %v", name, err)
 		}

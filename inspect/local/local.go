@@ -19,16 +19,15 @@ import (
 	"github.com/rampartdev/rampart/blob/fsblob"
 	"github.com/rampartdev/rampart/coldstart"
 	"github.com/rampartdev/rampart/coldstart/logsource"
-	"github.com/rampartdev/rampart/devserver"
 	"github.com/rampartdev/rampart/gateway"
 	"github.com/rampartdev/rampart/gateway/sqlitetokens"
 	"github.com/rampartdev/rampart/idempotency/sqlitestore"
 	"github.com/rampartdev/rampart/inspect"
+	"github.com/rampartdev/rampart/internal/datadir"
+	"github.com/rampartdev/rampart/internal/sqlitedb"
 	"github.com/rampartdev/rampart/media"
 	"github.com/rampartdev/rampart/media/sqliterecords"
 	"github.com/rampartdev/rampart/queue"
-
-	_ "modernc.org/sqlite" // the "sqlite" driver
 )
 
 var (
@@ -51,6 +50,7 @@ type Options struct {
 type Source struct {
 	dir     string
 	now     func() time.Time
+	stores  *datadir.Stores
 	mediaDB *sql.DB              // the read model's own queries and indexes
 	recs    *sqliterecords.Store // the owner's reads
 	idem    *sqlitestore.Store
@@ -91,35 +91,22 @@ func Open(ctx context.Context, dir string, opts *Options) (*Source, error) {
 		o.Now = time.Now
 	}
 	if o.TokensDB == "" {
-		o.TokensDB = filepath.Join(dir, "gateway", "tokens.db")
+		o.TokensDB = filepath.Join(dir, datadir.TokensDB)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// Opening the stores creates them when the folder is new.
+	st, err := datadir.Open(ctx, dir, &datadir.Options{Queue: &queue.Options{Now: o.Now}})
+	if err != nil {
 		return nil, fmt.Errorf("inspect/local: %w", err)
 	}
-	s := &Source{dir: dir, now: o.Now, tokens: o.TokensDB}
-	var err error
-	if s.objects, err = fsblob.New(filepath.Join(dir, devserver.ObjectsDir), nil); err != nil {
-		return nil, err
-	}
-	// Opening the owner's store creates its table when the folder is new.
-	if s.recs, err = sqliterecords.Open(filepath.Join(dir, devserver.MediaDB)); err != nil {
-		return nil, err
-	}
-	if s.mediaDB, err = sqlitestore.OpenDB(ctx, filepath.Join(dir, devserver.MediaDB)); err != nil {
+	s := &Source{dir: dir, now: o.Now, tokens: o.TokensDB, stores: st,
+		objects: st.Objects, recs: st.Records, idem: st.Idempotency, queue: st.Queue}
+	if s.mediaDB, err = sqlitedb.Open(ctx, filepath.Join(dir, datadir.MediaDB), nil); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("inspect/local: open media records: %w", err)
 	}
 	if _, err := s.mediaDB.ExecContext(ctx, mediaIndexes); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("inspect/local: index media records: %w", err)
-	}
-	if s.idem, err = sqlitestore.Open(ctx, filepath.Join(dir, devserver.IdempotencyDB), nil); err != nil {
-		s.Close()
-		return nil, err
-	}
-	if s.queue, err = queue.Open(filepath.Join(dir, devserver.QueueDB), &queue.Options{Now: o.Now}); err != nil {
-		s.Close()
-		return nil, err
 	}
 	return s, nil
 }
@@ -130,15 +117,7 @@ func (s *Source) Close() error {
 	if s.mediaDB != nil {
 		errs = append(errs, s.mediaDB.Close())
 	}
-	if s.recs != nil {
-		errs = append(errs, s.recs.Close())
-	}
-	if s.idem != nil {
-		errs = append(errs, s.idem.Close())
-	}
-	if s.queue != nil {
-		errs = append(errs, s.queue.Close())
-	}
+	errs = append(errs, s.stores.Close())
 	s.tokMu.Lock()
 	if s.tokStore != nil {
 		errs = append(errs, s.tokStore.Close())
@@ -306,19 +285,15 @@ func (s *Source) DeadLetters(ctx context.Context, q inspect.DeadLetterQuery) (in
 	return page, nil
 }
 
-// Logs implements [inspect.Source] over the log file (see [LogFile]).
+// Logs implements [inspect.Source] over the log file (datadir.LogFile).
 func (s *Source) Logs(ctx context.Context, q inspect.LogQuery) (inspect.Page[inspect.LogEntry], error) {
-	return QueryLogFile(ctx, filepath.Join(s.dir, devserver.LogFile), q)
+	return QueryLogFile(ctx, filepath.Join(s.dir, datadir.LogFile), q)
 }
-
-// ColdStartDir is the folder, in the data folder, whose files (Lambda
-// platform logs, plain or gzip) the cold-start analysis reads by default.
-const ColdStartDir = "coldstart"
 
 // ColdStartLogs implements [inspect.Source]: the files in
 // <data>/coldstart, in name order.
 func (s *Source) ColdStartLogs(ctx context.Context) (coldstart.Source, []string, error) {
-	dir := filepath.Join(s.dir, ColdStartDir)
+	dir := filepath.Join(s.dir, datadir.ColdStartDir)
 	ents, err := os.ReadDir(dir)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, nil, err

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rampartdev/rampart/devserver"
 	"github.com/rampartdev/rampart/inspect"
 	"github.com/rampartdev/rampart/inspect/local"
 	"github.com/rampartdev/rampart/inspect/local/localtest"
+	"github.com/rampartdev/rampart/internal/datadir"
 	"github.com/rampartdev/rampart/media"
 	"github.com/rampartdev/rampart/media/sqliterecords"
 )
@@ -253,7 +253,7 @@ func TestLogFile_rotation(t *testing.T) {
 // in a file: URI would end the path and open another database.
 func TestOpen_pathWithHash(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data#1")
-	recs, err := sqliterecords.Open(filepath.Join(dir, devserver.MediaDB))
+	recs, err := sqliterecords.Open(filepath.Join(dir, datadir.MediaDB))
 	if err != nil {
 		t.Fatal(err)
 	}

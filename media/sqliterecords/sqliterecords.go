@@ -13,8 +13,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
-	"github.com/rampartdev/rampart/idempotency/sqlitestore"
+	"github.com/rampartdev/rampart/internal/sqlitedb"
 	"github.com/rampartdev/rampart/media"
 )
 
@@ -36,11 +37,14 @@ CREATE INDEX IF NOT EXISTS media_status ON media (status, id);
 `
 
 // Open opens (creating it and its folder if needed) the database file at
-// path, with the settings of every SQLite table in a local data folder
-// ([sqlitestore.OpenDB]: WAL, IMMEDIATE transactions, a busy timeout; any
-// character in the path).
+// path; the path may contain any character. The file is in WAL mode with
+// IMMEDIATE transactions (see internal/sqlitedb), a busy timeout of 5 s, and
+// synchronous=FULL: a commit is on disk before the thumbnailer completes the
+// event and the queue deletes its message, so that a power loss cannot undo
+// a record whose event is gone (with NORMAL the record would fall back to
+// processing, or vanish, with no delivery left to finish it).
 func Open(path string) (*Store, error) {
-	db, err := sqlitestore.OpenDB(context.Background(), path)
+	db, err := sqlitedb.Open(context.Background(), path, &sqlitedb.Options{Synchronous: sqlitedb.Full, BusyTimeout: 5 * time.Second, CreateDir: true})
 	if err != nil {
 		return nil, fmt.Errorf("sqliterecords: %w", err)
 	}

@@ -16,18 +16,17 @@ import (
 	"time"
 
 	"github.com/rampartdev/rampart/blob"
-	"github.com/rampartdev/rampart/blob/fsblob"
-	"github.com/rampartdev/rampart/devserver"
 	"github.com/rampartdev/rampart/idempotency"
 	"github.com/rampartdev/rampart/idempotency/sqlitestore"
 	"github.com/rampartdev/rampart/inspect/local"
+	"github.com/rampartdev/rampart/internal/datadir"
+	"github.com/rampartdev/rampart/internal/sqlitedb"
 	"github.com/rampartdev/rampart/media"
-	"github.com/rampartdev/rampart/media/sqliterecords"
 	"github.com/rampartdev/rampart/queue"
 )
 
 // Bucket is the bucket name of the seeded records.
-const Bucket = devserver.DefaultBucket
+const Bucket = datadir.Bucket
 
 // Facts describe what [MustFixture] wrote.
 type Facts struct {
@@ -57,20 +56,17 @@ func MustFixture(tb testing.TB) (string, Facts) {
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	f := Facts{Now: now, RequestID: "REQ0000000000042", RejectedReason: "unsupported image format: text/plain"}
 
-	objs, err := fsblob.New(filepath.Join(dir, devserver.ObjectsDir), nil)
+	st, err := datadir.Open(ctx, dir, &datadir.Options{Queue: &queue.Options{MaxReceiveCount: 1, Logger: slog.New(slog.DiscardHandler)}})
 	if err != nil {
 		tb.Fatal(err)
 	}
+	defer st.Close()
+	objs, recs, idem, q := st.Objects, st.Records, st.Idempotency, st.Queue
 	put := func(key string, body []byte, ct string) {
 		if _, err := objs.Put(ctx, key, body, blob.PutOptions{ContentType: ct}); err != nil {
 			tb.Fatal(err)
 		}
 	}
-	recs, err := sqliterecords.Open(filepath.Join(dir, devserver.MediaDB))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer recs.Close()
 	record := func(key string, st media.Status, reason, corr string, at time.Time, thumbs []media.Thumbnail) string {
 		id := media.ID(Bucket, key)
 		seq := fmt.Sprintf("%016X", at.UnixNano())
@@ -97,11 +93,6 @@ func MustFixture(tb testing.TB) (string, Facts) {
 	f.OldRejected = record("uploads/old.bin", media.StatusRejected, "image too large", "REQ0000000000007", now.Add(-2*time.Hour), nil)
 	f.Processing = record("uploads/busy.png", media.StatusProcessing, "", "REQ0000000000043", now.Add(-time.Minute), nil)
 
-	idem, err := sqlitestore.Open(ctx, filepath.Join(dir, devserver.IdempotencyDB), nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer idem.Close()
 	f.Stuck, f.Completed = "thumbnailer#stuck", "thumbnailer#done"
 	for _, r := range []idempotency.Record{
 		{Key: f.Stuck, Status: idempotency.StatusInProgress, Owner: "dead-worker", InProgressExpiry: now.Add(-time.Minute), Expiry: now.Add(time.Hour)},
@@ -115,11 +106,6 @@ func MustFixture(tb testing.TB) (string, Facts) {
 		tb.Fatal(err)
 	}
 
-	q, err := queue.Open(filepath.Join(dir, devserver.QueueDB), &queue.Options{MaxReceiveCount: 1, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer q.Close()
 	body := `{"Records":[{"eventName":"ObjectCreated:Put","responseElements":{"x-amz-request-id":"` + f.RequestID +
 		`"},"s3":{"bucket":{"name":"local-media"},"object":{"key":"uploads/notes.txt"}}}]}`
 	if f.DeadID, err = q.Send(ctx, []byte(body), map[string]string{"correlation_id": f.RequestID}); err != nil {
@@ -136,7 +122,7 @@ func MustFixture(tb testing.TB) (string, Facts) {
 		tb.Fatalf("second receive: %v %v", msgs, err)
 	}
 
-	lf, err := local.OpenLogFile(filepath.Join(dir, devserver.LogFile), 0)
+	lf, err := local.OpenLogFile(filepath.Join(dir, datadir.LogFile), 0)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -175,19 +161,14 @@ func SeedLarge(tb testing.TB, dir string, n int) {
 	tb.Helper()
 	ctx := context.Background()
 	// Open through the owners so the tables exist in their schemas.
-	recs, err := sqliterecords.Open(filepath.Join(dir, devserver.MediaDB))
+	st, err := datadir.Open(ctx, dir, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	recs.Close()
-	idem, err := sqlitestore.Open(ctx, filepath.Join(dir, devserver.IdempotencyDB), nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	idem.Close()
+	st.Close()
 	now := time.Now().UTC()
 	statuses := []media.Status{media.StatusProcessed, media.StatusProcessed, media.StatusProcessed, media.StatusRejected, media.StatusProcessing}
-	bulk(tb, filepath.Join(dir, devserver.MediaDB), `INSERT OR REPLACE INTO media (id, sequencer, status, doc) VALUES (?, ?, ?, ?)`, n, func(i int) []any {
+	bulk(tb, filepath.Join(dir, datadir.MediaDB), `INSERT OR REPLACE INTO media (id, sequencer, status, doc) VALUES (?, ?, ?, ?)`, n, func(i int) []any {
 		key := fmt.Sprintf("uploads/%03d/photo-%06d.jpg", i%500, i)
 		at := now.Add(-time.Duration(n-i) * time.Second)
 		r := media.Record{ID: media.ID(Bucket, key), Bucket: Bucket, Key: key, Sequencer: fmt.Sprintf("%016X", at.UnixNano()),
@@ -203,7 +184,7 @@ func SeedLarge(tb testing.TB, dir string, n int) {
 		doc, _ := json.Marshal(r)
 		return []any{r.ID, r.Sequencer, string(r.Status), string(doc)}
 	})
-	bulk(tb, filepath.Join(dir, devserver.IdempotencyDB), `INSERT OR REPLACE INTO `+sqlitestore.DefaultTable+
+	bulk(tb, filepath.Join(dir, datadir.IdempotencyDB), `INSERT OR REPLACE INTO `+sqlitestore.DefaultTable+
 		` (key, status, owner, payload_hash, result, in_progress_expiry, expiry) VALUES (?, ?, ?, ?, ?, ?, ?)`, n, func(i int) []any {
 		st, lease := "COMPLETED", now.Add(-time.Hour)
 		if i%50 == 0 {
@@ -215,7 +196,7 @@ func SeedLarge(tb testing.TB, dir string, n int) {
 
 func bulk(tb testing.TB, path, stmt string, n int, row func(int) []any) {
 	tb.Helper()
-	db, err := sqlitestore.OpenDB(context.Background(), path)
+	db, err := sqlitedb.Open(context.Background(), path, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

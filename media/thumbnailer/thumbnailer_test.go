@@ -1,4 +1,4 @@
-package media_test
+package thumbnailer_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/rampartdev/rampart/idempotency"
 	"github.com/rampartdev/rampart/imaging"
 	"github.com/rampartdev/rampart/media"
+	"github.com/rampartdev/rampart/media/thumbnailer"
 )
 
 func imagingSizes() imaging.Options { return imaging.Options{Sizes: []int{256, 64}} }
@@ -32,7 +33,7 @@ func TestThumbnailer_ProcessesAnUpload(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if obj.ContentType != "image/jpeg" || obj.CacheControl != media.DefaultCacheControl || len(body) != th.Bytes {
+		if obj.ContentType != "image/jpeg" || obj.CacheControl != thumbnailer.DefaultCacheControl || len(body) != th.Bytes {
 			t.Fatalf("thumbnail %s: %+v", th.Key, obj)
 		}
 		if max(th.Width, th.Height) != th.Size {
@@ -58,7 +59,7 @@ func TestThumbnailer_DuplicateDeliveryHasNoSecondEffect(t *testing.T) {
 	if n := f.objects.putCount("derived/256/uploads/dup.jpg"); n != 1 {
 		t.Fatalf("thumbnail written %d times", n)
 	}
-	if f.metrics.get(media.MetricDuplicates) != 1 || f.metrics.get(media.MetricProcessed) != 1 {
+	if f.metrics.get(thumbnailer.MetricDuplicates) != 1 || f.metrics.get(thumbnailer.MetricProcessed) != 1 {
 		t.Fatalf("metrics %v", f.metrics.n)
 	}
 }
@@ -175,7 +176,7 @@ func TestThumbnailer_TransientErrorIsRetried(t *testing.T) {
 	f := newFixture(t)
 	e := f.upload("uploads/t.jpg", testJPEG(t, 300, 300, 80))
 	f.objects.setFailGet(errThrottled)
-	if _, err := f.th.Process(t.Context(), e); err == nil || media.IsPermanent(err) {
+	if _, err := f.th.Process(t.Context(), e); err == nil || thumbnailer.IsPermanent(err) {
 		t.Fatalf("Process during throttling: %v, want a transient error", err)
 	}
 	f.objects.setFailGet(nil)
@@ -188,7 +189,7 @@ func TestThumbnailer_WrongBucketIsPermanent(t *testing.T) {
 	f := newFixture(t)
 	e := f.upload("uploads/b.jpg", testJPEG(t, 100, 100, 0))
 	e.Bucket = "someone-elses"
-	if _, err := f.th.Process(t.Context(), e); !media.IsPermanent(err) {
+	if _, err := f.th.Process(t.Context(), e); !thumbnailer.IsPermanent(err) {
 		t.Fatalf("got %v, want a permanent error", err)
 	}
 }
@@ -210,7 +211,7 @@ func TestThumbnailer_StopsBeforeWritingWhenOutOfTime(t *testing.T) {
 		{"the minimum above a fifth", 0, 2 * time.Second, 900 * time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixtureWith(t, func(o *media.ThumbnailerOptions) { o.MinWriteReserve = tc.minReserve })
+			f := newFixtureWith(t, func(o *thumbnailer.Options) { o.MinWriteReserve = tc.minReserve })
 			e := f.upload("uploads/slow.jpg", testJPEG(t, 200, 150, 90))
 			ctx, cancel := context.WithTimeout(t.Context(), tc.budget)
 			defer cancel()
@@ -219,7 +220,7 @@ func TestThumbnailer_StopsBeforeWritingWhenOutOfTime(t *testing.T) {
 				time.Sleep(time.Until(dl) - tc.left)
 			})
 			_, err := f.th.Process(ctx, e)
-			if !errors.Is(err, media.ErrOutOfTime) || media.IsPermanent(err) {
+			if !errors.Is(err, thumbnailer.ErrOutOfTime) || thumbnailer.IsPermanent(err) {
 				t.Fatalf("Process with %s left after the read: %v, want a transient ErrOutOfTime", tc.left, err)
 			}
 			if f.objects.putCount("derived/256/uploads/slow.jpg") != 0 || f.objects.putCount("derived/64/uploads/slow.jpg") != 0 {
@@ -236,9 +237,9 @@ func TestThumbnailer_StopsBeforeWritingWhenOutOfTime(t *testing.T) {
 func TestThumbnailer_DoesNotStartWithLessThanTheMinimumLeft(t *testing.T) {
 	f := newFixture(t)
 	e := f.upload("uploads/never.jpg", testJPEG(t, 200, 150, 90))
-	ctx, cancel := context.WithTimeout(t.Context(), media.DefaultMinWriteReserve-100*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), thumbnailer.DefaultMinWriteReserve-100*time.Millisecond)
 	defer cancel()
-	if _, err := f.th.Process(ctx, e); !errors.Is(err, media.ErrOutOfTime) || media.IsPermanent(err) {
+	if _, err := f.th.Process(ctx, e); !errors.Is(err, thumbnailer.ErrOutOfTime) || thumbnailer.IsPermanent(err) {
 		t.Fatalf("Process: %v, want a transient ErrOutOfTime", err)
 	}
 	if n := f.objects.getCount("uploads/never.jpg"); n != 0 {
@@ -279,7 +280,7 @@ func TestThumbnailer_RemovalOfAnotherVersionKeepsTheThumbnails(t *testing.T) {
 	// A failing HEAD is transient: nothing is deleted, the event comes back.
 	f.objects.setFailGet(errThrottled)
 	del2 := f.event(media.ObjectRemoved, "uploads/v.jpg", "")
-	if _, err := f.th.Process(t.Context(), del2); err == nil || media.IsPermanent(err) {
+	if _, err := f.th.Process(t.Context(), del2); err == nil || thumbnailer.IsPermanent(err) {
 		t.Fatalf("removal while HEAD fails: %v, want a transient error", err)
 	}
 	f.objects.setFailGet(nil)

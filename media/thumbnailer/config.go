@@ -1,4 +1,4 @@
-package media
+package thumbnailer
 
 import (
 	"fmt"
@@ -19,13 +19,13 @@ const (
 	EnvMaxPixels        = "MAX_SOURCE_PIXELS" // default imaging.DefaultMaxPixels
 )
 
-// ThumbnailerEnv lists the variables the thumbnailer function reads.
-var ThumbnailerEnv = []string{EnvBucket, EnvMediaTable, EnvIdempotencyTable, EnvSourcePrefix, EnvSizes, EnvQuality, EnvMaxBytes, EnvMaxPixels}
+// Env lists the variables the thumbnailer function reads.
+var Env = []string{EnvBucket, EnvMediaTable, EnvIdempotencyTable, EnvSourcePrefix, EnvSizes, EnvQuality, EnvMaxBytes, EnvMaxPixels}
 
 // Config is the thumbnailer's configuration as the environment gives it.
 type Config struct {
 	Bucket, MediaTable, IdempotencyTable string
-	Options                              ThumbnailerOptions
+	Options                              Options
 }
 
 // ConfigFromEnv reads the configuration through getenv (os.Getenv in the

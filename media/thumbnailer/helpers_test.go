@@ -1,4 +1,4 @@
-package media_test
+package thumbnailer_test
 
 import (
 	"context"
@@ -20,6 +20,7 @@ import (
 	"github.com/rampartdev/rampart/media"
 	"github.com/rampartdev/rampart/media/mediatest"
 	"github.com/rampartdev/rampart/media/sqliterecords"
+	"github.com/rampartdev/rampart/media/thumbnailer"
 )
 
 // memBlob is an in-memory blob.Store that counts writes and can fail reads.
@@ -164,7 +165,7 @@ type fixture struct {
 	t       *testing.T
 	objects *memBlob
 	records *sqliterecords.Store
-	th      *media.Thumbnailer
+	th      *thumbnailer.Thumbnailer
 	logs    *mediatest.Buffer
 	seq     int
 	metrics *countMetrics
@@ -190,7 +191,7 @@ func (c *countMetrics) get(name string) int {
 func newFixture(t *testing.T) *fixture { t.Helper(); return newFixtureWith(t, nil) }
 
 // newFixtureWith is newFixture with the thumbnailer's options modified by mod.
-func newFixtureWith(t *testing.T, mod func(*media.ThumbnailerOptions)) *fixture {
+func newFixtureWith(t *testing.T, mod func(*thumbnailer.Options)) *fixture {
 	t.Helper()
 	recs, err := sqliterecords.Open(filepath.Join(t.TempDir(), "media.db"))
 	if err != nil {
@@ -200,11 +201,11 @@ func newFixtureWith(t *testing.T, mod func(*media.ThumbnailerOptions)) *fixture 
 	f := &fixture{t: t, objects: newMemBlob(), records: recs, logs: &mediatest.Buffer{}, metrics: &countMetrics{n: map[string]int{}}}
 	logger := slog.New(slog.NewJSONHandler(f.logs, nil))
 	guard := idempotency.New(memstore.New(nil), &idempotency.Options{Logger: logger})
-	opts := &media.ThumbnailerOptions{Bucket: "media-uploads", Imaging: imagingSizes(), Logger: logger, Metrics: f.metrics}
+	opts := &thumbnailer.Options{Bucket: "media-uploads", Imaging: imagingSizes(), Logger: logger, Metrics: f.metrics}
 	if mod != nil {
 		mod(opts)
 	}
-	f.th = media.NewThumbnailer(f.objects, recs, guard, opts)
+	f.th = thumbnailer.New(f.objects, recs, guard, opts)
 	return f
 }
 
@@ -226,7 +227,7 @@ func (f *fixture) event(kind media.Kind, key, etag string) media.Event {
 		RequestID: fmt.Sprintf("REQ%04d", f.seq), Time: time.Now()}
 }
 
-func (f *fixture) process(e media.Event) media.Outcome {
+func (f *fixture) process(e media.Event) thumbnailer.Outcome {
 	f.t.Helper()
 	o, err := f.th.Process(f.t.Context(), e)
 	if err != nil {

@@ -1,4 +1,4 @@
-package media_test
+package thumbnailer_test
 
 import (
 	"encoding/json"

@@ -1,4 +1,7 @@
-package media
+// Package health serves the media service's GET /health: the service's
+// version and the result of its checks, as JSON, behind API Gateway (the
+// Lambda function cmd/health) or over net/http (rampart dev).
+package health
 
 import (
 	"context"
@@ -10,8 +13,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 )
 
-// HealthReport is the body of GET /health.
-type HealthReport struct {
+// Report is the body of GET /health.
+type Report struct {
 	Service string            `json:"service"`
 	Version string            `json:"version"`
 	Status  string            `json:"status"` // "ok" or "degraded"
@@ -19,10 +22,10 @@ type HealthReport struct {
 	Time    time.Time         `json:"time"`
 }
 
-// Health reports the service's version and status. Checks, when given, are
+// Handler reports the service's version and status. Checks, when given, are
 // run on every request with a short timeout; any failure makes the status
 // "degraded" and the HTTP status 503.
-type Health struct {
+type Handler struct {
 	Service string
 	Version string
 	Checks  map[string]func(context.Context) error
@@ -31,7 +34,7 @@ type Health struct {
 }
 
 // Report runs the checks and returns the report and its HTTP status.
-func (h *Health) Report(ctx context.Context) (HealthReport, int) {
+func (h *Handler) Report(ctx context.Context) (Report, int) {
 	now := time.Now
 	if h.Now != nil {
 		now = h.Now
@@ -40,7 +43,7 @@ func (h *Health) Report(ctx context.Context) (HealthReport, int) {
 	if timeout <= 0 {
 		timeout = 2 * time.Second
 	}
-	r := HealthReport{Service: h.Service, Version: h.Version, Status: "ok", Time: now().UTC()}
+	r := Report{Service: h.Service, Version: h.Version, Status: "ok", Time: now().UTC()}
 	code := http.StatusOK
 	names := make([]string, 0, len(h.Checks))
 	for n := range h.Checks {
@@ -66,7 +69,7 @@ func (h *Health) Report(ctx context.Context) (HealthReport, int) {
 
 // HandleAPIGateway serves GET /health behind an API Gateway HTTP API
 // (payload format 2.0).
-func (h *Health) HandleAPIGateway(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+func (h *Handler) HandleAPIGateway(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	headers := map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"}
 	if req.RequestContext.HTTP.Method != "" && req.RequestContext.HTTP.Method != http.MethodGet && req.RequestContext.HTTP.Method != http.MethodHead {
 		headers["Allow"] = "GET, HEAD"
@@ -82,7 +85,7 @@ func (h *Health) HandleAPIGateway(ctx context.Context, req events.APIGatewayV2HT
 }
 
 // ServeHTTP serves the same report over net/http (the local runtime).
-func (h *Health) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+func (h *Handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r, code := h.Report(req.Context())
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

@@ -1,4 +1,4 @@
-package media
+package thumbnailer
 
 import (
 	"context"
@@ -15,9 +15,10 @@ import (
 	"github.com/rampartdev/rampart/blob"
 	"github.com/rampartdev/rampart/idempotency"
 	"github.com/rampartdev/rampart/imaging"
+	"github.com/rampartdev/rampart/media"
 )
 
-// Defaults of [ThumbnailerOptions].
+// Defaults of [Options].
 const (
 	DefaultSourcePrefix  = "uploads/"
 	DefaultDerivedPrefix = "derived/"
@@ -73,9 +74,9 @@ type Metrics interface {
 	Count(ctx context.Context, name string, n int)
 }
 
-// ThumbnailerOptions configure a [Thumbnailer]. The zero value (or nil)
+// Options configure a [Thumbnailer]. The zero value (or nil)
 // selects every default.
-type ThumbnailerOptions struct {
+type Options struct {
 	// Bucket is the source bucket. Events for another bucket are malformed.
 	// Empty accepts any bucket (the object store serves one bucket anyway).
 	Bucket string
@@ -121,17 +122,17 @@ type ThumbnailerOptions struct {
 // records. It is safe for concurrent use.
 type Thumbnailer struct {
 	objects blob.Store
-	records Records
+	records media.Records
 	guard   *idempotency.Guard
-	opts    ThumbnailerOptions
+	opts    Options
 	memory  *admission
 }
 
-// NewThumbnailer returns a Thumbnailer reading sources from and writing
+// New returns a Thumbnailer reading sources from and writing
 // thumbnails to objects, keeping records in records, and guarding each event
 // with guard.
-func NewThumbnailer(objects blob.Store, records Records, guard *idempotency.Guard, opts *ThumbnailerOptions) *Thumbnailer {
-	var o ThumbnailerOptions
+func New(objects blob.Store, records media.Records, guard *idempotency.Guard, opts *Options) *Thumbnailer {
+	var o Options
 	if opts != nil {
 		o = *opts
 	}
@@ -195,9 +196,9 @@ func (t *Thumbnailer) CheckKey(key string) error {
 // Outcome is what processing one event did; it is the idempotency result
 // replayed to duplicates.
 type Outcome struct {
-	Status     Status `json:"status"` // processed, rejected, deleted or skipped
-	Reason     string `json:"reason,omitempty"`
-	Thumbnails int    `json:"thumbnails,omitempty"`
+	Status     media.Status `json:"status"` // processed, rejected, deleted or skipped
+	Reason     string       `json:"reason,omitempty"`
+	Thumbnails int          `json:"thumbnails,omitempty"`
 	// Duplicate is set when the guard replayed an earlier outcome.
 	Duplicate bool `json:"duplicate,omitempty"`
 }
@@ -206,12 +207,12 @@ type Outcome struct {
 // when the event should be delivered again: a transient failure (see
 // [IsPermanent]). Permanent problems with the object end in a rejected
 // record and a nil error.
-func (t *Thumbnailer) Process(ctx context.Context, e Event) (Outcome, error) {
+func (t *Thumbnailer) Process(ctx context.Context, e media.Event) (Outcome, error) {
 	log := t.opts.Logger.With(
 		slog.String("correlation_id", e.RequestID), slog.String("bucket", e.Bucket), slog.String("key", e.Key),
 		slog.String("id", e.ID()), slog.String("event", string(e.Kind)), slog.String("sequencer", e.Sequencer))
 	if t.opts.Bucket != "" && e.Bucket != t.opts.Bucket {
-		err := &EventError{Reason: fmt.Sprintf("bucket %q is not the configured source bucket %q", e.Bucket, t.opts.Bucket)}
+		err := &media.EventError{Reason: fmt.Sprintf("bucket %q is not the configured source bucket %q", e.Bucket, t.opts.Bucket)}
 		log.ErrorContext(ctx, "event refused", slog.Any("error", err))
 		t.count(ctx, MetricBadEvents, 1)
 		return Outcome{}, err
@@ -221,7 +222,7 @@ func (t *Thumbnailer) Process(ctx context.Context, e Event) (Outcome, error) {
 		// filter should never deliver these.
 		log.WarnContext(ctx, "event ignored: key outside the source prefix", slog.String("source_prefix", t.opts.SourcePrefix))
 		t.count(ctx, MetricSkipped, 1)
-		return Outcome{Status: StatusSkipped, Reason: "outside the source prefix"}, nil
+		return Outcome{Status: media.StatusSkipped, Reason: "outside the source prefix"}, nil
 	}
 	log.InfoContext(ctx, "event received", slog.String("name", e.Name), slog.String("etag", e.ETag))
 	if left, ok := t.timeLeft(ctx); ok && left < t.opts.MinWriteReserve {
@@ -265,7 +266,7 @@ func (t *Thumbnailer) Process(ctx context.Context, e Event) (Outcome, error) {
 }
 
 // apply does the work of one event as the idempotency holder.
-func (t *Thumbnailer) apply(ctx context.Context, log *slog.Logger, e Event) (Outcome, error) {
+func (t *Thumbnailer) apply(ctx context.Context, log *slog.Logger, e media.Event) (Outcome, error) {
 	now := t.opts.Now()
 	until := now.Add(t.opts.Lease)
 	deadline, hasDeadline := ctx.Deadline()
@@ -275,7 +276,7 @@ func (t *Thumbnailer) apply(ctx context.Context, log *slog.Logger, e Event) (Out
 		reserve = max(t.opts.MinWriteReserve, min(DefaultWriteReserve, time.Until(deadline)/5))
 	}
 	outOfTime := func() bool { return hasDeadline && time.Until(deadline) < reserve }
-	if e.Kind == ObjectRemoved {
+	if e.Kind == media.ObjectRemoved {
 		// In a versioned bucket a removal may be the permanent deletion of
 		// an old version, or a delete marker since followed by a new
 		// upload: the key still has a current object, and the thumbnails
@@ -286,17 +287,17 @@ func (t *Thumbnailer) apply(ctx context.Context, log *slog.Logger, e Event) (Out
 			log.InfoContext(ctx, "removal skipped: the object still exists", slog.String("removed_version_id", e.VersionID),
 				slog.String("current_version_id", cur.VersionID), slog.String("current_etag", strings.Trim(cur.ETag, `"`)))
 			t.count(ctx, MetricSkipped, 1)
-			return Outcome{Status: StatusSkipped, Reason: reason}, nil
+			return Outcome{Status: media.StatusSkipped, Reason: reason}, nil
 		case !errors.Is(err, blob.ErrNotFound) && !errors.Is(err, blob.ErrInvalidKey): // an invalid key has no object
 			return Outcome{}, fmt.Errorf("media: head %s: %w", e.Key, err)
 		}
 	}
-	c := Claim{ID: e.ID(), Bucket: e.Bucket, Key: e.Key, Sequencer: e.Sequencer, Owner: rand.Text(), CorrelationID: e.RequestID, Now: now, Until: until}
+	c := media.Claim{ID: e.ID(), Bucket: e.Bucket, Key: e.Key, Sequencer: e.Sequencer, Owner: rand.Text(), CorrelationID: e.RequestID, Now: now, Until: until}
 	switch err := t.records.Claim(ctx, c); {
-	case errors.Is(err, ErrStale):
+	case errors.Is(err, media.ErrStale):
 		log.InfoContext(ctx, "event superseded: the record already reflects this or a newer event")
 		t.count(ctx, MetricSkipped, 1)
-		return Outcome{Status: StatusSkipped, Reason: "superseded by a newer event"}, nil
+		return Outcome{Status: media.StatusSkipped, Reason: "superseded by a newer event"}, nil
 	case err != nil:
 		return Outcome{}, err // ErrBusy included: an older event is still being processed
 	}
@@ -311,17 +312,17 @@ func (t *Thumbnailer) apply(ctx context.Context, log *slog.Logger, e Event) (Out
 	if rec.CreatedAt.IsZero() {
 		rec.CreatedAt = now
 	}
-	if e.Kind == ObjectRemoved {
+	if e.Kind == media.ObjectRemoved {
 		if err := t.deleteDerived(ctx, e.Key, prev.Thumbnails, nil); err != nil {
 			return Outcome{}, err
 		}
-		rec.Status, rec.Thumbnails, rec.ETag, rec.VersionID = StatusDeleted, nil, e.ETag, e.VersionID
+		rec.Status, rec.Thumbnails, rec.ETag, rec.VersionID = media.StatusDeleted, nil, e.ETag, e.VersionID
 		if err := t.commit(ctx, rec); err != nil {
 			return Outcome{}, err
 		}
 		log.InfoContext(ctx, "object deleted: thumbnails removed", slog.Int("thumbnails_removed", len(prev.Thumbnails)))
 		t.count(ctx, MetricDeleted, 1)
-		return Outcome{Status: StatusDeleted}, nil
+		return Outcome{Status: media.StatusDeleted}, nil
 	}
 
 	if err := t.CheckKey(e.Key); err != nil {
@@ -380,13 +381,13 @@ func (t *Thumbnailer) apply(ctx context.Context, log *slog.Logger, e Event) (Out
 		if err != nil {
 			return Outcome{}, fmt.Errorf("media: write %s: %w", key, err)
 		}
-		rec.Thumbnails = append(rec.Thumbnails, Thumbnail{Size: th.Size, Width: th.Width, Height: th.Height, Key: key, Bytes: len(th.Data)})
+		rec.Thumbnails = append(rec.Thumbnails, media.Thumbnail{Size: th.Size, Width: th.Width, Height: th.Height, Key: key, Bytes: len(th.Data)})
 	}
 	// Sizes that are no longer configured would serve an older picture.
 	if err := t.deleteDerived(ctx, e.Key, prev.Thumbnails, rec.Thumbnails); err != nil {
 		return Outcome{}, err
 	}
-	rec.Status = StatusProcessed
+	rec.Status = media.StatusProcessed
 	if err := t.commit(ctx, rec); err != nil {
 		return Outcome{}, err
 	}
@@ -395,41 +396,41 @@ func (t *Thumbnailer) apply(ctx context.Context, log *slog.Logger, e Event) (Out
 		slog.Duration("render", time.Since(start)))
 	t.count(ctx, MetricProcessed, 1)
 	t.count(ctx, MetricThumbnails, len(rec.Thumbnails))
-	return Outcome{Status: StatusProcessed, Thumbnails: len(rec.Thumbnails)}, nil
+	return Outcome{Status: media.StatusProcessed, Thumbnails: len(rec.Thumbnails)}, nil
 }
 
 // reject records a permanent problem with the object. Thumbnails of the
 // object's previous content are removed: they no longer show it.
-func (t *Thumbnailer) reject(ctx context.Context, log *slog.Logger, rec, prev Record, reason string) (Outcome, error) {
+func (t *Thumbnailer) reject(ctx context.Context, log *slog.Logger, rec, prev media.Record, reason string) (Outcome, error) {
 	if err := t.deleteDerived(ctx, rec.Key, prev.Thumbnails, nil); err != nil {
 		return Outcome{}, err
 	}
-	rec.Status, rec.Reason, rec.Thumbnails = StatusRejected, reason, nil
+	rec.Status, rec.Reason, rec.Thumbnails = media.StatusRejected, reason, nil
 	rec.Format, rec.Width, rec.Height, rec.Orientation = "", 0, 0, 0
 	if err := t.commit(ctx, rec); err != nil {
 		return Outcome{}, err
 	}
 	log.WarnContext(ctx, "object rejected", slog.String("reason", reason), slog.Bool("permanent", true))
 	t.count(ctx, MetricRejected, 1)
-	return Outcome{Status: StatusRejected, Reason: reason}, nil
+	return Outcome{Status: media.StatusRejected, Reason: reason}, nil
 }
 
 // skip records that the event no longer describes the object; the event
 // that changed it decides the outcome.
-func (t *Thumbnailer) skip(ctx context.Context, log *slog.Logger, rec Record, reason string) (Outcome, error) {
-	rec.Status, rec.Reason = StatusSkipped, reason
+func (t *Thumbnailer) skip(ctx context.Context, log *slog.Logger, rec media.Record, reason string) (Outcome, error) {
+	rec.Status, rec.Reason = media.StatusSkipped, reason
 	if err := t.commit(ctx, rec); err != nil {
 		return Outcome{}, err
 	}
 	log.InfoContext(ctx, "event skipped", slog.String("reason", reason))
 	t.count(ctx, MetricSkipped, 1)
-	return Outcome{Status: StatusSkipped, Reason: reason}, nil
+	return Outcome{Status: media.StatusSkipped, Reason: reason}, nil
 }
 
 // commit writes the outcome. Once the side effects are done, committing is
 // what keeps a retry from repeating them, so it is not cut off by the
 // invocation's deadline (it is fenced by the claim's owner anyway).
-func (t *Thumbnailer) commit(ctx context.Context, rec Record) error {
+func (t *Thumbnailer) commit(ctx context.Context, rec media.Record) error {
 	rec.UpdatedAt = t.opts.Now()
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -442,7 +443,7 @@ func (t *Thumbnailer) commit(ctx context.Context, rec Record) error {
 // deleteDerived deletes the thumbnails of key that are not in keep: those in
 // old and those of every configured size (an attempt that died before its
 // commit may have written them).
-func (t *Thumbnailer) deleteDerived(ctx context.Context, key string, old, keep []Thumbnail) error {
+func (t *Thumbnailer) deleteDerived(ctx context.Context, key string, old, keep []media.Thumbnail) error {
 	candidates := make([]string, 0, len(old)+len(t.opts.Imaging.Sizes))
 	for _, th := range old {
 		candidates = append(candidates, th.Key)
@@ -452,7 +453,7 @@ func (t *Thumbnailer) deleteDerived(ctx context.Context, key string, old, keep [
 	}
 	slices.Sort(candidates)
 	for _, k := range slices.Compact(candidates) {
-		if slices.ContainsFunc(keep, func(th Thumbnail) bool { return th.Key == k }) {
+		if slices.ContainsFunc(keep, func(th media.Thumbnail) bool { return th.Key == k }) {
 			continue
 		}
 		if !strings.HasPrefix(k, t.opts.DerivedPrefix) || !strings.HasSuffix(k, "/"+key) {
@@ -490,7 +491,7 @@ func (t *Thumbnailer) count(ctx context.Context, name string, n int) {
 // timeouts, 5xx, a busy or fenced claim, a duplicate in progress) is
 // transient and the event should be delivered again.
 func IsPermanent(err error) bool {
-	var ee *EventError
+	var ee *media.EventError
 	return errors.As(err, &ee) || imaging.IsReject(err) || errors.Is(err, blob.ErrTooLarge) || errors.Is(err, ErrUnprocessableKey) ||
 		errors.Is(err, idempotency.ErrPayloadMismatch)
 }

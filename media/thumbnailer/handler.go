@@ -1,4 +1,4 @@
-package media
+package thumbnailer
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/rampartdev/rampart/batch"
+	"github.com/rampartdev/rampart/media"
 )
 
 // HandleSQS processes an SQS batch of S3 notifications (S3 → SQS → Lambda
@@ -19,7 +20,7 @@ import (
 // redelivers it until maxReceiveCount and then moves it to the dead-letter
 // queue, where it stays visible. S3's test message succeeds. Messages not
 // started when ctx ends are reported too, and so are those reached with less
-// than the MinWriteReserve of [ThumbnailerOptions] left before ctx's
+// than the MinWriteReserve of [Options] left before ctx's
 // deadline: they fail with [ErrOutOfTime] before any side effect, rather
 // than start work that would be cut off. When every message failed the
 // error is a *batch.AllFailedError, so the whole batch is retried.
@@ -31,8 +32,8 @@ func (t *Thumbnailer) HandleSQS(ctx context.Context, ev events.SQSEvent) (events
 // per-message step of [Thumbnailer.HandleSQS], for a runtime that settles
 // messages itself and keeps each one's error (rampart dev's dead letters).
 func (t *Thumbnailer) HandleMessage(ctx context.Context, m events.SQSMessage) error {
-	evs, err := FromSQSBody(m.Body)
-	if errors.Is(err, ErrTestEvent) {
+	evs, err := media.FromSQSBody(m.Body)
+	if errors.Is(err, media.ErrTestEvent) {
 		t.opts.Logger.InfoContext(ctx, "s3:TestEvent ignored", slog.String("message_id", m.MessageId))
 		return nil
 	}
@@ -56,7 +57,7 @@ func (t *Thumbnailer) HandleMessage(ctx context.Context, m events.SQSMessage) er
 func (t *Thumbnailer) HandleS3(ctx context.Context, ev events.S3Event) error {
 	var failed error
 	for _, r := range ev.Records {
-		e, err := FromS3(r)
+		e, err := media.FromS3(r)
 		if err == nil {
 			_, err = t.Process(ctx, e)
 		} else {
@@ -76,8 +77,8 @@ func (t *Thumbnailer) HandleS3(ctx context.Context, ev events.S3Event) error {
 func (t *Thumbnailer) HandleSNS(ctx context.Context, ev events.SNSEvent) error {
 	var failed error
 	for _, r := range ev.Records {
-		evs, err := FromSNSMessage(r.SNS.Message)
-		if errors.Is(err, ErrTestEvent) {
+		evs, err := media.FromSNSMessage(r.SNS.Message)
+		if errors.Is(err, media.ErrTestEvent) {
 			t.opts.Logger.InfoContext(ctx, "s3:TestEvent ignored", slog.String("sns_message_id", r.SNS.MessageID))
 			continue
 		}
@@ -98,7 +99,7 @@ func (t *Thumbnailer) HandleSNS(ctx context.Context, ev events.SNSEvent) error {
 
 // HandleEventBridge processes an S3 event delivered by EventBridge.
 func (t *Thumbnailer) HandleEventBridge(ctx context.Context, ev events.CloudWatchEvent) error {
-	e, err := FromEventBridge(ev)
+	e, err := media.FromEventBridge(ev)
 	if err != nil {
 		t.opts.Logger.ErrorContext(ctx, "malformed EventBridge event", slog.Any("error", err))
 		t.count(ctx, MetricBadEvents, 1)
@@ -113,31 +114,31 @@ func (t *Thumbnailer) HandleEventBridge(ctx context.Context, ev events.CloudWatc
 // shapes apart (see [DetectShape]) and returns the SQS batch response for
 // SQS payloads and null otherwise.
 func (t *Thumbnailer) Invoke(ctx context.Context, payload json.RawMessage) (any, error) {
-	switch DetectShape(payload) {
-	case ShapeSQS:
+	switch media.DetectShape(payload) {
+	case media.ShapeSQS:
 		var ev events.SQSEvent
 		if err := json.Unmarshal(payload, &ev); err != nil {
-			return nil, &EventError{Reason: "undecodable SQS event", Err: err}
+			return nil, &media.EventError{Reason: "undecodable SQS event", Err: err}
 		}
 		return t.HandleSQS(ctx, ev)
-	case ShapeS3:
+	case media.ShapeS3:
 		var ev events.S3Event
 		if err := json.Unmarshal(payload, &ev); err != nil {
-			return nil, &EventError{Reason: "undecodable S3 event", Err: err}
+			return nil, &media.EventError{Reason: "undecodable S3 event", Err: err}
 		}
 		return nil, t.HandleS3(ctx, ev)
-	case ShapeSNS:
+	case media.ShapeSNS:
 		var ev events.SNSEvent
 		if err := json.Unmarshal(payload, &ev); err != nil {
-			return nil, &EventError{Reason: "undecodable SNS event", Err: err}
+			return nil, &media.EventError{Reason: "undecodable SNS event", Err: err}
 		}
 		return nil, t.HandleSNS(ctx, ev)
-	case ShapeEventBridge:
+	case media.ShapeEventBridge:
 		var ev events.CloudWatchEvent
 		if err := json.Unmarshal(payload, &ev); err != nil {
-			return nil, &EventError{Reason: "undecodable EventBridge event", Err: err}
+			return nil, &media.EventError{Reason: "undecodable EventBridge event", Err: err}
 		}
 		return nil, t.HandleEventBridge(ctx, ev)
 	}
-	return nil, &EventError{Reason: fmt.Sprintf("unrecognised payload of %d bytes", len(payload))}
+	return nil, &media.EventError{Reason: fmt.Sprintf("unrecognised payload of %d bytes", len(payload))}
 }

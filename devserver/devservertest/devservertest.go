@@ -1,11 +1,10 @@
-package localtest
+// Package devservertest runs the local runtime (package devserver) in the
+// tests of the packages above it: a server over a data folder, as rampart
+// dev runs it, and a wait for the media records it writes.
+package devservertest
 
 import (
-	"bytes"
 	"context"
-	"image"
-	"image/color"
-	"image/jpeg"
 	"log/slog"
 	"path/filepath"
 	"testing"
@@ -14,21 +13,23 @@ import (
 	"github.com/rampartdev/rampart/devserver"
 	"github.com/rampartdev/rampart/imaging"
 	"github.com/rampartdev/rampart/inspect/local"
+	"github.com/rampartdev/rampart/internal/datadir"
 	"github.com/rampartdev/rampart/media"
+	"github.com/rampartdev/rampart/media/thumbnailer"
 )
 
-// MustDevServer opens a devserver over dir whose JSON logs go to the data
+// MustOpen opens a devserver over dir whose JSON logs go to the data
 // folder's log file (as "rampart dev" writes them), starts its queue
 // pollers, and stops it when tb ends.
-func MustDevServer(tb testing.TB, dir string) *devserver.Server {
+func MustOpen(tb testing.TB, dir string) *devserver.Server {
 	tb.Helper()
-	lf, err := local.OpenLogFile(filepath.Join(dir, devserver.LogFile), 0)
+	lf, err := local.OpenLogFile(filepath.Join(dir, datadir.LogFile), 0)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	log := slog.New(slog.NewJSONHandler(lf, nil)).With(slog.String("service", "rampart-media"))
 	s, err := devserver.Open(context.Background(), dir, &devserver.Options{
-		Thumbnailer:       media.ThumbnailerOptions{Imaging: imaging.Options{Sizes: []int{256, 64}}},
+		Thumbnailer:       thumbnailer.Options{Imaging: imaging.Options{Sizes: []int{256, 64}}},
 		Workers:           2,
 		VisibilityTimeout: 20 * time.Second,
 		Logger:            log,
@@ -61,20 +62,4 @@ func WaitFinal(tb testing.TB, s *devserver.Server, id string) media.Record {
 	}
 	tb.Fatalf("media record %s not final after a minute", id)
 	return media.Record{}
-}
-
-// JPEG returns a w x h JPEG with a diagonal gradient.
-func JPEG(tb testing.TB, w, h int) []byte {
-	tb.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	for y := range h {
-		for x := range w {
-			img.Set(x, y, color.RGBA{uint8(x * 255 / w), uint8(y * 255 / h), 160, 255})
-		}
-	}
-	var b bytes.Buffer
-	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 85}); err != nil {
-		tb.Fatal(err)
-	}
-	return b.Bytes()
 }

@@ -1,10 +1,9 @@
-package media_test
+package thumbnailer_test
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/rampartdev/rampart/batch"
 	"github.com/rampartdev/rampart/media"
+	"github.com/rampartdev/rampart/media/thumbnailer"
 )
 
 // s3Body is the body S3 puts in an SQS message for e.
@@ -105,29 +105,6 @@ func TestThumbnailer_InvokeAcceptsEveryWiring(t *testing.T) {
 	}
 }
 
-func TestHealth(t *testing.T) {
-	h := &media.Health{Service: "rampart-media", Version: "v1.2.3"}
-	resp, err := h.HandleAPIGateway(t.Context(), events.APIGatewayV2HTTPRequest{RawPath: "/health",
-		RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET"}}})
-	if err != nil || resp.StatusCode != http.StatusOK || resp.Headers["Content-Type"] != "application/json" {
-		t.Fatalf("%+v, %v", resp, err)
-	}
-	var r media.HealthReport
-	if err := json.Unmarshal([]byte(resp.Body), &r); err != nil || r.Version != "v1.2.3" || r.Status != "ok" {
-		t.Fatalf("body %s: %v", resp.Body, err)
-	}
-	h.Checks = map[string]func(context.Context) error{"records": func(context.Context) error { return errors.New("unreachable") }}
-	resp, _ = h.HandleAPIGateway(t.Context(), events.APIGatewayV2HTTPRequest{})
-	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(resp.Body, `"degraded"`) {
-		t.Fatalf("failing check: %+v", resp)
-	}
-	resp, _ = h.HandleAPIGateway(t.Context(), events.APIGatewayV2HTTPRequest{
-		RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST"}}})
-	if resp.StatusCode != http.StatusMethodNotAllowed {
-		t.Fatalf("POST: %+v", resp)
-	}
-}
-
 func TestThumbnailer_HandleSQSStopsStartingMessagesNearTheDeadline(t *testing.T) {
 	f := newFixture(t)
 	first := f.upload("uploads/first.jpg", testJPEG(t, 200, 200, 1))
@@ -140,7 +117,7 @@ func TestThumbnailer_HandleSQSStopsStartingMessagesNearTheDeadline(t *testing.T)
 	f.objects.setSlowGet(func(ctx context.Context, key string) {
 		if key == first.Key {
 			dl, _ := ctx.Deadline()
-			time.Sleep(time.Until(dl) - media.DefaultMinWriteReserve + 100*time.Millisecond)
+			time.Sleep(time.Until(dl) - thumbnailer.DefaultMinWriteReserve + 100*time.Millisecond)
 		}
 	})
 	resp, err := f.th.HandleSQS(ctx, events.SQSEvent{Records: []events.SQSMessage{

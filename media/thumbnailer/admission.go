@@ -1,4 +1,4 @@
-package media
+package thumbnailer
 
 import (
 	"context"

@@ -59,31 +59,40 @@ func (br *boolReader) refill(value uint64, nbits int) (uint64, int) {
 }
 
 // boolStep decodes one bit whose probability of being 0 is prob/256 from
-// a reader's state, which must hold a window (nbits >= 0), and returns
-// the bit and the new state. It is small enough to be inlined, so the hot
-// loops keep the state in registers.
-func boolStep(value uint64, nbits int, rng uint32, prob uint8) (bool, uint64, int, uint32) {
-	// The shifts are masked to tell the compiler they are in range.
+// a reader's state, which must hold a window (nbits >= 0), and returns the
+// bit as a mask (all ones for 1, zero for 0) and the new state. It has no
+// branch (the caller's test of the bit is the only one that can be
+// mispredicted) and is small enough to be inlined, so the hot loops keep
+// the state in registers.
+func boolStep(value uint64, nbits int, rng uint32, prob uint8) (uint32, uint64, int, uint32) {
+	sh := uint(nbits) & 63 // masked: tells the compiler the shift is in range
 	split := (rng * uint32(prob)) >> 8
-	v := uint32(value >> (uint(nbits) & 63))
-	r := split + 1
-	bit := v > split
-	if bit {
-		r = rng - split
-		value -= uint64(split+1) << (uint(nbits) & 63)
-	}
-	shift := 7 ^ (bits.Len32(r) - 1) // normalise the range to [128, 255]
-	return bit, value, nbits - shift, r<<(uint(shift)&7) - 1
+	mask := uint32(int32(split-uint32(value>>sh)) >> 31) // the window is above split
+	// The new range is rng-split for a 1 and split+1 for a 0 (range minus
+	// one as rng keeps it: the 1s get the top of the interval).
+	r := uint8(split + 1 + (mask & (rng - 2*split - 1)))
+	value -= uint64((split+1)&mask) << sh
+	return mask, value, nbits - int(normShift[r]), uint32(normRange[r])
 }
+
+// normShift[r] is how far a range r (1 to 255) is shifted to normalise it to
+// 128-255, and normRange[r] the normalised range minus one.
+var normShift, normRange = func() (s, r [256]uint8) {
+	for i := 1; i < 256; i++ {
+		n := uint8(7 ^ (bits.Len8(uint8(i)) - 1))
+		s[i], r[i] = n, uint8(i<<n-1)
+	}
+	return s, r
+}()
 
 // readBit decodes one bit whose probability of being 0 is prob/256.
 func (br *boolReader) readBit(prob uint8) bool {
 	if br.nbits < 0 {
 		br.load()
 	}
-	var bit bool
+	var bit uint32
 	bit, br.value, br.nbits, br.rng = boolStep(br.value, br.nbits, br.rng, prob)
-	return bit
+	return bit != 0
 }
 
 // readFlag is readBit at probability 1/2.

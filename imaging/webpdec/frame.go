@@ -2,6 +2,7 @@ package webpdec
 
 import (
 	"context"
+	"encoding/binary"
 	"image"
 )
 
@@ -41,6 +42,8 @@ type decoder struct {
 	nzY     uint32     // transform code of luma block n in bits 2n, 2n+1
 	nzUV    uint32     // the same for U (n = 0-3) and V (4-7)
 	isI4    bool
+	flatY   bool // luma reconstructed by flat (reduced, DC only): emitted
+	flatC   bool // the same for chroma
 	ymode   uint8
 	uvmode  uint8
 	imodes  [16]uint8
@@ -347,20 +350,20 @@ func getCoeffs(br *boolReader, prob *[17]*[numCtx][numProbs]uint8, ctx int, dq [
 	// The reader's state lives in locals here, the hottest loop of the
 	// decoder; largeValue, rarer, works on the reader itself.
 	value, nbits, rng := br.value, br.nbits, br.rng
-	var bit bool
+	var bit uint32
 	p := &prob[n][ctx]
 	for ; n < 16; n++ {
 		if nbits < 0 {
 			value, nbits = br.refill(value, nbits)
 		}
-		if bit, value, nbits, rng = boolStep(value, nbits, rng, p[0]); !bit {
+		if bit, value, nbits, rng = boolStep(value, nbits, rng, p[0]); bit == 0 {
 			break // end of block
 		}
 		for { // zeros; no end-of-block may follow one
 			if nbits < 0 {
 				value, nbits = br.refill(value, nbits)
 			}
-			if bit, value, nbits, rng = boolStep(value, nbits, rng, p[1]); bit {
+			if bit, value, nbits, rng = boolStep(value, nbits, rng, p[1]); bit != 0 {
 				break
 			}
 			if n++; n == 16 {
@@ -374,7 +377,7 @@ func getCoeffs(br *boolReader, prob *[17]*[numCtx][numProbs]uint8, ctx int, dq [
 			value, nbits = br.refill(value, nbits)
 		}
 		var v int32
-		if bit, value, nbits, rng = boolStep(value, nbits, rng, p[2]); !bit {
+		if bit, value, nbits, rng = boolStep(value, nbits, rng, p[2]); bit == 0 {
 			v = 1
 			p = &next[1]
 		} else {
@@ -386,9 +389,10 @@ func getCoeffs(br *boolReader, prob *[17]*[numCtx][numProbs]uint8, ctx int, dq [
 		if nbits < 0 {
 			value, nbits = br.refill(value, nbits)
 		}
-		if bit, value, nbits, rng = boolStep(value, nbits, rng, 128); bit { // sign
-			v = -v
-		}
+		// The sign, at probability 1/2, applied without a branch: it is
+		// as likely one way as the other.
+		bit, value, nbits, rng = boolStep(value, nbits, rng, 128)
+		v = (v ^ int32(bit)) - int32(bit)
 		q := dq[1]
 		if n == 0 {
 			q = dq[0]
@@ -478,6 +482,7 @@ func (d *decoder) reconstructMB(mbx, mby int) {
 		copy(ws[vOff-bps:vOff-bps+8], d.vTop[8*mbx:])
 	}
 	c := d.coeffs[:]
+	d.flatY = false
 	if d.isI4 {
 		tr := ws[yOff-bps+16 : yOff-bps+20 : yOff-bps+20]
 		if mby > 0 {
@@ -501,6 +506,8 @@ func (d *decoder) reconstructMB(mbx, mby int) {
 				clear(c[16*n : 16*n+16])
 			}
 		}
+	} else if d.flatY = d.scale > 1 && d.alpha == nil && d.ymode == bDC && d.nzY&0xaaaaaaaa == 0; d.flatY {
+		d.flat(c, yOff, 16, 4, dcPred(ws, yOff, 16, mby > 0, mbx > 0), d.nzY, d.y[mby*16/d.scale*d.ystride+mbx*16/d.scale:], d.ystride, d.ylut)
 	} else {
 		predBlock(ws, yOff, 16, d.ymode, mby > 0, mbx > 0)
 		if d.nzY != 0 {
@@ -512,9 +519,15 @@ func (d *decoder) reconstructMB(mbx, mby int) {
 			}
 		}
 	}
-	predBlock(ws, uOff, 8, d.uvmode, mby > 0, mbx > 0)
-	predBlock(ws, vOff, 8, d.uvmode, mby > 0, mbx > 0)
-	if d.nzUV != 0 {
+	if d.flatC = d.scale > 1 && d.alpha == nil && d.uvmode == bDC && d.nzUV&0xaaaa == 0; d.flatC {
+		ci := mby*8/d.scale*d.cstride + mbx*8/d.scale
+		d.flat(c[256:], uOff, 8, 2, dcPred(ws, uOff, 8, mby > 0, mbx > 0), d.nzUV, d.u[ci:], d.cstride, d.clut)
+		d.flat(c[320:], vOff, 8, 2, dcPred(ws, vOff, 8, mby > 0, mbx > 0), d.nzUV>>8, d.v[ci:], d.cstride, d.clut)
+	} else {
+		predBlock(ws, uOff, 8, d.uvmode, mby > 0, mbx > 0)
+		predBlock(ws, vOff, 8, d.uvmode, mby > 0, mbx > 0)
+	}
+	if d.nzUV != 0 && !d.flatC {
 		for n := range 8 {
 			if code := (d.nzUV >> (2 * n)) & 3; code != 0 {
 				off := uOff
@@ -555,50 +568,110 @@ func (d *decoder) emit(mbx, mby int) {
 		d.emitAlpha(mbx, mby)
 		return
 	}
-	n := 16 / s
-	reduce(ws, yOff, s, n, d.y[mby*n*d.ystride+mbx*n:], d.ystride, d.ylut)
-	n = 8 / s
-	ci := mby*n*d.cstride + mbx*n
-	reduce(ws, uOff, s, n, d.u[ci:], d.cstride, d.clut)
-	reduce(ws, vOff, s, n, d.v[ci:], d.cstride, d.clut)
+	if !d.flatY {
+		n := 16 / s
+		reduce(ws, yOff, s, n, d.y[mby*n*d.ystride+mbx*n:], d.ystride, d.ylut)
+	}
+	if !d.flatC {
+		n := 8 / s
+		ci := mby*n*d.cstride + mbx*n
+		reduce(ws, uOff, s, n, d.u[ci:], d.cstride, d.clut)
+		reduce(ws, vOff, s, n, d.v[ci:], d.cstride, d.clut)
+	}
+}
+
+// flat reconstructs a DC-predicted block of n×n samples (k×k 4×4 blocks,
+// nz their transform codes) whose residual is DC only, at a reduced scale:
+// each 4×4 block is one value, the prediction plus its DC, so its cells
+// are that value (at 1/8 the mean of four of them) and only the edges the
+// next macroblocks predict from (the right column and bottom row) need
+// writing to the workspace. The output is what reconstructing and
+// averaging every sample would give.
+func (d *decoder) flat(c []int16, off, n, k int, pred uint8, nz uint32, dst []byte, stride int, lut *[256]uint8) {
+	var v [16]uint8
+	for b := range k * k {
+		dc := int32(0)
+		if (nz>>(2*b))&3 != 0 {
+			dc = (int32(c[16*b]) + 4) >> 3
+			c[16*b] = 0
+		}
+		v[b] = clip255(int32(pred) + dc)
+	}
+	ws := d.ws[:]
+	for r := range n {
+		ws[off+r*bps+n-1] = v[(r>>2)*k+k-1]
+	}
+	last := ws[off+(n-1)*bps:][:n]
+	for x := range last {
+		last[x] = v[(k-1)*k+x>>2]
+	}
+	if d.scale == 8 { // 2×2 blocks a sample
+		for oy := range k / 2 {
+			for ox := range k / 2 {
+				b := 2*oy*k + 2*ox
+				sum := uint32(v[b]) + uint32(v[b+1]) + uint32(v[b+k]) + uint32(v[b+k+1])
+				dst[oy*stride+ox] = lut[(sum+2)>>2]
+			}
+		}
+		return
+	}
+	per := 4 / d.scale // samples a block
+	for by := range k {
+		for bx := range k {
+			val := lut[v[by*k+bx]]
+			for j := range per {
+				row := dst[(by*per+j)*stride+bx*per:][:per]
+				for i := range row {
+					row[i] = val
+				}
+			}
+		}
+	}
 }
 
 // reduce averages the n·s × n·s block at off in s×s cells into n×n output
-// samples, mapped through lut.
+// samples, mapped through lut. For s = 2 and 4 it sums eight samples at a
+// time in the lanes of a 64-bit word.
 func reduce(ws []byte, off, s, n int, dst []byte, stride int, lut *[256]uint8) {
+	const lanes16, lanes32 = 0x00ff00ff00ff00ff, 0x0000ffff0000ffff
 	switch s {
 	case 2:
 		for oy := range n {
-			r0 := ws[off+2*oy*bps:][:2*n]
-			r1 := ws[off+(2*oy+1)*bps:][:2*n]
 			d := dst[oy*stride:][:n]
-			for ox := range d {
-				i := 2 * ox
-				sum := uint32(r0[i]) + uint32(r0[i+1]) + uint32(r1[i]) + uint32(r1[i+1])
-				d[ox] = lut[(sum+2)>>2]
+			for ox := 0; ox < n; ox += 4 {
+				i := off + 2*oy*bps + 2*ox
+				r0 := binary.LittleEndian.Uint64(ws[i:])
+				r1 := binary.LittleEndian.Uint64(ws[i+bps:])
+				// Four sums of 2×2 in 16-bit lanes, rounded and halved twice.
+				v := r0&lanes16 + r0>>8&lanes16 + r1&lanes16 + r1>>8&lanes16 + 0x0002000200020002
+				v = v >> 2 & lanes16
+				o := d[ox : ox+4 : ox+4]
+				o[0], o[1], o[2], o[3] = lut[uint8(v)], lut[uint8(v>>16)], lut[uint8(v>>32)], lut[uint8(v>>48)]
 			}
 		}
 	case 4:
 		for oy := range n {
-			base := off + 4*oy*bps
 			d := dst[oy*stride:][:n]
-			for ox := range d {
-				sum := uint32(0)
+			for ox := 0; ox < n; ox += 2 {
+				i := off + 4*oy*bps + 4*ox
+				var v uint64
 				for j := range 4 {
-					r := ws[base+j*bps+4*ox:][:4]
-					sum += uint32(r[0]) + uint32(r[1]) + uint32(r[2]) + uint32(r[3])
+					r := binary.LittleEndian.Uint64(ws[i+j*bps:])
+					p := r&lanes16 + r>>8&lanes16  // pairs in 16-bit lanes
+					v += p&lanes32 + p>>16&lanes32 // fours in 32-bit lanes
 				}
-				d[ox] = lut[(sum+8)>>4]
+				v = (v + 0x0000000800000008) >> 4
+				o := d[ox : ox+2 : ox+2]
+				o[0], o[1] = lut[uint8(v)], lut[uint8(v>>32)]
 			}
 		}
 	default: // 8
 		for oy := range n {
-			base := off + 8*oy*bps
 			d := dst[oy*stride:][:n]
 			for ox := range d {
 				sum := uint32(0)
 				for j := range 8 {
-					r := ws[base+j*bps+8*ox:][:8]
+					r := ws[off+(8*oy+j)*bps+8*ox:][:8]
 					sum += uint32(r[0]) + uint32(r[1]) + uint32(r[2]) + uint32(r[3]) +
 						uint32(r[4]) + uint32(r[5]) + uint32(r[6]) + uint32(r[7])
 				}

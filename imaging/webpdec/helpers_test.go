@@ -50,6 +50,26 @@ func photoLike(w, h int, alpha bool) *image.NRGBA {
 	return img
 }
 
+// smooth draws gentle gradients with a few flat patches and one hard edge,
+// the kind of content most of a photo's sky is.
+func smooth(w, h int) *image.NRGBA {
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			fx, fy := float64(x)/float64(w), float64(y)/float64(h)
+			c := color.NRGBA{clampF(60 + 120*fx), clampF(90 + 80*fy), clampF(200 - 60*fx*fy), 255}
+			switch {
+			case x > w/2 && y < h/3:
+				c = color.NRGBA{250, 250, 245, 255}
+			case y > 2*h/3 && x < w/3:
+				c = color.NRGBA{20, 30, 25, 255}
+			}
+			img.SetNRGBA(x, y, c)
+		}
+	}
+	return img
+}
+
 func clampF(v float64) uint8 { return uint8(max(0, min(255, math.Round(v)))) }
 
 // mustPNG encodes img as PNG.
@@ -159,6 +179,8 @@ func makeFixtures(tb testing.TB) []fixture {
 		}
 	}
 	add(opaque, "lossy", lossyOptions)
+	// Smooth: many macroblocks predicted whole with a DC-only residual.
+	add(smooth(93, 70), "smooth", [][]string{{}, {"-q", "95", "-sns", "0"}})
 	add(translucent, "alpha", alphaOptions)
 	add(translucent, "lossless", losslessOptions)
 	add(opaque, "lossless", losslessOptions[:1])

@@ -40,6 +40,33 @@ func fill(ws []byte, off, n int, v uint8) {
 	}
 }
 
+// dcPred is the DC prediction of an n×n block (16 or 8): the mean of the
+// edges that lie inside the frame, 128 when neither does.
+func dcPred(ws []byte, off, n int, top, left bool) uint8 {
+	sum, shift := 0, 0
+	if top {
+		for _, v := range ws[off-bps : off-bps+n] {
+			sum += int(v)
+		}
+		shift++
+	}
+	if left {
+		for j := 0; j < n; j++ {
+			sum += int(ws[off+j*bps-1])
+		}
+		shift++
+	}
+	if shift == 0 {
+		return 128
+	}
+	log := 3 // n == 8
+	if n == 16 {
+		log = 4
+	}
+	shift += log - 1
+	return uint8((sum + 1<<(shift-1)) >> shift)
+}
+
 // predBlock applies a 16×16 luma or 8×8 chroma mode (DC, TM, VE, HE) at off.
 // top and left say whether those edges lie inside the frame; DC uses only
 // the edges that do (RFC 6386 section 12.2), the other modes read the edge
@@ -47,29 +74,7 @@ func fill(ws []byte, off, n int, v uint8) {
 func predBlock(ws []byte, off, n int, mode uint8, top, left bool) {
 	switch mode {
 	case bDC:
-		sum, shift := 0, 0
-		if top {
-			for _, v := range ws[off-bps : off-bps+n] {
-				sum += int(v)
-			}
-			shift++
-		}
-		if left {
-			for j := 0; j < n; j++ {
-				sum += int(ws[off+j*bps-1])
-			}
-			shift++
-		}
-		v := uint8(128)
-		if shift > 0 {
-			log := 3 // n == 8
-			if n == 16 {
-				log = 4
-			}
-			shift += log - 1
-			v = uint8((sum + 1<<(shift-1)) >> shift)
-		}
-		fill(ws, off, n, v)
+		fill(ws, off, n, dcPred(ws, off, n, top, left))
 	case bTM:
 		above := ws[off-bps : off-bps+n]
 		p := int32(ws[off-bps-1])

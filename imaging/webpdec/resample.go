@@ -64,9 +64,30 @@ func areaTaps(src, unit, samples, dst, dstFull, v int) taps {
 	return t
 }
 
+// fixed3 returns the taps as exactly three per output (zero weights added,
+// the window moved left at the end so it stays inside the samples), or
+// false when some output needs more than three or there are fewer than
+// three samples. Three suffice whenever each output covers at most two
+// samples: every reduction below 2, which is what follows the decoder's.
+func (t taps) fixed3(samples int) (f taps, ok bool) {
+	if samples < 3 {
+		return t, false
+	}
+	f = taps{start: make([]int, len(t.n)), n: make([]int, len(t.n)), w: make([]int32, 3*len(t.n)), stride: 3}
+	for i, n := range t.n {
+		if n > 3 {
+			return t, false
+		}
+		lo := min(t.start[i], samples-3)
+		copy(f.w[3*i+t.start[i]-lo:], t.w[i*t.stride:i*t.stride+n])
+		f.start[i], f.n[i] = lo, 3
+	}
+	return f, true
+}
+
 // resample averages a w×h plane of samples (rows stride apart) to
 // len(hx.n) × len(vy.n), vertically first.
-func resample(pix []byte, stride, w int, hx, vy taps) []byte {
+func resample(pix []byte, stride, w, h int, hx, vy taps) []byte {
 	dw, dh := len(hx.n), len(vy.n)
 	if hx.identity && vy.identity {
 		out := make([]byte, dw*dh)
@@ -75,33 +96,54 @@ func resample(pix []byte, stride, w int, hx, vy taps) []byte {
 		}
 		return out
 	}
+	const round = 1 << (weightBits - 1)
 	rows := make([]byte, w*dh)
-	acc := make([]int32, w)
-	for y := range dh {
-		clear(acc)
-		s := vy.start[y]
-		for k, wt := range vy.w[y*vy.stride : y*vy.stride+vy.n[y]] {
-			in := pix[(s+k)*stride:][:w]
-			for x, v := range in {
-				acc[x] += wt * int32(v)
+	if f, ok := vy.fixed3(h); ok {
+		for y := range dh {
+			s, wt := f.start[y], f.w[3*y:3*y+3:3*y+3]
+			w0, w1, w2 := wt[0], wt[1], wt[2]
+			r0, r1, r2 := pix[s*stride:][:w], pix[(s+1)*stride:][:w], pix[(s+2)*stride:][:w]
+			out := rows[y*w:][:w]
+			for x := range out {
+				out[x] = uint8((w0*int32(r0[x]) + w1*int32(r1[x]) + w2*int32(r2[x]) + round) >> weightBits)
 			}
 		}
-		out := rows[y*w:][:w]
-		for x, v := range acc {
-			out[x] = uint8((v + 1<<(weightBits-1)) >> weightBits)
+	} else {
+		acc := make([]int32, w)
+		for y := range dh {
+			clear(acc)
+			s := vy.start[y]
+			for k, wt := range vy.w[y*vy.stride : y*vy.stride+vy.n[y]] {
+				for x, v := range pix[(s+k)*stride:][:w] {
+					acc[x] += wt * int32(v)
+				}
+			}
+			out := rows[y*w:][:w]
+			for x, v := range acc {
+				out[x] = uint8((v + round) >> weightBits)
+			}
 		}
 	}
 	out := make([]byte, dw*dh)
+	f, fixed := hx.fixed3(w)
 	for y := range dh {
 		in := rows[y*w:][:w]
 		o := out[y*dw:][:dw]
+		if fixed {
+			for x := range o {
+				s, wt := f.start[x], f.w[3*x:3*x+3:3*x+3]
+				px := in[s : s+3 : s+3]
+				o[x] = uint8((wt[0]*int32(px[0]) + wt[1]*int32(px[1]) + wt[2]*int32(px[2]) + round) >> weightBits)
+			}
+			continue
+		}
 		for x := range o {
 			s := hx.start[x]
 			var sum int32
 			for k, wt := range hx.w[x*hx.stride : x*hx.stride+hx.n[x]] {
 				sum += wt * int32(in[s+k])
 			}
-			o[x] = uint8((sum + 1<<(weightBits-1)) >> weightBits)
+			o[x] = uint8((sum + round) >> weightBits)
 		}
 	}
 	return out
@@ -161,9 +203,9 @@ func resizeYCbCr(m *image.YCbCr, srcW, srcH, scale, dw, dh int, lx, ly taps) *im
 	cw, ch := (w+1)/2, (h+1)/2
 	cx, cy := chromaTaps(srcW, scale, cw, dw), chromaTaps(srcH, scale, ch, dh)
 	return &image.YCbCr{
-		Y:       resample(m.Y, m.YStride, w, lx, ly),
-		Cb:      resample(m.Cb, m.CStride, cw, cx, cy),
-		Cr:      resample(m.Cr, m.CStride, cw, cx, cy),
+		Y:       resample(m.Y, m.YStride, w, h, lx, ly),
+		Cb:      resample(m.Cb, m.CStride, cw, ch, cx, cy),
+		Cr:      resample(m.Cr, m.CStride, cw, ch, cx, cy),
 		YStride: dw, CStride: (dw + 1) / 2,
 		SubsampleRatio: image.YCbCrSubsampleRatio420,
 		Rect:           image.Rect(0, 0, dw, dh),
@@ -202,9 +244,9 @@ func resizeNYCbCrA(m *image.NYCbCrA, srcW, srcH, scale, dw, dh int, lx, ly taps)
 			va[y*cw+x] = s * int32(m.Cr[y*m.CStride+x])
 		}
 	}
-	plainY := resample(m.Y, m.YStride, w, lx, ly)
-	plainU := resample(m.Cb, m.CStride, cw, cx, cy)
-	plainV := resample(m.Cr, m.CStride, cw, cx, cy)
+	plainY := resample(m.Y, m.YStride, w, h, lx, ly)
+	plainU := resample(m.Cb, m.CStride, cw, ch, cx, cy)
+	plainV := resample(m.Cr, m.CStride, cw, ch, cx, cy)
 	ra, rya := resampleInts(a, w, w, lx, ly), resampleInts(ya, w, w, lx, ly)
 	rca, rua, rva := resampleInts(ca, cw, cw, cx, cy), resampleInts(ua, cw, cw, cx, cy), resampleInts(va, cw, cw, cx, cy)
 	div := func(sum, weight int32, plain uint8) uint8 {

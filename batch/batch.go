@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/rampartdev/rampart/idempotency"
 	"github.com/rampartdev/rampart/logging"
+	"github.com/rampartdev/rampart/metrics"
 )
 
 // Handler processes one record. A nil error marks the record done; an error
@@ -60,10 +62,43 @@ type Options[R any] struct {
 	// otherwise it fails, logged with the reason.
 	Key idempotency.KeyFunc[R]
 
+	// Payload returns the bytes of a record whose hash detects a key reused
+	// with a different payload (an *idempotency.PayloadMismatchError, which
+	// fails the record). Nil means the event source's default, which leaves
+	// out what the transport adds or changes between deliveries:
+	//
+	//   - SQS: idempotency.Payload, the body only (in canonical JSON form
+	//     when it is JSON, so a resend with its keys in another order is the
+	//     same payload), not the message attributes (a resend may carry
+	//     another trace id), system attributes, receipt handle or receive
+	//     count;
+	//   - Kinesis: [KinesisPayload], the data and partition key, not the
+	//     arrival time;
+	//   - DynamoDB Streams: [DynamoDBPayload], the event name, keys and
+	//     images, not the creation time or size.
+	//
+	// To compare only some members of a JSON body (leaving out a timestamp
+	// the producer sets on each send), use idempotency.SQSBodyFields.
+	Payload idempotency.PayloadFunc[R]
+
+	// FailNotRecorded reports a record as failed, for the event source to
+	// deliver again, when its handler succeeded but the Guard could not
+	// record the outcome (an *idempotency.NotRecordedError). By default
+	// such a record counts as a success: the work has been done once, and a
+	// redelivery would do it again. Either way the failure is logged at
+	// ERROR and counted as the [MetricNotRecorded] metric (in the
+	// metrics.Set of the context, when there is one).
+	FailNotRecorded bool
+
 	// Logger receives one record per failed record (with the stack, for a
 	// panic). Nil means slog.Default().
 	Logger *slog.Logger
 }
+
+// MetricNotRecorded is the metric (Count) a batch adds, through
+// metrics.FromContext, for each record whose handler succeeded but whose
+// idempotency record could not be saved (see Options.FailNotRecorded).
+const MetricNotRecorded = "IdempotencyNotRecorded"
 
 // record is one record of a batch as the processor tracks it.
 type record[R any] struct {
@@ -83,7 +118,7 @@ type plan struct {
 // process runs fn over recs following p and returns the indices of the
 // failed records, in batch order, and the error to return from the
 // handler (an *AllFailedError when every record failed).
-func process[R any](ctx context.Context, recs []record[R], p plan, fn Handler[R], o *Options[R], key idempotency.KeyFunc[R]) ([]int, error) {
+func process[R any](ctx context.Context, recs []record[R], p plan, fn Handler[R], o *Options[R], src source[R]) ([]int, error) {
 	if len(recs) == 0 {
 		return nil, nil
 	}
@@ -103,7 +138,7 @@ func process[R any](ctx context.Context, recs []record[R], p plan, fn Handler[R]
 					r.err = fmt.Errorf("%w: %w", ErrNotProcessed, err)
 					continue
 				}
-				r.err = run(ctx, r, fn, o.Guard, key)
+				r.err = run(ctx, r, fn, o, src, log)
 				if r.err == nil {
 					continue
 				}
@@ -140,10 +175,34 @@ func process[R any](ctx context.Context, recs []record[R], p plan, fn Handler[R]
 	return failed, nil
 }
 
+// source is what an event source's records are guarded by: their key and
+// payload functions, the options' or the source's defaults.
+type source[R any] struct {
+	key     idempotency.KeyFunc[R]
+	payload idempotency.PayloadFunc[R]
+	// unrecorded holds the keys, with their payloads, of the records of
+	// this batch whose work was done but not recorded: a duplicate later in
+	// the batch counts as done instead of finding the key in progress.
+	unrecorded *sync.Map
+}
+
+// newSource returns o's key and payload functions, or the defaults given.
+func newSource[R any](o *Options[R], key idempotency.KeyFunc[R], payload idempotency.PayloadFunc[R]) source[R] {
+	s := source[R]{key: o.Key, payload: o.Payload, unrecorded: new(sync.Map)}
+	if s.key == nil {
+		s.key = key
+	}
+	if s.payload == nil {
+		s.payload = payload
+	}
+	return s
+}
+
 // run processes one record, under the guard if there is one, turning a
 // panic into the record's error.
-func run[R any](ctx context.Context, r *record[R], fn Handler[R], g *idempotency.Guard, key idempotency.KeyFunc[R]) (err error) {
+func run[R any](ctx context.Context, r *record[R], fn Handler[R], o *Options[R], src source[R], log *slog.Logger) (err error) {
 	ctx = logging.WithCorrelationID(ctx, r.id)
+	g := o.Guard
 	defer func() {
 		if v := recover(); v != nil {
 			err = &PanicError{Value: v, Stack: debug.Stack()}
@@ -152,7 +211,7 @@ func run[R any](ctx context.Context, r *record[R], fn Handler[R], g *idempotency
 	if g == nil {
 		return fn(ctx, r.rec)
 	}
-	k, err := key(r.rec)
+	k, err := src.key(r.rec)
 	guarded, err := g.CheckKey(ctx, k, err)
 	if err != nil {
 		return err
@@ -160,14 +219,35 @@ func run[R any](ctx context.Context, r *record[R], fn Handler[R], g *idempotency
 	if !guarded { // no key, and the Guard allows that: run it as is
 		return fn(ctx, r.rec)
 	}
-	payload, err := idempotency.Payload(r.rec)
+	payload, err := src.payload(r.rec)
 	if err != nil {
-		return err
+		return fmt.Errorf("batch: payload of record %s: %w", r.id, err)
+	}
+	if p, ok := src.unrecorded.Load(k); ok && bytes.Equal(p.([]byte), payload) {
+		log.LogAttrs(ctx, slog.LevelInfo, "batch: duplicate of a record processed earlier in this batch", slog.String("itemIdentifier", r.id))
+		return nil
 	}
 	_, err = g.Do(ctx, k, payload, func(ctx context.Context) ([]byte, error) {
 		return nil, fn(ctx, r.rec)
 	})
+	if nr, ok := errors.AsType[*idempotency.NotRecordedError](err); ok {
+		notRecorded(ctx, log, r, nr)
+		if !o.FailNotRecorded {
+			src.unrecorded.Store(k, payload)
+			return nil
+		}
+	}
 	return err
+}
+
+// notRecorded logs and counts a record whose handler succeeded but whose
+// idempotency record was not saved.
+func notRecorded[R any](ctx context.Context, log *slog.Logger, r *record[R], nr *idempotency.NotRecordedError) {
+	ctx = logging.WithCorrelationID(ctx, r.id)
+	_ = metrics.FromContext(ctx).Add(MetricNotRecorded, metrics.Count, 1)
+	log.LogAttrs(ctx, slog.LevelError, "batch: record processed but its idempotency record was not saved",
+		slog.String("itemIdentifier", r.id), slog.String("key_hash", nr.KeyHash),
+		slog.Bool("held", nr.Held), slog.String("error", nr.Err.Error()))
 }
 
 func logFailure[R any](ctx context.Context, log *slog.Logger, r *record[R]) {

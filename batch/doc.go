@@ -47,6 +47,29 @@
 // Guard's Options.AllowMissingKey is set, and fails otherwise (see
 // [idempotency.Guard.CheckKey]).
 //
+// Options.Payload says what of a record is hashed to detect a key reused
+// with a different payload, which fails the record. The default leaves out
+// transport metadata: for SQS the body only, compared as canonical JSON, so
+// the same order sent again with another trace attribute or with its keys in
+// another order is a duplicate (see [Options] for every source). A producer
+// that stamps each send (a sent_at field) needs the fields that make the
+// order:
+//
+//	batch.SQSHandler(process, &batch.Options[events.SQSMessage]{
+//		Guard:   guard,
+//		Key:     orderKey,
+//		Payload: idempotency.SQSBodyFields("id", "quantity"),
+//	})
+//
+// A record whose handler succeeded but whose outcome the Guard could not
+// save (an *[idempotency.NotRecordedError], after the Guard's own retries)
+// counts as a success: the work was done once, and reporting it failed
+// would make the redelivery do it again. The failure is logged at ERROR and
+// counted as the [MetricNotRecorded] metric, and a duplicate later in the
+// same batch counts as done too; later deliveries are not protected by a
+// record (see the error's documentation for what they find). Set
+// Options.FailNotRecorded to report such records as failed instead.
+//
 // Each record's logs carry its own id as correlation_id (see
 // [logging.WithCorrelationID]).
 package batch

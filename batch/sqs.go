@@ -20,10 +20,7 @@ import (
 // *[AllFailedError] with the response.
 func SQS(ctx context.Context, ev events.SQSEvent, fn Handler[events.SQSMessage], opts *Options[events.SQSMessage]) (events.SQSEventResponse, error) {
 	o := optionsOrZero(opts)
-	key := o.Key
-	if key == nil {
-		key = idempotency.SQSKey
-	}
+	src := newSource(o, idempotency.SQSKey, sqsPayload)
 	recs := make([]record[events.SQSMessage], len(ev.Records))
 	fifo := false
 	for i, m := range ev.Records {
@@ -39,10 +36,10 @@ func SQS(ctx context.Context, ev events.SQSEvent, fn Handler[events.SQSMessage],
 	default:
 		p = grouped(make([]string, len(recs)), false, o.Concurrency)
 		if o.Guard != nil { // duplicates of one key run one after the other
-			p = grouped(keys(ev.Records, key), false, o.Concurrency)
+			p = grouped(keys(ev.Records, src.key), false, o.Concurrency)
 		}
 	}
-	failed, err := process(ctx, recs, p, fn, o, key)
+	failed, err := process(ctx, recs, p, fn, o, src)
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
 	for _, i := range failed {
 		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: recs[i].id})
@@ -59,6 +56,8 @@ func SQSHandler(fn Handler[events.SQSMessage], opts *Options[events.SQSMessage])
 		return SQS(ctx, ev, fn, opts)
 	}
 }
+
+func sqsPayload(m events.SQSMessage) ([]byte, error) { return idempotency.Payload(m) }
 
 func messageGroups(ms []events.SQSMessage) []string {
 	gs := make([]string, len(ms))

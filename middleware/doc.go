@@ -21,8 +21,11 @@
 // halfway through a write, and an idempotency record stays INPROGRESS until
 // its lease ends. The guard cancels the handler's context Options.TimeoutMargin
 // ([DefaultTimeoutMargin]) before the deadline, with cause
-// [ErrTimeoutImminent], and logs a WARN record "timeout imminent" with
-// remaining_ms, margin_ms and deadline. A handler that honours its context
-// then returns in time: the idempotency engine releases its record, the
-// batch package reports unstarted records for retry, metrics are flushed.
+// [ErrTimeoutImminent] (ctx.Err() is context.DeadlineExceeded, as for any
+// deadline, in contexts derived from it too). It first logs a WARN record
+// "timeout imminent" with remaining_ms, margin_ms and deadline, and only
+// then ends the context, so the warning comes before every line the
+// cancellation causes. A handler that honours its context then returns in
+// time: the idempotency engine releases its record, the batch package
+// reports unstarted records for retry, metrics are flushed.
 package middleware

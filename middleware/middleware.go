@@ -138,40 +138,20 @@ func (w *Handler) Invoke(ctx context.Context, payload []byte) (out []byte, err e
 	return bytes.Clone(out), nil
 }
 
-// guard returns ctx cancelled w.margin before its deadline (with cause
-// ErrTimeoutImminent), logging "timeout imminent" when that happens.
+// guard returns ctx ending w.margin before its deadline (with cause
+// ErrTimeoutImminent), and the function to call when the handler has
+// returned. "timeout imminent" is logged before the context ends.
 func (w *Handler) guard(ctx context.Context) (context.Context, func()) {
 	deadline, ok := ctx.Deadline()
 	if !ok || w.margin < 0 {
 		return ctx, func() {}
 	}
 	margin := min(w.margin, time.Until(deadline)/4)
-	gctx, cancel := context.WithDeadlineCause(ctx, deadline.Add(-margin), ErrTimeoutImminent)
 	warn := func() {
-		// Log when the guard fired, or when the invocation's own deadline
-		// beat it (a starved timer); not on a plain cancellation.
-		if c := context.Cause(gctx); c != ErrTimeoutImminent && !errors.Is(c, context.DeadlineExceeded) {
-			return
-		}
 		w.logger.LogAttrs(ctx, slog.LevelWarn, "timeout imminent",
 			slog.Int64("remaining_ms", time.Until(deadline).Milliseconds()),
 			slog.Int64("margin_ms", margin.Round(time.Millisecond).Milliseconds()),
 			slog.Time("deadline", deadline))
 	}
-	logged := make(chan struct{})
-	stopWarn := context.AfterFunc(gctx, func() {
-		defer close(logged)
-		warn()
-	})
-	return gctx, func() {
-		switch {
-		case !stopWarn(): // the warning is being written: let it finish
-			<-logged
-		case gctx.Err() != nil:
-			// The handler saw the cancellation and returned before the
-			// context package got round to starting the warning.
-			warn()
-		}
-		cancel()
-	}
+	return newGuardContext(ctx, deadline.Add(-margin), warn)
 }

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/rampartdev/rampart/internal/testenv"
@@ -292,6 +294,95 @@ func TestWrap_loggers(t *testing.T) {
 		}
 		if l := find(out.lines(t), "msg", "invocation failed"); l == nil || l["requestId"] != "req-c" {
 			t.Errorf("middleware's record = %v, want requestId req-c", l)
+		}
+	})
+}
+
+// TestWrap_timeoutWarningFirst: the "timeout imminent" warning is written
+// before the cancellation it announces, so it comes before every line the
+// cancellation causes (the handler's, then "invocation failed"), on every
+// invocation; and the handler's context, and contexts derived from it, end
+// as a deadline does.
+func TestWrap_timeoutWarningFirst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		out, opts := setup(t, 200*time.Millisecond)
+		logger := opts.Logger
+		var derivedErr, derivedCause, timeoutErr error
+		h := middleware.Wrap(func(ctx context.Context, _ json.RawMessage) (string, error) {
+			child, cancel := context.WithCancel(ctx)
+			defer cancel()
+			timed, cancel2 := context.WithTimeout(ctx, time.Hour)
+			defer cancel2()
+			<-child.Done()
+			<-timed.Done()
+			logger.WarnContext(ctx, "handler stopped", "error", ctx.Err().Error())
+			derivedErr, derivedCause, timeoutErr = child.Err(), context.Cause(child), timed.Err()
+			return "", ctx.Err()
+		}, opts)
+		for i := range 20 {
+			if _, err := h.Invoke(lambdaCtx(t, "req", time.Second), []byte(`{}`)); !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("invocation %d: err = %v, want DeadlineExceeded", i, err)
+			}
+			var order []string
+			for _, l := range out.lines(t) {
+				if m, _ := l["msg"].(string); m != "" && l["_aws"] == nil {
+					order = append(order, m)
+				}
+			}
+			if want := []string{"timeout imminent", "handler stopped", "invocation failed"}; !slices.Equal(order, want) {
+				t.Fatalf("invocation %d logged %q, want %q", i, order, want)
+			}
+		}
+		if derivedErr != context.DeadlineExceeded || derivedCause != middleware.ErrTimeoutImminent || timeoutErr != context.DeadlineExceeded {
+			t.Errorf("derived contexts: Err %v, Cause %v, WithTimeout's Err %v; want DeadlineExceeded, ErrTimeoutImminent, DeadlineExceeded",
+				derivedErr, derivedCause, timeoutErr)
+		}
+	})
+}
+
+// TestWrap_handlerReturnsEndsContext: after a handler returned in time, its
+// context is cancelled (context.Canceled, no warning), as a
+// context.WithDeadline's cancel func would.
+func TestWrap_handlerReturnsEndsContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		out, opts := setup(t, 0)
+		var kept context.Context
+		h := middleware.Wrap(func(ctx context.Context, _ json.RawMessage) (string, error) {
+			kept = ctx
+			if dl, _ := ctx.Deadline(); time.Until(dl) != 2*time.Second-500*time.Millisecond {
+				t.Errorf("deadline in %v, want the invocation's less the margin", time.Until(dl))
+			}
+			return "ok", ctx.Err()
+		}, opts)
+		if _, err := h.Invoke(lambdaCtx(t, "req", 2*time.Second), []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+		if kept.Err() != context.Canceled {
+			t.Errorf("Err after return = %v, want Canceled", kept.Err())
+		}
+		if find(out.lines(t), "msg", "timeout imminent") != nil {
+			t.Error("warned although the handler returned in time")
+		}
+	})
+}
+
+// TestWrap_parentCancelled: when the invocation's context is cancelled
+// before the guard fires, the handler's context ends with it, with its
+// cause, and nothing is announced.
+func TestWrap_parentCancelled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		out, opts := setup(t, 100*time.Millisecond)
+		parent, cancel := context.WithCancelCause(lambdaCtx(t, "req", time.Minute))
+		h := middleware.Wrap(func(ctx context.Context, _ json.RawMessage) (string, error) {
+			cancel(errors.New("the runtime went away"))
+			<-ctx.Done()
+			return "", context.Cause(ctx)
+		}, opts)
+		if _, err := h.Invoke(parent, []byte(`{}`)); err == nil || err.Error() != "the runtime went away" {
+			t.Fatalf("err = %v, want the parent's cause", err)
+		}
+		if find(out.lines(t), "msg", "timeout imminent") != nil {
+			t.Error("warned on a cancellation that is not a deadline")
 		}
 	})
 }

@@ -33,6 +33,14 @@
 // [Set.SetProperty], and the invocation's requestId, are top-level members
 // that are not metrics: searchable in Logs Insights at no metric cost.
 //
+// # Empty sets
+//
+// An invocation that added no metric writes no document: CloudWatch would
+// reject one without metrics. Whether that is worth a word is a choice made
+// once, on the Recorder ([Options].Empty): [EmptyIgnore] (the default) says
+// nothing, [EmptyWarn] logs a warning, as Powertools does, and [EmptyError]
+// makes [Set.Flush] return [ErrNoMetrics].
+//
 // # Cold start
 //
 // On the first invocation of a process (not counting environments that

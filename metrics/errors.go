@@ -26,3 +26,7 @@ var (
 	// most 30 per dimension set.
 	ErrTooManyDimensions = errors.New("metrics: more than 30 dimensions")
 )
+
+// ErrNoMetrics is returned by [Set.Flush] for a Set without metrics when the
+// Recorder's Options.Empty is EmptyError.
+var ErrNoMetrics = errors.New("metrics: no metrics to flush")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"os"
 	"strconv"
@@ -47,7 +48,46 @@ type Options struct {
 	DisableColdStart bool
 	// Now returns the time stamped on documents. Nil means time.Now.
 	Now func() time.Time
+	// Empty says what [Set.Flush] does when no metric was added to the Set
+	// (see [EmptyPolicy]). The zero value, EmptyIgnore, writes nothing.
+	Empty EmptyPolicy
+	// Logger receives the EmptyWarn warning. Nil means slog.Default().
+	Logger *slog.Logger
 }
+
+// EmptyPolicy says what [Set.Flush] does with a Set to which no metric was
+// added since the last Flush. In every case no metric document is written
+// for it (CloudWatch rejects a document without metrics), and the ColdStart
+// document is written as usual.
+type EmptyPolicy int
+
+// String returns the policy's name.
+func (p EmptyPolicy) String() string {
+	switch p {
+	case EmptyIgnore:
+		return "EmptyIgnore"
+	case EmptyWarn:
+		return "EmptyWarn"
+	case EmptyError:
+		return "EmptyError"
+	}
+	return "EmptyPolicy(" + strconv.Itoa(int(p)) + ")"
+}
+
+const (
+	// EmptyIgnore writes nothing and says nothing: an invocation with
+	// nothing to count costs no log line. The default.
+	EmptyIgnore EmptyPolicy = iota
+	// EmptyWarn logs a WARN record "metrics: no metrics to flush" (with the
+	// namespace, through Options.Logger and the invocation's context), as
+	// Powertools does by default: for functions whose every invocation
+	// should count something, so that a missing metric shows in the logs.
+	EmptyWarn
+	// EmptyError makes Flush return [ErrNoMetrics], as Powertools'
+	// raise_on_empty_metrics does; the middleware package logs it at ERROR
+	// ("metrics flush failed").
+	EmptyError
+)
 
 // invoked is set by the first invocation this process starts.
 var invoked atomic.Bool
@@ -103,6 +143,7 @@ func New(w io.Writer, opts *Options) (*Recorder, error) {
 // names its invocation.
 func (r *Recorder) Start(ctx context.Context) (context.Context, *Set) {
 	s := r.NewSet()
+	s.ctx = ctx
 	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
 		s.props = append(s.props, property{"requestId", string(appendString(nil, lc.AwsRequestID))})
 		s.requestID = s.props[len(s.props)-1:]
@@ -116,7 +157,7 @@ func (r *Recorder) Start(ctx context.Context) (context.Context, *Set) {
 
 // NewSet returns an empty Set outside any invocation.
 func (r *Recorder) NewSet() *Set {
-	return &Set{r: r, byName: map[string]int{}}
+	return &Set{r: r, byName: map[string]int{}, ctx: context.Background()}
 }
 
 type ctxKey struct{}
@@ -133,6 +174,7 @@ func FromContext(ctx context.Context) *Set {
 // [Set.Flush] writes them. It is safe for concurrent use.
 type Set struct {
 	r         *Recorder
+	ctx       context.Context // the invocation's, for the EmptyWarn record
 	mu        sync.Mutex
 	metrics   []metric
 	byName    map[string]int // metric name -> index in metrics
@@ -301,7 +343,8 @@ func (s *Set) SetProperty(key string, value any) error {
 // per line, in a single Write, and empties the Set of metrics (dimensions
 // and properties stay). A document holds at most [MaxMetricsPerDocument]
 // metrics and [MaxValuesPerMetric] values per metric; more are split over
-// several documents. Flush writes nothing when there are no metrics.
+// several documents. Flush writes nothing when there are no metrics; what
+// else it does then is the Recorder's [EmptyPolicy] (Options.Empty).
 //
 // When the Write fails, Flush returns its error and keeps in the Set every
 // value whose document was not written in full (all of them when nothing
@@ -317,6 +360,14 @@ func (s *Set) Flush() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.r
+	if len(s.metrics) == 0 && r.opts.Empty == EmptyWarn {
+		log := r.opts.Logger
+		if log == nil {
+			log = slog.Default()
+		}
+		log.LogAttrs(s.ctx, slog.LevelWarn, "metrics: no metrics to flush", slog.String("namespace", r.opts.Namespace))
+	}
+	empty := len(s.metrics) == 0 && r.opts.Empty == EmptyError
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	ts := r.opts.Now().UnixMilli()
@@ -363,6 +414,9 @@ func (s *Set) Flush() error {
 	s.keepUnwrittenLocked(written)
 	if err != nil {
 		return fmt.Errorf("metrics: write: %w", err)
+	}
+	if empty {
+		return ErrNoMetrics
 	}
 	return nil
 }

@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -603,4 +605,59 @@ func TestRecorder_coldStartRequestID(t *testing.T) {
 			t.Errorf("ColdStart document carries the invocation's other properties: %v", d)
 		}
 	}
+}
+
+// TestSet_Flush_empty: a Set without metrics writes no metric document
+// under every policy (the ColdStart document still goes out); EmptyWarn
+// logs one warning with the invocation's context, EmptyError returns
+// ErrNoMetrics.
+func TestSet_Flush_empty(t *testing.T) {
+	for _, tc := range []struct {
+		policy metrics.EmptyPolicy
+		warn   bool
+		err    error
+	}{
+		{metrics.EmptyIgnore, false, nil},
+		{metrics.EmptyWarn, true, nil},
+		{metrics.EmptyError, false, metrics.ErrNoMetrics},
+	} {
+		t.Run(fmt.Sprint(tc.policy), func(t *testing.T) {
+			metrics.ResetColdStart()
+			var out, logs bytes.Buffer
+			r, err := metrics.New(&out, &metrics.Options{
+				Namespace: "N", Now: func() time.Time { return fixed }, Empty: tc.policy,
+				Logger: slog.New(&markHandler{slog.NewJSONHandler(&logs, nil)}),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-e"})
+			_, set := r.Start(context.WithValue(ctx, ctxMark{}, "invocation"))
+			if err := set.Flush(); err != tc.err {
+				t.Errorf("Flush = %v, want %v", err, tc.err)
+			}
+			docs := parseEMF(t, out.Bytes())
+			if len(docs) != 1 || docs[0]["ColdStart"] == nil {
+				t.Errorf("documents %v, want the ColdStart document only", docs)
+			}
+			if got := strings.Count(logs.String(), `"msg":"metrics: no metrics to flush","namespace":"N","mark":"invocation"`); got != map[bool]int{true: 1}[tc.warn] {
+				t.Errorf("warnings logged: %q", logs.String())
+			}
+			out.Reset()
+			_ = set.Add("Work", metrics.Count, 1)
+			if err := set.Flush(); err != nil || len(parseEMF(t, out.Bytes())) != 1 {
+				t.Errorf("a Set with a metric: Flush = %v, output %s", err, out.String())
+			}
+		})
+	}
+}
+
+type ctxMark struct{}
+
+// markHandler writes the ctxMark value of the context it is given.
+type markHandler struct{ slog.Handler }
+
+func (h *markHandler) Handle(ctx context.Context, r slog.Record) error {
+	r.AddAttrs(slog.Any("mark", ctx.Value(ctxMark{})))
+	return h.Handler.Handle(ctx, r)
 }

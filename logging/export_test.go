@@ -1,8 +1,10 @@
 package logging
 
+import "github.com/rampartdev/rampart/internal/firstcall"
+
 // ResetColdStart makes the next Start report a cold start again, as if the
 // process were new.
-func ResetColdStart() { invoked.Store(false) }
+func ResetColdStart() { firstcall.Reset() }
 
 // ResetCurrent forgets the invocation Start began last.
 func ResetCurrent() { current.Store(nil) }

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/rampartdev/rampart/internal/firstcall"
 )
 
 // Keys of the attributes the Handler adds. They are documented, with the
@@ -38,9 +40,9 @@ const (
 	KeyOuterCorrelID = "outer_correlation_id"
 )
 
-// invoked is set by the first invocation this process starts: every later
+// invoked reports the first invocation this process starts: every later
 // one is warm.
-var invoked atomic.Bool
+var invoked = firstcall.New()
 
 // invocation is the Lambda context of one invocation, stored in the
 // context.Context. Its attributes are built once, in Start; each Handler
@@ -183,7 +185,7 @@ func InvocationFromContext(ctx context.Context) (Invocation, bool) {
 // (never when Lambda initialised the environment for provisioned
 // concurrency).
 func (h *Handler) Start(ctx context.Context, payload []byte) context.Context {
-	cold := !invoked.Swap(true) && !h.cfg.provisioned
+	cold := invoked.First() && !h.cfg.provisioned
 	attrs := make([]slog.Attr, 0, 7)
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		attrs = append(attrs, slog.String(KeyRequestID, lc.AwsRequestID))

@@ -1,4 +1,6 @@
 package metrics
 
+import "github.com/rampartdev/rampart/internal/firstcall"
+
 // ResetColdStart makes the next Start report a cold start again.
-func ResetColdStart() { invoked.Store(false) }
+func ResetColdStart() { firstcall.Reset() }

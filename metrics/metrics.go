@@ -10,11 +10,12 @@ import (
 	"os"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/rampartdev/rampart/internal/firstcall"
 )
 
 // Limits of the embedded metric format.
@@ -89,8 +90,8 @@ const (
 	EmptyError
 )
 
-// invoked is set by the first invocation this process starts.
-var invoked atomic.Bool
+// invoked reports the first invocation this process starts.
+var invoked = firstcall.New()
 
 // Recorder writes embedded metric format documents to w (standard output on
 // Lambda, where CloudWatch Logs turns them into metrics). It is safe for
@@ -148,7 +149,7 @@ func (r *Recorder) Start(ctx context.Context) (context.Context, *Set) {
 		s.props = append(s.props, property{"requestId", string(appendString(nil, lc.AwsRequestID))})
 		s.requestID = s.props[len(s.props)-1:]
 	}
-	if !invoked.Swap(true) && !r.opts.DisableColdStart &&
+	if invoked.First() && !r.opts.DisableColdStart &&
 		os.Getenv("AWS_LAMBDA_INITIALIZATION_TYPE") != "provisioned-concurrency" {
 		s.coldStart = true
 	}

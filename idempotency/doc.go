@@ -19,10 +19,13 @@
 //	lambda.Start(idempotency.Handler(g, idempotency.EventBridgeKey, handle))
 //
 // Key extractors exist for S3 records ([S3Key], [S3EventKey]), SQS messages
-// ([SQSKey], using the deduplication id on FIFO queues), EventBridge
-// ([EventBridgeKey]) and API Gateway's Idempotency-Key header
-// ([APIGatewayKey], [APIGatewayV2Key]); any func(T) (string, error) is a
-// [KeyFunc].
+// ([SQSKey]), EventBridge ([EventBridgeKey]) and API Gateway's
+// Idempotency-Key header ([APIGatewayKey], [APIGatewayV2Key]); each says
+// what counts as "the same event", and any func(T) (string, error) is a
+// [KeyFunc]. What is hashed to tell a key reused with another payload is a
+// [PayloadFunc] ([Payload] by default, with a documented choice per event
+// source that leaves out transport metadata; [HandlerWithPayload] picks
+// another).
 //
 // # Protocol
 //
@@ -38,8 +41,13 @@
 //   - a duplicate finds a COMPLETED record: it gets the stored result, or a
 //     *[PayloadMismatchError] if its payload differs;
 //   - a duplicate finds a live INPROGRESS record: it gets a retryable
-//     *[InProgressError] or, with Options.WaitForResult, waits for the result;
-//   - the holder crashed: its lease ends and the next delivery takes over.
+//     *[InProgressError] or, with Options.WaitForResult, waits for the result
+//     (reading the record with backoff, never writing);
+//   - the holder crashed: its lease ends and the next delivery takes over;
+//   - the function succeeded but its result could not be recorded: Complete
+//     is retried with backoff within the lease, then Do returns the result
+//     with a *[NotRecordedError] (report success: the work is done) and the
+//     record is held until its lease ends.
 //
 // # Why not a conditional put
 //
@@ -53,7 +61,8 @@
 // overwrite or delete the new holder's record (Do reports [ErrFenced]). The
 // lease is the invocation's real deadline, not a fixed guess. Every store
 // returns the conflicting record from the acquire itself ([ConflictError]),
-// so a duplicate costs one round trip. A result too large for the store is a
+// so a duplicate needs no read after its failed write (the README's table
+// gives each store's round trips). A result too large for the store is a
 // *[ResultTooLargeError] at save time, never a silent truncation.
 //
 // # Stores
@@ -72,6 +81,49 @@
 //
 // # Time
 //
-// Every liveness decision uses Options.Now, passed to the store as an
-// argument, so tests drive the engine and every store with a fake clock.
+// Every liveness decision uses the Guard's clock (Options.Now), passed to
+// the store as an argument, so tests drive the engine and every store with a
+// fake clock. What the engine assumes about clocks:
+//
+//   - The clocks of all processes sharing a store differ by at most
+//     Options.SkewMargin (1 s by default; Lambda's clocks are kept within
+//     milliseconds by the Amazon Time Sync Service, a laptop's may not be).
+//   - A holder's lease is written in its own clock: its context deadline
+//     plus SkewMargin. Its function's context ends at the deadline, so a
+//     process whose clock runs up to SkewMargin ahead cannot take the lease
+//     over while the function may still run; a takeover happens SkewMargin
+//     after the deadline at the earliest. A holder whose clock runs more than
+//     SkewMargin behind can be taken over while it still works: raise
+//     SkewMargin to cover the skew, or fix the clock.
+//   - Completed records expire Options.Expiry after completion, by the
+//     completing holder's clock.
+//
+// Per store:
+//
+//   - memstore, sqlitestore: the caller's clock decides everything; there is
+//     no other clock.
+//   - redisstore: liveness is judged at the caller's now; the key's time to
+//     live is set as a duration (the record's expiry less now), so the Redis
+//     server's clock plays no part, even when it is hours off or the
+//     caller's clock is injected.
+//   - dynamostore: liveness is judged at the caller's now in the condition
+//     expression. The table's TTL (expiration, epoch seconds) is applied by
+//     DynamoDB's own clock, lazily (often hours later): it only deletes
+//     records that have expired by real time, so with an injected clock far
+//     ahead of real time a record may outlive its expiry in the table (it is
+//     then replaced, not replayed), and a clock far behind makes DynamoDB
+//     delete records that are still live for that clock.
+//   - Powertools for AWS Lambda, sharing a DynamoDB table, judges leases
+//     and expiry by its own Date.now() (TypeScript) or time (Python), the
+//     same way.
+//
+// # Sharing a table with Powertools
+//
+// dynamostore uses Powertools' schema. Rampart reads every record Powertools
+// writes (data as a string, binary or TypeScript's native map), takes over
+// its ended leases and lets it take over Rampart's; its validation hashes
+// (MD5, base64 or hex) are recognised as foreign and not compared with
+// Rampart's SHA-256. A record Powertools completes while Rampart holds it
+// (Powertools completes with an unconditional update) is reported as
+// [ErrForeignCompletion], never as Rampart's own completion.
 package idempotency

@@ -18,11 +18,24 @@
 //	validation              S  the payload hash
 //	owner                   S  the holder's fencing token (Rampart only)
 //	expiration_ms           N  Expiry in epoch milliseconds (Rampart only)
+//	completed_by            S  the owner whose Complete stored data (Rampart only)
 //
-// Powertools ignores the last two. expiration_ms exists because a record
+// Powertools ignores the last three. expiration_ms exists because a record
 // expiring "within the second" is not precise enough to decide liveness the
-// way [idempotency.Record.Live] does; items without it (written by
-// Powertools) are judged by expiration.
+// way [idempotency.Record.Live] does. It is trusted only on items Rampart
+// wrote last (in progress, or with completed_by): items written by
+// Powertools, and items Rampart acquired that Powertools then completed
+// (its unconditional update sets expiration and leaves expiration_ms
+// stale), are judged by expiration, to the second.
+//
+// Items written by Powertools are read as they are: data as S or B, or, as
+// Powertools for TypeScript stores its results, as a native map, list,
+// number or boolean, which is read back as JSON (members sorted by name).
+// Rampart stores results as S (JSON results as their text), as Powertools
+// for Python does; Powertools for TypeScript returns such a record's data
+// as that string. Their validation hashes (base64 or hex MD5) are not
+// Rampart's SHA-256 and are not compared (see idempotency's package
+// documentation).
 //
 // In sort-key mode ([Options.SortKeyAttr] set) the partition key holds
 // [Options.StaticPKValue] on every item and the record key goes in the sort
@@ -52,9 +65,12 @@
 //
 // Per delivery through the engine:
 //
-//	first delivery   2 writes (PutItem, UpdateItem), 0 reads
-//	duplicate        1 write (the failed PutItem), 0 reads (1 read without ALL_OLD)
-//	failure          2 writes (PutItem, DeleteItem)
+//	first delivery     2 writes (PutItem, UpdateItem), 0 reads
+//	duplicate          1 write (the failed PutItem), 0 reads (1 read without ALL_OLD)
+//	failure            2 writes (PutItem, DeleteItem)
+//	waiting duplicate  1 write (the failed PutItem), then 1 consistent GetItem per poll
+//
+// (measured by BenchmarkGuard; the README's table has the figures.)
 //
 // A failed conditional write consumes write capacity like a successful one.
 //

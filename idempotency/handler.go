@@ -33,6 +33,11 @@ type PayloadFunc[T any] func(T) ([]byte, error)
 // with an error matching ErrMissingKey, or calls h unguarded if
 // Options.AllowMissingKey is set (see [Guard.CheckKey]).
 //
+// When h succeeds but its output cannot be recorded (a *[NotRecordedError]
+// from Do), the returned function still returns h's output and a nil error:
+// the work is done, and an error would make Lambda retry it. Do logs the
+// cause at Warn or Error. Call [Guard.Do] directly to see the error.
+//
 // The result has the signature aws-lambda-go's lambda.Start accepts:
 //
 //	lambda.Start(idempotency.Handler(g, idempotency.EventBridgeKey, handle))
@@ -76,6 +81,12 @@ func HandlerWithPayload[TIn, TOut any](g *Guard, key KeyFunc[TIn], payload Paylo
 			out, ran = o, true
 			return b, nil
 		})
+		if ran && errors.Is(err, ErrNotRecorded) {
+			// h succeeded: returning the error would make Lambda (or the
+			// event source) retry a side effect that happened. The engine
+			// has logged why the result was not recorded.
+			return out, nil
+		}
 		if ran || err != nil {
 			return out, err
 		}

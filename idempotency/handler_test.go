@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -166,5 +167,34 @@ func TestGuard_CheckKey(t *testing.T) {
 				t.Errorf("log %q; want the unguarded run logged: %v", logs.String(), tc.wantLog)
 			}
 		})
+	}
+}
+
+// failingComplete is a store whose Complete always fails, as an unreachable
+// store does.
+type failingComplete struct{ idempotency.Store }
+
+func (failingComplete) Complete(context.Context, idempotency.Record) error {
+	return errors.New("store unreachable")
+}
+
+// A handler that succeeded but whose output could not be recorded reports
+// success to Lambda (an error would retry the work); the held record makes
+// the duplicate wait instead of running again.
+func TestHandler_notRecordedIsSuccess(t *testing.T) {
+	g := idempotency.New(failingComplete{memstore.New(nil)}, &idempotency.Options{Logger: slog.New(slog.DiscardHandler)})
+	runs := 0
+	h := idempotency.Handler(g, idempotency.SQSKey, func(_ context.Context, m events.SQSMessage) (string, error) {
+		runs++
+		return "done " + m.Body, nil
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	msg := events.SQSMessage{MessageId: "m1", Body: "order"}
+	if out, err := h(ctx, msg); err != nil || out != "done order" {
+		t.Fatalf("handler = %q, %v; want its output and no error", out, err)
+	}
+	if _, err := h(ctx, msg); !errors.Is(err, idempotency.ErrInProgress) || runs != 1 {
+		t.Errorf("duplicate = %v after %d runs; want ErrInProgress and no second run", err, runs)
 	}
 }

@@ -70,6 +70,35 @@
 //
 //	filter correlation_id = "MessageID_1" | sort @timestamp
 //
+// # Powertools field names
+//
+// With Options.Preset set to [PresetPowertools] the Handler writes the
+// standard keys of Powertools for AWS Lambda's logger instead, so that a
+// team's Logs Insights queries, metric filters and dashboards carry over:
+//
+//	timestamp             RFC 3339 in UTC, with milliseconds
+//	level                 TRACE, DEBUG, INFO, WARN, ERROR or FATAL (Lambda's names)
+//	location              the caller, as pkg.Func:line
+//	message               the log message
+//	service               Options.Service, else POWERTOOLS_SERVICE_NAME, else service_undefined
+//	cold_start            as above
+//	function_name         as above
+//	function_memory_size  as above
+//	function_arn          as above
+//	function_request_id   the Lambda request id
+//	xray_trace_id         as above
+//	sampling_rate         the debug sample rate, when sampling is on
+//	correlation_id        as above
+//
+// (plus function_version, debug_sampled and the outer ids, under the names
+// above). POWERTOOLS_LOG_LEVEL and POWERTOOLS_LOGGER_SAMPLE_RATE are read
+// too. The queries become:
+//
+//	fields @timestamp, level, message
+//	| filter function_request_id = "c6af9ac6-7b61-11e6-9a41-93e812345678"
+//
+//	filter service = "payment" and level = "ERROR" | stats count() by location
+//
 // # Every line JSON
 //
 // [SetDefault] makes the Handler slog's default handler and the output of

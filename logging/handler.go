@@ -44,6 +44,16 @@ type Options struct {
 	// Rand returns a pseudo-random number in [0, 1) for debug sampling. Nil
 	// means math/rand/v2's Float64.
 	Rand func() float64
+
+	// Preset selects the field names: PresetRampart (the zero value), or
+	// PresetPowertools for those of Powertools for AWS Lambda (see
+	// [Preset]).
+	Preset Preset
+
+	// Service is the "service" field of every record. Empty means
+	// POWERTOOLS_SERVICE_NAME; when that is empty too, PresetPowertools
+	// writes DefaultService and PresetRampart writes no service.
+	Service string
 }
 
 // config is what a Handler and everything derived from it share.
@@ -53,6 +63,9 @@ type config struct {
 	rand        func() float64
 	correlation func([]byte) string
 	redact      *redactor
+	// requestIDKey is the key of the request id: KeyRequestID, or
+	// KeyFunctionRequestID with PresetPowertools.
+	requestIDKey string
 	// provisioned is set when the execution environment was initialised for
 	// provisioned concurrency: its first invocation is not a cold start.
 	provisioned bool
@@ -93,13 +106,18 @@ func NewHandler(inner slog.Handler, opts *Options) *Handler {
 	if opts != nil {
 		o = *opts
 	}
+	o.presetEnv()
 	cfg := &config{
-		level:       o.Level,
-		sampleRate:  o.DebugSampleRate,
-		rand:        o.Rand,
-		correlation: o.Correlation,
-		redact:      newRedactor(o.RedactKeys),
-		provisioned: os.Getenv("AWS_LAMBDA_INITIALIZATION_TYPE") == "provisioned-concurrency",
+		level:        o.Level,
+		sampleRate:   o.DebugSampleRate,
+		rand:         o.Rand,
+		correlation:  o.Correlation,
+		redact:       newRedactor(o.RedactKeys),
+		requestIDKey: KeyRequestID,
+		provisioned:  os.Getenv("AWS_LAMBDA_INITIALIZATION_TYPE") == "provisioned-concurrency",
+	}
+	if o.Preset == PresetPowertools {
+		cfg.requestIDKey = KeyFunctionRequestID
 	}
 	if cfg.level == nil {
 		cfg.level = slog.LevelInfo
@@ -120,6 +138,12 @@ func NewHandler(inner slog.Handler, opts *Options) *Handler {
 	if v, err := strconv.Atoi(os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")); err == nil {
 		fn = append(fn, slog.Int(KeyFunctionMemorySize, v))
 	}
+	if s := o.service(); s != "" {
+		fn = append(fn, slog.String(KeyService, s))
+	}
+	if o.Preset == PresetPowertools && cfg.sampleRate > 0 {
+		fn = append(fn, slog.Float64(KeySamplingRate, cfg.sampleRate))
+	}
 	base := inner
 	if len(fn) > 0 {
 		base = inner.WithAttrs(fn)
@@ -129,11 +153,18 @@ func NewHandler(inner slog.Handler, opts *Options) *Handler {
 
 // NewJSONHandler returns a Handler over a [slog.JSONHandler] writing to w.
 // Records carry slog's keys "time", "level" and "msg", then the Lambda
-// context; see the package documentation for every field.
+// context; see the package documentation for every field. With
+// PresetPowertools they carry Powertools' keys instead ("timestamp",
+// "level", "message", "location", ...; see [Preset]); Options.ReplaceAttr
+// then sees slog's keys, before they are renamed.
 func NewJSONHandler(w io.Writer, opts *Options) *Handler {
 	var o Options
 	if opts != nil {
 		o = *opts
+	}
+	if o.Preset == PresetPowertools {
+		o.AddSource = true // for location
+		o.ReplaceAttr = chainReplace(o.ReplaceAttr, PowertoolsReplaceAttr)
 	}
 	inner := slog.NewJSONHandler(w, &slog.HandlerOptions{
 		AddSource:   o.AddSource,

@@ -49,7 +49,9 @@ var invoked = firstcall.New()
 // that logs during the invocation derives its wrapped handler once and
 // reuses it, so a record costs no more than with the wrapped handler alone.
 type invocation struct {
-	attrs   []slog.Attr
+	attrs []slog.Attr
+	// reqKey is the key of the request id in attrs (the Handler's preset).
+	reqKey  string
 	sampled bool
 	// source is the key the correlation id is logged under when an inner
 	// id replaces it (KeySQSMessageID, ...).
@@ -157,7 +159,7 @@ func InvocationFromContext(ctx context.Context) (Invocation, bool) {
 	var v Invocation
 	for _, a := range inv.attrs {
 		switch a.Key {
-		case KeyRequestID:
+		case inv.reqKey:
 			v.RequestID = a.Value.String()
 		case KeyFunctionARN:
 			v.FunctionARN = a.Value.String()
@@ -188,7 +190,7 @@ func (h *Handler) Start(ctx context.Context, payload []byte) context.Context {
 	cold := invoked.First() && !h.cfg.provisioned
 	attrs := make([]slog.Attr, 0, 7)
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		attrs = append(attrs, slog.String(KeyRequestID, lc.AwsRequestID))
+		attrs = append(attrs, slog.String(h.cfg.requestIDKey, lc.AwsRequestID))
 		if lc.InvokedFunctionArn != "" {
 			attrs = append(attrs, slog.String(KeyFunctionARN, lc.InvokedFunctionArn))
 		}
@@ -211,7 +213,7 @@ func (h *Handler) Start(ctx context.Context, payload []byte) context.Context {
 	if sampled {
 		attrs = append(attrs, slog.Bool(KeyDebugSampled, true))
 	}
-	inv := &invocation{attrs: attrs, sampled: sampled, source: source}
+	inv := &invocation{attrs: attrs, reqKey: h.cfg.requestIDKey, sampled: sampled, source: source}
 	current.Store(inv)
 	return context.WithValue(ctx, ctxKey{}, inv)
 }
@@ -264,7 +266,7 @@ func (inv *invocation) with(ctx context.Context, source, id, outer string) conte
 	if !replaced {
 		attrs = append(attrs, slog.String(KeyCorrelationID, id))
 	}
-	return context.WithValue(ctx, ctxKey{}, &invocation{attrs: attrs, sampled: inv.sampled, source: source})
+	return context.WithValue(ctx, ctxKey{}, &invocation{attrs: attrs, reqKey: inv.reqKey, sampled: inv.sampled, source: source})
 }
 
 // TraceID returns the root of the invocation's X-Ray trace id

@@ -1,0 +1,309 @@
+package apigw
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rampartdev/rampart/idempotency"
+	"github.com/rampartdev/rampart/metrics"
+)
+
+// Defaults of Options, and the metrics the handlers add.
+const (
+	// DefaultHeader is the request header that carries the key.
+	DefaultHeader = idempotency.IdempotencyKeyHeader
+	// DefaultReplayHeader is set to "true" on a replayed response.
+	DefaultReplayHeader = "Idempotent-Replayed"
+	// MetricReplay counts responses replayed from the store (Count).
+	MetricReplay = "IdempotencyReplay"
+	// MetricNotRecorded counts requests done whose response could not be
+	// stored (Count).
+	MetricNotRecorded = "IdempotencyNotRecorded"
+)
+
+// Options configures [HTTPHandler] and [RESTHandler]. A nil *Options selects
+// the defaults.
+type Options struct {
+	// Header is the request header that carries the idempotency key,
+	// matched in any case. Empty means DefaultHeader ("Idempotency-Key").
+	Header string
+	// ReplayHeader is the response header set to "true" on a replayed
+	// response. Empty means DefaultReplayHeader ("Idempotent-Replayed");
+	// "-" means none.
+	ReplayHeader string
+	// Logger receives a record for each request that cannot be scoped and
+	// each response done but not recorded. Nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// HTTPHandler returns h made idempotent per Idempotency-Key for an HTTP API
+// or a function URL (payload format 2.0), as the package documentation
+// describes. The result has the signature lambda.Start accepts.
+func HTTPHandler(g *idempotency.Guard, h func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error), opts *Options) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return newEndpoint(g, h, opts, v2{}).serve
+}
+
+// RESTHandler returns h made idempotent per Idempotency-Key for a REST API
+// (payload format 1.0, Lambda proxy integration), as the package
+// documentation describes. The result has the signature lambda.Start
+// accepts.
+func RESTHandler(g *idempotency.Guard, h func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error), opts *Options) func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	return newEndpoint(g, h, opts, v1{}).serve
+}
+
+// format is what differs between the two payload formats.
+type format[Req, Resp any] interface {
+	// header returns the value of the request header name, any case.
+	header(r Req, name string) (string, bool)
+	// scoped reports whether r carries its method and route, which scope
+	// its key.
+	scoped(r Req) bool
+	// key returns the engine's key of r with the idempotency key value.
+	key(r Req, value string) (string, error)
+	status(Resp) int
+	// respond returns a response of status with headers and body.
+	respond(status int, headers map[string]string, body string) Resp
+	// withHeader returns resp with one more header.
+	withHeader(resp Resp, name, value string) Resp
+}
+
+type endpoint[Req, Resp any] struct {
+	g      *idempotency.Guard
+	h      func(context.Context, Req) (Resp, error)
+	f      format[Req, Resp]
+	header string
+	replay string
+	log    *slog.Logger
+}
+
+func newEndpoint[Req, Resp any](g *idempotency.Guard, h func(context.Context, Req) (Resp, error), opts *Options, f format[Req, Resp]) *endpoint[Req, Resp] {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	e := &endpoint[Req, Resp]{g: g, h: h, f: f, header: o.Header, replay: o.ReplayHeader, log: o.Logger}
+	if e.header == "" {
+		e.header = DefaultHeader
+	}
+	if e.replay == "" {
+		e.replay = DefaultReplayHeader
+	}
+	if e.log == nil {
+		e.log = slog.Default()
+	}
+	return e
+}
+
+// unstored carries a response that must not be stored (a 5xx or 429) out of
+// Guard.Do as an error, so that the record is released.
+type unstored[Resp any] struct{ resp Resp }
+
+func (u *unstored[Resp]) Error() string { return "apigw: response not stored" }
+
+func (e *endpoint[Req, Resp]) serve(ctx context.Context, r Req) (Resp, error) {
+	var zero Resp
+	value, _ := e.f.header(r, e.header)
+	if strings.Trim(value, `" `) == "" { // no header, or an empty one
+		guarded, err := e.g.CheckKey(ctx, "", fmt.Errorf("%w: request without %s header", idempotency.ErrMissingKey, e.header))
+		if err == nil && !guarded {
+			return e.h(ctx, r)
+		}
+		return e.problem(http.StatusBadRequest, e.header+" header required",
+			"This endpoint is idempotent: send a unique "+e.header+" header with each new request, and the same one with its retries.", nil), nil
+	}
+	if !e.f.scoped(r) {
+		// A request without method or route: a test event or an integration
+		// that does not pass them. Guarding it under a key without its route
+		// would share the key with every other such endpoint.
+		e.log.LogAttrs(ctx, slog.LevelError, "apigw: request without method or route, cannot be made idempotent")
+		return e.problem(http.StatusInternalServerError, "Request cannot be made idempotent",
+			"The request reached the function without its method and route.", nil), nil
+	}
+	key, err := e.f.key(r, value)
+	if err != nil {
+		return zero, err
+	}
+	payload, err := idempotency.Payload(r)
+	if err != nil {
+		return zero, err
+	}
+	replayed := false
+	ctx = idempotency.WithReplayHook(ctx, func(idempotency.Replay) { replayed = true })
+	var live Resp
+	ran := false
+	res, err := e.g.Do(ctx, key, payload, func(ctx context.Context) ([]byte, error) {
+		ran = true
+		// The hook is this call's: not the handler's own Guard.Do calls'.
+		resp, err := e.h(idempotency.WithReplayHook(ctx, nil), r)
+		if err != nil {
+			return nil, err
+		}
+		live = resp
+		if s := e.f.status(resp); s >= 500 || s == http.StatusTooManyRequests {
+			return nil, &unstored[Resp]{resp}
+		}
+		b, err := json.Marshal(resp)
+		if err != nil {
+			return nil, fmt.Errorf("apigw: encode response: %w", err)
+		}
+		return b, nil
+	})
+	if err != nil {
+		return e.outcome(ctx, live, err)
+	}
+	if ran || !replayed {
+		return live, nil
+	}
+	var stored Resp
+	if err := json.Unmarshal(res, &stored); err != nil {
+		return zero, fmt.Errorf("apigw: decode stored response: %w", err)
+	}
+	_ = metrics.FromContext(ctx).Add(MetricReplay, metrics.Count, 1)
+	if e.replay != "-" {
+		stored = e.f.withHeader(stored, e.replay, "true")
+	}
+	return stored, nil
+}
+
+// outcome maps an error of Guard.Do to the response.
+func (e *endpoint[Req, Resp]) outcome(ctx context.Context, live Resp, err error) (Resp, error) {
+	if u, ok := errors.AsType[*unstored[Resp]](err); ok {
+		return u.resp, nil
+	}
+	if nr, ok := errors.AsType[*idempotency.NotRecordedError](err); ok {
+		_ = metrics.FromContext(ctx).Add(MetricNotRecorded, metrics.Count, 1)
+		e.log.LogAttrs(ctx, slog.LevelError, "apigw: request done but its response was not stored",
+			slog.String("key_hash", nr.KeyHash), slog.Bool("held", nr.Held), slog.String("error", nr.Err.Error()))
+		return live, nil
+	}
+	if _, ok := errors.AsType[*idempotency.PayloadMismatchError](err); ok {
+		return e.problem(http.StatusUnprocessableEntity, e.header+" reused",
+			"This "+e.header+" was used for a different request; send a new key for a new request.", nil), nil
+	}
+	if ip, ok := errors.AsType[*idempotency.InProgressError](err); ok {
+		secs := strconv.Itoa(int(max(1, math.Ceil(ip.RetryAfter.Seconds()))))
+		return e.problem(http.StatusConflict, "A request with this "+e.header+" is in progress",
+			"Retry after the first request has finished.", map[string]string{"Retry-After": secs}), nil
+	}
+	var zero Resp
+	return zero, err
+}
+
+func (e *endpoint[Req, Resp]) problem(status int, title, detail string, headers map[string]string) Resp {
+	b, _ := json.Marshal(struct {
+		Title  string `json:"title"`
+		Status int    `json:"status"`
+		Detail string `json:"detail"`
+	}{title, status, detail})
+	h := map[string]string{"Content-Type": "application/problem+json"}
+	for k, v := range headers {
+		h[k] = v
+	}
+	return e.f.respond(status, h, string(b))
+}
+
+type v2 struct{}
+
+func (v2) header(r events.APIGatewayV2HTTPRequest, name string) (string, bool) {
+	return lookup(r.Headers, name)
+}
+
+func (v2) scoped(r events.APIGatewayV2HTTPRequest) bool {
+	if r.RouteKey != "" && r.RouteKey != "$default" {
+		return true
+	}
+	return r.RequestContext.HTTP.Method != "" && r.RawPath != ""
+}
+
+func (v2) key(r events.APIGatewayV2HTTPRequest, value string) (string, error) {
+	r.Headers = map[string]string{idempotency.IdempotencyKeyHeader: value}
+	return idempotency.APIGatewayV2Key(r)
+}
+
+func (v2) status(r events.APIGatewayV2HTTPResponse) int { return r.StatusCode }
+
+func (v2) respond(status int, h map[string]string, body string) events.APIGatewayV2HTTPResponse {
+	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: h, Body: body}
+}
+
+func (v2) withHeader(r events.APIGatewayV2HTTPResponse, name, value string) events.APIGatewayV2HTTPResponse {
+	r.Headers = withHeader(r.Headers, name, value)
+	return r
+}
+
+type v1 struct{}
+
+func (v1) header(r events.APIGatewayProxyRequest, name string) (string, bool) {
+	if v, ok := lookup(r.Headers, name); ok {
+		return v, ok
+	}
+	for k, vs := range r.MultiValueHeaders {
+		if strings.EqualFold(k, name) && len(vs) > 0 {
+			return vs[0], true
+		}
+	}
+	return "", false
+}
+
+func (v1) scoped(r events.APIGatewayProxyRequest) bool {
+	return r.HTTPMethod != "" && (r.Resource != "" || r.Path != "")
+}
+
+func (v1) key(r events.APIGatewayProxyRequest, value string) (string, error) {
+	r.Headers = map[string]string{idempotency.IdempotencyKeyHeader: value}
+	r.MultiValueHeaders = nil
+	return idempotency.APIGatewayKey(r)
+}
+
+func (v1) status(r events.APIGatewayProxyResponse) int { return r.StatusCode }
+
+func (v1) respond(status int, h map[string]string, body string) events.APIGatewayProxyResponse {
+	return events.APIGatewayProxyResponse{StatusCode: status, Headers: h, Body: body}
+}
+
+func (v1) withHeader(r events.APIGatewayProxyResponse, name, value string) events.APIGatewayProxyResponse {
+	r.Headers = withHeader(r.Headers, name, value)
+	if r.MultiValueHeaders != nil {
+		mv := make(map[string][]string, len(r.MultiValueHeaders)+1)
+		for k, v := range r.MultiValueHeaders {
+			mv[k] = v
+		}
+		mv[name] = []string{value}
+		r.MultiValueHeaders = mv
+	}
+	return r
+}
+
+// lookup returns the value of header name in h, in any case, trimmed.
+func lookup(h map[string]string, name string) (string, bool) {
+	if v, ok := h[name]; ok {
+		return strings.TrimSpace(v), true
+	}
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			return strings.TrimSpace(v), true
+		}
+	}
+	return "", false
+}
+
+// withHeader returns a copy of h with name set to value.
+func withHeader(h map[string]string, name, value string) map[string]string {
+	c := make(map[string]string, len(h)+1)
+	for k, v := range h {
+		if !strings.EqualFold(k, name) {
+			c[k] = v
+		}
+	}
+	c[name] = value
+	return c
+}

@@ -1,0 +1,44 @@
+package apigw_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rampartdev/rampart/idempotency"
+	"github.com/rampartdev/rampart/idempotency/apigw"
+	"github.com/rampartdev/rampart/idempotency/memstore"
+	"github.com/rampartdev/rampart/lambdatest"
+)
+
+// POST /payments on an HTTP API, idempotent per Idempotency-Key: a retry
+// gets the stored response, marked as a replay; a request without the
+// header, or the key reused for another payment, is a client error.
+func ExampleHTTPHandler() {
+	guard := idempotency.New(memstore.New(nil), &idempotency.Options{Namespace: "payments", Logger: slog.New(slog.DiscardHandler)})
+	charges := 0
+	createPayment := func(ctx context.Context, r events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		charges++
+		return events.APIGatewayV2HTTPResponse{StatusCode: 201, Body: fmt.Sprintf(`{"payment":"pay-%d"}`, charges)}, nil
+	}
+	handler := apigw.HTTPHandler(guard, createPayment, nil) // lambda.Start(handler), in main
+
+	for _, r := range []events.APIGatewayV2HTTPRequest{
+		lambdatest.APIGatewayV2Request("POST", "/payments", `{"amount":1000}`, map[string]string{"Idempotency-Key": "8e03978e"}),
+		lambdatest.APIGatewayV2Request("POST", "/payments", `{"amount":1000}`, map[string]string{"Idempotency-Key": "8e03978e"}),
+		lambdatest.APIGatewayV2Request("POST", "/payments", `{"amount":1000}`, nil),
+		lambdatest.APIGatewayV2Request("POST", "/payments", `{"amount":5}`, map[string]string{"Idempotency-Key": "8e03978e"}),
+	} {
+		resp, err := handler(context.Background(), r)
+		fmt.Println(resp.StatusCode, resp.Headers[apigw.DefaultReplayHeader], resp.Body, err)
+	}
+	fmt.Println("charges:", charges)
+	// Output:
+	// 201  {"payment":"pay-1"} <nil>
+	// 201 true {"payment":"pay-1"} <nil>
+	// 400  {"title":"Idempotency-Key header required","status":400,"detail":"This endpoint is idempotent: send a unique Idempotency-Key header with each new request, and the same one with its retries."} <nil>
+	// 422  {"title":"Idempotency-Key reused","status":422,"detail":"This Idempotency-Key was used for a different request; send a new key for a new request."} <nil>
+	// charges: 1
+}

@@ -17,7 +17,8 @@ import (
 // A holder whose context has no deadline must not work past its lease: the
 // next delivery may take over once the lease ends.
 func TestGuard_FunctionContextEndsWithLease(t *testing.T) {
-	g := idempotency.New(memstore.New(nil), &idempotency.Options{DefaultLease: 50 * time.Millisecond})
+	store := memstore.New(nil)
+	g := idempotency.New(store, &idempotency.Options{DefaultLease: 50 * time.Millisecond})
 	var fnDeadline time.Time
 	_, err := g.Do(context.Background(), "k", nil, func(ctx context.Context) ([]byte, error) {
 		dl, ok := ctx.Deadline()
@@ -25,6 +26,14 @@ func TestGuard_FunctionContextEndsWithLease(t *testing.T) {
 			t.Fatal("function context has no deadline; want the lease's end")
 		}
 		fnDeadline = dl
+		// The lease outlasts the function's context by the skew margin.
+		rec, err := store.Get(ctx, g.StoreKey("k"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := rec.InProgressExpiry.Sub(dl); d < idempotency.DefaultSkewMargin-10*time.Millisecond || d > idempotency.DefaultSkewMargin+10*time.Millisecond {
+			t.Errorf("lease ends %v after the function's deadline; want the skew margin (%v)", d, idempotency.DefaultSkewMargin)
+		}
 		<-ctx.Done()
 		return nil, ctx.Err()
 	})

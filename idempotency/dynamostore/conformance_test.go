@@ -28,6 +28,7 @@ func TestStore_Conformance(t *testing.T) {
 			opts: dynamostore.Options{KeyAttr: "pk", SortKeyAttr: "sk", StaticPKValue: "idempotency#suite"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			url := ep
 			var p *Proxy
 			if tc.inject {

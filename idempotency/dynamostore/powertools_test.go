@@ -1,11 +1,13 @@
 package dynamostore_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -24,12 +26,12 @@ import (
 
 // powertools runs testdata/powertools/interop.mjs: the real Powertools for
 // AWS Lambda (TypeScript) idempotency package, pinned by its lockfile and
-// installed by tools/testenv (npm ci), against the fixture's table.
+// installed by tools/testenv (npm ci), against the fixture's table. One
+// Node process serves every command, one JSON line each way.
 type powertools struct {
-	t     *testing.T
-	node  string
-	dir   string
-	table string
+	t   *testing.T
+	in  io.WriteCloser
+	out *bufio.Scanner
 }
 
 func newPowertools(t *testing.T, table string) *powertools {
@@ -42,30 +44,50 @@ func newPowertools(t *testing.T, table string) *powertools {
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@aws-lambda-powertools", "idempotency")); err != nil {
 		testenv.Missing(t, "Powertools for AWS Lambda is not installed in "+dir+" (npm ci; tools/testenv does it)")
 	}
-	return &powertools{t: t, node: node, dir: dir, table: table}
-}
-
-// run runs one command of interop.mjs on event and decodes its JSON answer.
-func (p *powertools) run(command string, event any, arg string) map[string]any {
-	p.t.Helper()
-	ev, _ := json.Marshal(event)
-	args := []string{"interop.mjs", command, p.table, string(ev)}
-	if arg != "" {
-		args = append(args, arg)
-	}
-	ctx, cancel := context.WithTimeout(p.t.Context(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, p.node, args...)
-	cmd.Dir = p.dir
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	cmd := exec.CommandContext(ctx, node, "interop.mjs", table)
+	cmd.Dir = dir
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	in, err := cmd.StdinPipe()
 	if err != nil {
-		p.t.Fatalf("node interop.mjs %s: %v\n%s", command, err, stderr.String())
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		in.Close() // interop.mjs ends at the end of its input
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("interop.mjs: %v\n%s", err, stderr.String())
+		}
+		cancel()
+	})
+	sc := bufio.NewScanner(out)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	return &powertools{t: t, in: in, out: sc}
+}
+
+// run runs one command of interop.mjs on event and decodes its answer.
+func (p *powertools) run(command string, event any, arg string) map[string]any {
+	p.t.Helper()
+	line, _ := json.Marshal(map[string]any{"cmd": command, "event": event, "arg": arg})
+	if _, err := p.in.Write(append(line, '\n')); err != nil {
+		p.t.Fatalf("interop.mjs %s: %v", command, err)
+	}
+	if !p.out.Scan() {
+		p.t.Fatalf("interop.mjs %s: no answer (%v)", command, p.out.Err())
 	}
 	var m map[string]any
-	if err := json.Unmarshal(out, &m); err != nil {
-		p.t.Fatalf("node interop.mjs %s printed %q: %v", command, out, err)
+	if err := json.Unmarshal(p.out.Bytes(), &m); err != nil {
+		p.t.Fatalf("interop.mjs %s answered %q: %v", command, p.out.Bytes(), err)
+	}
+	if m["error"] == "UnknownCommand" || (command != "invoke" && m["error"] != nil) {
+		p.t.Fatalf("interop.mjs %s: %v", command, m)
 	}
 	return m
 }

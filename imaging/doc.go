@@ -127,8 +127,10 @@
 // factor of at least 1.25): it holds the reduced image (4 bytes per pixel,
 // 1 for opaque grey), a few stored rows (at most 8 bytes per pixel of the
 // width) and the inflater's 128 KB window, plus, for Adam7, an accumulator
-// per reduced sample: a 7000×7000 16-bit RGBA PNG thumbnailed to 1024 needs
-// about 7 MB (k = 5) whatever its bit depth. A lossy WebP decoded at 1/s
+// per reduced sample: a 7000×7000 16-bit RGBA PNG (392 MB of pixels)
+// thumbnailed to 1024, 512 and 128 allocates 17 MB in all (k = 5; its
+// MemoryEstimate is 17.5 MB; devserver/memory_test.go runs three at once
+// through the local service). A lossy WebP decoded at 1/s
 // holds its 4:2:0 planes at 1/s and a few rows of edges, plus a full-size
 // alpha plane (1 byte per pixel) when it has one, and the thumbnail-size
 // planes it averages them to; a lossless WebP decodes at full size (up to 8

@@ -148,6 +148,8 @@ func TestThumbnails_hostile(t *testing.T) {
 		{"APNG 2^32-1 frames, largest limit", apng(t, 1<<32-1), Limits{MaxFrames: 1<<31 - 1}, ErrTooManyFrames},
 		{"APNG 0 frames", apng(t, 0), Limits{}, ErrCorrupt},
 		{"over MaxMemory", validJPEG, Limits{MaxMemory: 1000}, ErrTooMuchMemory},
+		// 50 megapixels in one row: decoding holds rows of 150 MB.
+		{"PNG 50000000x1", pngHeader(50_000_000, 1), Limits{}, ErrTooMuchMemory},
 		{"over MaxBytes", validJPEG, Limits{MaxBytes: 100}, ErrTooLarge},
 		{"over MaxPixels", validJPEG, Limits{MaxPixels: 64*48 - 1}, ErrTooManyPixels},
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 // DefaultMemoryBudget is the budget for image work when
-// ThumbnailerOptions.MemoryBudget is zero and the process has no soft
+// Options.MemoryBudget is zero and the process has no soft
 // memory limit: with one (GOMEMLIMIT, or debug.SetMemoryLimit), the
 // budget is half of it, leaving the rest to the Go runtime, buffers and the
 // collector's headroom.

@@ -239,3 +239,16 @@ var optionalMembers = map[string]bool{
 	"messageAttributes": true, "authorizer": true, "identity": true, "attributes": true,
 	"authentication": true,
 }
+
+func TestOutput(t *testing.T) {
+	var out lambdatest.Output
+	logger := slog.New(slog.NewJSONHandler(&out, nil))
+	logger.Info("a", "n", 1)
+	logger.Info("b")
+	if lines := out.Lines(t); len(lines) != 2 || lines[0]["msg"] != "a" || lines[0]["n"] != float64(1) {
+		t.Errorf("lines = %v", lines)
+	}
+	if lines := out.Lines(t); len(lines) != 0 {
+		t.Errorf("lines read twice: %v", lines)
+	}
+}

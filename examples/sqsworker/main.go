@@ -25,6 +25,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"time"
@@ -65,31 +66,45 @@ func main() {
 	// write JSON with the Lambda context too.
 	logging.SetDefault(logs)
 
-	ns := os.Getenv("METRICS_NAMESPACE")
-	if ns == "" {
-		ns = "Rampart/Examples"
-	}
-	rec, err := metrics.New(os.Stdout, &metrics.Options{
-		Namespace:  ns,
-		Dimensions: []metrics.Dimension{{Name: "service", Value: "sqsworker"}},
-	})
-	if err != nil {
-		logger.Error("metrics", "error", err.Error())
-		os.Exit(1)
-	}
 	store, err := newStore(ctx)
 	if err != nil {
 		logger.Error("idempotency store", "error", err.Error())
 		os.Exit(1)
 	}
-	guard := idempotency.New(store, &idempotency.Options{Namespace: "sqsworker", Logger: logger})
+	handler, err := newHandler(os.Stdout, logger, store, os.Getenv("METRICS_NAMESPACE"))
+	if err != nil {
+		logger.Error("metrics", "error", err.Error())
+		os.Exit(1)
+	}
+	lambda.Start(handler)
+}
 
+// newHandler returns the function: a batch handler, idempotent per order,
+// wrapped with logging, metrics written to out in namespace ns (empty means
+// "Rampart/Examples") and the deadline guard. main starts it; the tests
+// invoke it in process.
+func newHandler(out io.Writer, logger *slog.Logger, store idempotency.Store, ns string) (*middleware.Handler, error) {
+	if ns == "" {
+		ns = "Rampart/Examples"
+	}
+	rec, err := metrics.New(out, &metrics.Options{
+		Namespace:  ns,
+		Dimensions: []metrics.Dimension{{Name: "service", Value: "sqsworker"}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	guard := idempotency.New(store, &idempotency.Options{Namespace: "sqsworker", Logger: logger})
 	handler := batch.SQSHandler(process, &batch.Options[events.SQSMessage]{
 		Concurrency: 4,
 		Guard:       guard,
 		Key:         orderKey,
+		// What makes two messages the same order: a resend with another
+		// delay, trace attribute or key order is a duplicate, processed once.
+		Payload: idempotency.SQSBodyFields("id", "quantity"),
+		Logger:  logger,
 	})
-	lambda.Start(middleware.Wrap(handler, &middleware.Options{Logger: logger, Metrics: rec}))
+	return middleware.Wrap(handler, &middleware.Options{Logger: logger, Metrics: rec}), nil
 }
 
 // newStore returns the DynamoDB store when IDEMPOTENCY_TABLE is set, else

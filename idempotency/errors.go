@@ -122,7 +122,7 @@ func (e *NotRecordedError) Unwrap() error { return e.Err }
 // alarm match it.
 type InProgressError struct {
 	KeyHash    string    // hash of the idempotency key, safe to log
-	LeaseEnds  time.Time // when the holder's lease ends, by the Guard's clock
+	LeaseEnds  time.Time // when the holder's lease ends, as the holder recorded it (its deadline plus SkewMargin)
 	RetryAfter time.Duration
 }
 

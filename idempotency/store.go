@@ -86,7 +86,11 @@ type Store interface {
 	// acquisition, so such a record can only be the caller's own earlier
 	// success, typically a first attempt whose reply was lost and that the
 	// client library retried; reporting ErrFenced for it would be a false
-	// alarm.
+	// alarm. "Completed by rec.Owner" means that rec.Owner's Complete
+	// stored the result (stores keep who completed a record): a record
+	// that another writer turned COMPLETED while it still names rec.Owner
+	// (Powertools' completion is an unconditional update that keeps the
+	// other attributes) is ErrForeignCompletion, and changes nothing.
 	Complete(ctx context.Context, rec Record) error
 
 	// Release deletes the INPROGRESS record key if owner holds it. If the

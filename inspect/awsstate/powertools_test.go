@@ -1,14 +1,19 @@
 package awsstate_test
 
 import (
+	"context"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
 	"github.com/rampartdev/rampart/inspect"
+	"github.com/rampartdev/rampart/mcpserver"
 )
 
 // A record Powertools for AWS Lambda (TypeScript) wrote in the shared
@@ -19,7 +24,40 @@ func TestSource_EvictPowertoolsRecord(t *testing.T) {
 	s := mustSource(t, f)
 	ctx := t.Context()
 	const key = "orders-fn.handler#KsO4NqWlpXyC0G5NyF9yDA=="
-	_, err := f.clients.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(f.cfg.IdempotencyTable), Item: map[string]types.AttributeValue{
+	putPowertoolsRecord(t, f, key)
+	rec, err := s.EvictIdempotency(ctx, key)
+	if err != nil || rec.Key != key || rec.Status != "COMPLETED" || rec.Owner != "" {
+		t.Fatalf("evict of a Powertools record = %+v, %v", rec, err)
+	}
+	if p, err := s.Idempotency(ctx, inspect.IdempotencyQuery{Status: "COMPLETED"}); err != nil || len(p.Items) != 1 || p.Items[0].Key == key {
+		t.Errorf("after evict: %+v, %v; want only the fixture's own completed record", p, err)
+	}
+
+	// The MCP tool over the same source.
+	putPowertoolsRecord(t, f, key)
+	server := mcpserver.New(s, &mcpserver.Options{AllowWrites: true, Now: func() time.Time { return f.now }})
+	st, ct := mcp.NewInMemoryTransports()
+	ss, err := server.Connect(context.Background(), st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ss.Close()
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test"}, nil).Connect(context.Background(), ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	var ev mcpserver.EvictOutput
+	if msg := callTool(t, cs, "evict_idempotency_record", map[string]any{"key": key}, &ev); msg != "" || ev.Deleted.Key != key {
+		t.Errorf("MCP evict of a Powertools record: %+v %s", ev, msg)
+	}
+}
+
+// putPowertoolsRecord writes a COMPLETED record under key as Powertools for
+// AWS Lambda (TypeScript) does.
+func putPowertoolsRecord(t *testing.T, f facts, key string) {
+	t.Helper()
+	_, err := f.clients.DynamoDB.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: aws.String(f.cfg.IdempotencyTable), Item: map[string]types.AttributeValue{
 		"id":     &types.AttributeValueMemberS{Value: key},
 		"status": &types.AttributeValueMemberS{Value: "COMPLETED"},
 		"data": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
@@ -32,12 +70,5 @@ func TestSource_EvictPowertoolsRecord(t *testing.T) {
 	}})
 	if err != nil {
 		t.Fatal(err)
-	}
-	rec, err := s.EvictIdempotency(ctx, key)
-	if err != nil || rec.Key != key || rec.Status != "COMPLETED" || rec.Owner != "" {
-		t.Fatalf("evict of a Powertools record = %+v, %v", rec, err)
-	}
-	if p, err := s.Idempotency(ctx, inspect.IdempotencyQuery{Status: "COMPLETED"}); err != nil || len(p.Items) != 1 || p.Items[0].Key == key {
-		t.Errorf("after evict: %+v, %v; want only the fixture's own completed record", p, err)
 	}
 }

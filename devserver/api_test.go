@@ -51,6 +51,7 @@ func deadLetterServer(t *testing.T, bodies ...string) (*devserver.Server, string
 // message's error, whether its whole batch failed (not the first record's
 // error for all) or only part of it (not "reported in batchItemFailures").
 func TestAPI_deadLettersKeepTheirOwnError(t *testing.T) {
+	t.Parallel() // waits on sleeps and child processes more than it computes
 	t.Run("whole batch", func(t *testing.T) { testOwnErrors(t) })
 	t.Run("part of the batch", func(t *testing.T) { testOwnErrors(t, `{"Service":"Amazon S3","Event":"s3:TestEvent"}`) })
 }

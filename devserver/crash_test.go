@@ -141,6 +141,7 @@ func (c *child) kill() {
 // In make test it sends 200 requests; RAMPART_CRASH_UPLOADS=N sends N (the
 // long run in the README).
 func TestCrash_sigkill(t *testing.T) {
+	t.Parallel() // waits on sleeps and child processes more than it computes
 	if testing.Short() {
 		t.Skip("re-executes the test binary")
 	}

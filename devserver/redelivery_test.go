@@ -57,6 +57,7 @@ func redeliveries(t *testing.T, logs string) (received, again int) {
 // (With the old defaults, a 5 s invocation timeout, the last messages of
 // the batch ran out of time and were delivered again.)
 func TestServer_defaultsDoNotRedeliver(t *testing.T) {
+	t.Parallel() // waits on sleeps and child processes more than it computes
 	logs := &mediatest.Buffer{}
 	s, err := devserver.Open(t.Context(), t.TempDir(), &devserver.Options{
 		Workers:     1,
@@ -93,6 +94,7 @@ func TestServer_defaultsDoNotRedeliver(t *testing.T) {
 // visibility timeouts keeps its message invisible throughout, so the
 // second worker never receives it.
 func TestServer_heartbeatOutlastsVisibility(t *testing.T) {
+	t.Parallel() // waits on sleeps and child processes more than it computes
 	logs := &mediatest.Buffer{}
 	s := MustOpen(t, t.TempDir(), logs, func(o *devserver.Options) {
 		o.VisibilityTimeout = 500 * time.Millisecond

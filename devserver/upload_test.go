@@ -229,6 +229,7 @@ func TestUpload_boundedMemory(t *testing.T) {
 // off after the body-read timeout instead of holding its connection; one
 // that reads gets the whole object.
 func TestDownload_slowReader(t *testing.T) {
+	t.Parallel() // waits on sleeps and child processes more than it computes
 	dir := t.TempDir()
 	s := MustOpen(t, dir, io.Discard, func(o *devserver.Options) { o.BodyReadTimeout = 300 * time.Millisecond })
 	defer s.Close()

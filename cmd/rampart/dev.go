@@ -63,7 +63,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	seed := fs.Uint64("seed", 0, "fault injection seed (0 = random)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	maxUpload := byteSize(devserver.DefaultMaxUploadBytes)
-	fs.Var(&maxUpload, "max-upload", "largest upload body (e.g. 256MiB, 2GiB); bigger ones get 413")
+	fs.Var(&maxUpload, "max-upload", "largest upload body, a `size` such as 256MiB or 2GiB; bigger ones get 413")
 	maxUploads := fs.Int("max-concurrent-uploads", devserver.DefaultMaxConcurrentUploads, "uploads streaming at once; more get 503 with Retry-After")
 	bodyTimeout := fs.Duration("body-read-timeout", devserver.DefaultBodyReadTimeout, "close a connection whose request body sends nothing for this long")
 	var allowHosts stringList
@@ -171,7 +171,17 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 // 512KiB, 256MiB, 2GiB (or KB, MB, GB for powers of ten).
 type byteSize int64
 
-func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+func (b *byteSize) String() string {
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if *b > 0 && int64(*b)%u.mult == 0 {
+			return strconv.FormatInt(int64(*b)/u.mult, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(int64(*b), 10)
+}
 
 func (b *byteSize) Set(s string) error {
 	units := []struct {

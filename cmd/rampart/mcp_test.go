@@ -334,6 +334,7 @@ func TestMCP_awsStack(t *testing.T) {
 // take arrays from its --tool-arg syntax. (mcpserver's TestTools_schemas
 // checks that those arrays have plain "array" schemas.)
 func TestMCP_inspector(t *testing.T) {
+	t.Parallel() // waits on sleeps and child processes more than it computes
 	node := testenv.Command(t, "node")
 	goBin := testenv.Command(t, "go")
 	dir, _ := filepath.Abs("../../mcpserver/testdata/inspector")

@@ -30,6 +30,7 @@ package golangci
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/golangci/plugin-module-register/register"
 	"golang.org/x/tools/go/analysis"
@@ -64,7 +65,10 @@ func New(settings any) (register.LinterPlugin, error) {
 
 // BuildAnalyzers returns the analyzers the settings select.
 func (p *Plugin) BuildAnalyzers() ([]*analysis.Analyzer, error) {
-	all := vet.Analyzers()
+	var all []*analysis.Analyzer
+	for _, a := range vet.Analyzers() {
+		all = append(all, unprefixed(a))
+	}
 	if len(p.settings.Analyzers) == 0 {
 		return all, nil
 	}
@@ -85,3 +89,18 @@ func (p *Plugin) BuildAnalyzers() ([]*analysis.Analyzer, error) {
 
 // GetLoadMode says the analyzers need type information.
 func (p *Plugin) GetLoadMode() string { return register.LoadModeTypesInfo }
+
+// unprefixed returns a copy of a whose messages do not start with the rule
+// name: golangci-lint prints the analyzer's name before each message itself.
+func unprefixed(a *analysis.Analyzer) *analysis.Analyzer {
+	c := *a
+	c.Run = func(pass *analysis.Pass) (any, error) {
+		p := *pass
+		p.Report = func(d analysis.Diagnostic) {
+			d.Message = strings.TrimPrefix(d.Message, a.Name+": ")
+			pass.Report(d)
+		}
+		return a.Run(&p)
+	}
+	return &c
+}

@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/rampartdev/rampart/vet/driver"
 )
 
 // Version is stamped at build time with -ldflags "-X main.Version=...".
@@ -37,6 +39,9 @@ var commands = map[string]command{
 }
 
 func main() {
+	if driver.IsVetTool(os.Args[1:]) {
+		driver.VetToolMain() // rampart vet runs go vet -vettool=rampart
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

@@ -1,6 +1,6 @@
 // Package driver runs all of Rampart's checks over a Go module: the
-// analyzers of package vet on the packages matched (as the multichecker
-// does), and the deployment rules on the SAM templates, serverless.yml
+// analyzers of package vet on the packages matched, through go vet (so
+// results are cached per package as go vet's are), and the deployment rules on the SAM templates, serverless.yml
 // files and wrangler.toml files found under them, joined with the code the
 // templates deploy. It is `rampart vet`.
 package driver
@@ -8,17 +8,20 @@ package driver
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"go/types"
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
-	"golang.org/x/tools/go/analysis/checker"
+	"golang.org/x/tools/go/analysis/unitchecker"
 	"golang.org/x/tools/go/packages"
 
 	"github.com/rampartdev/rampart/vet"
@@ -27,25 +30,63 @@ import (
 )
 
 // Options configure a run. The zero value runs every analyzer on the
-// packages and their tests and every deployment rule on the files found.
+// packages (and their tests, as go vet does) and every deployment rule on
+// the files found.
 type Options struct {
 	Dir       string   // where patterns are resolved; "" is the current directory
 	Analyzers []string // analyzer names to run; nil runs all
-	NoTests   bool     // leave out test files
 	NoDeploy  bool     // skip the deployment rules
 	Files     []string // deployment files to check besides those found (SAM, serverless.yml, wrangler.toml)
 	Wrangler  wrangler.Options
+	// JSON asks go vet for go/analysis's JSON (Result.PrintJSON); text
+	// output is cached by go vet per package, JSON is not.
+	JSON bool
+	// Tool is the go vet tool to run: a binary whose main calls
+	// [VetToolMain] when [IsVetTool] (rampart and rampart-vet do). ""
+	// means this executable.
+	Tool string
+}
+
+// Diagnostic is one analyzer finding.
+type Diagnostic struct {
+	Analyzer string
+	Posn     string // file:line:col, the file relative to Options.Dir or absolute
+	Message  string // with the rule name first and the README link last
 }
 
 // Result is what a run found.
 type Result struct {
-	Graph    *checker.Graph // the analysis; nil when no package was analysed
-	Findings []vet.Finding  // the deployment rules' findings
-	Files    []string       // the deployment files checked
-	Errors   []string       // package load errors
+	Diagnostics []Diagnostic  // the analyzers' findings
+	Findings    []vet.Finding // the deployment rules' findings
+	Files       []string      // the deployment files checked
+	Errors      []string      // what go vet printed that is not a finding (build errors)
+	json        []map[string]json.RawMessage
+	dir         string
 }
 
-// Run loads the packages matched by patterns and checks them.
+// IsVetTool reports whether args (os.Args[1:]) are go vet calling its
+// -vettool: -V=full, -flags, or a vet.cfg file last.
+func IsVetTool(args []string) bool {
+	if len(args) == 1 && (args[0] == "-V=full" || args[0] == "-flags") {
+		return true
+	}
+	if len(args) == 0 || !strings.HasSuffix(args[len(args)-1], string(filepath.Separator)+"vet.cfg") {
+		return false
+	}
+	for _, a := range args[:len(args)-1] {
+		if !strings.HasPrefix(a, "-") {
+			return false
+		}
+	}
+	return true
+}
+
+// VetToolMain runs the analyzers as go vet's tool; it does not return.
+func VetToolMain() { unitchecker.Main(vet.Analyzers()...) }
+
+// Run runs go vet with Rampart's analyzers (as its -vettool) on the
+// packages matched by patterns, then the deployment rules on the files
+// found under them.
 func Run(patterns []string, opts *Options) (*Result, error) {
 	if opts == nil {
 		opts = &Options{}
@@ -57,35 +98,73 @@ func Run(patterns []string, opts *Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := &packages.Config{
-		Mode:  packages.LoadSyntax | packages.NeedModule,
-		Dir:   opts.Dir,
-		Tests: !opts.NoTests,
-	}
-	pkgs, err := packages.Load(cfg, patterns...)
-	if err != nil {
-		return nil, err
-	}
-	if len(pkgs) == 0 {
-		return nil, fmt.Errorf("%s matched no packages", strings.Join(patterns, " "))
-	}
-	res := &Result{}
-	packages.Visit(pkgs, nil, func(p *packages.Package) {
-		for _, e := range p.Errors {
-			res.Errors = append(res.Errors, e.Error())
-		}
-	})
-	if len(analyzers) > 0 {
-		if res.Graph, err = checker.Analyze(analyzers, pkgs, nil); err != nil {
+	tool := opts.Tool
+	if tool == "" {
+		if tool, err = os.Executable(); err != nil {
 			return nil, err
 		}
+	}
+	args := []string{"vet", "-vettool=" + tool}
+	if opts.Analyzers != nil {
+		for _, a := range analyzers {
+			args = append(args, "-"+a.Name)
+		}
+	}
+	if opts.JSON {
+		args = append(args, "-json")
+	}
+	cmd := exec.Command("go", append(args, patterns...)...)
+	cmd.Dir = opts.Dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	runErr := cmd.Run()
+	res := &Result{dir: opts.Dir}
+	names := map[string]bool{}
+	for _, a := range vet.Analyzers() {
+		names[a.Name] = true
+	}
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		if l == "" || strings.HasPrefix(l, "# ") {
+			continue
+		}
+		if d, ok := parseDiagnostic(l, names); ok {
+			res.Diagnostics = append(res.Diagnostics, d)
+			continue
+		}
+		res.Errors = append(res.Errors, l)
+	}
+	if opts.JSON {
+		dec := json.NewDecoder(&stdout)
+		for {
+			var tree map[string]json.RawMessage
+			if err := dec.Decode(&tree); err == io.EOF {
+				break
+			} else if err != nil {
+				return nil, fmt.Errorf("go vet -json: %w", err)
+			}
+			res.json = append(res.json, tree)
+		}
+		res.Diagnostics = append(res.Diagnostics, jsonDiagnostics(res.json)...)
+	}
+	var exit *exec.ExitError
+	if runErr != nil && !errors.As(runErr, &exit) {
+		return nil, fmt.Errorf("go vet: %w", runErr)
+	}
+	if runErr != nil && len(res.Diagnostics) == 0 && len(res.Errors) == 0 {
+		res.Errors = append(res.Errors, "go vet: "+runErr.Error())
 	}
 	if opts.NoDeploy {
 		return res, nil
 	}
-	files := append(discover(opts.Dir, patterns), opts.Files...)
-	code := newCode(pkgs)
-	for _, f := range dedupe(files) {
+	files := dedupe(append(discover(opts.Dir, patterns), opts.Files...))
+	if len(files) == 0 {
+		return res, nil
+	}
+	code, err := loadCode(opts.Dir, patterns)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
 		var fs []vet.Finding
 		var err error
 		if filepath.Base(f) == "wrangler.toml" {
@@ -100,6 +179,59 @@ func Run(patterns []string, opts *Options) (*Result, error) {
 		res.Findings = append(res.Findings, fs...)
 	}
 	return res, nil
+}
+
+var diagRE = regexp.MustCompile(`^(.+?:\d+:\d+): ([a-z0-9]+): (.*)$`)
+
+// parseDiagnostic parses a line of go vet's text output.
+func parseDiagnostic(l string, names map[string]bool) (Diagnostic, bool) {
+	m := diagRE.FindStringSubmatch(l)
+	if m == nil || !names[m[2]] {
+		return Diagnostic{}, false
+	}
+	return Diagnostic{Analyzer: m[2], Posn: m[1], Message: m[2] + ": " + m[3]}, true
+}
+
+// jsonDiagnostics lists the diagnostics of go vet -json's objects:
+// {package: {analyzer: [{posn, message}] or {error}}}.
+func jsonDiagnostics(trees []map[string]json.RawMessage) []Diagnostic {
+	var ds []Diagnostic
+	seen := map[string]bool{}
+	for _, tree := range trees {
+		for _, raw := range tree {
+			var byAnalyzer map[string]json.RawMessage
+			if json.Unmarshal(raw, &byAnalyzer) != nil {
+				continue
+			}
+			for name, list := range byAnalyzer {
+				var l []struct{ Posn, Message string }
+				if json.Unmarshal(list, &l) != nil {
+					continue
+				}
+				for _, d := range l {
+					if k := d.Posn + d.Message; !seen[k] {
+						seen[k] = true
+						ds = append(ds, Diagnostic{Analyzer: name, Posn: d.Posn, Message: d.Message})
+					}
+				}
+			}
+		}
+	}
+	return ds
+}
+
+// loadCode loads the packages' types (from export data, no syntax) for the
+// rules that join a template with its code.
+func loadCode(dir string, patterns []string) (*code, error) {
+	cfg := &packages.Config{
+		Mode: packages.NeedName | packages.NeedFiles | packages.NeedImports | packages.NeedDeps | packages.NeedTypes | packages.NeedModule,
+		Dir:  dir,
+	}
+	pkgs, err := packages.Load(cfg, patterns...)
+	if err != nil {
+		return nil, err
+	}
+	return newCode(pkgs), nil
 }
 
 func selectAnalyzers(names []string) ([]*analysis.Analyzer, error) {
@@ -311,47 +443,13 @@ func resultsPartial(f *types.Func) bool {
 	return false
 }
 
-// Count returns the number of distinct findings: diagnostics (a file in a
-// package and its test variant counts once) and deployment findings.
-func (r *Result) Count() int {
-	n := len(r.Findings)
-	if r.Graph == nil {
-		return n
-	}
-	seen := map[string]bool{}
-	for act := range r.Graph.All() {
-		if !act.IsRoot {
-			continue
-		}
-		for _, d := range act.Diagnostics {
-			k := act.Package.Fset.Position(d.Pos).String() + d.Message
-			if !seen[k] {
-				seen[k] = true
-				n++
-			}
-		}
-	}
-	return n
-}
-
-// AnalysisErrors returns the analyzers' own failures.
-func (r *Result) AnalysisErrors() []string {
-	var errs []string
-	if r.Graph == nil {
-		return nil
-	}
-	for act := range r.Graph.All() {
-		if act.Err != nil {
-			errs = append(errs, act.String()+": "+act.Err.Error())
-		}
-	}
-	return errs
-}
+// Count returns the number of findings.
+func (r *Result) Count() int { return len(r.Diagnostics) + len(r.Findings) }
 
 // PrintText writes the findings as go vet does: file:line:col: message.
 func (r *Result) PrintText(w io.Writer) error {
-	if r.Graph != nil {
-		if err := r.Graph.PrintText(w, -1); err != nil {
+	for _, d := range r.Diagnostics {
+		if _, err := fmt.Fprintf(w, "%s: %s\n", d.Posn, d.Message); err != nil {
 			return err
 		}
 	}
@@ -363,18 +461,17 @@ func (r *Result) PrintText(w io.Writer) error {
 	return nil
 }
 
-// PrintJSON writes the findings in go/analysis's JSON form: an object keyed
-// by package ID, then analyzer name, of lists of {posn, message, ...}. The
-// deployment findings are keyed by file, then rule, in the same shape.
+// PrintJSON writes the findings in go/analysis's JSON form, one object: by
+// package ID, then analyzer name, lists of {posn, message, ...}, as go vet
+// -json prints them (merged); the deployment findings are keyed by file,
+// then rule, in the same shape. The run must have had Options.JSON.
 func (r *Result) PrintJSON(w io.Writer) error {
-	tree := map[string]map[string]any{}
-	if r.Graph != nil {
-		var buf bytes.Buffer
-		if err := r.Graph.PrintJSON(&buf); err != nil {
-			return err
-		}
-		if err := json.Unmarshal(buf.Bytes(), &tree); err != nil {
-			return err
+	tree := map[string]any{}
+	for _, t := range r.json {
+		for pkg, v := range t {
+			if string(v) != "{}" {
+				tree[pkg] = v
+			}
 		}
 	}
 	type diag struct {
@@ -395,10 +492,7 @@ func (r *Result) PrintJSON(w io.Writer) error {
 		byFile[f.File][f.Rule] = append(byFile[f.File][f.Rule], diag{posn, f.Rule + ": " + f.Message + " (" + f.URL + ")", f.Rule, f.URL})
 	}
 	for file, rules := range byFile {
-		tree[file] = map[string]any{}
-		for rule, ds := range rules {
-			tree[file][rule] = ds
-		}
+		tree[file] = rules
 	}
 	b, err := json.MarshalIndent(tree, "", "\t")
 	if err != nil {
@@ -408,34 +502,31 @@ func (r *Result) PrintJSON(w io.Writer) error {
 	return err
 }
 
-// Positions is for tests: the distinct "file:line: rule" of every finding,
-// sorted, with file relative to dir.
+// Positions is for tests: the "file:line: rule" of every finding, sorted,
+// with file relative to dir.
 func (r *Result) Positions(dir string) []string {
 	var out []string
 	rel := func(f string) string {
-		if x, err := filepath.Rel(dir, f); err == nil {
+		if !filepath.IsAbs(f) && r.dir != "" {
+			f = filepath.Join(r.dir, f)
+		}
+		if x, err := filepath.Rel(dir, abs(f)); err == nil {
 			return x
 		}
 		return f
 	}
-	seen := map[string]bool{}
-	if r.Graph != nil {
-		for act := range r.Graph.All() {
-			if !act.IsRoot {
-				continue
-			}
-			for _, d := range act.Diagnostics {
-				p := act.Package.Fset.Position(d.Pos)
-				k := fmt.Sprintf("%s:%d: %s", rel(p.Filename), p.Line, act.Analyzer.Name)
-				if !seen[k] {
-					seen[k] = true
-					out = append(out, k)
-				}
-			}
+	for _, d := range r.Diagnostics {
+		file, line := d.Posn, ""
+		if i := strings.LastIndex(file, ":"); i > 0 {
+			file = file[:i] // drop the column
 		}
+		if i := strings.LastIndex(file, ":"); i > 0 {
+			file, line = file[:i], file[i+1:]
+		}
+		out = append(out, fmt.Sprintf("%s:%s: %s", rel(file), line, d.Analyzer))
 	}
 	for _, f := range r.Findings {
-		out = append(out, fmt.Sprintf("%s:%d: %s", rel(abs(f.File)), f.Line, f.Rule))
+		out = append(out, fmt.Sprintf("%s:%d: %s", rel(f.File), f.Line, f.Rule))
 	}
 	sort.Strings(out)
 	return out

@@ -35,11 +35,12 @@ func runVet(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Var(&files, "file", "a deployment file to check besides those found (repeatable)")
 	kvList := fs.String("kv-list", "", "JSON printed by `wrangler kv namespace list`, to check KV ids against the account")
 	remote := fs.Bool("remote", false, "`wrangler dev --remote` is used: KV, R2 and D1 bindings need preview ids")
+	tool := fs.String("vettool", "", "the go vet tool to run the analyzers with (default this rampart binary; rampart-vet works too)")
 	patterns, err := parseFlags(fs, args, -1)
 	if err != nil {
 		return err
 	}
-	opts := &driver.Options{NoDeploy: *noDeploy, Files: files, JSON: *jsonOut}
+	opts := &driver.Options{NoDeploy: *noDeploy, Files: files, JSON: *jsonOut, Tool: *tool}
 	opts.Wrangler.KVList, opts.Wrangler.Remote = *kvList, *remote
 	if *only != "" {
 		opts.Analyzers = strings.Split(*only, ",")
@@ -52,15 +53,16 @@ func runVet(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, e)
 	}
 	if *jsonOut {
-		return res.PrintJSON(stdout)
-	}
-	if err := res.PrintText(stderr); err != nil {
+		if err := res.PrintJSON(stdout); err != nil {
+			return err
+		}
+	} else if err := res.PrintText(stderr); err != nil {
 		return err
 	}
 	if len(res.Errors) > 0 {
-		return fmt.Errorf("vet: go vet reported %d errors", len(res.Errors))
+		return fmt.Errorf("vet: %d error(s) above: packages that do not build or files that do not parse", len(res.Errors))
 	}
-	if n := res.Count(); n > 0 {
+	if n := res.Count(); n > 0 && !*jsonOut {
 		return findingsError(n)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,13 +12,24 @@ import (
 	"github.com/rampartdev/rampart/vet/driver"
 )
 
-// TestMain lets rampart vet's tests use this test binary as go vet's tool,
-// as the rampart binary uses itself.
+// vetTool is rampart-vet built for the tests: go vet's tool must not be
+// this (race-instrumented) test binary, and a binary built the same way
+// each time keeps go vet's cache of clean packages across runs.
+var vetTool string
+
 func TestMain(m *testing.M) {
-	if driver.IsVetTool(os.Args[1:]) {
-		driver.VetToolMain()
+	dir, err := os.MkdirTemp("", "rampart-vettool")
+	if err != nil {
+		panic(err)
 	}
-	os.Exit(m.Run())
+	vetTool = filepath.Join(dir, "rampart-vet")
+	if out, err := exec.Command("go", "build", "-o", vetTool, "../rampart-vet").CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
+		panic("build rampart-vet: " + err.Error() + "\n" + string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 // Rampart passes its own checks: the analyzers over every package of the
@@ -27,7 +39,7 @@ func TestMain(m *testing.M) {
 // Worker's sources) report nothing. A finding here is either a bug to fix
 // in the code that drew it or a false positive to fix in vet/.
 func TestVet_repository(t *testing.T) {
-	res, err := driver.Run([]string{"./..."}, &driver.Options{Dir: filepath.Join("..", "..")})
+	res, err := driver.Run([]string{"./..."}, &driver.Options{Dir: filepath.Join("..", ".."), Tool: vetTool})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +70,7 @@ func TestVet_repository(t *testing.T) {
 func TestVet_recipe(t *testing.T) {
 	testdata, _ := filepath.Abs(filepath.Join("..", "..", "vet", "testdata"))
 	t.Chdir(testdata)
-	_, stderr, err := runCmd(t, "vet", "./recipe")
+	_, stderr, err := runCmd(t, "vet", "-vettool", vetTool, "./recipe")
 	if !errors.As(err, new(findingsError)) {
 		t.Fatalf("rampart vet ./recipe: %v, want findings\n%s", err, stderr)
 	}
@@ -67,7 +79,7 @@ func TestVet_recipe(t *testing.T) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
 	}
-	stdout, _, err := runCmd(t, "vet", "-json", "./recipe")
+	stdout, _, err := runCmd(t, "vet", "-vettool", vetTool, "-json", "./recipe")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +91,7 @@ func TestVet_recipe(t *testing.T) {
 	if len(pkg["dedupe"]) != 1 || len(pkg["swallowed"]) != 2 || !strings.Contains(pkg["dedupe"][0].Posn, "recipe.go:26:") {
 		t.Errorf("-json: %s", stdout)
 	}
-	if _, stderr, err := runCmd(t, "vet", "./recipefixed"); err != nil {
+	if _, stderr, err := runCmd(t, "vet", "-vettool", vetTool, "./recipefixed"); err != nil {
 		t.Errorf("rampart vet ./recipefixed: %v\n%s", err, stderr)
 	}
 	if _, _, err := runCmd(t, "vet", "-analyzers", "nope", "./recipe"); err == nil {
@@ -103,7 +115,7 @@ func TestVet_templateJoinedWithCode(t *testing.T) {
 	}
 	tmpl := filepath.Join(t.TempDir(), "template.yaml")
 	os.WriteFile(tmpl, []byte(s), 0o644)
-	res, err := driver.Run([]string{"./cmd/thumbnailer"}, &driver.Options{Dir: root, Files: []string{tmpl}})
+	res, err := driver.Run([]string{"./cmd/thumbnailer"}, &driver.Options{Dir: root, Files: []string{tmpl}, Tool: vetTool})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -220,18 +220,18 @@ func jsonDiagnostics(trees []map[string]json.RawMessage) []Diagnostic {
 	return ds
 }
 
-// loadCode loads the packages' types (from export data, no syntax) for the
-// rules that join a template with its code.
+// loadCode lists the packages (names and files only, no types) for the
+// rules that join a template with its code; the main package a template
+// deploys is loaded with its dependencies' types when a rule asks.
 func loadCode(dir string, patterns []string) (*code, error) {
-	cfg := &packages.Config{
-		Mode: packages.NeedName | packages.NeedFiles | packages.NeedImports | packages.NeedDeps | packages.NeedTypes | packages.NeedModule,
-		Dir:  dir,
-	}
+	cfg := &packages.Config{Mode: packages.NeedName | packages.NeedFiles | packages.NeedModule, Dir: dir}
 	pkgs, err := packages.Load(cfg, patterns...)
 	if err != nil {
 		return nil, err
 	}
-	return newCode(pkgs), nil
+	c := newCode(pkgs)
+	c.dir = dir
+	return c, nil
 }
 
 func selectAnalyzers(names []string) ([]*analysis.Analyzer, error) {
@@ -326,7 +326,9 @@ func dedupe(l []string) []string {
 
 // code answers awsrules' questions from the loaded packages.
 type code struct {
-	mains []*packages.Package // the main packages (not their tests)
+	dir     string
+	mains   []*packages.Package // the main packages (not their tests)
+	partial map[string]bool     // by package path, once loaded
 }
 
 func newCode(pkgs []*packages.Package) *code {
@@ -363,7 +365,26 @@ func (c *code) PartialBatch(file, artifact string) (partial, known bool) {
 	if len(match) != 1 {
 		return false, false
 	}
-	return returnsPartial(match[0]), true
+	p := match[0]
+	if p.Types == nil { // listed only: load it with its dependencies' types
+		if v, ok := c.partial[p.PkgPath]; ok {
+			return v, true
+		}
+		cfg := &packages.Config{
+			Mode: packages.NeedName | packages.NeedImports | packages.NeedDeps | packages.NeedTypes | packages.NeedModule,
+			Dir:  c.dir,
+		}
+		loaded, err := packages.Load(cfg, p.PkgPath)
+		if err != nil || len(loaded) != 1 {
+			return false, false
+		}
+		if c.partial == nil {
+			c.partial = map[string]bool{}
+		}
+		c.partial[p.PkgPath] = returnsPartial(loaded[0])
+		return c.partial[p.PkgPath], true
+	}
+	return returnsPartial(p), true
 }
 
 func abs(p string) string {

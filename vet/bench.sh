@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
-# vet/bench.sh [ROUNDS]: wall time and peak memory of `rampart vet ./...`
-# over the whole repository against `go vet ./...` in the same run,
-# interleaved (A B C D, A B C D, ...), ROUNDS times (default 3). go vet
-# caches its results per package, so it is measured twice: cached (as a
-# second run sees it) and uncached (a changed analyzer flag makes every
-# vet action run again; the compiled export data stays cached, as it does
-# for rampart vet). `go vet -vettool=rampart-vet` runs Rampart's analyzers
-# through go vet (cached the same way). Run from the repository root.
+# vet/bench.sh [ROUNDS]: wall time and peak memory (max RSS of the process
+# tree's largest process, GNU time's %M) of `rampart vet ./...` over the
+# whole repository against `go vet ./...` in the same run, interleaved,
+# ROUNDS times (default 3). Run from the repository root.
+#
+#   rampart-vet          rampart vet ./...: go vet with rampart as its tool, then the deployment rules
+#   go-vet               go vet ./... (the standard analyzers)
+#   rampart-uncached     go vet -vettool=rampart-vet with a new -c value each time: Rampart's analyzers
+#                        with nothing cached (the export data stays cached, as it does for go vet)
+#   go-vet-uncached      go vet with a new -printf.funcs value each time: the same for go vet's analyzers
+#
+# go vet caches clean packages' results, so after the warm-up the first two
+# are what a second run costs, the last two what a run after changing every
+# package costs.
 set -euo pipefail
 rounds=${1:-3}
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
 go build -o "$bin/rampart" ./cmd/rampart
 go build -o "$bin/rampart-vet" ./cmd/rampart-vet
-go vet ./... && go vet -vettool="$bin/rampart-vet" ./... # warm the caches
+go vet ./... && "$bin/rampart" vet ./... # warm the caches
 measure() { # name command...
 	local name=$1
 	shift
@@ -21,8 +27,8 @@ measure() { # name command...
 	tail -1 "$bin/err"
 }
 for r in $(seq "$rounds"); do
-	measure "rampart-vet" "$bin/rampart" vet ./...
-	measure "go-vet-uncached" go vet -printf.funcs="benchround$r$RANDOM" ./...
-	measure "go-vet-cached" go vet ./...
-	measure "go-vet-vettool-rampart-uncached" go vet -vettool="$bin/rampart-vet" -c="$RANDOM" ./...
+	measure rampart-vet "$bin/rampart" vet ./...
+	measure go-vet go vet ./...
+	measure rampart-uncached go vet -vettool="$bin/rampart-vet" -c="$r$RANDOM" ./...
+	measure go-vet-uncached go vet -printf.funcs="bench$r$RANDOM" ./...
 done

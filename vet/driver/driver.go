@@ -172,8 +172,9 @@ func Run(patterns []string, opts *Options) (*Result, error) {
 		} else {
 			fs, err = awsrules.CheckFile(f, code)
 		}
-		if err != nil {
-			return nil, err
+		if err != nil { // a file that does not parse: say so, check the others
+			res.Errors = append(res.Errors, err.Error())
+			continue
 		}
 		res.Files = append(res.Files, f)
 		res.Findings = append(res.Findings, fs...)

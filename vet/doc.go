@@ -11,7 +11,8 @@
 //     marker in place, so the retry is skipped and the event is lost.
 //   - [Swallowed] (swallowed): an error path in an S3, SQS, SNS,
 //     EventBridge, Kinesis or DynamoDB Streams handler that logs and goes
-//     on, so Lambda sees success and neither retries nor dead-letters.
+//     on (or a deferred recover that drops a panic), so Lambda sees
+//     success and neither retries nor dead-letters.
 //   - [S3Key] (s3key): events.S3Object.Key (URL-encoded) reaching an S3 call
 //     or a stored key without decoding.
 //   - [WholeBatch] (wholebatch): an SQS, Kinesis or DynamoDB Streams handler

@@ -18,7 +18,8 @@ import (
 // returns a non-nil error, panics or exits, keeps the error (assigns,
 // appends, sends or passes it to anything but a logger or errors.Is/As),
 // reports the record in BatchItemFailures, or when the error is used again
-// after the branch.
+// after the branch. A deferred recover() that neither re-panics nor sets the
+// handler's named error result swallows a panic the same way.
 var Swallowed = newAnalyzer("swallowed",
 	"report error paths in S3/SQS/SNS/EventBridge/Kinesis/DynamoDB Streams handlers that log and continue or return nil",
 	nil, runSwallowed)
@@ -75,6 +76,58 @@ func checkSwallowed(pass *analysis.Pass, h handler) {
 		}
 	}
 	walk(h.body.List, nil)
+	checkRecover(pass, h)
+}
+
+// checkRecover reports a deferred closure of the handler that recovers a
+// panic and neither re-panics nor sets the handler's error result: the
+// panic becomes a success.
+func checkRecover(pass *analysis.Pass, h handler) {
+	info := pass.TypesInfo
+	results := map[types.Object]bool{}
+	for i := range h.sig.Results().Len() {
+		if r := h.sig.Results().At(i); r.Name() != "" && isError(r.Type()) {
+			results[r] = true
+		}
+	}
+	ast.Inspect(h.body, func(n ast.Node) bool {
+		if _, ok := n.(*ast.FuncLit); ok {
+			return false
+		}
+		d, ok := n.(*ast.DeferStmt)
+		if !ok {
+			return true
+		}
+		lit, ok := d.Call.Fun.(*ast.FuncLit)
+		if !ok {
+			return false
+		}
+		recovers, kept := false, false
+		ast.Inspect(lit.Body, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.CallExpr:
+				if id, ok := ast.Unparen(n.Fun).(*ast.Ident); ok {
+					if b, ok := info.Uses[id].(*types.Builtin); ok && b.Name() == "recover" {
+						recovers = true
+					}
+				}
+				if exits(info, n) {
+					kept = true
+				}
+			case *ast.AssignStmt:
+				for _, l := range n.Lhs {
+					if id, ok := l.(*ast.Ident); ok && results[info.Uses[id]] {
+						kept = true
+					}
+				}
+			}
+			return true
+		})
+		if recovers && !kept {
+			pass.Reportf(d.Pos(), "this deferred recover() turns a panic of the %s handler into a success: Lambda neither retries nor dead-letters the event; set the handler's named error result (err = fmt.Errorf(\"panic: %%v\", r)) or re-panic", h.event.Name())
+		}
+		return false
+	})
 }
 
 // errNotNil returns the error variable of a condition `err != nil`.

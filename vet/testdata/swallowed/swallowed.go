@@ -124,3 +124,35 @@ func handleAPI(ctx context.Context, req events.APIGatewayProxyRequest) (events.A
 	}
 	return events.APIGatewayProxyResponse{StatusCode: 200}, nil
 }
+
+// Bug: a recover that logs the panic and returns success.
+func handleRecover(ctx context.Context, m events.SQSMessage) error {
+	defer func() { // want `swallowed: this deferred recover\(\) turns a panic of the SQSMessage handler into a success`
+		if r := recover(); r != nil {
+			slog.Error("panic", "value", r)
+		}
+	}()
+	return process(ctx, m.Body)
+}
+
+// Fix: the panic becomes the handler's error.
+func handleRecoverFixed(ctx context.Context, m events.SQSMessage) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return process(ctx, m.Body)
+}
+
+// Near-miss: logged, then re-panicked; and a deferred close.
+func handleRepanic(ctx context.Context, ev events.S3Event) error {
+	defer func() {
+		if r := recover(); r != nil {
+			slog.Error("panic", "value", r)
+			panic(r)
+		}
+	}()
+	defer func() { slog.Info("done") }()
+	return process(ctx, "")
+}

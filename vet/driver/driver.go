@@ -10,7 +10,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"go/types"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"io/fs"
 	"os"
@@ -117,12 +119,20 @@ func Run(patterns []string, opts *Options) (*Result, error) {
 	cmd.Dir = opts.Dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("go vet: %w", err)
+	}
+	// The deployment rules run while go vet does.
 	res := &Result{dir: opts.Dir}
+	if !opts.NoDeploy {
+		res.Files, res.Findings, res.Errors = checkFiles(opts, patterns)
+	}
+	runErr := cmd.Wait()
 	names := map[string]bool{}
 	for _, a := range vet.Analyzers() {
 		names[a.Name] = true
 	}
+	var vetErrors []string
 	for _, l := range strings.Split(stderr.String(), "\n") {
 		if l == "" || strings.HasPrefix(l, "# ") {
 			continue
@@ -131,7 +141,7 @@ func Run(patterns []string, opts *Options) (*Result, error) {
 			res.Diagnostics = append(res.Diagnostics, d)
 			continue
 		}
-		res.Errors = append(res.Errors, l)
+		vetErrors = append(vetErrors, l)
 	}
 	if opts.JSON {
 		dec := json.NewDecoder(&stdout)
@@ -150,21 +160,25 @@ func Run(patterns []string, opts *Options) (*Result, error) {
 	if runErr != nil && !errors.As(runErr, &exit) {
 		return nil, fmt.Errorf("go vet: %w", runErr)
 	}
-	if runErr != nil && len(res.Diagnostics) == 0 && len(res.Errors) == 0 {
-		res.Errors = append(res.Errors, "go vet: "+runErr.Error())
+	if runErr != nil && len(res.Diagnostics) == 0 && len(vetErrors) == 0 {
+		vetErrors = append(vetErrors, "go vet: "+runErr.Error())
 	}
-	if opts.NoDeploy {
-		return res, nil
-	}
-	files := dedupe(append(discover(opts.Dir, patterns), opts.Files...))
-	if len(files) == 0 {
-		return res, nil
+	res.Errors = append(vetErrors, res.Errors...)
+	return res, nil
+}
+
+// checkFiles runs the deployment rules on the files found under the
+// patterns and those named in opts.
+func checkFiles(opts *Options, patterns []string) (files []string, findings []vet.Finding, errs []string) {
+	found := dedupe(append(discover(opts.Dir, patterns), opts.Files...))
+	if len(found) == 0 {
+		return nil, nil, nil
 	}
 	code, err := loadCode(opts.Dir, patterns)
 	if err != nil {
-		return nil, err
+		return nil, nil, []string{err.Error()}
 	}
-	for _, f := range files {
+	for _, f := range found {
 		var fs []vet.Finding
 		var err error
 		if filepath.Base(f) == "wrangler.toml" {
@@ -173,13 +187,13 @@ func Run(patterns []string, opts *Options) (*Result, error) {
 			fs, err = awsrules.CheckFile(f, code)
 		}
 		if err != nil { // a file that does not parse: say so, check the others
-			res.Errors = append(res.Errors, err.Error())
+			errs = append(errs, err.Error())
 			continue
 		}
-		res.Files = append(res.Files, f)
-		res.Findings = append(res.Findings, fs...)
+		files = append(files, f)
+		findings = append(findings, fs...)
 	}
-	return res, nil
+	return files, findings, errs
 }
 
 var diagRE = regexp.MustCompile(`^(.+?:\d+:\d+): ([a-z0-9]+): (.*)$`)
@@ -367,12 +381,12 @@ func (c *code) PartialBatch(file, artifact string) (partial, known bool) {
 		return false, false
 	}
 	p := match[0]
-	if p.Types == nil { // listed only: load it with its dependencies' types
+	if p.Imports == nil { // listed only: load its imports
 		if v, ok := c.partial[p.PkgPath]; ok {
 			return v, true
 		}
 		cfg := &packages.Config{
-			Mode: packages.NeedName | packages.NeedImports | packages.NeedDeps | packages.NeedTypes | packages.NeedModule,
+			Mode: packages.NeedName | packages.NeedFiles | packages.NeedImports | packages.NeedDeps | packages.NeedModule,
 			Dir:  c.dir,
 		}
 		loaded, err := packages.Load(cfg, p.PkgPath)
@@ -397,8 +411,9 @@ func abs(p string) string {
 }
 
 // returnsPartial reports whether p, or a package of its module that it
-// imports, uses (calls or refers to) a function with an
-// events.SQSEventResponse result.
+// imports, declares a function or method with an events.SQSEventResponse
+// result. Only the module's own files are read (parsed, not type-checked):
+// its dependencies cannot be what the template's code returns.
 func returnsPartial(p *packages.Package) bool {
 	mod := ""
 	if p.Module != nil {
@@ -414,30 +429,9 @@ func returnsPartial(p *packages.Package) bool {
 		if q != p && (q.Module == nil || q.Module.Path != mod) {
 			return false
 		}
-		if q.TypesInfo != nil {
-			for _, o := range q.TypesInfo.Uses {
-				if f, ok := o.(*types.Func); ok && resultsPartial(f) {
-					return true
-				}
-			}
-		} else if q.Types != nil {
-			// Loaded from export data: what the package declares.
-			scope := q.Types.Scope()
-			for _, n := range scope.Names() {
-				switch o := scope.Lookup(n).(type) {
-				case *types.Func:
-					if resultsPartial(o) {
-						return true
-					}
-				case *types.TypeName:
-					if nt, ok := o.Type().(*types.Named); ok {
-						for m := range nt.Methods() {
-							if resultsPartial(m) {
-								return true
-							}
-						}
-					}
-				}
+		for _, f := range q.GoFiles {
+			if declaresPartial(f) {
+				return true
 			}
 		}
 		for _, imp := range q.Imports {
@@ -450,16 +444,36 @@ func returnsPartial(p *packages.Package) bool {
 	return visit(p)
 }
 
-func resultsPartial(f *types.Func) bool {
-	sig, ok := f.Type().(*types.Signature)
-	if !ok {
+// declaresPartial reports whether the Go file declares a function with an
+// events.SQSEventResponse result, events being aws-lambda-go's package.
+func declaresPartial(path string) bool {
+	f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.SkipObjectResolution)
+	if err != nil {
 		return false
 	}
-	for i := range sig.Results().Len() {
-		t := sig.Results().At(i).Type()
-		if n, ok := types.Unalias(t).(*types.Named); ok && n.Obj().Pkg() != nil &&
-			n.Obj().Pkg().Path() == "github.com/aws/aws-lambda-go/events" && n.Obj().Name() == "SQSEventResponse" {
-			return true
+	name := ""
+	for _, imp := range f.Imports {
+		if strings.Trim(imp.Path.Value, `"`) == "github.com/aws/aws-lambda-go/events" {
+			name = "events"
+			if imp.Name != nil {
+				name = imp.Name.Name
+			}
+		}
+	}
+	if name == "" {
+		return false
+	}
+	for _, d := range f.Decls {
+		fd, ok := d.(*ast.FuncDecl)
+		if !ok || fd.Type.Results == nil {
+			continue
+		}
+		for _, r := range fd.Type.Results.List {
+			if sel, ok := r.Type.(*ast.SelectorExpr); ok && sel.Sel.Name == "SQSEventResponse" {
+				if x, ok := sel.X.(*ast.Ident); ok && x.Name == name {
+					return true
+				}
+			}
 		}
 	}
 	return false

@@ -4,21 +4,21 @@
 # whole repository against `go vet ./...` in the same run, interleaved,
 # ROUNDS times (default 3). Run from the repository root.
 #
-#   rampart-vet          rampart vet ./...: go vet with rampart as its tool, then the deployment rules
+#   rampart-vet          rampart vet ./...: go vet with rampart as its tool, the deployment rules beside it
 #   go-vet               go vet ./... (the standard analyzers)
-#   rampart-uncached     go vet -vettool=rampart-vet with a new -c value each time: Rampart's analyzers
-#                        with nothing cached (the export data stays cached, as it does for go vet)
-#   go-vet-uncached      go vet with a new -printf.funcs value each time: the same for go vet's analyzers
+#   rampart-uncached     rampart vet ./... with a rampart built anew for the round (another -X main.Version):
+#                        go vet keys its cache on the tool's content, so nothing is cached
+#   go-vet-uncached      go vet with a new -printf.funcs value each round: nothing cached either (go vet's
+#                        fact-producing analyzers then also re-analyse every dependency, the standard library too)
 #
 # go vet caches clean packages' results, so after the warm-up the first two
 # are what a second run costs, the last two what a run after changing every
-# package costs.
+# package costs. The compiled export data stays cached for all four.
 set -euo pipefail
 rounds=${1:-3}
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
 go build -o "$bin/rampart" ./cmd/rampart
-go build -o "$bin/rampart-vet" ./cmd/rampart-vet
 go vet ./... && "$bin/rampart" vet ./... # warm the caches
 measure() { # name command...
 	local name=$1
@@ -27,8 +27,9 @@ measure() { # name command...
 	tail -1 "$bin/err"
 }
 for r in $(seq "$rounds"); do
+	go build -ldflags="-X main.Version=bench$r$RANDOM" -o "$bin/rampart-$r" ./cmd/rampart
 	measure rampart-vet "$bin/rampart" vet ./...
 	measure go-vet go vet ./...
-	measure rampart-uncached go vet -vettool="$bin/rampart-vet" -c="$r$RANDOM" ./...
+	measure rampart-uncached "$bin/rampart-$r" vet ./...
 	measure go-vet-uncached go vet -printf.funcs="bench$r$RANDOM" ./...
 done

@@ -4,9 +4,15 @@ package main
 
 import (
 	"context"
+	cryptorand "crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
+	mathrand "math/rand/v2"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -19,54 +25,31 @@ import (
 
 func main() {
 	debug.SetGCPercent(400) // a small heap in a 128 MB isolate: collect less often
+	js.Global().Set("rampartConfigure", js.FuncOf(configure))
 	js.Global().Set("rampartStart", js.FuncOf(start))
 	js.Global().Set("rampartResume", js.FuncOf(resume))
 	js.Global().Set("rampartDone", js.FuncOf(done))
 	js.Global().Set("rampartGCRA", js.FuncOf(gcra))
+	js.Global().Set("rampartWarmup", js.FuncOf(warmup))
+	js.Global().Set("rampartCollect", js.FuncOf(collect))
 	select {}
 }
 
-// request is the JSON the glue sends for an incoming request.
-type request struct {
-	Method        string      `json:"method"`
-	Path          string      `json:"path"`
-	Query         string      `json:"query"`
-	Host          string      `json:"host"`
-	Scheme        string      `json:"scheme"`
-	Proto         string      `json:"proto"`
-	Headers       [][2]string `json:"headers"`
-	Remote        string      `json:"remote"`
-	ContentLength int64       `json:"content_length"`
-}
-
-// result is the JSON returned to the glue.
-type result struct {
-	RequestID string              `json:"request_id"`
-	Status    int                 `json:"status,omitempty"` // set on refusal
-	Body      string              `json:"body,omitempty"`   // the JSON error body on refusal
-	Header    map[string][]string `json:"header"`           // to add to the response
-	Forward   *forward            `json:"forward,omitempty"`
-	Close     bool                `json:"close,omitempty"` // the framing was refused: close the connection
-	Timeout   int64               `json:"timeout_ms"`
-	MaxBody   int64               `json:"max_body"`
-}
-
-type forward struct {
-	Method string              `json:"method"`
-	Path   string              `json:"path"`
-	Query  string              `json:"query"`
-	Header map[string][]string `json:"header"`
-}
+// sep separates the fields of the strings the glue and Go exchange: no
+// header name or value, URL or number can hold a NUL (Fetch refuses it in
+// headers, URL parsing escapes it).
+const sep = "\x00"
 
 var (
-	mu       sync.Mutex
-	gateways = map[string]*gateway.Gateway{} // by configuration JSON
-	pending  = map[string]pendingLog{}       // by request id, until rampartDone
-	logger   = slog.New(slog.NewJSONHandler(consoleWriter{}, nil))
+	mu      sync.Mutex
+	gw      *gateway.Gateway         // built by rampartConfigure
+	warmGW  *gateway.Gateway         // the same policy, for rampartWarmup's requests
+	pending = map[int64]pendingLog{} // by session id, until rampartDone
+	logger  = slog.New(slog.NewJSONHandler(&consoleWriter{}, nil))
 )
 
 type pendingLog struct {
-	gw  *gateway.Gateway
+	g   *gateway.Gateway
 	req *gateway.Request
 	res *gateway.Result
 }
@@ -76,25 +59,31 @@ type sessionKey struct{}
 // consoleWriter writes each record to console.log in one call: Workers Logs
 // collects console output, and Go's os.Stdout goes through the emulated
 // file system of wasm_exec.js, which costs several crossings per write.
-type consoleWriter struct{}
+type consoleWriter struct {
+	once    sync.Once
+	console js.Value
+}
 
-func (consoleWriter) Write(p []byte) (int, error) {
-	js.Global().Get("console").Call("log", strings.TrimSuffix(string(p), "\n"))
+func (w *consoleWriter) Write(p []byte) (int, error) {
+	w.once.Do(func() { w.console = js.Global().Get("console") })
+	w.console.Call("log", string(p[:len(p)-min(len(p), 1)]))
 	return len(p), nil
 }
 
-// gatewayFor returns the gateway for a configuration, built once.
-func gatewayFor(config string) (*gateway.Gateway, error) {
-	mu.Lock()
-	defer mu.Unlock()
-	if g, ok := gateways[config]; ok {
-		return g, nil
+// configure is rampartConfigure(configJSON): it builds the isolate's
+// gateway from GATEWAY_CONFIG ("" for the defaults) and returns "" or the
+// error. The glue calls it once, right after starting the runtime, which
+// may be at module scope.
+func configure(_ js.Value, args []js.Value) any {
+	config := ""
+	if len(args) > 0 && args[0].Type() == js.TypeString {
+		config = args[0].String()
 	}
 	var cfg gateway.Config
 	if config != "" {
 		var err error
 		if cfg, err = gateway.ParseConfig([]byte(config)); err != nil {
-			return nil, errors.New("GATEWAY_CONFIG: " + err.Error())
+			return err.Error()
 		}
 	}
 	// KV reads cross into JavaScript and cost a binding call: remember
@@ -102,12 +91,80 @@ func gatewayFor(config string) (*gateway.Gateway, error) {
 	cfg.Tokens = gateway.NewTokenCache(gateway.TokenStoreFunc(kvLookup), nil)
 	cfg.Limiter = limiterFunc(objectLimit)
 	cfg.Logger = logger
+	cfg.NewRequestID = requestIDs.next
 	g, err := gateway.New(cfg)
 	if err != nil {
-		return nil, err
+		return err.Error()
 	}
-	gateways[config] = g
-	return g, nil
+	// The warm-up gateway runs the same code on its own cache, limiter
+	// answers and a discarded log, with ids that need no randomness.
+	var n int64
+	cfg.Routes, cfg.Hosts = []gateway.Route{{Name: "warmup", Prefix: "/"}}, nil
+	cfg.Tokens = gateway.NewTokenCache(gateway.TokenStoreFunc(kvLookup), nil)
+	cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	cfg.NewRequestID = func() string { n++; return "warmup-" + strconv.FormatInt(n, 10) }
+	w, err := gateway.New(cfg)
+	if err != nil {
+		return err.Error()
+	}
+	mu.Lock()
+	gw, warmGW = g, w
+	mu.Unlock()
+	return ""
+}
+
+// collect is rampartCollect(), called by the glue after the warm-up: it
+// collects the start's garbage, which the first requests would otherwise
+// pay for.
+func collect(js.Value, []js.Value) any {
+	runtime.GC()
+	return nil
+}
+
+// warmup is rampartWarmup(): it returns [record, request...] for the glue
+// to run each request through rampartStart(request, true) at module scope,
+// answering a token step for the record's id with record (null for another
+// id), a limit step through rampartGCRA, and then rampartDone. V8 compiles WebAssembly functions on their first call; a
+// request's path through the core, the JSON decoding of a token record and
+// the access log are thousands of them (tens of milliseconds of CPU), which
+// the first request of an isolate would otherwise pay. Nothing of it is
+// kept: the warm-up gateway has its own cache and log.
+func warmup(js.Value, []js.Value) any {
+	tok := "rpt_warmup0000000000_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
+	rec, _ := json.Marshal(gateway.TokenRecord{ID: "warmup0000000000", Hash: gateway.HashToken(tok), Tenant: "warmup", Scopes: []string{"*"}})
+	req := func(tok string) string {
+		return strings.Join([]string{"GET", "/warmup", "a=1", "warmup.invalid", "https", "HTTP/1.1", "192.0.2.1", "-1",
+			"authorization", "Bearer " + tok, "accept", "*/*", "user-agent", "warmup"}, sep)
+	}
+	return []any{string(rec), req(tok), req(tok), req("rpt_unknown000000000_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG")}
+}
+
+// requestIDs makes request ids from a ChaCha8 generator of its own, seeded
+// from crypto/rand (crypto.getRandomValues) on first use, which is always
+// in a request: the runtime's own generator may have been seeded at module
+// scope from GATEWAY_SEED, the same in every isolate, and ids must differ
+// between isolates.
+var requestIDs idSource
+
+type idSource struct {
+	mu  sync.Mutex
+	gen *mathrand.ChaCha8
+}
+
+func (s *idSource) next() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gen == nil {
+		var seed [32]byte
+		if _, err := cryptorand.Read(seed[:]); err != nil {
+			panic("gatewayworker: no randomness for request ids: " + err.Error())
+		}
+		s.gen = mathrand.NewChaCha8(seed)
+	}
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:8], s.gen.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], s.gen.Uint64())
+	return hex.EncodeToString(b[:])
 }
 
 // A session is one request being decided. Its goroutine runs
@@ -115,12 +172,14 @@ func gatewayFor(config string) (*gateway.Gateway, error) {
 // call) the session hands the question to JavaScript through out and waits
 // for the answer on in. JavaScript awaits the binding and resumes the
 // session, so no Promise or js.Func is made per request: the crossings are
-// plain synchronous calls.
+// plain synchronous calls with one string each way.
 type session struct {
-	id  int64
-	in  chan js.Value // binding results from rampartResume
-	out chan string   // the next step for JavaScript, as JSON
-	err error         // a binding's failure, set before in is sent
+	id   int64
+	in   chan string // binding results from rampartResume
+	out  chan string // the next step for JavaScript
+	err  error       // a binding's failure, set before in is sent
+	nul  bool        // the binding's value was null
+	warm bool        // a warm-up request (see warmup)
 }
 
 var (
@@ -144,49 +203,60 @@ func run(f func()) {
 	}
 }
 
-// start is rampartStart(requestJSON, configJSON): it begins deciding a
-// request and returns the first step (see step).
+// start is rampartStart(request[, warm]): it begins deciding a request and
+// returns the first step (see next). request is the fields method, path,
+// query, host, scheme, proto, remote address and content length (-1 when
+// unknown), then each header's name and value, joined by NULs. warm runs
+// it on the warm-up gateway (see warmup).
 func start(_ js.Value, args []js.Value) any {
-	if len(args) < 2 {
-		return stepError(0, errors.New("rampartStart: want (request, config)"))
+	if len(args) < 1 {
+		return stepError(errors.New("rampartStart: want (request)"))
 	}
-	reqJSON, config := args[0].String(), args[1].String()
+	reqStr := args[0].String()
+	warm := len(args) > 1 && args[1].Truthy()
 	mu.Lock()
 	nextID++
-	s := &session{id: nextID, in: make(chan js.Value), out: make(chan string)}
+	s := &session{id: nextID, in: make(chan string), out: make(chan string), warm: warm}
 	sessions[s.id] = s
 	mu.Unlock()
-	run(func() { s.out <- s.decide(reqJSON, config) })
+	run(func() { s.out <- s.decide(reqStr) })
 	return s.next()
 }
 
 // resume is rampartResume(id, value, error): it answers the binding the
-// session asked for (error is a string when the binding failed) and returns
-// the next step.
+// session asked for (value a string or null; error a string when the
+// binding failed) and returns the next step.
 func resume(_ js.Value, args []js.Value) any {
 	if len(args) < 2 {
-		return stepError(0, errors.New("rampartResume: want (id, value[, error])"))
+		return stepError(errors.New("rampartResume: want (id, value[, error])"))
 	}
 	id := int64(args[0].Int())
 	mu.Lock()
 	s := sessions[id]
 	mu.Unlock()
 	if s == nil {
-		return stepError(id, errors.New("rampartResume: unknown session"))
+		return stepError(errors.New("rampartResume: unknown session"))
 	}
 	if len(args) > 2 && args[2].Type() == js.TypeString {
 		s.err = errors.New(args[2].String())
 	}
-	s.in <- args[1]
+	v := ""
+	s.nul = args[1].Type() != js.TypeString
+	if !s.nul {
+		v = args[1].String()
+	}
+	s.in <- v
 	return s.next()
 }
 
-// next waits for the session's next step. A step is JSON: {"id", "need":
-// "token", "hash"}, {"id", "need": "limit", "key", "limit"}, or {"id",
-// "result": {...}} when the decision is made.
+// next waits for the session's next step. A step is a string: "T" id NUL
+// token-id asks for the TOKENS value of the token id; "L" id NUL key NUL
+// rate NUL period-ns NUL burst asks the RATE_LIMITER object of key for a
+// decision; "R" and a JSON object is the result; "E" and a message an
+// error.
 func (s *session) next() string {
 	out := <-s.out
-	if strings.HasPrefix(out, `{"result"`) || strings.HasPrefix(out, `{"error"`) {
+	if out[0] == 'R' || out[0] == 'E' {
 		mu.Lock()
 		delete(sessions, s.id)
 		mu.Unlock()
@@ -194,76 +264,149 @@ func (s *session) next() string {
 	return out
 }
 
-// needStep is a step that asks JavaScript for a binding.
-type needStep struct {
-	ID      int64  `json:"id"`
-	Need    string `json:"need"` // "token" or "limit"
-	TokenID string `json:"token_id,omitempty"`
-	Key     string `json:"key,omitempty"`
-	Limit   string `json:"limit,omitempty"`
-}
-
-// ask hands a question to JavaScript and waits for the answer.
-func (s *session) ask(step string) (js.Value, error) {
+// ask hands a question to JavaScript and waits for the answer; null is
+// false.
+func (s *session) ask(step string) (v string, ok bool, err error) {
 	s.out <- step
-	v := <-s.in
-	err := s.err
-	s.err = nil
-	return v, err
+	v = <-s.in
+	err, s.err = s.err, nil
+	return v, !s.nul, err
 }
 
-func stepError(id int64, err error) string {
-	b, _ := json.Marshal(map[string]any{"error": err.Error(), "id": id})
-	return string(b)
-}
+func stepError(err error) string { return "E" + err.Error() }
 
-func (s *session) decide(reqJSON, config string) string {
-	var in request
-	if err := json.Unmarshal([]byte(reqJSON), &in); err != nil {
-		return stepError(s.id, err)
+func (s *session) decide(reqStr string) string {
+	f := strings.Split(reqStr, sep)
+	if len(f) < 8 || len(f)%2 != 0 {
+		return stepError(errors.New("rampartStart: malformed request"))
 	}
-	g, err := gatewayFor(config)
+	mu.Lock()
+	g := gw
+	if s.warm {
+		g = warmGW
+	}
+	mu.Unlock()
+	if g == nil {
+		return stepError(errors.New("rampartStart before rampartConfigure"))
+	}
+	cl, err := strconv.ParseInt(f[7], 10, 64)
 	if err != nil {
-		return stepError(s.id, err)
+		cl = -1
 	}
 	req := &gateway.Request{
-		Method: in.Method, Path: in.Path, Query: in.Query, Host: in.Host, Scheme: in.Scheme, Proto: in.Proto,
-		Header: make(gateway.Header, len(in.Headers)), RemoteAddr: in.Remote, ContentLength: in.ContentLength,
+		Method: f[0], Path: f[1], Query: f[2], Host: f[3], Scheme: f[4], Proto: f[5], RemoteAddr: f[6],
+		ContentLength: cl, Header: make(gateway.Header, (len(f)-8)/2),
 	}
-	for _, kv := range in.Headers {
-		req.Header.Add(kv[0], kv[1])
+	for i := 8; i < len(f); i += 2 {
+		// Fetch gives lowercase names, and repeats a name for each value
+		// only for Set-Cookie; request fields come joined by ", ".
+		req.Header[f[i]] = append(req.Header[f[i]], f[i+1])
 	}
 	ctx := context.WithValue(context.Background(), sessionKey{}, s)
 	res := g.Handle(ctx, req)
-	cfg := g.Config()
-	out := result{RequestID: res.RequestID, Header: res.Header, Close: res.Close, Timeout: time.Duration(cfg.Timeout).Milliseconds(), MaxBody: cfg.MaxBodyBytes}
-	if res.Err != nil {
-		out.Status, out.Body = res.Err.Status, string(gateway.ErrorBody(res.Err, res.RequestID))
-	} else {
-		f := res.Forward
-		out.Forward = &forward{Method: f.Method, Path: f.Path, Query: f.Query, Header: f.Header}
-	}
 	mu.Lock()
-	pending[res.RequestID] = pendingLog{g, req, res}
+	pending[s.id] = pendingLog{g, req, res}
 	mu.Unlock()
-	b, err := json.Marshal(struct {
-		Result result `json:"result"`
-		ID     int64  `json:"id"`
-	}{out, s.id})
-	if err != nil {
-		return stepError(s.id, err)
-	}
-	return string(b)
+	return "R" + string(appendResult(nil, s.id, g.Config(), res))
 }
 
-// done is rampartDone(requestID, status, latencyMs): it writes the access
-// log record. An optional fourth argument is the error code of a failed
-// origin call (upstream_error, upstream_timeout).
+// appendResult writes the result for the glue as JSON, by hand: the
+// reflection of encoding/json costs more than the rest of a decision in
+// WebAssembly. Fields: id, request_id, status and body on refusal, header
+// and forward.header as [name, value] pairs, close, timeout_ms, max_body.
+func appendResult(b []byte, id int64, cfg gateway.Config, res *gateway.Result) []byte {
+	b = append(b, `{"id":`...)
+	b = strconv.AppendInt(b, id, 10)
+	b = append(b, `,"request_id":`...)
+	b = appendJSONString(b, res.RequestID)
+	if res.Err != nil {
+		b = append(b, `,"status":`...)
+		b = strconv.AppendInt(b, int64(res.Err.Status), 10)
+		b = append(b, `,"body":`...)
+		b = appendJSONString(b, string(gateway.ErrorBody(res.Err, res.RequestID)))
+	}
+	if res.Close {
+		b = append(b, `,"close":true`...)
+	}
+	b = append(b, `,"header":`...)
+	b = appendPairs(b, res.Header)
+	b = append(b, `,"timeout_ms":`...)
+	b = strconv.AppendInt(b, time.Duration(cfg.Timeout).Milliseconds(), 10)
+	b = append(b, `,"max_body":`...)
+	b = strconv.AppendInt(b, cfg.MaxBodyBytes, 10)
+	if f := res.Forward; f != nil {
+		b = append(b, `,"forward":{"method":`...)
+		b = appendJSONString(b, f.Method)
+		b = append(b, `,"path":`...)
+		b = appendJSONString(b, f.Path)
+		b = append(b, `,"query":`...)
+		b = appendJSONString(b, f.Query)
+		b = append(b, `,"header":`...)
+		b = appendPairs(b, f.Header)
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}
+
+func appendPairs(b []byte, h gateway.Header) []byte {
+	b = append(b, '[')
+	first := true
+	for k, vs := range h {
+		for _, v := range vs {
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = append(b, '[')
+			b = appendJSONString(b, k)
+			b = append(b, ',')
+			b = appendJSONString(b, v)
+			b = append(b, ']')
+		}
+	}
+	return append(b, ']')
+}
+
+// appendJSONString appends s as a JSON string. Bytes outside ASCII are
+// copied as they are (JSON is UTF-8; invalid UTF-8 becomes U+FFFD in
+// JavaScript either way).
+func appendJSONString(b []byte, s string) []byte {
+	const hexDigits = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// done is rampartDone(id, status, latencyMs[, errorCode]): it writes the
+// access log record of session id once the glue knows the final status.
+// errorCode names a failed origin call (upstream_error, upstream_timeout,
+// body_too_large).
 func done(_ js.Value, args []js.Value) any {
 	if len(args) < 3 {
 		return nil
 	}
-	id := args[0].String()
+	id := int64(args[0].Int())
 	mu.Lock()
 	p, ok := pending[id]
 	delete(pending, id)
@@ -276,29 +419,67 @@ func done(_ js.Value, args []js.Value) any {
 		p.res.Err = &gateway.Error{Status: status, Code: args[3].String()}
 	}
 	latency := time.Duration(args[2].Float() * float64(time.Millisecond))
-	p.gw.LogAccess(context.Background(), p.req, p.res, status, latency)
+	p.g.LogAccess(context.Background(), p.req, p.res, status, latency)
 	return nil
 }
 
-// gcra is rampartGCRA(limitJSON, tat, now) for the Durable Object.
+// gcra is rampartGCRA(rate, periodNs, burst, tat, now) for the Durable
+// Object: the limit as the "L" step gave it, and the stored theoretical
+// arrival time and the current time in Unix nanoseconds, as decimal
+// strings (JavaScript numbers cannot hold them exactly). It returns the
+// new tat and the decision: tat NUL decision, where the decision is what
+// rampartResume takes for a limit (see parseDecision).
 func gcra(_ js.Value, args []js.Value) any {
-	var l gateway.Limit
-	var lc gateway.LimitConfig
-	if err := json.Unmarshal([]byte(args[0].String()), &lc); err != nil {
+	if len(args) < 5 {
+		return js.Global().Get("Error").New("rampartGCRA: want (rate, period, burst, tat, now)")
+	}
+	rate, err1 := strconv.Atoi(args[0].String())
+	period, err2 := strconv.ParseInt(args[1].String(), 10, 64)
+	burst, err3 := strconv.Atoi(args[2].String())
+	tat, _ := strconv.ParseInt(args[3].String(), 10, 64)
+	now, err4 := strconv.ParseInt(args[4].String(), 10, 64)
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		return js.Global().Get("Error").New("rampartGCRA: " + err.Error())
 	}
-	l = lc.Limit()
-	tat, _ := strconv.ParseInt(args[1].String(), 10, 64)
-	now, err := strconv.ParseInt(args[2].String(), 10, 64)
-	if err != nil {
-		return js.Global().Get("Error").New("rampartGCRA: now: " + err.Error())
+	newTAT, d := gateway.GCRA(gateway.Limit{Rate: rate, Period: time.Duration(period), Burst: burst}, tat, now)
+	b := strconv.AppendInt(nil, newTAT, 10)
+	b = append(b, sep...)
+	return string(appendDecision(b, d))
+}
+
+// appendDecision writes a limit decision as allowed (1 or 0), limit,
+// remaining, and the reset, retry and window durations in nanoseconds,
+// joined by NULs.
+func appendDecision(b []byte, d gateway.LimitDecision) []byte {
+	if d.Allowed {
+		b = append(b, '1')
+	} else {
+		b = append(b, '0')
 	}
-	newTAT, d := gateway.GCRA(l, tat, now)
-	b, _ := json.Marshal(struct {
-		TAT      string                `json:"tat"`
-		Decision gateway.LimitDecision `json:"decision"`
-	}{strconv.FormatInt(newTAT, 10), d})
-	return string(b)
+	for _, n := range []int64{int64(d.Limit), int64(d.Remaining), int64(d.ResetAfter), int64(d.RetryAfter), int64(d.Window)} {
+		b = append(b, sep...)
+		b = strconv.AppendInt(b, n, 10)
+	}
+	return b
+}
+
+func parseDecision(s string) (gateway.LimitDecision, error) {
+	f := strings.Split(s, sep)
+	if len(f) != 6 || f[0] != "0" && f[0] != "1" {
+		return gateway.LimitDecision{}, errors.New("malformed decision")
+	}
+	var n [5]int64
+	for i := range n {
+		v, err := strconv.ParseInt(f[i+1], 10, 64)
+		if err != nil {
+			return gateway.LimitDecision{}, errors.New("malformed decision")
+		}
+		n[i] = v
+	}
+	return gateway.LimitDecision{
+		Allowed: f[0] == "1", Limit: int(n[0]), Remaining: int(n[1]),
+		ResetAfter: time.Duration(n[2]), RetryAfter: time.Duration(n[3]), Window: time.Duration(n[4]),
+	}, nil
 }
 
 // kvLookup reads the token record of a token id from the TOKENS namespace
@@ -307,16 +488,15 @@ func gcra(_ js.Value, args []js.Value) any {
 // session comes from ctx.
 func kvLookup(ctx context.Context, id string) (*gateway.TokenRecord, error) {
 	s := ctx.Value(sessionKey{}).(*session)
-	step, _ := json.Marshal(needStep{ID: s.id, Need: "token", TokenID: id})
-	v, err := s.ask(string(step))
+	v, ok, err := s.ask("T" + strconv.FormatInt(s.id, 10) + sep + id)
 	if err != nil {
 		return nil, errors.New("kv: " + err.Error())
 	}
-	if v.IsNull() || v.IsUndefined() {
+	if !ok {
 		return nil, gateway.ErrTokenNotFound
 	}
 	var rec gateway.TokenRecord
-	if err := json.Unmarshal([]byte(v.String()), &rec); err != nil {
+	if err := json.Unmarshal([]byte(v), &rec); err != nil {
 		return nil, errors.New("kv: token record: " + err.Error())
 	}
 	return &rec, nil
@@ -333,15 +513,25 @@ func (f limiterFunc) Allow(ctx context.Context, key string, l gateway.Limit, now
 // glue. The object reads the clock itself: its decision is serialised there.
 func objectLimit(ctx context.Context, key string, l gateway.Limit, _ time.Time) (gateway.LimitDecision, error) {
 	s := ctx.Value(sessionKey{}).(*session)
-	lc, _ := json.Marshal(gateway.LimitConfig{Rate: l.Rate, Period: gateway.Duration(l.Period), Burst: l.Burst})
-	step, _ := json.Marshal(needStep{ID: s.id, Need: "limit", Key: key, Limit: string(lc)})
-	v, err := s.ask(string(step))
+	b := append([]byte("L"), strconv.FormatInt(s.id, 10)...)
+	b = append(b, sep...)
+	b = append(b, key...)
+	b = append(b, sep...)
+	b = strconv.AppendInt(b, int64(l.Rate), 10)
+	b = append(b, sep...)
+	b = strconv.AppendInt(b, int64(l.Period), 10)
+	b = append(b, sep...)
+	b = strconv.AppendInt(b, int64(l.Burst), 10)
+	v, ok, err := s.ask(string(b))
+	if err == nil && !ok {
+		err = errors.New("no decision")
+	}
 	if err != nil {
 		return gateway.LimitDecision{}, errors.New("durable object: " + err.Error())
 	}
-	var d gateway.LimitDecision
-	if err := json.Unmarshal([]byte(v.String()), &d); err != nil {
-		return d, errors.New("durable object: decision: " + err.Error())
+	d, err := parseDecision(v)
+	if err != nil {
+		return d, errors.New("durable object: " + err.Error())
 	}
 	return d, nil
 }

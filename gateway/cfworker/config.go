@@ -21,12 +21,13 @@ import (
 
 // What the Worker's code (deploy/cloudflare/src/worker.mjs) expects.
 const (
-	TokensBinding        = "TOKENS"       // KV namespace of token records by hash
+	TokensBinding        = "TOKENS"       // KV namespace of token records by token id
 	LimiterBinding       = "RATE_LIMITER" // Durable Object namespace
 	LimiterClass         = "RateLimiter"  // the Durable Object class the Worker exports
 	OriginVar            = "ORIGIN"       // the origin URL
 	ConfigVar            = "GATEWAY_CONFIG"
-	minCompatibilityDate = "2024-04-03" // Durable Object RPC (stub.limit) needs it
+	SeedVar              = "GATEWAY_SEED" // secret: 32+ random bytes in hex, to start Go at module scope
+	minCompatibilityDate = "2024-04-03"   // Durable Object RPC (stub.limit) needs it
 )
 
 // Config is the part of a wrangler.toml the gateway depends on.

@@ -3,6 +3,8 @@ package cfworker_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -116,13 +118,22 @@ func startWorker(t testing.TB, v *gatewaytest.Vectors, seeded *gatewaytest.Seede
 	dist = own
 	l, err := cfworker.Serve(ctx, &cfworker.ServeOptions{
 		Node: node, Root: root, Dist: dist, Config: cfg, Seed: seed, Output: logs,
-		Vars: map[string]string{cfworker.OriginVar: origin, cfworker.ConfigVar: string(v.Config)},
+		Vars: map[string]string{cfworker.OriginVar: origin, cfworker.ConfigVar: string(v.Config), cfworker.SeedVar: testSeed(t)},
 	})
 	if err != nil {
 		t.Fatalf("serve: %v\n%s", err, logs)
 	}
 	t.Cleanup(func() { l.Close() })
 	return l
+}
+
+// testSeed returns a fresh GATEWAY_SEED.
+func testSeed(tb testing.TB) string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		tb.Fatal(err)
+	}
+	return hex.EncodeToString(b[:])
 }
 
 func TestWorker_vectors(t *testing.T) {

@@ -2,7 +2,7 @@
 GO ?= go
 GOTESTFLAGS ?= -race -count=1 -timeout 20m
 
-.PHONY: run test test-go vet bench lambda
+.PHONY: run test test-go vet bench lambda bench-gateway-peers
 
 # Run the main job on embedded defaults: the media service on 127.0.0.1:8080
 # (see README.md, "Media service"); another address with make run ADDR=127.0.0.1:8081.
@@ -36,3 +36,13 @@ vet:
 
 bench:
 	tools/testenv $(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The native gateway side by side with nginx and Caddy (real processes, wrk
+# from Debian; see gateway/peerbench). Installs wrk, nginx-light and caddy
+# from Debian when missing; make test needs none of them. (On a machine
+# with systemd, installing nginx also starts it on port 80.)
+bench-gateway-peers:
+	@command -v wrk >/dev/null && command -v nginx >/dev/null && command -v caddy >/dev/null || { \
+		s=; [ "$$(id -u)" = 0 ] || s=sudo; \
+		$$s apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$s apt-get install -y -qq --no-install-recommends wrk nginx-light caddy; }
+	$(GO) run ./cmd/rampart gateway bench --peers $(PEERS_FLAGS)

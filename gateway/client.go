@@ -34,11 +34,14 @@ type failureLimiter struct {
 	tats  map[string]int64
 }
 
-// check reports the decision the next failure of key would get at now,
-// without spending.
-func (f *failureLimiter) check(key string, now int64) LimitDecision {
+// check reports the decision the next failure of the client addr would
+// get at now, without spending.
+func (f *failureLimiter) check(addr string, now int64) LimitDecision {
 	f.mu.Lock()
-	tat := f.tats[key]
+	var tat int64
+	if len(f.tats) > 0 { // no failures anywhere: nothing to look up
+		tat = f.tats[clientKey(addr)]
+	}
 	f.mu.Unlock()
 	if tat == 0 {
 		return LimitDecision{Allowed: true}
@@ -47,8 +50,9 @@ func (f *failureLimiter) check(key string, now int64) LimitDecision {
 	return d
 }
 
-// fail spends one unit of key's budget at now.
-func (f *failureLimiter) fail(key string, now int64) {
+// fail spends one unit of the client addr's budget at now.
+func (f *failureLimiter) fail(addr string, now int64) {
+	key := clientKey(addr)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.tats == nil {

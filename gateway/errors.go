@@ -1,9 +1,9 @@
 package gateway
 
 import (
-	"encoding/json"
 	"errors"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Error codes: the stable "code" of an error response. Clients may switch
@@ -54,21 +54,76 @@ func newError(status int, code, msg string) *Error {
 	return &Error{Status: status, Code: code, Message: msg}
 }
 
-// errorBody is the JSON shape of every error response:
+// ErrorBody returns the JSON body of every error response for e on the
+// request requestID:
 //
 //	{"error":{"code":"rate_limited","message":"...","request_id":"..."}}
-type errorBody struct {
-	Error struct {
-		Code      string `json:"code"`
-		Message   string `json:"message"`
-		RequestID string `json:"request_id"`
-	} `json:"error"`
+//
+// It is written by hand (the same bytes encoding/json writes): in
+// WebAssembly the reflection would cost more than the decision.
+func ErrorBody(e *Error, requestID string) []byte {
+	b := make([]byte, 0, 48+len(e.Code)+len(e.Message)+len(requestID))
+	b = append(b, `{"error":{"code":`...)
+	b = appendJSONString(b, e.Code)
+	b = append(b, `,"message":`...)
+	b = appendJSONString(b, e.Message)
+	b = append(b, `,"request_id":`...)
+	b = appendJSONString(b, requestID)
+	return append(b, "}}\n"...)
 }
 
-// ErrorBody returns the JSON body for e on the request requestID.
-func ErrorBody(e *Error, requestID string) []byte {
-	var b errorBody
-	b.Error.Code, b.Error.Message, b.Error.RequestID = e.Code, e.Message, requestID
-	out, _ := json.Marshal(b)
-	return append(out, '\n')
+// appendJSONString appends s as a JSON string, escaped as encoding/json
+// does by default (HTML characters, U+2028 and U+2029 too; invalid UTF-8
+// becomes U+FFFD).
+func appendJSONString(b []byte, s string) []byte {
+	const hexDigits = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -183,6 +184,7 @@ type Upstream struct {
 type Gateway struct {
 	cfg      Config
 	routes   []Route
+	prefixes []string          // the routes' prefixes, decoded
 	policies map[string]string // route name -> quoted, for RateLimit fields
 	hosts    map[string]bool   // canonical hosts; nil accepts any
 	strip    queryNames
@@ -209,6 +211,8 @@ func New(cfg Config) (*Gateway, error) {
 			return nil, fmt.Errorf("gateway: route %q needs tokens but Config.Tokens is nil", g.routes[i].Name)
 		}
 		g.policies[g.routes[i].Name] = strconv.Quote(g.routes[i].Name)
+		dp, _ := url.PathUnescape(r.Prefix) // validate checked it
+		g.prefixes = append(g.prefixes, dp)
 	}
 	if len(cfg.Hosts) > 0 {
 		g.hosts = make(map[string]bool, 2*len(cfg.Hosts))
@@ -328,7 +332,8 @@ func (g *Gateway) decide(ctx context.Context, req *Request, res *Result) *Error 
 	if err != nil {
 		return newError(400, CodeBadPath, strings.TrimPrefix(err.Error(), "gateway: "))
 	}
-	route := g.match(path)
+	decoded, _ := url.PathUnescape(path) // CleanPath checked the escapes
+	route := g.match(decoded)
 	if route == nil {
 		return newError(404, CodeNoRoute, "no route for path")
 	}
@@ -384,22 +389,23 @@ func (g *Gateway) authorize(ctx context.Context, req *Request, now time.Time, re
 	if g.failures == nil {
 		return g.authenticate(ctx, req, now, res)
 	}
-	key := clientKey(req.RemoteAddr)
-	if d := g.failures.check(key, now.UnixNano()); !d.Allowed {
+	if d := g.failures.check(req.RemoteAddr, now.UnixNano()); !d.Allowed {
 		res.AuthError = AuthThrottled
 		res.Header["retry-after"] = []string{strconv.FormatInt(max(1, ceilSeconds(d.RetryAfter)), 10)}
 		return nil, newError(429, CodeRateLimited, "too many failed authentications from this address")
 	}
 	tok, e := g.authenticate(ctx, req, now, res)
 	if e != nil && e.Status == 401 {
-		g.failures.fail(key, now.UnixNano())
+		g.failures.fail(req.RemoteAddr, now.UnixNano())
 	}
 	return tok, e
 }
 
-func (g *Gateway) match(path string) *Route {
+// match returns the first route whose decoded prefix is the decoded path
+// p or above it.
+func (g *Gateway) match(p string) *Route {
 	for i := range g.routes {
-		if hasPathPrefix(path, g.routes[i].Prefix) {
+		if hasPathPrefix(p, g.prefixes[i]) {
 			return &g.routes[i]
 		}
 	}

@@ -23,6 +23,9 @@ var ErrBadPath = errors.New("gateway: refused request path")
 //     character, a byte outside ASCII, a backslash, and any of "#<>[]^`{|}),
 //     which parsers escape, drop or split on differently (net/url would
 //     re-escape it, so the origin would not get the path byte for byte);
+//   - a raw ";": Java servlet containers (Tomcat, Jetty) cut "path
+//     parameters" at it, so "/admin;x/users" would be "/admin/users" there
+//     while the gateway routes a segment "admin;x" ("%3B" is data to all);
 //   - percent-encodings that are malformed, that encode "/", "\\", ".", "%"
 //     or a control character, or that decode to invalid UTF-8: these are
 //     the double-encoding and overlong tricks (%2e%2e, %252e, %c0%af);
@@ -62,16 +65,19 @@ func CleanPath(p string, maxLen int) (string, error) {
 	if dec, err := url.PathUnescape(p); err != nil || !utf8.ValidString(dec) {
 		return "", pathError("percent-encoding is not valid UTF-8")
 	}
-	for _, seg := range strings.Split(p[1:], "/") {
-		switch seg {
-		case ".", "..":
+	for rest := p[1:]; ; {
+		seg, after, more := strings.Cut(rest, "/")
+		switch {
+		case seg == "." || seg == "..":
 			return "", pathError("dot segment in path")
+		case seg == "" && more:
+			return "", pathError("empty segment in path")
 		}
+		if !more {
+			return p, nil
+		}
+		rest = after
 	}
-	if strings.Contains(p, "//") {
-		return "", pathError("empty segment in path")
-	}
-	return p, nil
 }
 
 // pathByte holds the bytes RFC 3986 allows in a path: pchar (unreserved,
@@ -83,7 +89,7 @@ var pathByte = func() (t [256]bool) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = true
 	}
-	for _, c := range "-._~!$&'()*+,;=:@/%" {
+	for _, c := range "-._~!$&'()*+,=:@/%" {
 		t[c] = true
 	}
 	return t
@@ -112,7 +118,9 @@ func unhex(c byte) byte {
 }
 
 // hasPathPrefix reports whether p is prefix or below it, segment-wise:
-// "/api" matches "/api" and "/api/x" but not "/apix".
+// "/api" matches "/api" and "/api/x" but not "/apix". The gateway compares
+// decoded paths, as an origin routes on them ("/%61pi" is "/api"):
+// CleanPath refuses encoded slashes, so decoding makes no new segments.
 func hasPathPrefix(p, prefix string) bool {
 	if prefix == "/" || prefix == "" {
 		return true

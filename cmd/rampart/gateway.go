@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -23,6 +25,7 @@ import (
 	"github.com/rampartdev/rampart/gateway/cfworker"
 	"github.com/rampartdev/rampart/gateway/httpproxy"
 	"github.com/rampartdev/rampart/gateway/loadgen"
+	"github.com/rampartdev/rampart/gateway/peerbench"
 	"github.com/rampartdev/rampart/gateway/redislimiter"
 	"github.com/rampartdev/rampart/gateway/sqlitetokens"
 	"github.com/rampartdev/rampart/vet"
@@ -32,7 +35,7 @@ import (
 const gatewayUsage = `usage: rampart gateway [flags]            serve the API gateway on 127.0.0.1
        rampart gateway check --config FILE  check a wrangler.toml: ids, main, bindings, the Worker's contract
        rampart gateway bench [flags]        measure the gateway's added latency on loopback
-       rampart gateway origin [--addr A]    serve a fixed JSON answer (the bench's origin)
+       rampart gateway origin [--addr A]    serve a fixed JSON answer (the bench's origin; --forward URL: the net/http floor proxy)
 
 serve flags:
 `
@@ -119,6 +122,12 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	gw, err := gateway.New(cfg)
 	if err != nil {
 		return err
+	}
+	if os.Getenv("GOGC") == "" {
+		// The gateway's live heap is small (its caches, the limiter):
+		// collecting at 5x it instead of 2x costs megabytes and saves a
+		// tenth of the CPU per request (rampart gateway bench --peers).
+		debug.SetGCPercent(400)
 	}
 	h, err := httpproxy.New(gw, *origin, nil)
 	if err != nil {
@@ -245,8 +254,14 @@ func runGatewayBench(ctx context.Context, args []string, stdout, stderr io.Write
 	originFlag := fs.String("origin", "", "with --gateway: the origin it forwards to, called directly for comparison")
 	path := fs.String("path", "/api/bench", "request path")
 	processes := fs.Bool("processes", false, "run the origin and the gateway (`rampart gateway` with a SQLite token file) as two child processes of this binary, the load generator in this one")
+	peers := fs.Bool("peers", false, "compare with nginx and Caddy instead: wrk against the origin directly, through `rampart gateway`, nginx and Caddy, each a process of its own, interleaved rounds; CPU per request and added latency at fixed rates (needs wrk, nginx and caddy; `make bench-gateway-peers` installs them)")
+	rounds := fs.Int("rounds", 3, "with --peers: rounds of every run")
+	rates := fs.String("rates", "500,2000", "with --peers: fixed rates for the latency runs, req/s")
 	if _, err := parseFlags(fs, args, 0); err != nil {
 		return err
+	}
+	if *peers {
+		return runGatewayPeers(ctx, stdout, stderr, *rounds, *rates, *duration, *asJSON)
 	}
 	if *rate <= 0 || *duration <= 0 || *requests <= 0 || *concurrency <= 0 {
 		return usageError{"gateway bench: --rate, --duration, --requests and --concurrency must be positive"}
@@ -338,6 +353,30 @@ func runGatewayBench(ctx context.Context, args []string, stdout, stderr io.Write
 	return tw.Flush()
 }
 
+// runGatewayPeers is `rampart gateway bench --peers`.
+func runGatewayPeers(ctx context.Context, stdout, stderr io.Writer, rounds int, rates string, d time.Duration, asJSON bool) error {
+	var rs []float64
+	for _, r := range strings.Split(rates, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(r), 64)
+		if err != nil || v <= 0 {
+			return usageError{"gateway bench: --rates must be positive numbers, comma-separated"}
+		}
+		rs = append(rs, v)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	rep, err := peerbench.Run(ctx, &peerbench.Options{Rampart: []string{exe}, Rounds: rounds, Duration: d, RateDuration: d, Rates: rs, Progress: stderr})
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeIndentedJSON(stdout, rep)
+	}
+	return rep.WriteTable(stdout)
+}
+
 // benchInProcess starts an origin and a gateway in front of it on
 // loopback, with a token whose limit the run cannot reach, and returns a
 // function that stops them, their URLs and the token.
@@ -412,10 +451,19 @@ func benchGatewayServer(h *httpproxy.Handler) (*benchSrv, error) {
 func runGatewayOrigin(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := newFlags("gateway origin", "", stderr)
 	addr := fs.String("addr", "127.0.0.1:0", "address to listen on")
+	forward := fs.String("forward", "", "instead of answering, forward to this URL with nothing but net/http's server and Transport: the floor of a net/http proxy, for `gateway bench --peers`")
 	if _, err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
-	srv, err := benchServerOn(*addr, benchOrigin)
+	var h http.Handler = benchOrigin
+	if *forward != "" {
+		f, err := peerbench.Floor(*forward)
+		if err != nil {
+			return usageError{"gateway origin: " + err.Error()}
+		}
+		h = f
+	}
+	srv, err := benchServerOn(*addr, h)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,6 @@ import (
 // malformed chunk), it stops, and every later request on the connection
 // is refused: it fails closed.
 type framer struct {
-	seed     maphash.Seed
 	maxHead  int // bound of one request head, as net/http's read limit
 	state    frameState
 	line     []byte // a line split across reads
@@ -72,14 +71,18 @@ type head struct {
 }
 
 func newFramer(maxHeaderBytes int) *framer {
-	return &framer{seed: maphash.MakeSeed(), maxHead: maxHeaderBytes + 4096}
+	return &framer{maxHead: maxHeaderBytes + 4096}
 }
+
+// lineSeed seeds the request-line hashes: random per process, so a client
+// cannot aim at a collision.
+var lineSeed = maphash.MakeSeed()
 
 // requestLineHash returns the hash the framer gives the request line of a
 // request with method and target.
-func (f *framer) requestLineHash(method, target string) uint64 {
+func requestLineHash(method, target string) uint64 {
 	var h maphash.Hash
-	h.SetSeed(f.seed)
+	h.SetSeed(lineSeed)
 	h.WriteString(method)
 	h.WriteByte(' ')
 	h.WriteString(target)
@@ -224,7 +227,7 @@ func (f *framer) headLine(l []byte) {
 			return
 		}
 		var hh maphash.Hash
-		hh.SetSeed(f.seed)
+		hh.SetSeed(lineSeed)
 		hh.Write(method)
 		hh.WriteByte(' ')
 		hh.Write(target)

@@ -72,7 +72,7 @@ func (c *guardConn) checkFraming(r *http.Request) string {
 	switch {
 	case !ok:
 		return "request framing could not be followed on this connection"
-	case fr.line != c.f.requestLineHash(r.Method, r.RequestURI):
+	case fr.line != requestLineHash(r.Method, r.RequestURI):
 		return "request framing could not be followed on this connection"
 	}
 	return fr.bad
@@ -93,23 +93,20 @@ func (c *guardConn) Write(p []byte) (int, error) {
 }
 
 // serverErrorStatus reports whether p is a complete response head (and
-// perhaps body) of status 4xx or 5xx without X-Request-Id.
+// perhaps body) of status 4xx or 5xx without X-Request-Id. net/http writes
+// the handler's header names as the handler set them, and the gateway sets
+// X-Request-Id in that canonical form on every answer.
 func serverErrorStatus(p []byte) (int, bool) {
-	if len(p) < 12 || !bytes.HasPrefix(p, httpPrefix) || p[8] != ' ' {
-		return 0, false
-	}
-	status, err := strconv.Atoi(string(p[9:12]))
-	if err != nil || status < 400 {
+	if len(p) < 12 || p[9] < '4' || p[9] > '5' || !bytes.HasPrefix(p, httpPrefix) || p[8] != ' ' {
 		return 0, false
 	}
 	end := bytes.Index(p, []byte("\r\n\r\n"))
-	if end < 0 {
+	if end < 0 || bytes.Contains(p[:end+2], []byte("\r\nX-Request-Id:")) {
 		return 0, false
 	}
-	for _, line := range bytes.Split(p[:end], []byte("\r\n"))[1:] {
-		if name, _, _ := bytes.Cut(line, []byte{':'}); asciiEqualFoldBytes(name, "x-request-id") && len(name) == len("x-request-id") {
-			return 0, false
-		}
+	status, err := strconv.Atoi(string(p[9:12]))
+	if err != nil {
+		return 0, false
 	}
 	return status, true
 }

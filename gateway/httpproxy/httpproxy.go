@@ -1,11 +1,13 @@
 // Package httpproxy is the native target of the Rampart gateway: an
 // http.Handler that adapts net/http to the [gateway.Gateway] core and
-// forwards the requests it allows to an origin with net/http/httputil.
+// forwards the requests it allows to an origin.
 //
 // The core decides (auth, rate limits, path and header checks); this
 // package translates requests, guards the connection below net/http,
-// enforces the body limit and the origin deadlines, and writes the access
-// log. One httputil.ReverseProxy serves every request. Put a [LogWriter]
+// forwards with an http.Transport (keep-alive connections to the origin,
+// no copy of the request: the core has built the forwarded one), enforces
+// the body limit and the origin deadlines, and writes the access log.
+// Put a [LogWriter]
 // under the access log's handler so that logging costs no system call per
 // request (`rampart gateway` does).
 //
@@ -41,16 +43,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/rampartdev/rampart/gateway"
@@ -59,14 +57,14 @@ import (
 // Handler forwards allowed requests to the origin and answers refused ones
 // with the gateway's JSON error. It is safe for concurrent use.
 type Handler struct {
-	gw      *gateway.Gateway
-	origin  *url.URL
-	rawPath string // origin.EscapedPath(), computed once
-	proxy   *httputil.ReverseProxy
-	timeout time.Duration
-	idle    time.Duration
-	maxBody int64
-	now     func() time.Time
+	gw        *gateway.Gateway
+	origin    *url.URL
+	rawPath   string // origin.EscapedPath(), computed once
+	transport http.RoundTripper
+	timeout   time.Duration
+	idle      time.Duration
+	maxBody   int64
+	now       func() time.Time
 }
 
 // Options configure a Handler. A nil *Options means the defaults.
@@ -92,24 +90,11 @@ func New(gw *gateway.Gateway, origin string, opts *Options) (*Handler, error) {
 		gw: gw, origin: u, rawPath: u.EscapedPath(), now: time.Now,
 		timeout: time.Duration(cfg.Timeout), idle: time.Duration(cfg.StreamIdleTimeout), maxBody: cfg.MaxBodyBytes,
 	}
-	var transport http.RoundTripper
 	if opts != nil {
-		transport = opts.Transport
+		h.transport = opts.Transport
 	}
-	if transport == nil {
-		transport = NewTransport()
-	}
-	// One ReverseProxy serves every request; what differs per request
-	// travels in the request's context (see call).
-	h.proxy = &httputil.ReverseProxy{
-		Transport:      transport,
-		Rewrite:        h.rewrite,
-		ModifyResponse: h.modifyResponse,
-		ErrorHandler:   h.proxyError,
-		BufferPool:     copyBuffers{},
-		// The proxy's own messages repeat what the truncation record says
-		// with the request id; keep them, quietly, in the JSON log.
-		ErrorLog: slog.NewLogLogger(gw.Logger().Handler(), slog.LevelDebug),
+	if h.transport == nil {
+		h.transport = NewTransport()
 	}
 	return h, nil
 }
@@ -199,52 +184,6 @@ func originForm(rest string) string {
 	return rest[i:]
 }
 
-// call is the context of one forwarded request: it carries the gateway's
-// result to the shared ReverseProxy's hooks, and the request's deadlines.
-type call struct {
-	context.Context
-	client    context.Context // the server's request context: done when the client leaves
-	res       *gateway.Result
-	timer     *time.Timer // the origin deadline, then the origin's read idle time
-	streaming atomic.Bool // the header arrived: the timer is the body's idle time
-	idle      time.Duration
-
-	mu    sync.Mutex
-	cause error // why the body stream ended early
-}
-
-type callKey struct{}
-
-func (c *call) Value(key any) any {
-	if key == (callKey{}) {
-		return c
-	}
-	return c.Context.Value(key)
-}
-
-func callOf(r *http.Request) *call { return r.Context().Value(callKey{}).(*call) }
-
-// setCause records the first reason the stream ended early.
-func (c *call) setCause(err error) {
-	c.mu.Lock()
-	if c.cause == nil {
-		c.cause = err
-	}
-	c.mu.Unlock()
-}
-
-func (c *call) getCause() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.cause
-}
-
-// Deadline causes.
-var (
-	errOriginTimeout = errors.New("origin did not answer within the timeout")
-	errOriginStalled = errors.New("origin body stalled for the stream idle timeout")
-)
-
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
@@ -268,23 +207,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(sw, res, res.Err)
 		return
 	}
-	ctx, cancel := context.WithCancelCause(r.Context())
-	defer cancel(nil)
-	c = &call{Context: ctx, client: r.Context(), res: res, idle: h.idle}
-	c.timer = time.AfterFunc(h.timeout, func() {
-		if c.streaming.Load() {
-			cancel(errOriginStalled)
-		} else {
-			cancel(errOriginTimeout)
-		}
-	})
-	defer c.timer.Stop()
+	c = h.newCall(r.Context(), res)
+	defer c.end()
 	sw.call = c
-	r = r.WithContext(c)
-	if r.Body != nil && r.Body != http.NoBody {
-		r.Body = http.MaxBytesReader(sw, r.Body, h.maxBody)
-	}
-	h.proxy.ServeHTTP(sw, r)
+	h.forward(sw, r, c)
 }
 
 // finish logs the request: the access record and, for a response cut short
@@ -329,116 +255,26 @@ func (h *Handler) finish(ctx context.Context, req *gateway.Request, res *gateway
 	return abort
 }
 
-// rewrite turns the ReverseProxy's copy of the client's request into the
-// core's Upstream.
-func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
-	up := callOf(pr.In).res.Forward
-	out := pr.Out
-	out.URL = &url.URL{
-		Scheme:   h.origin.Scheme,
-		Host:     h.origin.Host,
-		Path:     h.origin.Path, // replaced below
-		RawQuery: up.Query,
-	}
-	// The core checked the escaped path; forward it byte for byte.
-	raw := h.rawPath + up.Path
-	if p, err := url.PathUnescape(raw); err == nil {
-		out.URL.Path, out.URL.RawPath = p, raw
-	}
-	out.Host = h.origin.Host
-	// Reuse the clone's map: the core's fields replace all of it.
-	clear(out.Header)
-	for k, v := range up.Header {
-		out.Header[canonicalKey(k)] = v
-	}
-	if _, ok := out.Header["User-Agent"]; !ok {
-		out.Header["User-Agent"] = nil // keep Go from adding its own
-	}
-}
-
-// modifyResponse adds the gateway's fields to the origin's response,
-// replacing the origin's fields of the same names (the ReverseProxy has
-// removed the hop-by-hop ones and those the origin's Connection names),
-// and switches the deadline from the origin's answer to its body's idle
-// time.
-func (h *Handler) modifyResponse(resp *http.Response) error {
-	c := callOf(resp.Request)
-	if !c.timer.Stop() {
-		return errOriginTimeout // the deadline fired as the header arrived
-	}
-	for k, v := range c.res.Header {
-		resp.Header[canonicalKey(k)] = v
-	}
-	if resp.Body != nil && resp.Body != http.NoBody {
-		c.streaming.Store(true)
-		c.timer.Reset(c.idle)
-		resp.Body = &idleBody{ReadCloser: resp.Body, c: c}
-	}
-	return nil
-}
-
-// idleBody is the origin's response body; each read must return within the
-// stream idle timeout, or the call is cancelled.
-type idleBody struct {
-	io.ReadCloser
-	c *call
-}
-
-func (b *idleBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	switch {
-	case err == nil || err == io.EOF:
-		b.c.timer.Reset(b.c.idle)
-	case context.Cause(b.c) == errOriginStalled:
-		b.c.setCause(errOriginStalled)
-	default:
-		b.c.setCause(fmt.Errorf("origin body: %w", err))
-	}
-	return n, err
-}
-
-// proxyError answers a request the origin did not: 413 for a body over the
-// limit, 504 after the timeout, 499 when the client left, 502 otherwise.
-func (h *Handler) proxyError(w http.ResponseWriter, r *http.Request, err error) {
-	c := callOf(r)
-	res := c.res
-	var mb *http.MaxBytesError
-	switch {
-	case errors.As(err, &mb):
-		res.Err = &gateway.Error{Status: 413, Code: gateway.CodeBodyTooLarge, Message: "request body too large"}
-	case errors.Is(err, errOriginTimeout) || context.Cause(c) == errOriginTimeout:
-		res.Err = &gateway.Error{Status: 504, Code: gateway.CodeUpstreamTimeout, Message: "origin did not answer in time"}
-	case c.client.Err() != nil:
-		res.Err = &gateway.Error{Status: 499, Code: gateway.CodeUpstreamError, Message: "client went away"}
-	default:
-		res.Err = &gateway.Error{Status: 502, Code: gateway.CodeUpstreamError, Message: "origin unreachable"}
-	}
-	h.gw.Logger().WarnContext(r.Context(), "gateway: origin request failed", "request_id", res.RequestID, "status", res.Err.Status, "err", err)
-	writeError(w, res, res.Err)
-}
-
-// copyBuffers pools the ReverseProxy's 32 KiB body-copy buffers, which it
-// would otherwise allocate for every response.
-type copyBuffers struct{}
-
-var bufferPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
-
-func (copyBuffers) Get() []byte  { return *bufferPool.Get().(*[]byte) }
-func (copyBuffers) Put(b []byte) { bufferPool.Put(&b) }
-
 func writeError(w http.ResponseWriter, res *gateway.Result, e *gateway.Error) {
 	hdr := w.Header()
 	for k, v := range res.Header {
 		hdr[canonicalKey(k)] = v
 	}
 	body := gateway.ErrorBody(e, res.RequestID)
-	hdr.Set("Content-Type", "application/json")
-	hdr.Set("Content-Length", strconv.Itoa(len(body)))
-	hdr.Set("Cache-Control", "no-store")
-	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr["Content-Type"] = jsonType
+	hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
+	hdr["Cache-Control"] = noStore
+	hdr["X-Content-Type-Options"] = noSniff
 	w.WriteHeader(e.Status)
 	_, _ = w.Write(body)
 }
+
+// Values of the fields of the gateway's own answers (never modified).
+var (
+	jsonType = []string{"application/json"}
+	noStore  = []string{"no-store"}
+	noSniff  = []string{"nosniff"}
+)
 
 // statusWriter records the status and the body bytes written, for the
 // access log, and gives each write to the client the stream idle timeout.

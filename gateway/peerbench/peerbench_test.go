@@ -1,0 +1,75 @@
+package peerbench
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestWrkOutputParsing(t *testing.T) {
+	out := []byte(`Running 8s test @ http://127.0.0.1:1/api/bench
+  1 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     2.51ms    3.12ms  36.71ms   91.00%
+  Latency Distribution
+     50%    2.51ms
+     75%    3.00ms
+     90%    4.00ms
+     99%   36.71ms
+  28217 requests in 3.04s, 6.78MB read
+  Non-2xx or 3xx responses: 17
+Requests/sec:   9282.01
+`)
+	m := wrkTotal.FindSubmatch(out)
+	if m == nil || string(m[1]) != "28217" || string(m[2]) != "3.04" || string(m[3]) != "s" {
+		t.Fatalf("total: %q", m)
+	}
+	if m := wrkNon2xx.FindSubmatch(out); m == nil || string(m[1]) != "17" {
+		t.Fatalf("non-2xx: %q", m)
+	}
+	if ps := wrkPercent.FindAllSubmatch(out, -1); len(ps) != 2 || string(ps[0][2]) != "2.51" || string(ps[1][3]) != "ms" {
+		t.Fatalf("percentiles: %q", ps)
+	}
+}
+
+func TestReportRatio(t *testing.T) {
+	r := &Report{Rows: []Row{
+		{Round: 1, Mode: "saturation", Target: Rampart, CPUPerRequest: 30},
+		{Round: 1, Mode: "saturation", Target: Nginx, CPUPerRequest: 10},
+		{Round: 2, Mode: "saturation", Target: Rampart, CPUPerRequest: 20},
+	}}
+	if got := r.Ratio(1, "saturation", Rampart, Nginx); got != 3 {
+		t.Errorf("ratio %v, want 3", got)
+	}
+	if got := r.Ratio(2, "saturation", Rampart, Nginx); got != 0 {
+		t.Errorf("ratio without nginx %v, want 0", got)
+	}
+	if got := rotate([]string{"a", "b", "c"}, 4); strings.Join(got, "") != "bca" {
+		t.Errorf("rotate: %v", got)
+	}
+}
+
+func TestFloor(t *testing.T) {
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Seen", r.URL.RequestURI())
+		io.WriteString(w, "ok")
+	}))
+	defer origin.Close()
+	h, err := Floor(origin.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/a%2Fb?q=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "ok" || resp.Header.Get("X-Seen") != "/a%2Fb?q=1" {
+		t.Fatalf("floor proxy: %q, origin saw %q", b, resp.Header.Get("X-Seen"))
+	}
+}

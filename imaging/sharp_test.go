@@ -297,6 +297,37 @@ func TestSharpCMYK(t *testing.T) {
 	}
 }
 
+// TestSharpGamma checks that a PNG's gAMA chunk is ignored by sharp as it
+// is by pngdec (and image/png): thumbnails of the same pixels with and
+// without gAMA 1.0 are identical on both sides, so ignoring it is right.
+func TestSharpGamma(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Node's sharp (installed on first use)")
+	}
+	script := sharpScript(t)
+	plain := MustPNG(t, synthetic(64, 48, 9))
+	gamma := withPNGChunk(plain, "gAMA", []byte{0, 1, 0x86, 0xa0}) // 1.0 (100000)
+	dir, out := t.TempDir(), t.TempDir()
+	for name, b := range map[string][]byte{"plain.png": plain, "gamma.png": gamma} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runSharp(t, script, dir, "smart", "--reps", "0", "--sizes", "32", "--out", out)
+	a, errA := os.ReadFile(filepath.Join(out, "32", "plain.png"))
+	b, errB := os.ReadFile(filepath.Join(out, "32", "gamma.png"))
+	if errA != nil || errB != nil {
+		t.Fatal(errA, errB)
+	}
+	if !bytes.Equal(a, b) {
+		t.Fatalf("sharp applies gAMA: its thumbnails differ")
+	}
+	ours := func(src []byte) []byte { return mustThumbnails(t, src, Options{Sizes: []int{32}}).Thumbnails[0].Data }
+	if !bytes.Equal(ours(plain), ours(gamma)) {
+		t.Fatalf("our thumbnails differ with gAMA")
+	}
+}
+
 func mean(v []float64) float64 {
 	var s float64
 	for _, x := range v {

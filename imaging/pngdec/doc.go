@@ -15,7 +15,9 @@
 // paletted at 1 to 8 with tRNS alpha, tRNS colour keys, Adam7
 // interlacing, all five filters. For an APNG, the default image (the first
 // frame); [Config.Frames] reports the acTL count. Colour is not managed
-// here: [Config] reports iCCP, sRGB and gAMA for the caller to act on.
+// here: [Config] reports iCCP, sRGB and gAMA for the caller to act on
+// (package imaging applies an RGB iCCP profile and, like sharp and
+// image/png, ignores gAMA: imaging's TestSharpGamma).
 //
 // # Output
 //

@@ -63,6 +63,9 @@ func TestInflate(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, piece := range []int{1, 7, 1000, len(z) + 1} {
+			if piece == 1 && len(z) > 20000 {
+				continue // byte by byte is covered by the smaller streams
+			}
 			got, err := inflateAll(z, piece)
 			if err != nil || !bytes.Equal(got, want) {
 				t.Fatalf("%s in pieces of %d: %d bytes, %v; want %d bytes", name, piece, len(got), err, len(want))

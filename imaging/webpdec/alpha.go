@@ -2,9 +2,7 @@ package webpdec
 
 import (
 	"bytes"
-	"image"
-
-	"golang.org/x/image/vp8l"
+	"context"
 )
 
 // alphaPlane is a lossy frame's alpha channel at full size.
@@ -20,7 +18,7 @@ type alphaPlane struct {
 // the prediction filter. Like libwebp it refuses reserved bits, an
 // unknown pre-processing or compression, and raw data shorter than the
 // plane; the pre-processing (level reduction) is a hint it ignores.
-func decodeAlpha(p []byte, w, h int) (*alphaPlane, error) {
+func decodeAlpha(ctx context.Context, p []byte, w, h int) (*alphaPlane, error) {
 	hdr := p[0]
 	method, filter, pre := hdr&3, (hdr>>2)&3, (hdr>>4)&3
 	switch {
@@ -39,21 +37,17 @@ func decodeAlpha(p []byte, w, h int) (*alphaPlane, error) {
 		}
 		a.pix = bytes.Clone(data[:w*h])
 	} else {
-		// VP8L wants its 5-byte header: signature, 14-bit width and
-		// height less one, no alpha hint, version 0.
-		bits := uint32(w-1) | uint32(h-1)<<14
-		hdr := []byte{0x2f, byte(bits), byte(bits >> 8), byte(bits >> 16), byte(bits >> 24)}
-		m, err := vp8l.Decode(bytes.NewReader(append(hdr, data...)))
-		if err != nil {
-			return nil, losslessError(err)
-		}
-		nrgba, ok := m.(*image.NRGBA)
-		if !ok || nrgba.Rect.Dx() != w || nrgba.Rect.Dy() != h {
-			return nil, FormatError("alpha bitstream has the wrong size")
-		}
+		// A VP8L image stream without header, the samples in green.
 		a.pix = make([]byte, w*h)
-		for i := range a.pix {
-			a.pix[i] = nrgba.Pix[4*i+1]
+		err := vp8lImage(ctx, data, false, w, h, func(y int, row []uint32) error {
+			out := a.pix[y*w:][:w]
+			for x, c := range row {
+				out[x] = uint8(c >> 8)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	unfilter(a.pix, w, h, filter)

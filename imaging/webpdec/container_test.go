@@ -245,10 +245,22 @@ func (c *countingCtx) Err() error {
 }
 
 // TestDecodeContext checks that a cancelled context stops the decode
-// between macroblock rows: the first check after the cancellation returns
-// ctx.Err().
+// between macroblock rows (lossy) or rows of pixels (lossless): the first
+// check after the cancellation returns ctx.Err().
 func TestDecodeContext(t *testing.T) {
 	src := cwebp(t, photoLike(200, 300, false)) // 19 macroblock rows
+	lossless := cwebp(t, photoLike(200, 300, true), "-lossless")
+	for _, s := range []int{1, 4} {
+		// Lossless: checked every 16 rows (and while reading codes).
+		ctx := &countingCtx{Context: context.Background(), limit: 3}
+		if _, err := DecodeContext(ctx, lossless, &Options{Scale: s}); err != context.Canceled || ctx.calls != 4 {
+			t.Errorf("lossless 1/%d cancelled at check 3: err = %v after %d checks, want context.Canceled at the fourth", s, err, ctx.calls)
+		}
+		ctx = &countingCtx{Context: context.Background(), limit: 1 << 30}
+		if _, err := DecodeContext(ctx, lossless, &Options{Scale: s}); err != nil || ctx.calls < 300/16 {
+			t.Errorf("lossless 1/%d: %v, %d checks for 300 rows", s, err, ctx.calls)
+		}
+	}
 	for _, s := range []int{1, 4} {
 		for _, limit := range []int{0, 1, 10} {
 			ctx := &countingCtx{Context: context.Background(), limit: limit}

@@ -308,6 +308,14 @@ func replicate(m image.Image, s, W, H int) image.Image {
 			}
 		}
 		return out
+	case *image.NRGBA:
+		out := image.NewNRGBA(image.Rect(0, 0, W, H))
+		for y := 0; y < H; y++ {
+			for x := 0; x < W; x++ {
+				copy(out.Pix[out.PixOffset(x, y):][:4], m.Pix[m.PixOffset(x/s, y/s):])
+			}
+		}
+		return out
 	}
 	panic(fmt.Sprintf("replicate %T", m))
 }

@@ -13,9 +13,9 @@
 // extended ones (VP8X) with ICCP, EXIF, XMP and ALPH chunks (raw or
 // lossless alpha, with any of the prediction filters), and animations, of
 // which the first frame is decoded and placed on the canvas. Lossy frames
-// (VP8 key frames, RFC 6386) are decoded by this package, bit-exact with
-// libwebp and golang.org/x/image/vp8 at full scale; lossless ones (VP8L)
-// and lossless alpha planes by golang.org/x/image/vp8l.
+// (VP8 key frames, RFC 6386) and lossless ones (VP8L, RFC 9649 section 3,
+// also the coding of lossless alpha planes) are decoded by this package,
+// bit-exact with libwebp and golang.org/x/image/webp at full scale.
 //
 // # Output
 //
@@ -59,11 +59,14 @@
 //
 // [Options.MaxPixels] (default [DefaultMaxPixels]) is checked against the
 // headers (the canvas and the frame) before any pixel memory is allocated.
-// [DecodeContext] checks its context between macroblock rows. Memory is
-// the output (1.5 bytes a pixel at 1/s for a lossy image) and O(width) of
-// edges; an alpha plane is held at full size (1 byte a pixel), and
-// lossless images at 4 to 8 bytes a pixel (x/image/vp8l decodes at full
-// size): [Config.DecodeBytes] gives the estimate.
+// [DecodeContext] checks its context between macroblock rows (lossy) and
+// every 16 rows of pixels (lossless). Memory is the output (1.5 bytes a
+// pixel at 1/s for a lossy image) and O(width) of edges; an alpha plane is
+// held at full size (1 byte a pixel). The lossless decoder streams: it
+// keeps the pixels back references can still reach (at most 2^21, 8 MB),
+// the transforms' data (at most 12 bytes per 4×4 pixels) and a few rows,
+// undoes the transforms row by row and reduces as the rows arrive.
+// [Config.DecodeBytes] gives the estimate.
 //
 // Input ending before the image does wraps [io.ErrUnexpectedEOF];
 // invalid structure is a [FormatError]; a VP8 interframe is an

@@ -1,14 +1,9 @@
 package webpdec
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"image"
 	"image/draw"
-	"io"
-
-	"golang.org/x/image/vp8l"
 )
 
 // vp8lSize reads the VP8L header (RFC 9649 section 3.2): the signature
@@ -28,34 +23,75 @@ func vp8lSize(p []byte) (w, h int, err error) {
 	return 1 + int(bits&0x3fff), 1 + int(bits>>14&0x3fff), nil
 }
 
-// decodeLossless decodes a VP8L payload with golang.org/x/image/vp8l (which
-// decodes it correctly; it is not the bottleneck of any format we serve
-// often) and reduces it to 1/scale.
+// decodeLossless decodes a VP8L payload at 1/scale: at full scale into an
+// *image.NRGBA, reduced by averaging s×s pixels (colour weighted by alpha)
+// as the rows arrive, so the full-size image never exists.
 func decodeLossless(ctx context.Context, p []byte, scale int) (image.Image, error) {
-	m, err := vp8l.Decode(bytes.NewReader(p))
+	w, h, err := vp8lSize(p)
 	if err != nil {
-		return nil, losslessError(err)
-	}
-	nrgba, ok := m.(*image.NRGBA)
-	if !ok {
-		return nil, FormatError("VP8L decoder returned an unexpected image")
-	}
-	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if scale == 1 {
-		return nrgba, nil
+		img := image.NewNRGBA(image.Rect(0, 0, w, h))
+		err := vp8lImage(ctx, p, true, w, h, func(y int, row []uint32) error {
+			out := img.Pix[y*img.Stride:][:4*w]
+			for x, c := range row {
+				o := out[4*x : 4*x+4 : 4*x+4]
+				o[0], o[1], o[2], o[3] = uint8(c>>16), uint8(c>>8), uint8(c), uint8(c>>24)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		return img, nil
 	}
-	return reduceNRGBA(nrgba, scale), nil
+	r := newReducer(w, h, scale)
+	if err := vp8lImage(ctx, p, true, w, h, r.add); err != nil {
+		return nil, err
+	}
+	return r.img, nil
 }
 
-// losslessError maps x/image/vp8l's errors: its truncation errors wrap
-// io.ErrUnexpectedEOF (or are io.EOF), everything else is invalid data.
-func losslessError(err error) error {
-	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-		return truncatedError("VP8L bitstream is cut short")
+// reducer averages rows of ARGB pixels in s×s cells into an NRGBA image,
+// colour weighted by alpha (as reduceNRGBA does a whole image).
+type reducer struct {
+	img  *image.NRGBA
+	s, h int
+	acc  []uint32 // per output column: Σc·a for 3 channels, Σc for 3, Σa, n
+}
+
+func newReducer(w, h, s int) *reducer {
+	ow := (w + s - 1) / s
+	return &reducer{img: image.NewNRGBA(image.Rect(0, 0, ow, (h+s-1)/s)), s: s, h: h, acc: make([]uint32, 8*ow)}
+}
+
+func (r *reducer) add(y int, row []uint32) error {
+	for x, c := range row {
+		a := c >> 24
+		acc := r.acc[8*(x/r.s):][:8]
+		for k, sh := range [3]uint{16, 8, 0} {
+			v := c >> sh & 0xff
+			acc[k] += v * a
+			acc[3+k] += v
+		}
+		acc[6] += a
+		acc[7]++
 	}
-	return FormatError(err.Error())
+	if (y+1)%r.s != 0 && y+1 != r.h {
+		return nil
+	}
+	out := r.img.Pix[(y/r.s)*r.img.Stride:]
+	for ox := range r.img.Rect.Dx() {
+		acc := r.acc[8*ox:][:8]
+		px := out[4*ox : 4*ox+4 : 4*ox+4]
+		for k := range 3 {
+			px[k] = weighted(acc[k], acc[6], acc[3+k], acc[7])
+		}
+		px[3] = uint8((acc[6] + acc[7]/2) / acc[7])
+		clear(acc)
+	}
+	return nil
 }
 
 // reduceNRGBA averages s×s pixels into one, weighting colour by alpha

@@ -91,11 +91,13 @@ func ChooseScale(srcW, srcH, longEdge int) int {
 // (1.5 bytes a pixel at that size, in whole macroblocks) and a few rows of
 // edges; with an alpha channel, the full-size alpha plane (1 byte a source
 // pixel) and, when that plane is compressed losslessly, what the lossless
-// decoder holds. A lossless image is decoded at full size by
-// golang.org/x/image/vp8l, which holds up to 8 bytes a pixel (its 4-byte
-// pixels and a transformed copy) and up to a few hundred KB of Huffman
-// tables. Averaging to Width × Height adds the output and a row pass. The
-// lossy decoder's own tables add a few KB.
+// decoder holds. The lossless decoder holds its output (4 bytes a pixel at
+// the decoding scale), the transforms' data (at most 12 bytes per 4×4
+// pixels), a window of at most 2^21 coded pixels (8 MB; less for smaller
+// images) and its prefix code tables (a few KB per group of codes: some
+// 30 MB in all for the 2600 groups it accepts at most, far fewer in real
+// files, counted here as 1 MB). Averaging to Width × Height adds the
+// output and a row pass. The lossy decoder's own tables add a few KB.
 func (c Config) DecodeBytes(opts *Options) int64 {
 	scale, dw, dh, err := c.plan(opts)
 	if err != nil {
@@ -105,12 +107,11 @@ func (c Config) DecodeBytes(opts *Options) int64 {
 	w, h := int64(c.frameW), int64(c.frameH)
 	ow, oh := (w+s-1)/s, (h+s-1)/s
 	var n int64
-	const vp8lTables = 256 << 10
 	bpp := int64(4) // bytes a pixel of the decoded image: NRGBA
 	if c.Lossless {
-		n = 8*w*h + vp8lTables
+		n = 4*ow*oh + vp8lWorkBytes(w, h)
 		if scale > 1 {
-			n += 4 * ow * oh
+			n += 32 * ow // the reducer's sums
 		}
 	} else {
 		mbw, mbh := (w+15)/16, (h+15)/16
@@ -122,7 +123,7 @@ func (c Config) DecodeBytes(opts *Options) int64 {
 				n += ow * oh
 			}
 			if c.alphaMethod == 1 {
-				n += 8*w*h + vp8lTables
+				n += vp8lWorkBytes(w, h)
 			}
 			bpp = 20 // premultiplied int32 planes while averaging
 		}
@@ -141,6 +142,13 @@ func (c Config) DecodeBytes(opts *Options) int64 {
 	return n
 }
 
+// vp8lWorkBytes is what the lossless decoder holds for a w×h image besides
+// its output: see DecodeBytes.
+func vp8lWorkBytes(w, h int64) int64 {
+	const tables = 1 << 20
+	return min(w*h, int64(ringSize(int(w))))*4 + 12*((w+3)/4)*((h+3)/4) + 6*4*w + tables
+}
+
 // plan validates opts for this image and returns the scale to decode at
 // and, with Width and Height, the size to average to (else 0, 0).
 func (c Config) plan(opts *Options) (scale, w, h int, err error) {
@@ -151,9 +159,6 @@ func (c Config) plan(opts *Options) (scale, w, h int, err error) {
 	if o.Width != 0 || o.Height != 0 {
 		if o.Width <= 0 || o.Height <= 0 || o.Width > c.Width || o.Height > c.Height {
 			return 0, 0, 0, ErrInvalidSize
-		}
-		if c.Lossless {
-			return 1, o.Width, o.Height, nil // averaged straight from the full decode
 		}
 		// Cells of s×s pixels at least as small as an output pixel,
 		// so that no output is made of fewer than one cell.
@@ -281,7 +286,7 @@ func decodeFrame(ctx context.Context, f *frame, o *Options) (image.Image, error)
 	}
 	var alpha *alphaPlane
 	if f.alph != nil {
-		if alpha, err = decodeAlpha(f.alph, f.w, f.h); err != nil {
+		if alpha, err = decodeAlpha(ctx, f.alph, f.w, f.h); err != nil {
 			return nil, err
 		}
 		if err := ctx.Err(); err != nil {

@@ -598,32 +598,38 @@ func (d *decoder) flat(c []int16, off, n, k int, pred uint8, nz uint32, dst []by
 		v[b] = clip255(int32(pred) + dc)
 	}
 	ws := d.ws[:]
-	for r := range n {
-		ws[off+r*bps+n-1] = v[(r>>2)*k+k-1]
+	for by := range k { // the right column, four rows a block
+		val := v[by*k+k-1]
+		i := off + 4*by*bps + n - 1
+		ws[i], ws[i+bps], ws[i+2*bps], ws[i+3*bps] = val, val, val, val
 	}
-	last := ws[off+(n-1)*bps:][:n]
-	for x := range last {
-		last[x] = v[(k-1)*k+x>>2]
+	last := off + (n-1)*bps // the bottom row, four samples a block
+	for bx := range k {
+		binary.LittleEndian.PutUint32(ws[last+4*bx:], uint32(v[(k-1)*k+bx])*0x01010101)
 	}
-	if d.scale == 8 { // 2×2 blocks a sample
+	switch d.scale {
+	case 2: // 2×2 samples a block
+		for by := range k {
+			r0, r1 := dst[2*by*stride:][:2*k], dst[(2*by+1)*stride:][:2*k]
+			for bx := range k {
+				val := uint16(lut[v[by*k+bx]]) * 0x0101
+				binary.LittleEndian.PutUint16(r0[2*bx:], val)
+				binary.LittleEndian.PutUint16(r1[2*bx:], val)
+			}
+		}
+	case 4: // a sample a block
+		for by := range k {
+			row := dst[by*stride:][:k]
+			for bx := range row {
+				row[bx] = lut[v[by*k+bx]]
+			}
+		}
+	default: // 2×2 blocks a sample
 		for oy := range k / 2 {
 			for ox := range k / 2 {
 				b := 2*oy*k + 2*ox
 				sum := uint32(v[b]) + uint32(v[b+1]) + uint32(v[b+k]) + uint32(v[b+k+1])
 				dst[oy*stride+ox] = lut[(sum+2)>>2]
-			}
-		}
-		return
-	}
-	per := 4 / d.scale // samples a block
-	for by := range k {
-		for bx := range k {
-			val := lut[v[by*k+bx]]
-			for j := range per {
-				row := dst[(by*per+j)*stride+bx*per:][:per]
-				for i := range row {
-					row[i] = val
-				}
 			}
 		}
 	}

@@ -111,6 +111,13 @@ var coeffBands = [17]uint8{0, 1, 2, 3, 6, 4, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7, 0}
 // the 4×4 block, row by row (RFC 6386 section 13.3).
 var zigzag = [16]uint8{0, 1, 4, 8, 5, 2, 3, 6, 9, 12, 13, 10, 7, 11, 14, 15}
 
+// bmodeTree is the subblock mode tree (RFC 6386 section 11.2) in libwebp's
+// layout: from node n (whose probability is the n-th), bit b leads to
+// bmodeTree[2n+b], a further node if positive, else minus a mode.
+var bmodeTree = [18]int8{
+	-bDC, 1, -bTM, 2, -bVE, 3, 4, 6, -bHE, 5, -bRD, -bVR, -bLD, 7, -bVL, 8, -bHD, -bHU,
+}
+
 // cat3456 are the probabilities of the extra bits of the DCT_CAT3 to
 // DCT_CAT6 tokens (RFC 6386 section 13.2), zero-terminated.
 var cat3456 = [4][12]uint8{
@@ -212,41 +219,31 @@ func (d *decoder) parseMB(mbx int, tokens *boolReader) (skip bool) {
 		top[0], top[1], top[2], top[3] = m, m, m, m
 		d.leftModes = [4]uint8{m, m, m, m}
 	} else {
+		// The subblock modes, 16 trees a macroblock: the reader's state in
+		// locals, as in getCoeffs.
+		value, nbits, rng := br.value, br.nbits, br.rng
 		for j := range 4 {
 			l := d.leftModes[j]
 			for i := range 4 {
 				p := &bmodeProbs[top[i]][l]
-				var m uint8
-				switch {
-				case !br.readBit(p[0]):
-					m = bDC
-				case !br.readBit(p[1]):
-					m = bTM
-				case !br.readBit(p[2]):
-					m = bVE
-				case !br.readBit(p[3]):
-					switch {
-					case !br.readBit(p[4]):
-						m = bHE
-					case !br.readBit(p[5]):
-						m = bRD
-					default:
-						m = bVR
+				n := int8(0)
+				for {
+					if nbits < 0 {
+						value, nbits = br.refill(value, nbits)
 					}
-				case !br.readBit(p[6]):
-					m = bLD
-				case !br.readBit(p[7]):
-					m = bVL
-				case !br.readBit(p[8]):
-					m = bHD
-				default:
-					m = bHU
+					var bit uint32
+					bit, value, nbits, rng = boolStep(value, nbits, rng, p[n])
+					if n = bmodeTree[2*int(n)+int(bit&1)]; n <= 0 {
+						break
+					}
 				}
+				m := uint8(-n)
 				d.imodes[4*j+i] = m
 				top[i], l = m, m
 			}
 			d.leftModes[j] = l
 		}
+		br.value, br.nbits, br.rng = value, nbits, rng
 	}
 	switch {
 	case !br.readBit(142):

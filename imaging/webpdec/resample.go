@@ -126,12 +126,13 @@ func resample(pix []byte, stride, w, h int, hx, vy taps) []byte {
 	}
 	out := make([]byte, dw*dh)
 	f, fixed := hx.fixed3(w)
+	starts, wts := f.start[:dw], f.w[:3*dw]
 	for y := range dh {
 		in := rows[y*w:][:w]
 		o := out[y*dw:][:dw]
 		if fixed {
-			for x := range o {
-				s, wt := f.start[x], f.w[3*x:3*x+3:3*x+3]
+			for x, s := range starts {
+				wt := wts[3*x : 3*x+3 : 3*x+3]
 				px := in[s : s+3 : s+3]
 				o[x] = uint8((wt[0]*int32(px[0]) + wt[1]*int32(px[1]) + wt[2]*int32(px[2]) + round) >> weightBits)
 			}

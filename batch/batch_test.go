@@ -447,6 +447,7 @@ func TestSQS_panicUnderGuard(t *testing.T) {
 }
 
 func kinesisBatch(t testing.TB, n int) []byte {
+	t.Helper()
 	var sample events.KinesisEvent
 	if err := json.Unmarshal(testenv.LambdaEvent(t, "kinesis-event.json"), &sample); err != nil {
 		t.Fatal(err)

@@ -76,6 +76,7 @@ func hostileSetup(t *testing.T) (srv *httptest.Server, s *devserver.Server, leak
 }
 
 func deadLetters(t *testing.T, s *devserver.Server) int {
+	t.Helper()
 	st, err := s.Queue().Stats(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/rampartdev/rampart/devserver"
+	"github.com/rampartdev/rampart/internal/testingutil"
 	"github.com/rampartdev/rampart/media"
-	"github.com/rampartdev/rampart/media/mediatest"
 )
 
 // longKey is a source key of n bytes under uploads/.
@@ -48,7 +48,7 @@ func TestAPI_refusesUnprocessableKeys(t *testing.T) {
 // queue: each ends in a rejected record with the reason on its first
 // delivery, never in retries or the dead-letter queue.
 func TestThumbnailer_rejectsUnprocessableKeysPermanently(t *testing.T) {
-	logs := &mediatest.Buffer{}
+	logs := &testingutil.Buffer{}
 	s := MustOpen(t, t.TempDir(), logs, nil)
 	defer s.Close()
 	keys := []string{"uploads/a/../b.jpg", "uploads/bad-\xff.jpg", longKey(1020)}

@@ -15,8 +15,8 @@ import (
 
 	"github.com/rampartdev/rampart/blob"
 	"github.com/rampartdev/rampart/devserver"
+	"github.com/rampartdev/rampart/internal/testingutil"
 	"github.com/rampartdev/rampart/media"
-	"github.com/rampartdev/rampart/media/mediatest"
 )
 
 // slowObjects makes every source read take delay, as decoding a large
@@ -58,7 +58,7 @@ func redeliveries(t *testing.T, logs string) (received, again int) {
 // the batch ran out of time and were delivered again.)
 func TestServer_defaultsDoNotRedeliver(t *testing.T) {
 	t.Parallel() // waits on sleeps and child processes more than it computes
-	logs := &mediatest.Buffer{}
+	logs := &testingutil.Buffer{}
 	s, err := devserver.Open(t.Context(), t.TempDir(), &devserver.Options{
 		Workers:     1,
 		Logger:      slog.New(slog.NewJSONHandler(logs, nil)),
@@ -95,7 +95,7 @@ func TestServer_defaultsDoNotRedeliver(t *testing.T) {
 // second worker never receives it.
 func TestServer_heartbeatOutlastsVisibility(t *testing.T) {
 	t.Parallel() // waits on sleeps and child processes more than it computes
-	logs := &mediatest.Buffer{}
+	logs := &testingutil.Buffer{}
 	s := MustOpen(t, t.TempDir(), logs, func(o *devserver.Options) {
 		o.VisibilityTimeout = 500 * time.Millisecond
 		o.InvocationTimeout = 5 * time.Second
@@ -134,7 +134,7 @@ func TestServer_photosWithoutFaults(t *testing.T) {
 	if v := os.Getenv("RAMPART_E2E_UPLOADS"); v != "" {
 		fmt.Sscan(v, &n)
 	}
-	logs := &mediatest.Buffer{}
+	logs := &testingutil.Buffer{}
 	s, err := devserver.Open(t.Context(), t.TempDir(), &devserver.Options{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 	"github.com/rampartdev/rampart/blob"
 	"github.com/rampartdev/rampart/devserver"
 	"github.com/rampartdev/rampart/imaging"
+	"github.com/rampartdev/rampart/internal/testingutil"
 	"github.com/rampartdev/rampart/media"
 	"github.com/rampartdev/rampart/media/mediatest"
 	"github.com/rampartdev/rampart/media/thumbnailer"
@@ -94,7 +95,7 @@ func do(t *testing.T, method, url string, body []byte, header map[string]string)
 }
 
 func TestServer_UploadToThumbnailsOverHTTP(t *testing.T) {
-	logs := &mediatest.Buffer{}
+	logs := &testingutil.Buffer{}
 	s := MustOpen(t, t.TempDir(), logs, nil)
 	defer s.Close()
 	start(t, s)
@@ -354,7 +355,7 @@ func TestServer_RedriveIsGated(t *testing.T) {
 }
 
 func TestServer_RunStopsDuringTheRetryPause(t *testing.T) {
-	logs := &mediatest.Buffer{}
+	logs := &testingutil.Buffer{}
 	s := MustOpen(t, t.TempDir(), logs, nil)
 	defer s.Close()
 	devserver.SetReceiveRetry(s, time.Hour)

@@ -52,6 +52,7 @@ func gifHeader(w, h uint16) []byte {
 
 // jpegWithSize patches the SOF0 dimensions of a valid JPEG.
 func jpegWithSize(tb testing.TB, w, h uint16) []byte {
+	tb.Helper()
 	b := MustJPEG(tb, synthetic(16, 16, 1))
 	i := bytes.Index(b, []byte{0xFF, 0xC0})
 	if i < 0 {

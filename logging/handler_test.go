@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/rampartdev/rampart/internal/testingutil"
 	"github.com/rampartdev/rampart/logging"
 )
 
@@ -329,7 +330,7 @@ func TestHandler_redaction(t *testing.T) {
 }
 
 func TestHandler_concurrentInvocations(t *testing.T) {
-	var buf syncBuffer
+	var buf testingutil.Buffer
 	h := logging.NewJSONHandler(&buf, nil)
 	l := slog.New(h)
 	var wg sync.WaitGroup
@@ -353,15 +354,3 @@ func TestHandler_concurrentInvocations(t *testing.T) {
 		}
 	}
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) Bytes() []byte { return s.b.Bytes() }

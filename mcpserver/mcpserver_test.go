@@ -2,10 +2,8 @@ package mcpserver_test
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +14,7 @@ import (
 	"github.com/rampartdev/rampart/inspect"
 	"github.com/rampartdev/rampart/inspect/local"
 	"github.com/rampartdev/rampart/inspect/local/localtest"
+	"github.com/rampartdev/rampart/internal/mcptest"
 	"github.com/rampartdev/rampart/mcpserver"
 )
 
@@ -37,59 +36,7 @@ func MustSessionWith(tb testing.TB, dir string, now time.Time, opts *mcpserver.O
 	tb.Cleanup(func() { src.Close() })
 	o := *opts
 	o.Now = func() time.Time { return now }
-	return connect(tb, mcpserver.New(src, &o))
-}
-
-// connect connects an in-memory client to server.
-func connect(tb testing.TB, server *mcp.Server) *mcp.ClientSession {
-	tb.Helper()
-	ctx := context.Background()
-	st, ct := mcp.NewInMemoryTransports()
-	ss, err := server.Connect(ctx, st, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { ss.Close() })
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test"}, nil).Connect(ctx, ct, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { cs.Close() })
-	return cs
-}
-
-// call calls a tool and decodes its structured output into out; it returns
-// the error text of a tool error.
-func call(tb testing.TB, cs *mcp.ClientSession, name string, args any, out any) string {
-	tb.Helper()
-	res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: name, Arguments: args})
-	if err != nil {
-		tb.Fatalf("%s: protocol error: %v", name, err)
-	}
-	if res.IsError {
-		var msg []string
-		for _, c := range res.Content {
-			if tc, ok := c.(*mcp.TextContent); ok {
-				msg = append(msg, tc.Text)
-			}
-		}
-		return strings.Join(msg, "\n")
-	}
-	if out != nil {
-		reflect.ValueOf(out).Elem().SetZero()
-		b, _ := json.Marshal(res.StructuredContent)
-		if err := json.Unmarshal(b, out); err != nil {
-			tb.Fatalf("%s: decode %s: %v", name, b, err)
-		}
-	}
-	return ""
-}
-
-func mustCall(tb testing.TB, cs *mcp.ClientSession, name string, args any, out any) {
-	tb.Helper()
-	if msg := call(tb, cs, name, args, out); msg != "" {
-		tb.Fatalf("%s(%v): tool error: %s", name, args, msg)
-	}
+	return mcptest.Connect(tb, mcpserver.New(src, &o))
 }
 
 func TestTools(t *testing.T) {
@@ -113,108 +60,108 @@ func TestTools(t *testing.T) {
 
 	t.Run("list_media: rejected in the last hour, and why", func(t *testing.T) {
 		var out mcpserver.ListMediaOutput
-		mustCall(t, cs, "list_media", map[string]any{"status": "rejected", "since_minutes": 60}, &out)
+		mcptest.MustCall(t, cs, "list_media", map[string]any{"status": "rejected", "since_minutes": 60}, &out)
 		if len(out.Records) != 1 || out.Records[0].ID != f.Rejected || out.Records[0].Reason != f.RejectedReason {
 			t.Fatalf("got %+v", out)
 		}
-		mustCall(t, cs, "list_media", map[string]any{"limit": 2}, &out)
+		mcptest.MustCall(t, cs, "list_media", map[string]any{"limit": 2}, &out)
 		if len(out.Records) != 2 || out.Next == "" {
 			t.Fatalf("page 1: %+v", out)
 		}
-		mustCall(t, cs, "list_media", map[string]any{"limit": 2, "cursor": out.Next, "prefix": "uploads/"}, &out)
+		mcptest.MustCall(t, cs, "list_media", map[string]any{"limit": 2, "cursor": out.Next, "prefix": "uploads/"}, &out)
 		if len(out.Records) != 2 || out.Next != "" {
 			t.Fatalf("page 2: %+v", out)
 		}
-		if msg := call(t, cs, "list_media", map[string]any{"status": "exploded"}, nil); !strings.Contains(msg, "unknown status") {
+		if msg := mcptest.Call(t, cs, "list_media", map[string]any{"status": "exploded"}, nil); !strings.Contains(msg, "unknown status") {
 			t.Fatalf("bad status: %q", msg)
 		}
-		if msg := call(t, cs, "list_media", map[string]any{"since": "yesterday"}, nil); !strings.Contains(msg, "RFC 3339") {
+		if msg := mcptest.Call(t, cs, "list_media", map[string]any{"since": "yesterday"}, nil); !strings.Contains(msg, "RFC 3339") {
 			t.Fatalf("bad time: %q", msg)
 		}
-		if msg := call(t, cs, "list_media", map[string]any{"cursor": "garbage"}, nil); !strings.Contains(msg, "invalid cursor") {
+		if msg := mcptest.Call(t, cs, "list_media", map[string]any{"cursor": "garbage"}, nil); !strings.Contains(msg, "invalid cursor") {
 			t.Fatalf("bad cursor: %q", msg)
 		}
 	})
 	t.Run("get_media", func(t *testing.T) {
 		var out mcpserver.GetMediaOutput
-		mustCall(t, cs, "get_media", map[string]any{"key": "uploads/notes.txt"}, &out)
+		mcptest.MustCall(t, cs, "get_media", map[string]any{"key": "uploads/notes.txt"}, &out)
 		if out.Record.ID != f.Rejected || out.Source == nil || out.Source.Size == 0 || len(out.Logs) != 3 {
 			t.Fatalf("got %+v", out)
 		}
-		mustCall(t, cs, "get_media", map[string]any{"id": f.Processed}, &out)
+		mcptest.MustCall(t, cs, "get_media", map[string]any{"id": f.Processed}, &out)
 		if len(out.Record.Thumbnails) != 1 {
 			t.Fatalf("processed: %+v", out.Record)
 		}
-		if msg := call(t, cs, "get_media", map[string]any{"id": "nope"}, nil); !strings.Contains(msg, "not found") {
+		if msg := mcptest.Call(t, cs, "get_media", map[string]any{"id": "nope"}, nil); !strings.Contains(msg, "not found") {
 			t.Fatalf("missing: %q", msg)
 		}
-		if msg := call(t, cs, "get_media", map[string]any{}, nil); !strings.Contains(msg, "give id or key") {
+		if msg := mcptest.Call(t, cs, "get_media", map[string]any{}, nil); !strings.Contains(msg, "give id or key") {
 			t.Fatalf("no input: %q", msg)
 		}
 	})
 	t.Run("query_logs: everything request X logged", func(t *testing.T) {
 		var out mcpserver.QueryLogsOutput
-		mustCall(t, cs, "query_logs", map[string]any{"request_id": f.RequestID}, &out)
+		mcptest.MustCall(t, cs, "query_logs", map[string]any{"request_id": f.RequestID}, &out)
 		if len(out.Lines) != 3 || out.Lines[2].Message != "object rejected" {
 			t.Fatalf("got %+v", out)
 		}
-		mustCall(t, cs, "query_logs", map[string]any{"min_level": "warn"}, &out)
+		mcptest.MustCall(t, cs, "query_logs", map[string]any{"min_level": "warn"}, &out)
 		if len(out.Lines) != 1 {
 			t.Fatalf("warnings: %+v", out)
 		}
-		if msg := call(t, cs, "query_logs", map[string]any{"min_level": "LOUD"}, nil); !strings.Contains(msg, "unknown level") {
+		if msg := mcptest.Call(t, cs, "query_logs", map[string]any{"min_level": "LOUD"}, nil); !strings.Contains(msg, "unknown level") {
 			t.Fatalf("bad level: %q", msg)
 		}
 	})
 	t.Run("list_idempotency_records", func(t *testing.T) {
 		var out mcpserver.ListIdempotencyOutput
-		mustCall(t, cs, "list_idempotency_records", map[string]any{"stuck": true}, &out)
+		mcptest.MustCall(t, cs, "list_idempotency_records", map[string]any{"stuck": true}, &out)
 		if len(out.Records) != 1 || out.Records[0].Key != f.Stuck || !out.Records[0].Stuck {
 			t.Fatalf("stuck: %+v", out)
 		}
-		mustCall(t, cs, "list_idempotency_records", map[string]any{"status": "completed"}, &out)
+		mcptest.MustCall(t, cs, "list_idempotency_records", map[string]any{"status": "completed"}, &out)
 		if len(out.Records) != 1 || out.Records[0].Key != f.Completed {
 			t.Fatalf("completed: %+v", out)
 		}
 	})
 	t.Run("objects", func(t *testing.T) {
 		var out mcpserver.ListObjectsOutput
-		mustCall(t, cs, "list_objects", map[string]any{"prefix": "derived/"}, &out)
+		mcptest.MustCall(t, cs, "list_objects", map[string]any{"prefix": "derived/"}, &out)
 		if len(out.Objects) != 1 || out.Objects[0].Key != "derived/128/uploads/cat.png" {
 			t.Fatalf("derived: %+v", out)
 		}
 		var obj struct{ Key, ContentType string }
-		mustCall(t, cs, "head_object", map[string]any{"key": "uploads/cat.png"}, &obj)
+		mcptest.MustCall(t, cs, "head_object", map[string]any{"key": "uploads/cat.png"}, &obj)
 		if obj.Key != "uploads/cat.png" {
 			t.Fatalf("head: %+v", obj)
 		}
-		if msg := call(t, cs, "head_object", map[string]any{"key": "missing"}, nil); !strings.Contains(msg, "not found") {
+		if msg := mcptest.Call(t, cs, "head_object", map[string]any{"key": "missing"}, nil); !strings.Contains(msg, "not found") {
 			t.Fatalf("head missing: %q", msg)
 		}
 	})
 	t.Run("queue", func(t *testing.T) {
 		var st mcpserver.QueueOutput
-		mustCall(t, cs, "queue_status", map[string]any{}, &st)
+		mcptest.MustCall(t, cs, "queue_status", map[string]any{}, &st)
 		if st.DeadLetters != 1 {
 			t.Fatalf("stats: %+v", st)
 		}
 		var out mcpserver.DeadLettersOutput
-		mustCall(t, cs, "list_dead_letters", map[string]any{}, &out)
+		mcptest.MustCall(t, cs, "list_dead_letters", map[string]any{}, &out)
 		if len(out.DeadLetters) != 1 || out.DeadLetters[0].LastError == "" || out.DeadLetters[0].CorrelationID != f.RequestID {
 			t.Fatalf("dead letters: %+v", out)
 		}
 	})
 	t.Run("tokens and cold starts", func(t *testing.T) {
 		var out mcpserver.TokensOutput
-		mustCall(t, cs, "list_gateway_tokens", map[string]any{}, &out)
+		mcptest.MustCall(t, cs, "list_gateway_tokens", map[string]any{}, &out)
 		if out.Tokens == nil {
 			t.Fatal("tokens: nil")
 		}
-		if msg := call(t, cs, "analyze_cold_starts", map[string]any{}, nil); !strings.Contains(msg, "pass paths") {
+		if msg := mcptest.Call(t, cs, "analyze_cold_starts", map[string]any{}, nil); !strings.Contains(msg, "pass paths") {
 			t.Fatalf("no logs: %q", msg)
 		}
 		var cs1 mcpserver.ColdStartOutput
-		mustCall(t, cs, "analyze_cold_starts", map[string]any{"paths": []string{"../coldstart/testdata/cloudwatch-export-text.log"}}, &cs1)
+		mcptest.MustCall(t, cs, "analyze_cold_starts", map[string]any{"paths": []string{"../coldstart/testdata/cloudwatch-export-text.log"}}, &cs1)
 		if len(cs1.Functions) == 0 || cs1.Functions[0].Invocations == 0 || !strings.Contains(cs1.Summary, cs1.Functions[0].Function) {
 			t.Fatalf("cold starts: %+v", cs1)
 		}
@@ -231,20 +178,20 @@ func TestTools_writes(t *testing.T) {
 	dir, f := localtest.MustFixture(t)
 	cs := MustSession(t, dir, f.Now, true)
 	var ev mcpserver.EvictOutput
-	mustCall(t, cs, "evict_idempotency_record", map[string]any{"key": f.Stuck}, &ev)
+	mcptest.MustCall(t, cs, "evict_idempotency_record", map[string]any{"key": f.Stuck}, &ev)
 	if ev.Deleted.Key != f.Stuck || !strings.Contains(ev.Message, f.Stuck) {
 		t.Fatalf("evict: %+v", ev)
 	}
-	if msg := call(t, cs, "evict_idempotency_record", map[string]any{"key": f.Stuck}, nil); !strings.Contains(msg, "not found") {
+	if msg := mcptest.Call(t, cs, "evict_idempotency_record", map[string]any{"key": f.Stuck}, nil); !strings.Contains(msg, "not found") {
 		t.Fatalf("evict again: %q", msg)
 	}
 	var rd mcpserver.RedriveOutput
-	mustCall(t, cs, "redrive_dead_letters", map[string]any{"ids": []string{f.DeadID}}, &rd)
+	mcptest.MustCall(t, cs, "redrive_dead_letters", map[string]any{"ids": []string{f.DeadID}}, &rd)
 	if rd.Redriven != 1 || !strings.Contains(rd.Message, "moved 1") {
 		t.Fatalf("redrive: %+v", rd)
 	}
 	var st mcpserver.QueueOutput
-	mustCall(t, cs, "queue_status", map[string]any{}, &st)
+	mcptest.MustCall(t, cs, "queue_status", map[string]any{}, &st)
 	if st.DeadLetters != 0 || st.Visible != 1 {
 		t.Fatalf("after redrive: %+v", st)
 	}
@@ -269,7 +216,7 @@ func TestTools_coldStartPathsStayInTheAllowedFolders(t *testing.T) {
 	}
 	cs := MustSessionWith(t, dir, f.Now, &mcpserver.Options{ColdStartDirs: []string{allowed}})
 	var out mcpserver.ColdStartOutput
-	mustCall(t, cs, "analyze_cold_starts", map[string]any{"paths": []string{filepath.Join(allowed, "in.log")}}, &out)
+	mcptest.MustCall(t, cs, "analyze_cold_starts", map[string]any{"paths": []string{filepath.Join(allowed, "in.log")}}, &out)
 	if len(out.Functions) == 0 {
 		t.Fatalf("allowed file: %+v", out)
 	}
@@ -281,7 +228,7 @@ func TestTools_coldStartPathsStayInTheAllowedFolders(t *testing.T) {
 		"stdin":            "-",
 		"relative outside": "../coldstart/testdata/cloudwatch-export-text.log",
 	} {
-		msg := call(t, cs, "analyze_cold_starts", map[string]any{"paths": []string{p}}, nil)
+		msg := mcptest.Call(t, cs, "analyze_cold_starts", map[string]any{"paths": []string{p}}, nil)
 		if msg == "" {
 			t.Errorf("%s: %s was read", name, p)
 		} else if !strings.Contains(msg, "is not a log file inside") {
@@ -296,7 +243,7 @@ func TestTools_coldStartPathsStayInTheAllowedFolders(t *testing.T) {
 		filepath.Join(outside, "secret.log"), filepath.Join(outside, "no-such.log"), "/etc/passwd", "/no/such/file",
 		filepath.Join(allowed, "no-such.log"), allowed, "/etc",
 	} {
-		msg := strings.ReplaceAll(call(t, cs, "analyze_cold_starts", map[string]any{"paths": []string{p}}, nil), strconv.Quote(p), "PATH")
+		msg := strings.ReplaceAll(mcptest.Call(t, cs, "analyze_cold_starts", map[string]any{"paths": []string{p}}, nil), strconv.Quote(p), "PATH")
 		if first == "" {
 			first = msg
 		} else if msg != first {
@@ -305,7 +252,7 @@ func TestTools_coldStartPathsStayInTheAllowedFolders(t *testing.T) {
 	}
 
 	none := MustSessionWith(t, dir, f.Now, &mcpserver.Options{})
-	if msg := call(t, none, "analyze_cold_starts", map[string]any{"paths": []string{filepath.Join(allowed, "in.log")}}, nil); !strings.Contains(msg, "--coldstart-dir") {
+	if msg := mcptest.Call(t, none, "analyze_cold_starts", map[string]any{"paths": []string{filepath.Join(allowed, "in.log")}}, nil); !strings.Contains(msg, "--coldstart-dir") {
 		t.Fatalf("no allowed folders: %q", msg)
 	}
 }
@@ -332,7 +279,7 @@ func TestTools_listMediaStatesTheBackendsOrder(t *testing.T) {
 	} {
 		name, _ := tc.src.Backend()
 		t.Run(name, func(t *testing.T) {
-			cs := connect(t, mcpserver.New(tc.src, &mcpserver.Options{Now: func() time.Time { return f.Now }}))
+			cs := mcptest.Connect(t, mcpserver.New(tc.src, &mcpserver.Options{Now: func() time.Time { return f.Now }}))
 			tools, err := cs.ListTools(t.Context(), nil)
 			if err != nil {
 				t.Fatal(err)

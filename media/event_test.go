@@ -134,11 +134,21 @@ func TestCompareSequencers(t *testing.T) {
 	}
 }
 
+// TestID compares ID with fixed values: the id is the media table's
+// partition key, stored in DynamoDB, so changing the function would orphan
+// every record. The values were computed outside Go:
+// printf 'BUCKET\0KEY' | sha256sum | cut -c1-32.
 func TestID(t *testing.T) {
-	if media.ID("b", "k") != media.ID("b", "k") || media.ID("b", "k") == media.ID("b", "k2") || media.ID("ab", "c") == media.ID("a", "bc") {
-		t.Fatal("ID must be stable and separate bucket from key")
-	}
-	if len(media.ID("b", "k")) != 32 {
-		t.Fatal("ID must be 32 hex digits")
+	for _, tc := range []struct{ bucket, key, want string }{
+		{"media-bucket", "uploads/cat.jpg", "ac3720d69dfc44adc655db2ae0536cc4"},
+		{"local-media", "uploads/2025/06/IMG 0001.jpg", "c161b8855b4eac704d7a73a8ca7dc6d2"},
+		{"b", "k", "265def662ae3808168044d68d81cc945"},
+		// The NUL separates bucket from key: these differ.
+		{"a", "bc", "40bb547d936bbd31318ee37ac8799e7e"},
+		{"ab", "c", "6c032e631d39a14d85aff7e319546af7"},
+	} {
+		if got := media.ID(tc.bucket, tc.key); got != tc.want {
+			t.Errorf("ID(%q, %q) = %s, want %s", tc.bucket, tc.key, got, tc.want)
+		}
 	}
 }

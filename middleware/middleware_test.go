@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -22,30 +21,20 @@ import (
 	"github.com/rampartdev/rampart/batch"
 	"github.com/rampartdev/rampart/idempotency"
 	"github.com/rampartdev/rampart/idempotency/memstore"
+	"github.com/rampartdev/rampart/internal/testingutil"
 	"github.com/rampartdev/rampart/logging"
 	"github.com/rampartdev/rampart/metrics"
 	"github.com/rampartdev/rampart/middleware"
 )
 
 // output collects what the logger and the metrics recorder write.
-type output struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (o *output) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.Write(p)
-}
+type output struct{ testingutil.Buffer }
 
 // lines returns the JSON lines written so far, and forgets them.
 func (o *output) lines(t testing.TB) []map[string]any {
 	t.Helper()
-	o.mu.Lock()
-	defer o.mu.Unlock()
 	var out []map[string]any
-	sc := bufio.NewScanner(&o.b)
+	sc := bufio.NewScanner(bytes.NewReader(o.Take()))
 	for sc.Scan() {
 		var m map[string]any
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
@@ -53,7 +42,6 @@ func (o *output) lines(t testing.TB) []map[string]any {
 		}
 		out = append(out, m)
 	}
-	o.b.Reset()
 	return out
 }
 

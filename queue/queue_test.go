@@ -12,6 +12,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/rampartdev/rampart/queue"
@@ -441,28 +442,31 @@ func TestQueue_LongPoll(t *testing.T) {
 	ctx := context.Background()
 	q := mustOpen(t, nil)
 
+	// In a synctest bubble the receiver is seen waiting (synctest.Wait)
+	// before the Send, and the fake clock shows it woke at once: a poll
+	// timer firing instead would move the clock.
 	t.Run("wakes on send", func(t *testing.T) {
-		got := make(chan []queue.Message, 1)
-		go func() {
-			msgs, err := q.Receive(ctx, 1, time.Minute)
-			if err != nil {
-				t.Error(err)
-			}
-			got <- msgs
-		}()
-		time.Sleep(20 * time.Millisecond)
-		mustSend(t, q, "late")
-		select {
-		case msgs := <-got:
+		synctest.Test(t, func(t *testing.T) {
+			q := mustOpen(t, nil)
+			got := make(chan []queue.Message, 1)
+			go func() {
+				msgs, err := q.Receive(ctx, 1, time.Minute)
+				if err != nil {
+					t.Error(err)
+				}
+				got <- msgs
+			}()
+			synctest.Wait()
+			sent := time.Now()
+			mustSend(t, q, "late")
+			msgs := <-got
 			if len(msgs) != 1 || string(msgs[0].Body) != "late" {
 				t.Fatalf("long poll got %+v", msgs)
 			}
-			if err := q.Delete(ctx, msgs[0].ReceiptHandle); err != nil {
-				t.Fatal(err)
+			if d := time.Since(sent); d != 0 {
+				t.Fatalf("long poll returned %v after the Send, by its poll timer: Send did not wake it", d)
 			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("long poll did not wake on Send")
-		}
+		})
 	})
 
 	t.Run("times out empty", func(t *testing.T) {
@@ -515,30 +519,28 @@ func TestQueue_LongPoll(t *testing.T) {
 	})
 
 	t.Run("returns on close", func(t *testing.T) {
-		q, err := queue.Open(filepath.Join(t.TempDir(), "q.db"), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		errc := make(chan error, 1)
-		go func() {
-			_, err := q.Receive(ctx, 1, time.Minute)
-			errc <- err
-		}()
-		time.Sleep(20 * time.Millisecond)
-		if err := q.Close(); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case err := <-errc:
-			if !errors.Is(err, queue.ErrClosed) {
+		synctest.Test(t, func(t *testing.T) {
+			q, err := queue.Open(filepath.Join(t.TempDir(), "q.db"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			errc := make(chan error, 1)
+			go func() {
+				_, err := q.Receive(ctx, 1, time.Minute)
+				errc <- err
+			}()
+			synctest.Wait()
+			closed := time.Now()
+			if err := q.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-errc; !errors.Is(err, queue.ErrClosed) {
 				t.Fatalf("Receive after Close = %v, want ErrClosed", err)
 			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("Receive did not return on Close")
-		}
-		if _, err := q.Send(ctx, []byte("x"), nil); !errors.Is(err, queue.ErrClosed) {
-			t.Fatalf("Send after Close = %v, want ErrClosed", err)
-		}
+			if d := time.Since(closed); d != 0 {
+				t.Fatalf("Receive returned %v after Close, by its poll timer: Close did not wake it", d)
+			}
+		})
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampartdev/rampart/internal/testingutil"
 	"github.com/rampartdev/rampart/media"
 	"github.com/rampartdev/rampart/media/mediatest"
 )
@@ -18,7 +19,7 @@ import (
 func TestDev_UploadThumbnailRecord(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	out := &mediatest.Buffer{}
+	out := &testingutil.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"dev", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--sizes", "200,50", "--workers", "1"}, out, out)

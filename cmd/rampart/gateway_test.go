@@ -18,25 +18,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rampartdev/rampart/internal/testingutil"
 )
-
-// syncBuffer is a strings.Builder safe for the server goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestGateway_serve issues a token with `rampart tokens create` and uses it
 // through `rampart gateway` in front of a test origin.
@@ -59,7 +43,7 @@ func TestGateway_serve(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	var logs syncBuffer
+	var logs testingutil.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"gateway", "--addr", "127.0.0.1:0", "--origin", origin.URL, "--db", db, "--config", config}, &logs, pw)

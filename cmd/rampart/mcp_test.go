@@ -28,10 +28,11 @@ import (
 	"github.com/rampartdev/rampart/devserver"
 	"github.com/rampartdev/rampart/devserver/devservertest"
 	"github.com/rampartdev/rampart/inspect/local/localtest"
+	"github.com/rampartdev/rampart/internal/mcptest"
 	"github.com/rampartdev/rampart/internal/testenv"
+	"github.com/rampartdev/rampart/internal/testingutil"
 	"github.com/rampartdev/rampart/media"
 	"github.com/rampartdev/rampart/media/dynamorecords"
-	"github.com/rampartdev/rampart/media/mediatest"
 )
 
 func TestMCP_usage(t *testing.T) {
@@ -53,7 +54,7 @@ func TestMCP_http(t *testing.T) {
 	ln.Close()
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	stderr := &mediatest.Buffer{} // written by runMCP while the test reads it
+	stderr := &testingutil.Buffer{} // written by runMCP while the test reads it
 	go func() { done <- runMCP(ctx, []string{"--data", dir, "--http", addr}, &bytes.Buffer{}, stderr) }()
 	defer func() {
 		cancel()
@@ -73,12 +74,10 @@ func TestMCP_http(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	defer cs.Close()
-	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "query_logs", Arguments: map[string]any{"request_id": f.RequestID}})
-	if err != nil || res.IsError {
-		t.Fatalf("query_logs over HTTP: %v %+v", err, res)
-	}
-	if b, _ := json.Marshal(res.StructuredContent); !strings.Contains(string(b), "object rejected") {
-		t.Fatalf("query_logs: %s", b)
+	var logs map[string]any
+	mcptest.MustCall(t, cs, "query_logs", map[string]any{"request_id": f.RequestID}, &logs)
+	if b, _ := json.Marshal(logs); !strings.Contains(string(b), "object rejected") {
+		t.Fatalf("query_logs over HTTP: %s", b)
 	}
 	// A page on another site (Origin) or under a rebound name (Host) is
 	// refused with a JSON 403 before the MCP handler sees the request.
@@ -105,12 +104,8 @@ func TestMCP_http(t *testing.T) {
 		}
 	}
 	// Over HTTP a client must not read files outside the cold-start folder.
-	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "analyze_cold_starts", Arguments: map[string]any{"paths": []string{"/etc/passwd"}}})
-	if err != nil || !res.IsError {
-		t.Fatalf("analyze_cold_starts of /etc/passwd over HTTP: %v %+v", err, res)
-	}
-	if tc, ok := res.Content[0].(*mcp.TextContent); !ok || !strings.Contains(tc.Text, "is not a log file inside") || !strings.Contains(tc.Text, filepath.Join(dir, "coldstart")) {
-		t.Fatalf("analyze_cold_starts of /etc/passwd: %+v", res.Content)
+	if msg := mcptest.Call(t, cs, "analyze_cold_starts", map[string]any{"paths": []string{"/etc/passwd"}}, nil); !strings.Contains(msg, "is not a log file inside") || !strings.Contains(msg, filepath.Join(dir, "coldstart")) {
+		t.Fatalf("analyze_cold_starts of /etc/passwd over HTTP: tool error %q, want a refusal naming the allowed folder", msg)
 	}
 }
 
@@ -253,18 +248,14 @@ func TestMCP_aws(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ctx := t.Context()
 	cs := serveMCPHTTP(t, "--aws", "--endpoint-url", endpoint)
-	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "list_media", Arguments: map[string]any{"status": "rejected", "since_minutes": 60}})
-	if err != nil || res.IsError {
-		t.Fatalf("list_media: %v %+v", err, res)
-	}
-	if b, _ := json.Marshal(res.StructuredContent); !strings.Contains(string(b), "unsupported image format") {
+	var media map[string]any
+	mcptest.MustCall(t, cs, "list_media", map[string]any{"status": "rejected", "since_minutes": 60}, &media)
+	if b, _ := json.Marshal(media); !strings.Contains(string(b), "unsupported image format") {
 		t.Fatalf("list_media: %s", b)
 	}
-	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "query_logs", Arguments: map[string]any{"request_id": "REQ1"}})
-	if err != nil || !res.IsError || !strings.Contains(res.Content[0].(*mcp.TextContent).Text, "--log-group") {
-		t.Fatalf("query_logs without log groups: %v %+v", err, res)
+	if msg := mcptest.Call(t, cs, "query_logs", map[string]any{"request_id": "REQ1"}, nil); !strings.Contains(msg, "--log-group") {
+		t.Fatalf("query_logs without log groups: tool error %q, want one naming --log-group", msg)
 	}
 }
 
@@ -318,13 +309,10 @@ func TestMCP_awsStack(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	ctx := t.Context()
 	cs := serveMCPHTTP(t, "--aws", "--stack", "rampart-media-dev", "--endpoint-url", srv.URL)
-	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "list_media", Arguments: map[string]any{"status": "rejected", "since_minutes": 60}})
-	if err != nil || res.IsError {
-		t.Fatalf("list_media: %v %+v", err, res)
-	}
-	if b, _ := json.Marshal(res.StructuredContent); !strings.Contains(string(b), "named by the stack") {
+	var media map[string]any
+	mcptest.MustCall(t, cs, "list_media", map[string]any{"status": "rejected", "since_minutes": 60}, &media)
+	if b, _ := json.Marshal(media); !strings.Contains(string(b), "named by the stack") {
 		t.Fatalf("list_media read another table: %s", b)
 	}
 }
@@ -413,7 +401,7 @@ func serveMCPHTTP(t *testing.T, args ...string) *mcp.ClientSession {
 	ln.Close()
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	stderr := &mediatest.Buffer{} // written by runMCP while the test may read it
+	stderr := &testingutil.Buffer{} // written by runMCP while the test may read it
 	go func() { done <- runMCP(ctx, append(args, "--http", addr), &bytes.Buffer{}, stderr) }()
 	t.Cleanup(func() {
 		cancel()

@@ -13,11 +13,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rampartdev/rampart/internal/testingutil"
 )
 
 // TestEndToEnd builds this example as a Lambda bootstrap and runs it under
@@ -48,7 +49,7 @@ func TestEndToEnd(t *testing.T) {
 		"AWS_REGION=us-east-1",
 		"METRICS_NAMESPACE=Rampart/E2E",
 	}
-	var out syncBuffer
+	var out testingutil.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -209,7 +210,7 @@ func invoke(t *testing.T, addr, requestID string, payload []byte) string {
 }
 
 // waitLines returns the JSON lines of the output once ok accepts them.
-func waitLines(t *testing.T, out *syncBuffer, ok func([]map[string]any) bool) []map[string]any {
+func waitLines(t *testing.T, out *testingutil.Buffer, ok func([]map[string]any) bool) []map[string]any {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -283,21 +284,4 @@ func sameSet(got []string, want ...string) bool {
 		}
 	}
 	return true
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

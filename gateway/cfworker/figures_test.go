@@ -17,6 +17,7 @@ import (
 	"github.com/rampartdev/rampart/gateway/cfworker"
 	"github.com/rampartdev/rampart/gateway/gatewaytest"
 	"github.com/rampartdev/rampart/internal/testenv"
+	"github.com/rampartdev/rampart/internal/testingutil"
 )
 
 // MaxWasmGzip is the budget for gateway.wasm gzipped.
@@ -55,7 +56,7 @@ func BenchmarkWorker_request(b *testing.B) {
 		b.Fatal(err)
 	}
 	origin := gatewaytest.NewOrigin(b)
-	var logs lockedBuffer
+	var logs testingutil.Buffer
 	l := startWorker(b, v, seeded, origin.URL, &logs)
 	req := func() time.Duration {
 		r, _ := http.NewRequest("GET", l.URL+"/api/bench", nil)

@@ -1,7 +1,6 @@
 package cfworker_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -22,29 +21,12 @@ import (
 	"github.com/rampartdev/rampart/gateway/cfworker"
 	"github.com/rampartdev/rampart/gateway/gatewaytest"
 	"github.com/rampartdev/rampart/internal/testenv"
+	"github.com/rampartdev/rampart/internal/testingutil"
 )
 
 func repoRoot(tb testing.TB) string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..")
-}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent writers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // startWorker builds the Worker and serves it in workerd with the vectors'
@@ -82,7 +64,7 @@ func MustBuild(tb testing.TB) string {
 	return buildDir
 }
 
-func startWorker(t testing.TB, v *gatewaytest.Vectors, seeded *gatewaytest.Seeded, origin string, logs *lockedBuffer) *cfworker.Local {
+func startWorker(t testing.TB, v *gatewaytest.Vectors, seeded *gatewaytest.Seeded, origin string, logs *testingutil.Buffer) *cfworker.Local {
 	t.Helper()
 	node := testenv.Command(t, "node")
 	root := repoRoot(t)
@@ -143,7 +125,7 @@ func TestWorker_vectors(t *testing.T) {
 		t.Fatal(err)
 	}
 	origin := gatewaytest.NewOrigin(t)
-	var logs lockedBuffer
+	var logs testingutil.Buffer
 	l := startWorker(t, v, seeded, origin.URL, &logs)
 	t.Logf("workerd ready in %v at %s", l.Startup, l.URL)
 	gatewaytest.Run(t, v, gatewaytest.Target{Name: "worker", URL: l.URL, Origin: origin, Client: "127.0.0.1", Seeded: seeded})
@@ -175,7 +157,7 @@ func TestWorker_limiterExactUnderConcurrency(t *testing.T) {
 		t.Fatal(err)
 	}
 	origin := gatewaytest.NewOrigin(t)
-	var logs lockedBuffer
+	var logs testingutil.Buffer
 	l := startWorker(t, v, seeded, origin.URL, &logs)
 	var ok, limited, other atomic.Int64
 	var wg sync.WaitGroup
@@ -235,7 +217,7 @@ func TestWorker_originFailuresAndStreamedBody(t *testing.T) {
 		io.Copy(io.Discard, r.Body)
 	}))
 	defer origin.Close()
-	var logs lockedBuffer
+	var logs testingutil.Buffer
 	l := startWorker(t, v, seeded, origin.URL, &logs)
 
 	do := func(method, path string, body io.Reader) (int, string) {

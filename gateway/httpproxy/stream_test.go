@@ -12,12 +12,12 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rampartdev/rampart/gateway"
 	"github.com/rampartdev/rampart/gateway/gatewaytest"
+	"github.com/rampartdev/rampart/internal/testingutil"
 )
 
 // bigOrigin serves size bytes at /big, and at /stall half of them before
@@ -75,8 +75,9 @@ func logRecords(t *testing.T, out, msg string) []map[string]any {
 }
 
 // noPlainLog catches what would go to the standard logger (stderr).
-func noPlainLog(t *testing.T) *syncBuffer {
-	var b syncBuffer
+func noPlainLog(t *testing.T) *testingutil.Buffer {
+	t.Helper()
+	var b testingutil.Buffer
 	prev := log.Writer()
 	log.SetOutput(&b)
 	t.Cleanup(func() {
@@ -95,7 +96,7 @@ func TestHandler_slowReaderIsNotCutAtTheTimeout(t *testing.T) {
 	noPlainLog(t)
 	const size = 8 << 20
 	origin := bigOrigin(t, size)
-	var logs syncBuffer
+	var logs testingutil.Buffer
 	url, tok := streamGateway(t, origin.URL, 300*time.Millisecond, 2*time.Second, &logs)
 	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
 	if err != nil {
@@ -140,7 +141,7 @@ func TestHandler_stalledReaderIsCutAndLogged(t *testing.T) {
 	noPlainLog(t)
 	const size = 10 << 20
 	origin := bigOrigin(t, size)
-	var logs syncBuffer
+	var logs testingutil.Buffer
 	url, tok := streamGateway(t, origin.URL, time.Second, 300*time.Millisecond, &logs)
 	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
 	if err != nil {
@@ -180,7 +181,7 @@ func TestHandler_stalledReaderIsCutAndLogged(t *testing.T) {
 func TestHandler_stalledOriginIsCutAndLogged(t *testing.T) {
 	noPlainLog(t)
 	origin := bigOrigin(t, 1<<20)
-	var logs syncBuffer
+	var logs testingutil.Buffer
 	url, tok := streamGateway(t, origin.URL, time.Second, 300*time.Millisecond, &logs)
 	req, _ := http.NewRequest("GET", url+"/stall", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
@@ -199,7 +200,7 @@ func TestHandler_stalledOriginIsCutAndLogged(t *testing.T) {
 	}
 }
 
-func waitLog(t *testing.T, logs *syncBuffer, msg string) []map[string]any {
+func waitLog(t *testing.T, logs *testingutil.Buffer, msg string) []map[string]any {
 	t.Helper()
 	for range 100 {
 		if recs := logRecords(t, logs.String(), msg); len(recs) > 0 {
@@ -209,22 +210,4 @@ func waitLog(t *testing.T, logs *syncBuffer, msg string) []map[string]any {
 	}
 	t.Fatalf("no %q record in the log:\n%s", msg, logs.String())
 	return nil
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers and readers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

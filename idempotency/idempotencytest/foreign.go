@@ -1,16 +1,15 @@
 package idempotencytest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rampartdev/rampart/idempotency"
+	"github.com/rampartdev/rampart/internal/testingutil"
 )
 
 // ForeignWriter is implemented by a store under test (usually a test
@@ -35,24 +34,6 @@ func foreignWriter(t *testing.T, e *env) ForeignWriter {
 		t.Skip("the store under test has no idempotencytest.ForeignWriter")
 	}
 	return fw
-}
-
-// lockedBuffer is a log destination safe for concurrent writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 var foreignStoreCases = []testCase{
@@ -93,7 +74,7 @@ var foreignGuardCases = []testCase{
 		rule: "when another writer completes the record a holder holds, Do returns the holder's result with a *NotRecordedError wrapping ErrForeignCompletion, logs it at Error, and duplicates replay the other writer's result",
 		run: func(t *testing.T, e *env) {
 			fw := foreignWriter(t, e)
-			var logs lockedBuffer
+			var logs testingutil.Buffer
 			g := e.guard(idempotency.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 			c := &counter{}
 			release, done := holder(t.Context(), g, "k", []byte("ours"), nil)

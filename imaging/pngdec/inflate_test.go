@@ -81,6 +81,7 @@ func TestInflate(t *testing.T) {
 }
 
 func mustZlib(tb testing.TB, b []byte) io.Reader {
+	tb.Helper()
 	zr, err := zlib.NewReader(bytes.NewReader(b))
 	if err != nil {
 		tb.Fatal(err)
@@ -183,6 +184,7 @@ func BenchmarkInflate(b *testing.B) {
 
 // idatStream concatenates a PNG's IDAT data.
 func idatStream(tb testing.TB, src []byte) []byte {
+	tb.Helper()
 	cfg, err := DecodeConfig(src)
 	if err != nil {
 		tb.Fatal(err)

@@ -100,6 +100,7 @@ func FuzzDecode(f *testing.F) {
 // lossy planes (see dwebpYUV), or for a lossless image its RGBA. It
 // returns a nil image if dwebp rejects src, and false if dwebp is missing.
 func dwebpDecode(t *testing.T, src []byte) (image.Image, bool) {
+	t.Helper()
 	tool, err := exec.LookPath("dwebp")
 	if err != nil {
 		return nil, false

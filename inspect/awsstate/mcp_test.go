@@ -2,41 +2,15 @@ package awsstate_test
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/rampartdev/rampart/internal/mcptest"
 	"github.com/rampartdev/rampart/mcpserver"
 )
-
-// callTool calls a tool and decodes its structured output into out; it
-// returns the text of a tool error.
-func callTool(t *testing.T, cs *mcp.ClientSession, name string, args map[string]any, out any) string {
-	t.Helper()
-	res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: name, Arguments: args})
-	if err != nil {
-		t.Fatalf("%s: protocol error: %v", name, err)
-	}
-	if res.IsError {
-		var msg []string
-		for _, c := range res.Content {
-			if tc, ok := c.(*mcp.TextContent); ok {
-				msg = append(msg, tc.Text)
-			}
-		}
-		return strings.Join(msg, "\n")
-	}
-	if out != nil {
-		b, _ := json.Marshal(res.StructuredContent)
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("%s: decode %s: %v", name, b, err)
-		}
-	}
-	return ""
-}
 
 // TestMCP runs the MCP server's tools over the AWS source through the
 // in-memory transport and asks the two headline questions.
@@ -61,7 +35,7 @@ func TestMCP(t *testing.T) {
 
 	// "Which uploads in the last hour were rejected, and why?"
 	var media mcpserver.ListMediaOutput
-	if msg := callTool(t, cs, "list_media", map[string]any{"status": "rejected", "since_minutes": 60}, &media); msg != "" {
+	if msg := mcptest.Call(t, cs, "list_media", map[string]any{"status": "rejected", "since_minutes": 60}, &media); msg != "" {
 		t.Fatal(msg)
 	}
 	if len(media.Records) != 1 || media.Records[0].Key != "uploads/notes.txt" || media.Records[0].Reason != f.rejectedReason || media.Next != "" {
@@ -69,7 +43,7 @@ func TestMCP(t *testing.T) {
 	}
 	// "Show me everything request X logged."
 	var logs mcpserver.QueryLogsOutput
-	if msg := callTool(t, cs, "query_logs", map[string]any{"request_id": f.requestID}, &logs); msg != "" {
+	if msg := mcptest.Call(t, cs, "query_logs", map[string]any{"request_id": f.requestID}, &logs); msg != "" {
 		t.Fatal(msg)
 	}
 	var got []string
@@ -84,40 +58,40 @@ func TestMCP(t *testing.T) {
 	}
 
 	var detail mcpserver.GetMediaOutput
-	if msg := callTool(t, cs, "get_media", map[string]any{"key": "uploads/notes.txt"}, &detail); msg != "" {
+	if msg := mcptest.Call(t, cs, "get_media", map[string]any{"key": "uploads/notes.txt"}, &detail); msg != "" {
 		t.Fatal(msg)
 	}
 	if detail.Record.ID != f.rejected || detail.Source == nil || detail.Source.Size == 0 || len(detail.Logs) != 4 {
 		t.Fatalf("get_media: %+v", detail)
 	}
 	var idem mcpserver.ListIdempotencyOutput
-	if msg := callTool(t, cs, "list_idempotency_records", map[string]any{"stuck": true}, &idem); msg != "" || len(idem.Records) != 1 {
+	if msg := mcptest.Call(t, cs, "list_idempotency_records", map[string]any{"stuck": true}, &idem); msg != "" || len(idem.Records) != 1 {
 		t.Fatalf("stuck: %+v %s", idem, msg)
 	}
 	var q mcpserver.QueueOutput
-	if msg := callTool(t, cs, "queue_status", map[string]any{}, &q); msg != "" || q.DeadLetters != 4 {
+	if msg := mcptest.Call(t, cs, "queue_status", map[string]any{}, &q); msg != "" || q.DeadLetters != 4 {
 		t.Fatalf("queue: %+v %s", q, msg)
 	}
 	// Questions AWS cannot answer are tool errors that say why.
-	if msg := callTool(t, cs, "list_dead_letters", map[string]any{}, nil); !strings.Contains(msg, "without receiving") {
+	if msg := mcptest.Call(t, cs, "list_dead_letters", map[string]any{}, nil); !strings.Contains(msg, "without receiving") {
 		t.Fatalf("dead letters: %q", msg)
 	}
-	if msg := callTool(t, cs, "list_gateway_tokens", map[string]any{}, nil); !strings.Contains(msg, "not kept on AWS") {
+	if msg := mcptest.Call(t, cs, "list_gateway_tokens", map[string]any{}, nil); !strings.Contains(msg, "not kept on AWS") {
 		t.Fatalf("tokens: %q", msg)
 	}
-	if msg := callTool(t, cs, "list_media", map[string]any{"cursor": "garbage"}, nil); !strings.Contains(msg, "invalid cursor") {
+	if msg := mcptest.Call(t, cs, "list_media", map[string]any{"cursor": "garbage"}, nil); !strings.Contains(msg, "invalid cursor") {
 		t.Fatalf("bad cursor: %q", msg)
 	}
 	// Writes.
 	var ev mcpserver.EvictOutput
-	if msg := callTool(t, cs, "evict_idempotency_record", map[string]any{"key": f.stuck}, &ev); msg != "" || ev.Deleted.Key != f.stuck {
+	if msg := mcptest.Call(t, cs, "evict_idempotency_record", map[string]any{"key": f.stuck}, &ev); msg != "" || ev.Deleted.Key != f.stuck {
 		t.Fatalf("evict: %+v %s", ev, msg)
 	}
 	var rd mcpserver.RedriveOutput
-	if msg := callTool(t, cs, "redrive_dead_letters", map[string]any{}, &rd); msg != "" || rd.Redriven != 4 {
+	if msg := mcptest.Call(t, cs, "redrive_dead_letters", map[string]any{}, &rd); msg != "" || rd.Redriven != 4 {
 		t.Fatalf("redrive: %+v %s", rd, msg)
 	}
-	if msg := callTool(t, cs, "redrive_dead_letters", map[string]any{"ids": []string{"m1"}}, nil); !strings.Contains(msg, "whole dead-letter queue") {
+	if msg := mcptest.Call(t, cs, "redrive_dead_letters", map[string]any{"ids": []string{"m1"}}, nil); !strings.Contains(msg, "whole dead-letter queue") {
 		t.Fatalf("redrive by id: %q", msg)
 	}
 }

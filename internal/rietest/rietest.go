@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/rampartdev/rampart/internal/testenv"
+	"github.com/rampartdev/rampart/internal/testingutil"
 )
 
 // Function is a bootstrap running under the emulator.
@@ -70,7 +71,7 @@ func Start(t *testing.T, pkg string, env []string) *Function {
 		"--runtime-interface-emulator-address", f.addr, "--runtime-api-address", freeAddr(t), filepath.Join(dir, "bootstrap"))
 	rie.Dir = dir
 	rie.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, env...)
-	var out lockedBuffer
+	var out testingutil.Buffer
 	rie.Stdout, rie.Stderr = &out, &out
 	if err := rie.Start(); err != nil {
 		t.Fatal(err)
@@ -184,21 +185,4 @@ func freeAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -10,7 +10,6 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
-	"sync"
 	"testing"
 )
 
@@ -29,25 +28,6 @@ func MustJPEG(tb testing.TB, w, h int, shade uint8) []byte {
 		tb.Fatal(err)
 	}
 	return b.Bytes()
-}
-
-// Buffer is a bytes.Buffer safe for concurrent writers, for collecting logs.
-type Buffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *Buffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// String returns everything written so far.
-func (s *Buffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // MustHostilePNG writes the kind of PNG that costs far more to decode than

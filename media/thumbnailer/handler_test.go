@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -106,39 +107,42 @@ func TestThumbnailer_InvokeAcceptsEveryWiring(t *testing.T) {
 }
 
 func TestThumbnailer_HandleSQSStopsStartingMessagesNearTheDeadline(t *testing.T) {
-	f := newFixture(t)
-	first := f.upload("uploads/first.jpg", testJPEG(t, 200, 200, 1))
-	second := f.upload("uploads/second.jpg", testJPEG(t, 200, 200, 2))
-	// The first message's read takes the invocation to just under the
-	// minimum write reserve before its deadline: it stops before writing,
-	// and the second message must not be started at all.
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
-	defer cancel()
-	f.objects.setSlowGet(func(ctx context.Context, key string) {
-		if key == first.Key {
-			dl, _ := ctx.Deadline()
-			time.Sleep(time.Until(dl) - thumbnailer.DefaultMinWriteReserve + 100*time.Millisecond)
+	// In a synctest bubble the slow read advances a fake clock.
+	synctest.Test(t, func(t *testing.T) {
+		f := newFixture(t)
+		first := f.upload("uploads/first.jpg", testJPEG(t, 200, 200, 1))
+		second := f.upload("uploads/second.jpg", testJPEG(t, 200, 200, 2))
+		// The first message's read takes the invocation to just under the
+		// minimum write reserve before its deadline: it stops before writing,
+		// and the second message must not be started at all.
+		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+		defer cancel()
+		f.objects.setSlowGet(func(ctx context.Context, key string) {
+			if key == first.Key {
+				dl, _ := ctx.Deadline()
+				time.Sleep(time.Until(dl) - thumbnailer.DefaultMinWriteReserve + 100*time.Millisecond)
+			}
+		})
+		resp, err := f.th.HandleSQS(ctx, events.SQSEvent{Records: []events.SQSMessage{
+			{MessageId: "m-first", Body: s3Body(t, first), EventSource: "aws:sqs"},
+			{MessageId: "m-second", Body: s3Body(t, second), EventSource: "aws:sqs"},
+		}})
+		var all *batch.AllFailedError
+		if !errors.As(err, &all) {
+			t.Fatalf("HandleSQS: %v, want every message failed", err)
+		}
+		var ids []string
+		for _, f := range resp.BatchItemFailures {
+			ids = append(ids, f.ItemIdentifier)
+		}
+		if !slices.Equal(ids, []string{"m-first", "m-second"}) {
+			t.Fatalf("batchItemFailures %v, want both messages", ids)
+		}
+		if n := f.objects.getCount(second.Key); n != 0 {
+			t.Fatalf("the second message was started (%d reads) with less than the minimum write reserve left", n)
+		}
+		if !strings.Contains(f.logs.String(), "event not started") {
+			t.Fatalf("no log of the message not started:\n%s", f.logs.String())
 		}
 	})
-	resp, err := f.th.HandleSQS(ctx, events.SQSEvent{Records: []events.SQSMessage{
-		{MessageId: "m-first", Body: s3Body(t, first), EventSource: "aws:sqs"},
-		{MessageId: "m-second", Body: s3Body(t, second), EventSource: "aws:sqs"},
-	}})
-	var all *batch.AllFailedError
-	if !errors.As(err, &all) {
-		t.Fatalf("HandleSQS: %v, want every message failed", err)
-	}
-	var ids []string
-	for _, f := range resp.BatchItemFailures {
-		ids = append(ids, f.ItemIdentifier)
-	}
-	if !slices.Equal(ids, []string{"m-first", "m-second"}) {
-		t.Fatalf("batchItemFailures %v, want both messages", ids)
-	}
-	if n := f.objects.getCount(second.Key); n != 0 {
-		t.Fatalf("the second message was started (%d reads) with less than the minimum write reserve left", n)
-	}
-	if !strings.Contains(f.logs.String(), "event not started") {
-		t.Fatalf("no log of the message not started:\n%s", f.logs.String())
-	}
 }

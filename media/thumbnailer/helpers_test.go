@@ -17,6 +17,7 @@ import (
 	"github.com/rampartdev/rampart/blob"
 	"github.com/rampartdev/rampart/idempotency"
 	"github.com/rampartdev/rampart/idempotency/memstore"
+	"github.com/rampartdev/rampart/internal/testingutil"
 	"github.com/rampartdev/rampart/media"
 	"github.com/rampartdev/rampart/media/mediatest"
 	"github.com/rampartdev/rampart/media/sqliterecords"
@@ -166,7 +167,7 @@ type fixture struct {
 	objects *memBlob
 	records *sqliterecords.Store
 	th      *thumbnailer.Thumbnailer
-	logs    *mediatest.Buffer
+	logs    *testingutil.Buffer
 	seq     int
 	metrics *countMetrics
 }
@@ -198,7 +199,7 @@ func newFixtureWith(t *testing.T, mod func(*thumbnailer.Options)) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { recs.Close() })
-	f := &fixture{t: t, objects: newMemBlob(), records: recs, logs: &mediatest.Buffer{}, metrics: &countMetrics{n: map[string]int{}}}
+	f := &fixture{t: t, objects: newMemBlob(), records: recs, logs: &testingutil.Buffer{}, metrics: &countMetrics{n: map[string]int{}}}
 	logger := slog.New(slog.NewJSONHandler(f.logs, nil))
 	guard := idempotency.New(memstore.New(nil), &idempotency.Options{Logger: logger})
 	opts := &thumbnailer.Options{Bucket: "media-uploads", Imaging: imagingSizes(), Logger: logger, Metrics: f.metrics}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/rampartdev/rampart/idempotency"
@@ -210,26 +211,30 @@ func TestThumbnailer_StopsBeforeWritingWhenOutOfTime(t *testing.T) {
 		// which 900 ms left does not reach.
 		{"the minimum above a fifth", 0, 2 * time.Second, 900 * time.Millisecond},
 	} {
+		// In a synctest bubble the slow read advances a fake clock: the
+		// deadlines are measured exactly and the test does not wait.
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixtureWith(t, func(o *thumbnailer.Options) { o.MinWriteReserve = tc.minReserve })
-			e := f.upload("uploads/slow.jpg", testJPEG(t, 200, 150, 90))
-			ctx, cancel := context.WithTimeout(t.Context(), tc.budget)
-			defer cancel()
-			f.objects.setSlowGet(func(ctx context.Context, _ string) {
-				dl, _ := ctx.Deadline()
-				time.Sleep(time.Until(dl) - tc.left)
+			synctest.Test(t, func(t *testing.T) {
+				f := newFixtureWith(t, func(o *thumbnailer.Options) { o.MinWriteReserve = tc.minReserve })
+				e := f.upload("uploads/slow.jpg", testJPEG(t, 200, 150, 90))
+				ctx, cancel := context.WithTimeout(t.Context(), tc.budget)
+				defer cancel()
+				f.objects.setSlowGet(func(ctx context.Context, _ string) {
+					dl, _ := ctx.Deadline()
+					time.Sleep(time.Until(dl) - tc.left)
+				})
+				_, err := f.th.Process(ctx, e)
+				if !errors.Is(err, thumbnailer.ErrOutOfTime) || thumbnailer.IsPermanent(err) {
+					t.Fatalf("Process with %s left after the read: %v, want a transient ErrOutOfTime", tc.left, err)
+				}
+				if f.objects.putCount("derived/256/uploads/slow.jpg") != 0 || f.objects.putCount("derived/64/uploads/slow.jpg") != 0 {
+					t.Fatal("thumbnails written although the deadline was too close")
+				}
+				f.objects.setSlowGet(nil)
+				if o := f.process(e); o.Status != media.StatusProcessed {
+					t.Fatalf("retry: %+v", o)
+				}
 			})
-			_, err := f.th.Process(ctx, e)
-			if !errors.Is(err, thumbnailer.ErrOutOfTime) || thumbnailer.IsPermanent(err) {
-				t.Fatalf("Process with %s left after the read: %v, want a transient ErrOutOfTime", tc.left, err)
-			}
-			if f.objects.putCount("derived/256/uploads/slow.jpg") != 0 || f.objects.putCount("derived/64/uploads/slow.jpg") != 0 {
-				t.Fatal("thumbnails written although the deadline was too close")
-			}
-			f.objects.setSlowGet(nil)
-			if o := f.process(e); o.Status != media.StatusProcessed {
-				t.Fatalf("retry: %+v", o)
-			}
 		})
 	}
 }

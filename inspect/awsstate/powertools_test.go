@@ -13,6 +13,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/rampartdev/rampart/inspect"
+	"github.com/rampartdev/rampart/internal/mcptest"
 	"github.com/rampartdev/rampart/mcpserver"
 )
 
@@ -48,7 +49,7 @@ func TestSource_EvictPowertoolsRecord(t *testing.T) {
 	}
 	defer cs.Close()
 	var ev mcpserver.EvictOutput
-	if msg := callTool(t, cs, "evict_idempotency_record", map[string]any{"key": key}, &ev); msg != "" || ev.Deleted.Key != key {
+	if msg := mcptest.Call(t, cs, "evict_idempotency_record", map[string]any{"key": key}, &ev); msg != "" || ev.Deleted.Key != key {
 		t.Errorf("MCP evict of a Powertools record: %+v %s", ev, msg)
 	}
 }

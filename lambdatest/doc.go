@@ -37,6 +37,9 @@
 // that the next invocation reports cold_start and the ColdStart metric
 // again.
 //
+// [Output] collects what the function writes, log lines and EMF documents,
+// and hands them back decoded.
+//
 // # Events
 //
 // [SQSEvent], [APIGatewayV2Request] (HTTP APIs and function URLs),

@@ -624,13 +624,6 @@ func trimSpace(b []byte) []byte {
 	return b
 }
 
-func skipSpace(b []byte) []byte {
-	for len(b) > 0 && b[0] == ' ' {
-		b = b[1:]
-	}
-	return b
-}
-
 func trimCR(b []byte) []byte {
 	if len(b) > 0 && b[len(b)-1] == '\r' {
 		return b[:len(b)-1]

@@ -62,8 +62,6 @@ func newLineReader(r io.Reader) *lineReader {
 	return &lineReader{br: bufio.NewReaderSize(r, maxLineBytes)}
 }
 
-func (lr *lineReader) reset(r io.Reader) { lr.br.Reset(r) }
-
 // next returns the next line without its newline. The slice is valid until
 // the next call. At the end it returns io.EOF; a final line without newline
 // is returned first.

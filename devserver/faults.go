@@ -110,10 +110,9 @@ func (s *crashingStore) Release(ctx context.Context, key, owner string) error {
 // throttlingStore wraps the bucket: source reads fail at rate.
 type throttlingStore struct {
 	blob.Store
-	rate   float64
-	dice   *dice
-	prefix string
-	count  *counter
+	rate  float64
+	dice  *dice
+	count *counter
 }
 
 func (s *throttlingStore) GetWithOptions(ctx context.Context, key string, opts blob.GetOptions) ([]byte, blob.Object, error) {

@@ -1,9 +1,5 @@
 package imaging
 
-import (
-	"github.com/rampartdev/rampart/imaging/internal/exif"
-)
-
 // meta is what a bounded scan of the container learns before any pixel is
 // decoded. Every parser here treats its input as hostile: it checks each
 // length against the bytes that are actually there and gives up quietly
@@ -12,19 +8,6 @@ type meta struct {
 	orientation int    // EXIF orientation 1..8; 1 when absent or invalid
 	frames      int    // 1 for still images
 	icc         []byte // the embedded ICC profile, nil when none
-}
-
-// maxICC bounds the ICC profile we take (real profiles are a few KB; big
-// CMYK ones reach ~1 MB).
-const maxICC = 4 << 20
-
-// orientation is the EXIF orientation of a TIFF-structured block, 1 when
-// absent or invalid.
-func orientation(tiff []byte) int {
-	if o, ok := exif.Orientation(tiff); ok {
-		return o
-	}
-	return 1
 }
 
 // scanMeta fills a meta for src of the given format. maxFrames bounds the GIF

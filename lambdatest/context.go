@@ -89,7 +89,7 @@ func NewContext(parent context.Context, inv *Invocation) (context.Context, conte
 		lc.ClientContext = *in.ClientContext
 	}
 	ctx = lambdacontext.NewContext(ctx, lc)
-	//nolint:staticcheck // aws-lambda-go's own key is this string.
+	//lint:ignore SA1029 aws-lambda-go's own key is this string.
 	return context.WithValue(ctx, "x-amzn-trace-id", in.TraceID), cancel
 }
 

@@ -43,7 +43,7 @@ func invocationCtx(requestID, trace string) context.Context {
 		AwsRequestID:       requestID,
 		InvokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:orders:live",
 	})
-	//nolint:staticcheck // the key aws-lambda-go uses
+	//lint:ignore SA1029 the key aws-lambda-go uses
 	return context.WithValue(ctx, "x-amzn-trace-id", trace)
 }
 

@@ -54,8 +54,6 @@ func actions(v any) []string {
 	return strs(v)
 }
 
-func ref(name string) any { return map[string]any{"Ref": name} }
-
 func equal(a, b any) bool { return flat(a) == flat(b) }
 
 // flat renders a value for matching.

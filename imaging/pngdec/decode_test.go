@@ -10,10 +10,13 @@ import (
 	"image"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/rampartdev/rampart/internal/testenv"
 )
 
 // kinds are every colour type and bit depth, with and without tRNS.
@@ -61,10 +64,21 @@ func TestDecode_kinds(t *testing.T) {
 	}
 }
 
+// goroot returns the GOROOT of the go command on PATH (runtime.GOROOT is
+// deprecated: it names the root the test was built with).
+func goroot(tb testing.TB) string {
+	tb.Helper()
+	out, err := exec.Command(testenv.Command(tb, "go"), "env", "GOROOT").Output()
+	if err != nil {
+		tb.Fatalf("go env GOROOT: %v", err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
 // TestDecode_pngsuite decodes the PngSuite images that ship with Go's
 // image/png tests, against image/png.
 func TestDecode_pngsuite(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(runtime.GOROOT(), "src", "image", "png", "testdata", "pngsuite", "*.png"))
+	files, _ := filepath.Glob(filepath.Join(goroot(t), "src", "image", "png", "testdata", "pngsuite", "*.png"))
 	if len(files) < 30 {
 		t.Fatalf("PngSuite not found under GOROOT (%d files)", len(files))
 	}

@@ -94,42 +94,6 @@ func (r *reducer) add(y int, row []uint32) error {
 	return nil
 }
 
-// reduceNRGBA averages s×s pixels into one, weighting colour by alpha
-// (colour under transparent pixels is arbitrary and must not bleed into
-// visible ones). Cells at the right and bottom edges average what the
-// image has.
-func reduceNRGBA(src *image.NRGBA, s int) *image.NRGBA {
-	b := src.Rect
-	w, h := b.Dx(), b.Dy()
-	dst := image.NewNRGBA(image.Rect(0, 0, (w+s-1)/s, (h+s-1)/s))
-	for oy := 0; oy < dst.Rect.Dy(); oy++ {
-		out := dst.Pix[oy*dst.Stride:]
-		for ox := 0; ox < dst.Rect.Dx(); ox++ {
-			var c, plain [3]uint32
-			var sumA, n uint32
-			for y := oy * s; y < min(oy*s+s, h); y++ {
-				row := src.Pix[src.PixOffset(b.Min.X, b.Min.Y+y):]
-				for x := ox * s; x < min(ox*s+s, w); x++ {
-					px := row[4*x : 4*x+4 : 4*x+4]
-					a := uint32(px[3])
-					for k := range 3 {
-						c[k] += uint32(px[k]) * a
-						plain[k] += uint32(px[k])
-					}
-					sumA += a
-					n++
-				}
-			}
-			px := out[4*ox : 4*ox+4 : 4*ox+4]
-			for k := range 3 {
-				px[k] = weighted(c[k], sumA, plain[k], n)
-			}
-			px[3] = uint8((sumA + n/2) / n)
-		}
-	}
-	return dst
-}
-
 // placeOnCanvas puts the first frame of an animation at its offset on a
 // transparent canvas of w×h, all at 1/scale.
 func placeOnCanvas(img image.Image, f *frame, w, h, scale int) image.Image {

@@ -188,9 +188,7 @@ func objectPattern(res string, names []string) (string, bool) {
 		if k, ok := strings.CutPrefix(rest, "/"); ok {
 			return k, true
 		}
-		if rest == "" && strings.HasPrefix(n, "arn-of:") {
-			continue // the bucket itself: not objects
-		}
+		// rest == "": the bucket itself, not its objects.
 	}
 	return "", false
 }

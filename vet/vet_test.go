@@ -1,6 +1,7 @@
 package vet_test
 
 import (
+	"os/exec"
 	"testing"
 
 	"golang.org/x/tools/go/analysis"
@@ -42,6 +43,15 @@ func requires() []*analysis.Analyzer {
 }
 
 func TestAnalyzers(t *testing.T) {
+	// analysistest loads the testdata module with GOPROXY=off: make sure
+	// its modules (the main module's own dependencies) are in the module
+	// cache, as they are after go vet ./... but not on a fresh machine
+	// running this package alone.
+	list := exec.Command("go", "list", "-deps", "./...")
+	list.Dir = analysistest.TestData()
+	if out, err := list.CombinedOutput(); err != nil {
+		t.Fatalf("go list -deps in testdata: %v\n%s", err, out)
+	}
 	analysistest.Run(t, analysistest.TestData(), all,
 		"./dedupe", "./swallowed", "./s3key", "./wholebatch", "./deadline", "./initclient", "./suppress",
 		"./recipe", "./recipefixed")

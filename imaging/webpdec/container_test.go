@@ -315,3 +315,76 @@ func TestDecodeBytes(t *testing.T) {
 		t.Errorf("a 1/4 decode of 600x420 is estimated at %d bytes, more than its output", cfg.DecodeBytes(&Options{Scale: 4}))
 	}
 }
+
+// lsbWriter writes VP8L's bit stream: least significant bit first.
+type lsbWriter struct {
+	b     []byte
+	nbits uint
+}
+
+func (w *lsbWriter) put(v uint32, n uint) {
+	for i := uint(0); i < n; i++ {
+		if w.nbits%8 == 0 {
+			w.b = append(w.b, 0)
+		}
+		w.b[len(w.b)-1] |= byte(v>>i&1) << (w.nbits % 8)
+		w.nbits++
+	}
+}
+
+// zeroBitLossless is a w×h VP8L image whose five prefix codes each have a
+// single symbol (opaque black), so that every pixel takes no bits: a few
+// bytes stand for the whole image, the most a lossless stream can expand.
+func zeroBitLossless(w, h int) []byte {
+	bw := &lsbWriter{}
+	bw.put(0x2f, 8)
+	bw.put(uint32(w-1), 14)
+	bw.put(uint32(h-1), 14)
+	bw.put(0, 4)                                    // no alpha hint, version 0
+	bw.put(0, 1)                                    // no transform
+	bw.put(0, 1)                                    // no colour cache
+	bw.put(0, 1)                                    // no meta codes
+	for _, sym := range []uint32{0, 0, 0, 255, 0} { // green, red, blue, alpha, distance
+		bw.put(1, 1) // simple code
+		bw.put(0, 1) // one symbol
+		if sym < 2 {
+			bw.put(0, 1)
+			bw.put(sym, 1)
+		} else {
+			bw.put(1, 1)
+			bw.put(sym, 8)
+		}
+	}
+	return riff(chunk("VP8L", bw.b))
+}
+
+// TestDecode_losslessBomb decodes a 4096×4096 lossless image of 30 bytes at
+// 1/8 and to a thumbnail size: it must come out right, allocate about what
+// DecodeBytes says (the window and the output, not the 64 MB image), and
+// stop when its context is cancelled.
+func TestDecode_losslessBomb(t *testing.T) {
+	src := zeroBitLossless(4096, 4096)
+	t.Logf("%d bytes", len(src))
+	cfg, err := DecodeConfig(src)
+	if err != nil || cfg.Width != 4096 || !cfg.Lossless {
+		t.Fatalf("config %+v, %v", cfg, err)
+	}
+	for _, o := range []*Options{{Scale: 8}, {Width: 1000, Height: 1000}} {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		img := mustDecode(t, src, o).(*image.NRGBA)
+		runtime.ReadMemStats(&after)
+		if got := img.NRGBAAt(img.Rect.Dx()/2, img.Rect.Dy()/2); got != (color.NRGBA{0, 0, 0, 255}) {
+			t.Errorf("%+v: pixel %v, want opaque black", *o, got)
+		}
+		got, est := int64(after.TotalAlloc-before.TotalAlloc), cfg.DecodeBytes(o)
+		if got > est || got > 4*4096*4096/2 {
+			t.Errorf("%+v: allocated %d bytes, estimate %d (the image is %d)", *o, got, est, 4*4096*4096)
+		}
+	}
+	ctx := &countingCtx{Context: context.Background(), limit: 5}
+	if _, err := DecodeContext(ctx, src, &Options{Scale: 8}); err != context.Canceled {
+		t.Errorf("cancelled: err = %v", err)
+	}
+}

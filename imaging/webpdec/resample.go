@@ -150,34 +150,6 @@ func resample(pix []byte, stride, w, h int, hx, vy taps) []byte {
 	return out
 }
 
-// resampleInts is resample for samples wider than a byte.
-func resampleInts(pix []int32, stride, w int, hx, vy taps) []int32 {
-	dw, dh := len(hx.n), len(vy.n)
-	rows := make([]int64, w*dh)
-	for y := range dh {
-		s := vy.start[y]
-		out := rows[y*w:][:w]
-		for k, wt := range vy.w[y*vy.stride : y*vy.stride+vy.n[y]] {
-			for x, v := range pix[(s+k)*stride:][:w] {
-				out[x] += int64(wt) * int64(v)
-			}
-		}
-	}
-	out := make([]int32, dw*dh)
-	for y := range dh {
-		in := rows[y*w:][:w]
-		for x := range dw {
-			s := hx.start[x]
-			var sum int64
-			for k, wt := range hx.w[x*hx.stride : x*hx.stride+hx.n[x]] {
-				sum += int64(wt) * in[s+k]
-			}
-			out[y*dw+x] = int32((sum + 1<<(2*weightBits-1)) >> (2 * weightBits))
-		}
-	}
-	return out
-}
-
 // areaResize averages img, decoded at 1/scale from a srcW×srcH image, to
 // exactly dw×dh.
 func areaResize(img image.Image, srcW, srcH, scale, dw, dh int) image.Image {
@@ -214,101 +186,116 @@ func resizeYCbCr(m *image.YCbCr, srcW, srcH, scale, dw, dh int, lx, ly taps) *im
 }
 
 // resizeNYCbCrA averages colour weighted by alpha (as the reduced decode
-// does): each plane is premultiplied, averaged and divided by the averaged
-// alpha; a chroma sample weighs by the alpha of the 2×2 luma samples it
-// covers.
+// does): luma and chroma are premultiplied, as the flattening onto a
+// background will have them (Y·a, and chroma's distance from 128 times the
+// alpha of the 2×2 pixels it covers), averaged as bytes, and divided by the
+// averaged alpha.
 func resizeNYCbCrA(m *image.NYCbCrA, srcW, srcH, scale, dw, dh int, lx, ly taps) *image.NYCbCrA {
 	w, h := m.Rect.Dx(), m.Rect.Dy()
 	cw, ch := (w+1)/2, (h+1)/2
 	cx, cy := chromaTaps(srcW, scale, cw, dw), chromaTaps(srcH, scale, ch, dh)
-	a := make([]int32, w*h)
-	ya := make([]int32, w*h)
+	ya := make([]byte, w*h)
 	for y := range h {
 		for x := range w {
-			av := int32(m.A[y*m.AStride+x])
-			a[y*w+x] = av
-			ya[y*w+x] = av * int32(m.Y[y*m.YStride+x])
+			ya[y*w+x] = premultiply(m.Y[y*m.YStride+x], m.A[y*m.AStride+x])
 		}
 	}
-	ca := make([]int32, cw*ch)
-	ua, va := make([]int32, cw*ch), make([]int32, cw*ch)
+	ca, ua, va := make([]byte, cw*ch), make([]byte, cw*ch), make([]byte, cw*ch)
 	for y := range ch {
 		for x := range cw {
-			var s int32
+			var s, n uint32
 			for _, p := range [4][2]int{{0, 0}, {1, 0}, {0, 1}, {1, 1}} {
 				if lx, ly := 2*x+p[0], 2*y+p[1]; lx < w && ly < h {
-					s += a[ly*w+lx]
+					s += uint32(m.A[ly*m.AStride+lx])
+					n++
 				}
 			}
-			ca[y*cw+x] = s
-			ua[y*cw+x] = s * int32(m.Cb[y*m.CStride+x])
-			va[y*cw+x] = s * int32(m.Cr[y*m.CStride+x])
+			a := uint8((s + n/2) / n)
+			ca[y*cw+x] = a
+			ua[y*cw+x] = premultiplyChroma(m.Cb[y*m.CStride+x], a)
+			va[y*cw+x] = premultiplyChroma(m.Cr[y*m.CStride+x], a)
 		}
-	}
-	plainY := resample(m.Y, m.YStride, w, h, lx, ly)
-	plainU := resample(m.Cb, m.CStride, cw, ch, cx, cy)
-	plainV := resample(m.Cr, m.CStride, cw, ch, cx, cy)
-	ra, rya := resampleInts(a, w, w, lx, ly), resampleInts(ya, w, w, lx, ly)
-	rca, rua, rva := resampleInts(ca, cw, cw, cx, cy), resampleInts(ua, cw, cw, cx, cy), resampleInts(va, cw, cw, cx, cy)
-	div := func(sum, weight int32, plain uint8) uint8 {
-		if weight <= 0 {
-			return plain
-		}
-		return uint8(min(255, (sum+weight/2)/weight))
 	}
 	out := &image.NYCbCrA{
 		YCbCr: image.YCbCr{
-			Y: plainY, Cb: plainU, Cr: plainV,
+			Y:       resample(ya, w, w, h, lx, ly),
+			Cb:      resample(ua, cw, cw, ch, cx, cy),
+			Cr:      resample(va, cw, cw, ch, cx, cy),
 			YStride: dw, CStride: (dw + 1) / 2,
 			SubsampleRatio: image.YCbCrSubsampleRatio420,
 			Rect:           image.Rect(0, 0, dw, dh),
 		},
-		A: make([]byte, dw*dh), AStride: dw,
+		A:       resample(m.A, m.AStride, w, h, lx, ly),
+		AStride: dw,
 	}
-	for i := range out.Y {
-		out.Y[i] = div(rya[i], ra[i], plainY[i])
-		out.A[i] = uint8(min(255, ra[i]))
+	for i, a := range out.A {
+		out.Y[i] = unpremultiply(out.Y[i], a)
 	}
-	for i := range out.Cb {
-		out.Cb[i] = div(rua[i], rca[i], plainU[i])
-		out.Cr[i] = div(rva[i], rca[i], plainV[i])
+	for i, a := range resample(ca, cw, cw, ch, cx, cy) {
+		out.Cb[i] = unpremultiplyChroma(out.Cb[i], a)
+		out.Cr[i] = unpremultiplyChroma(out.Cr[i], a)
 	}
 	return out
 }
 
-// resizeNRGBA averages colour weighted by alpha.
+// resizeNRGBA averages colour weighted by alpha, premultiplied as bytes
+// (an opaque image, the common case, as it is).
 func resizeNRGBA(m *image.NRGBA, lx, ly taps) *image.NRGBA {
 	w, h := m.Rect.Dx(), m.Rect.Dy()
 	dw, dh := len(lx.n), len(ly.n)
-	var chans [4][]int32
+	opaque := true
+	var chans [4][]byte
 	for c := range chans {
-		chans[c] = make([]int32, w*h)
+		chans[c] = make([]byte, w*h)
 	}
 	for y := range h {
 		row := m.Pix[m.PixOffset(m.Rect.Min.X, m.Rect.Min.Y+y):]
 		for x := range w {
-			a := int32(row[4*x+3])
+			a := row[4*x+3]
+			opaque = opaque && a == 255
 			for c := range 3 {
-				chans[c][y*w+x] = a * int32(row[4*x+c])
+				chans[c][y*w+x] = premultiply(row[4*x+c], a)
 			}
 			chans[3][y*w+x] = a
 		}
 	}
-	var res [4][]int32
-	for c := range res {
-		res[c] = resampleInts(chans[c], w, w, lx, ly)
-	}
 	out := image.NewNRGBA(image.Rect(0, 0, dw, dh))
-	for i := range dw * dh {
-		a := res[3][i]
-		px := out.Pix[4*i : 4*i+4 : 4*i+4]
-		px[3] = uint8(min(255, a))
-		if a <= 0 {
-			continue // transparent: its colour is never seen
+	ra := resample(chans[3], w, w, h, lx, ly)
+	for c := range 3 {
+		rc := resample(chans[c], w, w, h, lx, ly)
+		for i, a := range ra {
+			if opaque {
+				out.Pix[4*i+c] = rc[i]
+			} else {
+				out.Pix[4*i+c] = unpremultiply(rc[i], a)
+			}
 		}
-		for c := range 3 {
-			px[c] = uint8(min(255, (res[c][i]+a/2)/a))
-		}
+	}
+	for i, a := range ra {
+		out.Pix[4*i+3] = a
 	}
 	return out
+}
+
+// premultiply is v·a/255, rounded; unpremultiply undoes it (a colour
+// under zero alpha, which nothing shows, comes out as 0).
+func premultiply(v, a uint8) uint8 { return uint8((uint32(v)*uint32(a) + 127) / 255) }
+
+func unpremultiply(p, a uint8) uint8 {
+	if a == 0 {
+		return 0
+	}
+	return uint8(min(255, (uint32(p)*255+uint32(a)/2)/uint32(a)))
+}
+
+// premultiplyChroma scales chroma's distance from 128 by a/255.
+func premultiplyChroma(c, a uint8) uint8 {
+	return uint8(128 + (int32(c)-128)*int32(a)/255)
+}
+
+func unpremultiplyChroma(p, a uint8) uint8 {
+	if a == 0 {
+		return 128
+	}
+	return clip255(128 + (int32(p)-128)*255/int32(a))
 }

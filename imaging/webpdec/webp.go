@@ -125,7 +125,7 @@ func (c Config) DecodeBytes(opts *Options) int64 {
 			if c.alphaMethod == 1 {
 				n += vp8lWorkBytes(w, h)
 			}
-			bpp = 20 // premultiplied int32 planes while averaging
+			bpp = 6 // premultiplied planes while averaging
 		}
 	}
 	cw, ch := (int64(c.Width)+s-1)/s, (int64(c.Height)+s-1)/s
@@ -135,7 +135,7 @@ func (c Config) DecodeBytes(opts *Options) int64 {
 	}
 	if dw > 0 {
 		if bpp == 4 {
-			bpp = 20 // NRGBA: four int32 planes in, four out
+			bpp = 8 // NRGBA: four premultiplied planes in, four out
 		}
 		n += bpp * (cw*ch + int64(dw)*int64(dh) + cw*int64(dh))
 	}

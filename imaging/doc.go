@@ -133,8 +133,9 @@
 // through the local service). A lossy WebP decoded at 1/s
 // holds its 4:2:0 planes at 1/s and a few rows of edges, plus a full-size
 // alpha plane (1 byte per pixel) when it has one, and the thumbnail-size
-// planes it averages them to; a lossless WebP decodes at full size (up to 8
-// bytes per pixel). GIF decodes at full size (5
+// planes it averages them to; a lossless WebP streams, holding the pixels
+// its back references can reach (at most 8 MB), the transforms' data (at
+// most 0.75 bytes per pixel) and the reduced image. GIF decodes at full size (5
 // bytes per pixel). Resizing adds about 1.5 bytes per decoded
 // pixel. [MemoryEstimate] adds these up from the header; Limits.MaxMemory
 // refuses what is over it, and a caller running several at once admits them
@@ -151,8 +152,9 @@
 // machine (load average 17 to 20), per CPU-second, Rampart against sharp
 // smart: JPEG 15.0 against 9.9 images (1.52×), peak RSS 79 MB against 443;
 // PNG 8.4 against 8.4 (1.00×), 370 MB against 365 (both hold the 188 MB of
-// input files, and Go's heap grows to twice what is live); WebP 11.7
-// against 11.4 (1.03×), 31 MB against 220. SSIM against sharp smart, the
+// input files, and Go's heap grows to twice what is live); WebP 13.2
+// against 11.0 (1.20×; load average 16 to 22 in its run), 32 MB against
+// 232. SSIM against sharp smart, the
 // mean per size (128, 512, 1024): JPEG 0.994, 0.993, 0.990; PNG 0.994,
 // 0.992, 0.985; WebP 0.994, 0.990, 0.980; colour differences 0.4 to 0.6/255
 // for every format (TestSharpQuality with RAMPART_PHOTOS).

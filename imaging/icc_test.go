@@ -7,6 +7,8 @@ import (
 	"math"
 	"testing"
 	"unicode/utf16"
+
+	"github.com/rampartdev/rampart/imaging/internal/icc/icctest"
 )
 
 // testICC builds a minimal RGB display profile whose only tag is a v4 'mluc'
@@ -26,25 +28,7 @@ func testProfile(desc string, extra [][2][]byte) []byte {
 	for _, c := range u {
 		mluc = binary.BigEndian.AppendUint16(mluc, c)
 	}
-	tags := append([][2][]byte{{[]byte("desc"), mluc}}, extra...)
-	p := make([]byte, 128)
-	copy(p[12:], "mntrRGB XYZ ")
-	copy(p[36:], "acsp")
-	p = binary.BigEndian.AppendUint32(p, uint32(len(tags)))
-	off := 132 + 12*len(tags)
-	var data []byte
-	for _, tg := range tags {
-		p = append(p, tg[0]...)
-		p = binary.BigEndian.AppendUint32(p, uint32(off+len(data)))
-		p = binary.BigEndian.AppendUint32(p, uint32(len(tg[1])))
-		data = append(data, tg[1]...)
-		for len(data)%4 != 0 {
-			data = append(data, 0)
-		}
-	}
-	p = append(p, data...)
-	binary.BigEndian.PutUint32(p, uint32(len(p)))
-	return p
+	return icctest.Profile(0x02100000, "mntr", "RGB", "XYZ ", append([][2][]byte{{[]byte("desc"), mluc}}, extra...))
 }
 
 func s15(v float64) []byte {
@@ -126,38 +110,6 @@ func TestThumbnails_colorConversion(t *testing.T) {
 	res := mustThumbnails(t, withJPEGSegment(MustJPEG(t, synthetic(16, 16, 1)), 0xE2, append([]byte("ICC_PROFILE\x00\x01\x01"), partial...)), Options{Sizes: []int{8}})
 	if res.ColorProfile != "Odd RGB" || res.ColorConverted {
 		t.Errorf("partial profile: ColorProfile %q, converted %v", res.ColorProfile, res.ColorConverted)
-	}
-}
-
-func TestICCCurve(t *testing.T) {
-	gamma := []byte("curv\x00\x00\x00\x00\x00\x00\x00\x01\x02\x33") // gamma 2.2 (0x0233/256)
-	table := []byte("curv\x00\x00\x00\x00\x00\x00\x00\x03\x00\x00\x40\x00\xff\xff")
-	tests := []struct {
-		name string
-		tag  []byte
-		x    float64
-		want float64
-	}{
-		{"identity", []byte("curv\x00\x00\x00\x00\x00\x00\x00\x00"), 0.3, 0.3},
-		{"gamma", gamma, 0.5, math.Pow(0.5, float64(0x233)/256)},
-		{"table", table, 0.25, 0.125 * float64(0x4000) / 65535 * 4},
-		{"sRGB para", srgbPara(), 0.5, math.Pow((0.5+0.055)/1.055, 2.4)},
-		{"sRGB para, linear segment", srgbPara(), 0.02, 0.02 / 12.92},
-	}
-	for _, tt := range tests {
-		f, ok := iccCurve(tt.tag)
-		if !ok {
-			t.Errorf("%s: not parsed", tt.name)
-			continue
-		}
-		if got := f(tt.x); math.Abs(got-tt.want) > 1e-3 {
-			t.Errorf("%s: f(%v) = %v, want %v", tt.name, tt.x, got, tt.want)
-		}
-	}
-	for _, bad := range [][]byte{[]byte("curv\x00\x00\x00\x00\x00\x00\x00\x09\x00\x00"), []byte("para\x00\x00\x00\x00\x00\x09\x00\x00"), []byte("mft2\x00\x00\x00\x00\x00\x00\x00\x00")} {
-		if _, ok := iccCurve(bad); ok {
-			t.Errorf("%q parsed", bad)
-		}
 	}
 }
 

@@ -94,7 +94,7 @@ func segment(tb testing.TB, jpg []byte, m byte) []byte {
 func TestEncodePlanes(t *testing.T) {
 	for _, gray := range []bool{false, true} {
 		for _, sz := range [][2]int{{1, 1}, {7, 5}, {16, 16}, {17, 13}, {33, 31}, {250, 170}} {
-			src := toPicture(synthetic(sz[0], sz[1], uint64(sz[0]*sz[1])))
+			src := toPicture(synthetic(sz[0], sz[1], uint64(sz[0]*sz[1])), nil)
 			if gray {
 				src = picture{w: src.w, h: src.h, gray: true, y: src.y}
 			}
@@ -195,7 +195,7 @@ func TestEncodePlanes_stuffing(t *testing.T) {
 //
 //	go test -run '^$' -bench Encode -benchmem -cpu 1 ./imaging
 func BenchmarkEncode(b *testing.B) {
-	src := toPicture(synthetic(1024, 640, 3))
+	src := toPicture(synthetic(1024, 640, 3), nil)
 	b.Run("imagejpeg", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

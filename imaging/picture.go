@@ -3,6 +3,8 @@ package imaging
 import (
 	"image"
 	"image/color"
+
+	"github.com/rampartdev/rampart/imaging/internal/icc"
 )
 
 // plane is one channel of 8-bit samples, w×h, rows stride bytes apart.
@@ -52,8 +54,8 @@ func ycbcrFactors(r image.YCbCrSubsampleRatio) (fx, fy int, ok bool) {
 // toPicture turns a decoded image into planes. JPEG's *image.YCbCr and
 // *image.Gray are used in place (no copy); everything else is converted once
 // to luma plus 4:2:0 chroma, flattening any transparency onto white and
-// converting CMYK to RGB.
-func toPicture(img image.Image) picture {
+// converting CMYK to sRGB with cmyk (nil: libvips' default CMYK profile).
+func toPicture(img image.Image, cmyk *icc.Transform) picture {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	switch m := img.(type) {
@@ -80,7 +82,7 @@ func toPicture(img image.Image) picture {
 		}
 		return picture{w: w, h: h, gray: true, y: p}
 	}
-	return toYCbCr420(w, h, rgbRows(img))
+	return toYCbCr420(w, h, rgbRows(img, cmyk))
 }
 
 // rowFunc writes row y (0-based within the bounds) of an image as opaque
@@ -89,7 +91,7 @@ type rowFunc func(y int, dst []byte)
 
 // rgbRows returns a row converter for img, with fast paths for the types the
 // standard decoders return and a slow generic path for anything else.
-func rgbRows(img image.Image) rowFunc {
+func rgbRows(img image.Image, cmyk *icc.Transform) rowFunc {
 	b := img.Bounds()
 	w := b.Dx()
 	switch m := img.(type) {
@@ -164,14 +166,17 @@ func rgbRows(img image.Image) rowFunc {
 		}
 	case *image.CMYK:
 		// jpegdec has already undone Adobe's inverted storage, so these
-		// are ink amounts (0 = none), converted with the model fitted to
-		// libvips' default CMYK profile (cmyk.go).
-		t := defaultCMYKTables()
+		// are ink amounts (0 = none), converted through the file's CMYK
+		// profile or libvips' default one (icc.go), at the decoded size
+		// and before resizing, as sharp does.
+		if cmyk == nil {
+			cmyk = defaultCMYK()
+		}
 		return func(y int, dst []byte) {
 			src := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
 			for x := 0; x < w; x++ {
 				s := src[4*x : 4*x+4 : 4*x+4]
-				dst[3*x], dst[3*x+1], dst[3*x+2] = t.toRGB(s[0], s[1], s[2], s[3])
+				dst[3*x], dst[3*x+1], dst[3*x+2] = cmyk.CMYK(s[0], s[1], s[2], s[3])
 			}
 		}
 	case *image.NYCbCrA: // lossy WebP with alpha

@@ -154,7 +154,7 @@ func TestFixed8(t *testing.T) {
 //
 //	go test -run '^$' -bench Resize -cpu 1 ./imaging
 func BenchmarkResize(b *testing.B) {
-	src := toPicture(synthetic(1280, 800, 3))
+	src := toPicture(synthetic(1280, 800, 3), nil)
 	for b.Loop() {
 		resizePicture(src, 1024, 640, sourceGap)
 	}

@@ -245,58 +245,6 @@ func compareWithSharp(t *testing.T, script, format, dir string) {
 	}
 }
 
-// TestSharpCMYK compares the colours of thumbnails of Adobe CMYK JPEGs
-// without a profile with sharp's, which converts them with libvips'
-// default CMYK profile: the mean difference must be within 4/255 (the
-// profile-free formula of image/jpeg is 7.2/255 off on video-001). YCCK
-// decodes to the same ink amounts (jpegdec's tests check it against
-// image/jpeg); relabelling CMYK data as YCCK, as those tests do, makes
-// colours no photo has, so it is not compared with sharp here.
-func TestSharpCMYK(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs Node's sharp (installed on first use)")
-	}
-	script := sharpScript(t)
-	dir := t.TempDir()
-	inputs := map[string][]byte{"video-001.cmyk.jpg": mustRead(t, "video-001.cmyk.jpeg")}
-	// With the sharp-made CMYK photos TestCMYKModelFit fits on, their
-	// differences are reported too, not checked: the model is within
-	// 4/255 on some and not on all (see cmyk.go).
-	if dir := os.Getenv(cmykFitEnv); dir != "" {
-		names, _ := filepath.Glob(filepath.Join(dir, "*.jpg"))
-		for _, n := range names {
-			b, err := os.ReadFile(n)
-			if err != nil {
-				t.Fatal(err)
-			}
-			inputs[filepath.Base(n)] = b
-		}
-	}
-	for name, b := range inputs {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	out := t.TempDir()
-	runSharp(t, script, dir, "smart", "--reps", "0", "--sizes", "128", "--out", out)
-	for _, name := range slices.Sorted(maps.Keys(inputs)) {
-		res := mustThumbnails(t, inputs[name], Options{Sizes: []int{128}})
-		ref, err := os.ReadFile(filepath.Join(out, "128", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ours, theirs := MustDecode(t, res.Thumbnails[0].Data), MustDecode(t, ref)
-		if ours.Bounds() != theirs.Bounds() {
-			t.Fatalf("%s: %v, sharp %v", name, ours.Bounds(), theirs.Bounds())
-		}
-		d := meanRGBDiff(t, ours, theirs, 8)
-		t.Logf("%s: colour difference to sharp %.2f/255, SSIM %.4f", name, d, ssim(t, ours, theirs))
-		if name == "video-001.cmyk.jpg" && d > 4 {
-			t.Errorf("%s: colour difference to sharp %.2f/255, want <= 4", name, d)
-		}
-	}
-}
-
 // TestSharpGamma checks that a PNG's gAMA chunk is ignored by sharp as it
 // is by pngdec (and image/png): thumbnails of the same pixels with and
 // without gAMA 1.0 are identical on both sides, so ignoring it is right.

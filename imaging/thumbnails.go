@@ -87,8 +87,9 @@ type Result struct {
 	// or it is sRGB.
 	ColorProfile string
 	// ColorConverted reports whether the thumbnails were converted from
-	// ColorProfile to sRGB (RGB matrix/TRC profiles are; others are passed
-	// through unconverted). See the package documentation, "# Colour".
+	// ColorProfile to sRGB (RGB and CMYK profiles with an A2B0 table, RGB
+	// matrix/TRC profiles; others are passed through unconverted). See the
+	// package documentation, "# Colour".
 	ColorConverted bool
 	Thumbnails     []Thumbnail // one per distinct size, in the order of Options.Sizes
 }
@@ -279,14 +280,8 @@ func Thumbnails(ctx context.Context, src []byte, options *Options) (*Result, err
 	m := &p.h
 	res := &Result{Format: format, Orientation: m.orientation, Frames: m.frames}
 	res.Width, res.Height = orientedSize(m.width, m.height, m.orientation)
-	var xf *iccTransform
-	if prof, ok := parseICC(m.icc); ok && !prof.isSRGB() && !m.srgb {
-		res.ColorProfile = prof.description
-		if res.ColorProfile == "" {
-			res.ColorProfile = "unnamed " + prof.colorSpace + " profile"
-		}
-		xf, res.ColorConverted = matrixShaper(m.icc)
-	}
+	col := colourOf(m)
+	res.ColorProfile, res.ColorConverted = col.name, col.converted
 
 	p.req.ctx = ctx
 	img, err := decodeSafely(c, format, &p.req)
@@ -296,7 +291,7 @@ func Thumbnails(ctx context.Context, src []byte, options *Options) (*Result, err
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	source := toPicture(img)
+	source := toPicture(img, col.cmyk)
 	img = nil // let a converted original be collected while we resize
 	// The box pre-shrink from the source stands in for shrink-on-load
 	// (sourceGap). When the decoder has already shrunk the image, what is
@@ -328,12 +323,12 @@ func Thumbnails(ctx context.Context, src []byte, options *Options) (*Result, err
 			}
 		}
 		out := orientPicture(t, m.orientation)
-		if xf != nil && !out.gray {
+		if col.rgb != nil && !out.gray {
 			// Converted per thumbnail, after resizing, so it costs
 			// thumbnail pixels only. Resizing the source-encoded values
 			// first is the same approximation as resizing gamma-encoded
 			// sRGB, which sharp does too.
-			out = xf.toSRGB(out)
+			out = toSRGB(col.rgb, out)
 		}
 		data := encodePlanes(out, opts.Quality)
 		dw, dh := orientedSize(j.w, j.h, m.orientation)

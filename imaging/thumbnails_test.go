@@ -113,8 +113,8 @@ func TestThumbnails_formats(t *testing.T) {
 	}{
 		{"baseline JPEG", mustRead(t, "video-001.jpeg"), FormatJPEG},
 		{"progressive JPEG", mustRead(t, "video-001.progressive.jpeg"), FormatJPEG},
-		// Adobe CMYK is converted with a model of libvips' default CMYK
-		// profile, not image/jpeg's naive formula: TestSharpCMYK.
+		// Adobe CMYK is converted through libvips' default CMYK profile,
+		// not image/jpeg's naive formula: TestSharpCMYK.
 		{"JPEG 4:1:0", mustRead(t, "video-001.q50.410.jpeg"), FormatJPEG},
 		{"JPEG 4:1:1", mustRead(t, "video-001.q50.411.jpeg"), FormatJPEG},
 		{"JPEG 4:2:2", mustRead(t, "video-001.q50.422.jpeg"), FormatJPEG},

@@ -1,17 +1,19 @@
 // Makes the benchmark's PNG and WebP inputs from its JPEGs with sharp, so
 // Rampart and sharp read identical files. sharp's defaults for each format
 // (PNG: zlib level 6, no adaptive filtering; WebP: lossy, quality 80); the
-// EXIF block (orientation) is kept, the pixels are left as stored.
-// usage: NODE_PATH=<sharp's node_modules> node convert.js SRC_DIR png|webp OUT_DIR
+// EXIF block (orientation) is kept, the pixels are left as stored. cmyk
+// makes Adobe CMYK JPEGs without a profile (TestSharpCMYK).
+// usage: NODE_PATH=<sharp's node_modules> node convert.js SRC_DIR png|webp|cmyk OUT_DIR
 const fs = require('fs'), path = require('path');
 const sharp = require('sharp');
 const [src, format, out] = process.argv.slice(2);
-if (!['png', 'webp'].includes(format)) throw new Error('format must be png or webp');
+if (!['png', 'webp', 'cmyk'].includes(format)) throw new Error('format must be png, webp or cmyk');
 sharp.cache(false);
 (async () => {
   fs.mkdirSync(out, { recursive: true });
   for (const f of fs.readdirSync(src).filter(f => /\.jpe?g$/i.test(f)).sort()) {
     const img = sharp(path.join(src, f)).keepExif();
-    await img[format]().toFile(path.join(out, f.replace(/\.jpe?g$/i, '.' + format)));
+    if (format === 'cmyk') await img.toColourspace('cmyk').jpeg().toFile(path.join(out, f.replace(/\.jpe?g$/i, '.jpg')));
+    else await img[format]().toFile(path.join(out, f.replace(/\.jpe?g$/i, '.' + format)));
   }
 })().catch(e => { console.error(e); process.exit(1); });

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rampartdev/rampart/internal/s3seq"
 )
 
 // Key extractors for the event sources that deliver at least once. Each is a
@@ -34,8 +36,9 @@ const IdempotencyKeyHeader = "Idempotency-Key"
 // it, so one event seen with other content is a *[PayloadMismatchError].
 // The key is decoded (S3 delivers it URL-encoded, "+" for space), so
 // "a+b.jpg", "a%20b.jpg" and a decoded "a b.jpg" in URLDecodedKey are one
-// object. Sequencers are compared as the media service orders them:
-// hexadecimal ones left-padded with zeros to 32 digits and upper-cased.
+// object. Sequencers are normalised exactly as the media service orders
+// them (one shared definition): hexadecimal ones left-padded with zeros
+// to 32 digits and upper-cased.
 // Records of other event types (restore, lifecycle, replication, tagging)
 // also carry their eventTime, since S3 does not document their sequencer as
 // unique per event.
@@ -58,7 +61,7 @@ func S3Key(r events.S3EventRecord) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	seq, err := normalizeSequencer(o.Sequencer)
+	seq, err := s3seq.Normalize(o.Sequencer)
 	if err != nil {
 		seq = o.Sequencer // not hexadecimal (test samples): compared as it is
 	}
@@ -87,25 +90,6 @@ func s3ObjectKey(o events.S3Object) (string, error) {
 		return "", fmt.Errorf("idempotency: S3 object key %q is not URL-encoded as S3 encodes keys: %w", o.Key, err)
 	}
 	return k, nil
-}
-
-// sequencerWidth is the width sequencers are padded to, as in the media
-// service's NormalizeSequencer.
-const sequencerWidth = 32
-
-// normalizeSequencer left-pads a hexadecimal sequencer with zeros and
-// upper-cases it: S3 documents that sequencers of one key compare only after
-// padding the shorter one.
-func normalizeSequencer(s string) (string, error) {
-	if s == "" || len(s) > sequencerWidth {
-		return "", fmt.Errorf("idempotency: sequencer %q is empty or longer than %d digits", s, sequencerWidth)
-	}
-	for _, r := range s {
-		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f' || 'A' <= r && r <= 'F') {
-			return "", fmt.Errorf("idempotency: sequencer %q is not hexadecimal", s)
-		}
-	}
-	return strings.Repeat("0", sequencerWidth-len(s)) + strings.ToUpper(s), nil
 }
 
 // S3EventKey returns the key of an S3 notification: the [S3Key] of its

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rampartdev/rampart/internal/s3seq"
 )
 
 // Payloader is implemented by inputs that say which of their bytes identify
@@ -104,7 +106,7 @@ func s3Payload(r events.S3EventRecord) s3Fields {
 	if err != nil {
 		key = o.Key
 	}
-	seq, err := normalizeSequencer(o.Sequencer)
+	seq, err := s3seq.Normalize(o.Sequencer)
 	if err != nil {
 		seq = o.Sequencer
 	}

@@ -118,22 +118,6 @@ func TestIdempotencyKey(t *testing.T) {
 	}
 }
 
-func TestCompareSequencers(t *testing.T) {
-	for _, tc := range []struct {
-		a, b string
-		want int
-	}{
-		{"AA", "00AB", -1}, // padding decides, not string order
-		{"0055AED6DCD90281E5", "55aed6dcd90281e5", 0},
-		{"0055AED6DCD9028200", "0055AED6DCD90281E5", 1},
-		{"617f0837b476e463", "617f08299329d189", 1},
-	} {
-		if got := media.CompareSequencers(tc.a, tc.b); got != tc.want {
-			t.Errorf("CompareSequencers(%s, %s) = %d, want %d", tc.a, tc.b, got, tc.want)
-		}
-	}
-}
-
 // TestID compares ID with fixed values: the id is the media table's
 // partition key, stored in DynamoDB, so changing the function would orphan
 // every record. The values were computed outside Go:

@@ -2,39 +2,27 @@ package media
 
 import (
 	"fmt"
-	"strings"
+
+	"github.com/rampartdev/rampart/internal/s3seq"
 )
 
 // SequencerWidth is the width normalised sequencers are padded to.
-const SequencerWidth = 32
+const SequencerWidth = s3seq.Width
 
 // NormalizeSequencer returns S3's hexadecimal sequencer left-padded with
 // zeros to SequencerWidth and upper-cased, so that normalised sequencers of
 // one key compare as strings (in DynamoDB condition expressions and SQL).
 // S3 documents that sequencers of one key are comparable only after padding
-// the shorter one with zeros on the left.
+// the shorter one with zeros on the left. The idempotency engine's S3 keys
+// normalise sequencers the same way (both use internal/s3seq).
 func NormalizeSequencer(s string) (string, error) {
-	if s == "" {
-		return "", fmt.Errorf("media: missing sequencer")
+	n, err := s3seq.Normalize(s)
+	if err != nil {
+		return "", fmt.Errorf("media: %w", err)
 	}
-	if len(s) > SequencerWidth {
-		return "", fmt.Errorf("media: sequencer %q is longer than %d digits", s, SequencerWidth)
-	}
-	for _, r := range s {
-		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f' || 'A' <= r && r <= 'F') {
-			return "", fmt.Errorf("media: sequencer %q is not hexadecimal", s)
-		}
-	}
-	return strings.Repeat("0", SequencerWidth-len(s)) + strings.ToUpper(s), nil
+	return n, nil
 }
 
 // CompareSequencers compares two sequencers of the same key, normalised or
 // not, and returns -1, 0 or +1. Invalid sequencers compare as strings.
-func CompareSequencers(a, b string) int {
-	na, errA := NormalizeSequencer(a)
-	nb, errB := NormalizeSequencer(b)
-	if errA != nil || errB != nil {
-		na, nb = a, b
-	}
-	return strings.Compare(na, nb)
-}
+func CompareSequencers(a, b string) int { return s3seq.Compare(a, b) }

@@ -264,10 +264,10 @@ func (g *Guard) run(ctx context.Context, rec Record, kh string, fn func(context.
 	// The function's context ends with the lease: without a deadline of its
 	// own, a holder that outlived DefaultLease would keep working while the
 	// next delivery, having taken over, does the same work.
-	fctx := ctx
+	fctx := withoutReplayHook(ctx)
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		fctx, cancel = context.WithTimeout(ctx, g.opts.DefaultLease)
+		fctx, cancel = context.WithTimeout(fctx, g.opts.DefaultLease)
 		defer cancel()
 	}
 	res, err = fn(fctx)

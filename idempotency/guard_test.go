@@ -109,3 +109,38 @@ func TestGuard_WaitBackoff(t *testing.T) {
 		}
 	})
 }
+
+// A per-call replay hook belongs to its call: a Guard.Do nested in the
+// guarded function (an endpoint that calls another idempotent step) must not
+// fire the outer call's hook when the nested call replays, while a hook set
+// on the function's own context does fire.
+func TestGuard_ReplayHookNotInherited(t *testing.T) {
+	quiet := slog.New(slog.DiscardHandler)
+	g := idempotency.New(memstore.New(nil), &idempotency.Options{Logger: quiet})
+	step := func(context.Context) ([]byte, error) { return []byte("step done"), nil }
+	if _, err := g.Do(t.Context(), "step", nil, step); err != nil { // the nested call will replay
+		t.Fatal(err)
+	}
+	var outer, inner []string
+	ctx := idempotency.WithReplayHook(t.Context(), func(r idempotency.Replay) { outer = append(outer, r.From) })
+	res, err := g.Do(ctx, "endpoint", nil, func(fctx context.Context) ([]byte, error) {
+		if _, err := g.Do(fctx, "step", nil, step); err != nil { // a replay, no hook of its own
+			return nil, err
+		}
+		fctx = idempotency.WithReplayHook(fctx, func(r idempotency.Replay) { inner = append(inner, r.From) })
+		return g.Do(fctx, "step", nil, step) // a replay with its own hook
+	})
+	if err != nil || string(res) != "step done" {
+		t.Fatalf("Do = %q, %v", res, err)
+	}
+	if len(outer) != 0 {
+		t.Errorf("the outer call's hook fired %v for replays of nested calls; want it silent (the outer call ran)", outer)
+	}
+	if fmt.Sprint(inner) != "[store]" {
+		t.Errorf("the nested call's own hook saw %v; want [store]", inner)
+	}
+	// The outer call's replay still fires its hook.
+	if _, err := g.Do(ctx, "endpoint", nil, step); err != nil || fmt.Sprint(outer) != "[store]" {
+		t.Errorf("replay of the outer call: %v, hook saw %v; want [store]", err, outer)
+	}
+}

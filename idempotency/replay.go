@@ -25,9 +25,23 @@ type replayHookKey struct{}
 //	res, err := g.Do(ctx, key, payload, fn)
 //
 // fn runs on the calling goroutine, before Do returns. A hook set on a
-// parent context is replaced, not chained.
+// parent context is replaced, not chained; a nil fn removes it.
+//
+// The hook belongs to the one call: the context Do gives the guarded
+// function does not carry it, so Guard.Do calls made inside the function
+// (on this Guard or another) do not fire it. Set a hook on the function's
+// context for those.
 func WithReplayHook(ctx context.Context, fn func(Replay)) context.Context {
 	return context.WithValue(ctx, replayHookKey{}, fn)
+}
+
+// withoutReplayHook returns ctx without its per-call replay hook, for the
+// guarded function: ctx itself when it has none.
+func withoutReplayHook(ctx context.Context) context.Context {
+	if fn, _ := ctx.Value(replayHookKey{}).(func(Replay)); fn == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, replayHookKey{}, (func(Replay))(nil))
 }
 
 // replayed calls the hooks for a replay of kh.

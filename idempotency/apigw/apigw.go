@@ -142,8 +142,7 @@ func (e *endpoint[Req, Resp]) serve(ctx context.Context, r Req) (Resp, error) {
 	ran := false
 	res, err := e.g.Do(ctx, key, payload, func(ctx context.Context) ([]byte, error) {
 		ran = true
-		// The hook is this call's: not the handler's own Guard.Do calls'.
-		resp, err := e.h(idempotency.WithReplayHook(ctx, nil), r)
+		resp, err := e.h(ctx, r) // ctx no longer carries the hook: it is Do's own
 		if err != nil {
 			return nil, err
 		}

@@ -63,6 +63,13 @@ var (
 	// ErrMissingKey reports that no idempotency key could be extracted from
 	// an input. Key functions return it (possibly wrapped).
 	ErrMissingKey = errors.New("idempotency: no idempotency key")
+	// ErrUnscopedKey reports a request that carries an idempotency key but
+	// not what scopes it to one endpoint (its method and route), so that
+	// guarding it would share the key with every other such request. It
+	// matches ErrMissingKey too; an HTTP adapter tells the two apart to
+	// answer 400 (the client sent no key) or 500 (the integration passes no
+	// route).
+	ErrUnscopedKey = fmt.Errorf("%w: request without method or route to scope its key", ErrMissingKey)
 	// ErrNotRecorded reports that the guarded function succeeded but its
 	// result could not be recorded. The work has been done: treat the call
 	// as a success (acknowledge the message, answer the client), not as a

@@ -152,24 +152,42 @@ func EventBridgeKey(e events.EventBridgeEvent) (string, error) {
 // sends it: "abc"), without the quotes, so both spellings are one key. The
 // resource is the route template ("/orders/{id}"); a request without one
 // (a test event, a proxy integration that does not set it) is scoped by
-// its path. A request without the header, or without both method and path,
-// is [ErrMissingKey].
+// its path. A request without the header (or with an empty one) is
+// [ErrMissingKey]; one with the header but without both method and path is
+// [ErrUnscopedKey], which also matches ErrMissingKey.
+//
+// [APIGatewayKeyFrom] reads another header.
 func APIGatewayKey(r events.APIGatewayProxyRequest) (string, error) {
-	v := header(r.Headers, IdempotencyKeyHeader)
+	return apiGatewayKey(r, IdempotencyKeyHeader)
+}
+
+// APIGatewayKeyFrom returns [APIGatewayKey] with the key read from the
+// header name (any case; empty means Idempotency-Key). The key is scoped
+// the same way: for one endpoint, a request that carries value v in name
+// is the same request as one that carries v in Idempotency-Key.
+func APIGatewayKeyFrom(name string) KeyFunc[events.APIGatewayProxyRequest] {
+	if name == "" {
+		name = IdempotencyKeyHeader
+	}
+	return func(r events.APIGatewayProxyRequest) (string, error) { return apiGatewayKey(r, name) }
+}
+
+func apiGatewayKey(r events.APIGatewayProxyRequest, name string) (string, error) {
+	v := header(r.Headers, name)
 	if v == "" {
-		if vs := headerValues(r.MultiValueHeaders, IdempotencyKeyHeader); len(vs) > 0 {
+		if vs := headerValues(r.MultiValueHeaders, name); len(vs) > 0 {
 			v = headerValue(vs[0])
 		}
 	}
 	if v == "" {
-		return "", fmt.Errorf("%w: request without %s header", ErrMissingKey, IdempotencyKeyHeader)
+		return "", fmt.Errorf("%w: request without %s header", ErrMissingKey, name)
 	}
 	route := r.Resource
 	if route == "" {
 		route = r.Path
 	}
 	if r.HTTPMethod == "" || route == "" {
-		return "", fmt.Errorf("%w: request without method or route to scope its %s", ErrMissingKey, IdempotencyKeyHeader)
+		return "", fmt.Errorf("%w (%s)", ErrUnscopedKey, name)
 	}
 	return "http|" + r.RequestContext.APIID + "|" + r.RequestContext.Stage + "|" + r.HTTPMethod + " " + route + "|" + v, nil
 }
@@ -178,16 +196,29 @@ func APIGatewayKey(r events.APIGatewayProxyRequest) (string, error) {
 // v2) request: the client's Idempotency-Key header, scoped by API, stage,
 // method and route, as [APIGatewayKey] describes. The route is the route
 // key ("POST /orders"); for the $default route (and function URLs) it is
-// the method and raw path.
+// the method and raw path. [APIGatewayV2KeyFrom] reads another header.
 func APIGatewayV2Key(r events.APIGatewayV2HTTPRequest) (string, error) {
-	v := header(r.Headers, IdempotencyKeyHeader)
+	return apiGatewayV2Key(r, IdempotencyKeyHeader)
+}
+
+// APIGatewayV2KeyFrom returns [APIGatewayV2Key] with the key read from the
+// header name (any case; empty means Idempotency-Key), scoped the same way.
+func APIGatewayV2KeyFrom(name string) KeyFunc[events.APIGatewayV2HTTPRequest] {
+	if name == "" {
+		name = IdempotencyKeyHeader
+	}
+	return func(r events.APIGatewayV2HTTPRequest) (string, error) { return apiGatewayV2Key(r, name) }
+}
+
+func apiGatewayV2Key(r events.APIGatewayV2HTTPRequest, name string) (string, error) {
+	v := header(r.Headers, name)
 	if v == "" {
-		return "", fmt.Errorf("%w: request without %s header", ErrMissingKey, IdempotencyKeyHeader)
+		return "", fmt.Errorf("%w: request without %s header", ErrMissingKey, name)
 	}
 	route := r.RouteKey
 	if route == "" || route == "$default" {
 		if r.RequestContext.HTTP.Method == "" || r.RawPath == "" {
-			return "", fmt.Errorf("%w: request without method or route to scope its %s", ErrMissingKey, IdempotencyKeyHeader)
+			return "", fmt.Errorf("%w (%s)", ErrUnscopedKey, name)
 		}
 		route = r.RequestContext.HTTP.Method + " " + r.RawPath
 	}

@@ -218,8 +218,11 @@ func TestAPIGatewayKey(t *testing.T) {
 		t.Errorf("without a resource: %q; want the path as its scope", k3)
 	}
 	r3.Path, r3.HTTPMethod = "", ""
-	if k, err := idempotency.APIGatewayKey(r3); !errors.Is(err, idempotency.ErrMissingKey) {
-		t.Errorf("no method or route: %q, %v; want ErrMissingKey", k, err)
+	if k, err := idempotency.APIGatewayKey(r3); !errors.Is(err, idempotency.ErrUnscopedKey) || !errors.Is(err, idempotency.ErrMissingKey) {
+		t.Errorf("no method or route: %q, %v; want ErrUnscopedKey, which is an ErrMissingKey", k, err)
+	}
+	if _, err := idempotency.APIGatewayKey(events.APIGatewayProxyRequest{HTTPMethod: "POST"}); errors.Is(err, idempotency.ErrUnscopedKey) {
+		t.Errorf("no header and no route: %v; want ErrMissingKey alone (the client sent no key)", err)
 	}
 	delete(r.Headers, "idempotency-key")
 	r.MultiValueHeaders = map[string][]string{"IDEMPOTENCY-KEY": {"mv"}}
@@ -232,6 +235,48 @@ func TestAPIGatewayKey(t *testing.T) {
 	v2.Headers["idempotency-key"] = "abc"
 	if got, err := idempotency.APIGatewayV2Key(v2); err != nil || got != "http|aaaaaaaaaa|$default|GET /|abc" { // $default route: method and path
 		t.Errorf("APIGatewayV2Key = %q, %v", got, err)
+	}
+}
+
+// The From variants read another header and scope it exactly as the
+// Idempotency-Key extractors do: one definition of "the same request".
+func TestAPIGatewayKeyFrom(t *testing.T) {
+	var r events.APIGatewayProxyRequest
+	mustLoad(t, "apigw-request.json", &r)
+	r.Headers["idempotency-key"] = "k-1"
+	want, _ := idempotency.APIGatewayKey(r)
+	from := idempotency.APIGatewayKeyFrom("X-Request-Key")
+	if k, err := from(r); !errors.Is(err, idempotency.ErrMissingKey) {
+		t.Errorf("X-Request-Key extractor on a request with only Idempotency-Key: %q, %v; want ErrMissingKey", k, err)
+	}
+	r.Headers = map[string]string{"x-request-key": ` "k-1" `}
+	if k, err := from(r); err != nil || k != want {
+		t.Errorf("from X-Request-Key = %q, %v; want %q, as from Idempotency-Key", k, err, want)
+	}
+	r.Headers, r.MultiValueHeaders = nil, map[string][]string{"X-REQUEST-KEY": {"k-1", "other"}}
+	if k, err := from(r); err != nil || k != want {
+		t.Errorf("from multi-value X-Request-Key = %q, %v; want %q", k, err, want)
+	}
+	r.HTTPMethod = ""
+	if _, err := from(r); !errors.Is(err, idempotency.ErrUnscopedKey) {
+		t.Errorf("without a method: %v; want ErrUnscopedKey", err)
+	}
+	if k, _ := idempotency.APIGatewayKeyFrom("")(events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: "/p", Headers: map[string]string{"Idempotency-Key": "x"}}); !strings.HasSuffix(k, "|POST /p|x") {
+		t.Errorf("empty header name: %q; want Idempotency-Key read", k)
+	}
+
+	var v2 events.APIGatewayV2HTTPRequest
+	mustLoad(t, "apigw-v2-request-no-authorizer.json", &v2)
+	v2.Headers["idempotency-key"] = "abc"
+	want2, _ := idempotency.APIGatewayV2Key(v2)
+	delete(v2.Headers, "idempotency-key")
+	v2.Headers["x-request-key"] = "abc"
+	if k, err := idempotency.APIGatewayV2KeyFrom("X-Request-Key")(v2); err != nil || k != want2 {
+		t.Errorf("v2 from X-Request-Key = %q, %v; want %q", k, err, want2)
+	}
+	v2.RawPath, v2.RouteKey = "", ""
+	if _, err := idempotency.APIGatewayV2KeyFrom("X-Request-Key")(v2); !errors.Is(err, idempotency.ErrUnscopedKey) {
+		t.Errorf("v2 without a route: %v; want ErrUnscopedKey", err)
 	}
 }
 

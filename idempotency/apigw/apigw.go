@@ -62,13 +62,9 @@ func RESTHandler(g *idempotency.Guard, h func(context.Context, events.APIGateway
 
 // format is what differs between the two payload formats.
 type format[Req, Resp any] interface {
-	// header returns the value of the request header name, any case.
-	header(r Req, name string) (string, bool)
-	// scoped reports whether r carries its method and route, which scope
-	// its key.
-	scoped(r Req) bool
-	// key returns the engine's key of r with the idempotency key value.
-	key(r Req, value string) (string, error)
+	// keyFunc returns the engine's key function reading header: one
+	// definition of "the same request", the idempotency package's.
+	keyFunc(header string) idempotency.KeyFunc[Req]
 	status(Resp) int
 	// respond returns a response of status with headers and body.
 	respond(status int, headers map[string]string, body string) Resp
@@ -80,6 +76,7 @@ type endpoint[Req, Resp any] struct {
 	g      *idempotency.Guard
 	h      func(context.Context, Req) (Resp, error)
 	f      format[Req, Resp]
+	key    idempotency.KeyFunc[Req]
 	header string
 	replay string
 	log    *slog.Logger
@@ -100,6 +97,7 @@ func newEndpoint[Req, Resp any](g *idempotency.Guard, h func(context.Context, Re
 	if e.log == nil {
 		e.log = slog.Default()
 	}
+	e.key = f.keyFunc(e.header)
 	return e
 }
 
@@ -111,25 +109,23 @@ func (u *unstored[Resp]) Error() string { return "apigw: response not stored" }
 
 func (e *endpoint[Req, Resp]) serve(ctx context.Context, r Req) (Resp, error) {
 	var zero Resp
-	value, _ := e.f.header(r, e.header)
-	if strings.Trim(value, `" `) == "" { // no header, or an empty one
-		guarded, err := e.g.CheckKey(ctx, "", fmt.Errorf("%w: request without %s header", idempotency.ErrMissingKey, e.header))
-		if err == nil && !guarded {
-			return e.h(ctx, r)
-		}
-		return e.problem(http.StatusBadRequest, e.header+" header required",
-			"This endpoint is idempotent: send a unique "+e.header+" header with each new request, and the same one with its retries.", nil), nil
-	}
-	if !e.f.scoped(r) {
+	key, err := e.key(r)
+	switch {
+	case errors.Is(err, idempotency.ErrUnscopedKey):
 		// A request without method or route: a test event or an integration
 		// that does not pass them. Guarding it under a key without its route
 		// would share the key with every other such endpoint.
 		e.log.LogAttrs(ctx, slog.LevelError, "apigw: request without method or route, cannot be made idempotent")
 		return e.problem(http.StatusInternalServerError, "Request cannot be made idempotent",
 			"The request reached the function without its method and route.", nil), nil
-	}
-	key, err := e.f.key(r, value)
-	if err != nil {
+	case errors.Is(err, idempotency.ErrMissingKey): // no header, or an empty one
+		guarded, err := e.g.CheckKey(ctx, "", err)
+		if err == nil && !guarded {
+			return e.h(ctx, r)
+		}
+		return e.problem(http.StatusBadRequest, e.header+" header required",
+			"This endpoint is idempotent: send a unique "+e.header+" header with each new request, and the same one with its retries.", nil), nil
+	case err != nil:
 		return zero, err
 	}
 	payload, err := idempotency.Payload(r)
@@ -212,20 +208,8 @@ func (e *endpoint[Req, Resp]) problem(status int, title, detail string, headers 
 
 type v2 struct{}
 
-func (v2) header(r events.APIGatewayV2HTTPRequest, name string) (string, bool) {
-	return lookup(r.Headers, name)
-}
-
-func (v2) scoped(r events.APIGatewayV2HTTPRequest) bool {
-	if r.RouteKey != "" && r.RouteKey != "$default" {
-		return true
-	}
-	return r.RequestContext.HTTP.Method != "" && r.RawPath != ""
-}
-
-func (v2) key(r events.APIGatewayV2HTTPRequest, value string) (string, error) {
-	r.Headers = map[string]string{idempotency.IdempotencyKeyHeader: value}
-	return idempotency.APIGatewayV2Key(r)
+func (v2) keyFunc(header string) idempotency.KeyFunc[events.APIGatewayV2HTTPRequest] {
+	return idempotency.APIGatewayV2KeyFrom(header)
 }
 
 func (v2) status(r events.APIGatewayV2HTTPResponse) int { return r.StatusCode }
@@ -241,26 +225,8 @@ func (v2) withHeader(r events.APIGatewayV2HTTPResponse, name, value string) even
 
 type v1 struct{}
 
-func (v1) header(r events.APIGatewayProxyRequest, name string) (string, bool) {
-	if v, ok := lookup(r.Headers, name); ok {
-		return v, ok
-	}
-	for k, vs := range r.MultiValueHeaders {
-		if strings.EqualFold(k, name) && len(vs) > 0 {
-			return vs[0], true
-		}
-	}
-	return "", false
-}
-
-func (v1) scoped(r events.APIGatewayProxyRequest) bool {
-	return r.HTTPMethod != "" && (r.Resource != "" || r.Path != "")
-}
-
-func (v1) key(r events.APIGatewayProxyRequest, value string) (string, error) {
-	r.Headers = map[string]string{idempotency.IdempotencyKeyHeader: value}
-	r.MultiValueHeaders = nil
-	return idempotency.APIGatewayKey(r)
+func (v1) keyFunc(header string) idempotency.KeyFunc[events.APIGatewayProxyRequest] {
+	return idempotency.APIGatewayKeyFrom(header)
 }
 
 func (v1) status(r events.APIGatewayProxyResponse) int { return r.StatusCode }
@@ -280,19 +246,6 @@ func (v1) withHeader(r events.APIGatewayProxyResponse, name, value string) event
 		r.MultiValueHeaders = mv
 	}
 	return r
-}
-
-// lookup returns the value of header name in h, in any case, trimmed.
-func lookup(h map[string]string, name string) (string, bool) {
-	if v, ok := h[name]; ok {
-		return strings.TrimSpace(v), true
-	}
-	for k, v := range h {
-		if strings.EqualFold(k, name) {
-			return strings.TrimSpace(v), true
-		}
-	}
-	return "", false
 }
 
 // withHeader returns a copy of h with name set to value.

@@ -36,9 +36,10 @@
 //
 // A request's idempotency key is the header's value scoped by the API, its
 // stage, the method and the route ("POST /payments", or the resource
-// "/payments/{id}" of a REST API), as idempotency.APIGatewayV2Key and
-// idempotency.APIGatewayKey define it: one key sent to two endpoints, two
-// stages or two APIs is two keys. What is compared to detect a key reused
+// "/payments/{id}" of a REST API), as idempotency.APIGatewayV2KeyFrom and
+// idempotency.APIGatewayKeyFrom define it for the configured header (the
+// handlers use them): one key sent to two endpoints, two stages or two APIs
+// is two keys. What is compared to detect a key reused
 // for another request is idempotency.Payload of the request: the method,
 // path, query and body, not the headers (a retry may carry another trace
 // header or date) nor the request context (a new request id per attempt).

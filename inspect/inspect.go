@@ -59,12 +59,10 @@ type Source interface {
 	Backend() (name, location string)
 
 	// Media lists media records. Each page is sorted newest update first;
-	// whether the listing as a whole is depends on the backend. The local
-	// backend (an SQLite index on update time) is newest first across
-	// pages. The AWS backend pages through a DynamoDB Scan in the table's
-	// hash order, so a later page may hold newer records: only the whole
-	// listing tells which is newest.
+	// whether the listing as a whole is, MediaOrder says.
 	Media(ctx context.Context, q MediaQuery) (Page[media.Record], error)
+	// MediaOrder says in what order Media lists records across pages.
+	MediaOrder() MediaOrder
 	// MediaRecord returns one media record, or ErrNotFound.
 	MediaRecord(ctx context.Context, id string) (media.Record, error)
 	// MediaCounts counts the media records by status.
@@ -97,6 +95,33 @@ type Source interface {
 	// Tokens lists the API gateway's tokens: ids and metadata, never the
 	// secrets or their hashes.
 	Tokens(ctx context.Context) ([]Token, error)
+}
+
+// MediaOrder is the order of a backend's media listing across pages.
+type MediaOrder int
+
+// Media orders.
+const (
+	// NewestFirst: the whole listing is newest update first, page after
+	// page (the local backend's SQLite index on update time).
+	NewestFirst MediaOrder = iota + 1
+	// NewestFirstPerPage: each page is newest update first, but the pages
+	// follow the backend's scan order, so a later page may hold newer
+	// records and only the whole listing tells which is newest (the AWS
+	// backend's DynamoDB Scan in the table's hash order).
+	NewestFirstPerPage
+)
+
+// String describes the order for a person or a model.
+func (o MediaOrder) String() string {
+	switch o {
+	case NewestFirst:
+		return "newest update first"
+	case NewestFirstPerPage:
+		return "each page sorted newest update first, but the pages follow the table's scan order, " +
+			"so a later page may hold newer records (page on with next before concluding which is newest)"
+	}
+	return "unspecified"
 }
 
 // Writer is implemented by backends that can change state. Front ends offer

@@ -523,19 +523,9 @@ type RedriveOutput struct {
 	Message  string `json:"message"`
 }
 
-// mediaOrder says in what order src lists media records (see
-// [inspect.Source].Media).
-func mediaOrder(src inspect.Source) string {
-	if backend, _ := src.Backend(); backend == "local" {
-		return "newest update first"
-	}
-	return "each page sorted newest update first, but the pages follow the table's scan order, " +
-		"so a later page may hold newer records (page on with next before concluding which is newest)"
-}
-
 func (t *tools) register(s *mcp.Server) {
 	addTool(s, &mcp.Tool{Name: "list_media", Annotations: readOnly("List media records"),
-		Description: "List the media records of uploaded objects, " + mediaOrder(t.src) + ", with their status, thumbnails and, for rejected " +
+		Description: "List the media records of uploaded objects, " + t.src.MediaOrder().String() + ", with their status, thumbnails and, for rejected " +
 			"ones, the reason. Filter by status (processed, rejected, processing, deleted, skipped), key prefix and time. " +
 			"To answer \"which uploads in the last hour were rejected, and why?\" call it with status=rejected and since_minutes=60."},
 		handler(t, "list_media", t.listMedia))

@@ -258,10 +258,11 @@ func TestTools_coldStartPathsStayInTheAllowedFolders(t *testing.T) {
 }
 
 // scanSource is the local fixture presented as a backend that lists in scan
-// order (as the AWS one does).
+// order (as the AWS one does). It keeps the local backend's name: the tool
+// descriptions follow the order the source reports, not its name.
 type scanSource struct{ *local.Source }
 
-func (scanSource) Backend() (string, string) { return "aws", "eu-central-1" }
+func (scanSource) MediaOrder() inspect.MediaOrder { return inspect.NewestFirstPerPage }
 
 func TestTools_listMediaStatesTheBackendsOrder(t *testing.T) {
 	dir, f := localtest.MustFixture(t)
@@ -277,7 +278,7 @@ func TestTools_listMediaStatesTheBackendsOrder(t *testing.T) {
 		{src, "newest update first,", "scan order"},
 		{scanSource{src}, "scan order", "objects, newest update first"},
 	} {
-		name, _ := tc.src.Backend()
+		name := tc.src.MediaOrder().String()
 		t.Run(name, func(t *testing.T) {
 			cs := mcptest.Connect(t, mcpserver.New(tc.src, &mcpserver.Options{Now: func() time.Time { return f.Now }}))
 			tools, err := cs.ListTools(t.Context(), nil)

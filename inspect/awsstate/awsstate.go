@@ -167,6 +167,9 @@ func notConfigured(what, flag string) error {
 	return fmt.Errorf("no %s configured (%s): %w", what, flag, inspect.ErrNotSupported)
 }
 
+// MediaOrder implements [inspect.Source]: Media pages through a Scan.
+func (s *Source) MediaOrder() inspect.MediaOrder { return inspect.NewestFirstPerPage }
+
 // Backend implements [inspect.Source]: "aws" and the region and resources.
 func (s *Source) Backend() (string, string) {
 	var parts []string

@@ -126,6 +126,10 @@ func (s *Source) Close() error {
 	return errors.Join(errs...)
 }
 
+// MediaOrder implements [inspect.Source]: an index on update time orders
+// the whole listing.
+func (s *Source) MediaOrder() inspect.MediaOrder { return inspect.NewestFirst }
+
 // Backend implements [inspect.Source].
 func (s *Source) Backend() (string, string) { return "local", s.dir }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rampartdev/rampart/inspect"
+	"github.com/rampartdev/rampart/inspect/inspecttest"
 	"github.com/rampartdev/rampart/inspect/local"
 	"github.com/rampartdev/rampart/inspect/local/localtest"
 	"github.com/rampartdev/rampart/internal/datadir"
@@ -29,88 +30,47 @@ func MustOpen(tb testing.TB, dir string, now time.Time) *local.Source {
 	return s
 }
 
-func TestSource_Media(t *testing.T) {
+// TestSource_conformance runs the shared suite over the fixture.
+func TestSource_conformance(t *testing.T) {
+	dir, f := localtest.MustFixture(t)
+	inspecttest.Run(t, MustOpen(t, dir, f.Now), inspecttest.Facts{
+		Now: f.Now, Processed: f.Processed, Rejected: f.Rejected, Processing: f.Processing, OldRejected: f.OldRejected,
+		RejectedReason: f.RejectedReason, RequestID: f.RequestID, Stuck: f.Stuck, Completed: f.Completed,
+	})
+}
+
+// TestSource_Media_pages pages one record at a time: the local listing is
+// newest first across pages (inspect.NewestFirst).
+func TestSource_Media_pages(t *testing.T) {
 	dir, f := localtest.MustFixture(t)
 	s := MustOpen(t, dir, f.Now)
 	ctx := t.Context()
-	ids := func(p inspect.Page[media.Record]) string {
-		var out []string
+	var all []string
+	q := inspect.MediaQuery{Limit: 1}
+	for range 10 {
+		p, err := s.Media(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, r := range p.Items {
-			out = append(out, r.ID)
+			all = append(all, r.ID)
 		}
-		return strings.Join(out, ",")
+		if p.Next == "" {
+			break
+		}
+		q.After = p.Next
 	}
-	for _, tc := range []struct {
-		name string
-		q    inspect.MediaQuery
-		want []string
-	}{
-		{"newest first", inspect.MediaQuery{}, []string{f.Processing, f.Rejected, f.Processed, f.OldRejected}},
-		{"status", inspect.MediaQuery{Status: media.StatusRejected}, []string{f.Rejected, f.OldRejected}},
-		{"rejected in the last hour", inspect.MediaQuery{Status: media.StatusRejected, Since: f.Now.Add(-time.Hour)}, []string{f.Rejected}},
-		{"until", inspect.MediaQuery{Until: f.Now.Add(-6 * time.Minute)}, []string{f.Processed, f.OldRejected}},
-		{"prefix", inspect.MediaQuery{Prefix: "uploads/n"}, []string{f.Rejected}},
-		{"no match", inspect.MediaQuery{Prefix: "elsewhere/"}, nil},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			p, err := s.Media(ctx, tc.q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got, want := ids(p), strings.Join(tc.want, ","); got != want || p.Next != "" {
-				t.Fatalf("got %s (next %q), want %s", got, p.Next, want)
-			}
-		})
+	if got, want := strings.Join(all, ","), strings.Join([]string{f.Processing, f.Rejected, f.Processed, f.OldRejected}, ","); got != want {
+		t.Fatalf("paged: %s, want %s", got, want)
 	}
-	t.Run("pages", func(t *testing.T) {
-		var all []string
-		q := inspect.MediaQuery{Limit: 1}
-		for range 10 {
-			p, err := s.Media(ctx, q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			all = append(all, ids(p))
-			if p.Next == "" {
-				break
-			}
-			q.After = p.Next
-		}
-		if got, want := strings.Join(all, ","), strings.Join([]string{f.Processing, f.Rejected, f.Processed, f.OldRejected}, ","); got != want {
-			t.Fatalf("paged: %s, want %s", got, want)
-		}
-	})
-	t.Run("bad cursor", func(t *testing.T) {
-		if _, err := s.Media(ctx, inspect.MediaQuery{After: "nonsense"}); !errors.Is(err, inspect.ErrInvalidCursor) {
-			t.Fatalf("err = %v, want ErrInvalidCursor", err)
-		}
-	})
-	t.Run("get", func(t *testing.T) {
-		r, err := s.MediaRecord(ctx, f.Rejected)
-		if err != nil || r.Reason != f.RejectedReason || r.CorrelationID != f.RequestID {
-			t.Fatalf("MediaRecord = %+v, %v", r, err)
-		}
-		if _, err := s.MediaRecord(ctx, "missing"); !errors.Is(err, inspect.ErrNotFound) {
-			t.Fatalf("missing: %v", err)
-		}
-		c, err := s.MediaCounts(ctx)
-		if err != nil || c[media.StatusRejected] != 2 || c[media.StatusProcessed] != 1 || c[media.StatusProcessing] != 1 {
-			t.Fatalf("counts = %v, %v", c, err)
-		}
-	})
+	if s.MediaOrder() != inspect.NewestFirst {
+		t.Errorf("MediaOrder = %v, want NewestFirst", s.MediaOrder())
+	}
 }
 
 func TestSource_Idempotency(t *testing.T) {
 	dir, f := localtest.MustFixture(t)
 	s := MustOpen(t, dir, f.Now)
-	p, err := s.Idempotency(t.Context(), inspect.IdempotencyQuery{Stuck: true})
-	if err != nil || len(p.Items) != 1 || p.Items[0].Key != f.Stuck || !p.Items[0].Stuck {
-		t.Fatalf("stuck = %+v, %v", p, err)
-	}
-	p, err = s.Idempotency(t.Context(), inspect.IdempotencyQuery{Status: "COMPLETED"})
-	if err != nil || len(p.Items) != 1 || p.Items[0].Key != f.Completed || p.Items[0].Stuck {
-		t.Fatalf("completed = %+v, %v", p, err)
-	}
 	rec, err := s.EvictIdempotency(t.Context(), f.Stuck)
 	if err != nil || rec.Key != f.Stuck {
 		t.Fatalf("evict = %+v, %v", rec, err)
@@ -118,8 +78,7 @@ func TestSource_Idempotency(t *testing.T) {
 	if _, err := s.EvictIdempotency(t.Context(), f.Stuck); !errors.Is(err, inspect.ErrNotFound) {
 		t.Fatalf("evict again: %v", err)
 	}
-	p, _ = s.Idempotency(t.Context(), inspect.IdempotencyQuery{})
-	if len(p.Items) != 1 {
+	if p, _ := s.Idempotency(t.Context(), inspect.IdempotencyQuery{}); len(p.Items) != 1 {
 		t.Fatalf("after evict: %+v", p)
 	}
 }

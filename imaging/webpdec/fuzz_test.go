@@ -30,11 +30,15 @@ func FuzzDecode(f *testing.F) {
 	for _, name := range []string{"video-001.lossy.webp", "yellow_rose.lossy-with-alpha.webp"} {
 		f.Add(mustRead(f, filepath.Join("..", "testdata", name)))
 	}
+	f.Add(zeroBitLossless(64, 48))
 	if _, err := exec.LookPath("cwebp"); err == nil {
 		small := photoLike(23, 19, true)
-		for _, o := range [][]string{{"-q", "30"}, {"-nostrong", "-alpha_method", "0"}, {"-lossless"}, {"-noalpha", "-segments", "4", "-f", "90"}} {
+		for _, o := range [][]string{{"-q", "30"}, {"-nostrong", "-alpha_method", "0"}, {"-lossless"}, {"-lossless", "-z", "9"}, {"-noalpha", "-segments", "4", "-f", "90"}} {
 			f.Add(cwebp(f, small, o...))
 		}
+		// An animation whose first frame does not cover the canvas.
+		frame := bitstream(f, cwebp(f, photoLike(12, 10, false)))
+		f.Add(riff(vp8x(0x02, 20, 16), chunk("ANIM", make([]byte, 6)), anmf(4, 2, 12, 10, frame)))
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		cfg, cfgErr := DecodeConfig(src)

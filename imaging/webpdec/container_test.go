@@ -187,6 +187,11 @@ func TestDecode_extended(t *testing.T) {
 	if d := diffImages(mustDecode(t, src, &Options{Scale: 2}), mustDecode(t, simple, &Options{Scale: 2})); d != "" {
 		t.Errorf("extended file decodes differently from the simple one: %s", d)
 	}
+	// A profile over 4 MB is ignored (not handed on to be parsed).
+	huge := riff(vp8x(0x20, 50, 40), chunk("ICCP", make([]byte, 4<<20+1)), bitstream(t, simple))
+	if cfg, err := DecodeConfig(huge); err != nil || cfg.ICC != nil {
+		t.Errorf("4 MB + 1 profile: ICC %d bytes, %v; want none", len(cfg.ICC), err)
+	}
 }
 
 // TestDecode_corrupt cuts every fixture short at every length, and also

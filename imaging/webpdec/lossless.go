@@ -54,7 +54,7 @@ func decodeLossless(ctx context.Context, p []byte, scale int) (image.Image, erro
 }
 
 // reducer averages rows of ARGB pixels in s×s cells into an NRGBA image,
-// colour weighted by alpha (as reduceNRGBA does a whole image).
+// colour weighted by alpha.
 type reducer struct {
 	img  *image.NRGBA
 	s, h int

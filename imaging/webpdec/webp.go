@@ -62,7 +62,9 @@ type Config struct {
 	// Frames is the number of frames: 1 for a still image, the number of
 	// ANMF chunks for an animation (counted without decoding them).
 	Frames int
-	// ICC is the embedded ICC profile (ICCP chunk), nil when there is none.
+	// ICC is the embedded ICC profile (ICCP chunk), nil when there is none
+	// or it is over 4 MB (real profiles are a few KB, big CMYK ones about
+	// 1 MB), which is ignored, as jpegdec and pngdec do.
 	ICC []byte
 	// Orientation is the EXIF orientation (tag 0x0112 in the EXIF chunk),
 	// 1 to 8; 1 when absent or invalid.
@@ -71,6 +73,9 @@ type Config struct {
 	frameW, frameH int // the first frame's size (the canvas's for a still)
 	alphaMethod    int // the ALPH chunk's compression, -1 without one
 }
+
+// maxICC bounds the ICC profile DecodeConfig reports.
+const maxICC = 4 << 20
 
 // ChooseScale returns the strongest reduction (8, 4, 2 or 1) at which an
 // image of srcW×srcH still decodes to a long edge of at least longEdge
@@ -391,7 +396,7 @@ func parseContainer(src []byte, headerOnly bool) (*container, error) {
 		}
 		switch typ {
 		case "ICCP":
-			if ct.cfg.ICC == nil {
+			if ct.cfg.ICC == nil && len(payload) <= maxICC {
 				ct.cfg.ICC = payload
 			}
 		case "EXIF":

@@ -234,6 +234,9 @@ func FuzzThumbnails(f *testing.F) {
 	f.Add(pngHeader(100000, 100000))
 	f.Add(gifHeader(65535, 65535))
 	f.Add(webpVP8X(10, 10, 0x02))
+	f.Add(mustRead(f, "video-001.lossy.webp"))
+	f.Add(mustRead(f, "yellow_rose.lossy-with-alpha.webp"))
+	f.Add(animatedWebP(f, 2))
 	f.Add([]byte("not an image"))
 	f.Add([]byte{})
 	const maxPixels = 1 << 20

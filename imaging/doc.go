@@ -138,9 +138,9 @@
 // thumbnailed to 1024, 512 and 128 allocates 17 MB in all (k = 5; its
 // MemoryEstimate is 17.5 MB; devserver/memory_test.go runs three at once
 // through the local service). A lossy WebP decoded at 1/s
-// holds its 4:2:0 planes at 1/s and a few rows of edges, plus a full-size
-// alpha plane (1 byte per pixel) when it has one, and the thumbnail-size
-// planes it averages them to; a lossless WebP streams, holding the pixels
+// holds its 4:2:0 planes at 1/s and a few rows of edges (and of alpha, which
+// it decodes sixteen rows at a time), and the thumbnail-size planes it
+// averages them to; a lossless WebP streams, holding the pixels
 // its back references can reach (at most 8 MB), the transforms' data (at
 // most 0.75 bytes per pixel) and the reduced image. GIF decodes at full size (5
 // bytes per pixel). Resizing adds about 1.5 bytes per decoded

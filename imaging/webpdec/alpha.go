@@ -1,24 +1,31 @@
 package webpdec
 
 import (
-	"bytes"
 	"context"
+	"iter"
 )
 
-// alphaPlane is a lossy frame's alpha channel at full size.
-type alphaPlane struct {
-	pix  []byte
-	w, h int
+// alphaRows delivers a lossy frame's alpha channel, unfiltered, sixteen
+// rows (a macroblock row) at a time, so that it is never held whole.
+type alphaRows struct {
+	w, h   int
+	filter byte
+	window []byte // rows y0 to y0+15 of the plane
+	y0     int
+	rows   int                    // rows unfiltered so far
+	next   func(dst []byte) error // the next row, still filtered
+	stop   func()                 // ends a producer early
+	prev   []byte                 // the last row unfiltered
 }
 
-// decodeAlpha decodes an ALPH payload (RFC 9649 section 2.7.1.2) for a
-// w×h frame: one header byte (reserved, pre-processing, filter and
+// decodeAlpha starts decoding an ALPH payload (RFC 9649 section 2.7.1.2)
+// for a w×h frame: one header byte (reserved, pre-processing, filter and
 // compression, two bits each), then the samples, raw or as a VP8L image
-// stream without header whose green channel carries them, then undoes
-// the prediction filter. Like libwebp it refuses reserved bits, an
-// unknown pre-processing or compression, and raw data shorter than the
-// plane; the pre-processing (level reduction) is a hint it ignores.
-func decodeAlpha(ctx context.Context, p []byte, w, h int) (*alphaPlane, error) {
+// stream without header whose green channel carries them. Like libwebp it
+// refuses reserved bits, an unknown pre-processing or compression, and raw
+// data shorter than the plane; the pre-processing (level reduction) is a
+// hint it ignores. The caller must call stop.
+func decodeAlpha(ctx context.Context, p []byte, w, h int) (*alphaRows, error) {
 	hdr := p[0]
 	method, filter, pre := hdr&3, (hdr>>2)&3, (hdr>>4)&3
 	switch {
@@ -29,63 +36,97 @@ func decodeAlpha(ctx context.Context, p []byte, w, h int) (*alphaPlane, error) {
 	case pre > 1:
 		return nil, FormatError("ALPH pre-processing is unknown")
 	}
-	a := &alphaPlane{w: w, h: h}
+	a := &alphaRows{w: w, h: h, filter: filter, window: make([]byte, 16*w), y0: -16, prev: make([]byte, w), stop: func() {}}
 	data := p[1:]
 	if method == 0 {
 		if len(data) < w*h {
 			return nil, truncatedError("raw alpha is shorter than the image")
 		}
-		a.pix = bytes.Clone(data[:w*h])
-	} else {
-		// A VP8L image stream without header, the samples in green.
-		a.pix = make([]byte, w*h)
-		err := vp8lImage(ctx, data, false, w, h, func(y int, row []uint32) error {
-			out := a.pix[y*w:][:w]
-			for x, c := range row {
-				out[x] = uint8(c >> 8)
+		a.next = func(dst []byte) error {
+			copy(dst, data[a.rows*w:(a.rows+1)*w])
+			return nil
+		}
+		return a, nil
+	}
+	// A VP8L image stream without header, the samples in green, pulled a
+	// row at a time from the streaming decoder.
+	var failed error
+	rows := func(yield func([]uint32) bool) {
+		failed = vp8lImage(ctx, data, false, w, h, func(_ int, row []uint32) error {
+			if !yield(row) {
+				return context.Canceled // stopped by the consumer
 			}
 			return nil
 		})
-		if err != nil {
-			return nil, err
-		}
 	}
-	unfilter(a.pix, w, h, filter)
+	pull, stop := iter.Pull(iter.Seq[[]uint32](rows))
+	a.stop = stop
+	a.next = func(dst []byte) error {
+		row, ok := pull()
+		if !ok {
+			if failed == nil {
+				failed = FormatError("alpha bitstream ends early")
+			}
+			return failed
+		}
+		for x, c := range row {
+			dst[x] = uint8(c >> 8)
+		}
+		return nil
+	}
 	return a, nil
 }
 
-// unfilter undoes the ALPH prediction filter in place (RFC 9649 section
-// 2.7.1.2): 1 predicts from the left, 2 from above, 3 from the gradient
-// left + above - above-left clipped to 0-255. The first row always
-// predicts from the left and the first column from above; the top-left
-// sample is stored as is.
-func unfilter(pix []byte, w, h int, filter byte) {
-	if filter == 0 {
-		return
-	}
-	row := pix[:w]
-	for x := 1; x < w; x++ {
-		row[x] += row[x-1]
-	}
-	for y := 1; y < h; y++ {
-		prev, row := pix[(y-1)*w:y*w], pix[y*w:(y+1)*w]
-		row[0] += prev[0]
-		switch filter {
-		case 1:
+// load makes the window hold macroblock row mby's rows (those inside the
+// frame), undoing the prediction filter (RFC 9649 section 2.7.1.2): 1
+// predicts from the left, 2 from above, 3 from the gradient left + above -
+// above-left clipped to 0-255. The first row always predicts from the
+// left and the first column from above; the top-left sample is as stored.
+func (a *alphaRows) load(mby int) error {
+	a.y0 = 16 * mby
+	w := a.w
+	for y := a.y0; y < min(a.y0+16, a.h); y++ {
+		row := a.window[(y-a.y0)*w:][:w]
+		if err := a.next(row); err != nil {
+			return err
+		}
+		prev := a.prev
+		switch {
+		case a.filter == 0:
+		case y == 0:
 			for x := 1; x < w; x++ {
 				row[x] += row[x-1]
 			}
-		case 2:
-			for x := 1; x < w; x++ {
-				row[x] += prev[x]
-			}
-		case 3:
-			for x := 1; x < w; x++ {
-				g := int32(row[x-1]) + int32(prev[x]) - int32(prev[x-1])
-				row[x] += clip255(g)
+		default:
+			row[0] += prev[0]
+			switch a.filter {
+			case 1:
+				for x := 1; x < w; x++ {
+					row[x] += row[x-1]
+				}
+			case 2:
+				for x := 1; x < w; x++ {
+					row[x] += prev[x]
+				}
+			case 3:
+				for x := 1; x < w; x++ {
+					row[x] += clip255(int32(row[x-1]) + int32(prev[x]) - int32(prev[x-1]))
+				}
 			}
 		}
+		copy(prev, row)
+		a.rows++
 	}
+	return nil
+}
+
+// at is the alpha of pixel (x, y) of the current macroblock row, 0 outside
+// the frame.
+func (a *alphaRows) at(x, y int) uint32 {
+	if x >= a.w || y >= a.h {
+		return 0
+	}
+	return uint32(a.window[(y-a.y0)*a.w+x])
 }
 
 // emitAlpha writes the current macroblock at 1/s with alpha: each output
@@ -96,12 +137,7 @@ func unfilter(pix []byte, w, h int, filter byte) {
 func (d *decoder) emitAlpha(mbx, mby int) {
 	a, s, ws := d.alpha, d.scale, d.ws[:]
 	x0, y0 := 16*mbx, 16*mby
-	alphaAt := func(x, y int) uint32 {
-		if x >= a.w || y >= a.h {
-			return 0
-		}
-		return uint32(a.pix[y*a.w+x])
-	}
+	alphaAt := a.at
 	n := 16 / s
 	for oy := range n {
 		for ox := range n {

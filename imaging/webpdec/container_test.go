@@ -314,6 +314,9 @@ func TestDecodeBytes(t *testing.T) {
 			if got > est+64<<10 || (!cfg.Lossless && !cfg.Alpha && got < est/2) {
 				t.Errorf("%s %+v: allocated %d bytes, estimate %d", f.name, *o, got, est)
 			}
+			if f.name == "alpha raw" && o.Scale >= 4 && got >= int64(cfg.Width*cfg.Height) {
+				t.Errorf("%s %+v: allocated %d bytes, as much as a full-size alpha plane", f.name, *o, got)
+			}
 		}
 	}
 	if cfg, _ := DecodeConfig(cwebp(t, big)); cfg.DecodeBytes(&Options{Scale: 4}) > 608*432*3/2/16+16<<10 {

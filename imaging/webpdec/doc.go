@@ -61,8 +61,9 @@
 // headers (the canvas and the frame) before any pixel memory is allocated.
 // [DecodeContext] checks its context between macroblock rows (lossy) and
 // every 16 rows of pixels (lossless). Memory is the output (1.5 bytes a
-// pixel at 1/s for a lossy image) and O(width) of edges; an alpha plane is
-// held at full size (1 byte a pixel). The lossless decoder streams: it
+// pixel at 1/s for a lossy image, 1 more for alpha) and O(width) of edges
+// and rows: the alpha plane is decoded sixteen rows at a time, in step with
+// the macroblock rows. The lossless decoder streams: it
 // keeps the pixels back references can still reach (at most 2^21, 8 MB),
 // the transforms' data (at most 12 bytes per 4×4 pixels) and a few rows,
 // undoes the transforms row by row and reduces as the rows arrive.

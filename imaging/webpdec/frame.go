@@ -62,18 +62,14 @@ type decoder struct {
 
 	stats *decodeStats // tests only
 
-	alpha   *alphaPlane // the frame's alpha channel at full size, or nil
-	aout    []byte      // alpha at 1/scale, ⌈w/s⌉ × ⌈h/s⌉
+	alpha   *alphaRows // the frame's alpha channel, or nil
+	aout    []byte     // alpha at 1/scale, ⌈w/s⌉ × ⌈h/s⌉
 	astride int
 }
 
-// setAlpha attaches a decoded alpha channel.
-func (d *decoder) setAlpha(a *alphaPlane) {
+// setAlpha attaches a frame's alpha channel.
+func (d *decoder) setAlpha(a *alphaRows) {
 	d.alpha = a
-	if d.scale == 1 {
-		d.aout, d.astride = a.pix, a.w
-		return
-	}
 	s := d.scale
 	d.astride = (a.w + s - 1) / s
 	d.aout = make([]byte, d.astride*((a.h+s-1)/s))
@@ -133,6 +129,15 @@ func (d *decoder) decodeFrame() (*image.YCbCr, error) {
 	for mby := 0; mby < d.mbh; mby++ {
 		if err := d.ctx.Err(); err != nil {
 			return nil, err
+		}
+		if d.alpha != nil {
+			if err := d.alpha.load(mby); err != nil {
+				return nil, err
+			}
+			if d.scale == 1 {
+				a := d.alpha
+				copy(d.aout[a.y0*a.w:], a.window[:(min(a.y0+16, a.h)-a.y0)*a.w])
+			}
 		}
 		tokens := &d.parts[mby&(d.nparts-1)]
 		d.leftModes = [4]uint8{}

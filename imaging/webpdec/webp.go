@@ -94,9 +94,9 @@ func ChooseScale(srcW, srcH, longEdge int) int {
 // DecodeBytes estimates the memory [Decode] holds at its peak for this
 // image with opts. A lossy image needs its planes at the decoding scale
 // (1.5 bytes a pixel at that size, in whole macroblocks) and a few rows of
-// edges; with an alpha channel, the full-size alpha plane (1 byte a source
-// pixel) and, when that plane is compressed losslessly, what the lossless
-// decoder holds. The lossless decoder holds its output (4 bytes a pixel at
+// edges; with an alpha channel, the alpha plane at that scale, sixteen rows
+// of it at full size and, when it is compressed losslessly, what the
+// lossless decoder holds. The lossless decoder holds its output (4 bytes a pixel at
 // the decoding scale), the transforms' data (at most 12 bytes per 4×4
 // pixels), a window of at most 2^21 coded pixels (8 MB; less for smaller
 // images) and its prefix code tables (a few KB per group of codes: some
@@ -123,10 +123,7 @@ func (c Config) DecodeBytes(opts *Options) int64 {
 		n = (mbw*16/s)*(mbh*16/s) + 2*(mbw*8/s)*(mbh*8/s) + 64*mbw
 		bpp = 2
 		if c.alphaMethod >= 0 {
-			n += w * h
-			if scale > 1 {
-				n += ow * oh
-			}
+			n += ow*oh + 17*w // the alpha output and its rows being unfiltered
 			if c.alphaMethod == 1 {
 				n += vp8lWorkBytes(w, h)
 			}
@@ -289,14 +286,12 @@ func decodeFrame(ctx context.Context, f *frame, o *Options) (image.Image, error)
 	if err != nil {
 		return nil, err
 	}
-	var alpha *alphaPlane
+	var alpha *alphaRows
 	if f.alph != nil {
 		if alpha, err = decodeAlpha(ctx, f.alph, f.w, f.h); err != nil {
 			return nil, err
 		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
+		defer alpha.stop()
 	}
 	d := newDecoder(ctx, h, scale, !o.noFilter)
 	if o.rawRange {

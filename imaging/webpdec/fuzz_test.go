@@ -19,7 +19,8 @@ const fuzzMaxPixels = 1 << 20
 // scale. Nothing may panic or allocate beyond the pixel limit; errors must
 // be the documented kinds; every scale must accept exactly what full scale
 // accepts, with bounds ⌈w/s⌉ × ⌈h/s⌉ and, for lossy images without alpha,
-// the box average of the unfiltered full-scale planes. At full scale the
+// the box average of the unfiltered full-scale planes, and so must
+// averaging to an arbitrary smaller size. At full scale the
 // result must equal golang.org/x/image/webp's (lossy samples converted to
 // full range). Where they disagree (x/image rejects partitions libwebp
 // clamps, for one), libwebp's dwebp decides, and the decoder must agree
@@ -65,7 +66,17 @@ func FuzzDecode(f *testing.F) {
 			}
 			got[s] = img
 		}
-		if got[1] == nil || cfg.Animated {
+		if got[1] == nil {
+			return
+		}
+		// Averaged to a size that is not a power-of-two reduction.
+		tw, th := max(1, cfg.Width*2/5), max(1, cfg.Height*2/5)
+		if img, err := Decode(src, &Options{Width: tw, Height: th, MaxPixels: fuzzMaxPixels}); err != nil {
+			t.Fatalf("1/1 decodes but %dx%d fails: %v", tw, th, err)
+		} else if img.Bounds() != image.Rect(0, 0, tw, th) {
+			t.Fatalf("%dx%d: bounds %v", tw, th, img.Bounds())
+		}
+		if cfg.Animated {
 			return
 		}
 		if m, ok := got[1].(*image.YCbCr); ok {

@@ -181,6 +181,9 @@ func makeFixtures(tb testing.TB) []fixture {
 	add(opaque, "lossy", lossyOptions)
 	// Smooth: many macroblocks predicted whole with a DC-only residual.
 	add(smooth(93, 70), "smooth", [][]string{{}, {"-q", "95", "-sns", "0"}})
+	// Slivers: one or two pixels across.
+	add(photoLike(2, 300, true), "sliver", [][]string{{}, {"-lossless"}})
+	add(photoLike(300, 1, false), "sliver", [][]string{{}})
 	add(translucent, "alpha", alphaOptions)
 	add(translucent, "lossless", losslessOptions)
 	add(opaque, "lossless", losslessOptions[:1])

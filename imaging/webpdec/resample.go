@@ -126,7 +126,11 @@ func resample(pix []byte, stride, w, h int, hx, vy taps) []byte {
 	}
 	out := make([]byte, dw*dh)
 	f, fixed := hx.fixed3(w)
-	starts, wts := f.start[:dw], f.w[:3*dw]
+	var starts []int
+	var wts []int32
+	if fixed {
+		starts, wts = f.start[:dw], f.w[:3*dw]
+	}
 	for y := range dh {
 		in := rows[y*w:][:w]
 		o := out[y*dw:][:dw]

@@ -11,6 +11,8 @@ type cacheEntry struct {
 	result      []byte
 	payloadHash string
 	expiry      time.Time
+	// resultNotStored marks a record completed without its result.
+	resultNotStored bool
 }
 
 // resultCache is a size-bounded LRU of completed results, safe for

@@ -47,7 +47,11 @@
 //   - the function succeeded but its result could not be recorded: Complete
 //     is retried with backoff within the lease, then Do returns the result
 //     with a *[NotRecordedError] (report success: the work is done) and the
-//     record is held until its lease ends.
+//     record is held until its lease ends;
+//   - the function succeeded with a result too large for the store: the
+//     record is completed without it, Do returns the result with a
+//     *[NotRecordedError], and duplicates get a *[ResultNotStoredError]
+//     (done, nothing to replay), never a second run.
 //
 // # Why not a conditional put
 //
@@ -63,7 +67,10 @@
 // returns the conflicting record from the acquire itself ([ConflictError]),
 // so a duplicate needs no read after its failed write (the README's table
 // gives each store's round trips). A result too large for the store is a
-// *[ResultTooLargeError] at save time, never a silent truncation.
+// *[ResultTooLargeError] at save time, never a silent truncation, and the
+// work is not repeated for it: Powertools leaves such a record INPROGRESS
+// (its save fails), so the first retry after the lease runs the function
+// again; here the record is completed without the result.
 //
 // # Stores
 //

@@ -76,6 +76,13 @@ var (
 	// failure to retry, or the retry repeats the side effect. The engine
 	// returns it as a *[NotRecordedError] carrying the result.
 	ErrNotRecorded = errors.New("idempotency: the function succeeded but its result was not recorded")
+	// ErrResultNotStored reports that a duplicate found its key completed
+	// without a result: the function ran and succeeded, but its result was
+	// too large for the store. The work is done and is not done again (until
+	// the record expires), but there is nothing to replay. It is not
+	// retryable: a retry gets the same answer. The engine returns it as a
+	// *[ResultNotStoredError].
+	ErrResultNotStored = errors.New("idempotency: completed, but the result was too large to store")
 )
 
 // NotRecordedError is returned by [Guard.Do] (and [Handler]) when the
@@ -91,8 +98,11 @@ var (
 //     INPROGRESS record is kept (Held), so duplicates get a retryable
 //     *[InProgressError] until the lease ends, and the first delivery after
 //     it (plus Options.SkewMargin) runs the function again;
-//   - *ResultTooLargeError: the record is released (retrying cannot make
-//     the result smaller), so the next delivery runs the function again;
+//   - *ResultTooLargeError: the record is completed without the result
+//     (Record.ResultNotStored), so duplicates get a *[ResultNotStoredError]
+//     until the record expires, and the function does not run again. If
+//     that completion fails too, Err wraps both causes and the second one
+//     decides, as listed here (Held for a store error);
 //   - ErrFenced: the lease was taken over (or the record evicted); the
 //     other holder's record stands and duplicates replay its result;
 //   - ErrForeignCompletion: another writer completed the record;
@@ -122,6 +132,26 @@ func (e *NotRecordedError) Is(target error) bool { return target == ErrNotRecord
 
 // Unwrap returns the cause.
 func (e *NotRecordedError) Unwrap() error { return e.Err }
+
+// ResultNotStoredError is returned to a duplicate of a key whose function
+// succeeded with a result too large for the store: the record was completed
+// without it (the first call got a *[NotRecordedError] wrapping a
+// *[ResultTooLargeError], with the result). The function is not run again
+// until the record expires (Options.Expiry), and there is no result to
+// replay. errors.Is(err, ErrResultNotStored) reports true for it. It is
+// permanent: treat the duplicate as done (acknowledge the message; an HTTP
+// API answers that the request was processed, as package apigw does), and
+// shrink the result so that it fits the store.
+type ResultNotStoredError struct {
+	KeyHash string // hash of the idempotency key, safe to log
+}
+
+func (e *ResultNotStoredError) Error() string {
+	return fmt.Sprintf("idempotency: key %s was completed, but its result was too large to store and cannot be replayed", e.KeyHash)
+}
+
+// Is reports whether target is ErrResultNotStored.
+func (e *ResultNotStoredError) Is(target error) bool { return target == ErrResultNotStored }
 
 // InProgressError is returned when a duplicate finds a live INPROGRESS
 // record. errors.Is(err, ErrInProgress) reports true for it. Its type name,

@@ -83,6 +83,8 @@ const maxStackKey = 256
 //   - A duplicate that arrives after completion gets the stored result, as
 //     long as its payload hashes like the first one's; otherwise Do returns a
 //     *[PayloadMismatchError]. payload is only hashed, never stored or logged.
+//     When the result was too large to store (see below) the duplicate gets
+//     a *[ResultNotStoredError] instead, and fn does not run.
 //   - A duplicate that arrives while the first delivery holds its lease gets
 //     a retryable *[InProgressError], or waits for the result when
 //     Options.WaitForResult is set.
@@ -105,8 +107,13 @@ const maxStackKey = 256
 //     so duplicates get *[InProgressError] until the lease ends and the
 //     first delivery after that runs fn again. Releasing instead would
 //     invite an immediate second run of a side effect that has happened;
-//   - a *[ResultTooLargeError]: the record is released and the next
-//     delivery runs fn again (and fails the same way: shrink the result);
+//   - a *[ResultTooLargeError]: the record is completed without the
+//     result (Record.ResultNotStored), so duplicates do not run fn again:
+//     until the record expires they get a *[ResultNotStoredError] (the
+//     work is done, there is nothing to replay). Releasing the record
+//     instead would make a client's retry of a payment charge again.
+//     Should that completion fail as well, the cause it met decides, as
+//     listed here;
 //   - [ErrFenced]: the lease was lost to another delivery before fn
 //     returned (or an operator deleted the record), whose outcome stands;
 //   - [ErrForeignCompletion]: another writer sharing the table completed
@@ -138,6 +145,9 @@ func (g *Guard) Do(ctx context.Context, key string, payload []byte, fn func(ctx 
 					g.logDecision(ctx, slog.LevelWarn, "payload mismatch", kh, StatusCompleted)
 					return nil, &PayloadMismatchError{KeyHash: kh, Status: StatusCompleted}
 				}
+				if e.resultNotStored {
+					return nil, g.notStored(ctx, kh)
+				}
 				g.logDecision(ctx, slog.LevelInfo, "duplicate replayed from cache", kh, StatusCompleted)
 				g.replayed(ctx, kh, "cache")
 				return clone(e.result), nil
@@ -167,7 +177,7 @@ func (g *Guard) Do(ctx context.Context, key string, payload []byte, fn func(ctx 
 		}
 		switch ex.Status {
 		case StatusCompleted:
-			return g.replay(ctx, storeKey, kh, ex, "store"), nil
+			return g.replay(ctx, storeKey, kh, ex, "store")
 		case StatusInProgress:
 			if !g.opts.WaitForResult {
 				g.logDecision(ctx, slog.LevelInfo, "duplicate in progress", kh, ex.Status)
@@ -190,10 +200,14 @@ func (g *Guard) inProgress(kh string, ex Record, now time.Time) *InProgressError
 	return &InProgressError{KeyHash: kh, LeaseEnds: ends, RetryAfter: max(ends.Sub(now), 0)}
 }
 
-// replay returns the result of the COMPLETED record ex to a duplicate.
-func (g *Guard) replay(ctx context.Context, storeKey, kh string, ex Record, from string) []byte {
+// replay returns the result of the COMPLETED record ex to a duplicate, or
+// a *ResultNotStoredError when ex was completed without its result.
+func (g *Guard) replay(ctx context.Context, storeKey, kh string, ex Record, from string) ([]byte, error) {
 	if g.cache != nil {
-		g.cache.put(storeKey, cacheEntry{result: clone(ex.Result), payloadHash: ex.PayloadHash, expiry: ex.Expiry})
+		g.cache.put(storeKey, cacheEntry{result: clone(ex.Result), payloadHash: ex.PayloadHash, expiry: ex.Expiry, resultNotStored: ex.ResultNotStored})
+	}
+	if ex.ResultNotStored {
+		return nil, g.notStored(ctx, kh)
 	}
 	msg := "duplicate replayed"
 	if from == "wait" {
@@ -201,7 +215,14 @@ func (g *Guard) replay(ctx context.Context, storeKey, kh string, ex Record, from
 	}
 	g.logDecision(ctx, slog.LevelInfo, msg, kh, ex.Status)
 	g.replayed(ctx, kh, from)
-	return ex.Result
+	return ex.Result, nil
+}
+
+// notStored returns the error for a duplicate of a key completed without
+// its result. The replay hooks are not called: nothing is replayed.
+func (g *Guard) notStored(ctx context.Context, kh string) error {
+	g.logDecision(ctx, slog.LevelWarn, "duplicate of a completed call whose result was too large to store: not run again, nothing to replay", kh, StatusCompleted)
+	return &ResultNotStoredError{KeyHash: kh}
 }
 
 // wait waits for the holder of the live INPROGRESS record ex to finish. It
@@ -245,7 +266,8 @@ func (g *Guard) wait(ctx context.Context, storeKey, kh, ph string, ex Record) (r
 			return nil, false, &PayloadMismatchError{KeyHash: kh, Status: rec.Status}
 		}
 		if rec.Status == StatusCompleted {
-			return g.replay(ctx, storeKey, kh, rec, "wait"), false, nil
+			res, err := g.replay(ctx, storeKey, kh, rec, "wait")
+			return res, false, err
 		}
 		ex = rec // still in progress (perhaps by a new holder after a takeover)
 		delay = min(2*delay, maxDelay)
@@ -281,6 +303,24 @@ func (g *Guard) run(ctx context.Context, rec Record, kh string, fn func(context.
 	rec.Expiry = g.opts.Now().Add(g.opts.Expiry)
 	retryUntil, _ := fctx.Deadline() // fctx always has one: the lease's end
 	cerr := g.complete(ctx, rec, retryUntil)
+	tooLarge, _ := errors.AsType[*ResultTooLargeError](cerr)
+	if tooLarge != nil {
+		// The work is done, only its result does not fit. Releasing the
+		// record would make the next delivery (a client's retry of a
+		// payment) run fn again; holding it would do so after the lease,
+		// as Powertools does. The record is completed without the result
+		// instead: duplicates get a *ResultNotStoredError until it expires.
+		rec.Result, rec.ResultNotStored = nil, true
+		if cerr = g.complete(ctx, rec, retryUntil); cerr == nil {
+			if g.cache != nil {
+				g.cache.put(rec.Key, cacheEntry{payloadHash: rec.PayloadHash, expiry: rec.Expiry, resultNotStored: true})
+			}
+			g.logDecision(ctx, slog.LevelError, "completed without its result, too large for the store: duplicates are not run again and get ResultNotStoredError", kh, StatusCompleted,
+				slog.Int("result_bytes", tooLarge.Size), slog.Int("limit_bytes", tooLarge.Limit))
+			return res, &NotRecordedError{KeyHash: kh, Result: res, Err: tooLarge}
+		}
+		cerr = fmt.Errorf("%w; completing without it: %w", tooLarge, cerr)
+	}
 	switch {
 	case cerr == nil:
 		if g.cache != nil {
@@ -300,9 +340,6 @@ func (g *Guard) run(ctx context.Context, rec Record, kh string, fn func(context.
 		// (Powertools' completion is an unconditional update): its result,
 		// not ours, is what duplicates replay.
 		g.logDecision(ctx, slog.LevelError, "completion refused: another writer completed the record this delivery holds", kh, StatusCompleted)
-		return res, &NotRecordedError{KeyHash: kh, Result: res, Err: cerr}
-	case isTooLarge(cerr):
-		g.release(ctx, rec, kh, "result too large")
 		return res, &NotRecordedError{KeyHash: kh, Result: res, Err: cerr}
 	default:
 		// The store kept failing: keep the INPROGRESS record, so that

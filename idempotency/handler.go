@@ -36,7 +36,10 @@ type PayloadFunc[T any] func(T) ([]byte, error)
 // When h succeeds but its output cannot be recorded (a *[NotRecordedError]
 // from Do), the returned function still returns h's output and a nil error:
 // the work is done, and an error would make Lambda retry it. Do logs the
-// cause at Warn or Error. Call [Guard.Do] directly to see the error.
+// cause at Warn or Error. Call [Guard.Do] directly to see the error. When
+// the cause was an output too large for the store, a duplicate of that
+// input returns the zero TOut and a *[ResultNotStoredError] (the work was
+// done; there is no output to give): h does not run again.
 //
 // The result has the signature aws-lambda-go's lambda.Start accepts:
 //

@@ -36,6 +36,11 @@ type Record struct {
 	PayloadHash string
 	// Result is the stored response of a COMPLETED record.
 	Result []byte
+	// ResultNotStored, on a COMPLETED record, reports that the function
+	// succeeded but its result was too large for the store, so the record
+	// was completed without it: Result is empty, and duplicates get a
+	// *ResultNotStoredError instead of a replay (or a second run).
+	ResultNotStored bool
 	// InProgressExpiry is the end of the holder's lease. An INPROGRESS record
 	// whose lease has ended may be taken over by the next acquirer.
 	InProgressExpiry time.Time
@@ -75,10 +80,12 @@ type Store interface {
 	Acquire(ctx context.Context, rec Record, now time.Time) error
 
 	// Complete turns the INPROGRESS record rec.Key held by rec.Owner into
-	// COMPLETED, storing rec.Result and rec.Expiry. If the record is missing,
-	// or held by another owner, it returns ErrFenced and changes nothing. If
-	// rec.Result cannot be stored because of its size it returns a
-	// *ResultTooLargeError and changes nothing.
+	// COMPLETED, storing rec.Result, rec.ResultNotStored and rec.Expiry. If
+	// the record is missing, or held by another owner, it returns ErrFenced
+	// and changes nothing. If rec.Result cannot be stored because of its
+	// size it returns a *ResultTooLargeError and changes nothing; the engine
+	// then completes the record with an empty Result and ResultNotStored
+	// set, which Get and Acquire's conflicts return as they were stored.
 	//
 	// Complete is idempotent: if the record is already COMPLETED by
 	// rec.Owner it returns nil and changes nothing, leaving the result and

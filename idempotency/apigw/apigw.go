@@ -184,6 +184,12 @@ func (e *endpoint[Req, Resp]) outcome(ctx context.Context, live Resp, err error)
 		return e.problem(http.StatusUnprocessableEntity, e.header+" reused",
 			"This "+e.header+" was used for a different request; send a new key for a new request.", nil), nil
 	}
+	if _, ok := errors.AsType[*idempotency.ResultNotStoredError](err); ok {
+		// Done once; its response was too large to keep. Running the
+		// handler again would charge twice; a 5xx would invite retries.
+		return e.problem(http.StatusConflict, "Request already processed",
+			"The request with this "+e.header+" was processed, but its response was too large to be kept and cannot be replayed. Do not retry it: look up its result instead.", nil), nil
+	}
 	if ip, ok := errors.AsType[*idempotency.InProgressError](err); ok {
 		secs := strconv.Itoa(int(max(1, math.Ceil(ip.RetryAfter.Seconds()))))
 		return e.problem(http.StatusConflict, "A request with this "+e.header+" is in progress",

@@ -316,6 +316,32 @@ func TestHTTPHandler_doneButNotRecorded(t *testing.T) {
 	}
 }
 
+// TestHTTPHandler_responseTooLarge: a payment whose response is too large
+// for the store is answered with its response, and its retry is a 409
+// "already processed" without Retry-After, not a second charge.
+func TestHTTPHandler_responseTooLarge(t *testing.T) {
+	p := &payments{}
+	var logs bytes.Buffer
+	g := newGuard(t, memstore.New(&memstore.Options{MaxResultSize: 64}), nil) // the stored response is over 64 bytes
+	h := apigw.HTTPHandler(g, p.create, &apigw.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	resp, err := h(lambdatest.Context(t, nil), post("k-1", `{"amount":5}`))
+	if err != nil || resp.StatusCode != 201 || !strings.Contains(resp.Body, "pay-1") {
+		t.Fatalf("first request: %+v, %v; want the payment's 201", resp, err)
+	}
+	if !strings.Contains(logs.String(), "ResultTooLarge") && !strings.Contains(logs.String(), "exceeds the store's limit") {
+		t.Errorf("the unstored response is not logged: %s", logs.String())
+	}
+	for range 2 {
+		resp, err = h(lambdatest.Context(t, nil), post("k-1", `{"amount":5}`))
+		if err != nil || resp.StatusCode != 409 || resp.Headers["Retry-After"] != "" || decodeProblem(t, resp).Title != "Request already processed" {
+			t.Errorf("retry: %+v, %v; want 409 'Request already processed' without Retry-After", resp, err)
+		}
+	}
+	if n := p.charges.Load(); n != 1 {
+		t.Errorf("%d charges; want 1", n)
+	}
+}
+
 // TestHTTPHandler_nestedReplay: a replay inside the handler (its own
 // Guard.Do for a sub-step) does not mark the endpoint's fresh response as
 // a replay.

@@ -25,6 +25,8 @@
 //	a 5xx or 429 from the handler            that response, not stored: the retry runs the handler again
 //	an error from the handler                the error (API Gateway answers 500/502), not stored
 //	done, but the store failed to record it  the handler's response (see below)
+//	a retry after a response too large to    409 Conflict without Retry-After: done once, not
+//	store (over the store's result limit)    run again, nothing to replay (see below)
 //	a request without its method or route    500, not run: its key would be shared with every such request
 //
 // Errors are application/problem+json documents (RFC 9457) with a title,
@@ -53,4 +55,14 @@
 // returned, the failure is logged at ERROR and counted as the
 // [MetricNotRecorded] metric. A handler that calls Guard.Do itself should do
 // the same: treat errors.Is(err, idempotency.ErrNotRecorded) as success.
+//
+// A response too large for the store (DynamoDB's item holds about 396 KB;
+// see each store's MaxResultSize) is not stored, but its request is recorded
+// as done: a retry gets 409 Conflict, without Retry-After, with the title
+// "Request already processed", never a second run of the handler (Powertools
+// for AWS Lambda fails such a save and leaves the record in progress, so a
+// retry after the lease runs the handler again). The first request's client
+// got the response; a client that lost it looks the result up (GET the
+// payment) instead of retrying. Keep responses small (an id and a status)
+// and this never happens.
 package apigw

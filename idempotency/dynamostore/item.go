@@ -43,6 +43,9 @@ func (s *Store) encode(rec idempotency.Record) map[string]types.AttributeValue {
 	if rec.Status == idempotency.StatusCompleted {
 		item[s.o.CompletedByAttr] = &types.AttributeValueMemberS{Value: rec.Owner}
 	}
+	if rec.ResultNotStored {
+		item[s.o.ResultNotStoredAttr] = &types.AttributeValueMemberBOOL{Value: true}
+	}
 	return item
 }
 
@@ -95,6 +98,9 @@ func (s *Store) decode(item map[string]types.AttributeValue) (idempotency.Record
 	rec.Status = idempotency.Status(str(s.o.StatusAttr, true))
 	rec.Owner = str(s.o.OwnerAttr, false)
 	rec.PayloadHash = str(s.o.ValidationAttr, false)
+	if b, ok := item[s.o.ResultNotStoredAttr].(*types.AttributeValueMemberBOOL); ok {
+		rec.ResultNotStored = b.Value
+	}
 	switch v := item[s.o.DataAttr].(type) {
 	case *types.AttributeValueMemberS:
 		rec.Result = []byte(v.Value)

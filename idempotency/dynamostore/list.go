@@ -43,8 +43,9 @@ func (s *Store) List(ctx context.Context, opts idempotency.ListOptions) ([]idemp
 	}
 	limit := opts.PageSize()
 	names := map[string]string{"#st": s.o.StatusAttr, "#ow": s.o.OwnerAttr, "#va": s.o.ValidationAttr,
-		"#ipe": s.o.InProgressExpiryAttr, "#exp": s.o.ExpiryAttr, "#expms": s.o.ExpiryMillisAttr, "#k": s.o.KeyAttr}
-	projection := "#k, #st, #ow, #va, #ipe, #exp, #expms"
+		"#ipe": s.o.InProgressExpiryAttr, "#exp": s.o.ExpiryAttr, "#expms": s.o.ExpiryMillisAttr, "#k": s.o.KeyAttr,
+		"#done": s.o.CompletedByAttr, "#nostore": s.o.ResultNotStoredAttr}
+	projection := "#k, #st, #ow, #va, #ipe, #exp, #expms, #done, #nostore"
 	if s.o.SortKeyAttr != "" {
 		names["#sk"] = s.o.SortKeyAttr
 		projection += ", #sk"

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"strings"
 	"sync"
@@ -39,8 +40,8 @@ const MaxItemSize = 400 * 1024
 const MaxResultSize = MaxItemSize - 4096
 
 // Default attribute names, as Powertools for AWS Lambda names them (owner,
-// expiration_ms and completed_by are Rampart's additions; Powertools ignores
-// them).
+// expiration_ms, completed_by and result_not_stored are Rampart's
+// additions; Powertools ignores them).
 const (
 	DefaultKeyAttr              = "id"
 	DefaultExpiryAttr           = "expiration"
@@ -51,6 +52,7 @@ const (
 	DefaultOwnerAttr            = "owner"
 	DefaultExpiryMillisAttr     = "expiration_ms"
 	DefaultCompletedByAttr      = "completed_by"
+	DefaultResultNotStoredAttr  = "result_not_stored"
 )
 
 // Options configure a Store and the table CreateTable makes. The zero value
@@ -77,6 +79,7 @@ type Options struct {
 	OwnerAttr            string // S, the fencing token
 	ExpiryMillisAttr     string // N, epoch milliseconds: Expiry, exactly
 	CompletedByAttr      string // S, the owner token whose Complete stored the result
+	ResultNotStoredAttr  string // BOOL, true on a record completed without its result (too large for an item)
 
 	// Retryer, when set, replaces the client's retryer for the store's
 	// requests. Nil keeps the client's own, which for clients built by the
@@ -105,8 +108,8 @@ type Store struct {
 	// raise them to reach the server's own check.
 	maxItemSize, maxResult int
 	// Expression attribute names, built once: the SDK only reads them.
-	acquireNames, completeNames, releaseNames, doneNames map[string]string
-	opt                                                  []func(*dynamodb.Options)
+	acquireNames, completeNames, notStoredNames, releaseNames, doneNames map[string]string
+	opt                                                                  []func(*dynamodb.Options)
 
 	// noOldItem is logged once: the server answered a failed condition
 	// without the old item, so conflicts cost an extra read.
@@ -149,6 +152,8 @@ func New(client Client, table string, opts *Options) *Store {
 		"#owner":  s.o.OwnerAttr,
 		"#done":   s.o.CompletedByAttr,
 	}
+	s.notStoredNames = maps.Clone(s.completeNames)
+	s.notStoredNames["#nostore"] = s.o.ResultNotStoredAttr
 	s.releaseNames = map[string]string{
 		"#status": s.o.StatusAttr,
 		"#owner":  s.o.OwnerAttr,
@@ -179,6 +184,7 @@ func (o *Options) setDefaults() {
 	def(&o.OwnerAttr, DefaultOwnerAttr)
 	def(&o.ExpiryMillisAttr, DefaultExpiryMillisAttr)
 	def(&o.CompletedByAttr, DefaultCompletedByAttr)
+	def(&o.ResultNotStoredAttr, DefaultResultNotStoredAttr)
 }
 
 // MaxResultSize returns the largest result Complete accepts, MaxResultSize.
@@ -287,10 +293,16 @@ func (s *Store) Complete(ctx context.Context, rec idempotency.Record) error {
 		":exp":        number(ceilSeconds(rec.Expiry)),
 		":expms":      millis(rec.Expiry),
 	}
-	if len(rec.Result) > 0 {
+	names := s.completeNames
+	switch {
+	case rec.ResultNotStored:
+		update += ", #nostore = :nostore REMOVE #data"
+		values[":nostore"] = &types.AttributeValueMemberBOOL{Value: true}
+		names = s.notStoredNames
+	case len(rec.Result) > 0:
 		update += ", #data = :data"
 		values[":data"] = dataValue(rec.Result)
-	} else {
+	default:
 		update += " REMOVE #data"
 	}
 	_, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
@@ -298,7 +310,7 @@ func (s *Store) Complete(ctx context.Context, rec idempotency.Record) error {
 		Key:                       s.key(rec.Key),
 		UpdateExpression:          aws.String(update),
 		ConditionExpression:       aws.String("#owner = :owner AND #status = :inprogress"),
-		ExpressionAttributeNames:  s.completeNames,
+		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
 		// The old item tells our own earlier completion from a fence.
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,

@@ -105,6 +105,18 @@ func (s *flakyComplete) Complete(ctx context.Context, rec idempotency.Record) er
 	return s.Store.Complete(ctx, rec)
 }
 
+// failSmallComplete is a Store whose Complete fails with errUnavailable
+// for results the store would accept (a completion without its result,
+// say), as a store that goes down just after refusing a large result does.
+type failSmallComplete struct{ idempotency.Store }
+
+func (s *failSmallComplete) Complete(ctx context.Context, rec idempotency.Record) error {
+	if l, ok := s.Store.(idempotency.ResultLimiter); ok && len(rec.Result) > l.MaxResultSize() {
+		return s.Store.Complete(ctx, rec)
+	}
+	return errUnavailable
+}
+
 // afterGets is a Store that calls fn once, after its n-th Get.
 type afterGets struct {
 	idempotency.Store
@@ -432,20 +444,69 @@ var guardCases = []testCase{
 	},
 	{
 		name: "ResultTooLarge",
-		rule: "a result over the store's limit is a *ResultTooLargeError at save time, with the result returned and the record released (stores with a MaxResultSize() int method)",
+		rule: "a result over the store's limit (stores with a MaxResultSize() int method) is a *NotRecordedError wrapping *ResultTooLargeError, with the result; the record is completed without it, so duplicates (from the store, the cache or waiting) get *ResultNotStoredError and never run the function again until the record expires, and no replay hook fires",
 		run: func(t *testing.T, e *env) {
-			l, ok := e.store.(idempotency.ResultLimiter)
-			if !ok || l.MaxResultSize() <= 0 || l.MaxResultSize() > 8<<20 {
-				t.Skip("the store declares no result limit of 8 MiB or less (MaxResultSize() int)")
+			limit := resultLimit(t, e)
+			replays := 0
+			hook := func(context.Context, idempotency.Replay) { replays++ }
+			g := e.guard(idempotency.Options{Expiry: 10 * time.Minute, OnReplay: hook})
+			big := bytes.Repeat([]byte("x"), limit+1)
+			var runs atomic.Int64
+			fn := func(context.Context) ([]byte, error) { runs.Add(1); return big, nil }
+			res, err := g.Do(t.Context(), "k", []byte("p"), fn)
+			nr, isNR := errors.AsType[*idempotency.NotRecordedError](err)
+			tl, isTL := errors.AsType[*idempotency.ResultTooLargeError](err)
+			if !isNR || !isTL || nr.Held || len(res) != len(big) || len(nr.Result) != len(big) || tl.Limit != limit {
+				t.Fatalf("Do = %d bytes, %v; want the result and a *NotRecordedError wrapping *ResultTooLargeError", len(res), err)
 			}
-			g := e.guard(idempotency.Options{})
-			big := bytes.Repeat([]byte("x"), l.MaxResultSize()+1)
-			res, err := g.Do(t.Context(), "k", nil, func(context.Context) ([]byte, error) { return big, nil })
-			var tl *idempotency.ResultTooLargeError
-			if !errors.As(err, &tl) || len(res) != len(big) {
-				t.Errorf("Do = %d bytes, %v; want the result and *ResultTooLargeError", len(res), err)
+			rec := mustGet(t, e, g.StoreKey("k"))
+			if rec.Status != idempotency.StatusCompleted || !rec.ResultNotStored || len(rec.Result) != 0 {
+				t.Errorf("record %s, ResultNotStored %v, %d result bytes; want COMPLETED without its result", rec.Status, rec.ResultNotStored, len(rec.Result))
 			}
-			wantNotFound(t, e, g.StoreKey("k"))
+			e.clock.Advance(time.Minute)
+			cached := e.guard(idempotency.Options{Expiry: 10 * time.Minute, CacheSize: 4, OnReplay: hook})
+			waiting := e.guard(idempotency.Options{Expiry: 10 * time.Minute, WaitForResult: true, OnReplay: hook})
+			for i, dg := range []*idempotency.Guard{g, cached, cached, waiting} {
+				res, err := dg.Do(t.Context(), "k", []byte("p"), fn)
+				rn, ok := errors.AsType[*idempotency.ResultNotStoredError](err)
+				if !ok || !errors.Is(err, idempotency.ErrResultNotStored) || rn.KeyHash == "" || res != nil {
+					t.Errorf("duplicate %d: %d bytes, %v; want *ResultNotStoredError", i, len(res), err)
+				}
+			}
+			if _, err := g.Do(t.Context(), "k", []byte("other"), fn); !errors.Is(err, idempotency.ErrPayloadMismatch) {
+				t.Errorf("the key with another payload: %v; want ErrPayloadMismatch", err)
+			}
+			if runs.Load() != 1 || replays != 0 {
+				t.Errorf("the function ran %d times and %d replays were reported; want 1 run, no replay", runs.Load(), replays)
+			}
+			e.clock.Advance(10 * time.Minute) // the record expires
+			small := func(context.Context) ([]byte, error) { runs.Add(1); return []byte("small"), nil }
+			if res := mustDo(t, g, t.Context(), "k", []byte("p"), small); string(res) != "small" || runs.Load() != 2 {
+				t.Errorf("after expiry: %q after %d runs; want a second run", res, runs.Load())
+			}
+			if rec := mustGet(t, e, g.StoreKey("k")); rec.ResultNotStored || string(rec.Result) != "small" {
+				t.Errorf("record after the second run: ResultNotStored %v, result %q", rec.ResultNotStored, rec.Result)
+			}
+		},
+	},
+	{
+		name: "ResultTooLargeAndStoreFails",
+		rule: "when the completion without the result fails too (the store is down), the record is held INPROGRESS as for any failed Complete, and the error wraps both causes",
+		run: func(t *testing.T, e *env) {
+			limit := resultLimit(t, e)
+			fs := &failSmallComplete{Store: e.store}
+			g := e.guardOver(fs, idempotency.Options{})
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			big := bytes.Repeat([]byte("x"), limit+1)
+			_, err := g.Do(ctx, "k", []byte("p"), func(context.Context) ([]byte, error) { return big, nil })
+			nr, ok := errors.AsType[*idempotency.NotRecordedError](err)
+			if !ok || !nr.Held || !errors.Is(err, errUnavailable) || !errors.As(err, new(*idempotency.ResultTooLargeError)) {
+				t.Fatalf("Do = %v; want a held *NotRecordedError wrapping *ResultTooLargeError and the store's error", err)
+			}
+			if rec := mustGet(t, e, g.StoreKey("k")); rec.Status != idempotency.StatusInProgress {
+				t.Errorf("record %s; want it held INPROGRESS", rec.Status)
+			}
 		},
 	},
 	{

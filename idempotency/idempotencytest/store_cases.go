@@ -101,6 +101,9 @@ func sameRecord(t testing.TB, got, want idempotency.Record) {
 	if !bytes.Equal(got.Result, want.Result) {
 		diffs = append(diffs, fmt.Sprintf("Result %q, want %q", got.Result, want.Result))
 	}
+	if got.ResultNotStored != want.ResultNotStored {
+		diffs = append(diffs, fmt.Sprintf("ResultNotStored %v, want %v", got.ResultNotStored, want.ResultNotStored))
+	}
 	if !sameTime(got.InProgressExpiry, want.InProgressExpiry) {
 		diffs = append(diffs, fmt.Sprintf("InProgressExpiry %v, want %v", got.InProgressExpiry, want.InProgressExpiry))
 	}
@@ -110,6 +113,17 @@ func sameRecord(t testing.TB, got, want idempotency.Record) {
 	for _, d := range diffs {
 		t.Errorf("record %q: %s", want.Key, d)
 	}
+}
+
+// resultLimit returns the store's result limit, skipping t for stores
+// without one of 8 MiB or less (the cases store a result over it).
+func resultLimit(t *testing.T, e *env) int {
+	t.Helper()
+	l, ok := e.store.(idempotency.ResultLimiter)
+	if !ok || l.MaxResultSize() <= 0 || l.MaxResultSize() > 8<<20 {
+		t.Skip("the store declares no result limit of 8 MiB or less (MaxResultSize() int)")
+	}
+	return l.MaxResultSize()
 }
 
 // sameTime reports whether a and b agree to the millisecond.
@@ -228,6 +242,34 @@ var storeCases = []testCase{
 			if got.Status != idempotency.StatusCompleted || len(got.Result) != 0 {
 				t.Errorf("got status %q result %q; want COMPLETED and empty", got.Status, got.Result)
 			}
+		},
+	},
+	{
+		name: "CompleteWithoutResult",
+		rule: "Complete with ResultNotStored stores a COMPLETED record without a result that Get and Acquire's conflict return with ResultNotStored set; a later acquisition after expiry, and a completion with a result, have it unset",
+		run: func(t *testing.T, e *env) {
+			rec := inProgress(e, "k", "owner-1")
+			mustAcquire(t, e, rec)
+			done := rec
+			done.Status, done.ResultNotStored, done.Expiry = idempotency.StatusCompleted, true, e.clock.Now().Add(expiry)
+			if err := e.store.Complete(t.Context(), done); err != nil {
+				t.Fatalf("Complete without result: %v", err)
+			}
+			sameRecord(t, mustGet(t, e, "k"), done)
+			if err := e.store.Complete(t.Context(), done); err != nil {
+				t.Errorf("retried Complete without result by its owner = %v; want nil", err)
+			}
+			dup := inProgress(e, "k", "owner-2")
+			ex := wantConflict(t, e.store.Acquire(t.Context(), dup, e.clock.Now()))
+			if ex.Status != idempotency.StatusCompleted || !ex.ResultNotStored || len(ex.Result) != 0 {
+				t.Errorf("conflict carries %s, ResultNotStored %v, result %q; want COMPLETED without result", ex.Status, ex.ResultNotStored, ex.Result)
+			}
+			e.clock.Advance(expiry + time.Second)
+			next := inProgress(e, "k", "owner-3")
+			mustAcquire(t, e, next)
+			sameRecord(t, mustGet(t, e, "k"), next)
+			completed := mustComplete(t, e, next, []byte("r"))
+			sameRecord(t, mustGet(t, e, "k"), completed)
 		},
 	},
 	{
@@ -448,11 +490,7 @@ var storeCases = []testCase{
 		name: "ResultTooLarge",
 		rule: "Complete with a result over the store's limit returns *ResultTooLargeError with Size and Limit and changes nothing (stores with a MaxResultSize() int method)",
 		run: func(t *testing.T, e *env) {
-			l, ok := e.store.(idempotency.ResultLimiter)
-			if !ok || l.MaxResultSize() <= 0 || l.MaxResultSize() > 8<<20 {
-				t.Skip("the store declares no result limit of 8 MiB or less (MaxResultSize() int)")
-			}
-			limit := l.MaxResultSize()
+			limit := resultLimit(t, e)
 			rec := inProgress(e, "k", "owner-1")
 			mustAcquire(t, e, rec)
 			big := rec

@@ -137,6 +137,7 @@ func (s *Store) Complete(ctx context.Context, rec idempotency.Record) error {
 	}
 	ex.Status = idempotency.StatusCompleted
 	ex.Result = append([]byte(nil), rec.Result...)
+	ex.ResultNotStored = rec.ResultNotStored
 	ex.Expiry = rec.Expiry
 	ex.completedBy = rec.Owner
 	s.records[rec.Key] = ex

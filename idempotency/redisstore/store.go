@@ -33,6 +33,7 @@ const (
 	fieldData             = "data"
 	fieldInProgressExpiry = "in_progress_expiration"
 	fieldExpiry           = "expiration_ms"
+	fieldResultNotStored  = "result_not_stored" // "1" on a record completed without its result
 )
 
 // Options configure a Store. The zero value (or nil) selects the defaults.
@@ -85,7 +86,7 @@ func (s *Store) Prefix() string { return s.prefix }
 // expiry less the caller's now, a duration: Redis deletes the key when the
 // record expires by the caller's clock, whatever the server's clock says.
 var acquireScript = redis.NewScript(`
-local r = redis.call('HMGET', KEYS[1], 'status', 'owner', 'validation', 'data', 'in_progress_expiration', 'expiration_ms')
+local r = redis.call('HMGET', KEYS[1], 'status', 'owner', 'validation', 'data', 'in_progress_expiration', 'expiration_ms', 'result_not_stored')
 local now = tonumber(ARGV[1])
 if r[1] then
   local exp = tonumber(r[6])
@@ -103,7 +104,8 @@ return 1
 `)
 
 // completeScript turns the record COMPLETED if ARGV[1] holds it in progress,
-// returning 1; if ARGV[1] already completed it (a retry of a Complete whose
+// storing the result ARGV[2] (or, when ARGV[4] is 1, no result and the
+// result_not_stored mark), returning 1; if ARGV[1] already completed it (a retry of a Complete whose
 // reply was lost) it returns 1 without a change; if another writer
 // completed the record ARGV[1] holds (completed_by is not ARGV[1]) it
 // returns 2; otherwise 0, without a change. The time to live moves by the
@@ -119,7 +121,11 @@ end
 if r[1] ~= 'INPROGRESS' then return 0 end
 local ttl = redis.call('PTTL', KEYS[1])
 local old = tonumber(r[4])
-redis.call('HSET', KEYS[1], 'status', 'COMPLETED', 'data', ARGV[2], 'expiration_ms', ARGV[3], 'completed_by', ARGV[1])
+if ARGV[4] == '1' then
+  redis.call('HSET', KEYS[1], 'status', 'COMPLETED', 'result_not_stored', '1', 'expiration_ms', ARGV[3], 'completed_by', ARGV[1])
+else
+  redis.call('HSET', KEYS[1], 'status', 'COMPLETED', 'data', ARGV[2], 'expiration_ms', ARGV[3], 'completed_by', ARGV[1])
+end
 if ttl > 0 and old then
   redis.call('PEXPIRE', KEYS[1], math.max(1, ttl + tonumber(ARGV[3]) - old))
 end
@@ -164,8 +170,12 @@ func (s *Store) Complete(ctx context.Context, rec idempotency.Record) error {
 	if len(rec.Result) > s.maxSize {
 		return &idempotency.ResultTooLargeError{Size: len(rec.Result), Limit: s.maxSize}
 	}
+	notStored := 0
+	if rec.ResultNotStored {
+		notStored = 1
+	}
 	n, err := completeScript.Run(ctx, s.client, []string{s.prefix + rec.Key},
-		rec.Owner, rec.Result, rec.Expiry.UnixMilli()).Int()
+		rec.Owner, rec.Result, rec.Expiry.UnixMilli(), notStored).Int()
 	if err == nil && n == 2 {
 		return idempotency.ErrForeignCompletion
 	}
@@ -197,7 +207,7 @@ func (s *Store) Get(ctx context.Context, key string) (idempotency.Record, error)
 	if len(m) == 0 {
 		return idempotency.Record{}, idempotency.ErrNotFound
 	}
-	fields := []any{m[fieldStatus], m[fieldOwner], m[fieldValidation], nil, m[fieldInProgressExpiry], m[fieldExpiry]}
+	fields := []any{m[fieldStatus], m[fieldOwner], m[fieldValidation], nil, m[fieldInProgressExpiry], m[fieldExpiry], m[fieldResultNotStored]}
 	if d, ok := m[fieldData]; ok {
 		fields[3] = d
 	}
@@ -217,18 +227,19 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 }
 
 // decodeFields builds a record from the hash fields status, owner,
-// validation, data, in_progress_expiration and expiration_ms, in that
-// order; a missing field is nil.
+// validation, data, in_progress_expiration, expiration_ms and
+// result_not_stored, in that order; a missing field is nil.
 func decodeFields(key string, f []any) (idempotency.Record, error) {
-	if len(f) != 6 {
-		return idempotency.Record{}, fmt.Errorf("decode record: %d fields, want 6", len(f))
+	if len(f) != 7 {
+		return idempotency.Record{}, fmt.Errorf("decode record: %d fields, want 7", len(f))
 	}
 	str := func(v any) string { s, _ := v.(string); return s }
 	rec := idempotency.Record{
-		Key:         key,
-		Status:      idempotency.Status(str(f[0])),
-		Owner:       str(f[1]),
-		PayloadHash: str(f[2]),
+		Key:             key,
+		Status:          idempotency.Status(str(f[0])),
+		Owner:           str(f[1]),
+		PayloadHash:     str(f[2]),
+		ResultNotStored: str(f[6]) == "1",
 	}
 	if d, ok := f[3].(string); ok {
 		rec.Result = []byte(d)

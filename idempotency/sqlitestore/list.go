@@ -17,7 +17,7 @@ var _ idempotency.Lister = (*Store)(nil)
 // cost every acquire and completion a page write).
 func (s *Store) List(ctx context.Context, opts idempotency.ListOptions) ([]idempotency.Record, string, error) {
 	limit := opts.PageSize()
-	q := `SELECT key, status, owner, payload_hash, in_progress_expiry, expiry FROM ` + s.table + ` WHERE key > ?`
+	q := `SELECT key, status, owner, payload_hash, result_not_stored, in_progress_expiry, expiry FROM ` + s.table + ` WHERE key > ?`
 	args := []any{opts.After}
 	switch {
 	case !opts.StuckAt.IsZero():
@@ -41,7 +41,7 @@ func (s *Store) List(ctx context.Context, opts idempotency.ListOptions) ([]idemp
 		var rec idempotency.Record
 		var status string
 		var ipe, exp int64
-		if err := rows.Scan(&rec.Key, &status, &rec.Owner, &rec.PayloadHash, &ipe, &exp); err != nil {
+		if err := rows.Scan(&rec.Key, &status, &rec.Owner, &rec.PayloadHash, &rec.ResultNotStored, &ipe, &exp); err != nil {
 			return nil, "", fmt.Errorf("sqlitestore: list: %w", err)
 		}
 		rec.Status = idempotency.Status(status)

@@ -129,12 +129,23 @@ func New(ctx context.Context, db *sql.DB, opts *Options) (*Store, error) {
 		result             BLOB,
 		in_progress_expiry INTEGER NOT NULL,
 		expiry             INTEGER NOT NULL,
-		completed_by       TEXT
+		completed_by       TEXT,
+		result_not_stored  INTEGER NOT NULL DEFAULT 0
 	) WITHOUT ROWID`); err != nil {
 		return nil, fmt.Errorf("sqlitestore: create table %s: %w", t, err)
 	}
-	if err := addCompletedBy(ctx, db, t); err != nil {
-		return nil, err
+	// Columns added after the first release, for tables made before them.
+	// Rows completed before completed_by existed count as completed by
+	// another writer for a retried Complete, which only a process upgraded
+	// mid-call could send; rows completed before result_not_stored existed
+	// hold their result.
+	for _, c := range []struct{ name, decl string }{
+		{"completed_by", "TEXT"},
+		{"result_not_stored", "INTEGER NOT NULL DEFAULT 0"},
+	} {
+		if err := addColumn(ctx, db, t, c.name, c.decl); err != nil {
+			return nil, err
+		}
 	}
 	s := &Store{db: db, limit: o.MaxResultSize, table: t}
 	stmts := []struct {
@@ -146,11 +157,11 @@ func New(ctx context.Context, db *sql.DB, opts *Options) (*Store, error) {
 			VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6)
 			ON CONFLICT (key) DO UPDATE SET
 				status = excluded.status, owner = excluded.owner, payload_hash = excluded.payload_hash,
-				result = NULL, in_progress_expiry = excluded.in_progress_expiry, expiry = excluded.expiry
+				result = NULL, result_not_stored = 0, in_progress_expiry = excluded.in_progress_expiry, expiry = excluded.expiry
 			WHERE NOT (` + t + `.expiry > ?7 AND (` + t + `.status = 'COMPLETED'
 				OR (` + t + `.status = 'INPROGRESS' AND ` + t + `.in_progress_expiry > ?7)))`},
-		{&s.get, `SELECT status, owner, payload_hash, result, in_progress_expiry, expiry FROM ` + t + ` WHERE key = ?`},
-		{&s.done, `UPDATE ` + t + ` SET status = 'COMPLETED', result = ?1, expiry = ?2, completed_by = ?4
+		{&s.get, `SELECT status, owner, payload_hash, result, result_not_stored, in_progress_expiry, expiry FROM ` + t + ` WHERE key = ?`},
+		{&s.done, `UPDATE ` + t + ` SET status = 'COMPLETED', result = ?1, expiry = ?2, completed_by = ?4, result_not_stored = ?5
 			WHERE key = ?3 AND owner = ?4 AND status = 'INPROGRESS'`},
 		{&s.doneBy, `SELECT completed_by IS ?2 FROM ` + t + ` WHERE key = ?1 AND owner = ?2 AND status = 'COMPLETED'`},
 		{&s.release, `DELETE FROM ` + t + ` WHERE key = ? AND owner = ? AND status = 'INPROGRESS'`},
@@ -168,19 +179,18 @@ func New(ctx context.Context, db *sql.DB, opts *Options) (*Store, error) {
 	return s, nil
 }
 
-// addCompletedBy adds the completed_by column to a table made before it
-// existed. Its rows completed by then count as completed by another writer
-// for a retried Complete, which only a process upgraded mid-call could send.
-func addCompletedBy(ctx context.Context, db *sql.DB, t string) error {
+// addColumn adds the column name (declared as decl) to table t if it lacks
+// it.
+func addColumn(ctx context.Context, db *sql.DB, t, name, decl string) error {
 	var n int
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info(?) WHERE name = 'completed_by'`, t).Scan(&n); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info(?) WHERE name = ?`, t, name).Scan(&n); err != nil {
 		return fmt.Errorf("sqlitestore: inspect table %s: %w", t, err)
 	}
 	if n > 0 {
 		return nil
 	}
-	if _, err := db.ExecContext(ctx, `ALTER TABLE `+t+` ADD COLUMN completed_by TEXT`); err != nil {
-		return fmt.Errorf("sqlitestore: add completed_by to %s: %w", t, err)
+	if _, err := db.ExecContext(ctx, `ALTER TABLE `+t+` ADD COLUMN `+name+` `+decl); err != nil {
+		return fmt.Errorf("sqlitestore: add %s to %s: %w", name, t, err)
 	}
 	return nil
 }
@@ -246,7 +256,7 @@ func (s *Store) Complete(ctx context.Context, rec idempotency.Record) error {
 		result = []byte{}
 	}
 	s.statements.Add(1)
-	res, err := s.done.ExecContext(ctx, result, rec.Expiry.UnixNano(), rec.Key, rec.Owner)
+	res, err := s.done.ExecContext(ctx, result, rec.Expiry.UnixNano(), rec.Key, rec.Owner, rec.ResultNotStored)
 	err = fenced("complete", res, err)
 	if !errors.Is(err, idempotency.ErrFenced) {
 		return err
@@ -298,7 +308,7 @@ func (s *Store) Get(ctx context.Context, key string) (idempotency.Record, error)
 	var status string
 	var ipe, exp int64
 	s.statements.Add(1)
-	err := s.get.QueryRowContext(ctx, key).Scan(&status, &rec.Owner, &rec.PayloadHash, &rec.Result, &ipe, &exp)
+	err := s.get.QueryRowContext(ctx, key).Scan(&status, &rec.Owner, &rec.PayloadHash, &rec.Result, &rec.ResultNotStored, &ipe, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return idempotency.Record{}, idempotency.ErrNotFound
 	}

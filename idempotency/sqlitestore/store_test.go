@@ -3,6 +3,7 @@ package sqlitestore_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"github.com/rampartdev/rampart/idempotency"
 	"github.com/rampartdev/rampart/idempotency/idempotencytest"
 	"github.com/rampartdev/rampart/idempotency/sqlitestore"
+	"github.com/rampartdev/rampart/internal/sqlitedb"
 )
 
 // MustOpen opens a Store on a fresh file in a temporary folder and closes it
@@ -190,4 +192,48 @@ func TestStore_List(t *testing.T) {
 		s, _ := MustOpen(t, nil)
 		return s
 	})
+}
+
+// A table made by an earlier release (without completed_by and
+// result_not_stored) gains the columns when opened: its completed rows keep
+// replaying their results, and a result too large for the store is then
+// recorded as done without it.
+func TestNew_upgradesTable(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sqlitedb.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	clock := idempotencytest.NewClock()
+	if _, err := db.ExecContext(ctx, `CREATE TABLE idempotency_records (
+		key TEXT PRIMARY KEY, status TEXT NOT NULL, owner TEXT NOT NULL, payload_hash TEXT NOT NULL,
+		result BLOB, in_progress_expiry INTEGER NOT NULL, expiry INTEGER NOT NULL) WITHOUT ROWID`); err != nil {
+		t.Fatal(err)
+	}
+	g := idempotency.New(nil, &idempotency.Options{Now: clock.Now, SkipPayloadValidation: true})
+	if _, err := db.ExecContext(ctx, `INSERT INTO idempotency_records VALUES (?, 'COMPLETED', 'o', '', 'old result', 0, ?)`,
+		g.StoreKey("old"), clock.Now().Add(time.Hour).UnixNano()); err != nil {
+		t.Fatal(err)
+	}
+	s, err := sqlitestore.New(ctx, db, &sqlitestore.Options{MaxResultSize: 4})
+	if err != nil {
+		t.Fatalf("New over an old table: %v", err)
+	}
+	defer s.Close()
+	g = idempotency.New(s, &idempotency.Options{Now: clock.Now, SkipPayloadValidation: true, Logger: slog.New(slog.DiscardHandler)})
+	ran := func(context.Context) ([]byte, error) { return []byte("ran again"), nil }
+	if res, err := g.Do(ctx, "old", nil, ran); err != nil || string(res) != "old result" {
+		t.Errorf("old completed row: %q, %v; want its result replayed", res, err)
+	}
+	if _, err := g.Do(ctx, "big", nil, ran); !errors.Is(err, idempotency.ErrNotRecorded) {
+		t.Fatalf("too large a result: %v; want ErrNotRecorded", err)
+	}
+	if _, err := g.Do(ctx, "big", nil, ran); !errors.Is(err, idempotency.ErrResultNotStored) {
+		t.Errorf("its duplicate: %v; want ErrResultNotStored", err)
+	}
+	if _, err := sqlitestore.New(ctx, db, nil); err != nil { // and again: nothing left to add
+		t.Errorf("New over the upgraded table: %v", err)
+	}
 }

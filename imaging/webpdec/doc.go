@@ -3,9 +3,11 @@
 // thumbnailer never holds, filters or resizes the full-size image. It is
 // the WebP counterpart of [github.com/rampartdev/rampart/imaging/jpegdec].
 //
-//	cfg, err := webpdec.DecodeConfig(src) // size, lossless, alpha, frames, ICC
+//	cfg, err := webpdec.DecodeConfig(src) // size, lossless, alpha, frames, ICC, orientation
 //	scale := webpdec.ChooseScale(cfg.Width, cfg.Height, 1024)
 //	img, err := webpdec.DecodeContext(ctx, src, &webpdec.Options{Scale: scale})
+//	// or exactly a thumbnail's size, averaged by area as libwebp scales:
+//	img, err = webpdec.DecodeContext(ctx, src, &webpdec.Options{Width: 1024, Height: 640})
 //
 // # Coverage
 //

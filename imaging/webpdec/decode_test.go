@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"sync"
 	"testing"
 )
 
@@ -421,4 +422,33 @@ func areaDiff(full, got image.Image) (mean, worst float64) {
 		}
 	}
 	return sum / float64(n), worst
+}
+
+// TestDecode_concurrent decodes the fixtures from several goroutines at
+// once (under -race: the decoder shares nothing but read-only tables).
+func TestDecode_concurrent(t *testing.T) {
+	fs := fixtures(t)
+	want := make([]image.Image, len(fs))
+	for i, f := range fs {
+		want[i] = mustDecode(t, f.src, &Options{Scale: 2})
+	}
+	errs := make(chan string, 4*len(fs))
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for i, f := range fs {
+				got, err := Decode(f.src, &Options{Scale: 2})
+				if err != nil {
+					errs <- err.Error()
+				} else if d := diffImages(got, want[i]); d != "" {
+					errs <- f.name + ": " + d
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
 }

@@ -349,6 +349,7 @@ func TestThumbnails_cancelledWhileDecoding(t *testing.T) {
 		"jpeg": MustJPEG(t, img),
 		"png":  MustPNG(t, img),
 		"gif":  mustGIF(t, toPaletted(img)),
+		"webp": mustRead(t, "yellow_rose.lossy-with-alpha.webp"),
 	}
 	for name, src := range inputs {
 		t.Run(name, func(t *testing.T) {

@@ -144,3 +144,43 @@ func TestGuard_ReplayHookNotInherited(t *testing.T) {
 		t.Errorf("replay of the outer call: %v, hook saw %v; want [store]", err, outer)
 	}
 }
+
+// failSmallComplete is a Store whose Complete refuses every result over
+// limit as too large, and fails every other one as unavailable: a store
+// that goes down just after refusing a large result.
+type failSmallComplete struct {
+	idempotency.Store
+	limit int
+}
+
+var errUnavailable = errors.New("store unavailable (injected)")
+
+func (s failSmallComplete) Complete(ctx context.Context, rec idempotency.Record) error {
+	if len(rec.Result) > s.limit {
+		return &idempotency.ResultTooLargeError{Size: len(rec.Result), Limit: s.limit}
+	}
+	return errUnavailable
+}
+
+// When the completion without the result fails too, the record is held
+// INPROGRESS as after any failed Complete (duplicates wait for the lease,
+// none runs the function at once), and the error wraps both causes.
+func TestGuard_resultTooLargeAndStoreFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) { // Complete's backoff without real sleeping
+		store := memstore.New(nil)
+		g := idempotency.New(failSmallComplete{Store: store, limit: 4}, &idempotency.Options{Logger: slog.New(slog.DiscardHandler)})
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		res, err := g.Do(ctx, "k", nil, func(context.Context) ([]byte, error) { return []byte("too large"), nil })
+		nr, ok := errors.AsType[*idempotency.NotRecordedError](err)
+		if !ok || !nr.Held || string(res) != "too large" || !errors.Is(err, errUnavailable) || !errors.As(err, new(*idempotency.ResultTooLargeError)) {
+			t.Fatalf("Do = %q, %v; want the result and a held *NotRecordedError wrapping *ResultTooLargeError and the store's error", res, err)
+		}
+		if rec, err := store.Get(ctx, g.StoreKey("k")); err != nil || rec.Status != idempotency.StatusInProgress {
+			t.Errorf("record %+v, %v; want it held INPROGRESS", rec, err)
+		}
+		if _, err := g.Do(t.Context(), "k", nil, func(context.Context) ([]byte, error) { return nil, errors.New("ran again") }); !errors.Is(err, idempotency.ErrInProgress) {
+			t.Errorf("duplicate: %v; want ErrInProgress", err)
+		}
+	})
+}

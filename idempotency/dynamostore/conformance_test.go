@@ -12,7 +12,9 @@ import (
 // TestStore_Conformance runs the suite against dynalite: as it is, where a
 // conflict costs a fallback read because dynalite omits the old item; behind
 // the proxy that returns the old item as DynamoDB does; and in sort-key
-// mode.
+// mode. Each variant has one table, shared by its cases under per-case key
+// prefixes (see Prefixed): a table per case cost about 150 CreateTable
+// calls, most of this package's test time.
 func TestStore_Conformance(t *testing.T) {
 	ep := endpoint(t)
 	quiet := slog.New(slog.DiscardHandler) // the fallback warning, once per table
@@ -35,12 +37,12 @@ func TestStore_Conformance(t *testing.T) {
 				p = MustProxy(t, ep, true, tc.keyAttrs...)
 				url = p.URL
 			}
-			client := MustClient(t, url)
+			client, raw := MustClient(t, url), MustClient(t, ep)
 			opts := tc.opts
 			opts.Logger = quiet
+			table := MustTable(t, raw, &opts)
 			idempotencytest.Run(t, func(t *testing.T) idempotency.Store {
-				raw := MustClient(t, ep)
-				return Foreign{Store: dynamostore.New(client, MustTable(t, raw, &opts), &opts), Client: raw, Opts: opts}
+				return MustPrefixed(t, Foreign{Store: dynamostore.New(client, table, &opts), Client: raw, Opts: opts})
 			})
 			if p != nil && p.Injected.Load() == 0 {
 				t.Error("the proxy returned no old item: the suite never took the no-read conflict path")

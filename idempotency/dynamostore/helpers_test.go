@@ -27,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/rampartdev/rampart/idempotency"
 	"github.com/rampartdev/rampart/idempotency/dynamostore"
 	"github.com/rampartdev/rampart/internal/testenv"
 )
@@ -364,4 +365,65 @@ func (f Foreign) CompleteForeign(ctx context.Context, key string, result []byte,
 		},
 	})
 	return err
+}
+
+// Prefixed is a store under test as one conformance case sees it: f over a
+// table that other cases share, with every key the case uses stored under
+// the case's own prefix (its test name), so that cases cannot see each
+// other's records. Records come back with the prefix removed; a record
+// outside the prefix fails the case.
+type Prefixed struct {
+	Foreign
+	t      testing.TB
+	prefix string
+}
+
+// MustPrefixed returns f as tb's own store.
+func MustPrefixed(tb testing.TB, f Foreign) *Prefixed {
+	return &Prefixed{Foreign: f, t: tb, prefix: tb.Name() + "|"}
+}
+
+func (p *Prefixed) own(rec idempotency.Record) idempotency.Record {
+	p.t.Helper()
+	k, ok := strings.CutPrefix(rec.Key, p.prefix)
+	if !ok {
+		p.t.Errorf("the store returned record %q, outside the case's prefix %q", rec.Key, p.prefix)
+	}
+	rec.Key = k
+	return rec
+}
+
+func (p *Prefixed) Acquire(ctx context.Context, rec idempotency.Record, now time.Time) error {
+	rec.Key = p.prefix + rec.Key
+	err := p.Store.Acquire(ctx, rec, now)
+	if ce, ok := errors.AsType[*idempotency.ConflictError](err); ok {
+		return &idempotency.ConflictError{Existing: p.own(ce.Existing)}
+	}
+	return err
+}
+
+func (p *Prefixed) Complete(ctx context.Context, rec idempotency.Record) error {
+	rec.Key = p.prefix + rec.Key
+	return p.Store.Complete(ctx, rec)
+}
+
+func (p *Prefixed) Release(ctx context.Context, key, owner string) error {
+	return p.Store.Release(ctx, p.prefix+key, owner)
+}
+
+func (p *Prefixed) Get(ctx context.Context, key string) (idempotency.Record, error) {
+	rec, err := p.Store.Get(ctx, p.prefix+key)
+	if err != nil {
+		return rec, err
+	}
+	return p.own(rec), nil
+}
+
+func (p *Prefixed) Delete(ctx context.Context, key string) error {
+	return p.Store.Delete(ctx, p.prefix+key)
+}
+
+// CompleteForeign completes key as Powertools does.
+func (p *Prefixed) CompleteForeign(ctx context.Context, key string, result []byte, expiry time.Time) error {
+	return p.Foreign.CompleteForeign(ctx, p.prefix+key, result, expiry)
 }

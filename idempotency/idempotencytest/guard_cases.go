@@ -105,18 +105,6 @@ func (s *flakyComplete) Complete(ctx context.Context, rec idempotency.Record) er
 	return s.Store.Complete(ctx, rec)
 }
 
-// failSmallComplete is a Store whose Complete fails with errUnavailable
-// for results the store would accept (a completion without its result,
-// say), as a store that goes down just after refusing a large result does.
-type failSmallComplete struct{ idempotency.Store }
-
-func (s *failSmallComplete) Complete(ctx context.Context, rec idempotency.Record) error {
-	if l, ok := s.Store.(idempotency.ResultLimiter); ok && len(rec.Result) > l.MaxResultSize() {
-		return s.Store.Complete(ctx, rec)
-	}
-	return errUnavailable
-}
-
 // afterGets is a Store that calls fn once, after its n-th Get.
 type afterGets struct {
 	idempotency.Store
@@ -486,26 +474,6 @@ var guardCases = []testCase{
 			}
 			if rec := mustGet(t, e, g.StoreKey("k")); rec.ResultNotStored || string(rec.Result) != "small" {
 				t.Errorf("record after the second run: ResultNotStored %v, result %q", rec.ResultNotStored, rec.Result)
-			}
-		},
-	},
-	{
-		name: "ResultTooLargeAndStoreFails",
-		rule: "when the completion without the result fails too (the store is down), the record is held INPROGRESS as for any failed Complete, and the error wraps both causes",
-		run: func(t *testing.T, e *env) {
-			limit := resultLimit(t, e)
-			fs := &failSmallComplete{Store: e.store}
-			g := e.guardOver(fs, idempotency.Options{})
-			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-			defer cancel()
-			big := bytes.Repeat([]byte("x"), limit+1)
-			_, err := g.Do(ctx, "k", []byte("p"), func(context.Context) ([]byte, error) { return big, nil })
-			nr, ok := errors.AsType[*idempotency.NotRecordedError](err)
-			if !ok || !nr.Held || !errors.Is(err, errUnavailable) || !errors.As(err, new(*idempotency.ResultTooLargeError)) {
-				t.Fatalf("Do = %v; want a held *NotRecordedError wrapping *ResultTooLargeError and the store's error", err)
-			}
-			if rec := mustGet(t, e, g.StoreKey("k")); rec.Status != idempotency.StatusInProgress {
-				t.Errorf("record %s; want it held INPROGRESS", rec.Status)
 			}
 		},
 	},

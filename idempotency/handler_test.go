@@ -106,26 +106,6 @@ func TestGuard_detachedCompletion(t *testing.T) {
 	}
 }
 
-func ExampleGuard_Do() {
-	g := idempotency.New(memstore.New(nil), &idempotency.Options{Logger: slog.New(slog.DiscardHandler)})
-	charge := func(context.Context) ([]byte, error) {
-		fmt.Println("charging the card")
-		return []byte(`{"charged":true}`), nil
-	}
-	for range 3 { // the same message delivered three times
-		res, err := g.Do(context.Background(), "order-1042", []byte(`{"amount":100}`), charge)
-		fmt.Println(string(res), err)
-	}
-	_, err := g.Do(context.Background(), "order-1042", []byte(`{"amount":999}`), charge)
-	fmt.Println(errors.Is(err, idempotency.ErrPayloadMismatch))
-	// Output:
-	// charging the card
-	// {"charged":true} <nil>
-	// {"charged":true} <nil>
-	// {"charged":true} <nil>
-	// true
-}
-
 func TestGuard_CheckKey(t *testing.T) {
 	other := errors.New("malformed event")
 	for _, tc := range []struct {

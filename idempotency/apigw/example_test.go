@@ -42,3 +42,31 @@ func ExampleHTTPHandler() {
 	// 422  {"title":"Idempotency-Key reused","status":422,"detail":"This Idempotency-Key was used for a different request; send a new key for a new request."} <nil>
 	// charges: 1
 }
+
+// A REST API endpoint whose clients send their key in X-Request-Key, with
+// replays marked X-Replayed: the key is scoped by API, stage, method and
+// resource exactly as for Idempotency-Key.
+func ExampleRESTHandler() {
+	guard := idempotency.New(memstore.New(nil), &idempotency.Options{Namespace: "refunds", Logger: slog.New(slog.DiscardHandler)})
+	refunds := 0
+	refund := func(ctx context.Context, r events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		refunds++
+		return events.APIGatewayProxyResponse{StatusCode: 201, Body: fmt.Sprintf(`{"refund":"re-%d"}`, refunds)}, nil
+	}
+	handler := apigw.RESTHandler(guard, refund, &apigw.Options{Header: "X-Request-Key", ReplayHeader: "X-Replayed"})
+
+	for _, key := range []string{"r-1", "r-1", ""} {
+		headers := map[string]string{}
+		if key != "" {
+			headers["x-request-key"] = key
+		}
+		resp, err := handler(context.Background(), lambdatest.APIGatewayRequest("POST", "/refunds", `{"payment":"pay-1"}`, headers))
+		fmt.Println(resp.StatusCode, resp.Headers["X-Replayed"], resp.Body, err)
+	}
+	fmt.Println("refunds:", refunds)
+	// Output:
+	// 201  {"refund":"re-1"} <nil>
+	// 201 true {"refund":"re-1"} <nil>
+	// 400  {"title":"X-Request-Key header required","status":400,"detail":"This endpoint is idempotent: send a unique X-Request-Key header with each new request, and the same one with its retries."} <nil>
+	// refunds: 1
+}

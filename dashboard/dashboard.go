@@ -286,6 +286,8 @@ type queueView struct {
 	Stats       inspect.QueueStats
 	DeadLetters []inspect.DeadLetter
 	Next        string
+	// Unlisted says why the dead letters are not listed; "" when they are.
+	Unlisted    string
 	AllowWrites bool
 }
 
@@ -296,8 +298,14 @@ func (h *Handler) queue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := queueView{page: h.page("Queue", "queue"), Stats: st, AllowWrites: h.writer != nil}
-	p, err := h.src.DeadLetters(r.Context(), inspect.DeadLetterQuery{After: r.URL.Query().Get("after"), Limit: PageSize})
-	if err != nil && !errors.Is(err, inspect.ErrNotSupported) {
+	dl, ok := h.src.(inspect.DeadLetterLister)
+	if !ok {
+		v.Unlisted = inspect.WhyNot(h.src, inspect.DeadLetterListing)
+		h.render(w, r, "queue", v)
+		return
+	}
+	p, err := dl.DeadLetters(r.Context(), inspect.DeadLetterQuery{After: r.URL.Query().Get("after"), Limit: PageSize})
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}

@@ -9,7 +9,8 @@
 //	                      itself every 1.5 s from /ui/fragment/grid as events are processed
 //	/ui/media/{id}        one record: every size, its source, its request's log lines
 //	/ui/idempotency       idempotency records (in progress, completed, stuck)
-//	/ui/queue             the queue and dead-letter queue, with a redrive button when writes are allowed
+//	/ui/queue             the queue and dead-letter queue, with a redrive button when writes are allowed; over a
+//	                      source that is no [inspect.DeadLetterLister] (AWS), the counts and why the letters are not listed
 //	/ui/coldstart         the cold-start analyzer's charts over the backend's Lambda logs
 //	/ui/objects/{key}     object bytes, for the thumbnails
 //

@@ -34,8 +34,9 @@ func PageSize(limit int) int {
 var (
 	// ErrNotFound means the record, object or dead letter does not exist.
 	ErrNotFound = errors.New("inspect: not found")
-	// ErrNotSupported means the backend cannot answer this query (such as
-	// the dead-letter queue on AWS, which SQS cannot list without receiving).
+	// ErrNotSupported means the backend cannot answer this query as asked
+	// (such as a resource it was not configured with, or a redrive of
+	// chosen messages on AWS, where SQS moves only a whole queue).
 	ErrNotSupported = errors.New("inspect: not supported by this backend")
 	// ErrInvalidCursor means a cursor that did not come from the same query.
 	ErrInvalidCursor = errors.New("inspect: invalid cursor")
@@ -80,9 +81,6 @@ type Source interface {
 
 	// Queue counts the event queue's messages.
 	Queue(ctx context.Context) (QueueStats, error)
-	// DeadLetters lists the dead-letter queue, oldest first, with the
-	// reason each message died. It may return ErrNotSupported.
-	DeadLetters(ctx context.Context, q DeadLetterQuery) (Page[DeadLetter], error)
 
 	// Logs returns the structured log lines that match q, oldest first.
 	Logs(ctx context.Context, q LogQuery) (Page[LogEntry], error)
@@ -91,10 +89,6 @@ type Source interface {
 	// cold-start analysis reads by default and names what it covers. It
 	// returns ErrNotFound when there is none.
 	ColdStartLogs(ctx context.Context) (coldstart.Source, []string, error)
-
-	// Tokens lists the API gateway's tokens: ids and metadata, never the
-	// secrets or their hashes.
-	Tokens(ctx context.Context) ([]Token, error)
 }
 
 // MediaOrder is the order of a backend's media listing across pages.
@@ -122,6 +116,23 @@ func (o MediaOrder) String() string {
 			"so a later page may hold newer records (page on with next before concluding which is newest)"
 	}
 	return "unspecified"
+}
+
+// DeadLetterLister is implemented by backends that can list the
+// dead-letter queue without disturbing it. (SQS cannot: it only shows a
+// message by receiving it, which hides it and counts as a delivery.)
+type DeadLetterLister interface {
+	// DeadLetters lists the dead-letter queue, oldest first, with the
+	// reason each message died.
+	DeadLetters(ctx context.Context, q DeadLetterQuery) (Page[DeadLetter], error)
+}
+
+// TokenLister is implemented by backends that keep the API gateway's
+// tokens.
+type TokenLister interface {
+	// Tokens lists the API gateway's tokens: ids and metadata, never the
+	// secrets or their hashes.
+	Tokens(ctx context.Context) ([]Token, error)
 }
 
 // Writer is implemented by backends that can change state. Front ends offer

@@ -16,10 +16,18 @@
 //	query_logs               structured logs by request id, level, text and time
 //	analyze_cold_starts      the cold-start analysis of Lambda logs
 //	list_gateway_tokens      token ids and metadata, never secrets
+//	describe_backend         the backend, the order of list_media, which optional tools it offers and why not
 //
-// With [Options].AllowWrites, and a source that implements
-// [inspect.Writer], two more tools change state and say what they changed:
-// evict_idempotency_record and redrive_dead_letters.
+// list_dead_letters and list_gateway_tokens are optional capabilities: the
+// server offers them only over a source that implements
+// [inspect.DeadLetterLister] or [inspect.TokenLister] (the local backend
+// does; on AWS, SQS cannot list a queue without receiving it and the
+// tokens are not kept there). With [Options].AllowWrites, and a source that
+// implements [inspect.Writer], two more tools change state and say what
+// they changed: evict_idempotency_record and redrive_dead_letters. A
+// capability left out is not silent: the server's instructions and
+// describe_backend say why ([inspect.WhyNot]), and queue_status's
+// description says why the dead letters cannot be listed.
 //
 // # Limits and errors
 //

@@ -64,27 +64,83 @@ func New(src inspect.Source, opts *Options) *mcp.Server {
 	if o.Version == "" {
 		o.Version = "dev"
 	}
-	backend, where := src.Backend()
-	s := mcp.NewServer(&mcp.Implementation{Name: "rampart", Title: "Rampart inspection", Version: o.Version}, &mcp.ServerOptions{
-		Instructions: "Read-only view of a Rampart media service's live state (" + backend + ": " + where + "): " +
-			"media records of uploads and why they were rejected, idempotency records (stuck ones too), objects, " +
-			"the queue and dead-letter queue, structured logs by request id, cold-start analysis and gateway tokens. " +
-			"Times are RFC 3339; listings are paginated: pass the returned next cursor to get more.",
-		Logger: o.Logger,
-	})
 	t := &tools{src: src, o: o}
+	t.writer, _ = src.(inspect.Writer)
+	if !o.AllowWrites {
+		t.writer = nil
+	}
+	s := mcp.NewServer(&mcp.Implementation{Name: "rampart", Title: "Rampart inspection", Version: o.Version}, &mcp.ServerOptions{
+		Instructions: t.instructions(),
+		Logger:       o.Logger,
+	})
 	t.register(s)
-	if o.AllowWrites {
-		if w, ok := src.(inspect.Writer); ok {
-			t.registerWrites(s, w)
-		}
+	if t.writer != nil {
+		t.registerWrites(s, t.writer)
 	}
 	return s
 }
 
 type tools struct {
-	src inspect.Source
-	o   Options
+	src    inspect.Source
+	writer inspect.Writer // nil unless writes are allowed
+	o      Options
+}
+
+// capabilities are the optional capabilities of the source with the tools
+// each one brings.
+var capabilities = []struct {
+	c     inspect.Capability
+	tools []string
+}{
+	{inspect.DeadLetterListing, []string{"list_dead_letters"}},
+	{inspect.TokenListing, []string{"list_gateway_tokens"}},
+	{inspect.Writing, []string{"evict_idempotency_record", "redrive_dead_letters"}},
+}
+
+// capability reports whether the server offers c's tools and, when it does
+// not, why.
+func (t *tools) capability(c inspect.Capability) (bool, string) {
+	if c == inspect.Writing {
+		switch {
+		case t.writer != nil:
+			return true, ""
+		case !t.o.AllowWrites:
+			return false, "writes are not allowed: the server was started read-only (rampart mcp --allow-writes offers them)"
+		}
+	}
+	if inspect.Has(t.src, c) {
+		return true, ""
+	}
+	return false, inspect.WhyNot(t.src, c)
+}
+
+// instructions are the server's instructions: what it reads, and what
+// this backend cannot answer and why, so that a model says so instead of
+// looking for a tool that is not there.
+func (t *tools) instructions() string {
+	backend, where := t.src.Backend()
+	var b strings.Builder
+	b.WriteString("View of a Rampart media service's live state (" + backend + ": " + where + "): " +
+		"media records of uploads and why they were rejected, idempotency records (stuck ones too), objects, " +
+		"the queue")
+	if ok, _ := t.capability(inspect.DeadLetterListing); ok {
+		b.WriteString(" and dead-letter queue")
+	}
+	b.WriteString(", structured logs by request id, cold-start analysis")
+	if ok, _ := t.capability(inspect.TokenListing); ok {
+		b.WriteString(" and gateway tokens")
+	}
+	b.WriteString(". Times are RFC 3339; listings are paginated: pass the returned next cursor to get more.")
+	for _, c := range capabilities {
+		if ok, why := t.capability(c.c); !ok && c.c != inspect.Writing {
+			fmt.Fprintf(&b, " Not available on this backend: %s (%s), because %s.", c.c, strings.Join(c.tools, ", "), why)
+		}
+	}
+	if t.writer == nil {
+		b.WriteString(" Read-only.")
+	}
+	b.WriteString(" describe_backend lists what this backend offers and why anything is missing.")
+	return b.String()
 }
 
 func readOnly(title string) *mcp.ToolAnnotations {
@@ -352,12 +408,14 @@ type DeadLettersOutput struct {
 	Next        string               `json:"next,omitempty"`
 }
 
-func (t *tools) listDeadLetters(ctx context.Context, in PageInput) (DeadLettersOutput, error) {
-	p, err := t.src.DeadLetters(ctx, inspect.DeadLetterQuery{After: in.Cursor, Limit: limit(in.Limit)})
-	if err != nil {
-		return DeadLettersOutput{}, err
+func listDeadLetters(l inspect.DeadLetterLister) func(context.Context, PageInput) (DeadLettersOutput, error) {
+	return func(ctx context.Context, in PageInput) (DeadLettersOutput, error) {
+		p, err := l.DeadLetters(ctx, inspect.DeadLetterQuery{After: in.Cursor, Limit: limit(in.Limit)})
+		if err != nil {
+			return DeadLettersOutput{}, err
+		}
+		return DeadLettersOutput{DeadLetters: nonNil(p.Items), Next: p.Next}, nil
 	}
-	return DeadLettersOutput{DeadLetters: nonNil(p.Items), Next: p.Next}, nil
 }
 
 // QueryLogsInput is the input of query_logs.
@@ -496,9 +554,39 @@ type TokensOutput struct {
 	Tokens []inspect.Token `json:"tokens"`
 }
 
-func (t *tools) listTokens(ctx context.Context, _ struct{}) (TokensOutput, error) {
-	toks, err := t.src.Tokens(ctx)
-	return TokensOutput{Tokens: nonNil(toks)}, err
+func listTokens(l inspect.TokenLister) func(context.Context, struct{}) (TokensOutput, error) {
+	return func(ctx context.Context, _ struct{}) (TokensOutput, error) {
+		toks, err := l.Tokens(ctx)
+		return TokensOutput{Tokens: nonNil(toks)}, err
+	}
+}
+
+// Capability is one optional capability in describe_backend's answer.
+type Capability struct {
+	Name      string   `json:"name"`
+	Available bool     `json:"available"`
+	Tools     []string `json:"tools"`
+	// Reason says why the tools are missing; absent when available.
+	Reason string `json:"reason,omitempty"`
+}
+
+// BackendOutput is the output of describe_backend.
+type BackendOutput struct {
+	Backend  string `json:"backend"`
+	Location string `json:"location"`
+	// MediaOrder is the order of list_media across pages.
+	MediaOrder   string       `json:"mediaOrder"`
+	Capabilities []Capability `json:"capabilities"`
+}
+
+func (t *tools) describeBackend(context.Context, struct{}) (BackendOutput, error) {
+	out := BackendOutput{MediaOrder: t.src.MediaOrder().String(), Capabilities: []Capability{}}
+	out.Backend, out.Location = t.src.Backend()
+	for _, c := range capabilities {
+		ok, why := t.capability(c.c)
+		out.Capabilities = append(out.Capabilities, Capability{Name: string(c.c), Available: ok, Tools: c.tools, Reason: why})
+	}
+	return out, nil
 }
 
 // EvictInput is the input of evict_idempotency_record.
@@ -542,13 +630,17 @@ func (t *tools) register(s *mcp.Server) {
 	addTool(s, &mcp.Tool{Name: "head_object", Annotations: readOnly("Head an object"),
 		Description: "Get an object's metadata (size, ETag, content type, last modified) without its body."},
 		handler(t, "head_object", t.headObject))
-	addTool(s, &mcp.Tool{Name: "queue_status", Annotations: readOnly("Queue status"),
-		Description: "Count the event queue's messages: visible, in flight, dead letters, and when the oldest was sent."},
+	queue := "Count the event queue's messages: visible, in flight, dead letters, and when the oldest was sent."
+	if dl, ok := t.src.(inspect.DeadLetterLister); ok {
+		addTool(s, &mcp.Tool{Name: "list_dead_letters", Annotations: readOnly("List dead letters"),
+			Description: "List the dead-letter queue, oldest first: why each message died (its last error), how often it was received, " +
+				"the object keys it was about and its request id (pass it to query_logs)."},
+			handler(t, "list_dead_letters", listDeadLetters(dl)))
+	} else {
+		queue += " This backend cannot list the dead letters themselves: " + inspect.WhyNot(t.src, inspect.DeadLetterListing) + "."
+	}
+	addTool(s, &mcp.Tool{Name: "queue_status", Annotations: readOnly("Queue status"), Description: queue},
 		handler(t, "queue_status", t.queueStatus))
-	addTool(s, &mcp.Tool{Name: "list_dead_letters", Annotations: readOnly("List dead letters"),
-		Description: "List the dead-letter queue, oldest first: why each message died (its last error), how often it was received, " +
-			"the object keys it was about and its request id (pass it to query_logs)."},
-		handler(t, "list_dead_letters", t.listDeadLetters))
 	addTool(s, &mcp.Tool{Name: "query_logs", Annotations: readOnly("Query logs"),
 		Description: "Query the service's structured logs, oldest first. To \"show me everything request X logged\" pass request_id=X. " +
 			"Also filters by level, text and time range."},
@@ -556,9 +648,15 @@ func (t *tools) register(s *mcp.Server) {
 	addTool(s, &mcp.Tool{Name: "analyze_cold_starts", Annotations: readOnly("Analyze cold starts"),
 		Description: "Run the cold-start analysis on Lambda logs: cold-start rates, init times, when they cluster, and the provisioned concurrency it would take to meet a p99 target, with its cost."},
 		handler(t, "analyze_cold_starts", t.analyzeColdStarts))
-	addTool(s, &mcp.Tool{Name: "list_gateway_tokens", Annotations: readOnly("List gateway tokens"),
-		Description: "List the API gateway's tokens: ids, tenants, scopes, rate limits, expiry and revocation. Never the secrets."},
-		handler(t, "list_gateway_tokens", t.listTokens))
+	if tl, ok := t.src.(inspect.TokenLister); ok {
+		addTool(s, &mcp.Tool{Name: "list_gateway_tokens", Annotations: readOnly("List gateway tokens"),
+			Description: "List the API gateway's tokens: ids, tenants, scopes, rate limits, expiry and revocation. Never the secrets."},
+			handler(t, "list_gateway_tokens", listTokens(tl)))
+	}
+	addTool(s, &mcp.Tool{Name: "describe_backend", Annotations: readOnly("Describe the backend"),
+		Description: "Say which backend this server reads (local data folder or AWS, and where), the order of list_media, " +
+			"and which optional tools (dead letters, gateway tokens, writes) it offers; for each one it does not, why not and what to use instead."},
+		handler(t, "describe_backend", t.describeBackend))
 }
 
 func (t *tools) registerWrites(s *mcp.Server, w inspect.Writer) {

@@ -2,8 +2,10 @@ package mcpserver_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -39,6 +41,17 @@ func MustSessionWith(tb testing.TB, dir string, now time.Time, opts *mcpserver.O
 	return mcptest.Connect(tb, mcpserver.New(src, &o))
 }
 
+// mustSource opens the read model over dir.
+func mustSource(tb testing.TB, dir string) *local.Source {
+	tb.Helper()
+	src, err := local.Open(context.Background(), dir, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { src.Close() })
+	return src
+}
+
 func TestTools(t *testing.T) {
 	dir, f := localtest.MustFixture(t)
 	cs := MustSession(t, dir, f.Now, false)
@@ -54,9 +67,25 @@ func TestTools(t *testing.T) {
 			t.Errorf("tool %s lacks a description, schemas or the read-only hint", tl.Name)
 		}
 	}
-	if got := strings.Join(names, ","); got != "analyze_cold_starts,get_media,head_object,list_dead_letters,list_gateway_tokens,list_idempotency_records,list_media,list_objects,query_logs,queue_status" {
+	if got := strings.Join(names, ","); got != "analyze_cold_starts,describe_backend,get_media,head_object,list_dead_letters,list_gateway_tokens,list_idempotency_records,list_media,list_objects,query_logs,queue_status" {
 		t.Fatalf("read-only tools: %s", got)
 	}
+	if in := cs.InitializeResult().Instructions; strings.Contains(in, "Not available") || !strings.Contains(in, "dead-letter queue") || !strings.Contains(in, "Read-only") {
+		t.Errorf("instructions: %s", in)
+	}
+	t.Run("describe_backend", func(t *testing.T) {
+		var out mcpserver.BackendOutput
+		mcptest.MustCall(t, cs, "describe_backend", map[string]any{}, &out)
+		var got []string
+		for _, c := range out.Capabilities {
+			got = append(got, fmt.Sprintf("%s=%v", c.Name, c.Available))
+		}
+		if out.Backend != "local" || out.Location != dir || out.MediaOrder != "newest update first" ||
+			strings.Join(got, ",") != "dead-letter listing=true,gateway token listing=true,writes=false" ||
+			!strings.Contains(out.Capabilities[2].Reason, "--allow-writes") {
+			t.Fatalf("describe_backend: %+v", out)
+		}
+	})
 
 	t.Run("list_media: rejected in the last hour, and why", func(t *testing.T) {
 		var out mcpserver.ListMediaOutput
@@ -266,11 +295,7 @@ func (scanSource) MediaOrder() inspect.MediaOrder { return inspect.NewestFirstPe
 
 func TestTools_listMediaStatesTheBackendsOrder(t *testing.T) {
 	dir, f := localtest.MustFixture(t)
-	src, err := local.Open(t.Context(), dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
+	src := mustSource(t, dir)
 	for _, tc := range []struct {
 		src       inspect.Source
 		want, not string
@@ -289,6 +314,83 @@ func TestTools_listMediaStatesTheBackendsOrder(t *testing.T) {
 				if tl.Name == "list_media" && (!strings.Contains(tl.Description, tc.want) || strings.Contains(tl.Description, tc.not)) {
 					t.Fatalf("list_media over %s: %q", name, tl.Description)
 				}
+			}
+		})
+	}
+}
+
+// bareSource is a source with none of the optional capabilities.
+type bareSource struct{ inspect.Source }
+
+// explainedSource says why it lacks them.
+type explainedSource struct{ inspect.Source }
+
+func (explainedSource) WhyNot(c inspect.Capability) string {
+	return "no " + string(c) + " in this test"
+}
+
+// TestTools_optionalCapabilities: the tools of an optional capability are
+// offered exactly when the source implements its interface, and a missing
+// one is explained (in the backend's words when it has them).
+func TestTools_optionalCapabilities(t *testing.T) {
+	dir, f := localtest.MustFixture(t)
+	src := mustSource(t, dir)
+	for _, tc := range []struct {
+		name        string
+		src         inspect.Source
+		writes      bool
+		tools       []string // optional tools offered
+		why, whyNot []string // in the instructions, or not
+	}{
+		{"local, read-only", src, false, []string{"list_dead_letters", "list_gateway_tokens"}, []string{"Read-only"}, []string{"Not available"}},
+		{"local, writes", src, true, []string{"evict_idempotency_record", "list_dead_letters", "list_gateway_tokens", "redrive_dead_letters"}, nil, []string{"Not available", "Read-only"}},
+		{"bare, writes asked", bareSource{src}, true, nil, []string{
+			"Not available on this backend: dead-letter listing (list_dead_letters), because the local backend does not offer dead-letter listing.",
+			"Not available on this backend: gateway token listing (list_gateway_tokens), because the local backend does not offer gateway token listing.",
+			"Read-only"}, []string{"and dead-letter queue", "and gateway tokens"}},
+		{"explained", explainedSource{src}, false, nil, []string{"because no dead-letter listing in this test.", "because no gateway token listing in this test."}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cs := mcptest.Connect(t, mcpserver.New(tc.src, &mcpserver.Options{AllowWrites: tc.writes, Now: func() time.Time { return f.Now }}))
+			tools, err := cs.ListTools(t.Context(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, tl := range tools.Tools {
+				switch tl.Name {
+				case "list_dead_letters", "list_gateway_tokens", "evict_idempotency_record", "redrive_dead_letters":
+					got = append(got, tl.Name)
+				}
+			}
+			if !slices.Equal(got, tc.tools) {
+				t.Errorf("optional tools %v, want %v", got, tc.tools)
+			}
+			in := cs.InitializeResult().Instructions
+			for _, s := range tc.why {
+				if !strings.Contains(in, s) {
+					t.Errorf("instructions lack %q: %s", s, in)
+				}
+			}
+			for _, s := range tc.whyNot {
+				if strings.Contains(in, s) {
+					t.Errorf("instructions say %q: %s", s, in)
+				}
+			}
+			var be mcpserver.BackendOutput
+			mcptest.MustCall(t, cs, "describe_backend", map[string]any{}, &be)
+			var offered []string
+			for _, c := range be.Capabilities {
+				if c.Available == (c.Reason != "") {
+					t.Errorf("capability %+v: a reason exactly when unavailable", c)
+				}
+				if c.Available {
+					offered = append(offered, c.Tools...)
+				}
+			}
+			slices.Sort(offered)
+			if !slices.Equal(offered, tc.tools) {
+				t.Errorf("describe_backend offers %v, the server %v", offered, tc.tools)
 			}
 		})
 	}

@@ -168,7 +168,7 @@ func TestMCP_endToEnd(t *testing.T) {
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatalf("client output %q: %v", out, err)
 	}
-	if res.Server.Name != "rampart" || len(res.Tools) != 10 {
+	if res.Server.Name != "rampart" || len(res.Tools) != 11 {
 		t.Fatalf("server %+v, tools %v", res.Server, res.Tools)
 	}
 	var list struct {

@@ -23,8 +23,9 @@ import (
 )
 
 var (
-	_ inspect.Source = (*Source)(nil)
-	_ inspect.Writer = (*Source)(nil)
+	_ inspect.Source    = (*Source)(nil)
+	_ inspect.Writer    = (*Source)(nil)
+	_ inspect.Explainer = (*Source)(nil)
 )
 
 // Config names the deployment's resources. Empty fields are resources the
@@ -257,8 +258,15 @@ func (s *Source) ColdStartLogs(ctx context.Context) (coldstart.Source, []string,
 	return src, append([]string(nil), s.cfg.LogGroups...), nil
 }
 
-// Tokens implements [inspect.Source]: the gateway's tokens are not part of
-// the AWS deployment, so it is [inspect.ErrNotSupported].
-func (s *Source) Tokens(ctx context.Context) ([]inspect.Token, error) {
-	return nil, fmt.Errorf("the API gateway's tokens are not kept on AWS (they live where the gateway runs; see rampart tokens): %w", inspect.ErrNotSupported)
+// WhyNot implements [inspect.Explainer]: the source lists neither dead
+// letters nor tokens.
+func (s *Source) WhyNot(c inspect.Capability) string {
+	switch c {
+	case inspect.DeadLetterListing:
+		return "SQS cannot list dead letters without receiving them, which would hide them from the queue and count as a delivery: " +
+			"the queue's counts include them, the error log lines (level ERROR) say why they failed, and a redrive moves the whole dead-letter queue back"
+	case inspect.TokenListing:
+		return "the API gateway's tokens are not kept on AWS: they live where the gateway runs (rampart tokens list, or the Worker's KV namespace)"
+	}
+	return ""
 }

@@ -319,8 +319,13 @@ func TestSource_Queue(t *testing.T) {
 	if err != nil || st.Visible != 3 || st.InFlight != 2 || st.DeadLetters != 4 {
 		t.Fatalf("stats = %+v, %v", st, err)
 	}
-	if _, err := s.DeadLetters(ctx, inspect.DeadLetterQuery{}); !errors.Is(err, inspect.ErrNotSupported) || !strings.Contains(err.Error(), "without receiving") {
-		t.Fatalf("dead letters: %v", err)
+	// SQS cannot list a queue without receiving it: the source is no
+	// DeadLetterLister, and says why.
+	if _, ok := any(s).(inspect.DeadLetterLister); ok {
+		t.Fatal("the AWS source claims to list dead letters")
+	}
+	if why := inspect.WhyNot(s, inspect.DeadLetterListing); !strings.Contains(why, "without receiving") {
+		t.Fatalf("why no dead letters: %q", why)
 	}
 	if _, err := s.Redrive(ctx, "some-id"); !errors.Is(err, inspect.ErrNotSupported) {
 		t.Fatalf("redrive by id: %v", err)
@@ -358,8 +363,7 @@ func TestSource_notConfigured(t *testing.T) {
 	_, e9 := s.Queue(ctx)
 	_, e10 := s.Redrive(ctx)
 	_, e11 := s.Logs(ctx, inspect.LogQuery{})
-	_, e12 := s.Tokens(ctx)
-	for i, err := range []error{e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, e12} {
+	for i, err := range []error{e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11} {
 		if !errors.Is(err, inspect.ErrNotSupported) {
 			t.Errorf("call %d: %v, want ErrNotSupported", i+1, err)
 		}
@@ -373,6 +377,12 @@ func TestSource_notConfigured(t *testing.T) {
 	if _, err := awsstate.New(awsstate.Config{MediaTable: "t", LogGroups: []string{"g"}}, awsstate.Clients{}, nil); err == nil ||
 		!strings.Contains(err.Error(), "DynamoDB, CloudWatch Logs") {
 		t.Errorf("resources without clients: %v", err)
+	}
+	if _, ok := any(s).(inspect.TokenLister); ok {
+		t.Error("the AWS source claims to list gateway tokens")
+	}
+	if why := inspect.WhyNot(s, inspect.TokenListing); !strings.Contains(why, "not kept on AWS") {
+		t.Errorf("why no tokens: %q", why)
 	}
 	if name, loc := s.Backend(); name != "aws" || loc != "" {
 		t.Errorf("Backend = %q, %q", name, loc)

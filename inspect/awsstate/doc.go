@@ -9,7 +9,8 @@
 // IDEMPOTENCY_TABLE, MEDIA_BUCKET; see package media) and the outputs of the
 // deployment template (QueueUrl, DeadLetterQueueUrl). A resource left out is
 // a question the source declines with [inspect.ErrNotSupported] and a
-// message naming what to configure.
+// message naming what to configure. The API gateway's tokens are not part
+// of the AWS deployment, so the source is no [inspect.TokenLister].
 //
 // # Media records
 //
@@ -49,9 +50,9 @@
 // # Queues
 //
 // SQS cannot list a queue without receiving its messages (which hides them
-// and counts as a delivery attempt), so DeadLetters is
-// [inspect.ErrNotSupported]; Queue reports the approximate counts of
-// GetQueueAttributes. Redrive starts an SQS message move task
+// and counts as a delivery attempt), so the source is no
+// [inspect.DeadLetterLister] and says so through [Source.WhyNot]; Queue
+// reports the approximate counts of GetQueueAttributes. Redrive starts an SQS message move task
 // (StartMessageMoveTask) from the dead-letter queue back to the event
 // queue: it moves the whole queue, asynchronously, and returns the number
 // of messages the dead-letter queue held when the task started.

@@ -72,12 +72,45 @@ func TestMCP(t *testing.T) {
 	if msg := mcptest.Call(t, cs, "queue_status", map[string]any{}, &q); msg != "" || q.DeadLetters != 4 {
 		t.Fatalf("queue: %+v %s", q, msg)
 	}
-	// Questions AWS cannot answer are tool errors that say why.
-	if msg := mcptest.Call(t, cs, "list_dead_letters", map[string]any{}, nil); !strings.Contains(msg, "without receiving") {
-		t.Fatalf("dead letters: %q", msg)
+	// What AWS cannot answer has no tool, and the server says why: in its
+	// instructions, in describe_backend and, for the dead letters, in
+	// queue_status's description.
+	tools, err := cs.ListTools(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if msg := mcptest.Call(t, cs, "list_gateway_tokens", map[string]any{}, nil); !strings.Contains(msg, "not kept on AWS") {
-		t.Fatalf("tokens: %q", msg)
+	for _, tl := range tools.Tools {
+		switch tl.Name {
+		case "list_dead_letters", "list_gateway_tokens":
+			t.Errorf("AWS server offers %s", tl.Name)
+		case "queue_status":
+			if !strings.Contains(tl.Description, "without receiving") {
+				t.Errorf("queue_status does not say why the dead letters are not listed: %s", tl.Description)
+			}
+		}
+	}
+	for _, why := range []string{"SQS cannot list dead letters without receiving them", "tokens are not kept on AWS"} {
+		if !strings.Contains(cs.InitializeResult().Instructions, why) {
+			t.Errorf("instructions do not say %q: %s", why, cs.InitializeResult().Instructions)
+		}
+	}
+	var be mcpserver.BackendOutput
+	if msg := mcptest.Call(t, cs, "describe_backend", map[string]any{}, &be); msg != "" {
+		t.Fatal(msg)
+	}
+	reasons := map[string]string{}
+	for _, c := range be.Capabilities {
+		if !c.Available {
+			reasons[c.Name] = c.Reason
+		}
+	}
+	if be.Backend != "aws" || len(reasons) != 2 || !strings.Contains(reasons["dead-letter listing"], "without receiving") ||
+		!strings.Contains(reasons["gateway token listing"], "not kept on AWS") || !strings.Contains(be.MediaOrder, "scan order") {
+		t.Fatalf("describe_backend: %+v", be)
+	}
+	if _, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "list_dead_letters", Arguments: map[string]any{}}); err == nil ||
+		!strings.Contains(err.Error(), "unknown tool") {
+		t.Fatalf("list_dead_letters over AWS: %v", err)
 	}
 	if msg := mcptest.Call(t, cs, "list_media", map[string]any{"cursor": "garbage"}, nil); !strings.Contains(msg, "invalid cursor") {
 		t.Fatalf("bad cursor: %q", msg)

@@ -68,14 +68,6 @@ func (s *Source) Queue(ctx context.Context) (inspect.QueueStats, error) {
 	return st, nil
 }
 
-// DeadLetters implements [inspect.Source]: SQS cannot list messages without
-// receiving them, so it is [inspect.ErrNotSupported].
-func (s *Source) DeadLetters(ctx context.Context, q inspect.DeadLetterQuery) (inspect.Page[inspect.DeadLetter], error) {
-	return inspect.Page[inspect.DeadLetter]{}, fmt.Errorf("SQS cannot list the dead-letter queue without receiving its messages, "+
-		"which would hide them and count as a delivery; queue_status counts them, and query_logs with min_level=ERROR shows why they failed: %w",
-		inspect.ErrNotSupported)
-}
-
 // Redrive implements [inspect.Writer] with StartMessageMoveTask from the
 // dead-letter queue to the event queue (to the messages' source queue when
 // no event queue is configured). SQS moves the whole queue, asynchronously:

@@ -31,8 +31,10 @@ import (
 )
 
 var (
-	_ inspect.Source = (*Source)(nil)
-	_ inspect.Writer = (*Source)(nil)
+	_ inspect.Source           = (*Source)(nil)
+	_ inspect.DeadLetterLister = (*Source)(nil)
+	_ inspect.TokenLister      = (*Source)(nil)
+	_ inspect.Writer           = (*Source)(nil)
 )
 
 // Options configure a [Source]. The zero value (or nil) selects the
@@ -274,7 +276,7 @@ func (s *Source) Queue(ctx context.Context) (inspect.QueueStats, error) {
 	return inspect.QueueStats{Visible: st.Visible, InFlight: st.InFlight, DeadLetters: st.DeadLetters, OldestSentAt: st.OldestSentAt}, nil
 }
 
-// DeadLetters implements [inspect.Source].
+// DeadLetters implements [inspect.DeadLetterLister].
 func (s *Source) DeadLetters(ctx context.Context, q inspect.DeadLetterQuery) (inspect.Page[inspect.DeadLetter], error) {
 	dl, next, err := s.queue.DeadLetters(ctx, q.After, inspect.PageSize(q.Limit))
 	if err != nil {
@@ -315,7 +317,7 @@ func (s *Source) ColdStartLogs(ctx context.Context) (coldstart.Source, []string,
 	return &logsource.Files{Paths: paths}, paths, nil
 }
 
-// Tokens implements [inspect.Source]. A missing token database is an empty
+// Tokens implements [inspect.TokenLister]. A missing token database is an empty
 // list.
 func (s *Source) Tokens(ctx context.Context) ([]inspect.Token, error) {
 	s.tokMu.Lock()

@@ -68,13 +68,14 @@ func newReducer(w, h, s int) *reducer {
 
 func (r *reducer) add(y int, row []uint32) error {
 	for x, c := range row {
-		a := c >> 24
-		acc := r.acc[8*(x/r.s):][:8]
-		for k, sh := range [3]uint{16, 8, 0} {
-			v := c >> sh & 0xff
-			acc[k] += v * a
-			acc[3+k] += v
-		}
+		a, red, green, blue := c>>24, c>>16&0xff, c>>8&0xff, c&0xff
+		acc := r.acc[8*(x/r.s):][:8:8]
+		acc[0] += red * a
+		acc[1] += green * a
+		acc[2] += blue * a
+		acc[3] += red
+		acc[4] += green
+		acc[5] += blue
 		acc[6] += a
 		acc[7]++
 	}

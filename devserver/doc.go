@@ -9,6 +9,7 @@
 //	idempotency.db   idempotency records (idempotency/sqlitestore)
 //	queue.db         the event queue and its dead letters (queue)
 //	journal/         intents of writes in progress (see Crash safety)
+//	dev.lock         held while a dev server has the folder open
 //
 // so state survives a restart, and an event accepted before a crash is
 // processed after it.
@@ -81,7 +82,9 @@
 // the intents a crash left: for each key it enqueues the event describing
 // the key's current state, unless its record already shows it. It also
 // removes the temporary files and unreferenced bodies of interrupted writes
-// ([fsblob.Store.Sweep]). One dev server per data folder.
+// ([fsblob.Store.Sweep]). So one dev server serves a data folder at a time:
+// Open holds a lock on it (dev.lock, released by Close or when the process
+// dies) and a second Open fails with [ErrDataFolderInUse].
 //
 // # Fault injection
 //

@@ -129,6 +129,7 @@ type Server struct {
 	idem    *sqlitestore.Store
 	queue   *queue.Queue
 	journal *journal
+	unlock  func() // releases the data folder's lock
 	th      *thumbnailer.Thumbnailer
 	health  *health.Handler
 	dice    *dice
@@ -219,11 +220,17 @@ func Open(ctx context.Context, dir string, opts *Options) (*Server, error) {
 	}
 	s := &Server{opts: o, log: o.Logger, dice: newDice(o.Faults.Seed), receiveRetry: 100 * time.Millisecond,
 		uploads: make(chan struct{}, o.MaxConcurrentUploads)}
+	unlock, err := lockDataFolder(dir)
+	if err != nil {
+		return nil, err
+	}
+	s.unlock = unlock
 	closeAll := func() { s.Close() }
 	st, err := datadir.Open(ctx, dir, &datadir.Options{Queue: &queue.Options{
 		VisibilityTimeout: o.VisibilityTimeout, MaxReceiveCount: o.MaxReceiveCount, Logger: o.Logger,
 	}})
 	if err != nil {
+		closeAll()
 		return nil, err
 	}
 	s.stores, s.objects, s.records, s.idem, s.queue = st, st.Objects, st.Records, st.Idempotency, st.Queue
@@ -277,14 +284,21 @@ func Open(ctx context.Context, dir string, opts *Options) (*Server, error) {
 	return s, nil
 }
 
-// Close waits for running invocations and closes the stores. Messages in
-// flight stay in the queue and are delivered again after a restart.
+// Close waits for running invocations, closes the stores and releases the
+// data folder. Messages in flight stay in the queue and are delivered again
+// after a restart.
 func (s *Server) Close() error {
 	s.inflight.Wait()
-	if s.stores == nil {
-		return nil
+	var err error
+	if s.stores != nil {
+		err = s.stores.Close()
+		s.stores = nil
 	}
-	return s.stores.Close()
+	if s.unlock != nil {
+		s.unlock()
+		s.unlock = nil
+	}
+	return err
 }
 
 // Options returns the options in effect, defaults applied.

@@ -9,12 +9,15 @@
 //	idempotency.db      the idempotency records (idempotency/sqlitestore)
 //	queue.db            the event queue and its dead letters (queue)
 //	journal/            the intents of writes in progress (devserver)
+//	dev.lock            held by the rampart dev serving the folder (devserver)
 //	logs/rampart.jsonl  the JSON logs of rampart dev, with one rotated generation
 //	gateway/tokens.db   the API gateway's tokens (gateway/sqlitetokens)
 //	coldstart/          Lambda log files the cold-start analysis may read
 //
 // Several processes may open one folder at once: the SQLite stores are in
-// WAL mode (see internal/sqlitedb) and the bucket's writes are atomic.
+// WAL mode (see internal/sqlitedb) and the bucket's writes are atomic. Only
+// one of them may be rampart dev, which sweeps the bucket and replays its
+// journal when it starts (devserver.Open takes LockFile).
 package datadir
 
 import (
@@ -37,6 +40,8 @@ const (
 	IdempotencyDB = "idempotency.db"
 	QueueDB       = "queue.db"
 	JournalDir    = "journal"
+	// LockFile is held by the one rampart dev serving the folder.
+	LockFile = "dev.lock"
 	// LogFile is size-capped with one rotated generation (LogFile + ".1").
 	LogFile  = "logs/rampart.jsonl"
 	TokensDB = "gateway/tokens.db"

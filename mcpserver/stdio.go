@@ -27,7 +27,9 @@ const MaxLineBytes = 4 << 20
 //     never ends the session;
 //   - at the end of the input it answers every request already read before
 //     the connection closes, so a client that writes its requests and
-//     closes stdin still gets every reply.
+//     closes stdin still gets every reply;
+//   - a request whose id is that of a request still in progress gets an
+//     invalid-request error (-32600) with that id.
 //
 // JSON-RPC batches (removed from MCP in 2025-06-18) are refused with
 // -32600. Use it with [mcp.Server.Run].
@@ -38,7 +40,7 @@ type StdioTransport struct {
 
 // Connect implements [mcp.Transport].
 func (t *StdioTransport) Connect(context.Context) (mcp.Connection, error) {
-	c := &stdioConn{w: t.Writer, lines: make(chan []byte), closed: make(chan struct{}), pending: map[jsonrpc.ID]int{}}
+	c := &stdioConn{w: t.Writer, lines: make(chan []byte), closed: make(chan struct{}), pending: map[jsonrpc.ID]bool{}}
 	c.idle = sync.NewCond(&c.mu)
 	go c.readLines(t.Reader)
 	return c, nil
@@ -53,7 +55,7 @@ type stdioConn struct {
 
 	mu      sync.Mutex
 	idle    *sync.Cond
-	pending map[jsonrpc.ID]int // requests read and not yet answered
+	pending map[jsonrpc.ID]bool // requests read and not yet answered
 	readErr error
 }
 
@@ -136,8 +138,19 @@ func (c *stdioConn) Read(ctx context.Context) (jsonrpc.Message, error) {
 		}
 		if req, ok := msg.(*jsonrpc.Request); ok && req.ID.IsValid() {
 			c.mu.Lock()
-			c.pending[req.ID]++
+			inUse := c.pending[req.ID]
+			c.pending[req.ID] = true
 			c.mu.Unlock()
+			if inUse {
+				// The SDK drops a request whose id a request in progress
+				// has, unanswered (it cannot name it in an error), which
+				// would leave it pending forever: answer it here.
+				id, _ := json.Marshal(req.ID.Raw())
+				if err := c.writeRaw(errorResponse(id, jsonrpc.CodeInvalidRequest, "invalid request: the id is in use by a request in progress")); err != nil {
+					return nil, err
+				}
+				continue
+			}
 		}
 		return msg, nil
 	}
@@ -180,9 +193,7 @@ func (c *stdioConn) Write(ctx context.Context, msg jsonrpc.Message) error {
 	err = c.writeRaw(b)
 	if resp, ok := msg.(*jsonrpc.Response); ok {
 		c.mu.Lock()
-		if c.pending[resp.ID]--; c.pending[resp.ID] <= 0 {
-			delete(c.pending, resp.ID)
-		}
+		delete(c.pending, resp.ID)
 		c.idle.Broadcast()
 		c.mu.Unlock()
 	}

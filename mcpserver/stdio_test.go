@@ -145,3 +145,29 @@ func TestTools_schemas(t *testing.T) {
 		t.Errorf("%d array arguments, want 2 (paths, ids)", arrays)
 	}
 }
+
+// TestStdio_duplicateIDs: requests that reuse the id of one in progress are
+// each answered (an error, or a result once the id is free again), and the
+// server still stops at the end of its input.
+func TestStdio_duplicateIDs(t *testing.T) {
+	lines := []string{initialize, initialized}
+	const n = 30
+	for range n {
+		lines = append(lines, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"analyze_cold_starts","arguments":{}}}`)
+	}
+	start := time.Now()
+	out := runStdio(t, func(r io.Reader, w io.Writer) mcp.Transport { return &mcpserver.StdioTransport{Reader: r, Writer: w} }, strings.Join(lines, "\n")+"\n")
+	var answers, inUse int
+	for _, m := range out {
+		if m["id"] != float64(2) {
+			continue
+		}
+		answers++
+		if e, ok := m["error"].(map[string]any); ok && e["code"] == float64(-32600) {
+			inUse++
+		}
+	}
+	if answers != n {
+		t.Errorf("%d answers with id 2 to %d requests (%d of them 'in use') after %s", answers, n, inUse, time.Since(start).Round(time.Millisecond))
+	}
+}

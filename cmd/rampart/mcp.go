@@ -142,11 +142,14 @@ func runMCP(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server }, &mcp.StreamableHTTPOptions{Logger: logger})
 	// Host and Origin are checked as the MCP specification requires of
-	// local servers: a DNS-rebinding page sends its own name in both.
-	srv := &http.Server{Handler: writegate.NewHosts(allowHosts...).WrapOrigin(h), ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	// local servers: a DNS-rebinding page sends its own name in both. The
+	// SDK's own Host check is off: it knows only loopback names, so it
+	// would refuse the names --allow-host adds.
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return server },
+		&mcp.StreamableHTTPOptions{Logger: logger, DisableLocalhostProtection: true})
+	srv := &http.Server{Handler: writegate.NewHosts(allowHosts...).WrapOrigin(bodyTimeout(h, mcpBodyReadTimeout)),
+		ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	logger.Info("listening", slog.String("url", "http://"+ln.Addr().String()), slog.String("state", where), slog.Bool("allow_writes", *allowWrites))
 	go func() {
 		<-ctx.Done()
@@ -216,4 +219,41 @@ func explicit(fs *flag.FlagSet) map[string]bool {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	return set
+}
+
+// mcpBodyReadTimeout is the longest a request body sent to rampart mcp
+// --http may go without delivering data before its connection is closed.
+var mcpBodyReadTimeout = 30 * time.Second
+
+// bodyTimeout closes the connection of a request whose body stops arriving
+// for idle (a slow-body client would otherwise hold it forever). It cannot
+// be the server's ReadTimeout: that would also end the long-lived event
+// streams the responses are, so the read deadline moves idle ahead before
+// each read of the body and is cleared at its end.
+func bodyTimeout(next http.Handler, idle time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = &idleBody{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: idle}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type idleBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	idle time.Duration
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	b.rc.SetReadDeadline(time.Now().Add(b.idle))
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		// The whole body arrived: the response may stream as long as it
+		// likes. (After any other error the connection is done with, and
+		// the deadline stays, so the server's discarding of the rest of
+		// the body cannot wait forever either.)
+		b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -248,7 +249,7 @@ func TestMCP_aws(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cs := serveMCPHTTP(t, "--aws", "--endpoint-url", endpoint)
+	cs, _ := serveMCPHTTP(t, "--aws", "--endpoint-url", endpoint)
 	var media map[string]any
 	mcptest.MustCall(t, cs, "list_media", map[string]any{"status": "rejected", "since_minutes": 60}, &media)
 	if b, _ := json.Marshal(media); !strings.Contains(string(b), "unsupported image format") {
@@ -309,7 +310,7 @@ func TestMCP_awsStack(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	cs := serveMCPHTTP(t, "--aws", "--stack", "rampart-media-dev", "--endpoint-url", srv.URL)
+	cs, _ := serveMCPHTTP(t, "--aws", "--stack", "rampart-media-dev", "--endpoint-url", srv.URL)
 	var media map[string]any
 	mcptest.MustCall(t, cs, "list_media", map[string]any{"status": "rejected", "since_minutes": 60}, &media)
 	if b, _ := json.Marshal(media); !strings.Contains(string(b), "named by the stack") {
@@ -390,8 +391,9 @@ func rampartBinary(t *testing.T, goBin string) string {
 }
 
 // serveMCPHTTP runs rampart mcp with args over streamable HTTP on a free
-// loopback port until the test ends, and returns a connected client.
-func serveMCPHTTP(t *testing.T, args ...string) *mcp.ClientSession {
+// loopback port until the test ends, and returns a connected client and the
+// address.
+func serveMCPHTTP(t *testing.T, args ...string) (*mcp.ClientSession, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -413,11 +415,76 @@ func serveMCPHTTP(t *testing.T, args ...string) *mcp.ClientSession {
 		cs, err := mcp.NewClient(&mcp.Implementation{Name: "test"}, nil).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + addr}, nil)
 		if err == nil {
 			t.Cleanup(func() { cs.Close() })
-			return cs
+			return cs, addr
 		}
 		if i == 100 {
 			t.Fatalf("connect: %v\n%s", err, stderr.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestMCP_httpAllowHostAndSlowBodies: a name added with --allow-host is
+// served (the SDK's own Host check knows only loopback names), and a
+// request body that stops arriving closes its connection, while an event
+// stream stays open however long it lasts.
+func TestMCP_httpAllowHostAndSlowBodies(t *testing.T) {
+	defer func(d time.Duration) { mcpBodyReadTimeout = d }(mcpBodyReadTimeout)
+	mcpBodyReadTimeout = 500 * time.Millisecond
+	dir, _ := localtest.MustFixture(t)
+	_, addr := serveMCPHTTP(t, "--data", dir, "--allow-host", "devbox.test")
+	port := addr[strings.LastIndexByte(addr, ':')+1:]
+
+	initialize := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
+	req, _ := http.NewRequest("POST", "http://"+addr, strings.NewReader(initialize))
+	req.Host = "devbox.test:" + port
+	req.Header.Set("Origin", "http://devbox.test:"+port)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	session := res.Header.Get("Mcp-Session-Id")
+	if res.StatusCode != http.StatusOK || session == "" {
+		t.Fatalf("initialize with Host devbox.test (--allow-host): %d %s", res.StatusCode, body)
+	}
+
+	// A body that stops after its first byte.
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: 1000\r\n\r\n{", addr)
+	start := time.Now()
+	conn.SetReadDeadline(time.Now().Add(15 * time.Second))
+	if _, err := io.Copy(io.Discard, conn); err != nil {
+		t.Errorf("a body stalled for %s: the connection is still open after %s (%v)", mcpBodyReadTimeout, time.Since(start).Round(time.Millisecond), err)
+	}
+
+	// The session's event stream outlives the body timeout.
+	stream, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Close()
+	fmt.Fprintf(stream, "GET / HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\nMcp-Session-Id: %s\r\nMcp-Protocol-Version: 2025-06-18\r\n\r\n", addr, session)
+	br := bufio.NewReader(stream)
+	stream.SetReadDeadline(time.Now().Add(10 * time.Second))
+	status, err := br.ReadString('\n')
+	if err != nil || !strings.Contains(status, " 200 ") {
+		t.Fatalf("GET event stream: %q %v", status, err)
+	}
+	stream.SetReadDeadline(time.Now().Add(4 * mcpBodyReadTimeout))
+	for {
+		if _, err = br.ReadByte(); err != nil {
+			break
+		}
+	}
+	if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
+		t.Errorf("the event stream ended after the body timeout: %v", err)
 	}
 }

@@ -42,7 +42,11 @@
 // Not read (the SDK would, from elsewhere than the environment): shared
 // config and credentials files and profiles, SSO, web identity, container
 // and instance credentials, AWS_DEFAULTS_MODE. Without credentials in the
-// environment [Load] fails with [ErrNoCredentials].
+// environment [Load] fails with [ErrNoCredentials]. With AWS_PROFILE (or
+// AWS_DEFAULT_PROFILE) set it fails with [ErrProfile]: the SDK would take
+// that profile's region and endpoint_url from the shared config file, so
+// ignoring it could send a run meant for a local endpoint to AWS with the
+// credentials in the environment. (Lambda never sets either variable.)
 package awsenv
 
 import (
@@ -67,9 +71,19 @@ import (
 // key (Lambda always sets one).
 var ErrNoCredentials = errors.New("awsenv: no credentials in the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
 
+// ErrProfile is returned (wrapped) by [Load] when the environment names a
+// shared-config profile, which it does not read.
+var ErrProfile = errors.New("awsenv: a profile is named, but this program reads only environment variables, not the shared config and credentials files")
+
 // Load returns the SDK configuration the environment describes (see the
 // package documentation). An invalid value is an error, as with the SDK.
 func Load() (aws.Config, error) {
+	for _, k := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE"} {
+		if p := os.Getenv(k); p != "" {
+			return aws.Config{}, fmt.Errorf("%w (%s=%s: its credentials, region and endpoint_url would be ignored); unset %s and set the profile's values as variables, e.g. eval \"$(aws configure export-credentials --profile %s --format env)\", AWS_REGION and AWS_ENDPOINT_URL",
+				ErrProfile, k, p, k, p)
+		}
+	}
 	src, err := read()
 	if err != nil {
 		return aws.Config{}, err

@@ -258,3 +258,27 @@ func TestS3PathStyle(t *testing.T) {
 		t.Error("path style with the endpoints ignored")
 	}
 }
+
+// TestLoad_Profile: with AWS_PROFILE set the SDK takes the profile's
+// endpoint_url and region from the shared config file, which Load does not
+// read; Load refuses instead of sending the requests to AWS.
+func TestLoad_Profile(t *testing.T) {
+	for _, k := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE"} {
+		t.Run(k, func(t *testing.T) {
+			setEnv(t, with(map[string]string{k: "local", "AWS_REGION": "-", "AWS_DEFAULT_REGION": "-"}))
+			ini := "[profile local]\nregion = eu-central-1\nendpoint_url = http://127.0.0.1:4566\n"
+			if err := os.WriteFile(os.Getenv("AWS_CONFIG_FILE"), []byte(ini), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			sdk, err := config.LoadDefaultConfig(context.Background())
+			if err != nil || aws.ToString(s3.NewFromConfig(sdk).Options().BaseEndpoint) != "http://127.0.0.1:4566" {
+				t.Fatalf("the SDK should use the profile's endpoint: %v", err)
+			}
+			_, err = Load()
+			if !errors.Is(err, ErrProfile) || !strings.Contains(err.Error(), k+"=local") {
+				t.Fatalf("Load with %s=local: %v, want ErrProfile naming it", k, err)
+			}
+		})
+	}
+}
+

@@ -104,7 +104,18 @@
 // [SetDefault] makes the Handler slog's default handler and the output of
 // the standard log package, so that libraries' fallback logging and
 // aws-lambda-go's error line for a failed invocation come out as JSON
-// records with the Lambda context too.
+// records with the Lambda context too. A panic in the handler's goroutine is
+// such a failed invocation (aws-lambda-go recovers it and reports it with
+// its stack), followed by aws-lambda-go's log.Fatal line as the process
+// exits, at FATAL so that no level filters it out.
+//
+// One kind of output cannot be JSON: a crash of the Go runtime itself
+// ("fatal error: concurrent map writes", running out of memory, a stack
+// overflow) or a panic in a goroutine the handler started that nothing
+// recovers. The runtime prints its plain-text report on stderr after Go
+// code has stopped running, so no handler sees it; Lambda reports such an
+// end as Runtime.ExitError in the invocation's platform record. Recover in
+// the goroutines you start (package batch does for its workers).
 //
 // # Level and sampling
 //

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log"
 	"log/slog"
+	"runtime"
 	"strings"
 	"time"
 
@@ -20,8 +21,11 @@ import (
 // A line of the log package becomes one record: at ERROR, with message
 // "invocation error reported to Lambda" and the attributes error,
 // error_type and stack_trace, for aws-lambda-go's report of a failed
-// invocation; at INFO with its text as the message and "logger": "log"
-// otherwise. The log package gives no context, so while the process runs
+// invocation; otherwise with its text as the message and "logger": "log",
+// at FATAL from log.Fatal and its kin (aws-lambda-go's fatal start-up and
+// invoke-loop errors: the last line before the process exits is never
+// filtered out by the level), at ERROR from log.Panic and its kin, and at
+// INFO from the others. The log package gives no context, so while the process runs
 // one invocation at a time (AWS_LAMBDA_MAX_CONCURRENCY unset or 1, as
 // Lambda's on-demand and provisioned environments do) these records carry
 // the Lambda context of the invocation [Handler.Start] began last, and its
@@ -60,7 +64,7 @@ func (w *stdLog) Write(p []byte) (int, error) {
 			r.AddAttrs(slog.Any("stack_trace", e.StackTrace))
 		}
 	} else {
-		r = slog.NewRecord(time.Now(), slog.LevelInfo, msg, 0)
+		r = slog.NewRecord(time.Now(), stdLevel(), msg, 0)
 		r.AddAttrs(slog.String("logger", "log"))
 	}
 	if !w.h.Enabled(ctx, r.Level) {
@@ -93,4 +97,31 @@ func lambdaError(msg string) (invokeError, bool) {
 		return e, false
 	}
 	return e, true
+}
+
+// stdLevel is the level of a line of the log package: FATAL when log.Fatal
+// (or Fatalf, Fatalln, or a Logger's) writes it, since the process exits
+// next and the line says why (aws-lambda-go's start-up and invoke-loop
+// failures), ERROR for log.Panic and its kin, INFO otherwise. So a level
+// such as AWS_LAMBDA_LOG_LEVEL=ERROR never filters out the last line of a
+// process.
+func stdLevel() slog.Level {
+	var pcs [16]uintptr
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs[:])])
+	for {
+		f, more := frames.Next()
+		name, ok := strings.CutPrefix(f.Function, "log.")
+		if ok {
+			name = strings.TrimPrefix(name, "(*Logger).")
+			switch {
+			case strings.HasPrefix(name, "Fatal"):
+				return LevelFatal
+			case strings.HasPrefix(name, "Panic"):
+				return slog.LevelError
+			}
+		}
+		if !more {
+			return slog.LevelInfo
+		}
+	}
 }

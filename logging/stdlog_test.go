@@ -3,8 +3,11 @@ package logging_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"log"
 	"log/slog"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -107,5 +110,33 @@ func TestCorrelationID_oncePerRecord(t *testing.T) {
 	}
 	if g := ls[4]; g["correlation_id"] != "msg-2" || g["g"].(map[string]any)["correlation_id"] != "nested" {
 		t.Errorf("grouped: %v", g)
+	}
+}
+
+// TestSetDefault_fatalSurvivesTheLevel: at AWS_LAMBDA_LOG_LEVEL=ERROR the
+// line log.Fatal writes before the process exits (aws-lambda-go's start-up
+// failures) is still written, at FATAL (LevelFatal, which slog's JSON
+// handler names ERROR+4 without ReplaceAttr); log.Panic's at ERROR.
+func TestSetDefault_fatalSurvivesTheLevel(t *testing.T) {
+	if os.Getenv("RAMPART_TEST_LOG_FATAL") == "1" {
+		logging.SetDefault(logging.NewJSONHandler(os.Stdout, nil))
+		func() {
+			defer func() { recover() }()
+			log.Panicf("a log.Panic")
+		}()
+		log.Print("an ordinary line")
+		log.Fatalf("expected AWS Lambda environment variables [%s] are not defined", "AWS_LAMBDA_RUNTIME_API")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSetDefault_fatalSurvivesTheLevel$")
+	cmd.Env = append(os.Environ(), "RAMPART_TEST_LOG_FATAL=1", "AWS_LAMBDA_LOG_LEVEL=ERROR")
+	out, err := cmd.Output()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("the child should exit 1 (log.Fatal): %v\n%s", err, out)
+	}
+	ls := parseLines(t, out)
+	if len(ls) != 2 || ls[0]["level"] != "ERROR" || ls[0]["msg"] != "a log.Panic" ||
+		ls[1]["level"] != "ERROR+4" || !strings.HasPrefix(ls[1]["msg"].(string), "expected AWS Lambda environment variables") || ls[1]["logger"] != "log" {
+		t.Fatalf("at level ERROR, want log.Panic's line at ERROR and log.Fatal's at FATAL, and nothing else:\n%s", out)
 	}
 }

@@ -281,4 +281,3 @@ func TestLoad_Profile(t *testing.T) {
 		})
 	}
 }
-

@@ -32,7 +32,10 @@ func call(t *testing.T, method, url, body string) (int, string) {
 // the messages given once each: the malformed ones are dead letters.
 func deadLetterServer(t *testing.T, bodies ...string) (*devserver.Server, string) {
 	t.Helper()
-	s := MustOpen(t, t.TempDir(), io.Discard, func(o *devserver.Options) { o.MaxReceiveCount = 1; o.AllowWrites = true; o.Workers = 1 })
+	// A failed message comes back (and dies) after the visibility timeout.
+	s := MustOpen(t, t.TempDir(), io.Discard, func(o *devserver.Options) {
+		o.MaxReceiveCount, o.AllowWrites, o.Workers, o.VisibilityTimeout = 1, true, 1, 300*time.Millisecond
+	})
 	t.Cleanup(func() { s.Close() })
 	for _, b := range bodies {
 		if _, err := s.Queue().Send(t.Context(), []byte(b), nil); err != nil {
@@ -76,6 +79,7 @@ func testOwnErrors(t *testing.T, good ...string) {
 // TestAPI_redriveSelects: the body of POST /queue/redrive picks the dead
 // letters moved back, by id or by count (the oldest), and none means all.
 func TestAPI_redriveSelects(t *testing.T) {
+	t.Parallel() // waits on sleeps more than it computes
 	s := MustOpen(t, t.TempDir(), io.Discard, func(o *devserver.Options) { o.MaxReceiveCount = 1; o.AllowWrites = true })
 	defer s.Close()
 	ctx := t.Context()
@@ -124,7 +128,10 @@ func TestAPI_redriveSelects(t *testing.T) {
 // TestAPI_badRequests: what the API cannot use is a 400 with a reason,
 // never a 500 or a silently empty answer.
 func TestAPI_badRequests(t *testing.T) {
-	_, base := deadLetterServer(t, "x")
+	t.Parallel() // waits on sleeps more than it computes
+	s := MustOpen(t, t.TempDir(), io.Discard, func(o *devserver.Options) { o.AllowWrites = true })
+	t.Cleanup(func() { s.Close() })
+	base := serve(t, s).URL
 	for _, tc := range []struct{ method, path, body, want string }{
 		{"GET", "/media?status=bogus", "", "unknown status"},
 		{"GET", "/media?after=not-a-cursor!", "", "invalid cursor"},

@@ -91,16 +91,20 @@ func (e *effects) doubles() (puts, commits int, which []string) {
 // under distinct keys, RAMPART_E2E_UPLOADS times (default 500), with the
 // production sizes, and logs the figures.
 func TestServer_FaultInjection(t *testing.T) {
+	t.Parallel() // waits for crashed attempts' leases more than it computes
 	var sources [][]byte
 	uploads := 40
 	sizes := []int{256, 128, 64}
 	// An attempt that overruns its deadline after writing thumbnails is
 	// redone by the redelivery (its claim ends at the deadline), which this
 	// test counts as a double write. So every attempt gets ample time even
-	// under -race on 2 busy cores: batches of two, each with 15 s, rather
+	// under -race on 2 busy cores: batches of two, each with 8 s, rather
 	// than ten sharing 10 s, where the last ones started with a sliver of
-	// time and a write reserve of a fifth of it (a flake at load 8).
-	visibility := 15 * time.Second
+	// time and a write reserve of a fifth of it (a flake at load 8). The
+	// heartbeat keeps a running batch invisible, so the visibility timeout
+	// can be short: it is how soon a crashed attempt's message comes back
+	// (and finds its lease held until that attempt's deadline).
+	visibility, invocation := 2*time.Second, 8*time.Second
 	batch := 2
 	// The seed does not fix which attempt draws which number (the workers
 	// interleave), so the rates are high enough that every fault happens:
@@ -126,7 +130,7 @@ func TestServer_FaultInjection(t *testing.T) {
 			uploads = n
 		}
 		sizes = imaging.DefaultSizes
-		visibility, batch = time.Minute, devserver.DefaultBatchSize
+		visibility, invocation, batch = time.Minute, 40*time.Second, devserver.DefaultBatchSize
 		faults.CrashRate, faults.TransientRate = 0.05, 0 // the figure's run: duplicates 0.3, concurrent, crashes 0.05
 	} else {
 		for i := range 8 {
@@ -139,7 +143,7 @@ func TestServer_FaultInjection(t *testing.T) {
 		o.Thumbnailer.Imaging.Sizes = sizes
 		o.VisibilityTimeout = visibility
 		// Production's minimum write reserve, and time to spare.
-		o.InvocationTimeout = visibility * 2 / 3
+		o.InvocationTimeout = invocation
 		o.Thumbnailer.MinWriteReserve = 0
 		o.BatchSize = batch
 		o.MaxReceiveCount = 10

@@ -95,6 +95,7 @@ func do(t *testing.T, method, url string, body []byte, header map[string]string)
 }
 
 func TestServer_UploadToThumbnailsOverHTTP(t *testing.T) {
+	t.Parallel() // waits on sleeps more than it computes
 	logs := &testingutil.Buffer{}
 	s := MustOpen(t, t.TempDir(), logs, nil)
 	defer s.Close()
@@ -168,8 +169,11 @@ func hasLog(logs, correlationID, msg string) bool {
 }
 
 func TestServer_EventAcceptedBeforeACrashIsProcessedAfterIt(t *testing.T) {
+	t.Parallel() // waits on sleeps more than it computes
 	dir := t.TempDir()
-	s := MustOpen(t, dir, io.Discard, nil)
+	// The message in flight comes back after the visibility timeout.
+	short := func(o *devserver.Options) { o.VisibilityTimeout = 300 * time.Millisecond }
+	s := MustOpen(t, dir, io.Discard, short)
 	if _, queued, err := s.Upload(t.Context(), "uploads/survivor.jpg", bytes.NewReader(testJPEG(t, 300, 200, 1)), "image/jpeg", "REQ1"); err != nil || !queued {
 		t.Fatalf("Upload: %v %v", queued, err)
 	}
@@ -179,7 +183,7 @@ func TestServer_EventAcceptedBeforeACrashIsProcessedAfterIt(t *testing.T) {
 	}
 	s.Close()
 
-	s = MustOpen(t, dir, io.Discard, nil)
+	s = MustOpen(t, dir, io.Discard, short)
 	defer s.Close()
 	start(t, s)
 	id := media.ID(devserver.DefaultBucket, "uploads/survivor.jpg")
@@ -190,6 +194,7 @@ func TestServer_EventAcceptedBeforeACrashIsProcessedAfterIt(t *testing.T) {
 }
 
 func TestServer_PoisonMessageGoesToTheDeadLetterQueueAndBack(t *testing.T) {
+	t.Parallel() // waits on sleeps more than it computes
 	s := MustOpen(t, t.TempDir(), io.Discard, func(o *devserver.Options) {
 		o.VisibilityTimeout = 200 * time.Millisecond
 		o.InvocationTimeout = 150 * time.Millisecond
@@ -262,6 +267,7 @@ func (d *deadlineObjects) reads() []time.Duration {
 }
 
 func TestServer_InvocationDeadline(t *testing.T) {
+	t.Parallel() // waits on sleeps more than it computes
 	for _, tc := range []struct {
 		name       string
 		invocation time.Duration // zero: the default
@@ -321,6 +327,7 @@ func TestOpen_RefusesAnInvocationTimeoutThatCannotWork(t *testing.T) {
 }
 
 func TestServer_RedriveIsGated(t *testing.T) {
+	t.Parallel() // waits on sleeps more than it computes
 	for _, tc := range []struct {
 		name        string
 		allowWrites bool

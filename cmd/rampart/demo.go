@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/md5"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -137,7 +138,8 @@ func (c *demoCommand) run(ctx context.Context) error {
 	// deadline and the takeover below comes right after it.
 	opts := &idempotency.Options{Namespace: "demo-thumbnailer", Logger: logger, SkewMargin: -1}
 	w := &demoWorker{failN: map[string]int{}, freeze: map[string]chan chan struct{}{}}
-	h := idempotency.Handler(idempotency.New(store, opts), idempotency.S3EventKey, w.handle)
+	g := idempotency.New(store, opts)
+	h := idempotency.Handler(g, idempotency.S3EventKey, w.handle)
 	var deliveries atomic.Int64
 	deliver := func(e events.S3Event, timeout time.Duration) (thumbnail, error) {
 		deliveries.Add(1)
@@ -237,8 +239,31 @@ func (c *demoCommand) run(ctx context.Context) error {
 	staleDone := make(chan error, 1)
 	var stale thumbnail
 	go func() {
-		var err error
-		stale, err = deliver(e3, lease)
+		// The engine's own answer, through Guard.Do: Handler reports a
+		// success whose completion was refused as a success (the work
+		// was done, so Lambda must not retry it), which would hide the
+		// fencing this step shows.
+		deliveries.Add(1)
+		ctx, cancel := context.WithTimeout(ctx, lease)
+		defer cancel()
+		k, err := idempotency.S3EventKey(e3)
+		if err != nil {
+			staleDone <- err
+			return
+		}
+		p, err := idempotency.Payload(e3)
+		if err != nil {
+			staleDone <- err
+			return
+		}
+		_, err = g.Do(ctx, k, p, func(ctx context.Context) ([]byte, error) {
+			t, err := w.handle(ctx, e3)
+			if err != nil {
+				return nil, err
+			}
+			stale = t
+			return json.Marshal(t)
+		})
 		staleDone <- err
 	}()
 	resume := <-frozen // the first holder acquired and stalls inside the work
@@ -253,6 +278,7 @@ func (c *demoCommand) run(ctx context.Context) error {
 	switch {
 	case errors.Is(err, idempotency.ErrFenced):
 		say("   the stalled holder woke up (run %d) and tried to complete: fenced, its write was refused", stale.Run)
+		say("               -> Handler reports it as done (the work ran), so Lambda does not retry it")
 	default:
 		return fmt.Errorf("demo: the stale holder was not fenced: %v", err)
 	}

@@ -29,10 +29,7 @@ var Dedupe = newAnalyzer("dedupe",
 
 func runDedupe(pass *analysis.Pass) error {
 	ssaInfo := pass.ResultOf[buildSSA].(*buildssa.SSA)
-	var funcs []*ssa.Function
-	for _, fn := range ssaInfo.SrcFuncs {
-		funcs = append(funcs, allAnon(fn)...)
-	}
+	funcs := ssaInfo.SrcFuncs // closures included
 	rel := releasers(funcs)
 	for _, fn := range funcs {
 		builder := usesNotExistsBuilder(fn)
@@ -271,7 +268,11 @@ func checkMarker(pass *analysis.Pass, fn *ssa.Function, m *ssa.Call, what string
 			if e == nil {
 				continue
 			}
-			for _, fail := range failureBlocks(e) {
+			fails := failureBlocks(e)
+			for _, fail := range fails {
+				if coveredBy(fail, fails) {
+					continue // a return inside a failure branch checked as a whole
+				}
 				if !releasedIn(region(fail, m.Block()), rel) {
 					pass.Reportf(m.Pos(), "%s writes a dedupe marker, but when %s fails (line %d) the marker stays: the retry finds it and skips the event, which is lost; delete the marker on that path (or use Rampart's idempotency.Guard, which does)",
 						what, describe(calleeOf(&w.Call)), pass.Fset.Position(w.Pos()).Line)
@@ -400,6 +401,18 @@ func failureBlocks(e ssa.Value) []*ssa.BasicBlock {
 		}
 	}
 	return out
+}
+
+// coveredBy reports whether block b is dominated by another of the
+// failure blocks: the `return err` at the end of an `if err != nil` branch,
+// whose release (if any) is earlier in that branch.
+func coveredBy(b *ssa.BasicBlock, fails []*ssa.BasicBlock) bool {
+	for _, f := range fails {
+		if f != b && f.Dominates(b) {
+			return true
+		}
+	}
+	return false
 }
 
 // region returns the blocks reachable from start without going back to a

@@ -184,11 +184,13 @@ func ssaFuncs(hs []handler, funcs []*ssa.Function, skip func(*ssa.Function) bool
 		nodes[h.node] = true
 	}
 	var out []*ssa.Function
+	seen := map[*ssa.Function]bool{} // a handler's closure may be a handler too
 	var add func(f *ssa.Function)
 	add = func(f *ssa.Function) {
-		if skip != nil && skip(f) {
+		if seen[f] || skip != nil && skip(f) {
 			return
 		}
+		seen[f] = true
 		out = append(out, f)
 		for _, a := range f.AnonFuncs {
 			add(a)

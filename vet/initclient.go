@@ -120,40 +120,29 @@ func isGlobalAddr(v ssa.Value) bool {
 // sync.OnceFunc/OnceValue/OnceValues: they run once.
 func onceClosures(funcs []*ssa.Function) map[*ssa.Function]bool {
 	m := map[*ssa.Function]bool{}
-	for _, fn := range funcs {
-		for _, anon := range allAnon(fn) {
-			for _, b := range anon.Blocks {
-				for _, instr := range b.Instrs {
-					ci, ok := instr.(ssa.CallInstruction)
-					if !ok {
-						continue
-					}
-					ce := calleeOf(ci.Common())
-					if ce.pkg != "sync" || !(ce.recv == "Once" && ce.name == "Do" || ce.recv == "" && strings.HasPrefix(ce.name, "Once")) {
-						continue
-					}
-					for _, a := range ci.Common().Args {
-						switch a := a.(type) {
-						case *ssa.Function:
-							m[a] = true
-						case *ssa.MakeClosure:
-							m[a.Fn.(*ssa.Function)] = true
-						}
+	for _, fn := range funcs { // closures included
+		for _, b := range fn.Blocks {
+			for _, instr := range b.Instrs {
+				ci, ok := instr.(ssa.CallInstruction)
+				if !ok {
+					continue
+				}
+				ce := calleeOf(ci.Common())
+				if ce.pkg != "sync" || !(ce.recv == "Once" && ce.name == "Do" || ce.recv == "" && strings.HasPrefix(ce.name, "Once")) {
+					continue
+				}
+				for _, a := range ci.Common().Args {
+					switch a := a.(type) {
+					case *ssa.Function:
+						m[a] = true
+					case *ssa.MakeClosure:
+						m[a.Fn.(*ssa.Function)] = true
 					}
 				}
 			}
 		}
 	}
 	return m
-}
-
-// allAnon returns fn and its closures, recursively.
-func allAnon(fn *ssa.Function) []*ssa.Function {
-	out := []*ssa.Function{fn}
-	for _, a := range fn.AnonFuncs {
-		out = append(out, allAnon(a)...)
-	}
-	return out
 }
 
 func deref(t types.Type) types.Type {

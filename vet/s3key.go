@@ -64,18 +64,16 @@ func runS3Key(pass *analysis.Pass) error {
 			break
 		}
 	}
-	for _, fn := range ssaInfo.SrcFuncs {
-		for _, f := range allAnon(fn) {
-			for _, b := range f.Blocks {
-				for _, instr := range b.Instrs {
-					v, ok := instr.(ssa.Value)
-					if !ok || !isKeySource(v) {
-						continue
-					}
-					if s, ok := taint(v, sinkParams); ok {
-						pass.Reportf(v.Pos(), "events.S3Object.Key is URL-encoded (a space arrives as '+') and reaches %s at line %d undecoded: use Object.URLDecodedKey or url.QueryUnescape",
-							s.what, pass.Fset.Position(s.pos).Line)
-					}
+	for _, f := range ssaInfo.SrcFuncs { // closures included
+		for _, b := range f.Blocks {
+			for _, instr := range b.Instrs {
+				v, ok := instr.(ssa.Value)
+				if !ok || !isKeySource(v) {
+					continue
+				}
+				if s, ok := taint(v, sinkParams); ok {
+					pass.Reportf(v.Pos(), "events.S3Object.Key is URL-encoded (a space arrives as '+') and reaches %s at line %d undecoded: use Object.URLDecodedKey or url.QueryUnescape",
+						s.what, pass.Fset.Position(s.pos).Line)
 				}
 			}
 		}

@@ -90,6 +90,33 @@ func handleDynamoFixed(ctx context.Context, m events.SQSMessage) error {
 	return nil
 }
 
+// Fix: the release's own error checked in the failure branch, whose
+// `return err` comes after it (a false positive once).
+func handleDynamoReleaseChecked(ctx context.Context, m events.SQSMessage) error {
+	_, err := ddb.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:           aws.String("dedupe"),
+		Item:                map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: m.MessageId}},
+		ConditionExpression: aws.String("attribute_not_exists(id)"),
+	})
+	if err != nil {
+		var ccf *types.ConditionalCheckFailedException
+		if errors.As(err, &ccf) {
+			return nil
+		}
+		return err
+	}
+	if err := charge(ctx, m.Body); err != nil {
+		if _, derr := ddb.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+			TableName: aws.String("dedupe"),
+			Key:       map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: m.MessageId}},
+		}); derr != nil {
+			return errors.Join(err, derr)
+		}
+		return err
+	}
+	return nil
+}
+
 func release(ctx context.Context, id string) {
 	ddb.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String("dedupe"),
 		Key: map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: id}}})

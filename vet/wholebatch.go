@@ -46,20 +46,37 @@ func runWholeBatch(pass *analysis.Pass) error {
 			if !ok || !rangesRecords(info, loop, h.param) {
 				return true
 			}
-			collected := map[*types.Var]bool{}
 			ast.Inspect(loop.Body, func(n ast.Node) bool {
 				switch n := n.(type) {
 				case *ast.FuncLit:
-					return false
+					return false // its returns are not the handler's
 				case *ast.ReturnStmt:
 					if len(n.Results) > 0 && !isNilIdent(info, n.Results[len(n.Results)-1]) {
 						pass.Reportf(n.Pos(), "returning an error from the loop over the %s's records fails the whole batch: Lambda retries every record, the processed ones too; %s", h.event.Name(), why)
 					}
+				}
+				return true
+			})
+			// What collects the records' failures: an error or []error
+			// assigned in the loop (closures included: a goroutine or an
+			// errgroup function runs per record), or a group whose Go the
+			// loop calls and whose Wait returns the first error.
+			collected := map[*types.Var]string{}
+			ast.Inspect(loop.Body, func(n ast.Node) bool {
+				switch n := n.(type) {
 				case *ast.AssignStmt:
 					for _, l := range n.Lhs {
 						if id, ok := l.(*ast.Ident); ok {
-							if v, ok := info.Uses[id].(*types.Var); ok && isError(v.Type()) && v.Pos() < loop.Pos() {
-								collected[v] = true
+							if v, ok := info.Uses[id].(*types.Var); ok && holdsErrors(v.Type()) && v.Pos() < loop.Pos() {
+								collected[v] = v.Name()
+							}
+						}
+					}
+				case *ast.CallExpr:
+					if sel, ok := ast.Unparen(n.Fun).(*ast.SelectorExpr); ok && (sel.Sel.Name == "Go" || sel.Sel.Name == "TryGo") {
+						if id, ok := ast.Unparen(sel.X).(*ast.Ident); ok {
+							if v, ok := info.Uses[id].(*types.Var); ok && v.Pos() < loop.Pos() && waitsForError(v.Type()) {
+								collected[v] = v.Name() + ".Wait()"
 							}
 						}
 					}
@@ -69,17 +86,51 @@ func runWholeBatch(pass *analysis.Pass) error {
 			if len(collected) == 0 {
 				return false
 			}
+			// After the loop, in source order: an error assigned from what
+			// collected them is collected too (err := g.Wait()); a return
+			// of a non-nil error made from any of them fails the batch.
 			ast.Inspect(h.body, func(n ast.Node) bool {
 				if _, ok := n.(*ast.FuncLit); ok {
 					return false
 				}
-				r, ok := n.(*ast.ReturnStmt)
-				if !ok || r.Pos() < loop.End() || len(r.Results) == 0 {
+				if n == nil || n.Pos() < loop.End() {
 					return true
 				}
-				if id, ok := ast.Unparen(r.Results[len(r.Results)-1]).(*ast.Ident); ok {
-					if v, ok := info.Uses[id].(*types.Var); ok && collected[v] {
-						pass.Reportf(r.Pos(), "returning the error %s collected over the %s's records fails the whole batch: Lambda retries every record, the processed ones too; %s", v.Name(), h.event.Name(), why)
+				switch n := n.(type) {
+				case *ast.AssignStmt:
+					for _, r := range n.Rhs {
+						from := usesAny(info, r, collected)
+						if from == nil {
+							continue
+						}
+						for _, l := range n.Lhs {
+							if id, ok := l.(*ast.Ident); ok {
+								v, _ := info.Defs[id].(*types.Var)
+								if v == nil {
+									v, _ = info.Uses[id].(*types.Var)
+								}
+								if v != nil && isError(v.Type()) {
+									collected[v] = v.Name()
+								}
+							}
+						}
+					}
+				case *ast.ReturnStmt:
+					if len(n.Results) == 0 {
+						return true
+					}
+					last := ast.Unparen(n.Results[len(n.Results)-1])
+					if isNilIdent(info, last) {
+						return true
+					}
+					if id, ok := last.(*ast.Ident); ok {
+						if v, ok := info.Uses[id].(*types.Var); ok && collected[v] == v.Name() {
+							pass.Reportf(n.Pos(), "returning the error %s collected over the %s's records fails the whole batch: Lambda retries every record, the processed ones too; %s", v.Name(), h.event.Name(), why)
+							return true
+						}
+					}
+					if v := usesAny(info, last, collected); v != nil {
+						pass.Reportf(n.Pos(), "returning an error made from %s, collected over the %s's records, fails the whole batch: Lambda retries every record, the processed ones too; %s", collected[v], h.event.Name(), why)
 					}
 				}
 				return true
@@ -103,4 +154,46 @@ func rangesRecords(info *types.Info, loop *ast.RangeStmt, param *types.Var) bool
 		}
 	}
 	return id != nil && info.Uses[id] == param
+}
+
+// holdsErrors reports whether t is error or a slice or array of errors.
+func holdsErrors(t types.Type) bool {
+	switch u := t.Underlying().(type) {
+	case *types.Slice:
+		return isError(u.Elem())
+	case *types.Array:
+		return isError(u.Elem())
+	}
+	return isError(t)
+}
+
+// waitsForError reports whether t (or *t) has a method Wait() error, as
+// errgroup.Group does.
+func waitsForError(t types.Type) bool {
+	if _, ok := t.Underlying().(*types.Pointer); !ok {
+		t = types.NewPointer(t)
+	}
+	obj, _, _ := types.LookupFieldOrMethod(t, true, nil, "Wait")
+	fn, ok := obj.(*types.Func)
+	if !ok {
+		return false
+	}
+	sig := fn.Type().(*types.Signature)
+	return sig.Params().Len() == 0 && sig.Results().Len() == 1 && isError(sig.Results().At(0).Type())
+}
+
+// usesAny returns the first variable of vars that expression e mentions.
+func usesAny(info *types.Info, e ast.Node, vars map[*types.Var]string) *types.Var {
+	var found *types.Var
+	ast.Inspect(e, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok && found == nil {
+			if v, ok := info.Uses[id].(*types.Var); ok {
+				if _, ok := vars[v]; ok {
+					found = v
+				}
+			}
+		}
+		return found == nil
+	})
+	return found
 }

@@ -57,8 +57,12 @@ func TestGolangciLint(t *testing.T) {
 	proj := filepath.Join(work, "proj")
 	run(work, "cp", "-r", filepath.Join(repo, "vet", "testdata"), proj)
 	run(proj, "go", "mod", "edit", "-replace", "github.com/rampartdev/rampart="+repo)
-	cfg := "version: \"2\"\nlinters:\n  default: none\n  enable: [rampart]\n  settings:\n    custom:\n      rampart:\n        type: module\n        description: serverless failure modes (rampart vet)\n"
-	if err := os.WriteFile(filepath.Join(proj, ".golangci.yml"), []byte(cfg), 0o644); err != nil {
+	// The README's two files, copied as a user copies them.
+	custom, golangci := readmeConfigs(t, filepath.Join(repo, "README.md"))
+	if !strings.Contains(custom, "version: "+version+"\n") || !strings.Contains(custom, "import: github.com/rampartdev/rampart/vet/golangci\n") {
+		t.Fatalf("the README's .custom-gcl.yml does not name golangci-lint %s and the plugin's import path:\n%s", version, custom)
+	}
+	if err := os.WriteFile(filepath.Join(proj, ".golangci.yml"), []byte(golangci), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "run", "./recipe/...")
@@ -73,4 +77,27 @@ func TestGolangciLint(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("custom-gcl run ./recipefixed/...: %v\n%s", err, out)
 	}
+}
+
+// readmeConfigs returns the README's .custom-gcl.yml and .golangci.yml
+// blocks (the yaml blocks with plugins: and with linters:).
+func readmeConfigs(t *testing.T, readme string) (custom, golangci string) {
+	t.Helper()
+	b, err := os.ReadFile(readme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, block := range strings.Split(string(b), "```yaml\n")[1:] {
+		block, _, _ = strings.Cut(block, "```")
+		switch {
+		case strings.Contains(block, "\nplugins:\n"):
+			custom = block
+		case strings.Contains(block, "\nlinters:\n") && strings.Contains(block, "rampart:"):
+			golangci = block
+		}
+	}
+	if custom == "" || golangci == "" {
+		t.Fatalf("%s: no .custom-gcl.yml or .golangci.yml block for the plugin", readme)
+	}
+	return custom, golangci
 }

@@ -18,7 +18,8 @@ import (
 // retries, the retry finds the marker and skips: the event is lost. That is
 // the hole in the recipe's sample handler.
 //
-// The marker is released by a DeleteItem, a Redis DEL or UNLINK, an SQL
+// The SQL may run through database/sql (and sqlx) or pgx. The marker is
+// released by a DeleteItem, a Redis DEL or UNLINK, an SQL
 // DELETE or transaction Rollback, a function of this package that does one
 // of those, or a method named Release, Unlock, Delete or Remove of a type
 // the analysis cannot see into; a deferred release covers every path.
@@ -74,13 +75,28 @@ func markerOf(call *ssa.Call, builder bool) string {
 		if len(words) > 0 && (strings.EqualFold(words[0], "SETNX") || strings.EqualFold(words[0], "SET") && containsFold(words[1:], "NX")) {
 			return strings.ToUpper(words[0]) + " NX"
 		}
-	case ce.pkg == "database/sql" && (ce.name == "Exec" || ce.name == "ExecContext"):
+	case isSQLExec(ce):
 		if q, ok := sqlQuery(c, ce); ok && isInsert(q) && sqlGated(call) {
 			return "INSERT"
 		}
 	}
 	return ""
 }
+
+// isSQLExec reports whether ce runs a statement: database/sql's Exec and
+// ExecContext (DB, Tx, Conn, Stmt and sqlx's, which embed them), and pgx's
+// Exec (Conn, Pool, Tx).
+func isSQLExec(ce callee) bool {
+	switch {
+	case ce.pkg == "database/sql":
+		return ce.name == "Exec" || ce.name == "ExecContext"
+	case isPgx(ce):
+		return ce.name == "Exec"
+	}
+	return false
+}
+
+func isPgx(ce callee) bool { return ce.under("github.com/jackc/pgx") }
 
 func isRedis(ce callee) bool {
 	return ce.under("github.com/redis/go-redis") || ce.under("github.com/go-redis/redis")
@@ -167,11 +183,11 @@ func containsFold(l []string, s string) bool {
 	return false
 }
 
-// sqlQuery returns the constant query of a database/sql Exec call.
+// sqlQuery returns the constant query of a database/sql or pgx Exec call.
 func sqlQuery(c *ssa.CallCommon, ce callee) (string, bool) {
 	i := 1 // Args[0] is the receiver
-	if ce.name == "ExecContext" {
-		i = 2
+	if ce.name == "ExecContext" || isPgx(ce) {
+		i = 2 // after the context
 	}
 	if c.IsInvoke() {
 		i--
@@ -481,9 +497,9 @@ func isRelease(c *ssa.CallCommon, rel map[*ssa.Function]bool) bool {
 		return true
 	case isRedis(ce) && (ce.name == "Del" || ce.name == "Unlink" || ce.name == "GetDel"):
 		return true
-	case ce.pkg == "database/sql" && ce.name == "Rollback":
+	case (ce.pkg == "database/sql" || isPgx(ce)) && ce.name == "Rollback":
 		return true
-	case ce.pkg == "database/sql" && (ce.name == "Exec" || ce.name == "ExecContext"):
+	case isSQLExec(ce):
 		q, ok := sqlQuery(c, ce)
 		return ok && strings.HasPrefix(strings.ToUpper(strings.TrimSpace(q)), "DELETE")
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -18,6 +20,7 @@ var (
 	ddb *dynamodb.Client
 	rdb *redis.Client
 	db  *sql.DB
+	pg  *pgxpool.Pool
 )
 
 func charge(ctx context.Context, id string) error { return nil }
@@ -67,6 +70,52 @@ func handleSQL(ctx context.Context, m events.SQSMessage) error {
 	}
 	return charge(ctx, m.Body)
 }
+
+// Bug: ON CONFLICT DO NOTHING as the marker, its RowsAffected the gate.
+func handleConflict(ctx context.Context, m events.SQSMessage) error {
+	res, err := db.ExecContext(ctx, `INSERT INTO processed (id) VALUES ($1) ON CONFLICT DO NOTHING`, m.MessageId) // want `dedupe: INSERT writes a dedupe marker`
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil // already processed
+	}
+	return charge(ctx, m.Body)
+}
+
+// Bug: the same through pgx.
+func handlePgx(ctx context.Context, m events.SQSMessage) error {
+	tag, err := pg.Exec(ctx, `INSERT INTO processed (id) VALUES ($1) ON CONFLICT DO NOTHING`, m.MessageId) // want `dedupe: INSERT writes a dedupe marker, but when dedupe.charge fails`
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return nil
+	}
+	return charge(ctx, m.Body)
+}
+
+// Fix: pgx in a transaction rolled back unless committed.
+func handlePgxFixed(ctx context.Context, m events.SQSMessage) error {
+	tx, err := pg.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	tag, err := tx.Exec(ctx, `INSERT INTO processed (id) VALUES ($1) ON CONFLICT DO NOTHING`, m.MessageId)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return nil
+	}
+	if err := charge(ctx, m.Body); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+var _ pgx.Tx // the interface handlePgxFixed's tx is
 
 // Fix: release on failure, directly and through a helper; Redis SET NX
 // with DEL; SQL in a transaction rolled back.

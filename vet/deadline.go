@@ -14,7 +14,8 @@ import (
 // Such calls go on after Lambda has given up on the invocation (or block it
 // until its timeout), and their work is cut off when the next invocation
 // thaws the environment. Contexts derived on purpose (context.WithTimeout of
-// Background for a cleanup, context.WithoutCancel) are not reported.
+// Background for a cleanup, context.WithoutCancel) and deferred calls and
+// closures (cleanups that run when the handler returns) are not reported.
 var Deadline = newAnalyzer("deadline",
 	"report SDK, database and HTTP calls in a Lambda handler made with context.Background/TODO or no context",
 	[]*analysis.Analyzer{buildSSA}, runDeadline)
@@ -25,12 +26,15 @@ func runDeadline(pass *analysis.Pass) error {
 		return nil
 	}
 	ssaInfo := pass.ResultOf[buildSSA].(*buildssa.SSA)
-	for _, fn := range ssaFuncs(hs, ssaInfo.SrcFuncs, nil) {
+	for _, fn := range ssaFuncs(hs, ssaInfo.SrcFuncs, deferred) {
 		for _, b := range fn.Blocks {
 			for _, instr := range b.Instrs {
 				ci, ok := instr.(ssa.CallInstruction)
 				if !ok {
 					continue
+				}
+				if _, ok := ci.(*ssa.Defer); ok {
+					continue // a cleanup chooses its own context
 				}
 				c := ci.Common()
 				ce := calleeOf(c)
@@ -50,6 +54,39 @@ func runDeadline(pass *analysis.Pass) error {
 		}
 	}
 	return nil
+}
+
+// deferred reports whether the closure f only ever runs deferred: a
+// cleanup, which runs when the handler returns (often because its context
+// ended) and may take a context of its own on purpose.
+func deferred(f *ssa.Function) bool {
+	parent := f.Parent()
+	if parent == nil {
+		return false
+	}
+	uses := 0
+	for _, b := range parent.Blocks {
+		for _, instr := range b.Instrs {
+			switch instr := instr.(type) {
+			case *ssa.Defer:
+				if instr.Call.Value == f {
+					uses++
+				}
+			case *ssa.MakeClosure:
+				if instr.Fn != f {
+					continue
+				}
+				for _, r := range *instr.Referrers() {
+					d, ok := r.(*ssa.Defer)
+					if !ok || d.Call.Value != instr {
+						return false
+					}
+					uses++
+				}
+			}
+		}
+	}
+	return uses > 0
 }
 
 // freshContext reports whether v is context.Background() or TODO().

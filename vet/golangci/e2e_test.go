@@ -72,9 +72,12 @@ func TestGolangciLint(t *testing.T) {
 		strings.Count(string(out), ": swallowed: the error err is dropped") != 2 || !strings.Contains(string(out), "(rampart)") {
 		t.Fatalf("custom-gcl run ./recipe/...: %v\n%s", err, out)
 	}
+	// The README's config keeps golangci-lint's standard linters, and
+	// unused reports the testdata's func main outside package main: only
+	// rampart's findings count here.
 	cmd = exec.Command(bin, "run", "./recipefixed/...")
 	cmd.Dir = proj
-	if out, err := cmd.CombinedOutput(); err != nil {
+	if out, err := cmd.CombinedOutput(); strings.Contains(string(out), "(rampart)") || err != nil && !strings.Contains(string(out), " issues:") {
 		t.Fatalf("custom-gcl run ./recipefixed/...: %v\n%s", err, out)
 	}
 }

@@ -88,6 +88,28 @@ func handleCleanup(ctx context.Context, ev events.SQSEvent) error {
 	return err
 }
 
+// Near-miss: deferred cleanups, which run when the handler returns (often
+// because ctx ended) and choose a context of their own on purpose.
+func handleDeferredCleanup(ctx context.Context, ev events.SQSEvent) (err error) {
+	defer client.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String("b"), Key: aws.String("tmp")})
+	defer func() {
+		if err != nil {
+			client.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String("b"), Key: aws.String("marker")})
+		}
+	}()
+	_, err = client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("b"), Key: aws.String("marker")})
+	return err
+}
+
+// Bug: a closure that is not deferred is no cleanup.
+func handleClosure(ctx context.Context, ev events.SQSEvent) error {
+	put := func() error {
+		_, err := client.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("b"), Key: aws.String("k")}) // want `deadline: Client.PutObject passes context.Background`
+		return err
+	}
+	return put()
+}
+
 func warmUp() error {
 	_, err := client.ListBuckets(context.Background(), &s3.ListBucketsInput{})
 	return err

@@ -1,6 +1,7 @@
 package vet
 
 import (
+	"go/token"
 	"go/types"
 	"strings"
 
@@ -15,7 +16,8 @@ import (
 // re-reads the environment and credentials and opens new connections
 // (TLS handshakes on the hot path, sockets left to the garbage collector);
 // built once at init, it is reused for the life of the execution
-// environment. A client made lazily into a package variable, or inside
+// environment. A client made lazily into a package variable (or a nil-checked field of
+// the receiver or of a struct the handler closes over), or inside
 // sync.Once / sync.OnceValue(s), is init and not reported.
 var InitClient = newAnalyzer("initclient",
 	"report SDK configs and clients created inside a Lambda handler instead of once at init",
@@ -93,11 +95,44 @@ func flowsToGlobal(v ssa.Value, depth int) bool {
 		for _, r := range *v.Referrers() {
 			switch r := r.(type) {
 			case *ssa.Store:
-				if r.Val == v && isGlobalAddr(r.Addr) {
+				if r.Val == v && (isGlobalAddr(r.Addr) || lazyField(r.Addr)) {
 					return true
 				}
 			case *ssa.Call:
 				if flowsToGlobal(r, depth-1) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// lazyField reports whether addr is a field of the handler's receiver or of
+// a variable the handler closes over (state that outlives the invocation)
+// that the function compares with nil: `if h.client == nil { h.client = ... }`.
+func lazyField(addr ssa.Value) bool {
+	fa, ok := addr.(*ssa.FieldAddr)
+	if !ok {
+		return false
+	}
+	switch fa.X.(type) {
+	case *ssa.Parameter, *ssa.FreeVar:
+	default:
+		return false
+	}
+	for _, r := range *fa.X.Referrers() {
+		other, ok := r.(*ssa.FieldAddr)
+		if !ok || other.Field != fa.Field {
+			continue
+		}
+		for _, lr := range *other.Referrers() {
+			ld, ok := lr.(*ssa.UnOp)
+			if !ok || ld.Op != token.MUL {
+				continue
+			}
+			for _, cr := range *ld.Referrers() {
+				if bo, ok := cr.(*ssa.BinOp); ok && (bo.Op == token.EQL || bo.Op == token.NEQ) && (isNilConst(bo.X) || isNilConst(bo.Y)) {
 					return true
 				}
 			}

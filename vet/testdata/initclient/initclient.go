@@ -72,3 +72,32 @@ func handleLazy(ctx context.Context, ev events.S3Event) error {
 	})
 	return getRedis().Ping(ctx).Err()
 }
+
+// Near-miss: lazy init into a field of the handler's receiver.
+type lazyApp struct {
+	mu sync.Mutex
+	s3 *s3.Client
+}
+
+func (a *lazyApp) handle(ctx context.Context, ev events.S3Event) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.s3 == nil {
+		cfg, err := config.LoadDefaultConfig(ctx)
+		if err != nil {
+			return err
+		}
+		a.s3 = s3.NewFromConfig(cfg)
+	}
+	return nil
+}
+
+// Bug: the receiver's field replaced on every invocation.
+func (a *lazyApp) handleAlways(ctx context.Context, ev events.S3Event) error {
+	cfg, err := config.LoadDefaultConfig(ctx) // want `initclient: the AWS SDK configuration`
+	if err != nil {
+		return err
+	}
+	a.s3 = s3.NewFromConfig(cfg) // want `initclient: an AWS SDK client \(s3.NewFromConfig\)`
+	return nil
+}

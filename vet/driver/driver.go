@@ -38,8 +38,11 @@ type Options struct {
 	Dir       string   // where patterns are resolved; "" is the current directory
 	Analyzers []string // analyzer names to run; nil runs all
 	NoDeploy  bool     // skip the deployment rules
-	Files     []string // deployment files to check besides those found (SAM, serverless.yml, wrangler.toml)
-	Wrangler  wrangler.Options
+	// NoAnalyzers skips go vet: only the deployment rules run (with the
+	// code they join loaded as always).
+	NoAnalyzers bool
+	Files       []string // deployment files to check besides those found (SAM, serverless.yml, wrangler.toml)
+	Wrangler    wrangler.Options
 	// JSON asks go vet for go/analysis's JSON (Result.PrintJSON); text
 	// output is cached by go vet per package, JSON is not.
 	JSON bool
@@ -115,6 +118,13 @@ func Run(patterns []string, opts *Options) (*Result, error) {
 	if opts.JSON {
 		args = append(args, "-json")
 	}
+	res := &Result{dir: opts.Dir}
+	if opts.NoAnalyzers {
+		if !opts.NoDeploy {
+			res.Files, res.Findings, res.Errors = checkFiles(opts, patterns)
+		}
+		return res, nil
+	}
 	cmd := exec.Command("go", append(args, patterns...)...)
 	cmd.Dir = opts.Dir
 	var stdout, stderr bytes.Buffer
@@ -123,7 +133,6 @@ func Run(patterns []string, opts *Options) (*Result, error) {
 		return nil, fmt.Errorf("go vet: %w", err)
 	}
 	// The deployment rules run while go vet does.
-	res := &Result{dir: opts.Dir}
 	if !opts.NoDeploy {
 		res.Files, res.Findings, res.Errors = checkFiles(opts, patterns)
 	}

@@ -95,14 +95,14 @@ func parse(file string, doc map[string]any, root *yaml.Node) *template {
 }
 
 func (t *template) samFunctions() {
-	globalTimeout := number(Get(t.doc, "Globals", "Function", "Timeout"), 3)
+	globalTimeout := t.number(Get(t.doc, "Globals", "Function", "Timeout"), 3)
 	globalPC := Get(t.doc, "Globals", "Function", "ProvisionedConcurrencyConfig") != nil
 	for id, r := range t.resources {
 		if r.typ != "AWS::Serverless::Function" && r.typ != "AWS::Lambda::Function" {
 			continue
 		}
 		path := append(append([]string{}, t.resPath...), id)
-		f := &function{name: id, path: path, timeout: number(r.props["Timeout"], globalTimeout)}
+		f := &function{name: id, path: path, timeout: t.number(r.props["Timeout"], globalTimeout)}
 		if r.typ == "AWS::Lambda::Function" && r.props["Timeout"] == nil {
 			f.timeout = 3
 		}
@@ -154,11 +154,11 @@ func (t *template) samFunctions() {
 }
 
 func (t *template) serverlessFunctions() {
-	timeout := number(Get(t.doc, "provider", "timeout"), 6)
+	timeout := t.number(Get(t.doc, "provider", "timeout"), 6)
 	fns, _ := Get(t.doc, "functions").(map[string]any)
 	for name, def := range fns {
 		path := []string{"functions", name}
-		f := &function{name: name, path: path, timeout: number(Get(def, "timeout"), timeout)}
+		f := &function{name: name, path: path, timeout: t.number(Get(def, "timeout"), timeout)}
 		f.code = t.resolve(Get(def, "package", "artifact"))
 		if f.code == "" {
 			f.code = t.resolve(Get(def, "handler"))
@@ -343,6 +343,16 @@ func refID(v any) string {
 		}
 	}
 	return ""
+}
+
+// number returns v as a number, with parameters (a !Ref, ${param:x})
+// resolved to their defaults, or def.
+func (t *template) number(v any, def float64) float64 {
+	switch v.(type) {
+	case map[string]any, string:
+		v = t.resolve(v)
+	}
+	return number(v, def)
 }
 
 func number(v any, def float64) float64 {

@@ -228,10 +228,7 @@ func (t *template) checkQueues(add addFunc, code Code) {
 			q, ok := t.resources[e.queue]
 			qpath := append(append([]string{}, t.resPath...), e.queue, "Properties")
 			if ok && q.typ == "AWS::SQS::Queue" {
-				vt := number(q.props["VisibilityTimeout"], 30)
-				if v, ok := q.props["VisibilityTimeout"].(map[string]any); ok {
-					vt = number(t.resolve(v), 30)
-				}
+				vt := t.number(q.props["VisibilityTimeout"], 30)
 				if vt < 6*f.timeout {
 					add("sqs-visibility", t.line(append(qpath, "VisibilityTimeout")...),
 						"queue %s has a visibility timeout of %gs, under six times the timeout of %s (%gs = %gs): a message still being processed (or retried by the poller) becomes visible again and runs twice; set VisibilityTimeout to at least %g",

@@ -50,7 +50,7 @@ func got(fs []vet.Finding) []string {
 
 func TestCheckFile_Fixtures(t *testing.T) {
 	c := code{"worker.zip": true, "direct.zip": false}
-	for _, name := range []string{"sam-bugs.yaml", "sam-fixed.yaml", "serverless-bugs.yml", "suppressed.yaml"} {
+	for _, name := range []string{"sam-bugs.yaml", "sam-fixed.yaml", "serverless-bugs.yml", "suppressed.yaml", "params.yaml", "serverless-params.yml"} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join("testdata", name)
 			fs, err := awsrules.CheckFile(path, c)

@@ -194,8 +194,8 @@ func CheckFile(path string, opts *Options) ([]vet.Finding, error) {
 			where = " in [env." + env + "]"
 		}
 		for _, kv := range b.KVNamespaces {
-			checkID(add, "KV namespace "+kv.Binding+where, "id", kv.ID, hex32, "32 hexadecimal characters")
-			checkID(add, "KV namespace "+kv.Binding+where, "preview_id", kv.PreviewID, hex32, "32 hexadecimal characters")
+			checkID(add, "KV namespace "+kv.Binding+where, "id", kv.ID, hex32, "32 hexadecimal characters", "wrangler kv namespace list", true)
+			checkID(add, "KV namespace "+kv.Binding+where, "preview_id", kv.PreviewID, hex32, "32 hexadecimal characters", "wrangler kv namespace list", false)
 			if remote && kv.ID != "" && kv.PreviewID == "" {
 				add("wrangler-preview-id", `"`+kv.Binding+`"`, "KV namespace %s%s has no preview_id, which `wrangler dev --remote` requires (it will not use the production namespace); create one with `wrangler kv namespace create %s --preview` and set preview_id", kv.Binding, where, kv.Binding)
 			}
@@ -208,14 +208,14 @@ func CheckFile(path string, opts *Options) ([]vet.Finding, error) {
 			}
 		}
 		for _, d := range b.D1Databases {
-			checkID(add, "D1 database "+d.Binding+where, "database_id", d.DatabaseID, uuid, "a UUID")
-			checkID(add, "D1 database "+d.Binding+where, "preview_database_id", d.PreviewDatabaseID, uuid, "a UUID")
+			checkID(add, "D1 database "+d.Binding+where, "database_id", d.DatabaseID, uuid, "a UUID", "wrangler d1 list", true)
+			checkID(add, "D1 database "+d.Binding+where, "preview_database_id", d.PreviewDatabaseID, uuid, "a UUID", "wrangler d1 list", false)
 			if remote && d.DatabaseID != "" && d.PreviewDatabaseID == "" {
 				add("wrangler-preview-id", `"`+d.Binding+`"`, "D1 database %s%s has no preview_database_id, which `wrangler dev --remote` requires", d.Binding, where)
 			}
 		}
 		for _, h := range b.Hyperdrive {
-			checkID(add, "Hyperdrive "+h.Binding+where, "id", h.ID, hex32, "32 hexadecimal characters")
+			checkID(add, "Hyperdrive "+h.Binding+where, "id", h.ID, hex32, "32 hexadecimal characters", "wrangler hyperdrive list", false)
 		}
 		for _, r := range b.R2Buckets {
 			if r.BucketName != "" && placeholder.MatchString(r.BucketName) {
@@ -277,13 +277,20 @@ func CheckFile(path string, opts *Options) ([]vet.Finding, error) {
 	return vet.Suppress(fs, src), nil
 }
 
-func checkID(add func(rule, needle, format string, args ...any), what, key, id string, valid *regexp.Regexp, form string) {
+// checkID checks one id of a binding: list is the wrangler command that
+// lists the account's real ids, provisioned says wrangler creates the
+// resource when the id is left out.
+func checkID(add func(rule, needle, format string, args ...any), what, key, id string, valid *regexp.Regexp, form, list string, provisioned bool) {
+	fix := "put the real id (`" + list + "`)"
+	if provisioned {
+		fix += ", or remove the line and let wrangler >= 4.45 create it"
+	}
 	switch {
 	case id == "":
 	case placeholder.MatchString(id):
-		add("wrangler-id", id, "%s: %s %q is a placeholder: `wrangler deploy` fails, or binds nothing; put the real id (`wrangler kv namespace list`), or remove the line and let wrangler >= 4.45 create it", what, key, id)
+		add("wrangler-id", id, "%s: %s %q is a placeholder: `wrangler deploy` fails, or binds nothing; %s", what, key, id, fix)
 	case zeros.MatchString(id):
-		add("wrangler-id", id, "%s: %s %q is all zeros, a stand-in that no account has; put the real id (`wrangler kv namespace list`), or remove the line and let wrangler >= 4.45 create it", what, key, id)
+		add("wrangler-id", id, "%s: %s %q is all zeros, a stand-in that no account has; %s", what, key, id, fix)
 	case !valid.MatchString(id):
 		add("wrangler-id", id, "%s: %s %q is malformed: it must be %s", what, key, id, form)
 	}

@@ -39,7 +39,7 @@ func TestCheckFile(t *testing.T) {
 		toml  string
 		files map[string]string
 		opts  *wrangler.Options
-		want  []string // "rule: message part", in order
+		want  []string // "rule: message part" ("$" last: the message's end), in order
 	}{
 		{name: "the recipe's placeholder", toml: kv(`id = "<your-kv-id>"`),
 			want: []string{`wrangler-id: KV namespace KV: id "<your-kv-id>" is a placeholder`}},
@@ -48,6 +48,12 @@ func TestCheckFile(t *testing.T) {
 		{name: "malformed id", toml: kv(`id = "0F2AC74B498B"`),
 			want: []string{`wrangler-id: KV namespace KV: id "0F2AC74B498B" is malformed: it must be 32 hexadecimal characters`}},
 		{name: "a real id", toml: kv(`id = "` + goodID + `"`)},
+		{name: "D1 placeholder: its own list command", toml: kv(`id = "`+goodID+`"`) + "[[d1_databases]]\nbinding = \"DB\"\ndatabase_name = \"prod\"\ndatabase_id = \"your-database-id\"\n",
+			files: map[string]string{"src/index.js": worker + "export const f = (env) => env.DB;\n"},
+			want:  []string{"wrangler-id: D1 database DB: database_id \"your-database-id\" is a placeholder: `wrangler deploy` fails, or binds nothing; put the real id (`wrangler d1 list`), or remove the line"}},
+		{name: "Hyperdrive placeholder: wrangler does not create one", toml: kv(`id = "`+goodID+`"`) + "[[hyperdrive]]\nbinding = \"HD\"\nid = \"<hyperdrive-id>\"\n",
+			files: map[string]string{"src/index.js": worker + "export const f = (env) => env.HD;\n"},
+			want:  []string{"wrangler-id: Hyperdrive HD: id \"<hyperdrive-id>\" is a placeholder: `wrangler deploy` fails, or binds nothing; put the real id (`wrangler hyperdrive list`)$"}},
 		{name: "no id: wrangler provisions it", toml: kv("")},
 		{name: "placeholder in an environment", toml: kv(`id = "`+goodID+`"`) + "[env.staging]\n[[env.staging.kv_namespaces]]\nbinding = \"KV\"\nid = \"TODO\"\n",
 			want: []string{`wrangler-id: KV namespace KV in [env.staging]: id "TODO" is a placeholder`}},
@@ -95,7 +101,8 @@ func TestCheckFile(t *testing.T) {
 				t.Fatalf("findings %v, want %d: %q", fs, len(tc.want), tc.want)
 			}
 			for i, w := range tc.want {
-				if got := fs[i].Rule + ": " + fs[i].Message; !strings.Contains(got, w) {
+				got := fs[i].Rule + ": " + fs[i].Message
+				if w, end := strings.CutSuffix(w, "$"); !strings.Contains(got, w) || end && !strings.HasSuffix(got, w) {
 					t.Errorf("finding %d = %q, want %q", i, got, w)
 				}
 				if fs[i].Line == 0 {

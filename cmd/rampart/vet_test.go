@@ -186,3 +186,21 @@ func TestVet_templateJoinedWithCode(t *testing.T) {
 		t.Fatalf("findings %v, want one sqs-batch-failures", res.Findings)
 	}
 }
+
+// A Worker's folder has no Go: rampart vet checks its wrangler.toml alone
+// (the recipe's placeholder id is a finding, not go vet's "no module" error).
+func TestVet_noGoModule(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "src"), 0o755)
+	os.WriteFile(filepath.Join(dir, "src", "index.js"), []byte("export default { fetch(req, env) { return env.KV.get('k'); } };\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "wrangler.toml"), []byte("name = \"w\"\nmain = \"src/index.js\"\n[[kv_namespaces]]\nbinding = \"KV\"\nid = \"<your-kv-id>\"\n"), 0o644)
+	t.Chdir(dir)
+	_, stderr, err := runCmd(t, "vet", "-vettool", vetTool, "./...")
+	if !errors.As(err, new(findingsError)) || !strings.Contains(stderr, "wrangler.toml:5: wrangler-id:") || strings.Contains(stderr, "main module") {
+		t.Fatalf("rampart vet in a Worker folder: %v\n%s", err, stderr)
+	}
+	os.Remove(filepath.Join(dir, "wrangler.toml"))
+	if _, stderr, err := runCmd(t, "vet", "-vettool", vetTool, "./..."); err == nil || !strings.Contains(err.Error(), "nothing to check") {
+		t.Fatalf("rampart vet with nothing to check: %v\n%s", err, stderr)
+	}
+}

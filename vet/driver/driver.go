@@ -119,9 +119,14 @@ func Run(patterns []string, opts *Options) (*Result, error) {
 		args = append(args, "-json")
 	}
 	res := &Result{dir: opts.Dir}
-	if opts.NoAnalyzers {
+	if noGo := !opts.NoAnalyzers && !inModule(opts.Dir); opts.NoAnalyzers || noGo {
+		// Only the deployment rules: asked for, or a folder without Go
+		// (a Worker's, a template's), where go vet could only fail.
 		if !opts.NoDeploy {
 			res.Files, res.Findings, res.Errors = checkFiles(opts, patterns)
+		}
+		if noGo && len(res.Files) == 0 && len(res.Errors) == 0 {
+			return nil, errors.New("no Go module here (go.mod) and no deployment files (template.yaml, serverless.yml, wrangler.toml): nothing to check")
 		}
 		return res, nil
 	}
@@ -174,6 +179,18 @@ func Run(patterns []string, opts *Options) (*Result, error) {
 	}
 	res.Errors = append(vetErrors, res.Errors...)
 	return res, nil
+}
+
+// inModule reports whether dir is inside a Go module or workspace.
+func inModule(dir string) bool {
+	cmd := exec.Command("go", "env", "GOMOD", "GOWORK")
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		return true // let go vet say what is wrong
+	}
+	mod, work, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	return mod != "" && mod != os.DevNull || work != "" && work != "off"
 }
 
 // checkFiles runs the deployment rules on the files found under the

@@ -14,8 +14,9 @@ import (
 	"github.com/rampartdev/rampart/vet/wrangler"
 )
 
-// The skill is in the Agent Skills format: YAML frontmatter whose name is
-// its folder's (lowercase letters, digits and hyphens, at most 64) and a
+// The skill is in the Agent Skills format (agentskills.io's specification):
+// YAML frontmatter of the specification's fields only, whose name is its
+// folder's (lowercase letters, digits and hyphens, at most 64), a
 // description of at most 1024 characters; and every rule it names exists.
 func TestSkill(t *testing.T) {
 	dir := filepath.Join("..", "skills", "rampart")
@@ -27,13 +28,23 @@ func TestSkill(t *testing.T) {
 	if !ok || !strings.HasPrefix(string(b), "---\n") {
 		t.Fatal("SKILL.md does not start with a --- frontmatter block")
 	}
+	// The specification's fields, and only those: metadata maps strings
+	// to strings, compatibility is at most 500 characters.
 	var meta struct {
-		Name        string         `yaml:"name"`
-		Description string         `yaml:"description"`
-		Metadata    map[string]any `yaml:"metadata"`
+		Name          string            `yaml:"name"`
+		Description   string            `yaml:"description"`
+		License       string            `yaml:"license"`
+		Compatibility string            `yaml:"compatibility"`
+		Metadata      map[string]string `yaml:"metadata"`
+		AllowedTools  string            `yaml:"allowed-tools"`
 	}
-	if err := yaml.Unmarshal([]byte(front), &meta); err != nil {
-		t.Fatal(err)
+	dec := yaml.NewDecoder(strings.NewReader(front))
+	dec.KnownFields(true)
+	if err := dec.Decode(&meta); err != nil {
+		t.Fatalf("frontmatter: %v", err)
+	}
+	if len(meta.Compatibility) > 500 {
+		t.Errorf("compatibility of %d characters, want at most 500", len(meta.Compatibility))
 	}
 	if meta.Name != filepath.Base(dir) || !regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`).MatchString(meta.Name) || len(meta.Name) > 64 {
 		t.Errorf("name %q: want the folder's name, lowercase and hyphens", meta.Name)
@@ -53,7 +64,7 @@ func TestSkill(t *testing.T) {
 			t.Errorf("the skill names rule %q, which does not exist", m[1])
 		}
 	}
-	for _, want := range []string{"rampart vet ./...", "rampart gateway check", "go test", "idempotency.Handler", "batch.SQSHandler", "ReportBatchItemFailures"} {
+	for _, want := range []string{"rampart vet ./...", "rampart gateway check", "go test", "idempotency.Handler", "batch.SQSHandler", "ReportBatchItemFailures", "apigw.HTTPHandler", "ErrNotRecorded"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the skill does not mention %s", want)
 		}

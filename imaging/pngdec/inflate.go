@@ -61,6 +61,9 @@ const (
 	// sliding (sliding copies the history, so more room slides less).
 	bufSize  = windowSize + 96<<10
 	maxMatch = 258
+	// minRoom is the free window a decode step needs: a whole match,
+	// plus the 7 bytes a match copied by words may write past its end.
+	minRoom = maxMatch + 8
 )
 
 // Decoding errors; the PNG decoder reports them as FormatErrors.
@@ -89,17 +92,56 @@ func (z *inflater) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// maxView is the longest run of decoded bytes view returns in place: what
+// the window holds beyond its history and a decode step's room.
+const maxView = bufSize - windowSize - 2*minRoom
+
+// errTooLong is view's answer for more than maxView bytes.
+var errTooLong = inflateError("view longer than the window")
+
+// view returns the next n decoded bytes in place: a slice of the window,
+// valid until the next call to view or Read, which the caller must not
+// modify (it is the history later matches copy from). This saves copying
+// each PNG row out of the window. For n over maxView it returns
+// errTooLong and the caller reads with Read instead.
+func (z *inflater) view(n int) ([]byte, error) {
+	if n > maxView {
+		return nil, errTooLong
+	}
+	for z.w-z.r < n {
+		if z.err != nil {
+			return nil, z.err
+		}
+		if z.state == stateDone {
+			return nil, io.ErrUnexpectedEOF
+		}
+		z.fill()
+	}
+	b := z.out[z.r : z.r+n : z.r+n]
+	z.r += n
+	return b, nil
+}
+
+// peek returns the next decoded byte if it has been decoded already.
+func (z *inflater) peek() (byte, bool) {
+	if z.r < z.w {
+		return z.out[z.r], true
+	}
+	return 0, false
+}
+
 // fill decodes until the window's free room is used or the stream ends,
-// after sliding the window if needed. Everything read has been consumed
-// (r == w).
+// after sliding the window if needed: the last 32 KB of history and the
+// bytes not yet read stay.
 func (z *inflater) fill() {
 	if len(z.out)-z.w < 2*maxMatch+windowSize/2 {
-		keep := min(z.w, windowSize)
-		copy(z.out, z.out[z.w-keep:z.w])
-		z.w, z.r = keep, keep
+		from := max(0, min(z.r, z.w-windowSize))
+		copy(z.out, z.out[from:z.w])
+		z.w -= from
+		z.r -= from
 	}
 	start := z.w
-	for z.err == nil && z.state != stateDone && len(z.out)-z.w >= maxMatch {
+	for z.err == nil && z.state != stateDone && len(z.out)-z.w >= minRoom {
 		switch z.state {
 		case stateHeader:
 			z.header()
@@ -126,7 +168,7 @@ func (z *inflater) fill() {
 	}
 	if z.err != nil {
 		z.w = start // nothing decoded from bad input is delivered
-		z.r = start
+		z.r = min(z.r, start)
 	}
 }
 
@@ -285,7 +327,7 @@ func (z *inflater) huffBlock() {
 	in, p := z.in, z.p
 	var err error
 loop:
-	for len(out)-w >= maxMatch {
+	for len(out)-w >= minRoom {
 		if nbits < 48 {
 			if p+8 <= len(in) {
 				bits |= binary.LittleEndian.Uint64(in[p:]) << nbits
@@ -352,11 +394,19 @@ loop:
 			break loop
 		}
 		src := w - d
-		if d >= length {
-			copy(out[w:w+length], out[src:src+length])
-		} else {
-			// Overlapping: the bytes repeat with period d, so copy
-			// from the growing prefix, doubling each time.
+		switch {
+		case d >= 8:
+			// Eight bytes at a time, each word read after the one
+			// before it is written, so overlapping matches (period d
+			// >= 8) come out right; the last word may write up to 7
+			// bytes past the match, inside the room the loop keeps.
+			o := out[src : w+length+7]
+			for i := 0; i < length; i += 8 {
+				binary.LittleEndian.PutUint64(o[d+i:], binary.LittleEndian.Uint64(o[i:]))
+			}
+		default:
+			// A short period: the bytes repeat every d, so copy from
+			// the growing prefix, doubling each time.
 			for i := 0; i < length; {
 				i += copy(out[w+i:w+length], out[src:w+i])
 			}
@@ -501,68 +551,80 @@ func (h *huffTable) build(lens []uint8) bool {
 		code = (code + count[l-1]) << 1
 		next[l] = code
 	}
-	size := 0
-	// Second-level tables: one per primary prefix of the long codes,
-	// sized for the longest code under it.
-	var subBits [1 << primaryBits]uint8
-	type sc struct{ code, l int }
-	var buf [288]sc
+	// Each symbol's code, bit-reversed, packed as code<<4 | length.
+	var buf [288]uint32
 	codes := buf[:len(lens)]
 	for s, l := range lens {
-		if l == 0 {
-			continue
-		}
-		c := next[l]
-		next[l]++
-		r := int(bits.Reverse16(uint16(c)) >> (16 - l))
-		codes[s] = sc{r, int(l)}
-		if int(l) > primaryBits {
-			p := r & (1<<primaryBits - 1)
-			subBits[p] = max(subBits[p], uint8(int(l)-primaryBits))
+		if l != 0 {
+			c := next[l]
+			next[l]++
+			codes[s] = uint32(bits.Reverse16(uint16(c))>>(16-l))<<4 | uint32(l)
 		}
 	}
-	var subStart [1 << primaryBits]int
-	for p, sb := range subBits {
-		if sb > 0 {
-			subStart[p] = size
-			size += 1 << sb
+	for i := range h.prim {
+		h.prim[i] = invalidEntry
+	}
+	h.sub = h.sub[:0]
+	if maxLen > primaryBits {
+		h.buildSub(codes)
+	}
+	for s, c := range codes {
+		l := c & 15
+		if l == 0 || l > primaryBits {
+			continue
 		}
+		e := uint32(s)<<16 | l
+		for i := c >> 4; i < 1<<primaryBits; i += 1 << l {
+			h.prim[i] = e
+		}
+	}
+	return true
+}
+
+// buildSub makes the second-level tables: one per primary prefix of the
+// codes longer than primaryBits, sized for the longest code under it.
+func (h *huffTable) buildSub(codes []uint32) {
+	var subBits [1 << primaryBits]uint8
+	var prefixes []int
+	for _, c := range codes {
+		if l := int(c & 15); l > primaryBits {
+			p := int(c>>4) & (1<<primaryBits - 1)
+			if subBits[p] == 0 {
+				prefixes = append(prefixes, p)
+			}
+			subBits[p] = max(subBits[p], uint8(l-primaryBits))
+		}
+	}
+	var subStart [1 << primaryBits]uint16
+	size := 0
+	for _, p := range prefixes {
+		subStart[p] = uint16(size)
+		size += 1 << subBits[p]
 	}
 	if cap(h.sub) >= size {
 		h.sub = h.sub[:size]
 	} else {
 		h.sub = make([]uint32, size)
 	}
-	for i := range h.prim {
-		h.prim[i] = invalidEntry
-	}
 	for i := range h.sub {
 		h.sub[i] = invalidEntry
 	}
-	for p, sb := range subBits {
-		if sb > 0 {
-			h.prim[p] = uint32(subStart[p])<<16 | uint32(sb)<<4
-		}
+	for _, p := range prefixes {
+		h.prim[p] = uint32(subStart[p])<<16 | uint32(subBits[p])<<4
 	}
 	for s, c := range codes {
-		if c.l == 0 {
+		l := int(c & 15)
+		if l <= primaryBits {
 			continue
 		}
-		e := uint32(s)<<16 | uint32(c.l)
-		if c.l <= primaryBits {
-			for i := c.code; i < 1<<primaryBits; i += 1 << c.l {
-				h.prim[i] = e
-			}
-			continue
-		}
-		p := c.code & (1<<primaryBits - 1)
-		sb := int(subBits[p])
-		base := subStart[p]
-		for i := c.code >> primaryBits; i < 1<<sb; i += 1 << (c.l - primaryBits) {
+		code := int(c >> 4)
+		p := code & (1<<primaryBits - 1)
+		base, sb := int(subStart[p]), int(subBits[p])
+		e := uint32(s)<<16 | uint32(l)
+		for i := code >> primaryBits; i < 1<<sb; i += 1 << (l - primaryBits) {
 			h.sub[base+i] = e
 		}
 	}
-	return true
 }
 
 // fixedTables are the tables of RFC 1951 3.2.6.

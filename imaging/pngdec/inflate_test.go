@@ -220,3 +220,37 @@ func TestAdler32(t *testing.T) {
 		}
 	}
 }
+
+// TestInflateView reads streams through view, in runs of varying length up
+// to and past maxView mixed with Read, as the decoder reads rows: the same
+// bytes as compress/zlib, and views stay intact until the next call.
+func TestInflateView(t *testing.T) {
+	for name, z := range zlibData(t) {
+		want, err := io.ReadAll(mustZlib(t, z))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, step := range []int{1, 3001, 15361, maxView, maxView + 1} {
+			zr := newInflater(pieces(z, 4096))
+			var got []byte
+			for len(got) < len(want) {
+				n := min(step, len(want)-len(got))
+				b, err := zr.view(n)
+				if err == errTooLong {
+					b = make([]byte, n)
+					_, err = io.ReadFull(zr, b)
+				}
+				if err != nil {
+					t.Fatalf("%s, views of %d: after %d bytes: %v", name, step, len(got), err)
+				}
+				got = append(got, b...)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%s, views of %d: wrong bytes", name, step)
+			}
+			if _, err := zr.view(1); err == nil {
+				t.Fatalf("%s: a view past the end", name)
+			}
+		}
+	}
+}

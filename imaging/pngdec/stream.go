@@ -68,27 +68,26 @@ func (d *decoder) decode() error {
 				}
 			}
 			rows++
-			if _, err := io.ReadFull(zr, cur); err != nil {
-				return d.inflateError(err)
-			}
-			if err := unfilter(cur[0], cur[1:], prev[1:], bpp); err != nil {
+			row, kept, err := d.nextRow(zr, cur, prev, bpp, py+1 < ph)
+			if err != nil {
 				return err
 			}
 			y := p.y0 + py*p.dy
 			if d.rgb {
-				d.out.addRGB(cur[1:], y)
+				d.out.addRGB(row, y)
+			} else {
+				dst := d.tmp
+				if dst == nil {
+					dst = d.out.row(y)
+				}
+				d.conv(dst, row, pw)
+				if d.tmp != nil {
+					d.out.add(p.x0, p.dx, y, dst[:pw*d.out.ch])
+				}
+			}
+			if kept {
 				cur, prev = prev, cur
-				continue
 			}
-			dst := d.tmp
-			if dst == nil {
-				dst = d.out.row(y)
-			}
-			d.conv(dst, cur[1:], pw)
-			if d.tmp != nil {
-				d.out.add(p.x0, p.dx, y, dst[:pw*d.out.ch])
-			}
-			cur, prev = prev, cur
 		}
 	}
 	// The stream must end here, with a good checksum.
@@ -101,6 +100,36 @@ func (d *decoder) decode() error {
 	}
 	d.out.finish()
 	return d.trailer()
+}
+
+// nextRow returns the next row of the pass, unfiltered. A row stored
+// without a filter whose successor does not refer to it (filter None or
+// Sub, as far as the successor is already inflated, or no successor in
+// the pass) is returned in place from the inflater's window, uncopied;
+// any other is copied into cur and unfiltered there against prev, and kept
+// reports that cur now holds it (the caller swaps cur and prev).
+func (d *decoder) nextRow(zr *inflater, cur, prev []byte, bpp int, more bool) (row []byte, kept bool, err error) {
+	raw, err := zr.view(len(cur))
+	switch {
+	case err == errTooLong:
+		if _, err := io.ReadFull(zr, cur); err != nil {
+			return nil, false, d.inflateError(err)
+		}
+	case err != nil:
+		return nil, false, d.inflateError(err)
+	default:
+		if raw[0] == 0 {
+			next, ok := zr.peek()
+			if !more || ok && next <= 1 {
+				return raw[1:], false, nil
+			}
+		}
+		copy(cur, raw)
+	}
+	if err := unfilter(cur[0], cur[1:], prev[1:], bpp); err != nil {
+		return nil, false, err
+	}
+	return cur[1:], true, nil
 }
 
 // inflateError turns what the zlib reader reported into this package's

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -285,26 +286,43 @@ func mean(v []float64) float64 {
 }
 
 // childEnv makes the test binary act as the Rampart side of
-// BenchmarkCompareSharp (see TestThumbsProcess).
-const childEnv = "RAMPART_IMAGING_THUMBS_DIR"
+// BenchmarkCompareSharp (see TestThumbsProcess); perFileEnv set to 1
+// selects the per-file mode.
+const (
+	childEnv   = "RAMPART_IMAGING_THUMBS_DIR"
+	perFileEnv = "RAMPART_BENCH_PER_FILE"
+)
 
 // TestThumbsProcess is not a test: BenchmarkCompareSharp runs the test
 // binary with RAMPART_IMAGING_THUMBS_DIR set, under /usr/bin/time, to
 // measure Rampart exactly as thumbs.js measures sharp (one warm-up image,
-// then 3 repetitions over the set) and print the same JSON line.
+// then 3 repetitions over the set) and print the same JSON line. As
+// thumbs.js holds every input in a Buffer (outside V8's collected heap),
+// the inputs are mapped from their files, outside Go's collected heap:
+// read into the heap, they would double under the collector's default
+// headroom and the peak would measure the harness, not the decoder. In
+// the per-file mode (RAMPART_BENCH_PER_FILE=1, testdata/sharp/perfile.js
+// on sharp's side) each input is read just before it is processed.
 func TestThumbsProcess(t *testing.T) {
 	dir := os.Getenv(childEnv)
 	if dir == "" {
 		t.Skip("helper process for BenchmarkCompareSharp")
 	}
 	names := inputNames(dir)
-	var inputs [][]byte
-	for _, n := range names {
-		b, err := os.ReadFile(n)
+	perFile := os.Getenv(perFileEnv) == "1"
+	input := func(i int) []byte {
+		b, err := os.ReadFile(names[i])
 		if err != nil {
 			t.Fatal(err)
 		}
-		inputs = append(inputs, b)
+		return b
+	}
+	if !perFile {
+		mapped := make([][]byte, len(names))
+		for i, n := range names {
+			mapped[i] = mapFile(t, n)
+		}
+		input = func(i int) []byte { return mapped[i] }
 	}
 	ctx := context.Background()
 	one := func(src []byte) {
@@ -312,17 +330,35 @@ func TestThumbsProcess(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	one(inputs[0]) // warm-up, as thumbs.js
+	one(input(0)) // warm-up, as thumbs.js
 	start := time.Now()
 	n := 0
 	for range 3 {
-		for _, src := range inputs {
-			one(src)
+		for i := range names {
+			one(input(i))
 			n++
 		}
 	}
 	s := time.Since(start).Seconds()
 	fmt.Printf("{\"tool\":\"rampart\",\"images\":%d,\"seconds\":%.3f,\"images_per_second\":%.2f}\n", n, s, float64(n)/s)
+}
+
+// mapFile maps a file read-only into memory, outside the collected heap.
+func mapFile(t *testing.T, name string) []byte {
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_PRIVATE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // usage is what /usr/bin/time -v reports.
@@ -370,11 +406,16 @@ func timed(tb testing.TB, timeBin string, env []string, args ...string) ([]byte,
 // interleaved (A B, then B A) and the whole round is repeated
 // RAMPART_BENCH_REPS times (default 2); each figure is the median over the
 // rounds, peak RSS the largest. RAMPART_BENCH_FORMATS (e.g. "png,webp")
-// runs only some formats. It needs RAMPART_PHOTOS, node and /usr/bin/time
+// runs only some formats. Both sides hold every input in memory, outside
+// their collected heaps (see TestThumbsProcess); RAMPART_BENCH_PER_FILE=1
+// instead reads each input just before it is processed, on both sides
+// (testdata/sharp/perfile.js for sharp, smart mode only), so peak RSS
+// measures the decoders and pipelines themselves. It needs RAMPART_PHOTOS, node and /usr/bin/time
 // (Debian "time"):
 //
 //	../shared/bin/photos /tmp/photos
 //	RAMPART_PHOTOS=/tmp/photos go test -run '^$' -bench CompareSharp -benchtime 1x -timeout 60m ./imaging
+//	RAMPART_PHOTOS=/tmp/photos RAMPART_BENCH_FORMATS=png RAMPART_BENCH_PER_FILE=1 go test -run '^$' -bench CompareSharp -benchtime 1x -timeout 60m ./imaging
 func BenchmarkCompareSharp(b *testing.B) {
 	dir := os.Getenv(photosEnv)
 	if dir == "" {
@@ -402,9 +443,20 @@ func BenchmarkCompareSharp(b *testing.B) {
 		name string
 		run  func(dir string) (ips float64, images int, u usage)
 	}
+	perFile := os.Getenv(perFileEnv) == "1"
+	perFileJS, err := filepath.Abs(filepath.Join("testdata", "sharp", "perfile.js"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	mods := sharpModules(b, script, dir)
 	sharpMode := func(mode string) func(string) (float64, int, usage) {
 		return func(dir string) (float64, int, usage) {
-			out, u := timed(b, timeBin, nil, script, dir, "--mode", mode)
+			args := []string{script, dir, "--mode", mode}
+			var env []string
+			if perFile {
+				args, env = []string{"node", perFileJS, dir}, []string{"NODE_PATH=" + mods}
+			}
+			out, u := timed(b, timeBin, env, args...)
 			f := parseFigures[sharpFigures](b, out)
 			return f.ImagesPerSecond, f.Images + 1 /* warm-up */, u
 		}
@@ -414,7 +466,7 @@ func BenchmarkCompareSharp(b *testing.B) {
 	// size) the collector runs earlier instead.
 	rampart := func(limit string) func(string) (float64, int, usage) {
 		return func(dir string) (float64, int, usage) {
-			env := []string{childEnv + "=" + dir, "GOMAXPROCS=1", "GOMEMLIMIT=" + limit}
+			env := []string{childEnv + "=" + dir, "GOMAXPROCS=1", "GOMEMLIMIT=" + limit, perFileEnv + "=" + os.Getenv(perFileEnv)}
 			out, u := timed(b, timeBin, env, self, "-test.run=^TestThumbsProcess$", "-test.count=1")
 			f := parseFigures[sharpFigures](b, firstJSON(out))
 			return f.ImagesPerSecond, f.Images + 1, u
@@ -422,7 +474,7 @@ func BenchmarkCompareSharp(b *testing.B) {
 	}
 	contenders := func(format string) []contender {
 		c := []contender{{"sharp-smart", sharpMode("smart")}, {"rampart", rampart("off")}}
-		if format == FormatJPEG {
+		if format == FormatJPEG && !perFile {
 			c = append(c, contender{"sharp-naive", sharpMode("naive")}, contender{"rampart-memlimit256", rampart("256MiB")})
 		}
 		return c

@@ -81,38 +81,39 @@ func (c *clut) eval(x []float64) [3]float64 {
 		i := min(int(f), c.grid[d]-2)
 		idx[d], frac[d] = i, f-float64(i)
 	}
-	return interpolate(c.in, 0, 0, c.stride[:], idx[:], frac[:], c.at)
+	return c.interpolate(0, 0, &idx, &frac)
 }
 
-// interpolate evaluates dimensions dim.. of a grid (strides in samples)
-// at the cell idx with fractions frac, from base: linearly along each
-// leading dimension until three remain, then tetrahedrally (two and one
-// remaining: bilinear, linear).
-func interpolate(n, dim, base int, stride []int, idx []int, frac []float64, at func(i, ch int) float64) [3]float64 {
+// interpolate evaluates dimensions dim.. of the grid at the cell idx with
+// fractions frac, from base: linearly along each leading dimension until
+// three remain, then tetrahedrally (two and one remaining: bilinear,
+// linear).
+func (c *clut) interpolate(dim, base int, idx *[maxInputs]int, frac *[maxInputs]float64) [3]float64 {
 	var out [3]float64
+	stride := &c.stride
 	base += idx[dim] * stride[dim]
-	switch n - dim {
+	switch c.in - dim {
 	case 1:
 		f := frac[dim]
 		for ch := range out {
-			a, b := at(base, ch), at(base+stride[dim], ch)
+			a, b := c.at(base, ch), c.at(base+stride[dim], ch)
 			out[ch] = a + f*(b-a)
 		}
 	case 2:
-		s0, s1, f0, f1 := stride[dim], stride[dim+1], frac[dim], frac[dim+1]
+		s0, s1, f1 := stride[dim], stride[dim+1], frac[dim+1]
 		base += idx[dim+1] * s1
 		for ch := range out {
-			a := at(base, ch) + f1*(at(base+s1, ch)-at(base, ch))
-			b := at(base+s0, ch) + f1*(at(base+s0+s1, ch)-at(base+s0, ch))
-			out[ch] = a + f0*(b-a)
+			a := c.at(base, ch) + f1*(c.at(base+s1, ch)-c.at(base, ch))
+			b := c.at(base+s0, ch) + f1*(c.at(base+s0+s1, ch)-c.at(base+s0, ch))
+			out[ch] = a + frac[dim]*(b-a)
 		}
 	case 3:
 		base += idx[dim+1]*stride[dim+1] + idx[dim+2]*stride[dim+2]
-		out = tetrahedral(base, [3]int{stride[dim], stride[dim+1], stride[dim+2]},
-			[3]float64{frac[dim], frac[dim+1], frac[dim+2]}, at)
+		out = c.tetrahedral(base, [3]int{stride[dim], stride[dim+1], stride[dim+2]},
+			[3]float64{frac[dim], frac[dim+1], frac[dim+2]})
 	default:
-		lo := interpolate(n, dim+1, base, stride, idx, frac, at)
-		hi := interpolate(n, dim+1, base+stride[dim], stride, idx, frac, at)
+		lo := c.interpolate(dim+1, base, idx, frac)
+		hi := c.interpolate(dim+1, base+stride[dim], idx, frac)
 		f := frac[dim]
 		for ch := range out {
 			out[ch] = lo[ch] + f*(hi[ch]-lo[ch])
@@ -125,7 +126,7 @@ func interpolate(n, dim, base int, stride []int, idx []int, frac []float64, at f
 // is cut into six tetrahedra along its diagonal, and the point is the
 // weighted sum of the four corners of its own, reached by stepping along
 // the dimensions in decreasing order of their fractions.
-func tetrahedral(base int, s [3]int, f [3]float64, at func(i, ch int) float64) [3]float64 {
+func (c *clut) tetrahedral(base int, s [3]int, f [3]float64) [3]float64 {
 	o := byFraction(f)
 	c1 := base + s[o[0]]
 	c2 := c1 + s[o[1]]
@@ -133,7 +134,7 @@ func tetrahedral(base int, s [3]int, f [3]float64, at func(i, ch int) float64) [
 	w0, w1, w2, w3 := 1-f[o[0]], f[o[0]]-f[o[1]], f[o[1]]-f[o[2]], f[o[2]]
 	var out [3]float64
 	for ch := range out {
-		out[ch] = w0*at(base, ch) + w1*at(c1, ch) + w2*at(c2, ch) + w3*at(c3, ch)
+		out[ch] = w0*c.at(base, ch) + w1*c.at(c1, ch) + w2*c.at(c2, ch) + w3*c.at(c3, ch)
 	}
 	return out
 }
@@ -322,6 +323,11 @@ func (l *lut) eval(x []float64) [3]float64 {
 	for i := range l.a {
 		v[i] = l.a[i].eval(v[i])
 	}
+	return l.evalCurved(v[:l.in])
+}
+
+// evalCurved is eval from the input curves' outputs on.
+func (l *lut) evalCurved(v []float64) [3]float64 {
 	var o [3]float64
 	if l.clut != nil {
 		o = l.clut.eval(v[:l.in])

@@ -131,21 +131,45 @@ func NewTransform(p *Profile) (*Transform, error) {
 	if p.PCS != "XYZ" && p.PCS != "Lab" {
 		return nil, fmt.Errorf("%w: connection space %q", ErrUnsupported, p.PCS)
 	}
-	var toXYZ func(x []float64) [3]float64
-	bp := [3]float64{}
-	if a2b := p.Tag("A2B0"); a2b != nil {
-		l, err := parseLUT(a2b, in)
-		if err != nil {
-			return nil, err
+	a2b := p.Tag("A2B0")
+	if a2b == nil {
+		if in == 3 {
+			return matrixShaper(p)
 		}
-		toXYZ = func(x []float64) [3]float64 { return l.pcsXYZ(l.eval(x), p.PCS) }
-		bp = blackPoint(p, toXYZ, in)
-	} else if in == 3 {
-		return matrixShaper(p)
-	} else {
 		return nil, fmt.Errorf("%w: %s profile without an A2B0 table", ErrUnsupported, p.ColorSpace)
 	}
-	return tabulate(in, toXYZ, bp), nil
+	l, err := parseLUT(a2b, in)
+	if err != nil {
+		return nil, err
+	}
+	bp := blackPoint(p, func(x []float64) [3]float64 { return l.pcsXYZ(l.eval(x), p.PCS) }, in)
+	// The grid's nodes take gridPoints values per channel: their input
+	// curves are evaluated once per value, not once per node (unless a
+	// matrix mixes the channels before the curves).
+	g := gridPoints(in)
+	var curved [maxInputs][]float64
+	if l.pre == nil {
+		for d := range in {
+			curved[d] = make([]float64, g)
+			for i := range curved[d] {
+				x := float64(i) / float64(g-1)
+				if l.a != nil {
+					x = l.a[d].eval(x)
+				}
+				curved[d][i] = x
+			}
+		}
+	}
+	v := make([]float64, in)
+	return tabulate(in, func(x []float64, node []int) [3]float64 {
+		if l.pre != nil {
+			return l.pcsXYZ(l.eval(x), p.PCS)
+		}
+		for d := range v {
+			v[d] = curved[d][node[d]]
+		}
+		return l.pcsXYZ(l.evalCurved(v), p.PCS)
+	}, bp), nil
 }
 
 // blackPoint is the source black that black point compensation maps to
@@ -190,7 +214,7 @@ func gridPoints(in int) int {
 
 // tabulate evaluates toXYZ, black point compensation and the conversion to
 // sRGB at every node of the grid.
-func tabulate(in int, toXYZ func([]float64) [3]float64, bp [3]float64) *Transform {
+func tabulate(in int, toXYZ func(x []float64, node []int) [3]float64, bp [3]float64) *Transform {
 	g := gridPoints(in)
 	t := &Transform{in: in, g: g}
 	n := 1
@@ -206,7 +230,7 @@ func tabulate(in int, toXYZ func([]float64) [3]float64, bp [3]float64) *Transfor
 			node[d], r = r%g, r/g
 			x[d] = float64(node[d]) / float64(g-1)
 		}
-		xyz := toXYZ(x)
+		xyz := toXYZ(x, node[:in])
 		if bp != ([3]float64{}) {
 			xyz = compensate(xyz, bp)
 		}

@@ -251,14 +251,20 @@ func TestAdobeJPEG(t *testing.T) {
 }
 
 // cmykInputs returns the CMYK JPEGs TestSharpCMYK compares: Go's
-// video-001.cmyk.jpeg; the quality inputs (the photo set with
-// RAMPART_PHOTOS) made CMYK by sharp (sharp(photo).toColourspace('cmyk'),
-// no profile); each of those re-encoded as YCCK; and one carrying an
-// embedded profile (the synthetic lutAtoB).
+// video-001.cmyk.jpeg; RGB JPEGs made CMYK by sharp
+// (sharp(photo).toColourspace('cmyk'), no profile): the photo set with
+// RAMPART_PHOTOS, else Go's video-001.jpeg; each of those re-encoded as
+// YCCK; and one carrying an embedded profile (the synthetic lutAtoB).
 func cmykInputs(t *testing.T) map[string][]byte {
 	t.Helper()
 	script := sharpScript(t)
-	src := qualityInputs(t)
+	src := os.Getenv(photosEnv)
+	if src == "" {
+		src = t.TempDir()
+		if err := os.WriteFile(filepath.Join(src, "video-001.jpg"), mustRead(t, "video-001.jpeg"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	mods := sharpModules(t, script, src)
 	conv, err := filepath.Abs(filepath.Join("testdata", "sharp", "convert.js"))
 	if err != nil {

@@ -163,7 +163,7 @@ func pngSize(r *request) (int, int) {
 func pngMemory(r *request) int64 { return r.h.png.DecodeBytes(pngReduce(r)) }
 
 func decodePNG(r *request) (image.Image, error) {
-	return pngdec.Decode(r.ctx, r.src, &pngdec.Options{Reduce: pngReduce(r), MaxPixels: r.maxPixels})
+	return pngdec.Decode(r.ctx, r.src, &pngdec.Options{Reduce: pngReduce(r), MaxPixels: r.maxPixels, YCbCr: true})
 }
 
 // webpHeader reads everything from webpdec's header pass: size (an

@@ -12,15 +12,15 @@ import (
 )
 
 func ExampleThumbnails() {
-	// A 2000x1000 image (any PNG, JPEG, GIF or WebP bytes).
-	m := image.NewGray(image.Rect(0, 0, 2000, 1000))
+	// An 800x400 image (any PNG, JPEG, GIF or WebP bytes).
+	m := image.NewGray(image.Rect(0, 0, 800, 400))
 	for i := range m.Pix {
 		m.Pix[i] = uint8(i % 251)
 	}
 	var src bytes.Buffer
 	_ = png.Encode(&src, m)
 
-	res, err := imaging.Thumbnails(context.Background(), src.Bytes(), &imaging.Options{Sizes: []int{1024, 128, 4096}})
+	res, err := imaging.Thumbnails(context.Background(), src.Bytes(), &imaging.Options{Sizes: []int{512, 128, 4096}})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -30,10 +30,10 @@ func ExampleThumbnails() {
 		fmt.Println(t.Size, t.Width, t.Height, t.ContentType)
 	}
 	// Output:
-	// png 2000 1000
-	// 1024 1024 512 image/jpeg
+	// png 800 400
+	// 512 512 256 image/jpeg
 	// 128 128 64 image/jpeg
-	// 4096 2000 1000 image/jpeg
+	// 4096 800 400 image/jpeg
 }
 
 func ExampleRejectError() {

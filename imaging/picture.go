@@ -5,6 +5,7 @@ import (
 	"image/color"
 
 	"github.com/rampartdev/rampart/imaging/internal/icc"
+	"github.com/rampartdev/rampart/imaging/internal/ycc"
 )
 
 // plane is one channel of 8-bit samples, w×h, rows stride bytes apart.
@@ -212,56 +213,13 @@ func over16(c, a uint32) uint8 {
 }
 
 // toYCbCr420 converts RGB rows to full-resolution luma and 2×2-averaged
-// chroma, the layout of the JPEG we will write. Averaging RGB and then
-// converting equals converting and then averaging, because the JFIF
-// conversion is affine.
+// chroma, the layout of the JPEG we will write (internal/ycc).
 func toYCbCr420(w, h int, rows rowFunc) picture {
-	cw, ch := (w+1)/2, (h+1)/2
-	p := picture{w: w, h: h, fx: 2, fy: 2, y: newPlane(w, h), cb: newPlane(cw, ch), cr: newPlane(cw, ch)}
-	r0, r1 := make([]byte, 3*w), make([]byte, 3*w)
-	for y := 0; y < h; y += 2 {
-		rows(y, r0)
-		n := 2
-		ly0, ly1 := p.y.row(y), []byte(nil)
-		if y+1 < h {
-			rows(y+1, r1)
-			ly1 = p.y.row(y + 1)
-		} else {
-			copy(r1, r0)
-			n = 1
-		}
-		cb, cr := p.cb.row(y/2), p.cr.row(y/2)
-		for x := 0; x < w; x += 2 {
-			var rs, gs, bs, cnt int32
-			for dx := 0; dx < 2 && x+dx < w; dx++ {
-				i := 3 * (x + dx)
-				r, g, b := int32(r0[i]), int32(r0[i+1]), int32(r0[i+2])
-				ly0[x+dx] = luma(r, g, b)
-				rs, gs, bs = rs+r, gs+g, bs+b
-				r, g, b = int32(r1[i]), int32(r1[i+1]), int32(r1[i+2])
-				if n == 2 {
-					ly1[x+dx] = luma(r, g, b)
-				}
-				rs, gs, bs = rs+r, gs+g, bs+b
-				cnt += 2
-			}
-			cb[x/2] = chroma(-11056*rs-21712*gs+32768*bs, cnt)
-			cr[x/2] = chroma(32768*rs-27440*gs-5328*bs, cnt)
-		}
+	yw := ycc.NewWriter(w, h)
+	row := make([]byte, 3*w)
+	for y := 0; y < h; y++ {
+		rows(y, row)
+		yw.Row(row, 3)
 	}
-	return p
-}
-
-// luma is JFIF Y' from 8-bit R'G'B' (16.16 fixed point, as in color.RGBToYCbCr).
-func luma(r, g, b int32) uint8 { return uint8((19595*r + 38470*g + 7471*b + 1<<15) >> 16) }
-
-// chroma turns the sum of cnt weighted samples (16.16) into a Cb or Cr byte.
-func chroma(sum, cnt int32) uint8 {
-	d := cnt << 16
-	v := (sum + d*128 + d/2)
-	if v < 0 {
-		return 0
-	}
-	v /= d
-	return uint8(min(v, 255))
+	return toPicture(yw.Image(), nil)
 }

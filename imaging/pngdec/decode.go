@@ -22,6 +22,13 @@ type Options struct {
 	// larger one fails with [ErrTooManyPixels] before pixel memory is
 	// allocated. Zero means [DefaultMaxPixels]; negative means no limit.
 	MaxPixels int64
+	// YCbCr asks for an opaque 8-bit RGB image (no transparency, not
+	// interlaced) reduced by more than 1 as an *image.YCbCr with 4:2:0
+	// chroma, converted from the reduced RGB rows as they are made (JFIF
+	// equations), instead of RGBA: the layout a JPEG encoder or resizer
+	// wants, without an RGBA image in between. Other images are returned
+	// as without it.
+	YCbCr bool
 }
 
 // ChooseReduce returns the strongest box reduction after which the long
@@ -96,7 +103,7 @@ func Decode(ctx context.Context, src []byte, opts *Options) (image.Image, error)
 	if o.MaxPixels > 0 && int64(cfg.Width)*int64(cfg.Height) > o.MaxPixels {
 		return nil, ErrTooManyPixels
 	}
-	d := newDecoder(ctx, src, &cfg, o.Reduce)
+	d := newDecoder(ctx, src, &cfg, o.Reduce, o.YCbCr)
 	if err := d.decode(); err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rampartdev/rampart/imaging/internal/ycc"
 	"github.com/rampartdev/rampart/internal/testenv"
 )
 
@@ -345,6 +346,49 @@ func TestPremul16(t *testing.T) {
 			if got := premul16(uint16(c), uint16(a)); got != want {
 				t.Fatalf("premul16(%d, %d) = %d, want %d", c, a, got, want)
 			}
+		}
+	}
+}
+
+// TestDecode_ycbcr checks Options.YCbCr: an opaque 8-bit RGB image reduced
+// by k comes back as 4:2:0 Y'CbCr planes equal to the conversion of the
+// RGBA it decodes to without the option (odd sizes: edge blocks, a last
+// chroma row of one row); anything else comes back as without it.
+func TestDecode_ycbcr(t *testing.T) {
+	ctx := context.Background()
+	for _, sz := range [][2]int{{101, 77}, {64, 48}} {
+		src := mkPNG(t, spec{w: sz[0], h: sz[1], colorType: RGB, depth: 8, seed: 3})
+		for _, k := range []int{2, 3} {
+			plain, err := Decode(ctx, src, &Options{Reduce: k})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := Decode(ctx, src, &Options{Reduce: k, YCbCr: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, ok := got.(*image.YCbCr)
+			if !ok || m.SubsampleRatio != image.YCbCrSubsampleRatio420 {
+				t.Fatalf("%v at 1/%d: %T, want 4:2:0 YCbCr", sz, k, got)
+			}
+			rgba := plain.(*image.RGBA)
+			want := ycc.NewWriter(rgba.Rect.Dx(), rgba.Rect.Dy())
+			for y := 0; y < rgba.Rect.Dy(); y++ {
+				want.Row(rgba.Pix[y*rgba.Stride:], 4)
+			}
+			w := want.Image()
+			if !bytes.Equal(m.Y, w.Y) || !bytes.Equal(m.Cb, w.Cb) || !bytes.Equal(m.Cr, w.Cr) {
+				t.Errorf("%v at 1/%d: planes differ from the RGBA decode's conversion", sz, k)
+			}
+		}
+	}
+	for _, s := range []spec{{w: 40, h: 30, colorType: RGBA, depth: 8}, {w: 40, h: 30, colorType: RGB, depth: 16}, {w: 40, h: 30, colorType: RGB, depth: 8, interlaced: true}} {
+		got, err := Decode(ctx, mkPNG(t, s), &Options{Reduce: 2, YCbCr: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := got.(*image.YCbCr); ok {
+			t.Errorf("%+v: YCbCr, want as without the option", s)
 		}
 	}
 }

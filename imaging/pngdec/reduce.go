@@ -1,6 +1,10 @@
 package pngdec
 
-import "image"
+import (
+	"image"
+
+	"github.com/rampartdev/rampart/imaging/internal/ycc"
+)
 
 // output is the decoded image being built: 1 channel (grey) or 4
 // (premultiplied RGBA) of 8 bits, reduced by k in each direction while rows
@@ -14,15 +18,24 @@ type output struct {
 	interlaced  bool
 	acc         []uint32
 	accRows     int // stored rows in acc (plain images)
+
+	// With ycc, the output is Y'CbCr: each reduced RGBA row (in pix, one
+	// row long) converts as it is made.
+	ycc *ycc.Writer
 }
 
-func newOutput(w, h, k int, gray, interlaced bool) *output {
+func newOutput(w, h, k int, gray, interlaced, ycbcr bool) *output {
 	o := &output{ch: 4, w: w, h: h, k: k, interlaced: interlaced}
 	if gray {
 		o.ch = 1
 	}
 	o.ow, o.oh = (w+k-1)/k, (h+k-1)/k
-	o.pix = make([]byte, o.ch*o.ow*o.oh)
+	if ycbcr {
+		o.ycc = ycc.NewWriter(o.ow, o.oh)
+		o.pix = make([]byte, o.ch*o.ow)
+	} else {
+		o.pix = make([]byte, o.ch*o.ow*o.oh)
+	}
 	switch {
 	case k > 1 && interlaced:
 		o.acc = make([]uint32, o.ch*o.ow*o.oh)
@@ -33,6 +46,9 @@ func newOutput(w, h, k int, gray, interlaced bool) *output {
 }
 
 func (o *output) image() image.Image {
+	if o.ycc != nil {
+		return o.ycc.Image()
+	}
 	r := image.Rect(0, 0, o.ow, o.oh)
 	if o.ch == 1 {
 		return &image.Gray{Pix: o.pix, Stride: o.ow, Rect: r}
@@ -154,6 +170,13 @@ func (o *output) addRow(px []byte) {
 
 // flushRow writes the accumulated block means to output row oy.
 func (o *output) flushRow(oy int) {
+	if o.ycc != nil {
+		o.divide(o.pix, o.acc, o.accRows)
+		o.ycc.Row(o.pix, 4)
+		clear(o.acc)
+		o.accRows = 0
+		return
+	}
 	out := o.row(oy)
 	o.divide(out, o.acc, o.accRows)
 	clear(o.acc)

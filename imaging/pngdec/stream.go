@@ -20,13 +20,13 @@ type decoder struct {
 	rgb  bool   // rows go to output.addRGB unconverted
 }
 
-func newDecoder(ctx context.Context, src []byte, cfg *Config, reduce int) *decoder {
+func newDecoder(ctx context.Context, src []byte, cfg *Config, reduce int, ycbcr bool) *decoder {
 	d := &decoder{ctx: ctx, cfg: cfg, idat: idatReader{src: src, next: cfg.data}}
-	d.out = newOutput(cfg.Width, cfg.Height, reduce, cfg.gray(), cfg.Interlaced)
-	d.conv = converter(cfg)
 	// Opaque 8-bit RGB reduced without interlacing goes straight from the
 	// stored row into the accumulators.
 	d.rgb = reduce > 1 && !cfg.Interlaced && cfg.ColorType == RGB && cfg.BitDepth == 8 && !cfg.hasTRNS
+	d.out = newOutput(cfg.Width, cfg.Height, reduce, cfg.gray(), cfg.Interlaced, d.rgb && ycbcr)
+	d.conv = converter(cfg)
 	if (reduce > 1 || cfg.Interlaced) && !d.rgb {
 		d.tmp = make([]byte, d.out.ch*cfg.Width)
 	}

@@ -143,6 +143,9 @@ func qualityInputs(tb testing.TB) string {
 	if dir := os.Getenv(photosEnv); dir != "" {
 		return dir
 	}
+	// Larger than the largest thumbnail (1024) so every size is a
+	// reduction, and no larger: under -race the comparison costs per
+	// pixel.
 	dir := tb.TempDir()
 	land := MustJPEG(tb, synthetic(2000, 1250, 11))
 	side := withJPEGSegment(MustJPEG(tb, synthetic(1500, 1000, 12)), 0xE1,

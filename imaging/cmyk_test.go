@@ -270,8 +270,9 @@ func cmykInputs(t *testing.T) map[string][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(t.TempDir(), "cmyk")
-	cmd := exec.Command("node", conv, src, "cmyk", dir)
+	base := t.TempDir()
+	dir := filepath.Join(base, "cmyk")
+	cmd := exec.Command("node", conv, src, "cmyk", base)
 	cmd.Env = append(os.Environ(), "NODE_PATH="+mods)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("sharp making CMYK inputs: %v\n%s", err, out)

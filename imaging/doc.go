@@ -132,7 +132,8 @@
 // (progressive, 4:4:4) instead of the ~100 MB of a full-size decode. A PNG
 // is box-reduced by k while it decodes (the strongest k leaving Lanczos a
 // factor of at least 1.25): it holds the reduced image (4 bytes per pixel,
-// 1 for opaque grey), a few stored rows (at most 8 bytes per pixel of the
+// 1 for opaque grey, 1.5 for opaque RGB, which comes out as 4:2:0 Y'CbCr
+// converted row by row), a few stored rows (at most 8 bytes per pixel of the
 // width) and the inflater's 128 KB window, plus, for Adam7, an accumulator
 // per reduced sample: a 7000×7000 16-bit RGBA PNG (392 MB of pixels)
 // thumbnailed to 1024, 512 and 128 allocates 17 MB in all (k = 5; its

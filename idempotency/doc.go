@@ -122,7 +122,11 @@
 //     delete records that are still live for that clock.
 //   - Powertools for AWS Lambda, sharing a DynamoDB table, judges leases
 //     and expiry by its own Date.now() (TypeScript) or time (Python), the
-//     same way.
+//     same way. Its leases end at its deadline, without a margin: dynamostore
+//     holds them for its ForeignLeaseMargin (set it to SkewMargin) more
+//     before a Guard takes them over. Rampart's own leases carry the margin,
+//     which protects a Rampart holder from a Powertools process whose clock
+//     runs ahead.
 //
 // # Sharing a table with Powertools
 //

@@ -35,7 +35,12 @@
 // for Python does; Powertools for TypeScript returns such a record's data
 // as that string. Their validation hashes (base64 or hex MD5) are not
 // Rampart's SHA-256 and are not compared (see idempotency's package
-// documentation).
+// documentation). Powertools writes its lease (in_progress_expiration) at
+// its invocation's deadline, without the skew margin a Guard adds to its
+// own: an in-progress item without owner is held
+// [Options.ForeignLeaseMargin] (1 s by default) past it, so a Rampart
+// process whose clock runs that much ahead of the Powertools holder's does
+// not take the record over while the holder may still run.
 //
 // In sort-key mode ([Options.SortKeyAttr] set) the partition key holds
 // [Options.StaticPKValue] on every item and the record key goes in the sort

@@ -135,6 +135,11 @@ func (s *Store) decode(item map[string]types.AttributeValue) (idempotency.Record
 	}
 	if ms, ok := num(s.o.InProgressExpiryAttr); ok {
 		rec.InProgressExpiry = time.UnixMilli(ms)
+		if _, ours := item[s.o.OwnerAttr]; !ours && rec.Status == idempotency.StatusInProgress {
+			// Another runtime's lease ends at its deadline: it is held
+			// ForeignLeaseMargin longer, as the acquire condition does.
+			rec.InProgressExpiry = rec.InProgressExpiry.Add(s.o.ForeignLeaseMargin)
+		}
 	} else {
 		// Items of Powertools versions before in_progress_expiration hold
 		// their lease until they expire; so does the acquire condition.

@@ -56,9 +56,12 @@ func (s *Store) List(ctx context.Context, opts idempotency.ListOptions) ([]idemp
 	case !opts.StuckAt.IsZero():
 		// Lease over, not expired (expiration_ms when present, else the
 		// TTL attribute in seconds).
-		filter = "#st = :inprogress AND #ipe <= :nowms AND ((attribute_exists(#expms) AND #expms > :nowms) OR (attribute_not_exists(#expms) AND #exp > :nows))"
+		// Another runtime's lease (no owner) ends ForeignLeaseMargin later.
+		filter = "#st = :inprogress AND ((attribute_exists(#ow) AND #ipe <= :nowms) OR (attribute_not_exists(#ow) AND #ipe <= :foreignms))" +
+			" AND ((attribute_exists(#expms) AND #expms > :nowms) OR (attribute_not_exists(#expms) AND #exp > :nows))"
 		values[":inprogress"] = &types.AttributeValueMemberS{Value: string(idempotency.StatusInProgress)}
 		values[":nowms"] = number(opts.StuckAt.UnixMilli())
+		values[":foreignms"] = number(opts.StuckAt.Add(-s.o.ForeignLeaseMargin).UnixMilli())
 		values[":nows"] = number(opts.StuckAt.Unix())
 	case opts.Status != "":
 		filter = "#st = :status"

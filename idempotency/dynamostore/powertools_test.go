@@ -161,6 +161,29 @@ func TestPowertools_Interop(t *testing.T) {
 		}
 	})
 
+	t.Run("PowertoolsLeaseHeldForTheSkewMargin", func(t *testing.T) {
+		// Powertools writes its lease at its deadline, with no margin: a
+		// Rampart process whose clock runs ahead of the Powertools
+		// holder's by less than the margin must not take it over yet.
+		ev := interopEvent(t, 5)
+		key := pt.key(ev)
+		pt.run("inprogress", ev, "1000")
+		ends := time.UnixMilli(attrN(f.rawItem(t, map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: key}}), "in_progress_expiration"))
+		ahead := ends.Add(idempotency.DefaultSkewMargin / 2)
+		var ce *idempotency.ConflictError
+		err := f.store.Acquire(ctx, record(key, "rampart", ahead), ahead)
+		if !errors.As(err, &ce) || ce.Existing.Status != idempotency.StatusInProgress || !ce.Existing.InProgressExpiry.Equal(ends.Add(idempotency.DefaultSkewMargin)) {
+			t.Fatalf("Acquire half a margin after Powertools' lease = %v; want a conflict with the lease ending a margin after %v", err, ends)
+		}
+		if rec, err := f.store.Get(ctx, key); err != nil || !rec.Live(ahead) {
+			t.Errorf("Get = %+v, %v; want the record live half a margin after its lease", rec, err)
+		}
+		past := ends.Add(idempotency.DefaultSkewMargin)
+		if err := f.store.Acquire(ctx, record(key, "rampart", past), past); err != nil {
+			t.Errorf("Acquire a margin after Powertools' lease = %v; want a takeover", err)
+		}
+	})
+
 	t.Run("PowertoolsTakesOverRampartLease", func(t *testing.T) {
 		ev := interopEvent(t, 3)
 		key := pt.key(ev)
@@ -275,7 +298,13 @@ func TestPowertools_PythonRecords(t *testing.T) {
 	if _, err := g.Do(ctx, "busy", nil, fn); !errors.Is(err, idempotency.ErrInProgress) {
 		t.Errorf("Do during a Python holder's lease = %v; want ErrInProgress", err)
 	}
-	put(pythonItem(t, "inprogress", g.StoreKey("crashed"), now.Unix()+600, now.UnixMilli()-1))
+	// Its lease ends at its deadline, without margin: it is held for the
+	// skew margin more, then taken over.
+	put(pythonItem(t, "inprogress", g.StoreKey("ending"), now.Unix()+600, now.UnixMilli()-idempotency.DefaultSkewMargin.Milliseconds()/2))
+	if _, err := g.Do(ctx, "ending", nil, fn); !errors.Is(err, idempotency.ErrInProgress) || ran != 0 {
+		t.Errorf("Do half a skew margin after a Python holder's lease = %v; want ErrInProgress", err)
+	}
+	put(pythonItem(t, "inprogress", g.StoreKey("crashed"), now.Unix()+600, now.UnixMilli()-2*idempotency.DefaultSkewMargin.Milliseconds()))
 	if res, err := g.Do(ctx, "crashed", nil, fn); err != nil || string(res) != "rampart" || ran != 1 {
 		t.Errorf("Do after a Python holder's lease = %q, %v; want a takeover", res, err)
 	}

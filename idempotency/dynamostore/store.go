@@ -81,6 +81,17 @@ type Options struct {
 	CompletedByAttr      string // S, the owner token whose Complete stored the result
 	ResultNotStoredAttr  string // BOOL, true on a record completed without its result (too large for an item)
 
+	// ForeignLeaseMargin is how long after its end the lease of another
+	// runtime's INPROGRESS item (one without OwnerAttr: Powertools for AWS
+	// Lambda, TypeScript or Python) is still taken as live. Powertools
+	// writes its lease at its invocation's deadline, without the margin a
+	// Guard adds to its own leases (Options.SkewMargin), so without this a
+	// Rampart process whose clock runs ahead of the Powertools holder's
+	// would take the record over, and run the function, while the holder
+	// may still be running. Set it to the Guard's SkewMargin. Zero means
+	// idempotency.DefaultSkewMargin; a negative value means no margin.
+	ForeignLeaseMargin time.Duration
+
 	// Retryer, when set, replaces the client's retryer for the store's
 	// requests. Nil keeps the client's own, which for clients built by the
 	// SDK is the standard retryer: 3 attempts with jittered exponential
@@ -143,6 +154,7 @@ func New(client Client, table string, opts *Options) *Store {
 		"#status": s.o.StatusAttr,
 		"#ipexp":  s.o.InProgressExpiryAttr,
 		"#done":   s.o.CompletedByAttr,
+		"#owner":  s.o.OwnerAttr,
 	}
 	s.completeNames = map[string]string{
 		"#status": s.o.StatusAttr,
@@ -185,6 +197,12 @@ func (o *Options) setDefaults() {
 	def(&o.ExpiryMillisAttr, DefaultExpiryMillisAttr)
 	def(&o.CompletedByAttr, DefaultCompletedByAttr)
 	def(&o.ResultNotStoredAttr, DefaultResultNotStoredAttr)
+	switch {
+	case o.ForeignLeaseMargin == 0:
+		o.ForeignLeaseMargin = idempotency.DefaultSkewMargin
+	case o.ForeignLeaseMargin < 0:
+		o.ForeignLeaseMargin = 0
+	}
 }
 
 // MaxResultSize returns the largest result Complete accepts, MaxResultSize.
@@ -204,11 +222,15 @@ const maxAcquireAttempts = 5
 // progress, or completed by Rampart (CompletedByAttr set). Other items
 // (written by Powertools, or acquired by Rampart and then completed by
 // Powertools' update, which sets ExpiryAttr and leaves ExpiryMillisAttr
-// stale) are judged by ExpiryAttr, to the second, as decode does.
+// stale) are judged by ExpiryAttr, to the second, as decode does. The lease
+// of an INPROGRESS item another runtime wrote (no OwnerAttr) ends
+// ForeignLeaseMargin after its in_progress_expiration (:foreignms is now
+// less the margin), as decode says.
 const acquireCondition = "attribute_not_exists(#pk)" +
 	" OR (#expms <= :nowms AND (#status = :inprogress OR attribute_exists(#done)))" +
 	" OR ((attribute_not_exists(#expms) OR (#status <> :inprogress AND attribute_not_exists(#done))) AND #exp <= :now)" +
-	" OR (#status = :inprogress AND #ipexp <= :nowms)"
+	" OR (#status = :inprogress AND attribute_exists(#owner) AND #ipexp <= :nowms)" +
+	" OR (#status = :inprogress AND attribute_not_exists(#owner) AND #ipexp <= :foreignms)"
 
 // Acquire writes rec with one conditional PutItem. On conflict the server
 // returns the live item with the failure, so a duplicate costs one write and
@@ -223,6 +245,7 @@ func (s *Store) Acquire(ctx context.Context, rec idempotency.Record, now time.Ti
 		ExpressionAttributeNames: s.acquireNames,
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":nowms":      millis(now),
+			":foreignms":  millis(now.Add(-s.o.ForeignLeaseMargin)),
 			":now":        number(now.Unix()),
 			":inprogress": &types.AttributeValueMemberS{Value: string(idempotency.StatusInProgress)},
 		},

@@ -332,6 +332,67 @@ func TestStore_PowertoolsItems(t *testing.T) {
 	}
 }
 
+// TestStore_PowertoolsLeaseMargin checks that the lease of an INPROGRESS
+// item Powertools wrote (no owner), which ends at its deadline without a
+// skew margin, is held ForeignLeaseMargin longer by Acquire, Get and List,
+// while Rampart's own leases end where they say.
+func TestStore_PowertoolsLeaseMargin(t *testing.T) {
+	ctx := context.Background()
+	ends := time.UnixMilli(1_900_000_000_000)
+	for _, c := range []struct {
+		name   string
+		margin time.Duration // Options.ForeignLeaseMargin
+		held   time.Duration // how long after ends the lease is held
+	}{
+		{"default", 0, idempotency.DefaultSkewMargin},
+		{"5s", 5 * time.Second, 5 * time.Second},
+		{"none", -1, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, "", &dynamostore.Options{ForeignLeaseMargin: c.margin})
+			put := func(key string, item map[string]types.AttributeValue) {
+				t.Helper()
+				item["id"] = &types.AttributeValueMemberS{Value: key}
+				item["status"] = &types.AttributeValueMemberS{Value: "INPROGRESS"}
+				item["expiration"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(ends.Unix()+3600, 10)}
+				item["in_progress_expiration"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(ends.UnixMilli(), 10)}
+				if _, err := f.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(f.table), Item: item}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			put("pt", map[string]types.AttributeValue{})
+			put("ours", map[string]types.AttributeValue{
+				"owner":         &types.AttributeValueMemberS{Value: "rampart"},
+				"expiration_ms": &types.AttributeValueMemberN{Value: strconv.FormatInt(ends.UnixMilli()+3600_000, 10)},
+			})
+			if got, err := f.store.Get(ctx, "pt"); err != nil || !got.InProgressExpiry.Equal(ends.Add(c.held)) {
+				t.Errorf("Get(Powertools item) lease ends %v, %v; want %v", got.InProgressExpiry, err, ends.Add(c.held))
+			}
+			if got, err := f.store.Get(ctx, "ours"); err != nil || !got.InProgressExpiry.Equal(ends) {
+				t.Errorf("Get(Rampart item) lease ends %v, %v; want %v", got.InProgressExpiry, err, ends)
+			}
+			if c.held > 0 {
+				within := ends.Add(c.held - time.Millisecond)
+				var ce *idempotency.ConflictError
+				if err := f.store.Acquire(ctx, record("pt", "o", within), within); !errors.As(err, &ce) {
+					t.Errorf("Acquire within the margin after Powertools' lease = %v; want a conflict", err)
+				}
+				recs, _, err := f.store.List(ctx, idempotency.ListOptions{StuckAt: within})
+				if err != nil || len(recs) != 1 || recs[0].Key != "ours" {
+					t.Errorf("List(StuckAt within the margin) = %+v, %v; want only Rampart's record", recs, err)
+				}
+			}
+			if err := f.store.Acquire(ctx, record("ours", "o", ends), ends); err != nil {
+				t.Errorf("Acquire at the end of Rampart's lease = %v; want a takeover", err)
+			}
+			past := ends.Add(c.held)
+			if err := f.store.Acquire(ctx, record("pt", "o", past), past); err != nil {
+				t.Errorf("Acquire %v after Powertools' lease = %v; want a takeover", c.held, err)
+			}
+		})
+	}
+}
+
 func TestStore_ResultTooLarge(t *testing.T) {
 	f := newFixture(t, "", nil)
 	ctx := context.Background()

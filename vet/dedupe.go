@@ -339,6 +339,13 @@ func successBlock(m *ssa.Call) *ssa.BasicBlock {
 	return nil
 }
 
+// isMethod reports whether c statically calls a method (Args[0] is its
+// receiver).
+func isMethod(c *ssa.CallCommon) bool {
+	f := c.StaticCallee()
+	return f != nil && f.Signature.Recv() != nil
+}
+
 func isBool(t types.Type) bool {
 	b, ok := t.Underlying().(*types.Basic)
 	return ok && b.Kind() == types.Bool
@@ -358,9 +365,16 @@ func markerValues(m *ssa.Call) map[ssa.Value]bool {
 			case *ssa.Extract:
 				nv = r
 			case *ssa.Call:
-				if len(r.Call.Args) > 0 && r.Call.Args[0] == v || r.Call.IsInvoke() && r.Call.Value == v {
+				// A method of the result (Result, Val, Err), not a
+				// function it is passed to (errors.Is(err, redis.Nil)
+				// is no success).
+				if r.Call.IsInvoke() && r.Call.Value == v || isMethod(&r.Call) && len(r.Call.Args) > 0 && r.Call.Args[0] == v {
 					nv = r
 				}
+			case *ssa.FieldAddr: // a promoted method: cmd.Err() is (&cmd.baseCmd).Err()
+				nv = r
+			case *ssa.Field:
+				nv = r
 			}
 			if nv != nil && !vals[nv] {
 				vals[nv] = true

@@ -251,7 +251,8 @@ func (c callee) is(pkg, name string) bool { return c.pkg == pkg && c.name == nam
 func (c callee) under(path string) bool { return c.pkg == path || strings.HasPrefix(c.pkg, path+"/") }
 
 // constString returns the string constant v holds, seen through
-// aws.String, conversions and concatenation of constants.
+// aws.String, conversions, concatenation of constants and a local variable
+// assigned once (`cond := "..."; in.ConditionExpression = &cond`).
 func constString(v ssa.Value) (string, bool) {
 	switch v := v.(type) {
 	case *ssa.Const:
@@ -271,10 +272,27 @@ func constString(v ssa.Value) (string, bool) {
 		a, ok1 := constString(v.X)
 		b, ok2 := constString(v.Y)
 		return a + b, ok1 && ok2
-	case *ssa.UnOp: // a load through a pointer made by aws.String
-		if ptr, ok := v.X.(*ssa.Call); ok {
+	case *ssa.UnOp: // a load through a pointer made by aws.String or &local
+		switch ptr := v.X.(type) {
+		case *ssa.Call:
+			return constString(ptr)
+		case *ssa.Alloc:
 			return constString(ptr)
 		}
+	case *ssa.Alloc: // &s of a local s: the one string constant stored in it
+		var str string
+		stores := 0
+		for _, r := range *v.Referrers() {
+			if st, ok := r.(*ssa.Store); ok && st.Addr == v {
+				c, ok := constString(st.Val)
+				if !ok {
+					return "", false
+				}
+				str = c
+				stores++
+			}
+		}
+		return str, stores == 1
 	}
 	return "", false
 }

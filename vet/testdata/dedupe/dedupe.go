@@ -5,7 +5,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -117,6 +119,41 @@ func handlePgxFixed(ctx context.Context, m events.SQSMessage) error {
 
 var _ pgx.Tx // the interface handlePgxFixed's tx is
 
+// Bug, as AI tools write it: the condition in a variable, set on the input
+// after its literal.
+func handleDynamoCondVar(ctx context.Context, m events.SQSMessage) error {
+	cond := "attribute_not_exists(pk)"
+	in := &dynamodb.PutItemInput{
+		TableName: aws.String("dedupe"),
+		Item:      map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: m.MessageId}},
+	}
+	in.ConditionExpression = &cond
+	if _, err := ddb.PutItem(ctx, in); err != nil { // want `dedupe: PutItem with attribute_not_exists writes a dedupe marker, but when dedupe.charge fails`
+		var ccf *types.ConditionalCheckFailedException
+		if errors.As(err, &ccf) {
+			return nil
+		}
+		return err
+	}
+	return charge(ctx, m.Body)
+}
+
+// Bug: SET NX through SetArgs, the duplicate told by errors.Is(err,
+// redis.Nil) (which is no success of the write).
+func handleRedisSetArgsNil(ctx context.Context, m events.SQSMessage) error {
+	_, err := rdb.SetArgs(ctx, "done:"+m.MessageId, 1, redis.SetArgs{Mode: "NX", TTL: time.Hour}).Result() // want `dedupe: SET NX writes a dedupe marker, but when dedupe.charge fails`
+	if errors.Is(err, redis.Nil) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := charge(ctx, m.Body); err != nil {
+		return fmt.Errorf("charge %s: %w", m.MessageId, err)
+	}
+	return nil
+}
+
 // Fix: release on failure, directly and through a helper; Redis SET NX
 // with DEL; SQL in a transaction rolled back.
 func handleDynamoFixed(ctx context.Context, m events.SQSMessage) error {
@@ -178,6 +215,19 @@ func handleRedisFixed(ctx context.Context, m events.SQSMessage) error {
 	}
 	if ok != "OK" {
 		return nil
+	}
+	if err := charge(ctx, m.Body); err != nil {
+		rdb.Del(ctx, "done:"+m.MessageId)
+		return err
+	}
+	return nil
+}
+
+// Fix: SET NX checked through the command's Err (a promoted method, once
+// taken for the work), released with DEL.
+func handleRedisErrFixed(ctx context.Context, m events.SQSMessage) error {
+	if err := rdb.SetArgs(ctx, "done:"+m.MessageId, 1, redis.SetArgs{Mode: "NX", TTL: time.Hour}).Err(); err != nil {
+		return err
 	}
 	if err := charge(ctx, m.Body); err != nil {
 		rdb.Del(ctx, "done:"+m.MessageId)

@@ -16,7 +16,9 @@ import (
 // returns nil or falls through. Lambda then records a success: no retry, no
 // dead-letter queue, and the event is gone. The branch is fine when it
 // returns a non-nil error, panics or exits, keeps the error (assigns,
-// appends, sends or passes it to anything but a logger or errors.Is/As),
+// appends, sends or passes it to anything but a logger or errors.Is/As;
+// wrapped or joined into a local variable that is itself only logged, it
+// is still dropped),
 // reports the record in BatchItemFailures, or when the error is used again
 // after the branch. A deferred recover() that neither re-panics nor sets the
 // handler's named error result swallows a panic the same way.
@@ -197,14 +199,17 @@ func propagates(info *types.Info, h handler, body *ast.BlockStmt, errVar *types.
 				return false
 			}
 		case *ast.AssignStmt:
-			for _, r := range n.Rhs {
-				if usesVar(info, r, errVar) {
-					found = true
-				}
-			}
 			for _, l := range n.Lhs {
 				if isBatchFailures(info, l) {
 					found = true
+				}
+			}
+			for _, r := range n.Rhs {
+				if usesVar(info, r, errVar) {
+					if !intoDropped(info, h, n) {
+						found = true
+					}
+					return false // the wrapping calls on the right are the assignment's
 				}
 			}
 		case *ast.SendStmt:
@@ -359,4 +364,66 @@ func ending(body *ast.BlockStmt) string {
 		}
 	}
 	return "goes on"
+}
+
+// intoDropped reports whether assignment a only moves the error into local
+// variables of the handler that go nowhere: `w := fmt.Errorf("...: %w",
+// err)`, `errs = errors.Join(errs, err)`, `errs = append(errs, err)`, where
+// each variable is afterwards only logged, compared (`errs != nil`,
+// `len(errs) > 0`) or folded into itself. A variable returned, passed on,
+// sent, stored or captured keeps the error.
+func intoDropped(info *types.Info, h handler, a *ast.AssignStmt) bool {
+	if len(a.Lhs) == 0 {
+		return false
+	}
+	for _, l := range a.Lhs {
+		id, ok := ast.Unparen(l).(*ast.Ident)
+		if !ok {
+			return false // a field, an index: stored
+		}
+		v, _ := info.ObjectOf(id).(*types.Var)
+		if v == nil || v.Pos() < h.body.Pos() || v.Pos() >= h.body.End() || keptVar(info, h.body, v) {
+			return false
+		}
+	}
+	return true
+}
+
+// keptVar reports whether v is used in body other than by a logger (or
+// errors.Is/As), a comparison, or an assignment to v itself.
+func keptVar(info *types.Info, body *ast.BlockStmt, v *types.Var) bool {
+	kept := false
+	assigned := map[*ast.Ident]bool{} // v = ...: a store into v, not a use
+	ast.Inspect(body, func(n ast.Node) bool {
+		if kept {
+			return false
+		}
+		switch n := n.(type) {
+		case *ast.CallExpr:
+			if harmless(info, n) {
+				return false
+			}
+		case *ast.BinaryExpr:
+			switch n.Op {
+			case token.EQL, token.NEQ, token.LSS, token.GTR, token.LEQ, token.GEQ:
+				return false
+			}
+		case *ast.AssignStmt:
+			for _, l := range n.Lhs {
+				if id, ok := ast.Unparen(l).(*ast.Ident); ok && info.ObjectOf(id) == v {
+					assigned[id] = true
+				}
+			}
+			if len(n.Lhs) == 1 && assigned[ast.Unparen(n.Lhs[0]).(*ast.Ident)] {
+				return false // v = errors.Join(v, err), v = append(v, err)
+			}
+		case *ast.Ident:
+			if info.Uses[n] == v && !assigned[n] {
+				kept = true
+				return false
+			}
+		}
+		return true
+	})
+	return kept
 }

@@ -57,6 +57,43 @@ func handleKinesis(ctx context.Context, ev events.KinesisEvent) error {
 	return nil
 }
 
+// Bug, as AI tools write it: the error wrapped (fmt.Errorf) or joined
+// (errors.Join, append) into a variable that is only logged.
+func handleKinesisWrapped(ctx context.Context, ev events.KinesisEvent) error {
+	for _, r := range ev.Records {
+		if err := process(ctx, string(r.Kinesis.Data)); err != nil { // want `swallowed: the error err is dropped in this KinesisEvent handler`
+			wrapped := fmt.Errorf("record %s: %w", r.EventID, err)
+			slog.ErrorContext(ctx, "process", "error", wrapped)
+		}
+	}
+	return nil
+}
+
+func handleDynamoJoinedLogged(ctx context.Context, ev events.DynamoDBEvent) error {
+	var errs []error
+	for _, r := range ev.Records {
+		if err := process(ctx, r.EventID); err != nil { // want `swallowed: the error err is dropped in this DynamoDBEvent handler`
+			errs = append(errs, fmt.Errorf("record %s: %w", r.EventID, err))
+		}
+	}
+	if len(errs) > 0 {
+		log.Printf("failed: %v", errors.Join(errs...))
+	}
+	return nil
+}
+
+// Fix: the joined errors are returned.
+func handleEventBridgeJoined(ctx context.Context, ev events.EventBridgeEvent) error {
+	var errs error
+	if err := process(ctx, string(ev.Detail)); err != nil {
+		errs = errors.Join(errs, fmt.Errorf("detail: %w", err))
+	}
+	if err := process(ctx, ev.Source); err != nil {
+		errs = errors.Join(errs, err)
+	}
+	return errs
+}
+
 // Fix: the error is returned, wrapped.
 func handleS3(ctx context.Context, ev events.S3Event) error {
 	for _, r := range ev.Records {

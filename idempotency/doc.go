@@ -136,5 +136,12 @@
 // (MD5, base64 or hex) are recognised as foreign and not compared with
 // Rampart's SHA-256. A record Powertools completes while Rampart holds it
 // (Powertools completes with an unconditional update) is reported as
-// [ErrForeignCompletion], never as Rampart's own completion.
+// [ErrForeignCompletion], never as Rampart's own completion. Powertools'
+// leases end at its deadline without a margin, so dynamostore holds them
+// for its ForeignLeaseMargin more. What Rampart cannot fence: Powertools
+// deletes its record unconditionally when its handler fails, so a
+// Powertools holder that outlived its lease (a clock behind by more than
+// the margin) and then fails deletes the record of the Rampart delivery
+// that took over; that holder's completion is then [ErrFenced], and the
+// next delivery runs at once.
 package idempotency

@@ -227,6 +227,34 @@ func TestPowertools_Interop(t *testing.T) {
 			t.Errorf("Get = %s, %v; want the Powertools result that the table holds", got.Result, err)
 		}
 	})
+
+	t.Run("PowertoolsZombieFailureDeletesRampartRecord", func(t *testing.T) {
+		// A Powertools holder outlives its lease and margin, Rampart takes
+		// over, then the Powertools handler fails: Powertools deletes the
+		// record unconditionally. Rampart cannot fence that delete; its
+		// holder's Complete is ErrFenced (never a success), and the next
+		// delivery acquires at once.
+		ev := interopEvent(t, 6)
+		key := pt.key(ev)
+		pt.run("inprogress", ev, "1")
+		now := time.Now().Add(2 * idempotency.DefaultSkewMargin)
+		rec := record(key, "rampart", now)
+		if err := f.store.Acquire(ctx, rec, now); err != nil {
+			t.Fatal(err)
+		}
+		pt.run("delete", ev, "")
+		if _, err := f.store.Get(ctx, key); !errors.Is(err, idempotency.ErrNotFound) {
+			t.Fatalf("Get after Powertools' delete = %v; want ErrNotFound", err)
+		}
+		done := rec
+		done.Status, done.Result, done.Expiry = idempotency.StatusCompleted, []byte("ours"), now.Add(time.Hour)
+		if err := f.store.Complete(ctx, done); !errors.Is(err, idempotency.ErrFenced) {
+			t.Errorf("Complete after Powertools deleted the record = %v; want ErrFenced", err)
+		}
+		if err := f.store.Acquire(ctx, record(key, "next", now), now); err != nil {
+			t.Errorf("the next delivery's Acquire = %v; want it acquired", err)
+		}
+	})
 }
 
 // pythonItem returns one item of testdata/powertools-python-items.json, as

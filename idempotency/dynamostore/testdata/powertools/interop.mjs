@@ -16,6 +16,8 @@
 //   inprogress  saveInProgress(event, arg ms): what Powertools writes first
 //   success     saveSuccess(event, arg as JSON): Powertools' completion, an
 //               unconditional UpdateItem
+//   delete      deleteRecord(event): what Powertools does when its handler
+//               fails, an unconditional DeleteItem
 import { createInterface } from 'node:readline';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
@@ -64,6 +66,9 @@ async function run({ cmd, event, arg }) {
       return { ok: true };
     case 'success':
       await persistenceStore.saveSuccess(event, JSON.parse(arg));
+      return { ok: true };
+    case 'delete':
+      await persistenceStore.deleteRecord(event);
       return { ok: true };
     default:
       return { error: 'UnknownCommand', message: `unknown command ${cmd}` };

@@ -17,25 +17,29 @@ const (
 
 // agg accumulates one function, version and memory size.
 type agg struct {
-	key         aggKey
-	n           int64
-	cold        ColdStarts
-	textInit    int64 // INIT_START lines in text format
-	textOnDem   int64 // on-demand cold starts in text format
-	timeouts    int64
-	errors      int64
-	first, last int64
+	key       aggKey
+	n         int64
+	cold      ColdStarts
+	textInit  int64 // INIT_START lines in text format
+	textOnDem int64 // on-demand cold starts in text format
+	timeouts  int64
+	errors    int64
+	// envs counts the log streams (execution environments) whose first
+	// REPORT was here; envsBeforeLog those of them whose init the input
+	// does not show.
+	envs, envsBeforeLog int64
+	first, last         int64
 
-	init, restore, rerun  Histogram
-	e2eCold, e2eWarm, e2e Histogram
-	durCold, durWarm      Histogram
-	hour                  [24]slotAgg
-	weekday               [7]slotAgg
-	hourDay               [7][24]slotCount // for the hotspot
-	billedMs, restoreMs   float64
-	initBilled            int64
-	initBilledMs          float64
-	arrivals              arrivalLog
+	init, restore, rerun Histogram
+	e2eCold, e2eWarm     Histogram // their union is every invocation's
+	durCold, durWarm     Histogram
+	hour                 [24]slotAgg
+	weekday              [7]slotAgg
+	hourDay              [7][24]slotCount // for the hotspot
+	billedMs, restoreMs  float64
+	initBilled           int64
+	initBilledMs         float64
+	arrivals             arrivalLog
 }
 
 type slotAgg struct {
@@ -80,7 +84,6 @@ func (g *agg) add(ev *Event, kind coldKind, rerunMs float64, at int64, record bo
 	case "error", "failure":
 		g.errors++
 	}
-	g.e2e.Add(e2e)
 	if kind != warm {
 		g.e2eCold.Add(e2e)
 		g.durCold.Add(ev.DurationMs)
@@ -135,13 +138,19 @@ func (g *agg) summary(names []string, prices Prices, loc *time.Location) *Functi
 		ColdStarts:  g.cold,
 		Timeouts:    g.timeouts,
 		Errors:      g.errors,
-		Init:        g.init.Percentiles(),
-		Restore:     g.restore.Percentiles(),
-		InitRerun:   g.rerun.Percentiles(),
-		Latency:     ColdWarm{Cold: g.e2eCold.Percentiles(), Warm: g.e2eWarm.Percentiles()},
-		Duration:    ColdWarm{Cold: g.durCold.Percentiles(), Warm: g.durWarm.Percentiles()},
-		LatencyAll:  g.e2e.Percentiles(),
+
+		Environments:          g.envs,
+		EnvironmentsBeforeLog: g.envsBeforeLog,
+		Init:                  g.init.Percentiles(),
+		Restore:               g.restore.Percentiles(),
+		InitRerun:             g.rerun.Percentiles(),
+		Latency:               ColdWarm{Cold: g.e2eCold.Percentiles(), Warm: g.e2eWarm.Percentiles()},
+		Duration:              ColdWarm{Cold: g.durCold.Percentiles(), Warm: g.durWarm.Percentiles()},
 	}
+	var all Histogram
+	all.Merge(&g.e2eCold)
+	all.Merge(&g.e2eWarm)
+	fr.LatencyAll = all.Percentiles()
 	if fr.Version == "" {
 		fr.Version = "unknown"
 	}

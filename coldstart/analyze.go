@@ -1,11 +1,13 @@
 package coldstart
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -123,17 +125,6 @@ func Analyze(ctx context.Context, src Source, opts *Options) (*Report, error) {
 	return rep, nil
 }
 
-// reqKey is a request id as a fixed array: Lambda request ids are 36-byte
-// UUIDs; longer ids are cut, with their length in the last byte.
-type reqKey [40]byte
-
-func makeReqKey(id []byte) reqKey {
-	var k reqKey
-	n := copy(k[:39], id)
-	k[39] = byte(n)
-	return k
-}
-
 type openInv struct {
 	start   int64
 	version int32 // index into analyzer.versions
@@ -153,11 +144,18 @@ type analyzer struct {
 	names    []string // interned function and version names
 	nameIdx  map[string]int32
 	aggs     map[aggKey]*agg
-	open     map[reqKey]openInv
+	open     openTable
 	arrivals int
 	streamNo int32
 	// evictEvery is how many lines pass between evictions of lost STARTs.
 	evictEvery int64
+	br         *bufio.Reader // the read buffer, reused across streams
+	scratch    scratch
+	times      timeCache
+
+	lastVersion    string
+	lastVersionIdx int32
+	lastVersionOK  bool
 }
 
 func newAnalyzer(o *Options) *analyzer {
@@ -166,7 +164,6 @@ func newAnalyzer(o *Options) *analyzer {
 		clock:   newWallClock(o.Location),
 		nameIdx: map[string]int32{},
 		aggs:    map[aggKey]*agg{},
-		open:    map[reqKey]openInv{},
 
 		evictEvery: defaultEvictEvery,
 	}
@@ -185,36 +182,107 @@ func (a *analyzer) intern(name []byte) int32 {
 	return i
 }
 
-// streamState is what the analyzer remembers within one stream. CloudWatch
-// writes one log stream per execution environment, so init events are
-// attributed to the function of the stream.
+// internVersion is intern for START's version, which repeats line after
+// line.
+func (a *analyzer) internVersion(v []byte) int32 {
+	if a.lastVersionOK && string(v) == a.lastVersion {
+		return a.lastVersionIdx
+	}
+	i := a.intern(v)
+	a.lastVersion, a.lastVersionIdx, a.lastVersionOK = a.names[i], i, true
+	return i
+}
+
+// streamState is what the analyzer remembers within one stream.
 type streamState struct {
 	name     string
 	function int32 // -1 until known
-	last     *agg  // the aggregate of the last REPORT
+	maxTime  int64 // the latest timestamp of the stream
+	// env is the environment of lines without a log stream name: a file
+	// holds the lines of one or more environments, which a plain log does
+	// not tell apart.
+	env envState
+	// envs are the environments named by log streams (CloudWatch writes
+	// one log stream per execution environment), by log group and stream.
+	envs      map[string]*envState
+	key       []byte
+	lastKey   []byte
+	lastEnv   *envState
+	prefixes  [prefixKinds]int64
+	last      *agg       // the aggregate of the stream's last REPORT
+	leftover  ColdStarts // init events of environments without a REPORT
+	leftText  int64
+	lostEnvs  int64 // environments dropped to bound memory
+	streamEnv int64 // log streams seen
+}
+
+// envState is what the analyzer remembers of one execution environment.
+type envState struct {
+	function int32 // from the record's log group; -1: the stream's
+	named    bool  // a log stream of its own (not the stream's unnamed lines)
+	last     *agg  // the aggregate of the environment's last REPORT
 	lastReq  reqKey
 	hasReq   bool
-	maxTime  int64      // the latest timestamp of the stream
+	seen     int64      // the latest time seen
+	sawInit  bool       // an INIT_START or RESTORE_START was seen
+	reports  int64      // REPORTs seen
 	pending  ColdStarts // init events seen before the first REPORT
 	textInit int64      // INIT_START lines in text format
 }
 
-const defaultEvictEvery = 1 << 20
+const (
+	defaultEvictEvery = 1 << 20
+	// maxEnvs bounds the log streams remembered per stream; beyond it,
+	// the longest idle are forgotten (their counts are kept).
+	maxEnvs = 1 << 16
+	// envIdle is how long a log stream stays remembered without events:
+	// far beyond Lambda's idle timeout.
+	envIdle = 4 * 60 * 60 * 1000
+)
+
+// readBuffer returns the analysis' read buffer over r: one of
+// maxLineBytes, reused across streams, or for a stream known to be
+// smaller, one that holds all of it.
+func (a *analyzer) readBuffer(r io.Reader, size int64) *bufio.Reader {
+	if size > 0 && size < maxLineBytes/4 {
+		return bufio.NewReaderSize(r, int(size)+64)
+	}
+	if a.br == nil {
+		a.br = bufio.NewReaderSize(r, maxLineBytes)
+	} else {
+		a.br.Reset(r)
+	}
+	return a.br
+}
 
 func (a *analyzer) stream(ctx context.Context, s Stream) error {
 	a.in.Streams = append(a.in.Streams, s.Name)
 	a.streamNo++
-	st := &streamState{name: s.Name, function: -1}
+	st := &streamState{name: s.Name, function: -1, env: envState{function: -1}}
 	if s.Function != "" {
 		st.function = a.intern([]byte(s.Function))
 	}
-	lr := newLineReader(s.R)
+	br := a.readBuffer(s.R, s.Size)
+	shape := s.Shape
+	switch {
+	case shape == "":
+		head, err := br.Peek(DetectShapeBytes)
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+			return fmt.Errorf("read %s: %w", s.Name, err)
+		}
+		shape = DetectShape(head)
+	case !shape.Valid():
+		return fmt.Errorf("stream %s: unknown shape %q", s.Name, shape)
+	}
+	rr := newRecordReader(shape, br, &a.scratch)
+	var rec record
 	var ev Event
 	var lines int64
 	nextProgress := int64(8 << 20)
+	nextCheck, nextEvict := int64(1024), a.evictEvery
 	startBytes, startLines := a.in.Bytes, a.in.Lines
 	for {
-		line, err := lr.next()
+		err := rr.next(&rec)
 		if err == io.EOF {
 			break
 		}
@@ -222,156 +290,274 @@ func (a *analyzer) stream(ctx context.Context, s Stream) error {
 			return fmt.Errorf("read %s: %w", s.Name, err)
 		}
 		lines++
-		switch ParseLine(line, &ev) {
+		kind := LineMalformed
+		if !rec.bad {
+			kind = parseMessage(rec.msg, &ev)
+		}
+		switch kind {
 		case LinePlatform:
 			a.in.PlatformLines++
-			a.event(st, &ev)
-		case LineMalformed:
-			a.in.Malformed++
-			if len(a.in.MalformedSamples) < 5 {
-				l := line
-				if len(l) > 200 {
-					l = l[:200]
+			if ev.Type != EventEnd { // END's time is not used
+				ev.Time = rec.time(&a.times)
+				if ev.Time == 0 && len(ev.jsonTime) > 0 {
+					ev.Time = a.times.parse(ev.jsonTime)
 				}
-				a.in.MalformedSamples = append(a.in.MalformedSamples, string(l))
 			}
+			st.prefixes[platformPrefix(rec.kind, rec.msg)]++
+			a.event(st, a.envOf(st, &rec), &ev)
+		case LineMalformed:
+			a.malformed(rec.msg)
 		}
-		if lines%a.evictEvery == 0 {
+		if lines == nextEvict {
+			nextEvict += a.evictEvery
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 			a.evict(st)
 		}
-		if lr.bytes >= nextProgress && a.opts.Progress != nil {
-			nextProgress += 8 << 20
-			a.opts.Progress(Progress{Stream: s.Name, StreamBytes: lr.bytes, StreamSize: s.Size,
-				Bytes: startBytes + lr.bytes, Lines: startLines + lines})
+		if lines == nextCheck {
+			nextCheck += 1024
+			if a.opts.Progress != nil {
+				if n, _ := rr.counts(); n >= nextProgress {
+					nextProgress = n + 8<<20
+					a.opts.Progress(Progress{Stream: s.Name, StreamBytes: n, StreamSize: s.Size,
+						Bytes: startBytes + n, Lines: startLines + lines})
+				}
+			}
 		}
 	}
-	a.in.Bytes += lr.bytes
+	n, oversized := rr.counts()
+	a.in.Bytes += n
 	a.in.Lines += lines
-	a.in.Oversized += lr.oversized
-	a.flushPending(st)
+	a.in.Oversized += oversized
+	a.flushStream(st)
+	if shape.family() == familyLines && st.prefixes != ([prefixKinds]int64{}) {
+		// Name a line stream after the prefix most of its platform lines had.
+		var counts [prefixKinds]int
+		for k, c := range st.prefixes {
+			counts[k] = int(min(c, 1<<30))
+		}
+		shape = linesShape(counts)
+	}
+	a.in.Shapes = append(a.in.Shapes, StreamShape{Stream: s.Name, Shape: shape, LogStreams: st.streamEnv})
 	if a.opts.Progress != nil {
-		a.opts.Progress(Progress{Stream: s.Name, StreamBytes: lr.bytes, StreamSize: s.Size,
+		a.opts.Progress(Progress{Stream: s.Name, StreamBytes: n, StreamSize: s.Size,
 			Bytes: a.in.Bytes, Lines: a.in.Lines, Done: true})
 	}
-	a.opts.Logger.Debug("stream read", "stream", s.Name, "bytes", lr.bytes, "lines", lines)
+	a.opts.Logger.Debug("stream read", "stream", s.Name, "shape", string(shape), "bytes", n, "lines", lines)
 	return ctx.Err()
+}
+
+// malformed counts a malformed platform line and keeps the first few.
+func (a *analyzer) malformed(msg []byte) {
+	a.in.Malformed++
+	if len(a.in.MalformedSamples) < 5 {
+		if len(msg) > 200 {
+			msg = msg[:200]
+		}
+		a.in.MalformedSamples = append(a.in.MalformedSamples, string(msg))
+	}
+}
+
+// envOf returns the environment of a record: its log stream's, or the
+// stream's unnamed one.
+func (a *analyzer) envOf(st *streamState, rec *record) *envState {
+	if len(rec.stream) == 0 {
+		return &st.env
+	}
+	key := rec.stream
+	if len(rec.group) > 0 {
+		st.key = append(append(append(st.key[:0], rec.group...), 0), rec.stream...)
+		key = st.key
+	}
+	if st.lastEnv != nil && string(key) == string(st.lastKey) {
+		return st.lastEnv
+	}
+	e := st.envs[string(key)]
+	if e == nil {
+		if st.envs == nil {
+			st.envs = map[string]*envState{}
+		}
+		if len(st.envs) >= maxEnvs {
+			a.forgetEnvs(st, st.maxTime-20*60*1000)
+		}
+		e = &envState{function: -1, named: true}
+		if len(rec.group) > 0 {
+			e.function = a.intern([]byte(FunctionOfLogGroup(string(rec.group))))
+		}
+		st.envs[string(key)] = e
+		st.streamEnv++
+	}
+	st.lastKey = append(st.lastKey[:0], key...)
+	st.lastEnv = e
+	return e
+}
+
+// forgetEnvs drops the environments idle since before limit, keeping
+// their counts; if that is not enough, all of them.
+func (a *analyzer) forgetEnvs(st *streamState, limit int64) {
+	for k, e := range st.envs {
+		if e.seen < limit || len(st.envs) >= maxEnvs {
+			st.flushEnv(e)
+			delete(st.envs, k)
+		}
+	}
+	st.lastEnv = nil
 }
 
 // evict drops invocations that started more than 20 minutes (15 minutes is
 // Lambda's longest timeout) before the latest time seen in their stream, and
 // those left over from streams read before the previous one, so that lost
-// REPORT lines cannot grow memory. Streams are compared with their own
-// clock: files of different periods do not evict each other's invocations.
+// REPORT lines cannot grow memory; and log streams idle for hours. Streams
+// are compared with their own clock: files of different periods do not
+// evict each other's invocations.
 func (a *analyzer) evict(st *streamState) {
 	limit := st.maxTime - 20*60*1000
-	for k, o := range a.open {
-		if (o.stream == a.streamNo && o.start < limit) || o.stream < a.streamNo-1 {
-			delete(a.open, k)
-			a.in.UnmatchedStarts++
-		}
+	a.in.UnmatchedStarts += int64(a.open.deleteIf(func(o openInv) bool {
+		return (o.stream == a.streamNo && o.start < limit) || o.stream < a.streamNo-1
+	}))
+	if len(st.envs) > 0 && st.maxTime > 0 {
+		a.forgetEnvs(st, st.maxTime-envIdle)
 	}
 }
 
-func (a *analyzer) event(st *streamState, ev *Event) {
+func (a *analyzer) event(st *streamState, env *envState, ev *Event) {
 	if ev.Time > st.maxTime {
 		st.maxTime = ev.Time
+	}
+	if ev.Time > env.seen {
+		env.seen = ev.Time
 	}
 	switch ev.Type {
 	case EventStart:
 		k := makeReqKey(ev.RequestID)
-		a.open[k] = openInv{start: ev.Time, version: a.intern(ev.Version), stream: a.streamNo}
-		st.lastReq, st.hasReq = k, true
+		a.open.put(&k, openInv{start: ev.Time, version: a.internVersion(ev.Version), stream: a.streamNo})
+		env.lastReq, env.hasReq = k, true
 	case EventReport:
-		a.report1(st, ev)
+		a.report1(st, env, ev)
 	case EventInitStart:
 		if st.function < 0 && len(ev.FunctionName) > 0 {
 			st.function = a.intern(ev.FunctionName)
 		}
-		c := st.cold()
+		env.sawInit = true
+		c := env.cold()
 		c.InitStarts++
 		switch ev.InitType {
 		case InitProvisioned:
 			c.Provisioned++
 		case InitUnknown:
-			st.textInit++
+			env.textInit++
 		}
 	case EventRestoreStart:
 		if st.function < 0 && len(ev.FunctionName) > 0 {
 			st.function = a.intern(ev.FunctionName)
 		}
+		env.sawInit = true
 	case EventInitReport:
-		c := st.cold()
+		c := env.cold()
 		if len(ev.Status) > 0 && string(ev.Status) != "success" {
 			c.InitFailures++
 		}
-		if ev.Phase == PhaseInvoke && st.hasReq {
-			if o, ok := a.open[st.lastReq]; ok {
+		if ev.Phase == PhaseInvoke && env.hasReq {
+			if o, ok := a.open.get(&env.lastReq); ok {
 				o.rerun += float32(ev.DurationMs)
-				a.open[st.lastReq] = o
+				a.open.put(&env.lastReq, o)
 			}
 		}
 	case EventRestoreReport:
 		if len(ev.Status) > 0 && string(ev.Status) != "success" {
-			st.cold().InitFailures++
+			env.cold().InitFailures++
 		}
 	}
 }
 
-// cold returns where the stream's init counters go: its last aggregate, or
-// the pending counters before the first REPORT.
-func (st *streamState) cold() *ColdStarts {
-	if st.last != nil {
-		return &st.last.cold
+// cold returns where the environment's init counters go: its last
+// aggregate, or the pending counters before its first REPORT.
+func (e *envState) cold() *ColdStarts {
+	if e.last != nil {
+		return &e.last.cold
 	}
-	return &st.pending
+	return &e.pending
 }
 
-func (a *analyzer) flushPending(st *streamState) {
-	if st.last == nil {
-		return
-	}
-	c := &st.last.cold
-	c.InitStarts += st.pending.InitStarts
-	c.Provisioned += st.pending.Provisioned
-	c.InitFailures += st.pending.InitFailures
-	st.last.textInit += st.textInit
-	st.pending = ColdStarts{}
-	st.textInit = 0
-}
-
-func (a *analyzer) report1(st *streamState, ev *Event) {
-	k := makeReqKey(ev.RequestID)
-	o, matched := a.open[k]
-	if matched {
-		delete(a.open, k)
+// flushEnv moves an environment's pending init counters to its aggregate,
+// or to the stream's leftovers when it had no REPORT.
+func (st *streamState) flushEnv(e *envState) {
+	if e.last != nil {
+		addInits(&e.last.cold, &e.pending)
+		e.last.textInit += e.textInit
 	} else {
+		addInits(&st.leftover, &e.pending)
+		st.leftText += e.textInit
+	}
+	e.pending, e.textInit = ColdStarts{}, 0
+}
+
+// flushStream flushes every environment at the end of a stream; init
+// events of environments that served no request in the stream go to the
+// stream's last aggregate.
+func (a *analyzer) flushStream(st *streamState) {
+	st.flushEnv(&st.env)
+	for _, e := range st.envs {
+		st.flushEnv(e)
+	}
+	if st.last != nil {
+		addInits(&st.last.cold, &st.leftover)
+		st.last.textInit += st.leftText
+	}
+}
+
+func addInits(dst, src *ColdStarts) {
+	dst.InitStarts += src.InitStarts
+	dst.Provisioned += src.Provisioned
+	dst.InitFailures += src.InitFailures
+}
+
+func (a *analyzer) report1(st *streamState, env *envState, ev *Event) {
+	k := makeReqKey(ev.RequestID)
+	o, matched := a.open.take(&k)
+	if !matched {
 		a.in.ReportsWithoutStart++
 		o.version = a.intern(nil)
 	}
-	if st.function < 0 {
-		// No function name from the source nor from a platform.initStart
-		// before the first REPORT: name it after the stream.
-		name := functionFromName(st.name)
-		st.function = a.intern([]byte(name))
+	fn := env.function
+	if fn < 0 {
+		if st.function < 0 {
+			// No function name from the source nor from a platform.initStart
+			// before the first REPORT: name it after the stream.
+			st.function = a.intern([]byte(functionFromName(st.name)))
+		}
+		fn = st.function
 	}
-	fn := st.function
+	if ev.MemoryMB == 0 {
+		// A JSON report without memorySizeMB (a timeout may carry only its
+		// duration): the environment's memory size, else the stream's.
+		switch {
+		case env.last != nil:
+			ev.MemoryMB = env.last.key.memory
+		case st.last != nil:
+			ev.MemoryMB = st.last.key.memory
+		}
+	}
+	if ev.BilledDurationMs == 0 && ev.DurationMs > 0 {
+		// Billed in whole milliseconds, at least the duration.
+		ev.BilledDurationMs = math.Ceil(ev.DurationMs)
+	}
 	key := aggKey{function: fn, version: o.version, memory: ev.MemoryMB}
-	g := st.last
+	g := env.last
 	if g == nil || g.key != key {
 		g = a.aggs[key]
 		if g == nil {
 			g = newAgg(key)
 			a.aggs[key] = g
 		}
-		if st.last == nil {
-			st.last = g
-			a.flushPending(st)
+		first := env.last == nil
+		env.last = g
+		if first {
+			st.flushEnv(env)
 		}
-		st.last = g
 	}
+	st.last = g
 	initMs := ev.InitDurationMs + ev.RestoreDurationMs
 	var kind coldKind
 	switch {
@@ -382,6 +568,13 @@ func (a *analyzer) report1(st *streamState, ev *Event) {
 	case o.rerun > 0:
 		kind = coldRerun
 	}
+	if env.named && env.reports == 0 {
+		g.envs++
+		if !env.sawInit && kind == warm {
+			g.envsBeforeLog++
+		}
+	}
+	env.reports++
 	var at int64
 	if ev.Time != 0 {
 		// The request arrived before its init; START is logged after it.
@@ -403,6 +596,19 @@ func (a *analyzer) report1(st *streamState, ev *Event) {
 	g.add(ev, kind, float64(o.rerun), at, record, a.clock, a.opts.Prices.InitBillingFrom.UnixMilli())
 }
 
+// FunctionOfLogGroup returns NAME for the log group /aws/lambda/NAME (also
+// as Logs Insights writes it, "ACCOUNT:/aws/lambda/NAME") and the group
+// itself otherwise.
+func FunctionOfLogGroup(group string) string {
+	if i := strings.Index(group, ":/"); i >= 0 && i < 20 {
+		group = group[i+1:]
+	}
+	if name, ok := strings.CutPrefix(group, "/aws/lambda/"); ok && name != "" {
+		return name
+	}
+	return group
+}
+
 // functionFromName makes a function name of a stream name: the file name
 // without directories and log extensions ("logs/checkout.log.gz" is
 // "checkout").
@@ -418,7 +624,7 @@ func functionFromName(name string) string {
 }
 
 func (a *analyzer) report(ctx context.Context) (*Report, error) {
-	a.in.UnmatchedStarts += int64(len(a.open))
+	a.in.UnmatchedStarts += int64(a.open.len())
 	prices, _ := a.opts.Prices.Lookup(a.opts.Region, a.opts.Arch)
 	rep := &Report{
 		GeneratedAt: a.opts.Now().UTC(),

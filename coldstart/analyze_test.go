@@ -269,8 +269,8 @@ func TestAnalyze_evictsLostStarts(t *testing.T) {
 	}
 	// What is left is the last 20 minutes (34,286 STARTs) plus the lines
 	// read since the last eviction.
-	if len(a.open) > 34286+every {
-		t.Errorf("%d open invocations kept; eviction does not work", len(a.open))
+	if a.open.len() > 34286+every {
+		t.Errorf("%d open invocations kept; eviction does not work", a.open.len())
 	}
 	if a.in.UnmatchedStarts < 50000 {
 		t.Errorf("%d unmatched STARTs counted", a.in.UnmatchedStarts)

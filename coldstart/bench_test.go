@@ -1,6 +1,7 @@
 package coldstart
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"io"
@@ -35,16 +36,18 @@ func BenchmarkParse(b *testing.B) {
 	var lines int64
 	cpu := cpuSeconds()
 	for b.Loop() {
-		lr := newLineReader(bytes.NewReader(data))
+		lr := &lineRecords{br: bufio.NewReaderSize(bytes.NewReader(data), maxLineBytes), s: &scratch{}}
 		var platform int64
+		var rec record
+		var times timeCache
 		for {
-			line, err := lr.next()
-			if err == io.EOF {
+			if err := lr.next(&rec); err == io.EOF {
 				break
 			}
 			lines++
-			if ParseLine(line, &ev) == LinePlatform {
+			if parseMessage(rec.msg, &ev) == LinePlatform {
 				platform++
+				ev.Time = rec.time(&times)
 			}
 		}
 		if platform == 0 {

@@ -29,14 +29,14 @@ func concurrency(arr []arrival, loc *time.Location) ([]ConcurrencyPoint, time.Du
 	base := first - first%step
 	pts := make([]ConcurrencyPoint, (last-base)/step+1)
 	busyMs := make([]float64, len(pts))
-	var ends minHeap[int64]
+	var ends envHeap
 	peak := 0
 	for _, a := range arr {
-		for len(ends) > 0 && ends.top() <= a.at {
+		for len(ends) > 0 && ends.top().until <= a.at {
 			ends.pop()
 		}
 		end := a.at + int64(a.initMs+a.dur+0.5)
-		ends.push(end)
+		ends.push(busyEnv{until: end})
 		i := (a.at - base) / step
 		if n := len(ends); n > pts[i].Max {
 			pts[i].Max = n
@@ -64,12 +64,12 @@ func concurrency(arr []arrival, loc *time.Location) ([]ConcurrencyPoint, time.Du
 
 // peakByHour returns the largest concurrency seen in each weekday and hour.
 func peakByHour(arr []arrival, clock *wallClock) (peak [7][24]int) {
-	var ends minHeap[int64]
+	var ends envHeap
 	for _, a := range arr {
-		for len(ends) > 0 && ends.top() <= a.at {
+		for len(ends) > 0 && ends.top().until <= a.at {
 			ends.pop()
 		}
-		ends.push(a.at + int64(a.initMs+a.dur+0.5))
+		ends.push(busyEnv{until: a.at + int64(a.initMs+a.dur+0.5)})
 		h, d := clock.at(a.at)
 		if n := len(ends); n > peak[d][h] {
 			peak[d][h] = n

@@ -9,17 +9,27 @@
 //
 // # Input
 //
+// A [Source] yields the streams (files, stdin and CloudWatch Logs are in
+// package logsource); each is read once, in bounded memory. The [Shape]
+// of each stream, how it carries Lambda's lines, is detected from its
+// first bytes ([DetectShape]) and named in [Input.Shapes]: Lambda's lines
+// alone or behind a timestamp and a log stream name (CloudWatch's S3
+// export, `aws logs tail`, `sam logs`, `serverless logs`, log shippers),
+// CloudWatch console and Logs Insights CSV exports, and JSON holding log
+// events (`aws logs filter-log-events`, `get-log-events`,
+// `get-query-results`, console and Insights exports, subscription
+// payloads). Timestamps come from wherever the shape carries them, and a
+// log stream name, where there is one, is an execution environment.
+//
 // [ParseLine] reads the platform lines of both Lambda log formats: the text
-// format (START, END, REPORT with its tab-separated optional fields,
-// INIT_START, INIT_REPORT, RESTORE_REPORT) and the JSON format
-// (platform.start, platform.report, platform.initStart, platform.initReport,
-// platform.restoreReport), optionally prefixed by a CloudWatch export
-// timestamp, and ignores application output. It matches fixed byte
-// prefixes, scans JSON platform events in one pass and never allocates.
-// Truncated or corrupt platform lines are counted in [Input] and never stop
-// the analysis. A [Source] yields the streams (files, stdin and CloudWatch
-// Logs are in package logsource); each is read once, line by line, in
-// bounded memory.
+// format (START, END, REPORT with its optional fields in any order and
+// separated by tabs or spaces, INIT_START, INIT_REPORT, RESTORE_REPORT)
+// and the JSON format (platform.start, platform.report, platform.initStart,
+// platform.initReport, platform.restoreReport, every metric but a report's
+// duration optional), and ignores application output. It matches fixed
+// byte prefixes, scans JSON platform events in one pass and never
+// allocates. Truncated or corrupt platform lines are counted in [Input]
+// and never stop the analysis.
 //
 // # Analysis
 //
@@ -30,7 +40,8 @@
 // invocations from log-bucket histograms ([Histogram], within 0.8%);
 // cold-start rate and p99 by hour of day and weekday, and the [Hotspot]
 // window where cold starts concentrate; concurrency over time
-// reconstructed from START and REPORT; what was billed.
+// reconstructed from START and REPORT; execution environments, from the
+// log streams; what was billed.
 //
 // # Simulation and cost model
 //

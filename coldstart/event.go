@@ -52,16 +52,22 @@ const (
 // keep them. Numeric fields that the line did not carry are 0.
 type Event struct {
 	Type EventType
-	// Time is the line's timestamp in Unix milliseconds: the timestamp
-	// prefix of a CloudWatch export line, else the JSON "time" field, else 0.
+	// Time is the line's timestamp in Unix milliseconds: the one its
+	// shape carries (a prefix, a CSV column, a JSON field), else the JSON
+	// format's "time", else 0.
 	Time int64
+	// LogStream is the CloudWatch log stream the line came from (one per
+	// execution environment), when its shape says.
+	LogStream []byte
 
 	RequestID []byte
 	Version   []byte // START / platform.start
 	// FunctionName is set by platform.initStart and platform.restoreStart.
 	FunctionName []byte
 
-	DurationMs        float64 // REPORT Duration, INIT_REPORT Init Duration, RESTORE_REPORT Restore Duration
+	DurationMs float64 // REPORT Duration, INIT_REPORT Init Duration, RESTORE_REPORT Restore Duration
+	// BilledDurationMs, MemoryMB and MaxMemoryUsedMB are 0 when a JSON
+	// platform.report leaves them out (text REPORT lines always have them).
 	BilledDurationMs  float64
 	MemoryMB          int
 	MaxMemoryUsedMB   int
@@ -77,6 +83,8 @@ type Event struct {
 	Phase     Phase
 	// JSON is set for lines in the JSON log format.
 	JSON bool
+
+	jsonTime []byte // the JSON format's "time", parsed when no shape's time is there
 }
 
 func (e *Event) reset() {

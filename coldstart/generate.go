@@ -2,7 +2,9 @@ package coldstart
 
 import (
 	"bufio"
+	"bytes"
 	"container/heap"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -32,6 +34,10 @@ type GenerateConfig struct {
 	Version  string    // default "$LATEST"
 	MemoryMB int       // default 1024
 	Format   string    // FormatText, FormatJSON or FormatMixed (default)
+	// Shape is how the lines are written (see [Shape]); default
+	// ShapeTimestamped, the lines of a CloudWatch Logs export. Each
+	// execution environment has a log stream of its own.
+	Shape Shape
 	// MaxBytes stops the log once it is this long (0 = no limit); with
 	// MaxBytes set, Days 0 means as many days as it takes.
 	MaxBytes int64
@@ -65,13 +71,24 @@ type GenerateConfig struct {
 	// InitFailureRate is the probability that an on-demand init fails and
 	// is re-run inside the invocation; default 0.002. Negative means none.
 	InitFailureRate float64
+	// TracingRate is the share of invocations traced with X-Ray, whose
+	// text REPORT carries the trace ids on a second line; default none.
+	TracingRate float64
+
+	variant string // a shapeWriter variant replacing Shape (tests)
 }
 
 // GenerateStats counts what [Generate] wrote.
 type GenerateStats struct {
-	Bytes       int64 `json:"bytes"`
+	Bytes int64 `json:"bytes"`
+	// Lines counts the lines written, Events the log events (a CSV or
+	// JSON record, or a REPORT with its X-Ray line, is one event).
 	Lines       int64 `json:"lines"`
+	Events      int64 `json:"events"`
 	Invocations int64 `json:"invocations"`
+	// Environments counts the execution environments started (each with
+	// its own log stream).
+	Environments int64 `json:"environments"`
 	// ColdStarts are invocations that waited for an on-demand init,
 	// InitReruns those whose init was re-run after a failure.
 	ColdStarts int64 `json:"cold_starts"`
@@ -112,6 +129,9 @@ func (c *GenerateConfig) defaults() {
 	}
 	if c.Format == "" {
 		c.Format = FormatMixed
+	}
+	if c.Shape == "" {
+		c.Shape = ShapeTimestamped
 	}
 	def(&c.NightRate, 0.05)
 	def(&c.DayRate, 0.6)
@@ -166,13 +186,28 @@ func (c *GenerateConfig) rate(t time.Time) (float64, bool) {
 // Generate itself then returns nil.
 var errStop = errors.New("stop")
 
-// Generate writes a deterministic synthetic Lambda log (CloudWatch export
-// lines with timestamps, in time order) to w.
+// Generate writes a deterministic synthetic Lambda log (by default
+// CloudWatch export lines with timestamps, in time order) to w.
 func Generate(w io.Writer, cfg GenerateConfig) (GenerateStats, error) {
 	cfg.defaults()
-	g := &generator{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x636f6c64)), bw: bufio.NewWriterSize(w, 1<<20)}
+	if !cfg.Shape.Valid() {
+		return GenerateStats{}, fmt.Errorf("coldstart: unknown shape %q", cfg.Shape)
+	}
+	g := &generator{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x636f6c64)), bw: bufio.NewWriterSize(w, 1<<20),
+		w: shapeWriter{variant: string(cfg.Shape)}}
+	if cfg.variant != "" {
+		g.w.variant = cfg.variant
+	}
 	g.pool.idleTimeout = cfg.IdleTimeout.Milliseconds()
 	err := g.run()
+	if err == nil || errors.Is(err, errStop) {
+		end := g.w.finish(nil)
+		if _, werr := g.bw.Write(end); werr != nil && err == nil {
+			err = werr
+		}
+		g.stats.Bytes += int64(len(end))
+		g.stats.Lines += int64(bytes.Count(end, []byte("\n")))
+	}
 	if ferr := g.bw.Flush(); err == nil {
 		err = ferr
 	}
@@ -183,14 +218,17 @@ func Generate(w io.Writer, cfg GenerateConfig) (GenerateStats, error) {
 }
 
 type generator struct {
-	cfg   GenerateConfig
-	rng   *rand.Rand
-	bw    *bufio.Writer
-	pool  pool
-	out   lineHeap
-	seq   int64
-	stats GenerateStats
-	buf   []byte
+	cfg     GenerateConfig
+	rng     *rand.Rand
+	bw      *bufio.Writer
+	w       shapeWriter
+	pool    pool
+	out     lineHeap
+	seq     int64
+	stats   GenerateStats
+	buf     []byte
+	env     int32    // the environment of the invocation being generated
+	streams []string // log stream names by environment
 }
 
 func (g *generator) run() error {
@@ -248,6 +286,11 @@ func (g *generator) invoke(t int64, morning bool) error {
 	g.stats.Last = time.UnixMilli(t).UTC()
 	kind := g.pool.acquire(t, 0)
 	cold := kind == servedCold
+	g.env = g.pool.env
+	if cold {
+		g.stats.Environments++
+		g.streams = append(g.streams, g.streamName(t))
+	}
 	dur := math.Round(g.logNormal(c.DurationMedian, c.DurationSigma)*100) / 100
 	status := ""
 	if g.rng.Float64() < c.TimeoutRate {
@@ -305,6 +348,20 @@ func (g *generator) invoke(t int64, morning bool) error {
 	}
 	g.emitReport(endAt, id, dur, billed, reportInit, status, json)
 	return nil
+}
+
+// streamName names the log stream of an environment born at t as Lambda
+// does: "2026/11/02/[$LATEST]" and 32 hexadecimal digits.
+func (g *generator) streamName(t int64) string {
+	b := time.UnixMilli(t).UTC().AppendFormat(nil, "2006/01/02/[")
+	b = append(append(b, g.cfg.Version...), ']')
+	// From the seed and the environment's number, so that the random
+	// sequence (and the log) is the same whatever the shape.
+	k := makeReqKey(binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint32(nil, uint32(g.env)), g.cfg.Seed))
+	v := k.hash()
+	k[0] ^= 0xff
+	b = hex.AppendEncode(b, binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, v), k.hash()))
+	return string(b)
 }
 
 func (g *generator) requestID() []byte {
@@ -442,6 +499,7 @@ func (g *generator) emitReport(at int64, id []byte, dur, billed, initMs float64,
 	c := &g.cfg
 	used := 60 + g.rng.IntN(40)
 	truncate := g.rng.Float64() < c.TruncatedRate
+	traced := c.TracingRate > 0 && g.rng.Float64() < c.TracingRate
 	if json {
 		g.line(at, func(b []byte) []byte {
 			b = jsonEvent(b, at, "report")
@@ -498,7 +556,18 @@ func (g *generator) emitReport(at int64, id []byte, dur, billed, initMs float64,
 				b = append(b, '\t')
 			}
 			if truncate {
-				b = b[:cut-g.rng.IntN(8)]
+				return b[:cut-g.rng.IntN(8)]
+			}
+			if traced {
+				b = append(b, "\nXRAY TraceId: 1-"...)
+				b = strconv.AppendUint(b, uint64(at/1000), 16)
+				b = append(b, '-')
+				b = append(b, id[:8]...)
+				b = append(b, id[9:13]...)
+				b = append(b, id[14:18]...)
+				b = append(b, "\tSegmentId: "...)
+				b = append(b, id[24:36]...)
+				b = append(b, "0000\tSampled: true\t"...)
 			}
 			return b
 		})
@@ -508,37 +577,39 @@ func (g *generator) emitReport(at int64, id []byte, dur, billed, initMs float64,
 	}
 }
 
-// line queues one line at time t; build appends the message.
+// line queues one log event of the current environment at time t; build
+// appends the message.
 func (g *generator) line(t int64, build func([]byte) []byte) {
-	b := g.buf[:0]
-	b = appendTime(b, t)
-	b = append(b, ' ')
-	b = build(b)
-	b = append(b, '\n')
+	b := build(g.buf[:0])
 	g.seq++
-	heap.Push(&g.out, outLine{t: t, seq: g.seq, b: append([]byte(nil), b...)})
+	heap.Push(&g.out, outLine{t: t, seq: g.seq, env: g.env, b: append([]byte(nil), b...)})
 	g.buf = b
 }
 
-// flush writes the queued lines up to time t.
+// flush writes the queued events up to time t.
 func (g *generator) flush(t int64) error {
+	tail := int64(len(g.w.tail()))
 	for len(g.out) > 0 && g.out[0].t <= t {
 		l := heap.Pop(&g.out).(outLine)
-		if g.cfg.MaxBytes > 0 && g.stats.Bytes+int64(len(l.b)) > g.cfg.MaxBytes {
+		b := g.w.event(g.buf[:0], l.t, g.streams[l.env-1], g.cfg.Function, l.b)
+		g.buf = b
+		if g.cfg.MaxBytes > 0 && g.stats.Bytes+int64(len(b))+tail > g.cfg.MaxBytes {
 			return errStop
 		}
-		if _, err := g.bw.Write(l.b); err != nil {
+		if _, err := g.bw.Write(b); err != nil {
 			return err
 		}
-		g.stats.Bytes += int64(len(l.b))
-		g.stats.Lines++
+		g.stats.Bytes += int64(len(b))
+		g.stats.Lines += int64(bytes.Count(b, []byte("\n")))
+		g.stats.Events++
 	}
 	return nil
 }
 
 type outLine struct {
 	t, seq int64
-	b      []byte
+	env    int32
+	b      []byte // the message
 }
 
 type lineHeap []outLine

@@ -57,6 +57,15 @@ func bucketMid(i int) float64 {
 
 // Add records one value.
 func (h *Histogram) Add(v float64) {
+	if v >= histMin && v <= h.max {
+		// The common case, with the bucket array grown already.
+		if i := bucketOf(v); i < len(h.counts) {
+			h.n++
+			h.sum += v
+			h.counts[i]++
+			return
+		}
+	}
 	h.AddN(v, 1)
 }
 

@@ -70,7 +70,35 @@ func TestParseLine(t *testing.T) {
 		{"text start without id", "START RequestId: ", LineMalformed, Event{}},
 		{"truncated json report", `{"time":"2026-11-23T07:06:30.001Z","type":"platform.report","record":{"requestId":"3e4f","status":"timeout","metrics":{"durationMs":30000.0,"billedDurationMs":30`, LineMalformed, Event{}},
 		{"json report cut in type", `{"time":"2026-11-23T07:06:30.001Z","type":"platform.rep`, LineMalformed, Event{}},
-		{"json report missing memory", `{"time":"2026-11-23T07:06:30.001Z","type":"platform.report","record":{"requestId":"3e4f","metrics":{"durationMs":1,"billedDurationMs":2}}}`, LineMalformed, Event{}},
+		{"json report missing memory", `{"time":"2026-11-23T07:06:30.001Z","type":"platform.report","record":{"requestId":"3e4f","metrics":{"durationMs":1,"billedDurationMs":2}}}`, LinePlatform,
+			Event{Type: EventReport, DurationMs: 1, BilledDurationMs: 2}},
+		{"json timeout with only a duration", `{"time":"2026-11-23T07:06:30.001Z","type":"platform.report","record":{"requestId":"3e4f","status":"timeout","metrics":{"durationMs":3000.0}}}`, LinePlatform,
+			Event{Type: EventReport, DurationMs: 3000, Status: []byte("timeout")}},
+		{"json report missing duration", `{"time":"2026-11-23T07:06:30.001Z","type":"platform.report","record":{"requestId":"3e4f","metrics":{"billedDurationMs":2,"memorySizeMB":128}}}`, LineMalformed, Event{}},
+		{"json report missing request id", `{"time":"2026-11-23T07:06:30.001Z","type":"platform.report","record":{"metrics":{"durationMs":2}}}`, LineMalformed, Event{}},
+		{"json report zero memory", `{"time":"2026-11-23T07:06:30.001Z","type":"platform.report","record":{"requestId":"a","metrics":{"durationMs":2,"memorySizeMB":0}}}`, LineMalformed, Event{}},
+		{"json report null metric", `{"type":"platform.report","record":{"requestId":"a","metrics":{"durationMs":2,"initDurationMs":null}}}`, LinePlatform, Event{Type: EventReport, DurationMs: 2}},
+		{"json pretty-printed", "{\n    \"time\": \"2026-11-23T07:06:30.001Z\",\n    \"type\": \"platform.report\",\n    \"record\": {\n        \"requestId\": \"p1\",\n        \"metrics\": {\n            \"durationMs\": 12.5,\n            \"billedDurationMs\": 13,\n            \"memorySizeMB\": 512,\n            \"maxMemoryUsedMB\": 80\n        }\n    }\n}", LinePlatform,
+			Event{Type: EventReport, DurationMs: 12.5, MemoryMB: 512, RequestID: []byte("p1"), Time: ts("2026-11-23T07:06:30.001Z")}},
+		{"text report spaces", "REPORT RequestId: s1 Duration: 3.46 ms Billed Duration: 4 ms Memory Size: 128 MB Max Memory Used: 38 MB", LinePlatform,
+			Event{Type: EventReport, RequestID: []byte("s1"), DurationMs: 3.46, BilledDurationMs: 4, MemoryMB: 128, MaxMemoryUsedMB: 38}},
+		{"text report init first, runs of spaces", "REPORT RequestId: s2  Init Duration: 212.31 ms  Duration: 3.46 ms  Billed Duration: 216 ms  Memory Size: 128 MB  Max Memory Used: 38 MB", LinePlatform,
+			Event{Type: EventReport, RequestID: []byte("s2"), InitDurationMs: 212.31, DurationMs: 3.46, BilledDurationMs: 216}},
+		{"text report x-ray continuation joined", "REPORT RequestId: x1\tDuration: 2.00 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 40 MB\t\nXRAY TraceId: 1-abc\tSegmentId: 4a5b\tSampled: true\t\n", LinePlatform,
+			Event{Type: EventReport, RequestID: []byte("x1"), DurationMs: 2, MaxMemoryUsedMB: 40}},
+		{"text report unit without space", "REPORT RequestId: u1\tDuration: 2.00ms\tBilled Duration: 2ms\tMemory Size: 128MB\tMax Memory Used: 40MB", LinePlatform,
+			Event{Type: EventReport, DurationMs: 2, MemoryMB: 128}},
+		{"text report wrong unit", "REPORT RequestId: u2\tDuration: 2.00 s\tBilled Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 40 MB", LineMalformed, Event{}},
+		{"text report empty id", "REPORT RequestId: \tDuration: 2.00 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 40 MB", LineMalformed, Event{}},
+		{"serverless start", "START - 8f5a1b2c - Version: $LATEST", LinePlatform, Event{Type: EventStart, RequestID: []byte("8f5a1b2c"), Version: []byte("$LATEST")}},
+		{"serverless report joined", "REPORT - 8f5a1b2c\tDuration: 180.21 ms\tBilled Duration: 2491 ms\tMemory Size: 1024 MB\tMax Memory Used: 96 MB\tInit Duration: 2310.44 ms\t", LinePlatform,
+			Event{Type: EventReport, RequestID: []byte("8f5a1b2c"), InitDurationMs: 2310.44}},
+		{"aws logs tail prefix", "2026-11-23T07:00:02.611000+00:00 2026/11/23/[$LATEST]0123456789abcdef0123456789abcdef REPORT RequestId: t1\tDuration: 180.21 ms\tBilled Duration: 181 ms\tMemory Size: 1024 MB\tMax Memory Used: 96 MB", LinePlatform,
+			Event{Type: EventReport, RequestID: []byte("t1"), Time: ts("2026-11-23T07:00:02.611Z"), LogStream: []byte("2026/11/23/[$LATEST]0123456789abcdef0123456789abcdef")}},
+		{"sam logs prefix", "2026/11/23/[$LATEST]0123 2026-11-23T07:00:02.611000 START RequestId: t2 Version: $LATEST", LinePlatform,
+			Event{Type: EventStart, RequestID: []byte("t2"), Time: ts("2026-11-23T07:00:02.611Z"), LogStream: []byte("2026/11/23/[$LATEST]0123")}},
+		{"tail short prefix", "2026-11-23T07:00:02 END RequestId: t3", LinePlatform, Event{Type: EventEnd, RequestID: []byte("t3"), Time: ts("2026-11-23T07:00:02Z")}},
+		{"insights timestamp prefix", "2026-11-23 07:00:02.611 START RequestId: t4 Version: 3", LinePlatform, Event{Type: EventStart, Version: []byte("3"), Time: ts("2026-11-23T07:00:02.611Z")}},
 		{"crlf", "START RequestId: abc Version: 7\r", LinePlatform, Event{Type: EventStart, Version: []byte("7")}},
 	}
 	for _, tt := range tests {
@@ -93,6 +121,7 @@ func TestParseLine(t *testing.T) {
 			check("Type", ev.Type, w.Type, true)
 			check("Time", ev.Time, w.Time, w.Time != 0)
 			check("RequestID", string(ev.RequestID), string(w.RequestID), w.RequestID != nil)
+			check("LogStream", string(ev.LogStream), string(w.LogStream), w.LogStream != nil)
 			check("Version", string(ev.Version), string(w.Version), w.Version != nil)
 			check("FunctionName", string(ev.FunctionName), string(w.FunctionName), w.FunctionName != nil)
 			check("DurationMs", ev.DurationMs, w.DurationMs, w.DurationMs != 0)
@@ -160,6 +189,13 @@ func TestParseLine_noAllocs(t *testing.T) {
 }
 
 func TestParseTimestamp(t *testing.T) {
+	ts := func(s string) int64 {
+		v, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.UnixMilli()
+	}
 	base := time.Date(1999, 12, 31, 23, 59, 58, 0, time.UTC)
 	for i := range 2000 {
 		want := base.Add(time.Duration(i) * 97 * time.Hour).Add(time.Duration(i%1000) * time.Millisecond)
@@ -169,9 +205,25 @@ func TestParseTimestamp(t *testing.T) {
 			t.Fatalf("parseTimestamp(%q) = %d, %d, %v; want %d", s, got, n, ok, want.UnixMilli())
 		}
 	}
-	for _, bad := range []string{"2026-13-01T00:00:00Z", "2026-11-23T07:00:02.431", "2026-11-23 07:00:02Z", "x026-11-23T07:00:02Z"} {
+	for _, bad := range []string{"2026-13-01T00:00:00Z", "2026-11-23T25:00:02Z", "2026-11-23/07:00:02Z", "x026-11-23T07:00:02Z", "2026-11-23T07:00"} {
 		if _, _, ok := parseTimestamp([]byte(bad)); ok {
 			t.Errorf("parseTimestamp(%q) accepted", bad)
+		}
+	}
+	// Zones, separators and the forms of log tools.
+	for s, want := range map[string]string{
+		"2026-11-23T07:00:02.431":          "2026-11-23T07:00:02.431Z",
+		"2026-11-23 07:00:02Z":             "2026-11-23T07:00:02Z",
+		"2026-11-23T07:00:02.431000+00:00": "2026-11-23T07:00:02.431Z",
+		"2026-11-23T09:00:02.431+02:00":    "2026-11-23T07:00:02.431Z",
+		"2026-11-23T01:30:02-0530":         "2026-11-23T07:00:02Z",
+		"2016-08-26 13:48:54.134 (+02:00)": "2016-08-26T11:48:54.134Z",
+		"2026-11-23 07:00:02,431":          "2026-11-23T07:00:02.431Z",
+		"2026-11-23T07:00:02.431999999Z":   "2026-11-23T07:00:02.431Z",
+	} {
+		got, n, ok := parseTimestamp([]byte(s))
+		if !ok || n != len(s) || got != ts(want) {
+			t.Errorf("parseTimestamp(%q) = %d, %d, %v; want %s", s, got, n, ok, want)
 		}
 	}
 	// Fractions other than milliseconds.

@@ -14,10 +14,15 @@ type Report struct {
 
 // Input describes what was read.
 type Input struct {
-	Streams       []string `json:"streams"`
-	Bytes         int64    `json:"bytes"`
-	Lines         int64    `json:"lines"`
-	PlatformLines int64    `json:"platform_lines"`
+	Streams []string `json:"streams"`
+	// Shapes says, per stream in the order read, how it carried the lines
+	// (see [Shape]).
+	Shapes []StreamShape `json:"shapes"`
+	Bytes  int64         `json:"bytes"`
+	// Lines counts log events: lines, or the records of a CSV or JSON
+	// export (a message spanning lines is one).
+	Lines         int64 `json:"lines"`
+	PlatformLines int64 `json:"platform_lines"`
 	// Malformed counts platform lines that were truncated or corrupt;
 	// Oversized counts lines longer than 1 MiB, which were skipped. Neither
 	// stops the analysis.
@@ -37,6 +42,15 @@ type Input struct {
 	// Options.MaxReplayArrivals; the simulation then covers the first ones.
 	ReplayTruncated bool          `json:"replay_truncated,omitempty"`
 	Elapsed         time.Duration `json:"elapsed_ns"`
+}
+
+// StreamShape is the shape one stream was read in.
+type StreamShape struct {
+	Stream string `json:"stream"`
+	Shape  Shape  `json:"shape"`
+	// LogStreams counts the CloudWatch log streams named in it (0 when
+	// the shape names none).
+	LogStreams int64 `json:"log_streams"`
 }
 
 // Settings echoes the options the report was made with.
@@ -65,6 +79,14 @@ type FunctionReport struct {
 	ColdRate float64 `json:"cold_rate"`
 	Timeouts int64   `json:"timeouts"`
 	Errors   int64   `json:"errors"`
+	// Environments counts execution environments: the log streams whose
+	// REPORTs are here, when the input names log streams (aws logs tail,
+	// CloudWatch exports and API output; 0 otherwise), since CloudWatch
+	// writes one log stream per environment. EnvironmentsBeforeLog are
+	// those whose init is not in the input (started before it): the
+	// others are the inits the cold starts and provisioned inits count.
+	Environments          int64 `json:"environments"`
+	EnvironmentsBeforeLog int64 `json:"environments_before_log"`
 
 	// Init is the on-demand init duration, Restore the SnapStart restore
 	// duration, InitRerun the init re-run inside invocations.

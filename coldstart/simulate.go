@@ -157,15 +157,21 @@ type pool struct {
 	idleTimeout, maxLifetime int64
 	idle                     []idleEnv // oldest first; the most recently used is last
 	head                     int       // idle[head:] are alive
-	busy                     minHeap[busyEnv]
+	busy                     envHeap
 	pcBusy                   int
 	born                     int64 // birth time of the environment acquire chose
+	env                      int32 // and its number (1, 2, ... in order of birth)
+	envs                     int32 // environments born
 }
 
-type idleEnv struct{ since, born int64 }
+type idleEnv struct {
+	since, born int64
+	env         int32
+}
 
 type busyEnv struct {
 	until, born int64
+	env         int32
 	pc          bool
 }
 
@@ -180,7 +186,7 @@ func (p *pool) acquire(t int64, level int) served {
 		case p.maxLifetime > 0 && e.until-e.born >= p.maxLifetime:
 			// retired
 		default:
-			p.idle = append(p.idle, idleEnv{since: e.until, born: e.born})
+			p.idle = append(p.idle, idleEnv{since: e.until, born: e.born, env: e.env})
 		}
 	}
 	for p.head < len(p.idle) && t-p.idle[p.head].since > p.idleTimeout {
@@ -198,17 +204,18 @@ func (p *pool) acquire(t int64, level int) served {
 	if p.head < len(p.idle) {
 		e := p.idle[len(p.idle)-1]
 		p.idle = p.idle[:len(p.idle)-1]
-		p.born = e.born
+		p.born, p.env = e.born, e.env
 		return servedWarm
 	}
-	p.born = t
+	p.envs++
+	p.born, p.env = t, p.envs
 	return servedCold
 }
 
 // occupy marks the environment acquire chose as busy for ms milliseconds.
 func (p *pool) occupy(t int64, ms float64, pc bool) {
 	until := t + int64(ms+0.5)
-	p.busy.push(busyEnv{until: until, born: p.born, pc: pc})
+	p.busy.push(busyEnv{until: until, born: p.born, env: p.env, pc: pc})
 }
 
 // alive returns the environments currently busy or idle (on-demand) plus busy

@@ -1,9 +1,7 @@
 package coldstart
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"io"
 )
 
@@ -26,9 +24,13 @@ type Stream struct {
 	Function string
 	// R yields the lines, each ending in '\n'.
 	R io.Reader
-	// Size is the number of bytes R will yield, or -1 when unknown; it is
-	// only used for progress reports.
+	// Size is the number of bytes R will yield, or 0 or -1 when unknown;
+	// it sizes the read buffer of small streams and is used for progress
+	// reports.
 	Size int64
+	// Shape is how R carries the lines; empty means detect it from the
+	// first bytes ([DetectShape]).
+	Shape Shape
 }
 
 // ReaderSource returns a Source of one stream.
@@ -43,54 +45,4 @@ func (s readerSource) Streams(ctx context.Context, fn func(Stream) error) error 
 		return err
 	}
 	return fn(s.s)
-}
-
-// maxLineBytes bounds the memory a single line can take; longer lines
-// (never platform lines, which are a few hundred bytes) are skipped and
-// counted as oversized.
-const maxLineBytes = 1 << 20
-
-// lineReader reads lines from a stream with one large buffer and no
-// per-line allocation.
-type lineReader struct {
-	br        *bufio.Reader
-	bytes     int64
-	oversized int64
-}
-
-func newLineReader(r io.Reader) *lineReader {
-	return &lineReader{br: bufio.NewReaderSize(r, maxLineBytes)}
-}
-
-// next returns the next line without its newline. The slice is valid until
-// the next call. At the end it returns io.EOF; a final line without newline
-// is returned first.
-func (lr *lineReader) next() ([]byte, error) {
-	for {
-		line, err := lr.br.ReadSlice('\n')
-		lr.bytes += int64(len(line))
-		switch {
-		case err == nil:
-			return line[:len(line)-1], nil
-		case errors.Is(err, bufio.ErrBufferFull):
-			lr.oversized++
-			for errors.Is(err, bufio.ErrBufferFull) {
-				line, err = lr.br.ReadSlice('\n')
-				lr.bytes += int64(len(line))
-			}
-			if err != nil && err != io.EOF {
-				return nil, err
-			}
-			if err == io.EOF {
-				return nil, io.EOF
-			}
-		case err == io.EOF:
-			if len(line) > 0 {
-				return line, nil
-			}
-			return nil, io.EOF
-		default:
-			return nil, err
-		}
-	}
 }

@@ -212,7 +212,6 @@ type streamState struct {
 	last      *agg       // the aggregate of the stream's last REPORT
 	leftover  ColdStarts // init events of environments without a REPORT
 	leftText  int64
-	lostEnvs  int64 // environments dropped to bound memory
 	streamEnv int64 // log streams seen
 }
 

@@ -690,9 +690,6 @@ func (s *jsonScanner) fail() (key, val []byte, isStr, ok bool) {
 	return nil, nil, false, false
 }
 
-// complete reports whether the object was read to its closing brace.
-func (s *jsonScanner) complete() bool { return !s.bad && s.depth == 0 }
-
 // What the fields of a JSON platform record mean to [parseJSON].
 const (
 	hasRequestID = 1 << iota

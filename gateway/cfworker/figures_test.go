@@ -122,10 +122,12 @@ func BenchmarkWorker_cpu(b *testing.B) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 		cmd := exec.CommandContext(ctx, node, filepath.Join("test", "workerd-cpu.mjs"), dist, cfworker.HarnessOptions(cfg, nil), "300", "3")
 		cmd.Dir = filepath.Join(repoRoot(b), "deploy", "cloudflare")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
 		res, err := cmd.Output()
 		cancel()
 		if err != nil {
-			b.Fatal(err)
+			b.Fatalf("%v\n%s", err, stderr.Bytes()[max(0, stderr.Len()-4000):])
 		}
 		if err := json.Unmarshal(res, &out); err != nil {
 			b.Fatalf("%v: %s", err, res)

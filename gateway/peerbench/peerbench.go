@@ -309,7 +309,7 @@ func (s *setup) start(ctx context.Context) error {
 		args := cmds[t]
 		cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 		cmd.Env = append(os.Environ(), "HOME="+s.dir, "XDG_DATA_HOME="+s.dir, "XDG_CONFIG_HOME="+s.dir)
-		logf, err := os.Create(filepath.Join(s.dir, t+".out"))
+		logf, err := os.Create(filepath.Join(s.dir, strings.NewReplacer("/", "-", " ", "-").Replace(t)+".out"))
 		if err != nil {
 			return err
 		}

@@ -5,9 +5,11 @@
 //
 //   trivial          fetch(ORIGIN + path): no storage
 //   trivial-storage  the same plus what the gateway's bindings do per token
-//                    request: a KV get and a call to a Durable Object that
-//                    reads and writes one SQLite row (Miniflare's simulated
-//                    storage runs in the workerd process too)
+//                    request: a KV get (remembered for a second, as the
+//                    gateway's token cache does) and a call to a Durable
+//                    Object that reads and writes one SQLite row
+//                    (Miniflare's simulated storage runs in the workerd
+//                    process too)
 //   gateway          the Worker on a token route: KV, Durable Object, origin
 //   gateway-public   the Worker on a public route with no limit: no storage
 //
@@ -67,9 +69,15 @@ const trivial = `export default { async fetch(req, env) {
   return fetch(env.ORIGIN + new URL(req.url).pathname);
 } };`;
 const trivialStorage = `import { DurableObject } from "cloudflare:workers";
+const cache = new Map(); // token id -> [record, expiry]: for a second, as the gateway's cache
 export default { async fetch(req, env) {
   const id = req.headers.get("authorization").split("_")[1];
-  const rec = await env.TOKENS.get(id);
+  let hit = cache.get(id);
+  if (!hit || hit[1] <= Date.now()) {
+    hit = [await env.TOKENS.get(id), Date.now() + 1000];
+    cache.set(id, hit);
+  }
+  const rec = hit[0];
   if (!rec) return new Response("unknown", { status: 401 });
   const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName("tok:" + id));
   const d = JSON.parse(await stub.limit("tok:" + id, '{"rate":1000000,"period":"1s","burst":1000000}'));
@@ -103,8 +111,13 @@ function miniflareOptions(scenario) {
   const base = {
     host: "127.0.0.1", port: 0, cf: false, log: new Log(LogLevel.WARN),
     compatibilityDate: opts.compatibility_date,
-    handleRuntimeStdio(stdout, stderr) { // drop the access log lines
-      if (process.env.RAMPART_DEBUG) { stdout.pipe(process.stderr); stderr.pipe(process.stderr); }
+    // Read workerd's output (the access log) and drop it: a pipe nobody
+    // reads fills after a few hundred lines and then blocks workerd.
+    handleRuntimeStdio(stdout, stderr) {
+      for (const s of [stdout, stderr]) {
+        if (process.env.RAMPART_DEBUG) s.pipe(process.stderr);
+        else s.resume();
+      }
     },
   };
   if (scenario.startsWith("trivial")) {

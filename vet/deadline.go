@@ -1,6 +1,7 @@
 package vet
 
 import (
+	"fmt"
 	"go/types"
 
 	"golang.org/x/tools/go/analysis"
@@ -8,7 +9,8 @@ import (
 	"golang.org/x/tools/go/ssa"
 )
 
-// Deadline reports calls inside a Lambda handler that drop the invocation's
+// Deadline reports calls inside a Lambda handler, or in a function of the
+// package it calls (up to three calls deep), that drop the invocation's
 // deadline: a context.Background() or context.TODO() passed where the
 // handler's ctx belongs, and net/http requests made without a context.
 // Such calls go on after Lambda has given up on the invocation (or block it
@@ -26,34 +28,44 @@ func runDeadline(pass *analysis.Pass) error {
 		return nil
 	}
 	ssaInfo := pass.ResultOf[buildSSA].(*buildssa.SSA)
-	for _, fn := range ssaFuncs(hs, ssaInfo.SrcFuncs, deferred) {
-		for _, b := range fn.Blocks {
-			for _, instr := range b.Instrs {
-				ci, ok := instr.(ssa.CallInstruction)
-				if !ok {
-					continue
+	fns := ssaFuncs(hs, ssaInfo.SrcFuncs, deferred)
+	for _, fn := range fns {
+		checkDeadline(pass, fn, "")
+	}
+	for _, hc := range helpers(fns, ssaInfo.SrcFuncs, 3, deferred) {
+		checkDeadline(pass, hc.fn, fmt.Sprintf(" (in %s, which the handler calls at line %d)", hc.fn.Name(), pass.Fset.Position(hc.site.Pos()).Line))
+	}
+	return nil
+}
+
+// checkDeadline reports fn's calls that drop the invocation's context;
+// where says which function of the handler's they are in, if not its own.
+func checkDeadline(pass *analysis.Pass, fn *ssa.Function, where string) {
+	for _, b := range fn.Blocks {
+		for _, instr := range b.Instrs {
+			ci, ok := instr.(ssa.CallInstruction)
+			if !ok {
+				continue
+			}
+			if _, ok := ci.(*ssa.Defer); ok {
+				continue // a cleanup chooses its own context
+			}
+			c := ci.Common()
+			ce := calleeOf(c)
+			if ce.pkg == "context" {
+				continue // deriving a context is a choice, not a loss
+			}
+			for _, arg := range c.Args {
+				if name, ok := freshContext(arg); ok {
+					pass.Reportf(ci.Pos(), "%s passes context.%s() inside a Lambda handler%s: the call ignores the invocation's deadline and cancellation; pass the handler's ctx", describe(ce), name, where)
+					break
 				}
-				if _, ok := ci.(*ssa.Defer); ok {
-					continue // a cleanup chooses its own context
-				}
-				c := ci.Common()
-				ce := calleeOf(c)
-				if ce.pkg == "context" {
-					continue // deriving a context is a choice, not a loss
-				}
-				for _, arg := range c.Args {
-					if name, ok := freshContext(arg); ok {
-						pass.Reportf(ci.Pos(), "%s passes context.%s() inside a Lambda handler: the call ignores the invocation's deadline and cancellation; pass the handler's ctx", describe(ce), name)
-						break
-					}
-				}
-				if noContextHTTP(ce, ci) {
-					pass.Reportf(ci.Pos(), "%s makes an HTTP request without the invocation's context: it is not cancelled at the deadline; use http.NewRequestWithContext(ctx, ...) and Client.Do", describe(ce))
-				}
+			}
+			if noContextHTTP(ce, ci) {
+				pass.Reportf(ci.Pos(), "%s makes an HTTP request without the invocation's context%s: it is not cancelled at the deadline; use http.NewRequestWithContext(ctx, ...) and Client.Do", describe(ce), where)
 			}
 		}
 	}
-	return nil
 }
 
 // deferred reports whether the closure f only ever runs deferred: a

@@ -321,3 +321,80 @@ func errorResult(call *ssa.Call) ssa.Value {
 	}
 	return nil
 }
+
+// helperCall is a function of the package that a handler calls (directly
+// or through other such functions), with the handler's call that leads to
+// it.
+type helperCall struct {
+	fn   *ssa.Function
+	site ssa.CallInstruction // in the handler
+}
+
+// helpers returns the package's functions that the handler functions hs
+// call, not deferred, through at most depth calls, in the order found; the
+// handlers themselves and the functions skip rejects are left out. A
+// helper that takes no context of its own and makes one up, or builds a
+// client, does it on every invocation as much as the handler would.
+func helpers(hs []*ssa.Function, src []*ssa.Function, depth int, skip func(*ssa.Function) bool) []helperCall {
+	inPkg := map[*ssa.Function]bool{}
+	for _, f := range src {
+		inPkg[f] = true
+	}
+	seen := map[*ssa.Function]bool{}
+	for _, h := range hs {
+		seen[h] = true
+	}
+	var out []helperCall
+	type item struct {
+		fn   *ssa.Function
+		site ssa.CallInstruction
+		d    int
+	}
+	var work []item
+	for _, h := range hs {
+		work = append(work, item{fn: h})
+	}
+	for len(work) > 0 {
+		it := work[0]
+		work = work[1:]
+		if it.d == depth {
+			continue
+		}
+		for _, b := range it.fn.Blocks {
+			for _, instr := range b.Instrs {
+				ci, ok := instr.(ssa.CallInstruction)
+				if !ok {
+					continue
+				}
+				if _, ok := ci.(*ssa.Defer); ok {
+					continue
+				}
+				f := ci.Common().StaticCallee()
+				if f == nil {
+					continue
+				}
+				if o := f.Origin(); o != nil {
+					f = o // an instance of a generic function
+				}
+				if !inPkg[f] || seen[f] || skip != nil && skip(f) {
+					continue
+				}
+				seen[f] = true
+				site := it.site
+				if site == nil {
+					site = ci
+				}
+				out = append(out, helperCall{fn: f, site: site})
+				work = append(work, item{fn: f, site: site, d: it.d + 1})
+				for _, a := range f.AnonFuncs {
+					if !seen[a] && (skip == nil || !skip(a)) {
+						seen[a] = true
+						out = append(out, helperCall{fn: a, site: site})
+						work = append(work, item{fn: a, site: site, d: it.d + 1})
+					}
+				}
+			}
+		}
+	}
+	return out
+}

@@ -12,7 +12,8 @@ import (
 
 // InitClient reports SDK configurations and clients built inside a Lambda
 // handler: config.LoadDefaultConfig, a service's NewFromConfig or New, a
-// Redis or SQL client, an http.Transport. Built per invocation, each one
+// Redis or SQL client, an http.Transport, directly or through a function of
+// the package that builds one and does not keep it. Built per invocation, each one
 // re-reads the environment and credentials and opens new connections
 // (TLS handshakes on the hot path, sockets left to the garbage collector);
 // built once at init, it is reused for the life of the execution
@@ -30,13 +31,32 @@ func runInitClient(pass *analysis.Pass) error {
 	}
 	ssaInfo := pass.ResultOf[buildSSA].(*buildssa.SSA)
 	once := onceClosures(ssaInfo.SrcFuncs)
-	for _, fn := range ssaFuncs(hs, ssaInfo.SrcFuncs, func(f *ssa.Function) bool { return once[f] }) {
+	fns := ssaFuncs(hs, ssaInfo.SrcFuncs, func(f *ssa.Function) bool { return once[f] })
+	isHandler := map[*ssa.Function]bool{}
+	for _, fn := range fns {
+		isHandler[fn] = true
+	}
+	inPkg := map[*ssa.Function]bool{}
+	for _, f := range ssaInfo.SrcFuncs {
+		inPkg[f] = true
+	}
+	for _, fn := range fns {
 		for _, b := range fn.Blocks {
 			for _, instr := range b.Instrs {
 				var what string
 				switch v := instr.(type) {
 				case *ssa.Call:
 					what = clientConstructor(calleeOf(&v.Call))
+					if f := v.Call.StaticCallee(); what == "" && f != nil {
+						if o := f.Origin(); o != nil {
+							f = o
+						}
+						if inPkg[f] && !isHandler[f] {
+							if w := constructs(f, inPkg, once, 3, map[*ssa.Function]bool{}); w != "" {
+								what = w + ", built by " + f.Name() + ","
+							}
+						}
+					}
 					if what != "" && storedGlobally(v) {
 						what = ""
 					}
@@ -52,6 +72,46 @@ func runInitClient(pass *analysis.Pass) error {
 		}
 	}
 	return nil
+}
+
+// constructs names a client that the package function f (or one it calls,
+// through at most depth calls) builds and does not keep for later calls,
+// or returns "".
+func constructs(f *ssa.Function, inPkg, once map[*ssa.Function]bool, depth int, seen map[*ssa.Function]bool) string {
+	if depth == 0 || seen[f] || once[f] {
+		return ""
+	}
+	seen[f] = true
+	for _, b := range f.Blocks {
+		for _, instr := range b.Instrs {
+			switch v := instr.(type) {
+			case *ssa.Call:
+				if what := clientConstructor(calleeOf(&v.Call)); what != "" && !storedGlobally(v) {
+					return what
+				}
+				if g := v.Call.StaticCallee(); g != nil {
+					if o := g.Origin(); o != nil {
+						g = o
+					}
+					if inPkg[g] && !storedGlobally(v) {
+						if what := constructs(g, inPkg, once, depth-1, seen); what != "" {
+							return what
+						}
+					}
+				}
+			case *ssa.Alloc:
+				if isNamed(deref(v.Type()), "net/http", "Transport") && !storedGlobally(v) {
+					return "an http.Transport"
+				}
+			}
+		}
+	}
+	for _, a := range f.AnonFuncs {
+		if what := constructs(a, inPkg, once, depth, seen); what != "" {
+			return what
+		}
+	}
+	return ""
 }
 
 // clientConstructor names what ce constructs, or returns "".

@@ -114,3 +114,30 @@ func warmUp() error {
 	_, err := client.ListBuckets(context.Background(), &s3.ListBucketsInput{})
 	return err
 }
+
+// Bug, as AI tools write it: a helper of the handler's that takes no
+// context and makes one up.
+func (a *store) fetch(key string) error {
+	_, err := client.GetObject(context.TODO(), &s3.GetObjectInput{Bucket: aws.String("b"), Key: aws.String(key)}) // want `deadline: Client.GetObject passes context.TODO\(\) inside a Lambda handler \(in fetch, which the handler calls at line \d+\)`
+	return err
+}
+
+type store struct{}
+
+func (a *store) handle(ctx context.Context, m events.SQSMessage) error {
+	defer a.cleanup()
+	return a.fetch(m.Body)
+}
+
+// Near-miss: a helper the handler defers (a cleanup), and warmUp above,
+// which only start calls.
+func (a *store) cleanup() {
+	client.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String("b"), Key: aws.String("tmp")})
+}
+
+func start() {
+	if err := warmUp(); err != nil {
+		panic(err)
+	}
+	lambda.Start((&store{}).handle)
+}

@@ -101,3 +101,60 @@ func (a *lazyApp) handleAlways(ctx context.Context, ev events.S3Event) error {
 	a.s3 = s3.NewFromConfig(cfg) // want `initclient: an AWS SDK client \(s3.NewFromConfig\)`
 	return nil
 }
+
+// Bug, as AI tools write it: a helper builds the client, and the handler
+// calls it on every invocation.
+func newDynamo(ctx context.Context) (*dynamodb.Client, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return dynamodb.NewFromConfig(cfg), nil
+}
+
+func handleHelper(ctx context.Context, ev events.SQSEvent) error {
+	c, err := newDynamo(ctx) // want `initclient: the AWS SDK configuration \(config.LoadDefaultConfig\), built by newDynamo, is created inside the Lambda handler`
+	if err != nil {
+		return err
+	}
+	_, err = c.ListTables(ctx, &dynamodb.ListTablesInput{})
+	return err
+}
+
+// Near-miss: a helper that builds the client once into a package variable,
+// and one that returns the receiver's lazily built client.
+var shared *dynamodb.Client
+
+func sharedDynamo(ctx context.Context) (*dynamodb.Client, error) {
+	if shared == nil {
+		c, err := newDynamo(ctx)
+		if err != nil {
+			return nil, err
+		}
+		shared = c
+	}
+	return shared, nil
+}
+
+func (a *lazyApp) client(ctx context.Context) (*s3.Client, error) {
+	if a.s3 == nil {
+		cfg, err := config.LoadDefaultConfig(ctx)
+		if err != nil {
+			return nil, err
+		}
+		a.s3 = s3.NewFromConfig(cfg)
+	}
+	return a.s3, nil
+}
+
+func (a *lazyApp) handleShared(ctx context.Context, ev events.SQSEvent) error {
+	c, err := sharedDynamo(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := a.client(ctx); err != nil {
+		return err
+	}
+	_, err = c.ListTables(ctx, &dynamodb.ListTablesInput{})
+	return err
+}

@@ -387,45 +387,54 @@ var guardCases = []testCase{
 	},
 	{
 		name: "ConcurrentDeliveries",
-		rule: "N >= 32 goroutines delivering one key run the function exactly once; the others get the result or ErrInProgress (or, waiting, the result)",
+		rule: "N >= 32 goroutines delivering one key run the function exactly once; the others get the result or ErrInProgress (or, waiting, the result), also spread over several Guards (processes) with result caches",
 		run: func(t *testing.T, e *env) {
 			const n = 48
-			for _, wait := range []bool{false, true} {
-				g := e.guard(idempotency.Options{WaitForResult: wait, PollInterval: time.Millisecond})
+			for _, v := range []struct {
+				wait          bool
+				guards, cache int
+			}{{false, 1, 0}, {true, 1, 0}, {true, 4, 8}} {
+				wait := v.wait
+				guards := make([]*idempotency.Guard, v.guards)
+				for i := range guards {
+					guards[i] = e.guard(idempotency.Options{WaitForResult: wait, PollInterval: time.Millisecond, CacheSize: v.cache})
+				}
+				g := guards[0]
 				var runs atomic.Int64
 				fn := func(context.Context) ([]byte, error) {
 					runs.Add(1)
 					time.Sleep(5 * time.Millisecond) // hold the lease while the others arrive
 					return []byte("the result"), nil
 				}
-				key := fmt.Sprintf("k-wait-%v", wait)
+				label := fmt.Sprintf("wait=%v, %d guards", wait, v.guards)
+				key := "k-" + label
 				var wg sync.WaitGroup
 				var results, inProgress atomic.Int64
 				start := make(chan struct{})
-				for range n {
+				for i := range n {
 					wg.Go(func() {
 						<-start
-						res, err := g.Do(t.Context(), key, []byte("payload"), fn)
+						res, err := guards[i%len(guards)].Do(t.Context(), key, []byte("payload"), fn)
 						switch {
 						case err == nil && string(res) == "the result":
 							results.Add(1)
 						case errors.Is(err, idempotency.ErrInProgress) && !wait:
 							inProgress.Add(1)
 						default:
-							t.Errorf("wait=%v: Do = %q, %v", wait, res, err)
+							t.Errorf("%s: Do = %q, %v", label, res, err)
 						}
 					})
 				}
 				close(start)
 				wg.Wait()
 				if runs.Load() != 1 {
-					t.Errorf("wait=%v: the function ran %d times; want exactly 1", wait, runs.Load())
+					t.Errorf("%s: the function ran %d times; want exactly 1", label, runs.Load())
 				}
 				if wait && results.Load() != n {
-					t.Errorf("wait=%v: %d of %d got the result", wait, results.Load(), n)
+					t.Errorf("%s: %d of %d got the result", label, results.Load(), n)
 				}
 				if res := mustDo(t, g, t.Context(), key, []byte("payload"), fn); string(res) != "the result" || runs.Load() != 1 {
-					t.Errorf("wait=%v: later delivery got %q after %d runs", wait, res, runs.Load())
+					t.Errorf("%s: later delivery got %q after %d runs", label, res, runs.Load())
 				}
 			}
 		},

@@ -77,7 +77,9 @@ type Options struct {
 	// at the deadline: a holder whose clock runs up to SkewMargin behind the
 	// acquirer's is never taken over while its function may still run. Zero
 	// means DefaultSkewMargin; a negative value means no margin (clocks
-	// agree exactly, as a single process's do).
+	// agree exactly, as a single process's do). Leases that Powertools
+	// writes in a shared DynamoDB table carry no margin: when you change
+	// SkewMargin, give dynamostore's ForeignLeaseMargin the same value.
 	SkewMargin time.Duration
 
 	// AllowMissingKey makes [Handler] call the handler unguarded when its key

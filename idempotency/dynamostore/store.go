@@ -85,7 +85,7 @@ type Options struct {
 	// runtime's INPROGRESS item (one without OwnerAttr: Powertools for AWS
 	// Lambda, TypeScript or Python) is still taken as live. Powertools
 	// writes its lease at its invocation's deadline, without the margin a
-	// Guard adds to its own leases (Options.SkewMargin), so without this a
+	// Guard adds to its own (idempotency.Options.SkewMargin), so without this a
 	// Rampart process whose clock runs ahead of the Powertools holder's
 	// would take the record over, and run the function, while the holder
 	// may still be running. Set it to the Guard's SkewMargin. Zero means

@@ -291,9 +291,9 @@ func TestDecodeContext(t *testing.T) {
 // for a lossless one; and that a reduced lossy decode allocates about its
 // output, not the full image.
 func TestDecodeBytes(t *testing.T) {
-	big, translucent := photoLike(600, 420, false), photoLike(300, 200, true)
+	big, translucent := cwebp(t, photoLike(600, 420, false)), photoLike(300, 200, true)
 	for _, f := range []fixture{
-		{"lossy", cwebp(t, big)},
+		{"lossy", big},
 		{"alpha raw", cwebp(t, translucent, "-alpha_method", "0")},
 		{"alpha lossless", cwebp(t, translucent)},
 		{"lossless", cwebp(t, translucent, "-lossless")},
@@ -319,7 +319,7 @@ func TestDecodeBytes(t *testing.T) {
 			}
 		}
 	}
-	if cfg, _ := DecodeConfig(cwebp(t, big)); cfg.DecodeBytes(&Options{Scale: 4}) > 608*432*3/2/16+16<<10 {
+	if cfg, _ := DecodeConfig(big); cfg.DecodeBytes(&Options{Scale: 4}) > 608*432*3/2/16+16<<10 {
 		t.Errorf("a 1/4 decode of 600x420 is estimated at %d bytes, more than its output", cfg.DecodeBytes(&Options{Scale: 4}))
 	}
 }
@@ -367,34 +367,48 @@ func zeroBitLossless(w, h int) []byte {
 }
 
 // TestDecode_losslessBomb decodes an 8192×512 lossless image of 30 bytes
-// (16 MB of pixels) at 1/8 and to a thumbnail size: it must come out right,
-// allocate no more than DecodeBytes says and well under the image (the
-// window of back references, 8 MB, and the output), and stop when its
-// context is cancelled.
+// (16 MB of pixels) to a thumbnail size, through the 1/8 reducer and the
+// area averaging: it must come out right, allocate no more than
+// DecodeBytes says and well under the image (the window of back
+// references, 8 MB, and the output), and stop when its context is
+// cancelled. With RAMPART_WEBP_HEAVY=1 it also decodes at 1/8 alone and
+// does both for a 4096×4096 image (64 MB of pixels; about a minute under
+// -race on a loaded machine):
+//
+//	RAMPART_WEBP_HEAVY=1 go test -race -run Decode_losslessBomb -v ./imaging/webpdec
 func TestDecode_losslessBomb(t *testing.T) {
-	const w, h = 8192, 512
-	src := zeroBitLossless(w, h)
-	cfg, err := DecodeConfig(src)
-	if err != nil || cfg.Width != w || !cfg.Lossless {
-		t.Fatalf("config %+v, %v", cfg, err)
+	sizes, opts := [][2]int{{8192, 512}}, []*Options{{Width: 1000, Height: 62}}
+	if os.Getenv("RAMPART_WEBP_HEAVY") != "" {
+		sizes, opts = append(sizes, [2]int{4096, 4096}), append(opts, &Options{Scale: 8})
 	}
-	for _, o := range []*Options{{Scale: 8}, {Width: 1000, Height: 62}} {
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		img := mustDecode(t, src, o).(*image.NRGBA)
-		runtime.ReadMemStats(&after)
-		if got := img.NRGBAAt(img.Rect.Dx()/2, img.Rect.Dy()/2); got != (color.NRGBA{0, 0, 0, 255}) {
-			t.Errorf("%+v: pixel %v, want opaque black", *o, got)
+	for _, size := range sizes {
+		w, h := size[0], size[1]
+		src := zeroBitLossless(w, h)
+		cfg, err := DecodeConfig(src)
+		if err != nil || cfg.Width != w || !cfg.Lossless {
+			t.Fatalf("config %+v, %v", cfg, err)
 		}
-		got, est := int64(after.TotalAlloc-before.TotalAlloc), cfg.DecodeBytes(o)
-		t.Logf("%+v: allocated %d bytes, estimate %d (the image is %d)", *o, got, est, 4*w*h)
-		if got > est || got > 4*w*h*2/3 {
-			t.Errorf("%+v: allocated %d bytes, estimate %d (the image is %d)", *o, got, est, 4*w*h)
+		for _, o := range opts {
+			if o.Width > 0 {
+				o = &Options{Width: o.Width, Height: o.Width * h / w}
+			}
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			img := mustDecode(t, src, o).(*image.NRGBA)
+			runtime.ReadMemStats(&after)
+			if got := img.NRGBAAt(img.Rect.Dx()/2, img.Rect.Dy()/2); got != (color.NRGBA{0, 0, 0, 255}) {
+				t.Errorf("%dx%d %+v: pixel %v, want opaque black", w, h, *o, got)
+			}
+			got, est := int64(after.TotalAlloc-before.TotalAlloc), cfg.DecodeBytes(o)
+			t.Logf("%dx%d %+v: allocated %d bytes, estimate %d (the image is %d)", w, h, *o, got, est, 4*w*h)
+			if got > est || got > 4*int64(w*h)*2/3 {
+				t.Errorf("%dx%d %+v: allocated %d bytes, estimate %d (the image is %d)", w, h, *o, got, est, 4*w*h)
+			}
 		}
-	}
-	ctx := &countingCtx{Context: context.Background(), limit: 5}
-	if _, err := DecodeContext(ctx, src, &Options{Scale: 8}); err != context.Canceled {
-		t.Errorf("cancelled: err = %v", err)
+		ctx := &countingCtx{Context: context.Background(), limit: 5}
+		if _, err := DecodeContext(ctx, src, &Options{Scale: 8}); err != context.Canceled {
+			t.Errorf("%dx%d cancelled: err = %v", w, h, err)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/png"
 	"math"
 	"os"
@@ -70,13 +71,22 @@ func smooth(w, h int) *image.NRGBA {
 	return img
 }
 
+// greyOf returns img's luma as an *image.Gray.
+func greyOf(img image.Image) *image.Gray {
+	g := image.NewGray(img.Bounds())
+	draw.Draw(g, g.Rect, img, img.Bounds().Min, draw.Src)
+	return g
+}
+
 func clampF(v float64) uint8 { return uint8(max(0, min(255, math.Round(v)))) }
 
-// mustPNG encodes img as PNG.
+// mustPNG encodes img as PNG, uncompressed: it is only cwebp's input, and
+// deflating it is most of what making a fixture costs under -race.
 func mustPNG(tb testing.TB, img image.Image) []byte {
 	tb.Helper()
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
+	enc := png.Encoder{CompressionLevel: png.NoCompression}
+	if err := enc.Encode(&buf, img); err != nil {
 		tb.Fatal(err)
 	}
 	return buf.Bytes()
@@ -187,6 +197,9 @@ func makeFixtures(tb testing.TB) []fixture {
 	add(translucent, "alpha", alphaOptions)
 	add(translucent, "lossless", losslessOptions)
 	add(opaque, "lossless", losslessOptions[:1])
+	// Grey: with the subtract-green transform red and blue are all zero,
+	// and opaque, so literals read only their green (trivialARB).
+	add(greyOf(opaque), "grey lossless", losslessOptions[:1])
 	return out
 }
 

@@ -252,6 +252,20 @@ func (br *lbits) readCode(size int, scratch []uint8) (huffman, error) {
 // group is the five prefix codes one region of the image uses.
 type group [5]huffman
 
+// trivialARB returns, when the group's red, blue and alpha codes each
+// have a single symbol (which takes no bits), the alpha, red and blue of
+// every literal it decodes, so that a literal reads only its green
+// (libwebp's is_trivial_literal); otherwise notTrivial.
+func (g *group) trivialARB() uint32 {
+	if g[1].tab[0]&0xff != 0 || g[2].tab[0]&0xff != 0 || g[3].tab[0]&0xff != 0 {
+		return notTrivial
+	}
+	return g[3].tab[0]>>8<<24 | g[1].tab[0]>>8<<16 | g[2].tab[0]>>8
+}
+
+// notTrivial is no ARB value: its green bits are set.
+const notTrivial = 0xff00
+
 const (
 	numLiterals = 256
 	numLengths  = 24
@@ -270,7 +284,8 @@ type stream struct {
 	groups     []group
 	groupOf    []uint32 // meta codes per tile (level 0), nil for one group
 	groupBits  uint
-	groupTiles int // tiles a row
+	groupTiles int      // tiles a row
+	arb        []uint32 // per group: trivialARB
 	cache      []uint32
 	cacheShift uint
 }
@@ -329,6 +344,7 @@ func readStream(ctx context.Context, br *lbits, w, h int, level0 bool) (*stream,
 	if remap != nil {
 		total = len(remap)
 	}
+	s.arb = make([]uint32, numGroups)
 	for i := range total {
 		var g group
 		for k, size := range sizes {
@@ -348,6 +364,9 @@ func readStream(ctx context.Context, br *lbits, w, h int, level0 bool) (*stream,
 				return nil, err
 			}
 		}
+	}
+	for i := range s.groups {
+		s.arb[i] = s.groups[i].trivialARB()
 	}
 	return s, nil
 }
@@ -377,16 +396,21 @@ func (s *stream) decode(ctx context.Context, ring []uint32, mask int, row func(y
 	br := s.br
 	total := s.w * s.h
 	x, y := 0, 0
-	g := &s.groups[0]
+	g, arb := &s.groups[0], s.arb[0]
 	lookup, copied := s.groupOf != nil, false
 	tileMask := 1<<s.groupBits - 1
 	cached := 0 // pixels before this one are in the colour cache
 	for pos := 0; pos < total; {
 		if lookup {
-			g = &s.groups[s.groupOf[(y>>s.groupBits)*s.groupTiles+x>>s.groupBits]]
+			i := s.groupOf[(y>>s.groupBits)*s.groupTiles+x>>s.groupBits]
+			g, arb = &s.groups[i], s.arb[i]
 		}
 		sym := br.readSymbol(&g[0])
 		switch {
+		case sym < numLiterals && arb != notTrivial:
+			ring[pos&mask] = arb | uint32(sym)<<8
+			pos++
+			x++
 		case sym < numLiterals:
 			r := br.readSymbol(&g[1])
 			b := br.readSymbol(&g[2])

@@ -104,7 +104,7 @@ func startChild(t *testing.T, dir string, rate float64) *child {
 	}
 	c := &child{cmd: cmd, done: make(chan struct{})}
 	go func() { cmd.Wait(); close(c.done) }()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(3 * time.Minute) // a -race binary starting on a loaded machine
 	for {
 		if b, err := os.ReadFile(filepath.Join(dir, "addr")); err == nil {
 			c.base = "http://" + string(b)
@@ -252,7 +252,7 @@ func TestCrash_sigkill(t *testing.T) {
 // waitDrained waits until the queue in dir has no message left.
 func waitDrained(t *testing.T, dir string) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
+	deadline := time.Now().Add(10 * time.Minute) // a bound on a hang, not a margin
 	for {
 		st, err := queueStats(dir)
 		if err == nil && st == 0 {

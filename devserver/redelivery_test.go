@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/rampartdev/rampart/blob"
@@ -57,62 +58,72 @@ func redeliveries(t *testing.T, logs string) (received, again int) {
 // (With the old defaults, a 5 s invocation timeout, the last messages of
 // the batch ran out of time and were delivered again.)
 func TestServer_defaultsDoNotRedeliver(t *testing.T) {
-	t.Parallel() // waits on sleeps and child processes more than it computes
-	logs := &testingutil.Buffer{}
-	s, err := devserver.Open(t.Context(), t.TempDir(), &devserver.Options{
-		Workers:     1,
-		Logger:      slog.New(slog.NewJSONHandler(logs, nil)),
-		WrapObjects: func(b blob.Store) blob.Store { return slowObjects{b, 700 * time.Millisecond} },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var ids []string
-	for i := range devserver.DefaultBatchSize {
-		key := fmt.Sprintf("uploads/p%d.jpg", i)
-		if _, _, err := s.Upload(t.Context(), key, bytes.NewReader(testJPEG(t, 64, 48, uint8(i*20))), "image/jpeg", "R"); err != nil {
+	// In a synctest bubble the slow reads advance a fake clock, and only
+	// waiting counts against the invocation timeout.
+	synctest.Test(t, func(t *testing.T) {
+		logs := &testingutil.Buffer{}
+		s, err := devserver.Open(t.Context(), t.TempDir(), &devserver.Options{
+			Workers:     1,
+			Logger:      slog.New(slog.NewJSONHandler(logs, nil)),
+			WrapObjects: func(b blob.Store) blob.Store { return slowObjects{b, 700 * time.Millisecond} },
+		})
+		if err != nil {
 			t.Fatal(err)
 		}
-		ids = append(ids, media.ID(devserver.DefaultBucket, key))
-	}
-	start(t, s) // after the uploads: one batch of all ten
-	waitFor(t, time.Minute, "every record processed", func() bool {
-		for _, id := range ids {
-			if rec, err := s.Records().Get(t.Context(), id); err != nil || rec.Status != media.StatusProcessed {
-				return false
+		defer s.Close()
+		var ids []string
+		for i := range devserver.DefaultBatchSize {
+			key := fmt.Sprintf("uploads/p%d.jpg", i)
+			if _, _, err := s.Upload(t.Context(), key, bytes.NewReader(testJPEG(t, 64, 48, uint8(i*20))), "image/jpeg", "R"); err != nil {
+				t.Fatal(err)
 			}
+			ids = append(ids, media.ID(devserver.DefaultBucket, key))
 		}
-		return true
+		start(t, s) // after the uploads: one batch of all ten
+		waitFor(t, time.Minute, "every record processed", func() bool {
+			for _, id := range ids {
+				if rec, err := s.Records().Get(t.Context(), id); err != nil || rec.Status != media.StatusProcessed {
+					return false
+				}
+			}
+			return true
+		})
+		if received, again := redeliveries(t, logs.String()); again != 0 || received != len(ids) {
+			t.Errorf("%d deliveries, %d of them redeliveries; want %d first deliveries only", received, again, len(ids))
+		}
 	})
-	if received, again := redeliveries(t, logs.String()); again != 0 || received != len(ids) {
-		t.Errorf("%d deliveries, %d of them redeliveries; want %d first deliveries only", received, again, len(ids))
-	}
 }
 
 // TestServer_heartbeatOutlastsVisibility: an invocation that takes four
 // visibility timeouts keeps its message invisible throughout, so the
-// second worker never receives it.
+// second worker never receives it. In a synctest bubble the clock moves
+// only when every goroutine waits, so a loaded machine cannot make a beat
+// late (it failed at load ~29 on the real clock).
 func TestServer_heartbeatOutlastsVisibility(t *testing.T) {
-	t.Parallel() // waits on sleeps and child processes more than it computes
-	logs := &testingutil.Buffer{}
-	s := MustOpen(t, t.TempDir(), logs, func(o *devserver.Options) {
-		o.VisibilityTimeout = 500 * time.Millisecond
-		o.InvocationTimeout = 5 * time.Second
-		o.WrapObjects = func(b blob.Store) blob.Store { return slowObjects{b, 2 * time.Second} }
+	synctest.Test(t, func(t *testing.T) {
+		logs := &testingutil.Buffer{}
+		s := MustOpen(t, t.TempDir(), logs, func(o *devserver.Options) {
+			o.VisibilityTimeout = 500 * time.Millisecond
+			o.InvocationTimeout = 5 * time.Second
+			o.WrapObjects = func(b blob.Store) blob.Store { return slowObjects{b, 2 * time.Second} }
+		})
+		defer s.Close()
+		start(t, s)
+		if _, _, err := s.Upload(t.Context(), "uploads/slow.jpg", bytes.NewReader(testJPEG(t, 64, 48, 1)), "image/jpeg", "R"); err != nil {
+			t.Fatal(err)
+		}
+		began := time.Now()
+		rec := waitFinal(t, s, media.ID(devserver.DefaultBucket, "uploads/slow.jpg"))
+		if rec.Status != media.StatusProcessed {
+			t.Fatalf("record %+v", rec)
+		}
+		if took := time.Since(began); took < 2*time.Second {
+			t.Fatalf("processed after %s, before the 2 s read ended", took)
+		}
+		if received, again := redeliveries(t, logs.String()); again != 0 || received != 1 {
+			t.Errorf("%d deliveries, %d redeliveries; want one", received, again)
+		}
 	})
-	defer s.Close()
-	start(t, s)
-	if _, _, err := s.Upload(t.Context(), "uploads/slow.jpg", bytes.NewReader(testJPEG(t, 64, 48, 1)), "image/jpeg", "R"); err != nil {
-		t.Fatal(err)
-	}
-	rec := waitFinal(t, s, media.ID(devserver.DefaultBucket, "uploads/slow.jpg"))
-	if rec.Status != media.StatusProcessed {
-		t.Fatalf("record %+v", rec)
-	}
-	if received, again := redeliveries(t, logs.String()); again != 0 || received != 1 {
-		t.Errorf("%d deliveries, %d redeliveries; want one", received, again)
-	}
 }
 
 // TestServer_photosWithoutFaults is the 200-photo run of the README: real

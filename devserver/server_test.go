@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/rampartdev/rampart/blob"
@@ -25,9 +26,11 @@ import (
 	"github.com/rampartdev/rampart/media/thumbnailer"
 )
 
-// MustOpen opens a server on dir with small sizes and fast timeouts: 1.5 s
-// invocations, redelivery after 2 s, and a write reserve of at least 250 ms
-// (small images write in milliseconds).
+// MustOpen opens a server on dir with small sizes, redelivery after 2 s
+// and a write reserve of at least 250 ms (small images write in
+// milliseconds). Invocations get 30 s: on the real clock, a short one is a
+// margin a loaded machine running -race eats (tests of timeouts set their
+// own, in a synctest bubble where only waiting moves the clock).
 func MustOpen(tb testing.TB, dir string, logs io.Writer, mod func(*devserver.Options)) *devserver.Server {
 	tb.Helper()
 	opts := &devserver.Options{
@@ -37,7 +40,7 @@ func MustOpen(tb testing.TB, dir string, logs io.Writer, mod func(*devserver.Opt
 		},
 		Workers:           2,
 		VisibilityTimeout: 2 * time.Second,
-		InvocationTimeout: 1500 * time.Millisecond,
+		InvocationTimeout: 30 * time.Second,
 		MaxReceiveCount:   3,
 		Version:           "test",
 		Logger:            slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -169,27 +172,36 @@ func hasLog(logs, correlationID, msg string) bool {
 }
 
 func TestServer_EventAcceptedBeforeACrashIsProcessedAfterIt(t *testing.T) {
-	t.Parallel() // waits on sleeps more than it computes
-	dir := t.TempDir()
-	// The message in flight comes back after the visibility timeout.
-	short := func(o *devserver.Options) { o.VisibilityTimeout = 300 * time.Millisecond }
-	s := MustOpen(t, dir, io.Discard, short)
-	if _, queued, err := s.Upload(t.Context(), "uploads/survivor.jpg", bytes.NewReader(testJPEG(t, 300, 200, 1)), "image/jpeg", "REQ1"); err != nil || !queued {
-		t.Fatalf("Upload: %v %v", queued, err)
-	}
-	// A message received but never settled: the process dies mid-batch.
-	if msgs, err := s.Queue().Receive(t.Context(), 10, 0); err != nil || len(msgs) != 1 {
-		t.Fatalf("Receive: %d, %v", len(msgs), err)
-	}
-	s.Close()
+	// In a synctest bubble the invocation timeout counts only time spent
+	// waiting, never the CPU a loaded machine takes to make thumbnails
+	// under -race (which ran the real 1.5 s out, three times, and
+	// dead-lettered the survivor at load ~29).
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		// The message in flight comes back after the visibility timeout.
+		short := func(o *devserver.Options) { o.VisibilityTimeout = 300 * time.Millisecond }
+		s := MustOpen(t, dir, io.Discard, short)
+		if _, queued, err := s.Upload(t.Context(), "uploads/survivor.jpg", bytes.NewReader(testJPEG(t, 300, 200, 1)), "image/jpeg", "REQ1"); err != nil || !queued {
+			t.Fatalf("Upload: %v %v", queued, err)
+		}
+		// A message received but never settled: the process dies mid-batch.
+		if msgs, err := s.Queue().Receive(t.Context(), 10, 0); err != nil || len(msgs) != 1 {
+			t.Fatalf("Receive: %d, %v", len(msgs), err)
+		}
+		crashed := time.Now()
+		s.Close()
 
-	s = MustOpen(t, dir, io.Discard, short)
-	defer s.Close()
-	start(t, s)
-	id := media.ID(devserver.DefaultBucket, "uploads/survivor.jpg")
-	waitFor(t, 20*time.Second, "the record after the restart", func() bool {
-		rec, err := s.Records().Get(t.Context(), id)
-		return err == nil && rec.Status == media.StatusProcessed
+		s = MustOpen(t, dir, io.Discard, short)
+		defer s.Close()
+		start(t, s)
+		id := media.ID(devserver.DefaultBucket, "uploads/survivor.jpg")
+		waitFor(t, 20*time.Second, "the record after the restart", func() bool {
+			rec, err := s.Records().Get(t.Context(), id)
+			return err == nil && rec.Status == media.StatusProcessed
+		})
+		if took := time.Since(crashed); took < 300*time.Millisecond {
+			t.Fatalf("processed %s after the crash, before its visibility timeout ended", took)
+		}
 	})
 }
 
@@ -267,7 +279,6 @@ func (d *deadlineObjects) reads() []time.Duration {
 }
 
 func TestServer_InvocationDeadline(t *testing.T) {
-	t.Parallel() // waits on sleeps more than it computes
 	for _, tc := range []struct {
 		name       string
 		invocation time.Duration // zero: the default
@@ -276,25 +287,29 @@ func TestServer_InvocationDeadline(t *testing.T) {
 		{"default", 0, devserver.DefaultInvocationTimeout},
 		{"configured", 4 * time.Second, 4 * time.Second},
 	} {
+		// In a synctest bubble the deadline counts only waiting: the time
+		// a loaded machine takes to reach the read cannot eat the margin.
 		t.Run(tc.name, func(t *testing.T) {
-			objs := &deadlineObjects{}
-			s := MustOpen(t, t.TempDir(), io.Discard, func(o *devserver.Options) {
-				o.VisibilityTimeout = 12 * time.Second
-				o.InvocationTimeout = tc.invocation
-				o.WrapObjects = func(b blob.Store) blob.Store { objs.Store = b; return objs }
+			synctest.Test(t, func(t *testing.T) {
+				objs := &deadlineObjects{}
+				s := MustOpen(t, t.TempDir(), io.Discard, func(o *devserver.Options) {
+					o.VisibilityTimeout = 12 * time.Second
+					o.InvocationTimeout = tc.invocation
+					o.WrapObjects = func(b blob.Store) blob.Store { objs.Store = b; return objs }
+				})
+				defer s.Close()
+				start(t, s)
+				if _, _, err := s.Upload(t.Context(), "uploads/d.jpg", bytes.NewReader(testJPEG(t, 64, 64, 0)), "image/jpeg", "R"); err != nil {
+					t.Fatal(err)
+				}
+				if got := s.Options().InvocationTimeout; got != tc.want {
+					t.Fatalf("Options().InvocationTimeout = %s, want %s", got, tc.want)
+				}
+				waitFor(t, 20*time.Second, "the read", func() bool { return len(objs.reads()) > 0 })
+				if left := objs.reads()[0]; left > tc.want || left < tc.want-time.Second {
+					t.Fatalf("the invocation had %s left at its read, want at most the invocation timeout %s", left, tc.want)
+				}
 			})
-			defer s.Close()
-			start(t, s)
-			if _, _, err := s.Upload(t.Context(), "uploads/d.jpg", bytes.NewReader(testJPEG(t, 64, 64, 0)), "image/jpeg", "R"); err != nil {
-				t.Fatal(err)
-			}
-			if got := s.Options().InvocationTimeout; got != tc.want {
-				t.Fatalf("Options().InvocationTimeout = %s, want %s", got, tc.want)
-			}
-			waitFor(t, 20*time.Second, "the read", func() bool { return len(objs.reads()) > 0 })
-			if left := objs.reads()[0]; left > tc.want || left < tc.want-time.Second {
-				t.Fatalf("the invocation had %s left at its read, want at most the invocation timeout %s", left, tc.want)
-			}
 		})
 	}
 }
@@ -362,19 +377,22 @@ func TestServer_RedriveIsGated(t *testing.T) {
 }
 
 func TestServer_RunStopsDuringTheRetryPause(t *testing.T) {
-	logs := &testingutil.Buffer{}
-	s := MustOpen(t, t.TempDir(), logs, nil)
-	defer s.Close()
-	devserver.SetReceiveRetry(s, time.Hour)
-	s.Queue().Close() // every receive fails
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() { s.Run(ctx); close(done) }()
-	waitFor(t, 10*time.Second, "a failed receive", func() bool { return strings.Contains(logs.String(), "receive failed") })
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not return when its context ended: the workers sleep through the retry pause")
-	}
+	// In a synctest bubble an hour's pause would pass the 10 s wait at once.
+	synctest.Test(t, func(t *testing.T) {
+		logs := &testingutil.Buffer{}
+		s := MustOpen(t, t.TempDir(), logs, nil)
+		defer s.Close()
+		devserver.SetReceiveRetry(s, time.Hour)
+		s.Queue().Close() // every receive fails
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() { s.Run(ctx); close(done) }()
+		waitFor(t, 10*time.Second, "a failed receive", func() bool { return strings.Contains(logs.String(), "receive failed") })
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("Run did not return when its context ended: the workers sleep through the retry pause")
+		}
+	})
 }

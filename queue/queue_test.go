@@ -420,7 +420,7 @@ func TestQueue_ConcurrentProducersAndFailingConsumers(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(5 * time.Minute) // a bound on a hang: ~650 synchronous commits under -race on a loaded disk
 	for {
 		mu.Lock()
 		n := len(deleted)
@@ -503,7 +503,7 @@ func TestQueue_LongPoll(t *testing.T) {
 			if len(msgs) != 1 || string(msgs[0].Body) != "from b" {
 				t.Fatalf("got %+v", msgs)
 			}
-		case <-time.After(10 * time.Second):
+		case <-time.After(time.Minute):
 			t.Fatal("long poll did not see the other handle's message")
 		}
 	})

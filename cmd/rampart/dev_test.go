@@ -25,7 +25,7 @@ func TestDev_UploadThumbnailRecord(t *testing.T) {
 		done <- run(ctx, []string{"dev", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--sizes", "200,50", "--workers", "1"}, out, out)
 	}()
 	var base string
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute) // bounds on a hang, not margins
 	for base == "" {
 		if time.Now().After(deadline) {
 			t.Fatalf("dev did not start:\n%s", out)
@@ -47,7 +47,7 @@ func TestDev_UploadThumbnailRecord(t *testing.T) {
 	json.NewDecoder(resp.Body).Decode(&up)
 	resp.Body.Close()
 	for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
-		if time.Since(start) > 20*time.Second {
+		if time.Since(start) > 2*time.Minute {
 			t.Fatalf("no processed record:\n%s", out)
 		}
 		resp, err := http.Get(base + "/media/" + up.ID)

@@ -63,17 +63,7 @@ func TestMCP_http(t *testing.T) {
 			t.Errorf("rampart mcp --http: %v", err)
 		}
 	}()
-	var cs *mcp.ClientSession
-	for i := 0; ; i++ {
-		cs, err = mcp.NewClient(&mcp.Implementation{Name: "test"}, nil).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + addr}, nil)
-		if err == nil {
-			break
-		}
-		if i == 100 {
-			t.Fatalf("connect: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	cs := connectMCPHTTP(t, ctx, addr, stderr)
 	defer cs.Close()
 	var logs map[string]any
 	mcptest.MustCall(t, cs, "query_logs", map[string]any{"request_id": f.RequestID}, &logs)
@@ -411,13 +401,23 @@ func serveMCPHTTP(t *testing.T, args ...string) (*mcp.ClientSession, string) {
 			t.Errorf("rampart mcp %v: %v\n%s", args, err, stderr.String())
 		}
 	})
-	for i := 0; ; i++ {
+	cs := connectMCPHTTP(t, ctx, addr, stderr)
+	t.Cleanup(func() { cs.Close() })
+	return cs, addr
+}
+
+// connectMCPHTTP connects to the rampart mcp --http starting on addr,
+// retrying while it is not yet listening (a bound on a hang, not a margin:
+// a loaded machine may take seconds to open the data folder).
+func connectMCPHTTP(t *testing.T, ctx context.Context, addr string, stderr fmt.Stringer) *mcp.ClientSession {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
 		cs, err := mcp.NewClient(&mcp.Implementation{Name: "test"}, nil).Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + addr}, nil)
 		if err == nil {
-			t.Cleanup(func() { cs.Close() })
-			return cs, addr
+			return cs
 		}
-		if i == 100 {
+		if time.Now().After(deadline) || ctx.Err() != nil {
 			t.Fatalf("connect: %v\n%s", err, stderr.String())
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -460,7 +460,7 @@ func TestMCP_httpAllowHostAndSlowBodies(t *testing.T) {
 	defer conn.Close()
 	fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: 1000\r\n\r\n{", addr)
 	start := time.Now()
-	conn.SetReadDeadline(time.Now().Add(15 * time.Second))
+	conn.SetReadDeadline(time.Now().Add(time.Minute))
 	if _, err := io.Copy(io.Discard, conn); err != nil {
 		t.Errorf("a body stalled for %s: the connection is still open after %s (%v)", mcpBodyReadTimeout, time.Since(start).Round(time.Millisecond), err)
 	}

@@ -46,7 +46,11 @@
 // AWS_DEFAULT_PROFILE) set it fails with [ErrProfile]: the SDK would take
 // that profile's region and endpoint_url from the shared config file, so
 // ignoring it could send a run meant for a local endpoint to AWS with the
-// credentials in the environment. (Lambda never sets either variable.)
+// credentials in the environment. (Lambda never sets either variable.) For
+// the same reason it fails with [ErrProfile] when the shared config file's
+// default profile sets endpoint_url or services. An endpoint that is not an
+// absolute http or https URL, or a region that is not a DNS label, fails
+// with [ErrInvalid] (the SDK would fail every request instead).
 package awsenv
 
 import (
@@ -59,6 +63,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -70,6 +75,14 @@ import (
 // ErrNoCredentials is returned by [Load] when the environment has no access
 // key (Lambda always sets one).
 var ErrNoCredentials = errors.New("awsenv: no credentials in the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
+
+// ErrInvalid is returned (wrapped) by [Load] for a value the SDK accepts
+// when it loads but fails on at every request (an endpoint that is not an
+// absolute http or https URL, a region that is not a DNS label), so that a
+// bootstrap stops at its start with the variable's name instead of failing
+// each invocation with a resolver error (and each message into its
+// dead-letter queue).
+var ErrInvalid = errors.New("awsenv: invalid environment")
 
 // ErrProfile is returned (wrapped) by [Load] when the environment names a
 // shared-config profile, which it does not read.
@@ -88,8 +101,20 @@ func Load() (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, err
 	}
+	if !src.ignoreEndpoints {
+		if err := checkEndpoints(); err != nil {
+			return aws.Config{}, err
+		}
+		if err := checkSharedConfig(); err != nil {
+			return aws.Config{}, err
+		}
+	}
+	region := first("AWS_REGION", "AWS_DEFAULT_REGION")
+	if region != "" && !validRegion(region) {
+		return aws.Config{}, fmt.Errorf("%w: AWS_REGION=%q is not a region name (letters, digits and hyphens), as the SDK would say at every request", ErrInvalid, region)
+	}
 	cfg := aws.Config{
-		Region:                     first("AWS_REGION", "AWS_DEFAULT_REGION"),
+		Region:                     region,
 		RetryMaxAttempts:           src.maxAttempts,
 		RetryMode:                  src.retryMode,
 		RequestChecksumCalculation: src.requestChecksum,
@@ -151,6 +176,78 @@ func S3PathStyle() bool {
 		return false
 	}
 	return !strings.Contains(host, ".") || strings.HasSuffix(host, ".localhost")
+}
+
+// checkEndpoints checks every AWS_ENDPOINT_URL variable set: each must be
+// an absolute http or https URL with a host (and no surrounding spaces or
+// quotes, which an env file may leave in). The SDK takes any string and
+// fails at each request: "Custom endpoint `127.0.0.1:9000` was not a valid
+// URI" for S3, "Failed to parse uri" for DynamoDB, or a POST to
+// "/localhost".
+func checkEndpoints() error {
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		if v == "" || (k != "AWS_ENDPOINT_URL" && !strings.HasPrefix(k, "AWS_ENDPOINT_URL_")) {
+			continue
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Hostname() == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("%w: %s=%q is not an absolute http:// or https:// URL with a host (such as http://127.0.0.1:9000)", ErrInvalid, k, v)
+		}
+	}
+	return nil
+}
+
+// checkSharedConfig refuses a default profile that sets endpoint_url or
+// services in the shared config file (AWS_CONFIG_FILE, else ~/.aws/config):
+// the SDK reads that file even without AWS_PROFILE and would send its
+// requests there, while Load, which does not read it, would send them to
+// AWS with the environment's credentials. A missing or unreadable file is
+// no file, as for the SDK.
+func checkSharedConfig() error {
+	path := os.Getenv("AWS_CONFIG_FILE")
+	if path == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return nil
+		}
+		path = filepath.Join(home, ".aws", "config")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	inDefault := false
+	for line := range strings.Lines(string(b)) {
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case trimmed == "" || trimmed[0] == '#' || trimmed[0] == ';':
+		case trimmed[0] == '[':
+			name := strings.Join(strings.Fields(strings.Trim(trimmed, "[]")), " ")
+			inDefault = name == "default" || name == "profile default"
+		case inDefault && line[0] != ' ' && line[0] != '\t':
+			key, _, _ := strings.Cut(trimmed, "=")
+			if key = strings.ToLower(strings.TrimSpace(key)); key == "endpoint_url" || key == "services" {
+				return fmt.Errorf("%w: the default profile of %s sets %s, which this program does not read (the SDK would send its requests there); set AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_<SERVICE> instead, or AWS_CONFIG_FILE to a file without it",
+					ErrProfile, path, key)
+			}
+		}
+	}
+	return nil
+}
+
+// validRegion reports whether r can be a region: a DNS label, as the SDK's
+// endpoint rules require.
+func validRegion(r string) bool {
+	if len(r) > 63 || r[0] == '-' || r[len(r)-1] == '-' {
+		return false
+	}
+	for _, c := range r {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func first(keys ...string) string {

@@ -281,3 +281,79 @@ func TestLoad_Profile(t *testing.T) {
 		})
 	}
 }
+
+// TestLoad_Invalid: an endpoint the SDK would take and then fail every
+// request with (no scheme, quotes or spaces an env file left in, a scheme
+// other than http and https), and a region that is not a DNS label, stop
+// Load with the variable's name; valid ones, and the same endpoints with
+// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true, load.
+func TestLoad_Invalid(t *testing.T) {
+	for name, env := range map[string]map[string]string{
+		"no scheme":         {"AWS_ENDPOINT_URL_S3": "127.0.0.1:9000"},
+		"bare host":         {"AWS_ENDPOINT_URL_DYNAMODB": "localhost"},
+		"quoted":            {"AWS_ENDPOINT_URL": `"http://127.0.0.1:4566"`},
+		"trailing space":    {"AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9000 "},
+		"no host":           {"AWS_ENDPOINT_URL": "http://"},
+		"ftp":               {"AWS_ENDPOINT_URL_SQS": "ftp://127.0.0.1"},
+		"missing colon":     {"AWS_ENDPOINT_URL_S3": "http//127.0.0.1:9000"},
+		"region with space": {"AWS_REGION": "eu-central-1 "},
+		"region by name":    {"AWS_REGION": "Frankfurt (eu-central-1)"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			setEnv(t, with(env))
+			_, err := Load()
+			var key string
+			for k := range env {
+				key = k
+			}
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), key+"=") {
+				t.Fatalf("Load: %v, want ErrInvalid naming %s", err, key)
+			}
+			if key != "AWS_REGION" {
+				setEnv(t, with(map[string]string{key: env[key], "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}))
+				if _, err := Load(); err != nil {
+					t.Fatalf("Load with the endpoints ignored: %v", err)
+				}
+			}
+		})
+	}
+	setEnv(t, with(map[string]string{"AWS_ENDPOINT_URL_S3": "https://s3.example.test:8443/base", "AWS_ENDPOINT_URL": "http://[::1]:4566", "AWS_REGION": "local"}))
+	if _, err := Load(); err != nil {
+		t.Fatalf("valid endpoints: %v", err)
+	}
+}
+
+// TestLoad_DefaultProfileEndpoint: without AWS_PROFILE the SDK still reads
+// the shared config file's default profile, and its endpoint_url (or
+// services section) would send the requests to a local server; Load, which
+// does not read the file, refuses instead of sending them to AWS.
+func TestLoad_DefaultProfileEndpoint(t *testing.T) {
+	for name, ini := range map[string]string{
+		"endpoint_url": "[default]\nregion = eu-central-1\nendpoint_url = http://127.0.0.1:4566\n",
+		"services":     "# local\n[profile other]\nregion = us-east-1\n[ default ]\nservices = local\n\n[services local]\ns3 =\n  endpoint_url = http://127.0.0.1:4566\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			setEnv(t, lambdaEnv)
+			if err := os.WriteFile(os.Getenv("AWS_CONFIG_FILE"), []byte(ini), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			sdk, err := config.LoadDefaultConfig(context.Background())
+			if err != nil || aws.ToString(s3.NewFromConfig(sdk).Options().BaseEndpoint) != "http://127.0.0.1:4566" {
+				t.Fatalf("the SDK should use the default profile's endpoint: %v", err)
+			}
+			if _, err := Load(); !errors.Is(err, ErrProfile) || !strings.Contains(err.Error(), name) {
+				t.Fatalf("Load: %v, want ErrProfile naming %s", err, name)
+			}
+		})
+	}
+	t.Run("other settings", func(t *testing.T) {
+		setEnv(t, lambdaEnv)
+		ini := "[default]\nregion = eu-central-1\n  endpoint_url = nested, not the profile's\n[profile local]\nendpoint_url = http://127.0.0.1:4566\n"
+		if err := os.WriteFile(os.Getenv("AWS_CONFIG_FILE"), []byte(ini), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(); err != nil {
+			t.Fatalf("Load: %v", err)
+		}
+	})
+}

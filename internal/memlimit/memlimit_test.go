@@ -19,6 +19,9 @@ func TestFromLambda(t *testing.T) {
 		{"", "", 0},
 		{"lots", "", 0},
 		{"8", "", 0},
+		{"17592186044616", "", 0}, // 2^44 + 200 MiB: shifted to bytes, it wraps to 200 MiB
+		{"9223372036854775807", "", 0},
+		{"1048576", "", 1<<40 - 1<<40/10},
 	} {
 		t.Setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", c.size)
 		t.Setenv("GOMEMLIMIT", c.gomemlimit)

@@ -39,6 +39,18 @@ type Function struct {
 // if the test failed. The environment is all the bootstrap sees.
 func Start(t *testing.T, pkg string, env []string) *Function {
 	t.Helper()
+	return Build(t, pkg).Start(t, env)
+}
+
+// Bootstrap is a bootstrap and the emulator, built once for several
+// functions (each with an environment of its own).
+type Bootstrap struct{ dir string }
+
+// Build builds the package pkg as a bootstrap (for Linux, -tags
+// lambda.norpc, as deployed) and aws-lambda-rie, in a folder that lasts
+// as long as t.
+func Build(t *testing.T, pkg string) *Bootstrap {
+	t.Helper()
 	goTool := testenv.Command(t, "go")
 	dir := t.TempDir()
 	var wg sync.WaitGroup
@@ -59,15 +71,24 @@ func Start(t *testing.T, pkg string, env []string) *Function {
 			t.Fatal(err)
 		}
 	}
+	return &Bootstrap{dir: dir}
+}
+
+// Start starts the emulator with the bootstrap and env (PATH and HOME, a
+// folder of its own, are added) and stops it when t ends, logging all
+// output if t failed.
+func (b *Bootstrap) Start(t *testing.T, env []string) *Function {
+	t.Helper()
+	dir := t.TempDir()
 	f := &Function{stdout: filepath.Join(dir, "stdout.log"), stderr: filepath.Join(dir, "stderr.log")}
 	// The emulator starts this wrapper as the bootstrap: it runs the real
 	// one with its stdout and stderr in files of their own.
-	wrapper := "#!/bin/sh\nexec " + filepath.Join(dir, "bootstrap.real") + " >>" + f.stdout + " 2>>" + f.stderr + "\n"
+	wrapper := "#!/bin/sh\nexec " + filepath.Join(b.dir, "bootstrap.real") + " >>" + f.stdout + " 2>>" + f.stderr + "\n"
 	if err := os.WriteFile(filepath.Join(dir, "bootstrap"), []byte(wrapper), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	f.addr = freeAddr(t)
-	rie := exec.Command(filepath.Join(dir, "aws-lambda-rie"),
+	rie := exec.Command(filepath.Join(b.dir, "aws-lambda-rie"),
 		"--runtime-interface-emulator-address", f.addr, "--runtime-api-address", freeAddr(t), filepath.Join(dir, "bootstrap"))
 	rie.Dir = dir
 	rie.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, env...)
@@ -157,10 +178,12 @@ func (f *Function) Lines(t *testing.T) []Line {
 	return out
 }
 
-// WaitFor polls ok for up to 20 seconds and fails t if it never holds.
+// WaitFor polls ok for up to two minutes (a bound on a hang: a loaded
+// machine may take seconds to start the emulator) and fails t if it never
+// holds.
 func WaitFor(t *testing.T, ok func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); !ok(); {
+	for deadline := time.Now().Add(2 * time.Minute); !ok(); {
 		if time.Now().After(deadline) {
 			t.Fatal("timed out")
 		}

@@ -2,16 +2,11 @@ package local
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -24,7 +19,6 @@ import (
 	"github.com/rampartdev/rampart/idempotency/sqlitestore"
 	"github.com/rampartdev/rampart/inspect"
 	"github.com/rampartdev/rampart/internal/datadir"
-	"github.com/rampartdev/rampart/internal/sqlitedb"
 	"github.com/rampartdev/rampart/media"
 	"github.com/rampartdev/rampart/media/sqliterecords"
 	"github.com/rampartdev/rampart/queue"
@@ -53,8 +47,7 @@ type Source struct {
 	dir     string
 	now     func() time.Time
 	stores  *datadir.Stores
-	mediaDB *sql.DB              // the read model's own queries and indexes
-	recs    *sqliterecords.Store // the owner's reads
+	recs    *sqliterecords.Store
 	idem    *sqlitestore.Store
 	queue   *queue.Queue
 	objects *fsblob.Store
@@ -63,23 +56,6 @@ type Source struct {
 	tokMu    sync.Mutex
 	tokStore *sqlitetokens.Store // opened on first use
 }
-
-// updated is the SQL expression of a media record's UpdatedAt as a Julian
-// day number, with millisecond precision. The read model indexes it.
-const updated = `julianday(json_extract(doc, '$.updatedAt'))`
-
-// mediaIndexes serve listing media records newest first, with or without a
-// status. sqliterecords owns the table; the indexes are the read model's
-// and are created when it opens the folder (once, IF NOT EXISTS).
-const mediaIndexes = `
-CREATE INDEX IF NOT EXISTS inspect_media_updated ON media (` + updated + `, id);
-CREATE INDEX IF NOT EXISTS inspect_media_status_updated ON media (status, ` + updated + `, id);
-CREATE INDEX IF NOT EXISTS inspect_media_key ON media (` + objectKey + `);
-`
-
-// objectKey is the SQL expression of a media record's object key, indexed
-// for prefix queries.
-const objectKey = `json_extract(doc, '$.key')`
 
 // Open opens the read model over the data folder dir, which "rampart dev"
 // may be using at the same time (SQLite in WAL mode lets readers run
@@ -100,26 +76,13 @@ func Open(ctx context.Context, dir string, opts *Options) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inspect/local: %w", err)
 	}
-	s := &Source{dir: dir, now: o.Now, tokens: o.TokensDB, stores: st,
-		objects: st.Objects, recs: st.Records, idem: st.Idempotency, queue: st.Queue}
-	if s.mediaDB, err = sqlitedb.Open(ctx, filepath.Join(dir, datadir.MediaDB), nil); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("inspect/local: open media records: %w", err)
-	}
-	if _, err := s.mediaDB.ExecContext(ctx, mediaIndexes); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("inspect/local: index media records: %w", err)
-	}
-	return s, nil
+	return &Source{dir: dir, now: o.Now, tokens: o.TokensDB, stores: st,
+		objects: st.Objects, recs: st.Records, idem: st.Idempotency, queue: st.Queue}, nil
 }
 
 // Close closes the stores.
 func (s *Source) Close() error {
-	var errs []error
-	if s.mediaDB != nil {
-		errs = append(errs, s.mediaDB.Close())
-	}
-	errs = append(errs, s.stores.Close())
+	errs := []error{s.stores.Close()}
 	s.tokMu.Lock()
 	if s.tokStore != nil {
 		errs = append(errs, s.tokStore.Close())
@@ -135,92 +98,18 @@ func (s *Source) MediaOrder() inspect.MediaOrder { return inspect.NewestFirst }
 // Backend implements [inspect.Source].
 func (s *Source) Backend() (string, string) { return "local", s.dir }
 
-// julian converts t to a Julian day number as SQLite's julianday does.
-func julian(t time.Time) float64 {
-	return float64(t.UnixMilli())/86_400_000 + 2440587.5
-}
-
-// Media implements [inspect.Source]. It walks an index on (status, update
-// time, id) newest first; the prefix filter is applied while walking.
+// Media implements [inspect.Source] with the records' newest-first
+// listing ([sqliterecords.Store.ListNewest]).
 func (s *Source) Media(ctx context.Context, q inspect.MediaQuery) (inspect.Page[media.Record], error) {
-	limit := inspect.PageSize(q.Limit)
-	where := []string{"1"}
-	var args []any
-	if q.Status != "" {
-		where = append(where, "status = ?")
-		args = append(args, string(q.Status))
+	recs, next, err := s.recs.ListNewest(ctx, sqliterecords.NewestOptions{Status: q.Status, Prefix: q.Prefix,
+		Since: q.Since, Until: q.Until, After: q.After, Limit: inspect.PageSize(q.Limit)})
+	if errors.Is(err, sqliterecords.ErrInvalidCursor) {
+		return inspect.Page[media.Record]{}, fmt.Errorf("%w (%w)", inspect.ErrInvalidCursor, err)
 	}
-	if !q.Since.IsZero() {
-		where = append(where, updated+" >= ?")
-		args = append(args, julian(q.Since))
-	}
-	if !q.Until.IsZero() {
-		where = append(where, updated+" < ?")
-		args = append(args, julian(q.Until))
-	}
-	if q.Prefix != "" {
-		// A range on the indexed key: the planner reads only the keys
-		// under the prefix, then sorts them by time.
-		where = append(where, objectKey+" >= ?")
-		args = append(args, q.Prefix)
-		if end, ok := prefixEnd(q.Prefix); ok {
-			where = append(where, objectKey+" < ?")
-			args = append(args, end)
-		}
-	}
-	if q.After != "" {
-		jd, id, ok := strings.Cut(q.After, "/")
-		f, err := strconv.ParseFloat(jd, 64)
-		if !ok || err != nil || math.IsNaN(f) {
-			return inspect.Page[media.Record]{}, fmt.Errorf("%w: %q", inspect.ErrInvalidCursor, q.After)
-		}
-		where = append(where, "("+updated+", id) < (?, ?)")
-		args = append(args, f, id)
-	}
-	args = append(args, limit+1)
-	rows, err := s.mediaDB.QueryContext(ctx, `SELECT doc, `+updated+` FROM media WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY `+updated+` DESC, id DESC LIMIT ?`, args...)
 	if err != nil {
-		return inspect.Page[media.Record]{}, fmt.Errorf("inspect/local: list media: %w", err)
+		return inspect.Page[media.Record]{}, fmt.Errorf("inspect/local: %w", err)
 	}
-	defer rows.Close()
-	var page inspect.Page[media.Record]
-	var lastJD float64
-	for rows.Next() {
-		var doc string
-		var jd sql.NullFloat64
-		if err := rows.Scan(&doc, &jd); err != nil {
-			return inspect.Page[media.Record]{}, fmt.Errorf("inspect/local: list media: %w", err)
-		}
-		if len(page.Items) == limit {
-			last := page.Items[limit-1]
-			page.Next = strconv.FormatFloat(lastJD, 'g', -1, 64) + "/" + last.ID
-			break
-		}
-		var rec media.Record
-		if err := json.Unmarshal([]byte(doc), &rec); err != nil {
-			return inspect.Page[media.Record]{}, fmt.Errorf("inspect/local: decode media record: %w", err)
-		}
-		page.Items = append(page.Items, rec)
-		lastJD = jd.Float64
-	}
-	if err := rows.Err(); err != nil {
-		return inspect.Page[media.Record]{}, fmt.Errorf("inspect/local: list media: %w", err)
-	}
-	return page, nil
-}
-
-// prefixEnd returns the least string greater than every string with the
-// given prefix, if there is one.
-func prefixEnd(prefix string) (string, bool) {
-	b := []byte(prefix)
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] < 0xff {
-			b[i]++
-			return string(b[:i+1]), true
-		}
-	}
-	return "", false
+	return inspect.Page[media.Record]{Items: recs, Next: next}, nil
 }
 
 // MediaRecord implements [inspect.Source].

@@ -3,8 +3,18 @@
 //
 // Each claim runs in an IMMEDIATE transaction that reads the record, applies
 // [media.Decide] and writes, so claims are atomic across goroutines and
-// processes sharing the file. An index on (status, id) serves listing by
-// status.
+// processes sharing the file.
+//
+// # Listings
+//
+// [Store.List] (the [media.Records] listing) is in id order, served by an
+// index on (status, id). [Store.ListNewest] is the listing people and AI
+// tools read (the inspection read model, package inspect/local): newest
+// update first across pages, filtered by status, key prefix and update
+// time. Three expression indexes serve it: (update time, id), (status,
+// update time, id) and the object key, so that a page with a status and a
+// time range reads only the rows it returns and a key prefix reads only the
+// keys under it. [Store.Count] counts by status.
 package sqliterecords
 
 import (
@@ -13,6 +23,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rampartdev/rampart/internal/sqlitedb"
@@ -26,6 +39,17 @@ type Store struct {
 
 var _ media.Records = (*Store)(nil)
 
+// updated is the SQL expression of a media record's UpdatedAt as a Julian
+// day number, with millisecond precision; objectKey is its object key.
+const (
+	updated   = `julianday(json_extract(doc, '$.updatedAt'))`
+	objectKey = `json_extract(doc, '$.key')`
+)
+
+// schema creates the table and its indexes. The inspect_media_* indexes
+// are the same ones under the names the read model (inspect/local) gave
+// them when it created them itself; a folder it opened has them, and they
+// go.
 const schema = `
 CREATE TABLE IF NOT EXISTS media (
 	id        TEXT PRIMARY KEY,
@@ -34,6 +58,12 @@ CREATE TABLE IF NOT EXISTS media (
 	doc       TEXT NOT NULL -- the record as JSON
 );
 CREATE INDEX IF NOT EXISTS media_status ON media (status, id);
+CREATE INDEX IF NOT EXISTS media_updated ON media (` + updated + `, id);
+CREATE INDEX IF NOT EXISTS media_status_updated ON media (status, ` + updated + `, id);
+CREATE INDEX IF NOT EXISTS media_key ON media (` + objectKey + `);
+DROP INDEX IF EXISTS inspect_media_updated;
+DROP INDEX IF EXISTS inspect_media_status_updated;
+DROP INDEX IF EXISTS inspect_media_key;
 `
 
 // Open opens (creating it and its folder if needed) the database file at
@@ -142,6 +172,134 @@ func (s *Store) List(ctx context.Context, opts media.ListOptions) ([]media.Recor
 		next = out[limit-1].ID
 	}
 	return out, next, nil
+}
+
+// NewestOptions select a page of [Store.ListNewest]. The zero value lists
+// every record.
+type NewestOptions struct {
+	// Status keeps only records with this status; "" means any.
+	Status media.Status
+	// Prefix keeps only records whose object key starts with it.
+	Prefix string
+	// Since and Until bound the record's last update (UpdatedAt), to the
+	// millisecond: Since inclusive, Until exclusive; zero means unbounded.
+	Since, Until time.Time
+	// After is the cursor of the previous page; "" starts at the newest.
+	After string
+	// Limit is the page size; zero or less means media.DefaultListLimit.
+	Limit int
+}
+
+// ErrInvalidCursor means a [NewestOptions].After that [Store.ListNewest]
+// did not return.
+var ErrInvalidCursor = errors.New("sqliterecords: invalid cursor")
+
+// ListNewest returns up to opts.Limit records that pass its filters, newest
+// update first (UpdatedAt descending, then id descending) across pages,
+// and the cursor of the next page ("" on the last). A page is full unless
+// it is the last. The cursor holds the last record's update time and id,
+// so pages stay in order while records are written: a record updated after
+// the first page was read moves ahead of it and is not seen again.
+func (s *Store) ListNewest(ctx context.Context, opts NewestOptions) ([]media.Record, string, error) {
+	limit := opts.Limit
+	if limit <= 0 {
+		limit = media.DefaultListLimit
+	}
+	query, args, err := newestQuery(opts, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("sqliterecords: list newest: %w", err)
+	}
+	defer rows.Close()
+	var out []media.Record
+	var lastJD float64
+	next := ""
+	for rows.Next() {
+		var doc string
+		var jd sql.NullFloat64
+		if err := rows.Scan(&doc, &jd); err != nil {
+			return nil, "", fmt.Errorf("sqliterecords: list newest: %w", err)
+		}
+		if len(out) == limit {
+			next = strconv.FormatFloat(lastJD, 'g', -1, 64) + "/" + out[limit-1].ID
+			break
+		}
+		var rec media.Record
+		if err := json.Unmarshal([]byte(doc), &rec); err != nil {
+			return nil, "", fmt.Errorf("sqliterecords: decode record: %w", err)
+		}
+		out = append(out, rec)
+		lastJD = jd.Float64
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("sqliterecords: list newest: %w", err)
+	}
+	return out, next, nil
+}
+
+// newestQuery is ListNewest's query for a page of limit records (and one
+// more, to tell whether there is a next page).
+func newestQuery(opts NewestOptions, limit int) (string, []any, error) {
+	where := []string{"1"}
+	var args []any
+	if opts.Status != "" {
+		where = append(where, "status = ?")
+		args = append(args, string(opts.Status))
+	}
+	if !opts.Since.IsZero() {
+		where = append(where, updated+" >= ?")
+		args = append(args, julian(opts.Since))
+	}
+	if !opts.Until.IsZero() {
+		where = append(where, updated+" < ?")
+		args = append(args, julian(opts.Until))
+	}
+	if opts.Prefix != "" {
+		// A range on the indexed key: the planner reads only the keys
+		// under the prefix, then sorts them by time.
+		where = append(where, objectKey+" >= ?")
+		args = append(args, opts.Prefix)
+		if end, ok := prefixEnd(opts.Prefix); ok {
+			where = append(where, objectKey+" < ?")
+			args = append(args, end)
+		}
+	}
+	if opts.After != "" {
+		jd, id, ok := strings.Cut(opts.After, "/")
+		f, err := strconv.ParseFloat(jd, 64)
+		if !ok || err != nil || math.IsNaN(f) {
+			return "", nil, fmt.Errorf("%w: %q", ErrInvalidCursor, opts.After)
+		}
+		// The plain bound lets the planner seek in the index; the row
+		// value then orders the records of that same millisecond by id.
+		where = append(where, updated+" <= ?", "("+updated+", id) < (?, ?)")
+		args = append(args, f, f, id)
+	}
+	args = append(args, limit+1)
+	return `SELECT doc, ` + updated + ` FROM media WHERE ` + strings.Join(where, " AND ") +
+		` ORDER BY ` + updated + ` DESC, id DESC LIMIT ?`, args, nil
+}
+
+// julian converts t to a Julian day number as SQLite's julianday does, to
+// the millisecond.
+func julian(t time.Time) float64 {
+	return float64(t.UnixMilli())/86_400_000 + 2440587.5
+}
+
+// prefixEnd returns the least string greater than every string with the
+// given prefix, if there is one.
+func prefixEnd(prefix string) (string, bool) {
+	b := []byte(prefix)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return string(b[:i+1]), true
+		}
+	}
+	return "", false
 }
 
 // Count returns the number of records per status.

@@ -134,6 +134,9 @@ var (
 	ErrInvalidVisibility = errors.New("queue: invalid visibility timeout")
 	// ErrClosed means the Queue was closed.
 	ErrClosed = errors.New("queue: closed")
+	// ErrInvalidCursor means a DeadLetters cursor that DeadLetters did not
+	// return.
+	ErrInvalidCursor = errors.New("queue: invalid dead-letter cursor")
 )
 
 // Queue is an open queue file. It is safe for concurrent use.
@@ -529,7 +532,7 @@ func (q *Queue) DeadLetters(ctx context.Context, after string, limit int) ([]Dea
 	if after != "" {
 		var err error
 		if from, err = strconv.ParseInt(after, 10, 64); err != nil || from < 0 {
-			return nil, "", fmt.Errorf("dead letters: invalid cursor %q", after)
+			return nil, "", fmt.Errorf("%w %q", ErrInvalidCursor, after)
 		}
 	}
 	rows, err := q.db.QueryContext(ctx,

@@ -168,6 +168,9 @@ func (s *Source) Queue(ctx context.Context) (inspect.QueueStats, error) {
 // DeadLetters implements [inspect.DeadLetterLister].
 func (s *Source) DeadLetters(ctx context.Context, q inspect.DeadLetterQuery) (inspect.Page[inspect.DeadLetter], error) {
 	dl, next, err := s.queue.DeadLetters(ctx, q.After, inspect.PageSize(q.Limit))
+	if errors.Is(err, queue.ErrInvalidCursor) {
+		return inspect.Page[inspect.DeadLetter]{}, fmt.Errorf("%w (%w)", inspect.ErrInvalidCursor, err)
+	}
 	if err != nil {
 		return inspect.Page[inspect.DeadLetter]{}, err
 	}

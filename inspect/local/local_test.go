@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/rampartdev/rampart/gateway/sqlitetokens"
 	"github.com/rampartdev/rampart/inspect"
 	"github.com/rampartdev/rampart/inspect/inspecttest"
 	"github.com/rampartdev/rampart/inspect/local"
@@ -30,139 +30,40 @@ func MustOpen(tb testing.TB, dir string, now time.Time) *local.Source {
 	return s
 }
 
-// TestSource_conformance runs the shared suite over the fixture.
+// TestSource_conformance runs the shared suite over the fixture, with a
+// gateway token added.
 func TestSource_conformance(t *testing.T) {
 	dir, f := localtest.MustFixture(t)
+	if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(datadir.TokensDB)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	toks, err := sqlitetokens.Open(filepath.Join(dir, datadir.TokensDB), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, tok, err := toks.Create(t.Context(), sqlitetokens.CreateOptions{Tenant: "acme", Scopes: []string{"read"}, Note: "ci"})
+	toks.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
 	inspecttest.Run(t, MustOpen(t, dir, f.Now), inspecttest.Facts{
 		Now: f.Now, Processed: f.Processed, Rejected: f.Rejected, Processing: f.Processing, OldRejected: f.OldRejected,
 		RejectedReason: f.RejectedReason, RequestID: f.RequestID, Stuck: f.Stuck, Completed: f.Completed,
+		LogLines:   []string{"object uploaded", "object uploaded", "message received", "object rejected", "http request"},
+		RequestLog: []string{"object uploaded", "message received", "object rejected"},
+		Queue:      inspect.QueueStats{DeadLetters: 1},
+		DeadID:     f.DeadID, DeadError: "thumbnailer: decode: unsupported format",
+		Tokens: []string{tok.ID}, TokenSecret: secret,
 	})
 }
 
-// TestSource_Media_pages pages one record at a time: the local listing is
-// newest first across pages (inspect.NewestFirst).
-func TestSource_Media_pages(t *testing.T) {
+// TestSource_noTokens: a folder without a token database lists none (an
+// empty list, not an error).
+func TestSource_noTokens(t *testing.T) {
 	dir, f := localtest.MustFixture(t)
-	s := MustOpen(t, dir, f.Now)
-	ctx := t.Context()
-	var all []string
-	q := inspect.MediaQuery{Limit: 1}
-	for range 10 {
-		p, err := s.Media(ctx, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range p.Items {
-			all = append(all, r.ID)
-		}
-		if p.Next == "" {
-			break
-		}
-		q.After = p.Next
-	}
-	if got, want := strings.Join(all, ","), strings.Join([]string{f.Processing, f.Rejected, f.Processed, f.OldRejected}, ","); got != want {
-		t.Fatalf("paged: %s, want %s", got, want)
-	}
-	if s.MediaOrder() != inspect.NewestFirst {
-		t.Errorf("MediaOrder = %v, want NewestFirst", s.MediaOrder())
-	}
-}
-
-func TestSource_Idempotency(t *testing.T) {
-	dir, f := localtest.MustFixture(t)
-	s := MustOpen(t, dir, f.Now)
-	rec, err := s.EvictIdempotency(t.Context(), f.Stuck)
-	if err != nil || rec.Key != f.Stuck {
-		t.Fatalf("evict = %+v, %v", rec, err)
-	}
-	if _, err := s.EvictIdempotency(t.Context(), f.Stuck); !errors.Is(err, inspect.ErrNotFound) {
-		t.Fatalf("evict again: %v", err)
-	}
-	if p, _ := s.Idempotency(t.Context(), inspect.IdempotencyQuery{}); len(p.Items) != 1 {
-		t.Fatalf("after evict: %+v", p)
-	}
-}
-
-func TestSource_ObjectsQueueTokens(t *testing.T) {
-	dir, f := localtest.MustFixture(t)
-	s := MustOpen(t, dir, f.Now)
-	ctx := t.Context()
-	p, err := s.Objects(ctx, inspect.ObjectQuery{Prefix: "uploads/", Limit: 1})
-	if err != nil || len(p.Items) != 1 || p.Items[0].Key != "uploads/cat.png" || p.Next == "" {
-		t.Fatalf("objects = %+v, %v", p, err)
-	}
-	obj, err := s.Object(ctx, "derived/128/uploads/cat.png")
-	if err != nil || obj.Size != int64(len(localtest.PNG)) || obj.ContentType != "image/png" {
-		t.Fatalf("head = %+v, %v", obj, err)
-	}
-	if _, err := s.Object(ctx, "nope"); !errors.Is(err, inspect.ErrNotFound) {
-		t.Fatalf("head missing: %v", err)
-	}
-	st, err := s.Queue(ctx)
-	if err != nil || st.DeadLetters != 1 {
-		t.Fatalf("queue = %+v, %v", st, err)
-	}
-	dl, err := s.DeadLetters(ctx, inspect.DeadLetterQuery{})
-	if err != nil || len(dl.Items) != 1 {
-		t.Fatalf("dead letters = %+v, %v", dl, err)
-	}
-	d := dl.Items[0]
-	if d.ID != f.DeadID || d.Reason == "" || d.LastError != "thumbnailer: decode: unsupported format" || d.CorrelationID != f.RequestID ||
-		len(d.Keys) != 1 || d.Keys[0] != "uploads/notes.txt" {
-		t.Fatalf("dead letter = %+v", d)
-	}
-	if n, err := s.Redrive(ctx); err != nil || n != 1 {
-		t.Fatalf("redrive = %d, %v", n, err)
-	}
-	if st, _ := s.Queue(ctx); st.DeadLetters != 0 || st.Visible != 1 {
-		t.Fatalf("after redrive: %+v", st)
-	}
-	toks, err := s.Tokens(ctx)
-	if err != nil || len(toks) != 0 {
+	toks, err := MustOpen(t, dir, f.Now).Tokens(t.Context())
+	if err != nil || toks == nil || len(toks) != 0 {
 		t.Fatalf("tokens = %v, %v", toks, err)
-	}
-	if _, _, err := s.ColdStartLogs(ctx); !errors.Is(err, inspect.ErrNotFound) {
-		t.Fatalf("cold-start logs of an empty folder: %v", err)
-	}
-}
-
-func TestSource_Logs(t *testing.T) {
-	dir, f := localtest.MustFixture(t)
-	s := MustOpen(t, dir, f.Now)
-	ctx := t.Context()
-	p, err := s.Logs(ctx, inspect.LogQuery{CorrelationID: f.RequestID})
-	if err != nil || len(p.Items) != 3 {
-		t.Fatalf("logs of %s = %+v, %v", f.RequestID, p, err)
-	}
-	if p.Items[2].Message != "object rejected" || p.Items[2].Attrs["reason"] != f.RejectedReason || p.Items[0].CorrelationID != f.RequestID {
-		t.Fatalf("entries: %+v", p.Items)
-	}
-	p, err = s.Logs(ctx, inspect.LogQuery{MinLevel: "WARN"})
-	if err != nil || len(p.Items) != 1 {
-		t.Fatalf("warnings = %+v, %v", p, err)
-	}
-	p, err = s.Logs(ctx, inspect.LogQuery{Since: f.Now.Add(-2 * time.Minute)})
-	if err != nil || len(p.Items) != 1 || p.Items[0].CorrelationID != "REQ0000000000043" {
-		t.Fatalf("since = %+v, %v", p, err)
-	}
-	// Pages of one line join up.
-	var msgs []string
-	q := inspect.LogQuery{Limit: 2}
-	for range 10 {
-		p, err := s.Logs(ctx, q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range p.Items {
-			msgs = append(msgs, e.Message)
-		}
-		if p.Next == "" {
-			break
-		}
-		q.After = p.Next
-	}
-	if len(msgs) != 5 {
-		t.Fatalf("paged %d lines: %v", len(msgs), msgs)
 	}
 }
 

@@ -16,6 +16,10 @@ const Module = "github.com/rampartdev/rampart"
 // tests of the import graph need.
 type Package struct {
 	ImportPath   string
+	Dir          string   // its folder
+	GoFiles      []string // its non-test Go files, relative to Dir
+	TestGoFiles  []string // its in-package test files
+	XTestGoFiles []string // its _test package's files
 	Imports      []string // of its non-test files
 	TestImports  []string // of its in-package test files
 	XTestImports []string // of its _test package

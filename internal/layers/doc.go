@@ -21,6 +21,7 @@
 //     middleware, lambdatest) links nothing of the module but itself and
 //     internal/ packages, and gateway links only the standard library (it
 //     compiles to WebAssembly for Workers).
+//   - No package imports unsafe.
 //
 // Run them with go test ./internal/layers ./media ./devserver.
 package layers

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rampartdev/rampart/internal/testenv"
@@ -20,6 +21,35 @@ const (
 
 // families are the trees of storage interfaces and their backends.
 var families = []string{"blob", "idempotency", "media", "gateway", "queue"}
+
+var (
+	listOnce sync.Once
+	listed   []testenv.Package
+)
+
+// packages returns what go list says of every package of the module,
+// listed once for all the tests.
+func packages(t *testing.T) []testenv.Package {
+	t.Helper()
+	listOnce.Do(func() { listed = testenv.GoList(t, mod+"/...") })
+	if len(listed) == 0 {
+		t.Fatal("go list of the module failed (see the first test)")
+	}
+	return listed
+}
+
+// matching returns the packages of the module that are one of dirs or
+// below one.
+func matching(t *testing.T, dirs ...string) []testenv.Package {
+	t.Helper()
+	var out []testenv.Package
+	for _, p := range packages(t) {
+		if slices.ContainsFunc(dirs, func(d string) bool { return under(p.ImportPath, mod+"/"+d) }) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
 
 // under reports whether path is dir or a package below it.
 func under(path, dir string) bool {
@@ -50,7 +80,7 @@ func allImports(p testenv.Package) []string {
 // database gets the pragmas chosen for its use.
 func TestSQLiteOpenedInOnePlace(t *testing.T) {
 	const opener = mod + "/internal/sqlitedb"
-	for _, p := range testenv.GoList(t, mod+"/...") {
+	for _, p := range packages(t) {
 		if p.ImportPath == opener {
 			continue
 		}
@@ -103,7 +133,7 @@ func sqlOpens(t *testing.T, path string) []token.Position {
 // and types), never one of its backends; sqliterecords once imported
 // idempotency/sqlitestore for its database opener.
 func TestNoCrossFamilyBackends(t *testing.T) {
-	for _, p := range testenv.GoList(t, mod+"/...") {
+	for _, p := range packages(t) {
 		fam, ok := family(p.ImportPath)
 		if !ok {
 			continue
@@ -124,7 +154,7 @@ func TestNoCrossFamilyBackends(t *testing.T) {
 // schemas, which the owners' APIs cannot do in a benchmark's setup time.
 func TestReadModelsReadThroughOwners(t *testing.T) {
 	banned := []string{"database/sql", mod + "/internal/sqlitedb", driver}
-	for _, p := range testenv.GoList(t, mod+"/inspect/...") {
+	for _, p := range matching(t, "inspect") {
 		if p.ImportPath == mod+"/inspect/local/localtest" {
 			continue
 		}
@@ -141,7 +171,7 @@ func TestReadModelsReadThroughOwners(t *testing.T) {
 // storage family, no read-model backend, no runtime.
 func TestFrontEndsReadTheSource(t *testing.T) {
 	allowed := []string{mod + "/inspect", mod + "/inspect/writegate", mod + "/media", mod + "/coldstart", mod + "/coldstart/logsource"}
-	for _, p := range testenv.GoList(t, mod+"/mcpserver", mod+"/dashboard") {
+	for _, p := range matching(t, "mcpserver", "dashboard") {
 		for _, imp := range p.Imports {
 			if rest, ours := strings.CutPrefix(imp, mod+"/"); ours && !slices.Contains(allowed, imp) && !strings.HasPrefix(rest, "internal/") {
 				t.Errorf("%s imports %s; front ends read through inspect.Source", p.ImportPath, imp)
@@ -160,7 +190,12 @@ func TestToolkitAtTheBottom(t *testing.T) {
 	inToolkit := func(path string) bool {
 		return slices.ContainsFunc(toolkit, func(d string) bool { return under(path, mod+"/"+d) }) || under(path, mod+"/internal")
 	}
-	pkgs := testenv.GoList(t, mod+"/batch/...", mod+"/idempotency/...", mod+"/logging/...", mod+"/metrics/...", mod+"/middleware/...", mod+"/lambdatest/...", mod+"/gateway")
+	var pkgs []testenv.Package
+	for _, p := range packages(t) {
+		if p.ImportPath == mod+"/gateway" || slices.ContainsFunc(toolkit, func(d string) bool { return under(p.ImportPath, mod+"/"+d) }) {
+			pkgs = append(pkgs, p)
+		}
+	}
 	if len(pkgs) < len(toolkit)+1 {
 		t.Fatalf("go list found %d packages", len(pkgs))
 	}
@@ -175,6 +210,17 @@ func TestToolkitAtTheBottom(t *testing.T) {
 			if strings.HasPrefix(dep, mod+"/") && !inToolkit(dep) {
 				t.Errorf("%s (toolkit) links %s", p.ImportPath, dep)
 			}
+		}
+	}
+}
+
+// TestNoUnsafe: no package of the module imports unsafe, tests included;
+// the parsers read untrusted bytes, and the one use there was (coldstart's
+// view of a string as bytes) saved nothing a comparison does not.
+func TestNoUnsafe(t *testing.T) {
+	for _, p := range packages(t) {
+		if slices.Contains(allImports(p), "unsafe") {
+			t.Errorf("%s imports unsafe", p.ImportPath)
 		}
 	}
 }

@@ -33,7 +33,10 @@ func (s *Server) Handler() http.Handler {
 	// a form cannot send without a CORS preflight, which is not answered.
 	mux.Handle("POST /queue/redrive", writegate.New(s.opts.AllowWrites).Wrap(http.HandlerFunc(s.redrive)))
 	mux.Handle("GET /health", s.health)
-	return s.accessLog(writegate.NewHosts(s.opts.AllowedHosts...).Wrap(mux))
+	// Host against DNS rebinding; Origin as well, so that a browser
+	// request from another origin is refused by this server itself, not
+	// only by the browser's preflight.
+	return s.accessLog(writegate.NewHosts(s.opts.AllowedHosts...).WrapOrigin(mux))
 }
 
 // accessLog gives each request an id (X-Request-Id when the client sent

@@ -54,7 +54,10 @@
 //
 // Requests whose Host is not one of the listener's own names (127.0.0.1,
 // localhost, [::1] on its port, and Options.AllowedHosts) are refused with
-// 403 and a JSON error, so that a DNS-rebinding page cannot call the API.
+// 403 and a JSON error, so that a DNS-rebinding page cannot call the API;
+// so are requests whose Origin is not one of those names (a page on
+// another origin, or "null" from a sandboxed frame or a file), whatever
+// the method.
 // Objects are served with nosniff, a sandboxing Content-Security-Policy and
 // Content-Disposition: attachment except for raster images, so that an
 // uploaded page or SVG never runs on the API's origin (package

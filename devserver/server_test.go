@@ -376,6 +376,43 @@ func TestServer_RedriveIsGated(t *testing.T) {
 	}
 }
 
+// TestServer_ForeignOriginRefused: a page on another origin cannot write
+// objects even if a browser sent the request without a preflight (the
+// preflight is never answered; this does not rely on it), and a page on
+// the server's own origin can.
+func TestServer_ForeignOriginRefused(t *testing.T) {
+	s := MustOpen(t, t.TempDir(), io.Discard, nil)
+	defer s.Close()
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	for _, tc := range []struct {
+		method, origin string
+		want           int
+	}{
+		{"PUT", "http://evil.example", http.StatusForbidden},
+		{"DELETE", "http://evil.example", http.StatusForbidden},
+		{"GET", "http://evil.example", http.StatusForbidden},
+		{"PUT", "null", http.StatusForbidden},
+		{"PUT", "SELF", http.StatusCreated},
+		{"PUT", "", http.StatusCreated},
+	} {
+		t.Run(tc.method+" "+tc.origin, func(t *testing.T) {
+			h := map[string]string{}
+			if tc.origin != "" {
+				h["Origin"] = strings.ReplaceAll(tc.origin, "SELF", srv.URL)
+			}
+			var body []byte
+			if tc.method == "PUT" {
+				body = []byte("not an image")
+			}
+			resp, b := do(t, tc.method, srv.URL+"/objects/uploads/origin.txt", body, h)
+			if resp.StatusCode != tc.want {
+				t.Fatalf("%s with Origin %q: %d %s, want %d", tc.method, tc.origin, resp.StatusCode, b, tc.want)
+			}
+		})
+	}
+}
+
 func TestServer_RunStopsDuringTheRetryPause(t *testing.T) {
 	// In a synctest bubble an hour's pause would pass the 10 s wait at once.
 	synctest.Test(t, func(t *testing.T) {

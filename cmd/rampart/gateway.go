@@ -321,7 +321,9 @@ func runGatewayBench(ctx context.Context, args []string, stdout, stderr io.Write
 			if err != nil {
 				return err
 			}
-			if res.Statuses[200] != res.Sent || res.Missed > 0 {
+			// Requests the generator could not send on time (the rate is
+			// above what this machine sustains) are reported, not fatal.
+			if res.Statuses[200] != res.Sent {
 				return fmt.Errorf("gateway bench: %s %s: not all requests succeeded: %v", mode.name, target, res)
 			}
 			r := row{Mode: mode.name, Target: target, Result: res}
@@ -338,13 +340,13 @@ func runGatewayBench(ctx context.Context, args []string, stdout, stderr io.Write
 		return writeIndentedJSON(stdout, rows)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "MODE\tTARGET\tREQUESTS\tREQ/S\tP50\tP99\tMAX\tADDED P50\tADDED P99")
+	fmt.Fprintln(tw, "MODE\tTARGET\tREQUESTS\tMISSED\tREQ/S\tP50\tP99\tMAX\tADDED P50\tADDED P99")
 	for _, r := range rows {
 		added50, added99 := "", ""
 		if r.Target == "gateway" {
 			added50, added99 = r.AddP50.String(), r.AddP99.String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%v\t%v\t%v\t%s\t%s\n", r.Mode, r.Target, r.Result.Sent, r.Result.RPS,
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%v\t%v\t%v\t%s\t%s\n", r.Mode, r.Target, r.Result.Sent, r.Result.Missed, r.Result.RPS,
 			r.Result.P50, r.Result.P99, r.Result.Max, added50, added99)
 	}
 	if setup != "" {

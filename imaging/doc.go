@@ -160,9 +160,10 @@
 // machine (load average 17 to 20), per CPU-second, Rampart against sharp
 // smart: JPEG 15.0 against 9.9 images (1.52×), peak RSS 79 MB against 443;
 // PNG 8.4 against 8.4 (1.00×), 370 MB against 365 (both hold the 188 MB of
-// input files, and Go's heap grows to twice what is live); WebP 13.2
-// against 11.0 (1.20×; load average 16 to 22 in its run), 32 MB against
-// 232. SSIM against sharp smart, the
+// input files, and Go's heap grows to twice what is live); WebP 12.7
+// against 10.7 (1.19×; 3 rounds, RAMPART_BENCH_FORMATS=webp
+// RAMPART_BENCH_REPS=3, load average 28 to 31 in its run), 22 MB against
+// 218. SSIM against sharp smart, the
 // mean per size (128, 512, 1024): JPEG 0.994, 0.993, 0.990; PNG 0.994,
 // 0.992, 0.985; WebP 0.994, 0.990, 0.980; colour differences 0.4 to 0.6/255
 // for every format (TestSharpQuality with RAMPART_PHOTOS).

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/jackc/pgx/v5"
@@ -133,6 +134,24 @@ func handleDynamoCondVar(ctx context.Context, m events.SQSMessage) error {
 		if errors.As(err, &ccf) {
 			return nil
 		}
+		return err
+	}
+	return charge(ctx, m.Body)
+}
+
+// Bug: the condition from the expression builder (its method form).
+func handleDynamoBuilder(ctx context.Context, m events.SQSMessage) error {
+	cond, err := expression.NewBuilder().WithCondition(expression.Name("pk").AttributeNotExists()).Build()
+	if err != nil {
+		return err
+	}
+	_, err = ddb.PutItem(ctx, &dynamodb.PutItemInput{ // want `dedupe: PutItem with attribute_not_exists writes a dedupe marker, but when dedupe.charge fails`
+		TableName:                aws.String("dedupe"),
+		Item:                     map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: m.MessageId}},
+		ConditionExpression:      cond.Condition(),
+		ExpressionAttributeNames: cond.Names(),
+	})
+	if err != nil {
 		return err
 	}
 	return charge(ctx, m.Body)

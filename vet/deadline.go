@@ -17,7 +17,10 @@ import (
 // until its timeout), and their work is cut off when the next invocation
 // thaws the environment. Contexts derived on purpose (context.WithTimeout of
 // Background for a cleanup, context.WithoutCancel) and deferred calls and
-// closures (cleanups that run when the handler returns) are not reported.
+// closures (cleanups that run when the handler returns) are not reported,
+// nor is init run once inside sync.Once.Do or sync.OnceFunc/OnceValue(s)
+// (its result outlives the invocation, which must not cancel it; initclient
+// treats it as init too).
 var Deadline = newAnalyzer("deadline",
 	"report SDK, database and HTTP calls in a Lambda handler made with context.Background/TODO or no context",
 	[]*analysis.Analyzer{buildSSA}, runDeadline)
@@ -28,11 +31,13 @@ func runDeadline(pass *analysis.Pass) error {
 		return nil
 	}
 	ssaInfo := pass.ResultOf[buildSSA].(*buildssa.SSA)
-	fns := ssaFuncs(hs, ssaInfo.SrcFuncs, deferred)
+	once := onceClosures(ssaInfo.SrcFuncs)
+	skip := func(f *ssa.Function) bool { return deferred(f) || once[f] }
+	fns := ssaFuncs(hs, ssaInfo.SrcFuncs, skip)
 	for _, fn := range fns {
 		checkDeadline(pass, fn, "")
 	}
-	for _, hc := range helpers(fns, ssaInfo.SrcFuncs, 3, deferred) {
+	for _, hc := range helpers(fns, ssaInfo.SrcFuncs, 3, skip) {
 		checkDeadline(pass, hc.fn, fmt.Sprintf(" (in %s, which the handler calls at line %d)", hc.fn.Name(), pass.Fset.Position(hc.site.Pos()).Line))
 	}
 	return nil

@@ -4,6 +4,7 @@ package deadline
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -140,4 +141,19 @@ func start() {
 		panic(err)
 	}
 	lambda.Start((&store{}).handle)
+}
+
+// Near-miss: lazy init inside sync.Once, whose result outlives the
+// invocation (initclient counts it as init too).
+var (
+	once  sync.Once
+	ready bool
+)
+
+func handleOnce(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	once.Do(func() {
+		_, err := client.ListBuckets(context.Background(), &s3.ListBucketsInput{})
+		ready = err == nil
+	})
+	return events.SQSEventResponse{}, nil
 }

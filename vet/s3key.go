@@ -15,7 +15,8 @@ import (
 // ("my photo.jpg" arrives as "my+photo.jpg"), so using it as-is reads a
 // missing object (NoSuchKey, retried into the dead-letter queue) or records
 // the wrong name. aws-lambda-go decodes it into S3Object.URLDecodedKey;
-// url.QueryUnescape does the same.
+// url.QueryUnescape does the same. url.PathUnescape does not (it leaves
+// '+'), unless the '+' were replaced by spaces first.
 //
 // The analysis follows the key through assignments, string operations,
 // aws.String, struct fields and calls to this package's functions; it
@@ -181,6 +182,21 @@ func taint(src ssa.Value, sinkParams map[*ssa.Function]map[int]bool) (sink, bool
 					if a != v {
 						continue
 					}
+					// url.PathUnescape decodes %XX but leaves '+', which
+					// S3 writes for a space: still not the key, unless the
+					// '+' were replaced first.
+					if ce.is("net/url", "PathUnescape") {
+						if !replacesPlus(v) {
+							if call, ok := r.(*ssa.Call); ok {
+								for _, er := range *call.Referrers() {
+									if ex, ok := er.(*ssa.Extract); ok && ex.Index == 0 {
+										push(ex)
+									}
+								}
+							}
+						}
+						continue
+					}
 					// Pass-through helpers keep the key.
 					if ce.is(awsPath, "String") || ce.is(awsPath, "ToString") || ce.is(awsPath, "Ptr") ||
 						(ce.recv == "" && (ce.pkg == "strings" || ce.pkg == "path" || ce.pkg == "path/filepath") && returnsString(c)) ||
@@ -201,6 +217,20 @@ func taint(src ssa.Value, sinkParams map[*ssa.Function]map[int]bool) (sink, bool
 		}
 	}
 	return sink{}, false
+}
+
+// replacesPlus reports whether v is strings.ReplaceAll (or Replace) of "+".
+func replacesPlus(v ssa.Value) bool {
+	call, ok := v.(*ssa.Call)
+	if !ok {
+		return false
+	}
+	ce := calleeOf(&call.Call)
+	if !ce.is("strings", "ReplaceAll") && !ce.is("strings", "Replace") || len(call.Call.Args) < 2 {
+		return false
+	}
+	old, ok := constString(call.Call.Args[1])
+	return ok && old == "+"
 }
 
 func returnsString(c *ssa.CallCommon) bool {

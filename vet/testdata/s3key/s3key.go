@@ -72,6 +72,35 @@ func handleBlob(ctx context.Context, ev events.S3Event, b blobs) error {
 	return err
 }
 
+// Bug, as AI tools write it: url.PathUnescape, which leaves the '+' S3
+// writes for a space.
+func handlePathUnescape(ctx context.Context, ev events.S3Event) error {
+	for _, r := range ev.Records {
+		key, err := url.PathUnescape(r.S3.Object.Key) // want `s3key: events.S3Object.Key is URL-encoded`
+		if err != nil {
+			return err
+		}
+		if _, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(r.S3.Bucket.Name), Key: aws.String(key)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Fix: the '+' replaced, then url.PathUnescape.
+func handlePlusThenPathUnescape(ctx context.Context, ev events.S3Event) error {
+	for _, r := range ev.Records {
+		key, err := url.PathUnescape(strings.ReplaceAll(r.S3.Object.Key, "+", " "))
+		if err != nil {
+			return err
+		}
+		if _, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(r.S3.Bucket.Name), Key: aws.String(key)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Fix: the decoded key, from aws-lambda-go or url.QueryUnescape.
 func handleFixed(ctx context.Context, ev events.S3Event) error {
 	for _, r := range ev.Records {

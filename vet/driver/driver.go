@@ -147,9 +147,17 @@ func Run(patterns []string, opts *Options) (*Result, error) {
 		names[a.Name] = true
 	}
 	var vetErrors []string
+	noPackages := false // a folder of the module without Go (a Worker's, a template's)
 	for _, l := range strings.Split(stderr.String(), "\n") {
 		if l == "" || strings.HasPrefix(l, "# ") {
 			continue
+		}
+		if l == "no packages to vet" {
+			noPackages = true
+			continue
+		}
+		if strings.HasPrefix(l, "go: warning: ") && strings.HasSuffix(l, "matched no packages") {
+			continue // a warning, as go vet means it
 		}
 		if d, ok := parseDiagnostic(l, names); ok {
 			res.Diagnostics = append(res.Diagnostics, d)
@@ -173,6 +181,12 @@ func Run(patterns []string, opts *Options) (*Result, error) {
 	var exit *exec.ExitError
 	if runErr != nil && !errors.As(runErr, &exit) {
 		return nil, fmt.Errorf("go vet: %w", runErr)
+	}
+	if noPackages && len(vetErrors) == 0 {
+		if len(res.Files) == 0 && len(res.Errors) == 0 {
+			return nil, fmt.Errorf("no Go packages and no deployment files (template.yaml, serverless.yml, wrangler.toml) match %s: nothing to check", strings.Join(patterns, " "))
+		}
+		runErr = nil
 	}
 	if runErr != nil && len(res.Diagnostics) == 0 && len(vetErrors) == 0 {
 		vetErrors = append(vetErrors, "go vet: "+runErr.Error())

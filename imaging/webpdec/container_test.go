@@ -372,8 +372,8 @@ func zeroBitLossless(w, h int) []byte {
 // DecodeBytes says and well under the image (the window of back
 // references, 8 MB, and the output), and stop when its context is
 // cancelled. With RAMPART_WEBP_HEAVY=1 it also decodes at 1/8 alone and
-// does both for a 4096×4096 image (64 MB of pixels; about a minute under
-// -race on a loaded machine):
+// does both for a 4096×4096 image (64 MB of pixels; 26 s under -race at
+// load average 20 on the shared 2-core machine):
 //
 //	RAMPART_WEBP_HEAVY=1 go test -race -run Decode_losslessBomb -v ./imaging/webpdec
 func TestDecode_losslessBomb(t *testing.T) {

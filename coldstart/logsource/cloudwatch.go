@@ -2,8 +2,10 @@ package logsource
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,8 +24,11 @@ type FilterLogEventsAPI interface {
 // CloudWatch is a source reading Lambda log groups from CloudWatch Logs
 // with FilterLogEvents, following its pagination tokens. Each log group is
 // one stream; its function is the NAME of /aws/lambda/NAME. Events are
-// turned into export lines ("2026-11-23T07:00:02.431Z message") as the
-// analysis reads them, one page at a time.
+// handed to the analysis as CloudWatch JSON events, one a line
+// ({"timestamp", "logStreamName", "message"}: [coldstart.ShapeEventsJSON]),
+// one page at a time, so that log stream names count execution
+// environments and a message of several lines (a REPORT with its X-Ray
+// line) stays one event.
 type CloudWatch struct {
 	Client    FilterLogEventsAPI
 	LogGroups []string
@@ -53,7 +58,7 @@ func (c *CloudWatch) Streams(ctx context.Context, fn func(coldstart.Stream) erro
 			in.FilterPattern = aws.String(c.FilterPattern)
 		}
 		r := &pageReader{ctx: ctx, group: g, pages: cloudwatchlogs.NewFilterLogEventsPaginator(c.Client, in), onPage: c.OnPage}
-		if err := fn(coldstart.Stream{Name: g, Function: FunctionOfLogGroup(g), R: r, Size: -1}); err != nil {
+		if err := fn(coldstart.Stream{Name: g, Function: FunctionOfLogGroup(g), R: r, Size: -1, Shape: coldstart.ShapeEventsJSON}); err != nil {
 			return err
 		}
 	}
@@ -96,10 +101,15 @@ func (r *pageReader) Read(p []byte) (int, error) {
 				continue
 			}
 			last = *e.Timestamp
-			r.buf = time.UnixMilli(last).UTC().AppendFormat(r.buf, "2006-01-02T15:04:05.000Z")
-			r.buf = append(r.buf, ' ')
-			r.buf = append(r.buf, strings.TrimRight(*e.Message, "\r\n")...)
-			r.buf = append(r.buf, '\n')
+			r.buf = append(r.buf, `{"timestamp":`...)
+			r.buf = strconv.AppendInt(r.buf, last, 10)
+			if e.LogStreamName != nil {
+				r.buf = append(r.buf, `,"logStreamName":`...)
+				r.buf = appendJSONString(r.buf, *e.LogStreamName)
+			}
+			r.buf = append(r.buf, `,"message":`...)
+			r.buf = appendJSONString(r.buf, *e.Message)
+			r.buf = append(r.buf, "}\n"...)
 		}
 		r.events += int64(len(out.Events))
 		if r.onPage != nil {
@@ -109,4 +119,10 @@ func (r *pageReader) Read(p []byte) (int, error) {
 	n := copy(p, r.buf[r.off:])
 	r.off += n
 	return n, nil
+}
+
+// appendJSONString appends s as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always marshals
+	return append(b, q...)
 }

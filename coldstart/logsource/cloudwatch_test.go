@@ -90,6 +90,10 @@ func TestCloudWatch_twoGroupsPaginated(t *testing.T) {
 	if rep.Input.Malformed != 0 || rep.Input.UnmatchedStarts != 0 {
 		t.Errorf("input = %+v", rep.Input)
 	}
+	// Log stream names reach the analysis: one environment each.
+	if co.Environments != 1 || th.Environments != 1 || len(rep.Input.Shapes) != 2 || rep.Input.Shapes[0].Shape != coldstart.ShapeEventsJSON {
+		t.Errorf("environments %d and %d, shapes %+v", co.Environments, th.Environments, rep.Input.Shapes)
+	}
 }
 
 func TestCloudWatch_timeRangeAndErrors(t *testing.T) {

@@ -19,6 +19,9 @@ type Files struct {
 	// Function names the function of every file; empty means the
 	// analysis takes it from the log or the file name.
 	Function string
+	// Shape is the shape of every file (see [coldstart.Shape]); empty
+	// means each file's is detected from its first bytes.
+	Shape coldstart.Shape
 	// Stdin replaces os.Stdin for "-"; nil means os.Stdin.
 	Stdin io.Reader
 }
@@ -64,7 +67,7 @@ func (f *Files) one(path string, fn func(coldstart.Stream) error) error {
 			return fmt.Errorf("open gzip log %s: %w", path, err)
 		}
 		defer zr.Close()
-		return fn(coldstart.Stream{Name: path, Function: f.Function, R: zr, Size: -1})
+		return fn(coldstart.Stream{Name: path, Function: f.Function, R: zr, Size: -1, Shape: f.Shape})
 	}
-	return fn(coldstart.Stream{Name: path, Function: f.Function, R: br, Size: size})
+	return fn(coldstart.Stream{Name: path, Function: f.Function, R: br, Size: size, Shape: f.Shape})
 }

@@ -108,13 +108,13 @@ ul.explain li { margin: 3px 0; }
 </head>
 <body><main>
 <h1>Cold-start triage</h1>
-<p class="meta">Generated {{date .GeneratedAt}} from {{bytes .Input.Bytes}}, {{commas .Input.Lines}} lines ({{commas .Input.PlatformLines}} platform lines) in {{dur .Input.Elapsed}}.
+<p class="meta">Generated {{date .GeneratedAt}} from {{bytes .Input.Bytes}}, {{commas .Input.Lines}} lines ({{commas .Input.PlatformLines}} platform lines) in {{dur .Input.Elapsed}}.{{with .Input.Shapes}} Read as: {{range $i, $s := .}}{{if $i}}; {{end}}{{$s.Stream}} as {{$s.Shape}}{{if $s.LogStreams}} ({{commas $s.LogStreams}} log streams){{end}}{{end}}.{{end}}
 Prices: {{.Settings.Region}} {{.Settings.Arch}}, {{.Settings.PriceSource}}. Target: p99 ≤ {{.Settings.P99Target}} in every hour of the day. Times in {{.Settings.Timezone}}.</p>
 {{if or .Input.Malformed .Input.Oversized .Input.UnmatchedStarts .Input.ReportsWithoutStart}}<p class="callout warn">Skipped {{commas .Input.Malformed}} malformed or truncated platform lines and {{commas .Input.Oversized}} oversized lines; {{commas .Input.UnmatchedStarts}} STARTs had no REPORT and {{commas .Input.ReportsWithoutStart}} REPORTs no START.</p>{{end}}
 {{range .Funcs}}
 <section class="function" id="function-{{.Index}}">
 <h2>{{.Function}} <small>version {{.Version}}, {{.MemoryMB}} MB</small></h2>
-<p class="meta">{{if not .First.IsZero}}{{date .First}} to {{date .Last}}. {{end}}{{commas .Invocations}} invocations, {{commas .ColdStarts.Total}} cold starts ({{pct .ColdRate}}): on-demand {{commas .ColdStarts.OnDemand}}, SnapStart {{commas .ColdStarts.SnapStart}}, init re-run {{commas .ColdStarts.InitRerun}}; provisioned inits {{commas .ColdStarts.Provisioned}}, failed inits {{commas .ColdStarts.InitFailures}}, timeouts {{commas .Timeouts}}. Peak concurrency {{.PeakConcurrency}}.</p>
+<p class="meta">{{if not .First.IsZero}}{{date .First}} to {{date .Last}}. {{end}}{{commas .Invocations}} invocations, {{commas .ColdStarts.Total}} cold starts ({{pct .ColdRate}}): on-demand {{commas .ColdStarts.OnDemand}}, SnapStart {{commas .ColdStarts.SnapStart}}, init re-run {{commas .ColdStarts.InitRerun}}; provisioned inits {{commas .ColdStarts.Provisioned}}, failed inits {{commas .ColdStarts.InitFailures}}, timeouts {{commas .Timeouts}}.{{if .Environments}} Execution environments (log streams) {{commas .Environments}}, {{commas .EnvironmentsBeforeLog}} of them started before the log.{{end}} Peak concurrency {{.PeakConcurrency}}.</p>
 {{with .Hotspot}}<p class="callout">Hotspot: {{.Summary}}; p99 latency there {{ms .P99Ms}}.</p>{{end}}
 <table><tr><th>milliseconds</th><th>count</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr>
 {{with .Init}}{{if .Count}}<tr><td>init</td><td>{{ucommas .Count}}</td><td>{{round .P50}}</td><td>{{round .P90}}</td><td>{{round .P99}}</td><td>{{round .Max}}</td></tr>{{end}}{{end}}

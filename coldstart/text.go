@@ -16,6 +16,9 @@ func WriteText(w io.Writer, rep *Report) error {
 	in := rep.Input
 	ew.printf("Read %s, %s lines (%s platform) from %d stream(s) in %v.\n",
 		humanBytes(in.Bytes), commas(in.Lines), commas(in.PlatformLines), len(in.Streams), in.Elapsed.Round(time.Millisecond))
+	if len(in.Shapes) > 0 {
+		ew.printf("Read as: %s.\n", shapesSummary(in.Shapes))
+	}
 	if in.Malformed+in.Oversized+in.UnmatchedStarts+in.ReportsWithoutStart+in.UntimedReports > 0 {
 		ew.printf("Skipped: %s malformed or truncated platform lines, %s oversized lines; %s STARTs without REPORT, %s REPORTs without START, %s REPORTs without a timestamp.\n",
 			commas(in.Malformed), commas(in.Oversized), commas(in.UnmatchedStarts), commas(in.ReportsWithoutStart), commas(in.UntimedReports))
@@ -42,6 +45,9 @@ func writeFunctionText(ew *errWriter, f *FunctionReport) {
 	ew.printf("Invocations %s; cold starts %s (%.2f%%): on-demand %s, SnapStart %s, init re-run %s; provisioned inits %s; failed inits %s; timeouts %s.\n",
 		commas(f.Invocations), commas(c.Total()), 100*f.ColdRate, commas(c.OnDemand), commas(c.SnapStart), commas(c.InitRerun),
 		commas(c.Provisioned), commas(c.InitFailures), commas(f.Timeouts))
+	if f.Environments > 0 {
+		ew.printf("Execution environments (log streams) %s, %s of them started before the log.\n", commas(f.Environments), commas(f.EnvironmentsBeforeLog))
+	}
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "ms\tcount\tp50\tp90\tp99\tmax\t\n")
 	row := func(name string, p Percentiles) {
@@ -201,4 +207,24 @@ func (e *errWriter) Write(p []byte) (int, error) {
 
 func (e *errWriter) printf(format string, args ...any) {
 	fmt.Fprintf(e, format, args...)
+}
+
+// shapesSummary names the shape of each stream, "week.log as
+// aws-logs-tail (12 log streams)", at most eight, then how many more.
+func shapesSummary(shapes []StreamShape) string {
+	var b strings.Builder
+	for i, s := range shapes {
+		if i == 8 {
+			fmt.Fprintf(&b, "; and %d more", len(shapes)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s as %s", s.Stream, s.Shape)
+		if s.LogStreams > 0 {
+			fmt.Fprintf(&b, " (%s log streams)", commas(s.LogStreams))
+		}
+	}
+	return b.String()
 }

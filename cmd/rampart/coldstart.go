@@ -87,6 +87,7 @@ func coldstartAnalyze(ctx context.Context, args []string, stdout, stderr io.Writ
 	filter := fs.String("filter-pattern", "", "with --log-group: CloudWatch filter pattern (default: all events)")
 	endpoint := fs.String("endpoint", "", "with --log-group: CloudWatch Logs endpoint `URL` (LocalStack, tests)")
 	function := fs.String("function", "", "function name of the FILEs (default: from the log or the file name)")
+	shape := fs.String("shape", "", "shape of the FILEs: "+shapeNames()+" (default: detected per file)")
 	region := fs.String("region", "", "AWS region of the prices and of CloudWatch (default: AWS config, else us-east-1 for prices)")
 	arch := fs.String("arch", coldstart.ArchX86, "architecture of the prices: x86_64 or arm64")
 	prices := fs.String("prices", "", "price table `FILE` (JSON, see `rampart coldstart prices`) overriding the built-in one")
@@ -112,6 +113,12 @@ func coldstartAnalyze(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	if *target <= 0 {
 		return usageError{"coldstart analyze: --p99-target must be positive"}
+	}
+	if !coldstart.Shape(*shape).Valid() && *shape != "" {
+		return usageError{fmt.Sprintf("coldstart analyze: --shape must be one of %s, not %q", shapeNames(), *shape)}
+	}
+	if *shape != "" && len(groups) > 0 {
+		return usageError{"coldstart analyze: --shape is for FILEs, not --log-group"}
 	}
 	if len(groups) > 0 && len(files) > 0 {
 		return usageError{"coldstart analyze: give FILEs or --log-group, not both"}
@@ -178,7 +185,7 @@ func coldstartAnalyze(ctx context.Context, args []string, stdout, stderr io.Writ
 			}
 			files = []string{"-"}
 		}
-		src = &logsource.Files{Paths: files, Function: *function}
+		src = &logsource.Files{Paths: files, Function: *function, Shape: coldstart.Shape(*shape)}
 	}
 	if opts.Region != "" && opts.Prices == nil {
 		// Regions missing from the built-in table are an error only when
@@ -256,6 +263,8 @@ func coldstartGenerate(ctx context.Context, args []string, stdout, stderr io.Wri
 	memory := fs.Int("memory", 1024, "memory size in MB")
 	initMedian := fs.Duration("init", 1800*time.Millisecond, "median init duration")
 	scale := fs.Float64("scale", 1, "multiply every request rate by this")
+	shape := fs.String("shape", string(coldstart.ShapeTimestamped), "how the lines are written: "+shapeNames())
+	tracing := fs.Float64("tracing", 0, "share of invocations traced with X-Ray (their text REPORTs get a second line)")
 	if _, err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
@@ -275,11 +284,17 @@ func coldstartGenerate(ctx context.Context, args []string, stdout, stderr io.Wri
 			*days = 0
 		}
 	}
+	if !coldstart.Shape(*shape).Valid() {
+		return usageError{fmt.Sprintf("coldstart generate: --shape must be one of %s, not %q", shapeNames(), *shape)}
+	}
+	if *tracing < 0 || *tracing > 1 {
+		return usageError{"coldstart generate: --tracing must be between 0 and 1"}
+	}
 	if *scale <= 0 || *memory < 128 || *days < 0 {
 		return usageError{"coldstart generate: --scale must be positive, --memory at least 128, --days not negative"}
 	}
 	cfg := coldstart.GenerateConfig{Seed: *seed, Days: *days, MaxBytes: maxBytes, Format: *format, Function: *function,
-		MemoryMB: *memory, InitMedian: *initMedian,
+		MemoryMB: *memory, InitMedian: *initMedian, Shape: coldstart.Shape(*shape), TracingRate: *tracing,
 		NightRate: 0.05 * *scale, DayRate: 0.6 * *scale, MorningBurstRate: 0.1 * *scale}
 	write := func(w io.Writer) error {
 		st, err := coldstart.Generate(w, cfg)
@@ -440,4 +455,13 @@ func (p *progress) finish() {
 		fmt.Fprintln(p.w)
 	}
 	p.stopped = true
+}
+
+// shapeNames lists the shapes coldstart reads, for flag help and errors.
+func shapeNames() string {
+	names := make([]string, len(coldstart.Shapes))
+	for i, s := range coldstart.Shapes {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
 }

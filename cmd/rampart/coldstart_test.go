@@ -94,6 +94,56 @@ func TestColdstart_stdinAndGzip(t *testing.T) {
 	}
 }
 
+// TestColdstart_shapes: a log generated as aws logs tail output is read as
+// such, counts what the plain log counts, names its execution
+// environments, and --shape forces a shape.
+func TestColdstart_shapes(t *testing.T) {
+	dir := t.TempDir()
+	counts := func(args ...string) (string, coldstart.FunctionReport) {
+		t.Helper()
+		out, stderr, err := runColdstartCmd(t, append([]string{"analyze", "--no-plan", "--function", "f", "--json", filepath.Join(dir, "r.json")}, args...)...)
+		if err != nil {
+			t.Fatalf("analyze %q: %v\n%s", args, err, stderr)
+		}
+		var rep coldstart.Report
+		b, err := os.ReadFile(filepath.Join(dir, "r.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &rep); err != nil || len(rep.Functions) != 1 {
+			t.Fatalf("report %v: %s", err, b)
+		}
+		return out, *rep.Functions[0]
+	}
+	paths := map[string]string{}
+	for _, shape := range []string{"lambda", "aws-logs-tail", "cloudwatch-csv"} {
+		paths[shape] = filepath.Join(dir, shape+".log")
+		if _, stderr, err := runColdstartCmd(t, "generate", "--days", "1", "--scale", "0.05", "--tracing", "0.3", "--shape", shape, "-o", paths[shape]); err != nil {
+			t.Fatalf("generate --shape %s: %v\n%s", shape, err, stderr)
+		}
+	}
+	_, plain := counts(paths["lambda"])
+	out, tail := counts(paths["aws-logs-tail"])
+	if tail.Invocations != plain.Invocations || tail.ColdStarts != plain.ColdStarts || tail.Invocations == 0 {
+		t.Errorf("aws logs tail: %d invocations %+v; plain %d %+v", tail.Invocations, tail.ColdStarts, plain.Invocations, plain.ColdStarts)
+	}
+	for _, want := range []string{"aws-logs-tail.log as aws-logs-tail (", "Execution environments (log streams) "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if tail.Environments == 0 {
+		t.Error("no execution environments counted from the log stream names")
+	}
+	// Forced to the wrong shape, the CSV export has no platform lines left.
+	if _, stderr, err := runColdstartCmd(t, "analyze", "--no-plan", "--shape", "insights-json", paths["cloudwatch-csv"]); !errors.Is(err, coldstart.ErrNoInvocations) {
+		t.Errorf("CSV read as insights-json: %v\n%s", err, stderr)
+	}
+	if out, _ := counts("--shape", "cloudwatch-csv", paths["cloudwatch-csv"]); !strings.Contains(out, "as cloudwatch-csv") {
+		t.Errorf("--shape cloudwatch-csv:\n%s", out)
+	}
+}
+
 func TestColdstart_usageErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{},
@@ -107,6 +157,10 @@ func TestColdstart_usageErrors(t *testing.T) {
 		{"generate", "--size", "lots"},
 		{"generate", "--format", "xml"},
 		{"generate", "extra"},
+		{"generate", "--shape", "xml"},
+		{"generate", "--tracing", "2"},
+		{"analyze", "--shape", "xml", "x.log"},
+		{"analyze", "--shape", "lambda", "--log-group", "/aws/lambda/a"},
 	} {
 		_, _, err := runColdstartCmd(t, args...)
 		var u usageError

@@ -294,7 +294,7 @@ func standardMessages(variant string, data []byte) ([]string, error) {
 // the counts and the hourly figures of the plain export lines, and the
 // shapes naming log streams count the environments the generator started.
 func TestGenerate_shapes(t *testing.T) {
-	cfg := GenerateConfig{Seed: 5, Days: 1, NightRate: 0.01, DayRate: 0.04, MorningBurstRate: 0.01, TracingRate: 0.3, InitFailureRate: 0.01, TruncatedRate: 0.002}
+	cfg := GenerateConfig{Seed: 5, Days: 1, NightRate: 0.002, DayRate: 0.008, MorningBurstRate: 0.002, TracingRate: 0.3, InitFailureRate: 0.05, TruncatedRate: 0.01, TimeoutRate: 0.02}
 	analyze := func(cfg GenerateConfig) (*Report, GenerateStats) {
 		var buf bytes.Buffer
 		st, err := Generate(&buf, cfg)
@@ -308,7 +308,7 @@ func TestGenerate_shapes(t *testing.T) {
 		return rep, st
 	}
 	plain, st := analyze(cfg)
-	if st.Environments == 0 || st.Truncated == 0 || st.InitReruns == 0 {
+	if st.Environments == 0 || st.Truncated == 0 || st.InitReruns == 0 || st.Timeouts == 0 {
 		t.Fatalf("stats %+v", st)
 	}
 	want := plain.Functions[0]

@@ -122,3 +122,18 @@ func TestOpen_pathCharacters(t *testing.T) {
 		}
 	}
 }
+
+// Open creates the store's folder, as rampart tokens does in a fresh data
+// folder (<data>/gateway/tokens.db): it failed with "unable to open database
+// file (14)".
+func TestOpen_createsFolder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data", "gateway", "tokens.db")
+	s, err := sqlitetokens.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("the store is not at %s: %v", path, err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 )
 
@@ -214,7 +215,7 @@ func prepare(src []byte, opts Options) (*prepared, error) {
 	slices.SortStableFunc(p.order, func(a, b job) int { return max(b.w, b.h) - max(a.w, a.h) })
 	p.req = request{src: src, h: h, minEdge: max(p.order[0].w, p.order[0].h), maxPixels: lim.MaxPixels}
 	dw, dh := p.c.size(&p.req)
-	p.memory = p.c.memory(&p.req) + pipelineBytes(dw, dh, p.order[0].w, p.order[0].h)
+	p.memory = p.c.memory(&p.req) + pipelineBytes(dw, dh, p.order)
 	if p.memory > lim.MaxMemory {
 		return nil, reject(ErrTooMuchMemory, "decoding %dx%d %s for a %dx%d thumbnail needs about %d MB, over the limit of %d MB",
 			h.width, h.height, format, p.order[0].w, p.order[0].h, mib(p.memory), mib(lim.MaxMemory))
@@ -225,14 +226,33 @@ func prepare(src []byte, opts Options) (*prepared, error) {
 func mib(n int64) int64 { return (n + 1<<20 - 1) >> 20 }
 
 // pipelineBytes estimates what the pipeline holds beyond the decoder's
-// output when the decoded image is dw×dh and the largest thumbnail tw×th:
-// the decoded image converted to planes (1.5 bytes per pixel, when it is
-// not already YCbCr or grey), the resizer's intermediate (the box-shrunk
-// source and the vertical pass), and the thumbnail in its planes and
-// oriented, plus the encoded JPEG.
-func pipelineBytes(dw, dh, tw, th int) int64 {
+// output when the decoded image is dw×dh and the thumbnails are jobs
+// (largest first): the decoded image converted to planes (1.5 bytes per
+// pixel, when it is not already YCbCr or grey), the resizer's intermediate
+// (the box-shrunk source and the vertical pass), and the largest thumbnail
+// in its planes and oriented, plus the encoded JPEG; and every size's
+// resampling weights (resizeWeightBytes).
+func pipelineBytes(dw, dh int, jobs []job) int64 {
+	tw, th := jobs[0].w, jobs[0].h
 	d, t := int64(dw)*int64(dh), int64(tw)*int64(th)
-	return 3*d/2 + 3*int64(dw)*int64(th)/2 + 4*t
+	n := 3*d/2 + 3*int64(dw)*int64(th)/2 + 4*t
+	for _, j := range jobs {
+		n += resizeWeightBytes(max(dw, dh), j.w, j.h)
+	}
+	return n
+}
+
+// resizeWeightBytes bounds the weight tables of resizing to w×h from an
+// image whose long edge is srcLong (makeWeights and fixed8, per output
+// sample: its start, tap count and taps, for both axes of the luma and as
+// much again for the two half-size chroma planes). Counting every size
+// from the decoded image is an upper bound: smaller sizes cascade from
+// smaller sources, so they have fewer taps. A wide, short image's weights
+// are a good part of its small pipeline.
+func resizeWeightBytes(srcLong, w, h int) int64 {
+	scale := max(float64(srcLong)/float64(max(w, h, 1)), 1)
+	taps := int64(math.Ceil(2*lanczosA*scale)) + 2 // + 1, + 1 for the axes' rounding
+	return 2 * int64(w+h) * (56 + 4*taps)
 }
 
 // MemoryEstimate returns the peak memory, in bytes beyond src itself, that

@@ -86,7 +86,9 @@
 // levels the sRGB values are those of sharp (mean difference 0.003/255,
 // none more than 1, TestSharpCMYKGrid, for the default profile and a
 // synthetic profile of each table type); thumbnails of CMYK and YCCK JPEGs
-// are within 0.6/255 of sharp's on Go's CMYK test image (TestSharpCMYK).
+// are within 0.66/255 of sharp's on Go's CMYK test images (TestSharpCMYK),
+// 0.58/255 on average and at most 0.98 over the photo set made CMYK and
+// YCCK by sharp (37 images; TestSharpCMYK with RAMPART_PHOTOS, below).
 // RGB conversions run on thumbnail pixels only; CMYK converts at the
 // decoded size, before resizing, as sharp does. Greyscale profiles and
 // other colour spaces are named, not applied.
@@ -135,41 +137,48 @@
 // 1 for opaque grey, 1.5 for opaque RGB, which comes out as 4:2:0 Y'CbCr
 // converted row by row), a few stored rows (at most 8 bytes per pixel of the
 // width) and the inflater's 128 KB window, plus, for Adam7, an accumulator
-// per reduced sample: a 7000×7000 16-bit RGBA PNG (392 MB of pixels)
-// thumbnailed to 1024, 512 and 128 allocates 17 MB in all (k = 5; its
-// MemoryEstimate is 17.5 MB; devserver/memory_test.go runs three at once
-// through the local service). A lossy WebP decoded at 1/s
+// per reduced sample: a 7000×7000 16-bit RGBA PNG (581 KB, 374 MB of
+// pixels) thumbnailed to 1024, 512 and 128 allocates 12.8 MB in all, within
+// its MemoryEstimate of 14.0 MB (go test -run hostilePNGMemory -v
+// ./imaging); three at once through the local service peak at 28 MB of heap
+// in use (go test -run HostilePNGs -v ./devserver). A lossy WebP decoded at 1/s
 // holds its 4:2:0 planes at 1/s and a few rows of edges (and of alpha, which
 // it decodes sixteen rows at a time), and the thumbnail-size planes it
 // averages them to; a lossless WebP streams, holding the pixels
 // its back references can reach (at most 8 MB), the transforms' data (at
 // most 0.75 bytes per pixel) and the reduced image. GIF decodes at full size (5
 // bytes per pixel). Resizing adds about 1.5 bytes per decoded
-// pixel. [MemoryEstimate] adds these up from the header; Limits.MaxMemory
-// refuses what is over it, and a caller running several at once admits them
-// by it. Go's collector lets the heap grow to twice the live data by
-// default; a process should set a soft memory limit (GOMEMLIMIT, e.g. a
-// little under a Lambda function's memory size).
+// pixel, and its weight tables a few hundred bytes per pixel of each
+// thumbnail's width and height. [MemoryEstimate] adds these up from the
+// header; Limits.MaxMemory refuses what is over it, and a caller running
+// several at once admits them by it. Go's collector lets the heap grow to
+// twice the live data by default; a process should set a soft memory limit
+// (GOMEMLIMIT, e.g. a little under a Lambda function's memory size).
 //
 // # Speed against sharp
 //
 // BenchmarkCompareSharp runs Rampart and sharp (libvips) on one core each
 // over the photo set (../shared/bin/photos: 17 photos, 2560×1600 and
 // 5120×2880) as JPEG and as PNG and WebP made from them by sharp,
-// interleaved and repeated. On 2026-12-02, on this project's shared 2-core
-// machine (load average 17 to 20), per CPU-second, Rampart against sharp
-// smart: JPEG 15.0 against 9.9 images (1.52×), peak RSS 79 MB against 443;
-// PNG 8.4 against 8.4 (1.00×), 370 MB against 365 (both hold the 188 MB of
-// input files, and Go's heap grows to twice what is live); WebP 12.7
-// against 10.7 (1.19×; 3 rounds, RAMPART_BENCH_FORMATS=webp
-// RAMPART_BENCH_REPS=3, load average 28 to 31 in its run), 22 MB against
-// 218. SSIM against sharp smart, the
+// interleaved and repeated. On 2026-12-02 (main at f6d0705), on this
+// project's shared 2-core machine (load average 25 to 28), three rounds,
+// per CPU-second, Rampart against sharp smart: JPEG 14.2 against 9.8
+// images (1.44×; 1.43 to 1.49 per round), peak RSS 56 MB against 384; PNG
+// 9.0 against 7.8 (1.15×; 1.08 to 1.20), 193 MB against 362; WebP 12.7
+// against 10.5 (1.20×), 22 MB against 223. Both sides hold every input
+// outside their collected heaps, and the PNG files (188 MB) count in RSS as
+// they are read. Reading each file just before it is processed instead
+// (RAMPART_BENCH_PER_FILE=1, two rounds), peak RSS measures the pipelines:
+// JPEG 44 MB against 376 (1.42×), PNG 116 MB against 332 (1.08×), WebP 19
+// MB against 188 (1.17×). SSIM against sharp smart, the
 // mean per size (128, 512, 1024): JPEG 0.994, 0.993, 0.990; PNG 0.994,
 // 0.992, 0.985; WebP 0.994, 0.990, 0.980; colour differences 0.4 to 0.6/255
 // for every format (TestSharpQuality with RAMPART_PHOTOS).
 //
-//	RAMPART_PHOTOS=/tmp/photos go test -run '^$' -bench CompareSharp -benchtime 1x -timeout 60m ./imaging
-//	RAMPART_PHOTOS=/tmp/photos go test -run SharpQuality -v ./imaging
+//	../shared/bin/photos /tmp/photos
+//	RAMPART_PHOTOS=/tmp/photos RAMPART_BENCH_REPS=3 go test -run '^$' -bench CompareSharp -benchtime 1x -timeout 60m ./imaging
+//	RAMPART_PHOTOS=/tmp/photos RAMPART_BENCH_PER_FILE=1 go test -run '^$' -bench CompareSharp -benchtime 1x -timeout 60m ./imaging
+//	RAMPART_PHOTOS=/tmp/photos go test -run 'SharpQuality$|SharpCMYK$' -v ./imaging
 //
 // # Decoding seam
 //

@@ -14,6 +14,7 @@ type alphaRows struct {
 	y0     int
 	rows   int                    // rows unfiltered so far
 	next   func(dst []byte) error // the next row, still filtered
+	end    func() error           // after the last row: the stream's verdict
 	stop   func()                 // ends a producer early
 	prev   []byte                 // the last row unfiltered
 }
@@ -36,7 +37,7 @@ func decodeAlpha(ctx context.Context, p []byte, w, h int) (*alphaRows, error) {
 	case pre > 1:
 		return nil, FormatError("ALPH pre-processing is unknown")
 	}
-	a := &alphaRows{w: w, h: h, filter: filter, window: make([]byte, 16*w), y0: -16, prev: make([]byte, w), stop: func() {}}
+	a := &alphaRows{w: w, h: h, filter: filter, window: make([]byte, 16*w), y0: -16, prev: make([]byte, w), stop: func() {}, end: func() error { return nil }}
 	data := p[1:]
 	if method == 0 {
 		if len(data) < w*h {
@@ -73,6 +74,14 @@ func decodeAlpha(ctx context.Context, p []byte, w, h int) (*alphaRows, error) {
 			dst[x] = uint8(c >> 8)
 		}
 		return nil
+	}
+	// The decoder yields the last row before it checks that the last
+	// pixel was inside the data: let it finish.
+	a.end = func() error {
+		if _, ok := pull(); ok {
+			return FormatError("alpha bitstream has more rows than the image")
+		}
+		return failed
 	}
 	return a, nil
 }
@@ -116,6 +125,9 @@ func (a *alphaRows) load(mby int) error {
 		}
 		copy(prev, row)
 		a.rows++
+	}
+	if a.rows == a.h {
+		return a.end()
 	}
 	return nil
 }

@@ -412,3 +412,56 @@ func TestDecode_losslessBomb(t *testing.T) {
 		}
 	}
 }
+
+// oneBitAlpha is an ALPH payload (lossless, no filter) for a w×h frame whose
+// green code has two symbols, 0 and 255, of one bit each, the other codes
+// one symbol: each pixel's alpha is one bit of the stream, here 255 where
+// x+y is odd. Only the first pixels of them are written.
+func oneBitAlpha(w, h, pixels int) []byte {
+	bw := &lsbWriter{}
+	bw.put(0, 1) // no transform
+	bw.put(0, 1) // no colour cache
+	bw.put(0, 1) // no meta codes
+	bw.put(1, 1) // green: simple code
+	bw.put(1, 1) // two symbols
+	bw.put(1, 1) // the first of 8 bits
+	bw.put(0, 8)
+	bw.put(255, 8)
+	for range 4 { // red, blue, alpha, distance: the one symbol 0
+		bw.put(1, 1)
+		bw.put(0, 1)
+		bw.put(0, 1)
+		bw.put(0, 1)
+	}
+	for i := range pixels {
+		x, y := i%w, i/w
+		bw.put(uint32((x+y)&1), 1)
+	}
+	return append([]byte{1}, bw.b...)
+}
+
+// TestDecode_alphaCutShort: a lossless alpha plane whose bitstream ends
+// before its last pixel is truncated, as libwebp and x/image/webp have
+// it. The alpha rows are pulled from the streaming VP8L decoder as the
+// macroblock rows need them, and the decode used to stop pulling once it
+// had the last row, never seeing the error the decoder found when the
+// very last pixel ran past the data (a fuzzed file was accepted). Here the
+// stream takes 38 + 59×41 bits, one more than 307 bytes hold, so leaving
+// out 1 to 8 pixels leaves only the last one short.
+func TestDecode_alphaCutShort(t *testing.T) {
+	const w, h = 59, 41
+	frame := bitstream(t, cwebp(t, photoLike(w, h, false)))
+	whole := riff(vp8x(0x10, w, h), chunk("ALPH", oneBitAlpha(w, h, w*h)), frame)
+	img := mustDecode(t, whole, nil).(*image.NYCbCrA)
+	if a, b := img.A[img.AOffset(w-2, h-1)], img.A[img.AOffset(w-1, h-1)]; a != 255 || b != 0 {
+		t.Fatalf("alpha of the last two pixels %d, %d; want 255, 0", a, b)
+	}
+	for _, missing := range []int{1, 4, 8, w / 2, w + 8} {
+		cut := riff(vp8x(0x10, w, h), chunk("ALPH", oneBitAlpha(w, h, w*h-missing)), frame)
+		for _, s := range []int{1, 4} {
+			if _, err := Decode(cut, &Options{Scale: s}); !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Errorf("alpha without the last %d pixels, 1/%d: err = %v, want one wrapping io.ErrUnexpectedEOF", missing, s, err)
+			}
+		}
+	}
+}

@@ -64,7 +64,7 @@ func TestDev_uploadRSS(t *testing.T) {
 	var url string
 	select {
 	case url = <-base:
-	case <-time.After(30 * time.Second):
+	case <-time.After(3 * time.Minute): // a bound on a hang: a loaded machine starts the binary slowly
 		t.Fatal("rampart dev did not start")
 	}
 	start := time.Now()

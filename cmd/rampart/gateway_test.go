@@ -17,7 +17,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/rampartdev/rampart/internal/testingutil"
 )
@@ -289,12 +288,11 @@ func TestGateway_benchProcessesChildFails(t *testing.T) {
 		c.Env = append(os.Environ(), "RAMPART_TEST_HELPER=1")
 		return c, nil
 	}
-	start := time.Now()
+	// "exited before listening", not the 30 s wait's "did not start
+	// listening": the exit was noticed (a time limit here would be a margin
+	// a loaded machine eats).
 	_, _, err := runCmd(t, "gateway", "bench", "--processes", "--requests", "10")
 	if err == nil || !strings.Contains(err.Error(), "exited before listening") || !strings.Contains(err.Error(), "256.0.0.1") {
 		t.Fatalf("err = %v", err)
-	}
-	if time.Since(start) > 20*time.Second {
-		t.Errorf("took %v to notice", time.Since(start))
 	}
 }

@@ -274,3 +274,35 @@ func TestDownload_slowReader(t *testing.T) {
 	}
 	t.Logf("the stalled download was cut off after %d of %d bytes", n, size)
 }
+
+// TestHTTPServer_headerAndIdleLimits: the server rampart dev listens with
+// bounds headers (time and size) and idle keep-alive connections, and
+// closes a connection whose headers stop arriving after the header
+// timeout (a slowloris holds none open).
+func TestHTTPServer_headerAndIdleLimits(t *testing.T) {
+	t.Parallel() // waits out the 10 s header timeout
+	s := MustOpen(t, t.TempDir(), io.Discard, nil)
+	defer s.Close()
+	hs := s.HTTPServer(s.Handler())
+	if hs.ReadHeaderTimeout != devserver.DefaultReadHeaderTimeout || hs.IdleTimeout != devserver.DefaultIdleTimeout ||
+		hs.MaxHeaderBytes != devserver.MaxHeaderBytes || hs.ReadTimeout <= 0 || hs.WriteTimeout <= 0 {
+		t.Fatalf("http.Server limits: header %s, idle %s, header bytes %d, read %s, write %s",
+			hs.ReadHeaderTimeout, hs.IdleTimeout, hs.MaxHeaderBytes, hs.ReadTimeout, hs.WriteTimeout)
+	}
+	srv := serve(t, s)
+	addr := srv.Listener.Addr().String()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "GET /health HTTP/1.1\r\nHost: %s\r\nX-Slow: ", addr) // and nothing more
+	start := time.Now()
+	c.SetReadDeadline(time.Now().Add(time.Minute))
+	if _, err := io.ReadAll(c); errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatal("a request whose headers stopped arriving kept its connection for a minute")
+	}
+	if d := time.Since(start); d < devserver.DefaultReadHeaderTimeout/2 {
+		t.Fatalf("closed after %s, before the header timeout", d)
+	}
+}

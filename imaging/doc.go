@@ -140,8 +140,9 @@
 // per reduced sample: a 7000×7000 16-bit RGBA PNG (581 KB, 374 MB of
 // pixels) thumbnailed to 1024, 512 and 128 allocates 12.8 MB in all, within
 // its MemoryEstimate of 14.0 MB (go test -run hostilePNGMemory -v
-// ./imaging); three at once through the local service peak at 28 MB of heap
-// in use (go test -run HostilePNGs -v ./devserver). A lossy WebP decoded at 1/s
+// ./imaging); three at once through the local service peak at 28 to 30 MB
+// of heap in use (two runs of go test -run HostilePNGs -v ./devserver). A
+// lossy WebP decoded at 1/s
 // holds its 4:2:0 planes at 1/s and a few rows of edges (and of alpha, which
 // it decodes sixteen rows at a time), and the thumbnail-size planes it
 // averages them to; a lossless WebP streams, holding the pixels

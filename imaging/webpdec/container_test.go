@@ -465,3 +465,30 @@ func TestDecode_alphaCutShort(t *testing.T) {
 		}
 	}
 }
+
+// TestDecode_extendedPadding: in an extended file an odd-sized bitstream
+// chunk whose padding byte the RIFF size leaves out is refused, as libwebp
+// refuses it (a fuzzed lossy file, now a FuzzDecode seed, was accepted); a
+// simple file is not held to it. cwebp writes even-sized bitstreams, so
+// the chunk here is a lossless one with a byte after the image, which
+// decoders ignore.
+func TestDecode_extendedPadding(t *testing.T) {
+	src := cwebp(t, photoLike(40, 30, false), "-lossless")
+	payload := append(bytes.Clone(src[20:]), 0)
+	if string(src[12:16]) != "VP8L" || len(payload)&1 != 1 {
+		t.Fatalf("cwebp wrote %q with a %d-byte payload, want an even-sized VP8L", src[12:16], len(payload)-1)
+	}
+	chunks := chunk("VP8L", payload)
+	padded := riff(vp8x(0, 40, 30), chunks)
+	mustDecode(t, padded, nil)
+	unpadded := padded[:len(padded)-1]
+	binary.LittleEndian.PutUint32(unpadded[4:], uint32(len(unpadded)-8))
+	var fe FormatError
+	if _, err := Decode(unpadded, nil); !errors.As(err, &fe) {
+		t.Errorf("extended file without the padding byte: err = %v, want a FormatError", err)
+	}
+	simple := riff(chunks)
+	simple = simple[:len(simple)-1]
+	binary.LittleEndian.PutUint32(simple[4:], uint32(len(simple)-8))
+	mustDecode(t, simple, nil)
+}

@@ -74,7 +74,8 @@
 // Input ending before the image does wraps [io.ErrUnexpectedEOF];
 // invalid structure is a [FormatError]; a VP8 interframe is an
 // [UnsupportedError]. As in libwebp, token partitions are clamped to the
-// data, the last ALPH chunk before the bitstream wins, and an alpha flag
-// without an ALPH chunk means opaque. The decoder is fuzzed (FuzzDecode)
+// data, the last ALPH chunk before the bitstream wins, an alpha flag
+// without an ALPH chunk means opaque, and in an extended file the
+// bitstream's padding byte must be inside the RIFF size. The decoder is fuzzed (FuzzDecode)
 // against x/image/webp, with libwebp's dwebp deciding where they differ.
 package webpdec

@@ -414,6 +414,11 @@ func parseContainer(src []byte, headerOnly bool) (*container, error) {
 			if animated {
 				continue
 			}
+			if len(payload)&1 == 1 && len(b) == 8+len(payload) {
+				// libwebp holds an extended file's chunks, padding
+				// included, to the RIFF size (a simple file's not).
+				return lenient(FormatError(typ + " chunk's padding byte is outside the RIFF size"))
+			}
 			ct.frame.alph = alph
 			if err := ct.setBitstream(typ, payload, canvasW, canvasH, true); err != nil {
 				return lenient(err)

@@ -103,6 +103,12 @@ func TestLoad_AsTheSDK(t *testing.T) {
 		"invalid discovery":      with(map[string]string{"AWS_ENABLE_ENDPOINT_DISCOVERY": "on"}),
 		"invalid s3 arn region":  with(map[string]string{"AWS_S3_USE_ARN_REGION": "maybe"}),
 		"empty service endpoint": with(map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:4566", "AWS_ENDPOINT_URL_SQS": ""}),
+		"zero max attempts":      with(map[string]string{"AWS_MAX_ATTEMPTS": "0"}),
+		"negative max attempts":  with(map[string]string{"AWS_MAX_ATTEMPTS": "-1"}),
+		"padded max attempts":    with(map[string]string{"AWS_MAX_ATTEMPTS": " 3"}),
+		"empty everything":       with(map[string]string{"AWS_RETRY_MODE": "", "AWS_USE_FIPS_ENDPOINT": "", "AWS_SESSION_TOKEN": "", "AWS_ENDPOINT_URL": ""}),
+		"upper-case retry mode":  with(map[string]string{"AWS_RETRY_MODE": "STANDARD"}),
+		"endpoint with a path":   with(map[string]string{"AWS_ENDPOINT_URL_S3": "https://gateway.example.test:8443/s3/"}),
 	}
 	for name, env := range cases {
 		t.Run(name, func(t *testing.T) {

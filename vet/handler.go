@@ -42,16 +42,60 @@ type handler struct {
 	param *types.Var      // the parameter of that type
 }
 
-// eventName returns the name of t's events type (through a pointer), or "".
+// eventName returns t's events type (through a pointer and aliases), or,
+// for a type defined on one (`type Orders events.SQSEvent`), the events
+// type it was defined on.
 func eventName(t types.Type) (*types.TypeName, bool) {
 	if p, ok := t.(*types.Pointer); ok {
 		t = p.Elem()
 	}
 	n, ok := types.Unalias(t).(*types.Named)
-	if !ok || n.Obj().Pkg() == nil || n.Obj().Pkg().Path() != eventsPath {
+	if !ok || n.Obj().Pkg() == nil {
 		return nil, false
 	}
-	return n.Obj(), true
+	if n.Obj().Pkg().Path() == eventsPath {
+		return n.Obj(), true
+	}
+	st, ok := n.Underlying().(*types.Struct)
+	if !ok {
+		return nil, false
+	}
+	events := eventsPkgOf(st)
+	if events == nil {
+		return nil, false
+	}
+	for _, name := range events.Scope().Names() {
+		if tn, ok := events.Scope().Lookup(name).(*types.TypeName); ok && !tn.IsAlias() && types.Identical(tn.Type().Underlying(), st) {
+			return tn, true
+		}
+	}
+	return nil, false
+}
+
+// eventsPkgOf returns the aws-lambda-go events package if a field of st
+// has one of its types (an element, a map value or a pointer's), or nil.
+func eventsPkgOf(st *types.Struct) *types.Package {
+	for i := range st.NumFields() {
+		t := st.Field(i).Type()
+		for {
+			switch u := t.(type) {
+			case *types.Pointer:
+				t = u.Elem()
+				continue
+			case *types.Slice:
+				t = u.Elem()
+				continue
+			case *types.Map:
+				t = u.Elem()
+				continue
+			}
+			break
+		}
+		if n, ok := types.Unalias(t).(*types.Named); ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == eventsPath {
+			return n.Obj().Pkg()
+		}
+	}
+	return nil
 }
 
 // handlers returns the package's handlers in source order.

@@ -193,3 +193,15 @@ func handleRepanic(ctx context.Context, ev events.S3Event) error {
 	defer func() { slog.Info("done") }()
 	return process(ctx, "")
 }
+
+// Bug: a type defined on an events type is that event.
+type orders events.SQSEvent
+
+func handleOrders(ctx context.Context, ev orders) error {
+	for _, m := range ev.Records {
+		if err := process(ctx, m.Body); err != nil { // want `swallowed: the error err is dropped in this SQSEvent handler`
+			slog.ErrorContext(ctx, "order", "error", err)
+		}
+	}
+	return nil
+}

@@ -40,7 +40,9 @@
 // pay for compiling its whole path. The glue therefore starts Go at module
 // scope, when workerd loads the Worker, and runs rampartWarmup's requests
 // through the core there (on a gateway of their own, with their own cache
-// and a discarded log), then rampartCollect.
+// and a discarded log), then rampartCollect. rampartConfigure logs one
+// record, "gateway started", which at module scope pays the isolate's first
+// console.log (milliseconds of workerd's CPU) before any request.
 //
 // workerd allows no random numbers at module scope (crypto.getRandomValues
 // throws), and the Go runtime seeds itself from random bytes when it

@@ -110,6 +110,10 @@ func configure(_ js.Value, args []js.Value) any {
 	mu.Lock()
 	gw, warmGW = g, w
 	mu.Unlock()
+	// One record now, at module scope when the glue starts Go there: an
+	// isolate's first console.log and the Go side of the log path cost
+	// milliseconds that the first request's access log would pay.
+	logger.Info("gateway started", "routes", len(g.Config().Routes))
 	return ""
 }
 

@@ -143,6 +143,13 @@ func TestWorker_vectors(t *testing.T) {
 	if !strings.Contains(out, `"msg":"access"`) || !strings.Contains(out, `"token_id":"`+seeded.Records["alice"].ID+`"`) {
 		t.Errorf("no access log with alice's token id in the Worker's output:\n%s", out)
 	}
+	// Go starts at module scope (GATEWAY_SEED is set) and logs its start
+	// there, so that the isolate's first console.log is not paid by the
+	// first request: the record comes before any access record.
+	started, access := strings.Index(out, `"msg":"gateway started"`), strings.Index(out, `"msg":"access"`)
+	if started < 0 || access >= 0 && started > access {
+		t.Errorf("no start record before the first access record in the Worker's output:\n%s", out)
+	}
 }
 
 // TestWorker_limiterExactUnderConcurrency floods one token from concurrent

@@ -92,6 +92,7 @@ func (e *effects) doubles() (puts, commits int, which []string) {
 // under distinct keys, RAMPART_E2E_UPLOADS times (default 500), with the
 // production sizes, and logs the figures.
 func TestServer_FaultInjection(t *testing.T) {
+	t.Parallel() // waits on fsyncs more than it computes
 	// In a synctest bubble the clock moves only while every goroutine
 	// waits: the crashed attempts' leases and visibility timeouts pass at
 	// once, and no attempt can overrun its deadline because the machine is

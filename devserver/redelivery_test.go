@@ -58,6 +58,7 @@ func redeliveries(t *testing.T, logs string) (received, again int) {
 // (With the old defaults, a 5 s invocation timeout, the last messages of
 // the batch ran out of time and were delivered again.)
 func TestServer_defaultsDoNotRedeliver(t *testing.T) {
+	t.Parallel() // waits on fsyncs more than it computes
 	// In a synctest bubble the slow reads advance a fake clock, and only
 	// waiting counts against the invocation timeout.
 	synctest.Test(t, func(t *testing.T) {
@@ -100,6 +101,7 @@ func TestServer_defaultsDoNotRedeliver(t *testing.T) {
 // only when every goroutine waits, so a loaded machine cannot make a beat
 // late (it failed at load ~29 on the real clock).
 func TestServer_heartbeatOutlastsVisibility(t *testing.T) {
+	t.Parallel() // waits on fsyncs more than it computes
 	synctest.Test(t, func(t *testing.T) {
 		logs := &testingutil.Buffer{}
 		s := MustOpen(t, t.TempDir(), logs, func(o *devserver.Options) {

@@ -172,6 +172,7 @@ func hasLog(logs, correlationID, msg string) bool {
 }
 
 func TestServer_EventAcceptedBeforeACrashIsProcessedAfterIt(t *testing.T) {
+	t.Parallel() // waits on fsyncs more than it computes
 	// In a synctest bubble the invocation timeout counts only time spent
 	// waiting, never the CPU a loaded machine takes to make thumbnails
 	// under -race (which ran the real 1.5 s out, three times, and
@@ -279,6 +280,7 @@ func (d *deadlineObjects) reads() []time.Duration {
 }
 
 func TestServer_InvocationDeadline(t *testing.T) {
+	t.Parallel() // waits on fsyncs more than it computes
 	for _, tc := range []struct {
 		name       string
 		invocation time.Duration // zero: the default

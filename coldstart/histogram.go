@@ -2,6 +2,7 @@ package coldstart
 
 import (
 	"math"
+	"slices"
 )
 
 // Histogram is a fixed log-bucket histogram of non-negative durations in
@@ -110,6 +111,26 @@ func (h *Histogram) Merge(o *Histogram) {
 	h.n += o.n
 	h.sum += o.sum
 	h.max = math.Max(h.max, o.max)
+}
+
+// clone returns a copy of h that shares no memory with it.
+func (h *Histogram) clone() Histogram {
+	c := *h
+	c.counts = slices.Clone(h.counts)
+	return c
+}
+
+// move replaces a recorded value old by v: the counts are as if v had been
+// added instead of old, and so is the maximum when v ≥ old. The sum is
+// left to the caller.
+func (h *Histogram) move(old, v float64) {
+	if old < histMin {
+		h.zero--
+	} else {
+		h.counts[bucketOf(old)]--
+	}
+	h.n--
+	h.AddN(v, 1)
 }
 
 // Count returns the number of values recorded.

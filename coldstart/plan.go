@@ -122,6 +122,7 @@ func plan(ctx context.Context, fr *FunctionReport, g *agg, arr []arrival, o *Opt
 	gb := float64(fr.MemoryMB) / 1024
 
 	sample := initSampler(g)
+	rp := newReplay(arr, newWallClock(o.Location))
 	type cand = planCandidate
 	var observed int64
 	for _, a := range arr {
@@ -134,19 +135,20 @@ func plan(ctx context.Context, fr *FunctionReport, g *agg, arr []arrival, o *Opt
 	// Calibrate the keep-alive model when asked. Replayed cold starts fall
 	// as the idle timeout grows, so bisect for the crossing.
 	p.Model = o.Model
+	var noneRes *SimResult // the replay without PC under p.Model, when calibration ran it
 	if p.Model.IdleTimeout == 0 {
 		p.Calibration.Calibrated = true
-		cold := map[int]int64{}
+		tried := map[int]*SimResult{}
 		at := func(i int) (int64, error) {
-			if c, ok := cold[i]; ok {
-				return c, nil
+			if r, ok := tried[i]; ok {
+				return r.ColdStarts, nil
 			}
 			m := Model{IdleTimeout: CalibrationTimeouts[i], MaxLifetime: o.Model.MaxLifetime}
-			res, err := runAll(ctx, arr, []Model{m}, []Schedule{{}}, o, sample)
+			res, err := runAll(ctx, rp, []Model{m}, []Schedule{{}}, o, sample)
 			if err != nil {
 				return 0, err
 			}
-			cold[i] = res[0].ColdStarts
+			tried[i] = res[0]
 			p.Calibration.Tried = append(p.Calibration.Tried, CalibrationPoint{IdleTimeout: m.IdleTimeout, ColdStarts: res[0].ColdStarts})
 			return res[0].ColdStarts, nil
 		}
@@ -181,6 +183,7 @@ func plan(ctx context.Context, fr *FunctionReport, g *agg, arr []arrival, o *Opt
 			return p.Calibration.Tried[i].IdleTimeout < p.Calibration.Tried[j].IdleTimeout
 		})
 		p.Model = Model{IdleTimeout: CalibrationTimeouts[best], MaxLifetime: o.Model.MaxLifetime}
+		noneRes = tried[best]
 	}
 
 	// The options: none, always-on levels, scheduled levels in the hotspot.
@@ -191,7 +194,7 @@ func plan(ctx context.Context, fr *FunctionReport, g *agg, arr []arrival, o *Opt
 		for i, c := range cs {
 			models[i], scheds[i] = p.Model, c.s
 		}
-		res, err := runAll(ctx, arr, models, scheds, o, sample)
+		res, err := runAll(ctx, rp, models, scheds, o, sample)
 		if err != nil {
 			return nil, err
 		}
@@ -201,8 +204,12 @@ func plan(ctx context.Context, fr *FunctionReport, g *agg, arr []arrival, o *Opt
 		}
 		return out, nil
 	}
-	none, err := evaluate([]cand{{name: "no provisioned concurrency", kind: "none"}})
-	if err != nil {
+	noneCand := cand{name: "no provisioned concurrency", kind: "none"}
+	var none []PlanOption
+	var err error
+	if noneRes != nil { // the same model, schedule and seed: the same result
+		none = []PlanOption{price(noneCand, noneRes, p.InitBilled, scale, gb, prices, target)}
+	} else if none, err = evaluate([]cand{noneCand}); err != nil {
 		return nil, err
 	}
 	p.Options = none
@@ -434,7 +441,7 @@ func (p *Plan) explain(fr *FunctionReport, o *Options, prices Prices) {
 }
 
 // runAll simulates every model and schedule, in parallel.
-func runAll(ctx context.Context, arr []arrival, models []Model, scheds []Schedule, o *Options, sample InitSampler) ([]*SimResult, error) {
+func runAll(ctx context.Context, rp *replay, models []Model, scheds []Schedule, o *Options, sample InitSampler) ([]*SimResult, error) {
 	out := make([]*SimResult, len(models))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
@@ -448,7 +455,7 @@ func runAll(ctx context.Context, arr []arrival, models []Model, scheds []Schedul
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			rng := rand.New(rand.NewPCG(o.Seed, uint64(i)))
-			out[i] = simulate(arr, models[i], scheds[i], newWallClock(o.Location), sample, rng)
+			out[i] = rp.run(models[i], scheds[i], sample, rng)
 		}()
 	}
 	wg.Wait()

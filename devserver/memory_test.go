@@ -27,12 +27,14 @@ import (
 // Under the race detector, which makes decoding 392 MB of pixels take
 // minutes, the images are 2000×2000 (32 MB of pixels each) and the heap
 // may reach three full-size decodes, what the three uploads would need at
-// the least without the streaming decoder (the race runtime's own memory
-// and the test's weigh more at that size).
+// the least without the streaming decoder, plus 32 MB for the server's
+// and the race runtime's own heap, which weigh more at that size (peaks
+// of 72–85 MB were measured under -race on a loaded machine, too close
+// to three decodes alone for a test that must not flake).
 func TestServer_HostilePNGsUploadedTogether(t *testing.T) {
-	side, bound := 7000, int64(1)
+	side, bound, slack := 7000, int64(1), int64(0)
 	if raceEnabled {
-		side, bound = 2000, 3
+		side, bound, slack = 2000, 3, 32<<20
 	}
 	full := int64(side) * int64(side) * 8 // one full-size decode
 	src := mediatest.MustHostilePNG(t, side, side)
@@ -111,7 +113,7 @@ func TestServer_HostilePNGsUploadedTogether(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	t.Logf("peak heap in use: %d MB (%d MB before); one full-size decode is %d MB", peak.Load()>>20, base.HeapInuse>>20, full>>20)
-	if p := peak.Load(); p > uint64(bound*full) {
+	if p := peak.Load(); p > uint64(bound*full+slack) {
 		t.Errorf("peak heap %d MB while three hostile PNGs were thumbnailed: more than one full-size decode (%d MB)", p>>20, full>>20)
 	}
 }

@@ -117,38 +117,45 @@ func (r *replay) run(m Model, s Schedule, initTime InitSampler, rng *rand.Rand) 
 		for ; i < run.end; i++ {
 			a := &r.arr[i]
 			t := a.at
-			// The environments free by t become idle (or provisioned ones
-			// available again) in the order they became free, the warm
-			// ends merged with the cold ones. ends[k] < key is an end
-			// before t, or at t of a request before this one (a later one
-			// arriving at t with a zero duration has not started).
-			key := uint64(t-base)<<shift | uint64(i)
-			for ; ends[k] < key; k++ { // the sentinel ends it
-				j := ends[k] & mask
-				switch served(kind[j>>5] >> (j & 31 * 2) & 3) {
-				case servedPC:
-					pcBusy--
-					busy--
-				case servedWarm:
-					end := int64(ends[k]>>shift) + base
-					for len(coldBusy) > 0 && coldBusy[0] <= end {
-						idle = append(idle, coldBusy.pop())
+			// A request provisioned concurrency serves needs nothing else:
+			// with the environments that have ended still counted busy,
+			// pcBusy < level holds all the more, and an alive count that
+			// does not reach the peak does not either. Otherwise the state
+			// is brought to t, as the releases deferred would have left it.
+			if pcBusy >= level || int64(busy+len(idle)-head) >= peak {
+				// The environments free by t become idle (or provisioned ones
+				// available again) in the order they became free, the warm
+				// ends merged with the cold ones. ends[k] < key is an end
+				// before t, or at t of a request before this one (a later one
+				// arriving at t with a zero duration has not started).
+				key := uint64(t-base)<<shift | uint64(i)
+				for ; ends[k] < key; k++ { // the sentinel ends it
+					j := ends[k] & mask
+					switch served(kind[j>>5] >> (j & 31 * 2) & 3) {
+					case servedPC:
+						pcBusy--
+						busy--
+					case servedWarm:
+						end := int64(ends[k]>>shift) + base
+						for len(coldBusy) > 0 && coldBusy[0] <= end {
+							idle = append(idle, coldBusy.pop())
+							busy--
+						}
+						idle = append(idle, end)
 						busy--
 					}
-					idle = append(idle, end)
+				}
+				for len(coldBusy) > 0 && coldBusy[0] <= t {
+					idle = append(idle, coldBusy.pop())
 					busy--
 				}
-			}
-			for len(coldBusy) > 0 && coldBusy[0] <= t {
-				idle = append(idle, coldBusy.pop())
-				busy--
-			}
-			for head < len(idle) && t-idle[head] > idleTimeout {
-				head++
-			}
-			if head > 1024 && head*2 > len(idle) { // compact the deque
-				idle = idle[:copy(idle, idle[head:])]
-				head = 0
+				for head < len(idle) && t-idle[head] > idleTimeout {
+					head++
+				}
+				if head > 1024 && head*2 > len(idle) { // compact the deque
+					idle = idle[:copy(idle, idle[head:])]
+					head = 0
+				}
 			}
 			dur := float64(a.dur)
 			lat := dur

@@ -657,9 +657,10 @@ func (a *analyzer) report(ctx context.Context) (*Report, error) {
 		fr := g.summary(a.names, prices, a.opts.Location)
 		arr := g.arrivals.sorted()
 		g.arrivals = arrivalLog{} // free the encoded copy
-		fr.Concurrency, fr.Resolution, fr.PeakConcurrency = concurrency(arr, a.opts.Location)
+		var peaks [7][24]int
+		fr.Concurrency, fr.Resolution, fr.PeakConcurrency, peaks = concurrency(arr, a.opts.Location)
 		if !a.opts.SkipPlan && len(arr) > 0 {
-			p, err := plan(ctx, fr, g, arr, a.opts, prices)
+			p, err := plan(ctx, fr, g, arr, peaks, a.opts, prices)
 			if err != nil {
 				if errors.Is(err, ctx.Err()) {
 					return nil, err

@@ -12,13 +12,15 @@ const maxConcurrencyPoints = 2016 // a week at 5 minutes
 
 // concurrency reconstructs the number of busy environments over time from
 // sorted arrivals: each invocation occupies an environment from its arrival
-// through its init (when cold) and handler duration.
-func concurrency(arr []arrival, loc *time.Location) ([]ConcurrencyPoint, time.Duration, int) {
+// through its init (when cold) and handler duration. It returns the series,
+// its resolution, the peak, and the peak in each weekday and hour.
+func concurrency(arr []arrival, loc *time.Location) (pts []ConcurrencyPoint, res time.Duration, peak int, byHour [7][24]int) {
 	if len(arr) == 0 {
-		return nil, 0, 0
+		return nil, 0, 0, byHour
 	}
+	clock := newWallClock(loc)
 	first, last := arr[0].at, arr[len(arr)-1].at
-	res := concurrencyResolutions[len(concurrencyResolutions)-1]
+	res = concurrencyResolutions[len(concurrencyResolutions)-1]
 	for _, r := range concurrencyResolutions {
 		if (last-first)/r.Milliseconds()+1 <= maxConcurrencyPoints {
 			res = r
@@ -27,10 +29,9 @@ func concurrency(arr []arrival, loc *time.Location) ([]ConcurrencyPoint, time.Du
 	}
 	step := res.Milliseconds()
 	base := first - first%step
-	pts := make([]ConcurrencyPoint, (last-base)/step+1)
+	pts = make([]ConcurrencyPoint, (last-base)/step+1)
 	busyMs := make([]float64, len(pts))
 	var ends envHeap
-	peak := 0
 	for _, a := range arr {
 		for len(ends) > 0 && ends.top().until <= a.at {
 			ends.pop()
@@ -38,6 +39,9 @@ func concurrency(arr []arrival, loc *time.Location) ([]ConcurrencyPoint, time.Du
 		end := a.at + int64(a.initMs+a.dur+0.5)
 		ends.push(busyEnv{until: end})
 		i := (a.at - base) / step
+		if h, d := clock.at(a.at); len(ends) > byHour[d][h] {
+			byHour[d][h] = len(ends)
+		}
 		if n := len(ends); n > pts[i].Max {
 			pts[i].Max = n
 			if n > peak {
@@ -59,21 +63,5 @@ func concurrency(arr []arrival, loc *time.Location) ([]ConcurrencyPoint, time.Du
 		pts[i].Time = time.UnixMilli(base + int64(i)*step).In(loc)
 		pts[i].Mean = round2(busyMs[i] / float64(step))
 	}
-	return pts, res, peak
-}
-
-// peakByHour returns the largest concurrency seen in each weekday and hour.
-func peakByHour(arr []arrival, clock *wallClock) (peak [7][24]int) {
-	var ends envHeap
-	for _, a := range arr {
-		for len(ends) > 0 && ends.top().until <= a.at {
-			ends.pop()
-		}
-		ends.push(busyEnv{until: a.at + int64(a.initMs+a.dur+0.5)})
-		h, d := clock.at(a.at)
-		if n := len(ends); n > peak[d][h] {
-			peak[d][h] = n
-		}
-	}
-	return peak
+	return pts, res, peak, byHour
 }

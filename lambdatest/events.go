@@ -7,16 +7,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rampartdev/rampart/internal/testenv"
 )
 
 // EventTime is the time the events of this package were sent, so that they
@@ -258,25 +256,8 @@ func EventBridgeEvent(source, detailType string, detail any) events.EventBridgeE
 // on PATH).
 func Sample(t testing.TB, name string) []byte {
 	t.Helper()
-	dir, err := lambdaGoDir()
-	if err != nil {
-		t.Fatalf("lambdatest: locate aws-lambda-go: %v", err)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "events", "testdata", name))
-	if err != nil {
-		t.Fatalf("lambdatest: %v", err)
-	}
-	return b
+	return testenv.LambdaEvent(t, name)
 }
-
-var lambdaGoDir = sync.OnceValues(func() (string, error) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/aws/aws-lambda-go").Output()
-	dir := strings.TrimSpace(string(out))
-	if err == nil && dir == "" {
-		err = fmt.Errorf("github.com/aws/aws-lambda-go is not in the build's modules")
-	}
-	return dir, err
-})
 
 // uuidOf returns a version 4 UUID derived from parts: the same parts give
 // the same id.

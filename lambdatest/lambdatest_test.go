@@ -253,3 +253,17 @@ func TestOutput(t *testing.T) {
 		t.Errorf("lines read twice: %v", lines)
 	}
 }
+
+// TestOutput_longLine: a log line of any length is a line, and the lines
+// after it are not lost (a 2 MB event logged whole, say).
+func TestOutput_longLine(t *testing.T) {
+	var out lambdatest.Output
+	logger := slog.New(slog.NewJSONHandler(&out, nil))
+	big := strings.Repeat("x", 2<<20)
+	logger.Info("big", "event", big)
+	logger.Info("after")
+	lines := out.Lines(t)
+	if len(lines) != 2 || lines[0]["event"] != big || lines[1]["msg"] != "after" {
+		t.Errorf("got %d lines; want the 2 MB line and the one after it", len(lines))
+	}
+}

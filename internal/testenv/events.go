@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,7 +28,11 @@ func LambdaEvent(t testing.TB, name string) []byte {
 
 var lambdaGoDir = sync.OnceValues(func() (string, error) {
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/aws/aws-lambda-go").Output()
-	return strings.TrimSpace(string(out)), err
+	dir := strings.TrimSpace(string(out))
+	if err == nil && dir == "" {
+		err = errors.New("github.com/aws/aws-lambda-go is not in the build's modules")
+	}
+	return dir, err
 })
 
 // LambdaEvents returns the paths of every sample event (*.json) that ships

@@ -132,13 +132,11 @@ func (e *endpoint[Req, Resp]) serve(ctx context.Context, r Req) (Resp, error) {
 	if err != nil {
 		return zero, err
 	}
-	replayed := false
-	ctx = idempotency.WithReplayHook(ctx, func(idempotency.Replay) { replayed = true })
 	var live Resp
 	ran := false
 	res, err := e.g.Do(ctx, key, payload, func(ctx context.Context) ([]byte, error) {
 		ran = true
-		resp, err := e.h(ctx, r) // ctx no longer carries the hook: it is Do's own
+		resp, err := e.h(ctx, r)
 		if err != nil {
 			return nil, err
 		}
@@ -155,9 +153,10 @@ func (e *endpoint[Req, Resp]) serve(ctx context.Context, r Req) (Resp, error) {
 	if err != nil {
 		return e.outcome(ctx, live, err)
 	}
-	if ran || !replayed {
+	if ran {
 		return live, nil
 	}
+	// Not run and no error: Do replayed a stored response.
 	var stored Resp
 	if err := json.Unmarshal(res, &stored); err != nil {
 		return zero, fmt.Errorf("apigw: decode stored response: %w", err)

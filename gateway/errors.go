@@ -64,18 +64,19 @@ func newError(status int, code, msg string) *Error {
 func ErrorBody(e *Error, requestID string) []byte {
 	b := make([]byte, 0, 48+len(e.Code)+len(e.Message)+len(requestID))
 	b = append(b, `{"error":{"code":`...)
-	b = appendJSONString(b, e.Code)
+	b = AppendJSONString(b, e.Code)
 	b = append(b, `,"message":`...)
-	b = appendJSONString(b, e.Message)
+	b = AppendJSONString(b, e.Message)
 	b = append(b, `,"request_id":`...)
-	b = appendJSONString(b, requestID)
+	b = AppendJSONString(b, requestID)
 	return append(b, "}}\n"...)
 }
 
-// appendJSONString appends s as a JSON string, escaped as encoding/json
+// AppendJSONString appends s as a JSON string, escaped as encoding/json
 // does by default (HTML characters, U+2028 and U+2029 too; invalid UTF-8
-// becomes U+FFFD).
-func appendJSONString(b []byte, s string) []byte {
+// becomes U+FFFD). It is what ErrorBody writes with, for callers that
+// write JSON by hand for the same reason (cmd/gatewayworker).
+func AppendJSONString(b []byte, s string) []byte {
 	const hexDigits = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0

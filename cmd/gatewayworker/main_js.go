@@ -322,12 +322,12 @@ func appendResult(b []byte, id int64, cfg gateway.Config, res *gateway.Result) [
 	b = append(b, `{"id":`...)
 	b = strconv.AppendInt(b, id, 10)
 	b = append(b, `,"request_id":`...)
-	b = appendJSONString(b, res.RequestID)
+	b = gateway.AppendJSONString(b, res.RequestID)
 	if res.Err != nil {
 		b = append(b, `,"status":`...)
 		b = strconv.AppendInt(b, int64(res.Err.Status), 10)
 		b = append(b, `,"body":`...)
-		b = appendJSONString(b, string(gateway.ErrorBody(res.Err, res.RequestID)))
+		b = gateway.AppendJSONString(b, string(gateway.ErrorBody(res.Err, res.RequestID)))
 	}
 	if res.Close {
 		b = append(b, `,"close":true`...)
@@ -340,11 +340,11 @@ func appendResult(b []byte, id int64, cfg gateway.Config, res *gateway.Result) [
 	b = strconv.AppendInt(b, cfg.MaxBodyBytes, 10)
 	if f := res.Forward; f != nil {
 		b = append(b, `,"forward":{"method":`...)
-		b = appendJSONString(b, f.Method)
+		b = gateway.AppendJSONString(b, f.Method)
 		b = append(b, `,"path":`...)
-		b = appendJSONString(b, f.Path)
+		b = gateway.AppendJSONString(b, f.Path)
 		b = append(b, `,"query":`...)
-		b = appendJSONString(b, f.Query)
+		b = gateway.AppendJSONString(b, f.Query)
 		b = append(b, `,"header":`...)
 		b = appendPairs(b, f.Header)
 		b = append(b, '}')
@@ -362,44 +362,13 @@ func appendPairs(b []byte, h gateway.Header) []byte {
 			}
 			first = false
 			b = append(b, '[')
-			b = appendJSONString(b, k)
+			b = gateway.AppendJSONString(b, k)
 			b = append(b, ',')
-			b = appendJSONString(b, v)
+			b = gateway.AppendJSONString(b, v)
 			b = append(b, ']')
 		}
 	}
 	return append(b, ']')
-}
-
-// appendJSONString appends s as a JSON string. Bytes outside ASCII are
-// copied as they are (JSON is UTF-8; invalid UTF-8 becomes U+FFFD in
-// JavaScript either way).
-func appendJSONString(b []byte, s string) []byte {
-	const hexDigits = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		start = i + 1
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // done is rampartDone(id, status, latencyMs[, errorCode]): it writes the

@@ -30,7 +30,6 @@
 package peerbench
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -42,6 +41,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -98,14 +98,13 @@ type Row struct {
 	RPS      float64 `json:"rps"`
 	// CPUPerRequest is the target's processes' CPU per request served, in
 	// microseconds (for direct, the origin's).
-	CPUPerRequest float64         `json:"cpu_us_per_request"`
-	P50           time.Duration   `json:"p50"`
-	P99           time.Duration   `json:"p99"`
-	AddedP50      time.Duration   `json:"added_p50,omitempty"` // over direct, same round and rate
-	AddedP99      time.Duration   `json:"added_p99,omitempty"`
-	Statuses      map[string]int  `json:"statuses,omitempty"`
-	Load          [2]float64      `json:"load"` // the 1-minute load average before and after
-	Extra         map[string]bool `json:"-"`
+	CPUPerRequest float64        `json:"cpu_us_per_request"`
+	P50           time.Duration  `json:"p50"`
+	P99           time.Duration  `json:"p99"`
+	AddedP50      time.Duration  `json:"added_p50,omitempty"` // over direct, same round and rate
+	AddedP99      time.Duration  `json:"added_p99,omitempty"`
+	Statuses      map[string]int `json:"statuses,omitempty"`
+	Load          [2]float64     `json:"load"` // the 1-minute load average before and after
 }
 
 // Report is the result of Run.
@@ -197,7 +196,7 @@ func Run(ctx context.Context, opts *Options) (*Report, error) {
 	if err := s.start(ctx); err != nil {
 		return nil, err
 	}
-	rep := &Report{Versions: versions(), CPUs: numCPU()}
+	rep := &Report{Versions: versions(), CPUs: runtime.NumCPU()}
 	wrkTargets := []string{Direct, Rampart, Nginx, Caddy, FloorProxy}
 	floodTargets := []string{Rampart, RampartNoLimit, Nginx, Caddy}
 	for round := 1; round <= o.Rounds; round++ {
@@ -651,22 +650,6 @@ func versions() map[string]string {
 		out[name] = line
 	}
 	return out
-}
-
-func numCPU() int {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	n := 0
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if strings.HasPrefix(sc.Text(), "processor") {
-			n++
-		}
-	}
-	return n
 }
 
 // WriteTable writes the report as text: every run, then per round and

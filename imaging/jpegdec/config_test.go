@@ -2,6 +2,7 @@ package jpegdec
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"image"
@@ -80,6 +81,24 @@ func TestDecodeConfig(t *testing.T) {
 				t.Errorf("orientation %d, ICC %q; want %d, %q", cfg.Orientation, cfg.ICC, tc.want.Orientation, tc.want.ICC)
 			}
 		})
+	}
+}
+
+// TestDecode_metadataOnce: the metadata is DecodeConfig's to read; a
+// decode (which imaging runs after DecodeConfig on the same bytes) does not
+// parse the EXIF segment or collect the ICC chunks again.
+func TestDecode_metadataOnce(t *testing.T) {
+	src := withSegments(MustEncode(t, photoLike(33, 21), 80),
+		exifSegment(binary.LittleEndian, 6), iccSegment(1, 1, "abc"))
+	_, d, err := decodeOpts(context.Background(), src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.exifSeen || d.orientation != 1 || d.icc.chunks != nil {
+		t.Errorf("decode parsed the metadata: exif %v, orientation %d, ICC chunks %d", d.exifSeen, d.orientation, len(d.icc.chunks))
+	}
+	if cfg, err := DecodeConfig(src); err != nil || cfg.Orientation != 6 || string(cfg.ICC) != "abc" {
+		t.Errorf("DecodeConfig: %+v, %v", cfg, err)
 	}
 }
 

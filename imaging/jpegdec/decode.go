@@ -398,15 +398,19 @@ func (d *decoder) segment(m byte, seg []byte) error {
 		}
 	case mAPP1:
 		// The first Exif segment wins, as in libexif; a later one (from
-		// an editor appending its own) is ignored.
-		if len(seg) >= 6 && string(seg[:6]) == "Exif\x00\x00" && !d.exifSeen {
+		// an editor appending its own) is ignored. Orientation and ICC
+		// are DecodeConfig's: a decode does not use them, so it does not
+		// parse them again (as DecodeConfig skips the tables).
+		if len(seg) >= 6 && string(seg[:6]) == "Exif\x00\x00" && !d.exifSeen && !d.decoding {
 			d.exifSeen = true
 			if o, ok := exifOrientation(seg); ok {
 				d.orientation = o
 			}
 		}
 	case mAPP2:
-		d.icc.add(seg)
+		if !d.decoding {
+			d.icc.add(seg)
+		}
 	case mAPPE:
 		if len(seg) >= 12 && string(seg[:5]) == "Adobe" {
 			d.adobe = true

@@ -241,9 +241,9 @@ func run[R any](ctx context.Context, r *record[R], fn Handler[R], o *Options[R],
 }
 
 // notRecorded logs and counts a record whose handler succeeded but whose
-// idempotency record was not saved.
+// idempotency record was not saved. ctx carries the record's correlation id
+// (see run).
 func notRecorded[R any](ctx context.Context, log *slog.Logger, r *record[R], nr *idempotency.NotRecordedError) {
-	ctx = logging.WithCorrelationID(ctx, r.id)
 	_ = metrics.FromContext(ctx).Add(MetricNotRecorded, metrics.Count, 1)
 	log.LogAttrs(ctx, slog.LevelError, "batch: record processed but its idempotency record was not saved",
 		slog.String("itemIdentifier", r.id), slog.String("key_hash", nr.KeyHash),

@@ -48,6 +48,18 @@ func (s *s3Handler) deliver(t *testing.T, e events.S3Event) (string, error) {
 	return s.h(t.Context(), e)
 }
 
+// deliverAll delivers evs in turn, failing the test on a delivery's error,
+// and returns how many times the handler has run.
+func (s *s3Handler) deliverAll(t *testing.T, evs ...events.S3Event) int64 {
+	t.Helper()
+	for _, e := range evs {
+		if _, err := s.deliver(t, e); err != nil {
+			t.Fatalf("deliver: %v", err)
+		}
+	}
+	return s.runs.Load()
+}
+
 var eventCases = []testCase{
 	{
 		name: "S3ReuploadABA",
@@ -57,12 +69,7 @@ var eventCases = []testCase{
 			a1 := s3Event(t, "ObjectCreated:Put", "photo.jpg", "etag-a", "0055AED6DCD90281E5")
 			b := s3Event(t, "ObjectCreated:Put", "photo.jpg", "etag-b", "0055AED6DCD90281F0")
 			a2 := s3Event(t, "ObjectCreated:Put", "photo.jpg", "etag-a", "0055AED6DCD9028200")
-			for _, ev := range []events.S3Event{a1, b, a2, a2, b, a1} {
-				if _, err := h.deliver(t, ev); err != nil {
-					t.Fatalf("deliver: %v", err)
-				}
-			}
-			if n := h.runs.Load(); n != 3 {
+			if n := h.deliverAll(t, a1, b, a2, a2, b, a1); n != 3 {
 				t.Errorf("A, B, A and their redeliveries ran the handler %d times; want 3", n)
 			}
 		},
@@ -72,16 +79,12 @@ var eventCases = []testCase{
 		rule: "two deletes of one key (with an upload between) are two events: both run",
 		run: func(t *testing.T, e *env) {
 			h := newS3Handler(e.guard(idempotency.Options{}))
-			for _, ev := range []events.S3Event{
+			n := h.deliverAll(t,
 				s3Event(t, "ObjectRemoved:Delete", "photo.jpg", "", "0055AED6DCD90281E5"),
 				s3Event(t, "ObjectCreated:Put", "photo.jpg", "etag-a", "0055AED6DCD90281F0"),
 				s3Event(t, "ObjectRemoved:Delete", "photo.jpg", "", "0055AED6DCD9028200"),
-			} {
-				if _, err := h.deliver(t, ev); err != nil {
-					t.Fatalf("deliver: %v", err)
-				}
-			}
-			if n := h.runs.Load(); n != 3 {
+			)
+			if n != 3 {
 				t.Errorf("delete, upload, delete ran the handler %d times; want 3", n)
 			}
 		},
@@ -104,12 +107,7 @@ var eventCases = []testCase{
 			}
 			lax := newS3Handler(e.guard(idempotency.Options{AllowMissingKey: true}))
 			ev := s3Event(t, "ObjectCreated:Put", "photo.jpg", "", "0055AED6DCD90281E5")
-			for range 2 {
-				if _, err := lax.deliver(t, ev); err != nil {
-					t.Fatalf("deliver with AllowMissingKey: %v", err)
-				}
-			}
-			if n := lax.runs.Load(); n != 2 {
+			if n := lax.deliverAll(t, ev, ev); n != 2 {
 				t.Errorf("with AllowMissingKey the handler ran %d times; want 2 (unguarded)", n)
 			}
 		},
@@ -124,12 +122,7 @@ var eventCases = []testCase{
 			built := plus
 			built.Records = []events.S3EventRecord{plus.Records[0]}
 			built.Records[0].S3.Object.URLDecodedKey = "" // made in code from the raw key
-			for _, ev := range []events.S3Event{plus, pct, built} {
-				if _, err := h.deliver(t, ev); err != nil {
-					t.Fatalf("deliver: %v", err)
-				}
-			}
-			if n := h.runs.Load(); n != 1 {
+			if n := h.deliverAll(t, plus, pct, built); n != 1 {
 				t.Errorf("one event under three spellings of its key ran %d times; want 1", n)
 			}
 		},

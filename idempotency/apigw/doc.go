@@ -46,6 +46,13 @@
 // path, query and body, not the headers (a retry may carry another trace
 // header or date) nor the request context (a new request id per attempt).
 //
+// The key is not scoped by the caller: an authorizer's principal (a JWT's
+// subject, an IAM user, a REST API's principalId) is part of neither the key
+// nor the payload. Two callers that send one key with the same request to
+// one endpoint get one execution, and the second gets the first one's
+// response. Clients must send unguessable keys (a random UUID, as the draft
+// asks), never a counter or an order number.
+//
 // # Done but not recorded
 //
 // When the handler succeeded but the Guard could not save its response (an

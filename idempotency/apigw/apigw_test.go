@@ -360,6 +360,24 @@ func TestHTTPHandler_nestedReplay(t *testing.T) {
 	}
 }
 
+// TestHTTPHandler_callersReplayHook: a replay hook the caller set on the
+// context (idempotency.WithReplayHook) fires for the endpoint's replay; the
+// adapter does not replace it with one of its own.
+func TestHTTPHandler_callersReplayHook(t *testing.T) {
+	p := &payments{}
+	h := apigw.HTTPHandler(newGuard(t, nil, nil), p.create, nil)
+	var replays []idempotency.Replay
+	ctx := idempotency.WithReplayHook(lambdatest.Context(t, nil), func(r idempotency.Replay) { replays = append(replays, r) })
+	for range 2 {
+		if _, err := h(ctx, post("k-1", `{"amount":5}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(replays) != 1 || replays[0].From != "store" {
+		t.Errorf("the caller's hook saw %+v; want the one replay, from the store", replays)
+	}
+}
+
 // TestRESTHandler: the REST API adapter, invoked as Lambda invokes it, with
 // the key in multi-value headers only and a route with a parameter.
 func TestRESTHandler(t *testing.T) {

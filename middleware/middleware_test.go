@@ -126,61 +126,62 @@ func TestWrap_SQSBatch(t *testing.T) {
 	}
 }
 
+// TestWrap_deadlineGuard runs in a synctest bubble: the guard's timer fires
+// exactly at the deadline less the margin, however loaded the machine.
 func TestWrap_deadlineGuard(t *testing.T) {
-	out, opts := setup(t, 300*time.Millisecond)
-	var cause error
-	var left time.Duration
-	h := middleware.Wrap(func(ctx context.Context, _ json.RawMessage) (string, error) {
-		<-ctx.Done()
-		cause = context.Cause(ctx)
-		d, _ := ctx.Deadline()
-		left = time.Until(d)
-		return "", ctx.Err()
-	}, opts)
-	ctx := lambdaCtx(t, "req-slow", 1500*time.Millisecond)
-	_, err := h.Invoke(ctx, []byte(`{}`))
-	if !errors.Is(err, context.DeadlineExceeded) || cause != middleware.ErrTimeoutImminent {
-		t.Fatalf("err = %v, cause = %v; want DeadlineExceeded caused by ErrTimeoutImminent", err, cause)
-	}
-	if ctx.Err() != nil {
-		t.Error("the invocation's own deadline had passed: the guard fired too late")
-	}
-	if left > 0 {
-		t.Errorf("handler saw %v left on its context after cancellation", left)
-	}
-	lines := out.lines(t)
-	warn := find(lines, "msg", "timeout imminent")
-	if warn == nil || warn["level"] != "WARN" || warn["requestId"] != "req-slow" || warn["margin_ms"] != float64(300) {
-		t.Fatalf("timeout log = %v (all: %v)", warn, lines)
-	}
-	if ms := warn["remaining_ms"].(float64); ms < 0 || ms > 300 {
-		t.Errorf("remaining_ms = %v, want within the 300 ms margin", ms)
-	}
-	if failed := find(lines, "msg", "invocation failed"); failed == nil || failed["requestId"] != "req-slow" {
-		t.Errorf("no invocation failed record: %v", lines)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		out, opts := setup(t, 300*time.Millisecond)
+		var cause error
+		var left time.Duration
+		h := middleware.Wrap(func(ctx context.Context, _ json.RawMessage) (string, error) {
+			<-ctx.Done()
+			cause = context.Cause(ctx)
+			d, _ := ctx.Deadline()
+			left = time.Until(d)
+			return "", ctx.Err()
+		}, opts)
+		ctx := lambdaCtx(t, "req-slow", 1500*time.Millisecond)
+		start := time.Now()
+		_, err := h.Invoke(ctx, []byte(`{}`))
+		if !errors.Is(err, context.DeadlineExceeded) || cause != middleware.ErrTimeoutImminent {
+			t.Fatalf("err = %v, cause = %v; want DeadlineExceeded caused by ErrTimeoutImminent", err, cause)
+		}
+		if el := time.Since(start); el != 1200*time.Millisecond || ctx.Err() != nil {
+			t.Errorf("the guard fired after %v (invocation context: %v); want 1.2 s, 300 ms before the deadline", el, ctx.Err())
+		}
+		if left > 0 {
+			t.Errorf("handler saw %v left on its context after cancellation", left)
+		}
+		lines := out.lines(t)
+		warn := find(lines, "msg", "timeout imminent")
+		if warn == nil || warn["level"] != "WARN" || warn["requestId"] != "req-slow" || warn["margin_ms"] != float64(300) || warn["remaining_ms"] != float64(300) {
+			t.Fatalf("timeout log = %v (all: %v); want margin_ms and remaining_ms 300", warn, lines)
+		}
+		if failed := find(lines, "msg", "invocation failed"); failed == nil || failed["requestId"] != "req-slow" {
+			t.Errorf("no invocation failed record: %v", lines)
+		}
+	})
 }
 
 func TestWrap_marginCappedForShortTimeouts(t *testing.T) {
-	out, opts := setup(t, 0) // default margin, 500 ms
-	h := middleware.Wrap(func(ctx context.Context, _ json.RawMessage) (string, error) {
-		<-ctx.Done()
-		return "", nil
-	}, opts)
-	start := time.Now()
-	if _, err := h.Invoke(lambdaCtx(t, "r", 1200*time.Millisecond), []byte(`{}`)); err != nil {
-		t.Fatal(err)
-	}
-	if el := time.Since(start); el < 850*time.Millisecond {
-		t.Errorf("guard fired after %v of a 1.2 s budget; the margin must be capped at a quarter", el)
-	}
-	lines := out.lines(t)
-	warn := find(lines, "msg", "timeout imminent")
-	// A quarter of what was left when the guard started: at most 300 ms, less
-	// when the machine was slow to get there.
-	if m, _ := warn["margin_ms"].(float64); m <= 0 || m > 300 {
-		t.Errorf("timeout log = %v, want margin_ms at most a quarter of the 1.2 s budget (all: %v)", warn, lines)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		out, opts := setup(t, 0) // default margin, 500 ms
+		h := middleware.Wrap(func(ctx context.Context, _ json.RawMessage) (string, error) {
+			<-ctx.Done()
+			return "", nil
+		}, opts)
+		start := time.Now()
+		if _, err := h.Invoke(lambdaCtx(t, "r", 1200*time.Millisecond), []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+		if el := time.Since(start); el != 900*time.Millisecond {
+			t.Errorf("guard fired after %v of a 1.2 s budget; want 900 ms: the margin capped at a quarter", el)
+		}
+		lines := out.lines(t)
+		if warn := find(lines, "msg", "timeout imminent"); warn["margin_ms"] != float64(300) {
+			t.Errorf("timeout log = %v, want margin_ms 300, a quarter of the 1.2 s budget (all: %v)", warn, lines)
+		}
+	})
 }
 
 func TestWrap_noDeadlineNoGuard(t *testing.T) {

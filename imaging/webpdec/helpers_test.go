@@ -7,7 +7,6 @@ import (
 	"image/color"
 	"image/draw"
 	"image/png"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,38 +17,12 @@ import (
 
 	"golang.org/x/image/webp"
 
+	"github.com/rampartdev/rampart/imaging/internal/imagetest"
 	"github.com/rampartdev/rampart/internal/testenv"
 )
 
-// photoLike draws a deterministic image with smooth gradients, hard edges
-// and fine texture, so that every prediction mode and coefficient band is
-// exercised; with alpha it adds a transparent disc with a soft edge and a
-// fully transparent corner.
-func photoLike(w, h int, alpha bool) *image.NRGBA {
-	img := image.NewNRGBA(image.Rect(0, 0, w, h))
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			fx, fy := float64(x)/float64(w), float64(y)/float64(h)
-			r := 128 + 100*math.Sin(6*fx+3*fy)
-			g := 128 + 90*math.Cos(9*fy-2*fx) + 20*math.Sin(float64(x*y)/97)
-			b := 255 * fx * fy
-			if (x/37+y/29)%5 == 0 {
-				r, g = 255-r, 255-g
-			}
-			n := float64((x*7919+y*104729)%31) - 15
-			a := 255.0
-			if alpha {
-				d := math.Hypot(fx-0.6, fy-0.5) * 4
-				a = 255 * min(1, max(0, d-0.5))
-				if fx < 0.2 && fy < 0.2 {
-					a = 0
-				}
-			}
-			img.SetNRGBA(x, y, color.NRGBA{clampF(r + n), clampF(g + n/2), clampF(b - n), clampF(a)})
-		}
-	}
-	return img
-}
+// photoLike is the decoders' shared test picture (see imagetest.PhotoLike).
+func photoLike(w, h int, alpha bool) *image.NRGBA { return imagetest.PhotoLike(w, h, alpha) }
 
 // smooth draws gentle gradients with a few flat patches and one hard edge,
 // the kind of content most of a photo's sky is.
@@ -78,7 +51,7 @@ func greyOf(img image.Image) *image.Gray {
 	return g
 }
 
-func clampF(v float64) uint8 { return uint8(max(0, min(255, math.Round(v)))) }
+func clampF(v float64) uint8 { return imagetest.Clamp(v) }
 
 // mustPNG encodes img as PNG, uncompressed: it is only cwebp's input, and
 // deflating it is most of what making a fixture costs under -race.

@@ -193,7 +193,8 @@
 // what size it will decode to and how much memory that takes, and decodes
 // under the context, told the smallest long edge the caller needs. The
 // JPEG codec uses it to pick the decoder's scale ([jpegdec.ChooseScale]),
-// the PNG codec its box reduction ([pngdec.ChooseReduce]), the WebP codec
-// its scale ([webpdec.ChooseScale]); GIF decodes at full size. image/jpeg,
+// the PNG codec its box reduction ([pngdec.ChooseReduce]); the WebP codec
+// decodes to exactly the largest thumbnail's size ([webpdec.Options] Width
+// and Height); GIF decodes at full size. image/jpeg,
 // image/png and golang.org/x/image/webp are used only as test oracles.
 package imaging

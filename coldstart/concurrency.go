@@ -31,13 +31,13 @@ func concurrency(arr []arrival, loc *time.Location) (pts []ConcurrencyPoint, res
 	base := first - first%step
 	pts = make([]ConcurrencyPoint, (last-base)/step+1)
 	busyMs := make([]float64, len(pts))
-	var ends envHeap
+	var ends endHeap
 	for _, a := range arr {
-		for len(ends) > 0 && ends.top().until <= a.at {
+		for len(ends) > 0 && ends[0] <= a.at {
 			ends.pop()
 		}
 		end := a.at + int64(a.initMs+a.dur+0.5)
-		ends.push(busyEnv{until: end})
+		ends.push(end)
 		i := (a.at - base) / step
 		if h, d := clock.at(a.at); len(ends) > byHour[d][h] {
 			byHour[d][h] = len(ends)

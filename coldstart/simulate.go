@@ -186,7 +186,7 @@ type busyEnv struct {
 // acquire advances the pool to time t and picks an environment for a
 // request arriving then, with level provisioned environments configured.
 func (p *pool) acquire(t int64, level int) served {
-	for len(p.busy) > 0 && p.busy.top().until <= t {
+	for len(p.busy) > 0 && p.busy[0].until <= t {
 		e := p.busy.pop()
 		switch {
 		case e.pc:

@@ -108,16 +108,11 @@ func (r *SimResult) ColdRate() float64 {
 // start.
 type InitSampler func(r *rand.Rand) float64
 
-// simulate replays sorted arrivals. clock converts times to hour and
-// weekday for the schedule; initTime draws init durations with rng. A plan
-// that simulates many options builds the [replay] once instead.
-func simulate(arr []arrival, m Model, s Schedule, clock *wallClock, initTime InitSampler, rng *rand.Rand) *SimResult {
-	return newReplay(arr, clock).run(m, s, initTime, rng)
-}
-
-// simulateHeap is simulate with a heap of every busy environment, each one
-// kept apart (its birth for MaxLifetime). It is the reference the replay is
-// tested against, and what the replay runs when MaxLifetime is set.
+// simulateHeap replays sorted arrivals with a heap of every busy
+// environment, each one kept apart (its birth for MaxLifetime). clock
+// converts times to hour and weekday for the schedule; initTime draws init
+// durations with rng. It is the reference the [replay] is tested against,
+// and what the replay runs when MaxLifetime is set.
 func simulateHeap(arr []arrival, m Model, s Schedule, clock *wallClock, initTime InitSampler, rng *rand.Rand) *SimResult {
 	var p pool
 	p.idleTimeout = m.IdleTimeout.Milliseconds()

@@ -190,6 +190,8 @@ func FuzzAPIGatewayKey(f *testing.F) {
 
 func FuzzAPIGatewayV2Key(f *testing.F) {
 	seed(f, "apigw-v2-request-no-authorizer.json", "apigw-v2-request-iam.json", "apigw-v2-request-jwt-authorizer.json")
+	f.Add([]byte(`{"routeKey":"POST /orders","headers":{"idempotency-key":"\"k-1\""},"requestContext":{"apiId":"x","stage":"prod"}}`))
+	f.Add([]byte(`{"routeKey":"$default","rawPath":"/orders","headers":{"Idempotency-Key":"k-1"},"requestContext":{"apiId":"x","stage":"$default","http":{"method":"POST"}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var r events.APIGatewayV2HTTPRequest
 		if json.Unmarshal(data, &r) != nil {
@@ -201,6 +203,14 @@ func FuzzAPIGatewayV2Key(f *testing.F) {
 				t.Fatalf("APIGatewayV2Key: %v; want only ErrMissingKey", err)
 			}
 			return
+		}
+		route := r.RouteKey
+		if route == "" || route == "$default" {
+			route = r.RequestContext.HTTP.Method + " " + r.RawPath
+		}
+		prefix := "http|" + r.RequestContext.APIID + "|" + r.RequestContext.Stage + "|" + route + "|"
+		if !strings.HasPrefix(key, prefix) || len(key) == len(prefix) {
+			t.Fatalf("APIGatewayV2Key = %q; want the scope %q and a key", key, prefix)
 		}
 		if again, _ := idempotency.APIGatewayV2Key(redelivered(t, r)); again != key {
 			t.Fatalf("a retry got %q; want %q", again, key)

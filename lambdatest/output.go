@@ -28,7 +28,7 @@ func (o *Output) Lines(t testing.TB) []map[string]any {
 		line = bytes.TrimSuffix(line, []byte("\n"))
 		var m map[string]any
 		if err := json.Unmarshal(line, &m); err != nil || m == nil {
-			t.Fatalf("lambdatest: output line %q is not a JSON object: %v", line, err)
+			t.Fatalf("lambdatest: output line %.200q (%d bytes) is not a JSON object: %v", line, len(line), err)
 		}
 		out = append(out, m)
 	}

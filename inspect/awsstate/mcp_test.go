@@ -1,7 +1,6 @@
 package awsstate_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -18,17 +17,7 @@ func TestMCP(t *testing.T) {
 	f := mustFixture(t, 0)
 	s := mustSource(t, f)
 	server := mcpserver.New(s, &mcpserver.Options{AllowWrites: true, Now: func() time.Time { return f.now }})
-	st, ct := mcp.NewInMemoryTransports()
-	ss, err := server.Connect(context.Background(), st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ss.Close()
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test"}, nil).Connect(context.Background(), ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cs.Close()
+	cs := mcptest.Connect(t, server)
 	if !strings.Contains(cs.InitializeResult().Instructions, "aws: eu-central-1: media table "+f.cfg.MediaTable) {
 		t.Errorf("instructions: %s", cs.InitializeResult().Instructions)
 	}

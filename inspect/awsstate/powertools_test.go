@@ -1,7 +1,6 @@
 package awsstate_test
 
 import (
-	"context"
 	"strconv"
 	"testing"
 	"time"
@@ -9,8 +8,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/rampartdev/rampart/inspect"
 	"github.com/rampartdev/rampart/internal/mcptest"
@@ -37,17 +34,7 @@ func TestSource_EvictPowertoolsRecord(t *testing.T) {
 	// The MCP tool over the same source.
 	putPowertoolsRecord(t, f, key)
 	server := mcpserver.New(s, &mcpserver.Options{AllowWrites: true, Now: func() time.Time { return f.now }})
-	st, ct := mcp.NewInMemoryTransports()
-	ss, err := server.Connect(context.Background(), st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ss.Close()
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test"}, nil).Connect(context.Background(), ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cs.Close()
+	cs := mcptest.Connect(t, server)
 	var ev mcpserver.EvictOutput
 	if msg := mcptest.Call(t, cs, "evict_idempotency_record", map[string]any{"key": key}, &ev); msg != "" || ev.Deleted.Key != key {
 		t.Errorf("MCP evict of a Powertools record: %+v %s", ev, msg)

@@ -27,7 +27,9 @@ func BenchmarkPages(b *testing.B) {
 		b.Run(path, func(b *testing.B) {
 			for b.Loop() {
 				w := httptest.NewRecorder()
-				h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+				r := httptest.NewRequest(http.MethodGet, path, nil)
+				r.Host = "127.0.0.1" // the dashboard refuses other names
+				h.ServeHTTP(w, r)
 				if w.Code != http.StatusOK {
 					b.Fatalf("%s: %d %s", path, w.Code, w.Body)
 				}

@@ -83,7 +83,8 @@ func (b *Bootstrap) Start(t *testing.T, env []string) *Function {
 	f := &Function{stdout: filepath.Join(dir, "stdout.log"), stderr: filepath.Join(dir, "stderr.log")}
 	// The emulator starts this wrapper as the bootstrap: it runs the real
 	// one with its stdout and stderr in files of their own.
-	wrapper := "#!/bin/sh\nexec " + filepath.Join(b.dir, "bootstrap.real") + " >>" + f.stdout + " 2>>" + f.stderr + "\n"
+	// t.TempDir keeps characters of the test's name such as $, ( and &.
+	wrapper := "#!/bin/sh\nexec " + shQuote(filepath.Join(b.dir, "bootstrap.real")) + " >>" + shQuote(f.stdout) + " 2>>" + shQuote(f.stderr) + "\n"
 	if err := os.WriteFile(filepath.Join(dir, "bootstrap"), []byte(wrapper), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -199,6 +200,9 @@ func build(goTool, out string, args ...string) error {
 	}
 	return nil
 }
+
+// shQuote quotes s for sh, as one word taken literally.
+func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 func freeAddr(t *testing.T) string {
 	t.Helper()

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -187,41 +188,31 @@ func TestVet_templateJoinedWithCode(t *testing.T) {
 	}
 }
 
-// A Worker's folder has no Go: rampart vet checks its wrangler.toml alone
-// (the recipe's placeholder id is a finding, not go vet's "no module" error).
-func TestVet_noGoModule(t *testing.T) {
-	dir := t.TempDir()
-	os.MkdirAll(filepath.Join(dir, "src"), 0o755)
-	os.WriteFile(filepath.Join(dir, "src", "index.js"), []byte("export default { fetch(req, env) { return env.KV.get('k'); } };\n"), 0o644)
-	os.WriteFile(filepath.Join(dir, "wrangler.toml"), []byte("name = \"w\"\nmain = \"src/index.js\"\n[[kv_namespaces]]\nbinding = \"KV\"\nid = \"<your-kv-id>\"\n"), 0o644)
-	t.Chdir(dir)
-	_, stderr, err := runCmd(t, "vet", "-vettool", vetTool, "./...")
-	if !errors.As(err, new(findingsError)) || !strings.Contains(stderr, "wrangler.toml:5: wrangler-id:") || strings.Contains(stderr, "main module") {
-		t.Fatalf("rampart vet in a Worker folder: %v\n%s", err, stderr)
-	}
-	os.Remove(filepath.Join(dir, "wrangler.toml"))
-	if _, stderr, err := runCmd(t, "vet", "-vettool", vetTool, "./..."); err == nil || !strings.Contains(err.Error(), "nothing to check") {
-		t.Fatalf("rampart vet with nothing to check: %v\n%s", err, stderr)
-	}
-}
-
-// A Worker's folder inside a Go module (deploy/cloudflare here) has no Go
-// packages: its wrangler.toml is checked, and go vet's "no packages to
-// vet" is no error.
-func TestVet_folderWithoutPackages(t *testing.T) {
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/m\n\ngo 1.26\n"), 0o644)
-	worker := filepath.Join(dir, "worker")
-	os.MkdirAll(filepath.Join(worker, "src"), 0o755)
-	os.WriteFile(filepath.Join(worker, "src", "index.js"), []byte("export default { fetch(req, env) { return env.KV.get('k'); } };\n"), 0o644)
-	os.WriteFile(filepath.Join(worker, "wrangler.toml"), []byte("name = \"w\"\nmain = \"src/index.js\"\n[[kv_namespaces]]\nbinding = \"KV\"\nid = \"<your-kv-id>\"\n"), 0o644)
-	t.Chdir(worker)
-	_, stderr, err := runCmd(t, "vet", "-vettool", vetTool, "./...")
-	if !errors.As(err, new(findingsError)) || !strings.Contains(stderr, "wrangler.toml:5: wrangler-id:") || strings.Contains(stderr, "no packages") {
-		t.Fatalf("rampart vet in a module's Worker folder: %v\n%s", err, stderr)
-	}
-	os.Remove(filepath.Join(worker, "wrangler.toml"))
-	if _, stderr, err := runCmd(t, "vet", "-vettool", vetTool, "./..."); err == nil || !strings.Contains(err.Error(), "nothing to check") {
-		t.Fatalf("rampart vet with nothing to check: %v\n%s", err, stderr)
+// A Worker's folder has no Go, outside a module or in one
+// (deploy/cloudflare here): rampart vet checks its wrangler.toml alone (the
+// recipe's placeholder id is a finding, neither go vet's "no module" error
+// nor its "no packages to vet"), and with no wrangler.toml says there is
+// nothing to check.
+func TestVet_workerFolder(t *testing.T) {
+	for _, inModule := range []bool{false, true} {
+		t.Run(fmt.Sprintf("in a module %v", inModule), func(t *testing.T) {
+			dir := t.TempDir()
+			if inModule {
+				os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/m\n\ngo 1.26\n"), 0o644)
+			}
+			worker := filepath.Join(dir, "worker")
+			os.MkdirAll(filepath.Join(worker, "src"), 0o755)
+			os.WriteFile(filepath.Join(worker, "src", "index.js"), []byte("export default { fetch(req, env) { return env.KV.get('k'); } };\n"), 0o644)
+			os.WriteFile(filepath.Join(worker, "wrangler.toml"), []byte("name = \"w\"\nmain = \"src/index.js\"\n[[kv_namespaces]]\nbinding = \"KV\"\nid = \"<your-kv-id>\"\n"), 0o644)
+			t.Chdir(worker)
+			_, stderr, err := runCmd(t, "vet", "-vettool", vetTool, "./...")
+			if !errors.As(err, new(findingsError)) || !strings.Contains(stderr, "wrangler.toml:5: wrangler-id:") || strings.Contains(stderr, "main module") || strings.Contains(stderr, "no packages") {
+				t.Fatalf("rampart vet in a Worker folder: %v\n%s", err, stderr)
+			}
+			os.Remove(filepath.Join(worker, "wrangler.toml"))
+			if _, stderr, err := runCmd(t, "vet", "-vettool", vetTool, "./..."); err == nil || !strings.Contains(err.Error(), "nothing to check") {
+				t.Fatalf("rampart vet with nothing to check: %v\n%s", err, stderr)
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -24,6 +25,28 @@ func URL(rule string) string { return DocBase + "#" + strings.ToLower(rule) }
 // new on each call; the analyzers are shared.
 func Analyzers() []*analysis.Analyzer {
 	return []*analysis.Analyzer{Dedupe, Swallowed, S3Key, WholeBatch, Deadline, InitClient}
+}
+
+// Select returns the analyzers named, in the order given; no names selects
+// them all. An unknown name is an error that lists the known ones.
+func Select(names []string) ([]*analysis.Analyzer, error) {
+	all := Analyzers()
+	if len(names) == 0 {
+		return all, nil
+	}
+	var out []*analysis.Analyzer
+	for _, n := range names {
+		i := slices.IndexFunc(all, func(a *analysis.Analyzer) bool { return a.Name == n })
+		if i < 0 {
+			known := make([]string, len(all))
+			for j, a := range all {
+				known[j] = a.Name
+			}
+			return nil, fmt.Errorf("no analyzer %q (have %s)", n, strings.Join(known, ", "))
+		}
+		out = append(out, all[i])
+	}
+	return out, nil
 }
 
 // newAnalyzer builds an analyzer whose diagnostics are decorated and

@@ -22,7 +22,6 @@ import (
 	"sort"
 	"strings"
 
-	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/analysis/unitchecker"
 	"golang.org/x/tools/go/packages"
 
@@ -99,7 +98,7 @@ func Run(patterns []string, opts *Options) (*Result, error) {
 	if len(patterns) == 0 {
 		patterns = []string{"./..."}
 	}
-	analyzers, err := selectAnalyzers(opts.Analyzers)
+	analyzers, err := vet.Select(opts.Analyzers)
 	if err != nil {
 		return nil, err
 	}
@@ -287,35 +286,6 @@ func loadCode(dir string, patterns []string) (*code, error) {
 	c := newCode(pkgs)
 	c.dir = dir
 	return c, nil
-}
-
-func selectAnalyzers(names []string) ([]*analysis.Analyzer, error) {
-	all := vet.Analyzers()
-	if names == nil {
-		return all, nil
-	}
-	var out []*analysis.Analyzer
-	for _, n := range names {
-		found := false
-		for _, a := range all {
-			if a.Name == n {
-				out = append(out, a)
-				found = true
-			}
-		}
-		if !found {
-			return nil, fmt.Errorf("no analyzer %q (have %s)", n, analyzerNames(all))
-		}
-	}
-	return out, nil
-}
-
-func analyzerNames(as []*analysis.Analyzer) string {
-	var n []string
-	for _, a := range as {
-		n = append(n, a.Name)
-	}
-	return strings.Join(n, ", ")
 }
 
 // discover returns the deployment files under the patterns' folders: a

@@ -65,26 +65,14 @@ func New(settings any) (register.LinterPlugin, error) {
 
 // BuildAnalyzers returns the analyzers the settings select.
 func (p *Plugin) BuildAnalyzers() ([]*analysis.Analyzer, error) {
-	var all []*analysis.Analyzer
-	for _, a := range vet.Analyzers() {
-		all = append(all, unprefixed(a))
+	as, err := vet.Select(p.settings.Analyzers)
+	if err != nil {
+		return nil, fmt.Errorf("rampart: %w", err)
 	}
-	if len(p.settings.Analyzers) == 0 {
-		return all, nil
+	for i, a := range as {
+		as[i] = unprefixed(a)
 	}
-	var out []*analysis.Analyzer
-	for _, name := range p.settings.Analyzers {
-		found := false
-		for _, a := range all {
-			if a.Name == name {
-				out, found = append(out, a), true
-			}
-		}
-		if !found {
-			return nil, fmt.Errorf("rampart: no analyzer %q", name)
-		}
-	}
-	return out, nil
+	return as, nil
 }
 
 // GetLoadMode says the analyzers need type information.

@@ -53,12 +53,13 @@ CREATE TABLE IF NOT EXISTS gateway_tokens (
 )`
 
 // Open opens the store in the SQLite file path, creating the file and its
-// folders if needed; the path may contain any character. ":memory:" gives a private in-memory
-// store. The file is in WAL mode (see internal/sqlitedb), so a running
-// gateway reads while rampart tokens writes, with a busy timeout of 5 s and
-// synchronous=FULL: a revocation that rampart tokens reported is on disk,
-// and a power loss cannot bring the token back. Writes are rare (an
-// operator's command), so the fsync costs nothing that matters.
+// folders if needed; the path may contain any character. ":memory:" gives
+// a private in-memory store. The file is in WAL mode (see
+// internal/sqlitedb), so a running gateway reads while rampart tokens
+// writes, with a busy timeout of 5 s and synchronous=FULL: a revocation
+// that rampart tokens reported is on disk, and a power loss cannot bring
+// the token back. Writes are rare (an operator's command), so the fsync
+// costs nothing that matters.
 func Open(path string, opts *Options) (*Store, error) {
 	db, err := sqlitedb.Open(context.Background(), path, &sqlitedb.Options{Synchronous: sqlitedb.Full, BusyTimeout: 5 * time.Second, CreateDir: true})
 	if err != nil {

@@ -72,7 +72,7 @@ func runTokens(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		rate = fs.Int("rate", 10, "requests per period; 0 for no limit")
 		period = fs.Duration("period", time.Second, "the rate's period")
 		burst = fs.Int("burst", 0, "requests allowed at once (default: rate)")
-		ttl = fs.Duration("ttl", 0, "lifetime; 0 means it never expires")
+		ttl = fs.Duration("ttl", 0, "lifetime (positive); 0 means it never expires")
 		note = fs.String("note", "", "free text for operators")
 	case "list":
 		asJSON = fs.Bool("json", false, "print JSON records")

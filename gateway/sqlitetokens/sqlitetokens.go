@@ -95,7 +95,7 @@ type CreateOptions struct {
 	Tenant string
 	Scopes []string
 	Limit  gateway.Limit
-	TTL    time.Duration // 0 means the token never expires
+	TTL    time.Duration // 0 means the token never expires; negative is an error
 	Note   string
 }
 
@@ -104,6 +104,9 @@ type CreateOptions struct {
 func (s *Store) Create(ctx context.Context, o CreateOptions) (token string, rec gateway.TokenRecord, err error) {
 	if o.Tenant == "" {
 		return "", rec, errors.New("sqlitetokens: a token needs a tenant")
+	}
+	if o.TTL < 0 {
+		return "", rec, fmt.Errorf("sqlitetokens: negative TTL %v (0 means the token never expires)", o.TTL)
 	}
 	token, id, err := gateway.GenerateToken(s.rand)
 	if err != nil {

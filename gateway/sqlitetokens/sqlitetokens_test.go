@@ -104,6 +104,19 @@ func TestStore_needsTenant(t *testing.T) {
 	}
 }
 
+// A negative TTL (a typo for a lifetime) must not give a token that never
+// expires.
+func TestStore_negativeTTL(t *testing.T) {
+	s := MustOpen(t, nil)
+	ctx := context.Background()
+	if tok, rec, err := s.Create(ctx, sqlitetokens.CreateOptions{Tenant: "t", TTL: -time.Hour}); err == nil {
+		t.Fatalf("created %s with a negative TTL: expires %v", tok, rec.ExpiresAt)
+	}
+	if list, _ := s.List(ctx); len(list) != 0 {
+		t.Fatalf("%d tokens stored, want none", len(list))
+	}
+}
+
 // A folder name with URI syntax in it must open that folder's file, not
 // another one.
 func TestOpen_pathCharacters(t *testing.T) {

@@ -1,6 +1,7 @@
 package awsrules
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -21,30 +22,52 @@ func Decode(b []byte) (map[string]any, *yaml.Node, error) {
 	if len(n.Content) == 0 {
 		return nil, nil, fmt.Errorf("empty document")
 	}
-	m, ok := convert(n.Content[0]).(map[string]any)
+	c := converter{budget: maxExpansion*len(b) + 4096}
+	v := c.convert(n.Content[0])
+	if c.budget < 0 {
+		return nil, nil, fmt.Errorf("%w: through its aliases the document expands to more than %d times its size", ErrAliasing, maxExpansion)
+	}
+	m, ok := v.(map[string]any)
 	if !ok {
 		return nil, nil, fmt.Errorf("the document is not a mapping")
 	}
 	return m, n.Content[0], nil
 }
 
-func convert(n *yaml.Node) any {
+// maxExpansion bounds how many times its own size a document may grow
+// when its aliases are expanded: a template reuses a block a few times,
+// while a "billion laughs" of nested aliases would take gigabytes and
+// minutes to expand.
+const maxExpansion = 16
+
+// ErrAliasing is returned (wrapped) by [Decode] for a document whose
+// aliases expand beyond maxExpansion times its size.
+var ErrAliasing = errors.New("excessive aliasing")
+
+// converter expands a node tree within a budget of nodes and scalar bytes;
+// once it runs out it returns nil for every further node.
+type converter struct{ budget int }
+
+func (c *converter) convert(n *yaml.Node) any {
+	if c.budget -= 1 + len(n.Value); c.budget < 0 {
+		return nil
+	}
 	var v any
 	switch n.Kind {
 	case yaml.MappingNode:
 		m := map[string]any{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			m[n.Content[i].Value] = convert(n.Content[i+1])
+			m[n.Content[i].Value] = c.convert(n.Content[i+1])
 		}
 		v = m
 	case yaml.SequenceNode:
 		l := []any{}
-		for _, c := range n.Content {
-			l = append(l, convert(c))
+		for _, e := range n.Content {
+			l = append(l, c.convert(e))
 		}
 		v = l
 	case yaml.AliasNode:
-		return convert(n.Alias)
+		return c.convert(n.Alias)
 	default:
 		var s any
 		n.Decode(&s)

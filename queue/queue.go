@@ -57,7 +57,7 @@ type Options struct {
 	// is moved to the dead letters; zero means DefaultMaxReceiveCount.
 	MaxReceiveCount int
 	// MaxMessageBytes is the largest message Send accepts; zero means
-	// DefaultMaxMessageBytes.
+	// DefaultMaxMessageBytes, and a negative value is an error.
 	MaxMessageBytes int
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
@@ -209,8 +209,10 @@ func Open(path string, opts *Options) (*Queue, error) {
 	} else if q.maxRecv < 0 {
 		return nil, fmt.Errorf("open queue %s: negative MaxReceiveCount %d", path, q.maxRecv)
 	}
-	if q.maxBytes <= 0 {
+	if q.maxBytes == 0 {
 		q.maxBytes = DefaultMaxMessageBytes
+	} else if q.maxBytes < 0 {
+		return nil, fmt.Errorf("open queue %s: negative MaxMessageBytes %d", path, q.maxBytes)
 	}
 	if q.now == nil {
 		q.now = time.Now

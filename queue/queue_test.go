@@ -568,6 +568,7 @@ func TestQueue_Errors(t *testing.T) {
 		{VisibilityTimeout: -time.Second},
 		{VisibilityTimeout: queue.MaxVisibilityTimeout + 1},
 		{MaxReceiveCount: -1},
+		{MaxMessageBytes: -1},
 	} {
 		if q, err := queue.Open(filepath.Join(t.TempDir(), "q.db"), opts); err == nil {
 			q.Close()

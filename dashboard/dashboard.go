@@ -406,17 +406,15 @@ func (h *Handler) coldStart(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, "coldstart", h.csCache)
 }
 
-// MaxObjectBytes is the largest object the dashboard serves (it reads
-// objects whole); thumbnails are far smaller. Bigger ones are a 413 that
-// points to the API, which streams.
-const MaxObjectBytes = 32 << 20
-
+// object serves an object of at most inspect.MaxObjectBody bytes (the
+// read model reads objects whole; thumbnails are far smaller). A bigger
+// one is a 413 that points to the API, which streams.
 func (h *Handler) object(w http.ResponseWriter, r *http.Request) {
-	if head, err := h.src.Object(r.Context(), r.PathValue("key")); err == nil && head.Size > MaxObjectBytes {
-		writegate.WriteError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("dashboard: object of %d bytes is over the %d the dashboard serves; GET /objects/%s from the API", head.Size, MaxObjectBytes, head.Key))
+	body, obj, err := h.src.ObjectBody(r.Context(), r.PathValue("key"))
+	if errors.Is(err, inspect.ErrTooLarge) {
+		writegate.WriteError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("dashboard: %w; GET /objects/%s from the API", err, r.PathValue("key")))
 		return
 	}
-	body, obj, err := h.src.ObjectBody(r.Context(), r.PathValue("key"))
 	if err != nil {
 		h.fail(w, r, err)
 		return

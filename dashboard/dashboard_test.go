@@ -12,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampartdev/rampart/blob"
+	"github.com/rampartdev/rampart/blob/fsblob"
 	"github.com/rampartdev/rampart/dashboard"
+	"github.com/rampartdev/rampart/inspect"
 	"github.com/rampartdev/rampart/inspect/local"
 	"github.com/rampartdev/rampart/inspect/local/localtest"
 	"github.com/rampartdev/rampart/internal/datadir"
@@ -169,5 +172,23 @@ func TestPages_notFramable(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusForbidden {
 		t.Errorf("foreign Host: %d, want 403", res.StatusCode)
+	}
+}
+
+// TestHandler_objectTooLarge: an object over inspect.MaxObjectBody is a 413
+// pointing to the API, not read whole into memory.
+func TestHandler_objectTooLarge(t *testing.T) {
+	dir, f := localtest.MustFixture(t)
+	objects, err := fsblob.New(filepath.Join(dir, datadir.ObjectsDir), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := strings.NewReader(strings.Repeat("x", inspect.MaxObjectBody+1))
+	if _, err := objects.PutReader(t.Context(), "uploads/big.bin", big, blob.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	srv := MustServer(t, dir, f.Now, false)
+	if code, body, _ := get(t, srv.URL+"/ui/objects/uploads/big.bin"); code != http.StatusRequestEntityTooLarge || !strings.Contains(body, "GET /objects/uploads/big.bin") {
+		t.Fatalf("GET of a %d-byte object: %d %.300s", inspect.MaxObjectBody+1, code, body)
 	}
 }

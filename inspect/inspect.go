@@ -3,6 +3,7 @@ package inspect
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/rampartdev/rampart/blob"
@@ -42,7 +43,27 @@ var (
 	ErrInvalidCursor = errors.New("inspect: invalid cursor")
 	// ErrReadOnly means a change was asked of a read-only front end.
 	ErrReadOnly = errors.New("inspect: writes are not allowed (start with --allow-writes)")
+	// ErrTooLarge means an object over MaxObjectBody, which ObjectBody
+	// does not read.
+	ErrTooLarge = errors.New("inspect: object too large to read whole")
 )
+
+// MaxObjectBody is the largest object [Source.ObjectBody] reads (it reads
+// objects whole; thumbnails are far smaller).
+const MaxObjectBody = 32 << 20
+
+// BlobError returns err, an error of a blob store, with the read model's
+// sentinel added: [ErrNotFound] for blob.ErrNotFound, [ErrTooLarge] for
+// blob.ErrTooLarge.
+func BlobError(err error) error {
+	switch {
+	case errors.Is(err, blob.ErrNotFound):
+		return fmt.Errorf("%w (%w)", ErrNotFound, err)
+	case errors.Is(err, blob.ErrTooLarge):
+		return fmt.Errorf("%w (%w)", ErrTooLarge, err)
+	}
+	return err
+}
 
 // Page is one page of a listing. Next is the cursor of the following page,
 // "" on the last one.
@@ -76,7 +97,8 @@ type Source interface {
 	Objects(ctx context.Context, q ObjectQuery) (Page[Object], error)
 	// Object returns an object's metadata (a HEAD), or ErrNotFound.
 	Object(ctx context.Context, key string) (Object, error)
-	// ObjectBody returns an object's bytes and metadata, or ErrNotFound.
+	// ObjectBody returns an object's bytes and metadata, or ErrNotFound;
+	// an object over MaxObjectBody is ErrTooLarge, and is not read.
 	ObjectBody(ctx context.Context, key string) ([]byte, Object, error)
 
 	// Queue counts the event queue's messages.

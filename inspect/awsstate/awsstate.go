@@ -2,7 +2,6 @@ package awsstate
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -101,10 +100,6 @@ type Options struct {
 
 // DefaultColdStartWindow is the default Options.ColdStartWindow.
 const DefaultColdStartWindow = 24 * time.Hour
-
-// MaxObjectBody is the largest object ObjectBody reads; larger ones are
-// a [*blob.TooLargeError].
-const MaxObjectBody = 32 << 20
 
 // Source is the read model over a deployment on AWS. It is safe for
 // concurrent use.
@@ -226,25 +221,16 @@ func (s *Source) Object(ctx context.Context, key string) (inspect.Object, error)
 		return inspect.Object{}, notConfigured("bucket", "MEDIA_BUCKET, --bucket")
 	}
 	obj, err := s.objects.Head(ctx, key)
-	return inspect.ObjectOf(obj), notFound(err)
+	return inspect.ObjectOf(obj), inspect.BlobError(err)
 }
 
-// ObjectBody implements [inspect.Source] with GetObject, refusing objects
-// larger than MaxObjectBody.
+// ObjectBody implements [inspect.Source] with GetObject.
 func (s *Source) ObjectBody(ctx context.Context, key string) ([]byte, inspect.Object, error) {
 	if s.objects == nil {
 		return nil, inspect.Object{}, notConfigured("bucket", "MEDIA_BUCKET, --bucket")
 	}
-	b, obj, err := s.objects.GetWithOptions(ctx, key, blob.GetOptions{MaxBytes: MaxObjectBody})
-	return b, inspect.ObjectOf(obj), notFound(err)
-}
-
-// notFound adds inspect.ErrNotFound to a blob store's not-found error.
-func notFound(err error) error {
-	if errors.Is(err, blob.ErrNotFound) {
-		return fmt.Errorf("%w (%w)", inspect.ErrNotFound, err)
-	}
-	return err
+	b, obj, err := s.objects.GetWithOptions(ctx, key, blob.GetOptions{MaxBytes: inspect.MaxObjectBody})
+	return b, inspect.ObjectOf(obj), inspect.BlobError(err)
 }
 
 // ColdStartLogs implements [inspect.Source]: the log groups over the last

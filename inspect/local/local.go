@@ -139,21 +139,13 @@ func (s *Source) Objects(ctx context.Context, q inspect.ObjectQuery) (inspect.Pa
 // Object implements [inspect.Source].
 func (s *Source) Object(ctx context.Context, key string) (inspect.Object, error) {
 	obj, err := s.objects.Head(ctx, key)
-	return inspect.ObjectOf(obj), notFound(err)
+	return inspect.ObjectOf(obj), inspect.BlobError(err)
 }
 
 // ObjectBody implements [inspect.Source].
 func (s *Source) ObjectBody(ctx context.Context, key string) ([]byte, inspect.Object, error) {
-	b, obj, err := s.objects.Get(ctx, key)
-	return b, inspect.ObjectOf(obj), notFound(err)
-}
-
-// notFound adds inspect.ErrNotFound to a blob store's not-found error.
-func notFound(err error) error {
-	if errors.Is(err, blob.ErrNotFound) {
-		return fmt.Errorf("%w (%w)", inspect.ErrNotFound, err)
-	}
-	return err
+	b, obj, err := s.objects.GetWithOptions(ctx, key, blob.GetOptions{MaxBytes: inspect.MaxObjectBody})
+	return b, inspect.ObjectOf(obj), inspect.BlobError(err)
 }
 
 // Queue implements [inspect.Source].

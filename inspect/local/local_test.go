@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/rampartdev/rampart/blob"
+	"github.com/rampartdev/rampart/blob/fsblob"
 	"github.com/rampartdev/rampart/gateway/sqlitetokens"
 	"github.com/rampartdev/rampart/inspect"
 	"github.com/rampartdev/rampart/inspect/inspecttest"
@@ -132,3 +135,29 @@ func TestOpen_pathWithHash(t *testing.T) {
 		t.Fatalf("media in %s: %+v, want the one record", dir, p.Items)
 	}
 }
+
+// TestSource_objectBodyTooLarge checks that ObjectBody refuses an object
+// over inspect.MaxObjectBody instead of reading it whole (an upload may be
+// 256 MiB), and that a HEAD of it still works.
+func TestSource_objectBodyTooLarge(t *testing.T) {
+	dir, f := localtest.MustFixture(t)
+	objects, err := fsblob.New(filepath.Join(dir, datadir.ObjectsDir), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const key = "uploads/big.bin"
+	if _, err := objects.PutReader(t.Context(), key, io.LimitReader(zeros{}, inspect.MaxObjectBody+1), blob.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	s := MustOpen(t, dir, f.Now)
+	if body, _, err := s.ObjectBody(t.Context(), key); !errors.Is(err, inspect.ErrTooLarge) || body != nil {
+		t.Fatalf("ObjectBody of %d bytes = %d bytes, %v; want inspect.ErrTooLarge", inspect.MaxObjectBody+1, len(body), err)
+	}
+	if obj, err := s.Object(t.Context(), key); err != nil || obj.Size != inspect.MaxObjectBody+1 {
+		t.Fatalf("Object = %+v, %v", obj, err)
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(b []byte) (int, error) { clear(b); return len(b), nil }

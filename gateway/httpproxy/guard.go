@@ -78,7 +78,7 @@ func (c *guardConn) checkFraming(r *http.Request) string {
 	return fr.bad
 }
 
-// errorHeadsPrefix starts every response net/http writes on its own.
+// httpPrefix starts every response head net/http writes.
 var httpPrefix = []byte("HTTP/1.")
 
 // Write passes the handler's responses through and rewrites net/http's own

@@ -76,7 +76,8 @@ type Options struct {
 	Dir string
 	// Rounds of every mode over every target; 0 means 3.
 	Rounds int
-	// Duration of each saturation and flood run; 0 means 8s.
+	// Duration of each saturation and flood run, in whole seconds (wrk's
+	// resolution, rounded up); 0 means 8s.
 	Duration time.Duration
 	// Connections wrk keeps open; 0 means 32.
 	Connections int
@@ -554,7 +555,7 @@ var (
 // wrk runs wrk against target (random tokens when flood) and measures the
 // target's CPU over it.
 func (s *setup) wrk(ctx context.Context, target string, d time.Duration, conns int, flood bool) (Row, error) {
-	args := []string{"-t1", "-c" + strconv.Itoa(conns), "-d" + strconv.Itoa(int(d.Seconds())) + "s", "--latency"}
+	args := []string{"-t1", "-c" + strconv.Itoa(conns), "-d" + wrkSeconds(d), "--latency"}
 	if flood {
 		args = append(args, "-s", filepath.Join(s.dir, "random-tokens.lua"))
 	} else {
@@ -610,6 +611,12 @@ func (s *setup) wrk(ctx context.Context, target string, d time.Duration, conns i
 		row.CPUPerRequest = float64(c1-c0) * 1e6 / ticksPerSecond / float64(row.Requests)
 	}
 	return row, nil
+}
+
+// wrkSeconds is d for wrk's -d, which counts whole seconds: rounded up, so
+// that a run shorter than a second is not a run of none.
+func wrkSeconds(d time.Duration) string {
+	return strconv.FormatInt(int64(max(1, (d+time.Second-1)/time.Second)), 10) + "s"
 }
 
 // fixedRate runs loadgen at rate against target.

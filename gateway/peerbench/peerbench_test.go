@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestWrkOutputParsing(t *testing.T) {
@@ -31,6 +32,16 @@ Requests/sec:   9282.01
 	}
 	if ps := wrkPercent.FindAllSubmatch(out, -1); len(ps) != 2 || string(ps[0][2]) != "2.51" || string(ps[1][3]) != "ms" {
 		t.Fatalf("percentiles: %q", ps)
+	}
+}
+
+func TestWrkSeconds(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		500 * time.Millisecond: "1s", time.Second: "1s", 1500 * time.Millisecond: "2s", 8 * time.Second: "8s",
+	} {
+		if got := wrkSeconds(d); got != want {
+			t.Errorf("wrkSeconds(%v) = %s, want %s", d, got, want)
+		}
 	}
 }
 

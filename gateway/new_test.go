@@ -8,8 +8,9 @@ import (
 )
 
 // TestNew_doesNotModifyConfig gives New routes without names (which it
-// names after their prefix) and checks the caller's Config, Routes
-// included, is as it was: the caller may reuse it for a second gateway.
+// names after their prefix) and checks the caller's Routes are as they
+// were: the caller may reuse them for a second gateway. (The Config itself
+// is passed by value; only what it points to could change.)
 func TestNew_doesNotModifyConfig(t *testing.T) {
 	routes := []gateway.Route{{Prefix: "/api/"}, {Prefix: "/public/", Public: true}}
 	cfg := gateway.Config{Routes: routes, Tokens: gateway.NewTokenCache(nil, nil)}
@@ -19,8 +20,5 @@ func TestNew_doesNotModifyConfig(t *testing.T) {
 	}
 	if !reflect.DeepEqual(routes, before) {
 		t.Errorf("New changed the caller's routes: %+v, was %+v", routes, before)
-	}
-	if cfg.StripQuery != nil || cfg.Limiter != nil || cfg.Now != nil {
-		t.Errorf("New changed the caller's Config: %+v", cfg)
 	}
 }

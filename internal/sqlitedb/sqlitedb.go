@@ -77,8 +77,9 @@ type Options struct {
 	CreateDir bool
 }
 
-// Open opens (creating it if needed) the SQLite database file at path, with the settings above, and pings it so that a bad path fails
-// here rather than at the first query. The path may contain any character,
+// Open opens (creating it if needed) the SQLite database file at path,
+// with the settings above, and pings it so that a bad path fails here
+// rather than at the first query. The path may contain any character,
 // '?', '#' and '%' included. path Memory opens a private in-memory database
 // on one connection (a second connection would see another, empty database).
 func Open(ctx context.Context, path string, opts *Options) (*sql.DB, error) {

@@ -141,3 +141,19 @@ func TestDecode_aliasBomb(t *testing.T) {
 		t.Fatalf("aliases reused three times: %v, %v", doc, err)
 	}
 }
+
+// A merge key (<<: *defaults, as serverless.yml files share function
+// settings) merges the mapping's entries, its own keys winning; it is no
+// key "<<" that hides them from the rules.
+func TestDecode_mergeKeys(t *testing.T) {
+	doc, _, err := awsrules.Decode([]byte("base: &b {timeout: 30, memorySize: 512}\nmore: &m {timeout: 10, reservedConcurrency: 2}\n" +
+		"f: {<<: *b, timeout: 60}\ng: {<<: [*b, *m], handler: x}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{"f": "map[memorySize:512 timeout:60]", "g": "map[handler:x memorySize:512 reservedConcurrency:2 timeout:30]"} {
+		if got := fmt.Sprint(doc[k]); got != want {
+			t.Errorf("%s = %s, want %s", k, got, want)
+		}
+	}
+}

@@ -13,7 +13,9 @@ import (
 // a serverless.yml) into maps, slices and scalars, turning the short-form
 // intrinsics (!Ref, !GetAtt, !Sub, ...) into their long form ({"Ref": x},
 // {"Fn::GetAtt": "R.Attr"}, {"Fn::Sub": ...}). It also returns the node
-// tree, for line numbers ([Line]).
+// tree, for line numbers ([Line]). Aliases are expanded and merge keys
+// (<<: *defaults, common in serverless.yml) merged, as the Serverless
+// Framework's YAML reader does.
 func Decode(b []byte) (map[string]any, *yaml.Node, error) {
 	var n yaml.Node
 	if err := yaml.Unmarshal(b, &n); err != nil {
@@ -56,8 +58,29 @@ func (c *converter) convert(n *yaml.Node) any {
 	switch n.Kind {
 	case yaml.MappingNode:
 		m := map[string]any{}
+		var merged []map[string]any // <<: *base or [*a, *b], earlier first
 		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Tag == "!!merge" {
+				switch x := c.convert(n.Content[i+1]).(type) {
+				case map[string]any:
+					merged = append(merged, x)
+				case []any:
+					for _, e := range x {
+						if mm, ok := e.(map[string]any); ok {
+							merged = append(merged, mm)
+						}
+					}
+				}
+				continue
+			}
 			m[n.Content[i].Value] = c.convert(n.Content[i+1])
+		}
+		for _, mm := range merged { // the mapping's own keys win
+			for k, x := range mm {
+				if _, ok := m[k]; !ok {
+					m[k] = x
+				}
+			}
 		}
 		v = m
 	case yaml.SequenceNode:

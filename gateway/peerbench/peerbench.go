@@ -490,7 +490,8 @@ end
 `
 
 // cpuTicks returns the user and system CPU ticks of pid and every
-// process below it.
+// process below it; an error when pid has exited, so that a proxy that
+// died during a run gives no figure.
 func cpuTicks(pid int) (int64, error) {
 	children := map[int][]int{}
 	ents, err := os.ReadDir("/proc")
@@ -512,6 +513,9 @@ func cpuTicks(pid int) (int64, error) {
 		ppid, _ := strconv.Atoi(f[1])
 		children[ppid] = append(children[ppid], p)
 		stats[p] = f
+	}
+	if f, ok := stats[pid]; !ok || f[0] == "Z" {
+		return 0, fmt.Errorf("peerbench: process %d has exited", pid)
 	}
 	var total int64
 	var walk func(int)
@@ -541,9 +545,12 @@ func load1() float64 {
 	return v
 }
 
-func (s *setup) cpuOf(target string) int64 {
-	t, _ := cpuTicks(s.procs[target].Process.Pid)
-	return t
+func (s *setup) cpuOf(target string) (int64, error) {
+	t, err := cpuTicks(s.procs[target].Process.Pid)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", target, err)
+	}
+	return t, nil
 }
 
 var (
@@ -564,12 +571,18 @@ func (s *setup) wrk(ctx context.Context, target string, d time.Duration, conns i
 	args = append(args, s.url(target))
 	row := Row{Target: target, Statuses: map[string]int{}}
 	row.Load[0] = load1()
-	c0 := s.cpuOf(target)
+	c0, err := s.cpuOf(target)
+	if err != nil {
+		return row, err
+	}
 	out, err := exec.CommandContext(ctx, "wrk", args...).CombinedOutput()
-	c1 := s.cpuOf(target)
 	row.Load[1] = load1()
 	if err != nil {
 		return row, fmt.Errorf("peerbench: wrk %s: %w\n%s", target, err, out)
+	}
+	c1, err := s.cpuOf(target)
+	if err != nil {
+		return row, err
 	}
 	m := wrkTotal.FindSubmatch(out)
 	if m == nil {
@@ -628,10 +641,16 @@ func (s *setup) fixedRate(ctx context.Context, target string, rate float64, d ti
 	}
 	row := Row{Target: target}
 	row.Load[0] = load1()
-	c0 := s.cpuOf(target)
+	c0, err := s.cpuOf(target)
+	if err != nil {
+		return row, err
+	}
 	res, err := loadgen.Run(ctx, &loadgen.Options{URL: s.url(target), Header: hdr, Rate: rate, Concurrency: 64, Duration: d})
-	c1 := s.cpuOf(target)
 	row.Load[1] = load1()
+	if err != nil {
+		return row, err
+	}
+	c1, err := s.cpuOf(target)
 	if err != nil {
 		return row, err
 	}

@@ -4,6 +4,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -42,6 +46,33 @@ func TestWrkSeconds(t *testing.T) {
 		if got := wrkSeconds(d); got != want {
 			t.Errorf("wrkSeconds(%v) = %s, want %s", d, got, want)
 		}
+	}
+}
+
+// A proxy that died during a run must give an error, not a figure from
+// its missing (or zombie) process.
+func TestCPUTicks_exited(t *testing.T) {
+	if _, err := cpuTicks(os.Getpid()); err != nil {
+		t.Fatalf("own process: %v", err)
+	}
+	cmd := exec.Command("true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Exited but not waited for: a zombie.
+	for {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/stat")
+		if err != nil || strings.Contains(string(b), ") Z ") {
+			break
+		}
+		runtime.Gosched()
+	}
+	if _, err := cpuTicks(cmd.Process.Pid); err == nil {
+		t.Error("zombie: no error")
+	}
+	cmd.Wait()
+	if _, err := cpuTicks(cmd.Process.Pid); err == nil {
+		t.Error("reaped: no error")
 	}
 }
 

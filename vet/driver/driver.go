@@ -175,7 +175,9 @@ func Run(patterns []string, opts *Options) (*Result, error) {
 			}
 			res.json = append(res.json, tree)
 		}
-		res.Diagnostics = append(res.Diagnostics, jsonDiagnostics(res.json)...)
+		ds, errs := jsonDiagnostics(res.json)
+		res.Diagnostics = append(res.Diagnostics, ds...)
+		vetErrors = append(vetErrors, errs...)
 	}
 	var exit *exec.ExitError
 	if runErr != nil && !errors.As(runErr, &exit) {
@@ -246,13 +248,13 @@ func parseDiagnostic(l string, names map[string]bool) (Diagnostic, bool) {
 	return Diagnostic{Analyzer: m[2], Posn: m[1], Message: m[2] + ": " + m[3]}, true
 }
 
-// jsonDiagnostics lists the diagnostics of go vet -json's objects:
-// {package: {analyzer: [{posn, message}] or {error}}}.
-func jsonDiagnostics(trees []map[string]json.RawMessage) []Diagnostic {
-	var ds []Diagnostic
+// jsonDiagnostics lists the diagnostics of go vet -json's objects,
+// {package: {analyzer: [{posn, message}] or {error}}}, and the errors (an
+// analyzer that failed on a package), which text output prints as lines.
+func jsonDiagnostics(trees []map[string]json.RawMessage) (ds []Diagnostic, errs []string) {
 	seen := map[string]bool{}
 	for _, tree := range trees {
-		for _, raw := range tree {
+		for pkg, raw := range tree {
 			var byAnalyzer map[string]json.RawMessage
 			if json.Unmarshal(raw, &byAnalyzer) != nil {
 				continue
@@ -260,6 +262,10 @@ func jsonDiagnostics(trees []map[string]json.RawMessage) []Diagnostic {
 			for name, list := range byAnalyzer {
 				var l []struct{ Posn, Message string }
 				if json.Unmarshal(list, &l) != nil {
+					var e struct{ Error string }
+					if json.Unmarshal(list, &e) == nil && e.Error != "" {
+						errs = append(errs, fmt.Sprintf("%s: %s: %s", pkg, name, e.Error))
+					}
 					continue
 				}
 				for _, d := range l {
@@ -271,7 +277,7 @@ func jsonDiagnostics(trees []map[string]json.RawMessage) []Diagnostic {
 			}
 		}
 	}
-	return ds
+	return ds, errs
 }
 
 // loadCode lists the packages (names and files only, no types) for the

@@ -1,6 +1,9 @@
 package driver
 
-import "testing"
+import (
+	"encoding/json"
+	"testing"
+)
 
 func TestIsVetTool(t *testing.T) {
 	for _, tc := range []struct {
@@ -32,5 +35,17 @@ func TestParseDiagnostic(t *testing.T) {
 		if _, ok := parseDiagnostic(l, names); ok {
 			t.Errorf("%q parsed as a finding", l)
 		}
+	}
+}
+
+// go vet -json reports an analyzer that failed on a package as {"error":
+// ...} in the analyzer's place: that is an error of the run, as the line
+// text output prints, not nothing.
+func TestJSONDiagnostics_errors(t *testing.T) {
+	var tree map[string]json.RawMessage
+	json.Unmarshal([]byte(`{"example.com/p": {"dedupe": [{"posn": "p.go:1:2", "message": "dedupe: x"}], "swallowed": {"error": "swallowed: boom"}}}`), &tree)
+	ds, errs := jsonDiagnostics([]map[string]json.RawMessage{tree})
+	if len(ds) != 1 || ds[0].Analyzer != "dedupe" || len(errs) != 1 || errs[0] != "example.com/p: swallowed: swallowed: boom" {
+		t.Fatalf("diagnostics %v, errors %q", ds, errs)
 	}
 }

@@ -26,17 +26,13 @@ func mustYAML(t *testing.T, path string) map[string]any {
 	return m
 }
 
-func get(v any, path ...string) any {
-	for _, p := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[p]
-	}
-	return v
-}
+// The deployment rules' own helpers: get follows keys through nested maps
+// (nil when one is missing), actions lists an IAM action list (a lone
+// string is a list of one).
+var get, actions = awsrules.Get, awsrules.Strings
 
+// strs lists a YAML list of strings (a lone string is none: the tests
+// require lists where CloudFormation does).
 func strs(v any) []string {
 	l, _ := v.([]any)
 	out := make([]string, 0, len(l))
@@ -45,13 +41,6 @@ func strs(v any) []string {
 		out = append(out, s)
 	}
 	return out
-}
-
-func actions(v any) []string {
-	if s, ok := v.(string); ok {
-		return []string{s}
-	}
-	return strs(v)
 }
 
 func equal(a, b any) bool { return flat(a) == flat(b) }

@@ -5,9 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -253,5 +256,45 @@ func TestWorker_originFailuresAndStreamedBody(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("worker output:\n%s", logs.String())
+	}
+}
+
+// TestWorker_clientCutsStreamedBody sends a chunked body (no
+// Content-Length, so the glue reads it before calling the origin) and
+// closes the connection halfway: the request must still get its access
+// record, 499 as natively, and not stay pending in the Go side forever.
+func TestWorker_clientCutsStreamedBody(t *testing.T) {
+	v := gatewaytest.MustLoad(t)
+	v.Config = json.RawMessage(`{"routes":[{"name":"api","prefix":"/"}]}`)
+	seeded, err := v.Seed(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := gatewaytest.NewOrigin(t)
+	var logs testingutil.Buffer
+	l := startWorker(t, v, seeded, origin.URL, &logs)
+	u, _ := url.Parse(l.URL)
+	c, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(c, "POST /cut HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123456789abcdef\r\n",
+		u.Host, seeded.Tokens["root"])
+	// The glue must be reading the body when the connection goes; no
+	// event says so from outside, so give it a moment.
+	time.Sleep(300 * time.Millisecond)
+	c.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(logs.String(), `"path":"/cut"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no access record for the request whose client cut its body:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if s := logs.String(); !strings.Contains(s, `"status":499`) || !strings.Contains(s, `"error":"upstream_error"`) {
+		t.Errorf("access record of the cut request: want status 499, error upstream_error:\n%s", s)
+	}
+	if n := origin.Count(); n != 0 {
+		t.Errorf("origin saw %d requests, want none", n)
 	}
 }

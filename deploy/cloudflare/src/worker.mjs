@@ -271,7 +271,14 @@ export default {
     if (request.body !== null && f.method !== "GET" && f.method !== "HEAD") {
       body = request.body;
       if (length === null) {
-        body = await readLimited(request.body, res.max_body);
+        try {
+          body = await readLimited(request.body, res.max_body);
+        } catch (e) {
+          // The client's body broke off (it went away): log the request
+          // as natively (499), or its record would never be written.
+          globalThis.rampartDone(res.id, 499, Date.now() - start, "upstream_error");
+          return errorResponse(499, "upstream_error", "client went away", res.request_id, res.header);
+        }
         if (body === null) {
           globalThis.rampartDone(res.id, 413, Date.now() - start, "body_too_large");
           return errorResponse(413, "body_too_large", "request body too large", res.request_id, res.header);

@@ -236,12 +236,16 @@ func CheckFile(path string, opts *Options) ([]vet.Finding, error) {
 		}
 	default:
 		m := filepath.Join(dir, c.Main)
-		if _, err := os.Stat(m); err == nil {
+		fi, err := os.Stat(m)
+		switch {
+		case err == nil && !fi.IsDir():
 			code = m
-		} else if c.Build.Command != "" {
+		case c.Build.Command != "":
 			code = filepath.Join(dir, watchDir(c.Build.WatchDir))
 			codeNote = " (main is built by [build]; its sources in " + watchDir(c.Build.WatchDir) + " were read)"
-		} else {
+		case err == nil: // a folder (main = ".." would have every file under it read)
+			add("wrangler-main", "main", "main %q is a folder (relative to %s), not the Worker's entry file: `wrangler deploy` fails; name the file", c.Main, dir)
+		default:
 			add("wrangler-main", "main", "main %q does not exist (relative to %s) and no [build] command produces it: `wrangler deploy` fails; build it first or add [build] command", c.Main, dir)
 		}
 	}

@@ -59,6 +59,8 @@ func TestCheckFile(t *testing.T) {
 			want: []string{`wrangler-id: KV namespace KV in [env.staging]: id "TODO" is a placeholder`}},
 		{name: "main missing", toml: strings.Replace(kv(""), "src/index.js", "dist/index.js", 1),
 			want: []string{`wrangler-main: main "dist/index.js" does not exist`}},
+		{name: "main a folder: not read", toml: strings.Replace(kv(""), "src/index.js", "..", 1),
+			want: []string{`wrangler-main: main ".." is a folder`}},
 		{name: "main built by [build]: its sources are read", toml: strings.Replace(kv(""), "src/index.js", "dist/index.js", 1) + "[build]\ncommand = \"npm run build\"\n",
 			files: map[string]string{"src/index.js": worker, "dist/.keep": ""}},
 		{name: "a binding the code uses is missing, a declared one unused",

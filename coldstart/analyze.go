@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -393,10 +394,20 @@ func (a *analyzer) envOf(st *streamState, rec *record) *envState {
 }
 
 // forgetEnvs drops the environments idle since before limit, keeping
-// their counts; if that is not enough, all of them.
+// their counts; with maxEnvs remembered, the longer idle half as well, so
+// that a stream of ever new log streams costs a scan every maxEnvs/2 of
+// them rather than one each.
 func (a *analyzer) forgetEnvs(st *streamState, limit int64) {
+	if len(st.envs) >= maxEnvs {
+		seen := make([]int64, 0, len(st.envs))
+		for _, e := range st.envs {
+			seen = append(seen, e.seen)
+		}
+		slices.Sort(seen)
+		limit = max(limit, seen[len(seen)/2]+1)
+	}
 	for k, e := range st.envs {
-		if e.seen < limit || len(st.envs) >= maxEnvs {
+		if e.seen < limit {
 			st.flushEnv(e)
 			delete(st.envs, k)
 		}

@@ -337,3 +337,29 @@ func TestAnalyze_filesOfDifferentPeriods(t *testing.T) {
 		t.Errorf("invocations = %d, want 1000", n)
 	}
 }
+
+// TestEnvOf_manyLogStreams feeds one stream more log streams than it
+// remembers, all of them recent: each is counted once, and passing the
+// bound forgets the longer idle half at once, not one environment per new
+// log stream (a scan of every remembered one each time: 300,000 log
+// streams in an hour took minutes to read).
+func TestEnvOf_manyLogStreams(t *testing.T) {
+	var a analyzer
+	st := &streamState{}
+	const n = maxEnvs + 1000
+	for i := range n {
+		st.maxTime = int64(i) // one a millisecond: none idle 20 minutes
+		a.envOf(st, &record{stream: fmt.Appendf(nil, "2026/11/23/[$LATEST]%032x", i)}).seen = st.maxTime
+	}
+	if st.streamEnv != n {
+		t.Errorf("%d environments counted, want %d", st.streamEnv, n)
+	}
+	if len(st.envs) > maxEnvs/2+1000 {
+		t.Errorf("%d environments remembered after %d, want at most %d", len(st.envs), n, maxEnvs/2+1000)
+	}
+	for i := n - 1000; i < n; i++ { // the newest are still known
+		if e := st.envs[fmt.Sprintf("2026/11/23/[$LATEST]%032x", i)]; e == nil {
+			t.Fatalf("log stream %d forgotten", i)
+		}
+	}
+}

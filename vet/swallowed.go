@@ -414,7 +414,7 @@ func keptVar(info *types.Info, body *ast.BlockStmt, v *types.Var) bool {
 					assigned[id] = true
 				}
 			}
-			if len(n.Lhs) == 1 && assigned[ast.Unparen(n.Lhs[0]).(*ast.Ident)] {
+			if id, ok := ast.Unparen(n.Lhs[0]).(*ast.Ident); ok && len(n.Lhs) == 1 && assigned[id] {
 				return false // v = errors.Join(v, err), v = append(v, err)
 			}
 		case *ast.Ident:

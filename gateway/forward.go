@@ -9,6 +9,9 @@ import (
 // requests when Config.StripQuery is nil: the names under which clients
 // commonly put credentials in URLs (RFC 6750 section 2.3's access_token
 // among them), which would otherwise land in the origin's access logs.
+// Whatever the list (unless it is empty), a parameter whose value holds a
+// Rampart token ("rpt_<id>_<secret>", under any name, such as ?token=) is
+// removed too.
 var DefaultStripQuery = []string{"access_token", "id_token", "refresh_token", "api_key", "apikey", "auth_token"}
 
 // queryNames is a set of lowercase parameter names.
@@ -74,9 +77,12 @@ func nextSep(q string, i int) int {
 }
 
 // has reports whether the parameter param ("name=value" or "name") is one
-// to drop.
+// to drop: its name is in the set, or its value holds a Rampart token.
 func (n queryNames) has(param string) bool {
-	name, _, _ := strings.Cut(param, "=")
+	name, value, _ := strings.Cut(param, "=")
+	if holdsToken(value) {
+		return true
+	}
 	if name == "" {
 		return false
 	}
@@ -86,6 +92,36 @@ func (n queryNames) has(param string) bool {
 		}
 	}
 	return n[strings.ToLower(name)]
+}
+
+// holdsToken reports whether the raw query value v, percent-decoded,
+// contains a well-formed Rampart token.
+func holdsToken(v string) bool {
+	if !strings.Contains(v, TokenPrefix) && !strings.Contains(v, "%") {
+		return false // the common case: no token, nothing encoded
+	}
+	if dec, err := url.QueryUnescape(v); err == nil {
+		v = dec
+	}
+	for {
+		i := strings.Index(v, TokenPrefix)
+		if i < 0 {
+			return false
+		}
+		v = v[i:]
+		j := len(TokenPrefix)
+		for j < len(v) && isTokenByte(v[j]) {
+			j++
+		}
+		if _, _, err := ParseToken(v[:j]); err == nil {
+			return true
+		}
+		v = v[len(TokenPrefix):]
+	}
+}
+
+func isTokenByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
 }
 
 // canonicalHost returns the host (and port) host in the form the gateway

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -329,6 +330,10 @@ func TestGateway_hosts(t *testing.T) {
 
 func TestStripQuery(t *testing.T) {
 	names := []string{"access_token"}
+	tok, _, err := gateway.GenerateToken(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for in, want := range map[string]string{
 		"":                               "",
 		"a=1":                            "a=1",
@@ -344,9 +349,18 @@ func TestStripQuery(t *testing.T) {
 		"a=1&&b=2":                       "a=1&&b=2",
 		"access_tokens=1&x_access_token": "access_tokens=1&x_access_token",
 		"%zz=1&access_token=1":           "%zz=1",
+		// A Rampart token under any name, encoded or not, is removed.
+		"token=" + tok + "&a=1":                                  "a=1",
+		"a=1&t=Bearer%20" + strings.Replace(tok, "_", "%5F", -1): "a=1",
+		"a=rpt_report&b=rpt_x_short":                             "a=rpt_report&b=rpt_x_short",
+		"next=rpt_rpt_" + tok[4:]:                                "",
 	} {
 		if got := gateway.StripQuery(in, names); got != want {
 			t.Errorf("StripQuery(%q) = %q, want %q", in, got, want)
 		}
+	}
+	// An empty list removes nothing, tokens included.
+	if q := "token=" + tok; gateway.StripQuery(q, []string{}) != q {
+		t.Errorf("StripQuery with no names removed %q", q)
 	}
 }

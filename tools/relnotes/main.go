@@ -1,6 +1,6 @@
 // Command relnotes prints the release notes of a version: its section of
 // CHANGELOG.md, a Keep a Changelog file. The release workflow
-// (.github/workflows/release.yml) runs it with the pushed tag:
+// (the release job of .github/workflows/deploy.yml) runs it with the pushed tag:
 //
 //	go run ./tools/relnotes v0.1.0 > notes.md
 //	go run ./tools/relnotes v0.1.0 path/to/CHANGELOG.md

@@ -141,6 +141,7 @@ type workflow struct {
 	Permissions map[string]string `yaml:"permissions"`
 	Jobs        map[string]struct {
 		Uses        string            `yaml:"uses"`
+		If          string            `yaml:"if"`
 		Needs       any               `yaml:"needs"`
 		Permissions map[string]string `yaml:"permissions"`
 		Steps       []struct {
@@ -151,13 +152,14 @@ type workflow struct {
 	} `yaml:"jobs"`
 }
 
-// TestRepository_releaseWorkflow: a version tag runs the tests, then
-// publishes the notes and the Lambda zips; only that job may write. The
+// TestRepository_releaseWorkflow: a version tag runs the tests once (the
+// deploy workflow's test job), then publishes the notes and the Lambda
+// zips; only that job may write. The
 // publishing script itself is run, with a stand-in gh, for a release and a
 // pre-release. (actionlint checks the file with the other workflows, in
 // deploy/aws.)
 func TestRepository_releaseWorkflow(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(root, ".github", "workflows", "release.yml"))
+	b, err := os.ReadFile(filepath.Join(root, ".github", "workflows", "deploy.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,8 +167,11 @@ func TestRepository_releaseWorkflow(t *testing.T) {
 	if err := yaml.Unmarshal(b, &w); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(w.On.Push.Tags, []string{"v*"}) || len(w.On.Push.Branches) != 0 {
-		t.Errorf("runs on %+v, want version tags only", w.On.Push)
+	if !slices.Equal(w.On.Push.Tags, []string{"v*"}) {
+		t.Errorf("runs on %+v, want version tags", w.On.Push)
+	}
+	if _, err := os.Stat(filepath.Join(root, ".github", "workflows", "release.yml")); err == nil {
+		t.Error("release.yml is back: a tag would run the tests twice")
 	}
 	if w.Permissions["contents"] != "read" || len(w.Permissions) != 1 {
 		t.Errorf("workflow permissions %v, want contents: read", w.Permissions)
@@ -175,6 +180,9 @@ func TestRepository_releaseWorkflow(t *testing.T) {
 		t.Errorf("the test job is %q, want the CI workflow", w.Jobs["test"].Uses)
 	}
 	rel := w.Jobs["release"]
+	if rel.If != "startsWith(github.ref, 'refs/tags/v')" {
+		t.Errorf("release job runs if %q, want on version tags only", rel.If)
+	}
 	if rel.Needs != "test" || rel.Permissions["contents"] != "write" {
 		t.Errorf("release job: needs %v, permissions %v; want the tests first and contents: write", rel.Needs, rel.Permissions)
 	}

@@ -15,7 +15,8 @@ Runs Rampart's serverless analyzers (dedupe, swallowed, s3key, wholebatch,
 deadline, initclient) on the packages (default ./...) and their tests, as
 go vet's tool (rampart is its own -vettool; results are cached per package
 like go vet's), and the deployment rules on the SAM templates,
-serverless.yml and wrangler.toml files under them, joined with the code.
+serverless.yml and wrangler configuration files (wrangler.toml, .json,
+.jsonc) under them, joined with the code.
 Findings go to stderr as file:line:col: rule: message (link); the exit
 status is 3 when there are findings, 1 on errors. With -json the findings
 go to stdout in go/analysis's JSON form and the status is 0.

@@ -191,8 +191,8 @@ func TestVet_templateJoinedWithCode(t *testing.T) {
 // A Worker's folder has no Go, outside a module or in one
 // (deploy/cloudflare here): rampart vet checks its wrangler.toml alone (the
 // recipe's placeholder id is a finding, neither go vet's "no module" error
-// nor its "no packages to vet"), and with no wrangler.toml says there is
-// nothing to check.
+// nor its "no packages to vet"), a wrangler.jsonc beside it shadows it as
+// it does for wrangler, and with neither says there is nothing to check.
 func TestVet_workerFolder(t *testing.T) {
 	for _, inModule := range []bool{false, true} {
 		t.Run(fmt.Sprintf("in a module %v", inModule), func(t *testing.T) {
@@ -209,7 +209,15 @@ func TestVet_workerFolder(t *testing.T) {
 			if !errors.As(err, new(findingsError)) || !strings.Contains(stderr, "wrangler.toml:5: wrangler-id:") || strings.Contains(stderr, "main module") || strings.Contains(stderr, "no packages") {
 				t.Fatalf("rampart vet in a Worker folder: %v\n%s", err, stderr)
 			}
+			// A wrangler.jsonc beside it is the one wrangler reads (json,
+			// jsonc, toml): only it is checked.
+			os.WriteFile(filepath.Join(worker, "wrangler.jsonc"), []byte("{\n  // migrated\n  \"name\": \"w\",\n  \"main\": \"src/index.js\",\n  \"kv_namespaces\": [{\"binding\": \"KV\", \"id\": \"TODO\"},],\n}\n"), 0o644)
+			_, stderr, err = runCmd(t, "vet", "-vettool", vetTool, "./...")
+			if !errors.As(err, new(findingsError)) || !strings.Contains(stderr, "wrangler.jsonc:5: wrangler-id:") || strings.Contains(stderr, "wrangler.toml") {
+				t.Fatalf("rampart vet with wrangler.jsonc and wrangler.toml: %v\n%s", err, stderr)
+			}
 			os.Remove(filepath.Join(worker, "wrangler.toml"))
+			os.Remove(filepath.Join(worker, "wrangler.jsonc"))
 			if _, stderr, err := runCmd(t, "vet", "-vettool", vetTool, "./..."); err == nil || !strings.Contains(err.Error(), "nothing to check") {
 				t.Fatalf("rampart vet with nothing to check: %v\n%s", err, stderr)
 			}

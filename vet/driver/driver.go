@@ -1,7 +1,7 @@
 // Package driver runs all of Rampart's checks over a Go module: the
 // analyzers of package vet on the packages matched, through go vet (so
 // results are cached per package as go vet's are), and the deployment rules on the SAM templates, serverless.yml
-// files and wrangler.toml files found under them, joined with the code the
+// files and wrangler configurations (wrangler.toml, .json, .jsonc) found under them, joined with the code the
 // templates deploy. It is `rampart vet`.
 package driver
 
@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -125,7 +126,7 @@ func Run(patterns []string, opts *Options) (*Result, error) {
 			res.Files, res.Findings, res.Errors = checkFiles(opts, patterns)
 		}
 		if noGo && len(res.Files) == 0 && len(res.Errors) == 0 {
-			return nil, errors.New("no Go module here (go.mod) and no deployment files (template.yaml, serverless.yml, wrangler.toml): nothing to check")
+			return nil, errors.New("no Go module here (go.mod) and no deployment files (template.yaml, serverless.yml, wrangler.toml/.json/.jsonc): nothing to check")
 		}
 		return res, nil
 	}
@@ -185,7 +186,7 @@ func Run(patterns []string, opts *Options) (*Result, error) {
 	}
 	if noPackages && len(vetErrors) == 0 {
 		if len(res.Files) == 0 && len(res.Errors) == 0 {
-			return nil, fmt.Errorf("no Go packages and no deployment files (template.yaml, serverless.yml, wrangler.toml) match %s: nothing to check", strings.Join(patterns, " "))
+			return nil, fmt.Errorf("no Go packages and no deployment files (template.yaml, serverless.yml, wrangler.toml/.json/.jsonc) match %s: nothing to check", strings.Join(patterns, " "))
 		}
 		runErr = nil
 	}
@@ -211,7 +212,7 @@ func inModule(dir string) bool {
 // checkFiles runs the deployment rules on the files found under the
 // patterns and those named in opts.
 func checkFiles(opts *Options, patterns []string) (files []string, findings []vet.Finding, errs []string) {
-	found := dedupe(append(discover(opts.Dir, patterns), opts.Files...))
+	found := shadowed(dedupe(append(discover(opts.Dir, patterns), opts.Files...)))
 	if len(found) == 0 {
 		return nil, nil, nil
 	}
@@ -222,7 +223,7 @@ func checkFiles(opts *Options, patterns []string) (files []string, findings []ve
 	for _, f := range found {
 		var fs []vet.Finding
 		var err error
-		if filepath.Base(f) == "wrangler.toml" {
+		if slices.Contains(wrangler.Names, filepath.Base(f)) {
 			fs, err = wrangler.CheckFile(f, &opts.Wrangler)
 		} else {
 			fs, err = awsrules.CheckFile(f, code)
@@ -333,13 +334,34 @@ func discover(dir string, patterns []string) []string {
 // isDeployment reports whether path is a file the deployment rules read.
 func isDeployment(path string) bool {
 	switch filepath.Base(path) {
-	case "wrangler.toml", "serverless.yml", "serverless.yaml":
+	case "wrangler.toml", "wrangler.json", "wrangler.jsonc", "serverless.yml", "serverless.yaml":
 		return true
 	case "template.yaml", "template.yml":
 		b, err := os.ReadFile(path)
 		return err == nil && (bytes.Contains(b, []byte("AWS::Serverless")) || bytes.Contains(b, []byte("AWSTemplateFormatVersion")))
 	}
 	return false
+}
+
+// shadowed returns l without the wrangler configurations that wrangler
+// ignores: of several in one folder, it reads the first of wrangler.Names.
+func shadowed(l []string) []string {
+	rank := func(f string) int { return slices.Index(wrangler.Names, filepath.Base(f)) }
+	best := map[string]int{} // folder -> rank of the configuration wrangler reads
+	for _, f := range l {
+		if r := rank(f); r >= 0 {
+			if b, ok := best[filepath.Dir(f)]; !ok || r < b {
+				best[filepath.Dir(f)] = r
+			}
+		}
+	}
+	var out []string
+	for _, f := range l {
+		if r := rank(f); r < 0 || r == best[filepath.Dir(f)] {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func dedupe(l []string) []string {

@@ -1,4 +1,5 @@
-// Package wrangler checks a Cloudflare Worker's wrangler.toml where the
+// Package wrangler checks a Cloudflare Worker's wrangler configuration
+// (wrangler.toml, wrangler.json or wrangler.jsonc) where the
 // recipe says its bugs live, in the binding values:
 //
 //   - wrangler-id: a placeholder ("<your-kv-id>"), all-zero or malformed
@@ -46,67 +47,68 @@ type Options struct {
 	Remote bool
 }
 
-// config is the part of a wrangler.toml the rules read; environments
-// ([env.NAME]) repeat the binding tables.
+// config is the part of a wrangler configuration the rules read (the same
+// keys in TOML and JSON); environments ([env.NAME], "env": {NAME: ...})
+// repeat the binding tables.
 type config struct {
-	Main  string `toml:"main"`
+	Main  string `toml:"main" json:"main"`
 	Build struct {
-		Command  string `toml:"command"`
-		WatchDir any    `toml:"watch_dir"`
-	} `toml:"build"`
+		Command  string `toml:"command" json:"command"`
+		WatchDir any    `toml:"watch_dir" json:"watch_dir"`
+	} `toml:"build" json:"build"`
 	bindings `toml:",inline"`
-	Env      map[string]bindings `toml:"env"`
+	Env      map[string]bindings `toml:"env" json:"env"`
 }
 
 type bindings struct {
-	Vars         map[string]any `toml:"vars"`
+	Vars         map[string]any `toml:"vars" json:"vars"`
 	KVNamespaces []struct {
-		Binding   string `toml:"binding"`
-		ID        string `toml:"id"`
-		PreviewID string `toml:"preview_id"`
-	} `toml:"kv_namespaces"`
+		Binding   string `toml:"binding" json:"binding"`
+		ID        string `toml:"id" json:"id"`
+		PreviewID string `toml:"preview_id" json:"preview_id"`
+	} `toml:"kv_namespaces" json:"kv_namespaces"`
 	R2Buckets []struct {
-		Binding           string `toml:"binding"`
-		BucketName        string `toml:"bucket_name"`
-		PreviewBucketName string `toml:"preview_bucket_name"`
-	} `toml:"r2_buckets"`
+		Binding           string `toml:"binding" json:"binding"`
+		BucketName        string `toml:"bucket_name" json:"bucket_name"`
+		PreviewBucketName string `toml:"preview_bucket_name" json:"preview_bucket_name"`
+	} `toml:"r2_buckets" json:"r2_buckets"`
 	D1Databases []struct {
-		Binding           string `toml:"binding"`
-		DatabaseID        string `toml:"database_id"`
-		PreviewDatabaseID string `toml:"preview_database_id"`
-	} `toml:"d1_databases"`
+		Binding           string `toml:"binding" json:"binding"`
+		DatabaseID        string `toml:"database_id" json:"database_id"`
+		PreviewDatabaseID string `toml:"preview_database_id" json:"preview_database_id"`
+	} `toml:"d1_databases" json:"d1_databases"`
 	Hyperdrive []struct {
-		Binding string `toml:"binding"`
-		ID      string `toml:"id"`
-	} `toml:"hyperdrive"`
+		Binding string `toml:"binding" json:"binding"`
+		ID      string `toml:"id" json:"id"`
+	} `toml:"hyperdrive" json:"hyperdrive"`
 	DurableObjects struct {
 		Bindings []struct {
-			Name string `toml:"name"`
-		} `toml:"bindings"`
-	} `toml:"durable_objects"`
+			Name string `toml:"name" json:"name"`
+		} `toml:"bindings" json:"bindings"`
+	} `toml:"durable_objects" json:"durable_objects"`
 	Services []struct {
-		Binding string `toml:"binding"`
-	} `toml:"services"`
+		Binding string `toml:"binding" json:"binding"`
+	} `toml:"services" json:"services"`
 	Queues struct {
 		Producers []struct {
-			Binding string `toml:"binding"`
-		} `toml:"producers"`
-	} `toml:"queues"`
+			Binding string `toml:"binding" json:"binding"`
+		} `toml:"producers" json:"producers"`
+	} `toml:"queues" json:"queues"`
 	AnalyticsEngine []struct {
-		Binding string `toml:"binding"`
-	} `toml:"analytics_engine_datasets"`
+		Binding string `toml:"binding" json:"binding"`
+	} `toml:"analytics_engine_datasets" json:"analytics_engine_datasets"`
 	Vectorize []struct {
-		Binding string `toml:"binding"`
-	} `toml:"vectorize"`
+		Binding string `toml:"binding" json:"binding"`
+	} `toml:"vectorize" json:"vectorize"`
 	AI struct {
-		Binding string `toml:"binding"`
-	} `toml:"ai"`
+		Binding string `toml:"binding" json:"binding"`
+	} `toml:"ai" json:"ai"`
 	Browser struct {
-		Binding string `toml:"binding"`
-	} `toml:"browser"`
+		Binding string `toml:"binding" json:"binding"`
+	} `toml:"browser" json:"browser"`
 	Assets struct {
-		Binding string `toml:"binding"`
-	} `toml:"assets"`
+		Binding string `toml:"binding" json:"binding"`
+	} `toml:"assets" json:"assets"`
 }
 
 // names returns every binding name b declares.
@@ -157,7 +159,13 @@ var (
 	zeros       = regexp.MustCompile(`^[0-]+$`)
 )
 
-// CheckFile checks the wrangler.toml at path.
+// Names are the names of wrangler's configuration file, in the order
+// wrangler prefers them when a folder holds several.
+var Names = []string{"wrangler.json", "wrangler.jsonc", "wrangler.toml"}
+
+// CheckFile checks the wrangler configuration at path: wrangler.toml, or
+// wrangler.json / wrangler.jsonc (JSON with comments and trailing commas),
+// chosen by the file's extension.
 func CheckFile(path string, opts *Options) ([]vet.Finding, error) {
 	if opts == nil {
 		opts = &Options{}
@@ -167,7 +175,12 @@ func CheckFile(path string, opts *Options) ([]vet.Finding, error) {
 		return nil, err
 	}
 	var c config
-	if _, err := toml.Decode(string(src), &c); err != nil {
+	if ext := filepath.Ext(path); ext == ".json" || ext == ".jsonc" {
+		err = json.Unmarshal(jsoncToJSON(src), &c)
+	} else {
+		_, err = toml.Decode(string(src), &c)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("parse %s: %w", path, err)
 	}
 	dir := filepath.Dir(path)

@@ -125,3 +125,55 @@ func TestCheckFile_Repository(t *testing.T) {
 		t.Error(f)
 	}
 }
+
+// TestCheckFile_jsonc: wrangler.json and wrangler.jsonc are read with the
+// same rules; comments (also "//" inside strings, which are not comments),
+// trailing commas and suppression directives work, and findings carry the
+// JSON file's line.
+func TestCheckFile_jsonc(t *testing.T) {
+	const src = `// The Worker.
+{
+  "$schema": "node_modules/wrangler/config-schema.json",
+  "name": "w", /* a block
+  comment */ "main": "src/index.js",
+  "routes": [{"pattern": "https://example.com/*", "zone_name": "example.com"},],
+  "vars": { "GREETING": "hi // not a comment", },
+  "kv_namespaces": [
+    {
+      "binding": "KV",
+      "id": "<your-kv-id>", // the recipe's placeholder
+    },
+  ],
+  "env": {
+    "staging": {
+      "kv_namespaces": [{ "binding": "KV", "id": "00000000000000000000000000000000" }], // rampart:ignore wrangler-id filled in by the deploy script
+    },
+  },
+}
+`
+	for _, name := range []string{"wrangler.jsonc", "wrangler.json"} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, name)
+			os.MkdirAll(filepath.Join(dir, "src"), 0o755)
+			os.WriteFile(filepath.Join(dir, "src", "index.js"), []byte(worker), 0o644)
+			if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			fs, err := wrangler.CheckFile(path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(fs) != 1 || fs[0].Rule != "wrangler-id" || fs[0].Line != 11 || !strings.Contains(fs[0].Message, `"<your-kv-id>" is a placeholder`) {
+				t.Fatalf("findings %v, want one wrangler-id at line 11", fs)
+			}
+		})
+	}
+	// Not JSON at all: a parse error naming the file, not findings.
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "wrangler.jsonc")
+	os.WriteFile(bad, []byte(`{"main": "src/index.js" "name": "w"}`), 0o644)
+	if _, err := wrangler.CheckFile(bad, nil); err == nil || !strings.Contains(err.Error(), bad) {
+		t.Fatalf("malformed wrangler.jsonc: err %v", err)
+	}
+}

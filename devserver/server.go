@@ -150,6 +150,21 @@ type Server struct {
 // timeout not above the thumbnailer's minimum write reserve (the error
 // wraps [ErrInvalidOptions]). [Open] calls it.
 func (o Options) Validate() error {
+	// Zero means the default; a negative count or duration is a mistake
+	// (a sign slipped in a flag), not a request for the default.
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{
+		{"workers", int64(o.Workers)}, {"batch size", int64(o.BatchSize)},
+		{"visibility timeout", int64(o.VisibilityTimeout)}, {"max receive count", int64(o.MaxReceiveCount)},
+		{"max upload bytes", o.MaxUploadBytes}, {"max concurrent uploads", int64(o.MaxConcurrentUploads)},
+		{"body read timeout", int64(o.BodyReadTimeout)},
+	} {
+		if f.v < 0 {
+			return fmt.Errorf("%w: %s must not be negative (zero means the default)", ErrInvalidOptions, f.name)
+		}
+	}
 	o = o.withDefaults()
 	if err := o.Faults.Validate(); err != nil {
 		return err

@@ -316,22 +316,33 @@ func TestServer_InvocationDeadline(t *testing.T) {
 	}
 }
 
-func TestOpen_RefusesAnInvocationTimeoutThatCannotWork(t *testing.T) {
+// TestOpen_RefusesInvalidOptions: timeouts that cannot work and negative
+// values (zero is the default; a negative flag is a mistake) are refused.
+func TestOpen_RefusesInvalidOptions(t *testing.T) {
 	for _, tc := range []struct {
 		name                   string
 		visibility, invocation time.Duration
 		minReserve             time.Duration
+		more                   devserver.Options
 	}{
-		{"visibility above SQS's maximum", 13 * time.Hour, time.Minute, 0},
-		{"negative", 10 * time.Second, -time.Second, 0},
-		{"within the default write reserve", 10 * time.Second, time.Second, 0},
-		{"default, within the configured write reserve", 30 * time.Second, 0, 90 * time.Second},
+		{name: "visibility above SQS's maximum", visibility: 13 * time.Hour, invocation: time.Minute},
+		{name: "negative", visibility: 10 * time.Second, invocation: -time.Second},
+		{name: "within the default write reserve", visibility: 10 * time.Second, invocation: time.Second},
+		{name: "default, within the configured write reserve", visibility: 30 * time.Second, minReserve: 90 * time.Second},
+		// A negative value is refused, not taken for the default.
+		{name: "negative visibility", visibility: -time.Second},
+		{name: "negative workers", more: devserver.Options{Workers: -1}},
+		{name: "negative batch size", more: devserver.Options{BatchSize: -10}},
+		{name: "negative max receive count", more: devserver.Options{MaxReceiveCount: -1}},
+		{name: "negative max upload", more: devserver.Options{MaxUploadBytes: -1}},
+		{name: "negative concurrent uploads", more: devserver.Options{MaxConcurrentUploads: -4}},
+		{name: "negative body read timeout", more: devserver.Options{BodyReadTimeout: -time.Second}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := devserver.Open(t.Context(), t.TempDir(), &devserver.Options{
-				VisibilityTimeout: tc.visibility, InvocationTimeout: tc.invocation,
-				Thumbnailer: thumbnailer.Options{MinWriteReserve: tc.minReserve}, Logger: slog.New(slog.DiscardHandler),
-			})
+			o := tc.more
+			o.VisibilityTimeout, o.InvocationTimeout = tc.visibility, tc.invocation
+			o.Thumbnailer, o.Logger = thumbnailer.Options{MinWriteReserve: tc.minReserve}, slog.New(slog.DiscardHandler)
+			s, err := devserver.Open(t.Context(), t.TempDir(), &o)
 			if err == nil {
 				s.Close()
 				t.Fatal("Open accepted the options")

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -347,17 +348,44 @@ func writeIndentedJSON(w io.Writer, v any) error {
 }
 
 // writeFileWith writes a file through fn, reporting the first error of
-// fn or of closing the file.
+// fn or of closing the file. A regular file (or a new one) is written to a
+// temporary file beside it and renamed over it only when complete, so that
+// a failed or interrupted run never leaves a truncated report in place of
+// the previous one; anything else (/dev/stdout, a pipe) is written as is.
 func writeFileWith(path string, fn func(io.Writer) error) error {
-	f, err := os.Create(path)
+	st, err := os.Stat(path)
+	if err == nil && !st.Mode().IsRegular() {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		if err := fn(f); err != nil {
+			f.Close()
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		return f.Close()
+	}
+	mode := os.FileMode(0o644)
+	if err == nil {
+		mode = st.Mode().Perm()
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
 	}
-	if err := fn(f); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
+	tmp := f.Name()
+	err = fn(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if err := f.Close(); err != nil {
+	if err == nil {
+		err = os.Chmod(tmp, mode)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -269,5 +270,40 @@ func TestTimeRange(t *testing.T) {
 	}
 	if _, _, err := timeRange(0, "2026-11-27T00:00:00Z", "", now); err == nil {
 		t.Error("a start after the end was accepted")
+	}
+}
+
+// TestWriteFileWith: a failed write leaves the previous file whole and no
+// temporary file behind; a complete one replaces it with its mode kept; a
+// device (not a regular file) is written in place.
+func TestWriteFileWith(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "report.html")
+	if err := os.WriteFile(path, []byte("previous report"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	err := writeFileWith(path, func(w io.Writer) error {
+		io.WriteString(w, "half a rep")
+		return errors.New("analysis failed")
+	})
+	if err == nil {
+		t.Fatal("the failure was not reported")
+	}
+	if b, _ := os.ReadFile(path); string(b) != "previous report" {
+		t.Fatalf("after a failed write the file holds %q", b)
+	}
+	if ents, _ := os.ReadDir(filepath.Dir(path)); len(ents) != 1 {
+		t.Fatalf("files left: %v", ents)
+	}
+	if err := writeFileWith(path, func(w io.Writer) error { _, err := io.WriteString(w, "new report"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "new report" {
+		t.Fatalf("the file holds %q", b)
+	}
+	if st, _ := os.Stat(path); st.Mode().Perm() != 0o640 {
+		t.Errorf("mode %v, want the previous file's 0640", st.Mode().Perm())
+	}
+	if err := writeFileWith(os.DevNull, func(w io.Writer) error { _, err := io.WriteString(w, "x"); return err }); err != nil {
+		t.Fatalf("writing to %s: %v", os.DevNull, err)
 	}
 }

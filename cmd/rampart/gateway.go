@@ -148,7 +148,9 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	return srv.Shutdown(sctx)
+	err = srv.Shutdown(sctx)
+	h.CloseIdleConnections()
+	return err
 }
 
 // sweepLimiter drops full buckets from the in-memory limiter every minute.

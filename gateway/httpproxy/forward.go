@@ -5,54 +5,53 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/rampartdev/rampart/gateway"
 )
 
-// call is one forwarded request: its context and deadlines, and why its
-// body stream ended early, if it did.
+// call is one forwarded request: the connection it uses, whether the
+// client went away, and why its body stream ended early, if it did.
 type call struct {
-	ctx       context.Context
-	client    context.Context // the server's request context: done when the client leaves
-	cancel    context.CancelFunc
-	res       *gateway.Result
-	timer     *time.Timer // the origin deadline, then the origin body's idle time
-	streaming atomic.Bool // the header arrived: the timer is the body's idle time
-	timedOut  atomic.Bool // the origin deadline passed
-	stalled   atomic.Bool // the origin body stalled
-	idle      time.Duration
+	res *gateway.Result
 
 	mu    sync.Mutex
+	conn  *originConn // the origin connection in use
+	left  bool        // the client went away: the call is aborted
 	cause error
 }
 
-func (h *Handler) newCall(client context.Context, res *gateway.Result) *call {
-	ctx, cancel := context.WithCancel(client)
-	c := &call{ctx: ctx, client: client, cancel: cancel, res: res, idle: h.idle}
-	c.timer = time.AfterFunc(h.timeout, c.expire)
-	return c
-}
-
-// expire ends the call when its timer fires.
-func (c *call) expire() {
-	if c.streaming.Load() {
-		c.stalled.Store(true)
-	} else {
-		c.timedOut.Store(true)
+// clientLeft aborts the call: the server has seen the client go away. It
+// runs on another goroutine (context.AfterFunc).
+func (c *call) clientLeft() {
+	c.mu.Lock()
+	c.left = true
+	if c.conn != nil {
+		c.conn.abort()
 	}
-	c.cancel()
+	c.mu.Unlock()
 }
 
-func (c *call) end() {
-	c.timer.Stop()
-	c.cancel()
+// use makes conn the call's connection; it reports false when the client
+// has already left.
+func (c *call) use(conn *originConn) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.conn = conn
+	return !c.left
+}
+
+func (c *call) hasLeft() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.left
 }
 
 // setCause records the first reason the stream ended early.
@@ -70,29 +69,34 @@ func (c *call) getCause() error {
 	return c.cause
 }
 
-// Deadline causes.
+// Why a call ended early.
 var (
 	errOriginStalled = errors.New("origin body stalled for the stream idle timeout")
+	errClientLeft    = errors.New("client went away")
 )
 
 // forward sends the core's Upstream to the origin and streams the answer
-// back. It panics with http.ErrAbortHandler when the body breaks off after
-// the header was sent, as httputil.ReverseProxy does, so that net/http
-// aborts the connection.
+// back, all on the handler's goroutine (see originClient). It panics with
+// http.ErrAbortHandler when the body breaks off after the header was sent,
+// as httputil.ReverseProxy does, so that net/http aborts the connection.
 func (h *Handler) forward(w *statusWriter, r *http.Request, c *call) {
 	up := c.res.Forward
 	out := &http.Request{
 		Method:     up.Method,
-		URL:        &url.URL{Scheme: h.origin.Scheme, Host: h.origin.Host, Path: h.origin.Path, RawQuery: up.Query},
+		URL:        &url.URL{Scheme: h.origin.Scheme, Host: h.origin.Host, RawQuery: up.Query},
 		Proto:      "HTTP/1.1",
 		ProtoMajor: 1,
 		ProtoMinor: 1,
 		Header:     make(http.Header, len(up.Header)+1),
 		Host:       h.origin.Host,
 	}
-	// The core checked the escaped path; forward it byte for byte.
+	// The core checked the escaped path; forward it byte for byte. As the
+	// URL's opaque part it is written as it is (a path starting with "//"
+	// would be taken for an authority there).
 	raw := h.rawPath + up.Path
-	if p, err := url.PathUnescape(raw); err == nil {
+	if !strings.HasPrefix(raw, "//") {
+		out.URL.Opaque = raw
+	} else if p, err := url.PathUnescape(raw); err == nil {
 		out.URL.Path, out.URL.RawPath = p, raw
 	}
 	for k, v := range up.Header {
@@ -101,30 +105,24 @@ func (h *Handler) forward(w *statusWriter, r *http.Request, c *call) {
 	if _, ok := out.Header["User-Agent"]; !ok {
 		out.Header["User-Agent"] = nil // keep Go from adding its own
 	}
+	var body *requestBody
 	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
-		out.ContentLength = r.ContentLength
-		// The Transport closes the body it is given, which would close the
-		// client's; and it may read it after this handler has returned.
-		body := &requestBody{r: http.MaxBytesReader(w, r.Body, h.maxBody)}
-		out.Body = body
-		defer body.Close()
+		body = &requestBody{r: http.MaxBytesReader(w, r.Body, h.maxBody)}
+		out.Body, out.ContentLength = body, r.ContentLength
 	}
-	out = out.WithContext(c.ctx)
-	resp, err := h.transport.RoundTrip(out)
-	if err == nil && !c.timer.Stop() {
-		// The deadline fired as the header arrived.
-		resp.Body.Close()
-		err = context.DeadlineExceeded
-	}
+	stop := context.AfterFunc(r.Context(), c.clientLeft)
+	defer stop()
+	deadline := time.Now().Add(h.timeout)
+	resp, conn, err := h.roundTrip(r.Context(), c, out, body, deadline)
 	if err != nil {
-		h.originError(w, c, err)
+		h.originError(w, c, body, deadline, err)
 		return
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		// The gateway never forwards Upgrade, so the origin has no reason
 		// to switch.
-		h.originError(w, c, errors.New("origin switched protocols unasked"))
+		conn.conn.Close()
+		h.originError(w, c, nil, deadline, errSwitchedProtocol)
 		return
 	}
 	hdr := w.Header()
@@ -140,67 +138,80 @@ func (h *Handler) forward(w *statusWriter, r *http.Request, c *call) {
 		hdr["Trailer"] = []string{strings.Join(names, ", ")}
 	}
 	w.WriteHeader(resp.StatusCode)
-
-	var body io.Reader = resp.Body
 	if resp.Body != http.NoBody {
-		c.streaming.Store(true)
-		c.timer.Reset(c.idle)
-		body = &idleBody{r: resp.Body, c: c}
-	}
-	if err := copyBody(w, body, flushesEachWrite(resp)); err != nil {
-		if !c.stalled.Load() {
-			c.setCause(err)
-		} else {
-			c.setCause(errOriginStalled)
+		conn.idleRead = h.idle
+		if err := copyBody(w, resp.Body, flushesEachWrite(resp)); err != nil {
+			conn.conn.Close()
+			var ne net.Error
+			switch {
+			case c.hasLeft():
+				c.setCause(errClientLeft)
+			case errors.As(err, &ne) && ne.Timeout():
+				c.setCause(errOriginStalled)
+			default:
+				c.setCause(fmt.Errorf("origin body: %w", err))
+			}
+			panic(http.ErrAbortHandler)
 		}
-		panic(http.ErrAbortHandler)
 	}
 	for k, v := range resp.Trailer {
 		hdr[http.TrailerPrefix+k] = v
 	}
+	// Keep the connection only if the client cannot abort it any more and
+	// the exchange left it clean.
+	if !stop() || resp.Close || conn.broken || conn.br.Buffered() > 0 {
+		conn.conn.Close()
+		return
+	}
+	h.client.put(conn)
 }
 
-// requestBody is the client's body as the Transport gets it: closing it
-// only stops further reads, never the client's connection, so a Transport
-// that reads on after the handler (a failed round trip) cannot race it.
+// roundTrip sends req on a pooled or new connection and returns the
+// response with its header read, and the connection its body streams
+// from. A request that fails on a reused connection before any response
+// byte is sent once more on a new one when it is replayable.
+func (h *Handler) roundTrip(ctx context.Context, c *call, req *http.Request, body *requestBody, deadline time.Time) (*http.Response, *originConn, error) {
+	for attempt := 0; ; attempt++ {
+		conn, err := h.client.get(ctx, deadline)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !c.use(conn) {
+			conn.conn.Close()
+			return nil, nil, errClientLeft
+		}
+		resp, err := conn.exchange(req, deadline, body)
+		if err == nil {
+			return resp, conn, nil
+		}
+		conn.conn.Close()
+		if attempt > 0 || !conn.reused || conn.read > 0 || !replayable(req, body) || c.hasLeft() || !time.Now().Before(deadline) {
+			return nil, nil, err
+		}
+	}
+}
+
+// requestBody is the client's body as the request writer reads it: it
+// counts what was read and keeps the first error, and closing it does
+// nothing (the server owns the client's body).
 type requestBody struct {
-	mu     sync.Mutex
-	r      io.ReadCloser
-	closed bool
+	r    io.Reader
+	n    int64
+	rerr error
 }
 
 func (b *requestBody) Read(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed {
-		return 0, io.ErrUnexpectedEOF
-	}
-	return b.r.Read(p)
-}
-
-func (b *requestBody) Close() error {
-	b.mu.Lock()
-	b.closed = true
-	b.mu.Unlock()
-	return nil
-}
-
-// idleBody is the origin's response body; each read must return within
-// the stream idle timeout, or the call is cancelled.
-type idleBody struct {
-	r io.Reader
-	c *call
-}
-
-func (b *idleBody) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
-	if err == nil || err == io.EOF {
-		b.c.timer.Reset(b.c.idle)
-	} else if !b.c.stalled.Load() {
-		err = fmt.Errorf("origin body: %w", err)
+	b.n += int64(n)
+	if err != nil && err != io.EOF && b.rerr == nil {
+		b.rerr = err
 	}
 	return n, err
 }
+
+func (b *requestBody) Close() error { return nil }
+
+func (b *requestBody) err() error { return b.rerr }
 
 // flushesEachWrite reports whether a response streams, so that each chunk
 // must reach the client at once: server-sent events, and bodies of unknown
@@ -273,21 +284,25 @@ func copyResponseHeader(dst, src http.Header) {
 }
 
 // originError answers a request the origin did not: 413 for a body over
-// the limit, 504 after the timeout, 499 when the client left, 502
-// otherwise.
-func (h *Handler) originError(w http.ResponseWriter, c *call, err error) {
+// the limit, 499 when the client left (or its body broke off), 504 when
+// the deadline passed, 502 otherwise.
+func (h *Handler) originError(w http.ResponseWriter, c *call, body *requestBody, deadline time.Time, err error) {
 	res := c.res
 	var mb *http.MaxBytesError
 	switch {
-	case errors.As(err, &mb):
+	case body != nil && errors.As(body.err(), &mb):
 		res.Err = &gateway.Error{Status: 413, Code: gateway.CodeBodyTooLarge, Message: "request body too large"}
-	case c.timedOut.Load() || errors.Is(err, context.DeadlineExceeded):
-		res.Err = &gateway.Error{Status: 504, Code: gateway.CodeUpstreamTimeout, Message: "origin did not answer in time"}
-	case c.client.Err() != nil:
+	case c.hasLeft() || body != nil && body.err() != nil:
 		res.Err = &gateway.Error{Status: 499, Code: gateway.CodeUpstreamError, Message: "client went away"}
+		if body != nil && body.err() != nil {
+			err = fmt.Errorf("client body: %w", body.err())
+		}
+	case !time.Now().Before(deadline):
+		res.Err = &gateway.Error{Status: 504, Code: gateway.CodeUpstreamTimeout, Message: "origin did not answer in time"}
 	default:
 		res.Err = &gateway.Error{Status: 502, Code: gateway.CodeUpstreamError, Message: "origin unreachable"}
 	}
-	h.gw.Logger().WarnContext(c.ctx, "gateway: origin request failed", "request_id", res.RequestID, "status", res.Err.Status, "err", err)
+	h.gw.Logger().LogAttrs(context.Background(), slog.LevelWarn, "gateway: origin request failed",
+		slog.String("request_id", res.RequestID), slog.Int("status", res.Err.Status), slog.String("err", err.Error()))
 	writeError(w, res, res.Err)
 }

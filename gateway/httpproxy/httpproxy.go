@@ -4,9 +4,9 @@
 //
 // The core decides (auth, rate limits, path and header checks); this
 // package translates requests, guards the connection below net/http,
-// forwards with an http.Transport (keep-alive connections to the origin,
-// no copy of the request: the core has built the forwarded one), enforces
-// the body limit and the origin deadlines, and writes the access log.
+// forwards them (no copy of the request: the core has built the forwarded
+// one), enforces the body limit and the origin deadlines, and writes the
+// access log.
 // Put a [LogWriter]
 // under the access log's handler so that logging costs no system call per
 // request (`rampart gateway` does).
@@ -36,11 +36,31 @@
 // finish within Config.StreamIdleTimeout. A body cut short, by a stall, the
 // origin or the client, is logged as an error record with the request id,
 // the bytes sent and the cause, and the access record says
-// response_truncated.
+// response_truncated. A client that leaves aborts the origin call (499).
+//
+// # Origin connections
+//
+// The handler stays on net/http: the server is net/http's, and so is the
+// wire code on the origin side, the forwarded request written by
+// [http.Request.Write] and the response read by [http.ReadResponse], the
+// code http.Transport runs. What it leaves out is the Transport's machinery
+// around that code (a reader and a writer goroutine per connection, the
+// channels between them and the caller, a timer per request), which cost
+// more CPU than the exchange itself on a small request: the handler writes
+// the request, reads the response and streams its body on its own
+// goroutine, with the deadlines set on the connection. Keep-alive
+// connections come from the handler's pool ([Options]: bounded idle
+// connections, idle timeout, dial and TLS handshake timeouts); one is
+// reused only after a complete, clean exchange, and a request that fails on
+// a reused connection before any answer is retried once on a new one when
+// that is safe (no body read, an idempotent method), as http.Transport
+// does. Interim 1xx answers are not passed on; 101 is an error (the gateway
+// never forwards Upgrade).
 package httpproxy
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -57,20 +77,33 @@ import (
 // Handler forwards allowed requests to the origin and answers refused ones
 // with the gateway's JSON error. It is safe for concurrent use.
 type Handler struct {
-	gw        *gateway.Gateway
-	origin    *url.URL
-	rawPath   string // origin.EscapedPath(), computed once
-	transport http.RoundTripper
-	timeout   time.Duration
-	idle      time.Duration
-	maxBody   int64
-	now       func() time.Time
+	gw      *gateway.Gateway
+	origin  *url.URL
+	rawPath string // origin.EscapedPath(), computed once
+	client  *originClient
+	timeout time.Duration
+	idle    time.Duration
+	maxBody int64
+	now     func() time.Time
 }
 
-// Options configure a Handler. A nil *Options means the defaults.
+// Options configure a Handler's connections to the origin. A nil *Options
+// means the defaults; so does the zero value of each field.
 type Options struct {
-	// Transport carries requests to the origin; nil means NewTransport().
-	Transport http.RoundTripper
+	// MaxIdleConns bounds the keep-alive connections kept idle for the
+	// origin; 0 means DefaultMaxIdleConns.
+	MaxIdleConns int
+	// IdleConnTimeout is how long an idle connection is kept; 0 means
+	// DefaultIdleConnTimeout.
+	IdleConnTimeout time.Duration
+	// DialTimeout bounds connecting to the origin, and the TLS handshake
+	// separately; 0 means DefaultDialTimeout (and DefaultHandshakeTimeout).
+	// The call's deadline (Config.Timeout) bounds both too.
+	DialTimeout time.Duration
+	// TLSClientConfig configures TLS to an https origin; nil means the
+	// system's roots and the origin's host name. It is cloned; its
+	// NextProtos are replaced by HTTP/1.1.
+	TLSClientConfig *tls.Config
 }
 
 // New returns a Handler forwarding to origin, an http or https URL whose
@@ -89,33 +122,14 @@ func New(gw *gateway.Gateway, origin string, opts *Options) (*Handler, error) {
 	h := &Handler{
 		gw: gw, origin: u, rawPath: u.EscapedPath(), now: time.Now,
 		timeout: time.Duration(cfg.Timeout), idle: time.Duration(cfg.StreamIdleTimeout), maxBody: cfg.MaxBodyBytes,
-	}
-	if opts != nil {
-		h.transport = opts.Transport
-	}
-	if h.transport == nil {
-		h.transport = NewTransport()
+		client: newOriginClient(u.Scheme, u.Host, opts),
 	}
 	return h, nil
 }
 
-// NewTransport returns the default transport to the origin: bounded dial
-// and TLS handshake, keep-alive connections enough for one busy origin, no
-// environment proxy and no transparent decompression (the client gets the
-// origin's bytes). The origin's answer is bounded by the Handler
-// (Config.Timeout), not by the transport.
-func NewTransport() *http.Transport {
-	return &http.Transport{
-		Proxy:                 nil, // never send origin traffic through an environment proxy
-		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:          1024,
-		MaxIdleConnsPerHost:   512,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   5 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		DisableCompression:    true,
-	}
-}
+// CloseIdleConnections closes the idle keep-alive connections to the
+// origin (a server shutting down calls it after Shutdown).
+func (h *Handler) CloseIdleConnections() { h.client.closeIdle() }
 
 // NewServer returns an http.Server for h on addr: the gateway's header
 // limit, timeouts against slow clients (header, whole request, idle
@@ -207,8 +221,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(sw, res, res.Err)
 		return
 	}
-	c = h.newCall(r.Context(), res)
-	defer c.end()
+	c = &call{res: res}
 	sw.call = c
 	h.forward(sw, r, c)
 }

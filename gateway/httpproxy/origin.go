@@ -1,0 +1,348 @@
+package httpproxy
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// originClient carries forwarded requests to one origin on the handler's
+// goroutine. It stays on net/http: the request is written by
+// [http.Request.Write] and the response read by [http.ReadResponse], the
+// wire code http.Transport runs. What it leaves out is the Transport's
+// machinery around that code, which costs more than the exchange itself on
+// a small request: a reader and a writer goroutine per connection, the
+// channels and selects between them and the caller, and a timer per
+// request. Here the handler writes the request, reads the header and
+// streams the body itself, and the deadlines are the connection's:
+//
+//   - the request (with its body) and the response's header must be done
+//     by the deadline the handler gives (Config.Timeout);
+//   - then each read of the body from the network must finish within the
+//     stream idle time (Config.StreamIdleTimeout); reads served from the
+//     connection's buffer cost nothing;
+//   - a client that leaves aborts the call: the handler's context.AfterFunc
+//     moves the connection's deadline to the past.
+//
+// Connections are kept alive in a pool (at most maxIdle idle ones, each
+// for at most idleTimeout; the newest is reused first). A connection goes
+// back to the pool only when its response's body was read to the end, the
+// response did not ask to close, and nothing more is buffered from it;
+// before it is reused, a non-blocking peek at its socket (on Unix) drops it
+// if the origin has closed it or sent bytes nobody asked for, which is what
+// the Transport's per-connection reader notices. A request that still
+// fails on a reused connection before any response byte is sent again, once,
+// on a new connection when that is safe: nothing of its body was read and
+// its method is idempotent (or it has an Idempotency-Key), the rule of
+// http.Transport.
+type originClient struct {
+	addr             string      // host:port to dial
+	tls              *tls.Config // nil for an http origin
+	dialer           net.Dialer
+	handshakeTimeout time.Duration
+	maxIdle          int
+	idleTimeout      time.Duration
+
+	mu       sync.Mutex
+	idle     []*originConn // oldest first
+	sweeping bool          // a sweep of expired idle connections is scheduled
+}
+
+// Defaults of the origin client ([Options]).
+const (
+	DefaultMaxIdleConns     = 512
+	DefaultIdleConnTimeout  = 90 * time.Second
+	DefaultDialTimeout      = 5 * time.Second
+	DefaultHandshakeTimeout = 5 * time.Second
+)
+
+// maxResponseHeaderBytes bounds one response head from the origin (each
+// informational one too), as http.Transport's MaxResponseHeaderBytes.
+const maxResponseHeaderBytes = 1 << 20
+
+// maxInformational bounds the 1xx responses skipped before the final one.
+const maxInformational = 16
+
+// connBufferSize is the size of each connection's read and write buffers,
+// as http.Transport's.
+const connBufferSize = 4 << 10
+
+var (
+	errHeaderTooLarge   = errors.New("origin response header too large")
+	errTooManyInterim   = errors.New("origin sent too many informational responses")
+	errSwitchedProtocol = errors.New("origin switched protocols unasked")
+)
+
+func newOriginClient(scheme, host string, opts *Options) *originClient {
+	c := &originClient{
+		maxIdle: DefaultMaxIdleConns, idleTimeout: DefaultIdleConnTimeout,
+		handshakeTimeout: DefaultHandshakeTimeout,
+		dialer:           net.Dialer{Timeout: DefaultDialTimeout, KeepAlive: 30 * time.Second},
+	}
+	var tlsConf *tls.Config
+	if opts != nil {
+		if opts.MaxIdleConns > 0 {
+			c.maxIdle = opts.MaxIdleConns
+		}
+		if opts.IdleConnTimeout > 0 {
+			c.idleTimeout = opts.IdleConnTimeout
+		}
+		if opts.DialTimeout > 0 {
+			c.dialer.Timeout = opts.DialTimeout
+			c.handshakeTimeout = opts.DialTimeout
+		}
+		tlsConf = opts.TLSClientConfig
+	}
+	port := "80"
+	if scheme == "https" {
+		port = "443"
+		if tlsConf == nil {
+			tlsConf = &tls.Config{}
+		} else {
+			tlsConf = tlsConf.Clone()
+		}
+		if tlsConf.ServerName == "" {
+			tlsConf.ServerName = hostname(host)
+		}
+		tlsConf.NextProtos = []string{"http/1.1"} // this client speaks HTTP/1.1 only
+		c.tls = tlsConf
+	}
+	if _, _, err := net.SplitHostPort(host); err == nil {
+		c.addr = host
+	} else {
+		c.addr = net.JoinHostPort(hostname(host), port)
+	}
+	return c
+}
+
+// hostname returns host without its port and IPv6 brackets.
+func hostname(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		return h
+	}
+	if len(host) > 1 && host[0] == '[' && host[len(host)-1] == ']' {
+		return host[1 : len(host)-1]
+	}
+	return host
+}
+
+// originConn is one keep-alive connection to the origin.
+type originConn struct {
+	conn   net.Conn        // TCP, or TLS over it
+	raw    syscall.RawConn // the TCP socket, for the liveness peek; nil if unavailable
+	br     *bufio.Reader   // reads through the originConn (Read below)
+	bw     *bufio.Writer
+	idleAt time.Time // when it went back to the pool
+	reused bool      // it served a request before this one
+
+	// Per exchange:
+	read      int64         // bytes read from the network since the request was written
+	headLimit int64         // while reading a head: bytes it may still take; <0 when not reading one
+	idleRead  time.Duration // while streaming the body: each network read's deadline; 0 before
+	broken    bool          // writing the request failed: never reuse
+}
+
+// Read is the buffered reader's source: it applies the head's bound and,
+// while the body streams, gives each network read the stream idle time.
+func (c *originConn) Read(p []byte) (int, error) {
+	if c.headLimit >= 0 {
+		if c.headLimit == 0 {
+			return 0, errHeaderTooLarge
+		}
+		if int64(len(p)) > c.headLimit {
+			p = p[:c.headLimit]
+		}
+	}
+	if c.idleRead > 0 {
+		_ = c.conn.SetReadDeadline(time.Now().Add(c.idleRead))
+	}
+	n, err := c.conn.Read(p)
+	c.read += int64(n)
+	if c.headLimit >= 0 {
+		c.headLimit -= int64(n)
+	}
+	return n, err
+}
+
+// abort makes the connection's pending and future reads and writes fail at
+// once; it is safe to call from another goroutine.
+func (c *originConn) abort() { _ = c.conn.SetDeadline(aLongTimeAgo) }
+
+var aLongTimeAgo = time.Unix(1, 0)
+
+// get returns an idle connection that still looks usable, or dials one.
+func (oc *originClient) get(ctx context.Context, deadline time.Time) (*originConn, error) {
+	now := time.Now()
+	for {
+		oc.mu.Lock()
+		n := len(oc.idle)
+		if n == 0 {
+			oc.mu.Unlock()
+			break
+		}
+		c := oc.idle[n-1]
+		oc.idle[n-1] = nil
+		oc.idle = oc.idle[:n-1]
+		oc.mu.Unlock()
+		if now.Sub(c.idleAt) < oc.idleTimeout && c.alive() {
+			c.reused = true
+			return c, nil
+		}
+		c.conn.Close()
+	}
+	return oc.dial(ctx, deadline)
+}
+
+// dial opens a new connection, bounded by the dial timeout, the handshake
+// timeout (https) and the call's deadline.
+func (oc *originClient) dial(ctx context.Context, deadline time.Time) (*originConn, error) {
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	nc, err := oc.dialer.DialContext(ctx, "tcp", oc.addr)
+	if err != nil {
+		return nil, err
+	}
+	c := &originConn{conn: nc, headLimit: -1}
+	if sc, ok := nc.(syscall.Conn); ok {
+		c.raw, _ = sc.SyscallConn()
+	}
+	if oc.tls != nil {
+		tc := tls.Client(nc, oc.tls)
+		hctx, hcancel := context.WithTimeout(ctx, oc.handshakeTimeout)
+		err := tc.HandshakeContext(hctx)
+		hcancel()
+		if err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("tls handshake: %w", err)
+		}
+		c.conn = tc
+	}
+	c.br = bufio.NewReaderSize(c, connBufferSize)
+	c.bw = bufio.NewWriterSize(c.conn, connBufferSize)
+	return c, nil
+}
+
+// put returns c to the pool after a complete exchange, or closes it when
+// the pool is full.
+func (oc *originClient) put(c *originConn) {
+	c.idleAt = time.Now()
+	c.idleRead, c.headLimit = 0, -1
+	oc.mu.Lock()
+	if len(oc.idle) >= oc.maxIdle {
+		oc.mu.Unlock()
+		c.conn.Close()
+		return
+	}
+	oc.idle = append(oc.idle, c)
+	if !oc.sweeping {
+		oc.sweeping = true
+		time.AfterFunc(oc.idleTimeout, oc.sweep)
+	}
+	oc.mu.Unlock()
+}
+
+// sweep closes the connections idle for longer than the idle timeout and
+// schedules itself again while some remain: one timer per pool, not per
+// request.
+func (oc *originClient) sweep() {
+	now := time.Now()
+	oc.mu.Lock()
+	n := 0
+	for n < len(oc.idle) && now.Sub(oc.idle[n].idleAt) >= oc.idleTimeout {
+		n++
+	}
+	expired := append([]*originConn(nil), oc.idle[:n]...)
+	m := copy(oc.idle, oc.idle[n:])
+	clear(oc.idle[m:])
+	oc.idle = oc.idle[:m]
+	if len(oc.idle) > 0 {
+		time.AfterFunc(oc.idleTimeout-now.Sub(oc.idle[0].idleAt), oc.sweep)
+	} else {
+		oc.sweeping = false
+	}
+	oc.mu.Unlock()
+	for _, c := range expired {
+		c.conn.Close()
+	}
+}
+
+// closeIdle closes every idle connection.
+func (oc *originClient) closeIdle() {
+	oc.mu.Lock()
+	idle := oc.idle
+	oc.idle = nil
+	oc.mu.Unlock()
+	for _, c := range idle {
+		c.conn.Close()
+	}
+}
+
+// exchange writes req on c and reads the final response's header; 1xx
+// responses other than 101 are skipped. The connection's deadline is the
+// call's until the header is in.
+func (c *originConn) exchange(req *http.Request, deadline time.Time, body *requestBody) (*http.Response, error) {
+	c.read, c.idleRead = 0, 0
+	if err := c.conn.SetDeadline(deadline); err != nil {
+		return nil, err
+	}
+	werr := req.Write(c.bw)
+	if werr == nil {
+		werr = c.bw.Flush()
+	}
+	if werr != nil {
+		c.broken = true
+		if body != nil && body.err() != nil {
+			return nil, werr
+		}
+		var ne net.Error
+		if errors.As(werr, &ne) && ne.Timeout() {
+			return nil, werr
+		}
+		// The origin may have answered before it stopped reading (an early
+		// 413, say): read what it said, and close the connection after it.
+	}
+	for range maxInformational {
+		c.headLimit = maxResponseHeaderBytes
+		resp, err := http.ReadResponse(c.br, req)
+		c.headLimit = -1
+		if err != nil {
+			if werr != nil {
+				return nil, werr
+			}
+			return nil, err
+		}
+		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
+			if c.broken {
+				resp.Close = true
+			}
+			return resp, nil
+		}
+		// 100 Continue, 102, 103 Early Hints: the gateway does not pass
+		// interim answers on; the final one follows on the connection.
+	}
+	return nil, errTooManyInterim
+}
+
+// replayable reports whether a request that failed on a reused connection
+// before any response byte may be sent again on a new one: nothing of its
+// body was read, and its method is idempotent or it carries an idempotency
+// key (http.Transport's rule).
+func replayable(req *http.Request, body *requestBody) bool {
+	if body != nil && body.n > 0 {
+		return false
+	}
+	switch req.Method {
+	case "GET", "HEAD", "OPTIONS", "TRACE":
+		return true
+	}
+	_, k1 := req.Header["Idempotency-Key"]
+	_, k2 := req.Header["X-Idempotency-Key"]
+	return k1 || k2
+}

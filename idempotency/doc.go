@@ -20,9 +20,10 @@
 //
 // Key extractors exist for S3 records ([S3Key], [S3EventKey]), SQS messages
 // ([SQSKey]), EventBridge ([EventBridgeKey]) and API Gateway's
-// Idempotency-Key header ([APIGatewayKey], [APIGatewayV2Key]); each says
-// what counts as "the same event", and any func(T) (string, error) is a
-// [KeyFunc]. What is hashed to tell a key reused with another payload is a
+// Idempotency-Key header ([APIGatewayKey], [APIGatewayV2Key], scoped by the
+// route and by the caller that API Gateway authenticated, see
+// [APIGatewayPrincipal] and [PrincipalFunc]); each says what counts as "the
+// same event", and any func(T) (string, error) is a [KeyFunc]. What is hashed to tell a key reused with another payload is a
 // [PayloadFunc] ([Payload] by default, with a documented choice per event
 // source that leaves out transport metadata; [HandlerWithPayload] picks
 // another).

@@ -70,6 +70,15 @@ var (
 	// answer 400 (the client sent no key) or 500 (the integration passes no
 	// route).
 	ErrUnscopedKey = fmt.Errorf("%w: request without method or route to scope its key", ErrMissingKey)
+	// ErrNoPrincipal reports a request that carries an idempotency key and
+	// went through an authorizer, but whose caller (the principal that scopes
+	// its key, see [PrincipalFunc]) cannot be found, so that guarding it
+	// under a shared scope would let one caller replay another's response.
+	// It matches ErrMissingKey too: [Handler] refuses it, or runs it
+	// unguarded with Options.AllowMissingKey, never under a shared key.
+	// Package apigw answers 500: the function or its authorizer is
+	// misconfigured, not the client.
+	ErrNoPrincipal = fmt.Errorf("%w: authorized request without a principal to scope its key", ErrMissingKey)
 	// ErrNotRecorded reports that the guarded function succeeded but its
 	// result could not be recorded. The work has been done: treat the call
 	// as a success (acknowledge the message, answer the client), not as a

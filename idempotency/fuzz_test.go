@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -159,6 +160,37 @@ func FuzzEventBridgeKey(f *testing.F) {
 	})
 }
 
+// lengthPrefixed is the API Gateway keys' encoding, written out again:
+// kind, then "|len:field" for each field.
+func lengthPrefixed(kind string, fs ...string) string {
+	for _, f := range fs {
+		kind += "|" + strconv.Itoa(len(f)) + ":" + f
+	}
+	return kind
+}
+
+// splitLengthPrefixed decodes what lengthPrefixed encodes, reporting
+// whether s is exactly such an encoding: the one list of fields it can
+// decode to, which makes the encoding unambiguous.
+func splitLengthPrefixed(s, kind string) ([]string, bool) {
+	rest, ok := strings.CutPrefix(s, kind)
+	var fs []string
+	for ok && rest != "" {
+		var n string
+		if rest, ok = strings.CutPrefix(rest, "|"); !ok {
+			break
+		}
+		if n, rest, ok = strings.Cut(rest, ":"); !ok {
+			break
+		}
+		l, err := strconv.Atoi(n)
+		if ok = err == nil && l >= 0 && l <= len(rest) && strconv.Itoa(l) == n; ok {
+			fs, rest = append(fs, rest[:l]), rest[l:]
+		}
+	}
+	return fs, ok
+}
+
 func FuzzAPIGatewayKey(f *testing.F) {
 	seed(f, "apigw-request.json", "apigw-restapi-openapi-request.json")
 	f.Add([]byte(`{"httpMethod":"POST","resource":"/orders","headers":{"idempotency-KEY":" \"a\\\"b\" "},"requestContext":{"apiId":"x","stage":"prod"}}`))
@@ -178,9 +210,13 @@ func FuzzAPIGatewayKey(f *testing.F) {
 		if route == "" {
 			route = r.Path
 		}
-		prefix := "http|" + r.RequestContext.APIID + "|" + r.RequestContext.Stage + "|" + r.HTTPMethod + " " + route + "|"
-		if !strings.HasPrefix(key, prefix) || len(key) == len(prefix) {
-			t.Fatalf("APIGatewayKey = %q; want the scope %q and a key", key, prefix)
+		principal, err := idempotency.APIGatewayPrincipal(r)
+		if err != nil || principal == "" {
+			t.Fatalf("APIGatewayKey = %q yet its principal is %q, %v: the key must then be ErrNoPrincipal", key, principal, err)
+		}
+		prefix := lengthPrefixed("apigw", r.RequestContext.APIID, r.RequestContext.Stage, r.HTTPMethod+" "+route, principal)
+		if fs, ok := splitLengthPrefixed(key, "apigw"); !ok || len(fs) != 5 || fs[4] == "" || !strings.HasPrefix(key, prefix+"|") {
+			t.Fatalf("APIGatewayKey = %q; want the scope %q and a key, length-prefixed", key, prefix)
 		}
 		if again, _ := idempotency.APIGatewayKey(redelivered(t, r)); again != key {
 			t.Fatalf("a retry got %q; want %q", again, key)
@@ -189,7 +225,7 @@ func FuzzAPIGatewayKey(f *testing.F) {
 }
 
 func FuzzAPIGatewayV2Key(f *testing.F) {
-	seed(f, "apigw-v2-request-no-authorizer.json", "apigw-v2-request-iam.json", "apigw-v2-request-jwt-authorizer.json")
+	seed(f, "apigw-v2-request-no-authorizer.json", "apigw-v2-request-iam.json", "apigw-v2-request-jwt-authorizer.json", "apigw-v2-request-lambda-authorizer.json")
 	f.Add([]byte(`{"routeKey":"POST /orders","headers":{"idempotency-key":"\"k-1\""},"requestContext":{"apiId":"x","stage":"prod"}}`))
 	f.Add([]byte(`{"routeKey":"$default","rawPath":"/orders","headers":{"Idempotency-Key":"k-1"},"requestContext":{"apiId":"x","stage":"$default","http":{"method":"POST"}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -208,9 +244,13 @@ func FuzzAPIGatewayV2Key(f *testing.F) {
 		if route == "" || route == "$default" {
 			route = r.RequestContext.HTTP.Method + " " + r.RawPath
 		}
-		prefix := "http|" + r.RequestContext.APIID + "|" + r.RequestContext.Stage + "|" + route + "|"
-		if !strings.HasPrefix(key, prefix) || len(key) == len(prefix) {
-			t.Fatalf("APIGatewayV2Key = %q; want the scope %q and a key", key, prefix)
+		principal, err := idempotency.APIGatewayV2Principal(r)
+		if err != nil || principal == "" {
+			t.Fatalf("APIGatewayV2Key = %q yet its principal is %q, %v: the key must then be ErrNoPrincipal", key, principal, err)
+		}
+		prefix := lengthPrefixed("apigw", r.RequestContext.APIID, r.RequestContext.Stage, route, principal)
+		if fs, ok := splitLengthPrefixed(key, "apigw"); !ok || len(fs) != 5 || fs[4] == "" || !strings.HasPrefix(key, prefix+"|") {
+			t.Fatalf("APIGatewayV2Key = %q; want the scope %q and a key, length-prefixed", key, prefix)
 		}
 		if again, _ := idempotency.APIGatewayV2Key(redelivered(t, r)); again != key {
 			t.Fatalf("a retry got %q; want %q", again, key)

@@ -16,9 +16,11 @@ import (
 // different keys for different events, and [ErrMissingKey] when the input
 // lacks what identifies it (run such inputs unguarded with
 // Options.AllowMissingKey, or reject them). Each documents what counts as
-// "the same event". Fields are joined with "|"; the one field that may
-// contain "|" (an S3 object key, an API key header) comes last, so two
-// different field lists never make one key.
+// "the same event". The S3, SQS and EventBridge keys join their fields
+// with "|", and only their last field (an S3 object key, a message id) may
+// contain "|", so two different field lists never make one key; the API
+// Gateway keys, several of whose fields are the client's or the
+// authorizer's, length-prefix every field.
 
 // IdempotencyKeyHeader is the HTTP header the API Gateway extractors read.
 const IdempotencyKeyHeader = "Idempotency-Key"
@@ -146,36 +148,56 @@ func EventBridgeKey(e events.EventBridgeEvent) (string, error) {
 }
 
 // APIGatewayKey returns the key of a REST API (payload v1) request: the
-// client's Idempotency-Key header (any case), scoped by API, stage, method
-// and resource, so that one key cannot replay another endpoint's response.
+// client's Idempotency-Key header (any case), scoped by API, stage, method,
+// resource and caller, so that one key cannot replay another endpoint's
+// response, nor another caller's.
 //
 // The same request is the client's retry: it repeats the header, method and
-// route. The header's value is used without surrounding space and, when it
-// is quoted as a structured-field string (as the IETF Idempotency-Key draft
-// sends it: "abc"), without the quotes, so both spellings are one key. The
-// resource is the route template ("/orders/{id}"); a request without one
-// (a test event, a proxy integration that does not set it) is scoped by
-// its path. A request without the header (or with an empty one) is
-// [ErrMissingKey]; one with the header but without both method and path is
-// [ErrUnscopedKey], which also matches ErrMissingKey.
+// route, and comes from the same caller. The header's value is used without
+// surrounding space and, when it is quoted as a structured-field string (as
+// the IETF Idempotency-Key draft sends it: "abc"), without the quotes, so
+// both spellings are one key. The resource is the route template
+// ("/orders/{id}"); a request without one (a test event, a proxy
+// integration that does not set it) is scoped by its path. The caller is
+// [APIGatewayPrincipal]: an authorizer's principal, an IAM caller, a client
+// certificate, or [AnonymousPrincipal] on a route without authentication.
+// Every field is length-prefixed, so no header value, path or principal can
+// make two scopes one key.
 //
-// [APIGatewayKeyFrom] reads another header.
+// A request without the header (or with an empty one) is [ErrMissingKey];
+// one with the header but without both method and path is
+// [ErrUnscopedKey], and one whose authorizer gave no principal is
+// [ErrNoPrincipal]; both also match ErrMissingKey.
+//
+// [APIGatewayKeyFrom] reads another header, [APIGatewayKeyWith] takes
+// another principal (a tenant claim, say).
 func APIGatewayKey(r events.APIGatewayProxyRequest) (string, error) {
-	return apiGatewayKey(r, IdempotencyKeyHeader)
+	return apiGatewayKey(r, IdempotencyKeyHeader, APIGatewayPrincipal)
 }
 
 // APIGatewayKeyFrom returns [APIGatewayKey] with the key read from the
 // header name (any case; empty means Idempotency-Key). The key is scoped
-// the same way: for one endpoint, a request that carries value v in name
-// is the same request as one that carries v in Idempotency-Key.
+// the same way: for one endpoint and caller, a request that carries value
+// v in name is the same request as one that carries v in Idempotency-Key.
 func APIGatewayKeyFrom(name string) KeyFunc[events.APIGatewayProxyRequest] {
+	return APIGatewayKeyWith(name, nil)
+}
+
+// APIGatewayKeyWith returns [APIGatewayKeyFrom] with the key scoped by the
+// caller that principal returns instead of [APIGatewayPrincipal] (nil
+// means APIGatewayPrincipal). A principal that returns an error or an
+// empty string makes the key [ErrNoPrincipal].
+func APIGatewayKeyWith(name string, principal PrincipalFunc[events.APIGatewayProxyRequest]) KeyFunc[events.APIGatewayProxyRequest] {
 	if name == "" {
 		name = IdempotencyKeyHeader
 	}
-	return func(r events.APIGatewayProxyRequest) (string, error) { return apiGatewayKey(r, name) }
+	if principal == nil {
+		principal = APIGatewayPrincipal
+	}
+	return func(r events.APIGatewayProxyRequest) (string, error) { return apiGatewayKey(r, name, principal) }
 }
 
-func apiGatewayKey(r events.APIGatewayProxyRequest, name string) (string, error) {
+func apiGatewayKey(r events.APIGatewayProxyRequest, name string, principal PrincipalFunc[events.APIGatewayProxyRequest]) (string, error) {
 	v := header(r.Headers, name)
 	if v == "" {
 		if vs := headerValues(r.MultiValueHeaders, name); len(vs) > 0 {
@@ -192,28 +214,45 @@ func apiGatewayKey(r events.APIGatewayProxyRequest, name string) (string, error)
 	if r.HTTPMethod == "" || route == "" {
 		return "", fmt.Errorf("%w (%s)", ErrUnscopedKey, name)
 	}
-	return "http|" + r.RequestContext.APIID + "|" + r.RequestContext.Stage + "|" + r.HTTPMethod + " " + route + "|" + v, nil
+	p, err := principalOf(principal, r)
+	if err != nil {
+		return "", err
+	}
+	return fields("apigw", r.RequestContext.APIID, r.RequestContext.Stage, r.HTTPMethod+" "+route, p, v), nil
 }
 
 // APIGatewayV2Key returns the key of an HTTP API or function URL (payload
 // v2) request: the client's Idempotency-Key header, scoped by API, stage,
-// method and route, as [APIGatewayKey] describes. The route is the route
-// key ("POST /orders"); for the $default route (and function URLs) it is
-// the method and raw path. [APIGatewayV2KeyFrom] reads another header.
+// method, route and caller, as [APIGatewayKey] describes. The route is the
+// route key ("POST /orders"); for the $default route (and function URLs)
+// it is the method and raw path. The caller is [APIGatewayV2Principal].
+// [APIGatewayV2KeyFrom] reads another header, [APIGatewayV2KeyWith] takes
+// another principal.
 func APIGatewayV2Key(r events.APIGatewayV2HTTPRequest) (string, error) {
-	return apiGatewayV2Key(r, IdempotencyKeyHeader)
+	return apiGatewayV2Key(r, IdempotencyKeyHeader, APIGatewayV2Principal)
 }
 
 // APIGatewayV2KeyFrom returns [APIGatewayV2Key] with the key read from the
 // header name (any case; empty means Idempotency-Key), scoped the same way.
 func APIGatewayV2KeyFrom(name string) KeyFunc[events.APIGatewayV2HTTPRequest] {
+	return APIGatewayV2KeyWith(name, nil)
+}
+
+// APIGatewayV2KeyWith returns [APIGatewayV2KeyFrom] with the key scoped by
+// the caller that principal returns instead of [APIGatewayV2Principal]
+// (nil means APIGatewayV2Principal). A principal that returns an error or
+// an empty string makes the key [ErrNoPrincipal].
+func APIGatewayV2KeyWith(name string, principal PrincipalFunc[events.APIGatewayV2HTTPRequest]) KeyFunc[events.APIGatewayV2HTTPRequest] {
 	if name == "" {
 		name = IdempotencyKeyHeader
 	}
-	return func(r events.APIGatewayV2HTTPRequest) (string, error) { return apiGatewayV2Key(r, name) }
+	if principal == nil {
+		principal = APIGatewayV2Principal
+	}
+	return func(r events.APIGatewayV2HTTPRequest) (string, error) { return apiGatewayV2Key(r, name, principal) }
 }
 
-func apiGatewayV2Key(r events.APIGatewayV2HTTPRequest, name string) (string, error) {
+func apiGatewayV2Key(r events.APIGatewayV2HTTPRequest, name string, principal PrincipalFunc[events.APIGatewayV2HTTPRequest]) (string, error) {
 	v := header(r.Headers, name)
 	if v == "" {
 		return "", fmt.Errorf("%w: request without %s header", ErrMissingKey, name)
@@ -225,7 +264,11 @@ func apiGatewayV2Key(r events.APIGatewayV2HTTPRequest, name string) (string, err
 		}
 		route = r.RequestContext.HTTP.Method + " " + r.RawPath
 	}
-	return "http|" + r.RequestContext.APIID + "|" + r.RequestContext.Stage + "|" + route + "|" + v, nil
+	p, err := principalOf(principal, r)
+	if err != nil {
+		return "", err
+	}
+	return fields("apigw", r.RequestContext.APIID, r.RequestContext.Stage, route, p, v), nil
 }
 
 // header returns the value of header name in h, matching case-insensitively

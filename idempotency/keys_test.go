@@ -197,7 +197,9 @@ func TestAPIGatewayKey(t *testing.T) {
 	}
 	r.Headers["idempotency-key"] = " 8e03978e-40d5-43e8-bc93-6894a57f9324 "
 	got, err := idempotency.APIGatewayKey(r)
-	if want := "http|gy415nuibc|testStage|POST /{proxy+}|8e03978e-40d5-43e8-bc93-6894a57f9324"; err != nil || got != want {
+	// Every field length-prefixed; the sample's Lambda authorizer's
+	// principalId ("admin") is the caller.
+	if want := "apigw|10:gy415nuibc|9:testStage|14:POST /{proxy+}|14:lambda|5:admin|36:8e03978e-40d5-43e8-bc93-6894a57f9324"; err != nil || got != want {
 		t.Errorf("APIGatewayKey = %q, %v; want %q", got, err, want)
 	}
 	// The IETF draft quotes the key as a structured-field string.
@@ -214,7 +216,7 @@ func TestAPIGatewayKey(t *testing.T) {
 	// Without a resource the path scopes the key, not nothing.
 	r3 := r
 	r3.Resource = ""
-	if k3, _ := idempotency.APIGatewayKey(r3); !strings.Contains(k3, "POST /hello/world|") {
+	if k3, _ := idempotency.APIGatewayKey(r3); !strings.Contains(k3, "|17:POST /hello/world|") {
 		t.Errorf("without a resource: %q; want the path as its scope", k3)
 	}
 	r3.Path, r3.HTTPMethod = "", ""
@@ -226,14 +228,16 @@ func TestAPIGatewayKey(t *testing.T) {
 	}
 	delete(r.Headers, "idempotency-key")
 	r.MultiValueHeaders = map[string][]string{"IDEMPOTENCY-KEY": {"mv"}}
-	if got, _ := idempotency.APIGatewayKey(r); !strings.HasSuffix(got, "|mv") {
+	if got, _ := idempotency.APIGatewayKey(r); !strings.HasSuffix(got, "|2:mv") {
 		t.Errorf("from multi-value headers: %q", got)
 	}
 
 	var v2 events.APIGatewayV2HTTPRequest
 	mustLoad(t, "apigw-v2-request-no-authorizer.json", &v2)
 	v2.Headers["idempotency-key"] = "abc"
-	if got, err := idempotency.APIGatewayV2Key(v2); err != nil || got != "http|aaaaaaaaaa|$default|GET /|abc" { // $default route: method and path
+	if got, err := idempotency.APIGatewayV2Key(v2); err != nil || got != "apigw|10:aaaaaaaaaa|8:$default|5:GET /|91:mtls|79:C=US,ST=Washington,L=Seattle,O=Amazon Web Services,OU=Security,CN=My Private CA|1:1|3:abc" {
+		// $default route: method and path; no authorizer, but a client
+		// certificate (mutual TLS) is the caller.
 		t.Errorf("APIGatewayV2Key = %q, %v", got, err)
 	}
 }
@@ -261,7 +265,7 @@ func TestAPIGatewayKeyFrom(t *testing.T) {
 	if _, err := from(r); !errors.Is(err, idempotency.ErrUnscopedKey) {
 		t.Errorf("without a method: %v; want ErrUnscopedKey", err)
 	}
-	if k, _ := idempotency.APIGatewayKeyFrom("")(events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: "/p", Headers: map[string]string{"Idempotency-Key": "x"}}); !strings.HasSuffix(k, "|POST /p|x") {
+	if k, _ := idempotency.APIGatewayKeyFrom("")(events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: "/p", Headers: map[string]string{"Idempotency-Key": "x"}}); !strings.HasSuffix(k, "|7:POST /p|9:anonymous|1:x") {
 		t.Errorf("empty header name: %q; want Idempotency-Key read", k)
 	}
 

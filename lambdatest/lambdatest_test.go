@@ -180,10 +180,11 @@ func TestEvents(t *testing.T) {
 	if _, err := idempotency.SQSKey(sqs.Records[0]); err != nil {
 		t.Error(err)
 	}
-	if k, err := idempotency.APIGatewayV2Key(v2); err != nil || !strings.HasSuffix(k, "|POST /payments|k-1") {
+	// An unauthenticated request: the anonymous caller.
+	if k, err := idempotency.APIGatewayV2Key(v2); err != nil || !strings.HasSuffix(k, "|14:POST /payments|9:anonymous|3:k-1") {
 		t.Errorf("APIGatewayV2Key = %q, %v", k, err)
 	}
-	if k, err := idempotency.APIGatewayKey(v1); err != nil || !strings.HasSuffix(k, "|POST /payments|k-1") {
+	if k, err := idempotency.APIGatewayKey(v1); err != nil || !strings.HasSuffix(k, "|14:POST /payments|9:anonymous|3:k-1") {
 		t.Errorf("APIGatewayKey = %q, %v", k, err)
 	}
 	if _, err := idempotency.S3Key(s3.Records[0]); err != nil {

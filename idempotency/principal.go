@@ -1,0 +1,165 @@
+package idempotency
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// AnonymousPrincipal is the principal of an API Gateway request that went
+// through no authorizer and carries no other authentication (no IAM
+// signature, no client certificate): every such caller of one route is the
+// same caller, and only the key tells their requests apart.
+const AnonymousPrincipal = "anonymous"
+
+// PrincipalFunc returns the caller who sent a request: its idempotency key
+// is scoped by it, so that two callers who send one key never share an
+// execution or a response. It returns the same string for every request of
+// one caller (a user, a tenant, a client) and different strings for
+// different callers. An empty string, or an error, means no principal: the
+// key extractor reports [ErrNoPrincipal] (wrapping the error), and the
+// request is not guarded. A public route that means to share one scope
+// among all its callers returns a constant (such as [AnonymousPrincipal]).
+type PrincipalFunc[T any] func(T) (string, error)
+
+// APIGatewayPrincipal returns the caller of a REST API (payload v1)
+// request, as API Gateway authenticated it, from the first of these that
+// the request context holds:
+//
+//   - a Lambda authorizer's principalId (requestContext.authorizer.principalId);
+//   - a Cognito user pool authorizer's claims: their issuer and subject
+//     (authorizer.claims.iss and sub);
+//   - IAM authorization with Cognito identity pool credentials: the pool and
+//     the identity (identity.cognitoIdentityPoolId, cognitoIdentityId),
+//     never the role that all the pool's identities assume;
+//   - IAM authorization: the caller's ARN (identity.userArn, else caller),
+//     which for an assumed role names the session: a client whose
+//     credentials are refreshed under a new session name is a new caller;
+//   - mutual TLS: the client certificate's issuer and serial number.
+//
+// A request with none of them and no authorizer is [AnonymousPrincipal]. A
+// request that went through an authorizer (requestContext.authorizer is
+// set) yet yields none of them is [ErrNoPrincipal]: sharing the anonymous
+// scope would let its callers read each other's responses. An API key
+// (identity.apiKeyId) is not a principal (AWS advises against API keys
+// for authentication); scope by it with a PrincipalFunc of your own.
+func APIGatewayPrincipal(r events.APIGatewayProxyRequest) (string, error) {
+	c := r.RequestContext
+	a := c.Authorizer
+	if p, ok := a["principalId"].(string); ok && p != "" {
+		return fields("lambda", p), nil
+	}
+	if iss, sub := claimsOf(a["claims"]); sub != "" {
+		return fields("jwt", iss, sub), nil
+	}
+	id := c.Identity
+	switch {
+	case id.CognitoIdentityID != "":
+		return fields("cognito", id.CognitoIdentityPoolID, id.CognitoIdentityID), nil
+	case id.UserArn != "":
+		return fields("iam", id.UserArn), nil
+	case id.Caller != "":
+		return fields("iam", id.Caller), nil
+	case len(a) > 0:
+		return "", fmt.Errorf("%w: the authorizer's context has no principalId and no claims.sub", ErrNoPrincipal)
+	case id.ClientCert != nil && id.ClientCert.SerialNumber != "":
+		return fields("mtls", id.ClientCert.IssuerDN, id.ClientCert.SerialNumber), nil
+	}
+	return AnonymousPrincipal, nil
+}
+
+// APIGatewayV2Principal returns the caller of an HTTP API or function URL
+// (payload v2) request, as API Gateway authenticated it:
+//
+//   - a JWT authorizer: the token's issuer and subject (claims iss and sub);
+//   - a Lambda authorizer: the principalId string of the context it returned
+//     (an HTTP API authorizer's simple response has no principal of its
+//     own: return one in its context);
+//   - IAM authorization: the Cognito identity when the caller signed with
+//     identity pool credentials, else the caller's ARN (userArn);
+//   - mutual TLS without an authorizer: the client certificate's issuer and
+//     serial number.
+//
+// A request without an authorizer or client certificate is
+// [AnonymousPrincipal]. A request that went through an authorizer
+// (requestContext.authorizer is set, as it is for a Lambda authorizer that
+// returned no context) yet yields no principal is [ErrNoPrincipal].
+func APIGatewayV2Principal(r events.APIGatewayV2HTTPRequest) (string, error) {
+	c := r.RequestContext
+	if a := c.Authorizer; a != nil {
+		switch {
+		case a.JWT != nil:
+			if sub := a.JWT.Claims["sub"]; sub != "" {
+				return fields("jwt", a.JWT.Claims["iss"], sub), nil
+			}
+			return "", fmt.Errorf("%w: the JWT authorizer's claims have no sub", ErrNoPrincipal)
+		case a.IAM != nil:
+			switch iam := a.IAM; {
+			case iam.CognitoIdentity.IdentityID != "":
+				return fields("cognito", iam.CognitoIdentity.IdentityPoolID, iam.CognitoIdentity.IdentityID), nil
+			case iam.UserARN != "":
+				return fields("iam", iam.UserARN), nil
+			}
+			return "", fmt.Errorf("%w: IAM authorization without userArn", ErrNoPrincipal)
+		}
+		if p, ok := a.Lambda["principalId"].(string); ok && p != "" {
+			return fields("lambda", p), nil
+		}
+		return "", fmt.Errorf("%w: the Lambda authorizer's context has no principalId", ErrNoPrincipal)
+	}
+	if cert := c.Authentication.ClientCert; cert.SerialNumber != "" {
+		return fields("mtls", cert.IssuerDN, cert.SerialNumber), nil
+	}
+	return AnonymousPrincipal, nil
+}
+
+// claimsOf returns the iss and sub of a REST API authorizer's claims: a
+// JSON object as Lambda decodes it, or a map of strings as a test builds it.
+func claimsOf(c any) (iss, sub string) {
+	switch c := c.(type) {
+	case map[string]any:
+		iss, _ = c["iss"].(string)
+		sub, _ = c["sub"].(string)
+	case map[string]string:
+		iss, sub = c["iss"], c["sub"]
+	}
+	return iss, sub
+}
+
+// principalOf returns p's principal of r, or an error matching
+// ErrNoPrincipal.
+func principalOf[T any](p PrincipalFunc[T], r T) (string, error) {
+	s, err := p(r)
+	switch {
+	case errors.Is(err, ErrNoPrincipal):
+		return "", err
+	case err != nil:
+		return "", fmt.Errorf("%w: %w", ErrNoPrincipal, err)
+	case s == "":
+		return "", fmt.Errorf("%w: the principal function returned none", ErrNoPrincipal)
+	}
+	return s, nil
+}
+
+// fields returns kind followed by each field length-prefixed ("|3:abc"),
+// so that no value, whatever it contains, moves a boundary between fields:
+// two different field lists of one kind never make one string.
+func fields(kind string, fs ...string) string {
+	n := len(kind)
+	for _, f := range fs {
+		n += len(f) + 8
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(kind)
+	for _, f := range fs {
+		b.WriteByte('|')
+		b.WriteString(strconv.Itoa(len(f)))
+		b.WriteByte(':')
+		b.WriteString(f)
+	}
+	return b.String()
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"net/http"
 	"strconv"
@@ -43,11 +44,26 @@ type Options struct {
 	// Logger receives a record for each request that cannot be scoped and
 	// each response done but not recorded. Nil means slog.Default().
 	Logger *slog.Logger
+	// HTTPPrincipal returns the caller that scopes the key of an
+	// [HTTPHandler] request (a tenant claim, say). Nil means
+	// idempotency.APIGatewayV2Principal: the JWT's issuer and subject, a
+	// Lambda authorizer's principalId, the IAM caller, a client certificate,
+	// or idempotency.AnonymousPrincipal on a route without authentication.
+	// An error or an empty principal answers 500, not run. RESTHandler does
+	// not read it.
+	HTTPPrincipal idempotency.PrincipalFunc[events.APIGatewayV2HTTPRequest]
+	// RESTPrincipal is HTTPPrincipal for [RESTHandler] requests. Nil means
+	// idempotency.APIGatewayPrincipal (an authorizer's principalId or
+	// claims, the Cognito identity or IAM caller, a client certificate, or
+	// idempotency.AnonymousPrincipal). HTTPHandler does not read it.
+	RESTPrincipal idempotency.PrincipalFunc[events.APIGatewayProxyRequest]
 }
 
 // HTTPHandler returns h made idempotent per Idempotency-Key for an HTTP API
 // or a function URL (payload format 2.0), as the package documentation
-// describes. The result has the signature lambda.Start accepts.
+// describes. The result has the signature lambda.Start accepts. It panics
+// if opts sets RESTPrincipal but not HTTPPrincipal: a principal meant for
+// this endpoint that it would not use.
 func HTTPHandler(g *idempotency.Guard, h func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error), opts *Options) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	return newEndpoint(g, h, opts, v2{}).serve
 }
@@ -55,17 +71,21 @@ func HTTPHandler(g *idempotency.Guard, h func(context.Context, events.APIGateway
 // RESTHandler returns h made idempotent per Idempotency-Key for a REST API
 // (payload format 1.0, Lambda proxy integration), as the package
 // documentation describes. The result has the signature lambda.Start
-// accepts.
+// accepts. It panics if opts sets HTTPPrincipal but not RESTPrincipal.
 func RESTHandler(g *idempotency.Guard, h func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error), opts *Options) func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 	return newEndpoint(g, h, opts, v1{}).serve
 }
 
 // format is what differs between the two payload formats.
 type format[Req, Resp any] interface {
-	// keyFunc returns the engine's key function reading header: one
-	// definition of "the same request", the idempotency package's.
-	keyFunc(header string) idempotency.KeyFunc[Req]
+	// keyFunc returns the engine's key function reading header, scoped by
+	// o's principal for the format: one definition of "the same request",
+	// the idempotency package's.
+	keyFunc(header string, o *Options) idempotency.KeyFunc[Req]
 	status(Resp) int
+	// storable returns resp without what must not be stored nor replayed
+	// (its cookies).
+	storable(resp Resp) Resp
 	// respond returns a response of status with headers and body.
 	respond(status int, headers map[string]string, body string) Resp
 	// withHeader returns resp with one more header.
@@ -97,7 +117,7 @@ func newEndpoint[Req, Resp any](g *idempotency.Guard, h func(context.Context, Re
 	if e.log == nil {
 		e.log = slog.Default()
 	}
-	e.key = f.keyFunc(e.header)
+	e.key = f.keyFunc(e.header, &o)
 	return e
 }
 
@@ -111,6 +131,14 @@ func (e *endpoint[Req, Resp]) serve(ctx context.Context, r Req) (Resp, error) {
 	var zero Resp
 	key, err := e.key(r)
 	switch {
+	case errors.Is(err, idempotency.ErrNoPrincipal):
+		// An authorizer let the request in, but who sent it is unknown:
+		// guarding it under a scope shared with other callers would replay
+		// one caller's response to another.
+		e.log.LogAttrs(ctx, slog.LevelError, "apigw: authorized request without a principal, cannot be made idempotent",
+			slog.String("error", err.Error()))
+		return e.problem(http.StatusInternalServerError, "Request cannot be made idempotent",
+			"The request reached the function without the identity of its caller.", nil), nil
 	case errors.Is(err, idempotency.ErrUnscopedKey):
 		// A request without method or route: a test event or an integration
 		// that does not pass them. Guarding it under a key without its route
@@ -144,7 +172,7 @@ func (e *endpoint[Req, Resp]) serve(ctx context.Context, r Req) (Resp, error) {
 		if s := e.f.status(resp); s >= 500 || s == http.StatusTooManyRequests {
 			return nil, &unstored[Resp]{resp}
 		}
-		b, err := json.Marshal(resp)
+		b, err := json.Marshal(e.f.storable(resp))
 		if err != nil {
 			return nil, fmt.Errorf("apigw: encode response: %w", err)
 		}
@@ -213,8 +241,17 @@ func (e *endpoint[Req, Resp]) problem(status int, title, detail string, headers 
 
 type v2 struct{}
 
-func (v2) keyFunc(header string) idempotency.KeyFunc[events.APIGatewayV2HTTPRequest] {
-	return idempotency.APIGatewayV2KeyFrom(header)
+func (v2) keyFunc(header string, o *Options) idempotency.KeyFunc[events.APIGatewayV2HTTPRequest] {
+	if o.HTTPPrincipal == nil && o.RESTPrincipal != nil {
+		panic("apigw: HTTPHandler given Options.RESTPrincipal, which only RESTHandler reads: set HTTPPrincipal")
+	}
+	return idempotency.APIGatewayV2KeyWith(header, o.HTTPPrincipal)
+}
+
+func (v2) storable(r events.APIGatewayV2HTTPResponse) events.APIGatewayV2HTTPResponse {
+	r.Cookies = nil
+	r.Headers, r.MultiValueHeaders = withoutCookies(r.Headers), withoutCookies(r.MultiValueHeaders)
+	return r
 }
 
 func (v2) status(r events.APIGatewayV2HTTPResponse) int { return r.StatusCode }
@@ -230,8 +267,16 @@ func (v2) withHeader(r events.APIGatewayV2HTTPResponse, name, value string) even
 
 type v1 struct{}
 
-func (v1) keyFunc(header string) idempotency.KeyFunc[events.APIGatewayProxyRequest] {
-	return idempotency.APIGatewayKeyFrom(header)
+func (v1) keyFunc(header string, o *Options) idempotency.KeyFunc[events.APIGatewayProxyRequest] {
+	if o.RESTPrincipal == nil && o.HTTPPrincipal != nil {
+		panic("apigw: RESTHandler given Options.HTTPPrincipal, which only HTTPHandler reads: set RESTPrincipal")
+	}
+	return idempotency.APIGatewayKeyWith(header, o.RESTPrincipal)
+}
+
+func (v1) storable(r events.APIGatewayProxyResponse) events.APIGatewayProxyResponse {
+	r.Headers, r.MultiValueHeaders = withoutCookies(r.Headers), withoutCookies(r.MultiValueHeaders)
+	return r
 }
 
 func (v1) status(r events.APIGatewayProxyResponse) int { return r.StatusCode }
@@ -262,5 +307,24 @@ func withHeader(h map[string]string, name, value string) map[string]string {
 		}
 	}
 	c[name] = value
+	return c
+}
+
+// withoutCookies returns h without its Set-Cookie header (any case): a
+// cookie is minted for the response that carried it (a session, a CSRF
+// token), so it is neither kept in the store nor sent again to a retry.
+func withoutCookies[V any](h map[string]V) map[string]V {
+	var c map[string]V
+	for k := range h {
+		if strings.EqualFold(k, "Set-Cookie") {
+			if c == nil {
+				c = maps.Clone(h)
+			}
+			delete(c, k)
+		}
+	}
+	if c == nil {
+		return h
+	}
 	return c
 }

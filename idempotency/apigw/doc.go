@@ -28,6 +28,7 @@
 //	a retry after a response too large to    409 Conflict without Retry-After: done once, not
 //	store (over the store's result limit)    run again, nothing to replay (see below)
 //	a request without its method or route    500, not run: its key would be shared with every such request
+//	an authorized request without principal  500, not run: its key would be shared with other callers
 //
 // Errors are application/problem+json documents (RFC 9457) with a title,
 // the status and a detail. A replay also adds 1 to the [MetricReplay]
@@ -37,21 +38,69 @@
 // # What makes two requests the same
 //
 // A request's idempotency key is the header's value scoped by the API, its
-// stage, the method and the route ("POST /payments", or the resource
-// "/payments/{id}" of a REST API), as idempotency.APIGatewayV2KeyFrom and
-// idempotency.APIGatewayKeyFrom define it for the configured header (the
-// handlers use them): one key sent to two endpoints, two stages or two APIs
-// is two keys. What is compared to detect a key reused
-// for another request is idempotency.Payload of the request: the method,
-// path, query and body, not the headers (a retry may carry another trace
-// header or date) nor the request context (a new request id per attempt).
+// stage, the method, the route ("POST /payments", or the resource
+// "/payments/{id}" of a REST API) and the caller, as
+// idempotency.APIGatewayV2KeyWith and idempotency.APIGatewayKeyWith define
+// it for the configured header and principal (the handlers use them): one
+// key sent to two endpoints, two stages or two APIs, or by two callers, is
+// two keys. Every field is length-prefixed in the key, so no value (a "|"
+// in a header, a path or a JWT subject such as "auth0|42") can make two
+// scopes one key. What is compared to detect a key reused for another
+// request is idempotency.Payload of the request: the method, path, query
+// and body, not the headers (a retry may carry another trace header or
+// date) nor the request context (a new request id per attempt).
 //
-// The key is not scoped by the caller: an authorizer's principal (a JWT's
-// subject, an IAM user, a REST API's principalId) is part of neither the key
-// nor the payload. Two callers that send one key with the same request to
-// one endpoint get one execution, and the second gets the first one's
-// response. Clients must send unguessable keys (a random UUID, as the draft
-// asks), never a counter or an order number.
+// # Callers
+//
+// Keys are often guessable or chosen by the client ("order-42"), and two
+// callers may send the same one: each gets its own execution and its own
+// response, never the other's (Stripe scopes keys by account, and the IETF
+// draft by client, for the same reason). The caller is the principal that API Gateway authenticated:
+//
+//	HTTP API, function URL (HTTPHandler)       REST API (RESTHandler)
+//	JWT authorizer: claims iss and sub         Lambda authorizer: principalId
+//	Lambda authorizer: principalId in the      Cognito user pool authorizer: claims iss and sub
+//	  context it returns
+//	IAM: the Cognito identity, else userArn    IAM: the Cognito identity, else userArn (or caller)
+//	mutual TLS: the client certificate's       mutual TLS: the client certificate's
+//	  issuer and serial number                   issuer and serial number
+//
+// Options.HTTPPrincipal and Options.RESTPrincipal replace this with a
+// function of the request: a tenant claim, so that the users of one
+// tenant share their keys, or an API key id.
+//
+// A request that went through an authorizer that named no caller (a JWT
+// without sub, an HTTP API Lambda authorizer whose context has no
+// principalId, as a simple response without context has none), or a
+// principal function that returns an error or "", is refused: 500 with a
+// problem document titled "Request cannot be made idempotent", the handler
+// not run, and an ERROR record naming what was missing (never the claims).
+// It is the function's configuration that is wrong, not the client's
+// request, and guarding the request under a scope shared with other
+// callers is what this package must not do.
+//
+// A route without authentication (no authorizer, no IAM, no client
+// certificate) has one caller, idempotency.AnonymousPrincipal: everyone.
+// Its keys are shared by all its clients, and only the key tells their
+// requests apart, so its clients must send unguessable keys (a random
+// UUID, as the draft asks), and a response it returns must be one that
+// anyone holding the key may read. Scoping such a route by the source IP
+// would be no safer (clients behind one NAT share an address) and would
+// break idempotency (a phone's retry comes from another address). A public
+// route that wants a scope of its own returns it from the principal
+// option; one that must never share sets a principal function that refuses
+// anonymous requests.
+//
+// # What is stored and replayed
+//
+// The response's status, headers and multi-value headers, body and base64
+// flag are stored for Options.Expiry of the Guard and replayed, with the
+// replay header added. Its cookies are not: an HTTP API response's cookies
+// and any Set-Cookie header (in any case, in headers or multi-value
+// headers) reach the first request's client, but are neither kept in the
+// store nor sent again, since a cookie (a session, a CSRF token) is minted
+// for one response. A retry that needs the cookie gets the response
+// without it.
 //
 // # Done but not recorded
 //

@@ -70,3 +70,31 @@ func ExampleRESTHandler() {
 	// 400  {"title":"X-Request-Key header required","status":400,"detail":"This endpoint is idempotent: send a unique X-Request-Key header with each new request, and the same one with its retries."} <nil>
 	// refunds: 1
 }
+
+// Two tenants' users send one guessable key to POST /orders: each tenant's
+// order is placed once, and a user of another tenant never gets it. The
+// key is scoped by a tenant claim of the JWT instead of its subject.
+func ExampleOptions_tenant() {
+	guard := idempotency.New(memstore.New(nil), &idempotency.Options{Namespace: "orders", Logger: slog.New(slog.DiscardHandler)})
+	placed := 0
+	placeOrder := func(ctx context.Context, r events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		placed++
+		return events.APIGatewayV2HTTPResponse{StatusCode: 201, Body: fmt.Sprintf(`{"order":%d}`, placed)}, nil
+	}
+	tenant := func(r events.APIGatewayV2HTTPRequest) (string, error) {
+		return r.RequestContext.Authorizer.JWT.Claims["custom:tenant"], nil // "" (no claim) is refused with a 500
+	}
+	handler := apigw.HTTPHandler(guard, placeOrder, &apigw.Options{HTTPPrincipal: tenant})
+
+	for _, user := range []struct{ sub, tenant string }{{"alice", "acme"}, {"bob", "acme"}, {"carol", "globex"}} {
+		r := lambdatest.APIGatewayV2Request("POST", "/orders", `{"sku":"a-1"}`, map[string]string{"Idempotency-Key": "order-42"})
+		r.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
+			Claims: map[string]string{"iss": "https://idp.example", "sub": user.sub, "custom:tenant": user.tenant}}}
+		resp, _ := handler(context.Background(), r)
+		fmt.Println(user.sub, user.tenant, resp.StatusCode, resp.Headers[apigw.DefaultReplayHeader], resp.Body)
+	}
+	// Output:
+	// alice acme 201  {"order":1}
+	// bob acme 201 true {"order":1}
+	// carol globex 201  {"order":2}
+}

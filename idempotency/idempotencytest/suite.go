@@ -49,7 +49,7 @@ func Run(t *testing.T, newStore func(t *testing.T) idempotency.Store) {
 	for _, group := range []struct {
 		name  string
 		cases []testCase
-	}{{"Store", append(storeCases, foreignStoreCases...)}, {"Guard", append(guardCases, foreignGuardCases...)}, {"Clock", clockCases}, {"Events", eventCases}} {
+	}{{"Store", append(storeCases, foreignStoreCases...)}, {"Guard", append(guardCases, foreignGuardCases...)}, {"Clock", clockCases}, {"Events", append(eventCases, apigwCases...)}} {
 		t.Run(group.name, func(t *testing.T) {
 			for _, c := range group.cases {
 				t.Run(c.name, func(t *testing.T) {

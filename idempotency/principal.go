@@ -40,9 +40,14 @@ type PrincipalFunc[T any] func(T) (string, error)
 //     credentials are refreshed under a new session name is a new caller;
 //   - mutual TLS: the client certificate's issuer and serial number.
 //
+// An HTTP API request in payload format 1.0 is read the same way, its
+// JWT authorizer's claims as a Cognito authorizer's, its Lambda
+// authorizer's principalId from authorizer.lambda.
+//
 // A request with none of them and no authorizer is [AnonymousPrincipal]. A
-// request that went through an authorizer (requestContext.authorizer is
-// set) yet yields none of them is [ErrNoPrincipal]: sharing the anonymous
+// request that went through an authorizer (requestContext.authorizer holds
+// anything but the null claims and scopes of an HTTP API request without
+// one) yet yields none of them is [ErrNoPrincipal]: sharing the anonymous
 // scope would let its callers read each other's responses. An API key
 // (identity.apiKeyId) is not a principal (AWS advises against API keys
 // for authentication); scope by it with a PrincipalFunc of your own.
@@ -51,6 +56,11 @@ func APIGatewayPrincipal(r events.APIGatewayProxyRequest) (string, error) {
 	a := c.Authorizer
 	if p, ok := a["principalId"].(string); ok && p != "" {
 		return fields("lambda", p), nil
+	}
+	if l, ok := a["lambda"].(map[string]any); ok { // an HTTP API's Lambda authorizer, payload format 1.0
+		if p, ok := l["principalId"].(string); ok && p != "" {
+			return fields("lambda", p), nil
+		}
 	}
 	if iss, sub := claimsOf(a["claims"]); sub != "" {
 		return fields("jwt", iss, sub), nil
@@ -63,7 +73,7 @@ func APIGatewayPrincipal(r events.APIGatewayProxyRequest) (string, error) {
 		return fields("iam", id.UserArn), nil
 	case id.Caller != "":
 		return fields("iam", id.Caller), nil
-	case len(a) > 0:
+	case authorized(a):
 		return "", fmt.Errorf("%w: the authorizer's context has no principalId and no claims.sub", ErrNoPrincipal)
 	case id.ClientCert != nil && id.ClientCert.SerialNumber != "":
 		return fields("mtls", id.ClientCert.IssuerDN, id.ClientCert.SerialNumber), nil
@@ -114,6 +124,19 @@ func APIGatewayV2Principal(r events.APIGatewayV2HTTPRequest) (string, error) {
 		return fields("mtls", cert.IssuerDN, cert.SerialNumber), nil
 	}
 	return AnonymousPrincipal, nil
+}
+
+// authorized reports whether a REST API request's authorizer context says
+// an authorizer ran. An HTTP API request in payload format 1.0 carries
+// {"claims": null, "scopes": null} when none did; any other entry (even
+// "lambda": null, a Lambda authorizer that returned no context) is one.
+func authorized(a map[string]any) bool {
+	for k, v := range a {
+		if v != nil || k != "claims" && k != "scopes" {
+			return true
+		}
+	}
+	return false
 }
 
 // claimsOf returns the iss and sub of a REST API authorizer's claims: a

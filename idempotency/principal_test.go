@@ -1,6 +1,7 @@
 package idempotency_test
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -22,12 +23,29 @@ func TestAPIGatewayPrincipal(t *testing.T) {
 		f(&r.RequestContext)
 		return r
 	}
+	// An HTTP API's payload format 1.0, as AWS documents its event: null
+	// claims and scopes without an authorizer.
+	decode := func(requestContext string) events.APIGatewayProxyRequest {
+		var r events.APIGatewayProxyRequest
+		if err := json.Unmarshal([]byte(`{"httpMethod":"POST","requestContext":`+requestContext+`}`), &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	httpV1 := decode(`{"authorizer":{"claims":null,"scopes":null},"identity":{"accessKey":null,"caller":null,"cognitoIdentityId":null,"sourceIp":"192.0.2.1","userArn":null}}`)
+	httpV1JWT := decode(`{"authorizer":{"claims":{"sub":"u-1","iss":"https://idp"},"scopes":["orders"]},"identity":{"sourceIp":"192.0.2.1"}}`)
+	httpV1Lambda := decode(`{"authorizer":{"lambda":{"principalId":"u-2"}},"identity":{"sourceIp":"192.0.2.1"}}`)
+	httpV1LambdaNil := decode(`{"authorizer":{"lambda":null},"identity":{"sourceIp":"192.0.2.1"}}`)
 	for _, c := range []struct {
 		name string
 		r    events.APIGatewayProxyRequest
 		want string // "" means ErrNoPrincipal
 	}{
 		{"sample: Lambda authorizer", sample, "lambda|5:admin"},
+		{"HTTP API 1.0 without authorizer", httpV1, idempotency.AnonymousPrincipal},
+		{"HTTP API 1.0 JWT", httpV1JWT, "jwt|11:https://idp|3:u-1"},
+		{"HTTP API 1.0 Lambda authorizer", httpV1Lambda, "lambda|3:u-2"},
+		{"HTTP API 1.0 Lambda authorizer without context", httpV1LambdaNil, ""},
 		{"Lambda authorizer", withCtx(func(c *events.APIGatewayProxyRequestContext) {
 			c.Authorizer = map[string]any{"principalId": "user|7", "integrationLatency": 12.0}
 		}), "lambda|6:user|7"},

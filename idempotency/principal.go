@@ -23,6 +23,7 @@ const AnonymousPrincipal = "anonymous"
 // key extractor reports [ErrNoPrincipal] (wrapping the error), and the
 // request is not guarded. A public route that means to share one scope
 // among all its callers returns a constant (such as [AnonymousPrincipal]).
+// It may be called concurrently.
 type PrincipalFunc[T any] func(T) (string, error)
 
 // APIGatewayPrincipal returns the caller of a REST API (payload v1)

@@ -82,7 +82,10 @@ func ExampleOptions_tenant() {
 		return events.APIGatewayV2HTTPResponse{StatusCode: 201, Body: fmt.Sprintf(`{"order":%d}`, placed)}, nil
 	}
 	tenant := func(r events.APIGatewayV2HTTPRequest) (string, error) {
-		return r.RequestContext.Authorizer.JWT.Claims["custom:tenant"], nil // "" (no claim) is refused with a 500
+		if a := r.RequestContext.Authorizer; a != nil && a.JWT != nil {
+			return a.JWT.Claims["custom:tenant"], nil
+		}
+		return "", nil // no tenant: refused with a 500, never shared
 	}
 	handler := apigw.HTTPHandler(guard, placeOrder, &apigw.Options{HTTPPrincipal: tenant})
 

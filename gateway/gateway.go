@@ -431,11 +431,11 @@ func (g *Gateway) upstream(req *Request, path string, res *Result, tok *TokenRec
 	if g.cfg.ForwardedHost != "" {
 		h["x-forwarded-host"] = []string{g.cfg.ForwardedHost}
 	}
-	scheme := req.Scheme
-	if scheme == "" {
-		scheme = "http"
+	if req.Scheme == "https" {
+		h["x-forwarded-proto"] = protoHTTPS
+	} else {
+		h["x-forwarded-proto"] = protoHTTP
 	}
-	h["x-forwarded-proto"] = []string{scheme}
 	h[HeaderRequestID] = res.Header[HeaderRequestID]
 	if tok != nil {
 		h[HeaderTokenID] = []string{tok.ID}
@@ -443,6 +443,13 @@ func (g *Gateway) upstream(req *Request, path string, res *Result, tok *TokenRec
 	}
 	return &Upstream{Method: req.Method, Path: path, Query: g.strip.strip(req.Query), Header: h}
 }
+
+// Values of X-Forwarded-Proto, shared by every request (clipped: an Add
+// cannot write into them).
+var (
+	protoHTTP  = []string{"http"}[:1:1]
+	protoHTTPS = []string{"https"}[:1:1]
+)
 
 // setRateLimitHeaders sets the IETF RateLimit fields
 // (draft-ietf-httpapi-ratelimit-headers): the policy as quota q per window w
@@ -499,8 +506,22 @@ func randomID() string {
 // and, for refusals, the error code and the authentication failure's
 // reason. The adapters call it once the status is known.
 func (g *Gateway) LogAccess(ctx context.Context, req *Request, res *Result, status int, latency time.Duration, extra ...slog.Attr) {
-	attrs := make([]slog.Attr, 0, 12+len(extra))
-	attrs = append(attrs,
+	level := slog.LevelInfo
+	if res.Err != nil && (res.Err.Status >= 500 || res.Err.Code == CodeResponseTruncated) {
+		level = slog.LevelError
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	h := g.log.Handler()
+	if !h.Enabled(ctx, level) {
+		return
+	}
+	// What Logger.LogAttrs does, without the attribute slice and the
+	// caller's program counter (one per request; an access record's
+	// source would be this line).
+	r := slog.NewRecord(time.Now(), level, "access", 0)
+	r.AddAttrs(
 		slog.String("request_id", res.RequestID),
 		slog.String("method", req.Method),
 		slog.String("path", req.Path),
@@ -512,15 +533,11 @@ func (g *Gateway) LogAccess(ctx context.Context, req *Request, res *Result, stat
 		slog.Float64("latency_ms", float64(latency.Microseconds())/1000),
 	)
 	if res.Err != nil {
-		attrs = append(attrs, slog.String("error", res.Err.Code))
+		r.AddAttrs(slog.String("error", res.Err.Code))
 	}
 	if res.AuthError != "" {
-		attrs = append(attrs, slog.String("auth_error", res.AuthError))
+		r.AddAttrs(slog.String("auth_error", res.AuthError))
 	}
-	attrs = append(attrs, extra...)
-	level := slog.LevelInfo
-	if res.Err != nil && (res.Err.Status >= 500 || res.Err.Code == CodeResponseTruncated) {
-		level = slog.LevelError
-	}
-	g.log.LogAttrs(ctx, level, "access", attrs...)
+	r.AddAttrs(extra...)
+	_ = h.Handle(ctx, r)
 }

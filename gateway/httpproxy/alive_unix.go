@@ -12,11 +12,13 @@ func (c *originConn) alive() bool {
 	if c.raw == nil {
 		return true
 	}
-	ok := false
-	err := c.raw.Control(func(fd uintptr) {
-		var b [1]byte
-		n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		ok = n < 0 && (err == syscall.EAGAIN || err == syscall.EWOULDBLOCK)
-	})
-	return err == nil && ok
+	if c.peek == nil { // made once per connection: Control's argument escapes
+		c.peek = func(fd uintptr) {
+			n, _, err := syscall.Recvfrom(int(fd), c.peekBuf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+			c.peekOK = n < 0 && (err == syscall.EAGAIN || err == syscall.EWOULDBLOCK)
+		}
+	}
+	c.peekOK = false
+	err := c.raw.Control(c.peek)
+	return err == nil && c.peekOK
 }

@@ -48,6 +48,18 @@ func (c *call) use(conn *originConn) bool {
 	return !c.left
 }
 
+// unwatch stops the abort that forward set up, by the guard g or the
+// context's stop; it reports whether the call can be aborted no more and
+// the client is still there, so that its connection may be reused.
+func (c *call) unwatch(g *guardConn, stop func() bool) bool {
+	if g != nil {
+		g.unwatch()
+	} else if !stop() {
+		return false // clientLeft may be running
+	}
+	return !c.hasLeft()
+}
+
 func (c *call) hasLeft() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -79,17 +91,21 @@ var (
 // back, all on the handler's goroutine (see originClient). It panics with
 // http.ErrAbortHandler when the body breaks off after the header was sent,
 // as httputil.ReverseProxy does, so that net/http aborts the connection.
-func (h *Handler) forward(w *statusWriter, r *http.Request, c *call) {
+func (h *Handler) forward(w *statusWriter, r *http.Request, c *call, g *guardConn) {
 	up := c.res.Forward
-	out := &http.Request{
-		Method:     up.Method,
-		URL:        &url.URL{Scheme: h.origin.Scheme, Host: h.origin.Host, RawQuery: up.Query},
-		Proto:      "HTTP/1.1",
-		ProtoMajor: 1,
-		ProtoMinor: 1,
-		Header:     make(http.Header, len(up.Header)+1),
-		Host:       h.origin.Host,
+	o := &outgoing{ // one allocation for the request and its URL
+		url: url.URL{Scheme: h.origin.Scheme, Host: h.origin.Host, RawQuery: up.Query},
+		req: http.Request{
+			Method:     up.Method,
+			Proto:      "HTTP/1.1",
+			ProtoMajor: 1,
+			ProtoMinor: 1,
+			Header:     make(http.Header, len(up.Header)+1),
+			Host:       h.origin.Host,
+		},
 	}
+	out := &o.req
+	out.URL = &o.url
 	// The core checked the escaped path; forward it byte for byte. As the
 	// URL's opaque part it is written as it is (a path starting with "//"
 	// would be taken for an authority there).
@@ -110,8 +126,17 @@ func (h *Handler) forward(w *statusWriter, r *http.Request, c *call) {
 		body = &requestBody{r: http.MaxBytesReader(w, r.Body, h.maxBody)}
 		out.Body, out.ContentLength = body, r.ContentLength
 	}
-	stop := context.AfterFunc(r.Context(), c.clientLeft)
-	defer stop()
+	// A client that leaves aborts the call: the guarded connection sees it
+	// (g.watch), or else the request's context does.
+	var stop func() bool
+	if g != nil {
+		if !g.watch(c) {
+			c.clientLeft()
+		}
+	} else {
+		stop = context.AfterFunc(r.Context(), c.clientLeft)
+	}
+	defer c.unwatch(g, stop)
 	deadline := time.Now().Add(h.timeout)
 	resp, conn, err := h.roundTrip(r.Context(), c, out, body, deadline)
 	if err != nil {
@@ -159,11 +184,17 @@ func (h *Handler) forward(w *statusWriter, r *http.Request, c *call) {
 	}
 	// Keep the connection only if the client cannot abort it any more and
 	// the exchange left it clean.
-	if !stop() || resp.Close || conn.broken || conn.br.Buffered() > 0 {
+	if !c.unwatch(g, stop) || resp.Close || conn.broken || conn.br.Buffered() > 0 {
 		conn.conn.Close()
 		return
 	}
 	h.client.put(conn)
+}
+
+// outgoing is the forwarded request with its URL.
+type outgoing struct {
+	req http.Request
+	url url.URL
 }
 
 // roundTrip sends req on a pooled or new connection and returns the

@@ -3,9 +3,11 @@ package httpproxy
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -46,21 +48,53 @@ func (l *guardListener) Accept() (net.Conn, error) {
 // guardConn is one guarded connection. net/http reads it from one
 // goroutine at a time (the connection's, or its background reader while a
 // handler runs) and the handler takes frames concurrently, hence the lock.
+//
+// It also sees the client leave first: while a handler runs, net/http keeps
+// a read pending on the connection, and that read failing (other than by
+// net/http's own deadline, which ends it) means the client is gone. The
+// guard then aborts the handler's origin call, the work context.AfterFunc
+// on the request's context would do, without its cost per request.
 type guardConn struct {
 	net.Conn
-	h  *Handler
-	mu sync.Mutex
-	f  *framer
+	h      *Handler
+	mu     sync.Mutex
+	f      *framer
+	active *call // the origin call of the running handler
+	gone   bool  // a read failed: the client has left
 }
 
 func (c *guardConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
-	if n > 0 {
+	if n > 0 || err != nil {
 		c.mu.Lock()
-		c.f.feed(p[:n])
+		if n > 0 {
+			c.f.feed(p[:n])
+		}
+		if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			c.gone = true
+			if c.active != nil {
+				c.active.clientLeft()
+			}
+		}
 		c.mu.Unlock()
 	}
 	return n, err
+}
+
+// watch makes a failing read of the connection abort call; it reports
+// false when the client has already left.
+func (c *guardConn) watch(call *call) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.active = call
+	return !c.gone
+}
+
+// unwatch ends watch: once it returns, the guard aborts call no more.
+func (c *guardConn) unwatch() {
+	c.mu.Lock()
+	c.active = nil
+	c.mu.Unlock()
 }
 
 // checkFraming returns why the framing of r, the next request on the
@@ -176,12 +210,19 @@ func connContext(ctx context.Context, c net.Conn) context.Context {
 	return ctx
 }
 
-// framingProblem returns why r's framing is refused, or "".
-func framingProblem(r *http.Request) string {
+// guardOf returns the guarded connection r came on, or nil.
+func guardOf(r *http.Request) *guardConn {
+	g, _ := r.Context().Value(guardKey{}).(*guardConn)
+	return g
+}
+
+// framingProblem returns why r's framing is refused, or "". g is the
+// guarded connection r came on, or nil.
+func framingProblem(r *http.Request, g *guardConn) string {
 	if r.ProtoMajor != 1 {
 		return "" // HTTP/2 and 3 frame messages themselves
 	}
-	if g, ok := r.Context().Value(guardKey{}).(*guardConn); ok {
+	if g != nil {
 		return g.checkFraming(r)
 	}
 	if len(r.TransferEncoding) > 0 {

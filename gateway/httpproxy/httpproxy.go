@@ -202,7 +202,8 @@ func originForm(rest string) string {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
 	req := Request(r)
-	req.BadFraming = framingProblem(r)
+	g := guardOf(r)
+	req.BadFraming = framingProblem(r, g)
 	res := h.gw.Handle(r.Context(), req)
 	sw := &statusWriter{ResponseWriter: w, idle: h.idle}
 	var c *call
@@ -221,9 +222,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(sw, res, res.Err)
 		return
 	}
-	c = &call{res: res}
+	sw.own.res = res
+	c = &sw.own
 	sw.call = c
-	h.forward(sw, r, c)
+	h.forward(sw, r, c, g)
 }
 
 // finish logs the request: the access record and, for a response cut short
@@ -297,6 +299,7 @@ type statusWriter struct {
 	written int64
 	idle    time.Duration
 	call    *call // nil for the gateway's own answers
+	own     call  // the call's memory, allocated with the writer
 }
 
 // writeDeadliner is the method of net/http's response writer that

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -142,11 +143,16 @@ type originConn struct {
 	idleAt time.Time // when it went back to the pool
 	reused bool      // it served a request before this one
 
+	peek    func(fd uintptr) // the liveness peek (alive_unix.go)
+	peekBuf [1]byte
+	peekOK  bool
+
 	// Per exchange:
 	read      int64         // bytes read from the network since the request was written
 	headLimit int64         // while reading a head: bytes it may still take; <0 when not reading one
 	idleRead  time.Duration // while streaming the body: each network read's deadline; 0 before
 	broken    bool          // writing the request failed: never reuse
+	aborted   atomic.Bool   // the client went away (set from another goroutine)
 }
 
 // Read is the buffered reader's source: it applies the head's bound and,
@@ -162,6 +168,9 @@ func (c *originConn) Read(p []byte) (int, error) {
 	}
 	if c.idleRead > 0 {
 		_ = c.conn.SetReadDeadline(time.Now().Add(c.idleRead))
+		if c.aborted.Load() { // abort's deadline may have been overwritten
+			return 0, errAborted
+		}
 	}
 	n, err := c.conn.Read(p)
 	c.read += int64(n)
@@ -172,8 +181,14 @@ func (c *originConn) Read(p []byte) (int, error) {
 }
 
 // abort makes the connection's pending and future reads and writes fail at
-// once; it is safe to call from another goroutine.
-func (c *originConn) abort() { _ = c.conn.SetDeadline(aLongTimeAgo) }
+// once; it is safe to call from another goroutine. The flag makes it stick
+// when the handler sets a new deadline just after it.
+func (c *originConn) abort() {
+	c.aborted.Store(true)
+	_ = c.conn.SetDeadline(aLongTimeAgo)
+}
+
+var errAborted = errors.New("origin call aborted: the client went away")
 
 var aLongTimeAgo = time.Unix(1, 0)
 
@@ -291,6 +306,9 @@ func (c *originConn) exchange(req *http.Request, deadline time.Time, body *reque
 	c.read, c.idleRead = 0, 0
 	if err := c.conn.SetDeadline(deadline); err != nil {
 		return nil, err
+	}
+	if c.aborted.Load() {
+		return nil, errAborted
 	}
 	werr := req.Write(c.bw)
 	if werr == nil {

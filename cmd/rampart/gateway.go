@@ -92,7 +92,7 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		logOut = lw
 	}
 	if *logFormat == "json" {
-		cfg.Logger = slog.New(slog.NewJSONHandler(logOut, nil))
+		cfg.Logger = slog.New(httpproxy.NewLogHandler(logOut, nil)) // slog's JSON, cheaper per access record
 	} else {
 		cfg.Logger = slog.New(slog.NewTextHandler(logOut, nil))
 	}

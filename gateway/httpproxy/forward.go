@@ -91,7 +91,7 @@ var (
 // back, all on the handler's goroutine (see originClient). It panics with
 // http.ErrAbortHandler when the body breaks off after the header was sent,
 // as httputil.ReverseProxy does, so that net/http aborts the connection.
-func (h *Handler) forward(w *statusWriter, r *http.Request, c *call, g *guardConn) {
+func (h *Handler) forward(w *statusWriter, r *http.Request, c *call, g *guardConn, start time.Time) {
 	up := c.res.Forward
 	o := &outgoing{ // one allocation for the request and its URL
 		url: url.URL{Scheme: h.origin.Scheme, Host: h.origin.Host, RawQuery: up.Query},
@@ -137,7 +137,7 @@ func (h *Handler) forward(w *statusWriter, r *http.Request, c *call, g *guardCon
 		stop = context.AfterFunc(r.Context(), c.clientLeft)
 	}
 	defer c.unwatch(g, stop)
-	deadline := time.Now().Add(h.timeout)
+	deadline := start.Add(h.timeout) // from the request's arrival: one clock read less
 	resp, conn, err := h.roundTrip(r.Context(), c, out, body, deadline)
 	if err != nil {
 		h.originError(w, c, body, deadline, err)

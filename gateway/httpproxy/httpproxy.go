@@ -7,9 +7,9 @@
 // forwards them (no copy of the request: the core has built the forwarded
 // one), enforces the body limit and the origin deadlines, and writes the
 // access log.
-// Put a [LogWriter]
-// under the access log's handler so that logging costs no system call per
-// request (`rampart gateway` does).
+// Log through [NewLogHandler] (slog's JSON, byte for byte, cheaper per
+// access record) into a [LogWriter], so that logging costs no system call
+// per request (`rampart gateway` does).
 //
 // # Serving
 //
@@ -225,7 +225,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw.own.res = res
 	c = &sw.own
 	sw.call = c
-	h.forward(sw, r, c, g)
+	h.forward(sw, r, c, g, start)
 }
 
 // finish logs the request: the access record and, for a response cut short

@@ -1,0 +1,1113 @@
+package httpproxy_test
+
+// A hostile review of the origin client, by tests: origins scripted byte by
+// byte on raw TCP (and TLS), clients on raw sockets. The worst outcomes
+// are one client receiving what the origin sent for another (or what it
+// slipped in after an answer), and a request reaching the origin twice; so
+// after each misbehaviour other clients send their requests on the same
+// gateway, and each must get its own answer.
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rampartdev/rampart/gateway"
+	"github.com/rampartdev/rampart/gateway/httpproxy"
+	"github.com/rampartdev/rampart/internal/testingutil"
+)
+
+// stolen is a complete answer an origin slips in where none was asked
+// for; no client may ever receive it.
+const stolen = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nSTOLEN"
+
+// evilScript answers the i-th request (from 0) read on the n-th connection
+// (from 0); br is the connection's reader, positioned at the request's
+// body, which the script reads or not. It returns false to close the
+// connection.
+type evilScript func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool
+
+// evilOrigin is an origin on raw TCP, or TLS when tlsConf is set, that
+// records every request head it reads.
+type evilOrigin struct {
+	addr string
+	mu   sync.Mutex
+	// conns counts accepted connections, open those still open; heads
+	// lists "n METHOD path" of each request read, in order.
+	conns, open int
+	heads       []string
+	sni         []string // the server names TLS clients asked for
+}
+
+func newEvilOrigin(t *testing.T, tlsConf *tls.Config, script evilScript) *evilOrigin {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &evilOrigin{addr: ln.Addr().String()}
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done); ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			o.mu.Lock()
+			n := o.conns
+			o.conns++
+			o.open++
+			o.mu.Unlock()
+			wg.Go(func() {
+				defer func() { o.mu.Lock(); o.open--; o.mu.Unlock() }()
+				defer c.Close()
+				ended := make(chan struct{})
+				defer close(ended)
+				go func() { // never outlive the test
+					select {
+					case <-done:
+						c.Close()
+					case <-ended:
+					}
+				}()
+				if tlsConf != nil {
+					conf := tlsConf.Clone()
+					conf.GetConfigForClient = func(hi *tls.ClientHelloInfo) (*tls.Config, error) {
+						o.mu.Lock()
+						o.sni = append(o.sni, hi.ServerName)
+						o.mu.Unlock()
+						return nil, nil
+					}
+					c = tls.Server(c, conf)
+				}
+				br := bufio.NewReader(c)
+				for i := 0; ; i++ {
+					c.SetReadDeadline(time.Now().Add(20 * time.Second))
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					o.mu.Lock()
+					o.heads = append(o.heads, fmt.Sprintf("%d %s %s", n, req.Method, req.URL.Path))
+					o.mu.Unlock()
+					if !script(n, i, req, br, c) {
+						return
+					}
+				}
+			})
+		}
+	})
+	return o
+}
+
+// stats returns the connections accepted and open, and the request heads
+// read so far.
+func (o *evilOrigin) stats() (conns, open int, heads []string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.conns, o.open, append([]string(nil), o.heads...)
+}
+
+// reached counts the requests for path that reached the origin.
+func (o *evilOrigin) reached(path string) int {
+	_, _, heads := o.stats()
+	k := 0
+	for _, h := range heads {
+		if strings.HasSuffix(h, " "+path) {
+			k++
+		}
+	}
+	return k
+}
+
+// waitOpenAtMost waits (2 s at most) until at most want connections are
+// open at the origin.
+func (o *evilOrigin) waitOpenAtMost(t *testing.T, want int) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		_, open, _ := o.stats()
+		if open <= want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("origin has %d connections open, want at most %d", open, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// answerOwn is the well-behaved answer: the body names the request's
+// path, so that a client can tell its answer from another's.
+func answerOwn(req *http.Request, br *bufio.Reader, c net.Conn) bool {
+	if _, err := io.Copy(io.Discard, req.Body); err != nil {
+		return false
+	}
+	body := "for:" + req.URL.Path
+	if req.Method == "HEAD" {
+		body = ""
+	}
+	fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len("for:"+req.URL.Path), body)
+	return true
+}
+
+// hostileGateway serves a gateway with one public route in front of
+// origin (a URL), with the deadlines given, the body limit maxBody (0:
+// the default) and opts. It returns the gateway's address (host:port),
+// the handler and the gateway's JSON log.
+func hostileGateway(t *testing.T, origin string, timeout, idle time.Duration, maxBody int64, opts *httpproxy.Options) (string, *httpproxy.Handler, *testingutil.Buffer) {
+	t.Helper()
+	logs := &testingutil.Buffer{}
+	gw, err := gateway.New(gateway.Config{
+		Routes:  []gateway.Route{{Prefix: "/", Public: true}},
+		Timeout: gateway.Duration(timeout), StreamIdleTimeout: gateway.Duration(idle),
+		MaxBodyBytes: maxBody,
+		Logger:       slog.New(slog.NewJSONHandler(logs, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := httpproxy.New(gw, origin, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.CloseIdleConnections)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httpproxy.NewServer("", h)
+	go srv.Serve(h.Listener(ln))
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String(), h, logs
+}
+
+// client is one raw client connection to the gateway.
+type client struct {
+	t  *testing.T
+	c  net.Conn
+	br *bufio.Reader
+}
+
+func dialClient(t *testing.T, addr string) *client {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &client{t: t, c: c, br: bufio.NewReader(c)}
+}
+
+// do sends one request (with body, if not empty, by Content-Length) and
+// reads the answer whole; the error is the read's.
+func (cl *client) do(method, path, body string) (*http.Response, string, error) {
+	cl.c.SetDeadline(time.Now().Add(10 * time.Second))
+	req := method + " " + path + " HTTP/1.1\r\nHost: gw.test\r\n"
+	if body != "" {
+		req += "Content-Length: " + strconv.Itoa(len(body)) + "\r\n"
+	}
+	if _, err := io.WriteString(cl.c, req+"\r\n"+body); err != nil {
+		return nil, "", err
+	}
+	resp, err := http.ReadResponse(cl.br, &http.Request{Method: method})
+	if err != nil {
+		return nil, "", err
+	}
+	b, err := io.ReadAll(resp.Body)
+	return resp, string(b), err
+}
+
+// wantOwn sends method path on a new connection to the gateway at addr
+// and fails unless it gets the origin's answer for that path.
+func wantOwn(t *testing.T, addr, method, path string) {
+	t.Helper()
+	resp, body, err := dialClient(t, addr).do(method, path, "")
+	checkOwn(t, method, path, resp, body, err)
+}
+
+func checkOwn(t *testing.T, method, path string, resp *http.Response, body string, err error) {
+	t.Helper()
+	want := "for:" + path
+	if method == "HEAD" {
+		want = ""
+	}
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	if resp.StatusCode != 200 || body != want {
+		t.Fatalf("%s %s: status %d body %q, want 200 %q (another request's answer?)", method, path, resp.StatusCode, body, want)
+	}
+}
+
+// defect skips a test that shows a defect not fixed yet (reported on the
+// team's board), unless RAMPART_DEFECTS=1 asks to run it.
+func defect(t *testing.T, what string) {
+	t.Helper()
+	if os.Getenv("RAMPART_DEFECTS") != "1" {
+		t.Skip("defect: " + what + " (RAMPART_DEFECTS=1 runs it)")
+	}
+}
+
+// released returns a channel closed when the test ends (before its
+// origin's cleanup, if made after the origin), or by release.
+func released(t *testing.T) (<-chan struct{}, func()) {
+	ch := make(chan struct{})
+	var once sync.Once
+	release := func() { once.Do(func() { close(ch) }) }
+	t.Cleanup(release)
+	return ch, release
+}
+
+// TestHostile_desyncNeverReachesTheNextClient: an origin misframes its
+// answer to one request (bytes after it, a body where none may be, a bad
+// chunk, an ignored close, an unasked protocol switch...), each time
+// slipping in a complete second answer. The client that asked gets at
+// most its own answer; the next clients, on new connections and on one
+// keep-alive connection, each get theirs, never the slipped-in one.
+func TestHostile_desyncNeverReachesTheNextClient(t *testing.T) {
+	cases := []struct {
+		name, method string
+		evil         func(c net.Conn) bool
+	}{
+		{"extra answer in the same write", "GET", func(c net.Conn) bool {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"+stolen)
+			return true
+		}},
+		{"Content-Length shorter than the body", "GET", func(c net.Conn) bool {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"+strings.Repeat("x", 3000)+stolen)
+			return true
+		}},
+		{"answer slipped in a moment later", "GET", func(c net.Conn) bool {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			time.Sleep(30 * time.Millisecond)
+			io.WriteString(c, stolen)
+			return true
+		}},
+		{"body after 204", "GET", func(c net.Conn) bool {
+			io.WriteString(c, "HTTP/1.1 204 No Content\r\n\r\n"+stolen)
+			return true
+		}},
+		{"body after 304 with a Content-Length", "GET", func(c net.Conn) bool {
+			io.WriteString(c, "HTTP/1.1 304 Not Modified\r\nContent-Length: "+strconv.Itoa(len(stolen))+"\r\n\r\n"+stolen)
+			return true
+		}},
+		{"body after a HEAD answer", "HEAD", func(c net.Conn) bool {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(len(stolen))+"\r\n\r\n"+stolen)
+			return true
+		}},
+		{"chunked HEAD answer with a body", "HEAD", func(c net.Conn) bool {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"+fmt.Sprintf("%x\r\n%s\r\n0\r\n\r\n", len(stolen), stolen))
+			return true
+		}},
+		{"bad chunk size", "GET", func(c net.Conn) bool {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\nzz\r\n"+stolen)
+			return true
+		}},
+		{"chunk longer than its size", "GET", func(c net.Conn) bool {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokEXTRA\r\n0\r\n\r\n"+stolen)
+			return true
+		}},
+		{"garbage trailer", "GET", func(c net.Conn) bool {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX-Fine: 1\r\nno colon here\r\n\r\n"+stolen)
+			return true
+		}},
+		{"answer after the last chunk", "GET", func(c net.Conn) bool {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"+stolen)
+			return true
+		}},
+		{"Content-Length and chunked", "GET", func(c net.Conn) bool {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"+stolen)
+			return true
+		}},
+		{"two Content-Lengths", "GET", func(c net.Conn) bool {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 8\r\n\r\nok"+stolen)
+			return true
+		}},
+		{"Connection: close ignored", "GET", func(c net.Conn) bool {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok")
+			time.Sleep(30 * time.Millisecond)
+			io.WriteString(c, stolen)
+			return true
+		}},
+		{"HTTP/1.0 answer without keep-alive", "GET", func(c net.Conn) bool {
+			io.WriteString(c, "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			time.Sleep(30 * time.Millisecond)
+			io.WriteString(c, stolen)
+			return true
+		}},
+		{"answer then half-open", "GET", func(c net.Conn) bool {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			if hc, ok := c.(interface{ CloseWrite() error }); ok {
+				hc.CloseWrite()
+			}
+			c.SetReadDeadline(time.Now().Add(2 * time.Second))
+			c.Read(make([]byte, 1)) // keep reading, as a half-open socket does
+			return false
+		}},
+		{"101 unasked", "GET", func(c net.Conn) bool {
+			io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: evil\r\n\r\n"+stolen)
+			return true
+		}},
+		{"interim answers then an extra one", "GET", func(c net.Conn) bool {
+			io.WriteString(c, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"+stolen)
+			return true
+		}},
+	}
+	cert, pool := selfSigned(t)
+	for _, secure := range []bool{false, true} {
+		for _, tc := range cases {
+			name := tc.name
+			if secure {
+				name = "tls/" + name
+			}
+			t.Run(name, func(t *testing.T) {
+				var serverConf *tls.Config
+				opts, scheme := &httpproxy.Options{}, "http://"
+				if secure {
+					serverConf = &tls.Config{Certificates: []tls.Certificate{cert}}
+					opts, scheme = &httpproxy.Options{TLSClientConfig: &tls.Config{RootCAs: pool}}, "https://"
+				}
+				o := newEvilOrigin(t, serverConf, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+					if req.URL.Path == "/evil" {
+						return tc.evil(c)
+					}
+					return answerOwn(req, br, c)
+				})
+				addr, _, _ := hostileGateway(t, scheme+o.addr, 2*time.Second, time.Second, 0, opts)
+				wantOwn(t, addr, "GET", "/warm") // a pooled connection for the evil answer
+				resp, body, err := dialClient(t, addr).do(tc.method, "/evil", "")
+				if strings.Contains(body, "STOLEN") {
+					t.Fatalf("the asking client got the slipped-in answer: %q", body)
+				}
+				if err == nil {
+					t.Logf("evil answer: status %d body %q header %v", resp.StatusCode, body, resp.Header)
+					if tc.method != "HEAD" && resp.ContentLength >= 0 && int64(len(body)) != resp.ContentLength {
+						t.Fatalf("client got Content-Length %d with %d bytes", resp.ContentLength, len(body))
+					}
+				} else {
+					t.Logf("evil answer: %v", err)
+				}
+				time.Sleep(60 * time.Millisecond) // a late slipped-in answer has arrived
+				keep := dialClient(t, addr)
+				for i := range 4 {
+					p := "/next" + strconv.Itoa(i)
+					wantOwn(t, addr, "GET", p)
+					resp, body, err := keep.do("GET", p+"k", "")
+					checkOwn(t, "GET", p+"k", resp, body, err)
+				}
+			})
+		}
+	}
+}
+
+// selfSigned returns a certificate for 127.0.0.1 and localhost, and a
+// pool that trusts it.
+func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "origin.test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true, IsCA: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
+}
+
+// TestHostile_tlsExtraAnswerAfterALargeBody: over TLS the slipped-in
+// answer can sit decrypted in crypto/tls's own buffer, where neither the
+// peek at the socket nor the reader's Buffered count sees it. An answer
+// of 10,000 bytes and the extra one go out in one TLS record: the body's
+// last read bypasses the 4 KB reader and takes exactly its bytes from the
+// record, leaving the extra answer in tls.Conn. The next client must not
+// get it.
+func TestHostile_tlsExtraAnswerAfterALargeBody(t *testing.T) {
+	defect(t, "bytes buffered inside tls.Conn are seen by neither alive() nor br.Buffered(): the next client gets them")
+	cert, pool := selfSigned(t)
+	body := strings.Repeat("b", 10000)
+	for _, records := range []string{"same record", "next record"} {
+		t.Run(records, func(t *testing.T) {
+			o := newEvilOrigin(t, &tls.Config{Certificates: []tls.Certificate{cert}, DynamicRecordSizingDisabled: true},
+				func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+					if req.URL.Path != "/evil" {
+						return answerOwn(req, br, c)
+					}
+					answer := "HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
+					if records == "same record" {
+						io.WriteString(c, answer+stolen) // one Write, one record (up to 16 KB)
+					} else {
+						io.WriteString(c, answer)
+						io.WriteString(c, stolen)
+					}
+					return true
+				})
+			addr, _, _ := hostileGateway(t, "https://"+o.addr, 2*time.Second, time.Second, 0,
+				&httpproxy.Options{TLSClientConfig: &tls.Config{RootCAs: pool}})
+			wantOwn(t, addr, "GET", "/warm")
+			resp, got, err := dialClient(t, addr).do("GET", "/evil", "")
+			if err != nil || resp.StatusCode != 200 || got != body {
+				t.Fatalf("evil answer: %v, %d bytes", err, len(got))
+			}
+			time.Sleep(30 * time.Millisecond)
+			for i := range 3 {
+				wantOwn(t, addr, "GET", "/next"+strconv.Itoa(i))
+			}
+		})
+	}
+}
+
+// TestHostile_tlsOrigin: an https origin's certificate is verified by
+// default (a self-signed one is refused: 502, the request never reaches
+// it), the TLS client names the origin's host (SNI), a trusted origin's
+// connections are kept alive, and an origin that accepts but never
+// speaks TLS is given up after the handshake timeout, not Config.Timeout.
+func TestHostile_tlsOrigin(t *testing.T) {
+	cert, pool := selfSigned(t)
+	conf := &tls.Config{Certificates: []tls.Certificate{cert}}
+	o := newEvilOrigin(t, conf, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+		return answerOwn(req, br, c)
+	})
+	_, port, _ := net.SplitHostPort(o.addr)
+	t.Run("self-signed refused", func(t *testing.T) {
+		addr, _, logs := hostileGateway(t, "https://localhost:"+port, 2*time.Second, time.Second, 0, nil)
+		resp, body, err := dialClient(t, addr).do("GET", "/x", "")
+		if err != nil || resp.StatusCode != 502 {
+			t.Fatalf("self-signed origin: %v status %v body %q, want 502", err, resp, body)
+		}
+		if n := o.reached("/x"); n != 0 {
+			t.Fatalf("the request reached an unverified origin %d times", n)
+		}
+		if !strings.Contains(logs.String(), "certificate") {
+			t.Fatalf("log does not say why: %s", logs.String())
+		}
+	})
+	t.Run("trusted, SNI, kept alive", func(t *testing.T) {
+		before, _, _ := o.stats()
+		addr, _, _ := hostileGateway(t, "https://localhost:"+port, 2*time.Second, time.Second, 0,
+			&httpproxy.Options{TLSClientConfig: &tls.Config{RootCAs: pool}})
+		for i := range 3 {
+			wantOwn(t, addr, "GET", "/ok"+strconv.Itoa(i))
+		}
+		conns, _, _ := o.stats()
+		o.mu.Lock()
+		sni := append([]string(nil), o.sni...)
+		o.mu.Unlock()
+		if sni[len(sni)-1] != "localhost" {
+			t.Fatalf("SNI %q, want localhost", sni)
+		}
+		if conns-before != 1 {
+			t.Fatalf("3 requests took %d TLS connections, want 1 (kept alive)", conns-before)
+		}
+	})
+	t.Run("handshake timeout", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				defer c.Close() // silent until the test ends
+			}
+		}()
+		addr, _, _ := hostileGateway(t, "https://"+ln.Addr().String(), 10*time.Second, time.Second, 0,
+			&httpproxy.Options{DialTimeout: 300 * time.Millisecond})
+		start := time.Now()
+		resp, _, err := dialClient(t, addr).do("GET", "/x", "")
+		if err != nil || resp.StatusCode != 502 {
+			t.Fatalf("silent TLS origin: %v %v, want 502", err, resp)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Fatalf("gave up after %v, want about the 300 ms handshake timeout", d)
+		}
+	})
+	t.Run("client leaves during the handshake", func(t *testing.T) {
+		defect(t, "often logged 502 upstream_error: the handshake's context fails before the AfterFunc marks the call left")
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		closed := make(chan time.Time, 1)
+		go func() {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			c.SetReadDeadline(time.Now().Add(20 * time.Second))
+			io.Copy(io.Discard, c) // the ClientHello, then until the gateway closes
+			closed <- time.Now()
+		}()
+		addr, _, logs := hostileGateway(t, "https://"+ln.Addr().String(), 20*time.Second, time.Second, 0,
+			&httpproxy.Options{DialTimeout: 15 * time.Second})
+		cl := dialClient(t, addr)
+		io.WriteString(cl.c, "GET /x HTTP/1.1\r\nHost: gw.test\r\n\r\n")
+		time.Sleep(200 * time.Millisecond)
+		cl.c.Close()
+		left := time.Now()
+		select {
+		case at := <-closed:
+			if d := at.Sub(left); d > 2*time.Second {
+				t.Fatalf("origin connection closed %v after the client left", d)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("origin connection still open 10 s after the client left")
+		}
+		if acc := waitLog(t, logs, "access"); acc[0]["status"] != float64(499) {
+			t.Fatalf("access record %v, want 499", acc[0])
+		}
+	})
+}
+
+// TestHostile_clientWriteDeadlineOutlivesItsRequest: a proxied body sets
+// the client connection's write deadline to now + StreamIdleTimeout for
+// each write. On a keep-alive client connection a later answer written
+// without a body write of the proxy (a 204 or HEAD from the origin, the
+// gateway's own refusal), after that deadline has passed, must still
+// reach the client: net/http clears the write deadline after each request
+// (this test keeps it so).
+func TestHostile_clientWriteDeadlineOutlivesItsRequest(t *testing.T) {
+	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+		if req.URL.Path == "/204" {
+			io.WriteString(c, "HTTP/1.1 204 No Content\r\n\r\n")
+			return true
+		}
+		return answerOwn(req, br, c)
+	})
+	const idle = 200 * time.Millisecond
+	addr, _, _ := hostileGateway(t, "http://"+o.addr, 2*time.Second, idle, 0, nil)
+	for _, tc := range []struct{ method, path string }{{"GET", "/204"}, {"HEAD", "/h"}, {"TRACE", "/refused"}} {
+		t.Run(tc.method+tc.path, func(t *testing.T) {
+			cl := dialClient(t, addr)
+			resp, body, err := cl.do("GET", "/first", "")
+			checkOwn(t, "GET", "/first", resp, body, err)
+			time.Sleep(3 * idle) // a client's pause, well within the server's IdleTimeout
+			resp, _, err = cl.do(tc.method, tc.path, "")
+			if err != nil {
+				t.Fatalf("second request on the keep-alive connection: %v", err)
+			}
+			t.Logf("%s %s: %d", tc.method, tc.path, resp.StatusCode)
+		})
+	}
+}
+
+// TestHostile_earlyAnswerWhileUploading: the origin answers 413 after
+// the request's head, while the client is still uploading, and then
+// either keeps its socket open without reading or closes it. The client
+// must get the origin's answer (as with http.Transport, which reads the
+// answer while it writes), not a 504 after the whole Timeout; and the next
+// client gets its own answer.
+func TestHostile_earlyAnswerWhileUploading(t *testing.T) {
+	const size = 8 << 20 // far more than the socket buffers hold
+	for _, closes := range []bool{false, true} {
+		t.Run(fmt.Sprintf("originCloses=%v", closes), func(t *testing.T) {
+			if !closes {
+				defect(t, "the answer is read only after the whole body was written: 504 at the Timeout")
+			}
+			var hold <-chan struct{}
+			o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+				if req.URL.Path != "/upload" {
+					return answerOwn(req, br, c)
+				}
+				io.WriteString(c, "HTTP/1.1 413 Content Too Large\r\nConnection: close\r\nContent-Length: 8\r\n\r\ntoo big!")
+				if closes {
+					return false
+				}
+				<-hold // open, not reading, until the test ends
+				return false
+			})
+			hold, _ = released(t)
+			addr, _, _ := hostileGateway(t, "http://"+o.addr, 3*time.Second, time.Second, 32<<20, nil)
+			cl := dialClient(t, addr)
+			cl.c.SetDeadline(time.Now().Add(10 * time.Second))
+			go func() {
+				io.WriteString(cl.c, "PUT /upload HTTP/1.1\r\nHost: gw.test\r\nContent-Length: "+strconv.Itoa(size)+"\r\n\r\n")
+				chunk := bytes.Repeat([]byte("u"), 64<<10)
+				for sent := 0; sent < size; sent += len(chunk) {
+					if _, err := cl.c.Write(chunk); err != nil {
+						return
+					}
+				}
+			}()
+			start := time.Now()
+			resp, err := http.ReadResponse(cl.br, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			took := time.Since(start)
+			t.Logf("status %d body %q after %v", resp.StatusCode, body, took)
+			if resp.StatusCode != 413 || string(body) != "too big!" {
+				t.Fatalf("status %d body %q after %v, want the origin's 413", resp.StatusCode, body, took)
+			}
+			wantOwn(t, addr, "GET", "/next")
+		})
+	}
+}
+
+// closeHow is how an origin drops a keep-alive connection under a request.
+type closeHow struct {
+	name  string
+	drop  func(req *http.Request, br *bufio.Reader, c net.Conn) // before closing
+	reset bool                                                  // RST instead of FIN
+}
+
+var dropWays = []closeHow{
+	{"FIN after the head", func(*http.Request, *bufio.Reader, net.Conn) {}, false},
+	{"RST after the head", func(*http.Request, *bufio.Reader, net.Conn) {}, true},
+	{"FIN after part of the body", func(req *http.Request, br *bufio.Reader, c net.Conn) { io.CopyN(io.Discard, req.Body, 3) }, false},
+	{"RST after part of the body", func(req *http.Request, br *bufio.Reader, c net.Conn) { io.CopyN(io.Discard, req.Body, 3) }, true},
+	{"FIN after the whole request", func(req *http.Request, br *bufio.Reader, c net.Conn) { io.Copy(io.Discard, req.Body) }, false},
+	{"RST after the whole request", func(req *http.Request, br *bufio.Reader, c net.Conn) { io.Copy(io.Discard, req.Body) }, true},
+}
+
+// TestHostile_dropOnAReusedConnection: the origin drops a kept-alive
+// connection under the next request, in every way. A request with a body
+// (POST, PUT, PATCH, DELETE; with an Idempotency-Key too: its body was
+// read) reaches the origin exactly once; GET and HEAD at most twice, and
+// then they succeed on a new connection.
+func TestHostile_dropOnAReusedConnection(t *testing.T) {
+	for _, how := range dropWays {
+		for _, method := range []string{"POST", "PUT", "PATCH", "DELETE", "POST+key", "GET", "HEAD"} {
+			t.Run(how.name+"/"+method, func(t *testing.T) {
+				o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+					if i == 0 || n > 0 {
+						return answerOwn(req, br, c)
+					}
+					how.drop(req, br, c)
+					if how.reset {
+						c.(*net.TCPConn).SetLinger(0)
+					}
+					return false
+				})
+				addr, _, _ := hostileGateway(t, "http://"+o.addr, 2*time.Second, time.Second, 0, nil)
+				wantOwn(t, addr, "GET", "/warm")
+				m, hdr, body := method, "", "payload-body"
+				if m == "POST+key" {
+					m, hdr = "POST", "Idempotency-Key: k1\r\n"
+				}
+				if m == "GET" || m == "HEAD" {
+					body = ""
+				}
+				cl := dialClient(t, addr)
+				cl.c.SetDeadline(time.Now().Add(10 * time.Second))
+				req := m + " /target HTTP/1.1\r\nHost: gw.test\r\n" + hdr
+				if body != "" {
+					req += "Content-Length: " + strconv.Itoa(len(body)) + "\r\n"
+				}
+				io.WriteString(cl.c, req+"\r\n"+body)
+				resp, err := http.ReadResponse(cl.br, &http.Request{Method: m})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, _ := io.ReadAll(resp.Body)
+				reached := o.reached("/target")
+				t.Logf("status %d, reached the origin %d times", resp.StatusCode, reached)
+				switch {
+				case body != "" && reached != 1:
+					t.Fatalf("%s with a body reached the origin %d times, want once", method, reached)
+				case body == "" && (reached > 2 || resp.StatusCode != 200):
+					t.Fatalf("%s: status %d %q, reached %d times; want 200 after at most one retry", method, resp.StatusCode, got, reached)
+				case body != "" && resp.StatusCode != 502:
+					t.Fatalf("%s: status %d %q, want 502", method, resp.StatusCode, got)
+				}
+				wantOwn(t, addr, "GET", "/next")
+			})
+		}
+	}
+}
+
+// TestHostile_retryGoesToANewConnection: the package doc says a request
+// that fails on a reused connection is sent again "on a new one"; with two
+// stale connections in the pool, the retry of a GET must not take the
+// second stale one (http.Transport keeps retrying while the failure is on
+// a reused connection; a 502 here is a failure Transport does not have).
+func TestHostile_retryGoesToANewConnection(t *testing.T) {
+	defect(t, "the retry takes the next pooled connection, not a new one: 502")
+	var arrived sync.WaitGroup
+	arrived.Add(2)
+	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+		if req.URL.Path == "/together" {
+			arrived.Done()
+			arrived.Wait() // two connections at once
+			return answerOwn(req, br, c)
+		}
+		if n < 2 {
+			return false // the pooled ones are stale: close without answering
+		}
+		return answerOwn(req, br, c)
+	})
+	addr, _, _ := hostileGateway(t, "http://"+o.addr, 2*time.Second, time.Second, 0, nil)
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			resp, body, err := dialClient(t, addr).do("GET", "/together", "")
+			if err != nil || resp.StatusCode != 200 || body != "for:/together" {
+				t.Errorf("warm-up: %v %v %q", err, resp, body)
+			}
+		})
+	}
+	wg.Wait()
+	resp, body, err := dialClient(t, addr).do("GET", "/x", "")
+	_, _, heads := o.stats()
+	t.Logf("origin saw %q", heads)
+	checkOwn(t, "GET", "/x", resp, body, err)
+}
+
+// TestHostile_headBounds: 1xx answers sent without end are cut after a
+// bound (502, at once, not at the Timeout); a header trickled byte by byte
+// is cut at the Timeout (504); a 2 MB header block is refused (502); 15
+// Early Hints of 60 KB each are within bounds. After each, the next
+// client gets its own answer.
+func TestHostile_headBounds(t *testing.T) {
+	const timeout = 1500 * time.Millisecond
+	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+		switch req.URL.Path {
+		case "/continue-forever":
+			for range 100000 {
+				if _, err := io.WriteString(c, "HTTP/1.1 100 Continue\r\n\r\n"); err != nil {
+					return false
+				}
+			}
+			return false
+		case "/trickle":
+			for _, b := range []byte("HTTP/1.1 200 OK\r\nX-Slow: " + strings.Repeat("s", 1000)) {
+				if _, err := c.Write([]byte{b}); err != nil {
+					return false
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			return false
+		case "/huge":
+			io.WriteString(c, "HTTP/1.1 200 OK\r\n")
+			line := "X-Big: " + strings.Repeat("h", 1000) + "\r\n"
+			for range 2 << 10 {
+				if _, err := io.WriteString(c, line); err != nil {
+					return false
+				}
+			}
+			io.WriteString(c, "Content-Length: 2\r\n\r\nok")
+			return false
+		case "/hints":
+			hint := "HTTP/1.1 103 Early Hints\r\nLink: <" + strings.Repeat("l", 60<<10) + ">\r\n\r\n"
+			io.WriteString(c, strings.Repeat(hint, 15))
+		}
+		return answerOwn(req, br, c)
+	})
+	addr, _, _ := hostileGateway(t, "http://"+o.addr, timeout, time.Second, 0, nil)
+	for _, tc := range []struct {
+		path   string
+		status int
+		within time.Duration
+	}{
+		{"/continue-forever", 502, timeout / 2},
+		{"/trickle", 504, timeout + time.Second},
+		{"/huge", 502, timeout},
+		{"/hints", 200, timeout},
+	} {
+		start := time.Now()
+		resp, body, err := dialClient(t, addr).do("GET", tc.path, "")
+		took := time.Since(start)
+		if err != nil || resp.StatusCode != tc.status || took > tc.within {
+			t.Fatalf("%s: %v %v %q after %v, want %d within %v", tc.path, err, resp, body, took, tc.status, tc.within)
+		}
+		wantOwn(t, addr, "GET", "/after"+tc.path)
+	}
+}
+
+// TestHostile_clientLeaves: a client that leaves mid-upload, or while the
+// gateway waits on an origin that reads nothing, aborts the origin call:
+// the origin connection is closed (not pooled) within moments, and the
+// access record says 499 with the request id.
+func TestHostile_clientLeaves(t *testing.T) {
+	for _, where := range []string{"mid-upload", "origin not reading"} {
+		t.Run(where, func(t *testing.T) {
+			var left <-chan struct{}
+			var leave func()
+			o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+				if where != "mid-upload" {
+					<-left // read nothing until the client has left
+				}
+				// Read until the gateway closes, 20 s at most.
+				c.SetReadDeadline(time.Now().Add(20 * time.Second))
+				io.Copy(io.Discard, br)
+				return false
+			})
+			left, leave = released(t)
+			addr, _, logs := hostileGateway(t, "http://"+o.addr, 20*time.Second, 20*time.Second, 64<<20, nil)
+			cl := dialClient(t, addr)
+			io.WriteString(cl.c, "POST /up HTTP/1.1\r\nHost: gw.test\r\nContent-Length: 50000000\r\n\r\n")
+			chunk := bytes.Repeat([]byte("u"), 64<<10)
+			if where == "mid-upload" {
+				cl.c.Write(chunk)
+			} else {
+				// Fill every buffer between the client and the origin.
+				cl.c.SetWriteDeadline(time.Now().Add(time.Second))
+				for {
+					if _, err := cl.c.Write(chunk); err != nil {
+						break
+					}
+				}
+			}
+			for o.reached("/up") == 0 {
+				time.Sleep(5 * time.Millisecond)
+			}
+			cl.c.Close()
+			leave()
+			o.waitOpenAtMost(t, 0)
+			acc := waitLog(t, logs, "access")
+			if acc[0]["status"] != float64(499) || acc[0]["request_id"] == "" || acc[0]["request_id"] == nil {
+				t.Fatalf("access record %v, want 499 with a request id", acc[0])
+			}
+			failed := waitLog(t, logs, "gateway: origin request failed")
+			if failed[0]["request_id"] != acc[0]["request_id"] {
+				t.Fatalf("failure record %v and access record %v disagree", failed[0], acc[0])
+			}
+		})
+	}
+}
+
+// TestHostile_deadlinesDoNotOutliveTheirRequest: a pooled connection
+// carries the read deadline its last body read set (now + stream idle)
+// and its call's deadline; neither may fire on the next request, sent
+// after both have passed, whose origin answers late but within its own
+// Timeout. A body read slowly past the call's Timeout (within the idle
+// time per read) completes and leaves a reusable connection.
+func TestHostile_deadlinesDoNotOutliveTheirRequest(t *testing.T) {
+	const timeout, idle = 600 * time.Millisecond, 300 * time.Millisecond
+	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+		switch req.URL.Path {
+		case "/slow-body":
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")
+			for _, b := range "abcde" {
+				time.Sleep(idle / 2) // 750 ms in all: past the Timeout
+				io.WriteString(c, string(b))
+			}
+			return true
+		case "/late":
+			time.Sleep(timeout / 2) // past the stream idle time, within Timeout
+		}
+		return answerOwn(req, br, c)
+	})
+	addr, _, _ := hostileGateway(t, "http://"+o.addr, timeout, idle, 0, nil)
+	resp, body, err := dialClient(t, addr).do("GET", "/slow-body", "")
+	if err != nil || resp.StatusCode != 200 || body != "abcde" {
+		t.Fatalf("slow body: %v %v %q", err, resp, body)
+	}
+	time.Sleep(timeout) // both deadlines of the last exchange have passed
+	wantOwn(t, addr, "GET", "/late")
+	if conns, _, _ := o.stats(); conns != 1 {
+		t.Fatalf("origin saw %d connections, want 1 (reused)", conns)
+	}
+}
+
+// TestHostile_noLeaks: after many requests, concurrent, mixing answers the
+// gateway must drop (truncated bodies, extra bytes, 101, garbage) with
+// CloseIdleConnections called meanwhile, every origin connection is closed
+// once the idle ones are, and the goroutines are back to what they were.
+func TestHostile_noLeaks(t *testing.T) {
+	base := runtime.NumGoroutine()
+	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+		switch req.URL.Path {
+		case "/truncated":
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort")
+			return false
+		case "/extra":
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"+stolen)
+			return true
+		case "/101":
+			io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n")
+			return true
+		case "/garbage":
+			io.WriteString(c, "NOT HTTP\r\n\r\n")
+			return true
+		}
+		return answerOwn(req, br, c)
+	})
+	addr, h, _ := hostileGateway(t, "http://"+o.addr, 2*time.Second, time.Second, 0, &httpproxy.Options{MaxIdleConns: 4})
+	paths := []string{"/ok", "/truncated", "/extra", "/101", "/garbage"}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			cl := dialClient(t, addr)
+			for i := range 30 {
+				p := paths[(w+i)%len(paths)]
+				resp, body, err := cl.do("GET", p, "")
+				if err != nil { // the gateway aborted the connection (truncated): take a new one
+					cl.c.Close()
+					cl = dialClient(t, addr)
+					continue
+				}
+				if strings.Contains(body, "STOLEN") || p == "/ok" && (resp.StatusCode != 200 || body != "for:/ok") {
+					t.Errorf("%s: %d %q", p, resp.StatusCode, body)
+					return
+				}
+				if i%10 == 0 {
+					h.CloseIdleConnections()
+				}
+			}
+			cl.c.Close()
+		})
+	}
+	wg.Wait()
+	h.CloseIdleConnections()
+	o.waitOpenAtMost(t, 0)
+	var now int
+	for range 200 {
+		if now = runtime.NumGoroutine(); now <= base+4 { // the servers' accept loops
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	buf := make([]byte, 1<<20)
+	t.Fatalf("%d goroutines, %d before:\n%s", now, base, buf[:runtime.Stack(buf, true)])
+}
+
+// TestHostile_fullDuplexOrigin: an origin that streams its answer while it
+// reads the upload (an echo, a transform) must not deadlock the gateway:
+// with a body larger than the socket buffers, the origin blocks writing
+// its answer unless someone reads it, and then stops reading the upload.
+// http.Transport reads the answer while it writes; the body must arrive
+// whole, not a 504 at the Timeout.
+func TestHostile_fullDuplexOrigin(t *testing.T) {
+	defect(t, "the answer is read only after the whole body was written: deadlock, 504 at the Timeout")
+	const size = 32 << 20
+	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+		if req.URL.Path != "/echo" {
+			return answerOwn(req, br, c)
+		}
+		bw := bufio.NewWriter(c)
+		io.WriteString(bw, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := req.Body.Read(buf)
+			if n > 0 {
+				fmt.Fprintf(bw, "%x\r\n", n)
+				bw.Write(buf[:n])
+				io.WriteString(bw, "\r\n")
+				if bw.Flush() != nil {
+					return false
+				}
+			}
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return false
+			}
+		}
+		io.WriteString(bw, "0\r\n\r\n")
+		return bw.Flush() == nil
+	})
+	addr, _, _ := hostileGateway(t, "http://"+o.addr, 3*time.Second, time.Second, 64<<20, nil)
+	cl := dialClient(t, addr)
+	cl.c.SetDeadline(time.Now().Add(15 * time.Second))
+	go func() {
+		io.WriteString(cl.c, "PUT /echo HTTP/1.1\r\nHost: gw.test\r\nContent-Length: "+strconv.Itoa(size)+"\r\n\r\n")
+		chunk := bytes.Repeat([]byte("e"), 64<<10)
+		for sent := 0; sent < size; sent += len(chunk) {
+			if _, err := cl.c.Write(chunk); err != nil {
+				return
+			}
+		}
+	}()
+	start := time.Now()
+	resp, err := http.ReadResponse(cl.br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.Copy(io.Discard, resp.Body)
+	t.Logf("status %d, %d bytes back, err %v, after %v", resp.StatusCode, got, err, time.Since(start))
+	if resp.StatusCode != 200 || got != size {
+		t.Fatalf("status %d, %d of %d bytes echoed (%v)", resp.StatusCode, got, size, err)
+	}
+}
+
+// TestHostile_clientLeavesBetweenOriginReads: the client half-closes
+// (the server cancels the request) while the handler is blocked writing
+// the body to it, not reading from the origin; then it drains what was
+// sent. The abort (the origin connection's deadline moved to the past)
+// must hold: the next read from the origin fails at once, and the origin
+// connection closes at once, not after the stream idle time (each read
+// from the origin setting a fresh deadline would undo the abort).
+func TestHostile_clientLeavesBetweenOriginReads(t *testing.T) {
+	defect(t, "each origin read sets a fresh deadline, undoing the abort")
+	const size, idle = 16 << 20, 4 * time.Second
+	closed := make(chan time.Time, 1)
+	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(2*size)+"\r\n\r\n")
+		c.Write(bytes.Repeat([]byte("p"), size)) // half, then a stall
+		c.SetReadDeadline(time.Now().Add(20 * time.Second))
+		c.Read(make([]byte, 1)) // until the gateway closes
+		closed <- time.Now()
+		return false
+	})
+	addr, _, logs := hostileGateway(t, "http://"+o.addr, 10*time.Second, idle, 0, nil)
+	cl := dialClient(t, addr)
+	cl.c.SetDeadline(time.Now().Add(20 * time.Second))
+	io.WriteString(cl.c, "GET /part HTTP/1.1\r\nHost: gw.test\r\n\r\n")
+	resp, err := http.ReadResponse(cl.br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // the handler blocks writing to us
+	left := time.Now()
+	cl.c.(*net.TCPConn).CloseWrite()
+	time.Sleep(300 * time.Millisecond) // the server cancels the request
+	cl.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got, cerr := io.Copy(io.Discard, resp.Body)
+	var at time.Time
+	select {
+	case at = <-closed:
+	case <-time.After(15 * time.Second):
+		t.Fatal("origin connection never closed")
+	}
+	t.Logf("client read %d bytes (%v); origin connection closed %v after the client left", got, cerr, at.Sub(left))
+	if d := at.Sub(left); d > idle/2 {
+		t.Fatalf("origin connection closed %v after the client left, want at once (idle time %v)", d, idle)
+	}
+	tr := waitLog(t, logs, "gateway: response truncated")
+	if !strings.Contains(tr[0]["cause"].(string), "client") {
+		t.Fatalf("truncation record %v, want a client cause", tr[0])
+	}
+}

@@ -1,35 +1,48 @@
 // Command gatewayworker is the Rampart gateway core compiled to WebAssembly
 // for Cloudflare Workers (GOOS=js GOARCH=wasm).
 //
-// It defines synchronous functions on globalThis for the hand-written glue
-// in deploy/cloudflare/src (the Worker and its RateLimiter Durable Object).
-// They exchange plain strings, fields joined by NUL, rather than JSON:
+// Its per-request entry points are WebAssembly exports (//go:wasmexport)
+// for the hand-written glue in deploy/cloudflare/src (the Worker and its
+// RateLimiter Durable Object): plain calls that take and return numbers,
+// with the strings in an exchange buffer in Go's memory. The glue writes
+// an argument as UTF-8 at the address rampartBuffer gives and passes its
+// length; an entry point writes its answer there and returns the answer's
+// length. Fields are joined by NUL rather than encoded as JSON:
 // encoding/json's reflection costs more in WebAssembly than the decision.
+// (syscall/js would cost an event in the Go runtime per call and a
+// finalizer per JavaScript value Go receives.)
 //
-//	rampartConfigure(configJSON) error-or-""
-//	rampartStart(request[, warm]) step
-//	rampartResume(id, value, error?) step
-//	rampartDone(id, status, latencyMs, errorCode?)
-//	rampartGCRA(rate, periodNs, burst, tat, now) tat NUL decision
-//	rampartWarmup() [record, request...]
-//	rampartCollect()
+//	rampartBuffer(n) address
+//	rampartStart(n, warm) step
+//	rampartResume(id, n, kind) step
+//	rampartDone(id, status, latencyMs, n, bytesSent)
+//	rampartGCRA(n) tat NUL decision
+//	rampartLogs() records
+//	rampartSeedIDs(n)
 //
-// rampartConfigure builds the isolate's gateway from GATEWAY_CONFIG
-// ([gateway.ParseConfig]). rampartStart runs [gateway.Gateway.Handle] on a
-// request (method, path, query, host, scheme, HTTP version, client
-// address, content length, then header names and values) until the core
-// needs a binding and returns that need as a step: "T" id NUL token-id asks
-// for the TOKENS KV value under the token id (a TokenRecord in JSON, or
-// null), "L" id NUL key NUL rate NUL period NUL burst for the RATE_LIMITER
-// Durable Object's decision on key. The glue awaits the binding and passes
-// the answer (or an error message) to rampartResume, until a step "R" and
-// a JSON result carries the decision ("E" and a message is an error).
-// Stepping keeps every crossing between JavaScript and Go synchronous: no
-// Promise or js.Func is made per request. rampartDone writes the access
-// log once the glue knows the final status. rampartGCRA is [gateway.GCRA],
-// called by the Durable Object on its stored timestamp; tat and now are
-// Unix nanoseconds as decimal strings, because JavaScript numbers cannot
-// hold them exactly.
+// rampartStart runs [gateway.Gateway.Handle] on a request (method, path,
+// query, host, scheme, HTTP version, client address, content length, then
+// header names and values) until the core needs a binding and answers
+// that need as a step: "T" id NUL token-id asks for the TOKENS KV value
+// under the token id (a TokenRecord in JSON, or null), "L" id NUL key NUL
+// rate NUL period NUL burst for the RATE_LIMITER Durable Object's decision
+// on key. The glue awaits the binding and passes the answer to
+// rampartResume (kind 0: the value, 1: null, 2: an error message), until
+// a step "R" and a JSON result carries the decision ("E" and a message is
+// an error). Stepping keeps every crossing between JavaScript and Go
+// synchronous: no Promise or js.Func is made per request. rampartDone
+// writes the access log once the glue knows the final status (and what
+// failed: an origin call, the glue itself, or the response body cut short
+// after its header). rampartGCRA is [gateway.GCRA], called by the Durable
+// Object on its stored timestamp; tat and now are Unix nanoseconds as
+// decimal strings, because JavaScript numbers cannot hold them exactly.
+// rampartLogs hands over the records logged since its last call, which the
+// glue writes with console.log (Workers Logs collects them).
+//
+// Three syscall/js functions on globalThis serve the start, at module
+// scope: rampartConfigure(configJSON) builds the isolate's gateway from
+// GATEWAY_CONFIG ([gateway.ParseConfig]), rampartWarmup(n) and
+// rampartCollect() warm it up (below).
 //
 // # Starting at module scope
 //
@@ -39,10 +52,23 @@
 // WebAssembly function on its first call, so the first request would also
 // pay for compiling its whole path. The glue therefore starts Go at module
 // scope, when workerd loads the Worker, and runs rampartWarmup's requests
-// through the core there (on a gateway of their own, with their own cache
-// and a discarded log), then rampartCollect. rampartConfigure logs one
-// record, "gateway started", which at module scope pays the isolate's first
-// console.log (milliseconds of workerd's CPU) before any request.
+// through the entry points there (on a gateway of their own, with its own
+// cache, log and ids), then rampartCollect. In workerd, what V8 has only
+// compiled at module scope is compiled again in the first request,
+// function by function; only what it has optimised (tiered up) stays. So
+// the warm-up runs the request path a couple of thousand times, inside Go:
+// hundreds of milliseconds of the isolate's start-up (Workers allow 1 s)
+// for a first request that costs little more than the next ones (see the
+// README's figures). rampartConfigure logs one record, "gateway started",
+// which at module scope pays the isolate's first console.log (milliseconds
+// of workerd's CPU) before any request.
+//
+// Timers cannot be set at module scope either, and the runtime asks for
+// one when it goes idle with timer work pending (its scavenger after a
+// collection): the glue keeps those until the first request. A start that
+// fails at module scope is logged and forgotten: the first request starts
+// a fresh runtime. A GATEWAY_CONFIG the core refuses makes every request a
+// JSON 503, logged with the reason.
 //
 // workerd allows no random numbers at module scope (crypto.getRandomValues
 // throws), and the Go runtime seeds itself from random bytes when it
@@ -55,8 +81,9 @@
 // `wrangler secret put GATEWAY_SEED`): clients cannot know it. Every
 // isolate of a deployment starts from the same seed, so nothing that must
 // differ between isolates uses the runtime's generator: request ids come
-// from a ChaCha8 generator seeded from crypto/rand (crypto.getRandomValues)
-// by the first request of each isolate. Without GATEWAY_SEED the runtime
+// from a ChaCha8 generator the glue seeds with crypto.getRandomValues in
+// the first request of each isolate (rampartSeedIDs; crypto/rand when it
+// has not). Without GATEWAY_SEED the runtime
 // starts in the first request instead (secure, but that request pays the
 // start). Rotating the secret changes nothing but the seeds of new
 // isolates.

@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	mathrand "math/rand/v2"
 	"runtime"
@@ -26,10 +25,6 @@ import (
 func main() {
 	debug.SetGCPercent(400) // a small heap in a 128 MB isolate: collect less often
 	js.Global().Set("rampartConfigure", js.FuncOf(configure))
-	js.Global().Set("rampartStart", js.FuncOf(start))
-	js.Global().Set("rampartResume", js.FuncOf(resume))
-	js.Global().Set("rampartDone", js.FuncOf(done))
-	js.Global().Set("rampartGCRA", js.FuncOf(gcra))
 	js.Global().Set("rampartWarmup", js.FuncOf(warmup))
 	js.Global().Set("rampartCollect", js.FuncOf(collect))
 	select {}
@@ -45,7 +40,9 @@ var (
 	gw      *gateway.Gateway         // built by rampartConfigure
 	warmGW  *gateway.Gateway         // the same policy, for rampartWarmup's requests
 	pending = map[int64]pendingLog{} // by session id, until rampartDone
-	logger  = slog.New(slog.NewJSONHandler(&consoleWriter{}, nil))
+	// accessLog holds the gateway's records until the glue takes them.
+	accessLog = &logWriter{}
+	logger    = slog.New(slog.NewJSONHandler(accessLog, nil))
 )
 
 type pendingLog struct {
@@ -56,18 +53,29 @@ type pendingLog struct {
 
 type sessionKey struct{}
 
-// consoleWriter writes each record to console.log in one call: Workers Logs
-// collects console output, and Go's os.Stdout goes through the emulated
-// file system of wasm_exec.js, which costs several crossings per write.
-type consoleWriter struct {
-	once    sync.Once
-	console js.Value
+// logWriter collects the records a gateway logs. The glue takes them
+// after each call (rampartLogs) and writes each with console.log, which
+// Workers Logs collects: Go's os.Stdout goes through the emulated file
+// system of wasm_exec.js, and a console.log from Go through syscall/js,
+// both far dearer than handing the bytes over.
+type logWriter struct{ buf []byte }
+
+func (w *logWriter) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	return len(p), nil
 }
 
-func (w *consoleWriter) Write(p []byte) (int, error) {
-	w.once.Do(func() { w.console = js.Global().Get("console") })
-	w.console.Call("log", string(p[:len(p)-min(len(p), 1)]))
-	return len(p), nil
+// logs is rampartLogs(): it answers the records logged since its last
+// call, one JSON object per line, and forgets them.
+//
+//go:wasmexport rampartLogs
+func logs() uint32 {
+	if len(accessLog.buf) == 0 {
+		return 0
+	}
+	n := answer(string(accessLog.buf))
+	accessLog.buf = accessLog.buf[:0]
+	return n
 }
 
 // configure is rampartConfigure(configJSON): it builds the isolate's
@@ -96,13 +104,12 @@ func configure(_ js.Value, args []js.Value) any {
 	if err != nil {
 		return err.Error()
 	}
-	// The warm-up gateway runs the same code on its own cache, limiter
-	// answers and a discarded log, with ids that need no randomness.
-	var n int64
-	cfg.Routes, cfg.Hosts = []gateway.Route{{Name: "warmup", Prefix: "/"}}, nil
+	// The warm-up gateway runs the same code on its own cache and log, and
+	// ids from a fixed seed (no randomness at module scope).
+	cfg.Routes, cfg.Hosts = warmRoutes, nil
 	cfg.Tokens = gateway.NewTokenCache(gateway.TokenStoreFunc(kvLookup), nil)
-	cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
-	cfg.NewRequestID = func() string { n++; return "warmup-" + strconv.FormatInt(n, 10) }
+	cfg.Logger = slog.New(slog.NewJSONHandler(warmLog, nil))
+	cfg.NewRequestID = warmIDs.next
 	w, err := gateway.New(cfg)
 	if err != nil {
 		return err.Error()
@@ -125,24 +132,6 @@ func collect(js.Value, []js.Value) any {
 	return nil
 }
 
-// warmup is rampartWarmup(): it returns [record, request...] for the glue
-// to run each request through rampartStart(request, true) at module scope,
-// answering a token step for the record's id with record (null for another
-// id), a limit step through rampartGCRA, and then rampartDone. V8 compiles WebAssembly functions on their first call; a
-// request's path through the core, the JSON decoding of a token record and
-// the access log are thousands of them (tens of milliseconds of CPU), which
-// the first request of an isolate would otherwise pay. Nothing of it is
-// kept: the warm-up gateway has its own cache and log.
-func warmup(js.Value, []js.Value) any {
-	tok := "rpt_warmup0000000000_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
-	rec, _ := json.Marshal(gateway.TokenRecord{ID: "warmup0000000000", Hash: gateway.HashToken(tok), Tenant: "warmup", Scopes: []string{"*"}})
-	req := func(tok string) string {
-		return strings.Join([]string{"GET", "/warmup", "a=1", "warmup.invalid", "https", "HTTP/1.1", "192.0.2.1", "-1",
-			"authorization", "Bearer " + tok, "accept", "*/*", "user-agent", "warmup"}, sep)
-	}
-	return []any{string(rec), req(tok), req(tok), req("rpt_unknown000000000_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG")}
-}
-
 // requestIDs makes request ids from a ChaCha8 generator of its own, seeded
 // from crypto/rand (crypto.getRandomValues) on first use, which is always
 // in a request: the runtime's own generator may have been seeded at module
@@ -153,6 +142,30 @@ var requestIDs idSource
 type idSource struct {
 	mu  sync.Mutex
 	gen *mathrand.ChaCha8
+}
+
+// seed seeds the generator unless it has been.
+func (s *idSource) seed(seed [32]byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.gen == nil {
+		s.gen = mathrand.NewChaCha8(seed)
+	}
+}
+
+// seedIDs is rampartSeedIDs(n): the buffer's first n bytes are at least 32
+// random bytes in hex, from crypto.getRandomValues in the first request,
+// for the request ids. (Without it the first id reads crypto/rand, which
+// costs that request a timer and a dozen functions V8 compiles there.)
+//
+//go:wasmexport rampartSeedIDs
+//lint:ignore U1000 called by the glue only (a WebAssembly export)
+func seedIDs(n uint32) {
+	var seed [32]byte
+	if b, err := hex.DecodeString(string(exchange[:n])); err == nil && len(b) >= len(seed) {
+		copy(seed[:], b)
+		requestIDs.seed(seed)
+	}
 }
 
 func (s *idSource) next() string {
@@ -207,50 +220,76 @@ func run(f func()) {
 	}
 }
 
-// start is rampartStart(request[, warm]): it begins deciding a request and
-// returns the first step (see next). request is the fields method, path,
-// query, host, scheme, proto, remote address and content length (-1 when
-// unknown), then each header's name and value, joined by NULs. warm runs
-// it on the warm-up gateway (see warmup).
-func start(_ js.Value, args []js.Value) any {
-	if len(args) < 1 {
-		return stepError(errors.New("rampartStart: want (request)"))
+// io is the buffer the glue and Go exchange bytes through, in both
+// directions: the glue writes an argument (UTF-8) at the address
+// rampartBuffer gives and passes its length; an entry point writes its
+// answer there and returns the answer's length, which the glue reads
+// before its next call. Go's collector does not move objects, so the
+// address holds until rampartBuffer grows the buffer.
+var exchange = make([]byte, 16<<10)
+
+// buffer is rampartBuffer(n): the address of the exchange buffer, grown to
+// at least n bytes first.
+//
+//go:wasmexport rampartBuffer
+func buffer(n uint32) *byte {
+	if int(n) > len(exchange) {
+		exchange = make([]byte, n)
 	}
-	reqStr := args[0].String()
-	warm := len(args) > 1 && args[1].Truthy()
+	return &exchange[0]
+}
+
+// answer writes s into the exchange buffer and returns its length.
+func answer(s string) uint32 {
+	buffer(uint32(len(s)))
+	return uint32(copy(exchange, s))
+}
+
+// start is rampartStart(n, warm): it begins deciding the request in the
+// buffer's first n bytes and answers the first step (see next). The
+// request is the fields method, path, query, host, scheme, proto, remote
+// address and content length (-1 when unknown), then each header's name
+// and value, joined by NULs. warm (1) runs it on the warm-up gateway (see
+// warmup).
+//
+//go:wasmexport rampartStart
+func start(n uint32, warm uint32) uint32 {
+	reqStr := string(exchange[:n])
 	mu.Lock()
 	nextID++
-	s := &session{id: nextID, in: make(chan string), out: make(chan string), warm: warm}
+	s := &session{id: nextID, in: make(chan string), out: make(chan string), warm: warm == 1}
 	sessions[s.id] = s
 	mu.Unlock()
 	run(func() { s.out <- s.decide(reqStr) })
-	return s.next()
+	return answer(s.next())
 }
 
-// resume is rampartResume(id, value, error): it answers the binding the
-// session asked for (value a string or null; error a string when the
-// binding failed) and returns the next step.
-func resume(_ js.Value, args []js.Value) any {
-	if len(args) < 2 {
-		return stepError(errors.New("rampartResume: want (id, value[, error])"))
-	}
-	id := int64(args[0].Int())
+// Kinds of binding answers rampartResume takes.
+const (
+	answerValue = 0 // the buffer holds the binding's value
+	answerNull  = 1 // the binding had no value (KV null)
+	answerError = 2 // the buffer holds the binding's error message
+)
+
+// resume is rampartResume(id, n, kind): it answers the binding session id
+// asked for with the buffer's first n bytes, read as kind says, and
+// answers the next step.
+//
+//go:wasmexport rampartResume
+func resume(id uint32, n uint32, kind uint32) uint32 {
+	v := string(exchange[:n])
 	mu.Lock()
-	s := sessions[id]
+	s := sessions[int64(id)]
 	mu.Unlock()
 	if s == nil {
-		return stepError(errors.New("rampartResume: unknown session"))
+		return answer(stepError(errors.New("rampartResume: unknown session")))
 	}
-	if len(args) > 2 && args[2].Type() == js.TypeString {
-		s.err = errors.New(args[2].String())
-	}
-	v := ""
-	s.nul = args[1].Type() != js.TypeString
-	if !s.nul {
-		v = args[1].String()
+	s.nul = kind == answerNull
+	if kind == answerError {
+		s.err, v = errors.New(v), ""
 	}
 	s.in <- v
-	return s.next()
+	return answer(s.next())
 }
 
 // next waits for the session's next step. A step is a string: "T" id NUL
@@ -280,9 +319,9 @@ func (s *session) ask(step string) (v string, ok bool, err error) {
 func stepError(err error) string { return "E" + err.Error() }
 
 func (s *session) decide(reqStr string) string {
-	f := strings.Split(reqStr, sep)
-	if len(f) < 8 || len(f)%2 != 0 {
-		return stepError(errors.New("rampartStart: malformed request"))
+	req, err := parseRequest(reqStr)
+	if err != nil {
+		return stepError(err)
 	}
 	mu.Lock()
 	g := gw
@@ -292,6 +331,20 @@ func (s *session) decide(reqStr string) string {
 	mu.Unlock()
 	if g == nil {
 		return stepError(errors.New("rampartStart before rampartConfigure"))
+	}
+	ctx := context.WithValue(context.Background(), sessionKey{}, s)
+	res := g.Handle(ctx, req)
+	mu.Lock()
+	pending[s.id] = pendingLog{g, req, res}
+	mu.Unlock()
+	return "R" + string(appendResult(nil, s.id, g.Config(), res))
+}
+
+// parseRequest reads the request fields of rampartStart.
+func parseRequest(reqStr string) (*gateway.Request, error) {
+	f := strings.Split(reqStr, sep)
+	if len(f) < 8 || len(f)%2 != 0 {
+		return nil, errors.New("rampartStart: malformed request")
 	}
 	cl, err := strconv.ParseInt(f[7], 10, 64)
 	if err != nil {
@@ -306,12 +359,7 @@ func (s *session) decide(reqStr string) string {
 		// only for Set-Cookie; request fields come joined by ", ".
 		req.Header[f[i]] = append(req.Header[f[i]], f[i+1])
 	}
-	ctx := context.WithValue(context.Background(), sessionKey{}, s)
-	res := g.Handle(ctx, req)
-	mu.Lock()
-	pending[s.id] = pendingLog{g, req, res}
-	mu.Unlock()
-	return "R" + string(appendResult(nil, s.id, g.Config(), res))
+	return req, nil
 }
 
 // appendResult writes the result for the glue as JSON, by hand: the
@@ -371,53 +419,70 @@ func appendPairs(b []byte, h gateway.Header) []byte {
 	return append(b, ']')
 }
 
-// done is rampartDone(id, status, latencyMs[, errorCode]): it writes the
+// done is rampartDone(id, status, latencyMs, n, bytesSent): it writes the
 // access log record of session id once the glue knows the final status.
-// errorCode names a failed origin call (upstream_error, upstream_timeout,
-// body_too_large).
-func done(_ js.Value, args []js.Value) any {
-	if len(args) < 3 {
-		return nil
-	}
-	id := int64(args[0].Int())
+// The buffer's first n bytes, when n > 0, name what failed: an origin call
+// (upstream_error, upstream_timeout, body_too_large), the glue
+// (internal_error), or the response body, cut short after its header:
+// response_truncated NUL cause, logged as natively: an error record with
+// the cause, and bytes_sent in both records when bytesSent is not negative
+// (the glue cannot count them cheaply, so it passes -1).
+//
+//go:wasmexport rampartDone
+func done(id uint32, status uint32, latencyMs float64, n uint32, bytesSent float64) {
+	code, cause, _ := strings.Cut(string(exchange[:n]), sep)
 	mu.Lock()
-	p, ok := pending[id]
-	delete(pending, id)
+	p, ok := pending[int64(id)]
+	delete(pending, int64(id))
 	mu.Unlock()
 	if !ok {
-		return nil
+		return
 	}
-	status := args[1].Int()
-	if p.res.Err == nil && len(args) > 3 && args[3].Type() == js.TypeString {
-		p.res.Err = &gateway.Error{Status: status, Code: args[3].String()}
+	ctx := context.Background()
+	var extra []slog.Attr
+	switch {
+	case code == gateway.CodeResponseTruncated:
+		p.res.Err = &gateway.Error{Status: int(status), Code: code, Message: cause}
+		attrs := []slog.Attr{slog.String("request_id", p.res.RequestID), slog.Int("status", int(status))}
+		if bytesSent >= 0 {
+			extra = append(extra, slog.Int64("bytes_sent", int64(bytesSent)))
+			attrs = append(attrs, extra...)
+		}
+		attrs = append(attrs, slog.String("cause", cause))
+		p.g.Logger().LogAttrs(ctx, slog.LevelError, "gateway: response truncated", attrs...)
+	case p.res.Err == nil && code != "":
+		p.res.Err = &gateway.Error{Status: int(status), Code: code}
 	}
-	latency := time.Duration(args[2].Float() * float64(time.Millisecond))
-	p.g.LogAccess(context.Background(), p.req, p.res, status, latency)
-	return nil
+	latency := time.Duration(latencyMs * float64(time.Millisecond))
+	p.g.LogAccess(ctx, p.req, p.res, int(status), latency, extra...)
 }
 
-// gcra is rampartGCRA(rate, periodNs, burst, tat, now) for the Durable
-// Object: the limit as the "L" step gave it, and the stored theoretical
-// arrival time and the current time in Unix nanoseconds, as decimal
-// strings (JavaScript numbers cannot hold them exactly). It returns the
-// new tat and the decision: tat NUL decision, where the decision is what
-// rampartResume takes for a limit (see parseDecision).
-func gcra(_ js.Value, args []js.Value) any {
-	if len(args) < 5 {
-		return js.Global().Get("Error").New("rampartGCRA: want (rate, period, burst, tat, now)")
+// gcra is rampartGCRA(n) for the Durable Object: the buffer's first n
+// bytes are rate, period (ns) and burst, as the "L" step gave them, then
+// the stored theoretical arrival time and the current time in Unix
+// nanoseconds, joined by NULs (decimal strings: JavaScript numbers cannot
+// hold them exactly). It answers the new tat and the decision, tat NUL
+// decision, where the decision is what rampartResume takes for a limit
+// (see parseDecision), or "E" and a message.
+//
+//go:wasmexport rampartGCRA
+func gcra(n uint32) uint32 {
+	f := strings.Split(string(exchange[:n]), sep)
+	if len(f) != 5 {
+		return answer(stepError(errors.New("rampartGCRA: want rate, period, burst, tat, now")))
 	}
-	rate, err1 := strconv.Atoi(args[0].String())
-	period, err2 := strconv.ParseInt(args[1].String(), 10, 64)
-	burst, err3 := strconv.Atoi(args[2].String())
-	tat, _ := strconv.ParseInt(args[3].String(), 10, 64)
-	now, err4 := strconv.ParseInt(args[4].String(), 10, 64)
+	rate, err1 := strconv.Atoi(f[0])
+	period, err2 := strconv.ParseInt(f[1], 10, 64)
+	burst, err3 := strconv.Atoi(f[2])
+	tat, _ := strconv.ParseInt(f[3], 10, 64)
+	now, err4 := strconv.ParseInt(f[4], 10, 64)
 	if err := errors.Join(err1, err2, err3, err4); err != nil {
-		return js.Global().Get("Error").New("rampartGCRA: " + err.Error())
+		return answer(stepError(errors.New("rampartGCRA: " + err.Error())))
 	}
 	newTAT, d := gateway.GCRA(gateway.Limit{Rate: rate, Period: time.Duration(period), Burst: burst}, tat, now)
-	b := strconv.AppendInt(nil, newTAT, 10)
+	b := strconv.AppendInt(exchange[:0], newTAT, 10)
 	b = append(b, sep...)
-	return string(appendDecision(b, d))
+	return answer(string(appendDecision(b, d)))
 }
 
 // appendDecision writes a limit decision as allowed (1 or 0), limit,

@@ -69,6 +69,33 @@ func MustBuild(tb testing.TB) string {
 
 func startWorker(t testing.TB, v *gatewaytest.Vectors, seeded *gatewaytest.Seeded, origin string, logs *testingutil.Buffer) *cfworker.Local {
 	t.Helper()
+	return startWorkerWith(t, v, seeded, origin, logs, nil)
+}
+
+// workerOptions change what startWorkerWith serves.
+type workerOptions struct {
+	// Patch rewrites the built glue (worker.mjs) before it is served: how a
+	// test makes the glue fail where nothing outside it can.
+	Patch func(tb testing.TB, glue string) string
+	// Vars override the variables startWorker sets.
+	Vars map[string]string
+}
+
+// mustPatch returns s with old replaced by new, failing when old is not in
+// s exactly once (the glue changed under the test).
+func mustPatch(tb testing.TB, s, old, new string) string {
+	tb.Helper()
+	if n := strings.Count(s, old); n != 1 {
+		tb.Fatalf("patching the glue: %q occurs %d times, want once", old, n)
+	}
+	return strings.Replace(s, old, new, 1)
+}
+
+func startWorkerWith(t testing.TB, v *gatewaytest.Vectors, seeded *gatewaytest.Seeded, origin string, logs *testingutil.Buffer, opts *workerOptions) *cfworker.Local {
+	t.Helper()
+	if opts == nil {
+		opts = &workerOptions{}
+	}
 	node := testenv.Command(t, "node")
 	root := repoRoot(t)
 	if _, err := os.Stat(filepath.Join(root, "deploy", "cloudflare", "node_modules", "miniflare")); err != nil {
@@ -96,14 +123,20 @@ func startWorker(t testing.TB, v *gatewaytest.Vectors, seeded *gatewaytest.Seede
 		if err != nil {
 			t.Fatal(err)
 		}
+		if f == "worker.mjs" && opts.Patch != nil {
+			b = []byte(opts.Patch(t, string(b)))
+		}
 		if err := os.WriteFile(filepath.Join(own, f), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	dist = own
+	vars := map[string]string{cfworker.OriginVar: origin, cfworker.ConfigVar: string(v.Config), cfworker.SeedVar: testSeed(t)}
+	for k, val := range opts.Vars {
+		vars[k] = val
+	}
 	l, err := cfworker.Serve(ctx, &cfworker.ServeOptions{
-		Node: node, Root: root, Dist: dist, Config: cfg, Seed: seed, Output: logs,
-		Vars: map[string]string{cfworker.OriginVar: origin, cfworker.ConfigVar: string(v.Config), cfworker.SeedVar: testSeed(t)},
+		Node: node, Root: root, Dist: dist, Config: cfg, Seed: seed, Output: logs, Vars: vars,
 	})
 	if err != nil {
 		t.Fatalf("serve: %v\n%s", err, logs)
@@ -149,6 +182,9 @@ func TestWorker_vectors(t *testing.T) {
 	// Go starts at module scope (GATEWAY_SEED is set) and logs its start
 	// there, so that the isolate's first console.log is not paid by the
 	// first request: the record comes before any access record.
+	if strings.Contains(out, "start at module scope failed") {
+		t.Errorf("Go did not start at module scope:\n%s", out)
+	}
 	started, access := strings.Index(out, `"msg":"gateway started"`), strings.Index(out, `"msg":"access"`)
 	if started < 0 || access >= 0 && started > access {
 		t.Errorf("no start record before the first access record in the Worker's output:\n%s", out)

@@ -1,0 +1,96 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"syscall/js"
+
+	"github.com/rampartdev/rampart/gateway"
+)
+
+// The warm-up gateway's routes, log and request ids (see configure).
+var (
+	warmRoutes = []gateway.Route{{Name: "warmup-public", Prefix: "/public/", Public: true}, {Name: "warmup", Prefix: "/"}}
+	warmLog    = &logWriter{}
+	warmIDs    idSource
+)
+
+func init() { warmIDs.seed([32]byte{}) }
+
+// warmup is rampartWarmup(n), called by the glue at module scope after
+// rampartConfigure: it runs n requests through the entry points on the
+// warm-up gateway, as the glue runs a request, and returns [record,
+// request...] for the glue to run a few the same way from JavaScript,
+// answering a token step for the record's id with record (null for
+// another id) and a limit step through rampartGCRA.
+//
+// V8 compiles a WebAssembly function on its first call and optimises it
+// once it has run enough. What it has only compiled at module scope is
+// compiled again in the first request, function by function (about 0.1 ms
+// each in workerd; a request's path is hundreds of them): only the
+// optimised code is still there. So the warm-up runs the path often enough
+// for V8 to optimise it while the isolate starts. Nothing of it is kept:
+// the warm-up gateway has its own cache, log and ids.
+func warmup(_ js.Value, args []js.Value) any {
+	n := 0
+	if len(args) > 0 && args[0].Type() == js.TypeNumber {
+		n = args[0].Int()
+	}
+	tok := "rpt_warmup0000000000_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
+	unknown := "rpt_unknown000000000_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
+	rec, _ := json.Marshal(gateway.TokenRecord{ID: "warmup0000000000", Hash: gateway.HashToken(tok), Tenant: "warmup", Scopes: []string{"*"}})
+	req := func(path, tok string) string {
+		return strings.Join([]string{"GET", path, "a=1", "warmup.invalid", "https", "HTTP/1.1", "192.0.2.1", "-1",
+			"authorization", "Bearer " + tok, "accept", "*/*", "user-agent", "warmup"}, sep)
+	}
+	reqs := []string{req("/warmup", tok), req("/public/warmup", ""), req("/warmup", tok), req("/warmup", unknown)}
+	for i := range n {
+		if err := warmRequest(string(rec), "warmup0000000000", reqs[i%len(reqs)]); err != nil {
+			return js.Global().Get("Error").New("rampartWarmup: " + err.Error())
+		}
+	}
+	out := []any{string(rec)}
+	for _, r := range reqs {
+		out = append(out, r)
+	}
+	return out
+}
+
+// warmRequest runs req through rampartStart, rampartResume, rampartGCRA,
+// rampartDone and rampartLogs as the glue does, with the bindings answered
+// in place: record for the token id recordID, a fresh bucket's decision
+// for a limit.
+func warmRequest(record, recordID, req string) error {
+	step := take(start(answer(req), 1))
+	for step != "" && (step[0] == 'T' || step[0] == 'L') {
+		f := strings.Split(step[1:], sep)
+		id, _ := strconv.ParseUint(f[0], 10, 32)
+		switch {
+		case step[0] == 'T' && f[1] == recordID:
+			step = take(resume(uint32(id), answer(record), answerValue))
+		case step[0] == 'T':
+			step = take(resume(uint32(id), 0, answerNull))
+		default:
+			out := take(gcra(answer(strings.Join([]string{f[2], f[3], f[4], "0", "1700000000000000000"}, sep))))
+			step = take(resume(uint32(id), answer(out[strings.IndexByte(out, 0)+1:]), answerValue))
+		}
+	}
+	if step == "" || step[0] != 'R' {
+		return errors.New("step " + step)
+	}
+	var res struct{ ID uint32 }
+	if err := json.Unmarshal([]byte(step[1:]), &res); err != nil {
+		return err
+	}
+	done(res.ID, 200, 0, 0, -1)
+	logs()
+	warmLog.buf = warmLog.buf[:0]
+	return nil
+}
+
+// take reads an n-byte answer from the exchange buffer.
+func take(n uint32) string { return string(exchange[:n]) }

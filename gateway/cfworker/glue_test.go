@@ -1,0 +1,237 @@
+package cfworker_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rampartdev/rampart/gateway/cfworker"
+	"github.com/rampartdev/rampart/gateway/gatewaytest"
+	"github.com/rampartdev/rampart/internal/testingutil"
+)
+
+// The glue's own failures, in real workerd: what a request gets and what
+// the log says when the start fails, the configuration is wrong, the glue
+// throws, or the client leaves in the middle of a response.
+
+const glueTestConfig = `{"routes":[{"name":"public","prefix":"/public","public":true},{"name":"api","prefix":"/"}]}`
+
+// get sends a GET with the token (none when tok is "") and returns the
+// status, the X-Request-Id and the body.
+func get(t *testing.T, l *cfworker.Local, path, tok string) (int, string, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", l.URL+path, nil)
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("X-Request-Id"), string(b)
+}
+
+// logRecords returns the JSON records in out with msg.
+func logRecords(t *testing.T, out, msg string) []map[string]any {
+	t.Helper()
+	var recs []map[string]any
+	for _, line := range strings.Split(out, "\n") {
+		var r map[string]any
+		if json.Unmarshal([]byte(line), &r) == nil && r["msg"] == msg {
+			recs = append(recs, r)
+		}
+	}
+	return recs
+}
+
+// waitLog waits until out holds a record with msg and field = value.
+func waitLog(t *testing.T, logs *testingutil.Buffer, msg, field string, value any) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		for _, r := range logRecords(t, logs.String(), msg) {
+			if r[field] == value {
+				return r
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q record with %s=%v in the Worker's output:\n%s", msg, field, value, logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// assertErrorBody checks a JSON error body without a stack.
+func assertErrorBody(t *testing.T, body, code, requestID string) {
+	t.Helper()
+	var e struct {
+		Error struct {
+			Code      string `json:"code"`
+			RequestID string `json:"request_id"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(body), &e); err != nil || e.Error.Code != code || e.Error.RequestID != requestID || requestID == "" {
+		t.Errorf("body %s: want the JSON error %s with request id %q", body, code, requestID)
+	}
+	if strings.Contains(body, "worker.mjs") || strings.Contains(body, "    at ") || strings.Contains(body, "injected") {
+		t.Errorf("the error body shows the glue's internals: %s", body)
+	}
+}
+
+// TestWorker_moduleStartFails makes the start at module scope throw once
+// (after Go has started, as a warm-up failure would): the isolate must not
+// be poisoned; the first request starts a fresh runtime and every request
+// is served.
+func TestWorker_moduleStartFails(t *testing.T) {
+	v := gatewaytest.MustLoad(t)
+	v.Config = json.RawMessage(glueTestConfig)
+	seeded, err := v.Seed(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := gatewaytest.NewOrigin(t)
+	var logs testingutil.Buffer
+	l := startWorkerWith(t, v, seeded, origin.URL, &logs, &workerOptions{Patch: func(tb testing.TB, glue string) string {
+		return mustPatch(tb, glue, "  if (fill) warmUp();\n", "  if (fill) throw new Error(\"injected module-scope failure\");\n")
+	}})
+	for _, path := range []string{"/public/a", "/api/b", "/public/c"} {
+		status, id, body := get(t, l, path, seeded.Tokens["root"])
+		if status != 200 {
+			t.Errorf("GET %s: %d %s, want 200", path, status, body)
+		}
+		waitLog(t, &logs, "access", "request_id", id)
+	}
+	out := logs.String()
+	failed := logRecords(t, out, "gateway: start at module scope failed")
+	if len(failed) != 1 || failed[0]["then"] != "starting in the first request" || !strings.Contains(failed[0]["error"].(string), "injected") {
+		t.Errorf("want one record of the failed module-scope start, then a start in the first request:\n%s", out)
+	}
+	if n := len(logRecords(t, out, "gateway started")); n != 2 {
+		t.Errorf("%d gateway started records, want 2 (module scope, then the first request):\n%s", n, out)
+	}
+}
+
+// TestWorker_badConfig: a GATEWAY_CONFIG the core refuses answers every
+// request with a JSON 503 and logs why, with the request id, starting Go
+// once rather than per request.
+func TestWorker_badConfig(t *testing.T) {
+	v := gatewaytest.MustLoad(t)
+	seeded, err := v.Seed(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := gatewaytest.NewOrigin(t)
+	var logs testingutil.Buffer
+	l := startWorkerWith(t, v, seeded, origin.URL, &logs, &workerOptions{Vars: map[string]string{
+		cfworker.ConfigVar: `{"routes":[{"name":"api","prefix":"/"}],"no_such_option":true}`,
+	}})
+	for range 2 {
+		status, id, body := get(t, l, "/api/x", seeded.Tokens["root"])
+		if status != 503 {
+			t.Errorf("status %d, want 503", status)
+		}
+		assertErrorBody(t, body, "unavailable", id)
+		r := waitLog(t, &logs, "gateway: not started", "request_id", id)
+		if !strings.Contains(r["error"].(string), "GATEWAY_CONFIG") {
+			t.Errorf("the log does not say the configuration is wrong: %v", r)
+		}
+	}
+	if n := origin.Count(); n != 0 {
+		t.Errorf("origin saw %d requests, want none", n)
+	}
+	if s := logs.String(); strings.Contains(s, `"msg":"gateway started"`) {
+		t.Errorf("a gateway started with a bad configuration:\n%s", s)
+	}
+}
+
+// TestWorker_glueThrows makes the glue throw after the core's decision:
+// the client gets the gateway's JSON 500 with the request id and no
+// stack, and the log one error record and the access record, with it.
+func TestWorker_glueThrows(t *testing.T) {
+	v := gatewaytest.MustLoad(t)
+	v.Config = json.RawMessage(glueTestConfig)
+	seeded, err := v.Seed(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := gatewaytest.NewOrigin(t)
+	var logs testingutil.Buffer
+	l := startWorkerWith(t, v, seeded, origin.URL, &logs, &workerOptions{Patch: func(tb testing.TB, glue string) string {
+		const at = "  const res = state.res = await decide(fields.join(\"\\0\"), env);\n"
+		return mustPatch(tb, glue, at, at+"  if (res.forward?.path === \"/glue-throws\") throw new Error(\"injected glue failure\");\n")
+	}})
+	status, id, body := get(t, l, "/glue-throws", seeded.Tokens["root"])
+	if status != 500 {
+		t.Errorf("status %d, want 500", status)
+	}
+	assertErrorBody(t, body, "internal_error", id)
+	rec := waitLog(t, &logs, "gateway: internal error", "request_id", id)
+	if !strings.Contains(rec["error"].(string), "injected glue failure") {
+		t.Errorf("error record %v does not name the failure", rec)
+	}
+	acc := waitLog(t, &logs, "access", "request_id", id)
+	if acc["status"] != float64(500) || acc["error"] != "internal_error" {
+		t.Errorf("access record %v: want status 500, error internal_error", acc)
+	}
+	if status, _, _ := get(t, l, "/public/after", ""); status != 200 {
+		t.Errorf("the next request: %d, want 200", status)
+	}
+}
+
+// TestWorker_clientLeavesMidResponse: the client reads part of a streamed
+// response and hangs up. The access record must say the response was cut
+// short (response_truncated, with the status sent), with an error record
+// naming the cause, as natively.
+func TestWorker_clientLeavesMidResponse(t *testing.T) {
+	v := gatewaytest.MustLoad(t)
+	v.Config = json.RawMessage(glueTestConfig)
+	seeded, err := v.Seed(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := strings.Repeat("x", 16<<10)
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		for i := 0; i < 400; i++ { // ~6 MB over up to 20 s: far more than the client reads
+			if _, err := io.WriteString(w, chunk); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}))
+	defer origin.Close()
+	var logs testingutil.Buffer
+	l := startWorkerWith(t, v, seeded, origin.URL, &logs, nil)
+
+	req, _ := http.NewRequest("GET", l.URL+"/public/stream", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := resp.Header.Get("X-Request-Id")
+	if _, err := io.ReadFull(resp.Body, make([]byte, 32<<10)); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close() // hangs up: the body is not read to its end
+
+	acc := waitLog(t, &logs, "access", "request_id", id)
+	if acc["status"] != float64(200) || acc["error"] != "response_truncated" || acc["level"] != "ERROR" {
+		t.Errorf("access record %v: want status 200 (sent), error response_truncated, level ERROR", acc)
+	}
+	cut := waitLog(t, &logs, "gateway: response truncated", "request_id", id)
+	if c, _ := cut["cause"].(string); c == "" {
+		t.Errorf("truncation record %v names no cause", cut)
+	}
+	t.Logf("truncation record: %v", cut)
+}

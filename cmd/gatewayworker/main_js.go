@@ -38,7 +38,7 @@ const sep = "\x00"
 var (
 	mu      sync.Mutex
 	gw      *gateway.Gateway         // built by rampartConfigure
-	warmGW  *gateway.Gateway         // the same policy, for rampartWarmup's requests
+	warmGW  []*gateway.Gateway       // the same policy, for rampartWarmup's requests (see warmGateways)
 	pending = map[int64]pendingLog{} // by session id, until rampartDone
 	// accessLog holds the gateway's records until the glue takes them.
 	accessLog = &logWriter{}
@@ -104,13 +104,7 @@ func configure(_ js.Value, args []js.Value) any {
 	if err != nil {
 		return err.Error()
 	}
-	// The warm-up gateway runs the same code on its own cache and log, and
-	// ids from a fixed seed (no randomness at module scope).
-	cfg.Routes, cfg.Hosts = warmRoutes, nil
-	cfg.Tokens = gateway.NewTokenCache(gateway.TokenStoreFunc(kvLookup), nil)
-	cfg.Logger = slog.New(slog.NewJSONHandler(warmLog, nil))
-	cfg.NewRequestID = warmIDs.next
-	w, err := gateway.New(cfg)
+	w, err := warmGateways(cfg)
 	if err != nil {
 		return err.Error()
 	}
@@ -128,6 +122,9 @@ func configure(_ js.Value, args []js.Value) any {
 // collects the start's garbage, which the first requests would otherwise
 // pay for.
 func collect(js.Value, []js.Value) any {
+	mu.Lock()
+	warmGW = nil // the warm-up is over
+	mu.Unlock()
 	runtime.GC()
 	return nil
 }
@@ -191,12 +188,12 @@ func (s *idSource) next() string {
 // session, so no Promise or js.Func is made per request: the crossings are
 // plain synchronous calls with one string each way.
 type session struct {
-	id   int64
-	in   chan string // binding results from rampartResume
-	out  chan string // the next step for JavaScript
-	err  error       // a binding's failure, set before in is sent
-	nul  bool        // the binding's value was null
-	warm bool        // a warm-up request (see warmup)
+	id  int64
+	in  chan string      // binding results from rampartResume
+	out chan string      // the next step for JavaScript
+	err error            // a binding's failure, set before in is sent
+	nul bool             // the binding's value was null
+	g   *gateway.Gateway // the gateway deciding it
 }
 
 var (
@@ -249,15 +246,26 @@ func answer(s string) uint32 {
 // buffer's first n bytes and answers the first step (see next). The
 // request is the fields method, path, query, host, scheme, proto, remote
 // address and content length (-1 when unknown), then each header's name
-// and value, joined by NULs. warm (1) runs it on the warm-up gateway (see
-// warmup).
+// and value, joined by NULs. warm (1 or 2) runs it on a warm-up gateway
+// (see warmGateways).
 //
 //go:wasmexport rampartStart
 func start(n uint32, warm uint32) uint32 {
 	reqStr := string(exchange[:n])
 	mu.Lock()
+	g := gw
+	if warm > 0 {
+		g = nil
+		if int(warm) <= len(warmGW) {
+			g = warmGW[warm-1]
+		}
+	}
+	if g == nil {
+		mu.Unlock()
+		return answer(stepError(errors.New("rampartStart: no gateway (before rampartConfigure, or a warm-up after it ended)")))
+	}
 	nextID++
-	s := &session{id: nextID, in: make(chan string), out: make(chan string), warm: warm == 1}
+	s := &session{id: nextID, in: make(chan string), out: make(chan string), g: g}
 	sessions[s.id] = s
 	mu.Unlock()
 	run(func() { s.out <- s.decide(reqStr) })
@@ -323,15 +331,7 @@ func (s *session) decide(reqStr string) string {
 	if err != nil {
 		return stepError(err)
 	}
-	mu.Lock()
-	g := gw
-	if s.warm {
-		g = warmGW
-	}
-	mu.Unlock()
-	if g == nil {
-		return stepError(errors.New("rampartStart before rampartConfigure"))
-	}
+	g := s.g
 	ctx := context.WithValue(context.Background(), sessionKey{}, s)
 	res := g.Handle(ctx, req)
 	mu.Lock()

@@ -5,21 +5,45 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strconv"
 	"strings"
 	"syscall/js"
+	"time"
 
 	"github.com/rampartdev/rampart/gateway"
 )
 
-// The warm-up gateway's routes, log and request ids (see configure).
+// The warm-up gateways' log and request ids (see warmGateways).
 var (
-	warmRoutes = []gateway.Route{{Name: "warmup-public", Prefix: "/public/", Public: true}, {Name: "warmup", Prefix: "/"}}
-	warmLog    = &logWriter{}
-	warmIDs    idSource
+	warmLog = &logWriter{}
+	warmIDs idSource
 )
 
 func init() { warmIDs.seed([32]byte{}) }
+
+// warmGateways returns the warm-up gateways for cfg (the isolate's
+// configuration): the same code on caches, a log and ids of their own
+// (ids from a fixed seed: no randomness at module scope), with a public
+// route and a token route. The first keeps token records as the isolate's
+// gateway does; the second forgets them at once, so that its requests take
+// the path of a first request: a KV read and the record's JSON decoding.
+func warmGateways(cfg gateway.Config) ([]*gateway.Gateway, error) {
+	cfg.Routes = []gateway.Route{{Name: "warmup-public", Prefix: "/public/", Public: true}, {Name: "warmup", Prefix: "/"}}
+	cfg.Hosts = nil
+	cfg.Logger = slog.New(slog.NewJSONHandler(warmLog, nil))
+	cfg.NewRequestID = warmIDs.next
+	var gws []*gateway.Gateway
+	for _, opts := range []*gateway.TokenCacheOptions{nil, {TTL: time.Nanosecond, NegativeTTL: time.Nanosecond}} {
+		cfg.Tokens = gateway.NewTokenCache(gateway.TokenStoreFunc(kvLookup), opts)
+		g, err := gateway.New(cfg)
+		if err != nil {
+			return nil, err
+		}
+		gws = append(gws, g)
+	}
+	return gws, nil
+}
 
 // warmup is rampartWarmup(n), called by the glue at module scope after
 // rampartConfigure: it runs n requests through the entry points on the
@@ -49,7 +73,9 @@ func warmup(_ js.Value, args []js.Value) any {
 	}
 	reqs := []string{req("/warmup", tok), req("/public/warmup", ""), req("/warmup", tok), req("/warmup", unknown)}
 	for i := range n {
-		if err := warmRequest(string(rec), "warmup0000000000", reqs[i%len(reqs)]); err != nil {
+		// The token requests alternate between the gateway that keeps the
+		// record and the one that reads it each time.
+		if err := warmRequest(uint32(1+i/len(reqs)%2), string(rec), "warmup0000000000", reqs[i%len(reqs)]); err != nil {
 			return js.Global().Get("Error").New("rampartWarmup: " + err.Error())
 		}
 	}
@@ -60,12 +86,12 @@ func warmup(_ js.Value, args []js.Value) any {
 	return out
 }
 
-// warmRequest runs req through rampartStart, rampartResume, rampartGCRA,
+// warmRequest runs req on the warm-up gateway warm (1 or 2) through rampartStart, rampartResume, rampartGCRA,
 // rampartDone and rampartLogs as the glue does, with the bindings answered
 // in place: record for the token id recordID, a fresh bucket's decision
 // for a limit.
-func warmRequest(record, recordID, req string) error {
-	step := take(start(answer(req), 1))
+func warmRequest(warm uint32, record, recordID, req string) error {
+	step := take(start(answer(req), warm))
 	for step != "" && (step[0] == 'T' || step[0] == 'L') {
 		f := strings.Split(step[1:], sep)
 		id, _ := strconv.ParseUint(f[0], 10, 32)

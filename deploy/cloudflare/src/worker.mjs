@@ -67,7 +67,8 @@ function stepped(step) {
 
 // core calls the Go core's entry points (see cmd/gatewayworker).
 const core = {
-  start: (request, warm) => stepped(take(wasmExports.rampartStart(put(request), warm ? 1 : 0))),
+  // warm: 0 for the isolate's gateway, 1 or 2 for a warm-up gateway.
+  start: (request, warm) => stepped(take(wasmExports.rampartStart(put(request), warm))),
   resume(id, value, error) {
     if (error !== undefined) return stepped(take(wasmExports.rampartResume(id, put(error), 2)));
     if (typeof value !== "string") return stepped(take(wasmExports.rampartResume(id, 0, 1)));
@@ -197,8 +198,8 @@ function warmUp() {
   if (warm instanceof Error) throw warm;
   const [record, ...requests] = warm;
   const recordID = JSON.parse(record).id;
-  for (const req of requests) {
-    let step = core.start(req, true);
+  for (const [i, req] of requests.entries()) {
+    let step = core.start(req, 1 + (i % 2));
     while (step[0] === "T" || step[0] === "L") {
       const f = step.slice(1).split("\0");
       let value;
@@ -331,7 +332,7 @@ async function readLimited(body, max) {
 // token-id, "L" id NUL key NUL rate NUL period NUL burst, "R" result JSON,
 // "E" error.
 async function decide(reqStr, env) {
-  let step = core.start(reqStr, false);
+  let step = core.start(reqStr, 0);
   for (;;) {
     const kind = step[0];
     if (kind === "R") return JSON.parse(step.slice(1));

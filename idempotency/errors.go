@@ -196,3 +196,48 @@ func (e *PayloadMismatchError) Error() string {
 
 // Is reports whether target is ErrPayloadMismatch.
 func (e *PayloadMismatchError) Is(target error) bool { return target == ErrPayloadMismatch }
+
+// Outcomes of [SQSS3Keys] other than keys. Both are permanent: the message
+// says the same thing at every delivery, so neither is worth a retry.
+var (
+	// ErrTestEvent reports S3's s3:TestEvent message, which S3 sends once
+	// when a bucket's notification configuration is created or changed
+	// (directly, or inside an SNS notification). It names no object: there
+	// is nothing to do and nothing to guard. Acknowledge the message
+	// (count it as processed); reporting it failed would have the queue
+	// redeliver it until it is dead-lettered.
+	ErrTestEvent = errors.New("idempotency: S3's s3:TestEvent message, which names no object")
+	// ErrMalformedMessage reports a message whose body is not an S3 event
+	// notification in any of the shapes S3 delivers to a queue (an S3
+	// notification, one inside an SNS notification, an S3 event from
+	// EventBridge), or one whose records lack what identifies an event.
+	// A redelivery carries the same body, so it is never worth a retry:
+	// reject it (log it and acknowledge it, or move it to a queue of your
+	// own for inspection). [SQSS3Keys] returns it as a *[MessageError].
+	ErrMalformedMessage = errors.New("idempotency: message body is not an S3 event notification")
+)
+
+// MessageError is returned by [SQSS3Keys] for a message whose body is not
+// an S3 event notification it can key. errors.Is(err, ErrMalformedMessage)
+// reports true for it, and Unwrap reaches the cause (a JSON syntax error,
+// or an [ErrMissingKey] from [S3Key] for a record without sequencer or
+// eTag). The body is not part of the message: it may hold user data.
+type MessageError struct {
+	MessageID string // the SQS messageId
+	Reason    string // what is wrong with the body
+	Err       error  // the cause, or nil
+}
+
+func (e *MessageError) Error() string {
+	s := "idempotency: SQS message " + e.MessageID + " is not an S3 event notification: " + e.Reason
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Is reports whether target is ErrMalformedMessage.
+func (e *MessageError) Is(target error) bool { return target == ErrMalformedMessage }
+
+// Unwrap returns the cause.
+func (e *MessageError) Unwrap() error { return e.Err }

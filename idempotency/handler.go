@@ -39,7 +39,10 @@ type PayloadFunc[T any] func(T) ([]byte, error)
 // cause at Warn or Error. Call [Guard.Do] directly to see the error. When
 // the cause was an output too large for the store, a duplicate of that
 // input returns the zero TOut and a *[ResultNotStoredError] (the work was
-// done; there is no output to give): h does not run again.
+// done; there is no output to give): h does not run again. A key that
+// [Guard.Do] completed with an empty result (another path to the same
+// events, such as a batch processor of [SQSS3Keys]' records) replays as the
+// zero TOut and a nil error.
 //
 // The result has the signature aws-lambda-go's lambda.Start accepts:
 //
@@ -92,6 +95,12 @@ func HandlerWithPayload[TIn, TOut any](g *Guard, key KeyFunc[TIn], payload Paylo
 		}
 		if ran || err != nil {
 			return out, err
+		}
+		if len(res) == 0 {
+			// Completed by a Guard.Do with no result (a batch processor, or
+			// the queued path of the same S3 events, see SQSS3Keys): done,
+			// with nothing to decode.
+			return out, nil
 		}
 		if err := json.Unmarshal(res, &out); err != nil {
 			return out, fmt.Errorf("idempotency: decode stored output: %w", err)

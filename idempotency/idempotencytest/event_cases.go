@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -60,7 +62,80 @@ func (s *s3Handler) deliverAll(t *testing.T, evs ...events.S3Event) int64 {
 	return s.runs.Load()
 }
 
+// queuedS3 returns SQS messages carrying the S3 event that s3Event makes
+// for key (URL-encoded as S3 sends it; plain is the key itself): two
+// messages of the S3 → SQS wiring with their own messageIds (S3 sent the
+// notification twice), one of S3 → SNS → SQS and one of S3 → EventBridge →
+// SQS.
+func queuedS3(t *testing.T, key, plain, etag, sequencer string) []events.SQSMessage {
+	t.Helper()
+	notification := fmt.Sprintf(`{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Put",`+
+		`"eventTime":"2026-01-02T03:04:05.678Z","s3":{"bucket":{"name":"uploads"},`+
+		`"object":{"key":%q,"size":1024,"eTag":%q,"sequencer":%q}}}]}`, key, etag, sequencer)
+	message, err := json.Marshal(notification)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sns := `{"Type":"Notification","MessageId":"95df01b4-ee98-5cb9-9903-4c221d41eb5e","TopicArn":"arn:aws:sns:eu-central-1:111122223333:uploads",` +
+		`"Subject":"Amazon S3 Notification","Message":` + string(message) + `,"Timestamp":"2026-01-02T03:04:06.001Z","SignatureVersion":"1"}`
+	bridge := fmt.Sprintf(`{"version":"0","id":"17793124-05d4-b198-2fde-7ededc63b103","detail-type":"Object Created","source":"aws.s3",`+
+		`"account":"111122223333","time":"2026-01-02T03:04:05Z","region":"eu-central-1","resources":["arn:aws:s3:::uploads"],`+
+		`"detail":{"version":"0","bucket":{"name":"uploads"},"object":{"key":%q,"size":1024,"etag":%q,"sequencer":%q},"reason":"PutObject"}}`,
+		plain, etag, sequencer)
+	arn := "arn:aws:sqs:eu-central-1:111122223333:uploads"
+	return []events.SQSMessage{
+		{MessageId: "d5f2a7b4-0001", EventSourceARN: arn, Body: notification},
+		{MessageId: "d5f2a7b4-0002", EventSourceARN: arn, Body: notification},
+		{MessageId: "d5f2a7b4-0003", EventSourceARN: arn, Body: sns},
+		{MessageId: "d5f2a7b4-0004", EventSourceARN: arn, Body: bridge},
+	}
+}
+
 var eventCases = []testCase{
+	{
+		name: "S3ThroughQueues",
+		rule: "one S3 event delivered at once directly and in four SQS messages (twice from S3 with two messageIds, through SNS, through EventBridge), keyed by S3EventKey and SQSS3Keys, runs once; every delivery succeeds",
+		run: func(t *testing.T, e *env) {
+			g := e.guard(idempotency.Options{WaitForResult: true, PollInterval: time.Millisecond})
+			h := newS3Handler(g)
+			queued := func(m events.SQSMessage) error {
+				recs, err := idempotency.SQSS3Keys(m)
+				if err != nil {
+					return err
+				}
+				for _, r := range recs {
+					if _, err := g.Do(t.Context(), r.Key, r.Payload, func(context.Context) ([]byte, error) {
+						h.runs.Add(1)
+						return nil, nil
+					}); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			direct := s3Event(t, "ObjectCreated:Put", "photos/summer+%C3%BCber+a%2Bb.jpg", "etag-a", "0055AED6DCD90281E5")
+			msgs := queuedS3(t, "photos/summer+%C3%BCber+a%2Bb.jpg", "photos/summer über a+b.jpg", "etag-a", "0055AED6DCD90281E5")
+			errs := make([]error, len(msgs)+1)
+			var wg sync.WaitGroup
+			for i, m := range msgs {
+				wg.Go(func() { errs[i] = queued(m) })
+			}
+			wg.Go(func() { _, errs[len(msgs)] = h.deliver(t, direct) })
+			wg.Wait()
+			for i, err := range errs {
+				if err != nil {
+					t.Errorf("delivery %d: %v", i, err)
+				}
+			}
+			if n := h.runs.Load(); n != 1 {
+				t.Errorf("one S3 event delivered five ways ran %d times; want 1", n)
+			}
+			other := queuedS3(t, "photos/summer+%C3%BCber+a%2Bb.jpg", "photos/summer über a+b.jpg", "etag-b", "0055AED6DCD90281F0")
+			if err := queued(other[2]); err != nil || h.runs.Load() != 2 {
+				t.Errorf("the next upload of the key (another sequencer): %v, %d runs; want a second run", err, h.runs.Load())
+			}
+		},
+	},
 	{
 		name: "S3ReuploadABA",
 		rule: "uploading content A, then B, then A again to one key runs the handler three times; a redelivery of any of them replays",

@@ -19,14 +19,37 @@
 //	lambda.Start(idempotency.Handler(g, idempotency.EventBridgeKey, handle))
 //
 // Key extractors exist for S3 records ([S3Key], [S3EventKey]), SQS messages
-// ([SQSKey]), EventBridge ([EventBridgeKey]) and API Gateway's
+// ([SQSKey]), the S3 events an SQS message carries ([SQSS3Keys]: S3 → SQS,
+// through SNS or from EventBridge, keyed as if S3 had delivered them
+// directly), EventBridge ([EventBridgeKey]) and API Gateway's
 // Idempotency-Key header ([APIGatewayKey], [APIGatewayV2Key], scoped by the
 // route and by the caller that API Gateway authenticated, see
 // [APIGatewayPrincipal] and [PrincipalFunc]); each says what counts as "the
-// same event", and any func(T) (string, error) is a [KeyFunc]. What is hashed to tell a key reused with another payload is a
+// same event", and any func(T) (string, error) is a [KeyFunc]. What is
+// hashed to tell a key reused with another payload is a
 // [PayloadFunc] ([Payload] by default, with a documented choice per event
 // source that leaves out transport metadata; [HandlerWithPayload] picks
 // another).
+//
+// # S3 events through a queue
+//
+// S3 delivers notifications at least once, so a queue between S3 and the
+// function (S3 → SQS, S3 → SNS → SQS, S3 → EventBridge → SQS) can hold one
+// event in two messages. Guard each event, not each message: [SQSS3Keys]
+// unwraps the body and keys every record as [S3EventKey] would key it
+// delivered directly, so the two messages (and a function triggered by the
+// bucket itself) share one record:
+//
+//	objects, err := idempotency.SQSS3Keys(m) // ErrTestEvent: acknowledge; ErrMalformedMessage: reject, never retry
+//	for _, o := range objects {
+//		_, err := g.Do(ctx, o.Key, o.Payload, func(ctx context.Context) ([]byte, error) {
+//			return nil, makeThumbnail(ctx, o.Record)
+//		})
+//		...
+//	}
+//
+// The example of SQSS3Keys is the whole handler, with partial batch
+// responses.
 //
 // # Protocol
 //

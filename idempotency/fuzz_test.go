@@ -289,3 +289,64 @@ func FuzzCanonicalJSON(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSQSS3Keys: a body's keys are S3Key of their records, the records
+// re-sent as a plain S3 notification (S3 → SQS) and inside an SNS
+// notification get the same keys, and every refusal is either the test
+// event or a *MessageError, with no keys.
+func FuzzSQSS3Keys(f *testing.F) {
+	seed(f, "s3-event.json", "s3-lifecycle-event.json", "sns-event.json", "sqs-event.json")
+	for _, n := range []string{"s3-eventbridge-event.json", "s3-test-event.json", "eventbridge-event.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", n))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"Type":"Notification","Message":"{\"Records\":[{\"eventSource\":\"aws:s3\",\"eventName\":\"ObjectRemoved:Delete\",\"s3\":{\"bucket\":{\"name\":\"b\"},\"object\":{\"key\":\"a+b%2Bc\",\"sequencer\":\"0A\"}}}]}"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m := events.SQSMessage{MessageId: "m", Body: string(data)}
+		keys, err := idempotency.SQSS3Keys(m)
+		if err != nil {
+			if keys != nil || errors.Is(err, idempotency.ErrTestEvent) == errors.Is(err, idempotency.ErrMalformedMessage) {
+				t.Fatalf("SQSS3Keys = %d keys, %v; want no keys and exactly one of ErrTestEvent, ErrMalformedMessage", len(keys), err)
+			}
+			if _, ok := errors.AsType[*idempotency.MessageError](err); ok != errors.Is(err, idempotency.ErrMalformedMessage) {
+				t.Fatalf("%v: a malformed message that is not a *MessageError", err)
+			}
+			return
+		}
+		if len(keys) == 0 {
+			t.Fatal("no keys and no error")
+		}
+		recs := make([]events.S3EventRecord, len(keys))
+		for i, k := range keys {
+			recs[i] = k.Record
+			if want, err := idempotency.S3Key(k.Record); err != nil || want != k.Key {
+				t.Fatalf("key %q; S3Key of its record is %q, %v", k.Key, want, err)
+			}
+		}
+		plain, err := json.Marshal(events.S3Event{Records: recs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		envelope, err := json.Marshal(map[string]string{"Type": "Notification", "MessageId": "n", "Message": string(plain)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, body := range [][]byte{plain, envelope} {
+			if len(body) > idempotency.MaxS3MessageBody {
+				continue // re-encoding may grow past the limit
+			}
+			again, err := idempotency.SQSS3Keys(events.SQSMessage{MessageId: "m2", Body: string(body)})
+			if err != nil || len(again) != len(keys) {
+				t.Fatalf("re-sent as %s: %d keys, %v; want %d", body, len(again), err, len(keys))
+			}
+			for i := range keys {
+				if again[i].Key != keys[i].Key || !bytes.Equal(again[i].Payload, keys[i].Payload) {
+					t.Fatalf("re-sent: key %q, payload %s; want %q, %s", again[i].Key, again[i].Payload, keys[i].Key, keys[i].Payload)
+				}
+			}
+		}
+	})
+}

@@ -123,9 +123,9 @@ func S3EventKey(e events.S3Event) (string, error) {
 // deduplication it is a hash of the body, so the same command sent an hour
 // later (a new message to SQS) would be replayed instead of run. To
 // deduplicate by a business id in the body, write a KeyFunc over it. S3
-// notifications sent to a queue are such a producer: S3 itself may send one
-// event twice, as two messages; key them by [S3EventKey] of the decoded
-// body, not by SQSKey.
+// notifications sent to a queue (directly, through SNS or from
+// EventBridge) are such a producer: S3 itself may send one event twice, as
+// two messages; key them by [SQSS3Keys], not by SQSKey.
 //
 // A message without messageId is [ErrMissingKey].
 func SQSKey(m events.SQSMessage) (string, error) {

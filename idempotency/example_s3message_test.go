@@ -18,7 +18,8 @@ import (
 // processed once. S3's test message is acknowledged, a body that is not an
 // S3 event is rejected (logged and acknowledged: its redelivery would carry
 // the same body), and a failed thumbnail fails its message alone, for SQS
-// to deliver again. In main:
+// to deliver again. The batch processor has no Guard of its own: the
+// events are guarded, not the messages. In main:
 //
 //	lambda.Start(batch.SQSHandler(process, nil))
 //

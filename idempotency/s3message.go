@@ -11,9 +11,10 @@ import (
 )
 
 // MaxS3MessageBody is the largest SQS message body [SQSS3Keys] reads:
-// 256 KiB. No source of S3 events sends more: an S3 notification is a few
-// KiB, SNS messages and EventBridge events are at most 256 KiB. A queue
-// accepts up to 1 MiB from other producers; such a body is not an S3 event.
+// 256 KiB. No source of S3 events sends more: an S3 notification is at
+// most 64 KB (its documented maximum), an SNS message or an EventBridge
+// event at most 256 KiB. A queue accepts up to 1 MiB from other producers;
+// such a body is not an S3 event.
 const MaxS3MessageBody = 256 << 10
 
 // S3RecordKey is one S3 object event found in an SQS message, with what
@@ -74,9 +75,12 @@ type S3RecordKey struct {
 //     https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventBridge.html),
 //     the region, time, request id (responseElements' x-amz-request-id),
 //     requester and source IP. An Object Created or DeleteObject event
-//     then has the key of its S3 notification. Lifecycle expirations do
-//     not: their key carries the event time, which EventBridge gives to
-//     the second and S3 notifications to the millisecond. A reason not
+//     then has the key of its S3 notification, provided S3 gives both the
+//     same sequencer and versionId (both name the operation in the
+//     object's history; AWS documents the fields in both, not that their
+//     values agree). Lifecycle expirations do not share keys: theirs
+//     carries the event time, which EventBridge gives to the second and S3
+//     notifications to the millisecond. A reason not
 //     listed here (one S3 adds later) makes the name ObjectCreated:<reason>
 //     or ObjectRemoved:<reason>: keyed, but not like its notification.
 //

@@ -16,7 +16,9 @@
 // cancelled contexts, concurrent acquires) and the engine's behaviour over
 // the store (replay, payload mismatch, failure releases, takeover of a
 // crashed holder, fencing of a late holder, expiry, the result cache, and
-// many goroutines delivering one key). A [Clock] drives time: it starts at
+// many goroutines delivering one key) and the event sources' keys over the
+// store (S3 re-uploads and deletes, one S3 event delivered directly and
+// through queues, API Gateway callers). A [Clock] drives time: it starts at
 // the real time and only moves forward, and stores must decide liveness from
 // the time they are given, not from their server's clock.
 //

@@ -55,6 +55,27 @@ func TestHandler(t *testing.T) {
 	}
 }
 
+// A key that Guard.Do completed without a result (the queued path of one S3
+// event, through SQSS3Keys and a batch processor) replays to Handler as the
+// zero output, not as an error decoding nothing.
+func TestHandler_completedWithoutResult(t *testing.T) {
+	g := idempotency.New(memstore.New(nil), &idempotency.Options{Logger: slog.New(slog.DiscardHandler)})
+	var e events.S3Event
+	mustLoad(t, "s3-event.json", &e)
+	queued := mustOneKey(t, "S3 → SQS", readSample(t, "s3-event.json"))
+	if _, err := g.Do(t.Context(), queued.Key, queued.Payload, func(context.Context) ([]byte, error) { return nil, nil }); err != nil {
+		t.Fatal(err)
+	}
+	runs := 0
+	h := idempotency.Handler(g, idempotency.S3EventKey, func(context.Context, events.S3Event) (thumb, error) {
+		runs++
+		return thumb{Width: 320}, nil
+	})
+	if out, err := h(t.Context(), e); err != nil || out != (thumb{}) || runs != 0 {
+		t.Errorf("direct delivery after the queued one: %+v, %v, %d runs; want the zero output, no error, no run", out, err, runs)
+	}
+}
+
 func TestHandler_errorUnchanged(t *testing.T) {
 	g := idempotency.New(memstore.New(nil), &idempotency.Options{Logger: slog.New(slog.DiscardHandler)})
 	boom := errors.New("boom")

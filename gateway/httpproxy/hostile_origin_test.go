@@ -288,88 +288,89 @@ func released(t *testing.T) (<-chan struct{}, func()) {
 func TestHostile_desyncNeverReachesTheNextClient(t *testing.T) {
 	cases := []struct {
 		name, method string
-		evil         func(c net.Conn) bool
+		evil         func(c net.Conn, wrote func()) bool // wrote: all is sent
 	}{
-		{"extra answer in the same write", "GET", func(c net.Conn) bool {
+		{"extra answer in the same write", "GET", func(c net.Conn, wrote func()) bool {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"+stolen)
 			return true
 		}},
-		{"Content-Length shorter than the body", "GET", func(c net.Conn) bool {
+		{"Content-Length shorter than the body", "GET", func(c net.Conn, wrote func()) bool {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"+strings.Repeat("x", 3000)+stolen)
 			return true
 		}},
-		{"answer slipped in a moment later", "GET", func(c net.Conn) bool {
+		{"answer slipped in a moment later", "GET", func(c net.Conn, wrote func()) bool {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 			time.Sleep(30 * time.Millisecond)
 			io.WriteString(c, stolen)
 			return true
 		}},
-		{"body after 204", "GET", func(c net.Conn) bool {
+		{"body after 204", "GET", func(c net.Conn, wrote func()) bool {
 			io.WriteString(c, "HTTP/1.1 204 No Content\r\n\r\n"+stolen)
 			return true
 		}},
-		{"body after 304 with a Content-Length", "GET", func(c net.Conn) bool {
+		{"body after 304 with a Content-Length", "GET", func(c net.Conn, wrote func()) bool {
 			io.WriteString(c, "HTTP/1.1 304 Not Modified\r\nContent-Length: "+strconv.Itoa(len(stolen))+"\r\n\r\n"+stolen)
 			return true
 		}},
-		{"body after a HEAD answer", "HEAD", func(c net.Conn) bool {
+		{"body after a HEAD answer", "HEAD", func(c net.Conn, wrote func()) bool {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(len(stolen))+"\r\n\r\n"+stolen)
 			return true
 		}},
-		{"chunked HEAD answer with a body", "HEAD", func(c net.Conn) bool {
+		{"chunked HEAD answer with a body", "HEAD", func(c net.Conn, wrote func()) bool {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"+fmt.Sprintf("%x\r\n%s\r\n0\r\n\r\n", len(stolen), stolen))
 			return true
 		}},
-		{"bad chunk size", "GET", func(c net.Conn) bool {
+		{"bad chunk size", "GET", func(c net.Conn, wrote func()) bool {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\nzz\r\n"+stolen)
 			return true
 		}},
-		{"chunk longer than its size", "GET", func(c net.Conn) bool {
+		{"chunk longer than its size", "GET", func(c net.Conn, wrote func()) bool {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokEXTRA\r\n0\r\n\r\n"+stolen)
 			return true
 		}},
-		{"garbage trailer", "GET", func(c net.Conn) bool {
+		{"garbage trailer", "GET", func(c net.Conn, wrote func()) bool {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX-Fine: 1\r\nno colon here\r\n\r\n"+stolen)
 			return true
 		}},
-		{"answer after the last chunk", "GET", func(c net.Conn) bool {
+		{"answer after the last chunk", "GET", func(c net.Conn, wrote func()) bool {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"+stolen)
 			return true
 		}},
-		{"Content-Length and chunked", "GET", func(c net.Conn) bool {
+		{"Content-Length and chunked", "GET", func(c net.Conn, wrote func()) bool {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"+stolen)
 			return true
 		}},
-		{"two Content-Lengths", "GET", func(c net.Conn) bool {
+		{"two Content-Lengths", "GET", func(c net.Conn, wrote func()) bool {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 8\r\n\r\nok"+stolen)
 			return true
 		}},
-		{"Connection: close ignored", "GET", func(c net.Conn) bool {
+		{"Connection: close ignored", "GET", func(c net.Conn, wrote func()) bool {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok")
 			time.Sleep(30 * time.Millisecond)
 			io.WriteString(c, stolen)
 			return true
 		}},
-		{"HTTP/1.0 answer without keep-alive", "GET", func(c net.Conn) bool {
+		{"HTTP/1.0 answer without keep-alive", "GET", func(c net.Conn, wrote func()) bool {
 			io.WriteString(c, "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")
 			time.Sleep(30 * time.Millisecond)
 			io.WriteString(c, stolen)
 			return true
 		}},
-		{"answer then half-open", "GET", func(c net.Conn) bool {
+		{"answer then half-open", "GET", func(c net.Conn, wrote func()) bool {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 			if hc, ok := c.(interface{ CloseWrite() error }); ok {
 				hc.CloseWrite()
 			}
+			wrote()
 			c.SetReadDeadline(time.Now().Add(2 * time.Second))
 			c.Read(make([]byte, 1)) // keep reading, as a half-open socket does
 			return false
 		}},
-		{"101 unasked", "GET", func(c net.Conn) bool {
+		{"101 unasked", "GET", func(c net.Conn, wrote func()) bool {
 			io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: evil\r\n\r\n"+stolen)
 			return true
 		}},
-		{"interim answers then an extra one", "GET", func(c net.Conn) bool {
+		{"interim answers then an extra one", "GET", func(c net.Conn, wrote func()) bool {
 			io.WriteString(c, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"+stolen)
 			return true
 		}},
@@ -388,9 +389,13 @@ func TestHostile_desyncNeverReachesTheNextClient(t *testing.T) {
 					serverConf = &tls.Config{Certificates: []tls.Certificate{cert}}
 					opts, scheme = &httpproxy.Options{TLSClientConfig: &tls.Config{RootCAs: pool}}, "https://"
 				}
+				sent := make(chan struct{})
+				var once sync.Once
+				wrote := func() { once.Do(func() { close(sent) }) }
 				o := newEvilOrigin(t, serverConf, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 					if req.URL.Path == "/evil" {
-						return tc.evil(c)
+						defer wrote()
+						return tc.evil(c, wrote)
 					}
 					return answerOwn(req, br, c)
 				})
@@ -408,7 +413,12 @@ func TestHostile_desyncNeverReachesTheNextClient(t *testing.T) {
 				} else {
 					t.Logf("evil answer: %v", err)
 				}
-				time.Sleep(60 * time.Millisecond) // a late slipped-in answer has arrived
+				select { // the origin has sent all it meant to
+				case <-sent:
+				case <-time.After(5 * time.Second):
+					t.Fatal("the origin's script did not end")
+				}
+				time.Sleep(10 * time.Millisecond) // and loopback delivered it
 				keep := dialClient(t, addr)
 				for i := range 4 {
 					p := "/next" + strconv.Itoa(i)
@@ -914,24 +924,24 @@ func TestHostile_clientLeaves(t *testing.T) {
 // Timeout. A body read slowly past the call's Timeout (within the idle
 // time per read) completes and leaves a reusable connection.
 func TestHostile_deadlinesDoNotOutliveTheirRequest(t *testing.T) {
-	const timeout, idle = 600 * time.Millisecond, 300 * time.Millisecond
+	const timeout, idle = 1500 * time.Millisecond, 600 * time.Millisecond
 	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 		switch req.URL.Path {
 		case "/slow-body":
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")
-			for _, b := range "abcde" {
-				time.Sleep(idle / 2) // 750 ms in all: past the Timeout
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n")
+			for _, b := range "abcdefghij" {
+				time.Sleep(idle / 3) // 2 s in all: past the Timeout
 				io.WriteString(c, string(b))
 			}
 			return true
 		case "/late":
-			time.Sleep(timeout / 2) // past the stream idle time, within Timeout
+			time.Sleep(2 * idle) // past the stream idle time, within Timeout
 		}
 		return answerOwn(req, br, c)
 	})
 	addr, _, _ := hostileGateway(t, "http://"+o.addr, timeout, idle, 0, nil)
 	resp, body, err := dialClient(t, addr).do("GET", "/slow-body", "")
-	if err != nil || resp.StatusCode != 200 || body != "abcde" {
+	if err != nil || resp.StatusCode != 200 || body != "abcdefghij" {
 		t.Fatalf("slow body: %v %v %q", err, resp, body)
 	}
 	time.Sleep(timeout) // both deadlines of the last exchange have passed

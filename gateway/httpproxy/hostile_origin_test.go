@@ -1121,3 +1121,51 @@ func TestHostile_clientLeavesBetweenOriginReads(t *testing.T) {
 		t.Fatalf("truncation record %v, want a client cause", tr[0])
 	}
 }
+
+// TestHostile_stalledClientOfOwnAnswers: a client pipelines requests the
+// gateway refuses itself (and proxied answers without a body) and never
+// reads. Those answers are written without a deadline (statusWriter
+// refreshes it only for proxied body writes; NewServer has no
+// WriteTimeout), so the handler blocks for as long as the client likes:
+// the connection and its goroutine are held with no bound. Each write must
+// finish within StreamIdleTimeout, as a proxied body's do.
+func TestHostile_stalledClientOfOwnAnswers(t *testing.T) {
+	defect(t, "the gateway's own answers (and bodiless proxied ones) have no write deadline: a client that never reads holds the connection forever")
+	const n, idle = 40000, 300 * time.Millisecond
+	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+		return answerOwn(req, br, c)
+	})
+	addr, _, logs := hostileGateway(t, "http://"+o.addr, time.Second, idle, 0, nil)
+	cl := dialClient(t, addr)
+	go io.WriteString(cl.c, strings.Repeat("OPTIONS * HTTP/1.1\r\nHost: gw.test\r\n\r\n", n))
+	answered := func() int { return strings.Count(logs.String(), `"msg":"access"`) }
+	// Read nothing until the gateway is blocked writing to us: no answer
+	// for longer than the stream idle time.
+	start := time.Now()
+	for last := -1; ; {
+		time.Sleep(2 * idle)
+		now := answered()
+		if now == last {
+			break
+		}
+		if now >= n || time.Since(start) > 30*time.Second {
+			t.Fatalf("%d of %d answers written: the gateway never blocked, the test proves nothing", now, n)
+		}
+		last = now
+	}
+	stalled := time.Since(start)
+	cl.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got := 0
+	var err error
+	for ; got < n; got++ {
+		var resp *http.Response
+		if resp, err = http.ReadResponse(cl.br, nil); err != nil {
+			break
+		}
+		io.Copy(io.Discard, resp.Body)
+	}
+	t.Logf("after a stall of %v, the client read %d answers (%v)", stalled, got, err)
+	if got == n {
+		t.Fatalf("the gateway waited on a client that did not read for %v (the stream idle time is %v) and then delivered all %d answers", stalled, idle, n)
+	}
+}

@@ -286,6 +286,7 @@ func released(t *testing.T) (<-chan struct{}, func()) {
 // most its own answer; the next clients, on new connections and on one
 // keep-alive connection, each get theirs, never the slipped-in one.
 func TestHostile_desyncNeverReachesTheNextClient(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, method string
 		evil         func(c net.Conn, wrote func()) bool // wrote: all is sent
@@ -297,6 +298,10 @@ func TestHostile_desyncNeverReachesTheNextClient(t *testing.T) {
 		{"Content-Length shorter than the body", "GET", func(c net.Conn, wrote func()) bool {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"+strings.Repeat("x", 3000)+stolen)
 			return true
+		}},
+		{"Content-Length longer than the body, then silence", "GET", func(c net.Conn, wrote func()) bool {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nok")
+			return true // the gateway gives up after the stream idle time
 		}},
 		{"answer slipped in a moment later", "GET", func(c net.Conn, wrote func()) bool {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
@@ -617,6 +622,7 @@ func TestHostile_tlsOrigin(t *testing.T) {
 // reach the client: net/http clears the write deadline after each request
 // (this test keeps it so).
 func TestHostile_clientWriteDeadlineOutlivesItsRequest(t *testing.T) {
+	t.Parallel()
 	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 		if req.URL.Path == "/204" {
 			io.WriteString(c, "HTTP/1.1 204 No Content\r\n\r\n")
@@ -810,6 +816,7 @@ func TestHostile_retryGoesToANewConnection(t *testing.T) {
 // Early Hints of 60 KB each are within bounds. After each, the next
 // client gets its own answer.
 func TestHostile_headBounds(t *testing.T) {
+	t.Parallel()
 	const timeout = 1500 * time.Millisecond
 	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 		switch req.URL.Path {
@@ -924,6 +931,7 @@ func TestHostile_clientLeaves(t *testing.T) {
 // Timeout. A body read slowly past the call's Timeout (within the idle
 // time per read) completes and leaves a reusable connection.
 func TestHostile_deadlinesDoNotOutliveTheirRequest(t *testing.T) {
+	t.Parallel()
 	const timeout, idle = 1500 * time.Millisecond, 600 * time.Millisecond
 	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 		switch req.URL.Path {
@@ -944,7 +952,7 @@ func TestHostile_deadlinesDoNotOutliveTheirRequest(t *testing.T) {
 	if err != nil || resp.StatusCode != 200 || body != "abcdefghij" {
 		t.Fatalf("slow body: %v %v %q", err, resp, body)
 	}
-	time.Sleep(timeout) // both deadlines of the last exchange have passed
+	time.Sleep(idle + 100*time.Millisecond) // both deadlines of the last exchange have passed
 	wantOwn(t, addr, "GET", "/late")
 	if conns, _, _ := o.stats(); conns != 1 {
 		t.Fatalf("origin saw %d connections, want 1 (reused)", conns)

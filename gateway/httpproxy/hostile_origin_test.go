@@ -961,7 +961,7 @@ func TestHostile_deadlinesDoNotOutliveTheirRequest(t *testing.T) {
 
 // TestHostile_noLeaks: after many requests, concurrent, mixing answers the
 // gateway must drop (truncated bodies, extra bytes, 101, garbage) with
-// CloseIdleConnections called meanwhile, every origin connection is closed
+// CloseIdleConnections and idle-timeout sweeps meanwhile, every origin connection is closed
 // once the idle ones are, and the goroutines are back to what they were.
 func TestHostile_noLeaks(t *testing.T) {
 	base := runtime.NumGoroutine()
@@ -982,7 +982,7 @@ func TestHostile_noLeaks(t *testing.T) {
 		}
 		return answerOwn(req, br, c)
 	})
-	addr, h, _ := hostileGateway(t, "http://"+o.addr, 2*time.Second, time.Second, 0, &httpproxy.Options{MaxIdleConns: 4})
+	addr, h, _ := hostileGateway(t, "http://"+o.addr, 2*time.Second, time.Second, 0, &httpproxy.Options{MaxIdleConns: 4, IdleConnTimeout: 20 * time.Millisecond})
 	paths := []string{"/ok", "/truncated", "/extra", "/101", "/garbage"}
 	var wg sync.WaitGroup
 	for w := range 8 {
@@ -1175,5 +1175,34 @@ func TestHostile_stalledClientOfOwnAnswers(t *testing.T) {
 	t.Logf("after a stall of %v, the client read %d answers (%v)", stalled, got, err)
 	if got == n {
 		t.Fatalf("the gateway waited on a client that did not read for %v (the stream idle time is %v) and then delivered all %d answers", stalled, idle, n)
+	}
+}
+
+// TestHostile_continueDuringTheUpload: the origin sends 100 Continue
+// (unasked: the gateway drops Expect) before it reads the body, and again
+// in the middle of it; the body reaches it whole, the final answer reaches
+// the client, and the connection serves the next client.
+func TestHostile_continueDuringTheUpload(t *testing.T) {
+	const size = 1 << 20
+	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+		if req.URL.Path != "/upload" {
+			return answerOwn(req, br, c)
+		}
+		io.WriteString(c, "HTTP/1.1 100 Continue\r\n\r\n")
+		got, _ := io.CopyN(io.Discard, req.Body, size/2)
+		io.WriteString(c, "HTTP/1.1 100 Continue\r\n\r\n")
+		rest, _ := io.Copy(io.Discard, req.Body)
+		body := strconv.FormatInt(got+rest, 10)
+		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+		return true
+	})
+	addr, _, _ := hostileGateway(t, "http://"+o.addr, 5*time.Second, time.Second, 0, nil)
+	resp, body, err := dialClient(t, addr).do("PUT", "/upload", strings.Repeat("u", size))
+	if err != nil || resp.StatusCode != 200 || body != strconv.Itoa(size) {
+		t.Fatalf("upload: %v %v %q, want 200 %d", err, resp, body, size)
+	}
+	wantOwn(t, addr, "GET", "/next")
+	if conns, _, _ := o.stats(); conns != 1 {
+		t.Fatalf("origin saw %d connections, want 1", conns)
 	}
 }

@@ -1220,3 +1220,39 @@ func TestHostile_continueDuringTheUpload(t *testing.T) {
 		t.Fatalf("origin saw %d connections, want 1", conns)
 	}
 }
+
+// TestHostile_slowUploadIsNotAClientThatLeft: a client still sending its
+// body when the server's read deadline (Config.Timeout) passes has not
+// gone away; answering it "499 client went away" (a status nginx only
+// logs, with code upstream_error) tells it something false. It is a 408.
+func TestHostile_slowUploadIsNotAClientThatLeft(t *testing.T) {
+	defect(t, "a body read that times out is answered 499 client went away (upstream_error)")
+	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+		return answerOwn(req, br, c)
+	})
+	addr, _, _ := hostileGateway(t, "http://"+o.addr, 500*time.Millisecond, time.Second, 0, nil)
+	cl := dialClient(t, addr)
+	io.WriteString(cl.c, "POST /up HTTP/1.1\r\nHost: gw.test\r\nContent-Length: 100\r\n\r\n")
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { // one byte each 20 ms: 2 s for the body
+		for range 100 {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			if _, err := cl.c.Write([]byte("x")); err != nil {
+				return
+			}
+		}
+	}()
+	resp, err := http.ReadResponse(cl.br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 408 {
+		t.Fatalf("slow upload answered %d %s, want 408", resp.StatusCode, body)
+	}
+}

@@ -1097,7 +1097,8 @@ func TestHostile_fullDuplexOrigin(t *testing.T) {
 }
 
 // TestHostile_clientLeavesBetweenOriginReads: the client half-closes
-// (the server cancels the request) while the handler is blocked writing
+// (its connection's pending read ends: the guard, or net/http's request
+// context, says the client left) while the handler is blocked writing
 // the body to it, not reading from the origin; then it drains what was
 // sent. The abort (the origin connection's deadline moved to the past)
 // must hold: the next read from the origin fails at once, and the origin

@@ -673,9 +673,10 @@ func TestHostile_earlyAnswerWhileUploading(t *testing.T) {
 	for _, closes := range []bool{false, true} {
 		t.Run(fmt.Sprintf("originCloses=%v", closes), func(t *testing.T) {
 			if !closes {
-				defect(t, "the answer is read only after the whole body was written: 504 at the Timeout")
+				defect(t, "the answer is read only after the whole body was written: late, or 504 at the Timeout")
 			}
 			var hold <-chan struct{}
+			drained := make(chan int64, 1)
 			o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 				if req.URL.Path != "/upload" {
 					return answerOwn(req, br, c)
@@ -684,7 +685,15 @@ func TestHostile_earlyAnswerWhileUploading(t *testing.T) {
 				if closes {
 					return false
 				}
-				<-hold // open, not reading, until the test ends
+				select { // open, not reading, for 2 s
+				case <-hold:
+					return false
+				case <-time.After(2 * time.Second):
+				}
+				// Then read what comes until the gateway closes.
+				c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				got, _ := io.Copy(io.Discard, br)
+				drained <- got
 				return false
 			})
 			hold, _ = released(t)
@@ -708,10 +717,20 @@ func TestHostile_earlyAnswerWhileUploading(t *testing.T) {
 			body, _ := io.ReadAll(resp.Body)
 			took := time.Since(start)
 			t.Logf("status %d body %q after %v", resp.StatusCode, body, took)
-			if resp.StatusCode != 413 || string(body) != "too big!" {
-				t.Fatalf("status %d body %q after %v, want the origin's 413", resp.StatusCode, body, took)
+			if resp.StatusCode != 413 || string(body) != "too big!" || took > time.Second {
+				t.Fatalf("status %d body %q after %v, want the origin's 413 at once (it reads nothing for 2 s)", resp.StatusCode, body, took)
 			}
 			wantOwn(t, addr, "GET", "/next")
+			if !closes {
+				// The gateway must give up that connection after the
+				// answer, not keep pumping the upload into it.
+				select {
+				case got := <-drained:
+					t.Logf("the origin drained %d more bytes before the gateway closed", got)
+				case <-time.After(8 * time.Second):
+					t.Fatal("the gateway kept the origin connection open after the early answer")
+				}
+			}
 		})
 	}
 }
@@ -975,9 +994,11 @@ func TestHostile_deadlinesDoNotOutliveTheirRequest(t *testing.T) {
 }
 
 // TestHostile_noLeaks: after many requests, concurrent, mixing answers the
-// gateway must drop (truncated bodies, extra bytes, 101, garbage) with
-// CloseIdleConnections and idle-timeout sweeps meanwhile, every origin connection is closed
-// once the idle ones are, and the goroutines are back to what they were.
+// gateway must drop (truncated bodies, extra bytes, 101, garbage) and
+// clients that leave (mid-upload, waiting for the answer), with
+// CloseIdleConnections and idle-timeout sweeps meanwhile, every origin
+// connection is closed once the idle ones are, and the goroutines are
+// back to what they were.
 func TestHostile_noLeaks(t *testing.T) {
 	base := runtime.NumGoroutine()
 	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
@@ -994,12 +1015,32 @@ func TestHostile_noLeaks(t *testing.T) {
 		case "/garbage":
 			io.WriteString(c, "NOT HTTP\r\n\r\n")
 			return true
+		case "/slow":
+			time.Sleep(100 * time.Millisecond)
 		}
 		return answerOwn(req, br, c)
 	})
 	addr, h, _ := hostileGateway(t, "http://"+o.addr, 2*time.Second, time.Second, 0, &httpproxy.Options{MaxIdleConns: 4, IdleConnTimeout: 20 * time.Millisecond})
-	paths := []string{"/ok", "/truncated", "/extra", "/101", "/garbage"}
 	var wg sync.WaitGroup
+	for range 2 { // clients that leave
+		wg.Go(func() {
+			for i := range 10 {
+				c, err := net.Dial("tcp", addr)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if i%2 == 0 {
+					io.WriteString(c, "POST /up HTTP/1.1\r\nHost: gw.test\r\nContent-Length: 1000000\r\n\r\n"+strings.Repeat("u", 10000))
+				} else {
+					io.WriteString(c, "GET /slow HTTP/1.1\r\nHost: gw.test\r\n\r\n")
+				}
+				time.Sleep(20 * time.Millisecond)
+				c.Close()
+			}
+		})
+	}
+	paths := []string{"/ok", "/truncated", "/extra", "/101", "/garbage"}
 	for w := range 8 {
 		wg.Go(func() {
 			cl := dialClient(t, addr)

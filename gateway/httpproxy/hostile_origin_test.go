@@ -1298,3 +1298,63 @@ func TestHostile_slowUploadIsNotAClientThatLeft(t *testing.T) {
 		t.Fatalf("slow upload answered %d %s, want 408", resp.StatusCode, body)
 	}
 }
+
+// TestHostile_concurrentClientsKeepTheirOwnAnswers: many clients at once,
+// each with its own path, through an origin that answers each request in
+// a way picked at random (plain, chunked, Connection: close, closing
+// without saying so, an answer slipped in after, a delay, a 1xx first):
+// every client gets the answer for its own path, whatever the pool did.
+func TestHostile_concurrentClientsKeepTheirOwnAnswers(t *testing.T) {
+	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+		io.Copy(io.Discard, req.Body)
+		own := "for:" + req.URL.Path
+		var k int
+		fmt.Sscanf(req.URL.Query().Get("k"), "%d", &k)
+		switch k % 7 {
+		case 0:
+			return answerOwn(req, br, c)
+		case 1:
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n", len(own), own)
+			return true
+		case 2:
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s", len(own), own)
+			return false
+		case 3:
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(own), own)
+			return false // closes without saying so
+		case 4:
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s%s", len(own), own, stolen)
+			return true
+		case 5:
+			time.Sleep(time.Duration(k%5) * time.Millisecond)
+			return answerOwn(req, br, c)
+		default:
+			io.WriteString(c, "HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n")
+			return answerOwn(req, br, c)
+		}
+	})
+	addr, _, _ := hostileGateway(t, "http://"+o.addr, 5*time.Second, 2*time.Second, 0, &httpproxy.Options{MaxIdleConns: 8})
+	var wg sync.WaitGroup
+	for w := range 12 {
+		wg.Go(func() {
+			cl := dialClient(t, addr)
+			for i := range 40 {
+				path := fmt.Sprintf("/w%d/r%d", w, i)
+				method, body := "GET", ""
+				if i%3 == 0 {
+					method, body = "POST", "payload"
+				}
+				resp, got, err := cl.do(method, path+"?k="+strconv.Itoa(w*7+i*3), body)
+				if err != nil || resp.StatusCode != 200 || got != "for:"+path {
+					status := 0
+					if resp != nil {
+						status = resp.StatusCode
+					}
+					t.Errorf("%s %s: %v, status %d, body %q", method, path, err, status, got)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}

@@ -1303,7 +1303,9 @@ func TestHostile_slowUploadIsNotAClientThatLeft(t *testing.T) {
 // each with its own path, through an origin that answers each request in
 // a way picked at random (plain, chunked, Connection: close, closing
 // without saying so, an answer slipped in after, a delay, a 1xx first):
-// every client gets the answer for its own path, whatever the pool did.
+// every client gets the answer for its own path, whatever the pool did
+// (or, for a POST sent on a connection the origin had just closed, a 502
+// and the origin saw it at most once).
 func TestHostile_concurrentClientsKeepTheirOwnAnswers(t *testing.T) {
 	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 		io.Copy(io.Discard, req.Body)
@@ -1345,6 +1347,11 @@ func TestHostile_concurrentClientsKeepTheirOwnAnswers(t *testing.T) {
 					method, body = "POST", "payload"
 				}
 				resp, got, err := cl.do(method, path+"?k="+strconv.Itoa(w*7+i*3), body)
+				if err == nil && resp.StatusCode == 502 && method == "POST" && o.reached(path) <= 1 {
+					// A pooled connection the origin closed without
+					// saying so, as the POST went out: not replayed.
+					continue
+				}
 				if err != nil || resp.StatusCode != 200 || got != "for:"+path {
 					status := 0
 					if resp != nil {

@@ -56,10 +56,9 @@
 // cache, log and ids), then rampartCollect. In workerd, what V8 has only
 // compiled at module scope is compiled again in the first request,
 // function by function; only what it has optimised (tiered up) stays. So
-// the warm-up runs the request path a couple of thousand times, inside Go:
-// hundreds of milliseconds of the isolate's start-up (Workers allow 1 s)
-// for a first request that costs little more than the next ones (see the
-// README's figures). rampartConfigure logs one record, "gateway started",
+// the warm-up runs the request path two thousand times, inside Go, which
+// makes the isolate's start-up several times longer (Workers allow 1 s) and
+// its first request about half as costly (the README's figures). rampartConfigure logs one record, "gateway started",
 // which at module scope pays the isolate's first console.log (milliseconds
 // of workerd's CPU) before any request.
 //

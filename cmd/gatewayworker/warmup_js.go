@@ -54,9 +54,8 @@ func warmGateways(cfg gateway.Config) ([]*gateway.Gateway, error) {
 //
 // V8 compiles a WebAssembly function on its first call and optimises it
 // once it has run enough. What it has only compiled at module scope is
-// compiled again in the first request, function by function (about 0.1 ms
-// each in workerd; a request's path is hundreds of them): only the
-// optimised code is still there. So the warm-up runs the path often enough
+// compiled again in the first request, function by function (a request's
+// path is hundreds of them): only the optimised code is still there. So the warm-up runs the path often enough
 // for V8 to optimise it while the isolate starts. Nothing of it is kept:
 // the warm-up gateway has its own cache, log and ids.
 func warmup(_ js.Value, args []js.Value) any {

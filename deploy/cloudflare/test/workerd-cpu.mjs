@@ -7,7 +7,8 @@
 //   trivial-storage  the same plus what the gateway's bindings do per token
 //                    request: a KV get (remembered for a second, as the
 //                    gateway's token cache does) and a call to a Durable
-//                    Object that reads and writes one SQLite row
+//                    Object that reads and writes one SQLite row (and, once
+//                    per object, sets its clean-up alarm)
 //                    (Miniflare's simulated storage runs in the workerd
 //                    process too)
 //   gateway          the Worker on a token route: KV, Durable Object, origin
@@ -90,13 +91,19 @@ export class RateLimiter extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.alarmSet = false;
     this.sql.exec("CREATE TABLE IF NOT EXISTS gcra (key TEXT PRIMARY KEY, tat TEXT NOT NULL)");
   }
+  async alarm() {}
   async limit(key, limit) {
     const row = this.sql.exec("SELECT tat FROM gcra WHERE key = ?", key).toArray()[0];
     const now = BigInt(Date.now()) * 1000000n;
     const tat = (row ? BigInt(row.tat) : 0n) > now ? BigInt(row.tat) : now;
     this.sql.exec("INSERT INTO gcra (key, tat) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET tat = excluded.tat", key, String(tat + 1000n));
+    if (!this.alarmSet) { // the clean-up alarm, set once per object as the gateway's
+      this.alarmSet = true;
+      this.ctx.storage.setAlarm(Date.now() + 60_000);
+    }
     return JSON.stringify({ allowed: true, limit: 1000000, remaining: 999999 });
   }
 }`;

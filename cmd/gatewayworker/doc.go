@@ -58,7 +58,7 @@
 // function by function; only what it has optimised (tiered up) stays. So
 // the warm-up runs the request path two thousand times, inside Go, which
 // makes the isolate's start-up several times longer (Workers allow 1 s) and
-// its first request about half as costly (the README's figures). rampartConfigure logs one record, "gateway started",
+// its first request cheaper (the README's figures). rampartConfigure logs one record, "gateway started",
 // which at module scope pays the isolate's first console.log (milliseconds
 // of workerd's CPU) before any request.
 //

@@ -187,7 +187,9 @@ function startInRequest(config) {
 
 // WARMUP_REQUESTS is how many requests rampartWarmup decides inside Go at
 // module scope (see cmd/gatewayworker: V8 keeps only code it has optimised
-// for the first request).
+// for the first request). Half as many cost the first request a few
+// milliseconds more, interleaved in workerd; twice as many would take the
+// isolate's start-up near Workers' 1 s limit (the README's figures).
 const WARMUP_REQUESTS = 2000;
 
 // warmUp runs the warm-up requests of rampartWarmup through the core at

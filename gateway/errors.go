@@ -27,6 +27,7 @@ const (
 	CodeExpectationFailed   = "expectation_failed"         // 417: an Expect other than 100-continue
 	CodeVersionNotSupported = "http_version_not_supported" // 505
 	CodeResponseTruncated   = "response_truncated"         // logged only: the response was cut after its header
+	CodeRequestTimeout      = "request_timeout"            // 408: the client's body did not arrive in time (native)
 	CodeInternal            = "internal_error"             // the Worker glue, when the core or a binding is missing
 )
 

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -140,14 +141,14 @@ func (h *Handler) forward(w *statusWriter, r *http.Request, c *call, g *guardCon
 	deadline := start.Add(h.timeout) // from the request's arrival: one clock read less
 	resp, conn, err := h.roundTrip(r.Context(), c, out, body, deadline)
 	if err != nil {
-		h.originError(w, c, body, deadline, err)
+		h.originError(r.Context(), w, c, body, deadline, err)
 		return
 	}
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		// The gateway never forwards Upgrade, so the origin has no reason
 		// to switch.
 		conn.conn.Close()
-		h.originError(w, c, nil, deadline, errSwitchedProtocol)
+		h.originError(r.Context(), w, c, nil, deadline, errSwitchedProtocol)
 		return
 	}
 	hdr := w.Header()
@@ -184,7 +185,7 @@ func (h *Handler) forward(w *statusWriter, r *http.Request, c *call, g *guardCon
 	}
 	// Keep the connection only if the client cannot abort it any more and
 	// the exchange left it clean.
-	if !c.unwatch(g, stop) || resp.Close || conn.broken || conn.br.Buffered() > 0 {
+	if !c.unwatch(g, stop) || resp.Close || conn.broken || !conn.clean() {
 		conn.conn.Close()
 		return
 	}
@@ -203,7 +204,13 @@ type outgoing struct {
 // byte is sent once more on a new one when it is replayable.
 func (h *Handler) roundTrip(ctx context.Context, c *call, req *http.Request, body *requestBody, deadline time.Time) (*http.Response, *originConn, error) {
 	for attempt := 0; ; attempt++ {
-		conn, err := h.client.get(ctx, deadline)
+		var conn *originConn
+		var err error
+		if attempt == 0 {
+			conn, err = h.client.get(ctx, deadline)
+		} else {
+			conn, err = h.client.dial(ctx, deadline) // not another pooled one: it may be as stale
+		}
 		if err != nil {
 			return nil, nil, err
 		}
@@ -316,14 +323,20 @@ func copyResponseHeader(dst, src http.Header) {
 
 // originError answers a request the origin did not: 413 for a body over
 // the limit, 499 when the client left (or its body broke off), 504 when
-// the deadline passed, 502 otherwise.
-func (h *Handler) originError(w http.ResponseWriter, c *call, body *requestBody, deadline time.Time, err error) {
+// the deadline passed, 408 when the client's body came too slowly, 502
+// otherwise.
+func (h *Handler) originError(ctx context.Context, w http.ResponseWriter, c *call, body *requestBody, deadline time.Time, err error) {
 	res := c.res
 	var mb *http.MaxBytesError
 	switch {
 	case body != nil && errors.As(body.err(), &mb):
 		res.Err = &gateway.Error{Status: 413, Code: gateway.CodeBodyTooLarge, Message: "request body too large"}
-	case c.hasLeft() || body != nil && body.err() != nil:
+	case body != nil && errors.Is(body.err(), os.ErrDeadlineExceeded) && !c.hasLeft():
+		// The client is still there, uploading too slowly for the server's
+		// read deadline (Config.Timeout).
+		res.Err = &gateway.Error{Status: 408, Code: gateway.CodeRequestTimeout, Message: "request body not received in time"}
+		err = fmt.Errorf("client body: %w", body.err())
+	case c.hasLeft() || ctx.Err() != nil || body != nil && body.err() != nil:
 		res.Err = &gateway.Error{Status: 499, Code: gateway.CodeUpstreamError, Message: "client went away"}
 		if body != nil && body.err() != nil {
 			err = fmt.Errorf("client body: %w", body.err())

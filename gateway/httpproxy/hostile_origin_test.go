@@ -483,7 +483,7 @@ func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
 // record, leaving the extra answer in tls.Conn. The next client must not
 // get it.
 func TestHostile_tlsExtraAnswerAfterALargeBody(t *testing.T) {
-	defect(t, "bytes buffered inside tls.Conn are seen by neither alive() nor br.Buffered(): the next client gets them")
+
 	cert, pool := selfSigned(t)
 	body := strings.Repeat("b", 10000)
 	for _, records := range []string{"same record", "next record"} {
@@ -588,9 +588,6 @@ func TestHostile_tlsOrigin(t *testing.T) {
 	})
 	for _, guarded := range []bool{true, false} {
 		t.Run(fmt.Sprintf("client leaves during the handshake/guarded=%v", guarded), func(t *testing.T) {
-			if !guarded {
-				defect(t, "unguarded (context.AfterFunc): often logged 502 upstream_error, the handshake's context fails before the AfterFunc marks the call left")
-			}
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				t.Fatal(err)
@@ -813,7 +810,7 @@ func TestHostile_dropOnAReusedConnection(t *testing.T) {
 // second stale one (http.Transport keeps retrying while the failure is on
 // a reused connection; a 502 here is a failure Transport does not have).
 func TestHostile_retryGoesToANewConnection(t *testing.T) {
-	defect(t, "the retry takes the next pooled connection, not a new one: 502")
+
 	var arrived sync.WaitGroup
 	arrived.Add(2)
 	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
@@ -1194,7 +1191,7 @@ func TestHostile_clientLeavesBetweenOriginReads(t *testing.T) {
 // the connection and its goroutine are held with no bound. Each write must
 // finish within StreamIdleTimeout, as a proxied body's do.
 func TestHostile_stalledClientOfOwnAnswers(t *testing.T) {
-	defect(t, "the gateway's own answers (and bodiless proxied ones) have no write deadline: a client that never reads holds the connection forever")
+
 	const n, idle = 40000, 300 * time.Millisecond
 	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 		return answerOwn(req, br, c)
@@ -1268,7 +1265,7 @@ func TestHostile_continueDuringTheUpload(t *testing.T) {
 // gone away; answering it "499 client went away" (a status nginx only
 // logs, with code upstream_error) tells it something false. It is a 408.
 func TestHostile_slowUploadIsNotAClientThatLeft(t *testing.T) {
-	defect(t, "a body read that times out is answered 499 client went away (upstream_error)")
+
 	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 		return answerOwn(req, br, c)
 	})

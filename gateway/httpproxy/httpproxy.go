@@ -300,6 +300,7 @@ type statusWriter struct {
 	idle    time.Duration
 	call    *call // nil for the gateway's own answers
 	own     call  // the call's memory, allocated with the writer
+	fresh   bool  // WriteHeader set the write deadline: the first Write needs none
 }
 
 // writeDeadliner is the method of net/http's response writer that
@@ -307,8 +308,13 @@ type statusWriter struct {
 type writeDeadliner interface{ SetWriteDeadline(time.Time) error }
 
 // deadline gives the next write to the client the stream idle timeout.
+//
+// Every answer gets it, the gateway's own too, from WriteHeader on (a
+// bodiless answer is written after the handler returns, still within it),
+// so that a client that stops reading cannot hold its handler.
 func (w *statusWriter) deadline() {
-	if w.call == nil {
+	if w.fresh {
+		w.fresh = false // WriteHeader has just set it
 		return
 	}
 	if d, ok := w.ResponseWriter.(writeDeadliner); ok {
@@ -321,6 +327,8 @@ func (w *statusWriter) deadline() {
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		w.deadline()
+		w.fresh = true
 	}
 	w.ResponseWriter.WriteHeader(code)
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -242,6 +243,27 @@ func (oc *originClient) dial(ctx context.Context, deadline time.Time) (*originCo
 	c.br = bufio.NewReaderSize(c, connBufferSize)
 	c.bw = bufio.NewWriterSize(c.conn, connBufferSize)
 	return c, nil
+}
+
+// clean reports whether nothing more is buffered from the connection after
+// a response: in its reader and, over TLS, inside tls.Conn (decrypted
+// bytes, or complete records read from the socket), which neither
+// br.Buffered nor the socket peek can see. The TLS check reads with a
+// deadline in the past: tls.Conn serves what it holds without the network,
+// and a timeout, which it does not keep, means there is nothing.
+func (c *originConn) clean() bool {
+	if c.br.Buffered() > 0 {
+		return false
+	}
+	if _, ok := c.conn.(*tls.Conn); !ok {
+		return true
+	}
+	c.idleRead, c.headLimit = 0, -1
+	if c.conn.SetReadDeadline(aLongTimeAgo) != nil {
+		return false
+	}
+	_, err := c.br.Peek(1)
+	return errors.Is(err, os.ErrDeadlineExceeded)
 }
 
 // put returns c to the pool after a complete exchange, or closes it when

@@ -506,3 +506,72 @@ func TestOrigin_requestBodyStreams(t *testing.T) {
 	resp, body = send(t, "PUT", url+"/x", io.MultiReader(bytes.NewReader(big))) // no length: chunked
 	wantOK(t, resp, body, want)
 }
+
+// TestOrigin_hostileHead: a response head past the bound (1 MiB) is a 502,
+// not a buffer that grows with what the origin sends.
+func TestOrigin_hostileHead(t *testing.T) {
+	o := newRawOrigin(t, func(n, i int, req *http.Request, body []byte, c net.Conn) bool {
+		io.WriteString(c, "HTTP/1.1 200 OK\r\n")
+		line := "X-Filler: " + strings.Repeat("a", 1000) + "\r\n"
+		for range 3000 { // 3 MB of header fields
+			if _, err := io.WriteString(c, line); err != nil {
+				return false
+			}
+		}
+		return false
+	})
+	url := publicGateway(t, o.addr, nil, 5*time.Second, 5*time.Second, nil)
+	resp, body := send(t, "GET", url+"/x", nil)
+	if resp.StatusCode != 502 {
+		t.Fatalf("status %d body %.200s, want 502", resp.StatusCode, body)
+	}
+}
+
+// TestOrigin_earlyAnswer: an origin that answers (413) and closes before
+// reading a large body: the client gets the origin's answer, not a 502.
+func TestOrigin_earlyAnswer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				if _, err := http.ReadRequest(br); err != nil {
+					return
+				}
+				io.WriteString(c, "HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 8\r\n\r\ntoo big!")
+				c.(*net.TCPConn).CloseWrite()
+				io.Copy(io.Discard, io.LimitReader(br, 64<<10)) // read a little, then close with the rest unread
+			}()
+		}
+	}()
+	url := publicGateway(t, ln.Addr().String(), nil, 5*time.Second, 5*time.Second, nil)
+	// A raw client that reads the answer while it is still sending (net/http's
+	// client stops at the failed write).
+	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	go func() {
+		io.WriteString(conn, "PUT /x HTTP/1.1\r\nHost: x\r\nContent-Length: 8388608\r\n\r\n")
+		conn.Write(make([]byte, 8<<20))
+	}()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 413 || string(body) != "too big!" {
+		t.Fatalf("status %d body %.200q, want the origin's 413", resp.StatusCode, body)
+	}
+}

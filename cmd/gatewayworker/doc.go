@@ -67,7 +67,9 @@
 // collection): the glue keeps those until the first request. A start that
 // fails at module scope is logged and forgotten: the first request starts
 // a fresh runtime. A GATEWAY_CONFIG the core refuses makes every request a
-// JSON 503, logged with the reason.
+// JSON 503, logged with the reason. A panic in the core fails its request
+// (logged, without a stack) and nothing else; a fatal error, which ends the
+// runtime, makes the glue start a fresh one in the next request.
 //
 // workerd allows no random numbers at module scope (crypto.getRandomValues
 // throws), and the Go runtime seeds itself from random bytes when it

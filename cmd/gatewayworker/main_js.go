@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	mathrand "math/rand/v2"
 	"runtime"
@@ -326,12 +327,21 @@ func (s *session) ask(step string) (v string, ok bool, err error) {
 
 func stepError(err error) string { return "E" + err.Error() }
 
-func (s *session) decide(reqStr string) string {
+func (s *session) decide(reqStr string) (step string) {
 	req, err := parseRequest(reqStr)
 	if err != nil {
 		return stepError(err)
 	}
 	g := s.g
+	// A panic in the core is a bug, not the client's: it is logged (no
+	// stack) and the request fails, but the runtime, which every later
+	// request of the isolate needs, goes on.
+	defer func() {
+		if p := recover(); p != nil {
+			g.Logger().Error("gateway: panic", "method", req.Method, "path", req.Path, "panic", fmt.Sprint(p))
+			step = stepError(errors.New("panic"))
+		}
+	}()
 	ctx := context.WithValue(context.Background(), sessionKey{}, s)
 	res := g.Handle(ctx, req)
 	mu.Lock()

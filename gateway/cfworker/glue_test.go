@@ -235,3 +235,39 @@ func TestWorker_clientLeavesMidResponse(t *testing.T) {
 	}
 	t.Logf("truncation record: %v", cut)
 }
+
+// TestWorker_goRuntimeExits kills the Go runtime in a request (an
+// allocation it cannot survive: a fatal error, which Go cannot recover
+// from): that request gets the JSON 500, and the next one a fresh runtime
+// rather than the dead one.
+func TestWorker_goRuntimeExits(t *testing.T) {
+	v := gatewaytest.MustLoad(t)
+	v.Config = json.RawMessage(glueTestConfig)
+	seeded, err := v.Seed(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := gatewaytest.NewOrigin(t)
+	var logs testingutil.Buffer
+	l := startWorkerWith(t, v, seeded, origin.URL, &logs, &workerOptions{Patch: func(tb testing.TB, glue string) string {
+		const at = "  const u = splitURL(request.url);\n"
+		return mustPatch(tb, glue, at, at+"  if (u.path === \"/go-exits\") wasmExports.rampartBuffer(-1);\n")
+	}})
+	if status, _, body := get(t, l, "/public/before", ""); status != 200 {
+		t.Fatalf("before: %d %s", status, body)
+	}
+	status, id, body := get(t, l, "/go-exits", "")
+	if status != 500 {
+		t.Errorf("the request that kills Go: %d, want 500", status)
+	}
+	assertErrorBody(t, body, "internal_error", id)
+	waitLog(t, &logs, "gateway: internal error; the Go runtime exited, the next request starts it again", "request_id", id)
+	for _, path := range []string{"/public/after", "/api/after"} {
+		if status, _, body := get(t, l, path, seeded.Tokens["root"]); status != 200 {
+			t.Errorf("GET %s after the runtime exited: %d %s, want 200", path, status, body)
+		}
+	}
+	if n := len(logRecords(t, logs.String(), "gateway started")); n != 2 {
+		t.Errorf("%d gateway started records, want 2 (module scope, then after the exit):\n%s", n, logs.String())
+	}
+}

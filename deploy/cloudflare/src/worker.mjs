@@ -28,6 +28,7 @@ let started = false; // the Go runtime has started and holds the gateway
 let startError; // why it cannot start, once that is final
 let releaseTimers = () => {}; // see startGo
 let wasmExports; // its instance's exports
+let goRuntime; // its wasm_exec.js Go object
 
 // The per-request entry points are WebAssembly exports of gateway.wasm
 // (//go:wasmexport): plain calls taking and returning numbers, with the
@@ -145,6 +146,7 @@ function startGo(fill, config) {
   go.run(instance); // runs main until it blocks; the promise never settles
   if (go.exited) throw new Error("the Go runtime exited while starting");
   wasmExports = instance.exports;
+  goRuntime = go;
   if (typeof globalThis.rampartConfigure !== "function" || typeof wasmExports.rampartStart !== "function") {
     throw new Error("gateway.wasm did not register its entry points");
   }
@@ -366,10 +368,19 @@ export default {
       return await serve(request, env, ctx, start, state);
     } catch (e) {
       const requestID = state.res?.request_id ?? crypto.randomUUID();
-      logError("gateway: internal error", { request_id: requestID, error: String(e) });
-      if (state.res && !state.logged) {
-        state.logged = true;
-        core.done(state.res.id, 500, Date.now() - start, "internal_error");
+      if (started && goRuntime.exited) {
+        // The runtime died (a fatal error: Go cannot recover from them):
+        // the next request starts a fresh one, as after a failed start.
+        started = false;
+        logError("gateway: internal error; the Go runtime exited, the next request starts it again", {
+          request_id: requestID, error: String(e),
+        });
+      } else {
+        logError("gateway: internal error", { request_id: requestID, error: String(e) });
+        if (state.res && !state.logged) {
+          state.logged = true;
+          core.done(state.res.id, 500, Date.now() - start, "internal_error");
+        }
       }
       return errorResponse(500, "internal_error", "gateway error", requestID, state.res?.header ?? []);
     }

@@ -126,6 +126,8 @@ func (h *Handler) forward(w *statusWriter, r *http.Request, c *call, g *guardCon
 	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
 		body = &requestBody{r: http.MaxBytesReader(w, r.Body, h.maxBody)}
 		out.Body, out.ContentLength = body, r.ContentLength
+		// The origin's answer may stream while the body still arrives.
+		_ = http.NewResponseController(w).EnableFullDuplex()
 	}
 	// A client that leaves aborts the call: the guarded connection sees it
 	// (g.watch), or else the request's context does.
@@ -143,6 +145,14 @@ func (h *Handler) forward(w *statusWriter, r *http.Request, c *call, g *guardCon
 	if err != nil {
 		h.originError(r.Context(), w, c, body, deadline, err)
 		return
+	}
+	pooled := false
+	if body != nil {
+		defer func() { // on every way out, before the handler returns
+			if !pooled { // once pooled, the connection is another request's
+				conn.endWrite(body, 0)
+			}
+		}()
 	}
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		// The gateway never forwards Upgrade, so the origin has no reason
@@ -168,6 +178,9 @@ func (h *Handler) forward(w *statusWriter, r *http.Request, c *call, g *guardCon
 		conn.idleRead = h.idle
 		if err := copyBody(w, resp.Body, flushesEachWrite(resp)); err != nil {
 			conn.conn.Close()
+			if body != nil {
+				conn.endWrite(body, 0)
+			}
 			var ne net.Error
 			switch {
 			case c.hasLeft():
@@ -185,12 +198,17 @@ func (h *Handler) forward(w *statusWriter, r *http.Request, c *call, g *guardCon
 	}
 	// Keep the connection only if the client cannot abort it any more and
 	// the exchange left it clean.
-	if !c.unwatch(g, stop) || resp.Close || conn.broken || !conn.clean() {
+	if !c.unwatch(g, stop) || resp.Close || conn.broken || body != nil && conn.endWrite(body, writeGrace) != nil || !conn.clean() {
 		conn.conn.Close()
 		return
 	}
+	pooled = true
 	h.client.put(conn)
 }
+
+// writeGrace is how long a complete answer waits for its request's body
+// writer to report before the connection is given up.
+const writeGrace = 50 * time.Millisecond
 
 // outgoing is the forwarded request with its URL.
 type outgoing struct {
@@ -229,18 +247,25 @@ func (h *Handler) roundTrip(ctx context.Context, c *call, req *http.Request, bod
 	}
 }
 
-// requestBody is the client's body as the request writer reads it: it
-// counts what was read and keeps the first error, and closing it does
-// nothing (the server owns the client's body).
+// requestBody is the client's body as the request writer reads it (on its
+// own goroutine): it keeps the first error, Close does nothing (the server
+// owns the client's body), and close ends the writer's reads.
 type requestBody struct {
-	r    io.Reader
-	n    int64
-	rerr error
+	mu     sync.Mutex // held during a read, so that close waits for it
+	r      io.Reader
+	rerr   error
+	closed bool
 }
 
+var errBodyClosed = errors.New("request body closed: the exchange ended")
+
 func (b *requestBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return 0, errBodyClosed
+	}
 	n, err := b.r.Read(p)
-	b.n += int64(n)
 	if err != nil && err != io.EOF && b.rerr == nil {
 		b.rerr = err
 	}
@@ -249,7 +274,18 @@ func (b *requestBody) Read(p []byte) (int, error) {
 
 func (b *requestBody) Close() error { return nil }
 
-func (b *requestBody) err() error { return b.rerr }
+// close ends the reads: it waits for one in progress, and later ones fail.
+func (b *requestBody) close() {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+}
+
+func (b *requestBody) err() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.rerr
+}
 
 // flushesEachWrite reports whether a response streams, so that each chunk
 // must reach the client at once: server-sent events, and bodies of unknown

@@ -154,6 +154,8 @@ type originConn struct {
 	idleRead  time.Duration // while streaming the body: each network read's deadline; 0 before
 	broken    bool          // writing the request failed: never reuse
 	aborted   atomic.Bool   // the client went away (set from another goroutine)
+	writeDone chan error    // the body writer's result; nil when none runs
+	werr      error         // the body writer's result, once received
 }
 
 // Read is the buffered reader's source: it applies the head's bound and,
@@ -324,6 +326,14 @@ func (oc *originClient) closeIdle() {
 // exchange writes req on c and reads the final response's header; 1xx
 // responses other than 101 are skipped. The connection's deadline is the
 // call's until the header is in.
+//
+// A request without a body is written, then its answer read, on the
+// handler's goroutine. A request with a body is written on a goroutine of
+// its own while the handler reads the answer, as http.Transport does: an
+// origin may answer before it has read the whole body (an early 413) or
+// stream its answer while it reads (full duplex), and a synchronous write
+// would wait on it until the deadline. [originConn.endWrite] stops and
+// waits for that writer.
 func (c *originConn) exchange(req *http.Request, deadline time.Time, body *requestBody) (*http.Response, error) {
 	c.read, c.idleRead = 0, 0
 	if err := c.conn.SetDeadline(deadline); err != nil {
@@ -332,36 +342,105 @@ func (c *originConn) exchange(req *http.Request, deadline time.Time, body *reque
 	if c.aborted.Load() {
 		return nil, errAborted
 	}
+	if body != nil {
+		c.writeDone = make(chan error, 1)
+		go c.writeRequest(req, body)
+		resp, err := c.readHead(req)
+		if err != nil {
+			// The writer's outcome says more when the client's body failed.
+			if werr := c.endWrite(body, 0); werr != nil && body.err() != nil {
+				return nil, werr
+			}
+			return nil, err
+		}
+		return resp, nil
+	}
 	werr := req.Write(c.bw)
 	if werr == nil {
 		werr = c.bw.Flush()
 	}
 	if werr != nil {
 		c.broken = true
-		if body != nil && body.err() != nil {
-			return nil, werr
-		}
 		var ne net.Error
 		if errors.As(werr, &ne) && ne.Timeout() {
 			return nil, werr
 		}
-		// The origin may have answered before it stopped reading (an early
-		// 413, say): read what it said, and close the connection after it.
+		// The origin may have answered and closed before reading it all:
+		// read what it said, and close the connection after it.
 	}
+	resp, err := c.readHead(req)
+	if err != nil {
+		if werr != nil {
+			return nil, werr
+		}
+		return nil, err
+	}
+	if c.broken {
+		resp.Close = true
+	}
+	return resp, nil
+}
+
+// writeRequest is the writer of a request with a body. When the client's
+// body fails, what went out is no request: it aborts the exchange, so that
+// the handler stops waiting for an answer.
+func (c *originConn) writeRequest(req *http.Request, body *requestBody) {
+	err := req.Write(c.bw)
+	if err == nil {
+		err = c.bw.Flush()
+	}
+	if err != nil && body.err() != nil {
+		c.abort()
+	}
+	c.writeDone <- err
+}
+
+// endWrite waits for the request's writer, if there is one, and returns
+// its error. A writer still at work is stopped first (the connection is
+// aborted, and the client's body closed for it, which waits for a read in
+// progress), so that nothing reads the client's body after the handler
+// returns; after a complete answer, grace gives a writer that has just
+// finished the time to say so (http.Transport waits 50 ms there). The
+// connection is then reusable only if the writer had finished without
+// error.
+func (c *originConn) endWrite(body *requestBody, grace time.Duration) error {
+	if c.writeDone == nil {
+		return c.werr
+	}
+	select {
+	case c.werr = <-c.writeDone:
+	default:
+		if grace > 0 {
+			t := time.NewTimer(grace)
+			select {
+			case c.werr = <-c.writeDone:
+				t.Stop()
+				c.writeDone = nil
+				return c.werr
+			case <-t.C:
+			}
+		}
+		c.abort()
+		body.close()
+		c.werr = <-c.writeDone
+		if c.werr == nil {
+			c.werr = errAborted
+		}
+	}
+	c.writeDone = nil
+	return c.werr
+}
+
+// readHead reads the final response's head, skipping interim ones.
+func (c *originConn) readHead(req *http.Request) (*http.Response, error) {
 	for range maxInformational {
 		c.headLimit = maxResponseHeaderBytes
 		resp, err := http.ReadResponse(c.br, req)
 		c.headLimit = -1
 		if err != nil {
-			if werr != nil {
-				return nil, werr
-			}
 			return nil, err
 		}
 		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
-			if c.broken {
-				resp.Close = true
-			}
 			return resp, nil
 		}
 		// 100 Continue, 102, 103 Early Hints: the gateway does not pass
@@ -371,12 +450,12 @@ func (c *originConn) exchange(req *http.Request, deadline time.Time, body *reque
 }
 
 // replayable reports whether a request that failed on a reused connection
-// before any response byte may be sent again on a new one: nothing of its
-// body was read, and its method is idempotent or it carries an idempotency
-// key (http.Transport's rule).
+// before any response byte may be sent again on a new one: it has no body
+// (its body would have been read), and its method is idempotent or it
+// carries an idempotency key (http.Transport's rule).
 func replayable(req *http.Request, body *requestBody) bool {
-	if body != nil && body.n > 0 {
-		return false
+	if body != nil {
+		return false // its writer has read some of it, or may have
 	}
 	switch req.Method {
 	case "GET", "HEAD", "OPTIONS", "TRACE":

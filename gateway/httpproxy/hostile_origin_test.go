@@ -22,7 +22,6 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -268,15 +267,6 @@ func checkOwn(t *testing.T, method, path string, resp *http.Response, body strin
 	}
 	if resp.StatusCode != 200 || body != want {
 		t.Fatalf("%s %s: status %d body %q, want 200 %q (another request's answer?)", method, path, resp.StatusCode, body, want)
-	}
-}
-
-// defect skips a test that shows a defect not fixed yet (reported on the
-// team's board), unless RAMPART_DEFECTS=1 asks to run it.
-func defect(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv("RAMPART_DEFECTS") != "1" {
-		t.Skip("defect: " + what + " (RAMPART_DEFECTS=1 runs it)")
 	}
 }
 

@@ -1001,10 +1001,15 @@ func TestHostile_noLeaks(t *testing.T) {
 			return true
 		case "/slow":
 			time.Sleep(100 * time.Millisecond)
+		case "/early": // answers before reading an upload, then reads it
+			io.WriteString(c, "HTTP/1.1 413 Content Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+			time.Sleep(50 * time.Millisecond)
+			io.Copy(io.Discard, req.Body)
+			return false
 		}
 		return answerOwn(req, br, c)
 	})
-	addr, h, _ := hostileGateway(t, "http://"+o.addr, 2*time.Second, time.Second, 0, &httpproxy.Options{MaxIdleConns: 4, IdleConnTimeout: 20 * time.Millisecond})
+	addr, h, _ := hostileGateway(t, "http://"+o.addr, 2*time.Second, time.Second, 32<<20, &httpproxy.Options{MaxIdleConns: 4, IdleConnTimeout: 20 * time.Millisecond})
 	var wg sync.WaitGroup
 	for range 2 { // clients that leave
 		wg.Go(func() {
@@ -1014,7 +1019,14 @@ func TestHostile_noLeaks(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				if i%2 == 0 {
+				if i%3 == 2 {
+					go func() { // an early answer while uploading
+						io.WriteString(c, "PUT /early HTTP/1.1\r\nHost: gw.test\r\nContent-Length: 4000000\r\n\r\n")
+						c.Write(bytes.Repeat([]byte("e"), 4000000))
+					}()
+					c.SetReadDeadline(time.Now().Add(5 * time.Second))
+					http.ReadResponse(bufio.NewReader(c), nil)
+				} else if i%2 == 0 {
 					io.WriteString(c, "POST /up HTTP/1.1\r\nHost: gw.test\r\nContent-Length: 1000000\r\n\r\n"+strings.Repeat("u", 10000))
 				} else {
 					io.WriteString(c, "GET /slow HTTP/1.1\r\nHost: gw.test\r\n\r\n")
@@ -1347,4 +1359,42 @@ func TestHostile_concurrentClientsKeepTheirOwnAnswers(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestHostile_earlyKeepAliveAnswerIsNotReusedMidUpload: the origin
+// answers 200 after the head, without Connection: close, reads the body
+// only later, and would then serve the next request on that connection.
+// A gateway that reads answers while it still writes the body must not
+// put the connection back while any of the body is unsent: the next
+// request's bytes would be interleaved with the old body. The next client
+// gets its own answer.
+func TestHostile_earlyKeepAliveAnswerIsNotReusedMidUpload(t *testing.T) {
+	const size = 4 << 20
+	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+		if req.URL.Path != "/upload" {
+			return answerOwn(req, br, c)
+		}
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nearly")
+		time.Sleep(300 * time.Millisecond)
+		got, err := io.Copy(io.Discard, req.Body)
+		return err == nil && got == size // a short body: close
+	})
+	addr, _, _ := hostileGateway(t, "http://"+o.addr, 5*time.Second, 2*time.Second, 32<<20, nil)
+	cl := dialClient(t, addr)
+	cl.c.SetDeadline(time.Now().Add(10 * time.Second))
+	go func() {
+		io.WriteString(cl.c, "PUT /upload HTTP/1.1\r\nHost: gw.test\r\nContent-Length: "+strconv.Itoa(size)+"\r\n\r\n")
+		cl.c.Write(bytes.Repeat([]byte("u"), size))
+	}()
+	resp, err := http.ReadResponse(cl.br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || string(body) != "early" {
+		t.Fatalf("status %d body %q, want the origin's early 200", resp.StatusCode, body)
+	}
+	for i := range 3 {
+		wantOwn(t, addr, "GET", "/next"+strconv.Itoa(i))
+	}
 }

@@ -52,15 +52,15 @@
 // WebAssembly function on its first call, so the first request would also
 // pay for compiling its whole path. The glue therefore starts Go at module
 // scope, when workerd loads the Worker, and runs rampartWarmup's requests
-// through the entry points there (on a gateway of their own, with its own
-// cache, log and ids), then rampartCollect. In workerd, what V8 has only
-// compiled at module scope is compiled again in the first request,
-// function by function; only what it has optimised (tiered up) stays. So
-// the warm-up runs the request path two thousand times, inside Go, which
-// makes the isolate's start-up several times longer (Workers allow 1 s) and
-// its first request cheaper (the README's figures). rampartConfigure logs one record, "gateway started",
-// which at module scope pays the isolate's first console.log (milliseconds
-// of workerd's CPU) before any request.
+// through the entry points there (on warm-up gateways of their own, with
+// their own caches, log and ids), then rampartCollect. In workerd, what V8
+// has only compiled at module scope is compiled again in the first
+// request, function by function; only what it has optimised (tiered up)
+// stays. So the warm-up runs the request path two thousand times, inside
+// Go, which makes the isolate's start-up several times longer (Workers
+// allow 1 s) and its first request cheaper (the README's figures).
+// rampartConfigure logs one record, "gateway started", which at module
+// scope pays the isolate's first console.log before any request.
 //
 // Timers cannot be set at module scope either, and the runtime asks for
 // one when it goes idle with timer work pending (its scavenger after a

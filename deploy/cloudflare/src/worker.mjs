@@ -41,13 +41,13 @@ const fromUTF8 = new TextDecoder();
 // put writes s into Go's exchange buffer and returns its length in bytes.
 function put(s) {
   const room = s.length * 3; // UTF-16 code units to UTF-8 bytes, at most
-  const at = wasmExports.rampartBuffer(room);
+  const at = wasmExports.rampartBuffer(room) >>> 0; // addresses are unsigned
   return utf8.encodeInto(s, new Uint8Array(wasmExports.mem.buffer, at, room)).written;
 }
 
 // take reads the n-byte answer in Go's exchange buffer.
 function take(n) {
-  return fromUTF8.decode(new Uint8Array(wasmExports.mem.buffer, wasmExports.rampartBuffer(0), n));
+  return fromUTF8.decode(new Uint8Array(wasmExports.mem.buffer, wasmExports.rampartBuffer(0) >>> 0, n >>> 0));
 }
 
 // writeLogs writes the records Go logged since the last call, one

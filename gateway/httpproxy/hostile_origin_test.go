@@ -22,6 +22,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -267,6 +268,15 @@ func checkOwn(t *testing.T, method, path string, resp *http.Response, body strin
 	}
 	if resp.StatusCode != 200 || body != want {
 		t.Fatalf("%s %s: status %d body %q, want 200 %q (another request's answer?)", method, path, resp.StatusCode, body, want)
+	}
+}
+
+// defect skips a test that shows a defect not fixed yet (reported on the
+// team's board), unless RAMPART_DEFECTS=1 asks to run it.
+func defect(t *testing.T, what string) {
+	t.Helper()
+	if os.Getenv("RAMPART_DEFECTS") != "1" {
+		t.Skip("defect: " + what + " (RAMPART_DEFECTS=1 runs it)")
 	}
 }
 
@@ -1396,5 +1406,39 @@ func TestHostile_earlyKeepAliveAnswerIsNotReusedMidUpload(t *testing.T) {
 	}
 	for i := range 3 {
 		wantOwn(t, addr, "GET", "/next"+strconv.Itoa(i))
+	}
+}
+
+// TestHostile_earlyAnswerToAStalledUpload: the client sends part of its
+// body and pauses (a phone between two bursts); the origin answers 413 at
+// once without reading. The answer must reach the client at once, not when
+// the client sends its next bytes or the server's read deadline (Config.
+// Timeout) ends the body read the gateway's body writer is blocked in (nor
+// never, written after its write deadline has passed).
+func TestHostile_earlyAnswerToAStalledUpload(t *testing.T) {
+	defect(t, "endWrite waits for the writer's blocked client-body read (until the read deadline), and the answer's write deadline from WriteHeader has passed by then: no answer at all")
+	const timeout = 4 * time.Second
+	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+		if req.URL.Path != "/upload" {
+			return answerOwn(req, br, c)
+		}
+		io.WriteString(c, "HTTP/1.1 413 Content Too Large\r\nConnection: close\r\nContent-Length: 8\r\n\r\ntoo big!")
+		return false
+	})
+	addr, _, logs := hostileGateway(t, "http://"+o.addr, timeout, time.Second, 32<<20, nil)
+	cl := dialClient(t, addr)
+	cl.c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(cl.c, "PUT /upload HTTP/1.1\r\nHost: gw.test\r\nContent-Length: 8000000\r\n\r\n"+strings.Repeat("u", 64<<10))
+	start := time.Now()
+	resp, err := http.ReadResponse(cl.br, nil)
+	if err != nil {
+		time.Sleep(100 * time.Millisecond)
+		t.Fatalf("no answer after %v: %v\n%s", time.Since(start), err, logs.String())
+	}
+	body, _ := io.ReadAll(resp.Body)
+	took := time.Since(start)
+	t.Logf("status %d body %q after %v", resp.StatusCode, body, took)
+	if resp.StatusCode != 413 || string(body) != "too big!" || took > timeout/4 {
+		t.Fatalf("status %d body %q after %v, want the origin's 413 at once (the Timeout is %v)", resp.StatusCode, body, took, timeout)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,8 +27,10 @@ const (
 	LimiterClass         = "RateLimiter"  // the Durable Object class the Worker exports
 	OriginVar            = "ORIGIN"       // the origin URL
 	ConfigVar            = "GATEWAY_CONFIG"
-	SeedVar              = "GATEWAY_SEED" // secret: 32+ random bytes in hex, to start Go at module scope
-	minCompatibilityDate = "2024-04-03"   // Durable Object RPC (stub.limit) needs it
+	SeedVar              = "GATEWAY_SEED"   // secret: 32+ random bytes in hex, to start Go at module scope
+	WarmupVar            = "GATEWAY_WARMUP" // requests warmed up at module scope: 0 to MaxWarmup; unset means 2000
+	MaxWarmup            = 4000
+	minCompatibilityDate = "2024-04-03" // Durable Object RPC (stub.limit) needs it
 )
 
 // Config is the part of a wrangler.toml the gateway depends on.
@@ -187,6 +190,12 @@ func Check(c *Config) []Problem {
 		add("vars", "missing %s (the origin URL)", OriginVar)
 	} else if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
 		add("vars", "%s = %q is not an http(s) URL without a query", OriginVar, o)
+	}
+	if s, ok := c.Vars[WarmupVar]; ok && strings.TrimSpace(s) != "" {
+		t := strings.TrimSpace(s)
+		if n, err := strconv.Atoi(t); err != nil || strings.Trim(t, "0123456789") != "" || n > MaxWarmup {
+			add("vars", "%s = %q is not a count from 0 to %d (the Worker would warn and warm up with the default)", WarmupVar, s, MaxWarmup)
+		}
 	}
 	if s, ok := c.Vars[ConfigVar]; ok && strings.TrimSpace(s) != "" {
 		var gc gateway.Config

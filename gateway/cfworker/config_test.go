@@ -68,6 +68,8 @@ func TestCheck_problems(t *testing.T) {
 		{"old compatibility date", replace(`compatibility_date = "2026-04-01"`, `compatibility_date = "2023-01-01"`), "compatibility_date", "Durable Object RPC"},
 		{"no wasm rule", replace(`type = "CompiledWasm"`, `type = "Data"`), "rules", "CompiledWasm"},
 		{"no main", replace(`main = "dist/worker.mjs"`, `# no main`), "main", "missing"},
+		{"warm-up count not a number", replace(`ORIGIN = "https://origin.example.com"`, `ORIGIN = "https://origin.example.com"`+"\nGATEWAY_WARMUP = \"2k\""), "vars", "GATEWAY_WARMUP = \"2k\" is not a count"},
+		{"warm-up count too high", replace(`ORIGIN = "https://origin.example.com"`, `ORIGIN = "https://origin.example.com"`+"\nGATEWAY_WARMUP = \"+5000\""), "vars", "from 0 to 4000"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ps := cfworker.Check(MustWrangler(t, tc.edit))

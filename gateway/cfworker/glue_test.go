@@ -271,3 +271,37 @@ func TestWorker_goRuntimeExits(t *testing.T) {
 		t.Errorf("%d gateway started records, want 2 (module scope, then after the exit):\n%s", n, logs.String())
 	}
 }
+
+// TestWorker_warmupCount: GATEWAY_WARMUP sets the module-scope warm-up's
+// size; 0 skips it (the shortest start-up) and the gateway still serves
+// both routes; a value that is not a count is logged once, at start, and
+// the default is used.
+func TestWorker_warmupCount(t *testing.T) {
+	v := gatewaytest.MustLoad(t)
+	v.Config = json.RawMessage(glueTestConfig)
+	seeded, err := v.Seed(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := gatewaytest.NewOrigin(t)
+	for value, warns := range map[string]bool{"0": false, "lots": true} {
+		t.Run(value, func(t *testing.T) {
+			var logs testingutil.Buffer
+			l := startWorkerWith(t, v, seeded, origin.URL, &logs, &workerOptions{Vars: map[string]string{cfworker.WarmupVar: value}})
+			for _, path := range []string{"/public/x", "/api/x"} {
+				if status, _, body := get(t, l, path, seeded.Tokens["root"]); status != 200 {
+					t.Errorf("%s: status %d: %s", path, status, body)
+				}
+			}
+			waitLog(t, &logs, "access", "path", "/api/x")
+			out := logs.String()
+			if strings.Contains(out, "start at module scope failed") || !strings.Contains(out, `"msg":"gateway started"`) {
+				t.Errorf("Go did not start at module scope:\n%s", out)
+			}
+			recs := logRecords(t, out, "gateway: GATEWAY_WARMUP is not a count from 0 to 4000; warming up with the default")
+			if warns && (len(recs) != 1 || recs[0]["value"] != value) || !warns && len(recs) != 0 {
+				t.Errorf("GATEWAY_WARMUP=%q: warnings %v\n%s", value, recs, out)
+			}
+		})
+	}
+}

@@ -156,7 +156,7 @@ function startGo(fill, config) {
     startError = new Error("GATEWAY_CONFIG: " + err);
     throw startError;
   }
-  if (fill) warmUp();
+  if (fill) warmUp(warmupCount(moduleEnv?.GATEWAY_WARMUP));
   releaseTimers = () => {
     atModuleScope = false;
     for (const [id, ms] of deferred) {
@@ -191,14 +191,36 @@ function startInRequest(config) {
 // module scope (see cmd/gatewayworker: V8 keeps only code it has optimised
 // for the first request). Half as many cost the first request a few
 // milliseconds more, interleaved in workerd; twice as many would take the
-// isolate's start-up near Workers' 1 s limit (the README's figures).
+// isolate's start-up near Workers' 1 s limit (the README's figures). The
+// GATEWAY_WARMUP variable sets another count, from 0 (no warm-up: the
+// shortest start-up, the dearest first request) to MAX_WARMUP_REQUESTS.
 const WARMUP_REQUESTS = 2000;
+const MAX_WARMUP_REQUESTS = 4000;
+
+// warmupCount returns the warm-up count GATEWAY_WARMUP asks for, or the
+// default, logging why, when it is not an integer in range.
+function warmupCount(v) {
+  if (v === undefined || v === null || String(v).trim() === "") return WARMUP_REQUESTS;
+  const s = String(v).trim();
+  const n = /^[0-9]+$/.test(s) ? Number(s) : NaN;
+  if (!(n <= MAX_WARMUP_REQUESTS)) {
+    logError("gateway: GATEWAY_WARMUP is not a count from 0 to " + MAX_WARMUP_REQUESTS + "; warming up with the default", {
+      value: s.slice(0, 64), default: WARMUP_REQUESTS,
+    });
+    return WARMUP_REQUESTS;
+  }
+  return n;
+}
 
 // warmUp runs the warm-up requests of rampartWarmup through the core at
 // module scope, in Go and then a few from here, with the bindings answered
 // in place (see cmd/gatewayworker).
-function warmUp() {
-  const warm = globalThis.rampartWarmup(WARMUP_REQUESTS);
+function warmUp(n) {
+  if (n === 0) {
+    globalThis.rampartCollect(); // drops the warm-up gateways
+    return;
+  }
+  const warm = globalThis.rampartWarmup(n);
   if (warm instanceof Error) throw warm;
   const [record, ...requests] = warm;
   const recordID = JSON.parse(record).id;

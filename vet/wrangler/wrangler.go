@@ -327,12 +327,43 @@ func watchDir(v any) string {
 	return "src" // wrangler's default
 }
 
-var (
-	envDot     = regexp.MustCompile(`\benv\.([A-Za-z_$][A-Za-z0-9_$]*)`)
-	envIndex   = regexp.MustCompile(`\benv\[\s*["'` + "`" + `]([A-Za-z_$][A-Za-z0-9_$]*)["'` + "`" + `]\s*\]`)
-	envDestr   = regexp.MustCompile(`\{([^{}]*)\}\s*=\s*env\b`)
-	envDynamic = regexp.MustCompile(`\benv\[\s*[^"'` + "`" + `\s]`)
-)
+// envImport finds the module-scope env of `import { env } from
+// "cloudflare:workers"` (possibly renamed: env as moduleEnv), which code
+// reads as it reads the fetch handler's env.
+var envImport = regexp.MustCompile(`import\s*\{([^{}]*)\}\s*from\s*["']cloudflare:workers["']`)
+
+// envNames returns the identifiers the source s reads bindings through:
+// env, and the names it imports cloudflare:workers' env as.
+func envNames(s string) []string {
+	names := []string{"env"}
+	for _, m := range envImport.FindAllStringSubmatch(s, -1) {
+		for _, f := range strings.Split(m[1], ",") {
+			if name, alias, ok := strings.Cut(strings.TrimSpace(f), " as "); ok && strings.TrimSpace(name) == "env" {
+				names = append(names, strings.TrimSpace(alias))
+			}
+		}
+	}
+	return names
+}
+
+// envPatterns are the ways code reads a binding through one of names:
+// name.X and name?.X, name["X"] and name?.["X"], { X } = name, and
+// name[expr] (opaque).
+type envPatterns struct{ dot, index, destr, dynamic *regexp.Regexp }
+
+func newEnvPatterns(names []string) envPatterns {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = regexp.QuoteMeta(n)
+	}
+	id := `(?:` + strings.Join(q, "|") + `)`
+	return envPatterns{
+		dot:     regexp.MustCompile(`\b` + id + `(?:\?)?\.([A-Za-z_$][A-Za-z0-9_$]*)`),
+		index:   regexp.MustCompile(`\b` + id + `(?:\?\.)?\[\s*["'` + "`" + `]([A-Za-z_$][A-Za-z0-9_$]*)["'` + "`" + `]\s*\]`),
+		destr:   regexp.MustCompile(`\{([^{}]*)\}\s*=\s*` + id + `\b`),
+		dynamic: regexp.MustCompile(`\b` + id + `(?:\?\.)?\[\s*[^"'` + "`" + `\s]`),
+	}
+}
 
 // envUses returns the binding names the JavaScript or TypeScript code at
 // path (a file or a folder) reads from env, and whether it reads env in a
@@ -360,13 +391,14 @@ func envUses(path string) (map[string]bool, bool, error) {
 			return err
 		}
 		s := string(b)
-		for _, m := range envDot.FindAllStringSubmatch(s, -1) {
+		pat := newEnvPatterns(envNames(s))
+		for _, m := range pat.dot.FindAllStringSubmatch(s, -1) {
 			used[m[1]] = true
 		}
-		for _, m := range envIndex.FindAllStringSubmatch(s, -1) {
+		for _, m := range pat.index.FindAllStringSubmatch(s, -1) {
 			used[m[1]] = true
 		}
-		for _, m := range envDestr.FindAllStringSubmatch(s, -1) {
+		for _, m := range pat.destr.FindAllStringSubmatch(s, -1) {
 			for _, f := range strings.Split(m[1], ",") {
 				name, _, _ := strings.Cut(strings.TrimSpace(f), ":")
 				if name = strings.TrimSpace(name); name != "" {
@@ -374,7 +406,7 @@ func envUses(path string) (map[string]bool, bool, error) {
 				}
 			}
 		}
-		if envDynamic.MatchString(s) {
+		if pat.dynamic.MatchString(s) {
 			opaque = true
 		}
 		return nil

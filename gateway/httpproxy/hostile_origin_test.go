@@ -1340,7 +1340,7 @@ func TestHostile_concurrentClientsKeepTheirOwnAnswers(t *testing.T) {
 			return answerOwn(req, br, c)
 		}
 	})
-	addr, _, _ := hostileGateway(t, "http://"+o.addr, 5*time.Second, 2*time.Second, 0, &httpproxy.Options{MaxIdleConns: 8})
+	addr, _, logs := hostileGateway(t, "http://"+o.addr, 5*time.Second, 2*time.Second, 0, &httpproxy.Options{MaxIdleConns: 8})
 	var wg sync.WaitGroup
 	for w := range 12 {
 		wg.Go(func() {
@@ -1363,6 +1363,12 @@ func TestHostile_concurrentClientsKeepTheirOwnAnswers(t *testing.T) {
 						status = resp.StatusCode
 					}
 					t.Errorf("%s %s: %v, status %d, body %q", method, path, err, status, got)
+					time.Sleep(100 * time.Millisecond)
+					for line := range strings.Lines(logs.String()) {
+						if strings.Contains(line, fmt.Sprintf("/w%d/", w)) || !strings.Contains(line, `"msg":"access"`) {
+							t.Log(line)
+						}
+					}
 					return
 				}
 			}
@@ -1440,5 +1446,49 @@ func TestHostile_earlyAnswerToAStalledUpload(t *testing.T) {
 	t.Logf("status %d body %q after %v", resp.StatusCode, body, took)
 	if resp.StatusCode != 413 || string(body) != "too big!" || took > timeout/4 {
 		t.Fatalf("status %d body %q after %v, want the origin's 413 at once (the Timeout is %v)", resp.StatusCode, body, took, timeout)
+	}
+}
+
+// TestHostile_unreadBodyThenKeepAlive: the origin answers a POST at once,
+// keep-alive, before the client has sent its body; the client sends it
+// (100 KB) a moment later, then its next request on the same connection.
+// The gateway stops its body writer without reading the body to its end,
+// so net/http reads the rest after the handler (EnableFullDuplex skips its
+// own drain), which starts its background read too late: "invalid
+// concurrent Body.Read call" (golang/go#68560), the connection dies and
+// the next request gets nothing. Closing r.Body in the handler before it
+// returns avoids it.
+func TestHostile_unreadBodyThenKeepAlive(t *testing.T) {
+	defect(t, "net/http panics \"invalid concurrent Body.Read call\" after a bodied request whose writer was stopped before the body's end (golang/go#68560)")
+	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+		if req.URL.Path != "/early" {
+			return answerOwn(req, br, c)
+		}
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nearly")
+		return false
+	})
+	addr, _, logs := hostileGateway(t, "http://"+o.addr, 5*time.Second, 2*time.Second, 0, nil)
+	cl := dialClient(t, addr)
+	cl.c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(cl.c, "POST /early HTTP/1.1\r\nHost: gw.test\r\nContent-Length: 100000\r\n\r\n")
+	go func() { // the body after the answer: the writer takes one read of it
+		time.Sleep(300 * time.Millisecond)
+		io.WriteString(cl.c, strings.Repeat("b", 100000))
+	}()
+	resp, err := http.ReadResponse(cl.br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || string(body) != "early" {
+		t.Fatalf("status %d body %q, want the origin's early 200", resp.StatusCode, body)
+	}
+	time.Sleep(100 * time.Millisecond)
+	resp2, body2, err := cl.do("GET", "/next", "")
+	if strings.Contains(logs.String(), "panic") {
+		t.Fatalf("the server panicked:\n%s", logs.String())
+	}
+	if !resp.Close {
+		checkOwn(t, "GET", "/next", resp2, body2, err)
 	}
 }

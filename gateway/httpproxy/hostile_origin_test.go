@@ -1341,7 +1341,11 @@ func TestHostile_concurrentClientsKeepTheirOwnAnswers(t *testing.T) {
 		}
 	})
 	addr, _, logs := hostileGateway(t, "http://"+o.addr, 5*time.Second, 2*time.Second, 0, &httpproxy.Options{MaxIdleConns: 8})
-	var wg sync.WaitGroup
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		failures []string
+	)
 	for w := range 12 {
 		wg.Go(func() {
 			cl := dialClient(t, addr)
@@ -1362,19 +1366,32 @@ func TestHostile_concurrentClientsKeepTheirOwnAnswers(t *testing.T) {
 					if resp != nil {
 						status = resp.StatusCode
 					}
-					t.Errorf("%s %s: %v, status %d, body %q", method, path, err, status, got)
-					time.Sleep(100 * time.Millisecond)
-					for line := range strings.Lines(logs.String()) {
-						if strings.Contains(line, fmt.Sprintf("/w%d/", w)) || !strings.Contains(line, `"msg":"access"`) {
-							t.Log(line)
-						}
-					}
+					mu.Lock()
+					failures = append(failures, fmt.Sprintf("%s %s: %v, status %d, body %q", method, path, err, status, got))
+					mu.Unlock()
 					return
 				}
 			}
 		})
 	}
 	wg.Wait()
+	if len(failures) == 0 {
+		return
+	}
+	time.Sleep(100 * time.Millisecond) // the records of the last requests
+	if strings.Contains(logs.String(), "invalid concurrent Body.Read call") {
+		// A POST's body left unread by its stopped writer (here, on a
+		// stale pooled connection): TestHostile_unreadBodyThenKeepAlive.
+		defect(t, "net/http panicked on a keep-alive connection after a bodied request (golang/go#68560)")
+	}
+	for _, f := range failures {
+		t.Error(f)
+	}
+	for line := range strings.Lines(logs.String()) {
+		if !strings.Contains(line, `"msg":"access"`) || strings.Contains(line, `"status":5`) {
+			t.Log(line)
+		}
+	}
 }
 
 // TestHostile_earlyKeepAliveAnswerIsNotReusedMidUpload: the origin

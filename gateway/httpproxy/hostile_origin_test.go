@@ -1509,3 +1509,56 @@ func TestHostile_unreadBodyThenKeepAlive(t *testing.T) {
 		checkOwn(t, "GET", "/next", resp2, body2, err)
 	}
 }
+
+// TestHostile_clientLeavesAFullDuplexExchange: a client that leaves while
+// its upload and the origin's echo both stream ends both directions: the
+// origin connection closes, and no goroutine (the body writer) is left.
+func TestHostile_clientLeavesAFullDuplexExchange(t *testing.T) {
+	base := runtime.NumGoroutine()
+	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := req.Body.Read(buf)
+			if n > 0 {
+				if _, werr := fmt.Fprintf(c, "%x\r\n%s\r\n", n, buf[:n]); werr != nil {
+					return false
+				}
+			}
+			if err != nil {
+				return false
+			}
+		}
+	})
+	addr, _, logs := hostileGateway(t, "http://"+o.addr, 10*time.Second, 5*time.Second, 64<<20, nil)
+	cl := dialClient(t, addr)
+	cl.c.SetDeadline(time.Now().Add(10 * time.Second))
+	go func() {
+		io.WriteString(cl.c, "PUT /echo HTTP/1.1\r\nHost: gw.test\r\nContent-Length: 33554432\r\n\r\n")
+		chunk := bytes.Repeat([]byte("e"), 64<<10)
+		for {
+			if _, err := cl.c.Write(chunk); err != nil {
+				return
+			}
+		}
+	}()
+	resp, err := http.ReadResponse(cl.br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.CopyN(io.Discard, resp.Body, 1<<20); err != nil {
+		t.Fatalf("echo: %v", err)
+	}
+	cl.c.Close()
+	o.waitOpenAtMost(t, 0)
+	waitLog(t, logs, "access")
+	var now int
+	for range 200 {
+		if now = runtime.NumGoroutine(); now <= base+4 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	buf := make([]byte, 1<<20)
+	t.Fatalf("%d goroutines, %d before:\n%s", now, base, buf[:runtime.Stack(buf, true)])
+}

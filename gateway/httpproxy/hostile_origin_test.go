@@ -666,6 +666,7 @@ func TestHostile_clientWriteDeadlineOutlivesItsRequest(t *testing.T) {
 // answer while it writes), not a 504 after the whole Timeout; and the next
 // client gets its own answer.
 func TestHostile_earlyAnswerWhileUploading(t *testing.T) {
+	t.Parallel()
 	const size = 8 << 20 // far more than the socket buffers hold
 	for _, closes := range []bool{false, true} {
 		t.Run(fmt.Sprintf("originCloses=%v", closes), func(t *testing.T) {
@@ -905,6 +906,7 @@ func TestHostile_headBounds(t *testing.T) {
 // the origin connection is closed (not pooled) within moments, and the
 // access record says 499 with the request id.
 func TestHostile_clientLeaves(t *testing.T) {
+	t.Parallel()
 	for _, where := range []string{"mid-upload", "origin not reading"} {
 		t.Run(where, func(t *testing.T) {
 			var left <-chan struct{}
@@ -1199,6 +1201,7 @@ func TestHostile_clientLeavesBetweenOriginReads(t *testing.T) {
 // the connection and its goroutine are held with no bound. Each write must
 // finish within StreamIdleTimeout, as a proxied body's do.
 func TestHostile_stalledClientOfOwnAnswers(t *testing.T) {
+	t.Parallel()
 
 	const n, idle = 40000, 300 * time.Millisecond
 	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {

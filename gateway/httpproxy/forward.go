@@ -127,7 +127,17 @@ func (h *Handler) forward(w *statusWriter, r *http.Request, c *call, g *guardCon
 		body = &requestBody{r: http.MaxBytesReader(w, r.Body, h.maxBody)}
 		out.Body, out.ContentLength = body, r.ContentLength
 		// The origin's answer may stream while the body still arrives.
-		_ = http.NewResponseController(w).EnableFullDuplex()
+		rc := http.NewResponseController(w)
+		_ = rc.EnableFullDuplex()
+		// When the writer is stopped before the body's end (an early
+		// answer), its pending read of the client's body must end at once,
+		// or the answer waits for the server's read deadline;
+		body.stopUpload = func() { _ = rc.SetReadDeadline(aLongTimeAgo) }
+		// and the body must be closed before the handler returns: with full
+		// duplex, net/http would drain it itself after its background read
+		// has started (golang/go#68560: "invalid concurrent Body.Read").
+		// Deferred first, it runs after the writer has ended.
+		defer r.Body.Close()
 	}
 	// A client that leaves aborts the call: the guarded connection sees it
 	// (g.watch), or else the request's context does.
@@ -150,7 +160,7 @@ func (h *Handler) forward(w *statusWriter, r *http.Request, c *call, g *guardCon
 	if body != nil {
 		defer func() { // on every way out, before the handler returns
 			if !pooled { // once pooled, the connection is another request's
-				conn.endWrite(body, 0)
+				conn.endWrite(body, 0, body.stopUpload)
 			}
 		}()
 	}
@@ -173,13 +183,19 @@ func (h *Handler) forward(w *statusWriter, r *http.Request, c *call, g *guardCon
 		}
 		hdr["Trailer"] = []string{strings.Join(names, ", ")}
 	}
+	if body != nil && !conn.writeFinished(headerGrace) {
+		// The origin answers before it has the whole body: if the writer
+		// has to be stopped, the rest of the client's body stays unread on
+		// its connection, which then serves no further request.
+		hdr["Connection"] = []string{"close"}
+	}
 	w.WriteHeader(resp.StatusCode)
 	if resp.Body != http.NoBody {
 		conn.idleRead = h.idle
 		if err := copyBody(w, resp.Body, flushesEachWrite(resp)); err != nil {
 			conn.conn.Close()
 			if body != nil {
-				conn.endWrite(body, 0)
+				conn.endWrite(body, 0, body.stopUpload)
 			}
 			var ne net.Error
 			switch {
@@ -198,7 +214,7 @@ func (h *Handler) forward(w *statusWriter, r *http.Request, c *call, g *guardCon
 	}
 	// Keep the connection only if the client cannot abort it any more and
 	// the exchange left it clean.
-	if !c.unwatch(g, stop) || resp.Close || conn.broken || body != nil && conn.endWrite(body, writeGrace) != nil || !conn.clean() {
+	if !c.unwatch(g, stop) || resp.Close || conn.broken || body != nil && conn.endWrite(body, writeGrace, body.stopUpload) != nil || !conn.clean() {
 		conn.conn.Close()
 		return
 	}
@@ -207,8 +223,13 @@ func (h *Handler) forward(w *statusWriter, r *http.Request, c *call, g *guardCon
 }
 
 // writeGrace is how long a complete answer waits for its request's body
-// writer to report before the connection is given up.
-const writeGrace = 50 * time.Millisecond
+// writer to report before the connection is given up; headerGrace, how
+// long the answer's header waits for it before the client's connection is
+// marked to close after the answer.
+const (
+	writeGrace  = 50 * time.Millisecond
+	headerGrace = 5 * time.Millisecond
+)
 
 // outgoing is the forwarded request with its URL.
 type outgoing struct {
@@ -251,10 +272,11 @@ func (h *Handler) roundTrip(ctx context.Context, c *call, req *http.Request, bod
 // own goroutine): it keeps the first error, Close does nothing (the server
 // owns the client's body), and close ends the writer's reads.
 type requestBody struct {
-	mu     sync.Mutex // held during a read, so that close waits for it
-	r      io.Reader
-	rerr   error
-	closed bool
+	mu         sync.Mutex // held during a read, so that close waits for it
+	r          io.Reader
+	rerr       error
+	closed     bool
+	stopUpload func() // ends a pending read of the client's connection
 }
 
 var errBodyClosed = errors.New("request body closed: the exchange ended")

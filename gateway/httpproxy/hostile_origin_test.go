@@ -22,7 +22,6 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -268,15 +267,6 @@ func checkOwn(t *testing.T, method, path string, resp *http.Response, body strin
 	}
 	if resp.StatusCode != 200 || body != want {
 		t.Fatalf("%s %s: status %d body %q, want 200 %q (another request's answer?)", method, path, resp.StatusCode, body, want)
-	}
-}
-
-// defect skips a test that shows a defect not fixed yet (reported on the
-// team's board), unless RAMPART_DEFECTS=1 asks to run it.
-func defect(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv("RAMPART_DEFECTS") != "1" {
-		t.Skip("defect: " + what + " (RAMPART_DEFECTS=1 runs it)")
 	}
 }
 
@@ -1385,7 +1375,7 @@ func TestHostile_concurrentClientsKeepTheirOwnAnswers(t *testing.T) {
 	if strings.Contains(logs.String(), "invalid concurrent Body.Read call") {
 		// A POST's body left unread by its stopped writer (here, on a
 		// stale pooled connection): TestHostile_unreadBodyThenKeepAlive.
-		defect(t, "net/http panicked on a keep-alive connection after a bodied request (golang/go#68560)")
+		t.Error("net/http panicked on a keep-alive connection after a bodied request (golang/go#68560)")
 	}
 	for _, f := range failures {
 		t.Error(f)
@@ -1442,7 +1432,6 @@ func TestHostile_earlyKeepAliveAnswerIsNotReusedMidUpload(t *testing.T) {
 // Timeout) ends the body read the gateway's body writer is blocked in (nor
 // never, written after its write deadline has passed).
 func TestHostile_earlyAnswerToAStalledUpload(t *testing.T) {
-	defect(t, "endWrite waits for the writer's blocked client-body read (until the read deadline), and the answer's write deadline from WriteHeader has passed by then: no answer at all")
 	const timeout = 4 * time.Second
 	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 		if req.URL.Path != "/upload" {
@@ -1479,7 +1468,6 @@ func TestHostile_earlyAnswerToAStalledUpload(t *testing.T) {
 // the next request gets nothing. Closing r.Body in the handler before it
 // returns avoids it.
 func TestHostile_unreadBodyThenKeepAlive(t *testing.T) {
-	defect(t, "net/http panics \"invalid concurrent Body.Read call\" after a bodied request whose writer was stopped before the body's end (golang/go#68560)")
 	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 		if req.URL.Path != "/early" {
 			return answerOwn(req, br, c)

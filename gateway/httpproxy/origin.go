@@ -348,7 +348,7 @@ func (c *originConn) exchange(req *http.Request, deadline time.Time, body *reque
 		resp, err := c.readHead(req)
 		if err != nil {
 			// The writer's outcome says more when the client's body failed.
-			if werr := c.endWrite(body, 0); werr != nil && body.err() != nil {
+			if werr := c.endWrite(body, 0, body.stopUpload); werr != nil && body.err() != nil {
 				return nil, werr
 			}
 			return nil, err
@@ -397,13 +397,13 @@ func (c *originConn) writeRequest(req *http.Request, body *requestBody) {
 
 // endWrite waits for the request's writer, if there is one, and returns
 // its error. A writer still at work is stopped first (the connection is
-// aborted, and the client's body closed for it, which waits for a read in
-// progress), so that nothing reads the client's body after the handler
-// returns; after a complete answer, grace gives a writer that has just
+// aborted, stopUpload, if not nil, ends a pending read of the client's body,
+// and the body is closed for it, which waits for a read in progress), so
+// that nothing reads the client's body after the handler returns; after a complete answer, grace gives a writer that has just
 // finished the time to say so (http.Transport waits 50 ms there). The
 // connection is then reusable only if the writer had finished without
 // error.
-func (c *originConn) endWrite(body *requestBody, grace time.Duration) error {
+func (c *originConn) endWrite(body *requestBody, grace time.Duration, stopUpload func()) error {
 	if c.writeDone == nil {
 		return c.werr
 	}
@@ -421,6 +421,9 @@ func (c *originConn) endWrite(body *requestBody, grace time.Duration) error {
 			}
 		}
 		c.abort()
+		if stopUpload != nil {
+			stopUpload() // a writer blocked reading the client's body returns
+		}
 		body.close()
 		c.werr = <-c.writeDone
 		if c.werr == nil {
@@ -429,6 +432,29 @@ func (c *originConn) endWrite(body *requestBody, grace time.Duration) error {
 	}
 	c.writeDone = nil
 	return c.werr
+}
+
+// writeFinished reports whether the request's writer, if any, is done,
+// waiting up to grace for one that may just be reporting.
+func (c *originConn) writeFinished(grace time.Duration) bool {
+	if c.writeDone == nil {
+		return true
+	}
+	select {
+	case c.werr = <-c.writeDone:
+		c.writeDone = nil
+		return true
+	default:
+	}
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case c.werr = <-c.writeDone:
+		c.writeDone = nil
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // readHead reads the final response's head, skipping interim ones.

@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rampartdev/rampart/gateway"
@@ -277,6 +278,10 @@ type requestBody struct {
 	rerr       error
 	closed     bool
 	stopUpload func() // ends a pending read of the client's connection
+	stopped    bool   // the handler stopped the writer (set and read on its goroutine)
+	// stoppedWaiting: the writer was then waiting for the client's bytes.
+	stoppedWaiting bool
+	inRead         atomic.Bool // the writer is in a read of the client's body
 }
 
 var errBodyClosed = errors.New("request body closed: the exchange ended")
@@ -287,7 +292,9 @@ func (b *requestBody) Read(p []byte) (int, error) {
 	if b.closed {
 		return 0, errBodyClosed
 	}
+	b.inRead.Store(true)
 	n, err := b.r.Read(p)
+	b.inRead.Store(false)
 	if err != nil && err != io.EOF && b.rerr == nil {
 		b.rerr = err
 	}
@@ -308,6 +315,10 @@ func (b *requestBody) err() error {
 	defer b.mu.Unlock()
 	return b.rerr
 }
+
+// clientFault reports whether reading the client's body failed by the
+// client's doing, not because the handler stopped the writer.
+func (b *requestBody) clientFault() bool { return !b.stopped && b.err() != nil }
 
 // flushesEachWrite reports whether a response streams, so that each chunk
 // must reach the client at once: server-sent events, and bodies of unknown
@@ -389,16 +400,22 @@ func (h *Handler) originError(ctx context.Context, w http.ResponseWriter, c *cal
 	switch {
 	case body != nil && errors.As(body.err(), &mb):
 		res.Err = &gateway.Error{Status: 413, Code: gateway.CodeBodyTooLarge, Message: "request body too large"}
-	case body != nil && errors.Is(body.err(), os.ErrDeadlineExceeded) && !c.hasLeft():
+	case body != nil && body.clientFault() && errors.Is(body.err(), os.ErrDeadlineExceeded) && !c.hasLeft():
 		// The client is still there, uploading too slowly for the server's
 		// read deadline (Config.Timeout).
 		res.Err = &gateway.Error{Status: 408, Code: gateway.CodeRequestTimeout, Message: "request body not received in time"}
 		err = fmt.Errorf("client body: %w", body.err())
-	case c.hasLeft() || ctx.Err() != nil || body != nil && body.err() != nil:
+	case c.hasLeft() || body != nil && body.clientFault() || ctx.Err() != nil && (body == nil || !body.stopped):
+		// (Stopping the writer ends the server's read of the client,
+		// which cancels the request's context: not the client's doing.)
 		res.Err = &gateway.Error{Status: 499, Code: gateway.CodeUpstreamError, Message: "client went away"}
-		if body != nil && body.err() != nil {
+		if body != nil && body.clientFault() {
 			err = fmt.Errorf("client body: %w", body.err())
 		}
+	case body != nil && body.stoppedWaiting && !time.Now().Before(deadline):
+		// The deadline passed while the body was still coming: the client
+		// is too slow, not the origin.
+		res.Err = &gateway.Error{Status: 408, Code: gateway.CodeRequestTimeout, Message: "request body not received in time"}
 	case !time.Now().Before(deadline):
 		res.Err = &gateway.Error{Status: 504, Code: gateway.CodeUpstreamTimeout, Message: "origin did not answer in time"}
 	default:

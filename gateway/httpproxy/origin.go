@@ -348,7 +348,7 @@ func (c *originConn) exchange(req *http.Request, deadline time.Time, body *reque
 		resp, err := c.readHead(req)
 		if err != nil {
 			// The writer's outcome says more when the client's body failed.
-			if werr := c.endWrite(body, 0, body.stopUpload); werr != nil && body.err() != nil {
+			if werr := c.endWrite(body, 0, body.stopUpload); werr != nil && body.clientFault() {
 				return nil, werr
 			}
 			return nil, err
@@ -421,6 +421,8 @@ func (c *originConn) endWrite(body *requestBody, grace time.Duration, stopUpload
 			}
 		}
 		c.abort()
+		body.stopped = true // what the body read says from now on is this stop's doing
+		body.stoppedWaiting = body.inRead.Load()
 		if stopUpload != nil {
 			stopUpload() // a writer blocked reading the client's body returns
 		}

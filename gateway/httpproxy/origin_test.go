@@ -576,3 +576,37 @@ func TestOrigin_earlyAnswer(t *testing.T) {
 		t.Fatalf("status %d body %.200q, want the origin's 413", resp.StatusCode, body)
 	}
 }
+
+// TestOrigin_clientExpectsContinue: a client that waits for 100 Continue
+// before its body gets it (from net/http, when the body writer first reads
+// the body) and then the origin's answer to the whole body.
+func TestOrigin_clientExpectsContinue(t *testing.T) {
+	o := newRawOrigin(t, func(n, i int, req *http.Request, body []byte, c net.Conn) bool {
+		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+		return true
+	})
+	url := publicGateway(t, o.addr, nil, 5*time.Second, 5*time.Second, nil)
+	for range 3 {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		br := bufio.NewReader(conn)
+		io.WriteString(conn, "PUT /x HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+		interim, err := http.ReadResponse(br, nil)
+		if err != nil || interim.StatusCode != 100 {
+			t.Fatalf("before the body: %v %v, want 100 Continue", interim, err)
+		}
+		io.WriteString(conn, "hello")
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		conn.Close()
+		if resp.StatusCode != 200 || string(got) != "hello" {
+			t.Fatalf("status %d body %q, want 200 hello", resp.StatusCode, got)
+		}
+	}
+}

@@ -48,13 +48,17 @@
 // channels between them and the caller, a timer per request), which cost
 // more CPU than the exchange itself on a small request: the handler writes
 // the request, reads the response and streams its body on its own
-// goroutine, with the deadlines set on the connection. Keep-alive
+// goroutine, with the deadlines set on the connection. A request with a
+// body is the exception: its body is written from a goroutine of its own
+// while the handler reads the answer, as http.Transport does, so that an
+// origin may answer early (413 while the client uploads) or stream its
+// answer as it reads (full duplex); the handler stops that writer before it
+// returns. Keep-alive
 // connections come from the handler's pool ([Options]: bounded idle
 // connections, idle timeout, dial and TLS handshake timeouts); one is
 // reused only after a complete, clean exchange, and a request that fails on
 // a reused connection before any answer is retried once on a new one when
-// that is safe (no body read, an idempotent method), as http.Transport
-// does. Interim 1xx answers are not passed on; 101 is an error (the gateway
+// that is safe (no body, an idempotent method), as http.Transport does. Interim 1xx answers are not passed on; 101 is an error (the gateway
 // never forwards Upgrade).
 package httpproxy
 

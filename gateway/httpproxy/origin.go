@@ -22,8 +22,9 @@ import (
 // machinery around that code, which costs more than the exchange itself on
 // a small request: a reader and a writer goroutine per connection, the
 // channels and selects between them and the caller, and a timer per
-// request. Here the handler writes the request, reads the header and
-// streams the body itself, and the deadlines are the connection's:
+// request. Here the handler writes the request (a body from a goroutine
+// of its own: see [originConn.exchange]), reads the header and streams the
+// body itself, and the deadlines are the connection's:
 //
 //   - the request (with its body) and the response's header must be done
 //     by the deadline the handler gives (Config.Timeout);
@@ -41,9 +42,8 @@ import (
 // if the origin has closed it or sent bytes nobody asked for, which is what
 // the Transport's per-connection reader notices. A request that still
 // fails on a reused connection before any response byte is sent again, once,
-// on a new connection when that is safe: nothing of its body was read and
-// its method is idempotent (or it has an Idempotency-Key), the rule of
-// http.Transport.
+// on a new connection when that is safe: it has no body and its method is
+// idempotent (or it has an Idempotency-Key), the rule of http.Transport.
 type originClient struct {
 	addr             string      // host:port to dial
 	tls              *tls.Config // nil for an http origin

@@ -18,3 +18,11 @@ func IsUntrusted(k string) bool {
 	}
 	return false
 }
+
+// DecodeTokenRecordFast exposes ParseTokenRecord's own decoder: whether it
+// read b without encoding/json.
+func DecodeTokenRecordFast(b []byte) (TokenRecord, bool) {
+	var rec TokenRecord
+	ok := decodeTokenRecord(b, &rec)
+	return rec, ok
+}

@@ -7,7 +7,6 @@ import (
 	cryptorand "crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -543,11 +542,11 @@ func kvLookup(ctx context.Context, id string) (*gateway.TokenRecord, error) {
 	if !ok {
 		return nil, gateway.ErrTokenNotFound
 	}
-	var rec gateway.TokenRecord
-	if err := json.Unmarshal([]byte(v), &rec); err != nil {
+	rec, err := gateway.ParseTokenRecord([]byte(v))
+	if err != nil {
 		return nil, errors.New("kv: token record: " + err.Error())
 	}
-	return &rec, nil
+	return rec, nil
 }
 
 // limiterFunc adapts a function to gateway.Limiter.

@@ -65,7 +65,13 @@ func warmup(_ js.Value, args []js.Value) any {
 	}
 	tok := "rpt_warmup0000000000_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
 	unknown := "rpt_unknown000000000_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
-	rec, _ := json.Marshal(gateway.TokenRecord{ID: "warmup0000000000", Hash: gateway.HashToken(tok), Tenant: "warmup", Scopes: []string{"*"}})
+	// Every field set, as `rampart tokens` writes records: the warm-up
+	// decodes each kind of field (see gateway.ParseTokenRecord).
+	rec, _ := json.Marshal(gateway.TokenRecord{
+		ID: "warmup0000000000", Hash: gateway.HashToken(tok), Tenant: "warmup", Scopes: []string{"read", "*"},
+		Rate: 1 << 30, Period: gateway.Duration(time.Second), Burst: 1 << 30,
+		CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 6e8, time.UTC), ExpiresAt: time.Date(2226, 1, 2, 3, 4, 5, 0, time.UTC),
+	})
 	req := func(path, tok string) string {
 		return strings.Join([]string{"GET", path, "a=1", "warmup.invalid", "https", "HTTP/1.1", "192.0.2.1", "-1",
 			"authorization", "Bearer " + tok, "accept", "*/*", "user-agent", "warmup"}, sep)
@@ -73,8 +79,11 @@ func warmup(_ js.Value, args []js.Value) any {
 	reqs := []string{req("/warmup", tok), req("/public/warmup", ""), req("/warmup", tok), req("/warmup", unknown)}
 	for i := range n {
 		// The token requests alternate between the gateway that keeps the
-		// record and the one that reads it each time.
-		if err := warmRequest(uint32(1+i/len(reqs)%2), string(rec), "warmup0000000000", reqs[i%len(reqs)]); err != nil {
+		// record and the one that reads it each time,
+		// and latencies vary as real ones do: the access record formats
+		// them, and a zero takes a shortcut past the float formatting.
+		latency := float64(i%7) + float64(i%3)*0.25
+		if err := warmRequest(uint32(1+i/len(reqs)%2), string(rec), "warmup0000000000", reqs[i%len(reqs)], latency); err != nil {
 			return js.Global().Get("Error").New("rampartWarmup: " + err.Error())
 		}
 	}
@@ -88,8 +97,8 @@ func warmup(_ js.Value, args []js.Value) any {
 // warmRequest runs req on the warm-up gateway warm (1 or 2) through rampartStart, rampartResume, rampartGCRA,
 // rampartDone and rampartLogs as the glue does, with the bindings answered
 // in place: record for the token id recordID, a fresh bucket's decision
-// for a limit.
-func warmRequest(warm uint32, record, recordID, req string) error {
+// for a limit; latencyMs is the latency rampartDone logs.
+func warmRequest(warm uint32, record, recordID, req string, latencyMs float64) error {
 	step := take(start(answer(req), warm))
 	for step != "" && (step[0] == 'T' || step[0] == 'L') {
 		f := strings.Split(step[1:], sep)
@@ -111,7 +120,7 @@ func warmRequest(warm uint32, record, recordID, req string) error {
 	if err := json.Unmarshal([]byte(step[1:]), &res); err != nil {
 		return err
 	}
-	done(res.ID, 200, 0, 0, -1)
+	done(res.ID, 200, latencyMs, 0, -1)
 	logs()
 	warmLog.buf = warmLog.buf[:0]
 	return nil

@@ -98,7 +98,7 @@ func TestWorker_moduleStartFails(t *testing.T) {
 	origin := gatewaytest.NewOrigin(t)
 	var logs testingutil.Buffer
 	l := startWorkerWith(t, v, seeded, origin.URL, &logs, &workerOptions{Patch: func(tb testing.TB, glue string) string {
-		return mustPatch(tb, glue, "  if (fill) warmUp();\n", "  if (fill) throw new Error(\"injected module-scope failure\");\n")
+		return mustPatch(tb, glue, "  if (fill) warmUp(warmupCount(moduleEnv?.GATEWAY_WARMUP));\n", "  if (fill) throw new Error(\"injected module-scope failure\");\n")
 	}})
 	for _, path := range []string{"/public/a", "/api/b", "/public/c"} {
 		status, id, body := get(t, l, path, seeded.Tokens["root"])

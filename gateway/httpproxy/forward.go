@@ -282,6 +282,7 @@ type requestBody struct {
 	// stoppedWaiting: the writer was then waiting for the client's bytes.
 	stoppedWaiting bool
 	inRead         atomic.Bool // the writer is in a read of the client's body
+	failed         atomic.Bool // rerr is set
 }
 
 var errBodyClosed = errors.New("request body closed: the exchange ended")
@@ -297,6 +298,7 @@ func (b *requestBody) Read(p []byte) (int, error) {
 	b.inRead.Store(false)
 	if err != nil && err != io.EOF && b.rerr == nil {
 		b.rerr = err
+		b.failed.Store(true)
 	}
 	return n, err
 }

@@ -22,7 +22,6 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -268,15 +267,6 @@ func checkOwn(t *testing.T, method, path string, resp *http.Response, body strin
 	}
 	if resp.StatusCode != 200 || body != want {
 		t.Fatalf("%s %s: status %d body %q, want 200 %q (another request's answer?)", method, path, resp.StatusCode, body, want)
-	}
-}
-
-// defect skips a test that shows a defect not fixed yet (reported on the
-// team's board), unless RAMPART_DEFECTS=1 asks to run it.
-func defect(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv("RAMPART_DEFECTS") != "1" {
-		t.Skip("defect: " + what + " (RAMPART_DEFECTS=1 runs it)")
 	}
 }
 
@@ -1277,7 +1267,6 @@ func TestHostile_continueDuringTheUpload(t *testing.T) {
 // gone away; answering it "499 client went away" (a status nginx only
 // logs, with code upstream_error) tells it something false. It is a 408.
 func TestHostile_slowUploadIsNotAClientThatLeft(t *testing.T) {
-	defect(t, "under load 502 or 504 instead of 408 (about 1 in 20 with two test processes): the writer's own client-read timeout races endWrite's stop, which then marks the body stopped")
 
 	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 		return answerOwn(req, br, c)

@@ -421,7 +421,10 @@ func (c *originConn) endWrite(body *requestBody, grace time.Duration, stopUpload
 			}
 		}
 		c.abort()
-		body.stopped = true // what the body read says from now on is this stop's doing
+		// What the body read says from now on is this stop's doing, unless
+		// it has already failed: then the client's (its own read deadline
+		// may have passed just before the call's).
+		body.stopped = !body.failed.Load() // (not err(): a read in progress holds its lock)
 		body.stoppedWaiting = body.inRead.Load()
 		if stopUpload != nil {
 			stopUpload() // a writer blocked reading the client's body returns

@@ -95,7 +95,13 @@ func (o *rawOrigin) counts() (conns, open int, reqs map[string]int) {
 // waitOpen waits until the origin has want connections open.
 func (o *rawOrigin) waitOpen(t *testing.T, want int) {
 	t.Helper()
-	for range 200 {
+	o.waitOpenWithin(t, want, 2*time.Second)
+}
+
+// waitOpenWithin waits at most d until the origin has want connections open.
+func (o *rawOrigin) waitOpenWithin(t *testing.T, want int, d time.Duration) {
+	t.Helper()
+	for range int(d / (10 * time.Millisecond)) {
 		if _, open, _ := o.counts(); open == want {
 			return
 		}
@@ -236,21 +242,26 @@ func TestOrigin_extraBytesAfterResponse(t *testing.T) {
 	const evil = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil"
 	for _, late := range []bool{false, true} {
 		t.Run(fmt.Sprintf("late=%v", late), func(t *testing.T) {
+			sent := make(chan struct{}, 3) // the late bytes are on the wire
 			o := newRawOrigin(t, func(n, i int, req *http.Request, body []byte, c net.Conn) bool {
 				if !late {
 					io.WriteString(c, okResponse+evil)
 					return true
 				}
 				io.WriteString(c, okResponse)
-				time.Sleep(20 * time.Millisecond)
+				time.Sleep(20 * time.Millisecond) // after the gateway has pooled the connection
 				io.WriteString(c, evil)
+				sent <- struct{}{}
 				return true
 			})
 			url := publicGateway(t, o.addr, nil, 5*time.Second, 5*time.Second, nil)
 			for range 3 {
 				resp, body := send(t, "GET", url+"/x", nil)
 				wantOK(t, resp, body, "ok")
-				time.Sleep(50 * time.Millisecond)
+				if late {
+					<-sent // bytes sent after the answer but before the next request
+				}
+				time.Sleep(10 * time.Millisecond) // on loopback, they have arrived
 			}
 			if conns, _, _ := o.counts(); conns != 3 {
 				t.Fatalf("origin saw %d connections, want 3", conns)
@@ -469,7 +480,7 @@ func TestOrigin_idlePoolIsBounded(t *testing.T) {
 		io.WriteString(c, okResponse)
 		return true
 	})
-	url := publicGateway(t, o.addr, &httpproxy.Options{MaxIdleConns: 2, IdleConnTimeout: 500 * time.Millisecond}, 5*time.Second, 5*time.Second, nil)
+	url := publicGateway(t, o.addr, &httpproxy.Options{MaxIdleConns: 2, IdleConnTimeout: 2 * time.Second}, 5*time.Second, 5*time.Second, nil)
 	var wg sync.WaitGroup
 	for range concurrent {
 		wg.Go(func() {
@@ -488,7 +499,7 @@ func TestOrigin_idlePoolIsBounded(t *testing.T) {
 	if conns, _, _ := o.counts(); conns != concurrent {
 		t.Fatalf("origin saw %d connections, want %d (the idle ones reused)", conns, concurrent)
 	}
-	o.waitOpen(t, 0) // the idle timeout
+	o.waitOpenWithin(t, 0, 5*time.Second) // the idle timeout
 }
 
 // TestOrigin_requestBodyStreams: a large request body, by Content-Length

@@ -174,6 +174,12 @@ func (h *Handler) forward(w *statusWriter, r *http.Request, c *call, g *guardCon
 	}
 	hdr := w.Header()
 	copyResponseHeader(hdr, resp.Header)
+	if _, ok := resp.Header["Content-Type"]; !ok {
+		// Keep net/http from sniffing one: the client gets the origin's
+		// fields as they are (a type guessed from the bytes could make an
+		// upload active content).
+		hdr["Content-Type"] = nil
+	}
 	for k, v := range c.res.Header {
 		hdr[canonicalKey(k)] = v
 	}

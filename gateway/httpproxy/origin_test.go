@@ -621,3 +621,28 @@ func TestOrigin_clientExpectsContinue(t *testing.T) {
 		}
 	}
 }
+
+// TestOrigin_noContentTypeIsNotSniffed: an answer without Content-Type
+// reaches the client without one, whatever its bytes look like.
+func TestOrigin_noContentTypeIsNotSniffed(t *testing.T) {
+	const page = "<html><script>alert(1)</script></html>"
+	o := newRawOrigin(t, func(n, i int, req *http.Request, body []byte, c net.Conn) bool {
+		if req.URL.Path == "/typed" {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "+strconv.Itoa(len(page))+"\r\n\r\n"+page)
+			return true
+		}
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(len(page))+"\r\n\r\n"+page)
+		return true
+	})
+	url := publicGateway(t, o.addr, nil, 5*time.Second, 5*time.Second, nil)
+	resp, body := send(t, "GET", url+"/x", nil)
+	wantOK(t, resp, body, page)
+	if ct, ok := resp.Header["Content-Type"]; ok {
+		t.Fatalf("Content-Type %q added to an answer that had none", ct)
+	}
+	resp, body = send(t, "GET", url+"/typed", nil)
+	wantOK(t, resp, body, page)
+	if ct := resp.Header.Get("Content-Type"); ct != "text/plain" {
+		t.Fatalf("Content-Type %q, want the origin's text/plain", ct)
+	}
+}

@@ -7,13 +7,13 @@ import (
 	"time"
 )
 
-// poissonArrivals returns n arrivals of rate per second with durations
-// drawn by dur (ms).
 // simulate replays sorted arrivals as a plan does, through a [replay].
 func simulate(arr []arrival, m Model, s Schedule, clock *wallClock, initTime InitSampler, rng *rand.Rand) *SimResult {
 	return newReplay(arr, clock).run(m, s, initTime, rng)
 }
 
+// poissonArrivals returns n arrivals of rate per second with durations
+// drawn by dur (ms).
 func poissonArrivals(rng *rand.Rand, n int, rate float64, dur func() float64) []arrival {
 	arr := make([]arrival, n)
 	t := 1.7e12 // ms

@@ -351,8 +351,14 @@ func writeIndentedJSON(w io.Writer, v any) error {
 // fn or of closing the file. A regular file (or a new one) is written to a
 // temporary file beside it and renamed over it only when complete, so that
 // a failed or interrupted run never leaves a truncated report in place of
-// the previous one; anything else (/dev/stdout, a pipe) is written as is.
+// the previous one (a symbolic link's target is the file replaced);
+// anything else (/dev/stdout, a pipe) is written as is.
 func writeFileWith(path string, fn func(io.Writer) error) error {
+	// A symbolic link keeps pointing where it did: the file it names is
+	// the one replaced.
+	if target, err := filepath.EvalSymlinks(path); err == nil {
+		path = target
+	}
 	st, err := os.Stat(path)
 	if err == nil && !st.Mode().IsRegular() {
 		f, err := os.OpenFile(path, os.O_WRONLY, 0)

@@ -303,6 +303,20 @@ func TestWriteFileWith(t *testing.T) {
 	if st, _ := os.Stat(path); st.Mode().Perm() != 0o640 {
 		t.Errorf("mode %v, want the previous file's 0640", st.Mode().Perm())
 	}
+	// Through a symbolic link: the link stays, its target is replaced.
+	link := filepath.Join(filepath.Dir(path), "latest.html")
+	if err := os.Symlink(path, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFileWith(link, func(w io.Writer) error { _, err := io.WriteString(w, "via the link"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v %v", fi, err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "via the link" {
+		t.Errorf("the link's target holds %q", b)
+	}
 	if err := writeFileWith(os.DevNull, func(w io.Writer) error { _, err := io.WriteString(w, "x"); return err }); err != nil {
 		t.Fatalf("writing to %s: %v", os.DevNull, err)
 	}

@@ -216,6 +216,11 @@ func TestVet_workerFolder(t *testing.T) {
 			if !errors.As(err, new(findingsError)) || !strings.Contains(stderr, "wrangler.jsonc:5: wrangler-id:") || strings.Contains(stderr, "wrangler.toml") {
 				t.Fatalf("rampart vet with wrangler.jsonc and wrangler.toml: %v\n%s", err, stderr)
 			}
+			// Named with -file, the shadowed one is checked too.
+			_, stderr, err = runCmd(t, "vet", "-vettool", vetTool, "-file", "wrangler.toml", "./...")
+			if !errors.As(err, new(findingsError)) || !strings.Contains(stderr, "wrangler.jsonc:5: wrangler-id:") || !strings.Contains(stderr, "wrangler.toml:5: wrangler-id:") {
+				t.Fatalf("rampart vet -file wrangler.toml beside a wrangler.jsonc: %v\n%s", err, stderr)
+			}
 			os.Remove(filepath.Join(worker, "wrangler.toml"))
 			os.Remove(filepath.Join(worker, "wrangler.jsonc"))
 			if _, stderr, err := runCmd(t, "vet", "-vettool", vetTool, "./..."); err == nil || !strings.Contains(err.Error(), "nothing to check") {

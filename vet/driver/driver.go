@@ -212,7 +212,9 @@ func inModule(dir string) bool {
 // checkFiles runs the deployment rules on the files found under the
 // patterns and those named in opts.
 func checkFiles(opts *Options, patterns []string) (files []string, findings []vet.Finding, errs []string) {
-	found := shadowed(dedupe(append(discover(opts.Dir, patterns), opts.Files...)))
+	// A file named in opts is checked even where wrangler would read
+	// another; among the files found, only those wrangler reads.
+	found := dedupe(append(shadowed(discover(opts.Dir, patterns)), opts.Files...))
 	if len(found) == 0 {
 		return nil, nil, nil
 	}

@@ -332,10 +332,10 @@ func watchDir(v any) string {
 // reads as it reads the fetch handler's env.
 var envImport = regexp.MustCompile(`import\s*\{([^{}]*)\}\s*from\s*["']cloudflare:workers["']`)
 
-// envNames returns the identifiers the source s reads bindings through:
-// env, and the names it imports cloudflare:workers' env as.
+// envNames returns the names the source s imports cloudflare:workers' env
+// as, besides env itself.
 func envNames(s string) []string {
-	names := []string{"env"}
+	var names []string
 	for _, m := range envImport.FindAllStringSubmatch(s, -1) {
 		for _, f := range strings.Split(m[1], ",") {
 			if name, alias, ok := strings.Cut(strings.TrimSpace(f), " as "); ok && strings.TrimSpace(name) == "env" {
@@ -351,10 +351,15 @@ func envNames(s string) []string {
 // name[expr] (opaque).
 type envPatterns struct{ dot, index, destr, dynamic *regexp.Regexp }
 
-func newEnvPatterns(names []string) envPatterns {
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = regexp.QuoteMeta(n)
+// plainEnv are the patterns of code that reads only env (no import of
+// cloudflare:workers' env under another name): most files.
+var plainEnv = newEnvPatterns(nil)
+
+// newEnvPatterns returns the patterns for env and the aliases.
+func newEnvPatterns(aliases []string) envPatterns {
+	q := []string{"env"}
+	for _, n := range aliases {
+		q = append(q, regexp.QuoteMeta(n))
 	}
 	id := `(?:` + strings.Join(q, "|") + `)`
 	return envPatterns{
@@ -391,7 +396,10 @@ func envUses(path string) (map[string]bool, bool, error) {
 			return err
 		}
 		s := string(b)
-		pat := newEnvPatterns(envNames(s))
+		pat := plainEnv
+		if aliases := envNames(s); len(aliases) > 0 {
+			pat = newEnvPatterns(aliases)
+		}
 		for _, m := range pat.dot.FindAllStringSubmatch(s, -1) {
 			used[m[1]] = true
 		}

@@ -100,31 +100,34 @@ func APIGatewayPrincipal(r events.APIGatewayProxyRequest) (string, error) {
 // returned no context) yet yields no principal is [ErrNoPrincipal].
 func APIGatewayV2Principal(r events.APIGatewayV2HTTPRequest) (string, error) {
 	c := r.RequestContext
-	if a := c.Authorizer; a != nil {
-		switch {
-		case a.JWT != nil:
-			if sub := a.JWT.Claims["sub"]; sub != "" {
-				return fields("jwt", a.JWT.Claims["iss"], sub), nil
-			}
-			return "", fmt.Errorf("%w: the JWT authorizer's claims have no sub", ErrNoPrincipal)
-		case a.IAM != nil:
-			switch iam := a.IAM; {
-			case iam.CognitoIdentity.IdentityID != "":
-				return fields("cognito", iam.CognitoIdentity.IdentityPoolID, iam.CognitoIdentity.IdentityID), nil
-			case iam.UserARN != "":
-				return fields("iam", iam.UserARN), nil
-			}
-			return "", fmt.Errorf("%w: IAM authorization without userArn", ErrNoPrincipal)
-		}
-		if p, ok := a.Lambda["principalId"].(string); ok && p != "" {
-			return fields("lambda", p), nil
-		}
-		return "", fmt.Errorf("%w: the Lambda authorizer's context has no principalId", ErrNoPrincipal)
+	if c.Authorizer != nil {
+		return v2AuthorizerPrincipal(c.Authorizer)
 	}
 	if cert := c.Authentication.ClientCert; cert.SerialNumber != "" {
 		return fields("mtls", cert.IssuerDN, cert.SerialNumber), nil
 	}
 	return AnonymousPrincipal, nil
+}
+
+// v2AuthorizerPrincipal returns the principal of an HTTP API request that
+// went through authorizer a, or an error matching ErrNoPrincipal.
+func v2AuthorizerPrincipal(a *events.APIGatewayV2HTTPRequestContextAuthorizerDescription) (string, error) {
+	switch {
+	case a.JWT != nil && a.JWT.Claims["sub"] != "":
+		return fields("jwt", a.JWT.Claims["iss"], a.JWT.Claims["sub"]), nil
+	case a.JWT != nil:
+		return "", fmt.Errorf("%w: the JWT authorizer's claims have no sub", ErrNoPrincipal)
+	case a.IAM != nil && a.IAM.CognitoIdentity.IdentityID != "":
+		return fields("cognito", a.IAM.CognitoIdentity.IdentityPoolID, a.IAM.CognitoIdentity.IdentityID), nil
+	case a.IAM != nil && a.IAM.UserARN != "":
+		return fields("iam", a.IAM.UserARN), nil
+	case a.IAM != nil:
+		return "", fmt.Errorf("%w: IAM authorization without userArn", ErrNoPrincipal)
+	}
+	if p, ok := a.Lambda["principalId"].(string); ok && p != "" {
+		return fields("lambda", p), nil
+	}
+	return "", fmt.Errorf("%w: the Lambda authorizer's context has no principalId", ErrNoPrincipal)
 }
 
 // authorized reports whether a REST API request's authorizer context says

@@ -107,10 +107,10 @@ func SQSS3Keys(m events.SQSMessage) ([]S3RecordKey, error) {
 	out := make([]S3RecordKey, len(recs))
 	for i, r := range recs {
 		k, err := S3Key(r)
-		if err != nil {
-			return nil, &MessageError{MessageID: m.MessageId, Reason: fmt.Sprintf("record %d", i), Err: err}
+		var p []byte
+		if err == nil {
+			p, err = Payload(events.S3Event{Records: []events.S3EventRecord{r}})
 		}
-		p, err := Payload(events.S3Event{Records: []events.S3EventRecord{r}})
 		if err != nil {
 			return nil, &MessageError{MessageID: m.MessageId, Reason: fmt.Sprintf("record %d", i), Err: err}
 		}

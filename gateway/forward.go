@@ -120,10 +120,6 @@ func holdsToken(v string) bool {
 	}
 }
 
-func isTokenByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
-}
-
 // canonicalHost returns the host (and port) host in the form the gateway
 // compares: lowercase, without a trailing dot, without the scheme's default
 // port.

@@ -114,12 +114,16 @@ func ParseToken(token string) (id, secret string, err error) {
 		return "", "", ErrMalformedToken
 	}
 	for i := 0; i < len(rest); i++ {
-		c := rest[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+		if !isTokenByte(rest[i]) {
 			return "", "", ErrMalformedToken
 		}
 	}
 	return id, secret, nil
+}
+
+// isTokenByte reports whether c may appear in a token after its prefix.
+func isTokenByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
 }
 
 // HashToken returns the hex SHA-256 of the whole token: what stores keep to

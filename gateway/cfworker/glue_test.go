@@ -89,12 +89,7 @@ func assertErrorBody(t *testing.T, body, code, requestID string) {
 // be poisoned; the first request starts a fresh runtime and every request
 // is served.
 func TestWorker_moduleStartFails(t *testing.T) {
-	v := gatewaytest.MustLoad(t)
-	v.Config = json.RawMessage(glueTestConfig)
-	seeded, err := v.Seed(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, seeded := loadSeeded(t, glueTestConfig)
 	origin := gatewaytest.NewOrigin(t)
 	var logs testingutil.Buffer
 	l := startWorkerWith(t, v, seeded, origin.URL, &logs, &workerOptions{Patch: func(tb testing.TB, glue string) string {
@@ -121,11 +116,7 @@ func TestWorker_moduleStartFails(t *testing.T) {
 // request with a JSON 503 and logs why, with the request id, starting Go
 // once rather than per request.
 func TestWorker_badConfig(t *testing.T) {
-	v := gatewaytest.MustLoad(t)
-	seeded, err := v.Seed(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, seeded := loadSeeded(t, "")
 	origin := gatewaytest.NewOrigin(t)
 	var logs testingutil.Buffer
 	l := startWorkerWith(t, v, seeded, origin.URL, &logs, &workerOptions{Vars: map[string]string{
@@ -154,12 +145,7 @@ func TestWorker_badConfig(t *testing.T) {
 // the client gets the gateway's JSON 500 with the request id and no
 // stack, and the log one error record and the access record, with it.
 func TestWorker_glueThrows(t *testing.T) {
-	v := gatewaytest.MustLoad(t)
-	v.Config = json.RawMessage(glueTestConfig)
-	seeded, err := v.Seed(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, seeded := loadSeeded(t, glueTestConfig)
 	origin := gatewaytest.NewOrigin(t)
 	var logs testingutil.Buffer
 	l := startWorkerWith(t, v, seeded, origin.URL, &logs, &workerOptions{Patch: func(tb testing.TB, glue string) string {
@@ -189,12 +175,7 @@ func TestWorker_glueThrows(t *testing.T) {
 // short (response_truncated, with the status sent), with an error record
 // naming the cause, as natively.
 func TestWorker_clientLeavesMidResponse(t *testing.T) {
-	v := gatewaytest.MustLoad(t)
-	v.Config = json.RawMessage(glueTestConfig)
-	seeded, err := v.Seed(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, seeded := loadSeeded(t, glueTestConfig)
 	chunk := strings.Repeat("x", 16<<10)
 	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/octet-stream")
@@ -241,12 +222,7 @@ func TestWorker_clientLeavesMidResponse(t *testing.T) {
 // from): that request gets the JSON 500, and the next one a fresh runtime
 // rather than the dead one.
 func TestWorker_goRuntimeExits(t *testing.T) {
-	v := gatewaytest.MustLoad(t)
-	v.Config = json.RawMessage(glueTestConfig)
-	seeded, err := v.Seed(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, seeded := loadSeeded(t, glueTestConfig)
 	origin := gatewaytest.NewOrigin(t)
 	var logs testingutil.Buffer
 	l := startWorkerWith(t, v, seeded, origin.URL, &logs, &workerOptions{Patch: func(tb testing.TB, glue string) string {
@@ -277,12 +253,7 @@ func TestWorker_goRuntimeExits(t *testing.T) {
 // both routes; a value that is not a count is logged once, at start, and
 // the default is used.
 func TestWorker_warmupCount(t *testing.T) {
-	v := gatewaytest.MustLoad(t)
-	v.Config = json.RawMessage(glueTestConfig)
-	seeded, err := v.Seed(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, seeded := loadSeeded(t, glueTestConfig)
 	origin := gatewaytest.NewOrigin(t)
 	for value, warns := range map[string]bool{"0": false, "lots": true} {
 		t.Run(value, func(t *testing.T) {

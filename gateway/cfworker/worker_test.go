@@ -145,6 +145,21 @@ func startWorkerWith(t testing.TB, v *gatewaytest.Vectors, seeded *gatewaytest.S
 	return l
 }
 
+// loadSeeded loads the test vectors, with config (JSON) as their
+// GATEWAY_CONFIG unless it is "", and seeds their tokens now.
+func loadSeeded(t *testing.T, config string) (*gatewaytest.Vectors, *gatewaytest.Seeded) {
+	t.Helper()
+	v := gatewaytest.MustLoad(t)
+	if config != "" {
+		v.Config = json.RawMessage(config)
+	}
+	seeded, err := v.Seed(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, seeded
+}
+
 // testSeed returns a fresh GATEWAY_SEED.
 func testSeed(tb testing.TB) string {
 	var b [32]byte
@@ -155,11 +170,7 @@ func testSeed(tb testing.TB) string {
 }
 
 func TestWorker_vectors(t *testing.T) {
-	v := gatewaytest.MustLoad(t)
-	seeded, err := v.Seed(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, seeded := loadSeeded(t, "")
 	origin := gatewaytest.NewOrigin(t)
 	var logs testingutil.Buffer
 	l := startWorker(t, v, seeded, origin.URL, &logs)
@@ -246,12 +257,7 @@ func TestWorker_limiterExactUnderConcurrency(t *testing.T) {
 // here, and a streamed body over the limit (413) that no Content-Length
 // announced.
 func TestWorker_originFailuresAndStreamedBody(t *testing.T) {
-	v := gatewaytest.MustLoad(t)
-	v.Config = json.RawMessage(`{"routes":[{"name":"api","prefix":"/"}],"timeout":"300ms","max_body_bytes":1024}`)
-	seeded, err := v.Seed(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, seeded := loadSeeded(t, `{"routes":[{"name":"api","prefix":"/"}],"timeout":"300ms","max_body_bytes":1024}`)
 	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/slow" {
 			select {
@@ -300,12 +306,7 @@ func TestWorker_originFailuresAndStreamedBody(t *testing.T) {
 // closes the connection halfway: the request must still get its access
 // record, 499 as natively, and not stay pending in the Go side forever.
 func TestWorker_clientCutsStreamedBody(t *testing.T) {
-	v := gatewaytest.MustLoad(t)
-	v.Config = json.RawMessage(`{"routes":[{"name":"api","prefix":"/"}]}`)
-	seeded, err := v.Seed(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, seeded := loadSeeded(t, `{"routes":[{"name":"api","prefix":"/"}]}`)
 	origin := gatewaytest.NewOrigin(t)
 	var logs testingutil.Buffer
 	l := startWorker(t, v, seeded, origin.URL, &logs)

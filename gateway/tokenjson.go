@@ -28,20 +28,25 @@ func ParseTokenRecord(b []byte) (*TokenRecord, error) {
 	return &rec, nil
 }
 
-// The fields of a token record, as bits of a set.
-const (
-	fieldID = 1 << iota
-	fieldHash
-	fieldTenant
-	fieldScopes
-	fieldRate
-	fieldPeriod
-	fieldBurst
-	fieldCreatedAt
-	fieldExpiresAt
-	fieldRevoked
-	fieldNote
-)
+// tokenRecordFields are the fields of a token record, by their JSON names
+// in TokenRecord's order, each with how to read its value. A field's bit in
+// the set of those seen is 1 shifted left by its index.
+var tokenRecordFields = [...]struct {
+	name string
+	read func(*recordDecoder, *TokenRecord) bool
+}{
+	{"id", func(d *recordDecoder, r *TokenRecord) (ok bool) { r.ID, ok = d.str(); return }},
+	{"hash", func(d *recordDecoder, r *TokenRecord) (ok bool) { r.Hash, ok = d.str(); return }},
+	{"tenant", func(d *recordDecoder, r *TokenRecord) (ok bool) { r.Tenant, ok = d.str(); return }},
+	{"scopes", func(d *recordDecoder, r *TokenRecord) (ok bool) { r.Scopes, ok = d.strs(); return }},
+	{"rate", func(d *recordDecoder, r *TokenRecord) (ok bool) { r.Rate, ok = d.int(); return }},
+	{"period", func(d *recordDecoder, r *TokenRecord) (ok bool) { r.Period, ok = d.duration(); return }},
+	{"burst", func(d *recordDecoder, r *TokenRecord) (ok bool) { r.Burst, ok = d.int(); return }},
+	{"created_at", func(d *recordDecoder, r *TokenRecord) bool { return d.time(&r.CreatedAt) }},
+	{"expires_at", func(d *recordDecoder, r *TokenRecord) bool { return d.time(&r.ExpiresAt) }},
+	{"revoked", func(d *recordDecoder, r *TokenRecord) (ok bool) { r.Revoked, ok = d.bool(); return }},
+	{"note", func(d *recordDecoder, r *TokenRecord) (ok bool) { r.Note, ok = d.str(); return }},
+}
 
 // decodeTokenRecord decodes b into rec (which is zero) and reports whether
 // it could: false for anything outside the subset it reads (see
@@ -51,53 +56,21 @@ func decodeTokenRecord(b []byte, rec *TokenRecord) bool {
 	if !d.byte('{') {
 		return false
 	}
-	var seen int
+	var seen uint
 	if !d.byte('}') {
 		for {
 			name, ok := d.str()
 			if !ok || !d.byte(':') {
 				return false
 			}
-			var bit int
-			switch name {
-			case "id":
-				bit = fieldID
-				rec.ID, ok = d.str()
-			case "hash":
-				bit = fieldHash
-				rec.Hash, ok = d.str()
-			case "tenant":
-				bit = fieldTenant
-				rec.Tenant, ok = d.str()
-			case "note":
-				bit = fieldNote
-				rec.Note, ok = d.str()
-			case "scopes":
-				bit = fieldScopes
-				rec.Scopes, ok = d.strs()
-			case "rate":
-				bit = fieldRate
-				rec.Rate, ok = d.int()
-			case "burst":
-				bit = fieldBurst
-				rec.Burst, ok = d.int()
-			case "period":
-				bit = fieldPeriod
-				rec.Period, ok = d.duration()
-			case "created_at":
-				bit = fieldCreatedAt
-				ok = d.time(&rec.CreatedAt)
-			case "expires_at":
-				bit = fieldExpiresAt
-				ok = d.time(&rec.ExpiresAt)
-			case "revoked":
-				bit = fieldRevoked
-				rec.Revoked, ok = d.bool()
+			f := 0
+			for f < len(tokenRecordFields) && tokenRecordFields[f].name != name {
+				f++
 			}
-			if !ok || bit == 0 || seen&bit != 0 {
+			if f == len(tokenRecordFields) || seen&(1<<f) != 0 || !tokenRecordFields[f].read(&d, rec) {
 				return false
 			}
-			seen |= bit
+			seen |= 1 << f
 			if d.byte('}') {
 				break
 			}

@@ -147,6 +147,7 @@ function startGo(fill, config) {
   if (go.exited) throw new Error("the Go runtime exited while starting");
   wasmExports = instance.exports;
   goRuntime = go;
+  idsSeeded = false; // a fresh runtime: its first request seeds its ids
   if (typeof globalThis.rampartConfigure !== "function" || typeof wasmExports.rampartStart !== "function") {
     throw new Error("gateway.wasm did not register its entry points");
   }
@@ -245,8 +246,8 @@ function warmUp(n) {
 }
 
 // seedRequestIDs hands Go 32 random bytes for its request ids, once per
-// isolate, in a request (no randomness at module scope).
-let idsSeeded = false;
+// runtime, in a request (no randomness at module scope).
+let idsSeeded = false; // the running runtime has its ids' seed
 function seedRequestIDs() {
   if (idsSeeded) return;
   const seed = crypto.getRandomValues(new Uint8Array(32));
@@ -267,8 +268,6 @@ if (moduleSeed) {
   try {
     startGo(moduleSeed, moduleEnv.GATEWAY_CONFIG);
   } catch (e) {
-    started = false;
-    wasmExports = undefined;
     logError("gateway: start at module scope failed", {
       error: String(e), then: startError ? "every request answers 503" : "starting in the first request",
     });

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rampartdev/rampart/internal/s3event"
 )
 
 // MaxS3MessageBody is the largest SQS message body [SQSS3Keys] reads:
@@ -176,33 +178,13 @@ func s3Records(body []byte, sns bool) ([]events.S3EventRecord, string, error) {
 	return nil, "neither an S3 notification, an SNS notification nor an EventBridge event", nil
 }
 
-// eventBridgeDetail is the detail of an S3 event from EventBridge
-// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html).
-type eventBridgeDetail struct {
-	Bucket struct {
-		Name string `json:"name"`
-	} `json:"bucket"`
-	Object struct {
-		Key       string `json:"key"`
-		Size      int64  `json:"size"`
-		ETag      string `json:"etag"`
-		VersionID string `json:"version-id"`
-		Sequencer string `json:"sequencer"`
-	} `json:"object"`
-	RequestID    string `json:"request-id"`
-	Requester    string `json:"requester"`
-	SourceIP     string `json:"source-ip-address"`
-	Reason       string `json:"reason"`
-	DeletionType string `json:"deletion-type"`
-}
-
 // eventBridgeS3Record returns the S3 notification record equivalent to an
 // EventBridge S3 object event.
 func eventBridgeS3Record(ev events.EventBridgeEvent) (events.S3EventRecord, string, error) {
 	if ev.Source != "aws.s3" {
 		return events.S3EventRecord{}, fmt.Sprintf("an EventBridge event from %q, not aws.s3", ev.Source), nil
 	}
-	var d eventBridgeDetail
+	var d s3event.EventBridgeDetail
 	if err := json.Unmarshal(ev.Detail, &d); err != nil {
 		return events.S3EventRecord{}, "undecodable EventBridge detail", err
 	}

@@ -9,16 +9,18 @@ import (
 )
 
 // TestDependencies keeps the domain at the bottom: package media links
-// nothing of the module but internal/s3seq (the one definition of S3
-// sequencer order, shared with the idempotency engine), which links only
-// the standard library, and only aws-lambda-go's event structs outside the
-// standard library; a record backend links the domain and the SQLite
+// nothing of the module but internal/s3seq and internal/s3event (the one
+// definitions of S3 sequencer order and of EventBridge's S3 event detail,
+// shared with the idempotency engine), which link only the standard
+// library, and only aws-lambda-go's event structs outside the standard
+// library; a record backend links the domain and the SQLite
 // opener, never the image pipeline, the blob store, the batch processor or
 // the idempotency engine.
 func TestDependencies(t *testing.T) {
 	banned := []string{"/imaging", "/blob", "/batch", "/idempotency", "/logging", "/metrics", "/media/thumbnailer"}
 	seq := testenv.Module + "/internal/s3seq"
-	for _, p := range testenv.GoList(t, testenv.Module+"/media", testenv.Module+"/media/sqliterecords", testenv.Module+"/media/dynamorecords", seq) {
+	ev := testenv.Module + "/internal/s3event"
+	for _, p := range testenv.GoList(t, testenv.Module+"/media", testenv.Module+"/media/sqliterecords", testenv.Module+"/media/dynamorecords", seq, ev) {
 		for _, dep := range p.Deps {
 			rest, ours := strings.CutPrefix(dep, testenv.Module)
 			if ours && slices.ContainsFunc(banned, func(b string) bool { return strings.HasPrefix(rest, b) }) {
@@ -27,12 +29,12 @@ func TestDependencies(t *testing.T) {
 			std := !strings.Contains(strings.SplitN(dep, "/", 2)[0], ".") // vendor/golang.org/... too
 			switch p.ImportPath {
 			case testenv.Module + "/media":
-				if ours && dep != seq || !std && !ours && dep != "github.com/aws/aws-lambda-go/events" {
+				if ours && dep != seq && dep != ev || !std && !ours && dep != "github.com/aws/aws-lambda-go/events" {
 					t.Errorf("the domain package links %s", dep)
 				}
-			case seq:
+			case seq, ev:
 				if !std {
-					t.Errorf("%s, which the domain links, links %s", seq, dep)
+					t.Errorf("%s, which the domain links, links %s", p.ImportPath, dep)
 				}
 			}
 		}

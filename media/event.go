@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rampartdev/rampart/internal/s3event"
 )
 
 // Kind says what happened to an object.
@@ -121,21 +123,6 @@ func (e *Event) normalize(seq string) error {
 	return nil
 }
 
-// eventBridgeDetail is the detail of an S3 event delivered by EventBridge.
-type eventBridgeDetail struct {
-	Bucket struct {
-		Name string `json:"name"`
-	} `json:"bucket"`
-	Object struct {
-		Key       string `json:"key"`
-		Size      int64  `json:"size"`
-		ETag      string `json:"etag"`
-		VersionID string `json:"version-id"`
-		Sequencer string `json:"sequencer"`
-	} `json:"object"`
-	RequestID string `json:"request-id"`
-}
-
 // FromEventBridge converts an S3 "Object Created" or "Object Deleted" event
 // delivered by EventBridge. Its key is not URL-encoded.
 func FromEventBridge(ev events.CloudWatchEvent) (Event, error) {
@@ -151,7 +138,7 @@ func FromEventBridge(ev events.CloudWatchEvent) (Event, error) {
 	if ev.Source != "aws.s3" {
 		return Event{}, &EventError{Reason: fmt.Sprintf("unsupported source %q", ev.Source)}
 	}
-	var d eventBridgeDetail
+	var d s3event.EventBridgeDetail
 	if err := json.Unmarshal(ev.Detail, &d); err != nil {
 		return Event{}, &EventError{Reason: "undecodable detail", Err: err}
 	}

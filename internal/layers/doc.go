@@ -2,8 +2,8 @@
 // rules, so that data flows one way and the graph stays easy to see.
 //
 //   - The media domain is at the bottom (media/deps_test.go): package media
-//     links only the standard library, aws-lambda-go's event structs and
-//     internal/s3seq; a record backend links the domain and the SQLite
+//     links only the standard library, aws-lambda-go's event structs,
+//     internal/s3seq and internal/s3event; a record backend links the domain and the SQLite
 //     opener, never the image pipeline, blob, batch or idempotency.
 //   - The local runtime is at the top (devserver/deps_test.go): only
 //     cmd/rampart and devserver/devservertest import devserver.

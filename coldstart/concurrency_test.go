@@ -1,7 +1,6 @@
 package coldstart
 
 import (
-	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -11,9 +10,7 @@ import (
 // request, over arrivals with bursts, quiet spells, zero durations, inits
 // and requests spanning several buckets.
 func TestConcurrency(t *testing.T) {
-	seed := rand.Uint64()
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 4))
+	rng := randomRand(t, 4)
 	start := time.Date(2026, 11, 2, 6, 58, 0, 0, time.UTC).UnixMilli()
 	var arr []arrival
 	at := start

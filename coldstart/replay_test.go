@@ -6,10 +6,28 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 )
+
+// randomRand returns a generator of stream seeded at random, or by
+// COLDSTART_SEED when it is set: the seed is logged, so a failure is
+// replayed with COLDSTART_SEED=<seed> go test -run <test> ./coldstart.
+func randomRand(t *testing.T, stream uint64) *rand.Rand {
+	t.Helper()
+	seed := rand.Uint64()
+	if s := os.Getenv("COLDSTART_SEED"); s != "" {
+		var err error
+		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			t.Fatalf("COLDSTART_SEED: %v", err)
+		}
+	}
+	t.Logf("seed %d", seed)
+	return rand.New(rand.NewPCG(seed, stream))
+}
 
 // generatedArrivals returns the sorted arrivals and the init sampler the
 // analysis gets from a generated log.
@@ -47,9 +65,7 @@ func generatedArrivals(t *testing.T, cfg GenerateConfig) ([]arrival, InitSampler
 // than ever needed, a window across midnight's neighbours, a time zone
 // with a DST change.
 func TestReplay_matchesHeap(t *testing.T) {
-	seed := rand.Uint64()
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 1))
+	rng := randomRand(t, 1)
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
 		t.Fatal(err)
@@ -112,9 +128,7 @@ func TestReplay_matchesHeap(t *testing.T) {
 // durations of hours, and ends that do not fit the packed order (the
 // replay then runs the reference itself).
 func TestReplay_edgeCases(t *testing.T) {
-	seed := rand.Uint64()
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 3))
+	rng := randomRand(t, 3)
 	start := time.Date(2026, 11, 2, 6, 59, 0, 0, time.UTC).UnixMilli()
 	var arr []arrival
 	at := start

@@ -77,30 +77,39 @@ func ErrorBody(e *Error, requestID string) []byte {
 // does by default (HTML characters, U+2028 and U+2029 too; invalid UTF-8
 // becomes U+FFFD). It is what ErrorBody writes with, for callers that
 // write JSON by hand for the same reason (cmd/gatewayworker).
-func AppendJSONString(b []byte, s string) []byte {
+func AppendJSONString(b []byte, s string) []byte { return appendString(b, s, true) }
+
+// AppendLogString appends s as a JSON string, escaped as log/slog's JSON
+// handler does: as [AppendJSONString] but without the HTML escapes, and
+// with control characters other than \n, \r and \t as \u00XX (slog
+// writes no \b or \f). It is for handlers that must write slog's bytes.
+func AppendLogString(b []byte, s string) []byte { return appendString(b, s, false) }
+
+// appendString is AppendJSONString (encodingJSON) or AppendLogString.
+func appendString(b []byte, s string, encodingJSON bool) []byte {
 	const hexDigits = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if c >= 0x20 && c != '"' && c != '\\' && (!encodingJSON || c != '<' && c != '>' && c != '&') {
 				i++
 				continue
 			}
 			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
+			switch {
+			case c == '"' || c == '\\':
 				b = append(b, '\\', c)
-			case '\n':
+			case c == '\n':
 				b = append(b, '\\', 'n')
-			case '\r':
+			case c == '\r':
 				b = append(b, '\\', 'r')
-			case '\t':
+			case c == '\t':
 				b = append(b, '\\', 't')
-			case '\b':
+			case c == '\b' && encodingJSON:
 				b = append(b, '\\', 'b')
-			case '\f':
+			case c == '\f' && encodingJSON:
 				b = append(b, '\\', 'f')
 			default:
 				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
@@ -110,21 +119,19 @@ func AppendJSONString(b []byte, s string) []byte {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
+		switch {
+		case r == utf8.RuneError && size == 1:
 			b = append(b, s[start:i]...)
 			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
+		case r == '\u2028' || r == '\u2029':
 			b = append(b, s[start:i]...)
 			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
 			i += size
-			start = i
 			continue
 		}
 		i += size
+		start = i
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')

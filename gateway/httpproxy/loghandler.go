@@ -8,7 +8,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
-	"unicode/utf8"
+
+	"github.com/rampartdev/rampart/gateway"
 )
 
 // NewLogHandler returns a [slog.Handler] that writes each record to w as
@@ -88,9 +89,9 @@ func appendFlatRecord(b []byte, r slog.Record) (_ []byte, ok bool) {
 		b = append(b, `",`...)
 	}
 	b = append(b, `"level":`...)
-	b = appendLogString(b, r.Level.String())
+	b = gateway.AppendLogString(b, r.Level.String())
 	b = append(b, `,"msg":`...)
-	b = appendLogString(b, r.Message)
+	b = gateway.AppendLogString(b, r.Message)
 	ok = true
 	r.Attrs(func(a slog.Attr) bool {
 		if a.Key == "" {
@@ -98,12 +99,12 @@ func appendFlatRecord(b []byte, r slog.Record) (_ []byte, ok bool) {
 			return false
 		}
 		b = append(b, ',')
-		b = appendLogString(b, a.Key)
+		b = gateway.AppendLogString(b, a.Key)
 		b = append(b, ':')
 		v := a.Value
 		switch v.Kind() {
 		case slog.KindString:
-			b = appendLogString(b, v.String())
+			b = gateway.AppendLogString(b, v.String())
 		case slog.KindInt64:
 			b = strconv.AppendInt(b, v.Int64(), 10)
 		case slog.KindUint64:
@@ -127,54 +128,4 @@ func appendFlatRecord(b []byte, r slog.Record) (_ []byte, ok bool) {
 		return true
 	})
 	return append(b, '}', '\n'), ok
-}
-
-// appendLogString appends s quoted as slog's JSON handler does: encoding
-// /json's escapes without the HTML ones, invalid UTF-8 as U+FFFD, and
-// U+2028 and U+2029 escaped.
-func appendLogString(b []byte, s string) []byte {
-	const hexDigits = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

@@ -38,124 +38,6 @@ import (
 // for; no client may ever receive it.
 const stolen = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nSTOLEN"
 
-// evilScript answers the i-th request (from 0) read on the n-th connection
-// (from 0); br is the connection's reader, positioned at the request's
-// body, which the script reads or not. It returns false to close the
-// connection.
-type evilScript func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool
-
-// evilOrigin is an origin on raw TCP, or TLS when tlsConf is set, that
-// records every request head it reads.
-type evilOrigin struct {
-	addr string
-	mu   sync.Mutex
-	// conns counts accepted connections, open those still open; heads
-	// lists "n METHOD path" of each request read, in order.
-	conns, open int
-	heads       []string
-	sni         []string // the server names TLS clients asked for
-}
-
-func newEvilOrigin(t *testing.T, tlsConf *tls.Config, script evilScript) *evilOrigin {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := &evilOrigin{addr: ln.Addr().String()}
-	var wg sync.WaitGroup
-	done := make(chan struct{})
-	t.Cleanup(func() { close(done); ln.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			o.mu.Lock()
-			n := o.conns
-			o.conns++
-			o.open++
-			o.mu.Unlock()
-			wg.Go(func() {
-				defer func() { o.mu.Lock(); o.open--; o.mu.Unlock() }()
-				defer c.Close()
-				ended := make(chan struct{})
-				defer close(ended)
-				go func() { // never outlive the test
-					select {
-					case <-done:
-						c.Close()
-					case <-ended:
-					}
-				}()
-				if tlsConf != nil {
-					conf := tlsConf.Clone()
-					conf.GetConfigForClient = func(hi *tls.ClientHelloInfo) (*tls.Config, error) {
-						o.mu.Lock()
-						o.sni = append(o.sni, hi.ServerName)
-						o.mu.Unlock()
-						return nil, nil
-					}
-					c = tls.Server(c, conf)
-				}
-				br := bufio.NewReader(c)
-				for i := 0; ; i++ {
-					c.SetReadDeadline(time.Now().Add(20 * time.Second))
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					o.mu.Lock()
-					o.heads = append(o.heads, fmt.Sprintf("%d %s %s", n, req.Method, req.URL.Path))
-					o.mu.Unlock()
-					if !script(n, i, req, br, c) {
-						return
-					}
-				}
-			})
-		}
-	})
-	return o
-}
-
-// stats returns the connections accepted and open, and the request heads
-// read so far.
-func (o *evilOrigin) stats() (conns, open int, heads []string) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.conns, o.open, append([]string(nil), o.heads...)
-}
-
-// reached counts the requests for path that reached the origin.
-func (o *evilOrigin) reached(path string) int {
-	_, _, heads := o.stats()
-	k := 0
-	for _, h := range heads {
-		if strings.HasSuffix(h, " "+path) {
-			k++
-		}
-	}
-	return k
-}
-
-// waitOpenAtMost waits (2 s at most) until at most want connections are
-// open at the origin.
-func (o *evilOrigin) waitOpenAtMost(t *testing.T, want int) {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		_, open, _ := o.stats()
-		if open <= want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("origin has %d connections open, want at most %d", open, want)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // answerOwn is the well-behaved answer: the body names the request's
 // path, so that a client can tell its answer from another's.
 func answerOwn(req *http.Request, br *bufio.Reader, c net.Conn) bool {
@@ -280,6 +162,20 @@ func released(t *testing.T) (<-chan struct{}, func()) {
 	return ch, release
 }
 
+// answers is a desync case's script that writes parts, 30 ms apart, and
+// keeps the connection.
+func answers(parts ...string) func(c net.Conn, wrote func()) bool {
+	return func(c net.Conn, _ func()) bool {
+		for k, p := range parts {
+			if k > 0 {
+				time.Sleep(30 * time.Millisecond)
+			}
+			io.WriteString(c, p)
+		}
+		return true
+	}
+}
+
 // TestHostile_desyncNeverReachesTheNextClient: an origin misframes its
 // answer to one request (bytes after it, a body where none may be, a bad
 // chunk, an ignored close, an unasked protocol switch...), each time
@@ -292,76 +188,25 @@ func TestHostile_desyncNeverReachesTheNextClient(t *testing.T) {
 		name, method string
 		evil         func(c net.Conn, wrote func()) bool // wrote: all is sent
 	}{
-		{"extra answer in the same write", "GET", func(c net.Conn, wrote func()) bool {
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"+stolen)
-			return true
-		}},
-		{"Content-Length shorter than the body", "GET", func(c net.Conn, wrote func()) bool {
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"+strings.Repeat("x", 3000)+stolen)
-			return true
-		}},
+		{"extra answer in the same write", "GET", answers("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" + stolen)},
+		{"Content-Length shorter than the body", "GET", answers("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" + strings.Repeat("x", 3000) + stolen)},
 		{"Content-Length longer than the body, then silence", "GET", func(c net.Conn, wrote func()) bool {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nok")
 			return true // the gateway gives up after the stream idle time
 		}},
-		{"answer slipped in a moment later", "GET", func(c net.Conn, wrote func()) bool {
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-			time.Sleep(30 * time.Millisecond)
-			io.WriteString(c, stolen)
-			return true
-		}},
-		{"body after 204", "GET", func(c net.Conn, wrote func()) bool {
-			io.WriteString(c, "HTTP/1.1 204 No Content\r\n\r\n"+stolen)
-			return true
-		}},
-		{"body after 304 with a Content-Length", "GET", func(c net.Conn, wrote func()) bool {
-			io.WriteString(c, "HTTP/1.1 304 Not Modified\r\nContent-Length: "+strconv.Itoa(len(stolen))+"\r\n\r\n"+stolen)
-			return true
-		}},
-		{"body after a HEAD answer", "HEAD", func(c net.Conn, wrote func()) bool {
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(len(stolen))+"\r\n\r\n"+stolen)
-			return true
-		}},
-		{"chunked HEAD answer with a body", "HEAD", func(c net.Conn, wrote func()) bool {
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"+fmt.Sprintf("%x\r\n%s\r\n0\r\n\r\n", len(stolen), stolen))
-			return true
-		}},
-		{"bad chunk size", "GET", func(c net.Conn, wrote func()) bool {
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\nzz\r\n"+stolen)
-			return true
-		}},
-		{"chunk longer than its size", "GET", func(c net.Conn, wrote func()) bool {
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokEXTRA\r\n0\r\n\r\n"+stolen)
-			return true
-		}},
-		{"garbage trailer", "GET", func(c net.Conn, wrote func()) bool {
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX-Fine: 1\r\nno colon here\r\n\r\n"+stolen)
-			return true
-		}},
-		{"answer after the last chunk", "GET", func(c net.Conn, wrote func()) bool {
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"+stolen)
-			return true
-		}},
-		{"Content-Length and chunked", "GET", func(c net.Conn, wrote func()) bool {
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"+stolen)
-			return true
-		}},
-		{"two Content-Lengths", "GET", func(c net.Conn, wrote func()) bool {
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 8\r\n\r\nok"+stolen)
-			return true
-		}},
-		{"Connection: close ignored", "GET", func(c net.Conn, wrote func()) bool {
-			io.WriteString(c, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok")
-			time.Sleep(30 * time.Millisecond)
-			io.WriteString(c, stolen)
-			return true
-		}},
-		{"HTTP/1.0 answer without keep-alive", "GET", func(c net.Conn, wrote func()) bool {
-			io.WriteString(c, "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")
-			time.Sleep(30 * time.Millisecond)
-			io.WriteString(c, stolen)
-			return true
-		}},
+		{"answer slipped in a moment later", "GET", answers("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", stolen)},
+		{"body after 204", "GET", answers("HTTP/1.1 204 No Content\r\n\r\n" + stolen)},
+		{"body after 304 with a Content-Length", "GET", answers("HTTP/1.1 304 Not Modified\r\nContent-Length: " + strconv.Itoa(len(stolen)) + "\r\n\r\n" + stolen)},
+		{"body after a HEAD answer", "HEAD", answers("HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(stolen)) + "\r\n\r\n" + stolen)},
+		{"chunked HEAD answer with a body", "HEAD", answers("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + fmt.Sprintf("%x\r\n%s\r\n0\r\n\r\n", len(stolen), stolen))},
+		{"bad chunk size", "GET", answers("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\nzz\r\n" + stolen)},
+		{"chunk longer than its size", "GET", answers("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokEXTRA\r\n0\r\n\r\n" + stolen)},
+		{"garbage trailer", "GET", answers("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX-Fine: 1\r\nno colon here\r\n\r\n" + stolen)},
+		{"answer after the last chunk", "GET", answers("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n" + stolen)},
+		{"Content-Length and chunked", "GET", answers("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n" + stolen)},
+		{"two Content-Lengths", "GET", answers("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 8\r\n\r\nok" + stolen)},
+		{"Connection: close ignored", "GET", answers("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", stolen)},
+		{"HTTP/1.0 answer without keep-alive", "GET", answers("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", stolen)},
 		{"answer then half-open", "GET", func(c net.Conn, wrote func()) bool {
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 			if hc, ok := c.(interface{ CloseWrite() error }); ok {
@@ -372,14 +217,8 @@ func TestHostile_desyncNeverReachesTheNextClient(t *testing.T) {
 			c.Read(make([]byte, 1)) // keep reading, as a half-open socket does
 			return false
 		}},
-		{"101 unasked", "GET", func(c net.Conn, wrote func()) bool {
-			io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: evil\r\n\r\n"+stolen)
-			return true
-		}},
-		{"interim answers then an extra one", "GET", func(c net.Conn, wrote func()) bool {
-			io.WriteString(c, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"+stolen)
-			return true
-		}},
+		{"101 unasked", "GET", answers("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: evil\r\n\r\n" + stolen)},
+		{"interim answers then an extra one", "GET", answers("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" + stolen)},
 	}
 	cert, pool := selfSigned(t)
 	for _, secure := range []bool{false, true} {
@@ -398,7 +237,7 @@ func TestHostile_desyncNeverReachesTheNextClient(t *testing.T) {
 				sent := make(chan struct{})
 				var once sync.Once
 				wrote := func() { once.Do(func() { close(sent) }) }
-				o := newEvilOrigin(t, serverConf, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+				o := newScriptedOrigin(t, serverConf, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 					if req.URL.Path == "/evil" {
 						defer wrote()
 						return tc.evil(c, wrote)
@@ -478,7 +317,7 @@ func TestHostile_tlsExtraAnswerAfterALargeBody(t *testing.T) {
 	body := strings.Repeat("b", 10000)
 	for _, records := range []string{"same record", "next record"} {
 		t.Run(records, func(t *testing.T) {
-			o := newEvilOrigin(t, &tls.Config{Certificates: []tls.Certificate{cert}, DynamicRecordSizingDisabled: true},
+			o := newScriptedOrigin(t, &tls.Config{Certificates: []tls.Certificate{cert}, DynamicRecordSizingDisabled: true},
 				func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 					if req.URL.Path != "/evil" {
 						return answerOwn(req, br, c)
@@ -515,7 +354,7 @@ func TestHostile_tlsExtraAnswerAfterALargeBody(t *testing.T) {
 func TestHostile_tlsOrigin(t *testing.T) {
 	cert, pool := selfSigned(t)
 	conf := &tls.Config{Certificates: []tls.Certificate{cert}}
-	o := newEvilOrigin(t, conf, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+	o := newScriptedOrigin(t, conf, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 		return answerOwn(req, br, c)
 	})
 	_, port, _ := net.SplitHostPort(o.addr)
@@ -625,7 +464,7 @@ func TestHostile_tlsOrigin(t *testing.T) {
 // (this test keeps it so).
 func TestHostile_clientWriteDeadlineOutlivesItsRequest(t *testing.T) {
 	t.Parallel()
-	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+	o := newScriptedOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 		if req.URL.Path == "/204" {
 			io.WriteString(c, "HTTP/1.1 204 No Content\r\n\r\n")
 			return true
@@ -662,7 +501,7 @@ func TestHostile_earlyAnswerWhileUploading(t *testing.T) {
 		t.Run(fmt.Sprintf("originCloses=%v", closes), func(t *testing.T) {
 			var hold <-chan struct{}
 			drained := make(chan int64, 1)
-			o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+			o := newScriptedOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 				if req.URL.Path != "/upload" {
 					return answerOwn(req, br, c)
 				}
@@ -745,7 +584,7 @@ func TestHostile_dropOnAReusedConnection(t *testing.T) {
 	for _, how := range dropWays {
 		for _, method := range []string{"POST", "PUT", "PATCH", "DELETE", "POST+key", "GET", "HEAD"} {
 			t.Run(how.name+"/"+method, func(t *testing.T) {
-				o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+				o := newScriptedOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 					if i == 0 || n > 0 {
 						return answerOwn(req, br, c)
 					}
@@ -801,7 +640,7 @@ func TestHostile_retryGoesToANewConnection(t *testing.T) {
 
 	var arrived sync.WaitGroup
 	arrived.Add(2)
-	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+	o := newScriptedOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 		if req.URL.Path == "/together" {
 			arrived.Done()
 			arrived.Wait() // two connections at once
@@ -837,7 +676,7 @@ func TestHostile_retryGoesToANewConnection(t *testing.T) {
 func TestHostile_headBounds(t *testing.T) {
 	t.Parallel()
 	const timeout = 1500 * time.Millisecond
-	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+	o := newScriptedOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 		switch req.URL.Path {
 		case "/continue-forever":
 			for range 100000 {
@@ -901,7 +740,7 @@ func TestHostile_clientLeaves(t *testing.T) {
 		t.Run(where, func(t *testing.T) {
 			var left <-chan struct{}
 			var leave func()
-			o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+			o := newScriptedOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 				if where != "mid-upload" {
 					<-left // read nothing until the client has left
 				}
@@ -953,7 +792,7 @@ func TestHostile_clientLeaves(t *testing.T) {
 func TestHostile_deadlinesDoNotOutliveTheirRequest(t *testing.T) {
 	t.Parallel()
 	const timeout, idle = 1500 * time.Millisecond, 600 * time.Millisecond
-	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+	o := newScriptedOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 		switch req.URL.Path {
 		case "/slow-body":
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n")
@@ -987,7 +826,7 @@ func TestHostile_deadlinesDoNotOutliveTheirRequest(t *testing.T) {
 // back to what they were.
 func TestHostile_noLeaks(t *testing.T) {
 	base := runtime.NumGoroutine()
-	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+	o := newScriptedOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 		switch req.URL.Path {
 		case "/truncated":
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort")
@@ -1083,7 +922,7 @@ func TestHostile_noLeaks(t *testing.T) {
 // whole, not a 504 at the Timeout.
 func TestHostile_fullDuplexOrigin(t *testing.T) {
 	const size = 32 << 20
-	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+	o := newScriptedOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 		if req.URL.Path != "/echo" {
 			return answerOwn(req, br, c)
 		}
@@ -1146,7 +985,7 @@ func TestHostile_fullDuplexOrigin(t *testing.T) {
 func TestHostile_clientLeavesBetweenOriginReads(t *testing.T) {
 	const size, idle = 16 << 20, 4 * time.Second
 	closed := make(chan time.Time, 1)
-	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+	o := newScriptedOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(2*size)+"\r\n\r\n")
 		c.Write(bytes.Repeat([]byte("p"), size)) // half, then a stall
 		c.SetReadDeadline(time.Now().Add(20 * time.Second))
@@ -1195,7 +1034,7 @@ func TestHostile_stalledClientOfOwnAnswers(t *testing.T) {
 	t.Parallel()
 
 	const n, idle = 40000, 300 * time.Millisecond
-	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+	o := newScriptedOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 		return answerOwn(req, br, c)
 	})
 	addr, _, logs := hostileGateway(t, "http://"+o.addr, time.Second, idle, 0, nil)
@@ -1239,7 +1078,7 @@ func TestHostile_stalledClientOfOwnAnswers(t *testing.T) {
 // the client, and the connection serves the next client.
 func TestHostile_continueDuringTheUpload(t *testing.T) {
 	const size = 1 << 20
-	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+	o := newScriptedOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 		if req.URL.Path != "/upload" {
 			return answerOwn(req, br, c)
 		}
@@ -1268,7 +1107,7 @@ func TestHostile_continueDuringTheUpload(t *testing.T) {
 // logs, with code upstream_error) tells it something false. It is a 408.
 func TestHostile_slowUploadIsNotAClientThatLeft(t *testing.T) {
 
-	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+	o := newScriptedOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 		return answerOwn(req, br, c)
 	})
 	addr, _, _ := hostileGateway(t, "http://"+o.addr, 500*time.Millisecond, time.Second, 0, nil)
@@ -1306,7 +1145,7 @@ func TestHostile_slowUploadIsNotAClientThatLeft(t *testing.T) {
 // (or, for a POST sent on a connection the origin had just closed, a 502
 // and the origin saw it at most once).
 func TestHostile_concurrentClientsKeepTheirOwnAnswers(t *testing.T) {
-	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+	o := newScriptedOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 		io.Copy(io.Discard, req.Body)
 		own := "for:" + req.URL.Path
 		var k int
@@ -1401,7 +1240,7 @@ func TestHostile_concurrentClientsKeepTheirOwnAnswers(t *testing.T) {
 // gets its own answer.
 func TestHostile_earlyKeepAliveAnswerIsNotReusedMidUpload(t *testing.T) {
 	const size = 4 << 20
-	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+	o := newScriptedOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 		if req.URL.Path != "/upload" {
 			return answerOwn(req, br, c)
 		}
@@ -1438,7 +1277,7 @@ func TestHostile_earlyKeepAliveAnswerIsNotReusedMidUpload(t *testing.T) {
 // never, written after its write deadline has passed).
 func TestHostile_earlyAnswerToAStalledUpload(t *testing.T) {
 	const timeout = 4 * time.Second
-	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+	o := newScriptedOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 		if req.URL.Path != "/upload" {
 			return answerOwn(req, br, c)
 		}
@@ -1473,7 +1312,7 @@ func TestHostile_earlyAnswerToAStalledUpload(t *testing.T) {
 // the next request gets nothing. Closing r.Body in the handler before it
 // returns avoids it.
 func TestHostile_unreadBodyThenKeepAlive(t *testing.T) {
-	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+	o := newScriptedOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 		if req.URL.Path != "/early" {
 			return answerOwn(req, br, c)
 		}
@@ -1511,7 +1350,7 @@ func TestHostile_unreadBodyThenKeepAlive(t *testing.T) {
 // origin connection closes, and no goroutine (the body writer) is left.
 func TestHostile_clientLeavesAFullDuplexExchange(t *testing.T) {
 	base := runtime.NumGoroutine()
-	o := newEvilOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+	o := newScriptedOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 		io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
 		buf := make([]byte, 32<<10)
 		for {

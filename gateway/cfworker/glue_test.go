@@ -84,17 +84,25 @@ func assertErrorBody(t *testing.T, body, code, requestID string) {
 	}
 }
 
+// startPatched serves the glue test configuration, with the glue's line
+// old replaced by new and the Worker's output in logs.
+func startPatched(t *testing.T, logs *testingutil.Buffer, old, new string) (*cfworker.Local, *gatewaytest.Seeded) {
+	t.Helper()
+	v, seeded := loadSeeded(t, glueTestConfig)
+	origin := gatewaytest.NewOrigin(t)
+	l := startWorkerWith(t, v, seeded, origin.URL, logs, &workerOptions{Patch: func(tb testing.TB, glue string) string {
+		return mustPatch(tb, glue, old, new)
+	}})
+	return l, seeded
+}
+
 // TestWorker_moduleStartFails makes the start at module scope throw once
 // (after Go has started, as a warm-up failure would): the isolate must not
 // be poisoned; the first request starts a fresh runtime and every request
 // is served.
 func TestWorker_moduleStartFails(t *testing.T) {
-	v, seeded := loadSeeded(t, glueTestConfig)
-	origin := gatewaytest.NewOrigin(t)
 	var logs testingutil.Buffer
-	l := startWorkerWith(t, v, seeded, origin.URL, &logs, &workerOptions{Patch: func(tb testing.TB, glue string) string {
-		return mustPatch(tb, glue, "  if (fill) warmUp(warmupCount(moduleEnv?.GATEWAY_WARMUP));\n", "  if (fill) throw new Error(\"injected module-scope failure\");\n")
-	}})
+	l, seeded := startPatched(t, &logs, "  if (fill) warmUp(warmupCount(moduleEnv?.GATEWAY_WARMUP));\n", "  if (fill) throw new Error(\"injected module-scope failure\");\n")
 	for _, path := range []string{"/public/a", "/api/b", "/public/c"} {
 		status, id, body := get(t, l, path, seeded.Tokens["root"])
 		if status != 200 {
@@ -145,13 +153,9 @@ func TestWorker_badConfig(t *testing.T) {
 // the client gets the gateway's JSON 500 with the request id and no
 // stack, and the log one error record and the access record, with it.
 func TestWorker_glueThrows(t *testing.T) {
-	v, seeded := loadSeeded(t, glueTestConfig)
-	origin := gatewaytest.NewOrigin(t)
 	var logs testingutil.Buffer
-	l := startWorkerWith(t, v, seeded, origin.URL, &logs, &workerOptions{Patch: func(tb testing.TB, glue string) string {
-		const at = "  const res = state.res = await decide(fields.join(\"\\0\"), env);\n"
-		return mustPatch(tb, glue, at, at+"  if (res.forward?.path === \"/glue-throws\") throw new Error(\"injected glue failure\");\n")
-	}})
+	const at = "  const res = state.res = await decide(fields.join(\"\\0\"), env);\n"
+	l, seeded := startPatched(t, &logs, at, at+"  if (res.forward?.path === \"/glue-throws\") throw new Error(\"injected glue failure\");\n")
 	status, id, body := get(t, l, "/glue-throws", seeded.Tokens["root"])
 	if status != 500 {
 		t.Errorf("status %d, want 500", status)
@@ -222,13 +226,9 @@ func TestWorker_clientLeavesMidResponse(t *testing.T) {
 // from): that request gets the JSON 500, and the next one a fresh runtime
 // rather than the dead one.
 func TestWorker_goRuntimeExits(t *testing.T) {
-	v, seeded := loadSeeded(t, glueTestConfig)
-	origin := gatewaytest.NewOrigin(t)
 	var logs testingutil.Buffer
-	l := startWorkerWith(t, v, seeded, origin.URL, &logs, &workerOptions{Patch: func(tb testing.TB, glue string) string {
-		const at = "  const u = splitURL(request.url);\n"
-		return mustPatch(tb, glue, at, at+"  if (u.path === \"/go-exits\") wasmExports.rampartBuffer(-1);\n")
-	}})
+	const at = "  const u = splitURL(request.url);\n"
+	l, seeded := startPatched(t, &logs, at, at+"  if (u.path === \"/go-exits\") wasmExports.rampartBuffer(-1);\n")
 	if status, _, body := get(t, l, "/public/before", ""); status != 200 {
 		t.Fatalf("before: %d %s", status, body)
 	}

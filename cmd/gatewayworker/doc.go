@@ -61,7 +61,8 @@
 // allow 1 s) and its first request cheaper (the README's figures); the
 // GATEWAY_WARMUP variable sets another count (0 to 4000; 0 skips it).
 // rampartConfigure logs one record, "gateway started", which at module
-// scope pays the isolate's first console.log before any request.
+// scope pays the isolate's first console.log before any request;
+// rampartWarmup one, "gateway warmed up", with the count.
 //
 // Timers cannot be set at module scope either, and the runtime asks for
 // one when it goes idle with timer work pending (its scavenger after a

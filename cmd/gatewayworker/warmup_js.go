@@ -87,6 +87,7 @@ func warmup(_ js.Value, args []js.Value) any {
 			return js.Global().Get("Error").New("rampartWarmup: " + err.Error())
 		}
 	}
+	logger.Info("gateway warmed up", "requests", n)
 	out := []any{string(rec)}
 	for _, r := range reqs {
 		out = append(out, r)

@@ -273,6 +273,10 @@ func TestWorker_warmupCount(t *testing.T) {
 			if warns && (len(recs) != 1 || recs[0]["value"] != value) || !warns && len(recs) != 0 {
 				t.Errorf("GATEWAY_WARMUP=%q: warnings %v\n%s", value, recs, out)
 			}
+			warmed := logRecords(t, out, "gateway warmed up")
+			if want := map[string]int{"0": 0, "lots": 2000}[value]; want == 0 && len(warmed) != 0 || want != 0 && (len(warmed) != 1 || warmed[0]["requests"] != float64(want)) {
+				t.Errorf("GATEWAY_WARMUP=%q: warm-up records %v, want %d requests warmed up\n%s", value, warmed, want, out)
+			}
 		})
 	}
 }

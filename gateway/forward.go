@@ -109,12 +109,17 @@ func holdsToken(v string) bool {
 			return false
 		}
 		v = v[i:]
+		// A run of token bytes longer than the longest token is not one
+		// from here: stop there, so that each candidate costs at most
+		// maxTokenLen and the scan stays linear.
 		j := len(TokenPrefix)
-		for j < len(v) && isTokenByte(v[j]) {
+		for j < len(v) && j <= maxTokenLen && isTokenByte(v[j]) {
 			j++
 		}
-		if _, _, err := ParseToken(v[:j]); err == nil {
-			return true
+		if j <= maxTokenLen {
+			if _, _, err := ParseToken(v[:j]); err == nil {
+				return true
+			}
 		}
 		v = v[len(TokenPrefix):]
 	}

@@ -359,8 +359,30 @@ func TestStripQuery(t *testing.T) {
 			t.Errorf("StripQuery(%q) = %q, want %q", in, got, want)
 		}
 	}
+	// The longest token the format allows is found; one byte more is no
+	// token (the scan is bounded there).
+	longest := "rpt_" + strings.Repeat("i", 64) + "_" + strings.Repeat("s", 256)
+	if got := gateway.StripQuery("a=1&t="+longest, names); got != "a=1" {
+		t.Errorf("the longest token was kept: %q", got)
+	}
+	if q := "t=" + longest + "s"; gateway.StripQuery(q, names) != q {
+		t.Errorf("a value one byte longer than any token was stripped")
+	}
 	// An empty list removes nothing, tokens included.
 	if q := "token=" + tok; gateway.StripQuery(q, []string{}) != q {
 		t.Errorf("StripQuery with no names removed %q", q)
+	}
+}
+
+// BenchmarkStripQuery_repeatedPrefix: a 16 KB query value of candidates
+// that are never tokens ("rpt_" and an id over 64 characters, repeated),
+// the token scan's worst case: each candidate's run of token characters
+// reaches the value's end, so unbounded scans cost quadratic work.
+func BenchmarkStripQuery_repeatedPrefix(b *testing.B) {
+	q := "x=" + strings.Repeat("rpt_"+strings.Repeat("a", 70), 220)
+	for b.Loop() {
+		if got := gateway.StripQuery(q, []string{"access_token"}); got != q {
+			b.Fatal("a value without a token was stripped")
+		}
 	}
 }

@@ -102,6 +102,14 @@ func GenerateToken(rand io.Reader) (token, id string, err error) {
 	return TokenPrefix + id + "_" + base64.RawURLEncoding.EncodeToString(b[8:]), id, nil
 }
 
+// The bounds ParseToken holds a token to.
+const (
+	maxIDLen     = 64
+	minSecretLen = 16
+	maxSecretLen = 256
+	maxTokenLen  = len(TokenPrefix) + maxIDLen + 1 + maxSecretLen
+)
+
 // ParseToken splits a token into its id and secret. The id never contains
 // an underscore, so the first underscore after the prefix ends it.
 func ParseToken(token string) (id, secret string, err error) {
@@ -110,7 +118,7 @@ func ParseToken(token string) (id, secret string, err error) {
 		return "", "", ErrMalformedToken
 	}
 	id, secret, ok = strings.Cut(rest, "_")
-	if !ok || id == "" || len(id) > 64 || len(secret) < 16 || len(secret) > 256 {
+	if !ok || id == "" || len(id) > maxIDLen || len(secret) < minSecretLen || len(secret) > maxSecretLen {
 		return "", "", ErrMalformedToken
 	}
 	for i := 0; i < len(rest); i++ {

@@ -161,7 +161,7 @@ func (h *Handler) forward(w *statusWriter, r *http.Request, c *call, g *guardCon
 	if body != nil {
 		defer func() { // on every way out, before the handler returns
 			if !pooled { // once pooled, the connection is another request's
-				conn.endWrite(body, 0, body.stopUpload)
+				conn.endWrite(body, 0)
 			}
 		}()
 	}
@@ -202,7 +202,7 @@ func (h *Handler) forward(w *statusWriter, r *http.Request, c *call, g *guardCon
 		if err := copyBody(w, resp.Body, flushesEachWrite(resp)); err != nil {
 			conn.conn.Close()
 			if body != nil {
-				conn.endWrite(body, 0, body.stopUpload)
+				conn.endWrite(body, 0)
 			}
 			var ne net.Error
 			switch {
@@ -221,7 +221,7 @@ func (h *Handler) forward(w *statusWriter, r *http.Request, c *call, g *guardCon
 	}
 	// Keep the connection only if the client cannot abort it any more and
 	// the exchange left it clean.
-	if !c.unwatch(g, stop) || resp.Close || conn.broken || body != nil && conn.endWrite(body, writeGrace, body.stopUpload) != nil || !conn.clean() {
+	if !c.unwatch(g, stop) || resp.Close || conn.broken || body != nil && conn.endWrite(body, writeGrace) != nil || !conn.clean() {
 		conn.conn.Close()
 		return
 	}

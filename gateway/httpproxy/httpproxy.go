@@ -210,10 +210,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req.BadFraming = framingProblem(r, g)
 	res := h.gw.Handle(r.Context(), req)
 	sw := &statusWriter{ResponseWriter: w, idle: h.idle}
-	var c *call
 	defer func() {
 		p := recover()
-		if h.finish(r.Context(), req, res, sw, c, p, h.now().Sub(start)) {
+		if h.finish(r.Context(), req, res, sw, sw.call, p, h.now().Sub(start)) {
 			// The response is incomplete: make net/http abort the
 			// connection, so the client sees the truncation.
 			panic(http.ErrAbortHandler)
@@ -227,9 +226,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sw.own.res = res
-	c = &sw.own
-	sw.call = c
-	h.forward(sw, r, c, g, start)
+	sw.call = &sw.own
+	h.forward(sw, r, sw.call, g, start)
 }
 
 // finish logs the request: the access record and, for a response cut short

@@ -348,7 +348,7 @@ func (c *originConn) exchange(req *http.Request, deadline time.Time, body *reque
 		resp, err := c.readHead(req)
 		if err != nil {
 			// The writer's outcome says more when the client's body failed.
-			if werr := c.endWrite(body, 0, body.stopUpload); werr != nil && body.clientFault() {
+			if werr := c.endWrite(body, 0); werr != nil && body.clientFault() {
 				return nil, werr
 			}
 			return nil, err
@@ -397,13 +397,14 @@ func (c *originConn) writeRequest(req *http.Request, body *requestBody) {
 
 // endWrite waits for the request's writer, if there is one, and returns
 // its error. A writer still at work is stopped first (the connection is
-// aborted, stopUpload, if not nil, ends a pending read of the client's body,
-// and the body is closed for it, which waits for a read in progress), so
-// that nothing reads the client's body after the handler returns; after a complete answer, grace gives a writer that has just
+// aborted, the body's stopUpload, if set, ends a pending read of the
+// client's body, and the body is closed for it, which waits for a read in
+// progress), so that nothing reads the client's body after the handler
+// returns; after a complete answer, grace gives a writer that has just
 // finished the time to say so (http.Transport waits 50 ms there). The
 // connection is then reusable only if the writer had finished without
 // error.
-func (c *originConn) endWrite(body *requestBody, grace time.Duration, stopUpload func()) error {
+func (c *originConn) endWrite(body *requestBody, grace time.Duration) error {
 	if c.writeDone == nil {
 		return c.werr
 	}
@@ -426,8 +427,8 @@ func (c *originConn) endWrite(body *requestBody, grace time.Duration, stopUpload
 		// may have passed just before the call's).
 		body.stopped = !body.failed.Load() // (not err(): a read in progress holds its lock)
 		body.stoppedWaiting = body.inRead.Load()
-		if stopUpload != nil {
-			stopUpload() // a writer blocked reading the client's body returns
+		if body.stopUpload != nil {
+			body.stopUpload() // a writer blocked reading the client's body returns
 		}
 		body.close()
 		c.werr = <-c.writeDone

@@ -101,6 +101,21 @@ type client struct {
 	br *bufio.Reader
 }
 
+// upload sends, from a goroutine of its own, a PUT of path with a body of
+// size bytes of fill, in 64 KB writes; it stops at the first failed write
+// (the gateway closed the connection).
+func (c *client) upload(path string, size int, fill byte) {
+	go func() {
+		io.WriteString(c.c, "PUT "+path+" HTTP/1.1\r\nHost: gw.test\r\nContent-Length: "+strconv.Itoa(size)+"\r\n\r\n")
+		chunk := bytes.Repeat([]byte{fill}, 64<<10)
+		for sent := 0; sent < size; sent += len(chunk) {
+			if _, err := c.c.Write(chunk[:min(len(chunk), size-sent)]); err != nil {
+				return
+			}
+		}
+	}()
+}
+
 func dialClient(t *testing.T, addr string) *client {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
@@ -524,15 +539,7 @@ func TestHostile_earlyAnswerWhileUploading(t *testing.T) {
 			addr, _, _ := hostileGateway(t, "http://"+o.addr, 3*time.Second, time.Second, 32<<20, nil)
 			cl := dialClient(t, addr)
 			cl.c.SetDeadline(time.Now().Add(10 * time.Second))
-			go func() {
-				io.WriteString(cl.c, "PUT /upload HTTP/1.1\r\nHost: gw.test\r\nContent-Length: "+strconv.Itoa(size)+"\r\n\r\n")
-				chunk := bytes.Repeat([]byte("u"), 64<<10)
-				for sent := 0; sent < size; sent += len(chunk) {
-					if _, err := cl.c.Write(chunk); err != nil {
-						return
-					}
-				}
-			}()
+			cl.upload("/upload", size, 'u')
 			start := time.Now()
 			resp, err := http.ReadResponse(cl.br, nil)
 			if err != nil {
@@ -953,15 +960,7 @@ func TestHostile_fullDuplexOrigin(t *testing.T) {
 	addr, _, _ := hostileGateway(t, "http://"+o.addr, 15*time.Second, 5*time.Second, 64<<20, nil)
 	cl := dialClient(t, addr)
 	cl.c.SetDeadline(time.Now().Add(30 * time.Second))
-	go func() {
-		io.WriteString(cl.c, "PUT /echo HTTP/1.1\r\nHost: gw.test\r\nContent-Length: "+strconv.Itoa(size)+"\r\n\r\n")
-		chunk := bytes.Repeat([]byte("e"), 64<<10)
-		for sent := 0; sent < size; sent += len(chunk) {
-			if _, err := cl.c.Write(chunk); err != nil {
-				return
-			}
-		}
-	}()
+	cl.upload("/echo", size, 'e')
 	start := time.Now()
 	resp, err := http.ReadResponse(cl.br, nil)
 	if err != nil {
@@ -1252,10 +1251,7 @@ func TestHostile_earlyKeepAliveAnswerIsNotReusedMidUpload(t *testing.T) {
 	addr, _, _ := hostileGateway(t, "http://"+o.addr, 5*time.Second, 2*time.Second, 32<<20, nil)
 	cl := dialClient(t, addr)
 	cl.c.SetDeadline(time.Now().Add(10 * time.Second))
-	go func() {
-		io.WriteString(cl.c, "PUT /upload HTTP/1.1\r\nHost: gw.test\r\nContent-Length: "+strconv.Itoa(size)+"\r\n\r\n")
-		cl.c.Write(bytes.Repeat([]byte("u"), size))
-	}()
+	cl.upload("/upload", size, 'u')
 	resp, err := http.ReadResponse(cl.br, nil)
 	if err != nil {
 		t.Fatal(err)

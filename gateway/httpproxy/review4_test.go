@@ -13,11 +13,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rampartdev/rampart/gateway"
+	"github.com/rampartdev/rampart/gateway/httpproxy"
 )
 
 // r4Gateway serves a gateway with one public route in front of a raw
@@ -128,7 +132,7 @@ func (tc r4Case) run(t *testing.T, addr string, origin *rawOrigin) {
 		}
 	}
 	for i, a := range answers {
-		if a.StatusCode >= 400 && r4ErrorCode(bodies[i]) == "" {
+		if a.StatusCode >= 400 && a.Request.Method != "HEAD" && r4ErrorCode(bodies[i]) == "" {
 			t.Errorf("answer %d: %d is not the gateway's JSON error: %.200q", i, a.StatusCode, bodies[i])
 		}
 		if a.StatusCode == 200 && !strings.HasPrefix(bodies[i], "for:/") && bodies[i] != "" {
@@ -238,5 +242,51 @@ func TestReview4_largeRefusedUploadStillGetsItsAnswer(t *testing.T) {
 	}
 	if origin.reached("/upload") != 0 {
 		t.Fatal("the refused upload reached the origin")
+	}
+}
+
+// TestReview4_absoluteFormAndHosts: with Config.Hosts set, an absolute-form
+// target names the host the request is for (RFC 9112 section 3.2.2: the
+// Host field is then ignored): its own host is served whatever the Host
+// field says, another host gets 421 whatever the Host field says, and the
+// origin gets the target's path and query. A HEAD refusal has no body on
+// the wire.
+func TestReview4_absoluteFormAndHosts(t *testing.T) {
+	t.Parallel()
+	o := newScriptedOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+		return answerOwn(req, br, c)
+	})
+	gw, err := gateway.New(gateway.Config{
+		Routes: []gateway.Route{{Prefix: "/", Public: true}},
+		Hosts:  []string{"gw.test"},
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := httpproxy.New(gw, "http://"+o.addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := strings.TrimPrefix(mustStart(t, h).URL, "http://")
+	last := "GET /last HTTP/1.1\r\nHost: gw.test\r\nConnection: close\r\n\r\n"
+	for _, tc := range []r4Case{
+		{name: "own host in the target, another in Host",
+			raw: "GET http://gw.test/abs?q=1 HTTP/1.1\r\nHost: evil.test\r\n\r\n" + last, status: []int{200, 200}, closed: true},
+		{name: "own host with its default port and upper case",
+			raw: "GET http://GW.TEST:80/abs2 HTTP/1.1\r\nHost: gw.test\r\n\r\n" + last, status: []int{200, 200}, closed: true},
+		{name: "another host in the target, own in Host",
+			raw: "GET http://evil.test/abs3 HTTP/1.1\r\nHost: gw.test\r\n\r\n" + last, status: []int{421, 200}, closed: true, never: []string{"/abs3"}},
+		{name: "userinfo naming the own host",
+			raw: "GET http://gw.test@evil.test/abs4 HTTP/1.1\r\nHost: gw.test\r\n\r\n" + last, status: []int{421, 200}, closed: true, never: []string{"/abs4"}},
+		{name: "another host in Host",
+			raw: "GET /abs5 HTTP/1.1\r\nHost: evil.test\r\n\r\n" + last, status: []int{421, 200}, closed: true, never: []string{"/abs5"}},
+		{name: "HEAD refusal has no body",
+			raw: "HEAD /a/../b HTTP/1.1\r\nHost: gw.test\r\n\r\n" + last, methods: []string{"HEAD"}, status: []int{400, 200}, closed: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.run(t, addr, o) })
+	}
+	if n := o.reached("/abs"); n != 1 {
+		t.Errorf("origin saw /abs %d times, want 1", n)
 	}
 }

@@ -1,0 +1,115 @@
+package cfworker_test
+
+// review4: a hostile review of the Worker's start and first requests, in
+// real workerd.
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	mathrand "math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rampartdev/rampart/gateway/cfworker"
+	"github.com/rampartdev/rampart/gateway/gatewaytest"
+	"github.com/rampartdev/rampart/internal/testingutil"
+)
+
+// The tokens cmd/gatewayworker's warm-up decides at module scope (public
+// in the source): its record grants every scope with no practical limit.
+const (
+	r4WarmupToken  = "rpt_warmup0000000000_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
+	r4UnknownToken = "rpt_unknown000000000_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
+)
+
+// TestReview4_workerWarmupLeavesNothing starts two isolates with the same
+// GATEWAY_SEED (the runtime's randomness at module scope is the same in
+// both) and the default warm-up, and checks that nothing of the warm-up
+// reaches a real request: the warm-up's token is no token of the
+// isolate's (not even in its first request, nor once the isolate has
+// served one), the warm-up decides no access record the isolate prints,
+// and request ids differ between the isolates and from the warm-up's own
+// fixed-seed ids.
+func TestReview4_workerWarmupLeavesNothing(t *testing.T) {
+	v, seeded := loadSeeded(t, "")
+	origin := gatewaytest.NewOrigin(t)
+	seed := testSeed(t)
+	var logs [2]testingutil.Buffer
+	var ls [2]*cfworker.Local
+	var wg sync.WaitGroup
+	for i := range ls {
+		wg.Go(func() {
+			ls[i] = startWorkerWith(t, v, seeded, origin.URL, &logs[i], &workerOptions{Vars: map[string]string{cfworker.SeedVar: seed}})
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	// The warm-up's ids come from a ChaCha8 seeded with zeros.
+	warmIDs := map[string]bool{}
+	gen := mathrand.NewChaCha8([32]byte{})
+	for range 20000 {
+		var b [16]byte
+		binary.LittleEndian.PutUint64(b[:8], gen.Uint64())
+		binary.LittleEndian.PutUint64(b[8:], gen.Uint64())
+		warmIDs[hex.EncodeToString(b[:])] = true
+	}
+	ids := map[string]int{}
+	for i, l := range ls {
+		for k, tok := range []string{r4WarmupToken, r4UnknownToken, r4WarmupToken, seeded.Tokens["alice"], r4WarmupToken} {
+			for _, path := range []string{"/api/items", "/admin/x"} {
+				status, id, body := get(t, l, path, tok)
+				want := 401
+				if tok == seeded.Tokens["alice"] {
+					want = map[string]int{"/api/items": 200, "/admin/x": 403}[path]
+				}
+				if status != want {
+					t.Errorf("isolate %d, request %d %s: status %d %s, want %d", i, k, path, status, body, want)
+				}
+				if warmIDs[id] {
+					t.Errorf("isolate %d: request id %s is one of the warm-up's fixed-seed ids", i, id)
+				}
+				if j, ok := ids[id]; ok {
+					t.Errorf("isolates %d and %d both gave request id %s", j, i, id)
+				}
+				ids[id] = i
+			}
+		}
+	}
+	if n := origin.Count(); n != 2 {
+		t.Errorf("origin saw %d requests, want 2 (alice's, one per isolate)", n)
+	}
+	for i := range ls {
+		waitLog(t, &logs[i], "access", "request_id", func() string {
+			for id, j := range ids {
+				if j == i {
+					return id
+				}
+			}
+			return ""
+		}())
+		ls[i].Close()
+		out := logs[i].String()
+		// (The requests above carry the warm-up's token ids: the records
+		// name them.)
+		for _, s := range []string{`"tenant":"warmup"`, `"route":"warmup`, "192.0.2.1", "warmup.invalid", `"path":"/warmup`, `"path":"/public/warmup`} {
+			if strings.Contains(out, s) {
+				t.Errorf("isolate %d's output mentions the warm-up's %q:\n%s", i, s, out)
+			}
+		}
+		if n := len(logRecords(t, out, "access")); n != 10 {
+			t.Errorf("isolate %d printed %d access records, want its 10:\n%s", i, n, out)
+		}
+	}
+	_ = http.StatusOK
+	for i := range ls {
+		for _, r := range logRecords(t, logs[i].String(), "access") {
+			if r["token_id"] == "warmup0000000000" && r["auth_error"] != "unknown_id" {
+				t.Errorf("isolate %d: the warm-up token was refused as %v, want unknown_id (no such record in KV)", i, r["auth_error"])
+			}
+		}
+	}
+}

@@ -137,10 +137,10 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	srv := httpproxy.NewServer(*addr, h)
+	srv := httpproxy.NewServer(h)
 	fmt.Fprintf(stderr, "gateway listening on http://%s, forwarding to %s (tokens %s, limits in %s)\n", ln.Addr(), *origin, *db, limiterDesc)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(h.Listener(ln)) }()
+	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return err
@@ -259,11 +259,12 @@ func runGatewayBench(ctx context.Context, args []string, stdout, stderr io.Write
 	peers := fs.Bool("peers", false, "compare with nginx and Caddy instead: wrk against the origin directly, through `rampart gateway`, nginx and Caddy, each a process of its own, interleaved rounds; CPU per request and added latency at fixed rates (needs wrk, nginx and caddy; `make bench-gateway-peers` installs them)")
 	rounds := fs.Int("rounds", 3, "with --peers: rounds of every run")
 	rates := fs.String("rates", "500,2000", "with --peers: fixed rates for the latency runs, req/s")
+	baseline := fs.String("baseline", "", "with --peers: also measure the gateway of this other rampart binary (a build of another commit), as target rampart-baseline")
 	if _, err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	if *peers {
-		return runGatewayPeers(ctx, stdout, stderr, *rounds, *rates, *duration, *asJSON)
+		return runGatewayPeers(ctx, stdout, stderr, *rounds, *rates, *duration, *asJSON, *baseline)
 	}
 	if *rate <= 0 || *duration <= 0 || *requests <= 0 || *concurrency <= 0 {
 		return usageError{"gateway bench: --rate, --duration, --requests and --concurrency must be positive"}
@@ -358,7 +359,7 @@ func runGatewayBench(ctx context.Context, args []string, stdout, stderr io.Write
 }
 
 // runGatewayPeers is `rampart gateway bench --peers`.
-func runGatewayPeers(ctx context.Context, stdout, stderr io.Writer, rounds int, rates string, d time.Duration, asJSON bool) error {
+func runGatewayPeers(ctx context.Context, stdout, stderr io.Writer, rounds int, rates string, d time.Duration, asJSON bool, baseline string) error {
 	var rs []float64
 	for _, r := range strings.Split(rates, ",") {
 		v, err := strconv.ParseFloat(strings.TrimSpace(r), 64)
@@ -371,7 +372,11 @@ func runGatewayPeers(ctx context.Context, stdout, stderr io.Writer, rounds int, 
 	if err != nil {
 		return err
 	}
-	rep, err := peerbench.Run(ctx, &peerbench.Options{Rampart: []string{exe}, Rounds: rounds, Duration: d, RateDuration: d, Rates: rs, Progress: stderr})
+	o := &peerbench.Options{Rampart: []string{exe}, Rounds: rounds, Duration: d, RateDuration: d, Rates: rs, Progress: stderr}
+	if baseline != "" {
+		o.Baseline = []string{baseline}
+	}
+	rep, err := peerbench.Run(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -421,7 +426,7 @@ func benchInProcess(ctx context.Context) (stop func(), originURL, gatewayURL, to
 // benchServer serves h on a free 127.0.0.1 port.
 type benchSrv struct {
 	URL string
-	srv *http.Server
+	srv interface{ Close() error }
 }
 
 func (b *benchSrv) Close() error { return b.srv.Close() }
@@ -439,14 +444,14 @@ func benchServerOn(addr string, h http.Handler) (*benchSrv, error) {
 }
 
 // benchGatewayServer serves h on a free 127.0.0.1 port as `rampart
-// gateway` does: httpproxy's server on the guarded listener.
+// gateway` does: httpproxy's server.
 func benchGatewayServer(h *httpproxy.Handler) (*benchSrv, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	srv := httpproxy.NewServer("", h)
-	go srv.Serve(h.Listener(ln))
+	srv := httpproxy.NewServer(h)
+	go srv.Serve(ln)
 	return &benchSrv{URL: "http://" + ln.Addr().String(), srv: srv}, nil
 }
 

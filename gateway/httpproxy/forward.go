@@ -53,7 +53,7 @@ func (c *call) use(conn *originConn) bool {
 // unwatch stops the abort that forward set up, by the guard g or the
 // context's stop; it reports whether the call can be aborted no more and
 // the client is still there, so that its connection may be reused.
-func (c *call) unwatch(g *guardConn, stop func() bool) bool {
+func (c *call) unwatch(g *serverConn, stop func() bool) bool {
 	if g != nil {
 		g.unwatch()
 	} else if !stop() {
@@ -93,7 +93,7 @@ var (
 // back, all on the handler's goroutine (see originClient). It panics with
 // http.ErrAbortHandler when the body breaks off after the header was sent,
 // as httputil.ReverseProxy does, so that net/http aborts the connection.
-func (h *Handler) forward(w *statusWriter, r *http.Request, c *call, g *guardConn, start time.Time) {
+func (h *Handler) forward(ctx context.Context, w *statusWriter, r *http.Request, c *call, g *serverConn, start time.Time) {
 	up := c.res.Forward
 	o := &outgoing{ // one allocation for the request and its URL
 		url: url.URL{Scheme: h.origin.Scheme, Host: h.origin.Host, RawQuery: up.Query},
@@ -148,13 +148,13 @@ func (h *Handler) forward(w *statusWriter, r *http.Request, c *call, g *guardCon
 			c.clientLeft()
 		}
 	} else {
-		stop = context.AfterFunc(r.Context(), c.clientLeft)
+		stop = context.AfterFunc(ctx, c.clientLeft)
 	}
 	defer c.unwatch(g, stop)
 	deadline := start.Add(h.timeout) // from the request's arrival: one clock read less
-	resp, conn, err := h.roundTrip(r.Context(), c, out, body, deadline)
+	resp, conn, err := h.roundTrip(ctx, c, out, body, deadline)
 	if err != nil {
-		h.originError(r.Context(), w, c, body, deadline, err)
+		h.originError(ctx, w, c, body, deadline, err)
 		return
 	}
 	pooled := false
@@ -169,7 +169,7 @@ func (h *Handler) forward(w *statusWriter, r *http.Request, c *call, g *guardCon
 		// The gateway never forwards Upgrade, so the origin has no reason
 		// to switch.
 		conn.conn.Close()
-		h.originError(r.Context(), w, c, nil, deadline, errSwitchedProtocol)
+		h.originError(ctx, w, c, nil, deadline, errSwitchedProtocol)
 		return
 	}
 	hdr := w.Header()
@@ -301,11 +301,11 @@ func (b *requestBody) Read(p []byte) (int, error) {
 	}
 	b.inRead.Store(true)
 	n, err := b.r.Read(p)
-	b.inRead.Store(false)
 	if err != nil && err != io.EOF && b.rerr == nil {
 		b.rerr = err
 		b.failed.Store(true)
 	}
+	b.inRead.Store(false) // after failed: a stop sees one or the other
 	return n, err
 }
 

@@ -61,9 +61,10 @@ func hostileGateway(t *testing.T, origin string, timeout, idle time.Duration, ma
 	return serveHostile(t, origin, timeout, idle, maxBody, opts, true)
 }
 
-// serveHostile is hostileGateway, on the guarded listener or not (as a
-// caller serving the Handler on a server of its own does).
-func serveHostile(t *testing.T, origin string, timeout, idle time.Duration, maxBody int64, opts *httpproxy.Options, guarded bool) (string, *httpproxy.Handler, *testingutil.Buffer) {
+// serveHostile is hostileGateway, on the gateway's server or (own false)
+// on an http.Server, as a caller serving the Handler on a server of its
+// own does.
+func serveHostile(t *testing.T, origin string, timeout, idle time.Duration, maxBody int64, opts *httpproxy.Options, own bool) (string, *httpproxy.Handler, *testingutil.Buffer) {
 	t.Helper()
 	logs := &testingutil.Buffer{}
 	gw, err := gateway.New(gateway.Config{
@@ -84,13 +85,15 @@ func serveHostile(t *testing.T, origin string, timeout, idle time.Duration, maxB
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httpproxy.NewServer("", h)
-	if guarded {
-		go srv.Serve(h.Listener(ln))
-	} else {
+	if own {
+		srv := httpproxy.NewServer(h)
 		go srv.Serve(ln)
+		t.Cleanup(func() { srv.Close() })
+	} else {
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		go srv.Serve(ln)
+		t.Cleanup(func() { srv.Close() })
 	}
-	t.Cleanup(func() { srv.Close() })
 	return ln.Addr().String(), h, logs
 }
 

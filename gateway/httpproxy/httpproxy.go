@@ -13,20 +13,35 @@
 //
 // # Serving
 //
-// Serve a [Handler] with the server from [NewServer] on the listener from
-// [Handler.Listener]:
+// Serve a [Handler] with the server from [NewServer]:
 //
-//	srv := httpproxy.NewServer(addr, h)
-//	err := srv.Serve(h.Listener(ln))
+//	srv := httpproxy.NewServer(h)
+//	err := srv.Serve(ln)
 //
-// The guarded listener follows each connection's request framing, which
-// net/http hides from handlers, and refuses a request with both
-// Transfer-Encoding and Content-Length (or Transfer-Encoding in HTTP/1.0)
-// with 400 and a closed connection (RFC 9112 section 6.1), so that no
-// request can be smuggled behind it. It also turns the answers net/http
-// gives on its own (400, 417, 431, 501, 505) into the gateway's JSON error.
-// The server logs through the gateway's logger (no plain-text line on
-// stderr) and has no whole-response write timeout; instead:
+// [Server] is not net/http's http.Server, but stays on net/http's audited
+// HTTP/1.1 parsing: each request is read by [http.ReadRequest] (request
+// line, header fields, Content-Length and chunked body framing, and its
+// refusals), and answers are written by a small writer of its own. What it
+// leaves out is http.Server's machinery around each request on a keep-alive
+// connection: a goroutine that reads the connection in the background while
+// the handler runs (and the deadline, wake-up and wait that end it), a
+// context and a response writer with its buffers allocated per request.
+// Those cost more CPU than the gateway's own work: measured with `rampart
+// gateway bench --peers --baseline OLD` (OLD a build of the gateway on
+// http.Server, commit b0b1c38; three interleaved rounds, load average
+// 6-17), the gateway on http.Server cost 1.25-1.35x this server's CPU per
+// proxied request at saturation, 1.09-1.37x at 500 req/s and 1.19-1.28x at
+// 2,000 req/s (see the README's gateway figures). The
+// server follows each connection's request framing below the parser, which
+// hides it, and refuses a request with both Transfer-Encoding and
+// Content-Length (or Transfer-Encoding in HTTP/1.0) with 400 and a closed
+// connection (RFC 9112 section 6.1), so that no request can be smuggled
+// behind it; its own refusals (400, 417, 431, 501, 505) are the gateway's
+// JSON error, logged. See [Server] for what it does per connection.
+//
+// The Handler is also an http.Handler for any other server; there, it
+// refuses every HTTP/1 request with a chunked body, whose framing it
+// cannot check, and notices a client leave through the request's context.
 //
 // # Deadlines
 //
@@ -135,26 +150,6 @@ func New(gw *gateway.Gateway, origin string, opts *Options) (*Handler, error) {
 // origin (a server shutting down calls it after Shutdown).
 func (h *Handler) CloseIdleConnections() { h.client.closeIdle() }
 
-// NewServer returns an http.Server for h on addr: the gateway's header
-// limit, timeouts against slow clients (header, whole request, idle
-// connection; the response is bounded per write, see the package doc),
-// net/http's error log in the gateway's JSON log, and the hook the
-// guarded listener needs. Serve it on h.Listener(ln).
-func NewServer(addr string, h *Handler) *http.Server {
-	cfg := h.gw.Config()
-	return &http.Server{
-		Addr:                         addr,
-		Handler:                      h,
-		ReadHeaderTimeout:            10 * time.Second,
-		ReadTimeout:                  time.Duration(cfg.Timeout),
-		IdleTimeout:                  2 * time.Minute,
-		MaxHeaderBytes:               cfg.MaxHeaderBytes,
-		ConnContext:                  connContext,
-		DisableGeneralOptionsHandler: true, // OPTIONS * reaches the gateway, which refuses it in JSON
-		ErrorLog:                     slog.NewLogLogger(h.gw.Logger().Handler(), slog.LevelWarn),
-	}
-}
-
 // Request converts r to the core's request. The client address is the TCP
 // peer: no header can change it. An absolute-form target (RFC 9112 section
 // 3.2.2) gives the path and query; net/http has already taken r.Host from
@@ -203,16 +198,18 @@ func originForm(rest string) string {
 }
 
 // ServeHTTP implements http.Handler.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.serve(r.Context(), w, r, nil) }
+
+// serve answers r; g is the Server's connection it came on, or nil.
+func (h *Handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Request, g *serverConn) {
 	start := h.now()
 	req := Request(r)
-	g := guardOf(r)
 	req.BadFraming = framingProblem(r, g)
-	res := h.gw.Handle(r.Context(), req)
+	res := h.gw.Handle(ctx, req)
 	sw := &statusWriter{ResponseWriter: w, idle: h.idle}
 	defer func() {
 		p := recover()
-		if h.finish(r.Context(), req, res, sw, sw.call, p, h.now().Sub(start)) {
+		if h.finish(ctx, req, res, sw, sw.call, p, h.now().Sub(start)) {
 			// The response is incomplete: make net/http abort the
 			// connection, so the client sees the truncation.
 			panic(http.ErrAbortHandler)
@@ -227,7 +224,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sw.own.res = res
 	sw.call = &sw.own
-	h.forward(sw, r, sw.call, g, start)
+	h.forward(ctx, sw, r, sw.call, g, start)
 }
 
 // finish logs the request: the access record and, for a response cut short

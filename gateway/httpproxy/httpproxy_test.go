@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -21,7 +22,7 @@ import (
 
 // newServer starts the native gateway for the vectors' configuration in
 // front of origin, logging to logs.
-func newServer(t *testing.T, v *gatewaytest.Vectors, seeded *gatewaytest.Seeded, origin string, logs io.Writer) *httptest.Server {
+func newServer(t *testing.T, v *gatewaytest.Vectors, seeded *gatewaytest.Seeded, origin string, logs io.Writer) *testServer {
 	t.Helper()
 	cfg, err := v.GatewayConfig()
 	if err != nil {
@@ -227,19 +228,29 @@ func mustHandler(t testing.TB, cfg gateway.Config, origin string) *httpproxy.Han
 
 // mustServe serves a gateway for cfg in front of origin on a test server
 // that the test's cleanup closes.
-func mustServe(t testing.TB, cfg gateway.Config, origin string) *httptest.Server {
+func mustServe(t testing.TB, cfg gateway.Config, origin string) *testServer {
 	t.Helper()
 	return mustStart(t, mustHandler(t, cfg, origin))
 }
 
-// mustStart serves h as `rampart gateway` does: the server from NewServer
-// on the guarded listener.
-func mustStart(t testing.TB, h *httpproxy.Handler) *httptest.Server {
+// testServer is a gateway served for a test.
+type testServer struct {
+	URL string // http://127.0.0.1:port
+}
+
+// Client returns a client for the server.
+func (*testServer) Client() *http.Client { return http.DefaultClient }
+
+// mustStart serves h as `rampart gateway` does, with the server from
+// NewServer, until the test's cleanup.
+func mustStart(t testing.TB, h *httpproxy.Handler) *testServer {
 	t.Helper()
-	srv := httptest.NewUnstartedServer(h)
-	srv.Config = httpproxy.NewServer("", h)
-	srv.Listener = h.Listener(srv.Listener)
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return srv
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httpproxy.NewServer(h)
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return &testServer{URL: "http://" + ln.Addr().String()}
 }

@@ -63,7 +63,8 @@ const (
 	RampartNoLimit = "rampart-nolimit" // rampart gateway without the per-address failure budget
 	Nginx          = "nginx"
 	Caddy          = "caddy"
-	FloorProxy     = "net/http floor" // Floor: net/http's server and Transport, nothing else
+	FloorProxy     = "net/http floor"   // Floor: net/http's server and Transport, nothing else
+	Baseline       = "rampart-baseline" // Options.Baseline's rampart gateway, when given
 )
 
 // Options configure a run. The zero value of each field means its default.
@@ -71,6 +72,10 @@ type Options struct {
 	// Rampart is the command that runs the rampart binary (and any leading
 	// arguments); required.
 	Rampart []string
+	// Baseline, if set, is another rampart command (a build of another
+	// commit) whose gateway is measured too, as target Baseline, with the
+	// same configuration: two builds side by side in one run.
+	Baseline []string
 	// Dir holds the configurations, logs and token database; "" means a
 	// new temporary folder, removed afterwards.
 	Dir string
@@ -192,13 +197,16 @@ func Run(ctx context.Context, opts *Options) (*Report, error) {
 		defer os.RemoveAll(d)
 		dir = d
 	}
-	s := &setup{dir: dir, rampart: o.Rampart}
+	s := &setup{dir: dir, rampart: o.Rampart, baseline: o.Baseline}
 	defer s.stop()
 	if err := s.start(ctx); err != nil {
 		return nil, err
 	}
 	rep := &Report{Versions: versions(), CPUs: runtime.NumCPU()}
 	wrkTargets := []string{Direct, Rampart, Nginx, Caddy, FloorProxy}
+	if len(o.Baseline) > 0 {
+		wrkTargets = append(wrkTargets, Baseline)
+	}
 	floodTargets := []string{Rampart, RampartNoLimit, Nginx, Caddy}
 	for round := 1; round <= o.Rounds; round++ {
 		for _, target := range rotate(wrkTargets, round-1) {
@@ -248,11 +256,12 @@ func rotate(s []string, n int) []string {
 
 // setup is the running origin and proxies.
 type setup struct {
-	dir     string
-	rampart []string
-	token   string
-	ports   map[string]int
-	procs   map[string]*exec.Cmd
+	dir      string
+	rampart  []string
+	baseline []string
+	token    string
+	ports    map[string]int
+	procs    map[string]*exec.Cmd
 }
 
 func (s *setup) url(target string) string {
@@ -270,7 +279,11 @@ func freePort() (int, error) {
 
 func (s *setup) start(ctx context.Context) error {
 	s.ports, s.procs = map[string]int{}, map[string]*exec.Cmd{}
-	for _, t := range []string{Direct, Rampart, RampartNoLimit, Nginx, Caddy, FloorProxy} {
+	targets := []string{Direct, Rampart, RampartNoLimit, Nginx, Caddy, FloorProxy}
+	if len(s.baseline) > 0 {
+		targets = append(targets, Baseline)
+	}
+	for _, t := range targets {
 		p, err := freePort()
 		if err != nil {
 			return err
@@ -304,8 +317,9 @@ func (s *setup) start(ctx context.Context) error {
 		Nginx:          {"nginx", "-p", s.dir, "-c", filepath.Join(s.dir, "nginx.conf"), "-g", "daemon off;"},
 		Caddy:          {"caddy", "run", "--config", filepath.Join(s.dir, "Caddyfile"), "--adapter", "caddyfile"},
 		FloorProxy:     append(slices.Clone(s.rampart), "gateway", "origin", "--addr", addr(s.ports[FloorProxy]), "--forward", origin),
+		Baseline:       append(slices.Clone(s.baseline), "gateway", "--addr", addr(s.ports[Baseline]), "--origin", origin, "--db", db),
 	}
-	for _, t := range []string{Direct, Rampart, RampartNoLimit, Nginx, Caddy, FloorProxy} {
+	for _, t := range targets {
 		args := cmds[t]
 		cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 		cmd.Env = append(os.Environ(), "HOME="+s.dir, "XDG_DATA_HOME="+s.dir, "XDG_CONFIG_HOME="+s.dir)
@@ -325,7 +339,7 @@ func (s *setup) start(ctx context.Context) error {
 		}
 	}
 	// Check that every proxy forwards the valid token and refuses others.
-	for _, t := range []string{Rampart, RampartNoLimit, Nginx, Caddy} {
+	for _, t := range slices.DeleteFunc(slices.Clone(targets), func(t string) bool { return t == Direct || t == FloorProxy }) {
 		for tok, want := range map[string]int{s.token: 200, "rpt_0000000000000000_" + strings.Repeat("A", 43): 401} {
 			req, _ := http.NewRequestWithContext(ctx, "GET", s.url(t), nil)
 			req.Header.Set("Authorization", "Bearer "+tok)
@@ -692,11 +706,16 @@ func (r *Report) WriteTable(w io.Writer) error {
 			row.CPUPerRequest, row.P50, row.P99, added50, added99, row.Load[0], row.Load[1])
 	}
 	fmt.Fprintln(tw)
-	fmt.Fprintln(tw, "ROUND\tMODE\tRAMPART/NGINX CPU\tRAMPART/CADDY CPU\tNO-LIMIT/NGINX CPU\tFLOOR/NGINX CPU\tRAMPART/FLOOR CPU")
-	rounds := 0
+	rounds, baseline := 0, false
 	for _, row := range r.Rows {
 		rounds = max(rounds, row.Round)
+		baseline = baseline || row.Target == Baseline
 	}
+	extra := ""
+	if baseline {
+		extra = "\tRAMPART/BASELINE CPU\tBASELINE/NGINX CPU"
+	}
+	fmt.Fprintln(tw, "ROUND\tMODE\tRAMPART/NGINX CPU\tRAMPART/CADDY CPU\tNO-LIMIT/NGINX CPU\tFLOOR/NGINX CPU\tRAMPART/FLOOR CPU"+extra)
 	for round := 1; round <= rounds; round++ {
 		for _, mode := range r.Modes() {
 			nl, floor, overFloor := "", "", ""
@@ -706,7 +725,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 				floor = fmt.Sprintf("%.2f", r.Ratio(round, mode, FloorProxy, Nginx))
 				overFloor = fmt.Sprintf("%.2f", r.Ratio(round, mode, Rampart, FloorProxy))
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%.2f\t%.2f\t%s\t%s\t%s\n", round, mode, r.Ratio(round, mode, Rampart, Nginx), r.Ratio(round, mode, Rampart, Caddy), nl, floor, overFloor)
+			fmt.Fprintf(tw, "%d\t%s\t%.2f\t%.2f\t%s\t%s\t%s", round, mode, r.Ratio(round, mode, Rampart, Nginx), r.Ratio(round, mode, Rampart, Caddy), nl, floor, overFloor)
+			if baseline && mode != "random tokens" {
+				fmt.Fprintf(tw, "\t%.2f\t%.2f", r.Ratio(round, mode, Rampart, Baseline), r.Ratio(round, mode, Baseline, Nginx))
+			}
+			fmt.Fprintln(tw)
 		}
 	}
 	fmt.Fprintf(tw, "(%d CPUs; %s; %s; %s)\n", r.CPUs, r.Versions["nginx"], r.Versions["caddy"], r.Versions["wrk"])

@@ -8,9 +8,11 @@ import (
 	"encoding/hex"
 	mathrand "math/rand/v2"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rampartdev/rampart/gateway/cfworker"
 	"github.com/rampartdev/rampart/gateway/gatewaytest"
@@ -111,5 +113,28 @@ func TestReview4_workerWarmupLeavesNothing(t *testing.T) {
 				t.Errorf("isolate %d: the warm-up token was refused as %v, want unknown_id (no such record in KV)", i, r["auth_error"])
 			}
 		}
+	}
+}
+
+// TestReview4_workerVectors runs review4's cases
+// (gateway/testdata/review4_vectors.json; natively: httpproxy's
+// TestReview4_vectors) in workerd.
+func TestReview4_workerVectors(t *testing.T) {
+	v := gatewaytest.MustLoad(t)
+	mine, err := gatewaytest.Load(filepath.Join(filepath.Dir(gatewaytest.Path()), "review4_vectors.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Cases = mine.Cases
+	seeded, err := v.Seed(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := gatewaytest.NewOrigin(t)
+	var logs testingutil.Buffer
+	l := startWorker(t, v, seeded, origin.URL, &logs)
+	gatewaytest.Run(t, v, gatewaytest.Target{Name: "worker", URL: l.URL, Origin: origin, Client: "127.0.0.1", Seeded: seeded})
+	if t.Failed() {
+		t.Logf("worker output:\n%s", logs.String())
 	}
 }

@@ -16,11 +16,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rampartdev/rampart/gateway"
+	"github.com/rampartdev/rampart/gateway/gatewaytest"
 	"github.com/rampartdev/rampart/gateway/httpproxy"
 )
 
@@ -289,4 +291,32 @@ func TestReview4_absoluteFormAndHosts(t *testing.T) {
 	if n := o.reached("/abs"); n != 1 {
 		t.Errorf("origin saw /abs %d times, want 1", n)
 	}
+}
+
+// r4Vectors returns the repository's vectors with review4's cases
+// (gateway/testdata/review4_vectors.json) instead of its own.
+func r4Vectors(t *testing.T) *gatewaytest.Vectors {
+	t.Helper()
+	v := gatewaytest.MustLoad(t)
+	mine, err := gatewaytest.Load(filepath.Join(filepath.Dir(gatewaytest.Path()), "review4_vectors.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Cases = mine.Cases
+	return v
+}
+
+// TestReview4_vectors runs review4's cases natively (cfworker runs them in
+// workerd): every untrusted and hop-by-hop field, Connection-named fields
+// on several lines in any case, Connection naming the gateway's own
+// fields or Authorization, an origin setting the gateway's response fields.
+func TestReview4_vectors(t *testing.T) {
+	v := r4Vectors(t)
+	seeded, err := v.Seed(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := gatewaytest.NewOrigin(t)
+	srv := newServer(t, v, seeded, origin.URL, io.Discard)
+	gatewaytest.Run(t, v, gatewaytest.Target{Name: "native", URL: srv.URL, Origin: origin, Client: "127.0.0.1", Seeded: seeded})
 }

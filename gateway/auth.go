@@ -85,33 +85,40 @@ func asciiEqualFold(a, b string) bool {
 // authenticate checks the request's bearer token. On refusal it sets
 // res.AuthError to the reason and res.TokenID to the presented id when the
 // token was well formed.
-func (g *Gateway) authenticate(ctx context.Context, req *Request, now time.Time, res *Result) (*TokenRecord, *Error) {
-	token, id, reason := ParseAuthorization(req.Header["authorization"])
+func (g *Gateway) authenticate(ctx context.Context, req *Request, now time.Time, d *decision, f form) (*TokenRecord, *Error) {
+	res := &d.res
+	token, id, reason := ParseAuthorization(req.Header[fieldAuthorization[f]])
 	switch reason {
 	case "":
 	case AuthMissing:
 		res.AuthError = reason
-		return nil, newError(401, CodeMissingToken, "missing bearer token")
+		return nil, d.refuse(401, CodeMissingToken, "missing bearer token")
 	case AuthMultiple:
 		res.AuthError = reason
-		return nil, newError(401, CodeInvalidToken, "more than one Authorization field")
+		return nil, d.refuse(401, CodeInvalidToken, "more than one Authorization field")
 	case AuthNotBearer:
 		res.AuthError = reason
-		return nil, newError(401, CodeInvalidToken, "authorization is not a bearer token")
+		return nil, d.refuse(401, CodeInvalidToken, "authorization is not a bearer token")
 	default:
 		res.AuthError = reason
-		return nil, newError(401, CodeInvalidToken, "malformed bearer token")
+		return nil, d.refuse(401, CodeInvalidToken, "malformed bearer token")
 	}
 	res.TokenID = id
-	rec, err := g.cfg.Tokens.LookupToken(ctx, id)
+	var rec *TokenRecord
+	var err error
+	if c, ok := g.cfg.Tokens.(*TokenCache); ok {
+		rec, d.limitKey, err = c.lookup(ctx, id)
+	} else {
+		rec, err = g.cfg.Tokens.LookupToken(ctx, id)
+	}
 	switch {
 	case errors.Is(err, ErrTokenNotFound) || err == nil && (rec == nil || rec.ID != id):
 		reason = AuthUnknownID
 	case err != nil:
 		res.AuthError = AuthStoreFailed
 		g.log.ErrorContext(ctx, "gateway: token store failed", "request_id", res.RequestID, "token_id", id, "err", err)
-		return nil, newError(503, CodeUnavailable, "token store unavailable")
-	case !hashEqual(rec.Hash, HashToken(token)):
+		return nil, d.refuse(503, CodeUnavailable, "token store unavailable")
+	case !tokenHashIs(token, rec.Hash):
 		reason = AuthWrongSecret
 	case rec.Revoked:
 		reason = AuthRevoked
@@ -121,5 +128,5 @@ func (g *Gateway) authenticate(ctx context.Context, req *Request, now time.Time,
 		return rec, nil
 	}
 	res.AuthError = reason
-	return nil, newError(401, CodeInvalidToken, "invalid bearer token")
+	return nil, d.refuse(401, CodeInvalidToken, "invalid bearer token")
 }

@@ -10,12 +10,18 @@ import (
 // 6177), so that an attacker cannot step through 2^64 addresses to reset
 // its budget.
 func clientKey(addr string) string {
+	var buf [64]byte
+	return string(appendClientKey(buf[:0], addr))
+}
+
+// appendClientKey appends clientKey(addr) to b.
+func appendClientKey(b []byte, addr string) []byte {
 	ip, err := netip.ParseAddr(addr)
 	if err != nil || !ip.Is6() || ip.Is4In6() {
-		return "ip:" + addr
+		return append(append(b, "ip:"...), addr...)
 	}
 	p, _ := ip.WithZone("").Prefix(64)
-	return "ip6:" + p.String()
+	return p.AppendTo(append(b, "ip6:"...))
 }
 
 // maxFailureKeys bounds the addresses a failureLimiter remembers.
@@ -40,7 +46,8 @@ func (f *failureLimiter) check(addr string, now int64) LimitDecision {
 	f.mu.Lock()
 	var tat int64
 	if len(f.tats) > 0 { // no failures anywhere: nothing to look up
-		tat = f.tats[clientKey(addr)]
+		var buf [64]byte
+		tat = f.tats[string(appendClientKey(buf[:0], addr))] // no allocation
 	}
 	f.mu.Unlock()
 	if tat == 0 {

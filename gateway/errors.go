@@ -51,10 +51,6 @@ func AsError(err error) *Error {
 	return nil
 }
 
-func newError(status int, code, msg string) *Error {
-	return &Error{Status: status, Code: code, Message: msg}
-}
-
 // ErrorBody returns the JSON body of every error response for e on the
 // request requestID:
 //

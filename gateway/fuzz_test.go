@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"path"
@@ -156,13 +157,40 @@ func FuzzUpstreamHeader(f *testing.F) {
 			}
 			req.Header.Add(k, strings.TrimSpace(v))
 		}
+		sent := req.Header.Clone() // Handle edits the request's fields into the forwarded ones
+		// The same fields in canonical form get the same decision.
+		creq := *req
+		creq.Header, creq.CanonicalHeader = gateway.Header{}, true
+		for k, v := range sent {
+			ck := http.CanonicalHeaderKey(k)
+			creq.Header[ck] = append(creq.Header[ck], v...)
+		}
 		res := g.Handle(context.Background(), req)
+		cres := g.Handle(context.Background(), &creq)
+		if (res.Err == nil) != (cres.Err == nil) {
+			t.Fatalf("lowercase: %v; canonical: %v", res.Err, cres.Err)
+		}
 		if res.Err != nil {
 			return // too large, say
 		}
 		up := res.Forward.Header
+		if cup := cres.Forward.Header; len(cup) != len(up) {
+			t.Fatalf("canonical form forwards %q, lowercase %q", cup, up)
+		}
+		for k, v := range cres.Forward.Header {
+			if k != http.CanonicalHeaderKey(k) {
+				t.Fatalf("canonical form forwards %q", k)
+			}
+			lk := strings.ToLower(k)
+			if lk == "x-request-id" {
+				continue
+			}
+			if w := up[lk]; !reflect.DeepEqual(w, v) {
+				t.Fatalf("canonical form forwards %s = %q, lowercase %q", k, v, w)
+			}
+		}
 		named := map[string]bool{}
-		for _, v := range req.Header["connection"] {
+		for _, v := range sent["connection"] {
 			for _, n := range strings.Split(v, ",") {
 				named[strings.ToLower(strings.TrimSpace(n))] = true
 			}
@@ -185,7 +213,7 @@ func FuzzUpstreamHeader(f *testing.F) {
 				t.Fatalf("forwarded %s = %q", k, v)
 			}
 		}
-		for k, v := range req.Header {
+		for k, v := range sent {
 			if _, ok := own[k]; ok || gateway.IsHopByHop(k) || named[k] || k == "host" || k == "authorization" || gateway.IsUntrusted(k) {
 				continue
 			}

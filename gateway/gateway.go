@@ -135,7 +135,19 @@ type Request struct {
 	Host   string // the Host the client asked for
 	Scheme string // "http" or "https"
 	Proto  string // the client's HTTP version ("HTTP/1.1"), "" when the platform does not say
-	Header Header // lowercase names
+	// Header holds the request's fields, named in lowercase (as the Fetch
+	// API gives them) or, with CanonicalHeader, in canonical form (as
+	// net/http's server does), so that an adapter passes the map it has
+	// rather than a copy. When the gateway forwards the request, Handle
+	// edits Header in place into the fields to send: Upstream.Header is
+	// this map (a refused request's is left as it was).
+	Header Header
+	// CanonicalHeader says Header names its fields in net/http's canonical
+	// form ("Content-Type") rather than lowercase. The fields the gateway
+	// adds to the forwarded request and to the response (Result.Header)
+	// are then named that way too. Names are compared in any case either
+	// way (a name in the other form costs a conversion).
+	CanonicalHeader bool
 	// RemoteAddr is the client's IP address as the platform established it
 	// (the TCP peer natively, CF-Connecting-IP on Workers), never a value
 	// from a client-supplied field.
@@ -165,7 +177,10 @@ type Result struct {
 	AuthError string
 	Err       *Error
 	Forward   *Upstream
-	Header    Header // X-Request-Id, RateLimit, RateLimit-Policy, Retry-After, WWW-Authenticate
+	// Header holds the fields to add to the response: X-Request-Id,
+	// RateLimit, RateLimit-Policy, Retry-After, WWW-Authenticate, Allow;
+	// named as the request's Header names its fields.
+	Header Header
 	// Close says the adapter must close the connection after answering:
 	// the request's framing was refused, so the bytes after it on the
 	// connection are not a request to serve.
@@ -177,7 +192,59 @@ type Upstream struct {
 	Method string
 	Path   string // the checked escaped path
 	Query  string // the raw query without the StripQuery parameters
-	Header Header // cleaned fields plus the gateway's own
+	// Header is the request's Header (the same map, edited in place): the
+	// client's fields without the hop-by-hop, Connection-named and
+	// untrusted ones (and Authorization unless Config.ForwardAuthorization),
+	// plus the gateway's own X-Forwarded-For, X-Forwarded-Host,
+	// X-Forwarded-Proto, X-Request-Id, X-Rampart-Token-Id and
+	// X-Rampart-Tenant. The one-value slices the gateway sets are clipped,
+	// so that an append copies them.
+	Header Header
+}
+
+// form returns how r's Header names its fields.
+func (r *Request) form() form {
+	if r.CanonicalHeader {
+		return canonical
+	}
+	return lowercase
+}
+
+// decision is a Result with its Upstream and the backing arrays of the
+// one-value fields they set, allocated at once.
+type decision struct {
+	res Result
+	up  Upstream
+	err Error
+	// limitKey is the token's rate-limit key when the token cache has it.
+	limitKey string
+	vals     [nVals]string
+}
+
+// refuse returns the decision's error, set to a refusal.
+func (d *decision) refuse(status int, code, msg string) *Error {
+	d.err = Error{Status: status, Code: code, Message: msg}
+	return &d.err
+}
+
+// Indexes of decision.vals.
+const (
+	valRequestID = iota
+	valForwardedFor
+	valTokenID
+	valTenant
+	valPolicy
+	valRateLimit
+	valRetryAfter
+	valAuthenticate // or Allow
+	nVals
+)
+
+// one returns the value v as a field's values, backed by d.vals[i] and
+// clipped: an append copies it.
+func (d *decision) one(i int, v string) []string {
+	d.vals[i] = v
+	return d.vals[i : i+1 : i+1]
 }
 
 // Gateway decides what to do with requests. It is safe for concurrent use.
@@ -186,10 +253,14 @@ type Gateway struct {
 	routes   []Route
 	prefixes []string          // the routes' prefixes, decoded
 	policies map[string]string // route name -> quoted, for RateLimit fields
-	hosts    map[string]bool   // canonical hosts; nil accepts any
-	strip    queryNames
-	failures *failureLimiter // nil when disabled
-	log      *slog.Logger
+	allow    map[string]string // route name -> its Methods joined, for Allow
+	// forwardedHost is the X-Forwarded-Host value, nil for none.
+	forwardedHost []string
+	hosts         map[string]bool // canonical hosts; nil accepts any
+	strip         queryNames
+	failures      *failureLimiter // nil when disabled
+	dropped       nameSet         // the client fields not forwarded
+	log           *slog.Logger
 }
 
 // New returns a Gateway for cfg. It does not modify cfg (or its Routes).
@@ -203,6 +274,7 @@ func New(cfg Config) (*Gateway, error) {
 		g.routes = []Route{{Name: "default", Prefix: "/"}}
 	}
 	g.policies = make(map[string]string, len(g.routes))
+	g.allow = make(map[string]string, len(g.routes))
 	for i, r := range g.routes {
 		if r.Name == "" {
 			g.routes[i].Name = r.Prefix
@@ -211,6 +283,7 @@ func New(cfg Config) (*Gateway, error) {
 			return nil, fmt.Errorf("gateway: route %q needs tokens but Config.Tokens is nil", g.routes[i].Name)
 		}
 		g.policies[g.routes[i].Name] = strconv.Quote(g.routes[i].Name)
+		g.allow[g.routes[i].Name] = strings.Join(r.Methods, ", ")
 		dp, _ := url.PathUnescape(r.Prefix) // validate checked it
 		g.prefixes = append(g.prefixes, dp)
 	}
@@ -221,10 +294,17 @@ func New(cfg Config) (*Gateway, error) {
 			g.hosts[canonicalHost(h, "https")] = true
 		}
 	}
+	if cfg.ForwardedHost != "" {
+		g.forwardedHost = []string{cfg.ForwardedHost}[:1:1]
+	}
 	if g.cfg.StripQuery == nil {
 		g.cfg.StripQuery = DefaultStripQuery
 	}
 	g.strip = newQueryNames(g.cfg.StripQuery)
+	g.dropped = notForwarded[0]
+	if g.cfg.ForwardAuthorization {
+		g.dropped = notForwarded[1]
+	}
 	if g.cfg.AuthFailureLimit == (LimitConfig{}) {
 		g.cfg.AuthFailureLimit = DefaultAuthFailureLimit
 	}
@@ -279,68 +359,71 @@ var forwardedMethods = map[string]bool{
 // Handle decides on req. It never returns nil. A failing token store or
 // limiter makes a 503 refusal (the gateway fails closed) and is logged.
 func (g *Gateway) Handle(ctx context.Context, req *Request) *Result {
-	res := &Result{RequestID: g.cfg.NewRequestID(), Client: req.RemoteAddr, Header: make(Header, 4)}
-	res.Header[HeaderRequestID] = []string{res.RequestID}
-	if e := g.decide(ctx, req, res); e != nil {
+	d := &decision{}
+	res := &d.res
+	f := req.form()
+	res.RequestID, res.Client, res.Header = g.cfg.NewRequestID(), req.RemoteAddr, make(Header, 4)
+	res.Header[fieldRequestID[f]] = d.one(valRequestID, res.RequestID)
+	if e := g.decide(ctx, req, d, f); e != nil {
 		res.Err = e
 		res.Forward = nil
-		if e.Status == 401 {
-			v := `Bearer realm="rampart"`
-			if e.Code != CodeMissingToken {
-				v += `, error="invalid_token"`
-			}
-			res.Header.Set("www-authenticate", v)
-		}
-		if e.Status == 403 {
-			res.Header.Set("www-authenticate", `Bearer realm="rampart", error="insufficient_scope"`)
+		switch {
+		case e.Status == 401 && e.Code == CodeMissingToken:
+			res.Header[fieldWWWAuthenticate[f]] = d.one(valAuthenticate, `Bearer realm="rampart"`)
+		case e.Status == 401:
+			res.Header[fieldWWWAuthenticate[f]] = d.one(valAuthenticate, `Bearer realm="rampart", error="invalid_token"`)
+		case e.Status == 403:
+			res.Header[fieldWWWAuthenticate[f]] = d.one(valAuthenticate, `Bearer realm="rampart", error="insufficient_scope"`)
 		}
 	}
 	return res
 }
 
-func (g *Gateway) decide(ctx context.Context, req *Request, res *Result) *Error {
+func (g *Gateway) decide(ctx context.Context, req *Request, d *decision, f form) *Error {
+	res := &d.res
+	te := len(req.Header[fieldTransferEncoding[f]]) > 0
 	switch {
 	case req.BadFraming != "":
 		res.Close = true
-		return newError(400, CodeBadRequest, req.BadFraming)
-	case len(req.Header["transfer-encoding"]) > 0 && len(req.Header["content-length"]) > 0:
+		return d.refuse(400, CodeBadRequest, req.BadFraming)
+	case te && len(req.Header[fieldContentLength[f]]) > 0:
 		// RFC 9112 section 6.1: the framing is ambiguous (request
 		// smuggling), and what follows on the connection is suspect.
 		res.Close = true
-		return newError(400, CodeBadRequest, "both Transfer-Encoding and Content-Length")
-	case len(req.Header["transfer-encoding"]) > 0 && req.Proto == "HTTP/1.0":
+		return d.refuse(400, CodeBadRequest, "both Transfer-Encoding and Content-Length")
+	case te && req.Proto == "HTTP/1.0":
 		res.Close = true
-		return newError(400, CodeBadRequest, "Transfer-Encoding in an HTTP/1.0 request")
+		return d.refuse(400, CodeBadRequest, "Transfer-Encoding in an HTTP/1.0 request")
 	}
-	if e := req.Header.Get("expect"); e != "" && !asciiEqualFold(e, "100-continue") {
+	if e := first(req.Header[fieldExpect[f]]); e != "" && !asciiEqualFold(e, "100-continue") {
 		// RFC 9110 section 10.1.1: no other expectation is defined.
-		return newError(417, CodeExpectationFailed, "only the expectation 100-continue is supported")
+		return d.refuse(417, CodeExpectationFailed, "only the expectation 100-continue is supported")
 	}
 	if !forwardedMethods[req.Method] {
-		return newError(405, CodeMethodNotAllowed, "method not allowed")
+		return d.refuse(405, CodeMethodNotAllowed, "method not allowed")
 	}
 	if req.Header.size() > g.cfg.MaxHeaderBytes {
-		return newError(431, CodeHeadersTooLarge, "request header fields too large")
+		return d.refuse(431, CodeHeadersTooLarge, "request header fields too large")
 	}
 	if g.hosts != nil && !g.hosts[canonicalHost(req.Host, req.Scheme)] {
-		return newError(421, CodeMisdirected, "this gateway does not serve that host")
+		return d.refuse(421, CodeMisdirected, "this gateway does not serve that host")
 	}
 	if req.ContentLength > g.cfg.MaxBodyBytes {
-		return newError(413, CodeBodyTooLarge, "request body too large")
+		return d.refuse(413, CodeBodyTooLarge, "request body too large")
 	}
 	path, err := CleanPath(req.Path, g.cfg.MaxPathBytes)
 	if err != nil {
-		return newError(400, CodeBadPath, strings.TrimPrefix(err.Error(), "gateway: "))
+		return d.refuse(400, CodeBadPath, strings.TrimPrefix(err.Error(), "gateway: "))
 	}
 	decoded, _ := url.PathUnescape(path) // CleanPath checked the escapes
 	route := g.match(decoded)
 	if route == nil {
-		return newError(404, CodeNoRoute, "no route for path")
+		return d.refuse(404, CodeNoRoute, "no route for path")
 	}
 	res.Route = route.Name
 	if len(route.Methods) > 0 && !contains(route.Methods, req.Method) {
-		res.Header.Set("allow", strings.Join(route.Methods, ", "))
-		return newError(405, CodeMethodNotAllowed, "method not allowed on this route")
+		res.Header[fieldAllow[f]] = d.one(valAuthenticate, g.allow[route.Name])
+		return d.refuse(405, CodeMethodNotAllowed, "method not allowed on this route")
 	}
 	now := g.cfg.Now()
 
@@ -351,50 +434,65 @@ func (g *Gateway) decide(ctx context.Context, req *Request, res *Result) *Error 
 		limit = g.cfg.AnonymousLimit.Limit()
 		if !limit.Unlimited() {
 			if req.RemoteAddr == "" {
-				return newError(400, CodeBadRequest, "client address unknown")
+				return d.refuse(400, CodeBadRequest, "client address unknown")
 			}
 			limitKey = clientKey(req.RemoteAddr)
 		}
 	} else {
 		var e *Error
-		if tok, e = g.authorize(ctx, req, now, res); e != nil {
+		if tok, e = g.authorize(ctx, req, now, d, f); e != nil {
 			return e
 		}
 		res.TokenID, res.Tenant = tok.ID, tok.Tenant
 		if !tok.HasScope(route.Scope) {
-			return newError(403, CodeInsufficientScope, "token lacks scope "+strconv.Quote(route.Scope))
+			return d.refuse(403, CodeInsufficientScope, "token lacks scope "+strconv.Quote(route.Scope))
 		}
 		limit = tok.Limit()
-		limitKey = "tok:" + tok.ID
+		limitKey = d.limitKey
+		if limitKey == "" {
+			limitKey = tokenLimitKey(tok.ID)
+		}
 	}
 	if limitKey != "" {
-		d, err := g.cfg.Limiter.Allow(ctx, limitKey, limit, now)
+		ld, err := g.cfg.Limiter.Allow(ctx, limitKey, limit, now)
 		if err != nil {
 			g.log.ErrorContext(ctx, "gateway: rate limiter failed", "request_id", res.RequestID, "key_kind", limitKey[:strings.IndexByte(limitKey, ':')], "err", err)
-			return newError(503, CodeUnavailable, "rate limiter unavailable")
+			return d.refuse(503, CodeUnavailable, "rate limiter unavailable")
 		}
-		setRateLimitHeaders(res.Header, g.policies[route.Name], d)
-		if !d.Allowed {
-			return newError(429, CodeRateLimited, "rate limit exceeded")
+		setRateLimitHeaders(d, f, g.policies[route.Name], ld)
+		if !ld.Allowed {
+			return d.refuse(429, CodeRateLimited, "rate limit exceeded")
 		}
 	}
-	res.Forward = g.upstream(req, path, res, tok)
+	g.upstream(req, path, d, f, tok)
 	return nil
+}
+
+// tokenLimitKey returns the rate-limit key of the token id.
+func tokenLimitKey(id string) string { return "tok:" + id }
+
+// first returns the first of vs, or "".
+func first(vs []string) string {
+	if len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
 }
 
 // authorize authenticates the request's token, first checking the client
 // address's failure budget, and spends from that budget when the token is
 // refused.
-func (g *Gateway) authorize(ctx context.Context, req *Request, now time.Time, res *Result) (*TokenRecord, *Error) {
+func (g *Gateway) authorize(ctx context.Context, req *Request, now time.Time, d *decision, f form) (*TokenRecord, *Error) {
+	res := &d.res
 	if g.failures == nil {
-		return g.authenticate(ctx, req, now, res)
+		return g.authenticate(ctx, req, now, d, f)
 	}
-	if d := g.failures.check(req.RemoteAddr, now.UnixNano()); !d.Allowed {
+	if ld := g.failures.check(req.RemoteAddr, now.UnixNano()); !ld.Allowed {
 		res.AuthError = AuthThrottled
-		res.Header["retry-after"] = []string{strconv.FormatInt(max(1, ceilSeconds(d.RetryAfter)), 10)}
-		return nil, newError(429, CodeRateLimited, "too many failed authentications from this address")
+		res.Header[fieldRetryAfter[f]] = d.one(valRetryAfter, strconv.FormatInt(max(1, ceilSeconds(ld.RetryAfter)), 10))
+		return nil, d.refuse(429, CodeRateLimited, "too many failed authentications from this address")
 	}
-	tok, e := g.authenticate(ctx, req, now, res)
+	tok, e := g.authenticate(ctx, req, now, d, f)
 	if e != nil && e.Status == 401 {
 		g.failures.fail(req.RemoteAddr, now.UnixNano())
 	}
@@ -412,40 +510,43 @@ func (g *Gateway) match(p string) *Route {
 	return nil
 }
 
-// upstream builds the forwarded request: the client's fields minus the
-// hop-by-hop and untrusted ones, plus the gateway's own. It copies the
-// field map once and shares the value slices with req (clipped, so an Add
-// on either side cannot write into the other's).
-func (g *Gateway) upstream(req *Request, path string, res *Result, tok *TokenRecord) *Upstream {
-	h := make(Header, len(req.Header)+6)
-	conn := len(req.Header["connection"]) > 0
-	for k, v := range req.Header {
-		if notForwarded[k] || k == "authorization" && !g.cfg.ForwardAuthorization || conn && connectionNamed(req.Header, k) {
-			continue
+// upstream makes the forwarded request: it edits the request's fields in
+// place, removing the hop-by-hop and untrusted ones and setting the
+// gateway's own, so that the fields cost no copy.
+func (g *Gateway) upstream(req *Request, path string, d *decision, f form, tok *TokenRecord) {
+	h := req.Header
+	if h == nil {
+		h = make(Header, 6)
+		req.Header = h
+	}
+	conn := h[fieldConnection[f]] // read before it is deleted
+	for k := range h {
+		if g.dropped.has(k, f) || len(conn) > 0 && connectionNamed(conn, k) {
+			delete(h, k)
 		}
-		h[k] = v[:len(v):len(v)]
 	}
 	if req.RemoteAddr != "" {
-		h["x-forwarded-for"] = []string{req.RemoteAddr}
+		h[fieldXForwardedFor[f]] = d.one(valForwardedFor, req.RemoteAddr)
 	}
-	if g.cfg.ForwardedHost != "" {
-		h["x-forwarded-host"] = []string{g.cfg.ForwardedHost}
+	if g.forwardedHost != nil {
+		h[fieldXForwardedHost[f]] = g.forwardedHost
 	}
 	if req.Scheme == "https" {
-		h["x-forwarded-proto"] = protoHTTPS
+		h[fieldXForwardedProto[f]] = protoHTTPS
 	} else {
-		h["x-forwarded-proto"] = protoHTTP
+		h[fieldXForwardedProto[f]] = protoHTTP
 	}
-	h[HeaderRequestID] = res.Header[HeaderRequestID]
+	h[fieldRequestID[f]] = d.res.Header[fieldRequestID[f]]
 	if tok != nil {
-		h[HeaderTokenID] = []string{tok.ID}
-		h[HeaderTenant] = []string{tok.Tenant}
+		h[fieldTokenID[f]] = d.one(valTokenID, tok.ID)
+		h[fieldTenant[f]] = d.one(valTenant, tok.Tenant)
 	}
-	return &Upstream{Method: req.Method, Path: path, Query: g.strip.strip(req.Query), Header: h}
+	d.up = Upstream{Method: req.Method, Path: path, Query: g.strip.strip(req.Query), Header: h}
+	d.res.Forward = &d.up
 }
 
-// Values of X-Forwarded-Proto, shared by every request (clipped: an Add
-// cannot write into them).
+// Values of X-Forwarded-Proto, shared by every request (clipped: an append
+// copies them).
 var (
 	protoHTTP  = []string{"http"}[:1:1]
 	protoHTTPS = []string{"https"}[:1:1]
@@ -454,23 +555,31 @@ var (
 // setRateLimitHeaders sets the IETF RateLimit fields
 // (draft-ietf-httpapi-ratelimit-headers): the policy as quota q per window w
 // seconds, and the remaining quota r with t seconds until it is full again;
-// on refusal also Retry-After. policy is the route's name, quoted.
-func setRateLimitHeaders(h Header, policy string, d LimitDecision) {
-	var buf [128]byte
+// on refusal also Retry-After. policy is the route's name, quoted. The
+// values share one string.
+func setRateLimitHeaders(d *decision, f form, policy string, ld LimitDecision) {
+	var buf [192]byte
 	b := append(buf[:0], policy...)
 	b = append(b, ";q="...)
-	b = strconv.AppendInt(b, int64(d.Limit), 10)
+	b = strconv.AppendInt(b, int64(ld.Limit), 10)
 	b = append(b, ";w="...)
-	b = strconv.AppendInt(b, ceilSeconds(d.Window), 10)
-	h["ratelimit-policy"] = []string{string(b)}
-	b = append(buf[:0], policy...)
+	b = strconv.AppendInt(b, ceilSeconds(ld.Window), 10)
+	i := len(b)
+	b = append(b, policy...)
 	b = append(b, ";r="...)
-	b = strconv.AppendInt(b, int64(d.Remaining), 10)
+	b = strconv.AppendInt(b, int64(ld.Remaining), 10)
 	b = append(b, ";t="...)
-	b = strconv.AppendInt(b, ceilSeconds(d.ResetAfter), 10)
-	h["ratelimit"] = []string{string(b)}
-	if !d.Allowed {
-		h["retry-after"] = []string{strconv.FormatInt(max(1, ceilSeconds(d.RetryAfter)), 10)}
+	b = strconv.AppendInt(b, ceilSeconds(ld.ResetAfter), 10)
+	j := len(b)
+	if !ld.Allowed {
+		b = strconv.AppendInt(b, max(1, ceilSeconds(ld.RetryAfter)), 10)
+	}
+	s := string(b)
+	h := d.res.Header
+	h[fieldRateLimitPolicy[f]] = d.one(valPolicy, s[:i])
+	h[fieldRateLimit[f]] = d.one(valRateLimit, s[i:j])
+	if !ld.Allowed {
+		h[fieldRetryAfter[f]] = d.one(valRetryAfter, s[j:])
 	}
 }
 

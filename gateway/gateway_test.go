@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -120,35 +122,126 @@ func TestNew_badRoute(t *testing.T) {
 	}
 }
 
-// TestGateway_upstreamDoesNotAliasRequest checks that the forwarded fields,
-// which share value slices with the request's, can be changed on either
-// side without changing the other.
-func TestGateway_upstreamDoesNotAliasRequest(t *testing.T) {
+// TestGateway_upstreamEditsTheRequestHeader checks that the forwarded
+// fields are the request's own map, edited in place, and that the one-value
+// fields the gateway sets on the request and on the response can be
+// appended to on either side without changing the other.
+func TestGateway_upstreamEditsTheRequestHeader(t *testing.T) {
 	g, tok := newTestGateway(t, gateway.Config{})
 	req := request(tok, nil)
-	req.Header["accept"] = append(make([]string, 0, 4), "text/plain")
+	req.Header["accept"] = []string{"text/plain"}
 	req.Header["connection"] = []string{"close, X-Hop"}
 	req.Header["x-hop"] = []string{"1"}
+	req.Header["x-request-id"] = []string{"spoofed"}
 	res := g.Handle(context.Background(), req)
 	if res.Err != nil {
 		t.Fatal(res.Err)
 	}
 	up := res.Forward.Header
+	if reflect.ValueOf(up).UnsafePointer() != reflect.ValueOf(req.Header).UnsafePointer() {
+		t.Fatal("the forwarded fields are not the request's map")
+	}
 	for _, k := range []string{"connection", "x-hop", "authorization"} {
 		if _, ok := up[k]; ok {
 			t.Errorf("%s forwarded", k)
 		}
 	}
-	up.Add("accept", "application/json")
-	req.Header.Add("accept", "image/png")
-	if got := up["accept"]; len(got) != 2 || got[1] != "application/json" {
+	if got := up["accept"]; len(got) != 1 || got[0] != "text/plain" {
 		t.Errorf("forwarded accept = %q", got)
 	}
-	if got := req.Header["accept"]; len(got) != 2 || got[1] != "image/png" {
-		t.Errorf("request accept = %q", got)
+	fwd := up["x-request-id"]
+	if len(fwd) != 1 || fwd[0] != res.RequestID {
+		t.Fatalf("forwarded x-request-id = %q, want [%q]", fwd, res.RequestID)
 	}
-	if got := up.Get("x-request-id"); got != res.RequestID {
-		t.Errorf("forwarded x-request-id = %q, want %q", got, res.RequestID)
+	up.Add("x-request-id", "added")
+	up.Add("x-forwarded-proto", "added")
+	if got := res.Header["x-request-id"]; len(got) != 1 || got[0] != res.RequestID {
+		t.Errorf("response x-request-id = %q after an append to the forwarded one", got)
+	}
+	res.Header.Add("ratelimit", "added")
+	if got := res.Header["ratelimit"]; len(got) != 2 || strings.Contains(got[0], "added") {
+		t.Errorf("response ratelimit = %q", got)
+	}
+	// Another request's X-Forwarded-Proto is not the one appended to.
+	res = g.Handle(context.Background(), request(tok, nil))
+	if got := res.Forward.Header["x-forwarded-proto"]; len(got) != 1 || got[0] != "http" {
+		t.Errorf("next request's x-forwarded-proto = %q", got)
+	}
+	// A refused request's fields are left as they were.
+	req = request("rpt_unknown1_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG", map[string]string{"x-forwarded-for": "203.0.113.9"})
+	if res := g.Handle(context.Background(), req); res.Err == nil || req.Header.Get("x-forwarded-for") != "203.0.113.9" || req.Header.Get("authorization") == "" {
+		t.Errorf("refused request's header edited: %v %q", res.Err, req.Header)
+	}
+}
+
+// TestGateway_canonicalHeader checks that a request whose fields are named
+// in net/http's canonical form gets the same decision as in lowercase, with
+// the gateway's fields named canonically, and that a name in neither form
+// is still matched in any case.
+func TestGateway_canonicalHeader(t *testing.T) {
+	g, tok := newTestGateway(t, gateway.Config{ForwardedHost: "api.example"})
+	for _, c := range []struct {
+		name    string
+		fields  map[string][]string
+		status  int
+		wantOut []string // forwarded field names besides the gateway's
+	}{
+		{"token", map[string][]string{"Authorization": {"Bearer " + tok}, "Accept": {"*/*"}, "User-Agent": {"x"}}, 0, []string{"Accept", "User-Agent"}},
+		{"hop-by-hop and named", map[string][]string{
+			"Authorization": {"Bearer " + tok}, "Connection": {"keep-alive, X-Secret"}, "Keep-Alive": {"5"}, "X-Secret": {"s"},
+			"Te": {"trailers"}, "X-Forwarded-For": {"203.0.113.9"}, "X-Rampart-Tenant": {"other"}, "Accept": {"*/*"},
+		}, 0, []string{"Accept"}},
+		{"odd case still dropped", map[string][]string{
+			"Authorization": {"Bearer " + tok}, "x-forwarded-for": {"203.0.113.9"}, "X-REAL-IP": {"203.0.113.9"}, "keep-ALIVE": {"5"}, "Accept": {"*/*"},
+		}, 0, []string{"Accept"}},
+		{"missing", map[string][]string{"Accept": {"*/*"}}, 401, nil},
+		{"lowercase authorization is not the canonical one", map[string][]string{"authorization": {"Bearer " + tok}}, 401, nil},
+		{"smuggling", map[string][]string{"Authorization": {"Bearer " + tok}, "Transfer-Encoding": {"chunked"}, "Content-Length": {"3"}}, 400, nil},
+		{"expectation", map[string][]string{"Authorization": {"Bearer " + tok}, "Expect": {"nothing"}}, 417, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req := &gateway.Request{Method: "GET", Path: "/x", Header: gateway.Header(c.fields), CanonicalHeader: true, RemoteAddr: "192.0.2.1", ContentLength: -1}
+			res := g.Handle(context.Background(), req)
+			if got := res.Header["X-Request-Id"]; len(got) != 1 || got[0] != res.RequestID {
+				t.Errorf("response X-Request-Id = %q", got)
+			}
+			for k := range res.Header {
+				if k != http.CanonicalHeaderKey(k) {
+					t.Errorf("response field %q is not canonical", k)
+				}
+			}
+			if c.status != 0 {
+				if res.Err == nil || res.Err.Status != c.status {
+					t.Fatalf("got %+v, want %d", res.Err, c.status)
+				}
+				if c.status == 401 && res.Header["Www-Authenticate"] == nil {
+					t.Errorf("401 without Www-Authenticate: %q", res.Header)
+				}
+				return
+			}
+			if res.Err != nil {
+				t.Fatal(res.Err)
+			}
+			want := map[string]string{
+				"X-Forwarded-For": "192.0.2.1", "X-Forwarded-Host": "api.example", "X-Forwarded-Proto": "http",
+				"X-Request-Id": res.RequestID, "X-Rampart-Token-Id": "abcdefgh", "X-Rampart-Tenant": "t1",
+			}
+			for _, k := range c.wantOut {
+				want[k] = c.fields[k][0]
+			}
+			up := res.Forward.Header
+			for k, v := range up {
+				if w, ok := want[k]; !ok || len(v) != 1 || v[0] != w {
+					t.Errorf("forwarded %s = %q", k, v)
+				}
+			}
+			if len(up) != len(want) {
+				t.Errorf("forwarded %d fields, want %d: %q", len(up), len(want), up)
+			}
+			if res.Header["Ratelimit"] == nil || res.Header["Ratelimit-Policy"] == nil {
+				t.Errorf("response fields %q", res.Header)
+			}
+		})
 	}
 }
 

@@ -2,9 +2,16 @@ package gateway
 
 import "strings"
 
-// Header is a set of HTTP header fields with lowercase names, the form both
-// the Fetch API and HTTP/2 use. The gateway core works on this type so that
-// it needs no net/http (which keeps the WebAssembly build small).
+// Header is a set of HTTP header fields. Its names are lowercase, the form
+// both the Fetch API and HTTP/2 use, or, in a [Request] whose
+// CanonicalHeader is set (and the Result and Upstream of its decision), in
+// net/http's canonical form ("Content-Type"), so that the native adapter
+// hands the gateway net/http's own header map instead of a copy. The
+// gateway core works on this type so that it needs no net/http (which
+// keeps the WebAssembly build small).
+//
+// Get, Set, Add and Del name fields in lowercase: use them on lowercase
+// Headers; index a canonical one with canonical names.
 type Header map[string][]string
 
 // Get returns the first value of name (any case), or "".
@@ -78,23 +85,18 @@ const (
 	HeaderTenant    = "x-rampart-tenant"
 )
 
-// notForwarded holds the fields the gateway never copies from a client's
-// request to the origin: hop-by-hop, untrusted and host.
-var notForwarded = func() map[string]bool {
-	m := map[string]bool{"host": true}
-	for _, k := range hopByHop {
-		m[k] = true
-	}
-	for _, k := range untrusted {
-		m[k] = true
-	}
-	return m
-}()
+// notForwarded lists the fields the gateway never forwards from a client's
+// request to the origin: hop-by-hop, untrusted and host; and, unless
+// Config.ForwardAuthorization, authorization.
+var notForwarded = [...]nameSet{
+	newNameSet(hopByHop, untrusted, []string{"host", "authorization"}),
+	newNameSet(hopByHop, untrusted, []string{"host"}),
+}
 
-// connectionNamed reports whether the Connection field of h names the field
-// k (lowercase), which makes k hop-by-hop too.
-func connectionNamed(h Header, k string) bool {
-	for _, v := range h["connection"] {
+// connectionNamed reports whether the values of a Connection field name the
+// field k (in any case), which makes k hop-by-hop too.
+func connectionNamed(connection []string, k string) bool {
+	for _, v := range connection {
 		for f := range strings.SplitSeq(v, ",") {
 			if strings.EqualFold(strings.TrimSpace(f), k) {
 				return true
@@ -102,4 +104,94 @@ func connectionNamed(h Header, k string) bool {
 		}
 	}
 	return false
+}
+
+// form is how a Header names its fields: lowercase or canonical.
+type form uint8
+
+const (
+	lowercase form = iota
+	canonical
+)
+
+// fieldName is a field name the gateway reads or sets, in both forms.
+type fieldName [2]string
+
+func newFieldName(lower string) fieldName { return fieldName{lower, canonicalName(lower)} }
+
+// The fields the gateway reads or sets, by form.
+var (
+	fieldAuthorization    = newFieldName("authorization")
+	fieldConnection       = newFieldName("connection")
+	fieldContentLength    = newFieldName("content-length")
+	fieldExpect           = newFieldName("expect")
+	fieldTransferEncoding = newFieldName("transfer-encoding")
+	fieldXForwardedFor    = newFieldName("x-forwarded-for")
+	fieldXForwardedHost   = newFieldName("x-forwarded-host")
+	fieldXForwardedProto  = newFieldName("x-forwarded-proto")
+	fieldRequestID        = newFieldName(HeaderRequestID)
+	fieldTokenID          = newFieldName(HeaderTokenID)
+	fieldTenant           = newFieldName(HeaderTenant)
+	fieldAllow            = newFieldName("allow")
+	fieldRateLimit        = newFieldName("ratelimit")
+	fieldRateLimitPolicy  = newFieldName("ratelimit-policy")
+	fieldRetryAfter       = newFieldName("retry-after")
+	fieldWWWAuthenticate  = newFieldName("www-authenticate")
+)
+
+// canonicalName returns the canonical form of the field name k, as
+// net/http's CanonicalHeaderKey gives it for a valid name: the first
+// letter and each letter after a hyphen in upper case, the others in lower
+// case (ASCII only).
+func canonicalName(k string) string {
+	if inForm(k, canonical) {
+		return k
+	}
+	b := []byte(k)
+	upper := true
+	for i, c := range b {
+		switch {
+		case upper && 'a' <= c && c <= 'z':
+			b[i] = c - ('a' - 'A')
+		case !upper && 'A' <= c && c <= 'Z':
+			b[i] = c + ('a' - 'A')
+		}
+		upper = c == '-'
+	}
+	return string(b)
+}
+
+// inForm reports whether the field name k is written in form f.
+func inForm(k string, f form) bool {
+	upper := f == canonical
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
+			return false
+		}
+		upper = f == canonical && c == '-'
+	}
+	return true
+}
+
+// nameSet is a set of field names, each in both forms, matched in any case.
+type nameSet map[string]bool
+
+func newNameSet(lower ...[]string) nameSet {
+	s := nameSet{}
+	for _, names := range lower {
+		for _, k := range names {
+			s[k], s[canonicalName(k)] = true, true
+		}
+	}
+	return s
+}
+
+// has reports whether k, in any case, is in s. A name in form f costs one
+// look-up; another spelling is lowered first.
+func (s nameSet) has(k string, f form) bool {
+	if s[k] {
+		return true
+	}
+	return !inForm(k, f) && s[strings.ToLower(k)]
 }

@@ -141,7 +141,25 @@ func HashToken(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// hashEqual compares two hex hashes in constant time.
-func hashEqual(a, b string) bool {
-	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+// tokenHashIs reports whether HashToken(token) is hash, comparing the
+// hashes in constant time, without allocating: the token ParseToken
+// accepts is hashed from a copy on the stack.
+func tokenHashIs(token, hash string) bool {
+	var buf [maxTokenLen]byte
+	var sum [sha256.Size]byte
+	if len(token) <= len(buf) {
+		sum = sha256.Sum256(buf[:copy(buf[:], token)])
+	} else {
+		sum = sha256.Sum256([]byte(token))
+	}
+	var hx [2 * sha256.Size]byte
+	hex.Encode(hx[:], sum[:])
+	if len(hash) != len(hx) {
+		return false
+	}
+	var v byte
+	for i := range hx {
+		v |= hx[i] ^ hash[i]
+	}
+	return subtle.ConstantTimeByteEq(v, 0) == 1
 }

@@ -56,6 +56,7 @@ type TokenCache struct {
 
 type cacheEntry struct {
 	rec     *TokenRecord
+	key     string // the token's rate-limit key, "tok:" + rec.ID
 	expires time.Time
 }
 
@@ -89,16 +90,24 @@ func NewTokenCache(store TokenStore, opts *TokenCacheOptions) *TokenCache {
 // read-only; the cache keeps its own copy of the store's record, so the
 // store's caller-owned value is never aliased.
 func (c *TokenCache) LookupToken(ctx context.Context, id string) (*TokenRecord, error) {
+	rec, _, err := c.lookup(ctx, id)
+	return rec, err
+}
+
+// lookup is LookupToken that also returns the record's rate-limit key
+// (tokenLimitKey of its ID), made once per cached record rather than per
+// request; "" when it returns the store's record.
+func (c *TokenCache) lookup(ctx context.Context, id string) (*TokenRecord, string, error) {
 	now := c.now()
 	c.mu.RLock()
 	e, ok := c.known[id]
 	exp, isUnknown := c.unknown[id]
 	c.mu.RUnlock()
 	if ok && now.Before(e.expires) {
-		return e.rec, nil
+		return e.rec, e.key, nil
 	}
 	if isUnknown && now.Before(exp) {
-		return nil, ErrTokenNotFound
+		return nil, "", ErrTokenNotFound
 	}
 	rec, err := c.store.LookupToken(ctx, id)
 	switch {
@@ -109,17 +118,17 @@ func (c *TokenCache) LookupToken(ctx context.Context, id string) (*TokenRecord, 
 			c.unknown[id] = now.Add(c.negativeTTL)
 			c.mu.Unlock()
 		}
-		return nil, err
+		return nil, "", err
 	case err != nil:
-		return nil, err
+		return nil, "", err
 	}
 	r := *rec
 	c.mu.Lock()
 	makeRoom(c.known, c.max, func(e cacheEntry) bool { return !now.Before(e.expires) })
-	c.known[id] = cacheEntry{rec: &r, expires: now.Add(c.ttl)}
+	c.known[id] = cacheEntry{rec: &r, key: tokenLimitKey(r.ID), expires: now.Add(c.ttl)}
 	delete(c.unknown, id)
 	c.mu.Unlock()
-	return rec, nil
+	return rec, "", nil
 }
 
 // makeRoom makes room for one more entry in m, which holds at most max:

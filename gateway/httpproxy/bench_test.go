@@ -76,19 +76,21 @@ func BenchmarkHandler(b *testing.B) {
 	}
 }
 
-// BenchmarkGateway_Handle measures the core's decision alone.
+// BenchmarkGateway_Handle measures the core's decision alone, with the
+// conversion of net/http's request. The request's fields are set again
+// before each decision (without allocating): the core edits a forwarded
+// request's fields in place.
 func BenchmarkGateway_Handle(b *testing.B) {
 	for _, ts := range tokenStores {
 		b.Run(ts.name, func(b *testing.B) {
 			gw, tok := benchGateway(b, ts.cached)
 			r := httptest.NewRequest("GET", "/api/x?y=1", nil)
-			r.Header.Set("Authorization", "Bearer "+tok)
-			r.Header.Set("Accept", "application/json")
-			r.Header.Set("User-Agent", "bench/1")
-			req := httpproxy.Request(r)
+			auth, accept, ua := []string{"Bearer " + tok}, []string{"application/json"}, []string{"bench/1"}
 			b.ReportAllocs()
 			for b.Loop() {
-				if res := gw.Handle(context.Background(), req); res.Err != nil {
+				clear(r.Header)
+				r.Header["Authorization"], r.Header["Accept"], r.Header["User-Agent"] = auth, accept, ua
+				if res := gw.Handle(context.Background(), httpproxy.Request(r)); res.Err != nil {
 					b.Fatal(res.Err)
 				}
 			}

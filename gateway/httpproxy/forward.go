@@ -102,7 +102,7 @@ func (h *Handler) forward(ctx context.Context, w *statusWriter, r *http.Request,
 			Proto:      "HTTP/1.1",
 			ProtoMajor: 1,
 			ProtoMinor: 1,
-			Header:     make(http.Header, len(up.Header)+1),
+			Header:     http.Header(up.Header), // the client's, edited by the core
 			Host:       h.origin.Host,
 		},
 	}
@@ -116,9 +116,6 @@ func (h *Handler) forward(ctx context.Context, w *statusWriter, r *http.Request,
 		out.URL.Opaque = raw
 	} else if p, err := url.PathUnescape(raw); err == nil {
 		out.URL.Path, out.URL.RawPath = p, raw
-	}
-	for k, v := range up.Header {
-		out.Header[canonicalKey(k)] = v
 	}
 	if _, ok := out.Header["User-Agent"]; !ok {
 		out.Header["User-Agent"] = nil // keep Go from adding its own

@@ -150,17 +150,21 @@ func New(gw *gateway.Gateway, origin string, opts *Options) (*Handler, error) {
 // origin (a server shutting down calls it after Shutdown).
 func (h *Handler) CloseIdleConnections() { h.client.closeIdle() }
 
-// Request converts r to the core's request. The client address is the TCP
-// peer: no header can change it. An absolute-form target (RFC 9112 section
-// 3.2.2) gives the path and query; net/http has already taken r.Host from
-// it.
+// Request converts r to the core's request. Its Header is r.Header itself
+// (net/http's parser names fields canonically: CanonicalHeader is set),
+// with the Transfer-Encoding net/http took out of it put back, so that the
+// core sees the framing; when the core forwards the request it edits
+// r.Header into the forwarded fields, which costs no copy of them (the
+// server reads what it needs of r.Header before the handler runs). The
+// client address is the TCP peer: no header can change it. An
+// absolute-form target (RFC 9112 section 3.2.2) gives the path and query;
+// net/http has already taken r.Host from it.
 func Request(r *http.Request) *gateway.Request {
-	h := make(gateway.Header, len(r.Header)+1)
-	for k, v := range r.Header {
-		h[lowerKey(k)] = v
+	if r.Header == nil {
+		r.Header = http.Header{}
 	}
 	if len(r.TransferEncoding) > 0 {
-		h["transfer-encoding"] = r.TransferEncoding
+		r.Header["Transfer-Encoding"] = r.TransferEncoding
 	}
 	target := r.RequestURI
 	if target == "" { // a client-side request, as in tests
@@ -180,7 +184,7 @@ func Request(r *http.Request) *gateway.Request {
 	}
 	return &gateway.Request{
 		Method: r.Method, Path: path, Query: query, Host: r.Host, Scheme: scheme, Proto: r.Proto,
-		Header: h, RemoteAddr: host, ContentLength: r.ContentLength,
+		Header: gateway.Header(r.Header), CanonicalHeader: true, RemoteAddr: host, ContentLength: r.ContentLength,
 	}
 }
 

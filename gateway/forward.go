@@ -77,12 +77,13 @@ func nextSep(q string, i int) int {
 }
 
 // has reports whether the parameter param ("name=value" or "name") is one
-// to drop: its name is in the set, or its value holds a Rampart token.
+// to drop: its name is in the set, or it holds a Rampart token, in its
+// value or in its name (a client appending its token to "?").
 func (n queryNames) has(param string) bool {
-	name, value, _ := strings.Cut(param, "=")
-	if holdsToken(value) {
+	if holdsToken(param) {
 		return true
 	}
+	name, _, _ := strings.Cut(param, "=")
 	if name == "" {
 		return false
 	}
@@ -94,8 +95,8 @@ func (n queryNames) has(param string) bool {
 	return n[strings.ToLower(name)]
 }
 
-// holdsToken reports whether the raw query value v, percent-decoded,
-// contains a well-formed Rampart token.
+// holdsToken reports whether the raw query parameter (or part of one) v,
+// percent-decoded, contains a well-formed Rampart token.
 func holdsToken(v string) bool {
 	if !strings.Contains(v, TokenPrefix) && !strings.Contains(v, "%") {
 		return false // the common case: no token, nothing encoded

@@ -447,6 +447,12 @@ func TestStripQuery(t *testing.T) {
 		"a=1&t=Bearer%20" + strings.Replace(tok, "_", "%5F", -1): "a=1",
 		"a=rpt_report&b=rpt_x_short":                             "a=rpt_report&b=rpt_x_short",
 		"next=rpt_rpt_" + tok[4:]:                                "",
+		// ... and as a parameter's name, bare, encoded or inside one.
+		tok + "&a=1":                         "a=1",
+		"a=1&" + tok + "=1":                  "a=1",
+		"a=1&%72pt_" + tok[4:] + "=1":        "a=1",
+		"x[" + tok + "]=1&a=1":               "a=1",
+		"a=1;" + strings.ToUpper(tok) + "=1": "a=1;" + strings.ToUpper(tok) + "=1", // not a token: the prefix is lowercase
 	} {
 		if got := gateway.StripQuery(in, names); got != want {
 			t.Errorf("StripQuery(%q) = %q, want %q", in, got, want)

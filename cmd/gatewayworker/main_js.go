@@ -84,8 +84,14 @@ func logs() uint32 {
 // may be at module scope.
 func configure(_ js.Value, args []js.Value) any {
 	config := ""
-	if len(args) > 0 && args[0].Type() == js.TypeString {
-		config = args[0].String()
+	if len(args) > 0 {
+		switch args[0].Type() {
+		case js.TypeString:
+			config = args[0].String()
+		case js.TypeUndefined, js.TypeNull:
+		default: // the glue passes text; never take the defaults for a policy it could not pass
+			return "GATEWAY_CONFIG is a " + args[0].Type().String() + ", not JSON text"
+		}
 	}
 	var cfg gateway.Config
 	if config != "" {
@@ -124,6 +130,7 @@ func configure(_ js.Value, args []js.Value) any {
 func collect(js.Value, []js.Value) any {
 	mu.Lock()
 	warmGW = nil // the warm-up is over
+	warmLog.buf = nil
 	mu.Unlock()
 	runtime.GC()
 	return nil

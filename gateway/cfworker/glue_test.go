@@ -280,3 +280,74 @@ func TestWorker_warmupCount(t *testing.T) {
 		})
 	}
 }
+
+// TestWorker_varsOfOtherKinds: wrangler passes a var written as a number
+// (GATEWAY_WARMUP = 0 unquoted in wrangler.toml) or as an object (vars in
+// wrangler.json) to the Worker as a JavaScript number or object. A number
+// of warm-up requests is that count; a GATEWAY_CONFIG object is the policy
+// (never silently the defaults); a number where text must be is refused
+// with a logged reason, never used.
+func TestWorker_varsOfOtherKinds(t *testing.T) {
+	v, seeded := loadSeeded(t, glueTestConfig)
+	origin := gatewaytest.NewOrigin(t)
+	serve := func(t *testing.T, logs *testingutil.Buffer, vars map[string]string) *cfworker.Local {
+		t.Helper()
+		j := map[string]json.RawMessage{}
+		for k, val := range vars {
+			j[k] = json.RawMessage(val)
+		}
+		return startWorkerWith(t, v, seeded, origin.URL, logs, &workerOptions{JSONVars: j})
+	}
+	t.Run("number and object", func(t *testing.T) {
+		var logs testingutil.Buffer
+		l := serve(t, &logs, map[string]string{cfworker.WarmupVar: "0", cfworker.ConfigVar: glueTestConfig})
+		// The object's public route: under the defaults it would need a token.
+		if status, _, body := get(t, l, "/public/x", ""); status != 200 {
+			t.Errorf("/public/x without a token: status %d, want 200 (GATEWAY_CONFIG's object not used): %s", status, body)
+		}
+		if status, _, _ := get(t, l, "/api/x", ""); status != 401 {
+			t.Errorf("/api/x without a token: status %d, want 401", status)
+		}
+		waitLog(t, &logs, "access", "path", "/api/x")
+		out := logs.String()
+		if len(logRecords(t, out, "gateway started")) != 1 || len(logRecords(t, out, "gateway warmed up")) != 0 {
+			t.Errorf("GATEWAY_WARMUP = 0 (a number) is not a start at module scope without warm-up:\n%s", out)
+		}
+		if strings.Contains(out, "GATEWAY_WARMUP is not a count") {
+			t.Errorf("GATEWAY_WARMUP = 0 (a number) refused:\n%s", out)
+		}
+	})
+	t.Run("number for config", func(t *testing.T) {
+		var logs testingutil.Buffer
+		l := serve(t, &logs, map[string]string{cfworker.ConfigVar: "42"})
+		status, id, body := get(t, l, "/public/x", "")
+		if status != 503 {
+			t.Errorf("status %d, want 503: %s", status, body)
+		}
+		assertErrorBody(t, body, "unavailable", id)
+		r := waitLog(t, &logs, "gateway: not started", "request_id", id)
+		if e, _ := r["error"].(string); !strings.Contains(e, "GATEWAY_CONFIG: want a JSON object") || !strings.Contains(e, "number") {
+			t.Errorf("logged error %q, want why GATEWAY_CONFIG = 42 is refused", e)
+		}
+	})
+	t.Run("numbers for origin and seed", func(t *testing.T) {
+		var logs testingutil.Buffer
+		l := serve(t, &logs, map[string]string{cfworker.OriginVar: "8080", cfworker.SeedVar: "1234567890123456789012345678901234567890"})
+		status, id, body := get(t, l, "/public/x", "")
+		if status != 500 {
+			t.Errorf("status %d, want 500: %s", status, body)
+		}
+		assertErrorBody(t, body, "internal_error", id)
+		r := waitLog(t, &logs, "gateway: ORIGIN (a URL string), TOKENS or RATE_LIMITER binding missing", "request_id", id)
+		if r["origin_type"] != "number" {
+			t.Errorf("record %v: want origin_type number", r)
+		}
+		recs := logRecords(t, logs.String(), "gateway: GATEWAY_SEED is not at least 32 bytes in hex; Go starts in the first request of each isolate")
+		if len(recs) != 1 || recs[0]["seed_type"] != "number" {
+			t.Errorf("GATEWAY_SEED as a number: records %v, want one saying so\n%s", recs, logs.String())
+		}
+		if strings.Contains(logs.String(), "12345678901234567890") {
+			t.Errorf("the seed's value is in the log:\n%s", logs.String())
+		}
+	})
+}

@@ -39,8 +39,11 @@ type ServeOptions struct {
 	Dist   string            // the bundle built by Build
 	Config *Config           // the wrangler configuration to emulate
 	Vars   map[string]string // override Config.Vars (ORIGIN for a test origin)
-	Seed   []KVPair          // put into the TOKENS namespace before serving
-	Output io.Writer         // receives the Worker's console output; nil discards it
+	// JSONVars override both with JSON values: a number or an object reaches
+	// the Worker as one, as wrangler passes a var written that way.
+	JSONVars map[string]json.RawMessage
+	Seed     []KVPair  // put into the TOKENS namespace before serving
+	Output   io.Writer // receives the Worker's console output; nil discards it
 }
 
 // Local is a Worker served by workerd on 127.0.0.1.
@@ -70,6 +73,25 @@ func Serve(ctx context.Context, opts *ServeOptions) (*Local, error) {
 		node = "node"
 	}
 	optsJSON := HarnessOptions(o.Config, o.Vars)
+	if len(o.JSONVars) > 0 {
+		var h map[string]json.RawMessage
+		var vars map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(optsJSON), &h); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(h["vars"], &vars); err != nil || vars == nil {
+			vars = map[string]json.RawMessage{}
+		}
+		for k, v := range o.JSONVars {
+			vars[k] = v
+		}
+		h["vars"], _ = json.Marshal(vars)
+		b, err := json.Marshal(h)
+		if err != nil {
+			return nil, fmt.Errorf("cfworker: JSONVars: %w", err)
+		}
+		optsJSON = string(b)
+	}
 	env := append(os.Environ(),
 		"RAMPART_WORKER_DIST="+o.Dist,
 		"RAMPART_WORKER_OPTIONS="+optsJSON,

@@ -77,8 +77,10 @@ type workerOptions struct {
 	// Patch rewrites the built glue (worker.mjs) before it is served: how a
 	// test makes the glue fail where nothing outside it can.
 	Patch func(tb testing.TB, glue string) string
-	// Vars override the variables startWorker sets.
-	Vars map[string]string
+	// Vars override the variables startWorker sets; JSONVars override
+	// those with JSON values (a number, an object).
+	Vars     map[string]string
+	JSONVars map[string]json.RawMessage
 }
 
 // mustPatch returns s with old replaced by new, failing when old is not in
@@ -136,7 +138,7 @@ func startWorkerWith(t testing.TB, v *gatewaytest.Vectors, seeded *gatewaytest.S
 		vars[k] = val
 	}
 	l, err := cfworker.Serve(ctx, &cfworker.ServeOptions{
-		Node: node, Root: root, Dist: dist, Config: cfg, Seed: seed, Output: logs, Vars: vars,
+		Node: node, Root: root, Dist: dist, Config: cfg, Seed: seed, Output: logs, Vars: vars, JSONVars: opts.JSONVars,
 	})
 	if err != nil {
 		t.Fatalf("serve: %v\n%s", err, logs)

@@ -113,6 +113,13 @@ function seedSource(hex) {
 function startGo(fill, config) {
   if (started) return;
   if (startError) throw startError;
+  let configText;
+  try {
+    configText = configJSON(config);
+  } catch (e) {
+    startError = new Error("GATEWAY_CONFIG: " + e.message);
+    throw startError;
+  }
   const go = new globalThis.Go();
   const gojs = go.importObject.gojs;
   const getRandomData = gojs["runtime.getRandomData"];
@@ -151,7 +158,7 @@ function startGo(fill, config) {
   if (typeof globalThis.rampartConfigure !== "function" || typeof wasmExports.rampartStart !== "function") {
     throw new Error("gateway.wasm did not register its entry points");
   }
-  const err = globalThis.rampartConfigure(config ?? "");
+  const err = globalThis.rampartConfigure(configText);
   writeLogs();
   if (err) {
     startError = new Error("GATEWAY_CONFIG: " + err);
@@ -169,6 +176,17 @@ function startGo(fill, config) {
     deferred.clear();
   };
   started = true;
+}
+
+// configJSON returns GATEWAY_CONFIG as the JSON text rampartConfigure
+// takes ("" for the defaults). A JSON object in wrangler's configuration
+// ([vars] table, or vars in wrangler.json) reaches the Worker as an object,
+// not as text; a value of any other kind (a number, say) throws.
+function configJSON(config) {
+  if (config === undefined || config === null) return "";
+  if (typeof config === "string") return config;
+  if (typeof config === "object" && !Array.isArray(config)) return JSON.stringify(config);
+  throw new Error("want a JSON object, or a string holding one, not " + (Array.isArray(config) ? "a list" : "a " + typeof config));
 }
 
 // startInRequest starts Go in a request if it has not started, hands it the
@@ -272,6 +290,13 @@ if (moduleSeed) {
       error: String(e), then: startError ? "every request answers 503" : "starting in the first request",
     });
   }
+} else if (moduleEnv?.GATEWAY_SEED !== undefined) {
+  // Set but unusable (too short, not hex, or a number in wrangler's
+  // configuration): say so, without the value, rather than start slowly
+  // in silence.
+  logError("gateway: GATEWAY_SEED is not at least 32 bytes in hex; Go starts in the first request of each isolate", {
+    seed_type: typeof moduleEnv.GATEWAY_SEED,
+  });
 }
 
 // Fields that describe one connection (RFC 9110 section 7.6.1); the
@@ -295,14 +320,22 @@ function stripHopByHop(headers) {
   for (const h of HOP_BY_HOP) headers.delete(h);
 }
 
-function errorResponse(status, code, message, requestID, extra) {
-  const headers = new Headers(extra);
+// jsonResponse answers the JSON body with the header fields pairs
+// ([name, value]: the core's), the fields every JSON answer carries, and
+// then the fields of set.
+function jsonResponse(status, body, pairs, ...set) {
+  const headers = new Headers(pairs);
   headers.set("content-type", "application/json");
   headers.set("cache-control", "no-store");
   headers.set("x-content-type-options", "nosniff");
-  headers.set("x-request-id", requestID);
-  const body = JSON.stringify({ error: { code, message, request_id: requestID } }) + "\n";
+  for (const [k, v] of set) headers.set(k, v);
   return new Response(body, { status, headers });
+}
+
+// errorResponse answers the glue's own JSON error.
+function errorResponse(status, code, message, requestID, pairs) {
+  const body = JSON.stringify({ error: { code, message, request_id: requestID } }) + "\n";
+  return jsonResponse(status, body, pairs, ["x-request-id", requestID]);
 }
 
 // splitURL takes the path and query from the URL string as received,
@@ -322,6 +355,19 @@ function splitURL(raw) {
     path: q < 0 ? rest : rest.slice(0, q),
     query: q < 0 ? "" : rest.slice(q + 1),
   };
+}
+
+// originBase returns ORIGIN without its trailing slashes, worked out once
+// per value rather than per request.
+let originSeen, originTrimmed;
+function originBase(origin) {
+  if (origin !== originSeen) {
+    let end = origin.length;
+    while (end > 0 && origin[end - 1] === "/") end--;
+    originTrimmed = origin.slice(0, end);
+    originSeen = origin;
+  }
+  return originTrimmed;
 }
 
 // readLimited reads a body of unknown length into memory, up to max bytes;
@@ -412,10 +458,13 @@ export default {
 // the origin's response. state.res is the core's result once there is one,
 // state.logged whether its access record is written (rampartDone).
 async function serve(request, env, ctx, start, state) {
-  if (!env.ORIGIN || !env.TOKENS || !env.RATE_LIMITER) {
-    // rampart gateway check catches this before a deploy.
+  if (typeof env.ORIGIN !== "string" || !env.ORIGIN || !env.TOKENS || !env.RATE_LIMITER) {
+    // rampart gateway check catches this before a deploy. (A var written
+    // as a number in wrangler's configuration reaches the Worker as one.)
     const requestID = crypto.randomUUID();
-    logError("gateway: ORIGIN, TOKENS or RATE_LIMITER binding missing", { request_id: requestID });
+    logError("gateway: ORIGIN (a URL string), TOKENS or RATE_LIMITER binding missing", {
+      request_id: requestID, origin_type: typeof env.ORIGIN,
+    });
     return errorResponse(500, "internal_error", "gateway misconfigured", requestID, []);
   }
   try {
@@ -443,18 +492,16 @@ async function serve(request, env, ctx, start, state) {
   const res = state.res = await decide(fields.join("\0"), env);
 
   if (res.status) {
-    const out = new Response(res.body, { status: res.status, headers: res.header });
-    out.headers.set("content-type", "application/json");
-    out.headers.set("cache-control", "no-store");
-    out.headers.set("x-content-type-options", "nosniff");
-    if (res.close) out.headers.set("connection", "close");
+    // The core's refusal: its body and fields (x-request-id among them).
+    const out = res.close
+      ? jsonResponse(res.status, res.body, res.header, ["connection", "close"])
+      : jsonResponse(res.status, res.body, res.header);
     done(res.status);
     return out;
   }
 
   const f = res.forward;
-  const origin = env.ORIGIN.replace(/\/+$/, "");
-  const target = origin + f.path + (f.query ? "?" + f.query : "");
+  const target = originBase(env.ORIGIN) + f.path + (f.query ? "?" + f.query : "");
   let body;
   if (request.body !== null && f.method !== "GET" && f.method !== "HEAD") {
     body = request.body;

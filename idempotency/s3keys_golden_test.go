@@ -1,0 +1,199 @@
+package idempotency_test
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rampartdev/rampart/idempotency"
+	"github.com/rampartdev/rampart/internal/testenv"
+)
+
+var updateGolden = flag.Bool("update", false, "rewrite testdata/s3keys.golden.json from the code under test")
+
+// keysOutcome is what SQSS3Keys (or S3EventKey) made of one input: its
+// keys and payloads, or the class of its error.
+type keysOutcome struct {
+	Keys     []string `json:"keys,omitempty"`
+	Payloads []string `json:"payloads,omitempty"`
+	Err      string   `json:"err,omitempty"` // "test event", "malformed", "missing key" or another error's text
+}
+
+// goldenInputs returns every S3 event the tests and samples hold, by name:
+// each sample file (this package's, the media service's and aws-lambda-go's)
+// as an SQS body, inside an SNS envelope, each body of an SQS sample, each
+// S3 sample delivered directly, and the objects of the S3 tests written
+// every way S3 delivers them to a queue.
+func goldenInputs(t *testing.T) map[string]func() keysOutcome {
+	t.Helper()
+	in := map[string]func() keysOutcome{}
+	queued := func(name, body string) {
+		in["sqs "+name] = func() keysOutcome { return sqsOutcome(body) }
+		in["sqs sns "+name] = func() keysOutcome { return sqsOutcome(snsBody(t, body)) }
+	}
+	var files []string
+	for _, g := range []string{"testdata/*.json", "../media/testdata/*.json"} {
+		m, err := filepath.Glob(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	files = append(files, testenv.LambdaEvents(t)...)
+	for _, f := range files {
+		if strings.HasSuffix(f, "s3keys.golden.json") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Base(filepath.Dir(filepath.Dir(f))) + "/" + filepath.Base(f)
+		queued(name, string(b))
+		var sqs events.SQSEvent
+		if json.Unmarshal(b, &sqs) == nil {
+			for i, r := range sqs.Records {
+				if r.Body != "" {
+					queued(fmt.Sprintf("%s body %d", name, i), r.Body)
+				}
+			}
+		}
+		var s3 events.S3Event
+		if json.Unmarshal(b, &s3) == nil && len(s3.Records) > 0 && s3.Records[0].EventSource == "aws:s3" {
+			in["direct "+name] = func() keysOutcome { return directOutcome(s3) }
+		}
+	}
+	objects := []s3Object{
+		{name: "ObjectCreated:Put", reason: "PutObject", key: "photos/été 2026/a+b c ☀.jpg", etag: "b1946ac92492d2347c6235b4d2611184", seq: "00617F08299329D189", size: 5},
+		{name: "ObjectCreated:Post", reason: "POST Object", key: "in/form upload.png", etag: "0f343b0931126a20f133d67c2b018a3b", version: "IYV3p45BT0ac8hjHg1houSdS1a.Mro8e", seq: "617f08299329d18a", size: 9},
+		{name: "ObjectCreated:Copy", reason: "CopyObject", key: "copies/100%.txt", etag: "d41d8cd98f00b204e9800998ecf8427e", seq: "0064D3901D00059242"},
+		{name: "ObjectCreated:CompleteMultipartUpload", reason: "CompleteMultipartUpload", key: "raw/2023-08-08T14:03:40.532432.zip", etag: "4af981f98d22a0b9979da24b259e5e42-12", version: "uhggCJ2_B6gU2JaXWXebnXFDstO0ID6G", seq: "0064D3901D00059243", size: 198524144},
+		{name: "ObjectCreated:RenameObject", reason: "RenameObject", key: "k", etag: "e", seq: "0055AED6DCD90281E5"},
+		{name: "ObjectRemoved:Delete", reason: "DeleteObject", deletionType: "Permanently Deleted", key: "photos/été 2026/a+b c ☀.jpg", seq: "00617F08299329D190"},
+		{name: "ObjectRemoved:DeleteMarkerCreated", reason: "DeleteObject", deletionType: "Delete Marker Created", key: "日本語/キー.jpg", version: "CY6jmR1pUJG.N3Y6x0AhJE5ThzK2Nhpp", seq: "00617F08299329D191"},
+		{name: "LifecycleExpiration:Delete", reason: "Lifecycle Expiration", deletionType: "Permanently Deleted", key: "old/a b.jpg", seq: "0055AED6DCD90281E5"},
+		{name: "LifecycleExpiration:DeleteMarkerCreated", reason: "Lifecycle Expiration", deletionType: "Delete Marker Created", key: "old/c.jpg", version: "v2", seq: "0055AED6DCD90281E6"},
+		{name: "ObjectCreated:Put", reason: "PutObject", key: "a+b%20c.jpg", etag: "e", seq: "0055aed6dcd90281e5"},
+		{name: "ObjectCreated:Put", reason: "PutObject", key: "not hex", etag: "e", seq: "Happy Sequencer"},
+	}
+	for i, o := range objects {
+		name := fmt.Sprintf("object %d %s %s", i, o.name, o.key)
+		queued(name+" notification", o.notification())
+		queued(name+" eventbridge", o.eventBridge())
+		in["direct "+name] = func() keysOutcome {
+			var e events.S3Event
+			if err := json.Unmarshal([]byte(o.notification()), &e); err != nil {
+				return keysOutcome{Err: err.Error()}
+			}
+			return directOutcome(e)
+		}
+	}
+	a, b := objects[0], objects[5]
+	queued("two records", fmt.Sprintf(`{"Records":[%s,%s]}`, a.record(), b.record()))
+	// idempotencytest's S3ThroughQueues event, as its queues carry it.
+	conformance := fmt.Sprintf(`{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Put",`+
+		`"eventTime":"2026-01-02T03:04:05.678Z","s3":{"bucket":{"name":"uploads"},`+
+		`"object":{"key":%q,"size":1024,"eTag":%q,"sequencer":%q}}}]}`, "photos/summer+%C3%BCber+a%2Bb.jpg", "etag-a", "0055AED6DCD90281E5")
+	queued("conformance notification", conformance)
+	queued("conformance eventbridge", fmt.Sprintf(`{"version":"0","id":"17793124-05d4-b198-2fde-7ededc63b103","detail-type":"Object Created","source":"aws.s3",`+
+		`"account":"111122223333","time":"2026-01-02T03:04:05Z","region":"eu-central-1","resources":["arn:aws:s3:::uploads"],`+
+		`"detail":{"version":"0","bucket":{"name":"uploads"},"object":{"key":%q,"size":1024,"etag":%q,"sequencer":%q},"reason":"PutObject"}}`,
+		"photos/summer über a+b.jpg", "etag-a", "0055AED6DCD90281E5"))
+	return in
+}
+
+func sqsOutcome(body string) keysOutcome {
+	keys, err := idempotency.SQSS3Keys(events.SQSMessage{MessageId: "m", Body: body})
+	if err != nil {
+		return errOutcome(err)
+	}
+	var o keysOutcome
+	for _, k := range keys {
+		o.Keys = append(o.Keys, k.Key)
+		o.Payloads = append(o.Payloads, string(k.Payload))
+	}
+	return o
+}
+
+func directOutcome(e events.S3Event) keysOutcome {
+	k, err := idempotency.S3EventKey(e)
+	if err != nil {
+		return errOutcome(err)
+	}
+	p, err := idempotency.Payload(e)
+	if err != nil {
+		return errOutcome(err)
+	}
+	return keysOutcome{Keys: []string{k}, Payloads: []string{string(p)}}
+}
+
+func errOutcome(err error) keysOutcome {
+	switch {
+	case errors.Is(err, idempotency.ErrTestEvent):
+		return keysOutcome{Err: "test event"}
+	case errors.Is(err, idempotency.ErrMissingKey):
+		return keysOutcome{Err: "missing key"}
+	case errors.Is(err, idempotency.ErrMalformedMessage):
+		return keysOutcome{Err: "malformed"}
+	}
+	return keysOutcome{Err: err.Error()}
+}
+
+// The keys and payloads of every S3 event in the samples and tests are
+// those the release before the shared decoder (internal/s3event) derived,
+// recorded in testdata/s3keys.golden.json: a changed key would run an
+// event again after an upgrade (a duplicate side effect), a changed
+// payload would make its redelivery a *PayloadMismatchError. Bodies that
+// were refused are still refused the same way.
+func TestS3Keys_golden(t *testing.T) {
+	const path = "testdata/s3keys.golden.json"
+	got := map[string]keysOutcome{}
+	for name, f := range goldenInputs(t) {
+		got[name] = f()
+	}
+	if *updateGolden {
+		b, err := json.MarshalIndent(got, "", "\t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]keysOutcome
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	keyed := 0
+	for _, name := range slices.Sorted(maps.Keys(want)) {
+		w, g := want[name], got[name]
+		if len(w.Keys) > 0 {
+			keyed++
+		}
+		if !slices.Equal(w.Keys, g.Keys) || !slices.Equal(w.Payloads, g.Payloads) || w.Err != g.Err {
+			t.Errorf("%s:\n got  %+v\n want %+v", name, g, w)
+		}
+	}
+	for name := range got {
+		if _, ok := want[name]; !ok {
+			t.Errorf("%s: not in %s (run with -update to add it)", name, path)
+		}
+	}
+	if keyed < 40 {
+		t.Errorf("only %d keyed inputs in %s; want the samples' events", keyed, path)
+	}
+}

@@ -1,0 +1,128 @@
+package media_test
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/rampartdev/rampart/internal/testenv"
+	"github.com/rampartdev/rampart/media"
+)
+
+var updateGolden = flag.Bool("update", false, "rewrite testdata/events.golden.json from the code under test")
+
+// eventsOutcome is what FromSQSBody made of one body: the events'
+// idempotency keys, or the class of its error.
+type eventsOutcome struct {
+	Keys []string `json:"keys,omitempty"`
+	Err  string   `json:"err,omitempty"` // "test event" or "bad event"
+}
+
+func bodyOutcome(body string) eventsOutcome {
+	evs, err := media.FromSQSBody(body)
+	var ee *media.EventError
+	switch {
+	case errors.Is(err, media.ErrTestEvent):
+		return eventsOutcome{Err: "test event"}
+	case errors.As(err, &ee):
+		return eventsOutcome{Err: "bad event"}
+	case err != nil:
+		return eventsOutcome{Err: err.Error()}
+	}
+	var o eventsOutcome
+	for _, e := range evs {
+		o.Keys = append(o.Keys, e.IdempotencyKey())
+	}
+	return o
+}
+
+// The thumbnailer's idempotency keys of every S3 event in the samples (the
+// media service's, the idempotency engine's and aws-lambda-go's, as SQS
+// bodies and inside SNS) are those the release before the shared decoder
+// (internal/s3event) derived, recorded in testdata/events.golden.json: a
+// changed key would process an event again after an upgrade.
+func TestFromSQSBody_golden(t *testing.T) {
+	const path = "testdata/events.golden.json"
+	var files []string
+	for _, g := range []string{"testdata/*.json", "../idempotency/testdata/*.json"} {
+		m, err := filepath.Glob(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	files = append(files, testenv.LambdaEvents(t)...)
+	got := map[string]eventsOutcome{}
+	for _, f := range files {
+		if strings.HasSuffix(f, ".golden.json") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Base(filepath.Dir(filepath.Dir(f))) + "/" + filepath.Base(f)
+		bodies := map[string]string{name: string(b)}
+		var sqs events.SQSEvent
+		if json.Unmarshal(b, &sqs) == nil {
+			for i, r := range sqs.Records {
+				if r.Body != "" {
+					bodies[fmt.Sprintf("%s body %d", name, i)] = r.Body
+				}
+			}
+		}
+		for n, body := range bodies {
+			got[n] = bodyOutcome(body)
+			env, err := json.Marshal(map[string]string{"Type": "Notification", "MessageId": "m", "Message": body})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got["sns "+n] = bodyOutcome(string(env))
+		}
+	}
+	if *updateGolden {
+		b, err := json.MarshalIndent(got, "", "\t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]eventsOutcome
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	keyed := 0
+	for _, name := range slices.Sorted(maps.Keys(want)) {
+		w, g := want[name], got[name]
+		if len(w.Keys) > 0 {
+			keyed++
+		}
+		if !slices.Equal(w.Keys, g.Keys) || w.Err != g.Err {
+			t.Errorf("%s:\n got  %+v\n want %+v", name, g, w)
+		}
+	}
+	for name := range got {
+		if _, ok := want[name]; !ok {
+			t.Errorf("%s: not in %s (run with -update to add it)", name, path)
+		}
+	}
+	if keyed < 8 {
+		t.Errorf("only %d keyed bodies in %s; want the samples' events", keyed, path)
+	}
+}

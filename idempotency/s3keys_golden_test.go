@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/rampartdev/rampart/idempotency"
+	"github.com/rampartdev/rampart/internal/s3event/s3eventtest"
 	"github.com/rampartdev/rampart/internal/testenv"
 )
 
@@ -38,7 +39,7 @@ func goldenInputs(t *testing.T) map[string]func() keysOutcome {
 	in := map[string]func() keysOutcome{}
 	queued := func(name, body string) {
 		in["sqs "+name] = func() keysOutcome { return sqsOutcome(body) }
-		in["sqs sns "+name] = func() keysOutcome { return sqsOutcome(snsBody(t, body)) }
+		in["sqs sns "+name] = func() keysOutcome { return sqsOutcome(s3eventtest.SNS(body)) }
 	}
 	var files []string
 	for _, g := range []string{"testdata/*.json", "../media/testdata/*.json"} {
@@ -50,7 +51,7 @@ func goldenInputs(t *testing.T) map[string]func() keysOutcome {
 	}
 	files = append(files, testenv.LambdaEvents(t)...)
 	for _, f := range files {
-		if strings.HasSuffix(f, "s3keys.golden.json") {
+		if strings.HasSuffix(f, ".golden.json") {
 			continue
 		}
 		b, err := os.ReadFile(f)
@@ -72,33 +73,33 @@ func goldenInputs(t *testing.T) map[string]func() keysOutcome {
 			in["direct "+name] = func() keysOutcome { return directOutcome(s3) }
 		}
 	}
-	objects := []s3Object{
-		{name: "ObjectCreated:Put", reason: "PutObject", key: "photos/été 2026/a+b c ☀.jpg", etag: "b1946ac92492d2347c6235b4d2611184", seq: "00617F08299329D189", size: 5},
-		{name: "ObjectCreated:Post", reason: "POST Object", key: "in/form upload.png", etag: "0f343b0931126a20f133d67c2b018a3b", version: "IYV3p45BT0ac8hjHg1houSdS1a.Mro8e", seq: "617f08299329d18a", size: 9},
-		{name: "ObjectCreated:Copy", reason: "CopyObject", key: "copies/100%.txt", etag: "d41d8cd98f00b204e9800998ecf8427e", seq: "0064D3901D00059242"},
-		{name: "ObjectCreated:CompleteMultipartUpload", reason: "CompleteMultipartUpload", key: "raw/2023-08-08T14:03:40.532432.zip", etag: "4af981f98d22a0b9979da24b259e5e42-12", version: "uhggCJ2_B6gU2JaXWXebnXFDstO0ID6G", seq: "0064D3901D00059243", size: 198524144},
-		{name: "ObjectCreated:RenameObject", reason: "RenameObject", key: "k", etag: "e", seq: "0055AED6DCD90281E5"},
-		{name: "ObjectRemoved:Delete", reason: "DeleteObject", deletionType: "Permanently Deleted", key: "photos/été 2026/a+b c ☀.jpg", seq: "00617F08299329D190"},
-		{name: "ObjectRemoved:DeleteMarkerCreated", reason: "DeleteObject", deletionType: "Delete Marker Created", key: "日本語/キー.jpg", version: "CY6jmR1pUJG.N3Y6x0AhJE5ThzK2Nhpp", seq: "00617F08299329D191"},
-		{name: "LifecycleExpiration:Delete", reason: "Lifecycle Expiration", deletionType: "Permanently Deleted", key: "old/a b.jpg", seq: "0055AED6DCD90281E5"},
-		{name: "LifecycleExpiration:DeleteMarkerCreated", reason: "Lifecycle Expiration", deletionType: "Delete Marker Created", key: "old/c.jpg", version: "v2", seq: "0055AED6DCD90281E6"},
-		{name: "ObjectCreated:Put", reason: "PutObject", key: "a+b%20c.jpg", etag: "e", seq: "0055aed6dcd90281e5"},
-		{name: "ObjectCreated:Put", reason: "PutObject", key: "not hex", etag: "e", seq: "Happy Sequencer"},
+	objects := []s3eventtest.Object{
+		{EventName: "ObjectCreated:Put", Reason: "PutObject", Key: "photos/été 2026/a+b c ☀.jpg", ETag: "b1946ac92492d2347c6235b4d2611184", Seq: "00617F08299329D189", Size: 5},
+		{EventName: "ObjectCreated:Post", Reason: "POST Object", Key: "in/form upload.png", ETag: "0f343b0931126a20f133d67c2b018a3b", Version: "IYV3p45BT0ac8hjHg1houSdS1a.Mro8e", Seq: "617f08299329d18a", Size: 9},
+		{EventName: "ObjectCreated:Copy", Reason: "CopyObject", Key: "copies/100%.txt", ETag: "d41d8cd98f00b204e9800998ecf8427e", Seq: "0064D3901D00059242"},
+		{EventName: "ObjectCreated:CompleteMultipartUpload", Reason: "CompleteMultipartUpload", Key: "raw/2023-08-08T14:03:40.532432.zip", ETag: "4af981f98d22a0b9979da24b259e5e42-12", Version: "uhggCJ2_B6gU2JaXWXebnXFDstO0ID6G", Seq: "0064D3901D00059243", Size: 198524144},
+		{EventName: "ObjectCreated:RenameObject", Reason: "RenameObject", Key: "k", ETag: "e", Seq: "0055AED6DCD90281E5"},
+		{EventName: "ObjectRemoved:Delete", Reason: "DeleteObject", DeletionType: "Permanently Deleted", Key: "photos/été 2026/a+b c ☀.jpg", Seq: "00617F08299329D190"},
+		{EventName: "ObjectRemoved:DeleteMarkerCreated", Reason: "DeleteObject", DeletionType: "Delete Marker Created", Key: "日本語/キー.jpg", Version: "CY6jmR1pUJG.N3Y6x0AhJE5ThzK2Nhpp", Seq: "00617F08299329D191"},
+		{EventName: "LifecycleExpiration:Delete", Reason: "Lifecycle Expiration", DeletionType: "Permanently Deleted", Key: "old/a b.jpg", Seq: "0055AED6DCD90281E5"},
+		{EventName: "LifecycleExpiration:DeleteMarkerCreated", Reason: "Lifecycle Expiration", DeletionType: "Delete Marker Created", Key: "old/c.jpg", Version: "v2", Seq: "0055AED6DCD90281E6"},
+		{EventName: "ObjectCreated:Put", Reason: "PutObject", Key: "a+b%20c.jpg", ETag: "e", Seq: "0055aed6dcd90281e5"},
+		{EventName: "ObjectCreated:Put", Reason: "PutObject", Key: "not hex", ETag: "e", Seq: "Happy Sequencer"},
 	}
 	for i, o := range objects {
-		name := fmt.Sprintf("object %d %s %s", i, o.name, o.key)
-		queued(name+" notification", o.notification())
-		queued(name+" eventbridge", o.eventBridge())
+		name := fmt.Sprintf("object %d %s %s", i, o.EventName, o.Key)
+		queued(name+" notification", o.Notification())
+		queued(name+" eventbridge", o.EventBridge())
 		in["direct "+name] = func() keysOutcome {
 			var e events.S3Event
-			if err := json.Unmarshal([]byte(o.notification()), &e); err != nil {
+			if err := json.Unmarshal([]byte(o.Notification()), &e); err != nil {
 				return keysOutcome{Err: err.Error()}
 			}
 			return directOutcome(e)
 		}
 	}
 	a, b := objects[0], objects[5]
-	queued("two records", fmt.Sprintf(`{"Records":[%s,%s]}`, a.record(), b.record()))
+	queued("two records", fmt.Sprintf(`{"Records":[%s,%s]}`, a.Record(), b.Record()))
 	// idempotencytest's S3ThroughQueues event, as its queues carry it.
 	conformance := fmt.Sprintf(`{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Put",`+
 		`"eventTime":"2026-01-02T03:04:05.678Z","s3":{"bucket":{"name":"uploads"},`+

@@ -1,11 +1,8 @@
 package idempotency
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -17,7 +14,7 @@ import (
 // most 64 KB (its documented maximum), an SNS message or an EventBridge
 // event at most 256 KiB. A queue accepts up to 1 MiB from other producers;
 // such a body is not an S3 event.
-const MaxS3MessageBody = 256 << 10
+const MaxS3MessageBody = s3event.MaxBody
 
 // S3RecordKey is one S3 object event found in an SQS message, with what
 // guards it: run the work for Record under Guard.Do(ctx, Key, Payload, ...).
@@ -96,15 +93,15 @@ type S3RecordKey struct {
 // [ErrMalformedMessage]), permanent: reject it, never retry it. Either
 // way no key is returned, so nothing is guarded under a partial key.
 func SQSS3Keys(m events.SQSMessage) ([]S3RecordKey, error) {
-	if len(m.Body) > MaxS3MessageBody {
-		return nil, &MessageError{MessageID: m.MessageId, Reason: fmt.Sprintf("body of %d bytes, over the %d bytes of any S3 event source", len(m.Body), MaxS3MessageBody)}
-	}
-	recs, reason, err := s3Records([]byte(m.Body), true)
-	if errors.Is(err, ErrTestEvent) {
+	recs, err := s3event.ParseSQSBody(m.Body)
+	if errors.Is(err, s3event.ErrTestEvent) {
 		return nil, ErrTestEvent
 	}
-	if reason != "" {
-		return nil, &MessageError{MessageID: m.MessageId, Reason: reason, Err: err}
+	if me, ok := errors.AsType[*s3event.MalformedError](err); ok {
+		return nil, &MessageError{MessageID: m.MessageId, Reason: me.Reason, Err: me.Err}
+	}
+	if err != nil {
+		return nil, &MessageError{MessageID: m.MessageId, Reason: "undecodable body", Err: err}
 	}
 	out := make([]S3RecordKey, len(recs))
 	for i, r := range recs {
@@ -119,123 +116,4 @@ func SQSS3Keys(m events.SQSMessage) ([]S3RecordKey, error) {
 		out[i] = S3RecordKey{Key: k, Payload: p, Record: r}
 	}
 	return out, nil
-}
-
-// s3Records decodes body: an S3 notification, an EventBridge S3 event or,
-// when sns is set, an SNS notification carrying one of those. A body it
-// cannot use returns a reason (and the cause, if any); the test event
-// returns ErrTestEvent.
-func s3Records(body []byte, sns bool) ([]events.S3EventRecord, string, error) {
-	// encoding/json matches member names case-insensitively, as it does
-	// for aws-lambda-go's structs.
-	var probe struct {
-		Records    json.RawMessage `json:"Records"`
-		Event      string          `json:"Event"`
-		Type       string          `json:"Type"`
-		Message    *string         `json:"Message"`
-		DetailType *string         `json:"detail-type"`
-	}
-	if err := json.Unmarshal(body, &probe); err != nil {
-		return nil, "body is not a JSON object", err
-	}
-	switch {
-	case probe.Event == "s3:TestEvent" && probe.Records == nil:
-		return nil, "", ErrTestEvent
-	case probe.Type != "":
-		if !sns {
-			return nil, "an SNS notification inside an SNS notification", nil
-		}
-		if probe.Type != "Notification" || probe.Message == nil {
-			return nil, fmt.Sprintf("an SNS %q message, not a notification with a Message", probe.Type), nil
-		}
-		// The Message is no longer than the body it was unescaped from.
-		return s3Records([]byte(*probe.Message), false)
-	case probe.DetailType != nil:
-		var ev events.EventBridgeEvent
-		if err := json.Unmarshal(body, &ev); err != nil {
-			return nil, "undecodable EventBridge event", err
-		}
-		r, reason, err := eventBridgeS3Record(ev)
-		if reason != "" {
-			return nil, reason, err
-		}
-		return []events.S3EventRecord{r}, "", nil
-	case probe.Records != nil:
-		var e events.S3Event
-		if err := json.Unmarshal(body, &e); err != nil { // also a key that is not URL-encoded as S3 encodes keys
-			return nil, "undecodable S3 notification", err
-		}
-		if len(e.Records) == 0 {
-			return nil, "an S3 notification without records", nil
-		}
-		for i, r := range e.Records {
-			if r.EventSource != "aws:s3" {
-				return nil, fmt.Sprintf("record %d has eventSource %q, not aws:s3", i, r.EventSource), nil
-			}
-		}
-		return e.Records, "", nil
-	}
-	return nil, "neither an S3 notification, an SNS notification nor an EventBridge event", nil
-}
-
-// eventBridgeS3Record returns the S3 notification record equivalent to an
-// EventBridge S3 object event.
-func eventBridgeS3Record(ev events.EventBridgeEvent) (events.S3EventRecord, string, error) {
-	if ev.Source != "aws.s3" {
-		return events.S3EventRecord{}, fmt.Sprintf("an EventBridge event from %q, not aws.s3", ev.Source), nil
-	}
-	var d s3event.EventBridgeDetail
-	if err := json.Unmarshal(ev.Detail, &d); err != nil {
-		return events.S3EventRecord{}, "undecodable EventBridge detail", err
-	}
-	var name string
-	switch ev.DetailType {
-	case "Object Created":
-		name = "ObjectCreated:" + d.Reason
-		switch d.Reason {
-		case "PutObject":
-			name = "ObjectCreated:Put"
-		case "POST Object":
-			name = "ObjectCreated:Post"
-		case "CopyObject":
-			name = "ObjectCreated:Copy"
-		}
-	case "Object Deleted":
-		name = "ObjectRemoved:" + d.Reason
-		marker := d.DeletionType == "Delete Marker Created"
-		switch {
-		case d.Reason == "DeleteObject" && marker:
-			name = "ObjectRemoved:DeleteMarkerCreated"
-		case d.Reason == "DeleteObject":
-			name = "ObjectRemoved:Delete"
-		case d.Reason == "Lifecycle Expiration" && marker:
-			name = "LifecycleExpiration:DeleteMarkerCreated"
-		case d.Reason == "Lifecycle Expiration":
-			name = "LifecycleExpiration:Delete"
-		}
-	default:
-		return events.S3EventRecord{}, fmt.Sprintf("an S3 %q event from EventBridge, not Object Created or Object Deleted", ev.DetailType), nil
-	}
-	var r events.S3EventRecord
-	r.EventSource = "aws:s3"
-	r.AWSRegion = ev.Region
-	r.EventTime = ev.Time.UTC().Truncate(time.Millisecond)
-	r.EventName = name
-	r.PrincipalID.PrincipalID = d.Requester
-	r.RequestParameters.SourceIPAddress = d.SourceIP
-	if d.RequestID != "" {
-		r.ResponseElements = map[string]string{"x-amz-request-id": d.RequestID}
-	}
-	r.S3.Bucket.Name = d.Bucket.Name
-	if d.Bucket.Name != "" {
-		r.S3.Bucket.Arn = "arn:aws:s3:::" + d.Bucket.Name
-	}
-	o := &r.S3.Object
-	o.URLDecodedKey = d.Object.Key // EventBridge sends the key itself
-	o.Key = url.QueryEscape(d.Object.Key)
-	o.Size = d.Object.Size
-	o.ETag = d.Object.ETag
-	o.VersionID = d.Object.VersionID
-	o.Sequencer = d.Object.Sequencer
-	return r, "", nil
 }

@@ -24,7 +24,11 @@
 // Lambda, or S3 → SNS → SQS; [FromSNSMessage]) and as EventBridge "Object
 // Created" / "Object Deleted" events ([FromEventBridge]); [DetectShape]
 // tells the envelopes apart. All become an [Event] with a URL-decoded key
-// and a normalised sequencer. The decoders are fuzzed against aws-lambda-go's
+// and a normalised sequencer; lifecycle expirations are removals. SQS and
+// SNS bodies are read by the one decoder the idempotency engine's
+// SQSS3Keys uses (internal/s3event), so both take and refuse the same
+// bodies: S3's test message is [ErrTestEvent] (acknowledge it), any body
+// that is not an S3 event an *[EventError] (permanent). The decoders are fuzzed against aws-lambda-go's
 // own unmarshalling (event_fuzz_test.go).
 //
 // # Ordering

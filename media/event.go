@@ -77,13 +77,16 @@ func (e *EventError) Unwrap() error { return e.Err }
 var ErrTestEvent = errors.New("media: s3:TestEvent")
 
 // FromS3 converts one record of an S3 notification (S3 → Lambda or the body
-// of an S3 → SQS message).
+// of an S3 → SQS message). ObjectCreated:* records are [ObjectCreated];
+// ObjectRemoved:* and LifecycleExpiration:* (an expiration rule deleted the
+// object or made a delete marker) are [ObjectRemoved]; any other event is an
+// *[EventError].
 func FromS3(r events.S3EventRecord) (Event, error) {
 	var kind Kind
 	switch {
 	case strings.HasPrefix(r.EventName, "ObjectCreated:"):
 		kind = ObjectCreated
-	case strings.HasPrefix(r.EventName, "ObjectRemoved:"):
+	case strings.HasPrefix(r.EventName, "ObjectRemoved:"), strings.HasPrefix(r.EventName, "LifecycleExpiration:"):
 		kind = ObjectRemoved
 	default:
 		return Event{}, &EventError{Reason: fmt.Sprintf("unsupported event %q", r.EventName)}
@@ -124,100 +127,62 @@ func (e *Event) normalize(seq string) error {
 }
 
 // FromEventBridge converts an S3 "Object Created" or "Object Deleted" event
-// delivered by EventBridge. Its key is not URL-encoded.
+// delivered by EventBridge: it is the record internal/s3event makes of it
+// (its key is not URL-encoded; Name is the S3 event name its reason
+// stands for, ObjectCreated:Put for PutObject, LifecycleExpiration:Delete
+// for a Lifecycle Expiration), converted by [FromS3].
 func FromEventBridge(ev events.CloudWatchEvent) (Event, error) {
-	var kind Kind
-	switch ev.DetailType {
-	case "Object Created":
-		kind = ObjectCreated
-	case "Object Deleted":
-		kind = ObjectRemoved
-	default:
-		return Event{}, &EventError{Reason: fmt.Sprintf("unsupported detail-type %q", ev.DetailType)}
+	r, err := s3event.FromEventBridge(ev)
+	if err != nil {
+		return Event{}, eventError(err)
 	}
-	if ev.Source != "aws.s3" {
-		return Event{}, &EventError{Reason: fmt.Sprintf("unsupported source %q", ev.Source)}
-	}
-	var d s3event.EventBridgeDetail
-	if err := json.Unmarshal(ev.Detail, &d); err != nil {
-		return Event{}, &EventError{Reason: "undecodable detail", Err: err}
-	}
-	e := Event{
-		Kind:      kind,
-		Bucket:    d.Bucket.Name,
-		Key:       d.Object.Key,
-		Size:      d.Object.Size,
-		ETag:      strings.Trim(d.Object.ETag, `"`),
-		VersionID: d.Object.VersionID,
-		Time:      ev.Time,
-		RequestID: d.RequestID,
-		Name:      ev.DetailType,
-	}
-	return e, e.normalize(d.Object.Sequencer)
+	return FromS3(r)
 }
 
 // FromSQSBody decodes the body of an SQS message: an S3 notification (the
 // S3 → SQS wiring), an EventBridge event (an EventBridge rule targeting the
-// queue), or an SNS notification carrying an S3 notification (S3 → SNS →
-// SQS fan-out, without raw message delivery). It returns ErrTestEvent for
-// S3's test message.
+// queue), or an SNS notification carrying either (S3 → SNS → SQS fan-out,
+// without raw message delivery). It reads the body as the idempotency
+// engine's SQSS3Keys does (one decoder, internal/s3event): the records of
+// an S3 notification must say "eventSource": "aws:s3", a body over 256 KiB
+// or a notification without records is an *[EventError]. It returns
+// ErrTestEvent for S3's test message (with no Records).
 func FromSQSBody(body string) ([]Event, error) {
-	return fromBody(body, true)
+	return fromRecords(s3event.ParseSQSBody(body))
 }
 
 // FromSNSMessage decodes the Message of an SNS notification (S3 → SNS,
-// delivered to Lambda or to SQS): an S3 notification. It returns
-// ErrTestEvent for S3's test message.
+// delivered to Lambda or to SQS): an S3 notification or an EventBridge
+// event, as [FromSQSBody] reads them. It returns ErrTestEvent for S3's
+// test message.
 func FromSNSMessage(message string) ([]Event, error) {
-	return fromBody(message, false)
+	return fromRecords(s3event.ParseSNSMessage(message))
 }
 
-// fromBody decodes a body; allowSNS allows one SNS envelope around it.
-func fromBody(body string, allowSNS bool) ([]Event, error) {
-	var probe struct {
-		Records    json.RawMessage `json:"Records"`
-		DetailType string          `json:"detail-type"`
-		Event      string          `json:"Event"`
-		Type       string          `json:"Type"`
-		Message    *string         `json:"Message"`
+func fromRecords(recs []events.S3EventRecord, err error) ([]Event, error) {
+	if err != nil {
+		return nil, eventError(err)
 	}
-	if err := json.Unmarshal([]byte(body), &probe); err != nil {
-		return nil, &EventError{Reason: "body is not JSON", Err: err}
-	}
-	switch {
-	case probe.Event == "s3:TestEvent":
-		return nil, ErrTestEvent
-	case probe.Type == "Notification" && probe.Message != nil:
-		if !allowSNS {
-			return nil, &EventError{Reason: "an SNS notification inside an SNS notification"}
-		}
-		return fromBody(*probe.Message, false)
-	case probe.DetailType != "":
-		var ev events.CloudWatchEvent
-		if err := json.Unmarshal([]byte(body), &ev); err != nil {
-			return nil, &EventError{Reason: "undecodable EventBridge event", Err: err}
-		}
-		e, err := FromEventBridge(ev)
+	out := make([]Event, 0, len(recs))
+	for _, r := range recs {
+		e, err := FromS3(r)
 		if err != nil {
 			return nil, err
 		}
-		return []Event{e}, nil
-	case probe.Records != nil:
-		var s3 events.S3Event
-		if err := json.Unmarshal([]byte(body), &s3); err != nil {
-			return nil, &EventError{Reason: "undecodable S3 notification", Err: err}
-		}
-		out := make([]Event, 0, len(s3.Records))
-		for _, r := range s3.Records {
-			e, err := FromS3(r)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, e)
-		}
-		return out, nil
+		out = append(out, e)
 	}
-	return nil, &EventError{Reason: "neither an S3 notification nor an EventBridge event"}
+	return out, nil
+}
+
+// eventError returns the media error for an error of internal/s3event.
+func eventError(err error) error {
+	if errors.Is(err, s3event.ErrTestEvent) {
+		return ErrTestEvent
+	}
+	if me, ok := errors.AsType[*s3event.MalformedError](err); ok {
+		return &EventError{Reason: me.Reason, Err: me.Err}
+	}
+	return &EventError{Reason: "undecodable event", Err: err}
 }
 
 // Shape is the kind of payload a Lambda function received.

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/rampartdev/rampart/internal/s3event/s3eventtest"
 	"github.com/rampartdev/rampart/media"
 )
 
@@ -134,5 +137,43 @@ func TestID(t *testing.T) {
 		if got := media.ID(tc.bucket, tc.key); got != tc.want {
 			t.Errorf("ID(%q, %q) = %s, want %s", tc.bucket, tc.key, got, tc.want)
 		}
+	}
+}
+
+// FromSQSBody reads every body of the table shared with the idempotency
+// engine's SQSS3Keys (internal/s3event/s3eventtest) as it says: the same
+// records, the same test message, the same malformed bodies.
+func TestFromSQSBody_sharedTable(t *testing.T) {
+	for _, m := range s3eventtest.Messages() {
+		t.Run(m.Name, func(t *testing.T) {
+			evs, err := media.FromSQSBody(m.Body)
+			switch m.Want {
+			case s3eventtest.TestEvent:
+				if !errors.Is(err, media.ErrTestEvent) || evs != nil {
+					t.Fatalf("= %d events, %v; want ErrTestEvent", len(evs), err)
+				}
+			case s3eventtest.Malformed:
+				if _, ok := errors.AsType[*media.EventError](err); !ok || evs != nil {
+					t.Fatalf("= %d events, %v; want an *EventError", len(evs), err)
+				}
+			case s3eventtest.Records:
+				if err != nil || len(evs) != len(m.Records) {
+					t.Fatalf("= %d events, %v; want %d", len(evs), err, len(m.Records))
+				}
+				for i, w := range m.Records {
+					kind := media.ObjectCreated
+					if !strings.HasPrefix(w.EventName, "ObjectCreated:") {
+						kind = media.ObjectRemoved
+					}
+					seq, _ := media.NormalizeSequencer(w.Sequencer)
+					want := media.Event{Kind: kind, Bucket: w.Bucket, Key: w.Key, ETag: w.ETag, VersionID: w.VersionID, Sequencer: seq, Name: w.EventName}
+					got := evs[i]
+					got.Size, got.Time, got.RequestID = 0, time.Time{}, ""
+					if got != want {
+						t.Errorf("event %d = %+v\nwant     %+v", i, got, want)
+					}
+				}
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package idempotency
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -43,7 +44,8 @@ type PrincipalFunc[T any] func(T) (string, error)
 //
 // An HTTP API request in payload format 1.0 is read the same way, its
 // JWT authorizer's claims as a Cognito authorizer's, its Lambda
-// authorizer's principalId from authorizer.lambda.
+// authorizer's principalId from authorizer.principalId (beside the
+// context, flattened as REST APIs pass it) or from authorizer.lambda.
 //
 // A request with none of them and no authorizer is [AnonymousPrincipal]. A
 // request that went through an authorizer (requestContext.authorizer holds
@@ -86,9 +88,14 @@ func APIGatewayPrincipal(r events.APIGatewayProxyRequest) (string, error) {
 // (payload v2) request, as API Gateway authenticated it:
 //
 //   - a JWT authorizer: the token's issuer and subject (claims iss and sub);
-//   - a Lambda authorizer: the principalId string of the context it returned
-//     (an HTTP API authorizer's simple response has no principal of its
-//     own: return one in its context);
+//   - a Lambda authorizer: the principalId string in
+//     requestContext.authorizer.lambda, where API Gateway passes the
+//     context the authorizer returned. An IAM policy response's
+//     principalId arrives there beside its context, as AWS's SAM CLI
+//     emulates it; a simple response ({"isAuthorized": true, "context":
+//     {...}}) has no principal of its own: return one in its context, as a
+//     string (a number is refused, not rounded: JSON numbers decode to
+//     float64, and two user ids above 2^53 would become one caller);
 //   - IAM authorization: the Cognito identity when the caller signed with
 //     identity pool credentials, else the caller's ARN (userArn);
 //   - mutual TLS without an authorizer: the client certificate's issuer and
@@ -124,10 +131,31 @@ func v2AuthorizerPrincipal(a *events.APIGatewayV2HTTPRequestContextAuthorizerDes
 	case a.IAM != nil:
 		return "", fmt.Errorf("%w: IAM authorization without userArn", ErrNoPrincipal)
 	}
-	if p, ok := a.Lambda["principalId"].(string); ok && p != "" {
-		return fields("lambda", p), nil
+	switch p := a.Lambda["principalId"].(type) {
+	case string:
+		if p != "" {
+			return fields("lambda", p), nil
+		}
+	case nil:
+	default:
+		return "", fmt.Errorf("%w: the Lambda authorizer's principalId is a JSON %s, not a string", ErrNoPrincipal, jsonKind(p))
 	}
 	return "", fmt.Errorf("%w: the Lambda authorizer's context has no principalId", ErrNoPrincipal)
+}
+
+// jsonKind names the JSON type of v as encoding/json decodes it into an any.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case float64, json.Number:
+		return "number"
+	case bool:
+		return "boolean"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return fmt.Sprintf("value (%T)", v)
 }
 
 // authorized reports whether a REST API request's authorizer context says

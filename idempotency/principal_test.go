@@ -3,6 +3,7 @@ package idempotency_test
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -127,6 +128,85 @@ func TestAPIGatewayV2Principal(t *testing.T) {
 		{"no authentication", noCert, idempotency.AnonymousPrincipal},
 	} {
 		got, err := idempotency.APIGatewayV2Principal(c.r)
+		if c.want == "" {
+			if !errors.Is(err, idempotency.ErrNoPrincipal) || got != "" {
+				t.Errorf("%s: %q, %v; want ErrNoPrincipal", c.name, got, err)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("%s: %q, %v; want %q", c.name, got, err, c.want)
+		}
+	}
+}
+
+// TestAPIGatewayV2Principal_lambdaResponses: an HTTP API Lambda authorizer
+// (payload format 2.0) returns a simple response or an IAM policy
+// (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-lambda-authorizer.html,
+// "Lambda function response for format 2.0", whose example contexts these
+// are); API Gateway passes the context to the function in
+// requestContext.authorizer.lambda, with an IAM policy response's
+// principalId beside it (as AWS's SAM CLI emulates it). Decoded from JSON,
+// as the function receives them: a principalId that is not a string is
+// refused with a reason, never rounded into another caller's.
+func TestAPIGatewayV2Principal_lambdaResponses(t *testing.T) {
+	const docContext = `"stringKey":"value","numberKey":1,"booleanKey":true,"arrayKey":["value1","value2"],"mapKey":{"value1":"value2"}`
+	for _, c := range []struct {
+		name, lambda string
+		want         string // "" means ErrNoPrincipal
+		reason       string // in the error
+	}{
+		{"IAM policy response", `{"principalId":"abcdef",` + docContext + `}`, "lambda|6:abcdef", ""},
+		{"IAM policy response without context", `{"principalId":"user|7"}`, "lambda|6:user|7", ""},
+		{"simple response with a principal in its context", `{"principalId":"tenant-7/user-1",` + docContext + `}`, "lambda|15:tenant-7/user-1", ""},
+		{"simple response without one", `{` + docContext + `}`, "", "has no principalId"},
+		{"an empty principalId", `{"principalId":""}`, "", "has no principalId"},
+		{"a numeric principalId", `{"principalId":9007199254740993}`, "", "is a JSON number, not a string"},
+		{"a boolean principalId", `{"principalId":true}`, "", "is a JSON boolean, not a string"},
+		{"an object principalId", `{"principalId":{"id":"u-1"}}`, "", "is a JSON object, not a string"},
+	} {
+		var r events.APIGatewayV2HTTPRequest
+		body := `{"version":"2.0","routeKey":"POST /orders","rawPath":"/orders","headers":{"idempotency-key":"k-1"},` +
+			`"requestContext":{"apiId":"api-id","stage":"$default","http":{"method":"POST","path":"/orders"},"authorizer":{"lambda":` + c.lambda + `}}}`
+		if err := json.Unmarshal([]byte(body), &r); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		got, err := idempotency.APIGatewayV2Principal(r)
+		if c.want == "" {
+			if !errors.Is(err, idempotency.ErrNoPrincipal) || got != "" || !strings.Contains(err.Error(), c.reason) {
+				t.Errorf("%s: %q, %v; want ErrNoPrincipal saying %q", c.name, got, err, c.reason)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("%s: %q, %v; want %q", c.name, got, err, c.want)
+		}
+	}
+}
+
+// TestAPIGatewayPrincipal_lambdaResponses: a REST API Lambda authorizer's
+// principalId and context reach the function flattened in
+// requestContext.authorizer
+// (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-output.html),
+// and an HTTP API's in payload format 1.0 either so or under "lambda".
+func TestAPIGatewayPrincipal_lambdaResponses(t *testing.T) {
+	for _, c := range []struct {
+		name, authorizer string
+		want             string // "" means ErrNoPrincipal
+	}{
+		{"REST TOKEN or REQUEST authorizer", `{"principalId":"user|a1b2c3d4","integrationLatency":12,"stringKey":"value","numberKey":"1","booleanKey":"true"}`, "lambda|13:user|a1b2c3d4"},
+		{"REST authorizer without context", `{"principalId":"abcdef","integrationLatency":12}`, "lambda|6:abcdef"},
+		{"HTTP API 1.0, flattened", `{"principalId":"abcdef","stringKey":"value","integrationLatency":40}`, "lambda|6:abcdef"},
+		{"HTTP API 1.0, under lambda", `{"lambda":{"principalId":"abcdef","stringKey":"value"}}`, "lambda|6:abcdef"},
+		{"REST authorizer with an empty principalId", `{"principalId":"","integrationLatency":12}`, ""},
+	} {
+		var r events.APIGatewayProxyRequest
+		body := `{"resource":"/orders","path":"/orders","httpMethod":"POST","headers":{"Idempotency-Key":"k-1"},` +
+			`"requestContext":{"apiId":"api-id","stage":"prod","identity":{"sourceIp":"192.0.2.1"},"authorizer":` + c.authorizer + `}}`
+		if err := json.Unmarshal([]byte(body), &r); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		got, err := idempotency.APIGatewayPrincipal(r)
 		if c.want == "" {
 			if !errors.Is(err, idempotency.ErrNoPrincipal) || got != "" {
 				t.Errorf("%s: %q, %v; want ErrNoPrincipal", c.name, got, err)

@@ -54,7 +54,10 @@ type Options[R any] struct {
 	Guard *idempotency.Guard
 
 	// Key returns a record's idempotency key. Nil means the default of the
-	// event source: idempotency.SQSKey for SQS; the event source ARN and
+	// event source: idempotency.SQSKey for SQS (the messageId: for S3
+	// events in the queue, which S3 may send twice as two messages, leave
+	// Guard unset and guard each event with idempotency.SQSS3Keys in the
+	// handler); the event source ARN and
 	// event ID (shard and sequence number) for Kinesis and DynamoDB
 	// Streams. A record whose key is missing (Key returns
 	// idempotency.ErrMissingKey or an empty key) runs unguarded when the

@@ -39,7 +39,9 @@
 // # Idempotency
 //
 // With Options.Guard each record runs under [idempotency.Guard.Do], keyed by
-// Options.Key (by default the message or event id): a record processed by
+// Options.Key (by default the message or event id; for S3 events in the
+// queue, which S3 may send twice as two messages, guard each event with
+// [idempotency.SQSS3Keys] in the handler instead): a record processed by
 // an earlier delivery counts as a success without running again. Records of
 // one batch that share a key are processed one after the other, so a
 // duplicate inside a batch runs once and also counts as a success, even with

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +16,7 @@ import (
 	"github.com/rampartdev/rampart/idempotency"
 	"github.com/rampartdev/rampart/internal/s3event/s3eventtest"
 	"github.com/rampartdev/rampart/internal/testenv"
+	"github.com/rampartdev/rampart/internal/testingutil"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite testdata/s3keys.golden.json from the code under test")
@@ -161,37 +161,13 @@ func TestS3Keys_golden(t *testing.T) {
 	for name, f := range goldenInputs(t) {
 		got[name] = f()
 	}
-	if *updateGolden {
-		b, err := json.MarshalIndent(got, "", "\t")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want map[string]keysOutcome
-	if err := json.Unmarshal(b, &want); err != nil {
-		t.Fatal(err)
-	}
+	want := testingutil.GoldenMap(t, path, got, *updateGolden, func(g, w keysOutcome) bool {
+		return slices.Equal(g.Keys, w.Keys) && slices.Equal(g.Payloads, w.Payloads) && g.Err == w.Err
+	})
 	keyed := 0
-	for _, name := range slices.Sorted(maps.Keys(want)) {
-		w, g := want[name], got[name]
+	for _, w := range want {
 		if len(w.Keys) > 0 {
 			keyed++
-		}
-		if !slices.Equal(w.Keys, g.Keys) || !slices.Equal(w.Payloads, g.Payloads) || w.Err != g.Err {
-			t.Errorf("%s:\n got  %+v\n want %+v", name, g, w)
-		}
-	}
-	for name := range got {
-		if _, ok := want[name]; !ok {
-			t.Errorf("%s: not in %s (run with -update to add it)", name, path)
 		}
 	}
 	if keyed < 40 {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/rampartdev/rampart/internal/testenv"
+	"github.com/rampartdev/rampart/internal/testingutil"
 	"github.com/rampartdev/rampart/media"
 )
 
@@ -89,37 +89,13 @@ func TestFromSQSBody_golden(t *testing.T) {
 			got["sns "+n] = bodyOutcome(string(env))
 		}
 	}
-	if *updateGolden {
-		b, err := json.MarshalIndent(got, "", "\t")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want map[string]eventsOutcome
-	if err := json.Unmarshal(b, &want); err != nil {
-		t.Fatal(err)
-	}
+	want := testingutil.GoldenMap(t, path, got, *updateGolden, func(g, w eventsOutcome) bool {
+		return slices.Equal(g.Keys, w.Keys) && g.Err == w.Err
+	})
 	keyed := 0
-	for _, name := range slices.Sorted(maps.Keys(want)) {
-		w, g := want[name], got[name]
+	for _, w := range want {
 		if len(w.Keys) > 0 {
 			keyed++
-		}
-		if !slices.Equal(w.Keys, g.Keys) || w.Err != g.Err {
-			t.Errorf("%s:\n got  %+v\n want %+v", name, g, w)
-		}
-	}
-	for name := range got {
-		if _, ok := want[name]; !ok {
-			t.Errorf("%s: not in %s (run with -update to add it)", name, path)
 		}
 	}
 	if keyed < 8 {

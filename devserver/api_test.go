@@ -66,9 +66,9 @@ func testOwnErrors(t *testing.T, good ...string) {
 		t.Fatalf("%v %v", dl, err)
 	}
 	for _, d := range dl {
-		want := "body is not JSON"
+		want := "body is not a JSON object"
 		if strings.HasPrefix(string(d.Body), "{") {
-			want = "neither an S3 notification nor an EventBridge event"
+			want = "neither an S3 notification, an SNS notification nor an EventBridge event"
 		}
 		if !strings.Contains(d.LastError, want) || strings.Contains(d.LastError, "records failed") {
 			t.Errorf("dead letter %s: last error %q, want its own (%q)", d.Body, d.LastError, want)

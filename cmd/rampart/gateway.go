@@ -206,7 +206,8 @@ func runGatewayCheck(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// gatewayFindings checks a wrangler.toml with vet/wrangler's rules and the
+// gatewayFindings checks a wrangler configuration (wrangler.toml, .json or
+// .jsonc) with vet/wrangler's rules and the
 // gateway's contract (rule gateway-contract).
 func gatewayFindings(path string, opts *wrangler.Options) ([]vet.Finding, error) {
 	findings, err := wrangler.CheckFile(path, opts)
@@ -228,13 +229,14 @@ func gatewayFindings(path string, opts *wrangler.Options) ([]vet.Finding, error)
 	return append(findings, vet.Suppress(contract, src)...), nil
 }
 
-// keyLine returns the line of the first TOML key or table named like
-// field (its last dotted part), or 0.
+// keyLine returns the line of the first TOML key or table, or JSON
+// member, named like field (its last dotted part), or 0.
 func keyLine(src []byte, field string) int {
 	name := field[strings.LastIndex(field, ".")+1:]
 	for i, l := range strings.Split(string(src), "\n") {
 		l = strings.TrimSpace(l)
-		if strings.HasPrefix(l, name+" ") || strings.HasPrefix(l, name+"=") || strings.Contains(l, "["+field+"]") || strings.Contains(l, "[["+field+"]]") {
+		if strings.HasPrefix(l, name+" ") || strings.HasPrefix(l, name+"=") || strings.HasPrefix(l, `"`+name+`"`) ||
+			strings.Contains(l, "["+field+"]") || strings.Contains(l, "[["+field+"]]") {
 			return i + 1
 		}
 	}

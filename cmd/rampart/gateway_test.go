@@ -18,6 +18,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/BurntSushi/toml"
+
 	"github.com/rampartdev/rampart/internal/testingutil"
 )
 
@@ -153,6 +155,35 @@ func TestGateway_check(t *testing.T) {
 	if !strings.Contains(out, "wrangler-bindings: the code uses env.ORIGIN, which the file does not declare") ||
 		!strings.Contains(out, "wrangler-bindings: binding UPSTREAM is declared but the code never uses env.UPSTREAM") {
 		t.Fatalf("renamed binding: %s", out)
+	}
+	// wrangler.json and wrangler.jsonc, with vars that are not strings
+	// (wrangler passes them to the Worker as JSON values): a warm-up count
+	// as a number is fine, ORIGIN as a number is a finding on its line.
+	var doc map[string]any
+	if _, err := toml.Decode(string(b), &doc); err != nil {
+		t.Fatal(err)
+	}
+	vars := doc["vars"].(map[string]any)
+	vars["GATEWAY_WARMUP"] = 1500
+	js, _ := json.MarshalIndent(doc, "", "  ")
+	withSecrets := func() string { // .dev.vars.example lists the secret GATEWAY_SEED
+		dir := project()
+		ex, _ := os.ReadFile(filepath.Join(filepath.Dir(good), ".dev.vars.example"))
+		os.WriteFile(filepath.Join(dir, ".dev.vars.example"), ex, 0o644)
+		return dir
+	}
+	asJSON := filepath.Join(withSecrets(), "wrangler.json")
+	os.WriteFile(asJSON, js, 0o644)
+	if out, _, err = runCmd(t, "gateway", "check", "--config", asJSON); err != nil || !strings.Contains(out, "ok") {
+		t.Fatalf("wrangler.json with GATEWAY_WARMUP = 1500: %v %s", err, out)
+	}
+	vars["ORIGIN"] = 8080
+	js, _ = json.MarshalIndent(doc, "", "  ")
+	asJSONC := filepath.Join(withSecrets(), "wrangler.jsonc")
+	os.WriteFile(asJSONC, append([]byte("// the gateway\n"), js...), 0o644)
+	out, _, err = runCmd(t, "gateway", "check", "--config", asJSONC)
+	if !errors.As(err, new(findingsError)) || !regexp.MustCompile(`wrangler.jsonc:\d+: gateway-contract: vars: ORIGIN is a number; it must be a string`).MatchString(out) {
+		t.Fatalf("wrangler.jsonc with ORIGIN = 8080: %v %s", err, out)
 	}
 	// An id not in the account, from wrangler kv namespace list.
 	withID := filepath.Join(project(), "wrangler.toml")

@@ -5,11 +5,14 @@
 package cfworker
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,6 +21,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/rampartdev/rampart/gateway"
+	"github.com/rampartdev/rampart/internal/jsonc"
 )
 
 // What the Worker's code (deploy/cloudflare/src/worker.mjs) expects.
@@ -33,51 +37,179 @@ const (
 	minCompatibilityDate = "2024-04-03" // Durable Object RPC (stub.limit) needs it
 )
 
-// Config is the part of a wrangler.toml the gateway depends on.
+// Config is the part of a wrangler configuration (wrangler.toml,
+// wrangler.json or wrangler.jsonc: the same keys) the gateway depends on.
 type Config struct {
-	Name              string            `toml:"name"`
-	Main              string            `toml:"main"`
-	CompatibilityDate string            `toml:"compatibility_date"`
-	Vars              map[string]string `toml:"vars"`
-	KVNamespaces      []struct {
-		Binding string `toml:"binding"`
-		ID      string `toml:"id"`
-	} `toml:"kv_namespaces"`
+	Name              string `toml:"name" json:"name"`
+	Main              string `toml:"main" json:"main"`
+	CompatibilityDate string `toml:"compatibility_date" json:"compatibility_date"`
+	// Vars holds each variable as the text the Worker's code reads from it:
+	// a string as it is, a number or boolean as JavaScript's String(v)
+	// spells it (2000, 2000.5, true), an object or array as its JSON text.
+	// Wrangler passes a var that is not a string to the Worker as that JSON
+	// value, not as text; [Load] keeps each one's type for [Check] and
+	// [HarnessOptions].
+	Vars         map[string]string `toml:"-" json:"-"`
+	KVNamespaces []struct {
+		Binding string `toml:"binding" json:"binding"`
+		ID      string `toml:"id" json:"id"`
+	} `toml:"kv_namespaces" json:"kv_namespaces"`
 	DurableObjects struct {
 		Bindings []struct {
-			Name       string `toml:"name"`
-			ClassName  string `toml:"class_name"`
-			ScriptName string `toml:"script_name"`
-		} `toml:"bindings"`
-	} `toml:"durable_objects"`
+			Name       string `toml:"name" json:"name"`
+			ClassName  string `toml:"class_name" json:"class_name"`
+			ScriptName string `toml:"script_name" json:"script_name"`
+		} `toml:"bindings" json:"bindings"`
+	} `toml:"durable_objects" json:"durable_objects"`
 	Migrations []struct {
-		Tag              string   `toml:"tag"`
-		NewClasses       []string `toml:"new_classes"`
-		NewSQLiteClasses []string `toml:"new_sqlite_classes"`
-		DeletedClasses   []string `toml:"deleted_classes"`
+		Tag              string   `toml:"tag" json:"tag"`
+		NewClasses       []string `toml:"new_classes" json:"new_classes"`
+		NewSQLiteClasses []string `toml:"new_sqlite_classes" json:"new_sqlite_classes"`
+		DeletedClasses   []string `toml:"deleted_classes" json:"deleted_classes"`
 		RenamedClasses   []struct {
-			From string `toml:"from"`
-			To   string `toml:"to"`
-		} `toml:"renamed_classes"`
-	} `toml:"migrations"`
+			From string `toml:"from" json:"from"`
+			To   string `toml:"to" json:"to"`
+		} `toml:"renamed_classes" json:"renamed_classes"`
+	} `toml:"migrations" json:"migrations"`
 	Rules []struct {
-		Type  string   `toml:"type"`
-		Globs []string `toml:"globs"`
-	} `toml:"rules"`
+		Type  string   `toml:"type" json:"type"`
+		Globs []string `toml:"globs" json:"globs"`
+	} `toml:"rules" json:"rules"`
+
+	// values holds the vars Load read as JSON values (string, json.Number,
+	// bool, nil, map[string]any, []any), as wrangler sends them; nil for a
+	// Config built in code, whose Vars are strings.
+	values map[string]any
 }
 
-// Load reads a wrangler.toml. Vars that are not strings are an error: the
-// Worker reads ORIGIN and GATEWAY_CONFIG as strings.
+// Load reads a wrangler configuration: wrangler.json or wrangler.jsonc
+// (JSON with comments and trailing commas) by the file's extension, else
+// wrangler.toml. A variable may have any value TOML or JSON can write (a
+// string, a number, a boolean, a table or object, an array), as wrangler
+// allows: [Config.Vars] holds it as the Worker's code reads it, and
+// [Check] validates that.
 func Load(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	var c Config
-	if _, err := toml.Decode(string(b), &c); err != nil {
-		return nil, fmt.Errorf("parse %s: %w", path, err)
+	var vars struct {
+		Vars map[string]any `toml:"vars" json:"vars"`
+	}
+	if ext := filepath.Ext(path); ext == ".json" || ext == ".jsonc" {
+		src := jsonc.ToJSON(b)
+		if err := json.Unmarshal(src, &c); err != nil {
+			return nil, fmt.Errorf("parse %s: %w", path, err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(src))
+		dec.UseNumber() // numbers as written, for String(v)
+		if err := dec.Decode(&vars); err != nil {
+			return nil, fmt.Errorf("parse %s: %w", path, err)
+		}
+	} else {
+		if _, err := toml.Decode(string(b), &c); err != nil {
+			return nil, fmt.Errorf("parse %s: %w", path, err)
+		}
+		if _, err := toml.Decode(string(b), &vars); err != nil {
+			return nil, fmt.Errorf("parse %s: %w", path, err)
+		}
+	}
+	if len(vars.Vars) > 0 {
+		c.Vars = make(map[string]string, len(vars.Vars))
+		c.values = make(map[string]any, len(vars.Vars))
+	}
+	for k, v := range vars.Vars {
+		jv, err := jsonValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("parse %s: vars.%s: %w", path, k, err)
+		}
+		c.values[k] = jv
+		c.Vars[k] = workerText(jv)
 	}
 	return &c, nil
+}
+
+// jsonValue returns v, a TOML or JSON value, as the JSON value wrangler
+// sends the Worker: TOML integers and floats become numbers, dates and
+// times their RFC 3339 strings (as JSON.stringify writes a Date), and a
+// float JSON cannot hold (nan, inf) null.
+func jsonValue(v any) (any, error) {
+	if f, ok := v.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var out any
+	if err := dec.Decode(&out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// workerText returns the text the Worker's code reads from a var of JSON
+// value v: String(v) for a string, number, boolean or null, the JSON text
+// of an object or array.
+func workerText(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case json.Number:
+		return jsNumber(string(v))
+	case bool:
+		return strconv.FormatBool(v)
+	case nil:
+		return "null"
+	}
+	b, _ := json.Marshal(v) // decoded from JSON: it encodes
+	return string(b)
+}
+
+// jsNumber spells the JSON number n as JavaScript's Number.prototype.toString
+// does: 2e3 is 2000, 2000.50 is 2000.5, -0 is 0, 1e21 is 1e+21, 1e-7 is 1e-7.
+func jsNumber(n string) string {
+	f, err := strconv.ParseFloat(n, 64)
+	if err != nil {
+		return n // out of float64 range: JavaScript has Infinity; never a valid count or URL
+	}
+	if f == 0 {
+		return "0"
+	}
+	if a := math.Abs(f); a >= 1e21 || a < 1e-6 {
+		s := strconv.FormatFloat(f, 'e', -1, 64) // 1e+21, 1e-07
+		if m, e, ok := strings.Cut(s, "e"); ok {
+			sign, digits := e[:1], strings.TrimLeft(e[1:], "0")
+			return m + "e" + sign + digits
+		}
+		return s
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64)
+}
+
+// kind returns the JSON type of var name: "string" (also for a Config
+// built in code), "number", "boolean", "null", "object" or "array".
+func (c *Config) kind(name string) string {
+	v, ok := c.values[name]
+	if !ok {
+		return "string"
+	}
+	switch v.(type) {
+	case string:
+		return "string"
+	case json.Number:
+		return "number"
+	case bool:
+		return "boolean"
+	case map[string]any:
+		return "object"
+	case []any:
+		return "array"
+	}
+	return "null"
 }
 
 // Problem is one way a configuration disagrees with the code.
@@ -112,8 +244,11 @@ func (c *Config) Validate() error {
 // binding, the RATE_LIMITER Durable Object binding to class RateLimiter in
 // this script, a migration that creates RateLimiter as a SQLite-backed
 // class (and does not delete it later), the ORIGIN variable as an http(s)
-// URL, a valid GATEWAY_CONFIG if set, a compatibility date recent enough for
-// Durable Object RPC, and a CompiledWasm rule for gateway.wasm.
+// URL, a valid GATEWAY_CONFIG if set (a JSON string, or an object), a
+// GATEWAY_WARMUP count if set (a string or a number: the Worker reads
+// String(v)), ORIGIN and GATEWAY_SEED as strings, a compatibility date
+// recent enough for Durable Object RPC, and a CompiledWasm rule for
+// gateway.wasm.
 func Check(c *Config) []Problem {
 	var ps []Problem
 	add := func(field, format string, args ...any) {
@@ -186,9 +321,22 @@ func Check(c *Config) []Problem {
 		add("migrations", "%s is created with new_classes (key-value storage); it needs new_sqlite_classes", LimiterClass)
 	}
 
-	if o, ok := c.Vars[OriginVar]; !ok || o == "" {
+	// The Worker refuses these unless they are strings (GATEWAY_CONFIG may
+	// also be an object: the Worker uses it as that JSON).
+	for _, name := range []string{OriginVar, SeedVar, ConfigVar} {
+		if _, ok := c.Vars[name]; !ok {
+			continue
+		}
+		if k := c.kind(name); k != "string" && (name != ConfigVar || k != "object") {
+			add("vars", "%s is a %s; it must be a string (the Worker refuses it)", name, k)
+		}
+	}
+	o, ok := c.Vars[OriginVar]
+	switch u, err := url.Parse(o); {
+	case c.kind(OriginVar) != "string": // reported above
+	case !ok || o == "":
 		add("vars", "missing %s (the origin URL)", OriginVar)
-	} else if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "":
 		add("vars", "%s = %q is not an http(s) URL without a query", OriginVar, o)
 	}
 	if s, ok := c.Vars[WarmupVar]; ok && strings.TrimSpace(s) != "" {
@@ -197,7 +345,7 @@ func Check(c *Config) []Problem {
 			add("vars", "%s = %q is not a count from 0 to %d (the Worker would warn and warm up with the default)", WarmupVar, s, MaxWarmup)
 		}
 	}
-	if s, ok := c.Vars[ConfigVar]; ok && strings.TrimSpace(s) != "" {
+	if s, ok := c.Vars[ConfigVar]; ok && strings.TrimSpace(s) != "" && (c.kind(ConfigVar) == "string" || c.kind(ConfigVar) == "object") {
 		var gc gateway.Config
 		dec := json.NewDecoder(strings.NewReader(s))
 		dec.DisallowUnknownFields()

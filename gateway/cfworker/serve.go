@@ -174,11 +174,16 @@ func Serve(ctx context.Context, opts *ServeOptions) (*Local, error) {
 // HarnessOptions returns the JSON the test harnesses in
 // deploy/cloudflare/test take (serve.mjs as RAMPART_WORKER_OPTIONS,
 // cpuprofile.mjs as an argument): cfg's compatibility date, bindings,
-// SQLite classes and variables, with vars overriding cfg's.
+// SQLite classes and variables, with vars overriding cfg's. A variable
+// [Load] read is passed as its JSON value (a number stays a number), as
+// wrangler deploys it.
 func HarnessOptions(cfg *Config, vars map[string]string) string {
-	all := map[string]string{}
+	all := map[string]any{}
 	for k, v := range cfg.Vars {
 		all[k] = v
+		if jv, ok := cfg.values[k]; ok {
+			all[k] = jv
+		}
 	}
 	for k, v := range vars {
 		all[k] = v

@@ -1,11 +1,15 @@
-package wrangler
+// Package jsonc reads JSON with comments and trailing commas (JSONC, as
+// wrangler.jsonc and tsconfig.json are written), for the wrangler rules of
+// vet and the gateway's Worker configuration. It imports only the standard
+// library.
+package jsonc
 
-// jsoncToJSON returns src, JSON with comments (wrangler.jsonc), as JSON:
+// ToJSON returns src, JSON with comments (wrangler.jsonc), as JSON:
 // line and block comments outside strings become spaces and a comma
 // before a closing bracket or brace is dropped, so that the line numbers
 // and the byte offsets of everything else are kept. Malformed input is
 // left for the JSON decoder to refuse.
-func jsoncToJSON(src []byte) []byte {
+func ToJSON(src []byte) []byte {
 	out := make([]byte, len(src))
 	copy(out, src)
 	blank := func(i, j int) {

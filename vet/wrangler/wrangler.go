@@ -30,6 +30,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/rampartdev/rampart/internal/jsonc"
 	"github.com/rampartdev/rampart/vet"
 )
 
@@ -176,7 +177,7 @@ func CheckFile(path string, opts *Options) ([]vet.Finding, error) {
 	}
 	var c config
 	if ext := filepath.Ext(path); ext == ".json" || ext == ".jsonc" {
-		err = json.Unmarshal(jsoncToJSON(src), &c)
+		err = json.Unmarshal(jsonc.ToJSON(src), &c)
 	} else {
 		_, err = toml.Decode(string(src), &c)
 	}

@@ -9,6 +9,7 @@ package httpproxy_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -571,4 +572,94 @@ func TestReview4_requestArrivingDuringTheWatchRead(t *testing.T) {
 			t.Fatalf("answer for %s: %d %q", p, resp.StatusCode, body)
 		}
 	}
+}
+
+// TestReview4_shutdownFinishesInFlightRequests: Shutdown closes the
+// listener and the idle keep-alive connections at once, lets a request in
+// flight finish (its answer whole, then the connection closed), and
+// returns once it has; later dials are refused.
+func TestReview4_shutdownFinishesInFlightRequests(t *testing.T) {
+	t.Parallel()
+	arrived, release := make(chan struct{}), make(chan struct{})
+	o := newScriptedOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+		if req.URL.Path == "/slow" {
+			close(arrived)
+			<-release
+		}
+		return answerOwn(req, br, c)
+	})
+	gw, err := gateway.New(gateway.Config{Routes: []gateway.Route{{Prefix: "/", Public: true}}, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := httpproxy.New(gw, "http://"+o.addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.CloseIdleConnections)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httpproxy.NewServer(h)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	t.Cleanup(func() { srv.Close() })
+	addr := ln.Addr().String()
+
+	idle := dialClient(t, addr)
+	resp, body, err := idle.do("GET", "/first", "")
+	checkOwn(t, "GET", "/first", resp, body, err)
+	busy := dialClient(t, addr)
+	busy.c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(busy.c, "GET /slow HTTP/1.1\r\nHost: gw.test\r\n\r\n")
+	<-arrived
+
+	shut := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		shut <- srv.Shutdown(ctx)
+	}()
+	idle.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := idle.br.ReadByte(); err == nil || isTimeout(err) {
+		t.Fatalf("the idle connection was not closed by Shutdown: %v", err)
+	}
+	select {
+	case err := <-shut:
+		t.Fatalf("Shutdown returned (%v) with a request in flight", err)
+	default:
+	}
+	close(release)
+	resp, err = http.ReadResponse(busy.br, nil)
+	if err != nil {
+		t.Fatalf("the request in flight got no answer: %v", err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || string(b) != "for:/slow" || !resp.Close {
+		t.Fatalf("in-flight answer %d %q close=%v, want 200 for:/slow with Connection: close", resp.StatusCode, b, resp.Close)
+	}
+	if _, err := busy.br.ReadByte(); err == nil || isTimeout(err) {
+		t.Fatalf("the in-flight connection stayed open after its answer: %v", err)
+	}
+	select {
+	case err := <-shut:
+		if err != nil {
+			t.Fatalf("Shutdown: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Shutdown did not return after the last request")
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		t.Fatalf("Serve returned %v, want http.ErrServerClosed", err)
+	}
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		c.Close()
+		t.Fatal("a dial after Shutdown was accepted")
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }

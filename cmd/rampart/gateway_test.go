@@ -182,7 +182,7 @@ func TestGateway_check(t *testing.T) {
 	asJSONC := filepath.Join(withSecrets(), "wrangler.jsonc")
 	os.WriteFile(asJSONC, append([]byte("// the gateway\n"), js...), 0o644)
 	out, _, err = runCmd(t, "gateway", "check", "--config", asJSONC)
-	if !errors.As(err, new(findingsError)) || !regexp.MustCompile(`wrangler.jsonc:\d+: gateway-contract: vars: ORIGIN is a number; it must be a string`).MatchString(out) {
+	if !errors.As(err, new(findingsError)) || !regexp.MustCompile(`wrangler.jsonc:\d+: gateway-contract: vars: ORIGIN is a number, not a string`).MatchString(out) {
 		t.Fatalf("wrangler.jsonc with ORIGIN = 8080: %v %s", err, out)
 	}
 	// An id not in the account, from wrangler kv namespace list.

@@ -190,6 +190,14 @@ func jsNumber(n string) string {
 	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
+// withArticle returns kind with its indefinite article ("an object").
+func withArticle(kind string) string {
+	if strings.IndexByte("aeiou", kind[0]) >= 0 {
+		return "an " + kind
+	}
+	return "a " + kind
+}
+
 // kind returns the JSON type of var name: "string" (also for a Config
 // built in code), "number", "boolean", "null", "object" or "array".
 func (c *Config) kind(name string) string {
@@ -321,14 +329,19 @@ func Check(c *Config) []Problem {
 		add("migrations", "%s is created with new_classes (key-value storage); it needs new_sqlite_classes", LimiterClass)
 	}
 
-	// The Worker refuses these unless they are strings (GATEWAY_CONFIG may
-	// also be an object: the Worker uses it as that JSON).
-	for _, name := range []string{OriginVar, SeedVar, ConfigVar} {
-		if _, ok := c.Vars[name]; !ok {
+	// What the Worker does with these when they are not strings
+	// (deploy/cloudflare/src/worker.mjs): ORIGIN is refused, GATEWAY_CONFIG
+	// may be an object (used as that JSON), GATEWAY_SEED is ignored.
+	for _, v := range []struct{ name, but string }{
+		{OriginVar, "the Worker refuses it and answers every request 500"},
+		{ConfigVar, "the Worker wants a JSON object, or a string holding one, and starts no gateway"},
+		{SeedVar, "the Worker ignores it and starts Go in the first request of each isolate"},
+	} {
+		if _, ok := c.Vars[v.name]; !ok {
 			continue
 		}
-		if k := c.kind(name); k != "string" && (name != ConfigVar || k != "object") {
-			add("vars", "%s is a %s; it must be a string (the Worker refuses it)", name, k)
+		if k := c.kind(v.name); k != "string" && (v.name != ConfigVar || k != "object") {
+			add("vars", "%s is %s, not a string: %s", v.name, withArticle(k), v.but)
 		}
 	}
 	o, ok := c.Vars[OriginVar]

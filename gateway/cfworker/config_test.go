@@ -138,7 +138,7 @@ func wranglerFormats(tb testing.TB, tomlLine, jsonMember string) map[string]stri
 // value; Load reads numbers, booleans and objects in [vars] (TOML) and
 // "vars" (JSON, JSONC) as the Worker's code reads them, and Check
 // validates that: a warm-up count may be a number, GATEWAY_CONFIG an
-// object, ORIGIN must be a string.
+// object, ORIGIN must be a string, as the Worker reads them.
 func TestLoad_nonStringVars(t *testing.T) {
 	for _, tc := range []struct {
 		name             string
@@ -156,7 +156,7 @@ func TestLoad_nonStringVars(t *testing.T) {
 		{"an unrelated boolean", `DEBUG = false`, `"DEBUG": false,`, "false", ""},
 		{"an unrelated array", `REGIONS = ["eu", 1]`, `"REGIONS": ["eu", 1],`, `["eu",1]`, ""},
 		{"origin as a number", `ORIGIN2 = 1`, `"ORIGIN2": 1,`, "1", ""},
-		{"seed as a number", `GATEWAY_SEED = 1234`, `"GATEWAY_SEED": 1234,`, "1234", "GATEWAY_SEED is a number; it must be a string"},
+		{"seed as a number", `GATEWAY_SEED = 1234`, `"GATEWAY_SEED": 1234,`, "1234", "GATEWAY_SEED is a number, not a string: the Worker ignores it"},
 	} {
 		for file, src := range wranglerFormats(t, tc.tomlLine, tc.member) {
 			t.Run(tc.name+"/"+file, func(t *testing.T) {
@@ -185,10 +185,10 @@ func TestLoad_originAndConfigTypes(t *testing.T) {
 	}{
 		{"origin as a number", func(s, file string) string {
 			return strings.Replace(strings.Replace(s, `ORIGIN = "https://origin.example.com"`, `ORIGIN = 8080`, 1), `"ORIGIN": "https://origin.example.com"`, `"ORIGIN": 8080`, 1)
-		}, "ORIGIN is a number; it must be a string"},
+		}, "ORIGIN is a number, not a string: the Worker refuses it"},
 		{"origin as a boolean", func(s, file string) string {
 			return strings.Replace(strings.Replace(s, `ORIGIN = "https://origin.example.com"`, `ORIGIN = true`, 1), `"ORIGIN": "https://origin.example.com"`, `"ORIGIN": true`, 1)
-		}, "ORIGIN is a boolean; it must be a string"},
+		}, "ORIGIN is a boolean, not a string"},
 		{"gateway config as an object", func(s, file string) string { return withConfig(t, s, file, tomlPolicy, policy) }, ""},
 		{"gateway config object with an unknown field", func(s, file string) string {
 			return withConfig(t, s, file, strings.Replace(tomlPolicy, "timeout", "tiemout", 1), strings.Replace(policy, "timeout", "tiemout", 1))
@@ -196,8 +196,8 @@ func TestLoad_originAndConfigTypes(t *testing.T) {
 		{"gateway config object with a bad route", func(s, file string) string {
 			return withConfig(t, s, file, strings.Replace(tomlPolicy, `"/health"`, `"health"`, 1), strings.Replace(policy, `"/health"`, `"health"`, 1))
 		}, "must start with /"},
-		{"gateway config as a number", func(s, file string) string { return withConfig(t, s, file, "1", "1") }, "GATEWAY_CONFIG is a number; it must be a string"},
-		{"gateway config as an array", func(s, file string) string { return withConfig(t, s, file, "[1]", "[1]") }, "GATEWAY_CONFIG is a array; it must be a string"},
+		{"gateway config as a number", func(s, file string) string { return withConfig(t, s, file, "1", "1") }, "GATEWAY_CONFIG is a number, not a string: the Worker wants a JSON object"},
+		{"gateway config as an array", func(s, file string) string { return withConfig(t, s, file, "[1]", "[1]") }, "GATEWAY_CONFIG is an array, not a string"},
 	} {
 		for file, src := range wranglerFormats(t, `DEBUG = false`, `"DEBUG": false,`) {
 			t.Run(tc.name+"/"+file, func(t *testing.T) {

@@ -174,6 +174,26 @@ func TestGateway_upstreamEditsTheRequestHeader(t *testing.T) {
 	}
 }
 
+// TestGateway_underscoreTwins checks that a lowercase request's fields
+// that name a removed or gateway-set field with "_" for "-" (one variable to
+// a CGI-style origin) are not forwarded, and that other names with "_" are.
+func TestGateway_underscoreTwins(t *testing.T) {
+	g, tok := newTestGateway(t, gateway.Config{})
+	req := request(tok, map[string]string{"x-rampart_tenant": "spoofed", "x_request_id": "spoofed", "x-forwarded_proto": "spoofed", "x_custom": "kept"})
+	res := g.Handle(context.Background(), req)
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	for k, v := range res.Forward.Header {
+		if v[0] == "spoofed" {
+			t.Errorf("forwarded %s: %q", k, v)
+		}
+	}
+	if got := res.Forward.Header.Get("x_custom"); got != "kept" {
+		t.Errorf("x_custom = %q, want it forwarded", got)
+	}
+}
+
 // TestGateway_canonicalHeader checks that a request whose fields are named
 // in net/http's canonical form gets the same decision as in lowercase, with
 // the gateway's fields named canonically, and that a name in neither form
@@ -194,6 +214,10 @@ func TestGateway_canonicalHeader(t *testing.T) {
 		{"odd case still dropped", map[string][]string{
 			"Authorization": {"Bearer " + tok}, "x-forwarded-for": {"203.0.113.9"}, "X-REAL-IP": {"203.0.113.9"}, "keep-ALIVE": {"5"}, "Accept": {"*/*"},
 		}, 0, []string{"Accept"}},
+		{"underscore twins dropped", map[string][]string{
+			"Authorization": {"Bearer " + tok}, "X-Rampart_Tenant": {"spoofed"}, "X-Rampart-Token_id": {"spoofed"}, "X_forwarded_for": {"spoofed"},
+			"X-Forwarded_Host": {"spoofed"}, "X-Request_id": {"spoofed"}, "X_real_ip": {"spoofed"}, "Keep_alive": {"5"}, "X_custom": {"kept"}, "Accept": {"*/*"},
+		}, 0, []string{"Accept", "X_custom"}},
 		{"missing", map[string][]string{"Accept": {"*/*"}}, 401, nil},
 		{"lowercase authorization is not the canonical one", map[string][]string{"authorization": {"Bearer " + tok}}, 401, nil},
 		{"smuggling", map[string][]string{"Authorization": {"Bearer " + tok}, "Transfer-Encoding": {"chunked"}, "Content-Length": {"3"}}, 400, nil},

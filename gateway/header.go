@@ -161,12 +161,13 @@ func canonicalName(k string) string {
 	return string(b)
 }
 
-// inForm reports whether the field name k is written in form f.
+// inForm reports whether the field name k is written in form f, without
+// an underscore.
 func inForm(k string, f form) bool {
 	upper := f == canonical
 	for i := 0; i < len(k); i++ {
 		c := k[i]
-		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
+		if c == '_' || upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
 			return false
 		}
 		upper = f == canonical && c == '-'
@@ -174,7 +175,11 @@ func inForm(k string, f form) bool {
 	return true
 }
 
-// nameSet is a set of field names, each in both forms, matched in any case.
+// nameSet is a set of field names, each in both forms, matched in any case
+// and with "_" as "-": an origin behind CGI, WSGI or PHP sees
+// X-Rampart_Tenant and X-Rampart-Tenant as one variable
+// (HTTP_X_RAMPART_TENANT), so an underscore twin of a field the gateway
+// removes or sets must go too.
 type nameSet map[string]bool
 
 func newNameSet(lower ...[]string) nameSet {
@@ -187,11 +192,22 @@ func newNameSet(lower ...[]string) nameSet {
 	return s
 }
 
-// has reports whether k, in any case, is in s. A name in form f costs one
-// look-up; another spelling is lowered first.
+// has reports whether k, in any case and with "_" as "-", is in s. A name
+// in form f without "_" costs one look-up; another is normalised first.
 func (s nameSet) has(k string, f form) bool {
 	if s[k] {
 		return true
 	}
-	return !inForm(k, f) && s[strings.ToLower(k)]
+	return !inForm(k, f) && s[strings.Map(dashLower, k)]
+}
+
+// dashLower maps a field name's byte to its lowercase form, "_" to "-".
+func dashLower(r rune) rune {
+	switch {
+	case 'A' <= r && r <= 'Z':
+		return r + ('a' - 'A')
+	case r == '_':
+		return '-'
+	}
+	return r
 }

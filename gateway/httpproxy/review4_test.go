@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -662,4 +663,53 @@ func TestReview4_shutdownFinishesInFlightRequests(t *testing.T) {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// TestReview4_burstIsExactUnderConcurrency: 200 concurrent requests (40
+// keep-alive clients) on a token with a burst of 20 and one more request
+// an hour: exactly 20 reach the origin, the other 180 get 429, through the
+// gateway's server and its decision path (token cache, limiter keys).
+func TestReview4_burstIsExactUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	v := gatewaytest.MustLoad(t)
+	v.Tokens["crowd"] = gatewaytest.TokenSpec{Tenant: "crowd", Scopes: []string{"read"}, Rate: 1, Period: gateway.Duration(time.Hour), Burst: 20}
+	seeded, err := v.Seed(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := gatewaytest.NewOrigin(t)
+	srv := newServer(t, v, seeded, origin.URL, io.Discard)
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for range 40 {
+		wg.Go(func() {
+			hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}, Timeout: 20 * time.Second}
+			defer hc.CloseIdleConnections()
+			<-start
+			for range 5 {
+				req, _ := http.NewRequest("GET", srv.URL+"/api/crowd", nil)
+				req.Header.Set("Authorization", "Bearer "+seeded.Tokens["crowd"])
+				resp, err := hc.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				mu.Lock()
+				statuses[resp.StatusCode]++
+				mu.Unlock()
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if statuses[200] != 20 || statuses[429] != 180 || len(statuses) != 2 {
+		t.Fatalf("statuses %v, want exactly 20 x 200 and 180 x 429", statuses)
+	}
+	if n := origin.Count(); n != 20 {
+		t.Fatalf("origin saw %d requests, want 20", n)
+	}
 }

@@ -50,7 +50,11 @@ type S3RecordKey struct {
 //     with raw message delivery), one record per event; several are
 //     returned in order. The object key is URL-encoded there, as S3 sends
 //     it, and decoded for the key
-//     (https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html);
+//     (https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html).
+//     Its records' eventSource is "aws:s3", or, from an S3-compatible
+//     server, another source ending in ":s3" (MinIO's "minio:s3", Ceph
+//     RGW's "ceph:s3"), whose event names lose the "s3:" prefix MinIO
+//     writes (s3:ObjectCreated:Put is keyed as ObjectCreated:Put);
 //   - an SNS notification whose Message is such a notification (S3 → SNS
 //     → SQS without raw message delivery: {"Type": "Notification",
 //     "MessageId", "TopicArn", "Message", "Timestamp", "Signature", ...};
@@ -88,7 +92,8 @@ type S3RecordKey struct {
 // notification) returns no keys and [ErrTestEvent]: acknowledge it. Any
 // other body (not JSON, over [MaxS3MessageBody], an SNS subscription
 // confirmation, an EventBridge event of another source or type, a
-// notification without records, a record of another event source, or one
+// notification without records, a record of a source that is not S3 (an
+// SQS, SNS or DynamoDB record), or one
 // that [S3Key] finds no key in) is a *[MessageError] (errors.Is
 // [ErrMalformedMessage]), permanent: reject it, never retry it. Either
 // way no key is returned, so nothing is guarded under a partial key.

@@ -80,13 +80,15 @@ var ErrTestEvent = errors.New("media: s3:TestEvent")
 // of an S3 → SQS message). ObjectCreated:* records are [ObjectCreated];
 // ObjectRemoved:* and LifecycleExpiration:* (an expiration rule deleted the
 // object or made a delete marker) are [ObjectRemoved]; any other event is an
-// *[EventError].
+// *[EventError]. An S3-compatible server's name with an "s3:" prefix
+// (MinIO's s3:ObjectCreated:Put) is read without it.
 func FromS3(r events.S3EventRecord) (Event, error) {
 	var kind Kind
+	name := strings.TrimPrefix(r.EventName, "s3:")
 	switch {
-	case strings.HasPrefix(r.EventName, "ObjectCreated:"):
+	case strings.HasPrefix(name, "ObjectCreated:"):
 		kind = ObjectCreated
-	case strings.HasPrefix(r.EventName, "ObjectRemoved:"), strings.HasPrefix(r.EventName, "LifecycleExpiration:"):
+	case strings.HasPrefix(name, "ObjectRemoved:"), strings.HasPrefix(name, "LifecycleExpiration:"):
 		kind = ObjectRemoved
 	default:
 		return Event{}, &EventError{Reason: fmt.Sprintf("unsupported event %q", r.EventName)}
@@ -109,7 +111,7 @@ func FromS3(r events.S3EventRecord) (Event, error) {
 		VersionID: r.S3.Object.VersionID,
 		Time:      r.EventTime,
 		RequestID: r.ResponseElements["x-amz-request-id"],
-		Name:      r.EventName,
+		Name:      name,
 	}
 	return e, e.normalize(r.S3.Object.Sequencer)
 }
@@ -144,8 +146,10 @@ func FromEventBridge(ev events.CloudWatchEvent) (Event, error) {
 // queue), or an SNS notification carrying either (S3 → SNS → SQS fan-out,
 // without raw message delivery). It reads the body as the idempotency
 // engine's SQSS3Keys does (one decoder, internal/s3event): the records of
-// an S3 notification must say "eventSource": "aws:s3", a body over 256 KiB
-// or a notification without records is an *[EventError]. It returns
+// an S3 notification must say "eventSource": "aws:s3" (or, from an
+// S3-compatible server, a source ending in ":s3", such as MinIO's
+// "minio:s3"), a body over 256 KiB or a notification without records is
+// an *[EventError]. It returns
 // ErrTestEvent for S3's test message (with no Records).
 func FromSQSBody(body string) ([]Event, error) {
 	return fromRecords(s3event.ParseSQSBody(body))
@@ -220,12 +224,12 @@ func DetectShape(payload []byte) Shape {
 		if src == "" {
 			src = probe.Records[0].EventSource2
 		}
-		switch src {
-		case "aws:sqs":
+		switch {
+		case src == "aws:sqs":
 			return ShapeSQS
-		case "aws:s3":
+		case s3event.IsS3Source(src): // aws:s3, or an S3-compatible server's (minio:s3)
 			return ShapeS3
-		case "aws:sns":
+		case src == "aws:sns":
 			return ShapeSNS
 		}
 	}

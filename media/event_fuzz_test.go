@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/rampartdev/rampart/internal/s3event"
 	"github.com/rampartdev/rampart/internal/testenv"
 	"github.com/rampartdev/rampart/media"
 )
@@ -68,7 +69,7 @@ func FuzzDetectShape(f *testing.F) {
 		var sns events.SNSEvent
 		ebOK := json.Unmarshal(payload, &eb) == nil && eb.DetailType != nil
 		sqsOK := json.Unmarshal(payload, &sqs) == nil && len(sqs.Records) > 0 && sqs.Records[0].EventSource == "aws:sqs"
-		s3OK := json.Unmarshal(payload, &s3) == nil && len(s3.Records) > 0 && s3.Records[0].EventSource == "aws:s3"
+		s3OK := json.Unmarshal(payload, &s3) == nil && len(s3.Records) > 0 && s3event.IsS3Source(s3.Records[0].EventSource)
 		snsOK := json.Unmarshal(payload, &sns) == nil && len(sns.Records) > 0 && sns.Records[0].EventSource == "aws:sns"
 		var want media.Shape
 		switch {

@@ -177,3 +177,31 @@ func TestFromSQSBody_sharedTable(t *testing.T) {
 		})
 	}
 }
+
+// An S3-compatible server's notification delivered to the function
+// directly (MinIO's webhook target pointed at it) is an S3 event: its
+// source "minio:s3" makes it ShapeS3, its event name's "s3:" prefix is
+// read as S3's name.
+func TestFromS3_s3CompatibleServer(t *testing.T) {
+	payload := []byte(s3eventtest.MinIONotification)
+	if got := media.DetectShape(payload); got != media.ShapeS3 {
+		t.Fatalf("DetectShape(MinIO notification) = %v, want S3", got)
+	}
+	var ev events.S3Event
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		t.Fatal(err)
+	}
+	got, err := media.FromS3(ev.Records[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Kind != media.ObjectCreated || got.Name != "ObjectCreated:Put" || got.Bucket != "images" || got.Key != "photos/a b.jpg" ||
+		got.Sequencer != "000000000000000018A1F0E2B5D31A4C" || got.RequestID != "18A1F0E2B5C6D7E8" {
+		t.Errorf("FromS3(MinIO record) = %+v", got)
+	}
+	for _, src := range []string{`"aws:dynamodb"`, `":s3"`} {
+		if got := media.DetectShape([]byte(strings.Replace(s3eventtest.MinIONotification, `"minio:s3"`, src, 1))); got != media.ShapeUnknown {
+			t.Errorf("DetectShape(records of source %s) = %v, want unknown", src, got)
+		}
+	}
+}

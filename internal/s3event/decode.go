@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -50,10 +51,16 @@ func malformed(reason string, err error) error { return &MalformedError{Reason: 
 // them; encoding/json, like aws-lambda-go, matches them in any case):
 //
 //   - an S3 notification, {"Records": [...]} (S3 → SQS, or S3 → SNS → SQS
-//     with raw message delivery), each record with "eventSource": "aws:s3";
-//     its object key is URL-encoded, as S3 sends it, and URLDecodedKey is
-//     set as aws-lambda-go sets it
-//     (https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html);
+//     with raw message delivery), each record with "eventSource": "aws:s3"
+//     or, from an S3-compatible server, another source ending in ":s3"
+//     (MinIO's "minio:s3", Ceph RGW's "ceph:s3"; see [IsS3Source]); its
+//     object key is URL-encoded, as S3 sends it, and URLDecodedKey is set
+//     as aws-lambda-go sets it
+//     (https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html).
+//     Such a server's event names are read as S3's: MinIO writes
+//     "s3:ObjectCreated:Put" where S3 writes "ObjectCreated:Put", and the
+//     record's EventName drops the "s3:" (an aws:s3 record is kept as it
+//     is);
 //   - an SNS notification ({"Type": "Notification", "Message": ...}: S3 →
 //     SNS → SQS without raw message delivery) whose Message is such a
 //     notification or an EventBridge event, never another SNS notification
@@ -66,7 +73,7 @@ func malformed(reason string, err error) error { return &MalformedError{Reason: 
 // object, over [MaxBody], an SNS message that is not a notification with a
 // Message (a subscription confirmation), an EventBridge event of another
 // source or type, a notification without records or with a record of
-// another event source. What identifies an event (bucket, key, sequencer)
+// a source that is not S3's. What identifies an event (bucket, key, sequencer)
 // is the caller's to check.
 func ParseSQSBody(body string) ([]events.S3EventRecord, error) {
 	return parse(body, true)
@@ -124,14 +131,26 @@ func parse(body string, sns bool) ([]events.S3EventRecord, error) {
 		if len(e.Records) == 0 {
 			return nil, malformed("an S3 notification without records", nil)
 		}
-		for i, r := range e.Records {
+		for i := range e.Records {
+			r := &e.Records[i]
+			if !IsS3Source(r.EventSource) {
+				return nil, malformed(fmt.Sprintf("record %d has eventSource %q, not aws:s3 nor another S3 server's", i, r.EventSource), nil)
+			}
 			if r.EventSource != "aws:s3" {
-				return nil, malformed(fmt.Sprintf("record %d has eventSource %q, not aws:s3", i, r.EventSource), nil)
+				r.EventName = strings.TrimPrefix(r.EventName, "s3:")
 			}
 		}
 		return e.Records, nil
 	}
 	return nil, malformed("neither an S3 notification, an SNS notification nor an EventBridge event", nil)
+}
+
+// IsS3Source reports whether a record's eventSource is S3's: "aws:s3", or
+// a name of an S3-compatible server's that ends in ":s3" ("minio:s3",
+// "ceph:s3"). Records of other sources ("aws:sqs", "aws:sns",
+// "aws:dynamodb") are not S3 events.
+func IsS3Source(src string) bool {
+	return src == "aws:s3" || len(src) > len(":s3") && strings.HasSuffix(src, ":s3")
 }
 
 // FromEventBridge returns the S3 notification record equivalent to an S3

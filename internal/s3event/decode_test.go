@@ -56,9 +56,22 @@ func checkOutcome(t *testing.T, m s3eventtest.Message, recs []events.S3EventReco
 		for i, w := range m.Records {
 			r, o := recs[i], recs[i].S3.Object
 			got := s3eventtest.Record{EventName: r.EventName, Bucket: r.S3.Bucket.Name, Key: o.URLDecodedKey, ETag: o.ETag, VersionID: o.VersionID, Sequencer: o.Sequencer}
-			if got != w || r.EventSource != "aws:s3" {
+			if got != w || !s3event.IsS3Source(r.EventSource) {
 				t.Errorf("record %d = %+v (source %q)\nwant %+v", i, got, r.EventSource, w)
 			}
+		}
+	}
+}
+
+// S3's source, and an S3-compatible server's ("<server>:s3"), are S3's;
+// no other is.
+func TestIsS3Source(t *testing.T) {
+	for src, want := range map[string]bool{
+		"aws:s3": true, "minio:s3": true, "ceph:s3": true,
+		"": false, ":s3": false, "s3": false, "aws:s3x": false, "aws:sqs": false, "aws:sns": false, "aws:dynamodb": false, "AWS:S3": false,
+	} {
+		if got := s3event.IsS3Source(src); got != want {
+			t.Errorf("IsS3Source(%q) = %v, want %v", src, got, want)
 		}
 	}
 }

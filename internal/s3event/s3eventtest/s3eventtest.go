@@ -115,6 +115,22 @@ func SNS(message string) string {
 const TestMessage = `{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2026-03-04T05:06:07.089Z",` +
 	`"Bucket":"media-uploads","RequestId":"5582815E1AEA5ADF","HostId":"8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE"}`
 
+// MinIONotification is a MinIO bucket notification (the body its webhook
+// and queue targets send) of one upload: eventSource "minio:s3", event
+// names with an "s3:" prefix, times to the second, MinIO's own request
+// parameters, response elements and source, and EventName and Key beside
+// the Records
+// (https://github.com/minio/minio/blob/master/docs/bucket/notifications/README.md).
+const MinIONotification = `{"EventName":"s3:ObjectCreated:Put","Key":"images/photos/a b.jpg","Records":[{"eventVersion":"2.0","eventSource":"minio:s3",` +
+	`"awsRegion":"","eventTime":"2026-03-04T05:06:07Z","eventName":"s3:ObjectCreated:Put","userIdentity":{"principalId":"minioadmin"},` +
+	`"requestParameters":{"principalId":"minioadmin","region":"","sourceIPAddress":"172.17.0.1"},` +
+	`"responseElements":{"x-amz-id-2":"dd9025bab4ad464b049177c95eb6ebf374d3b3fd1af9251148b658df7ac2e3e8","x-amz-request-id":"18A1F0E2B5C6D7E8",` +
+	`"x-minio-deployment-id":"0170a4cc-dca6-4e72-86f1-c0cc760dff7f","x-minio-origin-endpoint":"http://172.17.0.2:9000"},` +
+	`"s3":{"s3SchemaVersion":"1.0","configurationId":"Config","bucket":{"name":"images","ownerIdentity":{"principalId":"minioadmin"},"arn":"arn:aws:s3:::images"},` +
+	`"object":{"key":"photos%2Fa+b.jpg","size":224662,"eTag":"5fc7298143efe1276d39a3466d4e255f-1","contentType":"image/jpeg",` +
+	`"userMetadata":{"content-type":"image/jpeg"},"versionId":"1","sequencer":"18A1F0E2B5D31A4C"}},` +
+	`"source":{"host":"172.17.0.1","port":"","userAgent":"MinIO (linux; amd64) minio-go/v7.0.70 mc/RELEASE.2024-06-12T14-34-03Z"}}]}`
+
 // Messages returns the table. Every well-formed event in it is one both
 // readers accept (an eTag on created objects, a hexadecimal sequencer);
 // what each reader requires beyond the body's shape is tested by it.
@@ -131,6 +147,12 @@ func Messages() []Message {
 		`"account":"111122223333","time":"2026-03-04T05:06:07Z","region":"eu-central-1","resources":["arn:aws:ec2:eu-central-1:111122223333:instance/i-1"],` +
 		`"detail":{"instance-id":"i-1","state":"terminated"}}`
 	two := fmt.Sprintf(`{"Records":[%s,%s]}`, put.Record(), del.Record())
+	minio := MinIONotification
+	minioRecord := Record{EventName: "ObjectCreated:Put", Bucket: "images", Key: "photos/a b.jpg", ETag: "5fc7298143efe1276d39a3466d4e255f-1", VersionID: "1", Sequencer: "18A1F0E2B5D31A4C"}
+	minioDelete := strings.NewReplacer(`"s3:ObjectCreated:Put"`, `"s3:ObjectRemoved:Delete"`, `"eTag":"5fc7298143efe1276d39a3466d4e255f-1",`, "").Replace(minio)
+	minioDeleteRecord := minioRecord
+	minioDeleteRecord.EventName, minioDeleteRecord.ETag = "ObjectRemoved:Delete", ""
+	ceph := strings.Replace(put.Notification(), `"aws:s3"`, `"ceph:s3"`, 1)
 	ok := func(name, body string, recs ...Record) Message {
 		return Message{Name: name, Body: body, Want: Records, Records: recs}
 	}
@@ -148,6 +170,10 @@ func Messages() []Message {
 		ok("S3 → EventBridge → SQS, a delete marker", marker.EventBridge(), marker.want("ObjectRemoved:DeleteMarkerCreated")),
 		ok("S3 → EventBridge → SQS, a lifecycle expiration", expired.EventBridge(), expired.want("LifecycleExpiration:Delete")),
 		enveloped(ok("S3 → EventBridge → SNS → SQS", SNS(put.EventBridge()), put.want("ObjectCreated:Put"))),
+		ok("an S3-compatible server's notification (MinIO)", minio, minioRecord),
+		ok("an S3-compatible server's delete (MinIO)", minioDelete, minioDeleteRecord),
+		enveloped(ok("an S3-compatible server's notification through SNS", SNS(minio), minioRecord)),
+		ok("an S3-compatible server's notification (Ceph RGW)", ceph, put.want("ObjectCreated:Put")),
 		ok("member names in another case", strings.Replace(put.Notification(), `"Records"`, `"records"`, 1), put.want("ObjectCreated:Put")),
 		ok("an Event member beside Records", strings.Replace(put.Notification(), `{"Records"`, `{"Event":"s3:TestEvent","Records"`, 1), put.want("ObjectCreated:Put")),
 
@@ -167,7 +193,9 @@ func Messages() []Message {
 		bad("the test event with empty Records", `{"Event":"s3:TestEvent","Records":[]}`),
 		bad("a key not encoded as S3 encodes keys", strings.Replace(put.Notification(), Encode(put.Key), "a%zz.jpg", 1)),
 		bad("a record without eventSource", strings.Replace(put.Notification(), `"eventSource":"aws:s3",`, "", 1)),
-		bad("a record of another event source", strings.Replace(put.Notification(), `"aws:s3"`, `"minio:s3"`, 1)),
+		bad("a record of another event source", strings.Replace(put.Notification(), `"aws:s3"`, `"aws:dynamodb"`, 1)),
+		bad("a record whose source is only \":s3\"", strings.Replace(put.Notification(), `"aws:s3"`, `":s3"`, 1)),
+		bad("a record whose source merely contains s3", strings.Replace(put.Notification(), `"aws:s3"`, `"aws:s3x"`, 1)),
 		bad("a second record of another event source", strings.Replace(two, `"aws:s3","awsRegion":"eu-central-1","eventTime":"2026-03-04T05:06:07.089Z","eventName":"ObjectRemoved`, `"aws:sqs","awsRegion":"eu-central-1","eventTime":"2026-03-04T05:06:07.089Z","eventName":"ObjectRemoved`, 1)),
 		bad("an SQS event", `{"Records":[{"messageId":"m","body":"{}","eventSource":"aws:sqs"}]}`),
 		bad("an SNS event", `{"Records":[{"EventSource":"aws:sns","Sns":{"Type":"Notification","Message":"{}"}}]}`),

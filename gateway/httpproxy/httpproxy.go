@@ -83,6 +83,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -159,12 +160,15 @@ func (h *Handler) CloseIdleConnections() { h.client.closeIdle() }
 // client address is the TCP peer: no header can change it. An
 // absolute-form target (RFC 9112 section 3.2.2) gives the path and query;
 // net/http has already taken r.Host from it.
-func Request(r *http.Request) *gateway.Request {
-	if r.Header == nil {
-		r.Header = http.Header{}
+func Request(r *http.Request) *gateway.Request { return request(r, r.Header) }
+
+// request is Request with the fields hdr in place of r.Header.
+func request(r *http.Request, hdr http.Header) *gateway.Request {
+	if hdr == nil {
+		hdr = http.Header{}
 	}
 	if len(r.TransferEncoding) > 0 {
-		r.Header["Transfer-Encoding"] = r.TransferEncoding
+		hdr["Transfer-Encoding"] = r.TransferEncoding
 	}
 	target := r.RequestURI
 	if target == "" { // a client-side request, as in tests
@@ -184,7 +188,7 @@ func Request(r *http.Request) *gateway.Request {
 	}
 	return &gateway.Request{
 		Method: r.Method, Path: path, Query: query, Host: r.Host, Scheme: scheme, Proto: r.Proto,
-		Header: gateway.Header(r.Header), CanonicalHeader: true, RemoteAddr: host, ContentLength: r.ContentLength,
+		Header: gateway.Header(hdr), CanonicalHeader: true, RemoteAddr: host, ContentLength: r.ContentLength,
 	}
 }
 
@@ -201,13 +205,20 @@ func originForm(rest string) string {
 	return rest[i:]
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler. As the interface asks, it leaves r as
+// it is: the core edits a copy of r.Header's map into the forwarded fields
+// (the values are shared, not copied). Served by [Server], which owns its
+// requests, the handler edits r.Header itself.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.serve(r.Context(), w, r, nil) }
 
 // serve answers r; g is the Server's connection it came on, or nil.
 func (h *Handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Request, g *serverConn) {
 	start := h.now()
-	req := Request(r)
+	hdr := r.Header
+	if g == nil { // another server's request
+		hdr = maps.Clone(hdr)
+	}
+	req := request(r, hdr)
 	req.BadFraming = framingProblem(r, g)
 	res := h.gw.Handle(ctx, req)
 	sw := &statusWriter{ResponseWriter: w, idle: h.idle}

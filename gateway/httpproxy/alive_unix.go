@@ -2,8 +2,6 @@
 
 package httpproxy
 
-import "syscall"
-
 // alive reports whether an idle connection may be reused: a non-blocking
 // peek at its socket finds nothing to read. End of stream (the origin
 // closed it), an error, or bytes nobody asked for (an unsolicited or
@@ -14,8 +12,7 @@ func (c *originConn) alive() bool {
 	}
 	if c.peek == nil { // made once per connection: Control's argument escapes
 		c.peek = func(fd uintptr) {
-			n, _, err := syscall.Recvfrom(int(fd), c.peekBuf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-			c.peekOK = n < 0 && (err == syscall.EAGAIN || err == syscall.EWOULDBLOCK)
+			c.peekOK = peekEmpty(fd, c.peekBuf[:])
 		}
 	}
 	c.peekOK = false

@@ -227,6 +227,7 @@ func (oc *originClient) dial(ctx context.Context, deadline time.Time) (*originCo
 	if err != nil {
 		return nil, err
 	}
+	nc = newRawIO(nc)
 	c := &originConn{conn: nc, headLimit: -1}
 	if sc, ok := nc.(syscall.Conn); ok {
 		c.raw, _ = sc.SyscallConn()

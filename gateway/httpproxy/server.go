@@ -48,10 +48,14 @@ import (
 //     KiB, else the connection closes after the answer;
 //   - a client that leaves while its request is forwarded is noticed by a
 //     read of the connection that starts only when a forwarded request has
-//     taken watchDelay (a timer per connection, reset per request), so that
-//     a fast request costs no goroutine for it;
+//     taken watchDelay (one timer for the server's connections, see
+//     watchList), so that a fast request costs no goroutine or timer for it;
 //   - a handler panic ends its connection only; Shutdown stops accepting,
-//     closes idle connections and waits for the others to finish.
+//     closes idle connections and waits for the others to finish;
+//   - on Linux, its sockets (and the origin's) are read and written with
+//     raw system calls that wait in Go's netpoller as net.Conn does (see
+//     rawIO): net.Conn's own calls wake the runtime's monitor thread
+//     whenever the process was idle, twice per request at a moderate rate.
 type Server struct {
 	h                 *Handler
 	readHeaderTimeout time.Duration
@@ -64,6 +68,7 @@ type Server struct {
 	listeners map[*net.Listener]struct{}
 	conns     map[*serverConn]struct{}
 	closing   atomic.Bool
+	watches   *watchList
 }
 
 // Server timeouts that Config does not set.
@@ -95,6 +100,7 @@ func NewServer(h *Handler) *Server {
 		maxHeaderBytes:    cfg.MaxHeaderBytes,
 		listeners:         map[*net.Listener]struct{}{},
 		conns:             map[*serverConn]struct{}{},
+		watches:           newWatchList(),
 	}
 }
 
@@ -198,6 +204,7 @@ func (s *Server) closeIdle() int {
 }
 
 func (s *Server) newConn(nc net.Conn) *serverConn {
+	nc = newRawIO(nc)
 	c := &serverConn{s: s, h: s.h, conn: nc, remoteAddr: nc.RemoteAddr().String(),
 		f: newFramer(s.maxHeaderBytes), remain: math.MaxInt64, bodyDone: true,
 		watchDone: make(chan struct{}, 1)}
@@ -206,8 +213,6 @@ func (s *Server) newConn(nc net.Conn) *serverConn {
 	c.bw = bufio.NewWriterSize(nc, connBufferSize)
 	c.w.c = c
 	c.w.hdr = make(http.Header)
-	c.timer = time.AfterFunc(time.Hour, c.watchTimer)
-	c.timer.Stop()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing.Load() {
@@ -227,7 +232,7 @@ const (
 // serverConn is one client connection. Its goroutine reads the requests,
 // runs the handler and writes the answers; the request body may be read
 // from the handler's body writer goroutine, and the watch read (see
-// watchTimer) runs on one of its own.
+// watchRead) runs on one of its own.
 type serverConn struct {
 	s          *Server
 	h          *Handler
@@ -251,7 +256,97 @@ type serverConn struct {
 	pending   bool  // the watch read got a byte (the next request's)
 	pendByte  byte
 	watchDone chan struct{}
-	timer     *time.Timer // starts the watch read
+
+	// In the server's watch list (its lock):
+	queued     bool
+	watchSince time.Time
+	prev, next *serverConn
+}
+
+// watchList holds the connections whose forwarded request may need a
+// watch read, oldest first, with one timer for them all: a request costs
+// two list operations, not a timer of its own (adding a timer that is the
+// earliest wakes a thread of the runtime, which is most of a fast
+// request's cost at a moderate rate).
+type watchList struct {
+	mu         sync.Mutex
+	head, tail *serverConn
+	timer      *time.Timer
+	armed      bool
+}
+
+func newWatchList() *watchList {
+	l := &watchList{}
+	l.timer = time.AfterFunc(time.Hour, l.sweep)
+	l.timer.Stop()
+	return l
+}
+
+// add queues c, whose forwarded request starts now (c.mu is held).
+func (l *watchList) add(c *serverConn) {
+	now := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if c.queued {
+		return
+	}
+	c.queued, c.watchSince = true, now
+	c.prev, c.next = l.tail, nil
+	if l.tail != nil {
+		l.tail.next = c
+	} else {
+		l.head = c
+	}
+	l.tail = c
+	if !l.armed {
+		l.armed = true
+		l.timer.Reset(watchDelay)
+	}
+}
+
+// remove takes c off the list (c.mu is held).
+func (l *watchList) remove(c *serverConn) {
+	l.mu.Lock()
+	if c.queued {
+		l.unlink(c)
+	}
+	l.mu.Unlock()
+}
+
+func (l *watchList) unlink(c *serverConn) {
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		l.head = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	} else {
+		l.tail = c.prev
+	}
+	c.queued, c.prev, c.next = false, nil, nil
+}
+
+// sweep starts the watch reads of the connections queued for watchDelay
+// and schedules itself for the next one.
+func (l *watchList) sweep() {
+	now := time.Now()
+	var due []*serverConn
+	l.mu.Lock()
+	for l.head != nil && now.Sub(l.head.watchSince) >= watchDelay {
+		c := l.head
+		l.unlink(c)
+		due = append(due, c)
+	}
+	if l.head != nil {
+		l.timer.Reset(watchDelay - now.Sub(l.head.watchSince))
+	} else {
+		l.armed = false
+	}
+	l.mu.Unlock()
+	for _, c := range due {
+		go c.watchRead()
+	}
 }
 
 // Read is the buffered reader's source: it applies the head's bound, hands
@@ -299,7 +394,7 @@ func (c *serverConn) watch(cl *call) bool {
 	c.active = cl
 	c.watching = true
 	if c.bodyDone {
-		c.timer.Reset(watchDelay)
+		c.s.watches.add(c)
 	}
 	return !c.gone
 }
@@ -310,15 +405,16 @@ func (c *serverConn) bodyRead() {
 	c.mu.Lock()
 	c.bodyDone = true
 	if c.watching && !c.reading {
-		c.timer.Reset(watchDelay)
+		c.s.watches.add(c)
 	}
 	c.mu.Unlock()
 }
 
-// watchTimer starts the watch read: with nothing else reading the
-// connection, a read that fails means the client has left; a byte is the
-// next request's, kept for it.
-func (c *serverConn) watchTimer() {
+// watchRead is the watch read, started by the watch list: with nothing
+// else reading the connection, a read that fails means the client has
+// left; a byte is the next request's, kept for it. It may start late, for
+// the connection's next request: watching early does no harm.
+func (c *serverConn) watchRead() {
 	c.mu.Lock()
 	if !c.watching || c.reading || c.gone || !c.bodyDone || c.pending {
 		c.mu.Unlock()
@@ -350,7 +446,7 @@ func (c *serverConn) unwatch() {
 	c.mu.Lock()
 	c.watching = false
 	c.active = nil
-	c.timer.Stop()
+	c.s.watches.remove(c)
 	reading := c.reading
 	if reading {
 		_ = c.conn.SetReadDeadline(aLongTimeAgo) // ends the watch read
@@ -379,7 +475,6 @@ func (c *serverConn) checkFraming(r *http.Request) string {
 
 func (c *serverConn) close() {
 	_ = c.bw.Flush() // what an aborted answer had buffered: the client sees where it broke off
-	c.timer.Stop()
 	c.cancel()
 	c.conn.Close()
 	c.s.mu.Lock()

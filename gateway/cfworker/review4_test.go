@@ -138,3 +138,44 @@ func TestReview4_workerVectors(t *testing.T) {
 		t.Logf("worker output:\n%s", logs.String())
 	}
 }
+
+// TestReview4_workerUnderscoreTwinsOfGatewayFields is
+// httpproxy's TestReview4_underscoreTwinsOfGatewayFields in workerd: no
+// forwarded field shares its CGI name (PHP, WSGI, Rack: "-" is "_") with
+// another, and none of the gateway's own comes from the client (fixed in
+// 07722d2).
+func TestReview4_workerUnderscoreTwinsOfGatewayFields(t *testing.T) {
+	v, seeded := loadSeeded(t, "")
+	origin := gatewaytest.NewOrigin(t)
+	var logs testingutil.Buffer
+	l := startWorker(t, v, seeded, origin.URL, &logs)
+	req, _ := http.NewRequest("GET", l.URL+"/api/twins", nil)
+	req.Header.Set("Authorization", "Bearer "+seeded.Tokens["alice"])
+	for _, k := range []string{"X-Rampart_Tenant", "X-Rampart-Token_Id", "X_Forwarded_For", "X-Forwarded_Host", "X-Request_Id", "X_Real_Ip", "Cf_Connecting_Ip"} {
+		req.Header[k] = []string{"spoofed"}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	seen, ok := origin.Seen(resp.Header.Get("X-Request-Id"))
+	if resp.StatusCode != 200 || !ok {
+		t.Fatalf("status %d, origin saw it: %v", resp.StatusCode, ok)
+	}
+	byCGI := map[string][]string{}
+	for k, vs := range seen.Header {
+		name := "HTTP_" + strings.ToUpper(strings.ReplaceAll(k, "-", "_"))
+		byCGI[name] = append(byCGI[name], k+": "+strings.Join(vs, ","))
+		for _, v := range vs {
+			if v == "spoofed" {
+				t.Errorf("origin got the client's %s: %q (%s to a CGI-style origin)", k, v, name)
+			}
+		}
+	}
+	for name, fields := range byCGI {
+		if len(fields) > 1 {
+			t.Errorf("origin fields %q are one field, %s, to a CGI-style origin", fields, name)
+		}
+	}
+}

@@ -713,3 +713,58 @@ func TestReview4_burstIsExactUnderConcurrency(t *testing.T) {
 		t.Fatalf("origin saw %d requests, want 20", n)
 	}
 }
+
+// r4CGIName is the name CGI-style origin stacks (PHP, WSGI, Rack) give a
+// request field: "-" and "_" are the same there.
+func r4CGIName(k string) string {
+	return "HTTP_" + strings.ToUpper(strings.ReplaceAll(k, "-", "_"))
+}
+
+// TestReview4_underscoreTwinsOfGatewayFields: the gateway removes the
+// client's X-Forwarded-For, X-Request-Id, X-Rampart-Tenant and
+// X-Rampart-Token-Id and sets its own; their twins spelt with "_"
+// (X-Rampart_Tenant, X_Forwarded_For) go too: an origin on a CGI-style
+// stack reads both as HTTP_X_RAMPART_TENANT, so a client would pick its
+// tenant, token id, address or request id there (before 07722d2 it could).
+// No forwarded field may share its CGI name with another, and none of the
+// gateway's own may come from the client.
+func TestReview4_underscoreTwinsOfGatewayFields(t *testing.T) {
+	v := gatewaytest.MustLoad(t)
+	seeded, err := v.Seed(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := gatewaytest.NewOrigin(t)
+	cfg, _ := v.GatewayConfig()
+	cfg.Tokens = seeded.Store()
+	cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	srv := mustServe(t, cfg, origin.URL)
+	req, _ := http.NewRequest("GET", srv.URL+"/api/twins", nil)
+	req.Header.Set("Authorization", "Bearer "+seeded.Tokens["alice"])
+	for _, k := range []string{"X-Rampart_Tenant", "X-Rampart-Token_Id", "X_Forwarded_For", "X-Forwarded_Host", "X-Request_Id", "X_Real_Ip"} {
+		req.Header[k] = []string{"spoofed"}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	seen, ok := origin.Seen(resp.Header.Get("X-Request-Id"))
+	if resp.StatusCode != 200 || !ok {
+		t.Fatalf("status %d, origin saw it: %v", resp.StatusCode, ok)
+	}
+	byCGI := map[string][]string{}
+	for k, vs := range seen.Header {
+		byCGI[r4CGIName(k)] = append(byCGI[r4CGIName(k)], k+": "+strings.Join(vs, ","))
+		for _, v := range vs {
+			if v == "spoofed" {
+				t.Errorf("origin got the client's %s: %q (%s to a CGI-style origin)", k, v, r4CGIName(k))
+			}
+		}
+	}
+	for name, fields := range byCGI {
+		if len(fields) > 1 {
+			t.Errorf("origin fields %q are one field, %s, to a CGI-style origin", fields, name)
+		}
+	}
+}

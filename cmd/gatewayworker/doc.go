@@ -18,7 +18,7 @@
 //	rampartDone(id, status, latencyMs, n, bytesSent)
 //	rampartGCRA(n) tat NUL decision
 //	rampartLogs() records
-//	rampartSeedIDs(n)
+//	rampartIDBuffer() address
 //
 // rampartStart runs [gateway.Gateway.Handle] on a request (method, path,
 // query, host, scheme, HTTP version, client address, content length, then
@@ -38,6 +38,9 @@
 // decimal strings, because JavaScript numbers cannot hold them exactly.
 // rampartLogs hands over the records logged since its last call, which the
 // glue writes with console.log (Workers Logs collects them).
+// rampartIDBuffer is the address of 16 bytes where the glue draws each
+// request id with crypto.getRandomValues before rampartStart (the id is
+// them in hex; bytes the glue left clear are read from crypto/rand).
 //
 // Three syscall/js functions on globalThis serve the start, at module
 // scope: rampartConfigure(configJSON) builds the isolate's gateway from
@@ -83,10 +86,9 @@
 // from the GATEWAY_SEED secret (at least 32 random bytes in hex, set with
 // `wrangler secret put GATEWAY_SEED`): clients cannot know it. Every
 // isolate of a deployment starts from the same seed, so nothing that must
-// differ between isolates uses the runtime's generator: request ids come
-// from a ChaCha8 generator the glue seeds with crypto.getRandomValues in
-// the first request of each isolate (rampartSeedIDs; crypto/rand when it
-// has not). Without GATEWAY_SEED the runtime
+// differ between isolates uses the runtime's generator: each request id
+// is 16 bytes from crypto.getRandomValues (rampartIDBuffer). Without
+// GATEWAY_SEED the runtime
 // starts in the first request instead (secure, but that request pays the
 // start). Rotating the secret changes nothing but the seeds of new
 // isolates.

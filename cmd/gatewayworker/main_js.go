@@ -5,12 +5,10 @@ package main
 import (
 	"context"
 	cryptorand "crypto/rand"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
-	mathrand "math/rand/v2"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -105,7 +103,7 @@ func configure(_ js.Value, args []js.Value) any {
 	cfg.Tokens = gateway.NewTokenCache(gateway.TokenStoreFunc(kvLookup), nil)
 	cfg.Limiter = limiterFunc(objectLimit)
 	cfg.Logger = logger
-	cfg.NewRequestID = requestIDs.next
+	cfg.NewRequestID = nextRequestID
 	g, err := gateway.New(cfg)
 	if err != nil {
 		return err.Error()
@@ -136,55 +134,34 @@ func collect(js.Value, []js.Value) any {
 	return nil
 }
 
-// requestIDs makes request ids from a ChaCha8 generator of its own, seeded
-// from crypto/rand (crypto.getRandomValues) on first use, which is always
-// in a request: the runtime's own generator may have been seeded at module
-// scope from GATEWAY_SEED, the same in every isolate, and ids must differ
-// between isolates.
-var requestIDs idSource
+// idBytes holds the next request id's 16 random bytes, which the glue
+// draws with crypto.getRandomValues straight into Go's memory (at the
+// address rampartIDBuffer gives) before each rampartStart: every id comes
+// from the platform's generator, and nothing in Go is seeded for them. (The
+// runtime's own generator may be seeded at module scope from GATEWAY_SEED,
+// the same in every isolate, so it never makes ids; a generator seeded in
+// an isolate's first request costs that request more than a millisecond
+// in code V8 compiles there.)
+var idBytes [16]byte
 
-type idSource struct {
-	mu  sync.Mutex
-	gen *mathrand.ChaCha8
-}
-
-// seed seeds the generator unless it has been.
-func (s *idSource) seed(seed [32]byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.gen == nil {
-		s.gen = mathrand.NewChaCha8(seed)
-	}
-}
-
-// seedIDs is rampartSeedIDs(n): the buffer's first n bytes are at least 32
-// random bytes in hex, from crypto.getRandomValues in the first request,
-// for the request ids. (Without it the first id reads crypto/rand, which
-// costs that request a timer and a dozen functions V8 compiles there.)
+// idBuffer is rampartIDBuffer(): the address of idBytes, which does not
+// move.
 //
-//go:wasmexport rampartSeedIDs
+//go:wasmexport rampartIDBuffer
 //lint:ignore U1000 called by the glue only (a WebAssembly export)
-func seedIDs(n uint32) {
-	var seed [32]byte
-	if b, err := hex.DecodeString(string(exchange[:n])); err == nil && len(b) >= len(seed) {
-		copy(seed[:], b)
-		requestIDs.seed(seed)
-	}
-}
+func idBuffer() *byte { return &idBytes[0] }
 
-func (s *idSource) next() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.gen == nil {
-		var seed [32]byte
-		if _, err := cryptorand.Read(seed[:]); err != nil {
+// nextRequestID is the gateways' Config.NewRequestID: the id is idBytes in
+// hex, which it clears. Bytes left clear (the glue drew none) are read
+// from crypto/rand instead, so that no id is ever repeated.
+func nextRequestID() string {
+	b := idBytes
+	idBytes = [16]byte{}
+	if b == ([16]byte{}) {
+		if _, err := cryptorand.Read(b[:]); err != nil {
 			panic("gatewayworker: no randomness for request ids: " + err.Error())
 		}
-		s.gen = mathrand.NewChaCha8(seed)
 	}
-	var b [16]byte
-	binary.LittleEndian.PutUint64(b[:8], s.gen.Uint64())
-	binary.LittleEndian.PutUint64(b[8:], s.gen.Uint64())
 	return hex.EncodeToString(b[:])
 }
 

@@ -14,17 +14,11 @@ import (
 	"github.com/rampartdev/rampart/gateway"
 )
 
-// The warm-up gateways' log and request ids (see warmGateways).
-var (
-	warmLog = &logWriter{}
-	warmIDs idSource
-)
-
-func init() { warmIDs.seed([32]byte{}) }
+// warmLog is the warm-up gateways' log (see warmGateways).
+var warmLog = &logWriter{}
 
 // warmGateways returns the warm-up gateways for cfg (the isolate's
-// configuration): the same code on caches, a log and ids of their own
-// (ids from a fixed seed: no randomness at module scope), with a public
+// configuration): the same code on caches and a log of their own, with a public
 // route and a token route. The first keeps token records as the isolate's
 // gateway does; the second forgets them at once, so that its requests take
 // the path of a first request: a KV read and the record's JSON decoding.
@@ -32,7 +26,6 @@ func warmGateways(cfg gateway.Config) ([]*gateway.Gateway, error) {
 	cfg.Routes = []gateway.Route{{Name: "warmup-public", Prefix: "/public/", Public: true}, {Name: "warmup", Prefix: "/"}}
 	cfg.Hosts = nil
 	cfg.Logger = slog.New(slog.NewJSONHandler(warmLog, nil))
-	cfg.NewRequestID = warmIDs.next
 	var gws []*gateway.Gateway
 	for _, opts := range []*gateway.TokenCacheOptions{nil, {TTL: time.Nanosecond, NegativeTTL: time.Nanosecond}} {
 		cfg.Tokens = gateway.NewTokenCache(gateway.TokenStoreFunc(kvLookup), opts)
@@ -100,7 +93,9 @@ func warmup(_ js.Value, args []js.Value) any {
 // in place: record for the token id recordID, a fresh bucket's decision
 // for a limit; latencyMs is the latency rampartDone logs.
 func warmRequest(warm uint32, record, recordID, req string, latencyMs float64) error {
-	step := take(start(answer(req), warm))
+	n := answer(req)
+	idBytes = warmID // no randomness at module scope
+	step := take(start(n, warm))
 	for step != "" && (step[0] == 'T' || step[0] == 'L') {
 		f := strings.Split(step[1:], sep)
 		id, _ := strconv.ParseUint(f[0], 10, 32)
@@ -126,6 +121,9 @@ func warmRequest(warm uint32, record, recordID, req string, latencyMs float64) e
 	warmLog.buf = warmLog.buf[:0]
 	return nil
 }
+
+// warmID is the warm-up requests' id bytes (see idBytes).
+var warmID = [16]byte{'w', 'a', 'r', 'm'}
 
 // take reads an n-byte answer from the exchange buffer.
 func take(n uint32) string { return string(exchange[:n]) }

@@ -351,3 +351,34 @@ func TestWorker_varsOfOtherKinds(t *testing.T) {
 		}
 	})
 }
+
+// TestWorker_requestIDs: request ids are 32 hex digits and never repeat,
+// in one isolate and between isolates started from the same GATEWAY_SEED
+// (each id is drawn with crypto.getRandomValues in its request); an id the
+// glue failed to draw is read from crypto/rand, never left to repeat.
+func TestWorker_requestIDs(t *testing.T) {
+	v, seeded := loadSeeded(t, glueTestConfig)
+	origin := gatewaytest.NewOrigin(t)
+	seed := testSeed(t)
+	seen := map[string]string{}
+	for _, name := range []string{"isolate 1", "isolate 2", "no draws"} {
+		var logs testingutil.Buffer
+		opts := &workerOptions{Vars: map[string]string{cfworker.SeedVar: seed}}
+		if name == "no draws" {
+			opts.Patch = func(tb testing.TB, glue string) string {
+				return mustPatch(tb, glue, "else crypto.getRandomValues(idBytes);", "")
+			}
+		}
+		l := startWorkerWith(t, v, seeded, origin.URL, &logs, opts)
+		for i := range 10 {
+			status, id, body := get(t, l, "/public/x", "")
+			if status != 200 || len(id) != 32 || strings.Trim(id, "0123456789abcdef") != "" {
+				t.Fatalf("%s, request %d: status %d, X-Request-Id %q, want 200 and 32 hex digits: %s", name, i, status, id, body)
+			}
+			if other, ok := seen[id]; ok {
+				t.Fatalf("%s, request %d: X-Request-Id %s repeats one of %s", name, i, id, other)
+			}
+			seen[id] = name
+		}
+	}
+}

@@ -20,9 +20,8 @@ import { DurableObject, env as moduleEnv } from "cloudflare:workers";
 // package doc of cmd/gatewayworker):
 // unknown to clients, so they cannot predict the runtime's map hash seeds
 // (which would let them build colliding keys for the gateway's maps) or its
-// other random choices. Request ids do not use it: they come from a
-// generator the first request seeds with crypto.getRandomValues, so every
-// isolate makes its own. Without GATEWAY_SEED the runtime starts on the
+// other random choices. Request ids do not use it: each request's comes
+// from crypto.getRandomValues (drawRequestID). Without GATEWAY_SEED the runtime starts on the
 // first request, as secure but that request pays the start.
 let started = false; // the Go runtime has started and holds the gateway
 let startError; // why it cannot start, once that is final
@@ -66,10 +65,30 @@ function stepped(step) {
   return step;
 }
 
+// idBytes views the 16 bytes in Go's memory that hold the next request
+// id (see cmd/gatewayworker), made again when Go's memory has grown (which
+// detaches the old buffer) or a fresh runtime started.
+let idBytes;
+
+// drawRequestID draws the next request id's bytes into Go's memory:
+// random, or for a warm-up request (at module scope, where random numbers
+// are not allowed) a fixed non-zero pattern.
+function drawRequestID(warm) {
+  if (idBytes?.buffer !== wasmExports.mem.buffer) {
+    idBytes = new Uint8Array(wasmExports.mem.buffer, wasmExports.rampartIDBuffer() >>> 0, 16);
+  }
+  if (warm) idBytes.fill(warm);
+  else crypto.getRandomValues(idBytes);
+}
+
 // core calls the Go core's entry points (see cmd/gatewayworker).
 const core = {
   // warm: 0 for the isolate's gateway, 1 or 2 for a warm-up gateway.
-  start: (request, warm) => stepped(take(wasmExports.rampartStart(put(request), warm))),
+  start(request, warm) {
+    const n = put(request); // may grow Go's memory: draw the id after it
+    drawRequestID(warm);
+    return stepped(take(wasmExports.rampartStart(n, warm)));
+  },
   resume(id, value, error) {
     if (error !== undefined) return stepped(take(wasmExports.rampartResume(id, put(error), 2)));
     if (typeof value !== "string") return stepped(take(wasmExports.rampartResume(id, 0, 1)));
@@ -154,7 +173,6 @@ function startGo(fill, config) {
   if (go.exited) throw new Error("the Go runtime exited while starting");
   wasmExports = instance.exports;
   goRuntime = go;
-  idsSeeded = false; // a fresh runtime: its first request seeds its ids
   if (typeof globalThis.rampartConfigure !== "function" || typeof wasmExports.rampartStart !== "function") {
     throw new Error("gateway.wasm did not register its entry points");
   }
@@ -189,9 +207,9 @@ function configJSON(config) {
   throw new Error("want a JSON object, or a string holding one, not " + (Array.isArray(config) ? "a list" : "a " + typeof config));
 }
 
-// startInRequest starts Go in a request if it has not started, hands it the
-// randomness module scope could not, and sets the timers module scope
-// kept; it throws what keeps the gateway from starting.
+// startInRequest starts Go in a request if it has not started and sets
+// the timers module scope kept; it throws what keeps the gateway from
+// starting.
 function startInRequest(config) {
   if (!started) {
     try {
@@ -203,7 +221,6 @@ function startInRequest(config) {
   }
   releaseTimers();
   releaseTimers = () => {};
-  seedRequestIDs();
 }
 
 // WARMUP_REQUESTS is how many requests rampartWarmup decides inside Go at
@@ -261,16 +278,6 @@ function warmUp(n) {
   }
   // Collect the start's garbage now rather than in the first request.
   globalThis.rampartCollect();
-}
-
-// seedRequestIDs hands Go 32 random bytes for its request ids, once per
-// runtime, in a request (no randomness at module scope).
-let idsSeeded = false; // the running runtime has its ids' seed
-function seedRequestIDs() {
-  if (idsSeeded) return;
-  const seed = crypto.getRandomValues(new Uint8Array(32));
-  wasmExports.rampartSeedIDs(put(Array.from(seed, (b) => b.toString(16).padStart(2, "0")).join("")));
-  idsSeeded = true;
 }
 
 // logError writes one JSON error record, as the Go side's (no stack).

@@ -261,6 +261,16 @@ func TestWorker_limiterExactUnderConcurrency(t *testing.T) {
 func TestWorker_originFailuresAndStreamedBody(t *testing.T) {
 	v, seeded := loadSeeded(t, `{"routes":[{"name":"api","prefix":"/"}],"timeout":"300ms","max_body_bytes":1024}`)
 	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/stream" {
+			// The header at once, then the body for longer than the
+			// timeout: the deadline is the answer's, not the body's.
+			for i := range 8 {
+				fmt.Fprintf(w, "part %d\n", i)
+				w.(http.Flusher).Flush()
+				time.Sleep(100 * time.Millisecond)
+			}
+			return
+		}
 		if r.URL.Path == "/slow" {
 			select {
 			case <-r.Context().Done():
@@ -287,6 +297,12 @@ func TestWorker_originFailuresAndStreamedBody(t *testing.T) {
 	}
 	if status, body := do("GET", "/slow", nil); status != 504 || !strings.Contains(body, `"upstream_timeout"`) {
 		t.Errorf("slow origin: %d %s, want 504 upstream_timeout", status, body)
+	}
+	if status, body := do("GET", "/stream", nil); status != 200 || body != "part 0\npart 1\npart 2\npart 3\npart 4\npart 5\npart 6\npart 7\n" {
+		t.Errorf("body streamed past the timeout: %d %q, want 200 and all 8 parts", status, body)
+	}
+	if r := waitLog(t, &logs, "access", "path", "/stream"); r["status"] != float64(200) || r["error"] != nil {
+		t.Errorf("access record of the streamed body: %v, want status 200 and no error", r)
 	}
 	// An io.Reader that is not a bytes/strings reader makes the client send
 	// the body chunked, with no Content-Length.

@@ -527,6 +527,11 @@ async function serve(request, env, ctx, start, state) {
       }
     }
   }
+  // The deadline covers the origin call up to its answer's header; the
+  // body then streams for as long as it takes (AbortSignal.timeout would
+  // cut it off too).
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new DOMException("origin did not answer in time", "TimeoutError")), res.timeout_ms);
   let upstream;
   try {
     upstream = await fetch(target, {
@@ -534,7 +539,7 @@ async function serve(request, env, ctx, start, state) {
       headers: f.header,
       body,
       redirect: "manual",
-      signal: AbortSignal.timeout(res.timeout_ms),
+      signal: deadline.signal,
     });
   } catch (e) {
     let status = 502, code = "upstream_error", message = "origin unreachable";
@@ -543,6 +548,8 @@ async function serve(request, env, ctx, start, state) {
     }
     done(status, code);
     return errorResponse(status, code, message, res.request_id, res.header);
+  } finally {
+    clearTimeout(timer);
   }
   const headers = new Headers(upstream.headers);
   stripHopByHop(headers);

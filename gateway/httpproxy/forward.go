@@ -325,6 +325,15 @@ func (b *requestBody) err() error {
 // client's doing, not because the handler stopped the writer.
 func (b *requestBody) clientFault() bool { return !b.stopped && b.err() != nil }
 
+// malformedBody reports whether err, from reading the client's body, is
+// the parser's refusal of its framing (a malformed chunk, a chunk line too
+// long), not the connection failing or ending early.
+func malformedBody(err error) bool {
+	var ne net.Error
+	return !errors.As(err, &ne) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) &&
+		!errors.Is(err, net.ErrClosed) && !errors.Is(err, errBodyClosed) && !errors.Is(err, errBodyAfterClose)
+}
+
 // flushesEachWrite reports whether a response streams, so that each chunk
 // must reach the client at once: server-sent events, and bodies of unknown
 // length (as httputil.ReverseProxy decides).
@@ -410,6 +419,12 @@ func (h *Handler) originError(ctx context.Context, w http.ResponseWriter, c *cal
 		// read deadline (Config.Timeout).
 		res.Err = &gateway.Error{Status: 408, Code: gateway.CodeRequestTimeout, Message: "request body not received in time"}
 		err = fmt.Errorf("client body: %w", body.err())
+	case body != nil && body.clientFault() && malformedBody(body.err()) && !c.hasLeft():
+		// The client's body broke its own framing (a bad chunk): the
+		// connection cannot serve another request.
+		res.Err = &gateway.Error{Status: 400, Code: gateway.CodeBadRequest, Message: "malformed request body"}
+		err = fmt.Errorf("client body: %w", body.err())
+		w.Header()["Connection"] = []string{"close"}
 	case c.hasLeft() || body != nil && body.clientFault() || ctx.Err() != nil && (body == nil || !body.stopped):
 		// (Stopping the writer ends the server's read of the client,
 		// which cancels the request's context: not the client's doing.)

@@ -66,6 +66,7 @@ type head struct {
 	cl         int64
 	clBad      bool
 	te         bool
+	host       bool // a Host field was seen
 	last       byte // 'l' after Content-Length, 't' after Transfer-Encoding, for obs-fold
 	lineFields bool // the request line was seen
 }
@@ -267,6 +268,8 @@ func (f *framer) headLine(l []byte) {
 	case len(name) == len("transfer-encoding") && asciiEqualFoldBytes(name, "transfer-encoding"):
 		h.last = 't'
 		h.te = true
+	case len(name) == len("host") && asciiEqualFoldBytes(name, "host"):
+		h.host = true
 	}
 }
 
@@ -281,6 +284,10 @@ func (f *framer) endHead() {
 		fr.bad = "both Transfer-Encoding and Content-Length"
 	case h.te && h.http10:
 		fr.bad = "Transfer-Encoding in an HTTP/1.0 request"
+	case !h.host && !h.http10:
+		// RFC 9112 section 3.2, also for an absolute-form target, from
+		// which the parser takes the host when the field is missing.
+		fr.bad = "missing required Host header"
 	}
 	if len(f.queue) >= maxQueued {
 		f.stop()

@@ -220,16 +220,23 @@ func (h *Handler) serve(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	}
 	req := request(r, hdr)
 	req.BadFraming = framingProblem(r, g)
-	res := h.gw.Handle(ctx, req)
 	sw := &statusWriter{ResponseWriter: w, idle: h.idle}
+	var res *gateway.Result
 	defer func() {
 		p := recover()
+		if res == nil {
+			// The decision itself panicked (a caller's TokenStore or
+			// Limiter): the answer is still the gateway's JSON 500.
+			id := h.gw.NewRequestID()
+			res = &gateway.Result{RequestID: id, Client: req.RemoteAddr, Header: gateway.Header{"X-Request-Id": {id}}}
+		}
 		if h.finish(ctx, req, res, sw, sw.call, p, h.now().Sub(start)) {
 			// The response is incomplete: make net/http abort the
 			// connection, so the client sees the truncation.
 			panic(http.ErrAbortHandler)
 		}
 	}()
+	res = h.gw.Handle(ctx, req)
 	if res.Err != nil {
 		if res.Close {
 			w.Header().Set("Connection", "close")

@@ -507,13 +507,21 @@ func (c *serverConn) serve() {
 			c.h.gw.Logger().Error("gateway: panic serving a connection", "client", c.remoteAddr, "panic", p)
 		}
 	}()
-	for {
+	for first := true; ; first = false {
 		// The head's bound counts from here: the bytes a pipelining client
 		// sent after the last request were read without it (at most a
 		// buffer's worth, as http.Server's).
 		c.remain = int64(c.s.maxHeaderBytes) + 4096
+		var headDeadline time.Time
 		if c.br.Buffered() == 0 && !c.pending {
-			_ = c.conn.SetReadDeadline(time.Now().Add(c.s.idleTimeout))
+			// The first request's head is due ReadHeaderTimeout after the
+			// accept; later ones may wait the idle timeout to begin.
+			if first {
+				headDeadline = time.Now().Add(c.s.readHeaderTimeout)
+				_ = c.conn.SetReadDeadline(headDeadline)
+			} else {
+				_ = c.conn.SetReadDeadline(time.Now().Add(c.s.idleTimeout))
+			}
 			if _, err := c.br.Peek(1); err != nil {
 				return
 			}
@@ -521,7 +529,7 @@ func (c *serverConn) serve() {
 		if !c.state.CompareAndSwap(stateIdle, stateActive) {
 			return // Shutdown closed it
 		}
-		if !c.serveRequest() || c.s.closing.Load() {
+		if !c.serveRequest(headDeadline) || c.s.closing.Load() {
 			return
 		}
 		c.state.Store(stateIdle)
@@ -529,10 +537,13 @@ func (c *serverConn) serve() {
 }
 
 // serveRequest reads one request and answers it; it reports whether the
-// connection stays open for the next one.
-func (c *serverConn) serveRequest() bool {
+// connection stays open for the next one. headDeadline is the head's
+// deadline when already set, or zero.
+func (c *serverConn) serveRequest(headDeadline time.Time) bool {
 	start := time.Now()
-	_ = c.conn.SetReadDeadline(start.Add(c.s.readHeaderTimeout))
+	if headDeadline.IsZero() {
+		_ = c.conn.SetReadDeadline(start.Add(c.s.readHeaderTimeout))
+	}
 	c.mu.Lock()
 	c.bodyDone = true
 	c.mu.Unlock()

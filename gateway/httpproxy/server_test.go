@@ -1,0 +1,117 @@
+package httpproxy_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rampartdev/rampart/gateway"
+	"github.com/rampartdev/rampart/internal/testingutil"
+)
+
+// TestServer_absoluteFormWithoutHostIsRefused: HTTP/1.1 requires a Host
+// field even when the target names the host (RFC 9112 section 3.2); the
+// parser takes the host from the URL, so the framing check must see the
+// field is missing.
+func TestServer_absoluteFormWithoutHostIsRefused(t *testing.T) {
+	o := newScriptedOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+		return answerOwn(req, br, c)
+	})
+	addr, _, _ := hostileGateway(t, "http://"+o.addr, 2*time.Second, time.Second, 0, nil)
+	cl := dialClient(t, addr)
+	cl.c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(cl.c, "GET http://gw.test/x HTTP/1.1\r\n\r\n")
+	resp, err := http.ReadResponse(cl.br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 400 || !strings.Contains(string(body), `"bad_request"`) || !resp.Close {
+		t.Fatalf("answer %d (close %v) %s, want a JSON 400 that closes", resp.StatusCode, resp.Close, body)
+	}
+	if n := o.reached("/x"); n != 0 {
+		t.Fatalf("the origin got the request %d times", n)
+	}
+	// With the field, the same target is served.
+	cl = dialClient(t, addr)
+	cl.c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(cl.c, "GET http://gw.test/x HTTP/1.1\r\nHost: gw.test\r\n\r\n")
+	if resp, err = http.ReadResponse(cl.br, nil); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("with a Host field: %v, %v", resp, err)
+	}
+}
+
+// TestServer_malformedChunkedBodyIsABadRequest: a chunked body the parser
+// refuses is the client's malformed request (400, connection closed), not
+// a client that went away (499).
+func TestServer_malformedChunkedBodyIsABadRequest(t *testing.T) {
+	o := newScriptedOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+		return answerOwn(req, br, c)
+	})
+	addr, _, logs := hostileGateway(t, "http://"+o.addr, 2*time.Second, time.Second, 0, nil)
+	cl := dialClient(t, addr)
+	cl.c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(cl.c, "POST /up HTTP/1.1\r\nHost: gw.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n")
+	resp, err := http.ReadResponse(cl.br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 400 || !strings.Contains(string(body), `"bad_request"`) || !resp.Close {
+		t.Fatalf("answer %d (close %v) %s, want a JSON 400 that closes", resp.StatusCode, resp.Close, body)
+	}
+	if _, err := cl.br.ReadByte(); err == nil {
+		t.Fatal("the connection stayed open after a body whose framing is lost")
+	}
+	if !strings.Contains(logs.String(), `"status":400`) {
+		t.Fatalf("no access record with status 400:\n%s", logs.String())
+	}
+}
+
+// TestServer_panicInTheDecisionIsAJSON500: a caller's TokenStore that
+// panics fails its request only, with the gateway's JSON 500 and an access
+// record, and the connection serves the next request.
+func TestServer_panicInTheDecisionIsAJSON500(t *testing.T) {
+	origin := newScriptedOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+		return answerOwn(req, br, c)
+	})
+	logs := &testingutil.Buffer{}
+	srv := mustServe(t, gateway.Config{
+		Routes: []gateway.Route{{Prefix: "/api/"}, {Prefix: "/pub/", Public: true}},
+		Tokens: gateway.TokenStoreFunc(func(context.Context, string) (*gateway.TokenRecord, error) { panic("store bug") }),
+		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
+	}, "http://"+origin.addr)
+	c, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	br := bufio.NewReader(c)
+	io.WriteString(c, "GET /api/x HTTP/1.1\r\nHost: gw.test\r\nAuthorization: Bearer rpt_0000000000000000_"+strings.Repeat("A", 43)+"\r\n\r\n")
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	var e struct {
+		Error struct{ Code, RequestID string } `json:"error"`
+	}
+	if err := json.Unmarshal(body, &e); err != nil || resp.StatusCode != 500 || e.Error.Code != gateway.CodeInternal {
+		t.Fatalf("answer %d %s, want the JSON 500", resp.StatusCode, body)
+	}
+	if id := resp.Header.Get("X-Request-Id"); id == "" || !strings.Contains(logs.String(), `"request_id":"`+id+`"`) {
+		t.Fatalf("request id %q not in the log:\n%s", id, logs.String())
+	}
+	io.WriteString(c, "GET /pub/y HTTP/1.1\r\nHost: gw.test\r\n\r\n")
+	if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("next request on the connection: %v, %v", resp, err)
+	}
+}

@@ -176,10 +176,11 @@ func TestGateway_upstreamEditsTheRequestHeader(t *testing.T) {
 
 // TestGateway_underscoreTwins checks that a lowercase request's fields
 // that name a removed or gateway-set field with "_" for "-" (one variable to
-// a CGI-style origin) are not forwarded, and that other names with "_" are.
+// a CGI-style origin) are not forwarded, and that other names with "_" are;
+// nor is Proxy, a CGI origin's HTTP_PROXY (httpoxy).
 func TestGateway_underscoreTwins(t *testing.T) {
 	g, tok := newTestGateway(t, gateway.Config{})
-	req := request(tok, map[string]string{"x-rampart_tenant": "spoofed", "x_request_id": "spoofed", "x-forwarded_proto": "spoofed", "x_custom": "kept"})
+	req := request(tok, map[string]string{"x-rampart_tenant": "spoofed", "x_request_id": "spoofed", "x-forwarded_proto": "spoofed", "x_custom": "kept", "proxy": "spoofed"})
 	res := g.Handle(context.Background(), req)
 	if res.Err != nil {
 		t.Fatal(res.Err)

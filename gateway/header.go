@@ -76,6 +76,10 @@ var untrusted = []string{
 	"x-request-id", "x-correlation-id",
 	"cf-connecting-ip", "cf-connecting-ipv6", "cf-pseudo-ipv4", "cf-visitor", "cf-worker",
 	HeaderTokenID, HeaderTenant,
+	// A CGI origin (PHP, net/http/cgi, Python's CGI) makes Proxy its
+	// HTTP_PROXY variable, which its own HTTP clients take as their
+	// outbound proxy (httpoxy, CVE-2016-5385).
+	"proxy",
 }
 
 // Headers the gateway sets on forwarded requests.

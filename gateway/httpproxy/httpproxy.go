@@ -4,8 +4,8 @@
 //
 // The core decides (auth, rate limits, path and header checks); this
 // package translates requests, guards the connection below net/http,
-// forwards them (no copy of the request: the core has built the forwarded
-// one), enforces the body limit and the origin deadlines, and writes the
+// forwards them (no copy of the request's fields: the core has edited
+// them into the forwarded ones), enforces the body limit and the origin deadlines, and writes the
 // access log.
 // Log through [NewLogHandler] (slog's JSON, byte for byte, cheaper per
 // access record) into a [LogWriter], so that logging costs no system call

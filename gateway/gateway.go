@@ -140,13 +140,15 @@ type Request struct {
 	// net/http's server does), so that an adapter passes the map it has
 	// rather than a copy. When the gateway forwards the request, Handle
 	// edits Header in place into the fields to send: Upstream.Header is
-	// this map (a refused request's is left as it was).
+	// this map (a refused request's is left as it was). A name in another
+	// form (any other case) is still the same field: Handle then replaces
+	// Header with a copy in the form, where fields whose names differ
+	// only in case are one, and works on that.
 	Header Header
 	// CanonicalHeader says Header names its fields in net/http's canonical
 	// form ("Content-Type") rather than lowercase. The fields the gateway
 	// adds to the forwarded request and to the response (Result.Header)
-	// are then named that way too. Names are compared in any case either
-	// way (a name in the other form costs a conversion).
+	// are then named that way too.
 	CanonicalHeader bool
 	// RemoteAddr is the client's IP address as the platform established it
 	// (the TCP peer natively, CF-Connecting-IP on Workers), never a value
@@ -381,6 +383,12 @@ func (g *Gateway) Handle(ctx context.Context, req *Request) *Result {
 
 func (g *Gateway) decide(ctx context.Context, req *Request, d *decision, f form) *Error {
 	res := &d.res
+	size, inF := req.Header.measure(f)
+	if !inF {
+		// Names the adapter did not write in its form: look them up in a
+		// copy that is (it is what Upstream.Header will be).
+		req.Header = req.Header.inForm(f)
+	}
 	te := len(req.Header[fieldTransferEncoding[f]]) > 0
 	switch {
 	case req.BadFraming != "":
@@ -402,7 +410,7 @@ func (g *Gateway) decide(ctx context.Context, req *Request, d *decision, f form)
 	if !forwardedMethods[req.Method] {
 		return d.refuse(405, CodeMethodNotAllowed, "method not allowed")
 	}
-	if req.Header.size() > g.cfg.MaxHeaderBytes {
+	if size > g.cfg.MaxHeaderBytes {
 		return d.refuse(431, CodeHeadersTooLarge, "request header fields too large")
 	}
 	if g.hosts != nil && !g.hosts[canonicalHost(req.Host, req.Scheme)] {

@@ -220,13 +220,22 @@ func TestGateway_canonicalHeader(t *testing.T) {
 			"X-Forwarded_Host": {"spoofed"}, "X-Request_id": {"spoofed"}, "X_real_ip": {"spoofed"}, "Keep_alive": {"5"}, "X_custom": {"kept"}, "Accept": {"*/*"},
 		}, 0, []string{"Accept", "X_custom"}},
 		{"missing", map[string][]string{"Accept": {"*/*"}}, 401, nil},
-		{"lowercase authorization is not the canonical one", map[string][]string{"authorization": {"Bearer " + tok}}, 401, nil},
+		{"a name in another case is the same field", map[string][]string{"authorization": {"Bearer " + tok}, "ACCEPT": {"*/*"}}, 0, []string{"Accept"}},
+		{"two spellings of Authorization are two fields", map[string][]string{"Authorization": {"Bearer " + tok}, "authorization": {"Bearer " + tok}}, 401, nil},
+		{"two spellings of Transfer-Encoding", map[string][]string{"Authorization": {"Bearer " + tok}, "transfer-encoding": {"chunked"}, "Content-Length": {"3"}}, 400, nil},
 		{"smuggling", map[string][]string{"Authorization": {"Bearer " + tok}, "Transfer-Encoding": {"chunked"}, "Content-Length": {"3"}}, 400, nil},
 		{"expectation", map[string][]string{"Authorization": {"Bearer " + tok}, "Expect": {"nothing"}}, 417, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			req := &gateway.Request{Method: "GET", Path: "/x", Header: gateway.Header(c.fields), CanonicalHeader: true, RemoteAddr: "192.0.2.1", ContentLength: -1}
+			sent := req.Header.Clone()
 			res := g.Handle(context.Background(), req)
+			for k := range sent {
+				// A name in another case: the gateway works on a copy.
+				if k != http.CanonicalHeaderKey(k) && !reflect.DeepEqual(gateway.Header(c.fields), sent) {
+					t.Errorf("the caller's fields, with %q, were edited: %q", k, c.fields)
+				}
+			}
 			if got := res.Header["X-Request-Id"]; len(got) != 1 || got[0] != res.RequestID {
 				t.Errorf("response X-Request-Id = %q", got)
 			}
@@ -252,7 +261,11 @@ func TestGateway_canonicalHeader(t *testing.T) {
 				"X-Request-Id": res.RequestID, "X-Rampart-Token-Id": "abcdefgh", "X-Rampart-Tenant": "t1",
 			}
 			for _, k := range c.wantOut {
-				want[k] = c.fields[k][0]
+				for ck, v := range c.fields {
+					if strings.EqualFold(ck, k) {
+						want[k] = v[0]
+					}
+				}
 			}
 			up := res.Forward.Header
 			for k, v := range up {

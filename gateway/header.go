@@ -43,16 +43,38 @@ func (h Header) Clone() Header {
 	return c
 }
 
-// size returns the bytes the fields take on the wire, roughly as HTTP/1.1
-// counts them ("name: value\r\n").
-func (h Header) size() int {
-	n := 0
+// measure returns the bytes the fields take on the wire, roughly as
+// HTTP/1.1 counts them ("name: value\r\n"), and whether every name is
+// written in form f.
+func (h Header) measure(f form) (size int, inF bool) {
+	inF = true
 	for k, vs := range h {
 		for _, v := range vs {
-			n += len(k) + len(v) + 4
+			size += len(k) + len(v) + 4
+		}
+		if inF && !inForm(k, f) {
+			inF = false
 		}
 	}
-	return n
+	return size, inF
+}
+
+// inForm returns h with every name written in form f: h itself when they
+// are, else a copy in which the values of names that differ only in case
+// are joined, as HTTP's case-insensitive names make them one field.
+func (h Header) inForm(f form) Header {
+	c := make(Header, len(h))
+	for k, vs := range h {
+		if !inForm(k, f) {
+			if f == canonical {
+				k = canonicalName(k)
+			} else {
+				k = strings.ToLower(k)
+			}
+		}
+		c[k] = append(c[k][:len(c[k]):len(c[k])], vs...)
+	}
+	return c
 }
 
 // hopByHop lists the fields that describe one connection and must not be
@@ -165,13 +187,12 @@ func canonicalName(k string) string {
 	return string(b)
 }
 
-// inForm reports whether the field name k is written in form f, without
-// an underscore.
+// inForm reports whether the field name k is written in form f.
 func inForm(k string, f form) bool {
 	upper := f == canonical
 	for i := 0; i < len(k); i++ {
 		c := k[i]
-		if c == '_' || upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
+		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
 			return false
 		}
 		upper = f == canonical && c == '-'
@@ -202,7 +223,7 @@ func (s nameSet) has(k string, f form) bool {
 	if s[k] {
 		return true
 	}
-	return !inForm(k, f) && s[strings.Map(dashLower, k)]
+	return (strings.IndexByte(k, '_') >= 0 || !inForm(k, f)) && s[strings.Map(dashLower, k)]
 }
 
 // dashLower maps a field name's byte to its lowercase form, "_" to "-".

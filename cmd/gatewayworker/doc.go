@@ -56,13 +56,19 @@
 // pay for compiling its whole path. The glue therefore starts Go at module
 // scope, when workerd loads the Worker, and runs rampartWarmup's requests
 // through the entry points there (on warm-up gateways of their own, with
-// their own caches, log and ids), then rampartCollect. In workerd, what V8
+// their own caches and log), then rampartCollect. In workerd, what V8
 // has only compiled at module scope is compiled again in the first
 // request, function by function; only what it has optimised (tiered up)
 // stays. So the warm-up runs the request path two thousand times, inside
 // Go, which makes the isolate's start-up several times longer (Workers
 // allow 1 s) and its first request cheaper (the README's figures); the
 // GATEWAY_WARMUP variable sets another count (0 to 4000; 0 skips it).
+// The start's garbage is collected before the warm-up's last eighth, not
+// after it: a collection empties the allocator's caches, and refilling
+// them in the first request would run code too rare in the warm-up to be
+// optimised. Access records are written by [gateway.NewLogHandler], whose
+// few small functions cost the first request less than slog's JSON
+// handler.
 // rampartConfigure logs one record, "gateway started", which at module
 // scope pays the isolate's first console.log before any request;
 // rampartWarmup one, "gateway warmed up", with the count.

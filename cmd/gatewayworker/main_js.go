@@ -40,7 +40,7 @@ var (
 	pending = map[int64]pendingLog{} // by session id, until rampartDone
 	// accessLog holds the gateway's records until the glue takes them.
 	accessLog = &logWriter{}
-	logger    = slog.New(slog.NewJSONHandler(accessLog, nil))
+	logger    = slog.New(gateway.NewLogHandler(accessLog, nil))
 )
 
 type pendingLog struct {
@@ -123,16 +123,22 @@ func configure(_ js.Value, args []js.Value) any {
 }
 
 // collect is rampartCollect(), called by the glue after the warm-up: it
-// collects the start's garbage, which the first requests would otherwise
-// pay for.
+// drops the warm-up gateways and collects the start's garbage, which the
+// first requests would otherwise pay for, unless the warm-up did (see
+// warmup).
 func collect(js.Value, []js.Value) any {
 	mu.Lock()
 	warmGW = nil // the warm-up is over
 	warmLog.buf = nil
 	mu.Unlock()
-	runtime.GC()
+	if !warmCollected {
+		runtime.GC()
+	}
 	return nil
 }
+
+// warmCollected is whether rampartWarmup has collected the start's garbage.
+var warmCollected bool
 
 // idBytes holds the next request id's 16 random bytes, which the glue
 // draws with crypto.getRandomValues straight into Go's memory (at the

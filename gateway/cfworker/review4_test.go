@@ -219,3 +219,26 @@ func TestReview4_workerStreamsPastTheTimeout(t *testing.T) {
 		t.Errorf("the Worker logged the streamed body as truncated:\n%s", logs.String())
 	}
 }
+
+// TestReview4_workerHttpoxy is httpproxy's TestReview4_httpoxy in workerd.
+func TestReview4_workerHttpoxy(t *testing.T) {
+	v, seeded := loadSeeded(t, "")
+	origin := gatewaytest.NewOrigin(t)
+	var logs testingutil.Buffer
+	l := startWorker(t, v, seeded, origin.URL, &logs)
+	req, _ := http.NewRequest("GET", l.URL+"/api/httpoxy", nil)
+	req.Header.Set("Authorization", "Bearer "+seeded.Tokens["alice"])
+	req.Header.Set("Proxy", "http://evil.example:3128")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	seen, ok := origin.Seen(resp.Header.Get("X-Request-Id"))
+	if resp.StatusCode != 200 || !ok {
+		t.Fatalf("status %d, origin saw it: %v", resp.StatusCode, ok)
+	}
+	if v := seen.Header.Values("Proxy"); len(v) > 0 {
+		t.Errorf("origin got the client's Proxy field %q (HTTP_PROXY to a CGI origin: httpoxy, CVE-2016-5385)", v)
+	}
+}

@@ -10,6 +10,7 @@ package httpproxy_test
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,6 +27,7 @@ import (
 	"github.com/rampartdev/rampart/gateway"
 	"github.com/rampartdev/rampart/gateway/gatewaytest"
 	"github.com/rampartdev/rampart/gateway/httpproxy"
+	"github.com/rampartdev/rampart/internal/testingutil"
 )
 
 // r4Gateway serves a gateway with one public route in front of a raw
@@ -766,5 +768,155 @@ func TestReview4_underscoreTwinsOfGatewayFields(t *testing.T) {
 		if len(fields) > 1 {
 			t.Errorf("origin fields %q are one field, %s, to a CGI-style origin", fields, name)
 		}
+	}
+}
+
+// TestReview4_malformedChunkedBodyIsABadRequest: a chunked request body
+// that the parser refuses part-way is the client's malformed request, and
+// the client is still there to read the answer: 400 bad_request, not 499
+// "client went away" (a status no client expects on the wire, logged as if
+// the client had left; so until 68104dd). The bodies are
+// TestReview4_malformedChunkedBodyEndsTheConnection's.
+func TestReview4_malformedChunkedBodyIsABadRequest(t *testing.T) {
+	t.Parallel()
+	addr, _, logs := r4Gateway(t, 5*time.Second, 2*time.Second)
+	for _, body := range []string{"3a ;ext=1\r\nabc", "fffffffffffffffff\r\n", "3\nabc\r\n0\r\n\r\n", "3\r\nabcXY0\r\n\r\n"} {
+		raw := "POST /upload HTTP/1.1\r\nHost: gw.test\r\nTransfer-Encoding: chunked\r\n\r\n" + body
+		answers, bodies, _ := r4Exchange(t, addr, raw, 5*time.Second)
+		if len(answers) == 0 {
+			t.Errorf("body %q: no answer", body)
+			continue
+		}
+		if answers[0].StatusCode != 400 || r4ErrorCode(bodies[0]) != "bad_request" {
+			t.Errorf("body %q: answer %d %.120q, want 400 bad_request", body, answers[0].StatusCode, bodies[0])
+		}
+	}
+	if t.Failed() {
+		t.Logf("gateway log:\n%s", logs)
+	}
+}
+
+// TestReview4_silentConnectionIsClosedAtTheHeaderTimeout: a connection
+// that never sends a byte is closed after the header timeout (10 s), as
+// http.Server closes it (its first request's read deadline starts at the
+// accept), not held for the idle timeout between requests (2 min): a
+// client opening connections and sending nothing holds each goroutine,
+// descriptor and buffers twelve times longer (so until 68104dd).
+func TestReview4_silentConnectionIsClosedAtTheHeaderTimeout(t *testing.T) {
+	t.Parallel()
+	addr, _, _ := r4Gateway(t, 5*time.Second, 2*time.Second)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	c.SetReadDeadline(start.Add(15 * time.Second))
+	_, err = c.Read(make([]byte, 1))
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("a connection that sent nothing is still open after %v", time.Since(start).Round(time.Second))
+	}
+	t.Logf("closed after %v (%v)", time.Since(start).Round(100*time.Millisecond), err)
+}
+
+// TestReview4_absoluteFormWithoutHostIsRefused: RFC 9112 section 3.2: "A
+// server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1
+// request message that lacks a Host header field", absolute-form or not
+// (http.Server does: "missing required Host header"); until 68104dd the
+// gateway's server took the host from the target and forwarded it.
+func TestReview4_absoluteFormWithoutHostIsRefused(t *testing.T) {
+	t.Parallel()
+	addr, origin, _ := r4Gateway(t, 5*time.Second, 2*time.Second)
+	answers, bodies, _ := r4Exchange(t, addr, "GET http://gw.test/nohost HTTP/1.1\r\nConnection: close\r\n\r\n", 5*time.Second)
+	if len(answers) != 1 || answers[0].StatusCode != 400 || r4ErrorCode(bodies[0]) != "bad_request" {
+		t.Errorf("answers %d, first %v %q: want one 400 bad_request", len(answers), answers, bodies)
+	}
+	if n := origin.reached("/nohost"); n != 0 {
+		t.Errorf("origin saw the request without Host %d time(s)", n)
+	}
+}
+
+// TestReview4_panickingTokenStoreGetsAJSONAnswer: a token store (or a
+// limiter) is the caller's code; one that panics is a failing store: the
+// client gets the JSON 500 internal_error with its X-Request-Id, an access
+// record has that id, and the server serves on (until 68104dd the
+// handler's recover was set up after gateway.Handle: a panic in the
+// decision dropped the connection without an answer or access record).
+func TestReview4_panickingTokenStoreGetsAJSONAnswer(t *testing.T) {
+	t.Parallel()
+	origin := gatewaytest.NewOrigin(t)
+	logs := &testingutil.Buffer{}
+	gw, err := gateway.New(gateway.Config{
+		Routes: []gateway.Route{{Name: "api", Prefix: "/"}},
+		Tokens: gateway.TokenStoreFunc(func(_ context.Context, id string) (*gateway.TokenRecord, error) {
+			panic("token store bug for " + id)
+		}),
+		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := httpproxy.New(gw, origin.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := mustStart(t, h)
+	tok, _, err := gateway.GenerateToken(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		req, _ := http.NewRequest("GET", srv.URL+"/api/x", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("no answer: %v\nlog:\n%s", err, logs)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		id := resp.Header.Get("X-Request-Id")
+		if resp.StatusCode != 500 || r4ErrorCode(string(body)) != "internal_error" || id == "" {
+			t.Fatalf("answer %d %q, want 500 internal_error", resp.StatusCode, body)
+		}
+		if strings.Contains(string(body), "token store bug") {
+			t.Errorf("the panic's text is in the answer: %q", body)
+		}
+		if !strings.Contains(logs.String(), `"request_id":"`+id+`"`) {
+			t.Errorf("no log record with request id %s:\n%s", id, logs)
+		}
+	}
+}
+
+// TestReview4_httpoxy: a client's Proxy field reaches a CGI origin (PHP,
+// Go's net/http/cgi, Python CGI/WSGI stacks) as the HTTP_PROXY variable,
+// which HTTP client libraries there take for the proxy of the origin's own
+// outbound calls (httpoxy, CVE-2016-5385): a client sends
+// "Proxy: http://evil:3128" and the origin's requests to its payment API
+// go through the attacker. Proxies drop the field (nginx: proxy_set_header
+// Proxy ""; Apache: RequestHeader unset Proxy); so does the gateway since
+// f0cb457.
+func TestReview4_httpoxy(t *testing.T) {
+	v := gatewaytest.MustLoad(t)
+	seeded, err := v.Seed(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := gatewaytest.NewOrigin(t)
+	srv := newServer(t, v, seeded, origin.URL, io.Discard)
+	req, _ := http.NewRequest("GET", srv.URL+"/api/httpoxy", nil)
+	req.Header.Set("Authorization", "Bearer "+seeded.Tokens["alice"])
+	req.Header.Set("Proxy", "http://evil.example:3128")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	seen, ok := origin.Seen(resp.Header.Get("X-Request-Id"))
+	if resp.StatusCode != 200 || !ok {
+		t.Fatalf("status %d, origin saw it: %v", resp.StatusCode, ok)
+	}
+	if v := seen.Header.Values("Proxy"); len(v) > 0 {
+		t.Errorf("origin got the client's Proxy field %q (HTTP_PROXY to a CGI origin: httpoxy, CVE-2016-5385)", v)
 	}
 }

@@ -1,6 +1,7 @@
 package httpproxy
 
 import (
+	"bufio"
 	"errors"
 	"io"
 	"net/http"
@@ -108,10 +109,7 @@ func (w *response) WriteHeader(code int) {
 		for _, v := range vv {
 			b.WriteString(k)
 			b.WriteString(": ")
-			if strings.ContainsAny(v, "\r\n") {
-				v = strings.NewReplacer("\r", " ", "\n", " ").Replace(v)
-			}
-			b.WriteString(v)
+			writeFieldValue(b, v)
 			b.WriteString("\r\n")
 		}
 	}
@@ -128,6 +126,21 @@ func (w *response) WriteHeader(code int) {
 		b.WriteString("Connection: keep-alive\r\n")
 	}
 	b.WriteString("\r\n")
+}
+
+// writeFieldValue writes the field value v with each CR and LF as a space,
+// as net/http's header writer does, so that no value can end its line.
+func writeFieldValue(b *bufio.Writer, v string) {
+	for {
+		i := strings.IndexAny(v, "\r\n")
+		if i < 0 {
+			b.WriteString(v)
+			return
+		}
+		b.WriteString(v[:i])
+		b.WriteByte(' ')
+		v = v[i+1:]
+	}
 }
 
 // hasToken reports whether the comma-separated field value v has token.

@@ -383,7 +383,14 @@ func (g *Gateway) Handle(ctx context.Context, req *Request) *Result {
 
 func (g *Gateway) decide(ctx context.Context, req *Request, d *decision, f form) *Error {
 	res := &d.res
-	size, inF := req.Header.measure(f)
+	size, inF, valid := req.Header.measure(f)
+	if !valid {
+		// A name such as "Content-Length " (a space before the colon) is
+		// read by some servers as the field it resembles: the request's
+		// framing is in doubt.
+		res.Close = true
+		return d.refuse(400, CodeBadRequest, "invalid header field name")
+	}
 	if !inF {
 		// Names the adapter did not write in its form: look them up in a
 		// copy that is (it is what Upstream.Header will be).

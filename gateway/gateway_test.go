@@ -220,6 +220,9 @@ func TestGateway_canonicalHeader(t *testing.T) {
 			"X-Forwarded_Host": {"spoofed"}, "X-Request_id": {"spoofed"}, "X_real_ip": {"spoofed"}, "Keep_alive": {"5"}, "X_custom": {"kept"}, "Accept": {"*/*"},
 		}, 0, []string{"Accept", "X_custom"}},
 		{"missing", map[string][]string{"Accept": {"*/*"}}, 401, nil},
+		{"a name that is not a token", map[string][]string{"Authorization": {"Bearer " + tok}, "Content-Length ": {"37"}}, 400, nil},
+		{"a name with a control byte", map[string][]string{"Authorization": {"Bearer " + tok}, "X-A\x00": {"1"}}, 400, nil},
+		{"an empty name", map[string][]string{"Authorization": {"Bearer " + tok}, "": {"1"}}, 400, nil},
 		{"a name in another case is the same field", map[string][]string{"authorization": {"Bearer " + tok}, "ACCEPT": {"*/*"}}, 0, []string{"Accept"}},
 		{"two spellings of Authorization are two fields", map[string][]string{"Authorization": {"Bearer " + tok}, "authorization": {"Bearer " + tok}}, 401, nil},
 		{"two spellings of Transfer-Encoding", map[string][]string{"Authorization": {"Bearer " + tok}, "transfer-encoding": {"chunked"}, "Content-Length": {"3"}}, 400, nil},
@@ -247,6 +250,9 @@ func TestGateway_canonicalHeader(t *testing.T) {
 			if c.status != 0 {
 				if res.Err == nil || res.Err.Status != c.status {
 					t.Fatalf("got %+v, want %d", res.Err, c.status)
+				}
+				if c.status == 400 && !res.Close {
+					t.Errorf("400 without Close")
 				}
 				if c.status == 401 && res.Header["Www-Authenticate"] == nil {
 					t.Errorf("401 without Www-Authenticate: %q", res.Header)

@@ -44,10 +44,11 @@ func (h Header) Clone() Header {
 }
 
 // measure returns the bytes the fields take on the wire, roughly as
-// HTTP/1.1 counts them ("name: value\r\n"), and whether every name is
-// written in form f.
-func (h Header) measure(f form) (size int, inF bool) {
-	inF = true
+// HTTP/1.1 counts them ("name: value\r\n"), whether every name is
+// written in form f, and whether every name is a token (RFC 9110 section
+// 5.1).
+func (h Header) measure(f form) (size int, inF, valid bool) {
+	inF, valid = true, true
 	for k, vs := range h {
 		for _, v := range vs {
 			size += len(k) + len(v) + 4
@@ -55,9 +56,36 @@ func (h Header) measure(f form) (size int, inF bool) {
 		if inF && !inForm(k, f) {
 			inF = false
 		}
+		if valid && !isToken(k) {
+			valid = false
+		}
 	}
-	return size, inF
+	return size, inF, valid
 }
+
+// isToken reports whether s is a token: one or more tchar.
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !tchar[s[i]] {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// tchar holds the bytes of a token (RFC 9110 section 5.6.2).
+var tchar = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return t
+}()
 
 // inForm returns h with every name written in form f: h itself when they
 // are, else a copy in which the values of names that differ only in case

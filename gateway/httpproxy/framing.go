@@ -67,6 +67,7 @@ type head struct {
 	clBad      bool
 	te         bool
 	host       bool // a Host field was seen
+	hostBad    bool // with bytes a host may not have
 	last       byte // 'l' after Content-Length, 't' after Transfer-Encoding, for obs-fold
 	lineFields bool // the request line was seen
 }
@@ -269,7 +270,10 @@ func (f *framer) headLine(l []byte) {
 		h.last = 't'
 		h.te = true
 	case len(name) == len("host") && asciiEqualFoldBytes(name, "host"):
+		// http.Server checks the field itself, also when an absolute-form
+		// target names the host (the parser then drops the field).
 		h.host = true
+		h.hostBad = h.hostBad || !validHost(string(bytes.Trim(value, " \t")))
 	}
 }
 
@@ -288,6 +292,8 @@ func (f *framer) endHead() {
 		// RFC 9112 section 3.2, also for an absolute-form target, from
 		// which the parser takes the host when the field is missing.
 		fr.bad = "missing required Host header"
+	case h.hostBad:
+		fr.bad = "malformed Host header"
 	}
 	if len(f.queue) >= maxQueued {
 		f.stop()

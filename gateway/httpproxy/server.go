@@ -619,8 +619,9 @@ func isNetError(err error) bool {
 }
 
 // checkRequest applies http.Server's checks after the parse (which has
-// already refused a doubled Host field): the version, and the Host field
-// that HTTP/1.1 requires, well formed.
+// already refused a doubled Host field, and invalid bytes in values): the
+// version, the Host (the field itself is checked by the framer), and the
+// field names.
 func checkRequest(r *http.Request) string {
 	switch {
 	case r.ProtoMajor != 1:
@@ -629,6 +630,14 @@ func checkRequest(r *http.Request) string {
 		return "missing required Host header"
 	case !validHost(r.Host):
 		return "malformed Host header"
+	}
+	// The parser keeps a name with a space before its colon ("Content-Length
+	// : 5"), which then frames nothing: a front proxy that trims the space
+	// would frame a body the gateway reads as the next request.
+	for k := range r.Header {
+		if !validFieldName(k) {
+			return "invalid header name"
+		}
 	}
 	return ""
 }

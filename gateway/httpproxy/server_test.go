@@ -115,3 +115,41 @@ func TestServer_panicInTheDecisionIsAJSON500(t *testing.T) {
 		t.Fatalf("next request on the connection: %v, %v", resp, err)
 	}
 }
+
+// TestServer_headFieldsAsHTTPServerChecksThem: what http.Server refuses
+// after the parse is refused (JSON 400, connection closed), nothing
+// reaching the origin: a field name with a space before its colon (the
+// parser keeps it, and a body it does not frame would be the next
+// request), and a malformed Host field, also with an absolute-form target.
+func TestServer_headFieldsAsHTTPServerChecksThem(t *testing.T) {
+	o := newScriptedOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+		return answerOwn(req, br, c)
+	})
+	addr, _, _ := hostileGateway(t, "http://"+o.addr, 2*time.Second, time.Second, 0, nil)
+	for name, raw := range map[string]string{
+		"space before colon": "POST /p HTTP/1.1\r\nHost: gw.test\r\nContent-Length : 37\r\n\r\nGET /inner HTTP/1.1\r\nHost: gw.test\r\n\r\n",
+		"host with a space":  "GET http://gw.test/abs HTTP/1.1\r\nHost: a b\r\n\r\n",
+		"host with a slash":  "GET http://gw.test/abs HTTP/1.1\r\nHost: a/b\r\n\r\n",
+		"origin-form host":   "GET /abs HTTP/1.1\r\nHost: a b\r\n\r\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			cl := dialClient(t, addr)
+			cl.c.SetDeadline(time.Now().Add(5 * time.Second))
+			io.WriteString(cl.c, raw)
+			resp, err := http.ReadResponse(cl.br, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != 400 || !strings.Contains(string(body), `"bad_request"`) {
+				t.Fatalf("answer %d %s, want the JSON 400", resp.StatusCode, body)
+			}
+			if _, err := http.ReadResponse(cl.br, nil); err == nil {
+				t.Fatal("a second answer on the connection")
+			}
+		})
+	}
+	if o.reached("/inner")+o.reached("/p")+o.reached("/abs") != 0 {
+		t.Fatal("a refused request reached the origin")
+	}
+}

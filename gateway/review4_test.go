@@ -1,8 +1,14 @@
 package gateway_test
 
 import (
+	"bytes"
+	"context"
+	"log/slog"
+	"math"
+	mrand "math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rampartdev/rampart/gateway"
 )
@@ -28,6 +34,55 @@ func TestReview4_tokenAsAQueryParameterName(t *testing.T) {
 		got := gateway.StripQuery(q, gateway.DefaultStripQuery)
 		if strings.Contains(got, tok[4:]) {
 			t.Errorf("StripQuery(%q) = %q: the token's secret is forwarded", q, got)
+		}
+	}
+}
+
+// TestReview4_logHandlerIsSlogsJSONByteForByte: gateway.NewLogHandler
+// (the access log on both targets since 171abae) writes what slog's JSON
+// handler writes, for records whose strings hold anything a client can put
+// in a path, a reason or a field: quotes, backslashes, control bytes,
+// invalid UTF-8, U+2028, HTML's <>&, NUL; and for the number kinds at
+// their edges. A difference would be a broken or injected log line.
+func TestReview4_logHandlerIsSlogsJSONByteForByte(t *testing.T) {
+	rng := mrand.New(mrand.NewPCG(17, 4))
+	alphabet := []string{"a", "Z", "0", " ", "\"", "\\", "/", "\n", "\r", "\t", "\x00", "\x01", "\x1f", "\x7f", "<", ">", "&", "\u2028", "\u2029", "é", "€", "😀", "\xff", "\xc3", "\xe2\x80", "\ufffd", "%0A", "{", "}", ":", ","}
+	str := func() string {
+		var b strings.Builder
+		for range rng.IntN(12) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		return b.String()
+	}
+	floats := []float64{0, -0.0, 1, -1, 0.001, 0.000001, 0.0000011, 1e20, 999999999999999999999, 1e21, 123.456, -7.25, math.SmallestNonzeroFloat64, math.MaxFloat64, math.Inf(1), math.NaN()}
+	at := time.Date(2026, 12, 2, 19, 0, 0, 123456789, time.UTC)
+	for i := range 3000 {
+		r := slog.NewRecord(at.Add(time.Duration(i)*time.Microsecond), slog.Level(rng.IntN(16)-8), str(), 0)
+		for range rng.IntN(6) {
+			k := str()
+			switch rng.IntN(7) {
+			case 0, 1, 2:
+				r.AddAttrs(slog.String(k, str()))
+			case 3:
+				r.AddAttrs(slog.Int64(k, rng.Int64()-rng.Int64()))
+			case 4:
+				r.AddAttrs(slog.Float64(k, floats[rng.IntN(len(floats))]))
+			case 5:
+				r.AddAttrs(slog.Bool(k, rng.IntN(2) == 0), slog.Duration(k, time.Duration(rng.Int64())))
+			case 6:
+				r.AddAttrs(slog.Uint64(k, rng.Uint64()))
+			}
+		}
+		var got, want bytes.Buffer
+		opts := &slog.HandlerOptions{Level: slog.Level(-100)}
+		if err := gateway.NewLogHandler(&got, opts).Handle(context.Background(), r.Clone()); err != nil {
+			t.Fatal(err)
+		}
+		if err := slog.NewJSONHandler(&want, opts).Handle(context.Background(), r.Clone()); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Fatalf("record %d:\n got %q\nwant %q", i, got.String(), want.String())
 		}
 	}
 }

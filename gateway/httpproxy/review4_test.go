@@ -920,3 +920,48 @@ func TestReview4_httpoxy(t *testing.T) {
 		t.Errorf("origin got the client's Proxy field %q (HTTP_PROXY to a CGI origin: httpoxy, CVE-2016-5385)", v)
 	}
 }
+
+// TestReview4_whitespaceBeforeTheColonIsRefused: RFC 9112 section 5.1: "A
+// server MUST reject, with a response status code of 400 (Bad Request),
+// any received request message that contains whitespace between a header
+// field name and colon" — because a front proxy that tolerates it frames
+// the message by a field the server ignores. net/http's parser does not
+// take such a field for Content-Length: until 6a69099 "Content-Length :
+// 36" left the request bodiless, so its body, a complete GET, was served
+// as the next request (the front proxy sent one request), and
+// "Transfer-Encoding : chunked" next to a Content-Length was framed by the
+// length here and by the chunks at a tolerant front proxy (TE.CL). Each
+// gets one 400 and a closed connection, and the origin never sees the
+// body's request.
+func TestReview4_whitespaceBeforeTheColonIsRefused(t *testing.T) {
+	t.Parallel()
+	addr, origin, logs := r4Gateway(t, 5*time.Second, 2*time.Second)
+	for k, tc := range []struct{ name, field string }{
+		{"Content-Length with a space", "Content-Length : %d\r\n"},
+		{"Content-Length with a tab", "Content-Length\t: %d\r\n"},
+		{"Transfer-Encoding with a space next to Content-Length", "Transfer-Encoding : chunked\r\nContent-Length: %d\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			smuggled := fmt.Sprintf("/smuggled-ws%d", k)
+			body := "GET " + smuggled + " HTTP/1.1\r\nHost: gw.test\r\n\r\n"
+			raw := "POST /upload HTTP/1.1\r\nHost: gw.test\r\n" + fmt.Sprintf(tc.field, len(body)) + "\r\n" + body
+			answers, bodies, open := r4Exchange(t, addr, raw, 5*time.Second)
+			var got []string
+			for i, a := range answers {
+				got = append(got, fmt.Sprintf("%d %.80s", a.StatusCode, bodies[i]))
+			}
+			if len(answers) != 1 || answers[0].StatusCode != 400 || r4ErrorCode(bodies[0]) != "bad_request" {
+				t.Errorf("answers %q, want one 400 bad_request", got)
+			}
+			if open {
+				t.Error("the connection stayed open")
+			}
+			if n := origin.reached(smuggled); n != 0 {
+				t.Errorf("the body's request reached the origin %d time(s)", n)
+			}
+			if t.Failed() {
+				t.Logf("log:\n%s", logs)
+			}
+		})
+	}
+}

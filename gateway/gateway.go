@@ -641,10 +641,14 @@ func (g *Gateway) LogAccess(ctx context.Context, req *Request, res *Result, stat
 	if !h.Enabled(ctx, level) {
 		return
 	}
+	now, latencyMS := time.Now(), float64(latency.Microseconds())/1000
+	if lh, ok := h.(*logHandler); ok && lh.handleAccess(now, level, req, res, status, latencyMS, extra) {
+		return // the same bytes, without a slog.Record
+	}
 	// What Logger.LogAttrs does, without the attribute slice and the
 	// caller's program counter (one per request; an access record's
 	// source would be this line).
-	r := slog.NewRecord(time.Now(), level, "access", 0)
+	r := slog.NewRecord(now, level, "access", 0)
 	r.AddAttrs(
 		slog.String("request_id", res.RequestID),
 		slog.String("method", req.Method),
@@ -654,7 +658,7 @@ func (g *Gateway) LogAccess(ctx context.Context, req *Request, res *Result, stat
 		slog.String("tenant", res.Tenant),
 		slog.String("client", res.Client),
 		slog.Int("status", status),
-		slog.Float64("latency_ms", float64(latency.Microseconds())/1000),
+		slog.Float64("latency_ms", latencyMS),
 	)
 	if res.Err != nil {
 		r.AddAttrs(slog.String("error", res.Err.Code))

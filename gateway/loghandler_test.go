@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -82,5 +84,59 @@ func TestLogHandler_sameBytesAsJSONHandler(t *testing.T) {
 			}
 			t.Fatalf("opts %+v: %d lines, slog %d", opts, len(fl), len(sl))
 		}
+	}
+}
+
+// TestLogAccess_sameBytesAsJSONHandler checks the access record's own path
+// through NewLogHandler (no slog.Record) against slog's JSON handler: the
+// same bytes but the time, for refusals and forwards, odd strings, extra
+// attributes, and an extra attribute that is not flat (slog's path); and
+// that the record costs no allocation there.
+func TestLogAccess_sameBytesAsJSONHandler(t *testing.T) {
+	var fast, std bytes.Buffer
+	gf, err := gateway.New(gateway.Config{Routes: []gateway.Route{{Prefix: "/", Public: true}}, Logger: slog.New(gateway.NewLogHandler(&fast, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs, err := gateway.New(gateway.Config{Routes: []gateway.Route{{Prefix: "/", Public: true}}, Logger: slog.New(slog.NewJSONHandler(&std, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	odd := []string{"", "plain", `quo"te\back`, "tab\tnl\n", "\x00\x7f", "<a>&", "héllo ✓", "\xff bad", "line\u2028sep"}
+	n := 0
+	for i, s := range odd {
+		req := &gateway.Request{Method: "GET", Path: "/p" + s, RemoteAddr: s}
+		for _, res := range []*gateway.Result{
+			{RequestID: "id" + s, Route: "r" + s, TokenID: s, Tenant: s, Client: s},
+			{RequestID: "id", Err: &gateway.Error{Status: 401, Code: gateway.CodeInvalidToken}, AuthError: gateway.AuthUnknownID + s},
+			{RequestID: "id", Err: &gateway.Error{Status: 503, Code: gateway.CodeUnavailable}},
+		} {
+			for _, extra := range [][]slog.Attr{nil, {slog.Int64("bytes_sent", int64(i)), slog.String("k"+s, s)}, {slog.Any("m", map[string]int{"a": 1})}, {{}}} {
+				for _, latency := range []time.Duration{0, 1500 * time.Microsecond, time.Duration(i) * time.Hour} {
+					gf.LogAccess(context.Background(), req, res, 200+i, latency, extra...)
+					gs.LogAccess(context.Background(), req, res, 200+i, latency, extra...)
+					n++
+				}
+			}
+		}
+	}
+	stamp := regexp.MustCompile(`^\{"time":"[^"]+",`)
+	fl, sl := strings.Split(fast.String(), "\n"), strings.Split(std.String(), "\n")
+	if len(fl) != n+1 || len(sl) != n+1 {
+		t.Fatalf("%d and %d lines, want %d", len(fl)-1, len(sl)-1, n)
+	}
+	for i := range fl {
+		if f, s := stamp.ReplaceAllString(fl[i], "{"), stamp.ReplaceAllString(sl[i], "{"); f != s {
+			t.Fatalf("line %d differs:\nfast %q\nslog %q", i, fl[i], sl[i])
+		}
+	}
+	g, err := gateway.New(gateway.Config{Routes: []gateway.Route{{Prefix: "/", Public: true}}, Logger: slog.New(gateway.NewLogHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, res := &gateway.Request{Method: "GET", Path: "/x"}, &gateway.Result{RequestID: "id", Err: &gateway.Error{Status: 429, Code: gateway.CodeRateLimited}, AuthError: gateway.AuthThrottled}
+	extra := []slog.Attr{slog.Int64("bytes_sent", 5)}
+	if a := testing.AllocsPerRun(100, func() { g.LogAccess(context.Background(), req, res, 429, time.Millisecond, extra...) }); a != 0 {
+		t.Errorf("an access record through NewLogHandler allocates %v times, want 0 (its own path)", a)
 	}
 }

@@ -965,3 +965,93 @@ func TestReview4_whitespaceBeforeTheColonIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestReview4_manyClientsLeaveWhileTheOriginWaits: the server notices a
+// client leave through one watch read per connection, started by one
+// timer for all of them (953f50e). 24 concurrent bodyless requests wait on
+// an origin that answers only when told; half of the clients then close
+// their connections: each of those origin calls is aborted (the origin
+// sees its connection close) and logged 499, the other half still get
+// their own answers once the origin answers.
+func TestReview4_manyClientsLeaveWhileTheOriginWaits(t *testing.T) {
+	t.Parallel()
+	const n = 24
+	arrived := make(chan string, n)
+	release, releaseAll := released(t)
+	var mu sync.Mutex
+	closedAtOrigin := map[string]bool{}
+	o := newScriptedOrigin(t, nil, func(_, _ int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+		p := req.URL.Path
+		arrived <- p
+		if strings.HasPrefix(p, "/leave") {
+			// Read until the gateway closes its side.
+			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			if _, err := br.ReadByte(); err != nil && !isTimeout(err) {
+				mu.Lock()
+				closedAtOrigin[p] = true
+				mu.Unlock()
+			}
+			return false
+		}
+		<-release
+		return answerOwn(req, br, c)
+	})
+	addr, _, logs := hostileGateway(t, "http://"+o.addr, 15*time.Second, 15*time.Second, 0, nil)
+	clients := make([]*client, n)
+	for i := range clients {
+		clients[i] = dialClient(t, addr)
+		clients[i].c.SetDeadline(time.Now().Add(15 * time.Second))
+		p := fmt.Sprintf("/stay%d", i)
+		if i%2 == 0 {
+			p = fmt.Sprintf("/leave%d", i)
+		}
+		io.WriteString(clients[i].c, "GET "+p+" HTTP/1.1\r\nHost: gw.test\r\n\r\n")
+	}
+	for range n {
+		<-arrived
+	}
+	for i := 0; i < n; i += 2 {
+		clients[i].c.Close()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		k := len(closedAtOrigin)
+		mu.Unlock()
+		if k == n/2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d origin calls of clients that left were aborted within 5 s: %v", k, n/2, closedAtOrigin)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	releaseAll()
+	for i := 1; i < n; i += 2 {
+		p := fmt.Sprintf("/stay%d", i)
+		resp, err := http.ReadResponse(clients[i].br, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || string(body) != "for:"+p {
+			t.Fatalf("%s: %d %q", p, resp.StatusCode, body)
+		}
+	}
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		left := 0
+		for _, r := range logRecords(t, logs.String(), "access") {
+			if strings.HasPrefix(fmt.Sprint(r["path"]), "/leave") && r["status"] == float64(499) {
+				left++
+			}
+		}
+		if left == n/2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d access records of clients that left say 499:\n%s", left, n/2, logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

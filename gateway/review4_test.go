@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	mrand "math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -83,6 +84,65 @@ func TestReview4_logHandlerIsSlogsJSONByteForByte(t *testing.T) {
 		}
 		if got.String() != want.String() {
 			t.Fatalf("record %d:\n got %q\nwant %q", i, got.String(), want.String())
+		}
+	}
+}
+
+// TestReview4_logAccessFastPathIsSlogsJSON: LogAccess writes the access
+// record itself when the logger's handler is NewLogHandler's (ab20b27);
+// for hostile paths, ids, clients and extra attributes, and latencies of
+// any size, its line is what the same call writes through slog's JSON
+// handler (the time aside, which LogAccess reads itself).
+func TestReview4_logAccessFastPathIsSlogsJSON(t *testing.T) {
+	rng := mrand.New(mrand.NewPCG(23, 5))
+	alphabet := []string{"a", "/", "%0A", "\"", "\\", "\n", "\x00", "\x7f", "<", "&", "\u2028", "é", "\xff", "\xe2\x80", "😀", " "}
+	str := func() string {
+		var b strings.Builder
+		for range rng.IntN(10) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		return b.String()
+	}
+	var fast, slow bytes.Buffer
+	newGW := func(h slog.Handler) *gateway.Gateway {
+		g, err := gateway.New(gateway.Config{Routes: []gateway.Route{{Prefix: "/", Public: true}}, Logger: slog.New(h)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	gf := newGW(gateway.NewLogHandler(&fast, nil))
+	gs := newGW(slog.NewJSONHandler(&slow, nil))
+	latencies := []time.Duration{0, time.Nanosecond, 999, time.Microsecond, 1234567, time.Hour, -time.Millisecond, 1 << 62, time.Duration(-1 << 62)}
+	stripTime := regexp.MustCompile(`^\{"time":"[^"]*",`)
+	for i := range 2000 {
+		req := &gateway.Request{Method: str(), Path: str()}
+		res := &gateway.Result{RequestID: str(), Route: str(), TokenID: str(), Tenant: str(), Client: str(), AuthError: str()}
+		if rng.IntN(2) == 0 {
+			res.Err = &gateway.Error{Status: 400 + rng.IntN(200), Code: str()}
+		}
+		var extra []slog.Attr
+		for range rng.IntN(4) {
+			switch rng.IntN(4) {
+			case 0:
+				extra = append(extra, slog.String(str(), str()))
+			case 1:
+				extra = append(extra, slog.Int64(str(), rng.Int64()-rng.Int64()))
+			case 2:
+				extra = append(extra, slog.Float64(str(), float64(rng.Int64())/float64(1+rng.IntN(1000))))
+			case 3:
+				extra = append(extra, slog.Group(str(), slog.String(str(), str())))
+			}
+		}
+		lat := latencies[rng.IntN(len(latencies))]
+		status := rng.IntN(600)
+		fast.Reset()
+		slow.Reset()
+		gf.LogAccess(context.Background(), req, res, status, lat, extra...)
+		gs.LogAccess(context.Background(), req, res, status, lat, extra...)
+		got, want := stripTime.ReplaceAllString(fast.String(), "{"), stripTime.ReplaceAllString(slow.String(), "{")
+		if got != want {
+			t.Fatalf("record %d:\n got %q\nwant %q", i, got, want)
 		}
 	}
 }

@@ -1,0 +1,54 @@
+package httpproxy_test
+
+// review5's defects found by the differential harness (review5_test.go),
+// each kept as the test that failed before its fix.
+
+import (
+	"fmt"
+	"testing"
+)
+
+// TestReview5_fieldNameWithSpaceIsRefused: net/http's header parser keeps
+// a field name with a space before the colon (golang/go#34540) and
+// http.Server then refuses the request (400 invalid header name), as RFC
+// 9112 section 5.1 requires: a front proxy that trims the space frames the
+// message by that field. The gateway's server must refuse it the same way,
+// else "Content-Length : N" makes the body a second request (and
+// "Transfer-Encoding : chunked" next to a Content-Length is CL.TE).
+// Fixed by 6a69099 (core) and 4c03053 (server).
+func TestReview5_fieldNameWithSpaceIsRefused(t *testing.T) {
+	t.Parallel()
+	inner := "GET /inner HTTP/1.1\r\n" + r5Host + "\r\n"
+	for _, raw := range []string{
+		r5Req("POST", "/p", fmt.Sprintf("Content-Length : %d\r\n", len(inner)), inner) + r5Last("/after"),
+		r5Req("POST", "/p", "Transfer-Encoding : chunked\r\nContent-Length: 3\r\n", "abc") + r5Last("/after"),
+		r5Req("GET", "/p", "X-A : 1\r\n", "") + r5Last("/after"),
+	} {
+		p := newR5Pair(t)
+		own, ref := p.run(t, raw, nil, r5Quiet, nil)
+		if !own.equal(ref) && !own.saferThan(ref) {
+			t.Errorf("%q:\n  %s: %v\n  %s: %v", raw, p.own.name, own, p.ref.name, ref)
+		}
+	}
+}
+
+// TestReview5_hostFieldIsCheckedAsHTTPServerDoes: http.Server checks the
+// Host FIELD of every HTTP/1.1 request, absolute-form included: present
+// (RFC 9112 section 3.2: MUST 400 without it) and well formed
+// (httpguts.ValidHostHeader). The gateway's server checks r.Host, which
+// ReadRequest takes from an absolute-form target, so both passed. Fixed
+// by 4c03053.
+func TestReview5_hostFieldIsCheckedAsHTTPServerDoes(t *testing.T) {
+	t.Parallel()
+	for _, raw := range []string{
+		"GET http://gw.test/abs HTTP/1.1\r\n\r\n" + r5Last("/after"),
+		"GET http://gw.test/abs HTTP/1.1\r\nHost: a b\r\n\r\n" + r5Last("/after"),
+		"GET http://gw.test/abs HTTP/1.1\r\nHost: a/b\r\n\r\n" + r5Last("/after"),
+	} {
+		p := newR5Pair(t)
+		own, ref := p.run(t, raw, nil, r5Quiet, nil)
+		if !own.equal(ref) && !own.saferThan(ref) {
+			t.Errorf("%q:\n  %s: %v\n  %s: %v", raw, p.own.name, own, p.ref.name, ref)
+		}
+	}
+}

@@ -107,7 +107,11 @@ func (g *Gateway) authenticate(ctx context.Context, req *Request, now time.Time,
 	var rec *TokenRecord
 	var err error
 	if c, ok := g.cfg.Tokens.(*TokenCache); ok {
-		rec, d.limitKey, err = c.lookup(ctx, id)
+		var wall time.Time
+		if g.wallClock {
+			wall = now
+		}
+		rec, d.limitKey, err = c.lookup(ctx, id, wall)
 	} else {
 		rec, err = g.cfg.Tokens.LookupToken(ctx, id)
 	}

@@ -262,7 +262,10 @@ type Gateway struct {
 	strip         queryNames
 	failures      *failureLimiter // nil when disabled
 	dropped       nameSet         // the client fields not forwarded
-	log           *slog.Logger
+	// wallClock says cfg.Now is time.Now (a TokenCache on the wall clock
+	// then takes the decision's time rather than reading its own).
+	wallClock bool
+	log       *slog.Logger
 }
 
 // New returns a Gateway for cfg. It does not modify cfg (or its Routes).
@@ -317,6 +320,7 @@ func New(cfg Config) (*Gateway, error) {
 		g.cfg.Limiter = NewMemoryLimiter()
 	}
 	if g.cfg.Now == nil {
+		g.wallClock = true
 		g.cfg.Now = time.Now
 	}
 	if g.cfg.NewRequestID == nil {

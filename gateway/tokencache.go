@@ -49,6 +49,7 @@ type TokenCache struct {
 	ttl, negativeTTL time.Duration
 	max              int
 	now              func() time.Time
+	wallClock        bool // now is time.Now
 	mu               sync.RWMutex
 	known            map[string]cacheEntry
 	unknown          map[string]time.Time // id -> expiry
@@ -77,11 +78,12 @@ func NewTokenCache(store TokenStore, opts *TokenCacheOptions) *TokenCache {
 	if o.MaxEntries <= 0 {
 		o.MaxEntries = DefaultTokenCacheEntries
 	}
-	if o.Now == nil {
+	wallClock := o.Now == nil
+	if wallClock {
 		o.Now = time.Now
 	}
 	return &TokenCache{
-		store: store, ttl: o.TTL, negativeTTL: o.NegativeTTL, max: o.MaxEntries, now: o.Now,
+		store: store, ttl: o.TTL, negativeTTL: o.NegativeTTL, max: o.MaxEntries, now: o.Now, wallClock: wallClock,
 		known: map[string]cacheEntry{}, unknown: map[string]time.Time{},
 	}
 }
@@ -90,15 +92,19 @@ func NewTokenCache(store TokenStore, opts *TokenCacheOptions) *TokenCache {
 // read-only; the cache keeps its own copy of the store's record, so the
 // store's caller-owned value is never aliased.
 func (c *TokenCache) LookupToken(ctx context.Context, id string) (*TokenRecord, error) {
-	rec, _, err := c.lookup(ctx, id)
+	rec, _, err := c.lookup(ctx, id, time.Time{})
 	return rec, err
 }
 
 // lookup is LookupToken that also returns the record's rate-limit key
 // (tokenLimitKey of its ID), made once per cached record rather than per
-// request; "" when it returns the store's record.
-func (c *TokenCache) lookup(ctx context.Context, id string) (*TokenRecord, string, error) {
-	now := c.now()
+// request; "" when it returns the store's record. now is the time the
+// caller has just read from time.Now, or zero: the cache reads its clock.
+// (In a Worker every clock read crosses into JavaScript.)
+func (c *TokenCache) lookup(ctx context.Context, id string, now time.Time) (*TokenRecord, string, error) {
+	if now.IsZero() || !c.wallClock {
+		now = c.now()
+	}
 	c.mu.RLock()
 	e, ok := c.known[id]
 	exp, isUnknown := c.unknown[id]

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -116,5 +118,34 @@ func TestTokenCache_hitAllocatesNothing(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { _, _ = c.LookupToken(ctx, "known") }); n != 0 {
 		t.Errorf("cache hit: %v allocations, want 0", n)
+	}
+}
+
+// TestTokenCache_ownClockInAGateway checks that a TokenCache with a clock
+// of its own keeps it inside a Gateway on the wall clock (which hands its
+// time only to caches on the wall clock).
+func TestTokenCache_ownClockInAGateway(t *testing.T) {
+	tok := "rpt_abcdefgh_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
+	rec := gateway.TokenRecord{ID: "abcdefgh", Hash: gateway.HashToken(tok), Tenant: "t1"}
+	calls := 0
+	store := gateway.TokenStoreFunc(func(context.Context, string) (*gateway.TokenRecord, error) {
+		calls++
+		r := rec
+		return &r, nil
+	})
+	fake := time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)
+	cache := gateway.NewTokenCache(store, &gateway.TokenCacheOptions{TTL: time.Second, Now: func() time.Time { return fake }})
+	g, err := gateway.New(gateway.Config{Tokens: cache, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for want, step := range []time.Duration{0, 0, 2 * time.Second} {
+		fake = fake.Add(step)
+		if res := g.Handle(context.Background(), request(tok, nil)); res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		if want := []int{1, 1, 2}[want]; calls != want {
+			t.Fatalf("after %v: %d store lookups, want %d", step, calls, want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ package cfworker_test
 // real workerd.
 
 import (
+	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampartdev/rampart/gateway"
 	"github.com/rampartdev/rampart/gateway/cfworker"
 	"github.com/rampartdev/rampart/gateway/gatewaytest"
 	"github.com/rampartdev/rampart/internal/testingutil"
@@ -114,70 +116,6 @@ func TestReview4_workerWarmupLeavesNothing(t *testing.T) {
 	}
 }
 
-// TestReview4_workerVectors runs review4's cases
-// (gateway/testdata/review4_vectors.json; natively: httpproxy's
-// TestReview4_vectors) in workerd.
-func TestReview4_workerVectors(t *testing.T) {
-	v := gatewaytest.MustLoad(t)
-	mine, err := gatewaytest.Load(filepath.Join(filepath.Dir(gatewaytest.Path()), "review4_vectors.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v.Cases = mine.Cases
-	seeded, err := v.Seed(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	origin := gatewaytest.NewOrigin(t)
-	var logs testingutil.Buffer
-	l := startWorker(t, v, seeded, origin.URL, &logs)
-	gatewaytest.Run(t, v, gatewaytest.Target{Name: "worker", URL: l.URL, Origin: origin, Client: "127.0.0.1", Seeded: seeded})
-	if t.Failed() {
-		t.Logf("worker output:\n%s", logs.String())
-	}
-}
-
-// TestReview4_workerUnderscoreTwinsOfGatewayFields is
-// httpproxy's TestReview4_underscoreTwinsOfGatewayFields in workerd: no
-// forwarded field shares its CGI name (PHP, WSGI, Rack: "-" is "_") with
-// another, and none of the gateway's own comes from the client (fixed in
-// 07722d2).
-func TestReview4_workerUnderscoreTwinsOfGatewayFields(t *testing.T) {
-	v, seeded := loadSeeded(t, "")
-	origin := gatewaytest.NewOrigin(t)
-	var logs testingutil.Buffer
-	l := startWorker(t, v, seeded, origin.URL, &logs)
-	req, _ := http.NewRequest("GET", l.URL+"/api/twins", nil)
-	req.Header.Set("Authorization", "Bearer "+seeded.Tokens["alice"])
-	for _, k := range []string{"X-Rampart_Tenant", "X-Rampart-Token_Id", "X_Forwarded_For", "X-Forwarded_Host", "X-Request_Id", "X_Real_Ip", "Cf_Connecting_Ip"} {
-		req.Header[k] = []string{"spoofed"}
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	seen, ok := origin.Seen(resp.Header.Get("X-Request-Id"))
-	if resp.StatusCode != 200 || !ok {
-		t.Fatalf("status %d, origin saw it: %v", resp.StatusCode, ok)
-	}
-	byCGI := map[string][]string{}
-	for k, vs := range seen.Header {
-		name := "HTTP_" + strings.ToUpper(strings.ReplaceAll(k, "-", "_"))
-		byCGI[name] = append(byCGI[name], k+": "+strings.Join(vs, ","))
-		for _, v := range vs {
-			if v == "spoofed" {
-				t.Errorf("origin got the client's %s: %q (%s to a CGI-style origin)", k, v, name)
-			}
-		}
-	}
-	for name, fields := range byCGI {
-		if len(fields) > 1 {
-			t.Errorf("origin fields %q are one field, %s, to a CGI-style origin", fields, name)
-		}
-	}
-}
-
 // TestReview4_workerStreamsPastTheTimeout: Config.Timeout bounds the
 // origin's answer up to its header; a body that keeps moving streams for
 // as long as it moves (issue 17 item 2, as natively:
@@ -220,25 +158,112 @@ func TestReview4_workerStreamsPastTheTimeout(t *testing.T) {
 	}
 }
 
-// TestReview4_workerHttpoxy is httpproxy's TestReview4_httpoxy in workerd.
-func TestReview4_workerHttpoxy(t *testing.T) {
-	v, seeded := loadSeeded(t, "")
-	origin := gatewaytest.NewOrigin(t)
-	var logs testingutil.Buffer
-	l := startWorker(t, v, seeded, origin.URL, &logs)
-	req, _ := http.NewRequest("GET", l.URL+"/api/httpoxy", nil)
-	req.Header.Set("Authorization", "Bearer "+seeded.Tokens["alice"])
-	req.Header.Set("Proxy", "http://evil.example:3128")
-	resp, err := http.DefaultClient.Do(req)
+// TestReview4_workerVectors runs review4's cases
+// (gateway/testdata/review4_vectors.json; natively: httpproxy's
+// TestReview4_vectors) in workerd, and on the same Worker:
+//
+//   - underscoreTwins (httpproxy's TestReview4_underscoreTwinsOfGatewayFields):
+//     no forwarded field shares its CGI name (PHP, WSGI, Rack: "-" is "_")
+//     with another, and none of the gateway's own comes from the client
+//     (fixed in 07722d2);
+//   - httpoxy (httpproxy's TestReview4_httpoxy): the client's Proxy field
+//     never reaches the origin (f0cb457);
+//   - refusalReasons (httpproxy's TestReview4_refusalReasonsAreLoggedNotSent):
+//     a revoked, expired, wrong-secret or unknown token gets invalid_token
+//     and nothing more; the access record names the reason and the token id.
+func TestReview4_workerVectors(t *testing.T) {
+	v := gatewaytest.MustLoad(t)
+	mine, err := gatewaytest.Load(filepath.Join(filepath.Dir(gatewaytest.Path()), "review4_vectors.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	seen, ok := origin.Seen(resp.Header.Get("X-Request-Id"))
-	if resp.StatusCode != 200 || !ok {
-		t.Fatalf("status %d, origin saw it: %v", resp.StatusCode, ok)
+	v.Cases = mine.Cases
+	seeded, err := v.Seed(time.Now())
+	if err != nil {
+		t.Fatal(err)
 	}
-	if v := seen.Header.Values("Proxy"); len(v) > 0 {
-		t.Errorf("origin got the client's Proxy field %q (HTTP_PROXY to a CGI origin: httpoxy, CVE-2016-5385)", v)
+	origin := gatewaytest.NewOrigin(t)
+	var logs testingutil.Buffer
+	l := startWorker(t, v, seeded, origin.URL, &logs)
+	gatewaytest.Run(t, v, gatewaytest.Target{Name: "worker", URL: l.URL, Origin: origin, Client: "127.0.0.1", Seeded: seeded})
+	t.Run("underscoreTwins", func(t *testing.T) {
+		req, _ := http.NewRequest("GET", l.URL+"/api/twins", nil)
+		req.Header.Set("Authorization", "Bearer "+seeded.Tokens["alice"])
+		for _, k := range []string{"X-Rampart_Tenant", "X-Rampart-Token_Id", "X_Forwarded_For", "X-Forwarded_Host", "X-Request_Id", "X_Real_Ip", "Cf_Connecting_Ip"} {
+			req.Header[k] = []string{"spoofed"}
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		seen, ok := origin.Seen(resp.Header.Get("X-Request-Id"))
+		if resp.StatusCode != 200 || !ok {
+			t.Fatalf("status %d, origin saw it: %v", resp.StatusCode, ok)
+		}
+		byCGI := map[string][]string{}
+		for k, vs := range seen.Header {
+			name := "HTTP_" + strings.ToUpper(strings.ReplaceAll(k, "-", "_"))
+			byCGI[name] = append(byCGI[name], k+": "+strings.Join(vs, ","))
+			for _, v := range vs {
+				if v == "spoofed" {
+					t.Errorf("origin got the client's %s: %q (%s to a CGI-style origin)", k, v, name)
+				}
+			}
+		}
+		for name, fields := range byCGI {
+			if len(fields) > 1 {
+				t.Errorf("origin fields %q are one field, %s, to a CGI-style origin", fields, name)
+			}
+		}
+	})
+	t.Run("httpoxy", func(t *testing.T) {
+		req, _ := http.NewRequest("GET", l.URL+"/api/httpoxy", nil)
+		req.Header.Set("Authorization", "Bearer "+seeded.Tokens["alice"])
+		req.Header.Set("Proxy", "http://evil.example:3128")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		seen, ok := origin.Seen(resp.Header.Get("X-Request-Id"))
+		if resp.StatusCode != 200 || !ok {
+			t.Fatalf("status %d, origin saw it: %v", resp.StatusCode, ok)
+		}
+		if v := seen.Header.Values("Proxy"); len(v) > 0 {
+			t.Errorf("origin got the client's Proxy field %q (HTTP_PROXY to a CGI origin: httpoxy, CVE-2016-5385)", v)
+		}
+	})
+	t.Run("refusalReasons", func(t *testing.T) {
+		unknown, unknownID, err := gateway.GenerateToken(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		alice := seeded.Tokens["alice"]
+		wrong := alice[:len(alice)-4] + "AAAA"
+		if wrong == alice {
+			wrong = alice[:len(alice)-4] + "BBBB"
+		}
+		for _, c := range []struct{ name, tok, id, reason string }{
+			{"revoked", seeded.Tokens["revoked"], seeded.Records["revoked"].ID, gateway.AuthRevoked},
+			{"expired", seeded.Tokens["expired"], seeded.Records["expired"].ID, gateway.AuthExpired},
+			{"wrong secret", wrong, seeded.Records["alice"].ID, gateway.AuthWrongSecret},
+			{"unknown id", unknown, unknownID, gateway.AuthUnknownID},
+		} {
+			status, id, body := get(t, l, "/api/r4-"+strings.ReplaceAll(c.name, " ", "-"), c.tok)
+			if status != 401 || !strings.Contains(body, `"code":"invalid_token"`) || strings.Contains(body, c.reason) {
+				t.Errorf("%s: %d %q, want 401 invalid_token without the reason", c.name, status, body)
+			}
+			rec := waitLog(t, &logs, "access", "request_id", id)
+			if rec["auth_error"] != c.reason || rec["token_id"] != c.id || rec["status"] != float64(401) {
+				t.Errorf("%s: access record auth_error %v token_id %v status %v, want %s %s 401", c.name, rec["auth_error"], rec["token_id"], rec["status"], c.reason, c.id)
+			}
+			if _, secret, _ := gateway.ParseToken(c.tok); strings.Contains(logs.String(), secret) {
+				t.Errorf("%s: the token's secret is in the Worker's output", c.name)
+			}
+		}
+	})
+	if t.Failed() {
+		t.Logf("worker output:\n%s", logs.String())
 	}
 }

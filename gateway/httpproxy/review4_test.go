@@ -1055,3 +1055,78 @@ func TestReview4_manyClientsLeaveWhileTheOriginWaits(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// r4RefusalReasons sends, to the gateway at base, a request with each kind
+// of bad token and checks, for each, the body (invalid_token, no reason,
+// no secret) and the access record logs gives (the reason as auth_error,
+// the token's id), waiting for the record up to 10 s.
+func r4RefusalReasons(t *testing.T, base string, seeded *gatewaytest.Seeded, logs interface{ String() string }) {
+	t.Helper()
+	unknown, unknownID, err := gateway.GenerateToken(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := seeded.Tokens["alice"]
+	wrong := alice[:len(alice)-4] + "AAAA"
+	if wrong == alice {
+		wrong = alice[:len(alice)-4] + "BBBB"
+	}
+	for _, c := range []struct{ name, tok, id, reason string }{
+		{"revoked", seeded.Tokens["revoked"], seeded.Records["revoked"].ID, gateway.AuthRevoked},
+		{"expired", seeded.Tokens["expired"], seeded.Records["expired"].ID, gateway.AuthExpired},
+		{"wrong secret", wrong, seeded.Records["alice"].ID, gateway.AuthWrongSecret},
+		{"unknown id", unknown, unknownID, gateway.AuthUnknownID},
+	} {
+		req, _ := http.NewRequest("GET", base+"/api/r4-"+strings.ReplaceAll(c.name, " ", "-"), nil)
+		req.Header.Set("Authorization", "Bearer "+c.tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		id := resp.Header.Get("X-Request-Id")
+		if resp.StatusCode != 401 || r4ErrorCode(string(body)) != "invalid_token" || strings.Contains(string(body), c.reason) {
+			t.Errorf("%s: %d %q, want 401 invalid_token without the reason", c.name, resp.StatusCode, body)
+		}
+		var rec map[string]any
+		for deadline := time.Now().Add(10 * time.Second); rec == nil && time.Now().Before(deadline); {
+			for line := range strings.Lines(logs.String()) {
+				var r map[string]any
+				if json.Unmarshal([]byte(line), &r) == nil && r["msg"] == "access" && r["request_id"] == id {
+					rec = r
+				}
+			}
+			if rec == nil {
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		if rec == nil {
+			t.Errorf("%s: no access record with request id %s", c.name, id)
+			continue
+		}
+		if rec["auth_error"] != c.reason || rec["token_id"] != c.id || rec["status"] != float64(401) {
+			t.Errorf("%s: access record auth_error %v token_id %v status %v, want %s %s 401", c.name, rec["auth_error"], rec["token_id"], rec["status"], c.reason, c.id)
+		}
+		if _, secret, _ := gateway.ParseToken(c.tok); strings.Contains(logs.String(), secret) {
+			t.Errorf("%s: the token's secret is in the log", c.name)
+		}
+	}
+}
+
+// TestReview4_refusalReasonsAreLoggedNotSent: a revoked, expired,
+// wrong-secret or unknown token gets invalid_token and nothing more; the
+// access record names the reason and the token id (issue 17; the Worker's
+// side is cfworker's TestReview4_workerRefusalReasonsAreLoggedNotSent).
+func TestReview4_refusalReasonsAreLoggedNotSent(t *testing.T) {
+	t.Parallel()
+	v := gatewaytest.MustLoad(t)
+	seeded, err := v.Seed(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := gatewaytest.NewOrigin(t)
+	logs := &testingutil.Buffer{}
+	srv := newServer(t, v, seeded, origin.URL, logs)
+	r4RefusalReasons(t, srv.URL, seeded, logs)
+}

@@ -50,7 +50,7 @@ func (c *call) use(conn *originConn) bool {
 	return !c.left
 }
 
-// unwatch stops the abort that forward set up, by the guard g or the
+// unwatch stops the abort that forward set up, by the connection g or the
 // context's stop; it reports whether the call can be aborted no more and
 // the client is still there, so that its connection may be reused.
 func (c *call) unwatch(g *serverConn, stop func() bool) bool {
@@ -137,7 +137,7 @@ func (h *Handler) forward(ctx context.Context, w *statusWriter, r *http.Request,
 		// Deferred first, it runs after the writer has ended.
 		defer r.Body.Close()
 	}
-	// A client that leaves aborts the call: the guarded connection sees it
+	// A client that leaves aborts the call: the server's connection sees it
 	// (g.watch), or else the request's context does.
 	var stop func() bool
 	if g != nil {

@@ -1,12 +1,14 @@
 // Package httpproxy is the native target of the Rampart gateway: an
-// http.Handler that adapts net/http to the [gateway.Gateway] core and
-// forwards the requests it allows to an origin.
+// HTTP/1.1 server ([Server]) and an http.Handler that adapt net/http's
+// parsing to the [gateway.Gateway] core and forward the requests it allows
+// to an origin.
 //
 // The core decides (auth, rate limits, path and header checks); this
-// package translates requests, guards the connection below net/http,
-// forwards them (no copy of the request's fields: the core has edited
-// them into the forwarded ones), enforces the body limit and the origin deadlines, and writes the
-// access log.
+// package serves HTTP/1.1 on net/http's parser, follows the request
+// framing below the parser, translates requests, forwards them (no copy of
+// the request's fields: the core has edited them into the forwarded ones),
+// enforces the body limit and the origin deadlines, and writes the access
+// log.
 // Log through [NewLogHandler] (slog's JSON, byte for byte, cheaper per
 // access record) into a [LogWriter], so that logging costs no system call
 // per request (`rampart gateway` does).
@@ -27,11 +29,14 @@
 // the handler runs (and the deadline, wake-up and wait that end it), a
 // context and a response writer with its buffers allocated per request.
 // Those cost more CPU than the gateway's own work: measured with `rampart
-// gateway bench --peers --baseline OLD` (OLD a build of the gateway on
-// http.Server, commit b0b1c38; three interleaved rounds, load average
-// 6-17), the gateway on http.Server cost 1.25-1.35x this server's CPU per
-// proxied request at saturation, 1.09-1.37x at 500 req/s and 1.19-1.28x at
-// 2,000 req/s (see the README's gateway figures). The
+// gateway bench --peers --baseline OLD` (OLD a build of v0.2.0, the same
+// gateway on http.Server; three interleaved rounds, load average 6-17),
+// http.Server cost 1.25-1.35x this server's CPU per proxied request at
+// saturation and 1.09-1.37x at 500 and 2,000 req/s; with the raw socket
+// I/O on Linux (rawIO) and the other changes since, v0.2.0 costs 1.47-1.64x
+// at saturation and 1.67-2.22x at the fixed rates, and Rampart 1.91-1.95x
+// nginx's CPU at saturation, 1.25-1.43x at the fixed rates (the README's
+// gateway figures, `make bench-gateway-peers`). The
 // server follows each connection's request framing below the parser, which
 // hides it, and refuses a request with both Transfer-Encoding and
 // Content-Length (or Transfer-Encoding in HTTP/1.0) with 400 and a closed
@@ -55,10 +60,11 @@
 //
 // # Origin connections
 //
-// The handler stays on net/http: the server is net/http's, and so is the
-// wire code on the origin side, the forwarded request written by
-// [http.Request.Write] and the response read by [http.ReadResponse], the
-// code http.Transport runs. What it leaves out is the Transport's machinery
+// The origin side stays on net/http's wire code where it parses: the
+// response is read by [http.ReadResponse], the code http.Transport runs; a
+// request with a body is written by [http.Request.Write], and a bodyless
+// one's head (request line, Host, the fields) directly, as Request.Write
+// would write it (without its sorting and allocations). What it leaves out is the Transport's machinery
 // around that code (a reader and a writer goroutine per connection, the
 // channels between them and the caller, a timer per request), which cost
 // more CPU than the exchange itself on a small request: the handler writes

@@ -17,9 +17,9 @@ import (
 )
 
 // originClient carries forwarded requests to one origin on the handler's
-// goroutine. It stays on net/http: the request is written by
-// [http.Request.Write] and the response read by [http.ReadResponse], the
-// wire code http.Transport runs. What it leaves out is the Transport's
+// goroutine. It stays on net/http where it parses: the response is read by
+// [http.ReadResponse], the wire code http.Transport runs; a request with a
+// body is written by [http.Request.Write], a bodyless one by writeHead. What it leaves out is the Transport's
 // machinery around that code, which costs more than the exchange itself on
 // a small request: a reader and a writer goroutine per connection, the
 // channels and selects between them and the caller, and a timer per
@@ -32,8 +32,9 @@ import (
 //   - then each read of the body from the network must finish within the
 //     stream idle time (Config.StreamIdleTimeout); reads served from the
 //     connection's buffer cost nothing;
-//   - a client that leaves aborts the call: the handler's context.AfterFunc
-//     moves the connection's deadline to the past.
+//   - a client that leaves aborts the call (the Server's watch read sees it,
+//     or, under another server, the request context's AfterFunc): the
+//     connection's deadline moves to the past.
 //
 // Connections are kept alive in a pool (at most maxIdle idle ones, each
 // for at most idleTimeout; the newest is reused first). A connection goes

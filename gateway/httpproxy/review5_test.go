@@ -61,7 +61,14 @@ func newR5Origin(t *testing.T) *r5Origin {
 			framing = "cl=" + strings.Join(req.Header["Content-Length"], ",")
 		}
 		o.mu.Lock()
-		o.got = append(o.got, fmt.Sprintf("%s %s %s %q", req.Method, req.RequestURI, framing, body))
+		var fields []string
+		for k, vv := range req.Header {
+			if k != "X-Request-Id" && k != "Content-Length" {
+				fields = append(fields, k+"="+strings.Join(vv, "|"))
+			}
+		}
+		slices.Sort(fields)
+		o.got = append(o.got, fmt.Sprintf("%s %s %s %q %s", req.Method, req.RequestURI, framing, body, strings.Join(fields, " ")))
 		o.mu.Unlock()
 		_, err = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
 		return err == nil
@@ -447,6 +454,15 @@ func r5Cases() []r5Case {
 		{name: "UTF-8 in the target", raw: "GET /caf\xc3\xa9 HTTP/1.1\r\n" + r5Host + "\r\n" + r5Last("/after")},
 		{name: "fragment in the target", raw: "GET /f#frag HTTP/1.1\r\n" + r5Host + "\r\n" + r5Last("/after")},
 		{name: "asterisk target with GET", raw: "GET * HTTP/1.1\r\n" + r5Host + "\r\n" + r5Last("/after")},
+		// The forwarded fields (the origin records them): the server must
+		// hand the handler what http.Server does.
+		{name: "hop-by-hop and Connection-named fields", raw: r5Req("GET", "/hop", "Connection: X-A, keep-alive\r\nX-A: 1\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\nProxy-Connection: keep-alive\r\nTrailer: X-T\r\nUpgrade: h2c\r\nX-B: 2\r\n", "") + r5Last("/after")},
+		{name: "fields in odd cases, repeated", raw: r5Req("GET", "/case", "x-one: 1\r\nX-ONE: 2\r\nx-Two: 3\r\nACCEPT: */*\r\n", "") + r5Last("/after")},
+		{name: "forwarding fields from the client", raw: r5Req("GET", "/fwd", "X-Forwarded-For: 1.2.3.4\r\nX-Forwarded-Host: evil.test\r\nForwarded: for=1.2.3.4\r\nX-Real-Ip: 1.2.3.4\r\n", "") + r5Last("/after")},
+		{name: "Host with a port", raw: "GET /port HTTP/1.1\r\nHost: gw.test:8080\r\n\r\n" + r5Last("/after")},
+		{name: "Expect forwarded with the body", raw: r5Req("POST", "/ex", "Expect: 100-continue\r\nContent-Length: 2\r\n", "ok") + r5Last("/after")},
+		{name: "chunked with a trailer forwarded", raw: r5Req("POST", "/tr", "Transfer-Encoding: chunked\r\nTrailer: X-T\r\n", "2\r\nok\r\n0\r\nX-T: 1\r\n\r\n") + r5Last("/after")},
+		{name: "Pragma and Cache-Control", raw: r5Req("GET", "/pragma", "Pragma: no-cache\r\n", "") + r5Last("/after")},
 		// Incomplete: both wait for the rest.
 		{name: "incomplete head", raw: "GET /inc HTTP/1.1\r\n" + r5Host},
 		{name: "incomplete CL body", raw: r5Req("POST", "/p", cl(10), "abc")},

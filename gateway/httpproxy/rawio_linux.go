@@ -20,6 +20,10 @@ import (
 // sleeps and four context switches: more CPU than the request's own work
 // (measured with perf stat at 500 req/s). A read or write of a
 // non-blocking socket never blocks, so it needs no scheduler hand-off.
+//
+// This file is the module's one import of unsafe, and uses it only to pass
+// a buffer's address to those system calls (internal/layers' TestNoUnsafe
+// holds it to that).
 type rawIO struct {
 	*net.TCPConn
 	rc syscall.RawConn

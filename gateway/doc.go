@@ -10,17 +10,20 @@
 // [Gateway.Handle] takes a [Request] and returns a [Result]: either an
 // [Error] (a status and a stable code, written as
 // {"error":{"code":...,"message":...,"request_id":...}}) or an [Upstream]
-// request to send to the origin. The checks run in this order: method,
-// header size (431), declared body size (413), path ([CleanPath], 400),
-// route (404, 405), token (401, 403), rate limit (429). A failing token
-// store or limiter refuses with 503: the gateway fails closed.
+// request to send to the origin. The checks run in this order: framing
+// and field names that are not tokens (400, with Close), expectation
+// (417), method, header size (431), host (421), declared body size (413),
+// path ([CleanPath], 400), route (404, 405), token (401, 403), rate limit
+// (429). A failing token store or limiter refuses with 503: the gateway
+// fails closed. A forwarded request's fields are the request's own,
+// edited in place (see [Request].Header).
 //
 // # Tokens
 //
 // Tokens look like rpt_<id>_<secret> ([GenerateToken]). Stores keep only
 // [HashToken] of a token with its [TokenRecord] (tenant, scopes, rate and
-// burst, expiry, revocation) and find records by hash ([TokenStore]); the
-// gateway compares the hash again in constant time. Logs carry the token id,
+// burst, expiry, revocation) and find records by token id ([TokenStore]); the
+// gateway compares the hashes in constant time. Logs carry the token id,
 // never the token.
 //
 // # Rate limits

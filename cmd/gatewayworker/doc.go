@@ -40,7 +40,7 @@
 // glue writes with console.log (Workers Logs collects them).
 // rampartIDBuffer is the address of 16 bytes where the glue draws each
 // request id with crypto.getRandomValues before rampartStart (the id is
-// them in hex; bytes the glue left clear are read from crypto/rand).
+// those bytes in hex; bytes the glue left clear are read from crypto/rand).
 //
 // Three syscall/js functions on globalThis serve the start, at module
 // scope: rampartConfigure(configJSON) builds the isolate's gateway from
@@ -69,6 +69,7 @@
 // optimised. Access records are written by [gateway.NewLogHandler], whose
 // few small functions cost the first request less than slog's JSON
 // handler.
+//
 // rampartConfigure logs one record, "gateway started", which at module
 // scope pays the isolate's first console.log before any request;
 // rampartWarmup one, "gateway warmed up", with the count.

@@ -21,8 +21,9 @@ import { DurableObject, env as moduleEnv } from "cloudflare:workers";
 // unknown to clients, so they cannot predict the runtime's map hash seeds
 // (which would let them build colliding keys for the gateway's maps) or its
 // other random choices. Request ids do not use it: each request's comes
-// from crypto.getRandomValues (drawRequestID). Without GATEWAY_SEED the runtime starts on the
-// first request, as secure but that request pays the start.
+// from crypto.getRandomValues (drawRequestID). Without GATEWAY_SEED the
+// runtime starts on the first request, as secure but that request pays the
+// start.
 let started = false; // the Go runtime has started and holds the gateway
 let startError; // why it cannot start, once that is final
 let releaseTimers = () => {}; // see startGo

@@ -69,7 +69,7 @@ type head struct {
 	te         bool
 	host       bool // a Host field was seen
 	hostBad    bool // with bytes a host may not have
-	last       byte // 'l' after Content-Length, 't' after Transfer-Encoding, for obs-fold
+	last       byte // 'l' after Content-Length, 't' after Transfer-Encoding, 'h' after Host, for obs-fold
 	lineFields bool // the request line was seen
 }
 
@@ -243,8 +243,11 @@ func (f *framer) headLine(l []byte) {
 		return
 	}
 	if l[0] == ' ' || l[0] == '\t' { // obs-fold: continues the previous field
-		if h.last == 'l' {
+		switch h.last {
+		case 'l':
 			h.clBad = true // net/http joins the lines: "5 6" is not a length
+		case 'h':
+			h.hostBad = true // nor is "a b" a host
 		}
 		return
 	}
@@ -273,6 +276,7 @@ func (f *framer) headLine(l []byte) {
 	case len(name) == len("host") && asciiEqualFoldBytes(name, "host"):
 		// http.Server checks the field itself, also when an absolute-form
 		// target names the host (the parser then drops the field).
+		h.last = 'h'
 		h.host = true
 		h.hostBad = h.hostBad || !validHost(string(bytes.Trim(value, " \t")))
 	}

@@ -117,9 +117,23 @@ func TestHandler_originErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	closed := httptest.NewServer(http.NotFoundHandler())
-	closedURL := closed.URL
-	closed.Close()
+	// An origin that drops every connection it accepts: kept listening for
+	// the test, so that no other test's server can take its port.
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closed.Close()
+	go func() {
+		for {
+			c, err := closed.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	closedURL := "http://" + closed.Addr().String()
 	for _, tc := range []struct {
 		origin string
 		status int

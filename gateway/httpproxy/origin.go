@@ -389,8 +389,9 @@ func (c *originConn) exchange(req *http.Request, deadline time.Time, body *reque
 // fields (a field with no value, as a nil User-Agent, is not written; a
 // line break in a value becomes a space), with none of Request.Write's
 // sorting and allocation per request. Fields that frame a body
-// (Content-Length, Transfer-Encoding, Trailer) are not written: there is
-// none. A request with a body is written by Request.Write itself.
+// (Content-Length, Transfer-Encoding, Trailer) are the writer's: there is
+// none, so as Request.Write it says Content-Length: 0 for POST, PUT and
+// PATCH. A request with a body is written by Request.Write.
 func writeHead(b *bufio.Writer, req *http.Request) error {
 	b.WriteString(req.Method)
 	b.WriteByte(' ')
@@ -420,6 +421,11 @@ func writeHead(b *bufio.Writer, req *http.Request) error {
 			writeFieldValue(b, v)
 			b.WriteString("\r\n")
 		}
+	}
+	if req.Method == "POST" || req.Method == "PUT" || req.Method == "PATCH" {
+		// As Request.Write: many servers want a length with these methods,
+		// even an empty one (411 without it).
+		b.WriteString("Content-Length: 0\r\n")
 	}
 	_, err := b.WriteString("\r\n")
 	return err

@@ -688,11 +688,7 @@ func (c *serverConn) refuse(status int, reason string) {
 	_ = c.conn.SetWriteDeadline(time.Now().Add(c.s.writeTimeout))
 	_ = b.Flush()
 
-	// The parser's text says what was wrong ("malformed MIME header
-	// line: ..."): keep it short.
-	if len(reason) > 200 {
-		reason = reason[:200]
-	}
+	reason = refusalReason(reason)
 	client, _, err := net.SplitHostPort(c.remoteAddr)
 	if err != nil {
 		client = c.remoteAddr
@@ -701,6 +697,21 @@ func (c *serverConn) refuse(status int, reason string) {
 	res := &gateway.Result{RequestID: id, Client: client, Err: &e}
 	c.h.gw.LogAccess(context.Background(), req, res, status, 0,
 		slog.String("refused_by", "http_server"), slog.String("reason", reason))
+}
+
+// refusalReason is what the access log says of a refusal: the parser's
+// text without the client's bytes it quotes ("malformed MIME header line:
+// \"Authorization: Bearer ...\"" is "malformed MIME header line"), which
+// may hold a token's secret, bounded.
+func refusalReason(text string) string {
+	if i := strings.IndexByte(text, '"'); i >= 0 {
+		text = text[:i]
+	}
+	text = strings.TrimRight(text, " :")
+	if len(text) > 100 {
+		text = text[:100]
+	}
+	return text
 }
 
 // dateLine caches the Date field of the current second.

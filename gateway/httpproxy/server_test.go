@@ -131,6 +131,8 @@ func TestServer_headFieldsAsHTTPServerChecksThem(t *testing.T) {
 		"host with a space":  "GET http://gw.test/abs HTTP/1.1\r\nHost: a b\r\n\r\n",
 		"host with a slash":  "GET http://gw.test/abs HTTP/1.1\r\nHost: a/b\r\n\r\n",
 		"origin-form host":   "GET /abs HTTP/1.1\r\nHost: a b\r\n\r\n",
+		"folded host":        "GET http://gw.test/abs HTTP/1.1\r\nHost: gw.test\r\n evil\r\n\r\n",
+		"folded empty host":  "GET http://gw.test/abs HTTP/1.1\r\nHost:\r\n a/b\r\n\r\n",
 	} {
 		t.Run(name, func(t *testing.T) {
 			cl := dialClient(t, addr)
@@ -151,5 +153,37 @@ func TestServer_headFieldsAsHTTPServerChecksThem(t *testing.T) {
 	}
 	if o.reached("/inner")+o.reached("/p")+o.reached("/abs") != 0 {
 		t.Fatal("a refused request reached the origin")
+	}
+}
+
+// TestServer_refusalLogHasNoClientBytes: a request the parser refuses is
+// logged with the parser's reason but not the bytes it quotes, which may
+// be a token's secret.
+func TestServer_refusalLogHasNoClientBytes(t *testing.T) {
+	addr, _, logs := hostileGateway(t, "http://127.0.0.1:1", 2*time.Second, time.Second, 0, nil)
+	const secret = "Zm9vYmFyc2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2Vj"
+	for _, raw := range []string{
+		"GET /x HTTP/1.1\r\nHost: gw.test\r\nAuthorization Bearer rpt_0000000000000000_" + secret + "\r\n\r\n",
+		"GET /x?t=" + secret + " HTTP/9.9\r\nHost: gw.test\r\n\r\n",
+		"GET /x HTTP/1.1\r\nHost: gw.test\r\nTransfer-Encoding: " + secret + "\r\n\r\n",
+	} {
+		cl := dialClient(t, addr)
+		cl.c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(cl.c, raw)
+		resp, err := http.ReadResponse(cl.br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode < 400 {
+			t.Fatalf("%q answered %d", raw, resp.StatusCode)
+		}
+	}
+	out := logs.String()
+	if strings.Contains(out, secret) {
+		t.Fatalf("the log holds the client's secret:\n%s", out)
+	}
+	if n := strings.Count(out, `"refused_by":"http_server"`); n != 3 {
+		t.Fatalf("%d refusal records, want 3:\n%s", n, out)
 	}
 }

@@ -122,6 +122,9 @@ func (h *Handler) forward(ctx context.Context, w *statusWriter, r *http.Request,
 	}
 	var body *requestBody
 	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
+		if b, ok := r.Body.(interface{ claim() }); ok {
+			b.claim() // the Server's: read from the writer's goroutine, not drained
+		}
 		body = &requestBody{r: http.MaxBytesReader(w, r.Body, h.maxBody)}
 		out.Body, out.ContentLength = body, r.ContentLength
 		// The origin's answer may stream while the body still arrives.

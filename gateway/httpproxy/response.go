@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -85,9 +86,18 @@ func (w *response) WriteHeader(code int) {
 			w.chunked = true
 		}
 	}
-	if w.expectContinue && !w.sentContinue {
+	switch {
+	case w.expectContinue && !w.sentContinue:
 		// The client may never send the body it was about to announce.
 		w.closeAfter = true
+	case req.Body != http.NoBody && !w.body.done && !w.body.claimed.Load():
+		// An answer without reading the body (a refusal): as http.Server,
+		// read what is short enough to keep the connection, and say it
+		// closes otherwise, so that no client or front proxy sends its
+		// next request into a connection about to close.
+		if req.ContentLength >= maxDrainBytes || w.body.drain() != nil {
+			w.closeAfter = true
+		}
 	}
 
 	b := w.c.bw
@@ -241,7 +251,7 @@ func (w *response) finish() bool {
 	}
 	if w.req.Body != http.NoBody && !w.body.done {
 		// Keep the connection only if the rest of the body is short.
-		if w.expectContinue && !w.sentContinue || w.body.drain() != nil {
+		if w.closeAfter || w.expectContinue && !w.sentContinue || w.body.drain() != nil {
 			w.c.closeWriteAndWait()
 			return false
 		}
@@ -285,13 +295,18 @@ func (w *response) writeTrailers() {
 // connection when the body has been read to its end, and its Close only
 // stops reads (the server drains or drops the rest after the answer).
 type serverBody struct {
-	c      *serverConn
-	w      *response
-	r      io.ReadCloser
-	done   bool // read to its end
-	closed bool
-	err    error
+	c       *serverConn
+	w       *response
+	r       io.ReadCloser
+	done    bool // read to its end
+	closed  bool
+	err     error
+	claimed atomic.Bool // the handler reads it (see claim)
 }
+
+// claim says the handler reads the body, perhaps from another goroutine
+// and only later: the answer's head must not drain it.
+func (b *serverBody) claim() { b.claimed.Store(true) }
 
 var errBodyAfterClose = errors.New("http: invalid Read on closed Body")
 
@@ -325,15 +340,22 @@ func (b *serverBody) Close() error {
 	return nil
 }
 
-// drain reads the rest of the body, at most maxDrainBytes of it, after the
-// answer; an error means the connection must close.
+// drain reads the rest of the body, at most maxDrainBytes of it, before or
+// after the answer; an error means the connection must close.
 func (b *serverBody) drain() error {
+	if b.done {
+		return nil
+	}
 	if b.err != nil {
 		return b.err
 	}
 	n, err := io.CopyN(io.Discard, b.r, maxDrainBytes+1)
 	if err == io.EOF {
+		b.done = true
 		return nil
+	}
+	if err != nil {
+		b.err = err
 	}
 	if err == nil && n > maxDrainBytes {
 		err = errors.New("request body too long to drain")

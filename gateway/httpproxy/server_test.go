@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -185,5 +186,58 @@ func TestServer_refusalLogHasNoClientBytes(t *testing.T) {
 	}
 	if n := strings.Count(out, `"refused_by":"http_server"`); n != 3 {
 		t.Fatalf("%d refusal records, want 3:\n%s", n, out)
+	}
+}
+
+// TestServer_unreadBodyAnswer: an answer given without reading the
+// request's body (a refusal) says Connection: close when the body is too
+// long to read after it (Content-Length of 256 KiB or more, or a chunked
+// body that goes on), as http.Server does, so that no client or pooling
+// proxy sends its next request into a closing connection; a short body is
+// read and the connection serves the next request.
+func TestServer_unreadBodyAnswer(t *testing.T) {
+	srv := mustServe(t, gateway.Config{
+		Routes: []gateway.Route{{Prefix: "/pub/", Public: true, Methods: []string{"GET"}}},
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	}, "http://127.0.0.1:1")
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	big := strings.Repeat("x", 300<<10)
+	var chunked strings.Builder
+	for range 16 {
+		chunked.WriteString("10000\r\n" + strings.Repeat("y", 0x10000) + "\r\n")
+	}
+	chunked.WriteString("0\r\n\r\n")
+	for _, tc := range []struct {
+		name, raw string
+		close     bool
+	}{
+		{"long", "POST /pub/x HTTP/1.1\r\nHost: gw.test\r\nContent-Length: " + strconv.Itoa(len(big)) + "\r\n\r\n" + big, true},
+		{"long chunked", "POST /pub/x HTTP/1.1\r\nHost: gw.test\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked.String(), true},
+		{"short", "POST /pub/x HTTP/1.1\r\nHost: gw.test\r\nContent-Length: 5\r\n\r\nhello", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			go io.WriteString(c, tc.raw)
+			br := bufio.NewReader(c)
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			if resp.StatusCode < 400 || resp.Close != tc.close {
+				t.Fatalf("answer %d, Connection: close %v, want a refusal with close %v", resp.StatusCode, resp.Close, tc.close)
+			}
+			if !tc.close {
+				io.WriteString(c, "GET /pub/y HTTP/1.1\r\nHost: gw.test\r\n\r\n")
+				if resp, err := http.ReadResponse(br, nil); err != nil || resp.StatusCode != 502 {
+					t.Fatalf("next request: %v, %v, want the 502 of an unreachable origin", resp, err)
+				}
+			}
+		})
 	}
 }

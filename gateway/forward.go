@@ -96,7 +96,9 @@ func (n queryNames) has(param string) bool {
 }
 
 // holdsToken reports whether the raw query parameter (or part of one) v,
-// percent-decoded, contains a well-formed Rampart token.
+// percent-decoded, contains a well-formed Rampart token: one that
+// [ParseToken] accepts and that is the rest of its run of token bytes
+// from its "rpt_" on.
 func holdsToken(v string) bool {
 	if !strings.Contains(v, TokenPrefix) && !strings.Contains(v, "%") {
 		return false // the common case: no token, nothing encoded
@@ -104,26 +106,53 @@ func holdsToken(v string) bool {
 	if dec, err := url.QueryUnescape(v); err == nil {
 		v = dec
 	}
-	for {
-		i := strings.Index(v, TokenPrefix)
-		if i < 0 {
-			return false
+	for i := 0; i < len(v); {
+		if !isTokenByte(v[i]) {
+			i++
+			continue
 		}
-		v = v[i:]
-		// A run of token bytes longer than the longest token is not one
-		// from here: stop there, so that each candidate costs at most
-		// maxTokenLen and the scan stays linear.
-		j := len(TokenPrefix)
-		for j < len(v) && j <= maxTokenLen && isTokenByte(v[j]) {
-			j++
+		start := i
+		for i < len(v) && isTokenByte(v[i]) {
+			i++
 		}
-		if j <= maxTokenLen {
-			if _, _, err := ParseToken(v[:j]); err == nil {
-				return true
-			}
+		if runHoldsToken(v[start:i]) {
+			return true
 		}
-		v = v[len(TokenPrefix):]
 	}
+	return false
+}
+
+// runHoldsToken reports whether the run of token bytes r holds a token: a
+// "rpt_" from which the rest of r, at most maxTokenLen bytes, is one. Each
+// candidate is checked in constant time from the position of the first
+// "_" after it, so that a run costs linear work whatever it holds.
+func runHoldsToken(r string) bool {
+	if len(r) > maxTokenLen {
+		r = r[len(r)-maxTokenLen:] // a token from further back would be longer
+	}
+	var next [maxTokenLen + 1]int16 // next[k]: the first "_" at k or after, or -1
+	next[len(r)] = -1
+	for k := len(r) - 1; k >= 0; k-- {
+		next[k] = next[k+1]
+		if r[k] == '_' {
+			next[k] = int16(k)
+		}
+	}
+	for i := 0; i+len(TokenPrefix) <= len(r); i++ {
+		if r[i:i+len(TokenPrefix)] != TokenPrefix {
+			continue
+		}
+		id := i + len(TokenPrefix)
+		us := int(next[id])
+		if us < 0 {
+			continue // no secret
+		}
+		idLen, secretLen := us-id, len(r)-us-1
+		if idLen >= 1 && idLen <= maxIDLen && secretLen >= minSecretLen && secretLen <= maxSecretLen {
+			return true
+		}
+	}
+	return false
 }
 
 // canonicalHost returns the host (and port) host in the form the gateway

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net/http"
 	"reflect"
 	"strings"
@@ -527,5 +528,53 @@ func BenchmarkStripQuery_repeatedPrefix(b *testing.B) {
 		if got := gateway.StripQuery(q, []string{"access_token"}); got != q {
 			b.Fatal("a value without a token was stripped")
 		}
+	}
+}
+
+// TestHoldsToken_sameAsEachCandidateParsed compares the query-token scan
+// with parsing every candidate on its own, on random strings of the bytes
+// that matter (and tokens at the bounds).
+func TestHoldsToken_sameAsEachCandidateParsed(t *testing.T) {
+	parts := []string{"rpt_", "rpt", "_", "a", "Z", "9", "-", ".", "=", "&", "%5F", "%72", "+", " ",
+		strings.Repeat("s", 16), strings.Repeat("s", 15), strings.Repeat("i", 64), strings.Repeat("s", 256), strings.Repeat("s", 200)}
+	rng := mrand.New(mrand.NewPCG(17, 17))
+	for n := range 30000 {
+		var b strings.Builder
+		for range rng.IntN(24) {
+			b.WriteString(parts[rng.IntN(len(parts))])
+		}
+		v := b.String()
+		if got, want := gateway.HoldsToken(v), gateway.HoldsTokenSlow(v); got != want {
+			t.Fatalf("case %d: HoldsToken(%q) = %v, want %v", n, v, got, want)
+		}
+	}
+}
+
+// FuzzHoldsToken checks the query-token scan against parsing every
+// candidate on its own.
+func FuzzHoldsToken(f *testing.F) {
+	f.Add("rpt_abcdefgh_0123456789abcdefghijkl")
+	f.Add("x=rpt_rpt_rpt_rpt_rpt_rpt_rpt_rpt_rpt_")
+	f.Add("%72pt_a_" + strings.Repeat("s", 16))
+	f.Fuzz(func(t *testing.T, v string) {
+		if got, want := gateway.HoldsToken(v), gateway.HoldsTokenSlow(v); got != want {
+			t.Fatalf("HoldsToken(%q) = %v, want %v", v, got, want)
+		}
+	})
+}
+
+// BenchmarkStripQuery_candidates: 16 KB queries of the scan's worst cases
+// for per-candidate parsing: "rpt_" repeated (a bare name), and runs of
+// "rpt_" as long as the longest token between separators.
+func BenchmarkStripQuery_candidates(b *testing.B) {
+	for _, bc := range []struct{ name, q string }{
+		{"prefix-repeated", strings.Repeat("rpt_", 4096)},
+		{"longest-runs", strings.Repeat(strings.Repeat("rpt_", 81)+".", 50)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				gateway.StripQuery(bc.q, []string{"access_token"})
+			}
+		})
 	}
 }

@@ -1130,3 +1130,80 @@ func TestReview4_refusalReasonsAreLoggedNotSent(t *testing.T) {
 	srv := newServer(t, v, seeded, origin.URL, logs)
 	r4RefusalReasons(t, srv.URL, seeded, logs)
 }
+
+// TestReview4_noSecretInTheServersRefusalLog: the server's own refusals
+// are logged with the parser's reason, and the parser quotes what it
+// refused: a header line (an Authorization line without its colon, or
+// with a control byte), a request line (a token in the query of a line
+// without a version, or of a target that is no URI). A token's secret
+// must appear in no log record, whatever the request looked like (issue
+// 17: "no token secret appears in any log"; from d15214e to ccb7f1e the
+// refusal log's reason quoted the client's line, token and all).
+func TestReview4_noSecretInTheServersRefusalLog(t *testing.T) {
+	t.Parallel()
+	addr, _, logs := r4Gateway(t, 5*time.Second, 2*time.Second)
+	tok, _, err := gateway.GenerateToken(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, secret, _ := gateway.ParseToken(tok)
+	const h = "Host: gw.test\r\n"
+	for _, raw := range []string{
+		"GET /a HTTP/1.1\r\n" + h + "Authorization Bearer " + tok + "\r\n\r\n",
+		"GET /a HTTP/1.1\r\n" + h + "Authorization: Bearer " + tok + "\x01\r\n\r\n",
+		"GET /a HTTP/1.1\r\n" + h + " Authorization: Bearer " + tok + "\r\n\r\n",
+		"GET /a HTTP/1.1\r\n" + h + "Authorization: Bearer " + tok + "\r\nContent-Length: x\r\n\r\n",
+		"GET /a?access_token=" + tok + "\r\n" + h + "\r\n",
+		"GET http://[::1/?access_token=" + tok + " HTTP/1.1\r\n" + h + "\r\n",
+		"GET /a?access_token=" + tok + " HTTP/1.1 x\r\n" + h + "\r\n",
+		"GET /a?access_token=" + tok + " HTTP/1.1\r\n" + h + "Transfer-Encoding: " + tok + "\r\n\r\n",
+	} {
+		answers, bodies, _ := r4Exchange(t, addr, raw, 5*time.Second)
+		if len(answers) != 1 || answers[0].StatusCode < 400 {
+			t.Errorf("%.60q: %d answers, want one refusal", raw, len(answers))
+			continue
+		}
+		if strings.Contains(bodies[0], secret) {
+			t.Errorf("%.60q: the answer holds the token's secret: %q", raw, bodies[0])
+		}
+	}
+	if out := logs.String(); strings.Contains(out, secret) {
+		for line := range strings.Lines(out) {
+			if strings.Contains(line, secret) {
+				t.Errorf("a log record holds the token's secret: %.300s", line)
+			}
+		}
+	}
+}
+
+// TestReview4_emptyPOSTKeepsItsContentLength: a POST, PUT or PATCH with an
+// empty body (Content-Length: 0, as curl -X POST and fetch() send it)
+// reaches the origin with "Content-Length: 0", as http.Request.Write (and
+// net/http's Transport, and the Worker) write it: origins that require a
+// length on such methods (Google's front ends, IIS: "411 Length
+// Required") refuse it without one (the bodyless head writer of 5b0d9a3
+// dropped it until ccb7f1e).
+func TestReview4_emptyPOSTKeepsItsContentLength(t *testing.T) {
+	t.Parallel()
+	o := newScriptedOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
+		if _, ok := req.Header["Content-Length"]; !ok && req.Method != "GET" && req.Method != "HEAD" && req.Method != "DELETE" && req.Method != "OPTIONS" {
+			io.WriteString(c, "HTTP/1.1 411 Length Required\r\nContent-Length: 0\r\n\r\n")
+			return true
+		}
+		return answerOwn(req, br, c)
+	})
+	addr, _, _ := hostileGateway(t, "http://"+o.addr, 5*time.Second, 2*time.Second, 0, nil)
+	for _, method := range []string{"POST", "PUT", "PATCH"} {
+		cl := dialClient(t, addr)
+		cl.c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(cl.c, method+" /empty HTTP/1.1\r\nHost: gw.test\r\nContent-Length: 0\r\n\r\n")
+		resp, err := http.ReadResponse(cl.br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || string(body) != "for:/empty" {
+			t.Errorf("%s with an empty body: %d %q (the origin got no Content-Length)", method, resp.StatusCode, body)
+		}
+	}
+}

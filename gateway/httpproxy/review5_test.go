@@ -344,6 +344,7 @@ func r5Cases() []r5Case {
 	return []r5Case{
 		// Plain framing, pipelined.
 		{name: "pipelined GETs", raw: r5Req("GET", "/a", "", "") + r5Req("GET", "/b", "", "") + r5Last("/c")},
+		{name: "300 pipelined requests in one write", raw: strings.Repeat("GET /p HTTP/1.1\nHost:a\n\n"+r5Req("POST", "/q", cl(1), "x"), 150) + r5Last("/c")},
 		{name: "Content-Length body holding a request", raw: r5Req("POST", "/p", cl(len(inner)), inner) + r5Last("/after")},
 		{name: "chunked body holding a request", raw: r5Req("POST", "/p", te, chunk(inner)+"0\r\n\r\n") + r5Last("/after")},
 		{name: "chunked with extensions and a trailer", raw: r5Req("POST", "/p", te, "3;a=b;c\r\nabc\r\n0;x\r\nX-T: 1\r\n\r\n") + r5Last("/after")},

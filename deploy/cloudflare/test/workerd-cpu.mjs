@@ -33,7 +33,11 @@
 // includes the Worker's module scope; also of the main thread, where the
 // module scope runs: V8 optimises code on other threads); plus the
 // machine's load average.
-// Environment: RAMPART_SCENARIOS (comma-separated, to run fewer),
+// Environment: RAMPART_SCENARIOS (comma-separated, to run fewer; a gateway
+// scenario written NAME@DIR runs the bundle in DIR instead, e.g. one that
+// build.sh built from another commit, so that two builds are compared in
+// the same interleaved rounds: RAMPART_SCENARIOS=gateway-public,
+// gateway-public@/tmp/old),
 // RAMPART_SETTLE_MS (the pause before the first request, default 2000),
 // RAMPART_WORKER_NO_SEED=1 (no GATEWAY_SEED: Go starts in the first
 // request), RAMPART_DEBUG=1 (workerd's output on stderr).
@@ -116,7 +120,7 @@ const gatewayConfig = JSON.stringify({
   routes: [{ name: "public", prefix: "/public", public: true }, { name: "api", prefix: "/" }],
 });
 
-function miniflareOptions(scenario) {
+function miniflareOptions(scenario, bundle) {
   const base = {
     host: "127.0.0.1", port: 0, cf: false, log: new Log(LogLevel.WARN),
     compatibilityDate: opts.compatibility_date,
@@ -140,7 +144,7 @@ function miniflareOptions(scenario) {
   if (seedArg) bindings.GATEWAY_SEED = seedArg;
   else delete bindings.GATEWAY_SEED;
   return {
-    ...base, modules: true, scriptPath: join(dist, "worker.mjs"), modulesRoot: dist,
+    ...base, modules: true, scriptPath: join(bundle, "worker.mjs"), modulesRoot: bundle,
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: false }],
     kvNamespaces: opts.kv_namespaces, durableObjects, bindings,
   };
@@ -185,10 +189,13 @@ function cpuNs(pids, mainOnly) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function run(scenario) {
+async function run(name) {
+  const at = name.indexOf("@");
+  const scenario = at < 0 ? name : name.slice(0, at);
+  const bundle = at < 0 ? dist : name.slice(at + 1);
   if (process.env.RAMPART_DEBUG) console.error("scenario", scenario);
   const pidsBefore = new Set(workerdPids());
-  const mf = new Miniflare(miniflareOptions(scenario));
+  const mf = new Miniflare(miniflareOptions(scenario, bundle));
   const url = await mf.ready;
   if (scenario !== "trivial") {
     await (await mf.getKVNamespace(opts.kv_namespaces[0])).put(tokenID, record);

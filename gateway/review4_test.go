@@ -55,7 +55,7 @@ func TestReview4_logHandlerIsSlogsJSONByteForByte(t *testing.T) {
 		}
 		return b.String()
 	}
-	floats := []float64{0, -0.0, 1, -1, 0.001, 0.000001, 0.0000011, 1e20, 999999999999999999999, 1e21, 123.456, -7.25, math.SmallestNonzeroFloat64, math.MaxFloat64, math.Inf(1), math.NaN()}
+	floats := []float64{0, math.Copysign(0, -1), 1, -1, 0.001, 0.000001, 0.0000011, 1e20, 999999999999999999999, 1e21, 123.456, -7.25, math.SmallestNonzeroFloat64, math.MaxFloat64, math.Inf(1), math.NaN()}
 	at := time.Date(2026, 12, 2, 19, 0, 0, 123456789, time.UTC)
 	for i := range 3000 {
 		r := slog.NewRecord(at.Add(time.Duration(i)*time.Microsecond), slog.Level(rng.IntN(16)-8), str(), 0)

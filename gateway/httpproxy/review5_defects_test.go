@@ -5,6 +5,7 @@ package httpproxy_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -49,6 +50,52 @@ func TestReview5_hostFieldIsCheckedAsHTTPServerDoes(t *testing.T) {
 		own, ref := p.run(t, raw, nil, r5Quiet, nil)
 		if !own.equal(ref) && !own.saferThan(ref) {
 			t.Errorf("%q:\n  %s: %v\n  %s: %v", raw, p.own.name, own, p.ref.name, ref)
+		}
+	}
+}
+
+// TestReview5_foldedHostFieldIsChecked: the Host field http.Server checks
+// is the parser's, obs-fold joined ("gw.test evil"); the framer checks the
+// first line of it only, and with an absolute-form target r.Host is the
+// URL's, so a folded malformed Host passed. Fixed by ccb7f1e.
+func TestReview5_foldedHostFieldIsChecked(t *testing.T) {
+	t.Parallel()
+	for _, raw := range []string{
+		"GET http://gw.test/abs HTTP/1.1\r\nHost: gw.test\r\n evil\r\n\r\n" + r5Last("/after"),
+		"GET http://gw.test/abs HTTP/1.1\r\nHost:\r\n a/b\r\n\r\n" + r5Last("/after"),
+	} {
+		p := newR5Pair(t)
+		own, ref := p.run(t, raw, nil, r5Quiet, nil)
+		if !own.equal(ref) && !own.saferThan(ref) {
+			t.Errorf("%q:\n  %s: %v\n  %s: %v", raw, p.own.name, own, p.ref.name, ref)
+		}
+	}
+}
+
+// TestReview5_largeUnreadBodyAnswerSaysClose: an answer to a request whose
+// body the handler left unread, too large to drain (256 KiB), is followed
+// by the server closing the connection; http.Server says so in the answer
+// (Connection: close, its "tooBig" check before the header), so that a
+// client or a front proxy does not put the connection back in its pool and
+// send the next request (maybe another user's POST) into a closing socket.
+// The new server's answer said nothing and the connection then closed.
+// Fixed by 5b24ec8.
+func TestReview5_largeUnreadBodyAnswerSaysClose(t *testing.T) {
+	t.Parallel()
+	const n = 1 << 20
+	for _, head := range []string{
+		fmt.Sprintf("TRACE /big HTTP/1.1\r\nHost: gw.test\r\nContent-Length: %d\r\n\r\n", n),   // the gateway's 405
+		fmt.Sprintf("POST /a/../b HTTP/1.1\r\nHost: gw.test\r\nContent-Length: %d\r\n\r\n", n), // the gateway's 400
+		"TRACE /bigc HTTP/1.1\r\nHost: gw.test\r\nTransfer-Encoding: chunked\r\n\r\n",          // chunked: http.Server drains 256 KiB before the header
+	} {
+		body := strings.Repeat("x", n)
+		if strings.Contains(head, "chunked") {
+			body = strings.Repeat(fmt.Sprintf("%x\r\n%s\r\n", 64<<10, strings.Repeat("x", 64<<10)), n/(64<<10)) + "0\r\n\r\n"
+		}
+		p := newR5Pair(t)
+		own, ref := p.run(t, head+body, nil, r5Quiet, nil)
+		if !own.equal(ref) || own.LastClose != ref.LastClose {
+			t.Errorf("%q:\n  %s: %v, answer says close %v\n  %s: %v, answer says close %v", head, p.own.name, own, own.LastClose, p.ref.name, ref, ref.LastClose)
 		}
 	}
 }

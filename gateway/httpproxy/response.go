@@ -90,7 +90,8 @@ func (w *response) WriteHeader(code int) {
 	case w.expectContinue && !w.sentContinue:
 		// The client may never send the body it was about to announce.
 		w.closeAfter = true
-	case req.Body != http.NoBody && !w.body.done && !w.body.claimed.Load():
+	case req.Body != http.NoBody && !w.body.claimed.Load() && !w.body.done:
+		// (claimed first: a claimed body's done is its reader's.)
 		// An answer without reading the body (a refusal): as http.Server,
 		// read what is short enough to keep the connection, and say it
 		// closes otherwise, so that no client or front proxy sends its
@@ -98,6 +99,9 @@ func (w *response) WriteHeader(code int) {
 		if req.ContentLength >= maxDrainBytes || w.body.drain() != nil {
 			w.closeAfter = true
 		}
+		// The answer's write deadline counts from now, not from before the
+		// body came in.
+		_ = w.c.conn.SetWriteDeadline(time.Now().Add(w.c.s.writeTimeout))
 	}
 
 	b := w.c.bw

@@ -685,8 +685,6 @@ func (c *serverConn) refuse(status int, reason string) {
 	b.WriteString(strconv.Itoa(len(body)))
 	b.WriteString("\r\n\r\n")
 	b.Write(body)
-	_ = c.conn.SetWriteDeadline(time.Now().Add(c.s.writeTimeout))
-	_ = b.Flush()
 
 	reason = refusalReason(reason)
 	client, _, err := net.SplitHostPort(c.remoteAddr)
@@ -697,6 +695,11 @@ func (c *serverConn) refuse(status int, reason string) {
 	res := &gateway.Result{RequestID: id, Client: client, Err: &e}
 	c.h.gw.LogAccess(context.Background(), req, res, status, 0,
 		slog.String("refused_by", "http_server"), slog.String("reason", reason))
+
+	// Logged before the answer is sent: whoever reads the answer finds it
+	// in the log.
+	_ = c.conn.SetWriteDeadline(time.Now().Add(c.s.writeTimeout))
+	_ = b.Flush()
 }
 
 // refusalReason is what the access log says of a refusal: the parser's

@@ -241,3 +241,30 @@ func TestServer_unreadBodyAnswer(t *testing.T) {
 		})
 	}
 }
+
+// TestServer_slowRefusedUploadStillGetsItsAnswer: a refusal reads a short
+// unread body before its head; the answer's write deadline counts from
+// after that read, so a body slower than the stream idle timeout (but
+// within Config.Timeout) still gets its answer.
+func TestServer_slowRefusedUploadStillGetsItsAnswer(t *testing.T) {
+	addr, _, _ := hostileGateway(t, "http://127.0.0.1:1", 5*time.Second, 400*time.Millisecond, 0, nil)
+	cl := dialClient(t, addr)
+	cl.c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(cl.c, "TRACE /x HTTP/1.1\r\nHost: gw.test\r\nContent-Length: 100\r\n\r\n")
+	go func() {
+		for range 10 {
+			time.Sleep(120 * time.Millisecond)
+			if _, err := io.WriteString(cl.c, "0123456789"); err != nil {
+				return
+			}
+		}
+	}()
+	resp, err := http.ReadResponse(cl.br, nil)
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode < 400 || !strings.Contains(string(body), `"error"`) {
+		t.Fatalf("answer %d %s, want the JSON refusal", resp.StatusCode, body)
+	}
+}

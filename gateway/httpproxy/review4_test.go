@@ -1207,3 +1207,36 @@ func TestReview4_emptyPOSTKeepsItsContentLength(t *testing.T) {
 		}
 	}
 }
+
+// TestReview4_slowRefusedUploadStillGetsItsAnswer: a request the gateway
+// refuses without reading its body (405 here; 401 for a bad token) has
+// its short body read before the answer's head (as http.Server does, so
+// that the connection can serve the next request). The answer's write
+// deadline counts from after that read: a body taking longer than
+// StreamIdleTimeout to arrive (a phone uploading 100 bytes over 1.2 s,
+// idle 400 ms, Timeout 5 s) still gets its answer (until 59b5315 the
+// deadline was set before the read: the client uploaded everything and
+// got EOF).
+func TestReview4_slowRefusedUploadStillGetsItsAnswer(t *testing.T) {
+	t.Parallel()
+	addr, _, _ := r4Gateway(t, 5*time.Second, 400*time.Millisecond)
+	cl := dialClient(t, addr)
+	cl.c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(cl.c, "TRACE /slow-upload HTTP/1.1\r\nHost: gw.test\r\nContent-Length: 100\r\n\r\n")
+	go func() {
+		for range 10 {
+			time.Sleep(120 * time.Millisecond)
+			if _, err := io.WriteString(cl.c, strings.Repeat("u", 10)); err != nil {
+				return
+			}
+		}
+	}()
+	resp, err := http.ReadResponse(cl.br, nil)
+	if err != nil {
+		t.Fatalf("no answer to the refused slow upload: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 405 || r4ErrorCode(string(body)) != "method_not_allowed" {
+		t.Fatalf("answer %d %q, want 405 method_not_allowed", resp.StatusCode, body)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -88,35 +89,67 @@ func (b *Bootstrap) Start(t *testing.T, env []string) *Function {
 	if err := os.WriteFile(filepath.Join(dir, "bootstrap"), []byte(wrapper), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	f.addr = freeAddr(t)
-	rie := exec.Command(filepath.Join(b.dir, "aws-lambda-rie"),
-		"--runtime-interface-emulator-address", f.addr, "--runtime-api-address", freeAddr(t), filepath.Join(dir, "bootstrap"))
-	rie.Dir = dir
-	rie.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, env...)
-	var out testingutil.Buffer
-	rie.Stdout, rie.Stderr = &out, &out
-	if err := rie.Start(); err != nil {
-		t.Fatal(err)
+	// The emulator binds the two addresses itself, so a port found free
+	// may be taken before it does (another test's emulator, or a
+	// connection's local port): an emulator that exits before it answers
+	// is started again on other ports.
+	for attempt := 1; ; attempt++ {
+		f.addr = freeAddr(t)
+		rie := exec.Command(filepath.Join(b.dir, "aws-lambda-rie"),
+			"--runtime-interface-emulator-address", f.addr, "--runtime-api-address", freeAddr(t), filepath.Join(dir, "bootstrap"))
+		rie.Dir = dir
+		rie.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, env...)
+		out := new(testingutil.Buffer)
+		rie.Stdout, rie.Stderr = out, out
+		if err := rie.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan struct{})
+		go func() { rie.Wait(); close(exited) }()
+		if ready(f.addr, exited) {
+			t.Cleanup(func() {
+				rie.Process.Kill()
+				<-exited
+				if t.Failed() {
+					for _, p := range []string{f.stdout, f.stderr} {
+						b, _ := os.ReadFile(p)
+						t.Logf("bootstrap %s:\n%s", filepath.Base(p), b)
+					}
+					t.Logf("emulator:\n%s", out.String())
+				}
+			})
+			return f
+		}
+		if attempt == 5 {
+			t.Fatalf("the emulator exited before answering, 5 times; the last said:\n%s", out.String())
+		}
+		t.Logf("the emulator exited before answering (attempt %d), starting it on other ports:\n%s", attempt, out.String())
 	}
-	t.Cleanup(func() {
-		rie.Process.Kill()
-		rie.Wait()
-		if t.Failed() {
-			for _, p := range []string{f.stdout, f.stderr} {
-				b, _ := os.ReadFile(p)
-				t.Logf("bootstrap %s:\n%s", filepath.Base(p), b)
-			}
-			t.Logf("emulator:\n%s", out.String())
+}
+
+// ready waits until addr accepts connections while the emulator has not
+// exited, for up to two minutes (a loaded machine may take seconds to start
+// it); it reports false when the emulator exited first, or answered but
+// then exited (the answer was another process's, on a port it took first).
+func ready(addr string, exited <-chan struct{}) bool {
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); {
+		select {
+		case <-exited:
+			return false
+		default:
 		}
-	})
-	WaitFor(t, func() bool {
-		c, err := net.Dial("tcp", f.addr)
-		if err == nil {
+		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()
+			select {
+			case <-exited:
+				return false
+			case <-time.After(50 * time.Millisecond): // a bind failure ends it at once
+				return true
+			}
 		}
-		return err == nil
-	})
-	return f
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
 }
 
 // Invoke sends one invocation with request id and returns the function's
@@ -204,12 +237,36 @@ func build(goTool, out string, args ...string) error {
 // shQuote quotes s for sh, as one word taken literally.
 func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
+// Ports handed out by freeAddr in this process.
+var ports struct {
+	sync.Mutex
+	used map[int]bool
+}
+
+// freeAddr returns a 127.0.0.1 address whose port is free now, never one
+// it returned before in this process, below Linux's ephemeral range
+// (32768-60999), from which the kernel picks connections' local ports and
+// other processes' ":0" listeners.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	ports.Lock()
+	defer ports.Unlock()
+	if ports.used == nil {
+		ports.used = map[int]bool{}
 	}
-	defer l.Close()
-	return l.Addr().String()
+	for range 1000 {
+		port := 20000 + rand.IntN(12000)
+		if ports.used[port] {
+			continue
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		ports.used[port] = true
+		return l.Addr().String()
+	}
+	t.Fatal("no free port between 20000 and 32000")
+	return ""
 }

@@ -36,7 +36,10 @@ type Route struct {
 	// "/api/x" but not "/apix". "/" matches everything.
 	Prefix string `json:"prefix"`
 	// Methods lists the allowed methods; empty allows every method the
-	// gateway forwards.
+	// gateway forwards. On a route with Methods, a method-override field
+	// (X-HTTP-Method-Override, X-HTTP-Method, X-Method-Override, in any
+	// case and with "_" for "-") must name allowed methods too, or the
+	// request gets 405: frameworks behind the gateway honour them.
 	Methods []string `json:"methods,omitempty"`
 	// Public routes need no token. They are limited per client address by
 	// Config.AnonymousLimit.
@@ -362,6 +365,30 @@ var forwardedMethods = map[string]bool{
 	"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "OPTIONS": true,
 }
 
+// methodOverrides are the fields with which a client asks frameworks
+// (Rails' Rack::MethodOverride, Express's method-override, Laravel,
+// Symfony) to treat a POST as another method.
+var methodOverrides = newNameSet([]string{"x-http-method-override", "x-http-method", "x-method-override"})
+
+// overridesAllowed reports whether every method a method-override field of
+// h names (each comma-separated value, in any case) is in methods, so that
+// a route's Methods cannot be bypassed at an origin that honours them.
+func overridesAllowed(h Header, f form, methods []string) bool {
+	for k, vs := range h {
+		if !methodOverrides.has(k, f) {
+			continue
+		}
+		for _, v := range vs {
+			for m := range strings.SplitSeq(v, ",") {
+				if m = strings.TrimSpace(m); m != "" && !contains(methods, strings.ToUpper(m)) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
 // Handle decides on req. It never returns nil. A failing token store or
 // limiter makes a 503 refusal (the gateway fails closed) and is logged.
 func (g *Gateway) Handle(ctx context.Context, req *Request) *Result {
@@ -440,7 +467,7 @@ func (g *Gateway) decide(ctx context.Context, req *Request, d *decision, f form)
 		return d.refuse(404, CodeNoRoute, "no route for path")
 	}
 	res.Route = route.Name
-	if len(route.Methods) > 0 && !contains(route.Methods, req.Method) {
+	if len(route.Methods) > 0 && !(contains(route.Methods, req.Method) && overridesAllowed(req.Header, f, route.Methods)) {
 		res.Header[fieldAllow[f]] = d.one(valAuthenticate, g.allow[route.Name])
 		return d.refuse(405, CodeMethodNotAllowed, "method not allowed on this route")
 	}

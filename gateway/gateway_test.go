@@ -578,3 +578,47 @@ func BenchmarkStripQuery_candidates(b *testing.B) {
 		})
 	}
 }
+
+// TestGateway_methodOverride checks that on a route with Methods, the
+// fields frameworks read as the request's real method must name allowed
+// methods too, in either header form and any spelling.
+func TestGateway_methodOverride(t *testing.T) {
+	g, tok := newTestGateway(t, gateway.Config{Routes: []gateway.Route{
+		{Name: "read", Prefix: "/x", Methods: []string{"GET", "POST"}},
+		{Name: "any", Prefix: "/y"},
+	}})
+	for _, c := range []struct {
+		name      string
+		path      string
+		field     string
+		value     string
+		canonical bool
+		want      int // 0: forwarded
+	}{
+		{"allowed", "/x", "x-http-method-override", "post", false, 0},
+		{"refused", "/x", "x-http-method-override", "DELETE", false, 405},
+		{"refused canonical", "/x", "X-Http-Method-Override", "DELETE", true, 405},
+		{"refused in another case than the form", "/x", "X-HTTP-METHOD", "put", true, 405},
+		{"refused underscore twin", "/x", "X_Method_Override", "PATCH", true, 405},
+		{"refused later in a list", "/x", "x-method-override", "GET, DELETE", false, 405},
+		{"empty names nothing", "/x", "x-http-method-override", "", false, 0},
+		{"route without Methods", "/y", "x-http-method-override", "DELETE", false, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req := request(tok, nil)
+			req.Path = c.path
+			if c.canonical {
+				req.CanonicalHeader = true
+				req.Header = gateway.Header{"Authorization": req.Header["authorization"]}
+			}
+			req.Header[c.field] = []string{c.value}
+			res := g.Handle(context.Background(), req)
+			switch {
+			case c.want == 0 && res.Err != nil:
+				t.Fatalf("refused: %+v", res.Err)
+			case c.want != 0 && (res.Err == nil || res.Err.Status != c.want):
+				t.Fatalf("got %+v, want %d", res.Err, c.want)
+			}
+		})
+	}
+}

@@ -377,7 +377,8 @@ func TestHostile_tlsOrigin(t *testing.T) {
 	})
 	_, port, _ := net.SplitHostPort(o.addr)
 	t.Run("self-signed refused", func(t *testing.T) {
-		addr, _, logs := hostileGateway(t, "https://localhost:"+port, 2*time.Second, time.Second, 0, nil)
+		// A long deadline: a loaded machine's handshake must not make it 504.
+		addr, _, logs := hostileGateway(t, "https://localhost:"+port, 10*time.Second, time.Second, 0, nil)
 		resp, body, err := dialClient(t, addr).do("GET", "/x", "")
 		if err != nil || resp.StatusCode != 502 {
 			t.Fatalf("self-signed origin: %v status %v body %q, want 502", err, resp, body)
@@ -719,17 +720,23 @@ func TestHostile_headBounds(t *testing.T) {
 		}
 		return answerOwn(req, br, c)
 	})
-	addr, _, _ := hostileGateway(t, "http://"+o.addr, timeout, time.Second, 0, nil)
+	short, _, _ := hostileGateway(t, "http://"+o.addr, timeout, time.Second, 0, nil)
+	// The large heads take their time on a loaded machine: their gateway's
+	// deadline is long, and the status is what tells the bound (without it
+	// /huge is a 200).
+	long, _, _ := hostileGateway(t, "http://"+o.addr, 10*time.Second, time.Second, 0, nil)
 	for _, tc := range []struct {
+		addr   string
 		path   string
 		status int
 		within time.Duration
 	}{
-		{"/continue-forever", 502, timeout / 2},
-		{"/trickle", 504, timeout + time.Second},
-		{"/huge", 502, timeout},
-		{"/hints", 200, timeout},
+		{short, "/continue-forever", 502, timeout / 2},
+		{short, "/trickle", 504, timeout + 3*time.Second},
+		{long, "/huge", 502, 10 * time.Second},
+		{long, "/hints", 200, 10 * time.Second},
 	} {
+		addr := tc.addr
 		start := time.Now()
 		resp, body, err := dialClient(t, addr).do("GET", tc.path, "")
 		took := time.Since(start)
@@ -801,13 +808,15 @@ func TestHostile_clientLeaves(t *testing.T) {
 // time per read) completes and leaves a reusable connection.
 func TestHostile_deadlinesDoNotOutliveTheirRequest(t *testing.T) {
 	t.Parallel()
-	const timeout, idle = 1500 * time.Millisecond, 600 * time.Millisecond
+	// Margins for a loaded machine: each byte of the slow body comes idle/3
+	// after the last, the whole body past the Timeout.
+	const timeout, idle = 3 * time.Second, time.Second
 	o := newScriptedOrigin(t, nil, func(n, i int, req *http.Request, br *bufio.Reader, c net.Conn) bool {
 		switch req.URL.Path {
 		case "/slow-body":
 			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n")
 			for _, b := range "abcdefghij" {
-				time.Sleep(idle / 3) // 2 s in all: past the Timeout
+				time.Sleep(idle / 3) // 3.3 s in all: past the Timeout
 				io.WriteString(c, string(b))
 			}
 			return true

@@ -190,10 +190,12 @@ func (h *Handler) forward(ctx context.Context, w *statusWriter, r *http.Request,
 		}
 		hdr["Trailer"] = []string{strings.Join(names, ", ")}
 	}
-	if body != nil && !conn.writeFinished(headerGrace) {
+	if body != nil && !body.eof.Load() && !conn.writeFinished(headerGrace) {
 		// The origin answers before it has the whole body: if the writer
 		// has to be stopped, the rest of the client's body stays unread on
-		// its connection, which then serves no further request.
+		// its connection, which then serves no further request. (A body
+		// read to its end leaves nothing there, however long its writing
+		// to the origin takes.)
 		hdr["Connection"] = []string{"close"}
 	}
 	w.WriteHeader(resp.StatusCode)
@@ -289,6 +291,7 @@ type requestBody struct {
 	stoppedWaiting bool
 	inRead         atomic.Bool // the writer is in a read of the client's body
 	failed         atomic.Bool // rerr is set
+	eof            atomic.Bool // the client's body was read to its end
 }
 
 var errBodyClosed = errors.New("request body closed: the exchange ended")
@@ -304,6 +307,9 @@ func (b *requestBody) Read(p []byte) (int, error) {
 	if err != nil && err != io.EOF && b.rerr == nil {
 		b.rerr = err
 		b.failed.Store(true)
+	}
+	if err == io.EOF {
+		b.eof.Store(true)
 	}
 	b.inRead.Store(false) // after failed: a stop sees one or the other
 	return n, err

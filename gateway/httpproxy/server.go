@@ -210,7 +210,6 @@ func (s *Server) newConn(nc net.Conn) *serverConn {
 		watchDone: make(chan struct{}, 1)}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.br = bufio.NewReaderSize(c, connBufferSize)
-	c.bw = bufio.NewWriterSize(nc, connBufferSize)
 	c.w.c = c
 	c.w.hdr = make(http.Header)
 	s.mu.Lock()
@@ -239,7 +238,7 @@ type serverConn struct {
 	conn       net.Conn
 	remoteAddr string
 	br         *bufio.Reader // reads through the serverConn (Read)
-	bw         *bufio.Writer
+	bw         *bufio.Writer // while a request is served; pooled while idle
 	f          *framer
 	remain     int64 // bytes Read may still take: the head's bound while reading one
 	ctx        context.Context
@@ -474,7 +473,11 @@ func (c *serverConn) checkFraming(r *http.Request) string {
 }
 
 func (c *serverConn) close() {
-	_ = c.bw.Flush() // what an aborted answer had buffered: the client sees where it broke off
+	if c.bw != nil {
+		_ = c.bw.Flush() // what an aborted answer had buffered: the client sees where it broke off
+		putWriter(c.bw)
+		c.bw = nil
+	}
 	c.cancel()
 	c.conn.Close()
 	c.s.mu.Lock()
@@ -514,6 +517,11 @@ func (c *serverConn) serve() {
 		c.remain = int64(c.s.maxHeaderBytes) + 4096
 		var headDeadline time.Time
 		if c.br.Buffered() == 0 && !c.pending {
+			// An idle connection holds no write buffer.
+			if c.bw != nil {
+				putWriter(c.bw)
+				c.bw = nil
+			}
 			// The first request's head is due ReadHeaderTimeout after the
 			// accept; later ones may wait the idle timeout to begin.
 			if first {
@@ -528,6 +536,9 @@ func (c *serverConn) serve() {
 		}
 		if !c.state.CompareAndSwap(stateIdle, stateActive) {
 			return // Shutdown closed it
+		}
+		if c.bw == nil {
+			c.bw = getWriter(c.conn)
 		}
 		if !c.serveRequest(headDeadline) || c.s.closing.Load() {
 			return
@@ -715,6 +726,20 @@ func refusalReason(text string) string {
 		text = text[:100]
 	}
 	return text
+}
+
+// writerPool holds the write buffers of idle connections' (see serve).
+var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, connBufferSize) }}
+
+func getWriter(w io.Writer) *bufio.Writer {
+	b := writerPool.Get().(*bufio.Writer)
+	b.Reset(w)
+	return b
+}
+
+func putWriter(b *bufio.Writer) {
+	b.Reset(nil)
+	writerPool.Put(b)
 }
 
 // dateLine caches the Date field of the current second.

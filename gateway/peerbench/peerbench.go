@@ -726,8 +726,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 				overFloor = fmt.Sprintf("%.2f", r.Ratio(round, mode, Rampart, FloorProxy))
 			}
 			fmt.Fprintf(tw, "%d\t%s\t%.2f\t%.2f\t%s\t%s\t%s", round, mode, r.Ratio(round, mode, Rampart, Nginx), r.Ratio(round, mode, Rampart, Caddy), nl, floor, overFloor)
-			if baseline && mode != "random tokens" {
+			switch {
+			case baseline && mode != "random tokens":
 				fmt.Fprintf(tw, "\t%.2f\t%.2f", r.Ratio(round, mode, Rampart, Baseline), r.Ratio(round, mode, Baseline, Nginx))
+			case baseline:
+				fmt.Fprint(tw, "\t\t") // as many cells as the other rows, so that tabwriter keeps one column block
 			}
 			fmt.Fprintln(tw)
 		}

@@ -115,3 +115,44 @@ func TestFloor(t *testing.T) {
 		t.Fatalf("floor proxy: %q, origin saw %q", b, resp.Header.Get("X-Seen"))
 	}
 }
+
+// TestWriteTable_baselineColumnsAlign checks that with a baseline the
+// ratio rows of every round stay in one set of columns: a random-token row
+// (which has no baseline ratio) once ended tabwriter's column block, so the
+// rounds after the first were printed out of line.
+func TestWriteTable_baselineColumnsAlign(t *testing.T) {
+	var rows []Row
+	for round := 1; round <= 2; round++ {
+		for _, mode := range []string{"saturation", "random tokens"} {
+			for _, target := range []string{Rampart, Nginx, Caddy, FloorProxy, Baseline, RampartNoLimit} {
+				cpu := 10.0
+				if target == Baseline {
+					cpu = 20 // Rampart/baseline 0.50, found by its text below
+				}
+				rows = append(rows, Row{Round: round, Mode: mode, Target: target, CPUPerRequest: cpu})
+			}
+		}
+	}
+	var b strings.Builder
+	if err := (&Report{Rows: rows}).WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	var col []int // where the baseline ratio starts, per saturation row
+	head := -1
+	for line := range strings.Lines(b.String()) {
+		if i := strings.Index(line, "RAMPART/BASELINE CPU"); i >= 0 {
+			head = i
+		}
+		if f := strings.Fields(line); head >= 0 && len(f) > 1 && f[1] == "saturation" {
+			col = append(col, strings.Index(line, "0.50"))
+		}
+	}
+	if len(col) != 2 {
+		t.Fatalf("found %d saturation ratio rows, want 2:\n%s", len(col), b.String())
+	}
+	for _, c := range col {
+		if c != head {
+			t.Errorf("a baseline ratio starts at column %d, its heading at %d:\n%s", c, head, b.String())
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/rampartdev/rampart/internal/s3event"
 	"github.com/rampartdev/rampart/internal/s3seq"
 )
 
@@ -41,6 +42,9 @@ const IdempotencyKeyHeader = "Idempotency-Key"
 // object. Sequencers are normalised exactly as the media service orders
 // them (one shared definition): hexadecimal ones left-padded with zeros
 // to 32 digits and upper-cased.
+// An S3-compatible server's record (eventSource "minio:s3", "ceph:s3")
+// is keyed under its name without the "s3:" MinIO writes
+// (s3:ObjectCreated:Put is ObjectCreated:Put), as [SQSS3Keys] keys it.
 // Records of other event types (restore, lifecycle, replication, tagging)
 // also carry their eventTime, since S3 does not document their sequencer as
 // unique per event.
@@ -49,15 +53,15 @@ const IdempotencyKeyHeader = "Idempotency-Key"
 // so is an ObjectCreated record without eTag (S3 always sends one; without
 // it the content cannot be validated). Delete events carry no eTag.
 func S3Key(r events.S3EventRecord) (string, error) {
-	b, o := r.S3.Bucket.Name, r.S3.Object
+	b, o, name := r.S3.Bucket.Name, r.S3.Object, s3event.EventName(r)
 	if b == "" || o.Key == "" && o.URLDecodedKey == "" {
 		return "", fmt.Errorf("%w: S3 record without bucket or object key", ErrMissingKey)
 	}
 	if o.Sequencer == "" {
 		return "", fmt.Errorf("%w: S3 record for %s/%s without a sequencer", ErrMissingKey, b, o.Key)
 	}
-	if o.ETag == "" && strings.HasPrefix(r.EventName, "ObjectCreated:") {
-		return "", fmt.Errorf("%w: S3 %s record for %s/%s without an eTag", ErrMissingKey, r.EventName, b, o.Key)
+	if o.ETag == "" && strings.HasPrefix(name, "ObjectCreated:") {
+		return "", fmt.Errorf("%w: S3 %s record for %s/%s without an eTag", ErrMissingKey, name, b, o.Key)
 	}
 	key, err := s3ObjectKey(o)
 	if err != nil {
@@ -68,12 +72,12 @@ func S3Key(r events.S3EventRecord) (string, error) {
 		seq = o.Sequencer // not hexadecimal (test samples): compared as it is
 	}
 	var k strings.Builder
-	k.Grow(len(b) + len(r.EventName) + len(o.VersionID) + len(seq) + len(key) + 48)
-	for _, f := range []string{"s3", b, r.EventName, o.VersionID, seq} {
+	k.Grow(len(b) + len(name) + len(o.VersionID) + len(seq) + len(key) + 48)
+	for _, f := range []string{"s3", b, name, o.VersionID, seq} {
 		k.WriteString(f)
 		k.WriteByte('|')
 	}
-	if !strings.HasPrefix(r.EventName, "ObjectCreated:") && !strings.HasPrefix(r.EventName, "ObjectRemoved:") {
+	if !strings.HasPrefix(name, "ObjectCreated:") && !strings.HasPrefix(name, "ObjectRemoved:") {
 		k.WriteString(r.EventTime.UTC().Format("2006-01-02T15:04:05.000Z"))
 		k.WriteByte('|')
 	}

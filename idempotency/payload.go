@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/rampartdev/rampart/internal/s3event"
 	"github.com/rampartdev/rampart/internal/s3seq"
 )
 
@@ -110,7 +111,7 @@ func s3Payload(r events.S3EventRecord) s3Fields {
 	if err != nil {
 		seq = o.Sequencer
 	}
-	return s3Fields{r.EventName, r.S3.Bucket.Name, key, o.Size, strings.Trim(o.ETag, `"`), o.VersionID, seq}
+	return s3Fields{s3event.EventName(r), r.S3.Bucket.Name, key, o.Size, strings.Trim(o.ETag, `"`), o.VersionID, seq}
 }
 
 // rawJSON returns b as a json.RawMessage, or JSON null for an empty b (an

@@ -106,6 +106,34 @@ func TestSQSS3Keys_sameKeyEveryWay(t *testing.T) {
 	}
 }
 
+// An S3-compatible server's record delivered to a function (MinIO's
+// "s3:ObjectCreated:Put") has the key and payload SQSS3Keys gives it
+// queued, where its name is read without the "s3:": an ObjectCreated key,
+// without the eventTime of other event types.
+func TestS3EventKey_minioAsQueued(t *testing.T) {
+	for _, body := range []string{s3eventtest.MinIONotification, strings.Replace(s3eventtest.MinIONotification, `"minio:s3"`, `"ceph:s3"`, 1)} {
+		var direct events.S3Event
+		if err := json.Unmarshal([]byte(body), &direct); err != nil {
+			t.Fatal(err)
+		}
+		key, err := idempotency.S3EventKey(direct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		payload, err := idempotency.Payload(direct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := mustOneKey(t, "S3 → SQS", body)
+		if key != got.Key || !bytes.Equal(payload, got.Payload) {
+			t.Errorf("%s: direct key %q, payload %s; queued %q, %s", direct.Records[0].EventSource, key, payload, got.Key, got.Payload)
+		}
+		if want := "s3|images|ObjectCreated:Put|1|000000000000000018A1F0E2B5D31A4C|photos/a b.jpg"; key != want {
+			t.Errorf("%s: key %q; want %q", direct.Records[0].EventSource, key, want)
+		}
+	}
+}
+
 // An EventBridge object key is the key itself: "a+b%20c.jpg" there is the
 // object named so, not "a b c.jpg" (which an S3 notification spells
 // a%2Bb+c.jpg).

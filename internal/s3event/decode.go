@@ -136,9 +136,7 @@ func parse(body string, sns bool) ([]events.S3EventRecord, error) {
 			if !IsS3Source(r.EventSource) {
 				return nil, malformed(fmt.Sprintf("record %d has eventSource %q, not aws:s3 nor another S3 server's", i, r.EventSource), nil)
 			}
-			if r.EventSource != "aws:s3" {
-				r.EventName = strings.TrimPrefix(r.EventName, "s3:")
-			}
+			r.EventName = EventName(*r)
 		}
 		return e.Records, nil
 	}
@@ -151,6 +149,19 @@ func parse(body string, sns bool) ([]events.S3EventRecord, error) {
 // "aws:dynamodb") are not S3 events.
 func IsS3Source(src string) bool {
 	return src == "aws:s3" || len(src) > len(":s3") && strings.HasSuffix(src, ":s3")
+}
+
+// EventName returns r's event name as S3 writes it: an S3-compatible
+// server's record (an [IsS3Source] other than "aws:s3") loses the "s3:"
+// prefix MinIO writes (s3:ObjectCreated:Put is ObjectCreated:Put); any
+// other record's name is returned as it is. [ParseSQSBody] sets the names
+// it returns so; a record decoded elsewhere (S3 → Lambda) is read the
+// same way through it, so that it is keyed as the same record queued.
+func EventName(r events.S3EventRecord) string {
+	if r.EventSource != "aws:s3" && IsS3Source(r.EventSource) {
+		return strings.TrimPrefix(r.EventName, "s3:")
+	}
+	return r.EventName
 }
 
 // FromEventBridge returns the S3 notification record equivalent to an S3

@@ -254,8 +254,9 @@ func (w *response) finish() bool {
 		return false
 	}
 	if w.req.Body != http.NoBody && !w.body.done {
-		// Keep the connection only if the rest of the body is short.
-		if w.closeAfter || w.expectContinue && !w.sentContinue || w.body.drain() != nil {
+		// Keep the connection only if the rest of the body is short (a
+		// client still waiting for 100 Continue made WriteHeader say close).
+		if w.closeAfter || w.body.drain() != nil {
 			w.c.closeWriteAndWait()
 			return false
 		}

@@ -29,14 +29,7 @@ func TestServer_absoluteFormWithoutHostIsRefused(t *testing.T) {
 	cl := dialClient(t, addr)
 	cl.c.SetDeadline(time.Now().Add(5 * time.Second))
 	io.WriteString(cl.c, "GET http://gw.test/x HTTP/1.1\r\n\r\n")
-	resp, err := http.ReadResponse(cl.br, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 400 || !strings.Contains(string(body), `"bad_request"`) || !resp.Close {
-		t.Fatalf("answer %d (close %v) %s, want a JSON 400 that closes", resp.StatusCode, resp.Close, body)
-	}
+	wantJSON400Close(t, cl)
 	if n := o.reached("/x"); n != 0 {
 		t.Fatalf("the origin got the request %d times", n)
 	}
@@ -44,8 +37,22 @@ func TestServer_absoluteFormWithoutHostIsRefused(t *testing.T) {
 	cl = dialClient(t, addr)
 	cl.c.SetDeadline(time.Now().Add(5 * time.Second))
 	io.WriteString(cl.c, "GET http://gw.test/x HTTP/1.1\r\nHost: gw.test\r\n\r\n")
-	if resp, err = http.ReadResponse(cl.br, nil); err != nil || resp.StatusCode != 200 {
+	if resp, err := http.ReadResponse(cl.br, nil); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("with a Host field: %v, %v", resp, err)
+	}
+}
+
+// wantJSON400Close reads the next answer on cl and fails unless it is the
+// gateway's JSON 400 saying the connection closes.
+func wantJSON400Close(t *testing.T, cl *client) {
+	t.Helper()
+	resp, err := http.ReadResponse(cl.br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 400 || !strings.Contains(string(body), `"bad_request"`) || !resp.Close {
+		t.Fatalf("answer %d (close %v) %s, want a JSON 400 that closes", resp.StatusCode, resp.Close, body)
 	}
 }
 
@@ -60,14 +67,7 @@ func TestServer_malformedChunkedBodyIsABadRequest(t *testing.T) {
 	cl := dialClient(t, addr)
 	cl.c.SetDeadline(time.Now().Add(5 * time.Second))
 	io.WriteString(cl.c, "POST /up HTTP/1.1\r\nHost: gw.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n")
-	resp, err := http.ReadResponse(cl.br, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 400 || !strings.Contains(string(body), `"bad_request"`) || !resp.Close {
-		t.Fatalf("answer %d (close %v) %s, want a JSON 400 that closes", resp.StatusCode, resp.Close, body)
-	}
+	wantJSON400Close(t, cl)
 	if _, err := cl.br.ReadByte(); err == nil {
 		t.Fatal("the connection stayed open after a body whose framing is lost")
 	}

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -41,35 +39,10 @@ func goldenInputs(t *testing.T) map[string]func() keysOutcome {
 		in["sqs "+name] = func() keysOutcome { return sqsOutcome(body) }
 		in["sqs sns "+name] = func() keysOutcome { return sqsOutcome(s3eventtest.SNS(body)) }
 	}
-	var files []string
-	for _, g := range []string{"testdata/*.json", "../media/testdata/*.json"} {
-		m, err := filepath.Glob(g)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, m...)
-	}
-	files = append(files, testenv.LambdaEvents(t)...)
-	for _, f := range files {
-		if strings.HasSuffix(f, ".golden.json") {
-			continue
-		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		name := filepath.Base(filepath.Dir(filepath.Dir(f))) + "/" + filepath.Base(f)
-		queued(name, string(b))
-		var sqs events.SQSEvent
-		if json.Unmarshal(b, &sqs) == nil {
-			for i, r := range sqs.Records {
-				if r.Body != "" {
-					queued(fmt.Sprintf("%s body %d", name, i), r.Body)
-				}
-			}
-		}
+	for name, b := range testenv.Samples(t, "testdata/*.json", "../media/testdata/*.json") {
+		queued(name, b)
 		var s3 events.S3Event
-		if json.Unmarshal(b, &s3) == nil && len(s3.Records) > 0 && s3.Records[0].EventSource == "aws:s3" {
+		if strings.HasSuffix(name, ".json") && json.Unmarshal([]byte(b), &s3) == nil && len(s3.Records) > 0 && s3.Records[0].EventSource == "aws:s3" {
 			in["direct "+name] = func() keysOutcome { return directOutcome(s3) }
 		}
 	}

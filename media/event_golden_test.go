@@ -4,14 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
-
-	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/rampartdev/rampart/internal/testenv"
 	"github.com/rampartdev/rampart/internal/testingutil"
@@ -52,42 +46,14 @@ func bodyOutcome(body string) eventsOutcome {
 // changed key would process an event again after an upgrade.
 func TestFromSQSBody_golden(t *testing.T) {
 	const path = "testdata/events.golden.json"
-	var files []string
-	for _, g := range []string{"testdata/*.json", "../idempotency/testdata/*.json"} {
-		m, err := filepath.Glob(g)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, m...)
-	}
-	files = append(files, testenv.LambdaEvents(t)...)
 	got := map[string]eventsOutcome{}
-	for _, f := range files {
-		if strings.HasSuffix(f, ".golden.json") {
-			continue
-		}
-		b, err := os.ReadFile(f)
+	for n, body := range testenv.Samples(t, "testdata/*.json", "../idempotency/testdata/*.json") {
+		got[n] = bodyOutcome(body)
+		env, err := json.Marshal(map[string]string{"Type": "Notification", "MessageId": "m", "Message": body})
 		if err != nil {
 			t.Fatal(err)
 		}
-		name := filepath.Base(filepath.Dir(filepath.Dir(f))) + "/" + filepath.Base(f)
-		bodies := map[string]string{name: string(b)}
-		var sqs events.SQSEvent
-		if json.Unmarshal(b, &sqs) == nil {
-			for i, r := range sqs.Records {
-				if r.Body != "" {
-					bodies[fmt.Sprintf("%s body %d", name, i)] = r.Body
-				}
-			}
-		}
-		for n, body := range bodies {
-			got[n] = bodyOutcome(body)
-			env, err := json.Marshal(map[string]string{"Type": "Notification", "MessageId": "m", "Message": body})
-			if err != nil {
-				t.Fatal(err)
-			}
-			got["sns "+n] = bodyOutcome(string(env))
-		}
+		got["sns "+n] = bodyOutcome(string(env))
 	}
 	want := testingutil.GoldenMap(t, path, got, *updateGolden, func(g, w eventsOutcome) bool {
 		return slices.Equal(g.Keys, w.Keys) && g.Err == w.Err

@@ -1,7 +1,9 @@
 package testenv
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,4 +51,46 @@ func LambdaEvents(t testing.TB) []string {
 		t.Fatalf("found %d samples in %s (%v); want aws-lambda-go's events/testdata", len(paths), dir, err)
 	}
 	return paths
+}
+
+// Samples returns the sample events the golden tests read, by name: each
+// file that a glob matches (other than a *.golden.json) and each of
+// [LambdaEvents], named by its folder's parent and its own name
+// ("media/s3-put.json", "events/s3-event.json"), and, of a file that is
+// an SQS event, each record's non-empty body, named "<name> body <i>".
+func Samples(t testing.TB, globs ...string) map[string]string {
+	t.Helper()
+	var files []string
+	for _, g := range globs {
+		m, err := filepath.Glob(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	out := map[string]string{}
+	for _, f := range append(files, LambdaEvents(t)...) {
+		if strings.HasSuffix(f, ".golden.json") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Base(filepath.Dir(filepath.Dir(f))) + "/" + filepath.Base(f)
+		out[name] = string(b)
+		var sqs struct { // as events.SQSEvent decodes it
+			Records []struct {
+				Body string `json:"body"`
+			} `json:"Records"`
+		}
+		if json.Unmarshal(b, &sqs) == nil {
+			for i, r := range sqs.Records {
+				if r.Body != "" {
+					out[fmt.Sprintf("%s body %d", name, i)] = r.Body
+				}
+			}
+		}
+	}
+	return out
 }

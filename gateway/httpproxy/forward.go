@@ -251,6 +251,13 @@ type outgoing struct {
 // from. A request that fails on a reused connection before any response
 // byte is sent once more on a new one when it is replayable.
 func (h *Handler) roundTrip(ctx context.Context, c *call, req *http.Request, body *requestBody, deadline time.Time) (*http.Response, *originConn, error) {
+	if hasCTL(req.URL.Opaque) || hasCTL(req.URL.RawQuery) {
+		// Request.Write refuses it; writeHead would write it. (The other
+		// parts of the URL are escaped when written.) Refused before any
+		// connection, so that the call does not wait for an answer to a
+		// request that was never sent.
+		return nil, nil, errCTLInURL
+	}
 	for attempt := 0; ; attempt++ {
 		var conn *originConn
 		var err error

@@ -431,6 +431,22 @@ func writeHead(b *bufio.Writer, req *http.Request) error {
 	return err
 }
 
+// errCTLInURL is Request.Write's refusal of a control byte in the request
+// target, which could end the request line and start fields of the
+// client's choosing at the origin.
+var errCTLInURL = errors.New("net/http: can't write control character in Request.URL")
+
+// hasCTL reports whether s has an ASCII control byte or DEL, as
+// net/http's check of the request target.
+func hasCTL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
 // writeRequest is the writer of a request with a body. When the client's
 // body fails, what went out is no request: it aborts the exchange, so that
 // the handler stops waiting for an answer.

@@ -3,10 +3,18 @@ package httpproxy
 import (
 	"bufio"
 	"bytes"
+	"io"
+	"log/slog"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/rampartdev/rampart/gateway"
 )
 
 // TestWriteHead: a bodyless request written by writeHead parses, with
@@ -55,5 +63,52 @@ func TestWriteHead(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestHandler_controlByteInTargetIsNotWritten: a request whose target has
+// a line break (put there by a middleware in front of the Handler:
+// net/http's parser refuses one) is refused with 502 before any
+// connection to the origin, as Request.Write refuses it; writeHead wrote
+// it, ending the request line and starting a field of the client's
+// choosing at the origin.
+func TestHandler_controlByteInTargetIsNotWritten(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var accepted atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
+			c.Close()
+		}
+	}()
+	gw, err := gateway.New(gateway.Config{Routes: []gateway.Route{{Prefix: "/", Public: true}}, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := New(gw, "http://"+ln.Addr().String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"a=1\r\nX-Injected: 1", "a=\x00", "a=\x7f"} {
+		req := httptest.NewRequest("GET", "/x", nil)
+		req.RequestURI = "/x?" + q // what the Handler reads
+		rec := httptest.NewRecorder()
+		start := time.Now()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusBadGateway || time.Since(start) > 2*time.Second {
+			t.Errorf("query %q: %d after %v, want 502 at once", q, rec.Code, time.Since(start))
+		}
+	}
+	if n := accepted.Load(); n != 0 {
+		t.Fatalf("the origin got %d connections, want none", n)
 	}
 }

@@ -52,6 +52,9 @@ const (
 // reads 4 KiB at a time; pipelined requests beyond that wait).
 const maxQueued = 256
 
+// maxKeptLine bounds the split-line buffer a framer keeps between lines.
+const maxKeptLine = 1 << 10
+
 // frame is what the framer found about one request head.
 type frame struct {
 	line uint64 // maphash of the request line "METHOD TARGET"
@@ -160,6 +163,9 @@ func (f *framer) feed(b []byte) {
 			b = b[i+1:]
 			f.onLine(line)
 			f.line = f.line[:0]
+			if cap(f.line) > maxKeptLine {
+				f.line = nil // a long split line's buffer is not kept for the connection's life
+			}
 		}
 	}
 }

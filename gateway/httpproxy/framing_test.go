@@ -85,3 +85,19 @@ func FuzzFramer(f *testing.F) {
 		}
 	})
 }
+
+// TestFramer_longSplitLineIsNotKept: a header line split across reads is
+// collected in the framer's line buffer; once the line is done, a buffer
+// grown past maxKeptLine is dropped, not held while the connection idles.
+func TestFramer_longSplitLineIsNotKept(t *testing.T) {
+	f := newFramer(64 << 10)
+	head := "GET / HTTP/1.1\r\nHost: a\r\nCookie: " + strings.Repeat("c", 12<<10) + "\r\n\r\n"
+	f.feed([]byte(head[:8<<10]))
+	f.feed([]byte(head[8<<10:]))
+	if fr, ok := f.next(); !ok || fr.bad != "" {
+		t.Fatalf("frame %+v, %v: want the request's, fine", fr, ok)
+	}
+	if c := cap(f.line); c > maxKeptLine {
+		t.Fatalf("the framer keeps a %d-byte line buffer after the head", c)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"mime"
 	"net"
 	"net/http"
@@ -180,9 +181,7 @@ func (h *Handler) forward(ctx context.Context, w *statusWriter, r *http.Request,
 		// upload active content).
 		hdr["Content-Type"] = nil
 	}
-	for k, v := range c.res.Header {
-		hdr[canonicalKey(k)] = v
-	}
+	maps.Copy(hdr, c.res.Header) // named canonically, as the request names its fields
 	if len(resp.Trailer) > 0 {
 		names := make([]string, 0, len(resp.Trailer))
 		for k := range resp.Trailer {

@@ -299,9 +299,7 @@ func (h *Handler) finish(ctx context.Context, req *gateway.Request, res *gateway
 
 func writeError(w http.ResponseWriter, res *gateway.Result, e *gateway.Error) {
 	hdr := w.Header()
-	for k, v := range res.Header {
-		hdr[canonicalKey(k)] = v
-	}
+	maps.Copy(hdr, res.Header) // named canonically, as the request names its fields
 	body := gateway.ErrorBody(e, res.RequestID)
 	hdr["Content-Type"] = jsonType
 	hdr["Content-Length"] = []string{strconv.Itoa(len(body))}

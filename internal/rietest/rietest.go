@@ -246,7 +246,8 @@ var ports struct {
 // freeAddr returns a 127.0.0.1 address whose port is free now, never one
 // it returned before in this process, below Linux's ephemeral range
 // (32768-60999), from which the kernel picks connections' local ports and
-// other processes' ":0" listeners.
+// other processes' ":0" listeners, and above tools/testenv's servers
+// (10000-19999).
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	ports.Lock()

@@ -737,10 +737,7 @@ func TestReview4_underscoreTwinsOfGatewayFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	origin := gatewaytest.NewOrigin(t)
-	cfg, _ := v.GatewayConfig()
-	cfg.Tokens = seeded.Store()
-	cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
-	srv := mustServe(t, cfg, origin.URL)
+	srv := newServer(t, v, seeded, origin.URL, io.Discard)
 	req, _ := http.NewRequest("GET", srv.URL+"/api/twins", nil)
 	req.Header.Set("Authorization", "Bearer "+seeded.Tokens["alice"])
 	for _, k := range []string{"X-Rampart_Tenant", "X-Rampart-Token_Id", "X_Forwarded_For", "X-Forwarded_Host", "X-Request_Id", "X_Real_Ip"} {

@@ -3,7 +3,6 @@ package httpproxy_test
 import (
 	"bufio"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -26,10 +25,7 @@ func TestHandler_smuggledRequestNeverReachesOrigin(t *testing.T) {
 		t.Fatal(err)
 	}
 	origin := gatewaytest.NewOrigin(t)
-	cfg, _ := v.GatewayConfig()
-	cfg.Tokens = seeded.Store()
-	cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
-	srv := mustServe(t, cfg, origin.URL)
+	srv := newServer(t, v, seeded, origin.URL, io.Discard)
 	host := strings.TrimPrefix(srv.URL, "http://")
 	tok := seeded.Tokens["alice"]
 	smuggled := "GET /api/smuggled HTTP/1.1\r\nHost: " + host + "\r\nAuthorization: Bearer " + tok + "\r\n\r\n"
@@ -82,10 +78,7 @@ func TestHandler_pipelinedRequestsThroughTheGuard(t *testing.T) {
 		t.Fatal(err)
 	}
 	origin := gatewaytest.NewOrigin(t)
-	cfg, _ := v.GatewayConfig()
-	cfg.Tokens = seeded.Store()
-	cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
-	srv := mustServe(t, cfg, origin.URL)
+	srv := newServer(t, v, seeded, origin.URL, io.Discard)
 	host := strings.TrimPrefix(srv.URL, "http://")
 	auth := "Authorization: Bearer " + seeded.Tokens["root"] + "\r\n"
 	reqs := []string{

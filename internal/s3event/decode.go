@@ -166,7 +166,7 @@ func EventName(r events.S3EventRecord) string {
 
 // FromEventBridge returns the S3 notification record equivalent to an S3
 // object event from EventBridge ("source": "aws.s3", "detail-type":
-// "Object Created" or "Object Deleted"; the detail as [EventBridgeDetail]
+// "Object Created" or "Object Deleted"; the detail as eventBridgeDetail
 // reads it). The event name comes from the detail's reason (PutObject is
 // ObjectCreated:Put, POST Object ObjectCreated:Post, CopyObject
 // ObjectCreated:Copy, CompleteMultipartUpload
@@ -186,7 +186,7 @@ func FromEventBridge(ev events.EventBridgeEvent) (events.S3EventRecord, error) {
 	if ev.Source != "aws.s3" {
 		return events.S3EventRecord{}, malformed(fmt.Sprintf("an EventBridge event from %q, not aws.s3", ev.Source), nil)
 	}
-	var d EventBridgeDetail
+	var d eventBridgeDetail
 	if err := json.Unmarshal(ev.Detail, &d); err != nil {
 		return events.S3EventRecord{}, malformed("undecodable EventBridge detail", err)
 	}
@@ -240,4 +240,26 @@ func FromEventBridge(ev events.EventBridgeEvent) (events.S3EventRecord, error) {
 	o.VersionID = d.Object.VersionID
 	o.Sequencer = d.Object.Sequencer
 	return r, nil
+}
+
+// eventBridgeDetail is the detail of an S3 "Object Created" or "Object
+// Deleted" event from EventBridge, field names as AWS documents them
+// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html).
+// Its object key is not URL-encoded.
+type eventBridgeDetail struct {
+	Bucket struct {
+		Name string `json:"name"`
+	} `json:"bucket"`
+	Object struct {
+		Key       string `json:"key"`
+		Size      int64  `json:"size"`
+		ETag      string `json:"etag"`
+		VersionID string `json:"version-id"`
+		Sequencer string `json:"sequencer"`
+	} `json:"object"`
+	RequestID    string `json:"request-id"`
+	Requester    string `json:"requester"`
+	SourceIP     string `json:"source-ip-address"`
+	Reason       string `json:"reason"`
+	DeletionType string `json:"deletion-type"`
 }

@@ -358,11 +358,11 @@ func Check(c *Config) []Problem {
 			add("vars", "%s = %q is not a count from 0 to %d (the Worker would warn and warm up with the default)", WarmupVar, s, MaxWarmup)
 		}
 	}
-	if s, ok := c.Vars[ConfigVar]; ok && strings.TrimSpace(s) != "" && (c.kind(ConfigVar) == "string" || c.kind(ConfigVar) == "object") {
-		var gc gateway.Config
-		dec := json.NewDecoder(strings.NewReader(s))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&gc); err != nil {
+	// The Worker takes the defaults only for "": anything else is parsed as
+	// the core parses it (gateway.ParseConfig: one JSON object, nothing
+	// after it).
+	if s, ok := c.Vars[ConfigVar]; ok && s != "" && (c.kind(ConfigVar) == "string" || c.kind(ConfigVar) == "object") {
+		if gc, err := gateway.ParseConfig([]byte(s)); err != nil {
 			add("vars", "%s is not a gateway configuration: %v", ConfigVar, err)
 		} else if err := validRoutes(gc); err != nil {
 			add("vars", "%s: %v", ConfigVar, err)

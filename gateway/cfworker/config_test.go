@@ -68,6 +68,8 @@ func TestCheck_problems(t *testing.T) {
 		{"missing origin", replace(`ORIGIN = "https://origin.example.com"`, `ORIGINS = "https://origin.example.com"`), "vars", "missing ORIGIN"},
 		{"origin not a URL", replace(`ORIGIN = "https://origin.example.com"`, `ORIGIN = "origin.example.com"`), "vars", "not an http(s) URL"},
 		{"bad gateway config", replace(`"timeout": "30s"}`, `"timeout": "30s", "rutes": []}`), "vars", "GATEWAY_CONFIG is not a gateway configuration"},
+		{"gateway config with data after it", replace(`"timeout": "30s"}`, `"timeout": "30s"} {}`), "vars", "data after the JSON object"},
+		{"gateway config of blanks", replace(`GATEWAY_CONFIG = '''`, `GATEWAY_CONFIG = "  "`+"\nUNUSED = '''"), "vars", "GATEWAY_CONFIG is not a gateway configuration"},
 		{"route prefix without slash", replace(`"prefix": "/health"`, `"prefix": "health"`), "vars", "must start with /"},
 		{"old compatibility date", replace(`compatibility_date = "2026-04-01"`, `compatibility_date = "2023-01-01"`), "compatibility_date", "Durable Object RPC"},
 		{"no wasm rule", replace(`type = "CompiledWasm"`, `type = "Data"`), "rules", "CompiledWasm"},

@@ -254,9 +254,9 @@ func (c *Config) Validate() error {
 // class (and does not delete it later), the ORIGIN variable as an http(s)
 // URL, a valid GATEWAY_CONFIG if set (a JSON string, or an object), a
 // GATEWAY_WARMUP count if set (a string or a number: the Worker reads
-// String(v)), ORIGIN and GATEWAY_SEED as strings, a compatibility date
-// recent enough for Durable Object RPC, and a CompiledWasm rule for
-// gateway.wasm.
+// String(v)), ORIGIN as a string, no GATEWAY_SEED among the vars (it is
+// a secret), a compatibility date recent enough for Durable Object RPC,
+// and a CompiledWasm rule for gateway.wasm.
 func Check(c *Config) []Problem {
 	var ps []Problem
 	add := func(field, format string, args ...any) {
@@ -342,6 +342,9 @@ func Check(c *Config) []Problem {
 		}
 		if k := c.kind(v.name); k != "string" && (v.name != ConfigVar || k != "object") {
 			add("vars", "%s is %s, not a string: %s", v.name, withArticle(k), v.but)
+		} else if v.name == SeedVar {
+			// The seed is worth something only while clients cannot know it.
+			add("vars", "%s is a plain variable, readable by anyone who reads this file or the dashboard: set it with `wrangler secret put %s` instead", SeedVar, SeedVar)
 		}
 	}
 	o, ok := c.Vars[OriginVar]

@@ -158,6 +158,7 @@ func TestLoad_nonStringVars(t *testing.T) {
 		{"an unrelated boolean", `DEBUG = false`, `"DEBUG": false,`, "false", ""},
 		{"an unrelated array", `REGIONS = ["eu", 1]`, `"REGIONS": ["eu", 1],`, `["eu",1]`, ""},
 		{"origin as a number", `ORIGIN2 = 1`, `"ORIGIN2": 1,`, "1", ""},
+		{"seed in the clear", `GATEWAY_SEED = "` + strings.Repeat("ab", 32) + `"`, `"GATEWAY_SEED": "` + strings.Repeat("ab", 32) + `",`, strings.Repeat("ab", 32), "GATEWAY_SEED is a plain variable"},
 		{"seed as a number", `GATEWAY_SEED = 1234`, `"GATEWAY_SEED": 1234,`, "1234", "GATEWAY_SEED is a number, not a string: the Worker ignores it"},
 	} {
 		for file, src := range wranglerFormats(t, tc.tomlLine, tc.member) {

@@ -38,6 +38,7 @@ const (
 // and request ids differ between the isolates and from the warm-up's own
 // fixed ones.
 func TestReview4_workerWarmupLeavesNothing(t *testing.T) {
+	needHarness(t) // here: the workers start in goroutines of their own
 	v, seeded := loadSeeded(t, "")
 	origin := gatewaytest.NewOrigin(t)
 	seed := testSeed(t)

@@ -93,16 +93,25 @@ func mustPatch(tb testing.TB, s, old, new string) string {
 	return strings.Replace(s, old, new, 1)
 }
 
+// needHarness skips t (fails it in CI) unless node and Miniflare are
+// installed, and returns node's path. Call it in the test's goroutine:
+// a skip in another one does not stop the test.
+func needHarness(t testing.TB) string {
+	t.Helper()
+	node := testenv.Command(t, "node")
+	if _, err := os.Stat(filepath.Join(repoRoot(t), "deploy", "cloudflare", "node_modules", "miniflare")); err != nil {
+		testenv.Missing(t, "deploy/cloudflare/node_modules is missing; run the tests with `make test` (it runs npm ci)")
+	}
+	return node
+}
+
 func startWorkerWith(t testing.TB, v *gatewaytest.Vectors, seeded *gatewaytest.Seeded, origin string, logs *testingutil.Buffer, opts *workerOptions) *cfworker.Local {
 	t.Helper()
 	if opts == nil {
 		opts = &workerOptions{}
 	}
-	node := testenv.Command(t, "node")
+	node := needHarness(t)
 	root := repoRoot(t)
-	if _, err := os.Stat(filepath.Join(root, "deploy", "cloudflare", "node_modules", "miniflare")); err != nil {
-		testenv.Missing(t, "deploy/cloudflare/node_modules is missing; run the tests with `make test` (it runs npm ci)")
-	}
 	cfg, err := cfworker.Load(filepath.Join(root, "deploy", "cloudflare", "wrangler.toml"))
 	if err != nil {
 		t.Fatal(err)

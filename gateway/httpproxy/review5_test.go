@@ -220,8 +220,10 @@ func (r r5Result) saferThan(ref r5Result) bool {
 // droppedKeepAlive reports whether r, the new server's result, is ref's
 // cut short by an answer that said Connection: close: the new server
 // closes after an upload's answer when its body writer has not reported
-// within headerGrace (5 ms, forward.go), which under load happens to a
-// small body read whole, where http.Server keeps the connection. Safe
+// within headerGrace (5 ms, forward.go) nor read the client's body to its
+// end (since 788d58a; under load an origin may still answer between the
+// body's last byte and the writer's read of its end), where http.Server
+// keeps the connection. Safe
 // (nothing is forwarded that ref did not, no answer is another's), but
 // not http.Server's behaviour: the tests accept it and log it. It is the
 // handler's doing, so the reference, whose handler is the same, may do it

@@ -80,11 +80,13 @@ var ErrTestEvent = errors.New("media: s3:TestEvent")
 // of an S3 → SQS message). ObjectCreated:* records are [ObjectCreated];
 // ObjectRemoved:* and LifecycleExpiration:* (an expiration rule deleted the
 // object or made a delete marker) are [ObjectRemoved]; any other event is an
-// *[EventError]. An S3-compatible server's name with an "s3:" prefix
-// (MinIO's s3:ObjectCreated:Put) is read without it.
+// *[EventError]. An S3-compatible server's record (eventSource
+// "minio:s3") is read without the "s3:" its names carry (MinIO's
+// s3:ObjectCreated:Put), as the idempotency engine reads it; S3's own
+// names have no prefix.
 func FromS3(r events.S3EventRecord) (Event, error) {
 	var kind Kind
-	name := strings.TrimPrefix(r.EventName, "s3:")
+	name := s3event.EventName(r)
 	switch {
 	case strings.HasPrefix(name, "ObjectCreated:"):
 		kind = ObjectCreated

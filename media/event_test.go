@@ -199,6 +199,11 @@ func TestFromS3_s3CompatibleServer(t *testing.T) {
 		got.Sequencer != "000000000000000018A1F0E2B5D31A4C" || got.RequestID != "18A1F0E2B5C6D7E8" {
 		t.Errorf("FromS3(MinIO record) = %+v", got)
 	}
+	aws := ev.Records[0]
+	aws.EventSource = "aws:s3" // S3 never writes the prefix: not an event of S3's
+	if got, err := media.FromS3(aws); !errors.As(err, new(*media.EventError)) {
+		t.Errorf("FromS3(aws:s3 record named s3:ObjectCreated:Put) = %+v, %v; want an *EventError", got, err)
+	}
 	for _, src := range []string{`"aws:dynamodb"`, `":s3"`} {
 		if got := media.DetectShape([]byte(strings.Replace(s3eventtest.MinIONotification, `"minio:s3"`, src, 1))); got != media.ShapeUnknown {
 			t.Errorf("DetectShape(records of source %s) = %v, want unknown", src, got)

@@ -102,9 +102,13 @@ func (f *framer) next() (frame, bool) {
 		return frame{}, false
 	}
 	fr := f.queue[0]
-	f.queue = f.queue[1:]
-	if len(f.queue) == 0 {
-		f.queue = f.queue[:0:0]
+	switch {
+	case len(f.queue) > 1:
+		f.queue = f.queue[1:]
+	case cap(f.queue) <= 8:
+		f.queue = f.queue[:0] // kept: a request costs no allocation here
+	default:
+		f.queue = nil // a long pipeline's queue is not kept
 	}
 	return fr, true
 }

@@ -101,3 +101,19 @@ func TestFramer_longSplitLineIsNotKept(t *testing.T) {
 		t.Fatalf("the framer keeps a %d-byte line buffer after the head", c)
 	}
 }
+
+// TestFramer_requestsCostNoAllocation: one request after another on a
+// connection reuses the framer's queue (it allocated a frame slice for
+// each request before).
+func TestFramer_requestsCostNoAllocation(t *testing.T) {
+	f := newFramer(16 << 10)
+	req := []byte("POST /x HTTP/1.1\r\nHost: gw.test\r\nContent-Length: 3\r\n\r\nabc")
+	if n := testing.AllocsPerRun(100, func() {
+		f.feed(req)
+		if fr, ok := f.next(); !ok || fr.bad != "" {
+			t.Fatalf("frame %+v, %v: want the request's, fine", fr, ok)
+		}
+	}); n != 0 {
+		t.Fatalf("%v allocations per request", n)
+	}
+}

@@ -177,9 +177,9 @@ func EventName(r events.S3EventRecord) string {
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventBridge.html);
 // a reason not listed makes it ObjectCreated:<reason> or
 // ObjectRemoved:<reason>. The object key, which EventBridge does not
-// URL-encode, is URLDecodedKey as it is (and Key encoded as S3 would);
-// the time is cut to the millisecond, as S3 notifications give it; the
-// region, request id (responseElements' x-amz-request-id), requester and
+// URL-encode, is URLDecodedKey as it is (and Key encoded as S3 encodes it,
+// "+" for a space, slashes kept); the time is cut to the millisecond, as
+// S3 notifications give it; the region, request id (responseElements' x-amz-request-id), requester and
 // source IP are kept. Another source or detail type, or a detail that is
 // not an object, is a *[MalformedError].
 func FromEventBridge(ev events.EventBridgeEvent) (events.S3EventRecord, error) {
@@ -234,7 +234,7 @@ func FromEventBridge(ev events.EventBridgeEvent) (events.S3EventRecord, error) {
 	}
 	o := &r.S3.Object
 	o.URLDecodedKey = d.Object.Key // EventBridge sends the key itself
-	o.Key = url.QueryEscape(d.Object.Key)
+	o.Key = strings.ReplaceAll(url.QueryEscape(d.Object.Key), "%2F", "/")
 	o.Size = d.Object.Size
 	o.ETag = d.Object.ETag
 	o.VersionID = d.Object.VersionID

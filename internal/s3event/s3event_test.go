@@ -12,10 +12,11 @@ import (
 )
 
 // Every field of a documented detail reaches the record, the key as it is
-// sent (and encoded as S3 encodes it), the time cut to the millisecond.
+// sent (and encoded as an S3 notification spells it, slashes kept), the
+// time cut to the millisecond.
 func TestFromEventBridge_fields(t *testing.T) {
 	const detail = `{"version": "0", "bucket": {"name": "media"},
-		"object": {"key": "a b+c.jpg", "size": 1024, "etag": "d41d8cd98f00b204e9800998ecf8427e",
+		"object": {"key": "photos/a b+c.jpg", "size": 1024, "etag": "d41d8cd98f00b204e9800998ecf8427e",
 			"version-id": "v1", "sequencer": "0055AED6DCD90281E5"},
 		"request-id": "C3D13FE58DE4C810", "requester": "123456789012",
 		"source-ip-address": "127.0.0.1", "reason": "DeleteObject", "deletion-type": "Delete Marker Created"}`
@@ -32,7 +33,7 @@ func TestFromEventBridge_fields(t *testing.T) {
 	want.ResponseElements = map[string]string{"x-amz-request-id": "C3D13FE58DE4C810"}
 	want.S3.Bucket.Name, want.S3.Bucket.Arn = "media", "arn:aws:s3:::media"
 	o := &want.S3.Object
-	o.Key, o.URLDecodedKey, o.Size, o.ETag = "a+b%2Bc.jpg", "a b+c.jpg", 1024, "d41d8cd98f00b204e9800998ecf8427e"
+	o.Key, o.URLDecodedKey, o.Size, o.ETag = "photos/a+b%2Bc.jpg", "photos/a b+c.jpg", 1024, "d41d8cd98f00b204e9800998ecf8427e"
 	o.VersionID, o.Sequencer = "v1", "0055AED6DCD90281E5"
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("record %+v\nwant   %+v", got, want)

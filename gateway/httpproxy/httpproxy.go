@@ -33,10 +33,10 @@
 // gateway on http.Server; three interleaved rounds, load average 6-17),
 // http.Server cost 1.25-1.35x this server's CPU per proxied request at
 // saturation and 1.09-1.37x at 500 and 2,000 req/s; with the raw socket
-// I/O on Linux (rawIO) and the other changes since, v0.2.0 costs 1.41-1.49x
-// at saturation and 1.82-2.56x at the fixed rates, and Rampart 1.80-1.91x
-// nginx's CPU at saturation, 1.00-1.33x at the fixed rates (the README's
-// gateway figures, `make bench-gateway-peers`, load 1.0-2.8). The
+// I/O on Linux (rawIO) and the other changes since, v0.2.0 costs 1.43-1.45x
+// at saturation and 1.82-2.50x at the fixed rates, and Rampart 1.89-1.93x
+// nginx's CPU at saturation, 1.16-1.30x at the fixed rates (the README's
+// gateway figures, `make bench-gateway-peers`, load 1.8-2.8). The
 // server follows each connection's request framing below the parser, which
 // hides it, and refuses a request with both Transfer-Encoding and
 // Content-Length (or Transfer-Encoding in HTTP/1.0) with 400 and a closed
